@@ -1,0 +1,127 @@
+//! The credentials value: what every source produces and every host hands out.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use zeroize::Zeroizing;
+
+/// What secrets print as, everywhere (`Debug`, `Display`, logs, error messages).
+pub const REDACTED: &str = "** redacted **";
+
+/// A set of AWS credentials and where they came from.
+///
+/// The secret access key and the session token are zeroized when the value is dropped and never
+/// appear in `Debug` or `Display` output: only the access key id, the expiry and the source do.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    access_key_id: String,
+    secret_access_key: Zeroizing<String>,
+    session_token: Option<Zeroizing<String>>,
+    expiration: Option<DateTime<Utc>>,
+    source: String,
+}
+
+impl Credentials {
+    /// Builds credentials. `source` names the provider that produced them (e.g. `Ec2InstanceMetadata`).
+    pub fn new(
+        access_key_id: impl Into<String>,
+        secret_access_key: impl Into<String>,
+        session_token: Option<String>,
+        expiration: Option<DateTime<Utc>>,
+        source: impl Into<String>,
+    ) -> Self {
+        Credentials {
+            access_key_id: access_key_id.into(),
+            secret_access_key: Zeroizing::new(secret_access_key.into()),
+            session_token: session_token.map(Zeroizing::new),
+            expiration,
+            source: source.into(),
+        }
+    }
+
+    /// The access key id (not secret).
+    pub fn access_key_id(&self) -> &str {
+        &self.access_key_id
+    }
+
+    /// The secret access key. Never log it.
+    pub fn secret_access_key(&self) -> &str {
+        &self.secret_access_key
+    }
+
+    /// The session token of temporary credentials. Never log it.
+    pub fn session_token(&self) -> Option<&str> {
+        self.session_token.as_deref().map(String::as_str)
+    }
+
+    /// When the credentials expire, as stated by their source (server time); `None` for long-term keys.
+    pub fn expiration(&self) -> Option<DateTime<Utc>> {
+        self.expiration
+    }
+
+    /// The name of the source that produced them.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The same credentials attributed to another source name (e.g. `Profile(dev)/AssumeRole`).
+    pub fn with_source(mut self, source: impl Into<String>) -> Self {
+        self.source = source.into();
+        self
+    }
+
+    /// True when both values carry the same key material and expiry (a source that answered with
+    /// credentials it already gave out has not rotated them yet).
+    pub fn same_material(&self, other: &Credentials) -> bool {
+        self.access_key_id == other.access_key_id
+            && *self.secret_access_key == *other.secret_access_key
+            && self.session_token == other.session_token
+            && self.expiration == other.expiration
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &REDACTED)
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| REDACTED),
+            )
+            .field("expiration", &self.expiration)
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+impl fmt::Display for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} from {}", self.access_key_id, self.source)?;
+        if let Some(exp) = self.expiration {
+            write!(f, ", expiring {}", exp.to_rfc3339())?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_display_show_no_secret() {
+        let c = Credentials::new(
+            "AKIDEXAMPLE",
+            "s3cr3t-value",
+            Some("t0ken-value".into()),
+            None,
+            "test",
+        );
+        let text = format!("{c:?} {c} {c:#?}");
+        assert!(text.contains("AKIDEXAMPLE"));
+        assert!(!text.contains("s3cr3t-value"), "{text}");
+        assert!(!text.contains("t0ken-value"), "{text}");
+        assert!(text.contains(REDACTED));
+    }
+}

@@ -1,0 +1,165 @@
+//! The one error type of freshcreds: a kind to branch on, and a message that names what was tried
+//! (endpoint, file and line, environment variable). Messages never contain secrets.
+
+use std::fmt;
+
+/// What went wrong, coarsely: hosts map it to exception kinds, the engine to retry decisions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The source was switched off (e.g. `AWS_EC2_METADATA_DISABLED=true`).
+    Disabled,
+    /// The source has nothing configured here (no env vars, no profile, not on EC2).
+    NotConfigured,
+    /// A request timed out.
+    Timeout,
+    /// The endpoint could not be reached (refused, reset, no route).
+    Connect,
+    /// The endpoint answered with an unexpected HTTP status.
+    Http(u16),
+    /// The endpoint throttled us (HTTP 429 or a throttling error code).
+    Throttled,
+    /// A response or a file could not be parsed.
+    Parse,
+    /// The configuration is invalid (a bad option, env var or profile).
+    InvalidConfig,
+    /// Credentials were expired and nothing could replace them.
+    Expired,
+    /// The source answered but refused to give credentials (e.g. IMDS `Code` other than `Success`).
+    Refused,
+    /// A bug in freshcreds (a caught panic, a broken invariant).
+    Internal,
+}
+
+impl ErrorKind {
+    /// A stable upper-case name, as used by the Java exception and the C ABI.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Disabled => "DISABLED",
+            ErrorKind::NotConfigured => "NOT_CONFIGURED",
+            ErrorKind::Timeout => "TIMEOUT",
+            ErrorKind::Connect => "CONNECT",
+            ErrorKind::Http(_) => "HTTP",
+            ErrorKind::Throttled => "THROTTLED",
+            ErrorKind::Parse => "PARSE",
+            ErrorKind::InvalidConfig => "INVALID_CONFIG",
+            ErrorKind::Expired => "EXPIRED",
+            ErrorKind::Refused => "REFUSED",
+            ErrorKind::Internal => "INTERNAL",
+        }
+    }
+}
+
+/// A freshcreds error: kind, message, and an optional cause.
+#[derive(Debug, thiserror::Error)]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// `Result` with the freshcreds [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An error of `kind` with a message that says what was tried.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// Attaches the underlying cause.
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    /// Shorthand for an [`ErrorKind::InvalidConfig`] error.
+    pub fn invalid_config(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidConfig, message)
+    }
+
+    /// Shorthand for an [`ErrorKind::NotConfigured`] error.
+    pub fn not_configured(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::NotConfigured, message)
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The message alone (no cause chain).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The message followed by every cause, `: `-separated.
+    pub fn full_message(&self) -> String {
+        let mut out = self.message.clone();
+        let mut cause = std::error::Error::source(self);
+        while let Some(c) = cause {
+            out.push_str(": ");
+            out.push_str(&c.to_string());
+            cause = c.source();
+        }
+        out
+    }
+
+    /// A copy of this error with the same kind and full message (errors are not `Clone` because
+    /// of their cause; the engine keeps copies of the last one to report it).
+    pub fn snapshot(&self) -> Error {
+        Error::new(self.kind, self.full_message())
+    }
+
+    /// Whether trying the same request again may succeed: connection failures, timeouts,
+    /// throttling and server errors (5xx). Other HTTP 4xx, parse and configuration errors are not.
+    pub fn is_retryable(&self) -> bool {
+        match self.kind {
+            ErrorKind::Timeout | ErrorKind::Connect | ErrorKind::Throttled => true,
+            ErrorKind::Http(status) => status == 429 || (500..600).contains(&status),
+            _ => false,
+        }
+    }
+
+    /// Whether the refresh engine should treat this failure as a configuration problem (raise it
+    /// to a caller with no credentials at once) rather than an outage to ride out.
+    pub fn is_configuration_problem(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::InvalidConfig | ErrorKind::Disabled | ErrorKind::NotConfigured
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retryable_kinds_are_connect_timeout_throttle_and_5xx() {
+        assert!(Error::new(ErrorKind::Connect, "x").is_retryable());
+        assert!(Error::new(ErrorKind::Timeout, "x").is_retryable());
+        assert!(Error::new(ErrorKind::Http(429), "x").is_retryable());
+        assert!(Error::new(ErrorKind::Http(503), "x").is_retryable());
+        assert!(!Error::new(ErrorKind::Http(404), "x").is_retryable());
+        assert!(!Error::new(ErrorKind::Parse, "x").is_retryable());
+    }
+
+    #[test]
+    fn full_message_includes_the_cause_chain() {
+        let io = std::io::Error::new(std::io::ErrorKind::Other, "boom");
+        let e = Error::new(ErrorKind::Connect, "GET http://x/ failed").with_source(io);
+        assert_eq!(e.full_message(), "GET http://x/ failed: boom");
+    }
+}

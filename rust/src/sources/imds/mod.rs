@@ -1,0 +1,1 @@
+//! The EC2 Instance Metadata Service source (being written).

@@ -1,0 +1,45 @@
+//! Credential sources: each one knows how to fetch credentials from one place (environment,
+//! profile files, STS, a process, a container endpoint, IMDS). The refresh engine decides when.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use chrono::{DateTime, Utc};
+
+use crate::credentials::Credentials;
+use crate::error::Result;
+
+pub mod imds;
+pub mod retry;
+
+/// A boxed, sendable future (sources are used behind `dyn`).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What a source returns: the credentials, and the server's `Date` header when the source read
+/// them over HTTP (the refresh engine uses it to anchor the expiry on server time).
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    /// The credentials.
+    pub credentials: Credentials,
+    /// The `Date` header of the response that carried them, if any.
+    pub server_date: Option<DateTime<Utc>>,
+}
+
+impl Fetched {
+    /// Credentials that came with no server date (files, env vars, processes).
+    pub fn local(credentials: Credentials) -> Self {
+        Fetched {
+            credentials,
+            server_date: None,
+        }
+    }
+}
+
+/// One place credentials can come from.
+pub trait CredentialSource: Send + Sync + fmt::Debug + 'static {
+    /// A short name for reports and logs, e.g. `Ec2InstanceMetadata`.
+    fn name(&self) -> &str;
+    /// Fetches credentials once (a source may retry internally with its own policy).
+    fn fetch(&self) -> BoxFuture<'_, Result<Fetched>>;
+}
