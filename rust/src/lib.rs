@@ -8,6 +8,7 @@ pub mod clock;
 pub mod credentials;
 pub mod env;
 pub mod error;
+pub mod host;
 pub mod sources;
 
 pub use credentials::Credentials;
