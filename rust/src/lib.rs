@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod env;
 pub mod error;
 pub mod host;
+pub mod refresh;
 pub mod sources;
 
 pub use credentials::Credentials;

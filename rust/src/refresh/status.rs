@@ -1,0 +1,114 @@
+//! Counters and a status report for hosts (`status_json`) and the `doctor` command.
+
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::Served;
+use crate::clock::MonoTime;
+
+/// Counters kept by the refresh engine.
+#[derive(Debug, Default)]
+pub struct RefreshStats {
+    /// Refresh rounds started (each is one call to the source).
+    pub rounds: AtomicU64,
+    /// Rounds that produced new credentials.
+    pub refreshes: AtomicU64,
+    /// Rounds that failed (errors and already-expired answers).
+    pub failures: AtomicU64,
+    /// Answers whose credentials were already expired.
+    pub stale_responses: AtomicU64,
+    /// Rounds where the source still served the credentials already cached.
+    pub unrotated_polls: AtomicU64,
+    /// Static-stability extensions granted.
+    pub stale_extensions: AtomicU64,
+    /// Last measured local-minus-server clock difference, in milliseconds.
+    pub skew_millis: AtomicI64,
+    /// Whether the last round succeeded.
+    pub last_round_ok: AtomicBool,
+}
+
+/// A point-in-time report of the engine, serialisable to JSON. Holds no secret.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Status {
+    /// The source the engine refreshes from.
+    pub source: String,
+    /// The access key id of the cached credentials.
+    pub access_key_id: Option<String>,
+    /// The expiration the source stated (server time, RFC 3339).
+    pub expiration: Option<String>,
+    /// Milliseconds until expiry on the monotonic clock (negative once expired).
+    pub expires_in_millis: Option<i64>,
+    /// Milliseconds until the next scheduled refresh.
+    pub refresh_in_millis: Option<i64>,
+    /// True when serving expired credentials by static stability.
+    pub stale: bool,
+    /// The last round's error, if it failed.
+    pub last_error: Option<String>,
+    /// Refresh rounds started.
+    pub rounds: u64,
+    /// Rounds that produced new credentials.
+    pub refreshes: u64,
+    /// Failed rounds.
+    pub failures: u64,
+    /// Already-expired answers.
+    pub stale_responses: u64,
+    /// Rounds that found the credentials not rotated yet.
+    pub unrotated_polls: u64,
+    /// Static-stability extensions.
+    pub stale_extensions: u64,
+    /// Local minus server time, in milliseconds.
+    pub skew_millis: i64,
+    /// Local wall time of the report.
+    pub reported_at: String,
+}
+
+fn millis_between(now: MonoTime, then: MonoTime) -> i64 {
+    if then >= now {
+        (then - now).as_millis() as i64
+    } else {
+        -((now - then).as_millis() as i64)
+    }
+}
+
+impl Status {
+    pub(crate) fn build(
+        source: &str,
+        served: Option<&Served>,
+        now: MonoTime,
+        wall: DateTime<Utc>,
+        last_error: Option<String>,
+        stats: &RefreshStats,
+    ) -> Status {
+        Status {
+            source: source.to_string(),
+            access_key_id: served.map(|s| s.credentials.access_key_id().to_string()),
+            expiration: served
+                .and_then(|s| s.credentials.expiration())
+                .map(|e| e.to_rfc3339()),
+            expires_in_millis: served
+                .and_then(|s| s.expires_at)
+                .map(|e| millis_between(now, e)),
+            refresh_in_millis: served
+                .and_then(|s| s.refresh_at)
+                .map(|r| millis_between(now, r)),
+            stale: served.is_some_and(|s| s.stale),
+            last_error,
+            rounds: stats.rounds.load(Ordering::Relaxed),
+            refreshes: stats.refreshes.load(Ordering::Relaxed),
+            failures: stats.failures.load(Ordering::Relaxed),
+            stale_responses: stats.stale_responses.load(Ordering::Relaxed),
+            unrotated_polls: stats.unrotated_polls.load(Ordering::Relaxed),
+            stale_extensions: stats.stale_extensions.load(Ordering::Relaxed),
+            skew_millis: stats.skew_millis.load(Ordering::Relaxed),
+            reported_at: wall.to_rfc3339(),
+        }
+    }
+
+    /// The report as JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
+    }
+}
