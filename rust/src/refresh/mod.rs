@@ -284,6 +284,12 @@ impl RefreshingProvider {
         )
     }
 
+    /// A receiver of the number of finished refresh rounds (it changes after every round), for
+    /// hosts and tests that wait for the engine.
+    pub fn rounds(&self) -> watch::Receiver<u64> {
+        self.shared.rounds.subscribe()
+    }
+
     /// Counters (refreshes, failures, extensions, skew).
     pub fn stats(&self) -> &RefreshStats {
         &self.shared.stats

@@ -194,9 +194,10 @@ impl RefreshState {
     }
 
     /// Whether a refresh would be due at `now` but a backoff (or a remembered error) holds it back.
+    /// Only a refresh backoff counts here, not a remembered error.
     pub fn is_rate_limited(&self, now: MonoTime) -> bool {
         self.reason_ignoring_limits(now).is_some()
-            && self.limit_until(now).is_some()
+            && self.backoff_until.is_some_and(|t| now < t)
             && !self.forced
     }
 
