@@ -14,7 +14,8 @@ use freshcreds::sources::Fetched;
 use freshcreds::{Credentials, Error, ErrorKind};
 use serde_json::Value;
 
-const VECTORS: &str = "tests/conformance/aws-sdk-ruby/gems/aws-sdk-core/spec/aws/refreshing_credentials_tests.json";
+const VECTORS: &str =
+    "tests/conformance/aws-sdk-ruby/gems/aws-sdk-core/spec/aws/refreshing_credentials_tests.json";
 const DEFAULT_LIFETIME: u64 = 6 * 3600;
 
 struct Harness {
@@ -31,10 +32,18 @@ impl Harness {
 
     fn creds(&mut self, akid: Option<&str>, lifetime: i64) -> Fetched {
         self.issued += 1;
-        let akid = akid.map(str::to_string).unwrap_or_else(|| format!("AKID-NEW-{}", self.issued));
+        let akid = akid
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("AKID-NEW-{}", self.issued));
         let wall = self.wall();
         Fetched {
-            credentials: Credentials::new(akid, "secret", Some("token".into()), Some(wall + chrono::Duration::seconds(lifetime)), "vector"),
+            credentials: Credentials::new(
+                akid,
+                "secret",
+                Some("token".into()),
+                Some(wall + chrono::Duration::seconds(lifetime)),
+                "vector",
+            ),
             server_date: Some(wall),
         }
     }
@@ -52,9 +61,13 @@ fn run_case(case: &Value) -> Result<Option<String>, String> {
     let id = case["id"].as_str().unwrap();
     let given = &case["given"];
     let config = RefreshConfig {
-        lead: given["configuredAdvisoryWindowSeconds"].as_u64().map(Duration::from_secs),
+        lead: given["configuredAdvisoryWindowSeconds"]
+            .as_u64()
+            .map(Duration::from_secs),
         jitter: Duration::ZERO,
-        fixed_backoff: given["refreshBackoffSeconds"].as_u64().map(Duration::from_secs),
+        fixed_backoff: given["refreshBackoffSeconds"]
+            .as_u64()
+            .map(Duration::from_secs),
         ..RefreshConfig::default()
     };
     let mut h = Harness {
@@ -83,14 +96,21 @@ fn run_case(case: &Value) -> Result<Option<String>, String> {
         let at = format!("{id} step {i}");
         match step["type"].as_str().unwrap() {
             "advanceTime" => h.now += Duration::from_secs(step["seconds"].as_u64().unwrap()),
-            "invalidate" => h.state.invalidate(step["rejectedAccessKeyId"].as_str().unwrap()),
+            "invalidate" => h
+                .state
+                .invalidate(step["rejectedAccessKeyId"].as_str().unwrap()),
             "getCredentials" => {
                 let expected = &step["expected"];
                 let rate_limited = h.state.is_rate_limited(h.now);
-                let before = h.state.entry().map(|e| e.credentials.access_key_id().to_string());
+                let before = h
+                    .state
+                    .entry()
+                    .map(|e| e.credentials.access_key_id().to_string());
                 let contacted = h.state.due(h.now).is_some();
                 if contacted {
-                    let lifetime = step["lifetimeSeconds"].as_i64().unwrap_or(DEFAULT_LIFETIME as i64);
+                    let lifetime = step["lifetimeSeconds"]
+                        .as_i64()
+                        .unwrap_or(DEFAULT_LIFETIME as i64);
                     let (now, wall) = (h.now, h.wall());
                     match step["response"].as_str() {
                         Some("freshCredentials") => {
@@ -110,7 +130,10 @@ fn run_case(case: &Value) -> Result<Option<String>, String> {
                         other => return Err(format!("{at}: the source was contacted but the vector scripts no response ({other:?})")),
                     }
                 }
-                let after = h.state.entry().map(|e| e.credentials.access_key_id().to_string());
+                let after = h
+                    .state
+                    .entry()
+                    .map(|e| e.credentials.access_key_id().to_string());
                 let served = match (&after, h.state.cached_error(h.now)) {
                     (Some(a), _) if Some(a) != before.as_ref() => Served::New,
                     (Some(_), _) => Served::Cached,
@@ -125,10 +148,16 @@ fn run_case(case: &Value) -> Result<Option<String>, String> {
                     other => return Err(format!("{at}: unknown result {other}")),
                 };
                 if expected["sourceContacted"].as_bool().unwrap() != contacted {
-                    return Err(format!("{at}: sourceContacted expected {} got {contacted}", expected["sourceContacted"]));
+                    return Err(format!(
+                        "{at}: sourceContacted expected {} got {contacted}",
+                        expected["sourceContacted"]
+                    ));
                 }
                 if expected["rateLimited"].as_bool().unwrap_or(false) != rate_limited {
-                    return Err(format!("{at}: rateLimited expected {} got {rate_limited}", expected["rateLimited"]));
+                    return Err(format!(
+                        "{at}: rateLimited expected {} got {rate_limited}",
+                        expected["rateLimited"]
+                    ));
                 }
                 if let Some(w) = expected["advisoryWindowSeconds"].as_u64() {
                     let got = h.state.entry().unwrap().advisory_window.as_secs();
@@ -139,7 +168,9 @@ fn run_case(case: &Value) -> Result<Option<String>, String> {
                 if want == Served::NonRecoverable && served == Served::Cached {
                     // freshcreds keeps serving valid cached credentials; the error stays remembered.
                     if h.state.cached_error(h.now).is_none() {
-                        return Err(format!("{at}: expected the non-recoverable error to be remembered"));
+                        return Err(format!(
+                            "{at}: expected the non-recoverable error to be remembered"
+                        ));
                     }
                     deviation = Some("serves the cached credentials instead of raising the non-recoverable error".to_string());
                 } else if want != served {
@@ -163,7 +194,10 @@ fn cross_sdk_refresh_vectors_hold_for_the_refresh_state_machine() {
             Ok(None) => passed += 1,
             Ok(Some(why)) => {
                 deviations += 1;
-                println!("deviation (by design) {}: {why}", case["id"].as_str().unwrap());
+                println!(
+                    "deviation (by design) {}: {why}",
+                    case["id"].as_str().unwrap()
+                );
             }
             Err(e) => failed.push(e),
         }
