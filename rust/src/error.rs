@@ -158,7 +158,7 @@ mod tests {
 
     #[test]
     fn full_message_includes_the_cause_chain() {
-        let io = std::io::Error::new(std::io::ErrorKind::Other, "boom");
+        let io = std::io::Error::other("boom");
         let e = Error::new(ErrorKind::Connect, "GET http://x/ failed").with_source(io);
         assert_eq!(e.full_message(), "GET http://x/ failed: boom");
     }

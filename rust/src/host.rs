@@ -5,10 +5,15 @@
 //! all pass them the same way; an unknown key or a bad value is an `InvalidConfig` error that
 //! names the key.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::clock::{Clock, SystemClock};
 use crate::credentials::Credentials;
-use crate::error::{Error, Result};
+use crate::env::{parse_bool, Env};
+use crate::error::{Error, ErrorKind, Result};
+use crate::refresh::{RefreshConfig, RefreshingProvider, Served};
+use crate::sources::CredentialSource;
 
 /// Options for a [`FreshProvider`], parsed from `key=value` pairs (see [`ProviderOptions::KEYS`]).
 #[derive(Debug, Clone, Default)]
@@ -20,27 +25,133 @@ impl ProviderOptions {
     /// Every key a host may pass, with what it means.
     pub const KEYS: &'static [(&'static str, &'static str)] = &[
         ("source", "`chain` (default), or pin one source: `imds`"),
-        ("refreshLeadMillis", "refresh this long before expiry (default: 5/15/60 min by lifetime)"),
-        ("jitterMillis", "random extra lead, up to this (default 60000)"),
-        ("firstFetchTimeoutMillis", "how long a first caller waits for credentials (default 10000)"),
-        ("imdsEndpoint", "IMDS base URL (default from AWS_EC2_METADATA_SERVICE_ENDPOINT, else by mode)"),
+        (
+            "refreshLeadMillis",
+            "refresh this long before expiry (default: 5/15/60 min by lifetime)",
+        ),
+        (
+            "jitterMillis",
+            "random extra lead, up to this (default 60000)",
+        ),
+        (
+            "firstFetchTimeoutMillis",
+            "how long a first caller waits for credentials (default 10000)",
+        ),
+        (
+            "staleExtensionMillis",
+            "length of one static-stability extension (default 300000)",
+        ),
+        (
+            "refreshBackoffBaseMillis",
+            "first backoff after a failed refresh round (default 5000)",
+        ),
+        (
+            "refreshBackoffCapMillis",
+            "longest backoff between failed refresh rounds (default 300000)",
+        ),
+        (
+            "skewWarnMillis",
+            "warn when local time is this far from the server's (default 60000)",
+        ),
+        (
+            "imdsEndpoint",
+            "IMDS base URL (default from AWS_EC2_METADATA_SERVICE_ENDPOINT, else by mode)",
+        ),
         ("imdsEndpointMode", "`IPv4` or `IPv6`"),
-        ("imdsTimeoutMillis", "per-request IMDS timeout (default 1000)"),
+        (
+            "imdsTimeoutMillis",
+            "per-request IMDS timeout (default 1000)",
+        ),
         ("imdsAttempts", "IMDS attempts per request (default 3)"),
-        ("imdsV1Fallback", "`true` (default) to fall back to IMDSv1 when the token call fails"),
+        (
+            "imdsV1Fallback",
+            "`true` (default) to fall back to IMDSv1 when the token call fails",
+        ),
     ];
 
     /// Parses `key=value` pairs; later pairs override earlier ones.
-    pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = (K, V)>) -> Result<Self> {
+    pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Self> {
         let mut out = ProviderOptions::default();
         for (k, v) in pairs {
             let (k, v) = (k.as_ref(), v.as_ref());
             if !Self::KEYS.iter().any(|(key, _)| *key == k) {
-                return Err(Error::invalid_config(format!("unknown freshcreds option `{k}`")));
+                let known: Vec<&str> = Self::KEYS.iter().map(|(k, _)| *k).collect();
+                return Err(Error::invalid_config(format!(
+                    "unknown freshcreds option `{k}` (known: {})",
+                    known.join(", ")
+                )));
             }
+            out.pairs.retain(|(key, _)| key != k);
             out.pairs.push((k.to_string(), v.to_string()));
         }
+        out.refresh_config()?;
         Ok(out)
+    }
+
+    /// The value given for `key`, if any.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A millisecond duration option.
+    pub fn millis(&self, key: &str) -> Result<Option<Duration>> {
+        self.number::<u64>(key)
+            .map(|v| v.map(Duration::from_millis))
+    }
+
+    /// A numeric option; a bad value is an error naming the key.
+    pub fn number<T: std::str::FromStr>(&self, key: &str) -> Result<Option<T>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => v.trim().parse().map(Some).map_err(|_| {
+                Error::invalid_config(format!(
+                    "freshcreds option `{key}`={v:?} is not a whole number"
+                ))
+            }),
+        }
+    }
+
+    /// A boolean option; a bad value is an error naming the key.
+    pub fn boolean(&self, key: &str) -> Result<Option<bool>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => parse_bool(v).map(Some).ok_or_else(|| {
+                Error::invalid_config(format!(
+                    "freshcreds option `{key}`={v:?} is not `true` or `false`"
+                ))
+            }),
+        }
+    }
+
+    /// The refresh engine's configuration from these options.
+    pub fn refresh_config(&self) -> Result<RefreshConfig> {
+        let d = RefreshConfig::default();
+        Ok(RefreshConfig {
+            lead: self.millis("refreshLeadMillis")?,
+            jitter: self.millis("jitterMillis")?.unwrap_or(d.jitter),
+            backoff_base: self
+                .millis("refreshBackoffBaseMillis")?
+                .unwrap_or(d.backoff_base),
+            backoff_cap: self
+                .millis("refreshBackoffCapMillis")?
+                .unwrap_or(d.backoff_cap),
+            fixed_backoff: None,
+            stale_extension: self
+                .millis("staleExtensionMillis")?
+                .unwrap_or(d.stale_extension),
+            first_fetch_timeout: self
+                .millis("firstFetchTimeoutMillis")?
+                .unwrap_or(d.first_fetch_timeout),
+            skew_warn_threshold: self
+                .millis("skewWarnMillis")?
+                .unwrap_or(d.skew_warn_threshold),
+        })
     }
 }
 
@@ -55,34 +166,139 @@ pub struct Snapshot {
     pub stale: bool,
 }
 
-/// A provider owned by a host: a source chain behind the refresh engine, on the process runtime.
+/// How long a host may keep serving long-term keys before asking again (a forced refresh or a
+/// changed file is then seen within this time).
+pub const STATIC_SERVE_FOR: Duration = Duration::from_secs(60);
+/// How long a host may keep serving credentials whose refresh is due but not done yet (in flight
+/// or failing), or stale ones.
+pub const PENDING_SERVE_FOR: Duration = Duration::from_secs(1);
+
+impl Snapshot {
+    fn from_served(served: Served, now: Duration) -> Snapshot {
+        let serve_for = if served.stale {
+            PENDING_SERVE_FOR
+        } else {
+            match (served.refresh_at, served.expires_at) {
+                (Some(r), _) if r > now => r - now,
+                (_, Some(e)) => PENDING_SERVE_FOR.min(e.saturating_sub(now) / 2),
+                (None, None) => STATIC_SERVE_FOR,
+                (Some(_), None) => PENDING_SERVE_FOR,
+            }
+        };
+        Snapshot {
+            credentials: served.credentials,
+            serve_for,
+            stale: served.stale,
+        }
+    }
+}
+
+/// A provider owned by a host: a source behind the refresh engine, on the process runtime.
 #[derive(Debug)]
 pub struct FreshProvider {
-    _private: (),
+    engine: RefreshingProvider,
 }
 
 impl FreshProvider {
-    /// Builds a provider and starts its first fetch in the background.
-    pub fn new(_options: ProviderOptions) -> Result<Self> {
-        Err(Error::new(crate::error::ErrorKind::Internal, "FreshProvider is not wired yet"))
+    /// Builds a provider from options and the process environment, and starts its first fetch
+    /// in the background.
+    pub fn new(options: ProviderOptions) -> Result<Self> {
+        Self::with_env(options, Env::process())
+    }
+
+    /// Builds a provider with an explicit environment (tests, hosts that pass their own).
+    pub fn with_env(options: ProviderOptions, env: Env) -> Result<Self> {
+        let runtime = crate::runtime::shared()?;
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
+        let _guard = runtime.enter();
+        let source = build_source(&options, &env, clock.clone())?;
+        let engine = RefreshingProvider::spawn_on(
+            source,
+            options.refresh_config()?,
+            clock,
+            runtime.handle(),
+        );
+        Ok(FreshProvider { engine })
     }
 
     /// The current credentials: immediate while cached ones are valid; otherwise waits for the
     /// first fetch up to the first-fetch timeout, then fails with an error that says what was tried.
     pub fn credentials(&self) -> Result<Snapshot> {
-        unreachable!()
+        let now = self.engine.clock().now();
+        if let Some(served) = self.engine.cached() {
+            return Ok(Snapshot::from_served(served, now));
+        }
+        let served = crate::runtime::shared()?.block_on(self.engine.credentials())?;
+        Ok(Snapshot::from_served(served, self.engine.clock().now()))
     }
 
     /// Forces a refresh now and waits for its result.
     pub fn refresh(&self) -> Result<Snapshot> {
-        unreachable!()
+        let served = crate::runtime::shared()?.block_on(self.engine.refresh())?;
+        Ok(Snapshot::from_served(served, self.engine.clock().now()))
     }
 
     /// The provider's state as JSON: source, expiry, last refresh result, counters.
     pub fn status_json(&self) -> String {
-        unreachable!()
+        self.engine.status().to_json()
+    }
+
+    /// The refresh engine behind this provider.
+    pub fn engine(&self) -> &RefreshingProvider {
+        &self.engine
     }
 
     /// Stops the background refresh task. Further calls fail with an error.
-    pub fn close(&self) {}
+    pub fn close(&self) {
+        self.engine.close();
+    }
+}
+
+impl Drop for FreshProvider {
+    fn drop(&mut self) {
+        self.engine.close();
+    }
+}
+
+/// Builds the source the options ask for.
+fn build_source(
+    options: &ProviderOptions,
+    env: &Env,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<dyn CredentialSource>> {
+    let _ = (env, clock);
+    match options.get("source").unwrap_or("chain") {
+        other => Err(Error::new(
+            ErrorKind::InvalidConfig,
+            format!("freshcreds option `source`={other:?}: this source is not available yet"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_options_and_bad_values_name_the_key() {
+        let e = ProviderOptions::from_pairs([("refreshLead", "5")]).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidConfig);
+        assert!(e.message().contains("`refreshLead`"), "{}", e.message());
+        let e = ProviderOptions::from_pairs([("jitterMillis", "soon")]).unwrap_err();
+        assert!(
+            e.message().contains("`jitterMillis`=\"soon\""),
+            "{}",
+            e.message()
+        );
+    }
+
+    #[test]
+    fn options_become_the_refresh_config() {
+        let o =
+            ProviderOptions::from_pairs([("refreshLeadMillis", "20000"), ("jitterMillis", "0")])
+                .unwrap();
+        let c = o.refresh_config().unwrap();
+        assert_eq!(c.lead, Some(Duration::from_secs(20)));
+        assert_eq!(c.jitter, Duration::ZERO);
+    }
 }

@@ -10,6 +10,7 @@ pub mod env;
 pub mod error;
 pub mod host;
 pub mod refresh;
+pub mod runtime;
 pub mod sources;
 
 pub use credentials::Credentials;
