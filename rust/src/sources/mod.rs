@@ -10,6 +10,8 @@ use chrono::{DateTime, Utc};
 use crate::credentials::Credentials;
 use crate::error::Result;
 
+pub mod chain;
+pub mod environment;
 pub mod imds;
 pub mod retry;
 
