@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what freshcreds' build and tests need on a fresh Debian machine that already has a
+# Rust toolchain and a JDK: Gradle (Debian's package) and the AWS CLI (from PyPI), each only
+# when missing. Safe to run again.
+set -euo pipefail
+
+need_apt=()
+command -v gradle >/dev/null 2>&1 || need_apt+=(gradle)
+command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing ${need_apt[*]} from Debian's packages"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if ! command -v aws >/dev/null 2>&1; then
+  echo "setup: installing the AWS CLI from PyPI"
+  python3 -m pip install -q awscli
+  hash -r
+fi
+
+command -v cargo >/dev/null || { echo "setup: cargo is missing: install Rust (rustup) first" >&2; exit 1; }
+command -v java >/dev/null || { echo "setup: java is missing: install a JDK (8 or later) first" >&2; exit 1; }
+echo "setup: $(cargo --version); $(java -version 2>&1 | head -1); $(gradle --version 2>/dev/null | grep -m1 '^Gradle'); $(aws --version 2>&1)"
