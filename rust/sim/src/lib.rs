@@ -1,1 +1,402 @@
-pub fn _x() {}
+//! A local AWS simulator for tests, examples and benchmarks: the EC2 Instance Metadata Service
+//! (IMDSv2 tokens, role list, role credentials), STS (`GetCallerIdentity`, `AssumeRole`,
+//! `AssumeRoleWithWebIdentity`, with real SigV4 verification) and the container credentials
+//! endpoint, all on one loopback port, with fault injection and a movable clock.
+//!
+//! Paths served on [`Simulator::base_url`]:
+//!
+//! | path | behaviour |
+//! |------|-----------|
+//! | `PUT /latest/api/token` | IMDSv2 session token ([`Endpoint::ImdsToken`]) |
+//! | `GET /latest/meta-data/iam/security-credentials/` | the role name ([`Endpoint::ImdsRoleList`]) |
+//! | `GET /latest/meta-data/iam/security-credentials/<role>` | role credentials JSON ([`Endpoint::ImdsCredentials`]) |
+//! | `GET /latest/meta-data/placement/region` | the configured region |
+//! | `POST /` or `GET /?Action=…` | STS query protocol ([`Endpoint::Sts`]) |
+//! | `GET /container/<anything>` | container credentials JSON ([`Endpoint::Container`]) |
+//! | `/_sim/…` | the admin API (see below) |
+//!
+//! Admin API (for processes that run the `freshcreds-sim` binary): `GET /_sim/health`,
+//! `GET /_sim/counts` ([`Counts`] as JSON), `POST /_sim/reset` (counts and faults),
+//! `POST /_sim/faults/<endpoint>` (a [`Fault`] as JSON; `<endpoint>` in snake case, e.g.
+//! `imds_credentials`), `DELETE /_sim/faults`, `POST /_sim/advance?seconds=N`, `POST /_sim/rotate`,
+//! `GET /_sim/now` (`{"now": "…Z", "issued": N}`).
+//!
+//! The simulator runs on its own thread with its own tokio runtime, so it keeps answering while
+//! the caller's runtime is blocked, single-threaded or paused.
+#![warn(missing_docs)]
+
+mod admin;
+mod container;
+mod imds;
+mod server;
+pub mod sigv4;
+mod state;
+mod sts;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{oneshot, watch};
+
+use state::Shared;
+
+/// The long-term access key id the simulator always accepts for STS calls (a test constant).
+pub const STATIC_ACCESS_KEY_ID: &str = "AKIDSIMSTATIC";
+/// The secret access key paired with [`STATIC_ACCESS_KEY_ID`] (a test constant, not a secret).
+pub const STATIC_SECRET_ACCESS_KEY: &str = "freshcreds-sim/static/secret/key/for/tests";
+
+/// How the simulator behaves. Build with struct update syntax over [`SimConfig::default`].
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// Lifetime of the credentials minted by IMDS, STS and the container endpoint (default 3600 s).
+    pub credential_lifetime: Duration,
+    /// IMDS (and the container endpoint) keep serving the same credentials until
+    /// `expiration - imds_rotation_lead`, then mint new ones, like EC2 which rotates a few minutes
+    /// early. Default 300 s; capped at half the lifetime.
+    pub imds_rotation_lead: Duration,
+    /// The IAM role name IMDS lists and serves (default `freshcreds-sim-role`).
+    pub role_name: String,
+    /// The account id in ARNs (default `123456789012`).
+    pub account_id: String,
+    /// The region answered by `/latest/meta-data/placement/region` (default `us-east-1`).
+    pub region: String,
+    /// The loopback port to bind; 0 picks an ephemeral port (default 0).
+    pub port: u16,
+    /// When true, IMDS metadata requests without a session token (IMDSv1) get 401 (default false).
+    pub imds_v1_disabled: bool,
+    /// When set, container credentials requests must carry exactly this `Authorization` header
+    /// value (missing: 401, different: 403). Default `None` (no check).
+    pub container_auth_token: Option<String>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            credential_lifetime: Duration::from_secs(3600),
+            imds_rotation_lead: Duration::from_secs(300),
+            role_name: "freshcreds-sim-role".to_string(),
+            account_id: "123456789012".to_string(),
+            region: "us-east-1".to_string(),
+            port: 0,
+            imds_v1_disabled: false,
+            container_auth_token: None,
+        }
+    }
+}
+
+/// The endpoints faults can be attached to and requests are counted for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Endpoint {
+    /// `PUT /latest/api/token`.
+    ImdsToken,
+    /// `GET /latest/meta-data/iam/security-credentials/`.
+    ImdsRoleList,
+    /// `GET /latest/meta-data/iam/security-credentials/<role>`.
+    ImdsCredentials,
+    /// STS at `/`.
+    Sts,
+    /// `GET /container/…`.
+    Container,
+}
+
+impl Endpoint {
+    /// Every endpoint, in declaration order.
+    pub const ALL: [Endpoint; 5] = [
+        Endpoint::ImdsToken,
+        Endpoint::ImdsRoleList,
+        Endpoint::ImdsCredentials,
+        Endpoint::Sts,
+        Endpoint::Container,
+    ];
+
+    /// The snake-case name used by the admin API (`imds_token`, `sts`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Endpoint::ImdsToken => "imds_token",
+            Endpoint::ImdsRoleList => "imds_role_list",
+            Endpoint::ImdsCredentials => "imds_credentials",
+            Endpoint::Sts => "sts",
+            Endpoint::Container => "container",
+        }
+    }
+
+    /// Parses the snake-case name used by the admin API.
+    pub fn from_name(name: &str) -> Option<Endpoint> {
+        Endpoint::ALL.into_iter().find(|e| e.name() == name)
+    }
+}
+
+/// A misbehaviour attached to one endpoint. Everything is off by default; fields combine.
+///
+/// `times` limits the "answer-replacing" parts (`status`, `drop_connection`, `hang`,
+/// `malformed_json`, `expired_credentials`, `code`) to the next N requests; `latency_ms`,
+/// `throttle_rate` and `date_skew_secs` always apply while the fault is set.
+/// Order per request: latency, then drop, hang, status, throttling, then the (possibly altered)
+/// real answer.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Fault {
+    /// Answer this HTTP status (with a short body) instead of the real answer.
+    pub status: Option<u16>,
+    /// Apply the answer-replacing parts only to the next N requests (`None` = always).
+    pub times: Option<u32>,
+    /// Fraction (0..=1) of requests answered 429, chosen at random.
+    pub throttle_rate: Option<f64>,
+    /// Delay added before answering, in milliseconds.
+    pub latency_ms: Option<u64>,
+    /// Close the connection without answering (the client sees EOF).
+    pub drop_connection: bool,
+    /// Never answer: hold the request until the client gives up or the simulator stops.
+    pub hang: bool,
+    /// Credentials endpoints (and STS) return a truncated, unparseable document.
+    pub malformed_json: bool,
+    /// Credentials endpoints return freshly minted credentials whose expiration is already past.
+    pub expired_credentials: bool,
+    /// The IMDS credentials JSON carries this `Code` instead of `Success` (e.g. `Failure`).
+    pub code: Option<String>,
+    /// The HTTP `Date` header of this endpoint's answers is off by this many seconds.
+    pub date_skew_secs: Option<i64>,
+}
+
+/// Requests seen per endpoint since start or the last reset, and STS outcomes.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct Counts {
+    /// `PUT /latest/api/token` requests.
+    pub imds_token: u64,
+    /// Role list requests.
+    pub imds_role_list: u64,
+    /// Role credentials requests.
+    pub imds_credentials: u64,
+    /// STS requests (any action, any outcome).
+    pub sts: u64,
+    /// Container credentials requests.
+    pub container: u64,
+    /// STS requests answered successfully.
+    pub sts_ok: u64,
+    /// STS requests rejected with `ExpiredToken`.
+    pub sts_expired_token: u64,
+    /// STS requests rejected with `SignatureDoesNotMatch` (including "Signature expired").
+    pub sts_signature_mismatch: u64,
+    /// Successful `AssumeRole` calls.
+    pub sts_assume_role: u64,
+    /// Successful `AssumeRoleWithWebIdentity` calls.
+    pub sts_assume_role_web_identity: u64,
+}
+
+/// One set of credentials the simulator minted (or the static test key).
+#[derive(Clone, PartialEq, Eq)]
+pub struct IssuedCredentials {
+    /// The access key id.
+    pub access_key_id: String,
+    /// The secret access key.
+    pub secret_access_key: String,
+    /// The session token (`None` for the static key).
+    pub session_token: Option<String>,
+    /// When they expire in simulator time (`None` for the static key).
+    pub expiration: Option<DateTime<Utc>>,
+    /// When they were minted, in simulator time.
+    pub issued_at: DateTime<Utc>,
+    /// The ARN `GetCallerIdentity` reports for them.
+    pub arn: String,
+}
+
+impl std::fmt::Debug for IssuedCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("expiration", &self.expiration)
+            .field("issued_at", &self.issued_at)
+            .field("arn", &self.arn)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What an `AssumeRole` or `AssumeRoleWithWebIdentity` call asked for (successful or not, once
+/// the action was recognised and, for `AssumeRole`, the signature verified).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssumeRoleCall {
+    /// `AssumeRole` or `AssumeRoleWithWebIdentity`.
+    pub action: String,
+    /// The `RoleArn` parameter.
+    pub role_arn: Option<String>,
+    /// The `RoleSessionName` parameter.
+    pub role_session_name: Option<String>,
+    /// The `DurationSeconds` parameter as sent.
+    pub duration_seconds: Option<String>,
+    /// The `ExternalId` parameter.
+    pub external_id: Option<String>,
+    /// The `WebIdentityToken` parameter (web identity calls only).
+    pub web_identity_token: Option<String>,
+    /// The access key id that signed the call (`AssumeRole` only).
+    pub signed_by: Option<String>,
+}
+
+/// A running simulator. Stops on [`Simulator::shutdown`] or when dropped.
+pub struct Simulator {
+    shared: Arc<Shared>,
+    port: u16,
+    shutdown_tx: watch::Sender<bool>,
+    stopped_rx: Option<oneshot::Receiver<()>>,
+}
+
+impl std::fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator")
+            .field("base_url", &self.base_url())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Simulator {
+    /// Binds `127.0.0.1:config.port` and starts serving on a dedicated thread and runtime.
+    pub async fn start(config: SimConfig) -> std::io::Result<Simulator> {
+        let (sim, ready) = Self::launch(config)?;
+        match ready.await {
+            Ok(Ok(port)) => Ok(sim.with_port(port)),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(std::io::Error::other(
+                "simulator thread exited during start",
+            )),
+        }
+    }
+
+    /// Like [`Simulator::start`], for callers without an async context.
+    pub fn start_blocking(config: SimConfig) -> std::io::Result<Simulator> {
+        let (sim, ready) = Self::launch(config)?;
+        match ready.blocking_recv() {
+            Ok(Ok(port)) => Ok(sim.with_port(port)),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(std::io::Error::other(
+                "simulator thread exited during start",
+            )),
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn launch(
+        config: SimConfig,
+    ) -> std::io::Result<(Simulator, oneshot::Receiver<std::io::Result<u16>>)> {
+        let shared = Arc::new(Shared::new(config));
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let (stopped_tx, stopped_rx) = oneshot::channel();
+        let thread_shared = shared.clone();
+        std::thread::Builder::new()
+            .name("freshcreds-sim".to_string())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_name("freshcreds-sim-worker")
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                runtime.block_on(server::run(thread_shared, shutdown_rx, ready_tx));
+                // Dropping the runtime drops every connection, including held ("hang") ones.
+                runtime.shutdown_timeout(Duration::from_secs(1));
+                let _ = stopped_tx.send(());
+            })?;
+        Ok((
+            Simulator {
+                shared,
+                port: 0,
+                shutdown_tx,
+                stopped_rx: Some(stopped_rx),
+            },
+            ready_rx,
+        ))
+    }
+
+    fn with_port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// `http://127.0.0.1:PORT`: IMDS paths, STS (`/`), the container endpoint and the admin API.
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The configuration the simulator runs with.
+    pub fn config(&self) -> &SimConfig {
+        &self.shared.config
+    }
+
+    /// Replaces `endpoint`'s fault (and restarts its `times` budget).
+    pub fn set_fault(&self, endpoint: Endpoint, fault: Fault) {
+        self.shared.set_fault(endpoint, fault);
+    }
+
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        self.shared.clear_faults();
+    }
+
+    /// Requests per endpoint since start or the last [`Simulator::reset_counts`].
+    pub fn counts(&self) -> Counts {
+        self.shared.counts()
+    }
+
+    /// Zeroes the counts.
+    pub fn reset_counts(&self) {
+        self.shared.reset_counts();
+    }
+
+    /// Moves the simulator clock forward (it is the real UTC time plus an offset).
+    pub fn advance_time(&self, by: Duration) {
+        self.shared.advance(by);
+    }
+
+    /// The simulator's current time.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.shared.now()
+    }
+
+    /// Makes the next IMDS (and container) credentials request mint fresh credentials.
+    pub fn rotate_now(&self) {
+        self.shared.rotate_now();
+    }
+
+    /// How many credential sets were minted so far (IMDS, STS, container, expired-credentials faults).
+    pub fn issued(&self) -> usize {
+        self.shared.minted()
+    }
+
+    /// Every credential set minted so far, oldest first (secrets included: test use only).
+    pub fn issued_credentials(&self) -> Vec<IssuedCredentials> {
+        self.shared.issued_credentials()
+    }
+
+    /// The `AssumeRole` / `AssumeRoleWithWebIdentity` calls received so far, oldest first.
+    pub fn assume_role_calls(&self) -> Vec<AssumeRoleCall> {
+        self.shared.assume_role_calls()
+    }
+
+    /// Stops serving and waits until the port is closed and every connection dropped.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown_tx.send(true);
+        if let Some(rx) = self.stopped_rx.take() {
+            let _ = rx.await;
+        }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        let _ = self.shutdown_tx.send(true);
+    }
+}

@@ -1,1 +1,108 @@
-fn main() {}
+//! `freshcreds-sim`: runs the local AWS simulator until killed.
+
+use std::io::Write;
+use std::time::Duration;
+
+use freshcreds_sim::{SimConfig, Simulator};
+
+const USAGE: &str = "\
+Usage: freshcreds-sim [OPTIONS]
+
+Runs a local AWS simulator (IMDS, STS, container credentials, admin API under /_sim/) on
+127.0.0.1 until killed. Prints `freshcreds-sim listening on http://127.0.0.1:PORT` when ready.
+
+Options:
+  --port N               port to bind (default 0: an ephemeral port)
+  --lifetime SECS        lifetime of minted credentials (default 3600)
+  --rotation-lead SECS   IMDS mints new credentials this long before expiry (default 300)
+  --port-file PATH       also write the bound port to PATH
+  --imds-v1-disabled     reject IMDS requests without a session token (401)
+  --container-auth VALUE require this Authorization header on /container/ requests
+  --role NAME            IAM role name served by IMDS (default freshcreds-sim-role)
+  -h, --help             print this help
+
+Logs go to stderr (RUST_LOG, default info).
+";
+
+fn parse_args(args: &[String]) -> Result<Option<(SimConfig, Option<String>)>, String> {
+    let mut config = SimConfig::default();
+    let mut port_file = None;
+    let mut it = args.iter();
+    let secs = |v: Option<&String>, flag: &str| -> Result<u64, String> {
+        v.ok_or_else(|| format!("{flag} needs a value"))?
+            .parse::<u64>()
+            .map_err(|_| format!("{flag} needs a non-negative integer"))
+    };
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--port" => {
+                let v = secs(it.next(), "--port")?;
+                config.port = u16::try_from(v).map_err(|_| "--port must be at most 65535")?;
+            }
+            "--lifetime" => {
+                config.credential_lifetime = Duration::from_secs(secs(it.next(), "--lifetime")?)
+            }
+            "--rotation-lead" => {
+                config.imds_rotation_lead = Duration::from_secs(secs(it.next(), "--rotation-lead")?)
+            }
+            "--port-file" => {
+                port_file = Some(it.next().ok_or("--port-file needs a value")?.clone());
+            }
+            "--imds-v1-disabled" => config.imds_v1_disabled = true,
+            "--container-auth" => {
+                config.container_auth_token =
+                    Some(it.next().ok_or("--container-auth needs a value")?.clone());
+            }
+            "--role" => config.role_name = it.next().ok_or("--role needs a value")?.clone(),
+            other => return Err(format!("unknown argument '{other}'")),
+        }
+    }
+    Ok(Some((config, port_file)))
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (config, port_file) = match parse_args(&args) {
+        Ok(Some(parsed)) => parsed,
+        Ok(None) => {
+            print!("{USAGE}");
+            return;
+        }
+        Err(e) => {
+            eprintln!("freshcreds-sim: {e}\n\n{USAGE}");
+            std::process::exit(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let sim = match Simulator::start_blocking(config) {
+        Ok(sim) => sim,
+        Err(e) => {
+            eprintln!("freshcreds-sim: cannot start: {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Some(path) = port_file {
+        // Write then rename, so a reader never sees a partial file.
+        let tmp = format!("{path}.tmp");
+        let written = std::fs::write(&tmp, sim.port().to_string())
+            .and_then(|()| std::fs::rename(&tmp, &path));
+        if let Err(e) = written {
+            eprintln!("freshcreds-sim: cannot write port file {path}: {e}");
+            std::process::exit(1);
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "freshcreds-sim listening on {}", sim.base_url());
+    let _ = out.flush();
+    drop(out);
+    loop {
+        std::thread::park();
+    }
+}
