@@ -254,8 +254,14 @@ impl std::fmt::Debug for Simulator {
 impl Simulator {
     /// Binds `127.0.0.1:config.port` and starts serving on a dedicated thread and runtime.
     pub async fn start(config: SimConfig) -> std::io::Result<Simulator> {
-        let (sim, ready) = Self::launch(config)?;
-        match ready.await {
+        let (tx, rx) = oneshot::channel();
+        let sim = Self::launch(
+            config,
+            Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        )?;
+        match rx.await {
             Ok(Ok(port)) => Ok(sim.with_port(port)),
             Ok(Err(e)) => Err(e),
             Err(_) => Err(std::io::Error::other(
@@ -264,10 +270,17 @@ impl Simulator {
         }
     }
 
-    /// Like [`Simulator::start`], for callers without an async context.
+    /// Like [`Simulator::start`], for callers without an async context (also usable inside one:
+    /// it blocks only until the port is bound).
     pub fn start_blocking(config: SimConfig) -> std::io::Result<Simulator> {
-        let (sim, ready) = Self::launch(config)?;
-        match ready.blocking_recv() {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let sim = Self::launch(
+            config,
+            Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        )?;
+        match rx.recv() {
             Ok(Ok(port)) => Ok(sim.with_port(port)),
             Ok(Err(e)) => Err(e),
             Err(_) => Err(std::io::Error::other(
@@ -276,13 +289,9 @@ impl Simulator {
         }
     }
 
-    #[allow(clippy::type_complexity)]
-    fn launch(
-        config: SimConfig,
-    ) -> std::io::Result<(Simulator, oneshot::Receiver<std::io::Result<u16>>)> {
+    fn launch(config: SimConfig, ready: server::Ready) -> std::io::Result<Simulator> {
         let shared = Arc::new(Shared::new(config));
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
-        let (ready_tx, ready_rx) = oneshot::channel();
         let (stopped_tx, stopped_rx) = oneshot::channel();
         let thread_shared = shared.clone();
         std::thread::Builder::new()
@@ -296,24 +305,21 @@ impl Simulator {
                 {
                     Ok(rt) => rt,
                     Err(e) => {
-                        let _ = ready_tx.send(Err(e));
+                        ready(Err(e));
                         return;
                     }
                 };
-                runtime.block_on(server::run(thread_shared, shutdown_rx, ready_tx));
+                runtime.block_on(server::run(thread_shared, shutdown_rx, ready));
                 // Dropping the runtime drops every connection, including held ("hang") ones.
                 runtime.shutdown_timeout(Duration::from_secs(1));
                 let _ = stopped_tx.send(());
             })?;
-        Ok((
-            Simulator {
-                shared,
-                port: 0,
-                shutdown_tx,
-                stopped_rx: Some(stopped_rx),
-            },
-            ready_rx,
-        ))
+        Ok(Simulator {
+            shared,
+            port: 0,
+            shutdown_tx,
+            stopped_rx: Some(stopped_rx),
+        })
     }
 
     fn with_port(mut self, port: u16) -> Self {

@@ -15,7 +15,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{oneshot, watch, Notify};
+use tokio::sync::{watch, Notify};
 
 use crate::state::{Decision, Shared};
 use crate::{admin, container, imds, sts, Endpoint};
@@ -46,29 +46,26 @@ enum Outcome {
 
 const MAX_BODY: usize = 1 << 20;
 
-pub(crate) async fn run(
-    shared: Arc<Shared>,
-    shutdown: watch::Receiver<bool>,
-    ready: oneshot::Sender<std::io::Result<u16>>,
-) {
+/// Reports the bound port (or the bind error) once.
+pub(crate) type Ready = Box<dyn FnOnce(std::io::Result<u16>) + Send>;
+
+pub(crate) async fn run(shared: Arc<Shared>, shutdown: watch::Receiver<bool>, ready: Ready) {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, shared.config.port));
     let listener = match TcpListener::bind(addr).await {
         Ok(l) => l,
         Err(e) => {
-            let _ = ready.send(Err(e));
+            ready(Err(e));
             return;
         }
     };
     let port = match listener.local_addr() {
         Ok(a) => a.port(),
         Err(e) => {
-            let _ = ready.send(Err(e));
+            ready(Err(e));
             return;
         }
     };
-    if ready.send(Ok(port)).is_err() {
-        return;
-    }
+    ready(Ok(port));
     tracing::info!(port, "freshcreds-sim listening on 127.0.0.1");
     let mut stop = shutdown.clone();
     loop {
