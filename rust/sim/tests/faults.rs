@@ -1,0 +1,316 @@
+//! Fault injection and the admin API, over real HTTP.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use freshcreds_sim::{Counts, Endpoint, Fault, SimConfig, Simulator};
+
+const CREDS: &str = "/latest/meta-data/iam/security-credentials/freshcreds-sim-role";
+
+fn client(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder().timeout(timeout).build().unwrap()
+}
+
+async fn get_creds(sim: &Simulator) -> reqwest::Result<reqwest::Response> {
+    client(Duration::from_secs(5))
+        .get(format!("{}{CREDS}", sim.base_url()))
+        .send()
+        .await
+}
+
+async fn status_of(sim: &Simulator) -> u16 {
+    get_creds(sim).await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn status_fault_with_times_fails_that_many_requests_then_behaves() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.set_fault(
+        Endpoint::ImdsCredentials,
+        Fault {
+            status: Some(500),
+            times: Some(2),
+            ..Fault::default()
+        },
+    );
+    assert_eq!(status_of(&sim).await, 500);
+    assert_eq!(status_of(&sim).await, 500);
+    assert_eq!(status_of(&sim).await, 200);
+    assert_eq!(sim.counts().imds_credentials, 3);
+    assert_eq!(sim.issued(), 1);
+}
+
+#[tokio::test]
+async fn status_fault_without_times_applies_until_cleared() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.set_fault(
+        Endpoint::ImdsCredentials,
+        Fault {
+            status: Some(503),
+            ..Fault::default()
+        },
+    );
+    for _ in 0..3 {
+        assert_eq!(status_of(&sim).await, 503);
+    }
+    sim.clear_faults();
+    assert_eq!(status_of(&sim).await, 200);
+}
+
+#[tokio::test]
+async fn fault_on_one_endpoint_leaves_the_others_alone() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.set_fault(
+        Endpoint::ImdsToken,
+        Fault {
+            status: Some(500),
+            ..Fault::default()
+        },
+    );
+    assert_eq!(status_of(&sim).await, 200);
+}
+
+#[tokio::test]
+async fn dropped_connection_gives_the_client_an_error_and_no_answer() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.set_fault(
+        Endpoint::ImdsCredentials,
+        Fault {
+            drop_connection: true,
+            times: Some(1),
+            ..Fault::default()
+        },
+    );
+    let started = Instant::now();
+    let err = get_creds(&sim)
+        .await
+        .expect_err("connection must be dropped");
+    assert!(!err.is_timeout(), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(4));
+    assert_eq!(status_of(&sim).await, 200);
+}
+
+#[tokio::test]
+async fn hung_request_is_never_answered_until_the_client_gives_up() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.set_fault(
+        Endpoint::ImdsToken,
+        Fault {
+            hang: true,
+            ..Fault::default()
+        },
+    );
+    let err = client(Duration::from_millis(300))
+        .put(format!("{}/latest/api/token", sim.base_url()))
+        .header("X-aws-ec2-metadata-token-ttl-seconds", "60")
+        .send()
+        .await
+        .expect_err("must time out");
+    assert!(err.is_timeout(), "{err:?}");
+    assert_eq!(sim.counts().imds_token, 1);
+    // Shutdown does not wait for held requests.
+    tokio::time::timeout(Duration::from_secs(5), sim.shutdown())
+        .await
+        .expect("shutdown completes");
+}
+
+#[tokio::test]
+async fn latency_delays_the_answer() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.set_fault(
+        Endpoint::ImdsCredentials,
+        Fault {
+            latency_ms: Some(300),
+            ..Fault::default()
+        },
+    );
+    let started = Instant::now();
+    assert_eq!(status_of(&sim).await, 200);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+}
+
+#[tokio::test]
+async fn full_throttle_rate_answers_429_and_zero_rate_never_does() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.set_fault(
+        Endpoint::ImdsCredentials,
+        Fault {
+            throttle_rate: Some(1.0),
+            ..Fault::default()
+        },
+    );
+    for _ in 0..5 {
+        assert_eq!(status_of(&sim).await, 429);
+    }
+    sim.set_fault(
+        Endpoint::ImdsCredentials,
+        Fault {
+            throttle_rate: Some(0.0),
+            ..Fault::default()
+        },
+    );
+    for _ in 0..5 {
+        assert_eq!(status_of(&sim).await, 200);
+    }
+}
+
+#[tokio::test]
+async fn malformed_json_fault_returns_an_unparseable_document() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.set_fault(
+        Endpoint::ImdsCredentials,
+        Fault {
+            malformed_json: true,
+            times: Some(1),
+            ..Fault::default()
+        },
+    );
+    let body = get_creds(&sim).await.unwrap().text().await.unwrap();
+    assert!(serde_json::from_str::<serde_json::Value>(&body).is_err());
+    let body = get_creds(&sim).await.unwrap().text().await.unwrap();
+    assert!(serde_json::from_str::<serde_json::Value>(&body).is_ok());
+}
+
+#[tokio::test]
+async fn expired_credentials_fault_serves_an_expiration_in_the_past() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.set_fault(
+        Endpoint::ImdsCredentials,
+        Fault {
+            expired_credentials: true,
+            ..Fault::default()
+        },
+    );
+    let body = get_creds(&sim).await.unwrap().text().await.unwrap();
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let exp: DateTime<Utc> = v["Expiration"].as_str().unwrap().parse().unwrap();
+    assert!(exp < sim.now());
+}
+
+#[tokio::test]
+async fn code_fault_replaces_success() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.set_fault(
+        Endpoint::ImdsCredentials,
+        Fault {
+            code: Some("Failure".into()),
+            ..Fault::default()
+        },
+    );
+    let body = get_creds(&sim).await.unwrap().text().await.unwrap();
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["Code"], "Failure");
+}
+
+#[tokio::test]
+async fn date_skew_fault_shifts_the_date_header() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.set_fault(
+        Endpoint::ImdsCredentials,
+        Fault {
+            date_skew_secs: Some(-1800),
+            ..Fault::default()
+        },
+    );
+    let resp = get_creds(&sim).await.unwrap();
+    let date = httpdate::parse_http_date(resp.headers()["date"].to_str().unwrap()).unwrap();
+    let date: DateTime<Utc> = date.into();
+    let skew = (date - sim.now()).num_seconds();
+    assert!((-1802..=-1798).contains(&skew), "skew {skew}");
+}
+
+#[tokio::test]
+async fn admin_api_drives_faults_counts_time_and_rotation() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let http = client(Duration::from_secs(5));
+    let base = sim.base_url();
+    let health = http
+        .get(format!("{base}/_sim/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+
+    let set = http
+        .post(format!("{base}/_sim/faults/imds_credentials"))
+        .body(r#"{"status": 500, "times": 1}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 200);
+    assert_eq!(status_of(&sim).await, 500);
+    assert_eq!(status_of(&sim).await, 200);
+
+    let bad = http
+        .post(format!("{base}/_sim/faults/nowhere"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 404);
+
+    let counts: Counts = serde_json::from_str(
+        &http
+            .get(format!("{base}/_sim/counts"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(counts.imds_credentials, 2);
+
+    let before = sim.now();
+    let adv = http
+        .post(format!("{base}/_sim/advance?seconds=600"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(adv.status(), 200);
+    assert!((sim.now() - before).num_seconds() >= 600);
+
+    let issued = sim.issued();
+    http.post(format!("{base}/_sim/rotate"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status_of(&sim).await, 200);
+    assert_eq!(sim.issued(), issued + 1);
+
+    http.post(format!("{base}/_sim/faults/imds_credentials"))
+        .body(r#"{"status": 503}"#)
+        .send()
+        .await
+        .unwrap();
+    let reset = http
+        .post(format!("{base}/_sim/reset"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status(), 200);
+    assert_eq!(sim.counts(), Counts::default());
+    assert_eq!(status_of(&sim).await, 200);
+
+    http.post(format!("{base}/_sim/faults/imds_credentials"))
+        .body(r#"{"status": 503}"#)
+        .send()
+        .await
+        .unwrap();
+    http.delete(format!("{base}/_sim/faults"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status_of(&sim).await, 200);
+}
+
+#[test]
+fn fault_json_uses_snake_case_fields_and_defaults() {
+    let f: Fault = serde_json::from_str(r#"{"drop_connection": true, "times": 3}"#).unwrap();
+    assert!(f.drop_connection);
+    assert_eq!(f.times, Some(3));
+    assert_eq!(f.status, None);
+    let e: Endpoint = serde_json::from_str(r#""imds_role_list""#).unwrap();
+    assert_eq!(e, Endpoint::ImdsRoleList);
+}
