@@ -14,6 +14,7 @@ pub mod chain;
 pub mod environment;
 pub mod imds;
 pub mod retry;
+pub mod sts;
 
 /// A boxed, sendable future (sources are used behind `dyn`).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -1,0 +1,739 @@
+//! A small AWS STS client: `AssumeRole`, `AssumeRoleWithWebIdentity` and `GetCallerIdentity`
+//! over the query protocol (form-encoded `POST /`, XML answers), signed with SigV4 by the
+//! `aws-sigv4` crate.
+//!
+//! Endpoint resolution follows the AWS SDKs: `AWS_ENDPOINT_URL_STS`, then `AWS_ENDPOINT_URL`, then
+//! an endpoint from the profile (passed in by the caller), else the regional endpoint
+//! `https://sts.{region}.amazonaws.com`. The region comes from `AWS_REGION`, `AWS_DEFAULT_REGION`,
+//! the profile's `region`, else `us-east-1`. `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` skips the
+//! configured endpoints. STS traffic honours the usual HTTP proxy variables.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+use aws_sigv4::sign::v4;
+use chrono::{DateTime, Utc};
+use quick_xml::events::Event;
+use quick_xml::Reader;
+use reqwest::Url;
+
+use crate::clock::{Clock, SystemClock};
+use crate::credentials::Credentials;
+use crate::env::Env;
+use crate::error::{Error, ErrorKind, Result};
+use crate::sources::retry::RetryPolicy;
+use crate::sources::Fetched;
+
+/// The STS API version every request names.
+pub const STS_API_VERSION: &str = "2011-06-15";
+/// The region used when nothing configures one.
+pub const DEFAULT_STS_REGION: &str = "us-east-1";
+/// How long connecting to STS may take.
+pub const DEFAULT_STS_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long one STS request may take, connection included.
+pub const DEFAULT_STS_TIMEOUT: Duration = Duration::from_secs(10);
+/// The SigV4 signing name of STS.
+const SIGNING_NAME: &str = "sts";
+
+/// The environment variable naming an STS-only endpoint.
+pub const ENV_ENDPOINT_URL_STS: &str = "AWS_ENDPOINT_URL_STS";
+/// The environment variable naming an endpoint for every service.
+pub const ENV_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
+/// The environment variable that switches configured endpoints off.
+pub const ENV_IGNORE_CONFIGURED_ENDPOINT_URLS: &str = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
+
+/// What a profile may say about STS (the caller resolves the profile; these are plain values).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StsProfileSettings {
+    /// The profile's `region`.
+    pub region: Option<String>,
+    /// The STS endpoint from the profile: its `services` section's `sts.endpoint_url`, else its
+    /// `endpoint_url`.
+    pub endpoint_url: Option<String>,
+    /// Where these settings came from, for error messages (e.g. `profile dev in ~/.aws/config`).
+    pub origin: Option<String>,
+}
+
+/// The resolved configuration of an [`StsClient`].
+#[derive(Debug, Clone)]
+pub struct StsSettings {
+    /// The endpoint requests are sent to (`POST {endpoint}`).
+    pub endpoint: String,
+    /// Where the endpoint came from (an environment variable, the profile, or `regional default`).
+    pub endpoint_origin: String,
+    /// The signing region.
+    pub region: String,
+    /// Retries of connection failures, timeouts, throttling and 5xx answers.
+    pub retry: RetryPolicy,
+    /// Connect timeout.
+    pub connect_timeout: Duration,
+    /// Whole-request timeout.
+    pub timeout: Duration,
+}
+
+impl StsSettings {
+    /// Resolves the endpoint and region from the environment and the profile, like the SDKs.
+    pub fn resolve(env: &Env, profile: &StsProfileSettings) -> Result<StsSettings> {
+        let region = env
+            .get_non_blank("AWS_REGION")
+            .or_else(|| env.get_non_blank("AWS_DEFAULT_REGION"))
+            .or_else(|| profile.region.clone().filter(|r| !r.trim().is_empty()))
+            .map(|r| r.trim().to_string())
+            .unwrap_or_else(|| DEFAULT_STS_REGION.to_string());
+        let ignore_configured = env
+            .get_bool(ENV_IGNORE_CONFIGURED_ENDPOINT_URLS)?
+            .unwrap_or(false);
+        let configured = if ignore_configured {
+            None
+        } else {
+            env.get_non_blank(ENV_ENDPOINT_URL_STS)
+                .map(|e| (e, ENV_ENDPOINT_URL_STS.to_string()))
+                .or_else(|| {
+                    env.get_non_blank(ENV_ENDPOINT_URL)
+                        .map(|e| (e, ENV_ENDPOINT_URL.to_string()))
+                })
+                .or_else(|| {
+                    profile
+                        .endpoint_url
+                        .clone()
+                        .filter(|e| !e.trim().is_empty())
+                        .map(|e| {
+                            let origin = profile
+                                .origin
+                                .clone()
+                                .unwrap_or_else(|| "the profile".to_string());
+                            (e, format!("endpoint_url of {origin}"))
+                        })
+                })
+        };
+        let (endpoint, endpoint_origin) = match configured {
+            Some((e, origin)) => (e.trim().to_string(), origin),
+            None => (
+                regional_endpoint(&region),
+                format!("regional default for {region}"),
+            ),
+        };
+        Ok(StsSettings {
+            endpoint,
+            endpoint_origin,
+            region,
+            retry: RetryPolicy::default(),
+            connect_timeout: DEFAULT_STS_CONNECT_TIMEOUT,
+            timeout: DEFAULT_STS_TIMEOUT,
+        })
+    }
+
+    /// Settings for an explicit endpoint and region (tests, simulators, hosts that know better).
+    pub fn with_endpoint(endpoint: impl Into<String>, region: impl Into<String>) -> StsSettings {
+        StsSettings {
+            endpoint: endpoint.into(),
+            endpoint_origin: "explicit endpoint".to_string(),
+            region: region.into(),
+            retry: RetryPolicy::default(),
+            connect_timeout: DEFAULT_STS_CONNECT_TIMEOUT,
+            timeout: DEFAULT_STS_TIMEOUT,
+        }
+    }
+}
+
+/// `https://sts.{region}.amazonaws.com` (`.amazonaws.com.cn` in the China regions).
+pub fn regional_endpoint(region: &str) -> String {
+    let suffix = if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    };
+    format!("https://sts.{region}.{suffix}")
+}
+
+/// Who a set of credentials belongs to, as `GetCallerIdentity` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerIdentity {
+    /// The 12-digit account id.
+    pub account: String,
+    /// The ARN of the user or assumed role.
+    pub arn: String,
+    /// The unique id of the caller (`AIDA…` or `AROA…:session`).
+    pub user_id: String,
+}
+
+/// An STS client. Cheap to share behind an `Arc`; holds no credentials.
+#[derive(Debug)]
+pub struct StsClient {
+    http: reqwest::Client,
+    endpoint: Url,
+    settings: StsSettings,
+    clock: Arc<dyn Clock>,
+}
+
+impl StsClient {
+    /// A client for `settings`, with the system clock. Fails on an endpoint that is not an
+    /// `http(s)` URL (the error names where the endpoint came from).
+    pub fn new(settings: StsSettings) -> Result<StsClient> {
+        Self::with_clock(settings, Arc::new(SystemClock::new()))
+    }
+
+    /// Like [`StsClient::new`], with the clock used for retry backoff and signing time.
+    pub fn with_clock(settings: StsSettings, clock: Arc<dyn Clock>) -> Result<StsClient> {
+        let endpoint = Url::parse(&settings.endpoint)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+            .ok_or_else(|| {
+                Error::invalid_config(format!(
+                    "STS endpoint {:?} (from {}) is not an http(s) URL",
+                    settings.endpoint, settings.endpoint_origin
+                ))
+            })?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| {
+                Error::new(ErrorKind::Internal, "could not build the STS HTTP client")
+                    .with_source(e)
+            })?;
+        Ok(StsClient {
+            http,
+            endpoint,
+            settings,
+            clock,
+        })
+    }
+
+    /// The endpoint requests go to.
+    pub fn endpoint(&self) -> &str {
+        self.endpoint.as_str()
+    }
+
+    /// The signing region.
+    pub fn region(&self) -> &str {
+        &self.settings.region
+    }
+
+    /// Calls `AssumeRole` signed with `creds`. `duration` becomes `DurationSeconds` (STS
+    /// defaults to one hour when it is `None`).
+    pub async fn assume_role(
+        &self,
+        creds: &Credentials,
+        role_arn: &str,
+        session_name: &str,
+        external_id: Option<&str>,
+        duration: Option<Duration>,
+    ) -> Result<Fetched> {
+        let mut params = vec![
+            ("RoleArn", role_arn.to_string()),
+            ("RoleSessionName", session_name.to_string()),
+        ];
+        if let Some(d) = duration {
+            params.push(("DurationSeconds", d.as_secs().to_string()));
+        }
+        if let Some(id) = external_id {
+            params.push(("ExternalId", id.to_string()));
+        }
+        let answer = self.call("AssumeRole", &params, Some(creds)).await?;
+        let credentials = answer.credentials("AssumeRole", self.endpoint.as_str())?;
+        Ok(Fetched {
+            credentials,
+            server_date: answer.date,
+        })
+    }
+
+    /// Calls `AssumeRoleWithWebIdentity` (unsigned: the token is the proof).
+    pub async fn assume_role_with_web_identity(
+        &self,
+        role_arn: &str,
+        session_name: &str,
+        token: &str,
+        duration: Option<Duration>,
+    ) -> Result<Fetched> {
+        let mut params = vec![
+            ("RoleArn", role_arn.to_string()),
+            ("RoleSessionName", session_name.to_string()),
+            ("WebIdentityToken", token.to_string()),
+        ];
+        if let Some(d) = duration {
+            params.push(("DurationSeconds", d.as_secs().to_string()));
+        }
+        let answer = self
+            .call("AssumeRoleWithWebIdentity", &params, None)
+            .await?;
+        let credentials =
+            answer.credentials("AssumeRoleWithWebIdentity", self.endpoint.as_str())?;
+        Ok(Fetched {
+            credentials,
+            server_date: answer.date,
+        })
+    }
+
+    /// Calls `GetCallerIdentity` signed with `creds`.
+    pub async fn get_caller_identity(&self, creds: &Credentials) -> Result<CallerIdentity> {
+        let answer = self.call("GetCallerIdentity", &[], Some(creds)).await?;
+        let field = |name: &str| answer.require("GetCallerIdentity", name, self.endpoint.as_str());
+        Ok(CallerIdentity {
+            account: field("Account")?,
+            arn: field("Arn")?,
+            user_id: field("UserId")?,
+        })
+    }
+
+    async fn call(
+        &self,
+        action: &str,
+        params: &[(&str, String)],
+        creds: Option<&Credentials>,
+    ) -> Result<Answer> {
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        form.append_pair("Action", action);
+        form.append_pair("Version", STS_API_VERSION);
+        for (k, v) in params {
+            form.append_pair(k, v);
+        }
+        let body = form.finish();
+        self.settings
+            .retry
+            .run(
+                self.clock.as_ref(),
+                |_| self.attempt(action, &body, creds),
+                |e, delay| {
+                    tracing::debug!(action, endpoint = %self.endpoint, error = %e.full_message(), ?delay, "retrying STS call");
+                },
+            )
+            .await
+    }
+
+    async fn attempt(
+        &self,
+        action: &str,
+        body: &str,
+        creds: Option<&Credentials>,
+    ) -> Result<Answer> {
+        const CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
+        let mut request = self
+            .http
+            .post(self.endpoint.clone())
+            .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
+            .body(body.to_string());
+        if let Some(creds) = creds {
+            for (name, value) in self.sign(action, body, CONTENT_TYPE, creds)? {
+                request = request.header(name, value);
+            }
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| self.transport_error(action, e))?;
+        let status = response.status();
+        let date = response
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok())
+            .map(DateTime::<Utc>::from);
+        let text = response
+            .text()
+            .await
+            .map_err(|e| self.transport_error(action, e))?;
+        if status.is_success() {
+            let fields = parse_xml(&text).map_err(|detail| {
+                Error::new(
+                    ErrorKind::Parse,
+                    format!(
+                        "STS {action} at {}: the answer is not valid XML ({detail})",
+                        self.endpoint
+                    ),
+                )
+            })?;
+            return Ok(Answer { fields, date });
+        }
+        Err(self.service_error(action, status, &text))
+    }
+
+    /// The SigV4 headers for one request (`authorization`, `x-amz-date`, and
+    /// `x-amz-security-token` for temporary credentials).
+    fn sign(
+        &self,
+        action: &str,
+        body: &str,
+        content_type: &str,
+        creds: &Credentials,
+    ) -> Result<Vec<(String, String)>> {
+        let identity = aws_credential_types::Credentials::new(
+            creds.access_key_id(),
+            creds.secret_access_key(),
+            creds.session_token().map(str::to_string),
+            None,
+            "freshcreds",
+        )
+        .into();
+        let wall: SystemTime = self.clock.wall().into();
+        let signing_error = |detail: String| {
+            Error::new(
+                ErrorKind::Internal,
+                format!(
+                    "could not sign STS {action} for {}: {detail}",
+                    self.endpoint
+                ),
+            )
+        };
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&self.settings.region)
+            .name(SIGNING_NAME)
+            .time(wall)
+            .settings(SigningSettings::default())
+            .build()
+            .map_err(|e| signing_error(e.to_string()))?
+            .into();
+        let signable = SignableRequest::new(
+            "POST",
+            self.endpoint.as_str(),
+            [("content-type", content_type)].into_iter(),
+            SignableBody::Bytes(body.as_bytes()),
+        )
+        .map_err(|e| signing_error(e.to_string()))?;
+        let (instructions, _signature) = sign(signable, &params)
+            .map_err(|e| signing_error(e.to_string()))?
+            .into_parts();
+        Ok(instructions
+            .headers()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect())
+    }
+
+    fn transport_error(&self, action: &str, e: reqwest::Error) -> Error {
+        let kind = if e.is_timeout() {
+            ErrorKind::Timeout
+        } else {
+            ErrorKind::Connect
+        };
+        let what = if e.is_timeout() {
+            "timed out"
+        } else {
+            "failed"
+        };
+        Error::new(
+            kind,
+            format!(
+                "STS {action} at {} (endpoint from {}) {what}",
+                self.endpoint, self.settings.endpoint_origin
+            ),
+        )
+        .with_source(e.without_url())
+    }
+
+    fn service_error(&self, action: &str, status: reqwest::StatusCode, text: &str) -> Error {
+        let fields = parse_xml(text).unwrap_or_default();
+        let code = find(&fields, "Code");
+        let message = find(&fields, "Message");
+        let kind = error_kind(status.as_u16(), code.as_deref());
+        let mut msg = format!("STS {action} at {} answered {status}", self.endpoint);
+        if let Some(code) = &code {
+            msg.push_str(&format!(": {code}"));
+        }
+        if let Some(message) = &message {
+            msg.push_str(&format!(": {message}"));
+        }
+        if code.is_none() && message.is_none() {
+            msg.push_str(" with no AWS error document");
+        }
+        Error::new(kind, msg)
+    }
+}
+
+/// Maps an STS error answer to an error kind: throttling is retryable, refusals and expired
+/// tokens are not, `IDPCommunicationError` (the identity provider was unreachable) is retried
+/// like a connection failure, as the AWS SDKs do.
+fn error_kind(status: u16, code: Option<&str>) -> ErrorKind {
+    match code {
+        Some(
+            "Throttling"
+            | "ThrottlingException"
+            | "ThrottledException"
+            | "RequestThrottledException"
+            | "TooManyRequestsException"
+            | "RequestLimitExceeded"
+            | "PriorRequestNotComplete"
+            | "SlowDown",
+        ) => ErrorKind::Throttled,
+        Some("ExpiredToken" | "ExpiredTokenException") => ErrorKind::Expired,
+        Some("IDPCommunicationError" | "IDPCommunicationErrorException") => ErrorKind::Connect,
+        Some(
+            "AccessDenied"
+            | "AccessDeniedException"
+            | "InvalidIdentityToken"
+            | "IDPRejectedClaim"
+            | "InvalidClientTokenId"
+            | "SignatureDoesNotMatch"
+            | "IncompleteSignature"
+            | "UnrecognizedClientException"
+            | "RegionDisabledException"
+            | "MissingAuthenticationToken",
+        ) => ErrorKind::Refused,
+        Some("ValidationError" | "MalformedPolicyDocument" | "PackedPolicyTooLarge") => {
+            ErrorKind::InvalidConfig
+        }
+        _ if status == 429 => ErrorKind::Throttled,
+        _ => ErrorKind::Http(status),
+    }
+}
+
+/// A successful STS answer: every leaf element as `(path, text)`, and the `Date` header.
+struct Answer {
+    fields: Vec<(String, String)>,
+    date: Option<DateTime<Utc>>,
+}
+
+impl Answer {
+    fn require(&self, action: &str, name: &str, endpoint: &str) -> Result<String> {
+        find(&self.fields, name).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Parse,
+                format!("STS {action} at {endpoint}: the answer has no {name}"),
+            )
+        })
+    }
+
+    fn credentials(&self, action: &str, endpoint: &str) -> Result<Credentials> {
+        let field = |name: &str| {
+            find_under(&self.fields, "Credentials", name).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Parse,
+                    format!("STS {action} at {endpoint}: the answer has no Credentials/{name}"),
+                )
+            })
+        };
+        let access_key_id = field("AccessKeyId")?;
+        let secret = field("SecretAccessKey")?;
+        let token = field("SessionToken")?;
+        let expiration_text = field("Expiration")?;
+        let expiration = DateTime::parse_from_rfc3339(expiration_text.trim())
+            .map_err(|_| {
+                Error::new(
+                    ErrorKind::Parse,
+                    format!(
+                        "STS {action} at {endpoint}: Expiration {expiration_text:?} is not an RFC 3339 time"
+                    ),
+                )
+            })?
+            .with_timezone(&Utc);
+        Ok(Credentials::new(
+            access_key_id,
+            secret,
+            Some(token),
+            Some(expiration),
+            action,
+        ))
+    }
+}
+
+/// The text of the first element named `name` (local name, any depth).
+fn find(fields: &[(String, String)], name: &str) -> Option<String> {
+    fields
+        .iter()
+        .find(|(path, _)| path.rsplit('/').next() == Some(name))
+        .map(|(_, v)| v.clone())
+}
+
+/// The text of the first element `parent/name`.
+fn find_under(fields: &[(String, String)], parent: &str, name: &str) -> Option<String> {
+    let suffix = format!("{parent}/{name}");
+    fields
+        .iter()
+        .find(|(path, _)| path == &suffix || path.ends_with(&format!("/{suffix}")))
+        .map(|(_, v)| v.clone())
+}
+
+/// Parses an XML document into `(slash-separated path of local names, text)` pairs, one per
+/// element that has text. The error says what is wrong without quoting the document.
+fn parse_xml(text: &str) -> std::result::Result<Vec<(String, String)>, String> {
+    let mut reader = Reader::from_str(text);
+    reader.config_mut().trim_text(true);
+    let mut path: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    let mut saw_root = false;
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => {
+                saw_root = true;
+                path.push(String::from_utf8_lossy(e.local_name().as_ref()).into_owned());
+            }
+            Ok(Event::Empty(_)) => saw_root = true,
+            Ok(Event::End(_)) => {
+                path.pop();
+            }
+            Ok(Event::Text(t)) => {
+                let value = t
+                    .unescape()
+                    .map_err(|e| format!("bad text at byte {}: {e}", reader.buffer_position()))?;
+                if !path.is_empty() {
+                    out.push((path.join("/"), value.into_owned()));
+                }
+            }
+            Ok(Event::CData(c)) => {
+                let value = c
+                    .decode()
+                    .map_err(|e| format!("bad CDATA at byte {}: {e}", reader.buffer_position()))?;
+                if !path.is_empty() {
+                    out.push((path.join("/"), value.into_owned()));
+                }
+            }
+            Ok(Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => {
+                return Err(format!(
+                    "malformed at byte {}: {}",
+                    reader.error_position(),
+                    e
+                ))
+            }
+        }
+    }
+    if !saw_root {
+        return Err("no root element".to_string());
+    }
+    if !path.is_empty() {
+        return Err(format!("unclosed element <{}>", path.join("/")));
+    }
+    Ok(out)
+}
+
+/// A role session name for when none is configured: `freshcreds-<unix millis>`, like the SDKs'
+/// `aws-sdk-java-<millis>`.
+pub fn default_session_name(clock: &dyn Clock) -> String {
+    format!("freshcreds-{}", clock.wall().timestamp_millis())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_precedence_is_service_env_then_global_env_then_profile_then_regional() {
+        let profile = StsProfileSettings {
+            region: Some("eu-west-1".into()),
+            endpoint_url: Some("http://profile.example".into()),
+            origin: Some("profile dev".into()),
+        };
+        let both = Env::from_map([
+            ("AWS_ENDPOINT_URL_STS", "http://sts.example"),
+            ("AWS_ENDPOINT_URL", "http://all.example"),
+        ]);
+        let s = StsSettings::resolve(&both, &profile).unwrap();
+        assert_eq!(s.endpoint, "http://sts.example");
+        assert_eq!(s.endpoint_origin, "AWS_ENDPOINT_URL_STS");
+        let global = Env::from_map([("AWS_ENDPOINT_URL", "http://all.example")]);
+        assert_eq!(
+            StsSettings::resolve(&global, &profile).unwrap().endpoint,
+            "http://all.example"
+        );
+        let none = Env::from_map(Vec::<(String, String)>::new());
+        let s = StsSettings::resolve(&none, &profile).unwrap();
+        assert_eq!(s.endpoint, "http://profile.example");
+        assert!(s.endpoint_origin.contains("profile dev"));
+        let s = StsSettings::resolve(&none, &StsProfileSettings::default()).unwrap();
+        assert_eq!(s.endpoint, "https://sts.us-east-1.amazonaws.com");
+        assert_eq!(s.region, "us-east-1");
+        let ignoring = Env::from_map([
+            ("AWS_ENDPOINT_URL_STS", "http://sts.example"),
+            ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
+        ]);
+        let s = StsSettings::resolve(&ignoring, &profile).unwrap();
+        assert_eq!(s.endpoint, "https://sts.eu-west-1.amazonaws.com");
+    }
+
+    #[test]
+    fn region_comes_from_aws_region_then_default_region_then_profile() {
+        let profile = StsProfileSettings {
+            region: Some("eu-west-1".into()),
+            ..Default::default()
+        };
+        let env = Env::from_map([("AWS_REGION", "ap-south-1"), ("AWS_DEFAULT_REGION", "x")]);
+        assert_eq!(
+            StsSettings::resolve(&env, &profile).unwrap().region,
+            "ap-south-1"
+        );
+        let env = Env::from_map([("AWS_DEFAULT_REGION", "ca-central-1")]);
+        assert_eq!(
+            StsSettings::resolve(&env, &profile).unwrap().region,
+            "ca-central-1"
+        );
+        let env = Env::from_map(Vec::<(String, String)>::new());
+        assert_eq!(
+            StsSettings::resolve(&env, &profile).unwrap().region,
+            "eu-west-1"
+        );
+        assert_eq!(
+            regional_endpoint("cn-north-1"),
+            "https://sts.cn-north-1.amazonaws.com.cn"
+        );
+    }
+
+    #[test]
+    fn an_endpoint_that_is_not_a_url_is_refused_naming_its_origin() {
+        let env = Env::from_map([("AWS_ENDPOINT_URL_STS", "not a url")]);
+        let s = StsSettings::resolve(&env, &StsProfileSettings::default()).unwrap();
+        let err = StsClient::new(s).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+        assert!(
+            err.message().contains("AWS_ENDPOINT_URL_STS"),
+            "{}",
+            err.message()
+        );
+    }
+
+    #[test]
+    fn error_documents_are_parsed_into_code_and_message() {
+        let doc = r#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <Error><Type>Sender</Type><Code>ExpiredToken</Code><Message>The security token included in the request is expired</Message></Error>
+  <RequestId>abc</RequestId></ErrorResponse>"#;
+        let fields = parse_xml(doc).unwrap();
+        assert_eq!(find(&fields, "Code").as_deref(), Some("ExpiredToken"));
+        assert!(find(&fields, "Message").unwrap().contains("expired"));
+        assert_eq!(error_kind(400, Some("ExpiredToken")), ErrorKind::Expired);
+        assert_eq!(error_kind(400, Some("Throttling")), ErrorKind::Throttled);
+        assert_eq!(error_kind(403, Some("AccessDenied")), ErrorKind::Refused);
+        assert_eq!(
+            error_kind(400, Some("InvalidIdentityToken")),
+            ErrorKind::Refused
+        );
+        assert_eq!(error_kind(503, None), ErrorKind::Http(503));
+        assert_eq!(error_kind(429, None), ErrorKind::Throttled);
+    }
+
+    #[test]
+    fn truncated_xml_is_an_error() {
+        assert!(parse_xml("<AssumeRoleResponse><AssumeRoleResult>").is_err());
+        assert!(parse_xml("").is_err());
+        assert!(parse_xml("<a><b>1</c></a>").is_err());
+    }
+
+    #[test]
+    fn credentials_are_read_from_the_credentials_element() {
+        let doc = r#"<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleResult>
+    <SourceIdentity>x</SourceIdentity>
+    <AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/r/s</Arn><AssumedRoleId>AROA:s</AssumedRoleId></AssumedRoleUser>
+    <Credentials>
+      <AccessKeyId>ASIAEXAMPLE</AccessKeyId>
+      <SecretAccessKey>secret&amp;key</SecretAccessKey>
+      <SessionToken>token</SessionToken>
+      <Expiration>2030-01-02T03:04:05Z</Expiration>
+    </Credentials>
+  </AssumeRoleResult>
+</AssumeRoleResponse>"#;
+        let answer = Answer {
+            fields: parse_xml(doc).unwrap(),
+            date: None,
+        };
+        let c = answer.credentials("AssumeRole", "http://x/").unwrap();
+        assert_eq!(c.access_key_id(), "ASIAEXAMPLE");
+        assert_eq!(c.secret_access_key(), "secret&key");
+        assert_eq!(c.session_token(), Some("token"));
+        assert_eq!(
+            c.expiration().unwrap().to_rfc3339(),
+            "2030-01-02T03:04:05+00:00"
+        );
+    }
+}
