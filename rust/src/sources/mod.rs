@@ -13,6 +13,7 @@ use crate::error::Result;
 pub mod chain;
 pub mod environment;
 pub mod imds;
+pub mod profile;
 pub mod retry;
 pub mod sts;
 

@@ -1,0 +1,216 @@
+//! Where the shared config and credentials files are, and which profile is selected, following
+//! the AWS SDKs:
+//!
+//! - config file: `AWS_CONFIG_FILE`, else `~/.aws/config`;
+//! - credentials file: `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`;
+//! - a leading `~` (alone, or followed by `/`, or `\` on Windows) is the home directory: `HOME`,
+//!   then on Windows `USERPROFILE`, then `HOMEDRIVE` + `HOMEPATH`;
+//! - profile: `AWS_PROFILE`, else `default`. (`AWS_DEFAULT_PROFILE` is an AWS CLI variable that the
+//!   SDKs — Java v2, JavaScript v3, Rust, Go v2 — do not read, so neither does freshcreds.)
+//!
+//! Blank variables count as unset. Paths are strings, joined with the platform's separator, so the
+//! Windows rules can be exercised (and tested) on any platform.
+
+use crate::env::Env;
+
+use super::parser::DEFAULT_PROFILE;
+
+/// Environment variable overriding the config file path.
+pub const AWS_CONFIG_FILE: &str = "AWS_CONFIG_FILE";
+/// Environment variable overriding the credentials file path.
+pub const AWS_SHARED_CREDENTIALS_FILE: &str = "AWS_SHARED_CREDENTIALS_FILE";
+/// Environment variable selecting the profile.
+pub const AWS_PROFILE: &str = "AWS_PROFILE";
+
+/// The path rules to apply: they differ in home-directory lookup and path separator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    /// Linux, macOS and other Unix-likes: home is `HOME`, separator `/`.
+    Unix,
+    /// Windows: home is `HOME`, `USERPROFILE` or `HOMEDRIVE`+`HOMEPATH`; separator `\`.
+    Windows,
+}
+
+impl Platform {
+    /// The platform this code was built for.
+    pub fn current() -> Platform {
+        if cfg!(windows) {
+            Platform::Windows
+        } else {
+            Platform::Unix
+        }
+    }
+
+    fn separator(self) -> char {
+        match self {
+            Platform::Unix => '/',
+            Platform::Windows => '\\',
+        }
+    }
+}
+
+/// The resolved file paths and profile name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileLocations {
+    /// Path of the config file (home already expanded).
+    pub config: String,
+    /// Whether the config path came from `AWS_CONFIG_FILE`.
+    pub config_overridden: bool,
+    /// Path of the credentials file (home already expanded).
+    pub credentials: String,
+    /// Whether the credentials path came from `AWS_SHARED_CREDENTIALS_FILE`.
+    pub credentials_overridden: bool,
+    /// The selected profile: `AWS_PROFILE`, else `default`.
+    pub profile: String,
+}
+
+impl FileLocations {
+    /// Resolves paths and profile from `env` with `platform`'s rules.
+    pub fn resolve(env: &Env, platform: Platform) -> FileLocations {
+        let home = home_dir(env, platform);
+        let (config, config_overridden) = pick(
+            env,
+            AWS_CONFIG_FILE,
+            "~/.aws/config",
+            home.as_deref(),
+            platform,
+        );
+        let (credentials, credentials_overridden) = pick(
+            env,
+            AWS_SHARED_CREDENTIALS_FILE,
+            "~/.aws/credentials",
+            home.as_deref(),
+            platform,
+        );
+        FileLocations {
+            config,
+            config_overridden,
+            credentials,
+            credentials_overridden,
+            profile: env
+                .get_non_blank(AWS_PROFILE)
+                .map(|p| p.trim().to_string())
+                .unwrap_or_else(|| DEFAULT_PROFILE.to_string()),
+        }
+    }
+}
+
+fn pick(
+    env: &Env,
+    var: &str,
+    default: &str,
+    home: Option<&str>,
+    platform: Platform,
+) -> (String, bool) {
+    match env.get_non_blank(var) {
+        Some(path) => (expand_home(&path, home, platform, true), true),
+        None => (expand_home(default, home, platform, false), false),
+    }
+}
+
+/// The user's home directory under `platform`'s rules, if one can be found.
+pub fn home_dir(env: &Env, platform: Platform) -> Option<String> {
+    if let Some(home) = env.get_non_blank("HOME") {
+        return Some(home);
+    }
+    if platform == Platform::Windows {
+        if let Some(profile) = env.get_non_blank("USERPROFILE") {
+            return Some(profile);
+        }
+        if let (Some(drive), Some(path)) = (
+            env.get_non_blank("HOMEDRIVE"),
+            env.get_non_blank("HOMEPATH"),
+        ) {
+            return Some(format!("{drive}{path}"));
+        }
+    }
+    None
+}
+
+/// Replaces a leading `~` component with `home`. The rest of a `~` path is rewritten with the
+/// platform's separator; other paths are returned unchanged. Without a home directory the path is
+/// left as it is (with a warning when the user chose it).
+pub fn expand_home(path: &str, home: Option<&str>, platform: Platform, user_set: bool) -> String {
+    let rest = match path.strip_prefix('~') {
+        Some("") => "",
+        Some(rest) if rest.starts_with('/') => rest,
+        Some(rest) if platform == Platform::Windows && rest.starts_with('\\') => rest,
+        // `~user/…` and plain paths: no expansion.
+        _ => return path.to_string(),
+    };
+    let Some(home) = home else {
+        if user_set {
+            tracing::warn!(
+                path,
+                "cannot expand `~` in a profile file path: no home directory (HOME) is set"
+            );
+        }
+        return path.to_string();
+    };
+    let sep = platform.separator();
+    let mut out = home.trim_end_matches(['/', sep]).to_string();
+    for part in rest.split(['/', sep]).filter(|p| !p.is_empty()) {
+        out.push(sep);
+        out.push_str(part);
+    }
+    if out.is_empty() {
+        out.push(sep);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tilde_expands_only_as_a_whole_first_component() {
+        let home = Some("/home/me");
+        assert_eq!(
+            expand_home("~/x/y", home, Platform::Unix, true),
+            "/home/me/x/y"
+        );
+        assert_eq!(expand_home("~", home, Platform::Unix, true), "/home/me");
+        assert_eq!(expand_home("~me/x", home, Platform::Unix, true), "~me/x");
+        assert_eq!(
+            expand_home("/abs/~/x", home, Platform::Unix, true),
+            "/abs/~/x"
+        );
+        assert_eq!(expand_home("~/x", None, Platform::Unix, true), "~/x");
+        assert_eq!(expand_home("~/x", Some("/"), Platform::Unix, true), "/x");
+    }
+
+    #[test]
+    fn windows_tilde_paths_use_backslashes() {
+        let home = Some("C:\\Users\\me");
+        assert_eq!(
+            expand_home("~/.aws/config", home, Platform::Windows, false),
+            "C:\\Users\\me\\.aws\\config"
+        );
+        assert_eq!(
+            expand_home("~\\cfg", home, Platform::Windows, true),
+            "C:\\Users\\me\\cfg"
+        );
+    }
+
+    #[test]
+    fn blank_variables_count_as_unset() {
+        let env = Env::from_map([
+            ("HOME", "/h"),
+            ("AWS_PROFILE", "  "),
+            ("AWS_CONFIG_FILE", ""),
+        ]);
+        let loc = FileLocations::resolve(&env, Platform::Unix);
+        assert_eq!(loc.profile, "default");
+        assert_eq!(loc.config, "/h/.aws/config");
+        assert!(!loc.config_overridden);
+    }
+
+    #[test]
+    fn override_paths_get_their_tilde_expanded() {
+        let env = Env::from_map([("HOME", "/h"), ("AWS_SHARED_CREDENTIALS_FILE", "~/creds")]);
+        let loc = FileLocations::resolve(&env, Platform::Unix);
+        assert_eq!(loc.credentials, "/h/creds");
+        assert!(loc.credentials_overridden);
+    }
+}

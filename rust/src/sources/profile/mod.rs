@@ -1,0 +1,11 @@
+//! The AWS shared config and credentials files: where they are ([`location`]), what they say
+//! ([`parser`]: [`ProfileSet`], [`Profile`]) and how a profile's credentials are obtained
+//! ([`chain`]: [`ProfileChain`], a base step then roles to assume).
+
+pub mod chain;
+pub mod location;
+pub mod parser;
+
+pub use chain::{AssumeRoleStep, BaseStep, NamedSource, ProfileChain};
+pub use location::{FileLocations, Platform};
+pub use parser::{Profile, ProfileSet, DEFAULT_PROFILE};
