@@ -156,11 +156,11 @@ pub fn expected_signature(
     Ok(output.signature().to_string())
 }
 
-/// Signs a request the way an AWS SDK does (header signing, default settings) and returns the
-/// headers to add: `authorization`, `x-amz-date` and, with a session token, `x-amz-security-token`.
+/// Signs a request the way an AWS SDK does (header signing) and returns the headers to add:
+/// `authorization`, `x-amz-date` and, with a session token, `x-amz-security-token`.
 ///
 /// `url` must be absolute (`http://127.0.0.1:PORT/`); `headers` are the other headers the request
-/// will carry (all of them are signed).
+/// will carry, and every one of them is signed (`user-agent` included, as some SDKs do).
 #[allow(clippy::too_many_arguments)]
 pub fn sign_request(
     method: &str,
@@ -174,6 +174,8 @@ pub fn sign_request(
     service: &str,
     time: SystemTime,
 ) -> Result<Vec<(String, String)>, String> {
+    let mut sign_everything = SigningSettings::default();
+    sign_everything.excluded_headers = Some(Vec::new());
     let identity = Credentials::new(
         access_key_id.to_string(),
         secret_access_key.to_string(),
@@ -187,7 +189,7 @@ pub fn sign_request(
         .region(region)
         .name(service)
         .time(time)
-        .settings(SigningSettings::default())
+        .settings(sign_everything)
         .build()
         .map_err(|e| format!("signing parameters: {e}"))?
         .into();
