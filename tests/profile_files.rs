@@ -174,6 +174,8 @@ async fn missing_and_non_utf8_files_count_as_empty() {
     assert!(set.is_empty());
     let err = ProfileChain::plan(&set).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotConfigured);
+    let expected = format!("{}/.aws/credentials", dir.path());
+    assert!(err.message().contains(&expected), "{}", err.message());
 
     dir.write(".aws/config", [b'[', 0xff, 0xfe, b']']);
     dir.write(".aws/credentials", "[default]\nregion = x\n");

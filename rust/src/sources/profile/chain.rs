@@ -165,16 +165,20 @@ impl ProfileChain {
     /// settings at all), so a default chain moves on to the next source; every other problem is
     /// [`ErrorKind::InvalidConfig`] and names the profile.
     pub fn plan(set: &ProfileSet) -> Result<ProfileChain> {
+        let looked_in = match set.files() {
+            [] => String::new(),
+            files => format!(" (looked in {})", files.join(", ")),
+        };
         if set.is_empty() {
-            return Err(Error::not_configured(
-                "No profiles were defined in the AWS config or credentials file",
-            ));
+            return Err(Error::not_configured(format!(
+                "No profiles were defined in the AWS config or credentials file{looked_in}"
+            )));
         }
         let selected = set.selected();
         if selected == DEFAULT_PROFILE && set.profile(DEFAULT_PROFILE).is_none() {
-            return Err(Error::not_configured(
-                "the `default` profile is not defined in the AWS config or credentials file",
-            ));
+            return Err(Error::not_configured(format!(
+                "the `default` profile is not defined in the AWS config or credentials file{looked_in}"
+            )));
         }
 
         let mut visited: Vec<&str> = Vec::new();
@@ -188,7 +192,7 @@ impl ProfileChain {
                          (`source_profile = {name}` in profile `{from}`)"
                     )),
                     None => Error::invalid_config(format!(
-                        "the selected profile `{name}` is not defined in the AWS config or credentials file"
+                        "the selected profile `{name}` is not defined in the AWS config or credentials file{looked_in}"
                     )),
                 }
             })?;

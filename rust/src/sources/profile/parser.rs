@@ -164,6 +164,7 @@ pub struct ProfileSet {
     sso_sessions: BTreeMap<String, Profile>,
     other_sections: BTreeMap<(String, String), Profile>,
     selected: String,
+    files: Vec<String>,
 }
 
 impl ProfileSet {
@@ -179,10 +180,12 @@ impl ProfileSet {
     ) -> Result<ProfileSet> {
         let mut set = ProfileSet::empty(selected);
         if let Some((path, text)) = config {
+            set.files.push(path.to_string());
             let raw = parse_raw(path, text)?;
             set.merge(raw, FileKind::Config);
         }
         if let Some((path, text)) = credentials {
+            set.files.push(path.to_string());
             let raw = parse_raw(path, text)?;
             set.merge(raw, FileKind::Credentials);
         }
@@ -199,17 +202,21 @@ impl ProfileSet {
     pub async fn load(env: &Env, profile_override: Option<&str>) -> Result<ProfileSet> {
         let locations = FileLocations::resolve(env, Platform::current());
         let selected = profile_override
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
             .map(str::to_string)
             .unwrap_or_else(|| locations.profile.clone());
         let config = read_file(&locations.config, locations.config_overridden).await;
         let credentials = read_file(&locations.credentials, locations.credentials_overridden).await;
-        ProfileSet::parse(
+        let mut set = ProfileSet::parse(
             config.as_deref().map(|c| (locations.config.as_str(), c)),
             credentials
                 .as_deref()
                 .map(|c| (locations.credentials.as_str(), c)),
             &selected,
-        )
+        )?;
+        set.files = vec![locations.config, locations.credentials];
+        Ok(set)
     }
 
     /// A set built from already-parsed properties (keys are lower-cased; no validation), for
@@ -260,7 +267,15 @@ impl ProfileSet {
             sso_sessions: BTreeMap::new(),
             other_sections: BTreeMap::new(),
             selected: selected.to_string(),
+            files: Vec::new(),
         }
+    }
+
+    /// The files the profiles were read from: the paths given to [`ProfileSet::parse`], or both
+    /// paths [`ProfileSet::load`] looked at (whether or not they existed). Empty for
+    /// [`ProfileSet::from_properties`].
+    pub fn files(&self) -> &[String] {
+        &self.files
     }
 
     /// The name of the selected profile.
