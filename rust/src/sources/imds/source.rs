@@ -1,0 +1,218 @@
+//! Instance-profile credentials from IMDS: role discovery, then the role's credentials document.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use super::client::{ImdsClient, ImdsResponse, ImdsStats};
+use super::config::{ImdsConfig, ENV_DISABLED};
+use crate::clock::Clock;
+use crate::credentials::Credentials;
+use crate::error::{Error, ErrorKind, Result};
+use crate::sources::{BoxFuture, CredentialSource, Fetched};
+
+/// Name of the IMDS source in reports (the AWS SDKs' provider name).
+pub const SOURCE_NAME: &str = "Ec2InstanceMetadata";
+/// Lists the role attached to the instance (one name per line).
+pub const ROLE_LIST_PATH: &str = "/latest/meta-data/iam/security-credentials/";
+
+/// Credentials of the instance profile, read from IMDS. The role name is discovered once and
+/// cached; it is discovered again once when its credentials path answers 404 (a changed instance
+/// profile).
+#[derive(Debug)]
+pub struct ImdsCredentialsSource {
+    client: ImdsClient,
+    role: Mutex<Option<String>>,
+}
+
+/// The credentials document at `…/security-credentials/<role>`.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Document {
+    code: Option<String>,
+    message: Option<String>,
+    access_key_id: Option<String>,
+    secret_access_key: Option<String>,
+    token: Option<String>,
+    expiration: Option<String>,
+    #[allow(dead_code)]
+    last_updated: Option<String>,
+}
+
+impl ImdsCredentialsSource {
+    /// A source reading IMDS as `config` says, timing retries and tokens on `clock`.
+    pub fn new(config: ImdsConfig, clock: Arc<dyn Clock>) -> Result<Self> {
+        Ok(ImdsCredentialsSource {
+            client: ImdsClient::new(config, clock)?,
+            role: Mutex::new(None),
+        })
+    }
+
+    /// The underlying client (shares the token and counters with this source).
+    pub fn client(&self) -> &ImdsClient {
+        &self.client
+    }
+
+    /// What the client did so far.
+    pub fn stats(&self) -> ImdsStats {
+        self.client.stats()
+    }
+
+    /// Fetches the credentials of the attached role.
+    pub async fn fetch_credentials(&self) -> Result<Fetched> {
+        if self.client.config().disabled {
+            return Err(Error::new(
+                ErrorKind::Disabled,
+                format!("IMDS credentials are disabled by {ENV_DISABLED}=true"),
+            ));
+        }
+        let cached = self.role.lock().expect("role").clone();
+        let (role, was_cached) = match cached {
+            Some(role) => (role, true),
+            None => (self.discover_role().await?, false),
+        };
+        match self.client.get(&credentials_path(&role)).await {
+            Ok(resp) => self.parse(&role, resp),
+            Err(e) if e.kind() == ErrorKind::Http(404) && was_cached => {
+                tracing::info!(role = %role, "IMDS no longer knows the cached role (404); discovering the role again");
+                *self.role.lock().expect("role") = None;
+                let role = self.discover_role().await?;
+                let resp = self
+                    .client
+                    .get(&credentials_path(&role))
+                    .await
+                    .map_err(|e| self.role_error(&role, e))?;
+                self.parse(&role, resp)
+            }
+            Err(e) => Err(self.role_error(&role, e)),
+        }
+    }
+
+    fn role_error(&self, role: &str, e: Error) -> Error {
+        if e.kind() == ErrorKind::Http(404) {
+            Error::new(
+                ErrorKind::Http(404),
+                format!(
+                    "IMDS listed role `{role}` but has no credentials for it: {}",
+                    e.message()
+                ),
+            )
+        } else {
+            e
+        }
+    }
+
+    async fn discover_role(&self) -> Result<String> {
+        let url = self.client.config().url(ROLE_LIST_PATH);
+        let hint = "attach an instance profile with an IAM role to this instance \
+                    (`aws ec2 associate-iam-instance-profile`)";
+        let resp = match self.client.get(ROLE_LIST_PATH).await {
+            Ok(resp) => resp,
+            Err(e) if e.kind() == ErrorKind::Http(404) => {
+                return Err(Error::not_configured(format!(
+                    "no IAM role is attached to this instance (GET {url} answered 404): {hint}"
+                )))
+            }
+            Err(e) => return Err(e),
+        };
+        let role = resp
+            .body
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .map(str::to_string);
+        match role {
+            Some(role) => {
+                tracing::debug!(role = %role, "IMDS role discovered");
+                *self.role.lock().expect("role") = Some(role.clone());
+                Ok(role)
+            }
+            None => Err(Error::not_configured(format!(
+                "no IAM role is attached to this instance (GET {url} listed none): {hint}"
+            ))),
+        }
+    }
+
+    fn parse(&self, role: &str, resp: ImdsResponse) -> Result<Fetched> {
+        let url = self.client.config().url(&credentials_path(role));
+        let body = Zeroizing::new(resp.body);
+        let doc: Document = serde_json::from_str(&body).map_err(|e| {
+            // The serde message may quote values (secrets): report only where it broke.
+            Error::new(
+                ErrorKind::Parse,
+                format!(
+                    "the IMDS credentials document from GET {url} is not valid JSON ({:?} error at line {} column {})",
+                    e.classify(),
+                    e.line(),
+                    e.column()
+                ),
+            )
+        })?;
+        if let Some(code) = doc.code.as_deref().filter(|c| *c != "Success") {
+            let message = doc
+                .message
+                .as_deref()
+                .map(|m| format!(": {}", m.chars().take(200).collect::<String>()))
+                .unwrap_or_default();
+            return Err(Error::new(
+                ErrorKind::Refused,
+                format!("IMDS answered Code `{code}` (not `Success`) for role `{role}` at GET {url}{message}"),
+            ));
+        }
+        let missing = |field: &str| {
+            Error::new(
+                ErrorKind::Parse,
+                format!("the IMDS credentials document from GET {url} has no {field}"),
+            )
+        };
+        let access_key_id = doc
+            .access_key_id
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| missing("AccessKeyId"))?;
+        let secret = Zeroizing::new(
+            doc.secret_access_key
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| missing("SecretAccessKey"))?,
+        );
+        let token = doc.token.filter(|v| !v.is_empty());
+        let expiration = match doc.expiration.as_deref() {
+            None | Some("") => None,
+            Some(v) => Some(
+                DateTime::parse_from_rfc3339(v)
+                    .map(|d| d.with_timezone(&Utc))
+                    .map_err(|_| {
+                        Error::new(
+                            ErrorKind::Parse,
+                            format!("the Expiration {v:?} from GET {url} is not an RFC 3339 time"),
+                        )
+                    })?,
+            ),
+        };
+        Ok(Fetched {
+            credentials: Credentials::new(
+                access_key_id,
+                secret.as_str(),
+                token,
+                expiration,
+                SOURCE_NAME,
+            ),
+            server_date: resp.date,
+        })
+    }
+}
+
+impl CredentialSource for ImdsCredentialsSource {
+    fn name(&self) -> &str {
+        SOURCE_NAME
+    }
+
+    fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
+        Box::pin(self.fetch_credentials())
+    }
+}
+
+fn credentials_path(role: &str) -> String {
+    format!("{ROLE_LIST_PATH}{role}")
+}
