@@ -21,8 +21,33 @@
 //! `imds_credentials`), `DELETE /_sim/faults`, `POST /_sim/advance?seconds=N`, `POST /_sim/rotate`,
 //! `GET /_sim/now` (`{"now": "…Z", "issued": N}`).
 //!
+//! STS verifies SigV4 header signatures with the `aws-sigv4` crate over exactly the headers the
+//! client signed (user-agent and `amz-sdk-*` included when signed). Accepted keys: every key the
+//! simulator minted (with its session token) and [`STATIC_ACCESS_KEY_ID`] /
+//! [`STATIC_SECRET_ACCESS_KEY`] (no token). Answers use the AWS error XML with status 403:
+//! `MissingAuthenticationToken`, `InvalidClientTokenId`, `SignatureDoesNotMatch` (including
+//! "Signature expired: … is now earlier than … (… - 5 min.)"), and `ExpiredToken` once the
+//! credentials' expiration has passed in simulator time. `X-Amz-Date` must be within 5 minutes of
+//! the simulator time or of the real time (both shifted by an STS `date_skew_secs` fault): clients
+//! on the real clock keep working after [`Simulator::advance_time`], which models elapsed time
+//! rather than a wrong client clock.
+//!
+//! Every IMDS, STS and container answer carries a `Date` header with the simulator time (plus the
+//! endpoint's `date_skew_secs`). IMDSv2 session tokens expire on simulator time.
+//!
 //! The simulator runs on its own thread with its own tokio runtime, so it keeps answering while
 //! the caller's runtime is blocked, single-threaded or paused.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use freshcreds_sim::{Endpoint, Fault, SimConfig, Simulator};
+//! let sim = Simulator::start(SimConfig::default()).await?;
+//! sim.set_fault(Endpoint::ImdsCredentials, Fault { status: Some(500), times: Some(2), ..Fault::default() });
+//! // point the client at sim.base_url() …
+//! assert_eq!(sim.counts().imds_credentials, 0);
+//! sim.shutdown().await;
+//! # Ok(()) }
+//! ```
 #![warn(missing_docs)]
 
 mod admin;
