@@ -10,12 +10,16 @@ use chrono::{DateTime, Utc};
 use crate::credentials::Credentials;
 use crate::error::Result;
 
+pub mod assume_role;
 pub mod chain;
+pub mod container;
 pub mod environment;
 pub mod imds;
+pub mod process;
 pub mod profile;
 pub mod retry;
 pub mod sts;
+pub mod web_identity;
 
 /// A boxed, sendable future (sources are used behind `dyn`).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

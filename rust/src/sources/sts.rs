@@ -284,13 +284,15 @@ impl StsClient {
         params: &[(&str, String)],
         creds: Option<&Credentials>,
     ) -> Result<Answer> {
-        let mut form = form_urlencoded::Serializer::new(String::new());
-        form.append_pair("Action", action);
-        form.append_pair("Version", STS_API_VERSION);
-        for (k, v) in params {
-            form.append_pair(k, v);
-        }
-        let body = form.finish();
+        let body = {
+            let mut form = form_urlencoded::Serializer::new(String::new());
+            form.append_pair("Action", action);
+            form.append_pair("Version", STS_API_VERSION);
+            for (k, v) in params {
+                form.append_pair(k, v);
+            }
+            form.finish()
+        };
         self.settings
             .retry
             .run(

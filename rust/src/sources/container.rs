@@ -1,0 +1,508 @@
+//! Container credentials (ECS task roles, EKS Pod Identity, Greengrass and other local credential
+//! servers): `GET` a JSON document from a local endpoint.
+//!
+//! The endpoint is `http://169.254.170.2` + `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`, else
+//! `AWS_CONTAINER_CREDENTIALS_FULL_URI`, which must be `https` or point at a loopback address,
+//! `169.254.170.2` (ECS), `169.254.170.23` or `fd00:ec2::23` (EKS Pod Identity); a host name must
+//! resolve only to such addresses. The `Authorization` header comes from the file named by
+//! `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE` (read again at every fetch, and preferred), else from
+//! `AWS_CONTAINER_AUTHORIZATION_TOKEN`. Like botocore, the token is sent as is: a token with a
+//! CR or LF (a trailing newline included) is refused rather than trimmed.
+//!
+//! Container traffic never goes through an HTTP proxy and never follows redirects.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, DATE};
+use reqwest::Url;
+
+use crate::clock::{Clock, SystemClock};
+use crate::credentials::{Credentials, REDACTED};
+use crate::env::Env;
+use crate::error::{Error, ErrorKind, Result};
+use crate::sources::retry::RetryPolicy;
+use crate::sources::{BoxFuture, CredentialSource, Fetched};
+
+/// The ECS credentials host that relative URIs are appended to.
+pub const ECS_BASE_URL: &str = "http://169.254.170.2";
+/// The relative URI variable (ECS).
+pub const ENV_RELATIVE_URI: &str = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
+/// The full URI variable (EKS Pod Identity, Greengrass, local servers).
+pub const ENV_FULL_URI: &str = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
+/// The variable holding the `Authorization` header value.
+pub const ENV_AUTH_TOKEN: &str = "AWS_CONTAINER_AUTHORIZATION_TOKEN";
+/// The variable naming a file that holds the `Authorization` header value.
+pub const ENV_AUTH_TOKEN_FILE: &str = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE";
+/// How long connecting to the endpoint may take.
+pub const DEFAULT_CONTAINER_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long one request may take, connection included.
+pub const DEFAULT_CONTAINER_TIMEOUT: Duration = Duration::from_secs(5);
+
+const ECS_HOST: Ipv4Addr = Ipv4Addr::new(169, 254, 170, 2);
+const EKS_HOST_V4: Ipv4Addr = Ipv4Addr::new(169, 254, 170, 23);
+const EKS_HOST_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x23);
+
+/// The request a fetch will send: where, and with which `Authorization` value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ContainerRequest {
+    /// The credentials URL.
+    pub url: Url,
+    /// The variable the URL came from ([`ENV_RELATIVE_URI`] or [`ENV_FULL_URI`]).
+    pub uri_variable: &'static str,
+    authorization: Option<String>,
+}
+
+impl ContainerRequest {
+    /// The `Authorization` header value, if a token is configured. Never log it.
+    pub fn authorization(&self) -> Option<&str> {
+        self.authorization.as_deref()
+    }
+}
+
+impl fmt::Debug for ContainerRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ContainerRequest")
+            .field("url", &display_url(&self.url))
+            .field("uri_variable", &self.uri_variable)
+            .field(
+                "authorization",
+                &self.authorization.as_ref().map(|_| REDACTED),
+            )
+            .finish()
+    }
+}
+
+/// Credentials from the container credentials endpoint.
+#[derive(Debug)]
+pub struct ContainerCredentialsSource {
+    env: Env,
+    http: reqwest::Client,
+    retry: RetryPolicy,
+    clock: Arc<dyn Clock>,
+    name: String,
+}
+
+impl ContainerCredentialsSource {
+    /// A source reading its settings from `env` at every fetch, with the default timeouts,
+    /// retry policy and the system clock.
+    pub fn new(env: Env) -> Result<Self> {
+        Self::with_timeouts(
+            env,
+            DEFAULT_CONTAINER_CONNECT_TIMEOUT,
+            DEFAULT_CONTAINER_TIMEOUT,
+        )
+    }
+
+    /// Like [`ContainerCredentialsSource::new`] with explicit connect and request timeouts.
+    pub fn with_timeouts(env: Env, connect_timeout: Duration, timeout: Duration) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(connect_timeout)
+            .timeout(timeout)
+            .build()
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Internal,
+                    "could not build the container credentials HTTP client",
+                )
+                .with_source(e)
+            })?;
+        Ok(ContainerCredentialsSource {
+            env,
+            http,
+            retry: RetryPolicy::default(),
+            clock: Arc::new(SystemClock::new()),
+            name: "ContainerCredentials".to_string(),
+        })
+    }
+
+    /// Sets the retry policy.
+    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sets the clock used to wait between retries.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Sets the name used in reports and in the credentials' source.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Whether either URI variable is set (the chain's cheap "is this configured" check).
+    pub fn is_configured(env: &Env) -> bool {
+        env.get_non_blank(ENV_RELATIVE_URI).is_some() || env.get_non_blank(ENV_FULL_URI).is_some()
+    }
+
+    /// Works out the request from the environment: the URL (validated, host names resolved) and
+    /// the `Authorization` value (the token file read now).
+    pub async fn resolve(&self) -> Result<ContainerRequest> {
+        let (url, uri_variable) = resolve_url(&self.env).await?;
+        let authorization = resolve_token(&self.env).await?;
+        Ok(ContainerRequest {
+            url,
+            uri_variable,
+            authorization,
+        })
+    }
+
+    async fn fetch_inner(&self) -> Result<Fetched> {
+        let request = self.resolve().await?;
+        let fetched = self
+            .retry
+            .run(
+                self.clock.as_ref(),
+                |_| self.attempt(&request),
+                |e, delay| {
+                    tracing::debug!(url = %display_url(&request.url), error = %e.full_message(), ?delay, "retrying container credentials");
+                },
+            )
+            .await?;
+        Ok(Fetched {
+            credentials: fetched.credentials.with_source(self.name.clone()),
+            server_date: fetched.server_date,
+        })
+    }
+
+    async fn attempt(&self, request: &ContainerRequest) -> Result<Fetched> {
+        let shown = format!(
+            "GET {} ({})",
+            display_url(&request.url),
+            request.uri_variable
+        );
+        let mut builder = self
+            .http
+            .get(request.url.clone())
+            .header(ACCEPT, "application/json");
+        if let Some(token) = &request.authorization {
+            let mut value = HeaderValue::from_str(token).map_err(|_| {
+                Error::invalid_config(
+                    "the container authorization token contains characters not allowed in an HTTP header",
+                )
+            })?;
+            value.set_sensitive(true);
+            builder = builder.header(AUTHORIZATION, value);
+        }
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| transport_error(&shown, e))?;
+        let status = response.status();
+        let server_date = response
+            .headers()
+            .get(DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok())
+            .map(DateTime::<Utc>::from);
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| transport_error(&shown, e))?;
+        if !status.is_success() {
+            return Err(status_error(&shown, status, &body));
+        }
+        let credentials = parse_credentials(&body, &shown)?;
+        Ok(Fetched {
+            credentials,
+            server_date,
+        })
+    }
+}
+
+impl CredentialSource for ContainerCredentialsSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
+        Box::pin(self.fetch_inner())
+    }
+}
+
+/// `scheme://host[:port]/path`: no user info, no query (either may carry secrets).
+fn display_url(url: &Url) -> String {
+    let mut shown = format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
+    if let Some(port) = url.port() {
+        shown.push_str(&format!(":{port}"));
+    }
+    shown.push_str(url.path());
+    shown
+}
+
+async fn resolve_url(env: &Env) -> Result<(Url, &'static str)> {
+    if let Some(relative) = env.get_non_blank(ENV_RELATIVE_URI) {
+        let relative = relative.trim();
+        let url = Url::parse(&format!("{ECS_BASE_URL}{relative}")).map_err(|e| {
+            Error::invalid_config(format!(
+                "{ENV_RELATIVE_URI} does not make a valid URL when appended to {ECS_BASE_URL}: {e}"
+            ))
+        })?;
+        return Ok((url, ENV_RELATIVE_URI));
+    }
+    let Some(full) = env.get_non_blank(ENV_FULL_URI) else {
+        return Err(Error::not_configured(format!(
+            "No environment variables were set to configure ECS provider (container credentials): \
+             neither {ENV_RELATIVE_URI} nor {ENV_FULL_URI} is set"
+        )));
+    };
+    let url = match Url::parse(full.trim()) {
+        Ok(url) if url.host().is_some() => url,
+        Ok(_) | Err(url::ParseError::RelativeUrlWithoutBase) | Err(url::ParseError::EmptyHost) => {
+            return Err(Error::invalid_config(format!(
+                "{ENV_FULL_URI} is not usable: URI did not specify a host"
+            )))
+        }
+        Err(e) => {
+            return Err(Error::invalid_config(format!(
+                "{ENV_FULL_URI} is not a valid URL: {e}"
+            )))
+        }
+    };
+    match url.scheme() {
+        "https" => return Ok((url, ENV_FULL_URI)),
+        "http" => {}
+        other => {
+            return Err(Error::invalid_config(format!(
+                "{ENV_FULL_URI} has scheme {other:?}: only http and https are supported"
+            )))
+        }
+    }
+    let host = url.host_str().unwrap_or_default().to_string();
+    let refused = |detail: &str| {
+        Error::invalid_config(format!(
+            "{ENV_FULL_URI} is refused: '{host}' is not an allowed host{detail} (a plain-http \
+             container endpoint must be a loopback address, 169.254.170.2, 169.254.170.23 or \
+             [fd00:ec2::23]; any https endpoint is allowed)"
+        ))
+    };
+    let allowed = match url.host() {
+        Some(url::Host::Ipv4(ip)) => allowed_ip(IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => allowed_ip(IpAddr::V6(ip)),
+        Some(url::Host::Domain(name)) => {
+            let port = url.port_or_known_default().unwrap_or(80);
+            let addrs: Vec<IpAddr> = tokio::net::lookup_host((name, port))
+                .await
+                .map_err(|e| {
+                    Error::invalid_config(format!(
+                        "{ENV_FULL_URI}: host '{host}' could not be resolved to check that it is a loopback address: {e}"
+                    ))
+                })?
+                .map(|a| a.ip())
+                .collect();
+            if let Some(bad) = addrs.iter().find(|ip| !allowed_ip(**ip)) {
+                return Err(refused(&format!(" (it resolves to {bad})")));
+            }
+            !addrs.is_empty()
+        }
+        None => false,
+    };
+    if !allowed {
+        return Err(refused(""));
+    }
+    Ok((url, ENV_FULL_URI))
+}
+
+/// Loopback, or one of the ECS / EKS link-local credential hosts.
+fn allowed_ip(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback() || v4 == ECS_HOST || v4 == EKS_HOST_V4,
+        IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || v6 == EKS_HOST_V6
+                || v6
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| allowed_ip(IpAddr::V4(v4)))
+        }
+    }
+}
+
+async fn resolve_token(env: &Env) -> Result<Option<String>> {
+    let (token, origin) = if let Some(path) = env.get_non_blank(ENV_AUTH_TOKEN_FILE) {
+        let token = tokio::fs::read_to_string(&path).await.map_err(|e| {
+            Error::invalid_config(format!(
+                "failed to read authorization token from '{path}': {} (file named by {ENV_AUTH_TOKEN_FILE})",
+                io_reason(&e)
+            ))
+        })?;
+        (token, format!("the file '{path}' ({ENV_AUTH_TOKEN_FILE})"))
+    } else if let Some(token) = env.get(ENV_AUTH_TOKEN) {
+        (token, ENV_AUTH_TOKEN.to_string())
+    } else {
+        return Ok(None);
+    };
+    if token.contains(['\r', '\n']) {
+        return Err(Error::invalid_config(format!(
+            "the container authorization token from {origin} contains a line break (CR or LF, a \
+             trailing newline included), which cannot be sent in an HTTP header"
+        )));
+    }
+    if token.trim().is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(token))
+}
+
+/// An I/O error in lower case without the OS error number (`no such file or directory`).
+fn io_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    let text = match text.find(" (os error") {
+        Some(at) => &text[..at],
+        None => &text,
+    };
+    text.to_lowercase()
+}
+
+fn transport_error(shown: &str, e: reqwest::Error) -> Error {
+    let (kind, what) = if e.is_timeout() {
+        (ErrorKind::Timeout, "timed out")
+    } else {
+        (ErrorKind::Connect, "failed")
+    };
+    Error::new(kind, format!("{shown} {what}")).with_source(e.without_url())
+}
+
+fn status_error(shown: &str, status: reqwest::StatusCode, body: &[u8]) -> Error {
+    let kind = if status.as_u16() == 429 {
+        ErrorKind::Throttled
+    } else {
+        ErrorKind::Http(status.as_u16())
+    };
+    // An error document may say why ({"Code": …, "Message": …}); nothing else of the body is shown.
+    let doc: Option<serde_json::Map<String, serde_json::Value>> = serde_json::from_slice(body).ok();
+    let pick = |names: [&str; 2]| -> Option<String> {
+        let doc = doc.as_ref()?;
+        names
+            .iter()
+            .find_map(|n| doc.get(*n).and_then(|v| v.as_str()).map(str::to_string))
+    };
+    let code = pick(["Code", "code"]);
+    let message = pick(["Message", "message"]);
+    let mut text = if code.is_some() || message.is_some() {
+        format!("{shown}: received error response from credentials endpoint: {status}")
+    } else {
+        format!("{shown}: received non-2xx response from credentials endpoint: {status}")
+    };
+    if let Some(code) = code {
+        text.push_str(&format!(" (Code: {code})"));
+    }
+    if let Some(message) = message {
+        text.push_str(&format!(": {message}"));
+    }
+    Error::new(kind, text)
+}
+
+/// Parses `{"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}`. Errors name the field,
+/// never its value.
+fn parse_credentials(body: &[u8], shown: &str) -> Result<Credentials> {
+    let parse_error = |detail: String| Error::new(ErrorKind::Parse, format!("{shown}: {detail}"));
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        parse_error(format!(
+            "the answer is not JSON (line {}, column {})",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    let Some(object) = value.as_object() else {
+        return Err(parse_error("the answer is not a JSON object".to_string()));
+    };
+    let string = |name: &str| -> Result<Option<String>> {
+        match object.get(name) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(s)) if s.is_empty() => Ok(None),
+            Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(parse_error(format!("{name} is not a string"))),
+        }
+    };
+    let required = |name: &str| -> Result<String> {
+        string(name)?.ok_or_else(|| parse_error(format!("the answer has no {name}")))
+    };
+    let access_key_id = required("AccessKeyId")?;
+    let secret = required("SecretAccessKey")?;
+    let token = string("Token")?;
+    let expiration = match string("Expiration")? {
+        None => None,
+        Some(text) => Some(
+            DateTime::parse_from_rfc3339(text.trim())
+                .map_err(|_| parse_error(format!("Expiration {text:?} is not an RFC 3339 time")))?
+                .with_timezone(&Utc),
+        ),
+    };
+    Ok(Credentials::new(
+        access_key_id,
+        secret,
+        token,
+        expiration,
+        "ContainerCredentials",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allowed_hosts_are_loopback_and_the_ecs_and_eks_addresses() {
+        for ok in [
+            "127.0.0.1",
+            "127.0.0.2",
+            "::1",
+            "169.254.170.2",
+            "169.254.170.23",
+            "fd00:ec2::23",
+        ] {
+            assert!(allowed_ip(ok.parse().unwrap()), "{ok}");
+        }
+        for bad in [
+            "192.168.1.1",
+            "169.254.170.3",
+            "169.254.169.254",
+            "10.0.0.1",
+            "fd00:ec2::24",
+        ] {
+            assert!(!allowed_ip(bad.parse().unwrap()), "{bad}");
+        }
+    }
+
+    #[test]
+    fn request_debug_redacts_the_token_and_the_query() {
+        let r = ContainerRequest {
+            url: Url::parse("http://127.0.0.1:8080/creds?sig=abc").unwrap(),
+            uri_variable: ENV_FULL_URI,
+            authorization: Some("Bearer t0psecret".into()),
+        };
+        let text = format!("{r:?}");
+        assert!(!text.contains("t0psecret"), "{text}");
+        assert!(!text.contains("sig=abc"), "{text}");
+        assert!(text.contains("127.0.0.1:8080/creds"), "{text}");
+    }
+
+    #[test]
+    fn error_answers_show_code_and_message_but_not_other_fields() {
+        let e = status_error(
+            "GET x",
+            reqwest::StatusCode::UNAUTHORIZED,
+            br#"{"Code":"TokenNotFound","Message":"no","SecretAccessKey":"leak"}"#,
+        );
+        assert_eq!(e.kind(), ErrorKind::Http(401));
+        assert!(
+            e.message()
+                .contains("401 Unauthorized (Code: TokenNotFound): no"),
+            "{}",
+            e.message()
+        );
+        assert!(!e.message().contains("leak"));
+        let e = status_error("GET x", reqwest::StatusCode::TOO_MANY_REQUESTS, b"");
+        assert_eq!(e.kind(), ErrorKind::Throttled);
+        assert!(e.is_retryable());
+    }
+}

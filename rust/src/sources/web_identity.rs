@@ -1,0 +1,239 @@
+//! Web identity federation (EKS IRSA and other OIDC providers): read a token file and exchange the
+//! token for role credentials with STS `AssumeRoleWithWebIdentity`.
+//!
+//! Configured by `AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_ROLE_ARN` and `AWS_ROLE_SESSION_NAME`, or by
+//! a profile's `web_identity_token_file`, `role_arn` and `role_session_name`. The token file is
+//! read again at every fetch, because the identity provider rotates it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::clock::SystemClock;
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::sources::sts::{default_session_name, StsClient};
+use crate::sources::{BoxFuture, CredentialSource, Fetched};
+
+/// The environment variable naming the token file.
+pub const ENV_WEB_IDENTITY_TOKEN_FILE: &str = "AWS_WEB_IDENTITY_TOKEN_FILE";
+/// The environment variable naming the role to assume.
+pub const ENV_ROLE_ARN: &str = "AWS_ROLE_ARN";
+/// The environment variable naming the role session.
+pub const ENV_ROLE_SESSION_NAME: &str = "AWS_ROLE_SESSION_NAME";
+/// Token files larger than this are refused (a JWT is a few kilobytes).
+pub const MAX_TOKEN_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Role credentials from `AssumeRoleWithWebIdentity` with a token read from a file.
+#[derive(Debug)]
+pub struct WebIdentitySource {
+    token_file: PathBuf,
+    role_arn: String,
+    session_name: String,
+    duration: Option<Duration>,
+    sts: Arc<StsClient>,
+    origin: String,
+    name: String,
+}
+
+impl WebIdentitySource {
+    /// From `AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_ROLE_ARN` and `AWS_ROLE_SESSION_NAME`.
+    /// [`ErrorKind::NotConfigured`] when the token file variable is unset; an
+    /// [`ErrorKind::InvalidConfig`] error naming the variable when the role ARN is missing.
+    pub fn from_env(env: &Env, sts: Arc<StsClient>) -> Result<Self> {
+        let Some(token_file) = env.get_non_blank(ENV_WEB_IDENTITY_TOKEN_FILE) else {
+            return Err(Error::not_configured(format!(
+                "{ENV_WEB_IDENTITY_TOKEN_FILE} is not set"
+            )));
+        };
+        let Some(role_arn) = env.get_non_blank(ENV_ROLE_ARN) else {
+            return Err(Error::invalid_config(format!(
+                "{ENV_WEB_IDENTITY_TOKEN_FILE} is set but {ENV_ROLE_ARN} is not: both are needed for web identity credentials"
+            )));
+        };
+        let source = Self::new(token_file.trim(), role_arn.trim(), sts)
+            .with_session_name(env.get_non_blank(ENV_ROLE_SESSION_NAME))
+            .with_origin(ENV_WEB_IDENTITY_TOKEN_FILE);
+        Ok(source.with_name("WebIdentityToken(environment)"))
+    }
+
+    /// From explicit settings (a profile's `web_identity_token_file` and `role_arn`).
+    pub fn new(
+        token_file: impl Into<PathBuf>,
+        role_arn: impl Into<String>,
+        sts: Arc<StsClient>,
+    ) -> Self {
+        WebIdentitySource {
+            token_file: token_file.into(),
+            role_arn: role_arn.into(),
+            session_name: default_session_name(&SystemClock::new()),
+            duration: None,
+            sts,
+            origin: "web_identity_token_file".to_string(),
+            name: "WebIdentityToken".to_string(),
+        }
+    }
+
+    /// Sets the role session name; `None` keeps the default `freshcreds-<unix millis>`.
+    pub fn with_session_name(mut self, session_name: Option<String>) -> Self {
+        if let Some(name) = session_name.filter(|n| !n.trim().is_empty()) {
+            self.session_name = name.trim().to_string();
+        }
+        self
+    }
+
+    /// Sets the requested session duration (STS defaults to 1 hour).
+    pub fn with_duration(mut self, duration: Option<Duration>) -> Self {
+        self.duration = duration;
+        self
+    }
+
+    /// Says where the token file setting came from, for error messages (e.g.
+    /// `web_identity_token_file of profile dev`).
+    pub fn with_origin(mut self, origin: impl Into<String>) -> Self {
+        self.origin = origin.into();
+        self
+    }
+
+    /// Sets the name used in reports and in the credentials' source.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// The token file read at every fetch.
+    pub fn token_file(&self) -> &Path {
+        &self.token_file
+    }
+
+    /// The role this source assumes.
+    pub fn role_arn(&self) -> &str {
+        &self.role_arn
+    }
+
+    /// The role session name sent to STS.
+    pub fn session_name(&self) -> &str {
+        &self.session_name
+    }
+
+    async fn read_token(&self) -> Result<String> {
+        let path = &self.token_file;
+        let unreadable = |detail: String| {
+            Error::invalid_config(format!(
+                "web identity token file {} (from {}) {detail}",
+                path.display(),
+                self.origin
+            ))
+        };
+        let meta = tokio::fs::metadata(path)
+            .await
+            .map_err(|e| unreadable(format!("cannot be read: {e}")))?;
+        if meta.len() > MAX_TOKEN_FILE_BYTES {
+            return Err(unreadable(format!(
+                "is {} bytes, more than the {MAX_TOKEN_FILE_BYTES} a token may have",
+                meta.len()
+            )));
+        }
+        let bytes = tokio::fs::read(path)
+            .await
+            .map_err(|e| unreadable(format!("cannot be read: {e}")))?;
+        let text =
+            String::from_utf8(bytes).map_err(|_| unreadable("is not UTF-8 text".to_string()))?;
+        // A JWT has no whitespace: the trailing newline editors and `echo` add is dropped.
+        let token = text.trim();
+        if token.is_empty() {
+            return Err(unreadable("is empty".to_string()));
+        }
+        Ok(token.to_string())
+    }
+
+    async fn fetch_inner(&self) -> Result<Fetched> {
+        let token = self.read_token().await?;
+        let fetched = self
+            .sts
+            .assume_role_with_web_identity(
+                &self.role_arn,
+                &self.session_name,
+                &token,
+                self.duration,
+            )
+            .await
+            .map_err(|e| {
+                Error::new(
+                    e.kind(),
+                    format!(
+                        "{}: assuming {} with the token in {} failed: {}",
+                        self.name,
+                        self.role_arn,
+                        self.token_file.display(),
+                        e.full_message()
+                    ),
+                )
+            })?;
+        tracing::debug!(source = %self.name, role_arn = %self.role_arn, "assumed role with web identity");
+        Ok(Fetched {
+            credentials: fetched.credentials.with_source(self.name.clone()),
+            server_date: fetched.server_date,
+        })
+    }
+}
+
+impl CredentialSource for WebIdentitySource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
+        Box::pin(self.fetch_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use crate::sources::sts::StsSettings;
+
+    fn sts() -> Arc<StsClient> {
+        Arc::new(
+            StsClient::new(StsSettings::with_endpoint(
+                "http://127.0.0.1:9",
+                "us-east-1",
+            ))
+            .unwrap(),
+        )
+    }
+
+    #[test]
+    fn without_the_token_file_variable_the_source_is_not_configured() {
+        let err = WebIdentitySource::from_env(&Env::from_map([(ENV_ROLE_ARN, "arn")]), sts())
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotConfigured);
+    }
+
+    #[test]
+    fn a_token_file_without_a_role_arn_is_invalid_and_names_the_variable() {
+        let env = Env::from_map([(ENV_WEB_IDENTITY_TOKEN_FILE, "/tmp/token")]);
+        let err = WebIdentitySource::from_env(&env, sts()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+        assert!(err.message().contains(ENV_ROLE_ARN), "{}", err.message());
+    }
+
+    #[test]
+    fn the_session_name_comes_from_the_environment_or_defaults_to_freshcreds_millis() {
+        let env = Env::from_map([
+            (ENV_WEB_IDENTITY_TOKEN_FILE, "/tmp/token"),
+            (ENV_ROLE_ARN, "arn:aws:iam::123456789012:role/r"),
+        ]);
+        let s = WebIdentitySource::from_env(&env, sts()).unwrap();
+        let millis = s.session_name().strip_prefix("freshcreds-").unwrap();
+        assert!(millis.parse::<i64>().unwrap() > 1_600_000_000_000);
+        let env = Env::from_map([
+            (ENV_WEB_IDENTITY_TOKEN_FILE, "/tmp/token"),
+            (ENV_ROLE_ARN, "arn:aws:iam::123456789012:role/r"),
+            (ENV_ROLE_SESSION_NAME, "my-session"),
+        ]);
+        let s = WebIdentitySource::from_env(&env, sts()).unwrap();
+        assert_eq!(s.session_name(), "my-session");
+    }
+}
