@@ -522,7 +522,7 @@ async fn the_date_header_becomes_the_server_date() {
 }
 
 /// Serializes the tests that change the process's proxy variables.
-static PROXY_ENV: Mutex<()> = Mutex::new(());
+static PROXY_ENV: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const PROXY_VARS: [&str; 6] = [
     "HTTP_PROXY",
@@ -535,7 +535,7 @@ const PROXY_VARS: [&str; 6] = [
 
 #[tokio::test]
 async fn imds_requests_never_go_through_the_proxy_from_the_environment() {
-    let _lock = PROXY_ENV.lock().unwrap_or_else(|e| e.into_inner());
+    let _lock = PROXY_ENV.lock().await;
     let sim = start_sim().await;
     let trap = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let trap_url = format!("http://{}", trap.local_addr().unwrap());
