@@ -77,13 +77,22 @@ impl fmt::Debug for ContainerRequest {
 }
 
 /// Credentials from the container credentials endpoint.
-#[derive(Debug)]
 pub struct ContainerCredentialsSource {
     env: Env,
     http: reqwest::Client,
     retry: RetryPolicy,
     clock: Arc<dyn Clock>,
     name: String,
+}
+
+impl fmt::Debug for ContainerCredentialsSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The environment is left out: it may hold the authorization token and other secrets.
+        f.debug_struct("ContainerCredentialsSource")
+            .field("name", &self.name)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ContainerCredentialsSource {

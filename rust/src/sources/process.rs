@@ -24,12 +24,24 @@ pub const DEFAULT_PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
 pub const MAX_PROCESS_OUTPUT_BYTES: usize = 64_000;
 
 /// Credentials printed by an external command.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CredentialProcessSource {
     command: String,
     origin: String,
     timeout: Duration,
     name: String,
+}
+
+impl std::fmt::Debug for CredentialProcessSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Only the program: the arguments may carry secrets.
+        f.debug_struct("CredentialProcessSource")
+            .field("program", &self.program())
+            .field("origin", &self.origin)
+            .field("timeout", &self.timeout)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
 }
 
 impl CredentialProcessSource {
