@@ -3,15 +3,15 @@
 //!
 //! Each case gives environment variables, optionally a config file holding
 //! `ec2_metadata_service_endpoint` / `ec2_metadata_service_endpoint_mode`, optionally a
-//! programmatic endpoint or mode override, and the expected token URL or error text. Programmatic
-//! overrides rank above the environment (the SDKs' builder rule), so they are passed in its place.
+//! programmatic endpoint or mode override ([`EndpointOverrides`]), and the expected token URL or
+//! error text.
 
 use std::collections::HashMap;
 
 use freshcreds::env::Env;
 use freshcreds::sources::imds::{
-    resolve_endpoint, ImdsConfig, ENV_ENDPOINT, ENV_ENDPOINT_MODE, PROFILE_ENDPOINT,
-    PROFILE_ENDPOINT_MODE, TOKEN_PATH,
+    resolve_endpoint, EndpointOverrides, ImdsConfig, ENV_ENDPOINT, ENV_ENDPOINT_MODE,
+    PROFILE_ENDPOINT, PROFILE_ENDPOINT_MODE, TOKEN_PATH,
 };
 use serde_json::Value;
 
@@ -52,27 +52,17 @@ fn run_case(case: &Value) -> Result<String, String> {
     };
     let profile_endpoint = profile.get(PROFILE_ENDPOINT).map(String::as_str);
     let profile_mode = profile.get(PROFILE_ENDPOINT_MODE).map(String::as_str);
-    let endpoint_override = case["endpoint_override"].as_str();
-    let mode_override = case["mode_override"].as_str();
-
-    if endpoint_override.is_none() && mode_override.is_none() {
-        // The whole configuration path, environment variables read through `Env`.
-        let config =
-            ImdsConfig::from_env_and_profile(&Env::from_map(env), profile_endpoint, profile_mode)
-                .map_err(|e| e.message().to_string())?;
-        return Ok(config.url(TOKEN_PATH));
-    }
-    let endpoint = resolve_endpoint(
-        endpoint_override.or(env.get(ENV_ENDPOINT).map(String::as_str)),
-        mode_override.or(env.get(ENV_ENDPOINT_MODE).map(String::as_str)),
+    let overrides = EndpointOverrides {
+        endpoint: case["endpoint_override"].as_str().map(str::to_string),
+        mode: case["mode_override"].as_str().map(str::to_string),
+    };
+    let config = ImdsConfig::from_layers(
+        &overrides,
+        &Env::from_map(env),
         profile_endpoint,
         profile_mode,
     )
     .map_err(|e| e.message().to_string())?;
-    let config = ImdsConfig {
-        endpoint,
-        ..ImdsConfig::default()
-    };
     Ok(config.url(TOKEN_PATH))
 }
 
@@ -128,4 +118,12 @@ fn an_invalid_mode_error_names_the_variable_it_came_from() {
     );
     let err = resolve_endpoint(Some("not a uri"), None, None, None).unwrap_err();
     assert!(err.message().contains(ENV_ENDPOINT), "{}", err.message());
+    let overrides = EndpointOverrides {
+        endpoint: None,
+        mode: Some("IPv5".into()),
+    };
+    let err = overrides
+        .resolve(None, Some("IPv4"), None, None)
+        .unwrap_err();
+    assert!(err.message().contains("override"), "{}", err.message());
 }

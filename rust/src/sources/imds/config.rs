@@ -69,35 +69,82 @@ impl EndpointMode {
 /// Resolves the IMDS endpoint like the AWS SDKs: an explicit endpoint wins (environment variable
 /// over profile file), else the endpoint mode (environment variable over profile file), else IPv4.
 ///
-/// Blank values count as unset. Every error names the setting it came from. Hosts with
-/// programmatic overrides pass them in place of the environment values (they rank above them).
+/// Blank values count as unset. Every error names the setting it came from. Programmatic
+/// overrides rank above the environment: see [`EndpointOverrides::resolve`].
 pub fn resolve_endpoint(
     env_endpoint: Option<&str>,
     env_mode: Option<&str>,
     profile_endpoint: Option<&str>,
     profile_mode: Option<&str>,
 ) -> Result<Url> {
-    if let Some(endpoint) = non_blank(env_endpoint) {
-        return parse_endpoint(endpoint, &format!("environment variable {ENV_ENDPOINT}"));
-    }
-    if let Some(endpoint) = non_blank(profile_endpoint) {
-        return parse_endpoint(endpoint, &format!("profile setting {PROFILE_ENDPOINT}"));
-    }
-    let mode = match (non_blank(env_mode), non_blank(profile_mode)) {
-        (Some(m), _) => Some((m, format!("environment variable {ENV_ENDPOINT_MODE}"))),
-        (None, Some(m)) => Some((m, format!("profile setting {PROFILE_ENDPOINT_MODE}"))),
-        (None, None) => None,
-    };
-    match mode {
-        None => Ok(EndpointMode::IPv4.endpoint()),
-        Some((value, origin)) => EndpointMode::parse(value)
-            .map(EndpointMode::endpoint)
-            .ok_or_else(|| {
-                Error::invalid_config(format!(
-                    "`{}` is not a valid endpoint mode (from {origin}; expected `IPv4` or `IPv6`)",
-                    value.trim()
-                ))
-            }),
+    EndpointOverrides::default().resolve(env_endpoint, env_mode, profile_endpoint, profile_mode)
+}
+
+/// Endpoint settings a host sets in code (e.g. from its own options). Like the SDKs' client
+/// builders, each ranks above the environment variable of the same kind; an explicit endpoint
+/// from any layer still wins over a mode from any layer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EndpointOverrides {
+    /// The endpoint URL.
+    pub endpoint: Option<String>,
+    /// The endpoint mode, `IPv4` or `IPv6`.
+    pub mode: Option<String>,
+}
+
+impl EndpointOverrides {
+    /// Resolves the endpoint from these overrides, then the environment, then the profile file.
+    pub fn resolve(
+        &self,
+        env_endpoint: Option<&str>,
+        env_mode: Option<&str>,
+        profile_endpoint: Option<&str>,
+        profile_mode: Option<&str>,
+    ) -> Result<Url> {
+        let endpoints = [
+            (
+                self.endpoint.as_deref(),
+                "the IMDS endpoint override".to_string(),
+            ),
+            (env_endpoint, format!("environment variable {ENV_ENDPOINT}")),
+            (
+                profile_endpoint,
+                format!("profile setting {PROFILE_ENDPOINT}"),
+            ),
+        ];
+        if let Some((value, origin)) = endpoints
+            .iter()
+            .find_map(|(v, origin)| non_blank(*v).map(|v| (v, origin)))
+        {
+            return parse_endpoint(value, origin);
+        }
+        let modes = [
+            (
+                self.mode.as_deref(),
+                "the IMDS endpoint mode override".to_string(),
+            ),
+            (
+                env_mode,
+                format!("environment variable {ENV_ENDPOINT_MODE}"),
+            ),
+            (
+                profile_mode,
+                format!("profile setting {PROFILE_ENDPOINT_MODE}"),
+            ),
+        ];
+        match modes
+            .iter()
+            .find_map(|(v, origin)| non_blank(*v).map(|v| (v, origin)))
+        {
+            None => Ok(EndpointMode::IPv4.endpoint()),
+            Some((value, origin)) => EndpointMode::parse(value)
+                .map(EndpointMode::endpoint)
+                .ok_or_else(|| {
+                    Error::invalid_config(format!(
+                        "`{}` is not a valid endpoint mode (from {origin}; expected `IPv4` or `IPv6`)",
+                        value.trim()
+                    ))
+                }),
+        }
     }
 }
 
@@ -180,8 +227,24 @@ impl ImdsConfig {
         profile_endpoint: Option<&str>,
         profile_mode: Option<&str>,
     ) -> Result<ImdsConfig> {
+        Self::from_layers(
+            &EndpointOverrides::default(),
+            env,
+            profile_endpoint,
+            profile_mode,
+        )
+    }
+
+    /// Like [`ImdsConfig::from_env_and_profile`], with a host's endpoint overrides above the
+    /// environment (the other settings a host overrides by setting fields afterwards).
+    pub fn from_layers(
+        overrides: &EndpointOverrides,
+        env: &Env,
+        profile_endpoint: Option<&str>,
+        profile_mode: Option<&str>,
+    ) -> Result<ImdsConfig> {
         let mut config = ImdsConfig {
-            endpoint: resolve_endpoint(
+            endpoint: overrides.resolve(
                 env.get(ENV_ENDPOINT).as_deref(),
                 env.get(ENV_ENDPOINT_MODE).as_deref(),
                 profile_endpoint,
