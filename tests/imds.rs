@@ -106,6 +106,26 @@ async fn one_token_and_one_role_lookup_serve_many_fetches() {
     assert_eq!((stats.retries, stats.v1_fallbacks), (0, 0));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_fetches_share_a_single_token_call() {
+    let sim = start_sim().await;
+    sim.set_fault(Endpoint::ImdsToken, fault(|f| f.latency_ms = Some(100)));
+    let clock = ManualClock::starting_now();
+    let src = Arc::new(source(config_for(&sim.base_url()), &clock));
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let src = src.clone();
+            tokio::spawn(async move { src.fetch().await.map(|_| ()) })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().expect("credentials");
+    }
+    assert_eq!(sim.counts().imds_token, 1);
+    assert_eq!(src.stats().token_fetches, 1);
+    assert_eq!(sim.counts().imds_credentials, 8);
+}
+
 #[tokio::test]
 async fn the_token_is_renewed_shortly_before_its_ttl_on_the_injected_clock() {
     let sim = start_sim().await;
@@ -270,6 +290,32 @@ async fn with_v1_disabled_a_refused_token_call_is_an_error_with_the_hop_limit_fi
     let counts = sim.counts();
     assert_eq!((counts.imds_role_list, counts.imds_credentials), (0, 0));
     assert_eq!(src.stats().v1_fallbacks, 0);
+}
+
+#[tokio::test]
+async fn with_v1_disabled_a_token_call_that_times_out_is_retried_then_explains_the_hop_limit() {
+    let sim = start_sim().await;
+    sim.set_fault(Endpoint::ImdsToken, fault(|f| f.hang = true));
+    let clock = ManualClock::starting_now();
+    let src = source(
+        ImdsConfig {
+            v1_fallback: false,
+            timeout: Duration::from_millis(200),
+            retry: no_wait(2),
+            ..config_for(&sim.base_url())
+        },
+        &clock,
+    );
+    let err = src.fetch().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert!(err.message().contains(HOP_LIMIT_FIX), "{}", err.message());
+    assert!(err.message().contains("timed out"), "{}", err.message());
+    assert_eq!(
+        sim.counts().imds_token,
+        2,
+        "timeouts are retried when IMDSv1 is off"
+    );
+    assert_eq!(sim.counts().imds_role_list, 0);
 }
 
 #[tokio::test]
