@@ -664,7 +664,11 @@ async fn a_refused_connection_is_remembered_as_not_on_ec2_and_later_fetches_fail
 
     let started = Instant::now();
     let err = src.fetch().await.unwrap_err();
-    assert!(started.elapsed() < Duration::from_millis(50));
+    assert!(
+        started.elapsed() < Duration::from_millis(250),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(err.kind(), ErrorKind::NotConfigured);
     assert!(
         err.message().contains("not trying again"),

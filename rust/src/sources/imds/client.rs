@@ -1,5 +1,14 @@
 //! An IMDS HTTP client: IMDSv2 session tokens (cached, renewed early, re-fetched on 401), the
 //! IMDSv1 fallback, retries with backoff, and a "not on EC2" memory.
+//!
+//! The token call follows botocore: 403, 404 and 405 mean "no tokens here" and a timeout means
+//! the PUT answer was dropped (a hop limit of 1 seen from a container), so both fall back to
+//! IMDSv1 at once, without retrying; 400 is an error. When the fallback is off, timeouts of the
+//! token call are retried like any other request. After a fallback, the token call is tried
+//! again after [`V1_FALLBACK_RECHECK`]; one warning is logged per fallback episode.
+//!
+//! Connection refused or no route at the end of a round of attempts means "not on EC2": the
+//! client answers `NotConfigured` without any network call for `not_on_ec2_ttl`.
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
