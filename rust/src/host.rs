@@ -11,9 +11,10 @@ use std::time::Duration;
 use crate::clock::{Clock, SystemClock};
 use crate::credentials::Credentials;
 use crate::env::{parse_bool, Env};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::refresh::{RefreshConfig, RefreshingProvider, Served};
-use crate::sources::CredentialSource;
+use crate::sources::default_chain::{self, ChainSettings, ImdsOverrides, SourceSelection};
+use crate::sources::imds::EndpointMode;
 
 /// Options for a [`FreshProvider`], parsed from `key=value` pairs (see [`ProviderOptions::KEYS`]).
 #[derive(Debug, Clone, Default)]
@@ -24,7 +25,12 @@ pub struct ProviderOptions {
 impl ProviderOptions {
     /// Every key a host may pass, with what it means.
     pub const KEYS: &'static [(&'static str, &'static str)] = &[
-        ("source", "`chain` (default), or pin one source: `imds`"),
+        ("source", "`chain` (default), or pin one source: `systemProperties`, `environment`, `webIdentity`, `profile`, `container`, `imds`"),
+        ("profile", "the profile to use instead of AWS_PROFILE / `default`"),
+        ("aws.accessKeyId", "Java system property passed by the JVM host"),
+        ("aws.secretAccessKey", "Java system property passed by the JVM host"),
+        ("aws.secretKey", "Java system property passed by the JVM host (SDK v1 name)"),
+        ("aws.sessionToken", "Java system property passed by the JVM host"),
         (
             "refreshLeadMillis",
             "refresh this long before expiry (default: 5/15/60 min by lifetime)",
@@ -87,6 +93,8 @@ impl ProviderOptions {
             out.pairs.push((k.to_string(), v.to_string()));
         }
         out.refresh_config()?;
+        out.selection()?;
+        out.imds_overrides()?;
         Ok(out)
     }
 
@@ -127,6 +135,40 @@ impl ProviderOptions {
                 ))
             }),
         }
+    }
+
+    /// Which source to use.
+    pub fn selection(&self) -> Result<SourceSelection> {
+        SourceSelection::parse(self.get("source").unwrap_or("chain"))
+    }
+
+    /// The IMDS settings given programmatically.
+    pub fn imds_overrides(&self) -> Result<ImdsOverrides> {
+        Ok(ImdsOverrides {
+            endpoint: self.get("imdsEndpoint").map(str::to_string),
+            endpoint_mode: match self.get("imdsEndpointMode") {
+                None => None,
+                Some(m) if EndpointMode::parse(m).is_some() => Some(m.to_string()),
+                Some(m) => {
+                    return Err(Error::invalid_config(format!(
+                        "freshcreds option `imdsEndpointMode`={m:?} is not `IPv4` or `IPv6`"
+                    )))
+                }
+            },
+            timeout: self.millis("imdsTimeoutMillis")?,
+            attempts: self.number("imdsAttempts")?,
+            v1_fallback: self.boolean("imdsV1Fallback")?,
+        })
+    }
+
+    /// The Java system properties the host passed (`aws.*` keys).
+    pub fn system_properties(&self) -> Env {
+        Env::from_map(
+            self.pairs
+                .iter()
+                .filter(|(k, _)| k.starts_with("aws."))
+                .map(|(k, v)| (k.clone(), v.clone())),
+        )
     }
 
     /// The refresh engine's configuration from these options.
@@ -211,7 +253,14 @@ impl FreshProvider {
         let runtime = crate::runtime::shared()?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
         let _guard = runtime.enter();
-        let source = build_source(&options, &env, clock.clone())?;
+        let settings = ChainSettings {
+            env,
+            system_properties: options.system_properties(),
+            profile: options.get("profile").map(str::to_string),
+            imds_overrides: options.imds_overrides()?,
+            clock: clock.clone(),
+        };
+        let source = runtime.block_on(default_chain::build(&settings, options.selection()?))?;
         let engine = RefreshingProvider::spawn_on(
             source,
             options.refresh_config()?,
@@ -238,9 +287,15 @@ impl FreshProvider {
         Ok(Snapshot::from_served(served, self.engine.clock().now()))
     }
 
-    /// The provider's state as JSON: source, expiry, last refresh result, counters.
+    /// The provider's state as JSON: source, expiry, last refresh result, counters, and for
+    /// the chain the resolution report (`{"status": …, "chain": …}`).
     pub fn status_json(&self) -> String {
-        self.engine.status().to_json()
+        let status = serde_json::to_value(self.engine.status()).unwrap_or_default();
+        let chain = self
+            .engine
+            .report()
+            .map(|r| serde_json::to_value(r).unwrap_or_default());
+        serde_json::json!({ "status": status, "chain": chain }).to_string()
     }
 
     /// The refresh engine behind this provider.
@@ -260,24 +315,10 @@ impl Drop for FreshProvider {
     }
 }
 
-/// Builds the source the options ask for.
-fn build_source(
-    options: &ProviderOptions,
-    env: &Env,
-    clock: Arc<dyn Clock>,
-) -> Result<Arc<dyn CredentialSource>> {
-    let _ = (env, clock);
-    match options.get("source").unwrap_or("chain") {
-        other => Err(Error::new(
-            ErrorKind::InvalidConfig,
-            format!("freshcreds option `source`={other:?}: this source is not available yet"),
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
 
     #[test]
     fn unknown_options_and_bad_values_name_the_key() {

@@ -295,6 +295,11 @@ impl RefreshingProvider {
         &self.shared.stats
     }
 
+    /// The source's resolution report, when the source is a chain.
+    pub fn report(&self) -> Option<crate::sources::chain::ResolutionReport> {
+        self.shared.source.report()
+    }
+
     /// The name of the source.
     pub fn source_name(&self) -> &str {
         self.shared.source.name()

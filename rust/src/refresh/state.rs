@@ -28,6 +28,9 @@ pub const MEDIUM_LIFETIME_LIMIT: Duration = Duration::from_secs(90 * 60);
 /// The last stretch before expiry: a source still answering with the credentials it already gave
 /// out is no longer polled for newer ones once the old ones are this close to expiring.
 pub const MANDATORY_WINDOW: Duration = Duration::from_secs(60);
+/// Longest wait between polls of a source that still answers with the credentials already
+/// cached (IMDS publishes new credentials only minutes before the old ones expire).
+pub const UNROTATED_POLL_CAP: Duration = Duration::from_secs(60);
 /// How long a non-recoverable error (bad configuration, refused, 4xx) is remembered before the
 /// source is asked again (cross-SDK refresh specification: at most 5 seconds).
 pub const ERROR_CACHE_TTL: Duration = Duration::from_secs(5);
@@ -389,11 +392,15 @@ impl RefreshState {
                 // "Equal jitter": uniform in [ceiling/2, ceiling], so an outage never sees a
                 // faster round rate than one per ceiling/2.
                 let exp = self.consecutive_failures.saturating_sub(1).min(30);
-                let ceiling = self
+                let mut ceiling = self
                     .config
                     .backoff_base
                     .saturating_mul(1 << exp)
                     .min(self.config.backoff_cap);
+                if soft {
+                    // Waiting for a rotation, not riding out an outage: poll at least once a minute.
+                    ceiling = ceiling.min(UNROTATED_POLL_CAP);
+                }
                 let half = ceiling / 2;
                 half + Duration::from_nanos(
                     rand::thread_rng().gen_range(0..=half.as_nanos() as u64),

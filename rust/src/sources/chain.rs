@@ -42,6 +42,7 @@ pub struct LinkReport {
     /// The source's name.
     pub source: String,
     /// What happened.
+    #[serde(flatten)]
     pub outcome: LinkOutcome,
 }
 
@@ -229,6 +230,10 @@ impl ChainSource {
 impl CredentialSource for ChainSource {
     fn name(&self) -> &str {
         "DefaultChain"
+    }
+
+    fn report(&self) -> Option<ResolutionReport> {
+        Some(ChainSource::report(self))
     }
 
     fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {

@@ -13,6 +13,7 @@ use crate::error::Result;
 pub mod assume_role;
 pub mod chain;
 pub mod container;
+pub mod default_chain;
 pub mod environment;
 pub mod imds;
 pub mod process;
@@ -50,4 +51,8 @@ pub trait CredentialSource: Send + Sync + fmt::Debug + 'static {
     fn name(&self) -> &str;
     /// Fetches credentials once (a source may retry internally with its own policy).
     fn fetch(&self) -> BoxFuture<'_, Result<Fetched>>;
+    /// For a chain: what each source did when it was last resolved. `None` for a single source.
+    fn report(&self) -> Option<chain::ResolutionReport> {
+        None
+    }
 }

@@ -1,0 +1,387 @@
+//! Builds the default credential chain in the order of AWS SDK for Java v2's
+//! `DefaultCredentialsProvider`: Java system properties, environment variables, web identity
+//! (EKS IRSA), the shared profile files, container credentials (ECS, EKS Pod Identity), and last
+//! the EC2 instance metadata service. A host can also pin one source.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::assume_role::AssumeRoleSource;
+use super::chain::{ChainLink, ChainSource};
+use super::container::ContainerCredentialsSource;
+use super::environment::StaticVariablesSource;
+use super::imds::{ImdsConfig, ImdsCredentialsSource};
+use super::process::CredentialProcessSource;
+use super::profile::{BaseStep, NamedSource, Platform, ProfileChain, ProfileSet};
+use super::sts::{StsClient, StsProfileSettings, StsSettings};
+use super::web_identity::{WebIdentitySource, ENV_WEB_IDENTITY_TOKEN_FILE};
+use super::{BoxFuture, CredentialSource, Fetched};
+use crate::clock::Clock;
+use crate::credentials::Credentials;
+use crate::env::Env;
+use crate::error::{Error, ErrorKind, Result};
+
+/// Everything the chain reads, injectable.
+#[derive(Debug, Clone)]
+pub struct ChainSettings {
+    /// Environment variables.
+    pub env: Env,
+    /// Java system properties passed by the JVM host (`aws.accessKeyId`, …); empty elsewhere.
+    pub system_properties: Env,
+    /// A profile name that overrides `AWS_PROFILE`.
+    pub profile: Option<String>,
+    /// Changes a host made to the IMDS settings read from the environment.
+    pub imds_overrides: ImdsOverrides,
+    /// The clock for retries and signing.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// IMDS settings a host sets programmatically; they win over the environment.
+#[derive(Debug, Clone, Default)]
+pub struct ImdsOverrides {
+    /// Base URL.
+    pub endpoint: Option<String>,
+    /// `IPv4` or `IPv6`.
+    pub endpoint_mode: Option<String>,
+    /// Per-attempt timeout.
+    pub timeout: Option<Duration>,
+    /// Attempts per request.
+    pub attempts: Option<u32>,
+    /// IMDSv1 fallback allowed.
+    pub v1_fallback: Option<bool>,
+}
+
+/// Which sources to use: the whole chain or one of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceSelection {
+    /// The default chain.
+    Chain,
+    /// Only the Java system properties.
+    SystemProperties,
+    /// Only environment variables.
+    Environment,
+    /// Only web identity from the environment.
+    WebIdentity,
+    /// Only the profile files.
+    Profile,
+    /// Only the container endpoint.
+    Container,
+    /// Only IMDS.
+    Imds,
+}
+
+impl SourceSelection {
+    /// Parses the `source` option (`chain`, `systemProperties`, `environment`, `webIdentity`,
+    /// `profile`, `container`, `imds`; case-insensitive).
+    pub fn parse(value: &str) -> Result<SourceSelection> {
+        Ok(match value.trim().to_ascii_lowercase().as_str() {
+            "chain" | "default" => SourceSelection::Chain,
+            "systemproperties" => SourceSelection::SystemProperties,
+            "environment" | "env" => SourceSelection::Environment,
+            "webidentity" => SourceSelection::WebIdentity,
+            "profile" => SourceSelection::Profile,
+            "container" => SourceSelection::Container,
+            "imds" | "ec2instancemetadata" => SourceSelection::Imds,
+            _ => {
+                return Err(Error::invalid_config(format!(
+                    "freshcreds option `source`={value:?} is not one of chain, systemProperties, environment, webIdentity, profile, container, imds"
+                )))
+            }
+        })
+    }
+}
+
+impl ChainSettings {
+    /// Settings from the process environment and the system clock.
+    pub fn from_process() -> Self {
+        ChainSettings {
+            env: Env::process(),
+            system_properties: Env::from_map::<String, String>([]),
+            profile: None,
+            imds_overrides: ImdsOverrides::default(),
+            clock: Arc::new(crate::clock::SystemClock::new()),
+        }
+    }
+
+    fn imds_config(&self, profiles: Option<&ProfileSet>) -> Result<ImdsConfig> {
+        let selected = profiles.and_then(|p| p.selected_profile());
+        let mut config = ImdsConfig::from_env_and_profile(
+            &self.env,
+            selected.and_then(|p| p.get("ec2_metadata_service_endpoint")),
+            selected.and_then(|p| p.get("ec2_metadata_service_endpoint_mode")),
+        )?;
+        let o = &self.imds_overrides;
+        if o.endpoint.is_some() || o.endpoint_mode.is_some() {
+            config.endpoint = super::imds::resolve_endpoint(
+                o.endpoint.as_deref(),
+                o.endpoint_mode.as_deref(),
+                None,
+                None,
+            )?;
+        }
+        if let Some(t) = o.timeout {
+            config.timeout = t;
+        }
+        if let Some(a) = o.attempts {
+            config.retry.max_attempts = a.max(1);
+        }
+        if let Some(v1) = o.v1_fallback {
+            config.v1_fallback = v1;
+        }
+        Ok(config)
+    }
+
+    fn sts(&self, profiles: Option<&ProfileSet>) -> Result<Arc<StsClient>> {
+        let selected = profiles.and_then(|p| p.selected_profile());
+        let services_endpoint = selected
+            .and_then(|p| p.get("services"))
+            .and_then(|name| profiles.and_then(|set| set.section("services", name)))
+            .and_then(|s| s.sub_properties("sts"))
+            .and_then(|sub| sub.get("endpoint_url").cloned());
+        let settings = StsProfileSettings {
+            region: selected.and_then(|p| p.get("region")).map(str::to_string),
+            endpoint_url: services_endpoint.or_else(|| {
+                selected
+                    .and_then(|p| p.get("endpoint_url"))
+                    .map(str::to_string)
+            }),
+            origin: selected.map(|p| format!("profile {}", p.name())),
+        };
+        Ok(Arc::new(StsClient::with_clock(
+            StsSettings::resolve(&self.env, &settings)?,
+            self.clock.clone(),
+        )?))
+    }
+}
+
+/// A source that is always "not configured", with a reason (a link whose settings are absent).
+#[derive(Debug)]
+struct Unconfigured {
+    name: &'static str,
+    reason: String,
+    kind: ErrorKind,
+}
+
+impl CredentialSource for Unconfigured {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
+        Box::pin(async move { Err(Error::new(self.kind, self.reason.clone())) })
+    }
+}
+
+/// Static keys planned from a profile.
+#[derive(Debug)]
+struct ProfileKeys {
+    name: String,
+    credentials: Credentials,
+}
+
+impl CredentialSource for ProfileKeys {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
+        Box::pin(async move { Ok(Fetched::local(self.credentials.clone())) })
+    }
+}
+
+fn unconfigured(name: &'static str, e: Error) -> Arc<dyn CredentialSource> {
+    let kind = if e.is_configuration_problem() && e.kind() != ErrorKind::InvalidConfig {
+        ErrorKind::NotConfigured
+    } else {
+        e.kind()
+    };
+    Arc::new(Unconfigured {
+        name,
+        reason: e.full_message(),
+        kind,
+    })
+}
+
+/// The profile link: the selected profile's plan turned into sources.
+fn profile_source(
+    settings: &ChainSettings,
+    profiles: &Result<ProfileSet>,
+) -> Arc<dyn CredentialSource> {
+    const NAME: &str = "Profile";
+    let set = match profiles {
+        Ok(set) => set,
+        Err(e) => return unconfigured(NAME, e.snapshot()),
+    };
+    let plan = match ProfileChain::plan(set) {
+        Ok(p) => p,
+        Err(e) => return unconfigured(NAME, e),
+    };
+    match build_plan(settings, set, plan) {
+        Ok(s) => s,
+        Err(e) => unconfigured(NAME, e),
+    }
+}
+
+fn build_plan(
+    settings: &ChainSettings,
+    set: &ProfileSet,
+    plan: ProfileChain,
+) -> Result<Arc<dyn CredentialSource>> {
+    let sts = || settings.sts(Some(set));
+    let mut source: Arc<dyn CredentialSource> = match plan.base {
+        BaseStep::AccessKey { credentials, profile, .. } => {
+            let name = format!("Profile({profile})");
+            Arc::new(ProfileKeys { credentials: credentials.with_source(name.clone()), name })
+        }
+        BaseStep::NamedSource { source, profile } => match source {
+            NamedSource::Environment => Arc::new(StaticVariablesSource::environment(settings.env.clone())),
+            NamedSource::Ec2InstanceMetadata => Arc::new(ImdsCredentialsSource::new(settings.imds_config(Some(set))?, settings.clock.clone())?),
+            NamedSource::EcsContainer => Arc::new(
+                ContainerCredentialsSource::new(settings.env.clone())
+                    .map_err(|e| Error::new(e.kind(), format!("profile {profile}: credential_source = EcsContainer: {}", e.full_message())))?
+                    .with_clock(settings.clock.clone()),
+            ),
+        },
+        BaseStep::WebIdentityToken { role_arn, web_identity_token_file, role_session_name, profile } => Arc::new(
+            WebIdentitySource::new(expand_path(&web_identity_token_file, &settings.env), role_arn, sts()?)
+                .with_session_name(role_session_name)
+                .with_origin(format!("web_identity_token_file of profile {profile}"))
+                .with_name(format!("Profile({profile})/WebIdentityToken")),
+        ),
+        BaseStep::CredentialProcess { command, profile } => Arc::new(
+            CredentialProcessSource::new(command.as_str(), format!("credential_process of profile {profile}"))
+                .with_name(format!("Profile({profile})/CredentialProcess")),
+        ),
+        BaseStep::Sso { profile, .. } => {
+            return Err(Error::new(
+                ErrorKind::InvalidConfig,
+                format!("profile {profile} uses IAM Identity Center (SSO), which freshcreds does not support yet"),
+            ))
+        }
+    };
+    for step in plan.roles {
+        let mut role = AssumeRoleSource::new(source, step.role_arn, sts()?)
+            .with_external_id(step.external_id)
+            .with_duration(step.duration_seconds.map(|s| Duration::from_secs(s.into())))
+            .with_name(format!("Profile({})/AssumeRole", step.profile));
+        if let Some(n) = step.role_session_name {
+            role = role.with_session_name(n);
+        }
+        source = Arc::new(role);
+    }
+    Ok(source)
+}
+
+fn expand_path(path: &str, env: &Env) -> String {
+    use crate::sources::profile::location::{expand_home, home_dir};
+    let platform = if cfg!(windows) {
+        Platform::Windows
+    } else {
+        Platform::Unix
+    };
+    expand_home(path, home_dir(env, platform).as_deref(), platform, true)
+}
+
+fn web_identity_from_env(
+    settings: &ChainSettings,
+    profiles: Option<&ProfileSet>,
+) -> Arc<dyn CredentialSource> {
+    const NAME: &str = "WebIdentityToken";
+    if settings
+        .env
+        .get_non_blank(ENV_WEB_IDENTITY_TOKEN_FILE)
+        .is_none()
+    {
+        return unconfigured(
+            NAME,
+            Error::not_configured(format!(
+                "environment variable {ENV_WEB_IDENTITY_TOKEN_FILE} is not set"
+            )),
+        );
+    }
+    match settings
+        .sts(profiles)
+        .and_then(|sts| WebIdentitySource::from_env(&settings.env, sts))
+    {
+        Ok(s) => Arc::new(s),
+        Err(e) => unconfigured(NAME, e),
+    }
+}
+
+fn container(settings: &ChainSettings) -> Arc<dyn CredentialSource> {
+    const NAME: &str = "Container";
+    if !ContainerCredentialsSource::is_configured(&settings.env) {
+        return unconfigured(
+            NAME,
+            Error::not_configured("neither AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor AWS_CONTAINER_CREDENTIALS_FULL_URI is set"),
+        );
+    }
+    match ContainerCredentialsSource::new(settings.env.clone()) {
+        Ok(s) => Arc::new(s.with_clock(settings.clock.clone())),
+        Err(e) => unconfigured(NAME, e),
+    }
+}
+
+fn imds(settings: &ChainSettings, profiles: Option<&ProfileSet>) -> Arc<dyn CredentialSource> {
+    match settings
+        .imds_config(profiles)
+        .and_then(|c| ImdsCredentialsSource::new(c, settings.clock.clone()))
+    {
+        Ok(s) => Arc::new(s),
+        Err(e) => unconfigured("Ec2InstanceMetadata", e),
+    }
+}
+
+/// Builds the selected source (by default the whole chain). Reads the profile files once.
+pub async fn build(
+    settings: &ChainSettings,
+    selection: SourceSelection,
+) -> Result<Arc<dyn CredentialSource>> {
+    let profiles = ProfileSet::load(&settings.env, settings.profile.as_deref()).await;
+    let loaded = profiles.as_ref().ok();
+    let single = |s: Arc<dyn CredentialSource>| -> Result<Arc<dyn CredentialSource>> { Ok(s) };
+    match selection {
+        SourceSelection::SystemProperties => single(Arc::new(
+            StaticVariablesSource::system_properties(settings.system_properties.clone()),
+        )),
+        SourceSelection::Environment => single(Arc::new(StaticVariablesSource::environment(
+            settings.env.clone(),
+        ))),
+        SourceSelection::WebIdentity => single(web_identity_from_env(settings, loaded)),
+        SourceSelection::Profile => single(profile_source(settings, &profiles)),
+        SourceSelection::Container => single(container(settings)),
+        SourceSelection::Imds => single(imds(settings, loaded)),
+        SourceSelection::Chain => Ok(Arc::new(chain(settings, &profiles))),
+    }
+}
+
+/// The default chain as a [`ChainSource`] (kept concrete so hosts can read its report).
+pub fn chain(settings: &ChainSettings, profiles: &Result<ProfileSet>) -> ChainSource {
+    let loaded = profiles.as_ref().ok();
+    ChainSource::new(vec![
+        ChainLink {
+            source: Arc::new(StaticVariablesSource::system_properties(
+                settings.system_properties.clone(),
+            )),
+            is_static: true,
+        },
+        ChainLink {
+            source: Arc::new(StaticVariablesSource::environment(settings.env.clone())),
+            is_static: true,
+        },
+        ChainLink {
+            source: web_identity_from_env(settings, loaded),
+            is_static: false,
+        },
+        ChainLink {
+            source: profile_source(settings, profiles),
+            is_static: false,
+        },
+        ChainLink {
+            source: container(settings),
+            is_static: false,
+        },
+        ChainLink {
+            source: imds(settings, loaded),
+            is_static: false,
+        },
+    ])
+}
