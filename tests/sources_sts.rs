@@ -339,3 +339,32 @@ async fn an_invalid_identity_token_is_refused_and_the_token_is_not_in_the_error(
     );
     assert!(!err.full_message().contains("secret.jwt.value"));
 }
+
+/// A base source with nothing configured.
+#[derive(Debug)]
+struct Absent;
+
+impl CredentialSource for Absent {
+    fn name(&self) -> &str {
+        "Absent"
+    }
+    fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
+        Box::pin(async { Err(freshcreds::Error::not_configured("nothing here")) })
+    }
+}
+
+#[tokio::test]
+async fn a_base_source_with_nothing_configured_makes_the_role_source_invalid_not_absent() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let err = AssumeRoleSource::new(Arc::new(Absent), ROLE, sts(&sim))
+        .fetch()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+    assert!(
+        err.message().contains("Absent") && err.message().contains(ROLE),
+        "{}",
+        err.message()
+    );
+    assert_eq!(sim.counts().sts, 0);
+}

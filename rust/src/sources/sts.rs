@@ -702,6 +702,11 @@ mod tests {
         );
         assert_eq!(error_kind(503, None), ErrorKind::Http(503));
         assert_eq!(error_kind(429, None), ErrorKind::Throttled);
+        assert_eq!(
+            error_kind(400, Some("IDPCommunicationError")),
+            ErrorKind::Connect,
+            "the SDKs retry an unreachable identity provider"
+        );
     }
 
     #[test]
