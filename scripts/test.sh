@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test of freshcreds on a fresh machine: installs what is missing (scripts/setup.sh),
+# then the Rust checks and tests, the Java build and tests through Gradle, and a short run of the
+# Gradle example against the bundled simulator. CI runs exactly this (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "setup"
+bash scripts/setup.sh
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo test (Rust unit, integration and conformance tests, C ABI smoke test)"
+cargo test --workspace
+
+step "gradle build (Java 8 jar with the native library) and Java tests"
+gradle --no-daemon --console=plain build
+
+step "the Gradle example, short run (>= 2 credential rotations, exits non-zero on any ExpiredToken)"
+gradle --no-daemon --console=plain -q :examples:runExample -Pargs='--duration 150'
+
+echo
+echo "all tests passed"
