@@ -6,10 +6,24 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 
-/// A read-only view of environment variables: the process's, or a fixed map.
-#[derive(Debug, Clone, Default)]
+/// A read-only view of environment variables: the process's, or a fixed map. Its `Debug`
+/// output lists variable names only: values may be secrets.
+#[derive(Clone, Default)]
 pub struct Env {
     fixed: Option<Arc<HashMap<String, String>>>,
+}
+
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.fixed {
+            None => f.write_str("Env(process)"),
+            Some(map) => {
+                let mut names: Vec<&String> = map.keys().collect();
+                names.sort();
+                f.debug_tuple("Env").field(&names).finish()
+            }
+        }
+    }
 }
 
 impl Env {
@@ -81,6 +95,14 @@ pub fn parse_bool(value: &str) -> Option<bool> {
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
+
+    #[test]
+    fn debug_lists_names_but_never_values() {
+        let env = Env::from_map([("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI")]);
+        let text = format!("{env:?}");
+        assert!(text.contains("AWS_SECRET_ACCESS_KEY"));
+        assert!(!text.contains("wJalrXUtnFEMI"), "{text}");
+    }
 
     #[test]
     fn blank_is_unset_and_bad_booleans_name_the_variable() {
