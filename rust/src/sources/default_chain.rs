@@ -10,7 +10,7 @@ use super::assume_role::AssumeRoleSource;
 use super::chain::{ChainLink, ChainSource};
 use super::container::ContainerCredentialsSource;
 use super::environment::StaticVariablesSource;
-use super::imds::{ImdsConfig, ImdsCredentialsSource};
+use super::imds::{EndpointOverrides, ImdsConfig, ImdsCredentialsSource};
 use super::process::CredentialProcessSource;
 use super::profile::{BaseStep, NamedSource, Platform, ProfileChain, ProfileSet};
 use super::sts::{StsClient, StsProfileSettings, StsSettings};
@@ -105,20 +105,18 @@ impl ChainSettings {
 
     fn imds_config(&self, profiles: Option<&ProfileSet>) -> Result<ImdsConfig> {
         let selected = profiles.and_then(|p| p.selected_profile());
-        let mut config = ImdsConfig::from_env_and_profile(
+        let o = &self.imds_overrides;
+        let endpoints = EndpointOverrides {
+            endpoint: o.endpoint.clone(),
+            mode: o.endpoint_mode.clone(),
+        };
+        // Host-set values rank above the environment, which ranks above the profile file.
+        let mut config = ImdsConfig::from_layers(
+            &endpoints,
             &self.env,
             selected.and_then(|p| p.get("ec2_metadata_service_endpoint")),
             selected.and_then(|p| p.get("ec2_metadata_service_endpoint_mode")),
         )?;
-        let o = &self.imds_overrides;
-        if o.endpoint.is_some() || o.endpoint_mode.is_some() {
-            config.endpoint = super::imds::resolve_endpoint(
-                o.endpoint.as_deref(),
-                o.endpoint_mode.as_deref(),
-                None,
-                None,
-            )?;
-        }
         if let Some(t) = o.timeout {
             config.timeout = t;
         }
