@@ -4,6 +4,7 @@
 //! them, and hosts (the JNI bridge, the C ABI, the command line) hand them out.
 #![warn(missing_docs)]
 
+pub mod cli;
 pub mod clock;
 pub mod credentials;
 pub mod env;

@@ -1,0 +1,472 @@
+//! The `freshcreds` command line: `doctor`, `credential-process`, `export` and `serve`.
+//!
+//! The library itself never prints; this module (and the thin binary over it) is the only part of
+//! freshcreds that writes to standard output and standard error.
+
+pub mod chain;
+pub mod creds;
+pub mod doctor;
+pub mod output;
+pub mod serve;
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::clock::{Clock, SystemClock};
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::host::ProviderOptions;
+use crate::refresh::RefreshingProvider;
+
+use output::ColorMode;
+
+const ABOUT: &str = "Source, check and share AWS credentials the way the AWS SDKs do";
+
+const LONG_ABOUT: &str = "\
+DESCRIPTION
+    freshcreds finds AWS credentials like the AWS SDK default chain (environment variables, web
+    identity, the selected profile, the container endpoint, the EC2 instance metadata service),
+    caches them and refreshes them before they expire.
+
+    Use `doctor` when requests fail with ExpiredToken, InvalidClientTokenId or \"Unable to locate
+    credentials\": it walks the usual troubleshooting steps and says what is wrong and how to fix
+    it. Use `credential-process` or `export` to hand the credentials to other tools, and `serve` to
+    share one refreshing provider among every process of a host instead of each one asking IMDS.";
+
+const AFTER_HELP: &str = "\
+EXAMPLES
+    Check why credentials do not work, for a given profile:
+
+        freshcreds doctor --profile dev
+
+    Put credentials into the current shell:
+
+        eval \"$(freshcreds export)\"
+
+    Share one refresh among all processes of a host:
+
+        freshcreds serve --port 9911 --token-file /run/freshcreds/token --print-env
+
+ENVIRONMENT
+    Endpoints follow the AWS SDK variables: AWS_EC2_METADATA_SERVICE_ENDPOINT,
+    AWS_EC2_METADATA_DISABLED, AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, AWS_REGION,
+    AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE. FRESHCREDS_LOG sets the log filter
+    (e.g. `debug`); logs go to standard error.";
+
+const DOCTOR_ABOUT: &str = "Check the credential setup and say what is wrong";
+const DOCTOR_LONG: &str = "\
+DESCRIPTION
+    Walks the AWS credentials troubleshooting steps and prints one line per finding: OK, WARN or
+    FAIL, and for every WARN and FAIL the fix in words.
+
+    - the chain, source by source: which one supplies the credentials, which failed, and which
+      working source is shadowed by static keys above it;
+    - the expiry of the credentials, with a countdown, and whether they refresh themselves
+      (session tokens copied into environment variables or files never do);
+    - who they are, per STS GetCallerIdentity (skipped with --offline); ExpiredToken and
+      InvalidClientTokenId name the source that supplied the dead credentials;
+    - clock skew against the Date header of STS and of IMDS (WARN beyond 1 minute, FAIL beyond 5);
+    - IMDS: the IMDSv2 token PUT, the IMDSv1 GET, the attached role, and the hop-limit diagnosis
+      when the PUT fails while the GET works;
+    - proxy variables (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, any case) that capture 169.254.169.254
+      without a NO_PROXY entry for it;
+    - expired session tokens in AWS_CREDENTIAL_EXPIRATION and the profile files, and expired
+      entries in ~/.aws/cli/cache and ~/.aws/sso/cache.
+
+EXIT STATUS
+    0 when every check is OK, 1 when there are warnings, 2 when a check failed.";
+
+const PROCESS_ABOUT: &str = "Print credentials in the credential_process format";
+const PROCESS_LONG: &str = "\
+DESCRIPTION
+    Prints the chain's credentials as the JSON document of the credential_process protocol
+    (Version 1, AccessKeyId, SecretAccessKey, SessionToken, Expiration), for the AWS CLI and the
+    AWS SDKs. Errors go to standard error with a non-zero exit status.
+
+    In ~/.aws/config:
+
+        [profile shared]
+        credential_process = freshcreds credential-process --profile base
+
+    The profile given with --profile must get its credentials another way (a profile whose
+    credential_process runs freshcreds again is detected and refused).";
+
+const EXPORT_ABOUT: &str = "Print credentials as shell variables or JSON";
+const EXPORT_LONG: &str = "\
+DESCRIPTION
+    Prints the chain's credentials as `export AWS_...=...` lines for a POSIX shell, with the source
+    and the expiry as a `#` comment, or as JSON (--format json, the credential_process document).
+    Exported credentials do not refresh themselves: export again before they expire.
+
+        eval \"$(freshcreds export --profile dev)\"";
+
+const SERVE_ABOUT: &str = "Serve credentials to the processes of this host";
+const SERVE_LONG: &str = "\
+DESCRIPTION
+    Runs one early-refreshing provider for the whole host and serves it on 127.0.0.1 with the
+    container credentials protocol, so every process (AWS CLI, SDKs) shares one refresh instead of
+    each one asking IMDS, which throttles under parallel load. Requests must carry the token
+    (random, written to a file readable by its owner only) in the Authorization header; clients
+    find both through two variables:
+
+        AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:<port>/credentials
+        AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=<token file>
+
+    Requests are answered from the cache and never wait for a refresh in flight. Stops on
+    SIGINT or SIGTERM and removes the token file.";
+
+/// The command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "freshcreds",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_long_help = AFTER_HELP,
+    propagate_version = true
+)]
+pub struct Cli {
+    /// Use this profile from the AWS config and credentials files (default: AWS_PROFILE, else
+    /// `default`); with it, the AWS_ACCESS_KEY_ID variables are not used
+    #[arg(long, global = true, value_name = "PROFILE")]
+    pub profile: Option<String>,
+
+    /// Colour the output: `auto` (on a terminal, unless NO_COLOR is set), `on` or `off`
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    pub color: ColorMode,
+
+    /// Log what freshcreds does to standard error
+    #[arg(long, global = true)]
+    pub debug: bool,
+
+    /// A provider option, e.g. `refreshLeadMillis=600000` (repeatable; see the host options)
+    #[arg(long = "option", global = true, value_name = "KEY=VALUE")]
+    pub options: Vec<String>,
+
+    /// What to do
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the credential setup and say what is wrong
+    #[command(about = DOCTOR_ABOUT, long_about = DOCTOR_LONG)]
+    Doctor(DoctorArgs),
+    /// Print credentials in the credential_process format
+    #[command(about = PROCESS_ABOUT, long_about = PROCESS_LONG)]
+    CredentialProcess,
+    /// Print credentials as shell variables or JSON
+    #[command(about = EXPORT_ABOUT, long_about = EXPORT_LONG)]
+    Export(ExportArgs),
+    /// Serve credentials to the processes of this host
+    #[command(about = SERVE_ABOUT, long_about = SERVE_LONG)]
+    Serve(ServeArgs),
+}
+
+/// `doctor` options.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Print the findings as JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Do not call STS (no identity check, no STS clock comparison)
+    #[arg(long)]
+    pub offline: bool,
+}
+
+/// `export` formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// `export AWS_...=...` lines for a POSIX shell
+    Env,
+    /// The credential_process JSON document
+    Json,
+}
+
+/// `export` options.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value = "env")]
+    pub format: ExportFormat,
+}
+
+/// `serve` options.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Port on 127.0.0.1 (0: any free port, printed at start)
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Where to write the authorization token (default: a new file in $XDG_RUNTIME_DIR or the
+    /// temporary directory)
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+    /// Print the variables clients need, as `export` lines, on standard output
+    #[arg(long)]
+    pub print_env: bool,
+}
+
+fn init_logging(cli: &Cli, env: &Env) {
+    let default = if cli.debug {
+        "freshcreds=debug"
+    } else {
+        match cli.command {
+            // Findings are the output; log lines would repeat them.
+            Command::Doctor(_) => "off",
+            Command::Serve(_) => "freshcreds=info",
+            _ => "freshcreds=warn",
+        }
+    };
+    let filter = env
+        .get_non_blank("FRESHCREDS_LOG")
+        .unwrap_or_else(|| default.to_string());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&filter)
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default)),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+}
+
+fn provider_options(cli: &Cli) -> Result<ProviderOptions> {
+    let pairs = cli
+        .options
+        .iter()
+        .map(|o| {
+            o.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .ok_or_else(|| Error::invalid_config(format!("--option {o:?} is not KEY=VALUE")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    ProviderOptions::from_pairs(pairs)
+}
+
+/// Builds the early-refreshing provider over the chain on the shared runtime.
+fn provider(cli: &Cli, env: &Env) -> Result<RefreshingProvider> {
+    let options = provider_options(cli)?;
+    let runtime = crate::runtime::shared()?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
+    let built = runtime.block_on(chain::build(env, cli.profile.as_deref(), clock.clone()))?;
+    Ok(RefreshingProvider::spawn_on(
+        built.chain,
+        options.refresh_config()?,
+        clock,
+        runtime.handle(),
+    ))
+}
+
+fn first_credentials(cli: &Cli, env: &Env) -> Result<crate::Credentials> {
+    let provider = provider(cli, env)?;
+    let served = crate::runtime::shared()?.block_on(provider.credentials());
+    provider.close();
+    Ok(served?.credentials)
+}
+
+fn print(out: &mut dyn Write, text: &str) -> i32 {
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => 0,
+        Err(_) => 1,
+    }
+}
+
+/// Runs the command line with `args` (program name first) in `env`, writing to `out` and `err`;
+/// returns the exit status.
+pub fn run(
+    args: impl IntoIterator<Item = OsString>,
+    env: Env,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let text = if e.use_stderr() {
+                e.render().to_string()
+            } else {
+                e.render().ansi().to_string()
+            };
+            if e.use_stderr() {
+                let _ = err.write_all(text.as_bytes());
+            } else {
+                let _ = out.write_all(text.as_bytes());
+            }
+            return code;
+        }
+    };
+    init_logging(&cli, &env);
+    let color = cli.color.enabled(&env);
+    let result = match &cli.command {
+        Command::Doctor(args) => return doctor(&cli, args, &env, out, err, color),
+        Command::CredentialProcess => {
+            if env
+                .get_non_blank(creds::ENV_IN_CREDENTIAL_PROCESS)
+                .is_some()
+            {
+                Err(Error::invalid_config(format!(
+                    "freshcreds credential-process was started by freshcreds credential-process ({} is set): the profile's credential_process runs freshcreds again; give `--profile` a profile that gets its credentials another way",
+                    creds::ENV_IN_CREDENTIAL_PROCESS
+                )))
+            } else {
+                // Children (a profile's own credential_process) inherit this: see above.
+                std::env::set_var(creds::ENV_IN_CREDENTIAL_PROCESS, "1");
+                first_credentials(&cli, &env).map(|c| print(out, &(creds::process_json(&c) + "\n")))
+            }
+        }
+        Command::Export(args) => first_credentials(&cli, &env).map(|c| match args.format {
+            ExportFormat::Env => print(out, &creds::env_lines(&c, chrono::Utc::now())),
+            ExportFormat::Json => print(out, &(creds::process_json(&c) + "\n")),
+        }),
+        Command::Serve(args) => serve(&cli, args, &env, out, err),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = writeln!(err, "freshcreds: {}", e.full_message());
+            1
+        }
+    }
+}
+
+fn doctor(
+    cli: &Cli,
+    args: &DoctorArgs,
+    env: &Env,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    color: bool,
+) -> i32 {
+    let runtime = match crate::runtime::shared() {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = writeln!(err, "freshcreds: {}", e.full_message());
+            return 2;
+        }
+    };
+    let options = doctor::DoctorOptions {
+        profile: cli.profile.clone(),
+        offline: args.offline,
+    };
+    let checks = runtime.block_on(doctor::run(env, &options));
+    let code = output::exit_code(&checks);
+    if args.json {
+        let doc = serde_json::json!({
+            "checks": checks,
+            "summary": {
+                "ok": checks.iter().filter(|c| c.level == output::Level::Ok).count(),
+                "warn": checks.iter().filter(|c| c.level == output::Level::Warn).count(),
+                "fail": checks.iter().filter(|c| c.level == output::Level::Fail).count(),
+            },
+            "exitCode": code,
+        });
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
+        );
+    } else {
+        for c in &checks {
+            let _ = writeln!(out, "{}", output::render_line(c, color));
+        }
+        let warns = checks
+            .iter()
+            .filter(|c| c.level == output::Level::Warn)
+            .count();
+        let fails = checks
+            .iter()
+            .filter(|c| c.level == output::Level::Fail)
+            .count();
+        let _ = writeln!(
+            out,
+            "\n{} checks: {fails} failed, {warns} warnings",
+            checks.len()
+        );
+    }
+    let _ = out.flush();
+    code
+}
+
+fn serve(
+    cli: &Cli,
+    args: &ServeArgs,
+    env: &Env,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<i32> {
+    let runtime = crate::runtime::shared()?;
+    let provider = provider(cli, env)?;
+    let (listener, addr) = runtime.block_on(serve::bind(args.port))?;
+    let token = serve::new_token();
+    let token_path = args
+        .token_file
+        .clone()
+        .unwrap_or_else(|| serve::default_token_path(env, addr.port()));
+    serve::write_token_file(&token_path, &token)?;
+    let url = format!("http://{addr}{}", serve::CREDENTIALS_PATH);
+    let _ = writeln!(
+        err,
+        "freshcreds serve: credentials on {url}, token in {} (stop with Ctrl-C)",
+        token_path.display()
+    );
+    if args.print_env {
+        let _ = write!(
+            out,
+            "export AWS_CONTAINER_CREDENTIALS_FULL_URI={url}\nexport AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE={}\n",
+            token_path.display()
+        );
+    }
+    let _ = out.flush();
+    let _ = err.flush();
+    runtime.block_on(serve::run(
+        listener,
+        provider.clone(),
+        token,
+        token_path.clone(),
+        shutdown_signal(),
+    ));
+    provider.close();
+    let _ = std::fs::remove_file(&token_path);
+    let _ = writeln!(err, "freshcreds serve: stopped");
+    Ok(0)
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// The binary's entry point: the process's arguments, environment and standard streams.
+pub fn main() -> i32 {
+    // Unlocked handles: log lines from worker threads write to standard error meanwhile.
+    run(
+        std::env::args_os(),
+        Env::process(),
+        &mut std::io::stdout(),
+        &mut std::io::stderr(),
+    )
+}

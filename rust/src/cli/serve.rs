@@ -1,0 +1,272 @@
+//! `serve`: one early-refreshing provider for the whole host, behind a container-credentials
+//! endpoint on 127.0.0.1 (the protocol of `AWS_CONTAINER_CREDENTIALS_FULL_URI` with
+//! `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`), so many processes share one refresh instead of each
+//! asking IMDS.
+//!
+//! Requests are answered from the cache without waiting for a refresh in flight; only a request
+//! that arrives before the first credentials ever were fetched waits (up to the first-fetch
+//! timeout).
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use rand::RngCore;
+use serde::Serialize;
+use tokio::net::TcpListener;
+use zeroize::Zeroizing;
+
+use crate::credentials::Credentials;
+use crate::error::{Error, ErrorKind, Result};
+use crate::refresh::RefreshingProvider;
+
+/// The path the endpoint is advertised at (any path is answered).
+pub const CREDENTIALS_PATH: &str = "/credentials";
+
+/// How long clients are told credentials without an expiry (long-term keys) are good for: they
+/// ask again after this, and so see rotated keys.
+pub const STATIC_KEYS_ADVERTISED_LIFETIME: chrono::Duration = chrono::Duration::hours(1);
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Answer<'a> {
+    access_key_id: &'a str,
+    secret_access_key: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<&'a str>,
+    expiration: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Problem<'a> {
+    code: &'a str,
+    message: String,
+}
+
+/// A new random authorization token (256 bits, hex).
+pub fn new_token() -> Zeroizing<String> {
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    rand::thread_rng().fill_bytes(bytes.as_mut());
+    Zeroizing::new(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Writes `token` to `path`, readable by the owner only (0600), atomically: a sibling temporary
+/// file created exclusively, then renamed over `path`.
+pub fn write_token_file(path: &Path, token: &str) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "token".into());
+    let tmp = dir.join(format!(".{name}.{:08x}.tmp", rand::thread_rng().next_u32()));
+    let io_error = |what: &str, e: std::io::Error| {
+        Error::new(
+            ErrorKind::InvalidConfig,
+            format!("could not {what} the token file {}", path.display()),
+        )
+        .with_source(e)
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(&tmp).map_err(|e| io_error("create", e))?;
+    let written = file
+        .write_all(token.as_bytes())
+        .and_then(|_| file.sync_all());
+    drop(file);
+    if let Err(e) = written.and_then(|_| std::fs::rename(&tmp, path)) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io_error("write", e));
+    }
+    Ok(())
+}
+
+/// Where the token goes when no `--token-file` is given: a new file in `$XDG_RUNTIME_DIR`
+/// (private to the user) or else the temporary directory.
+pub fn default_token_path(env: &crate::env::Env, port: u16) -> PathBuf {
+    let dir = env
+        .get_non_blank("XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    dir.join(format!(
+        "freshcreds-serve-{port}-{:08x}.token",
+        rand::thread_rng().next_u32()
+    ))
+}
+
+fn json(status: StatusCode, body: String) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = status;
+    resp.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp
+}
+
+fn problem(status: StatusCode, code: &str, message: String) -> Response<Full<Bytes>> {
+    json(
+        status,
+        serde_json::to_string(&Problem { code, message }).unwrap_or_default(),
+    )
+}
+
+/// Compares without an early exit, so timing does not reveal how much of a guess was right.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn answer(creds: &Credentials) -> String {
+    let expiration = creds
+        .expiration()
+        .unwrap_or_else(|| chrono::Utc::now() + STATIC_KEYS_ADVERTISED_LIFETIME);
+    let a = Answer {
+        access_key_id: creds.access_key_id(),
+        secret_access_key: creds.secret_access_key(),
+        token: creds.session_token(),
+        expiration: super::creds::rfc3339(expiration),
+    };
+    serde_json::to_string(&a).unwrap_or_default()
+}
+
+/// Answers one request.
+async fn handle(
+    req: Request<Incoming>,
+    provider: RefreshingProvider,
+    token: Arc<Zeroizing<String>>,
+    token_path: Arc<PathBuf>,
+) -> std::result::Result<Response<Full<Bytes>>, Infallible> {
+    if req.method() != Method::GET {
+        return Ok(problem(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            format!("only GET is served, not {}", req.method()),
+        ));
+    }
+    let authorized = req
+        .headers()
+        .get(AUTHORIZATION)
+        .is_some_and(|v| same_secret(v.as_bytes(), token.as_bytes()));
+    if !authorized {
+        tracing::debug!(path = %req.uri().path(), "refused a request without the right Authorization header");
+        return Ok(problem(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            format!(
+                "the Authorization header must hold the token in {} (set AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE to it)",
+                token_path.display()
+            ),
+        ));
+    }
+    let served = match provider.cached() {
+        Some(s) => Ok(s),
+        None => provider.credentials().await,
+    };
+    Ok(match served {
+        Ok(s) => json(StatusCode::OK, answer(&s.credentials)),
+        Err(e) => problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "CredentialsUnavailable",
+            e.full_message(),
+        ),
+    })
+}
+
+/// Serves `provider` on `listener` until `shutdown` completes.
+pub async fn run(
+    listener: TcpListener,
+    provider: RefreshingProvider,
+    token: Zeroizing<String>,
+    token_path: PathBuf,
+    shutdown: impl Future<Output = ()>,
+) {
+    let token = Arc::new(token);
+    let token_path = Arc::new(token_path);
+    tokio::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = &mut shutdown => break,
+        };
+        let (stream, peer) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!("accepting a connection failed: {e}");
+                continue;
+            }
+        };
+        let (provider, token, token_path) = (provider.clone(), token.clone(), token_path.clone());
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                handle(req, provider.clone(), token.clone(), token_path.clone())
+            });
+            if let Err(e) = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!(%peer, "connection ended with an error: {e}");
+            }
+        });
+    }
+}
+
+/// Binds `127.0.0.1:port` (0: any free port).
+pub async fn bind(port: u16) -> Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidConfig,
+            format!("could not listen on 127.0.0.1:{port}"),
+        )
+        .with_source(e)
+    })?;
+    let addr = listener.local_addr().map_err(|e| {
+        Error::new(ErrorKind::Internal, "could not read the bound address").with_source(e)
+    })?;
+    Ok((listener, addr))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_file_is_written_owner_only_and_replaced_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        write_token_file(&path, "first").unwrap();
+        write_token_file(&path, "second").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "second");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn tokens_are_random_and_long() {
+        let (a, b) = (new_token(), new_token());
+        assert_eq!(a.len(), 64);
+        assert_ne!(*a, *b);
+        assert!(same_secret(a.as_bytes(), a.as_bytes()));
+        assert!(!same_secret(a.as_bytes(), b.as_bytes()));
+        assert!(!same_secret(b"abc", b"abcd"));
+    }
+}
