@@ -1,0 +1,146 @@
+//! Conversions between Java values and the host API: option arrays in, provider handles,
+//! snapshots out.
+
+use std::sync::Arc;
+
+use jni::objects::{JLongArray, JObject, JObjectArray, JString};
+use jni::sys::jlong;
+use jni::JNIEnv;
+
+use super::throw::Failure;
+use crate::error::Error;
+use crate::host::{FreshProvider, ProviderOptions, Snapshot};
+
+/// Number of strings in a credentials array: access key id, secret, session token (or null), source.
+pub(crate) const STRING_FIELDS: i32 = 4;
+/// Number of longs a credentials call fills: expiration epoch millis (or `Long.MIN_VALUE`),
+/// serve-for millis, stale (0 or 1).
+pub(crate) const LONG_FIELDS: usize = 3;
+/// The expiration value of credentials that do not expire.
+pub(crate) const NO_EXPIRATION: jlong = jlong::MIN;
+
+const CLOSED: &str = "this freshcreds provider is closed";
+
+/// Reads `keys[i]=values[i]` pairs into provider options.
+pub(crate) fn options(
+    env: &mut JNIEnv<'_>,
+    keys: &JObjectArray<'_>,
+    values: &JObjectArray<'_>,
+) -> Result<ProviderOptions, Failure> {
+    let keys = strings(env, keys, "option keys")?;
+    let values = strings(env, values, "option values")?;
+    if keys.len() != values.len() {
+        return Err(Error::invalid_config(format!(
+            "freshcreds options: {} keys but {} values",
+            keys.len(),
+            values.len()
+        ))
+        .into());
+    }
+    Ok(ProviderOptions::from_pairs(keys.into_iter().zip(values))?)
+}
+
+/// The strings of a `String[]`; a null array or element is an `InvalidConfig` error.
+fn strings(
+    env: &mut JNIEnv<'_>,
+    array: &JObjectArray<'_>,
+    what: &str,
+) -> Result<Vec<String>, Failure> {
+    if array.is_null() {
+        return Err(Error::invalid_config(format!("freshcreds {what}: null array")).into());
+    }
+    let len = env.get_array_length(array)?;
+    let mut out = Vec::with_capacity(len as usize);
+    for i in 0..len {
+        let element = env.get_object_array_element(array, i)?;
+        if element.is_null() {
+            return Err(
+                Error::invalid_config(format!("freshcreds {what}: element {i} is null")).into(),
+            );
+        }
+        let element = JString::from(element);
+        let value: String = env.get_string(&element)?.into();
+        env.delete_local_ref(element)?;
+        out.push(value);
+    }
+    Ok(out)
+}
+
+/// A new handle owning `provider`: a `Box<Arc<FreshProvider>>` turned into a pointer.
+pub(crate) fn into_handle(provider: FreshProvider) -> jlong {
+    Box::into_raw(Box::new(Arc::new(provider))) as jlong
+}
+
+/// The provider behind a handle that is still open.
+///
+/// # Safety
+/// `handle` must be 0 or a value returned by [`into_handle`] that [`close_handle`] has not
+/// consumed (the Java side serializes close against every other call).
+pub(crate) unsafe fn provider(handle: jlong) -> Result<Arc<FreshProvider>, Failure> {
+    if handle == 0 {
+        return Err(Failure::Closed(CLOSED));
+    }
+    // SAFETY: per this function's contract the pointer came from `into_handle` and is live.
+    let boxed = unsafe { &*(handle as *const Arc<FreshProvider>) };
+    Ok(Arc::clone(boxed))
+}
+
+/// Closes the provider and frees the handle; 0 is ignored.
+///
+/// # Safety
+/// As [`provider`]; after this call `handle` must not be used again.
+pub(crate) unsafe fn close_handle(handle: jlong) {
+    if handle == 0 {
+        return;
+    }
+    // SAFETY: per this function's contract the pointer came from `into_handle` and is freed once.
+    let boxed = unsafe { Box::from_raw(handle as *mut Arc<FreshProvider>) };
+    boxed.close();
+}
+
+/// Writes a snapshot out: strings as the returned `String[]`, numbers into `longs`.
+pub(crate) fn snapshot<'local>(
+    env: &mut JNIEnv<'local>,
+    snapshot: Snapshot,
+    longs: &JLongArray<'_>,
+) -> Result<JObjectArray<'local>, Failure> {
+    let c = &snapshot.credentials;
+    let numbers: [jlong; LONG_FIELDS] = [
+        c.expiration()
+            .map(|e| e.timestamp_millis())
+            .unwrap_or(NO_EXPIRATION),
+        i64::try_from(snapshot.serve_for.as_millis()).unwrap_or(i64::MAX),
+        jlong::from(snapshot.stale),
+    ];
+    if longs.is_null() || (env.get_array_length(longs)? as usize) < LONG_FIELDS {
+        return Err(Error::new(
+            crate::error::ErrorKind::Internal,
+            format!("freshcreds bridge: the numbers array must have {LONG_FIELDS} elements"),
+        )
+        .into());
+    }
+    env.set_long_array_region(longs, 0, &numbers)?;
+    let out = env.new_object_array(STRING_FIELDS, "java/lang/String", JObject::null())?;
+    let fields = [
+        Some(c.access_key_id()),
+        Some(c.secret_access_key()),
+        c.session_token(),
+        Some(c.source()),
+    ];
+    for (i, field) in fields.into_iter().enumerate() {
+        if let Some(text) = field {
+            let s = env.new_string(text)?;
+            env.set_object_array_element(&out, i as i32, &s)?;
+            env.delete_local_ref(s)?;
+        }
+    }
+    Ok(out)
+}
+
+/// A Java string.
+pub(crate) fn string<'local>(
+    env: &mut JNIEnv<'local>,
+    text: &str,
+) -> Result<JString<'local>, Failure> {
+    Ok(env.new_string(text)?)
+}
