@@ -358,12 +358,15 @@ async fn chain_checks(c: &CliChain, error: Option<&Error>) -> Vec<Check> {
         ));
     }
     if winner.is_none() {
-        let reason = error
-            .map(Error::full_message)
-            .unwrap_or_else(|| "no source supplied credentials".into());
+        let reason = match error {
+            Some(e) if e.kind() != ErrorKind::NotConfigured => {
+                format!("the last failure was {}", e.kind().name())
+            }
+            _ => "nothing is configured".to_string(),
+        };
         out.push(Check::fail(
             "chain",
-            format!("no credentials: {reason}"),
+            format!("no source supplied credentials ({reason}; each source's reason is above)"),
             "configure one source: environment variables, a profile (`aws configure`), a container endpoint or an instance role",
         ));
     }
@@ -614,7 +617,7 @@ async fn sts_skew_check(settings: &StsSettings) -> Check {
                 "could not reach STS at {} (endpoint from {}) to compare clocks: {}",
                 settings.endpoint,
                 settings.endpoint_origin,
-                e.without_url()
+                root_cause(&e)
             ),
             "check the network path to STS, or run with --offline",
         ),
@@ -673,13 +676,18 @@ async fn probe(req: reqwest::RequestBuilder) -> Probe {
             }
         }
         Err(e) if e.is_timeout() => Probe::Timeout,
-        Err(e) if e.is_connect() => Probe::Unreachable(
-            std::error::Error::source(&e)
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| e.without_url().to_string()),
-        ),
-        Err(e) => Probe::Broken(e.without_url().to_string()),
+        Err(e) if e.is_connect() => Probe::Unreachable(root_cause(&e)),
+        Err(e) => Probe::Broken(root_cause(&e)),
     }
+}
+
+/// The innermost cause of an error (e.g. `Connection refused (os error 111)`).
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
 }
 
 async fn imds_checks(
