@@ -1,0 +1,454 @@
+//! The AWS SDK for Rust's end-to-end credential cases, run against freshcreds through a loopback
+//! server that replays their recorded HTTP traffic:
+//!
+//! - smithy-rs `test-data/default-credential-provider-chain/<case>/` through the default chain;
+//! - smithy-rs `test-data/profile-provider/<case>/` through the profile source alone.
+//!
+//! Each case has `env.json` (environment variables), `fs/` (files mounted at `/`: copied under a
+//! temporary directory, with absolute paths in the environment and in the profile files rewritten
+//! to it), `http-traffic.json` (the recorded exchanges, served by `replay::ReplayServer`) and
+//! `test-case.json` (credentials, or an error). The recorded hosts are pointed at the replay server
+//! with the overrides the SDKs read: `AWS_EC2_METADATA_SERVICE_ENDPOINT`,
+//! `AWS_CONTAINER_CREDENTIALS_FULL_URI` (a `RELATIVE_URI` becomes a loopback `FULL_URI`),
+//! `AWS_ENDPOINT_URL_STS`, or the case's own endpoint URL rewritten. When STS is redirected that
+//! way, the endpoint freshcreds would have chosen on its own must still be the recorded one.
+//!
+//! A case passes when freshcreds succeeds or fails as recorded (error texts are the Rust SDK's own,
+//! so only failure is compared), returns the recorded access key id, secret, session token and
+//! expiry, and every request it made agreed with its recording (see `replay`). Cases that rely on
+//! IAM Identity Center (SSO), which freshcreds does not support, and cases that encode a behaviour
+//! of the Rust SDK that AWS SDK for Java v2 (whose chain freshcreds follows) does not share are
+//! skipped, each with its reason printed.
+
+mod replay;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use freshcreds::clock::SystemClock;
+use freshcreds::env::Env;
+use freshcreds::sources::default_chain::{self, ChainSettings, ImdsOverrides, SourceSelection};
+use freshcreds::sources::profile::ProfileSet;
+use freshcreds::sources::sts::{EndpointVariants, StsProfileSettings, StsSettings};
+use replay::{Recording, ReplayServer};
+use serde_json::Value;
+
+const DATA: &str = "tests/conformance/smithy-rs/aws/rust-runtime/aws-config/test-data";
+
+/// Cases whose recorded outcome is the Rust SDK's alone: AWS SDK for Java v2 (and so freshcreds)
+/// behaves differently on purpose. Each comes with the Java v2 behaviour freshcreds must show
+/// instead, checked on the requests it made.
+struct JavaDiffers {
+    case: &'static str,
+    reason: &'static str,
+    /// The recorded method and path freshcreds must have asked for.
+    java_request: &'static str,
+}
+
+const JAVA_V2_DIFFERS: &[JavaDiffers] = &[JavaDiffers {
+    case: "profile_overrides_web_identity",
+    reason: "the Rust SDK asks the profile before web identity from AWS_WEB_IDENTITY_TOKEN_FILE; \
+             Java v2 and freshcreds ask web identity first (freshcreds did call STS)",
+    java_request: "POST /",
+}];
+
+/// How one case went.
+enum Outcome {
+    Passed,
+    Failed(String),
+    Skipped(String),
+}
+
+/// Counts of a suite, and the lines to print.
+#[derive(Default)]
+struct Tally {
+    passed: usize,
+    failed: Vec<String>,
+    skipped: Vec<String>,
+}
+
+impl Tally {
+    fn record(&mut self, case: &str, outcome: Outcome) {
+        match outcome {
+            Outcome::Passed => self.passed += 1,
+            Outcome::Failed(why) => self.failed.push(format!("{case}: {why}")),
+            Outcome::Skipped(why) => self.skipped.push(format!("{case}: {why}")),
+        }
+    }
+
+    /// Prints the summary (straight to stderr, which the test harness does not capture) and
+    /// fails listing every failing case.
+    fn finish(self, suite: &str, expected_cases: usize) {
+        let line = format!(
+            "{suite} conformance: {} passed, {} failed, {} skipped",
+            self.passed,
+            self.failed.len(),
+            self.skipped.len()
+        );
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "{line}");
+        for s in &self.skipped {
+            let _ = writeln!(err, "  skipped {s}");
+        }
+        for f in &self.failed {
+            let _ = writeln!(err, "  FAILED {f}");
+        }
+        drop(err);
+        assert!(self.failed.is_empty(), "{line}\n{}", self.failed.join("\n"));
+        assert_eq!(
+            self.passed + self.skipped.len(),
+            expected_cases,
+            "{suite}: unexpected number of cases"
+        );
+    }
+}
+
+fn read_json(path: &Path) -> Value {
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
+}
+
+fn case_dirs(suite: &str) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(DATA).join(suite);
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("listing {}: {e}", root.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("test-case.json").is_file())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// Copies `from` into `to` recursively; returns the copied files.
+fn copy_tree(from: &Path, to: &Path) -> Vec<PathBuf> {
+    let mut files = vec![];
+    if !from.is_dir() {
+        return files;
+    }
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            files.extend(copy_tree(&entry.path(), &target));
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+            files.push(target);
+        }
+    }
+    files
+}
+
+/// A case prepared to run: its environment and what the checks need.
+struct Prepared {
+    env: BTreeMap<String, String>,
+    /// The recorded STS origin, when STS was redirected with `AWS_ENDPOINT_URL_STS`.
+    sts_origin: Option<String>,
+    /// The environment before that redirection.
+    env_before_sts: BTreeMap<String, String>,
+    /// Whether the profile files use IAM Identity Center.
+    uses_sso: bool,
+}
+
+fn prepare(case: &Path, root: &Path, recording: &Recording, server: &str) -> Prepared {
+    let root_text = root
+        .to_str()
+        .expect("a UTF-8 temporary directory")
+        .to_string();
+    let origins = recording.origins();
+    let mut redirected = std::collections::BTreeSet::new();
+
+    // The file tree, with absolute paths and recorded endpoint URLs rewritten.
+    let mut uses_sso = false;
+    for file in copy_tree(&case.join("fs"), root) {
+        let Ok(mut text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name == "config" || name == "credentials" {
+            text = text.replace("= /", &format!("= {root_text}/"));
+            uses_sso |= text.lines().any(|l| {
+                let l = l.trim_start();
+                l.starts_with("sso_") || l.starts_with("[sso-session")
+            });
+        }
+        for origin in &origins {
+            if text.contains(origin.as_str()) {
+                text = text.replace(origin.as_str(), server);
+                redirected.insert(origin.clone());
+            }
+        }
+        std::fs::write(&file, text).unwrap();
+    }
+
+    // The environment, likewise.
+    let mut env: BTreeMap<String, String> = read_json(&case.join("env.json"))
+        .as_object()
+        .expect("env.json is an object")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+        .collect();
+    for (name, value) in env.iter_mut() {
+        // Absolute paths are files of the tree; the relative URI is a URL path, not a file.
+        if value.starts_with('/') && name != "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI" {
+            *value = format!("{root_text}{value}");
+        }
+        for origin in &origins {
+            if value.contains(origin.as_str()) {
+                *value = value.replace(origin.as_str(), server);
+                redirected.insert(origin.clone());
+            }
+        }
+    }
+    // A container URI at a link-local address with no recorded traffic still must not leave.
+    if let Some(full) = env.get_mut("AWS_CONTAINER_CREDENTIALS_FULL_URI") {
+        if let Ok(mut url) = url::Url::parse(full) {
+            if url
+                .host_str()
+                .is_some_and(|h| h.starts_with("169.254.170."))
+            {
+                let server_url = url::Url::parse(server).unwrap();
+                url.set_host(server_url.host_str()).unwrap();
+                url.set_port(server_url.port()).unwrap();
+                *full = url.to_string();
+            }
+        }
+    }
+    // ECS's relative URI names the fixed link-local host: it becomes a loopback full URI.
+    if let Some(relative) = env.remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") {
+        env.insert(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI".into(),
+            format!("{server}{relative}"),
+        );
+    }
+    // IMDS always points at the replay server: the chain reaches it in most cases.
+    env.entry("AWS_EC2_METADATA_SERVICE_ENDPOINT".into())
+        .or_insert_with(|| server.to_string());
+
+    // STS always points at the replay server too, unless the case redirects it with its own
+    // endpoint URL (rewritten above): then that URL is what is under test.
+    let host_of = |origin: &str| {
+        url::Url::parse(origin)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_default()
+    };
+    let not_sts = |host: &str| {
+        host == "169.254.169.254"
+            || host.starts_with("169.254.170.")
+            || host.starts_with("portal.sso.")
+    };
+    let env_before_sts = env.clone();
+    let mut sts_origin = None;
+    if !redirected.iter().any(|o| !not_sts(&host_of(o))) {
+        env.insert("AWS_ENDPOINT_URL_STS".into(), server.to_string());
+        sts_origin = origins.iter().find(|o| !not_sts(&host_of(o))).cloned();
+    }
+    Prepared {
+        env,
+        sts_origin,
+        env_before_sts,
+        uses_sso,
+    }
+}
+
+/// The STS endpoint freshcreds resolves for the selected profile, as the default chain does.
+async fn own_sts_endpoint(env: &BTreeMap<String, String>) -> Result<String, String> {
+    let env = Env::from_map(env.clone());
+    let set = ProfileSet::load(&env, None)
+        .await
+        .map_err(|e| e.full_message())?;
+    let selected = set.selected_profile();
+    let settings = StsProfileSettings {
+        region: selected.and_then(|p| p.get("region")).map(str::to_string),
+        endpoint_url: None,
+        origin: None,
+    };
+    let variants = EndpointVariants::resolve(
+        &env,
+        selected.and_then(|p| p.get("use_fips_endpoint")),
+        selected.and_then(|p| p.get("use_dualstack_endpoint")),
+    )
+    .map_err(|e| e.full_message())?;
+    let resolved = StsSettings::resolve_with_variants(&env, &settings, variants)
+        .map_err(|e| e.full_message())?;
+    Ok(resolved.endpoint.trim_end_matches('/').to_string())
+}
+
+fn compare_credentials(expected: &Value, got: &freshcreds::Credentials) -> Result<(), String> {
+    let mut diffs = vec![];
+    let want = |k: &str| expected.get(k).and_then(Value::as_str);
+    if want("access_key_id") != Some(got.access_key_id()) {
+        diffs.push(format!(
+            "access key id {:?}, expected {:?}",
+            got.access_key_id(),
+            want("access_key_id")
+        ));
+    }
+    if want("secret_access_key") != Some(got.secret_access_key()) {
+        diffs.push("secret access key differs".to_string());
+    }
+    if want("session_token") != got.session_token() {
+        diffs.push(format!(
+            "session token {}, expected {}",
+            if got.session_token().is_some() {
+                "present"
+            } else {
+                "absent"
+            },
+            if want("session_token").is_some() {
+                "present (and different)"
+            } else {
+                "absent"
+            },
+        ));
+    }
+    let expiry = expected.get("expiry").and_then(Value::as_i64);
+    let got_expiry = got.expiration().map(|e| e.timestamp());
+    if expiry != got_expiry {
+        diffs.push(format!("expiry {got_expiry:?}, expected {expiry:?}"));
+    }
+    if diffs.is_empty() {
+        Ok(())
+    } else {
+        Err(diffs.join("; "))
+    }
+}
+
+async fn run_case(case: &Path, selection: SourceSelection) -> Outcome {
+    let name = case.file_name().unwrap().to_string_lossy().to_string();
+    let expected = read_json(&case.join("test-case.json"))["result"].clone();
+    let recording = match Recording::load(&case.join("http-traffic.json")) {
+        Ok(r) => r,
+        Err(e) => return Outcome::Failed(format!("unreadable recording: {e}")),
+    };
+    let server = ReplayServer::start(recording.clone()).await;
+    let root = tempfile::tempdir().unwrap();
+    let prepared = prepare(case, root.path(), &recording, &server.url());
+
+    let settings = ChainSettings {
+        env: Env::from_map(prepared.env.clone()),
+        system_properties: Env::from_map::<String, String>([]),
+        profile: None,
+        imds_overrides: ImdsOverrides::default(),
+        clock: Arc::new(SystemClock::new()),
+    };
+    let result = match default_chain::build(&settings, selection).await {
+        Ok(source) => tokio::time::timeout(Duration::from_secs(30), source.fetch())
+            .await
+            .unwrap_or_else(|_| {
+                Err(freshcreds::Error::new(
+                    freshcreds::ErrorKind::Timeout,
+                    "the case did not finish within 30 s",
+                ))
+            }),
+        Err(e) => Err(e),
+    };
+
+    if prepared.uses_sso {
+        return match result {
+            Ok(c) => Outcome::Failed(format!(
+                "IAM Identity Center is not supported, yet credentials {} were returned",
+                c.credentials
+            )),
+            Err(e) if e.full_message().contains("IAM Identity Center") => Outcome::Skipped(
+                "IAM Identity Center (SSO) is not supported by freshcreds (it says so)".into(),
+            ),
+            Err(e) => Outcome::Failed(format!(
+                "IAM Identity Center is not supported, but the error does not say so: {}",
+                e.full_message()
+            )),
+        };
+    }
+    if let Some(d) = JAVA_V2_DIFFERS.iter().find(|d| d.case == name) {
+        let received = server.received();
+        return if received.iter().any(|r| r.request == d.java_request) {
+            Outcome::Skipped(d.reason.to_string())
+        } else {
+            Outcome::Failed(format!(
+                "expected the Java v2 behaviour ({}), but freshcreds never sent {}",
+                d.reason, d.java_request
+            ))
+        };
+    }
+    let mut problems = vec![];
+    match (&expected.get("Ok"), &result) {
+        (Some(want), Ok(got)) => {
+            if let Err(d) = compare_credentials(want, &got.credentials) {
+                problems.push(d);
+            }
+        }
+        (Some(_), Err(e)) => problems.push(format!(
+            "expected credentials, got the error: {}",
+            e.full_message()
+        )),
+        (None, Ok(got)) => problems.push(format!(
+            "expected an error ({}), got credentials {}",
+            expected["ErrorContains"], got.credentials
+        )),
+        (None, Err(_)) => {}
+    }
+    problems.extend(
+        server
+            .mismatches()
+            .into_iter()
+            .map(|m| format!("request differs from its recording: {m}")),
+    );
+    if let Some(origin) = &prepared.sts_origin {
+        match own_sts_endpoint(&prepared.env_before_sts).await {
+            Ok(own) if own == *origin => {}
+            Ok(own) => problems.push(format!("STS endpoint would be {own}, recorded {origin}")),
+            Err(e) => problems.push(format!("STS endpoint resolution failed: {e}")),
+        }
+    }
+    if problems.is_empty() {
+        Outcome::Passed
+    } else {
+        let mut why = problems.join("; ");
+        let unmatched = server.unmatched();
+        if !unmatched.is_empty() {
+            why.push_str(&format!(" [unrecorded requests: {}]", unmatched.join(", ")));
+        }
+        let unserved = server.unserved();
+        if !unserved.is_empty() {
+            why.push_str(&format!(
+                " [recorded but not requested: {}]",
+                unserved.join(", ")
+            ));
+        }
+        if let Err(e) = &result {
+            if expected.get("Ok").is_none() {
+                why.push_str(&format!(" [freshcreds error: {}]", e.full_message()));
+            }
+        }
+        Outcome::Failed(why)
+    }
+}
+
+async fn run_suite(suite: &str, selection: SourceSelection) -> Tally {
+    let mut tally = Tally::default();
+    for case in case_dirs(suite) {
+        let name = case.file_name().unwrap().to_string_lossy().to_string();
+        let outcome = run_case(&case, selection).await;
+        tally.record(&name, outcome);
+    }
+    tally
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn default_chain_cases_of_the_rust_sdk_replay_to_the_recorded_outcome() {
+    run_suite("default-credential-provider-chain", SourceSelection::Chain)
+        .await
+        .finish("default chain", 29);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profile_provider_cases_of_the_rust_sdk_replay_to_the_recorded_outcome() {
+    run_suite("profile-provider", SourceSelection::Profile)
+        .await
+        .finish("profile provider", 18);
+}
