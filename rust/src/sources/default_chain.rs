@@ -13,7 +13,7 @@ use super::environment::StaticVariablesSource;
 use super::imds::{EndpointOverrides, ImdsConfig, ImdsCredentialsSource};
 use super::process::CredentialProcessSource;
 use super::profile::{BaseStep, NamedSource, Platform, ProfileChain, ProfileSet};
-use super::sts::{StsClient, StsProfileSettings, StsSettings};
+use super::sts::{EndpointVariants, StsClient, StsProfileSettings, StsSettings};
 use super::web_identity::{WebIdentitySource, ENV_WEB_IDENTITY_TOKEN_FILE};
 use super::{BoxFuture, CredentialSource, Fetched};
 use crate::clock::Clock;
@@ -145,8 +145,14 @@ impl ChainSettings {
             }),
             origin: selected.map(|p| format!("profile {}", p.name())),
         };
+        // FIPS / dual-stack: the environment, then the selected profile (as Java v2's clients).
+        let variants = EndpointVariants::resolve(
+            &self.env,
+            selected.and_then(|p| p.get("use_fips_endpoint")),
+            selected.and_then(|p| p.get("use_dualstack_endpoint")),
+        )?;
         Ok(Arc::new(StsClient::with_clock(
-            StsSettings::resolve(&self.env, &settings)?,
+            StsSettings::resolve_with_variants(&self.env, &settings, variants)?,
             self.clock.clone(),
         )?))
     }

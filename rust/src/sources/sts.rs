@@ -4,7 +4,9 @@
 //!
 //! Endpoint resolution follows the AWS SDKs: `AWS_ENDPOINT_URL_STS`, then `AWS_ENDPOINT_URL`, then
 //! an endpoint from the profile (passed in by the caller), else the regional endpoint
-//! `https://sts.{region}.amazonaws.com`. The region comes from `AWS_REGION`, `AWS_DEFAULT_REGION`,
+//! `https://sts.{region}.amazonaws.com` (its FIPS and dual-stack variants when
+//! `AWS_USE_FIPS_ENDPOINT` / `AWS_USE_DUALSTACK_ENDPOINT` or the profile's `use_fips_endpoint` /
+//! `use_dualstack_endpoint` ask for them). The region comes from `AWS_REGION`, `AWS_DEFAULT_REGION`,
 //! the profile's `region`, else `us-east-1`. `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` skips the
 //! configured endpoints. STS traffic honours the usual HTTP proxy variables.
 
@@ -40,6 +42,10 @@ const SIGNING_NAME: &str = "sts";
 pub const ENV_ENDPOINT_URL_STS: &str = "AWS_ENDPOINT_URL_STS";
 /// The environment variable naming an endpoint for every service.
 pub const ENV_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
+/// The environment variable asking for FIPS endpoints.
+pub const ENV_USE_FIPS_ENDPOINT: &str = "AWS_USE_FIPS_ENDPOINT";
+/// The environment variable asking for dual-stack (IPv6) endpoints.
+pub const ENV_USE_DUALSTACK_ENDPOINT: &str = "AWS_USE_DUALSTACK_ENDPOINT";
 /// The environment variable that switches configured endpoints off.
 pub const ENV_IGNORE_CONFIGURED_ENDPOINT_URLS: &str = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
 
@@ -73,8 +79,21 @@ pub struct StsSettings {
 }
 
 impl StsSettings {
-    /// Resolves the endpoint and region from the environment and the profile, like the SDKs.
+    /// Resolves the endpoint and region from the environment and the profile, like the SDKs
+    /// (FIPS and dual-stack variants from the environment only: see
+    /// [`StsSettings::resolve_with_variants`]).
     pub fn resolve(env: &Env, profile: &StsProfileSettings) -> Result<StsSettings> {
+        Self::resolve_with_variants(env, profile, EndpointVariants::resolve(env, None, None)?)
+    }
+
+    /// Like [`StsSettings::resolve`], with the FIPS and dual-stack choice made by the caller
+    /// (usually [`EndpointVariants::resolve`] over the environment and the profile). The variants
+    /// change only the regional default, never a configured endpoint URL.
+    pub fn resolve_with_variants(
+        env: &Env,
+        profile: &StsProfileSettings,
+        variants: EndpointVariants,
+    ) -> Result<StsSettings> {
         let region = env
             .get_non_blank("AWS_REGION")
             .or_else(|| env.get_non_blank("AWS_DEFAULT_REGION"))
@@ -110,8 +129,13 @@ impl StsSettings {
         let (endpoint, endpoint_origin) = match configured {
             Some((e, origin)) => (e.trim().to_string(), origin),
             None => (
-                regional_endpoint(&region),
-                format!("regional default for {region}"),
+                variant_endpoint(&region, variants),
+                match (variants.fips, variants.dual_stack) {
+                    (false, false) => format!("regional default for {region}"),
+                    (true, false) => format!("regional FIPS default for {region}"),
+                    (false, true) => format!("regional dual-stack default for {region}"),
+                    (true, true) => format!("regional FIPS dual-stack default for {region}"),
+                },
             ),
         };
         Ok(StsSettings {
@@ -139,12 +163,69 @@ impl StsSettings {
 
 /// `https://sts.{region}.amazonaws.com` (`.amazonaws.com.cn` in the China regions).
 pub fn regional_endpoint(region: &str) -> String {
-    let suffix = if region.starts_with("cn-") {
-        "amazonaws.com.cn"
-    } else {
-        "amazonaws.com"
+    variant_endpoint(region, EndpointVariants::default())
+}
+
+/// Whether to use the FIPS and dual-stack variants of the regional STS endpoint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EndpointVariants {
+    /// FIPS 140 validated endpoint (`sts-fips.…`).
+    pub fips: bool,
+    /// Dual-stack (IPv4 and IPv6) endpoint (`….api.aws`).
+    pub dual_stack: bool,
+}
+
+impl EndpointVariants {
+    /// `AWS_USE_FIPS_ENDPOINT` / `AWS_USE_DUALSTACK_ENDPOINT`, else the profile's
+    /// `use_fips_endpoint` / `use_dualstack_endpoint` values (passed in by the caller), else off
+    /// (the AWS SDK for Java v2 order). A value that is not `true`/`false` is an error naming it.
+    pub fn resolve(
+        env: &Env,
+        profile_fips: Option<&str>,
+        profile_dual_stack: Option<&str>,
+    ) -> Result<EndpointVariants> {
+        let pick = |var: &str, key: &str, profile: Option<&str>| -> Result<bool> {
+            if let Some(v) = env.get_bool(var)? {
+                return Ok(v);
+            }
+            match profile.map(str::trim).filter(|v| !v.is_empty()) {
+                None => Ok(false),
+                Some(v) => crate::env::parse_bool(v).ok_or_else(|| {
+                    Error::invalid_config(format!(
+                        "profile setting {key} = {v:?} is not `true` or `false`"
+                    ))
+                }),
+            }
+        };
+        Ok(EndpointVariants {
+            fips: pick(ENV_USE_FIPS_ENDPOINT, "use_fips_endpoint", profile_fips)?,
+            dual_stack: pick(
+                ENV_USE_DUALSTACK_ENDPOINT,
+                "use_dualstack_endpoint",
+                profile_dual_stack,
+            )?,
+        })
+    }
+}
+
+/// The regional STS endpoint with `variants`, as the STS endpoint rules build it:
+/// `https://sts[-fips].{region}.{amazonaws.com | api.aws}` (China: `amazonaws.com.cn` /
+/// `api.amazonwebservices.com.cn`; GovCloud's plain endpoints are already FIPS).
+pub fn variant_endpoint(region: &str, variants: EndpointVariants) -> String {
+    let china = region.starts_with("cn-");
+    let suffix = match (china, variants.dual_stack) {
+        (false, false) => "amazonaws.com",
+        (false, true) => "api.aws",
+        (true, false) => "amazonaws.com.cn",
+        (true, true) => "api.amazonwebservices.com.cn",
     };
-    format!("https://sts.{region}.{suffix}")
+    let govcloud_fips = region.starts_with("us-gov-") && !variants.dual_stack;
+    let host = if variants.fips && !govcloud_fips {
+        "sts-fips"
+    } else {
+        "sts"
+    };
+    format!("https://{host}.{region}.{suffix}")
 }
 
 /// Who a set of credentials belongs to, as `GetCallerIdentity` reports it.
@@ -669,6 +750,78 @@ mod tests {
         assert_eq!(
             regional_endpoint("cn-north-1"),
             "https://sts.cn-north-1.amazonaws.com.cn"
+        );
+    }
+
+    #[test]
+    fn fips_and_dual_stack_pick_the_variant_endpoint_from_env_before_profile() {
+        // The AWS SDK for Rust's `e2e_fips_and_dual_stack_sts` case: a profile asking for both.
+        let none = Env::from_map(Vec::<(String, String)>::new());
+        let both = EndpointVariants::resolve(&none, Some("true"), Some("true")).unwrap();
+        let profile = StsProfileSettings {
+            region: Some("us-east-1".into()),
+            ..Default::default()
+        };
+        let s = StsSettings::resolve_with_variants(&none, &profile, both).unwrap();
+        assert_eq!(s.endpoint, "https://sts-fips.us-east-1.api.aws");
+        assert!(
+            s.endpoint_origin.contains("FIPS dual-stack"),
+            "{}",
+            s.endpoint_origin
+        );
+        let env = Env::from_map([
+            ("AWS_USE_FIPS_ENDPOINT", "false"),
+            ("AWS_USE_DUALSTACK_ENDPOINT", "TRUE"),
+        ]);
+        let v = EndpointVariants::resolve(&env, Some("true"), None).unwrap();
+        assert_eq!(
+            v,
+            EndpointVariants {
+                fips: false,
+                dual_stack: true
+            }
+        );
+        assert_eq!(
+            variant_endpoint("eu-west-1", v),
+            "https://sts.eu-west-1.api.aws"
+        );
+        let fips = EndpointVariants {
+            fips: true,
+            dual_stack: false,
+        };
+        assert_eq!(
+            variant_endpoint("eu-west-1", fips),
+            "https://sts-fips.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(
+            variant_endpoint("us-gov-west-1", fips),
+            "https://sts.us-gov-west-1.amazonaws.com"
+        );
+        // A configured endpoint wins over any variant.
+        let configured = Env::from_map([("AWS_ENDPOINT_URL_STS", "http://sts.example")]);
+        assert_eq!(
+            StsSettings::resolve_with_variants(&configured, &profile, both)
+                .unwrap()
+                .endpoint,
+            "http://sts.example"
+        );
+        let err = EndpointVariants::resolve(&none, Some("yes"), None).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+        assert!(
+            err.message().contains("use_fips_endpoint"),
+            "{}",
+            err.message()
+        );
+        let err = EndpointVariants::resolve(
+            &Env::from_map([("AWS_USE_DUALSTACK_ENDPOINT", "1")]),
+            None,
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            err.message().contains("AWS_USE_DUALSTACK_ENDPOINT"),
+            "{}",
+            err.message()
         );
     }
 
