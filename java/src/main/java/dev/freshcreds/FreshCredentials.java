@@ -1,0 +1,109 @@
+package dev.freshcreds;
+
+import java.time.Instant;
+
+/**
+ * An immutable set of AWS credentials as served by a {@link FreshCredentialsSource}.
+ *
+ * <p>{@link #toString()} shows the access key id, the source and the expiry only, never the
+ * secret access key or the session token.
+ */
+public final class FreshCredentials {
+    private final String accessKeyId;
+    private final String secretAccessKey;
+    private final String sessionToken;
+    private final Instant expiration;
+    private final String source;
+    private final boolean stale;
+
+    /**
+     * Creates credentials.
+     *
+     * @param accessKeyId the access key id
+     * @param secretAccessKey the secret access key
+     * @param sessionToken the session token of temporary credentials, or {@code null}
+     * @param expiration when they expire, or {@code null} for long-term keys
+     * @param source the name of the source that produced them
+     * @param stale whether they are past their expiry and served only because refreshing fails
+     */
+    public FreshCredentials(
+            String accessKeyId,
+            String secretAccessKey,
+            String sessionToken,
+            Instant expiration,
+            String source,
+            boolean stale) {
+        if (accessKeyId == null || secretAccessKey == null) {
+            throw new NullPointerException("accessKeyId and secretAccessKey are required");
+        }
+        this.accessKeyId = accessKeyId;
+        this.secretAccessKey = secretAccessKey;
+        this.sessionToken = sessionToken;
+        this.expiration = expiration;
+        this.source = source == null ? "" : source;
+        this.stale = stale;
+    }
+
+    /** @return the access key id */
+    public String getAccessKeyId() {
+        return accessKeyId;
+    }
+
+    /** @return the secret access key; never log it */
+    public String getSecretAccessKey() {
+        return secretAccessKey;
+    }
+
+    /** @return the session token, or {@code null} for long-term keys; never log it */
+    public String getSessionToken() {
+        return sessionToken;
+    }
+
+    /** @return when the credentials expire, or {@code null} for long-term keys */
+    public Instant getExpiration() {
+        return expiration;
+    }
+
+    /** @return the name of the source that produced the credentials */
+    public String getSource() {
+        return source;
+    }
+
+    /**
+     * Whether these credentials are past their expiry and served only because every refresh
+     * failed (static stability): AWS may reject them.
+     *
+     * @return true when stale
+     */
+    public boolean isStale() {
+        return stale;
+    }
+
+    boolean sameAs(
+            String accessKeyId,
+            String secretAccessKey,
+            String sessionToken,
+            Instant expiration,
+            String source,
+            boolean stale) {
+        return this.accessKeyId.equals(accessKeyId)
+                && this.secretAccessKey.equals(secretAccessKey)
+                && eq(this.sessionToken, sessionToken)
+                && eq(this.expiration, expiration)
+                && this.source.equals(source == null ? "" : source)
+                && this.stale == stale;
+    }
+
+    private static boolean eq(Object a, Object b) {
+        return a == null ? b == null : a.equals(b);
+    }
+
+    @Override
+    public String toString() {
+        return "FreshCredentials{accessKeyId=" + accessKeyId
+                + ", source=" + source
+                + ", expiration=" + (expiration == null ? "never" : expiration.toString())
+                + (stale ? ", stale" : "")
+                + "}";
+    }
+}

@@ -1,0 +1,307 @@
+package dev.freshcreds;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * Options of a {@link FreshCredentialsSource}, as the {@code key=value} pairs the native library
+ * takes. Durations are passed in milliseconds ({@code refreshLeadMillis}, ...).
+ *
+ * <p>Unless {@link Builder#readSystemProperties(boolean)} turns it off, {@link Builder#build()}
+ * first takes every {@code freshcreds.<key>} system property for a {@linkplain #KEYS known key}
+ * (for example {@code -Dfreshcreds.imdsAttempts=5}) and the AWS SDK credential properties
+ * ({@code aws.accessKeyId}, {@code aws.secretAccessKey}, {@code aws.secretKey},
+ * {@code aws.sessionToken}) for the chain's system-properties source; values set on the builder
+ * win over system properties. Unknown keys and bad values are rejected by
+ * {@link FreshCredentialsSource#create(FreshCredentialsOptions)} with an
+ * {@link IllegalArgumentException} that names the key.
+ */
+public final class FreshCredentialsOptions {
+    /** The prefix of system properties that set options: {@code freshcreds.<key>}. */
+    public static final String PROPERTY_PREFIX = "freshcreds.";
+
+    /** Option keys the native library knows (besides the {@code aws.*} system properties). */
+    public static final List<String> KEYS = Collections.unmodifiableList(Arrays.asList(
+            "source",
+            "profile",
+            "refreshLeadMillis",
+            "jitterMillis",
+            "firstFetchTimeoutMillis",
+            "staleExtensionMillis",
+            "refreshBackoffBaseMillis",
+            "refreshBackoffCapMillis",
+            "skewWarnMillis",
+            "imdsEndpoint",
+            "imdsEndpointMode",
+            "imdsTimeoutMillis",
+            "imdsAttempts",
+            "imdsV1Fallback"));
+
+    /** The AWS SDK system properties passed through for the system-properties source. */
+    static final List<String> AWS_PROPERTIES = Collections.unmodifiableList(Arrays.asList(
+            "aws.accessKeyId", "aws.secretAccessKey", "aws.secretKey", "aws.sessionToken"));
+
+    private final Map<String, String> pairs;
+
+    private FreshCredentialsOptions(Map<String, String> pairs) {
+        this.pairs = Collections.unmodifiableMap(new LinkedHashMap<String, String>(pairs));
+    }
+
+    /**
+     * A new builder.
+     *
+     * @return a builder with no option set
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * The defaults: the system properties only.
+     *
+     * @return options built from an empty builder
+     */
+    public static FreshCredentialsOptions defaults() {
+        return builder().build();
+    }
+
+    /**
+     * The options as {@code key -> value}, in the order they are passed to the native library.
+     *
+     * @return an unmodifiable map
+     */
+    public Map<String, String> asMap() {
+        return pairs;
+    }
+
+    String[] keys() {
+        return pairs.keySet().toArray(new String[0]);
+    }
+
+    String[] values() {
+        return pairs.values().toArray(new String[0]);
+    }
+
+    /**
+     * A builder holding the same options (system properties already applied).
+     *
+     * @return a builder with these options set and system properties not read again
+     */
+    public Builder toBuilder() {
+        Builder b = new Builder().readSystemProperties(false);
+        b.values.putAll(pairs);
+        return b;
+    }
+
+    /** Shows the options with secret values hidden. */
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("FreshCredentialsOptions{");
+        boolean first = true;
+        for (Map.Entry<String, String> e : pairs.entrySet()) {
+            if (!first) {
+                sb.append(", ");
+            }
+            first = false;
+            sb.append(e.getKey()).append('=');
+            sb.append(isSecret(e.getKey()) ? "** redacted **" : e.getValue());
+        }
+        return sb.append('}').toString();
+    }
+
+    private static boolean isSecret(String key) {
+        return key.equals("aws.secretAccessKey")
+                || key.equals("aws.secretKey")
+                || key.equals("aws.sessionToken");
+    }
+
+    /** Builds {@link FreshCredentialsOptions}. */
+    public static final class Builder {
+        private final Map<String, String> values = new LinkedHashMap<String, String>();
+        private boolean readSystemProperties = true;
+
+        private Builder() {
+        }
+
+        /**
+         * Pins one source instead of the default chain: {@code chain} (default),
+         * {@code systemProperties}, {@code environment}, {@code webIdentity}, {@code profile},
+         * {@code container} or {@code imds}.
+         *
+         * @param source the source name
+         * @return this builder
+         */
+        public Builder source(String source) {
+            return option("source", source);
+        }
+
+        /**
+         * The profile to use instead of {@code AWS_PROFILE} / {@code default}.
+         *
+         * @param profile the profile name
+         * @return this builder
+         */
+        public Builder profile(String profile) {
+            return option("profile", profile);
+        }
+
+        /**
+         * Refresh this long before expiry (default: 5, 15 or 60 minutes by credential lifetime).
+         *
+         * @param lead the lead time
+         * @return this builder
+         */
+        public Builder refreshLead(Duration lead) {
+            return millis("refreshLeadMillis", lead);
+        }
+
+        /**
+         * A random extra lead of up to this, so that many hosts do not refresh at once
+         * (default one minute).
+         *
+         * @param jitter the largest extra lead
+         * @return this builder
+         */
+        public Builder jitter(Duration jitter) {
+            return millis("jitterMillis", jitter);
+        }
+
+        /**
+         * How long a first caller waits for credentials (default ten seconds).
+         *
+         * @param timeout the longest wait
+         * @return this builder
+         */
+        public Builder firstFetchTimeout(Duration timeout) {
+            return millis("firstFetchTimeoutMillis", timeout);
+        }
+
+        /**
+         * The IMDS base URL (default from {@code AWS_EC2_METADATA_SERVICE_ENDPOINT}, else by mode).
+         *
+         * @param endpoint for example {@code http://169.254.169.254}
+         * @return this builder
+         */
+        public Builder imdsEndpoint(String endpoint) {
+            return option("imdsEndpoint", endpoint);
+        }
+
+        /**
+         * The IMDS endpoint mode: {@code IPv4} or {@code IPv6}.
+         *
+         * @param mode the mode
+         * @return this builder
+         */
+        public Builder imdsEndpointMode(String mode) {
+            return option("imdsEndpointMode", mode);
+        }
+
+        /**
+         * The timeout of one IMDS request (default one second).
+         *
+         * @param timeout the timeout
+         * @return this builder
+         */
+        public Builder imdsTimeout(Duration timeout) {
+            return millis("imdsTimeoutMillis", timeout);
+        }
+
+        /**
+         * IMDS attempts per request (default 3).
+         *
+         * @param attempts at least 1
+         * @return this builder
+         */
+        public Builder imdsAttempts(int attempts) {
+            if (attempts < 1) {
+                throw new IllegalArgumentException(
+                        "freshcreds option `imdsAttempts` must be at least 1, not " + attempts);
+            }
+            return option("imdsAttempts", Integer.toString(attempts));
+        }
+
+        /**
+         * Whether to fall back to IMDSv1 when the IMDSv2 token call fails (default true).
+         *
+         * @param fallback false to require IMDSv2
+         * @return this builder
+         */
+        public Builder imdsV1Fallback(boolean fallback) {
+            return option("imdsV1Fallback", Boolean.toString(fallback));
+        }
+
+        /**
+         * Sets any option by its native key; a later call for the same key replaces the value.
+         *
+         * @param key an option key (see {@link FreshCredentialsOptions#KEYS})
+         * @param value its value
+         * @return this builder
+         */
+        public Builder option(String key, String value) {
+            if (key == null || value == null) {
+                throw new IllegalArgumentException(
+                        "freshcreds option `" + key + "`: key and value must not be null");
+            }
+            values.remove(key);
+            values.put(key, value);
+            return this;
+        }
+
+        /**
+         * Whether {@link #build()} reads {@code freshcreds.<key>} and {@code aws.*} system
+         * properties (default true).
+         *
+         * @param read false to use only what is set on this builder
+         * @return this builder
+         */
+        public Builder readSystemProperties(boolean read) {
+            this.readSystemProperties = read;
+            return this;
+        }
+
+        /**
+         * Builds the options.
+         *
+         * @return the options: system properties first, then what was set here
+         */
+        public FreshCredentialsOptions build() {
+            return build(System.getProperties());
+        }
+
+        FreshCredentialsOptions build(Properties properties) {
+            Map<String, String> out = new LinkedHashMap<String, String>();
+            if (readSystemProperties) {
+                for (String key : AWS_PROPERTIES) {
+                    String v = properties.getProperty(key);
+                    if (v != null) {
+                        out.put(key, v);
+                    }
+                }
+                for (String key : KEYS) {
+                    String v = properties.getProperty(PROPERTY_PREFIX + key);
+                    if (v != null) {
+                        out.put(key, v);
+                    }
+                }
+            }
+            for (Map.Entry<String, String> e : values.entrySet()) {
+                out.remove(e.getKey());
+                out.put(e.getKey(), e.getValue());
+            }
+            return new FreshCredentialsOptions(out);
+        }
+
+        private Builder millis(String key, Duration d) {
+            if (d == null || d.isNegative()) {
+                throw new IllegalArgumentException(
+                        "freshcreds option `" + key + "` must be a non-negative duration, not " + d);
+            }
+            return option(key, Long.toString(d.toMillis()));
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package dev.freshcreds.sdkv1;
+
+import java.io.Closeable;
+
+import com.amazonaws.auth.AWSCredentials;
+import com.amazonaws.auth.AWSCredentialsProvider;
+import com.amazonaws.auth.BasicAWSCredentials;
+import com.amazonaws.auth.BasicSessionCredentials;
+
+import dev.freshcreds.FreshCredentials;
+import dev.freshcreds.FreshCredentialsOptions;
+import dev.freshcreds.FreshCredentialsSource;
+
+/**
+ * An AWS SDK for Java 1.x credentials provider backed by a {@link FreshCredentialsSource}:
+ * credentials are refreshed early in the background, and {@link #getCredentials()} answers from
+ * memory.
+ *
+ * <pre>{@code
+ * AWSSecurityTokenService sts = AWSSecurityTokenServiceClientBuilder.standard()
+ *     .withCredentials(new FreshCredentialsProvider())
+ *     .build();
+ * }</pre>
+ */
+public final class FreshCredentialsProvider implements AWSCredentialsProvider, Closeable {
+    private static final class Converted {
+        final FreshCredentials from;
+        final AWSCredentials credentials;
+
+        Converted(FreshCredentials from, AWSCredentials credentials) {
+            this.from = from;
+            this.credentials = credentials;
+        }
+    }
+
+    private final FreshCredentialsSource source;
+    private volatile Converted converted;
+
+    /** A provider with the default options (the default chain, system properties applied). */
+    public FreshCredentialsProvider() {
+        this(FreshCredentialsOptions.defaults());
+    }
+
+    /**
+     * A provider with these options.
+     *
+     * @param options the options
+     */
+    public FreshCredentialsProvider(FreshCredentialsOptions options) {
+        this(FreshCredentialsSource.create(options));
+    }
+
+    /**
+     * A provider over an existing source; closing the provider closes the source.
+     *
+     * @param source the source
+     */
+    public FreshCredentialsProvider(FreshCredentialsSource source) {
+        if (source == null) {
+            throw new NullPointerException("source");
+        }
+        this.source = source;
+    }
+
+    /**
+     * The current credentials: {@link BasicSessionCredentials} for temporary credentials,
+     * {@link BasicAWSCredentials} for long-term keys.
+     *
+     * @throws dev.freshcreds.FreshCredentialsException when no credentials can be had
+     */
+    @Override
+    public AWSCredentials getCredentials() {
+        return convert(source.credentials());
+    }
+
+    /** Forces a refresh now and waits for it. */
+    @Override
+    public void refresh() {
+        convert(source.refresh());
+    }
+
+    /**
+     * The source behind this provider.
+     *
+     * @return the source
+     */
+    public FreshCredentialsSource source() {
+        return source;
+    }
+
+    /** Stops the background refresh and frees the native side. */
+    @Override
+    public void close() {
+        source.close();
+    }
+
+    private AWSCredentials convert(FreshCredentials f) {
+        Converted c = converted;
+        if (c != null && c.from == f) {
+            return c.credentials;
+        }
+        AWSCredentials out = f.getSessionToken() == null
+                ? new BasicAWSCredentials(f.getAccessKeyId(), f.getSecretAccessKey())
+                : new BasicSessionCredentials(f.getAccessKeyId(), f.getSecretAccessKey(), f.getSessionToken());
+        converted = new Converted(f, out);
+        return out;
+    }
+
+    @Override
+    public String toString() {
+        return "FreshCredentialsProvider{" + source + "}";
+    }
+}

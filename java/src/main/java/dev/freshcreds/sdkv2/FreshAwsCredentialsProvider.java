@@ -1,0 +1,178 @@
+package dev.freshcreds.sdkv2;
+
+import dev.freshcreds.FreshCredentials;
+import dev.freshcreds.FreshCredentialsOptions;
+import dev.freshcreds.FreshCredentialsSource;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
+import software.amazon.awssdk.utils.SdkAutoCloseable;
+import software.amazon.awssdk.utils.ToString;
+import software.amazon.awssdk.utils.builder.CopyableBuilder;
+import software.amazon.awssdk.utils.builder.ToCopyableBuilder;
+
+/**
+ * An AWS SDK for Java 2.x credentials provider backed by a {@link FreshCredentialsSource}:
+ * credentials are refreshed early in the background, and {@link #resolveCredentials()} answers
+ * from memory.
+ *
+ * <pre>{@code
+ * StsClient sts = StsClient.builder()
+ *     .credentialsProvider(FreshAwsCredentialsProvider.create())
+ *     .build();
+ * }</pre>
+ */
+public final class FreshAwsCredentialsProvider
+        implements AwsCredentialsProvider, SdkAutoCloseable,
+                ToCopyableBuilder<FreshAwsCredentialsProvider.Builder, FreshAwsCredentialsProvider> {
+    private static final String PROVIDER_NAME = "FreshAwsCredentialsProvider";
+
+    private static final class Converted {
+        final FreshCredentials from;
+        final AwsCredentials credentials;
+
+        Converted(FreshCredentials from, AwsCredentials credentials) {
+            this.from = from;
+            this.credentials = credentials;
+        }
+    }
+
+    private final FreshCredentialsOptions options;
+    private final FreshCredentialsSource source;
+    private volatile Converted converted;
+
+    private FreshAwsCredentialsProvider(BuilderImpl builder) {
+        this.options = builder.options != null ? builder.options : FreshCredentialsOptions.defaults();
+        this.source = FreshCredentialsSource.create(options);
+    }
+
+    /**
+     * A provider with the default options (the default chain, system properties applied).
+     *
+     * @return a new provider; close it when done
+     */
+    public static FreshAwsCredentialsProvider create() {
+        return builder().build();
+    }
+
+    /**
+     * A builder.
+     *
+     * @return a new builder
+     */
+    public static Builder builder() {
+        return new BuilderImpl();
+    }
+
+    /**
+     * The current credentials: {@link AwsSessionCredentials} (with their expiration time) for
+     * temporary credentials, {@link AwsBasicCredentials} for long-term keys.
+     *
+     * @throws dev.freshcreds.FreshCredentialsException when no credentials can be had
+     */
+    @Override
+    public AwsCredentials resolveCredentials() {
+        FreshCredentials f = source.credentials();
+        Converted c = converted;
+        if (c != null && c.from == f) {
+            return c.credentials;
+        }
+        AwsCredentials out;
+        if (f.getSessionToken() == null) {
+            out = AwsBasicCredentials.builder()
+                    .accessKeyId(f.getAccessKeyId())
+                    .secretAccessKey(f.getSecretAccessKey())
+                    .providerName(PROVIDER_NAME)
+                    .build();
+        } else {
+            out = AwsSessionCredentials.builder()
+                    .accessKeyId(f.getAccessKeyId())
+                    .secretAccessKey(f.getSecretAccessKey())
+                    .sessionToken(f.getSessionToken())
+                    .expirationTime(f.getExpiration())
+                    .providerName(PROVIDER_NAME)
+                    .build();
+        }
+        converted = new Converted(f, out);
+        return out;
+    }
+
+    /**
+     * Forces a refresh now and waits for it.
+     *
+     * @return the new credentials
+     */
+    public FreshCredentials refresh() {
+        return source.refresh();
+    }
+
+    /**
+     * The source behind this provider.
+     *
+     * @return the source
+     */
+    public FreshCredentialsSource source() {
+        return source;
+    }
+
+    /** Stops the background refresh and frees the native side. */
+    @Override
+    public void close() {
+        source.close();
+    }
+
+    /**
+     * A builder with this provider's options; {@code build()} creates a new, independent provider.
+     */
+    @Override
+    public Builder toBuilder() {
+        return new BuilderImpl(this);
+    }
+
+    @Override
+    public String toString() {
+        return ToString.builder(PROVIDER_NAME).add("source", source).build();
+    }
+
+    /** Builds a {@link FreshAwsCredentialsProvider}. */
+    public interface Builder extends CopyableBuilder<Builder, FreshAwsCredentialsProvider> {
+        /**
+         * The options (default: {@link FreshCredentialsOptions#defaults()}).
+         *
+         * @param options the options
+         * @return this builder
+         */
+        Builder options(FreshCredentialsOptions options);
+
+        /**
+         * Creates the provider; its first fetch starts in the background at once.
+         *
+         * @return a new provider; close it when done
+         */
+        @Override
+        FreshAwsCredentialsProvider build();
+    }
+
+    private static final class BuilderImpl implements Builder {
+        private FreshCredentialsOptions options;
+
+        BuilderImpl() {
+        }
+
+        BuilderImpl(FreshAwsCredentialsProvider provider) {
+            this.options = provider.options;
+        }
+
+        @Override
+        public Builder options(FreshCredentialsOptions options) {
+            this.options = options;
+            return this;
+        }
+
+        @Override
+        public FreshAwsCredentialsProvider build() {
+            return new FreshAwsCredentialsProvider(this);
+        }
+    }
+}
