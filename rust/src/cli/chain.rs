@@ -147,6 +147,18 @@ fn named_source(
     })
 }
 
+/// Whether a `credential_process` command line runs `freshcreds credential-process`: resolving
+/// such a profile from freshcreds would start freshcreds again, for the same chain.
+pub fn runs_own_credential_process(command: &str) -> bool {
+    let mut words = command.split_whitespace();
+    let program = words.next().unwrap_or_default().trim_matches(['"', '\'']);
+    let stem = std::path::Path::new(program)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    stem == "freshcreds" && words.any(|w| w == "credential-process")
+}
+
 /// Builds the sources of the selected profile's plan; returns the source and whether its
 /// credentials are static.
 fn profile_source(
@@ -179,6 +191,13 @@ fn profile_source(
             ),
             false,
         ),
+        BaseStep::CredentialProcess { command, profile }
+            if plan.roles.is_empty() && runs_own_credential_process(command.as_str()) =>
+        {
+            return Err(Error::not_configured(format!(
+                "the credential_process of profile {profile} is `freshcreds credential-process` itself: skipped, the sources below supply what it would"
+            )))
+        }
         BaseStep::CredentialProcess { command, profile } => (
             Arc::new(
                 CredentialProcessSource::new(command.as_str(), format!("profile {profile}"))
@@ -268,4 +287,19 @@ pub async fn build(env: &Env, profile: Option<&str>, clock: Arc<dyn Clock>) -> R
         profiles,
         profile_problem: problem,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_credential_process_running_freshcreds_itself_is_recognised() {
+        assert!(runs_own_credential_process("freshcreds credential-process"));
+        assert!(runs_own_credential_process(
+            "\"/opt/bin/freshcreds\" --profile x credential-process"
+        ));
+        assert!(!runs_own_credential_process("freshcreds export"));
+        assert!(!runs_own_credential_process("aws-vault exec dev --json"));
+    }
 }
