@@ -178,7 +178,7 @@ mod tests {
         let ok = Check::ok("a", "fine");
         let warn = Check::warn("b", "meh", "x");
         let fail = Check::fail("c", "bad", "y");
-        assert_eq!(exit_code(&[ok.clone()]), 0);
+        assert_eq!(exit_code(std::slice::from_ref(&ok)), 0);
         assert_eq!(exit_code(&[ok.clone(), warn.clone()]), 1);
         assert_eq!(exit_code(&[warn, fail, ok]), 2);
     }
