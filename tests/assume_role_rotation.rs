@@ -189,9 +189,6 @@ async fn rotate(lifetime: Duration, lead: Duration, step: Duration) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "the refresh engine's 60 s mandatory window covers a whole 60 s session, so it \
-            assumes the role again in a tight loop (hundreds of calls a second); runs once the \
-            mandatory window is capped for short lifetimes"]
 async fn one_minute_assumed_role_sessions_rotate_before_expiry_and_always_sign_valid_requests() {
     // Lead: the 5-minute advisory window capped at half the lifetime.
     rotate(

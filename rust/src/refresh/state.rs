@@ -111,6 +111,15 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The last stretch before expiry for these credentials: [`MANDATORY_WINDOW`], but never
+    /// more than a quarter of their lifetime (so that one-minute sessions are not born inside it).
+    pub fn mandatory_window(&self) -> Duration {
+        match self.expires_at {
+            Some(e) => MANDATORY_WINDOW.min(e.saturating_sub(self.fetched_at) / 4),
+            None => Duration::ZERO,
+        }
+    }
+
     /// Whether the credentials are unexpired at `now`.
     pub fn is_valid_at(&self, now: MonoTime) -> bool {
         self.expires_at.is_none_or(|e| now < e)
@@ -124,7 +133,7 @@ pub enum RefreshReason {
     Initial,
     /// Inside the advisory window.
     Advisory,
-    /// Inside the last [`MANDATORY_WINDOW`] before expiry.
+    /// Inside the last [`Entry::mandatory_window`] before expiry.
     Mandatory,
     /// Past expiry.
     Expired,
@@ -227,7 +236,7 @@ impl RefreshState {
         let expires_at = entry.expires_at?;
         if now >= expires_at {
             Some(RefreshReason::Expired)
-        } else if now + MANDATORY_WINDOW >= expires_at {
+        } else if now + entry.mandatory_window() >= expires_at {
             Some(RefreshReason::Mandatory)
         } else if entry.refresh_at.is_some_and(|r| now >= r) {
             Some(RefreshReason::Advisory)
@@ -258,7 +267,7 @@ impl RefreshState {
         }
         let entry = self.entry.as_ref()?;
         let expires_at = entry.expires_at?;
-        let mandatory = expires_at.saturating_sub(MANDATORY_WINDOW);
+        let mandatory = expires_at.saturating_sub(entry.mandatory_window());
         Some(
             entry
                 .refresh_at
@@ -348,7 +357,7 @@ impl RefreshState {
         if let Some(current) = &self.entry {
             if current.credentials.same_material(&fetched.credentials) && !self.invalidated {
                 let old_expires = current.expires_at;
-                if old_expires.is_some_and(|e| now + MANDATORY_WINDOW < e) {
+                if old_expires.is_some_and(|e| now + current.mandatory_window() < e) {
                     self.after_failure(now, true);
                     return Outcome::Unchanged;
                 }
