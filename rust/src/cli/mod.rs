@@ -89,11 +89,13 @@ DESCRIPTION
 
     In ~/.aws/config:
 
-        [profile shared]
-        credential_process = freshcreds credential-process --profile base
+        [profile fresh]
+        credential_process = freshcreds credential-process
 
-    The profile given with --profile must get its credentials another way (a profile whose
-    credential_process runs freshcreds again is detected and refused).";
+    then `aws --profile fresh ...` or AWS_PROFILE=fresh. A profile whose credential_process is
+    freshcreds itself is skipped when freshcreds resolves the chain, so the sources below it
+    (container endpoint, IMDS) supply the credentials. With --profile, name a profile that gets
+    its credentials another way (static keys, a role, SSO-exported keys).";
 
 const EXPORT_ABOUT: &str = "Print credentials as shell variables or JSON";
 const EXPORT_LONG: &str = "\
@@ -143,7 +145,9 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub debug: bool,
 
-    /// A provider option, e.g. `refreshLeadMillis=600000` (repeatable; see the host options)
+    /// A refresh option (repeatable): refreshLeadMillis, jitterMillis, firstFetchTimeoutMillis,
+    /// staleExtensionMillis, refreshBackoffBaseMillis, refreshBackoffCapMillis, skewWarnMillis;
+    /// e.g. `--option refreshLeadMillis=600000`
     #[arg(long = "option", global = true, value_name = "KEY=VALUE")]
     pub options: Vec<String>,
 
@@ -236,6 +240,17 @@ fn init_logging(cli: &Cli, env: &Env) {
         .try_init();
 }
 
+/// The provider options `--option` accepts: the refresh engine's.
+pub const REFRESH_OPTIONS: [&str; 7] = [
+    "refreshLeadMillis",
+    "jitterMillis",
+    "firstFetchTimeoutMillis",
+    "staleExtensionMillis",
+    "refreshBackoffBaseMillis",
+    "refreshBackoffCapMillis",
+    "skewWarnMillis",
+];
+
 fn provider_options(cli: &Cli) -> Result<ProviderOptions> {
     let pairs = cli
         .options
@@ -246,6 +261,15 @@ fn provider_options(cli: &Cli) -> Result<ProviderOptions> {
                 .ok_or_else(|| Error::invalid_config(format!("--option {o:?} is not KEY=VALUE")))
         })
         .collect::<Result<Vec<_>>>()?;
+    if let Some((k, _)) = pairs
+        .iter()
+        .find(|(k, _)| !REFRESH_OPTIONS.contains(&k.as_str()))
+    {
+        return Err(Error::invalid_config(format!(
+            "--option {k}: the command line takes only the refresh options ({}); IMDS and source settings come from the AWS_* variables and the profile",
+            REFRESH_OPTIONS.join(", ")
+        )));
+    }
     ProviderOptions::from_pairs(pairs)
 }
 
@@ -289,10 +313,10 @@ pub fn run(
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
-            let text = if e.use_stderr() {
-                e.render().to_string()
-            } else {
+            let text = if !e.use_stderr() && ColorMode::Auto.enabled(&env) {
                 e.render().ansi().to_string()
+            } else {
+                e.render().to_string()
             };
             if e.use_stderr() {
                 let _ = err.write_all(text.as_bytes());
