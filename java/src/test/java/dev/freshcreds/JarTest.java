@@ -1,0 +1,143 @@
+package dev.freshcreds;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.io.File;
+import java.io.IOException;
+import java.lang.reflect.Method;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import org.junit.Test;
+
+/** The built jar on its own: native loading from a fresh temp dir, adapters needing only their SDK. */
+public class JarTest {
+    private static File jar() {
+        String path = System.getProperty("freshcreds.test.jar");
+        assertNotNull("-Dfreshcreds.test.jar is not set (the Gradle build sets it)", path);
+        File f = new File(path);
+        assertTrue(f + " does not exist", f.isFile());
+        return f;
+    }
+
+    private static String read(Path p) throws IOException {
+        return new String(Files.readAllBytes(p), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    public void theJarAloneLoadsItsNativeLibraryFromAFreshTempDirAndLeavesNothingThere() throws Exception {
+        Path work = Files.createTempDirectory("freshcreds-jar-test");
+        Path tmp = Files.createDirectory(work.resolve("tmp"));
+        Path probe = work.resolve("Probe.java");
+        Files.write(probe, String.join("\n",
+                "import dev.freshcreds.*;",
+                "public class Probe {",
+                "  public static void main(String[] args) {",
+                "    try {",
+                "      FreshCredentialsSource.create(FreshCredentialsOptions.builder()",
+                "          .readSystemProperties(false).option(\"refreshLead\", \"1\").build());",
+                "      System.out.println(\"accepted\");",
+                "    } catch (IllegalArgumentException e) {",
+                "      System.out.println(\"rejected: \" + e.getMessage().contains(\"`refreshLead`\"));",
+                "    }",
+                "    try (FreshCredentialsSource s = FreshCredentialsSource.create(FreshCredentialsOptions.builder()",
+                "        .readSystemProperties(false).source(\"systemProperties\")",
+                "        .option(\"aws.accessKeyId\", \"AKIAPROBE\").option(\"aws.secretAccessKey\", \"x\").build())) {",
+                "      System.out.println(\"key: \" + s.credentials().getAccessKeyId());",
+                "    }",
+                "  }",
+                "}").getBytes(StandardCharsets.UTF_8));
+        String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+        // java.util.logging (where native log events go without SLF4J) writes to a file here, so
+        // that anything on stderr was printed by someone else.
+        Path julLog = work.resolve("jul.log");
+        Path julConfig = work.resolve("logging.properties");
+        Files.write(julConfig, ("handlers=java.util.logging.FileHandler\n"
+                + "java.util.logging.FileHandler.pattern=" + julLog.toString().replace("\\", "/") + "\n"
+                + "java.util.logging.FileHandler.formatter=java.util.logging.SimpleFormatter\n")
+                .getBytes(StandardCharsets.UTF_8));
+        Path out = work.resolve("out.txt");
+        Path err = work.resolve("err.txt");
+        Process p = new ProcessBuilder(java, "-Djava.io.tmpdir=" + tmp,
+                "-Djava.util.logging.config.file=" + julConfig, "-cp", jar().getAbsolutePath(),
+                probe.toString())
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile())
+                .start();
+        assertTrue("the child JVM did not finish", p.waitFor(60, TimeUnit.SECONDS));
+        String stdout = read(out);
+        String stderr = read(err);
+        assertEquals("stdout: " + stdout + "\nstderr: " + stderr, 0, p.exitValue());
+        assertEquals("rejected: true\nkey: AKIAPROBE\n", stdout.replace("\r", ""));
+        assertEquals("the library printed to stderr", "", stderr);
+        String logged = read(julLog);
+        assertTrue(logged, logged.contains("dev.freshcreds"));
+        assertTrue(logged, logged.contains("refreshed credentials: AKIAPROBE"));
+        try (Stream<Path> left = Files.list(tmp)) {
+            List<String> names = left.map(x -> x.getFileName().toString())
+                    .filter(n -> n.contains("freshcreds"))
+                    .collect(Collectors.toList());
+            assertTrue("left in the temp dir: " + names, names.isEmpty());
+        }
+    }
+
+    private static URLClassLoader loaderWith(String classpathProperty) throws Exception {
+        String cp = System.getProperty(classpathProperty);
+        assertNotNull("-D" + classpathProperty + " is not set (the Gradle build sets it)", cp);
+        List<URL> urls = new ArrayList<URL>();
+        urls.add(jar().toURI().toURL());
+        for (String entry : cp.split(File.pathSeparator)) {
+            if (!entry.isEmpty()) {
+                urls.add(new File(entry).toURI().toURL());
+            }
+        }
+        // Parent: the bootstrap/platform loader only, so nothing leaks in from the test class path.
+        return new URLClassLoader(urls.toArray(new URL[0]), ClassLoader.getSystemClassLoader().getParent());
+    }
+
+    private static void assertLinks(ClassLoader loader, String className) throws Exception {
+        Class<?> c = Class.forName(className, true, loader);
+        for (Method m : c.getDeclaredMethods()) {
+            m.getReturnType();
+            m.getParameterTypes();
+        }
+        c.getDeclaredConstructors();
+        c.getDeclaredFields();
+    }
+
+    private static void assertAbsent(ClassLoader loader, String className) {
+        try {
+            Class.forName(className, false, loader);
+            fail(className + " should not be on this class path");
+        } catch (ClassNotFoundException expected) {
+            // expected
+        }
+    }
+
+    @Test
+    public void theSdkV1AdapterLoadsWithoutTheV2Sdk() throws Exception {
+        try (URLClassLoader loader = loaderWith("freshcreds.test.v1.classpath")) {
+            assertAbsent(loader, "software.amazon.awssdk.auth.credentials.AwsCredentialsProvider");
+            assertLinks(loader, "dev.freshcreds.sdkv1.FreshCredentialsProvider");
+        }
+    }
+
+    @Test
+    public void theSdkV2AdapterLoadsWithoutTheV1Sdk() throws Exception {
+        try (URLClassLoader loader = loaderWith("freshcreds.test.v2.classpath")) {
+            assertAbsent(loader, "com.amazonaws.auth.AWSCredentialsProvider");
+            assertLinks(loader, "dev.freshcreds.sdkv2.FreshAwsCredentialsProvider");
+        }
+    }
+}
