@@ -7,6 +7,7 @@
 //! error text.
 
 use std::collections::HashMap;
+use std::io::Write as _;
 
 use freshcreds::env::Env;
 use freshcreds::sources::imds::{
@@ -93,7 +94,10 @@ fn every_imds_endpoint_vector_resolves_as_the_sdks_do() {
             failures.push(format!("{docs}: expected {}, got {got:?}", case["result"]));
         }
     }
-    println!("imds endpoint conformance: {passed} passed, {skipped} skipped");
+    let _ = writeln!(
+        std::io::stdout().lock(),
+        "imds endpoint conformance: {passed} passed, {skipped} skipped"
+    );
     assert!(
         failures.is_empty(),
         "failing vectors:\n{}",

@@ -3,6 +3,7 @@
 //! `ecs_credentials_request.json` and `ecs_credentials_response.json`).
 
 use std::collections::HashMap;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -432,15 +433,16 @@ async fn container_conformance_vectors_pass() {
         }
     }
 
-    println!(
+    let _ = writeln!(
+        std::io::stdout().lock(),
         "container conformance: {passed} passed, {} skipped",
         skipped.len()
     );
     for s in &skipped {
-        println!("  skipped: {s}");
+        let _ = writeln!(std::io::stdout().lock(), "  skipped: {s}");
     }
     for n in &notes {
-        println!("  note: {n}");
+        let _ = writeln!(std::io::stdout().lock(), "  note: {n}");
     }
     assert!(failures.is_empty(), "failures:\n{}", failures.join("\n"));
     assert_eq!(passed, 27, "11 smithy-rs + 11 request + 5 response vectors");
