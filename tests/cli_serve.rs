@@ -8,7 +8,7 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use freshcreds_sim::{SimConfig, Simulator};
+use freshcreds_sim::{Endpoint, Fault, SimConfig, Simulator};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_freshcreds");
@@ -24,7 +24,9 @@ fn base_env(cmd: &mut Command, home: &std::path::Path, sim: &Simulator) {
         .env("AWS_CONFIG_FILE", home.join("config"))
         .env("AWS_SHARED_CREDENTIALS_FILE", home.join("credentials"))
         .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", sim.base_url())
-        .env("AWS_REGION", "us-east-1");
+        .env("AWS_REGION", "us-east-1")
+        // Room for the slow IMDS answers of the rotation test.
+        .env("AWS_METADATA_SERVICE_TIMEOUT", "5");
 }
 
 /// A running `freshcreds serve`, stopped (SIGTERM, then kill) when dropped.
@@ -329,11 +331,14 @@ fn acts_as_a_credentials_client_when_started_by_the_rotation_test() {
     };
     let token = std::fs::read_to_string(std::env::var(CLIENT_TOKEN_FILE).unwrap()).unwrap();
     let want: usize = std::env::var(CLIENT_WANT).unwrap().parse().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(150);
+    let deadline = Instant::now() + Duration::from_secs(60);
     let mut keys = Vec::<String>::new();
     let mut requests = 0;
+    let mut slowest = Duration::ZERO;
     while keys.len() < want && Instant::now() < deadline {
+        let started = Instant::now();
         let (status, body) = get(&url, Some(&token));
+        slowest = slowest.max(started.elapsed());
         assert_eq!(status, 200, "{body}");
         requests += 1;
         let doc: Value = serde_json::from_str(&body).unwrap();
@@ -341,19 +346,24 @@ fn acts_as_a_credentials_client_when_started_by_the_rotation_test() {
         if !keys.contains(&key) {
             keys.push(key);
         }
-        std::thread::sleep(Duration::from_millis(250));
+        std::thread::sleep(Duration::from_millis(100));
     }
-    println!("CLIENT-KEYS {} REQUESTS {requests}", keys.join(","));
+    println!(
+        "CLIENT-KEYS {} REQUESTS {requests} SLOWEST-MS {}",
+        keys.join(","),
+        slowest.as_millis()
+    );
 }
 
 #[test]
-fn twenty_client_processes_across_a_rotation_cost_one_imds_credentials_call_per_rotation() {
-    // IMDS rotates 62 s before expiry; serve refreshes 60 s before expiry (not less: the refresh
-    // engine polls anyway once credentials are within a minute of expiry), so its refresh finds
-    // new credentials, about 64 s after the first fetch.
+fn twenty_client_processes_across_a_slow_rotation_are_answered_at_once_for_one_imds_call_per_rotation(
+) {
+    // IMDS rotates 10 s before expiry; serve refreshes 5 s before expiry (the refresh engine's
+    // last-stretch window for 20 s credentials is 5 s too), so its refresh finds new
+    // credentials, about 15 s after the first fetch.
     let sim = Simulator::start_blocking(SimConfig {
-        credential_lifetime: Duration::from_secs(124),
-        imds_rotation_lead: Duration::from_secs(62),
+        credential_lifetime: Duration::from_secs(20),
+        imds_rotation_lead: Duration::from_secs(10),
         ..SimConfig::default()
     })
     .unwrap();
@@ -363,10 +373,21 @@ fn twenty_client_processes_across_a_rotation_cost_one_imds_credentials_call_per_
         home.path(),
         &[
             "--option",
-            "refreshLeadMillis=60000",
+            "refreshLeadMillis=5000",
             "--option",
             "jitterMillis=0",
         ],
+    );
+    // The first fetch is done once serve answers; from then on IMDS takes 3 s per credentials
+    // answer, so the rotation's refresh is slow: clients must keep getting answers at once.
+    let (status, _) = get(&serve.url, Some(&serve.token()));
+    assert_eq!(status, 200);
+    sim.set_fault(
+        Endpoint::ImdsCredentials,
+        Fault {
+            latency_ms: Some(3000),
+            ..Fault::default()
+        },
     );
     let exe = std::env::current_exe().unwrap();
     let clients: Vec<Child> = (0..20)
@@ -401,7 +422,13 @@ fn twenty_client_processes_across_a_rotation_cost_one_imds_credentials_call_per_
             .lines()
             .find_map(|l| l.split_once("CLIENT-KEYS ").map(|(_, rest)| rest))
             .unwrap_or_else(|| panic!("no CLIENT-KEYS line in {text}"));
-        let (keys, requests) = line.split_once(" REQUESTS ").unwrap();
+        let (keys, rest) = line.split_once(" REQUESTS ").unwrap();
+        let (requests, slowest) = rest.split_once(" SLOWEST-MS ").unwrap();
+        let slowest: u64 = slowest.trim().parse().unwrap();
+        assert!(
+            slowest < 1000,
+            "a request waited {slowest} ms: answers must not wait for the refresh"
+        );
         let keys: Vec<&str> = keys.split(',').collect();
         assert_eq!(keys.len(), 2, "each client sees the rotation: {line}");
         all_keys.extend(keys.iter().map(|k| k.to_string()));
