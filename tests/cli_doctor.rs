@@ -489,3 +489,22 @@ fn imds_down_while_other_credentials_work_is_a_warning_when_its_endpoint_was_con
     d.none("shadowed", "WARN");
     d.one("identity", "OK", "freshcreds-sim-user");
 }
+
+#[test]
+fn static_keys_of_the_profile_chosen_with_profile_shadow_imds_and_environment_keys_are_ignored() {
+    let sim = sim();
+    let setup = Setup::new(Some(&sim))
+        .set("AWS_ACCESS_KEY_ID", "AKIDFROMENV")
+        .set("AWS_SECRET_ACCESS_KEY", "x");
+    write(
+        &setup.home.path().join(".aws/credentials"),
+        &format!("[dev]\naws_access_key_id = {STATIC_ACCESS_KEY_ID}\naws_secret_access_key = {STATIC_SECRET_ACCESS_KEY}\n"),
+    );
+    let d = setup.doctor(&["--profile", "dev"]);
+    assert_eq!(d.code, 1, "{:?}", d.worst());
+    d.one("chain", "OK", "Profile(dev): supplies the credentials");
+    let w = d.one("shadowed", "WARN", "static credentials of Profile(dev)");
+    assert!(w.contains("from profile dev"), "{w}");
+    d.one("identity", "OK", "freshcreds-sim-user");
+    assert!(!d.text.contains("AKIDFROMENV"), "{}", d.text);
+}
