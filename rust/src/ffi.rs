@@ -98,8 +98,12 @@ pub fn code_of(kind: ErrorKind) -> FreshcredsCode {
 }
 
 /// Reports panics through `tracing` (as errors) instead of the default hook, which writes to
-/// stderr. Installed once, when a host first enters the library.
+/// stderr. Installed once, when a host first enters the library (not in this crate's own unit
+/// tests, whose harness reports panics through the default hook).
 pub(crate) fn route_panics_to_tracing() {
+    if cfg!(test) {
+        return;
+    }
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         std::panic::set_hook(Box::new(|info| {
