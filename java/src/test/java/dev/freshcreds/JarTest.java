@@ -92,6 +92,65 @@ public class JarTest {
         }
     }
 
+    /** Runs {@code body} (statements of a main method) in a child JVM; returns stdout. */
+    private static String runChild(String classpath, List<String> jvmArgs, String body) throws Exception {
+        Path work = Files.createTempDirectory("freshcreds-jar-test");
+        Path probe = work.resolve("Probe.java");
+        Files.write(probe, ("public class Probe {\n  public static void main(String[] args) throws Exception {\n"
+                + body + "\n  }\n}\n").getBytes(StandardCharsets.UTF_8));
+        List<String> command = new ArrayList<String>();
+        command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
+        command.addAll(jvmArgs);
+        command.add("-Djava.io.tmpdir=" + Files.createDirectory(work.resolve("tmp")));
+        command.add("-cp");
+        command.add(classpath);
+        command.add(probe.toString());
+        Path out = work.resolve("out.txt");
+        Path err = work.resolve("err.txt");
+        Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        assertTrue("the child JVM did not finish", p.waitFor(60, TimeUnit.SECONDS));
+        String stdout = read(out);
+        assertEquals("stdout: " + stdout + "\nstderr: " + read(err), 0, p.exitValue());
+        return stdout.replace("\r", "");
+    }
+
+    private static final String PRINT_LOAD_FAILURE = String.join("\n",
+            "try {",
+            "  dev.freshcreds.internal.NativeLoader.load();",
+            "  System.out.println(\"loaded\");",
+            "} catch (UnsatisfiedLinkError e) {",
+            "  System.out.println(e.getMessage());",
+            "  System.out.println(\"suppressed: \" + e.getSuppressed().length);",
+            "  try { dev.freshcreds.internal.NativeLoader.load(); } catch (UnsatisfiedLinkError again) {",
+            "    System.out.println(\"again: \" + again.getMessage().equals(e.getMessage()));",
+            "  }",
+            "}");
+
+    @Test
+    public void aLibraryPathPropertyNamingAMissingFileFailsNamingThePropertyPlatformAndResource() throws Exception {
+        String out = runChild(jar().getAbsolutePath(),
+                java.util.Collections.singletonList("-Dfreshcreds.library.path=/nonexistent/libfreshcreds.so"),
+                PRINT_LOAD_FAILURE);
+        assertTrue(out, out.contains("/nonexistent/libfreshcreds.so"));
+        assertTrue(out, out.contains("freshcreds.library.path"));
+        assertTrue(out, out.contains("os.name=" + System.getProperty("os.name")));
+        assertTrue(out, out.contains("os.arch=" + System.getProperty("os.arch")));
+        assertTrue(out, out.contains(dev.freshcreds.internal.NativeLoader.resourcePath()));
+        assertTrue(out, out.contains("suppressed: 1"));
+        assertTrue(out, out.contains("again: true"));
+    }
+
+    @Test
+    public void classesWithoutTheBundledLibraryFailNamingTheMissingResourceAndTheProperty() throws Exception {
+        String classes = System.getProperty("freshcreds.test.classes");
+        assertNotNull("-Dfreshcreds.test.classes is not set (the Gradle build sets it)", classes);
+        String out = runChild(classes, java.util.Collections.<String>emptyList(), PRINT_LOAD_FAILURE);
+        assertTrue(out, out.contains("no native library for this platform at "
+                + dev.freshcreds.internal.NativeLoader.resourcePath()));
+        assertTrue(out, out.contains("-Dfreshcreds.library.path="));
+        assertTrue(out, out.contains("again: true"));
+    }
+
     private static URLClassLoader loaderWith(String classpathProperty) throws Exception {
         String cp = System.getProperty(classpathProperty);
         assertNotNull("-D" + classpathProperty + " is not set (the Gradle build sets it)", cp);
