@@ -151,6 +151,35 @@ public class JarTest {
         assertTrue(out, out.contains("again: true"));
     }
 
+    @Test
+    public void theLogLevelPropertyDecidesWhichNativeEventsAreForwarded() throws Exception {
+        String body = String.join("\n",
+                "java.util.logging.Logger root = java.util.logging.Logger.getLogger(\"\");",
+                "for (java.util.logging.Handler h : root.getHandlers()) root.removeHandler(h);",
+                "final StringBuilder seen = new StringBuilder();",
+                "java.util.logging.Logger.getLogger(\"dev.freshcreds\").setLevel(java.util.logging.Level.ALL);",
+                "root.addHandler(new java.util.logging.Handler() {",
+                "  public void publish(java.util.logging.LogRecord r) {",
+                "    synchronized (seen) { seen.append(r.getLevel()).append(' ').append(r.getLoggerName()).append('\\n'); }",
+                "  }",
+                "  public void flush() {}",
+                "  public void close() {}",
+                "});",
+                "try (dev.freshcreds.FreshCredentialsSource s = dev.freshcreds.FreshCredentialsSource.create(",
+                "    dev.freshcreds.FreshCredentialsOptions.builder().readSystemProperties(false).source(\"systemProperties\")",
+                "    .option(\"aws.accessKeyId\", \"AKIAPROBE\").option(\"aws.secretAccessKey\", \"x\").build())) {",
+                "  s.credentials();",
+                "}",
+                "synchronized (seen) { System.out.print(seen); }");
+        String warnOnly = runChild(jar().getAbsolutePath(),
+                java.util.Collections.singletonList("-Dfreshcreds.log.level=warn"), body);
+        assertEquals("", warnOnly);
+        String debug = runChild(jar().getAbsolutePath(),
+                java.util.Collections.singletonList("-Dfreshcreds.log.level=debug"), body);
+        assertTrue(debug, debug.contains("INFO dev.freshcreds.refresh"));
+        assertTrue(debug, debug.contains("FINE dev.freshcreds."));
+    }
+
     private static URLClassLoader loaderWith(String classpathProperty) throws Exception {
         String cp = System.getProperty(classpathProperty);
         assertNotNull("-D" + classpathProperty + " is not set (the Gradle build sets it)", cp);
