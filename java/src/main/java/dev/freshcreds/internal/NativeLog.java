@@ -42,7 +42,8 @@ public final class NativeLog {
             if (SLF4J) {
                 Slf4j.log(name, level, message);
             } else {
-                julLogger(name).log(julLevel(level), message);
+                // The native target stands in for the source class (instead of this bridge class).
+                julLogger(name).logp(julLevel(level), target, null, message);
             }
         } catch (Throwable ignored) {
             // Logging must never break credentials.
