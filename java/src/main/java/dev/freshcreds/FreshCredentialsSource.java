@@ -2,6 +2,7 @@ package dev.freshcreds;
 
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import dev.freshcreds.internal.Native;
@@ -33,6 +34,8 @@ public final class FreshCredentialsSource implements AutoCloseable {
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final FreshCredentialsOptions options;
     private volatile Cached cached;
+    /** Calls that reached native code for credentials (slow path only). */
+    private final AtomicLong nativeCalls = new AtomicLong();
     /** Guarded by {@link #lock}: read lock for calls, write lock for close. 0 once closed. */
     private long handle;
 
@@ -154,6 +157,16 @@ public final class FreshCredentialsSource implements AutoCloseable {
         }
     }
 
+    /**
+     * How many credential requests reached the native side (the rest were answered from the
+     * Java-side snapshot).
+     *
+     * @return the count since creation
+     */
+    public long nativeCalls() {
+        return nativeCalls.get();
+    }
+
     private long openHandle() {
         if (handle == 0) {
             throw new IllegalStateException("this FreshCredentialsSource is closed");
@@ -167,6 +180,7 @@ public final class FreshCredentialsSource implements AutoCloseable {
         r.lock();
         try {
             long h = openHandle();
+            nativeCalls.incrementAndGet();
             long start = System.nanoTime();
             String[] s = force ? Native.refresh(h, numbers) : Native.credentials(h, numbers);
             Instant expiration = numbers[Native.EXPIRATION] == Native.NO_EXPIRATION

@@ -146,11 +146,16 @@ public class FreshCredentialsSourceTest {
             assertNull(c.getExpiration());
             assertFalse(c.isStale());
             assertTrue(c.getSource(), c.getSource().length() > 0);
+            assertEquals(1, source.nativeCalls());
             // Long-term keys may be served for a minute without asking the native side again:
-            // the same object comes back.
-            assertSame(c, source.credentials());
+            // the same object comes back and no call crosses JNI.
+            for (int i = 0; i < 10000; i++) {
+                assertSame(c, source.credentials());
+            }
+            assertEquals(1, source.nativeCalls());
             // A forced refresh asks the native side; unchanged credentials keep their object.
             assertSame(c, source.refresh());
+            assertEquals(2, source.nativeCalls());
         }
     }
 

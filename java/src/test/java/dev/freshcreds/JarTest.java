@@ -82,7 +82,7 @@ public class JarTest {
         assertEquals("rejected: true\nkey: AKIAPROBE\n", stdout.replace("\r", ""));
         assertEquals("the library printed to stderr", "", stderr);
         String logged = read(julLog);
-        assertTrue(logged, logged.contains("dev.freshcreds"));
+        assertTrue(logged, logged.contains("freshcreds::refresh"));
         assertTrue(logged, logged.contains("refreshed credentials: AKIAPROBE"));
         try (Stream<Path> left = Files.list(tmp)) {
             List<String> names = left.map(x -> x.getFileName().toString())

@@ -133,6 +133,11 @@ public class SdkAgainstSimulatorTest {
             // 22 s with credentials rotating every ~6 s: at least three different keys were used.
             assertTrue("keys seen: " + keysSeen.size(), keysSeen.size() >= 3);
             assertTrue("calls: " + calls.get(), calls.get() > 100);
+            // The cached path answered almost every call: the native side was asked about once
+            // per rotation (plus short re-asks while a refresh was due), not once per call.
+            long nativeCalls = v1.source().nativeCalls() + v2.source().nativeCalls();
+            assertTrue("native calls " + nativeCalls + " for " + calls.get() + " STS calls",
+                    nativeCalls * 10 < calls.get());
         }
     }
 
