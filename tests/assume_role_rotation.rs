@@ -81,7 +81,8 @@ async fn rotate(lifetime: Duration, lead: Duration, step: Duration) {
     let clock = ManualClock::new(sim.now());
     let settings = ChainSettings {
         env: profile_env(dir.path(), &sim),
-        system_properties: Env::from_map::<String, String>([]),
+        system_properties: Some(Env::from_map::<String, String>([])),
+        explicit_profile_wins: false,
         profile: None,
         imds_overrides: ImdsOverrides::default(),
         clock: Arc::new(clock.clone()),

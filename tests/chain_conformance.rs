@@ -332,7 +332,8 @@ async fn run_case(case: &Path, selection: SourceSelection) -> Outcome {
 
     let settings = ChainSettings {
         env: Env::from_map(prepared.env.clone()),
-        system_properties: Env::from_map::<String, String>([]),
+        system_properties: Some(Env::from_map::<String, String>([])),
+        explicit_profile_wins: false,
         profile: None,
         imds_overrides: ImdsOverrides::default(),
         clock: Arc::new(SystemClock::new()),

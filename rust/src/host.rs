@@ -255,8 +255,9 @@ impl FreshProvider {
         let _guard = runtime.enter();
         let settings = ChainSettings {
             env,
-            system_properties: options.system_properties(),
+            system_properties: Some(options.system_properties()),
             profile: options.get("profile").map(str::to_string),
+            explicit_profile_wins: false,
             imds_overrides: options.imds_overrides()?,
             clock: clock.clone(),
         };

@@ -101,11 +101,10 @@ pub async fn run(env: &Env, options: &DoctorOptions) -> Vec<Check> {
             checks.push(expiry_check(c, f, Utc::now()));
         }
     }
-    let sts_profile = chain::sts_profile_settings(chain.as_ref().and_then(|c| c.profiles.as_ref()));
     if options.offline {
         checks.push(Check::ok("identity", "STS not asked (--offline)"));
     } else {
-        match StsSettings::resolve(env, &sts_profile) {
+        match chain::sts_settings(env, chain.as_ref().and_then(|c| c.profiles.as_ref())) {
             Ok(settings) => {
                 if let (Some(f), Some(c)) = (winner, &chain) {
                     checks.push(identity_check(&settings, c, &f.credentials, clock.clone()).await);

@@ -95,6 +95,15 @@ impl ChainSource {
         }
     }
 
+    /// The names of the links whose credentials never refresh themselves.
+    pub fn static_links(&self) -> Vec<String> {
+        self.links
+            .iter()
+            .filter(|l| l.is_static)
+            .map(|l| l.source.name().to_string())
+            .collect()
+    }
+
     /// The latest resolution report.
     pub fn report(&self) -> ResolutionReport {
         self.report.lock().expect("report").clone()

@@ -26,10 +26,14 @@ use crate::error::{Error, ErrorKind, Result};
 pub struct ChainSettings {
     /// Environment variables.
     pub env: Env,
-    /// Java system properties passed by the JVM host (`aws.accessKeyId`, …); empty elsewhere.
-    pub system_properties: Env,
+    /// Java system properties passed by the JVM host (`aws.accessKeyId`, …); `None` for hosts
+    /// that are not a JVM (the chain then has no system-properties link).
+    pub system_properties: Option<Env>,
     /// A profile name that overrides `AWS_PROFILE`.
     pub profile: Option<String>,
+    /// Skip the environment-variable keys when [`ChainSettings::profile`] is set: the AWS CLI's
+    /// rule for `--profile` (the user asked for that profile).
+    pub explicit_profile_wins: bool,
     /// Changes a host made to the IMDS settings read from the environment.
     pub imds_overrides: ImdsOverrides,
     /// The clock for retries and signing.
@@ -96,8 +100,9 @@ impl ChainSettings {
     pub fn from_process() -> Self {
         ChainSettings {
             env: Env::process(),
-            system_properties: Env::from_map::<String, String>([]),
+            system_properties: None,
             profile: None,
+            explicit_profile_wins: false,
             imds_overrides: ImdsOverrides::default(),
             clock: Arc::new(crate::clock::SystemClock::new()),
         }
@@ -130,32 +135,38 @@ impl ChainSettings {
     }
 
     fn sts(&self, profiles: Option<&ProfileSet>) -> Result<Arc<StsClient>> {
-        let selected = profiles.and_then(|p| p.selected_profile());
-        let services_endpoint = selected
-            .and_then(|p| p.get("services"))
-            .and_then(|name| profiles.and_then(|set| set.section("services", name)))
-            .and_then(|s| s.sub_properties("sts"))
-            .and_then(|sub| sub.get("endpoint_url").cloned());
-        let settings = StsProfileSettings {
-            region: selected.and_then(|p| p.get("region")).map(str::to_string),
-            endpoint_url: services_endpoint.or_else(|| {
-                selected
-                    .and_then(|p| p.get("endpoint_url"))
-                    .map(str::to_string)
-            }),
-            origin: selected.map(|p| format!("profile {}", p.name())),
-        };
-        // FIPS / dual-stack: the environment, then the selected profile (as Java v2's clients).
-        let variants = EndpointVariants::resolve(
-            &self.env,
-            selected.and_then(|p| p.get("use_fips_endpoint")),
-            selected.and_then(|p| p.get("use_dualstack_endpoint")),
-        )?;
         Ok(Arc::new(StsClient::with_clock(
-            StsSettings::resolve_with_variants(&self.env, &settings, variants)?,
+            sts_settings(&self.env, profiles)?,
             self.clock.clone(),
         )?))
     }
+}
+
+/// The STS settings for the selected profile: endpoint (`AWS_ENDPOINT_URL_STS`, the profile's
+/// `services` section or `endpoint_url`, else regional, with FIPS / dual-stack variants from the
+/// environment then the profile) and region.
+pub fn sts_settings(env: &Env, profiles: Option<&ProfileSet>) -> Result<StsSettings> {
+    let selected = profiles.and_then(|p| p.selected_profile());
+    let services_endpoint = selected
+        .and_then(|p| p.get("services"))
+        .and_then(|name| profiles.and_then(|set| set.section("services", name)))
+        .and_then(|s| s.sub_properties("sts"))
+        .and_then(|sub| sub.get("endpoint_url").cloned());
+    let settings = StsProfileSettings {
+        region: selected.and_then(|p| p.get("region")).map(str::to_string),
+        endpoint_url: services_endpoint.or_else(|| {
+            selected
+                .and_then(|p| p.get("endpoint_url"))
+                .map(str::to_string)
+        }),
+        origin: selected.map(|p| format!("profile {}", p.name())),
+    };
+    let variants = EndpointVariants::resolve(
+        env,
+        selected.and_then(|p| p.get("use_fips_endpoint")),
+        selected.and_then(|p| p.get("use_dualstack_endpoint")),
+    )?;
+    StsSettings::resolve_with_variants(env, &settings, variants)
 }
 
 /// A source that is always "not configured", with a reason (a link whose settings are absent).
@@ -204,23 +215,40 @@ fn unconfigured(name: &'static str, e: Error) -> Arc<dyn CredentialSource> {
     })
 }
 
-/// The profile link: the selected profile's plan turned into sources.
+/// Whether a `credential_process` command line runs `freshcreds credential-process`: resolving
+/// such a profile from freshcreds would start freshcreds again, for the same chain (users point
+/// the AWS CLI at freshcreds that way, and every host reads the same files).
+pub fn runs_own_credential_process(command: &str) -> bool {
+    let mut words = command.split_whitespace();
+    let program = words.next().unwrap_or_default().trim_matches(['"', '\'']);
+    let stem = std::path::Path::new(program)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    stem == "freshcreds" && words.any(|w| w == "credential-process")
+}
+
+/// The profile link: the selected profile's plan turned into sources; the problem when the
+/// profile is configured but unusable; and whether its credentials are static (plain keys, no
+/// role to assume).
 fn profile_source(
     settings: &ChainSettings,
     profiles: &Result<ProfileSet>,
-) -> Arc<dyn CredentialSource> {
+) -> (Arc<dyn CredentialSource>, Option<Error>, bool) {
     const NAME: &str = "Profile";
+    let problem = |e: &Error| (e.kind() != ErrorKind::NotConfigured).then(|| e.snapshot());
     let set = match profiles {
         Ok(set) => set,
-        Err(e) => return unconfigured(NAME, e.snapshot()),
+        Err(e) => return (unconfigured(NAME, e.snapshot()), problem(e), false),
     };
     let plan = match ProfileChain::plan(set) {
         Ok(p) => p,
-        Err(e) => return unconfigured(NAME, e),
+        Err(e) => return (unconfigured(NAME, e.snapshot()), problem(&e), false),
     };
+    let is_static = matches!(plan.base, BaseStep::AccessKey { .. }) && plan.roles.is_empty();
     match build_plan(settings, set, plan) {
-        Ok(s) => s,
-        Err(e) => unconfigured(NAME, e),
+        Ok(s) => (s, None, is_static),
+        Err(e) => (unconfigured(NAME, e.snapshot()), problem(&e), false),
     }
 }
 
@@ -250,6 +278,11 @@ fn build_plan(
                 .with_origin(format!("web_identity_token_file of profile {profile}"))
                 .with_name(format!("Profile({profile})/WebIdentityToken")),
         ),
+        BaseStep::CredentialProcess { command, profile } if plan.roles.is_empty() && runs_own_credential_process(command.as_str()) => {
+            return Err(Error::not_configured(format!(
+                "the credential_process of profile {profile} is `freshcreds credential-process` itself: skipped, the sources below supply what it would"
+            )))
+        }
         BaseStep::CredentialProcess { command, profile } => Arc::new(
             CredentialProcessSource::new(command.as_str(), format!("credential_process of profile {profile}"))
                 .with_name(format!("Profile({profile})/CredentialProcess")),
@@ -334,58 +367,111 @@ fn imds(settings: &ChainSettings, profiles: Option<&ProfileSet>) -> Arc<dyn Cred
     }
 }
 
+/// The default chain and what it was built from.
+#[derive(Debug)]
+pub struct BuiltChain {
+    /// The chain, ready to resolve.
+    pub chain: Arc<ChainSource>,
+    /// The profile files and selected profile, when they could be read.
+    pub profiles: Option<ProfileSet>,
+    /// Why the selected profile could not be used, when it is configured but broken.
+    pub profile_problem: Option<Error>,
+}
+
 /// Builds the selected source (by default the whole chain). Reads the profile files once.
 pub async fn build(
     settings: &ChainSettings,
     selection: SourceSelection,
 ) -> Result<Arc<dyn CredentialSource>> {
+    if selection == SourceSelection::Chain {
+        return Ok(build_chain(settings).await.chain);
+    }
     let profiles = ProfileSet::load(&settings.env, settings.profile.as_deref()).await;
     let loaded = profiles.as_ref().ok();
-    let single = |s: Arc<dyn CredentialSource>| -> Result<Arc<dyn CredentialSource>> { Ok(s) };
-    match selection {
-        SourceSelection::SystemProperties => single(Arc::new(
-            StaticVariablesSource::system_properties(settings.system_properties.clone()),
+    Ok(match selection {
+        SourceSelection::SystemProperties => Arc::new(StaticVariablesSource::system_properties(
+            settings
+                .system_properties
+                .clone()
+                .unwrap_or_else(|| Env::from_map::<String, String>([])),
         )),
-        SourceSelection::Environment => single(Arc::new(StaticVariablesSource::environment(
-            settings.env.clone(),
-        ))),
-        SourceSelection::WebIdentity => single(web_identity_from_env(settings, loaded)),
-        SourceSelection::Profile => single(profile_source(settings, &profiles)),
-        SourceSelection::Container => single(container(settings)),
-        SourceSelection::Imds => single(imds(settings, loaded)),
-        SourceSelection::Chain => Ok(Arc::new(chain(settings, &profiles))),
+        SourceSelection::Environment => {
+            Arc::new(StaticVariablesSource::environment(settings.env.clone()))
+        }
+        SourceSelection::WebIdentity => web_identity_from_env(settings, loaded),
+        SourceSelection::Profile => profile_source(settings, &profiles).0,
+        SourceSelection::Container => container(settings),
+        SourceSelection::Imds => imds(settings, loaded),
+        SourceSelection::Chain => unreachable!("handled above"),
+    })
+}
+
+/// Builds the default chain, in AWS SDK for Java v2 order.
+pub async fn build_chain(settings: &ChainSettings) -> BuiltChain {
+    let profiles = ProfileSet::load(&settings.env, settings.profile.as_deref()).await;
+    let loaded = profiles.as_ref().ok();
+    let mut links = Vec::new();
+    if let Some(props) = &settings.system_properties {
+        links.push(ChainLink {
+            source: Arc::new(StaticVariablesSource::system_properties(props.clone())),
+            is_static: true,
+        });
+    }
+    if !(settings.explicit_profile_wins && settings.profile.is_some()) {
+        links.push(ChainLink {
+            source: Arc::new(StaticVariablesSource::environment(settings.env.clone())),
+            is_static: true,
+        });
+    }
+    links.push(ChainLink {
+        source: web_identity_from_env(settings, loaded),
+        is_static: false,
+    });
+    let (profile, profile_problem, profile_is_static) = profile_source(settings, &profiles);
+    links.push(ChainLink {
+        source: profile,
+        is_static: profile_is_static,
+    });
+    links.push(ChainLink {
+        source: container(settings),
+        is_static: false,
+    });
+    links.push(ChainLink {
+        source: imds(settings, loaded),
+        is_static: false,
+    });
+    BuiltChain {
+        chain: Arc::new(ChainSource::new(links)),
+        profiles: profiles.ok(),
+        profile_problem,
     }
 }
 
-/// The default chain as a [`ChainSource`] (kept concrete so hosts can read its report).
-pub fn chain(settings: &ChainSettings, profiles: &Result<ProfileSet>) -> ChainSource {
-    let loaded = profiles.as_ref().ok();
-    ChainSource::new(vec![
-        ChainLink {
-            source: Arc::new(StaticVariablesSource::system_properties(
-                settings.system_properties.clone(),
-            )),
-            is_static: true,
-        },
-        ChainLink {
-            source: Arc::new(StaticVariablesSource::environment(settings.env.clone())),
-            is_static: true,
-        },
-        ChainLink {
-            source: web_identity_from_env(settings, loaded),
-            is_static: false,
-        },
-        ChainLink {
-            source: profile_source(settings, profiles),
-            is_static: false,
-        },
-        ChainLink {
-            source: container(settings),
-            is_static: false,
-        },
-        ChainLink {
-            source: imds(settings, loaded),
-            is_static: false,
-        },
-    ])
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_credential_process_running_freshcreds_itself_is_recognised() {
+        assert!(runs_own_credential_process("freshcreds credential-process"));
+        assert!(runs_own_credential_process(
+            "\"/opt/bin/freshcreds\" --profile x credential-process"
+        ));
+        assert!(!runs_own_credential_process("freshcreds export"));
+        assert!(!runs_own_credential_process("aws-vault exec dev --json"));
+    }
+
+    #[test]
+    fn source_names_parse_case_insensitively_and_bad_ones_name_the_option() {
+        assert_eq!(
+            SourceSelection::parse("IMDS").unwrap(),
+            SourceSelection::Imds
+        );
+        assert_eq!(
+            SourceSelection::parse("webIdentity").unwrap(),
+            SourceSelection::WebIdentity
+        );
+        let e = SourceSelection::parse("sso").unwrap_err();
+        assert!(e.message().contains("`source`=\"sso\""), "{}", e.message());
+    }
 }
