@@ -262,6 +262,9 @@ public final class RotationDemo {
         }
     }
 
+    /** Call latencies are recorded from this many seconds into a run on (JIT and class loading before). */
+    private static final int WARM_UP_SECS = 10;
+
     private RotationDemo() {
     }
 
@@ -342,7 +345,8 @@ public final class RotationDemo {
             try {
                 long start = System.nanoTime();
                 long deadline = start + TimeUnit.SECONDS.toNanos(settings.durationSecs);
-                Workload workload = new Workload(stsV1, stsV2, start);
+                long warmUp = TimeUnit.SECONDS.toNanos(Math.min(WARM_UP_SECS, settings.durationSecs / 10));
+                Workload workload = new Workload(stsV1, stsV2, start, start + warmUp);
                 workload.start(settings.threads, deadline, settings.intervalMillis);
                 String lastV1 = null;
                 String lastV2 = null;
@@ -417,7 +421,7 @@ public final class RotationDemo {
     private static void summary(Result r, Settings settings) {
         System.out.printf("-- %s: %d s, %d threads%n", r.name, settings.durationSecs, settings.threads);
         for (Workload.Tally t : new Workload.Tally[] {r.workload.v1, r.workload.v2}) {
-            System.out.printf(Locale.ROOT, "   %s: %d calls, %d ok, %d ExpiredToken, %d other errors; latency %s; %d rotations%n",
+            System.out.printf(Locale.ROOT, "   %s: %d calls, %d ok, %d ExpiredToken, %d other errors; latency after warm-up %s; %d rotations%n",
                     t.sdk, t.calls.get(), t.ok.get(), t.expiredToken.get(), t.otherErrors.get(),
                     latency(t.sortedLatencies()), t == r.workload.v1 ? r.rotationsV1 : r.rotationsV2);
             for (String e : t.firstErrors) {

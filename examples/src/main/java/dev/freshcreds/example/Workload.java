@@ -136,12 +136,18 @@ final class Workload {
     private final AWSSecurityTokenService stsV1;
     private final StsClient stsV2;
     private final long startNanos;
+    private final long latencyFromNanos;
     private final List<Thread> threads = new ArrayList<Thread>();
 
-    Workload(AWSSecurityTokenService stsV1, StsClient stsV2, long startNanos) {
+    /**
+     * A workload whose latencies are recorded from {@code latencyFromNanos} on (calls and errors
+     * are counted from the start): the first seconds of a JVM measure class loading and JIT.
+     */
+    Workload(AWSSecurityTokenService stsV1, StsClient stsV2, long startNanos, long latencyFromNanos) {
         this.stsV1 = stsV1;
         this.stsV2 = stsV2;
         this.startNanos = startNanos;
+        this.latencyFromNanos = latencyFromNanos;
     }
 
     /** Starts {@code count} threads that call until {@code deadlineNanos}, pausing between rounds. */
@@ -195,7 +201,9 @@ final class Workload {
         } catch (RuntimeException e) {
             v1.failed(e.getClass().getSimpleName(), String.valueOf(e.getMessage()), secondsIn());
         }
-        lat.add((System.nanoTime() - t0) / 1000);
+        if (t0 - latencyFromNanos >= 0) {
+            lat.add((System.nanoTime() - t0) / 1000);
+        }
     }
 
     private void callV2(Longs lat) {
@@ -211,6 +219,8 @@ final class Workload {
         } catch (RuntimeException e) {
             v2.failed(e.getClass().getSimpleName(), String.valueOf(e.getMessage()), secondsIn());
         }
-        lat.add((System.nanoTime() - t0) / 1000);
+        if (t0 - latencyFromNanos >= 0) {
+            lat.add((System.nanoTime() - t0) / 1000);
+        }
     }
 }
