@@ -201,7 +201,7 @@ impl ProviderOptions {
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     /// The credentials.
-    pub credentials: Credentials,
+    pub credentials: Arc<Credentials>,
     /// How long from now a host may serve these without calling back (until the next scheduled refresh).
     pub serve_for: Duration,
     /// True when the credentials are past their expiry and served by static stability.

@@ -291,7 +291,7 @@ fn first_credentials(cli: &Cli, env: &Env) -> Result<crate::Credentials> {
     let provider = provider(cli, env)?;
     let served = crate::runtime::shared()?.block_on(provider.credentials());
     provider.close();
-    Ok(served?.credentials)
+    Ok(crate::Credentials::clone(&served?.credentials))
 }
 
 fn print(out: &mut dyn Write, text: &str) -> i32 {

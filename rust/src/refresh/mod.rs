@@ -40,8 +40,8 @@ pub const WARN_REFRESH_FAILED: &str = "credential refresh failed";
 /// What a caller gets: the credentials and how fresh they are.
 #[derive(Debug, Clone)]
 pub struct Served {
-    /// The credentials.
-    pub credentials: Credentials,
+    /// The credentials, shared with the cache (a read copies no string).
+    pub credentials: Arc<Credentials>,
     /// When they expire on the monotonic clock (`None`: long-term keys).
     pub expires_at: Option<MonoTime>,
     /// When the next refresh is scheduled on the monotonic clock.

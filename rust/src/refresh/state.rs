@@ -99,7 +99,7 @@ pub fn advisory_window_for(lifetime: Duration) -> Duration {
 #[derive(Debug, Clone)]
 pub struct Entry {
     /// The credentials.
-    pub credentials: Credentials,
+    pub credentials: Arc<Credentials>,
     /// When they were fetched.
     pub fetched_at: MonoTime,
     /// When they expire: `fetched_at + (Expiration - server Date)`; `None` for long-term keys.
@@ -326,7 +326,7 @@ impl RefreshState {
             }
         };
         Entry {
-            credentials: fetched.credentials.clone(),
+            credentials: Arc::new(fetched.credentials.clone()),
             fetched_at: now,
             expires_at,
             advisory_window,
