@@ -24,6 +24,7 @@ import com.amazonaws.services.securitytoken.AWSSecurityTokenServiceClientBuilder
 import com.amazonaws.services.securitytoken.model.GetCallerIdentityRequest;
 import dev.freshcreds.sdkv1.FreshCredentialsProvider;
 import dev.freshcreds.sdkv2.FreshAwsCredentialsProvider;
+import dev.freshcreds.simkit.SimulatorProcess;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -40,7 +41,7 @@ public class SdkAgainstSimulatorTest {
     private static final int ROTATION_LEAD_SECS = 6;
     private static final Duration RUN_FOR = Duration.ofSeconds(22);
 
-    private static FreshCredentialsOptions imdsAt(Simulator sim) {
+    private static FreshCredentialsOptions imdsAt(SimulatorProcess sim) {
         return FreshCredentialsOptions.builder()
                 .readSystemProperties(false)
                 .source("imds")
@@ -50,7 +51,7 @@ public class SdkAgainstSimulatorTest {
                 .build();
     }
 
-    private static AWSSecurityTokenService v1Sts(Simulator sim, FreshCredentialsProvider provider) {
+    private static AWSSecurityTokenService v1Sts(SimulatorProcess sim, FreshCredentialsProvider provider) {
         return AWSSecurityTokenServiceClientBuilder.standard()
                 .withEndpointConfiguration(new EndpointConfiguration(sim.baseUrl() + "/", "us-east-1"))
                 .withClientConfiguration(new ClientConfiguration().withMaxErrorRetry(0))
@@ -58,7 +59,7 @@ public class SdkAgainstSimulatorTest {
                 .build();
     }
 
-    private static StsClient v2Sts(Simulator sim, FreshAwsCredentialsProvider provider) {
+    private static StsClient v2Sts(SimulatorProcess sim, FreshAwsCredentialsProvider provider) {
         return StsClient.builder()
                 .endpointOverride(URI.create(sim.baseUrl() + "/"))
                 .region(Region.US_EAST_1)
@@ -70,7 +71,7 @@ public class SdkAgainstSimulatorTest {
 
     @Test
     public void sdkV1AndV2ClientsOnSeveralThreadsSeeNoExpiredTokenAcrossSeveralRotations() throws Exception {
-        try (Simulator sim = Simulator.start("--lifetime", Integer.toString(LIFETIME_SECS),
+        try (SimulatorProcess sim = SimulatorProcess.start("--lifetime", Integer.toString(LIFETIME_SECS),
                         "--rotation-lead", Integer.toString(ROTATION_LEAD_SECS));
                 FreshCredentialsProvider v1 = new FreshCredentialsProvider(imdsAt(sim));
                 FreshAwsCredentialsProvider v2 = FreshAwsCredentialsProvider.builder().options(imdsAt(sim)).build()) {
@@ -143,7 +144,7 @@ public class SdkAgainstSimulatorTest {
 
     @Test
     public void sdkV1AndV2ProvidersAgreeOnTheCredentialsTheSimulatorServes() throws Exception {
-        try (Simulator sim = Simulator.start();
+        try (SimulatorProcess sim = SimulatorProcess.start();
                 FreshCredentialsProvider v1 = new FreshCredentialsProvider(imdsAt(sim));
                 FreshAwsCredentialsProvider v2 = FreshAwsCredentialsProvider.builder().options(imdsAt(sim)).build()) {
             com.amazonaws.auth.AWSSessionCredentials a =

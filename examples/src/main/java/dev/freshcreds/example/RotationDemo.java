@@ -9,6 +9,7 @@ import com.amazonaws.services.securitytoken.AWSSecurityTokenServiceClientBuilder
 import dev.freshcreds.FreshCredentialsOptions;
 import dev.freshcreds.sdkv1.FreshCredentialsProvider;
 import dev.freshcreds.sdkv2.FreshAwsCredentialsProvider;
+import dev.freshcreds.simkit.SimulatorProcess;
 import java.io.Closeable;
 import java.io.File;
 import java.io.IOException;
@@ -254,7 +255,7 @@ public final class RotationDemo {
         }
 
         long count(String key) {
-            return SimProcess.count(counts, key);
+            return SimulatorProcess.count(counts, key);
         }
 
         long errors() {
@@ -322,7 +323,9 @@ public final class RotationDemo {
     }
 
     private static Result run(Settings settings, int index, int runs, boolean freshcreds) throws Exception {
-        try (SimProcess sim = SimProcess.start(new File(settings.sim), settings.lifetimeSecs, settings.rotationLeadSecs);
+        try (SimulatorProcess sim = SimulatorProcess.start(new File(settings.sim),
+                "--lifetime", Integer.toString(settings.lifetimeSecs),
+                "--rotation-lead", Integer.toString(settings.rotationLeadSecs));
                 Providers providers = freshcreds
                         ? FreshProviders.create(sim.baseUrl(), settings.refreshLeadSecs)
                         : StockProviders.create(sim.baseUrl())) {
@@ -391,7 +394,7 @@ public final class RotationDemo {
     }
 
     private static void line(long start, int rotation, Workload.Tally tally, Providers providers,
-            SimProcess sim, String key, Instant expiry) throws IOException {
+            SimulatorProcess sim, String key, Instant expiry) throws IOException {
         double t = (System.nanoTime() - start) / 1e9;
         String expires = "-";
         if (expiry != null) {
@@ -402,7 +405,7 @@ public final class RotationDemo {
         System.out.printf(Locale.ROOT, "[%6.1fs] %-10s %s  %-8s key %s  expires %-30s refreshes %-3s calls %-6d errors %-3d imds_credentials %d%n",
                 t, rotation == 0 ? "first" : "rotation " + rotation, tally.sdk, providers instanceof FreshProviders ? "fresh" : "stock",
                 key, expires, refreshes < 0 ? "-" : Long.toString(refreshes), tally.calls.get(), tally.errors(),
-                SimProcess.count(sim.counts(), "imds_credentials"));
+                sim.count("imds_credentials"));
     }
 
     private static String latency(long[] sorted) {

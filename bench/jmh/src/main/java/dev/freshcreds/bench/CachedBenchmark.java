@@ -1,5 +1,6 @@
 package dev.freshcreds.bench;
 
+import dev.freshcreds.simkit.SimulatorProcess;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -36,13 +37,13 @@ public class CachedBenchmark {
         @Param({Providers.FRESH_V1, Providers.FRESH_V2, Providers.SDK_V1, Providers.SDK_V2})
         public String provider;
 
-        Sim sim;
+        SimulatorProcess sim;
         Providers.Handle handle;
         long imdsCallsBefore;
 
         @Setup(Level.Trial)
         public void setUp() throws IOException {
-            sim = Sim.start(3600, 300);
+            sim = SimulatorProcess.start("--lifetime", "3600", "--rotation-lead", "300");
             handle = Providers.create(provider, sim.baseUrl(), 0);
             handle.get();
             imdsCallsBefore = sim.count("imds_credentials");

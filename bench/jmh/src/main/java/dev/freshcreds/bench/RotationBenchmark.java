@@ -1,5 +1,6 @@
 package dev.freshcreds.bench;
 
+import dev.freshcreds.simkit.SimulatorProcess;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -43,7 +44,7 @@ public class RotationBenchmark {
         @Param({Providers.FRESH_V1, Providers.FRESH_V2, Providers.SDK_V1, Providers.SDK_V2})
         public String provider;
 
-        Sim sim;
+        SimulatorProcess sim;
         Providers.Handle handle;
         long imdsCallsBefore;
         final AtomicLong slowCalls = new AtomicLong();
@@ -59,7 +60,7 @@ public class RotationBenchmark {
 
         @Setup(Level.Trial)
         public void setUp() throws IOException {
-            sim = Sim.start(60, 20);
+            sim = SimulatorProcess.start("--lifetime", "60", "--rotation-lead", "20");
             handle = Providers.create(provider, sim.baseUrl(), 20);
             handle.get();
             for (String endpoint : new String[] {"imds_token", "imds_role_list", "imds_credentials"}) {

@@ -1,0 +1,271 @@
+package dev.freshcreds.simkit;
+
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.HttpURLConnection;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The local AWS simulator ({@code freshcreds-sim}) as a child process: IMDS at its base URL, STS
+ * at {@code /}, and the admin API under {@code /_sim/}.
+ *
+ * <p>The simulator listens on a free port ({@code --port 0}); {@link #start} waits for its
+ * {@code freshcreds-sim listening on URL} line. Its stderr goes to a temporary log file
+ * ({@link #logFile()}), its stdout is drained by a daemon thread. {@link #close()} stops it.
+ */
+public final class SimulatorProcess implements AutoCloseable {
+    /** The system property that names the simulator binary (the Gradle builds set it). */
+    public static final String BINARY_PROPERTY = "freshcreds.sim";
+
+    private static final String READY = "freshcreds-sim listening on ";
+    private static final int ADMIN_TIMEOUT_MILLIS = 5000;
+
+    private final Process process;
+    private final String baseUrl;
+    private final File log;
+
+    private SimulatorProcess(Process process, String baseUrl, File log) {
+        this.process = process;
+        this.baseUrl = baseUrl;
+        this.log = log;
+    }
+
+    /**
+     * Starts the simulator named by the {@value #BINARY_PROPERTY} system property and waits until
+     * it listens.
+     *
+     * @param args further command-line arguments, e.g. {@code "--lifetime", "60"}
+     * @return the running simulator
+     * @throws IllegalStateException if the property is unset or names no executable file
+     * @throws IOException if the process cannot be started or exits before it is ready
+     */
+    public static SimulatorProcess start(String... args) throws IOException {
+        String path = System.getProperty(BINARY_PROPERTY);
+        if (path == null || !new File(path).canExecute()) {
+            throw new IllegalStateException("the simulator binary is missing: set -D" + BINARY_PROPERTY
+                    + " (the Gradle build does; cargo build -p freshcreds-sim builds it), got " + path);
+        }
+        return start(new File(path), args);
+    }
+
+    /**
+     * Starts the given simulator binary and waits until it listens.
+     *
+     * @param binary the {@code freshcreds-sim} executable
+     * @param args further command-line arguments, e.g. {@code "--lifetime", "60"}
+     * @return the running simulator
+     * @throws IOException if the binary is not executable, cannot be started, or exits before it
+     *     is ready
+     */
+    public static SimulatorProcess start(File binary, String... args) throws IOException {
+        if (!binary.canExecute()) {
+            throw new IOException("the simulator binary " + binary + " is missing or not executable"
+                    + " (cargo build -p freshcreds-sim builds it; the Gradle tasks do)");
+        }
+        List<String> command = new ArrayList<String>();
+        command.add(binary.getPath());
+        command.addAll(Arrays.asList("--port", "0"));
+        command.addAll(Arrays.asList(args));
+        File log = File.createTempFile("freshcreds-sim-", ".log");
+        log.deleteOnExit();
+        Process p = new ProcessBuilder(command).redirectError(log).start();
+        final BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        String line;
+        while ((line = out.readLine()) != null) {
+            int at = line.indexOf(READY);
+            if (at >= 0) {
+                String url = line.substring(at + READY.length()).trim();
+                Thread drain = new Thread(new Runnable() {
+                    @Override
+                    public void run() {
+                        try {
+                            while (out.readLine() != null) {
+                                // nothing more is expected on stdout
+                            }
+                        } catch (IOException ignored) {
+                            // the process ended
+                        }
+                    }
+                }, "freshcreds-sim-stdout");
+                drain.setDaemon(true);
+                drain.start();
+                return new SimulatorProcess(p, url.endsWith("/") ? url.substring(0, url.length() - 1) : url, log);
+            }
+        }
+        p.destroy();
+        throw new IOException("the simulator exited before it was ready; its log is " + log);
+    }
+
+    /**
+     * The base URL of IMDS, STS and the admin API.
+     *
+     * @return a URL like {@code http://127.0.0.1:PORT} (no trailing slash)
+     */
+    public String baseUrl() {
+        return baseUrl;
+    }
+
+    /**
+     * The file the simulator's stderr goes to (deleted by {@link #close()}).
+     *
+     * @return the log file
+     */
+    public File logFile() {
+        return log;
+    }
+
+    /**
+     * Calls the admin API without a request body ({@code POST}s send an empty one).
+     *
+     * @param method {@code GET}, {@code POST} or {@code DELETE}
+     * @param path a path like {@code /_sim/counts}
+     * @return the response body
+     * @throws IOException if the call fails or answers with status 400 or above
+     */
+    public String admin(String method, String path) throws IOException {
+        return admin(method, path, null);
+    }
+
+    /**
+     * Calls the admin API.
+     *
+     * @param method {@code GET}, {@code POST} or {@code DELETE}
+     * @param path a path like {@code /_sim/faults/imds_credentials}
+     * @param jsonBody the JSON request body, or {@code null} for none
+     * @return the response body
+     * @throws IOException if the call fails or answers with status 400 or above
+     */
+    public String admin(String method, String path, String jsonBody) throws IOException {
+        HttpURLConnection c = (HttpURLConnection) new URL(baseUrl + path).openConnection();
+        c.setRequestMethod(method);
+        c.setConnectTimeout(ADMIN_TIMEOUT_MILLIS);
+        c.setReadTimeout(ADMIN_TIMEOUT_MILLIS);
+        if (jsonBody != null) {
+            c.setDoOutput(true);
+            c.setRequestProperty("Content-Type", "application/json");
+            try (OutputStream o = c.getOutputStream()) {
+                o.write(jsonBody.getBytes(StandardCharsets.UTF_8));
+            }
+        } else if (method.equals("POST")) {
+            c.setDoOutput(true);
+            c.getOutputStream().close();
+        }
+        int status = c.getResponseCode();
+        InputStream in = status < 400 ? c.getInputStream() : c.getErrorStream();
+        String body = "";
+        if (in != null) {
+            try (InputStream i = in) {
+                ByteArrayOutputStream buf = new ByteArrayOutputStream();
+                byte[] chunk = new byte[4096];
+                int n;
+                while ((n = i.read(chunk)) != -1) {
+                    buf.write(chunk, 0, n);
+                }
+                body = new String(buf.toByteArray(), StandardCharsets.UTF_8);
+            }
+        }
+        if (status >= 400) {
+            throw new IOException(method + " " + baseUrl + path + " answered " + status + ": " + body);
+        }
+        return body;
+    }
+
+    /**
+     * {@code GET /_sim/counts}.
+     *
+     * @return the requests per endpoint, as JSON
+     * @throws IOException if the call fails
+     */
+    public String counts() throws IOException {
+        return admin("GET", "/_sim/counts");
+    }
+
+    /**
+     * One counter of {@code GET /_sim/counts}.
+     *
+     * @param name a counter such as {@code imds_credentials}
+     * @return its value, or -1 if the simulator has no such counter
+     * @throws IOException if the call fails
+     */
+    public long count(String name) throws IOException {
+        return count(counts(), name);
+    }
+
+    /**
+     * One counter of a {@code GET /_sim/counts} answer.
+     *
+     * @param countsJson the JSON from {@link #counts()}
+     * @param name a counter such as {@code imds_credentials}
+     * @return its value, or -1 if the JSON has no such counter
+     */
+    public static long count(String countsJson, String name) {
+        Matcher m = Pattern.compile("\"" + Pattern.quote(name) + "\"\\s*:\\s*(\\d+)").matcher(countsJson);
+        return m.find() ? Long.parseLong(m.group(1)) : -1;
+    }
+
+    /**
+     * {@code POST /_sim/faults/<endpoint>}: sets a fault on one endpoint.
+     *
+     * @param endpoint an endpoint such as {@code imds_credentials}
+     * @param json the fault, e.g. {@code {"latency_ms":500}}
+     * @throws IOException if the call fails
+     */
+    public void fault(String endpoint, String json) throws IOException {
+        admin("POST", "/_sim/faults/" + endpoint, json);
+    }
+
+    /**
+     * {@code DELETE /_sim/faults}: clears every fault.
+     *
+     * @throws IOException if the call fails
+     */
+    public void clearFaults() throws IOException {
+        admin("DELETE", "/_sim/faults");
+    }
+
+    /**
+     * {@code POST /_sim/advance?seconds=N}: moves the simulator's clock forward.
+     *
+     * @param seconds how far
+     * @throws IOException if the call fails
+     */
+    public void advance(long seconds) throws IOException {
+        admin("POST", "/_sim/advance?seconds=" + seconds);
+    }
+
+    /**
+     * {@code POST /_sim/reset}: resets the counters and clears the faults.
+     *
+     * @throws IOException if the call fails
+     */
+    public void reset() throws IOException {
+        admin("POST", "/_sim/reset");
+    }
+
+    /** Stops the simulator (forcibly after 5 seconds) and deletes its log file. */
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+        log.delete();
+    }
+}
