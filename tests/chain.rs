@@ -134,17 +134,8 @@ async fn static_environment_keys_above_a_working_role_are_flagged_as_shadowing_i
     let f = chain.fetch().await.unwrap();
     assert_eq!(f.credentials.access_key_id(), "AKIDSTALE");
     // The probe runs in the background; wait for it (bounded).
-    let report = tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            let r = chain.report();
-            if !r.probing {
-                return r;
-            }
-            tokio::task::yield_now().await;
-        }
-    })
-    .await
-    .expect("probe finishes");
+    let report = chain.settled_report(Duration::from_secs(5)).await;
+    assert!(!report.probing, "the probe finishes");
     assert_eq!(report.shadowed, vec!["Scripted".to_string()]);
     assert_eq!(report.links[1].outcome, LinkOutcome::Available);
     assert!(report.to_json().contains("\"shadowed\":[\"Scripted\"]"));
@@ -165,17 +156,8 @@ async fn no_shadowing_is_reported_when_the_lower_source_does_not_work() {
         },
     ]);
     chain.fetch().await.unwrap();
-    let report = tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            let r = chain.report();
-            if !r.probing {
-                return r;
-            }
-            tokio::task::yield_now().await;
-        }
-    })
-    .await
-    .unwrap();
+    let report = chain.settled_report(Duration::from_secs(5)).await;
+    assert!(!report.probing, "the probe finishes");
     assert!(report.shadowed.is_empty());
     assert!(matches!(
         report.links[1].outcome,

@@ -308,12 +308,7 @@ fn unset_fix(source: &str) -> String {
 }
 
 async fn chain_checks(c: &CliChain, error: Option<&Error>) -> Vec<Check> {
-    let started = Instant::now();
-    let mut report = c.chain.report();
-    while report.probing && started.elapsed() < SHADOW_PROBE_TIMEOUT {
-        tokio::time::sleep(Duration::from_millis(25)).await;
-        report = c.chain.report();
-    }
+    let report = c.chain.settled_report(SHADOW_PROBE_TIMEOUT).await;
     let winner = report.winner.clone();
     let mut out = Vec::new();
     for link in &report.links {

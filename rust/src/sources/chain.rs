@@ -4,6 +4,9 @@
 //! would have worked (the classic `AWS_ACCESS_KEY_ID` left on an instance that has a role).
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::watch;
 
 use serde::Serialize;
 
@@ -83,6 +86,8 @@ pub struct ChainSource {
     links: Vec<ChainLink>,
     winner: Mutex<Option<usize>>,
     report: Arc<Mutex<ResolutionReport>>,
+    /// Bumped whenever a shadowing probe finishes, so callers can wait for a settled report.
+    probes_done: Arc<watch::Sender<u64>>,
 }
 
 impl ChainSource {
@@ -92,6 +97,7 @@ impl ChainSource {
             links,
             winner: Mutex::new(None),
             report: Arc::new(Mutex::new(ResolutionReport::default())),
+            probes_done: Arc::new(watch::channel(0).0),
         }
     }
 
@@ -107,6 +113,27 @@ impl ChainSource {
     /// The latest resolution report.
     pub fn report(&self) -> ResolutionReport {
         self.report.lock().expect("report").clone()
+    }
+
+    /// The report once the background shadowing probe has finished, or as it stands after
+    /// `timeout` (then `probing` is still true).
+    pub async fn settled_report(&self, timeout: Duration) -> ResolutionReport {
+        let mut done = self.probes_done.subscribe();
+        let wait = async {
+            loop {
+                let report = self.report();
+                if !report.probing {
+                    return report;
+                }
+                if done.changed().await.is_err() {
+                    return report;
+                }
+            }
+        };
+        match tokio::time::timeout(timeout, wait).await {
+            Ok(report) => report,
+            Err(_) => self.report(),
+        }
     }
 
     /// Tries every source in order; the first that answers wins.
@@ -139,7 +166,7 @@ impl ChainSource {
                     }
                     return Ok(fetched);
                 }
-                Err(e) if matches!(e.kind(), ErrorKind::NotConfigured | ErrorKind::Disabled) => {
+                Err(e) if is_unconfigured(&e) => {
                     links.push(LinkReport {
                         source: name,
                         outcome: LinkOutcome::NotConfigured {
@@ -200,6 +227,7 @@ impl ChainSource {
             .map(|(i, l)| (i, l.source.clone()))
             .collect();
         let report = self.report.clone();
+        let probes_done = self.probes_done.clone();
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
             return;
         };
@@ -211,9 +239,9 @@ impl ChainSource {
                         shadowed.push(source.name().to_string());
                         LinkOutcome::Available
                     }
-                    Err(e) if matches!(e.kind(), ErrorKind::NotConfigured | ErrorKind::Disabled) => {
-                        LinkOutcome::NotConfigured { reason: e.full_message() }
-                    }
+                    Err(e) if is_unconfigured(&e) => LinkOutcome::NotConfigured {
+                        reason: e.full_message(),
+                    },
                     Err(e) => LinkOutcome::Failed { reason: e.full_message() },
                 };
                 let mut r = report.lock().expect("report");
@@ -221,9 +249,12 @@ impl ChainSource {
                     link.outcome = outcome;
                 }
             }
-            let mut r = report.lock().expect("report");
-            r.probing = false;
-            r.shadowed = shadowed.clone();
+            {
+                let mut r = report.lock().expect("report");
+                r.probing = false;
+                r.shadowed = shadowed.clone();
+            }
+            probes_done.send_modify(|n| *n += 1);
             if !shadowed.is_empty() {
                 tracing::info!(
                     winner = %winner_name,
@@ -234,6 +265,11 @@ impl ChainSource {
             }
         });
     }
+}
+
+/// Whether an error means "nothing configured here" (the chain moves on) rather than a failure.
+fn is_unconfigured(e: &Error) -> bool {
+    matches!(e.kind(), ErrorKind::NotConfigured | ErrorKind::Disabled)
 }
 
 impl CredentialSource for ChainSource {
