@@ -365,7 +365,8 @@ impl StsClient {
         params: &[(&str, String)],
         creds: Option<&Credentials>,
     ) -> Result<Answer> {
-        let body = {
+        // The form may hold a web identity token: zeroized when the call is over.
+        let body = zeroize::Zeroizing::new({
             let mut form = form_urlencoded::Serializer::new(String::new());
             form.append_pair("Action", action);
             form.append_pair("Version", STS_API_VERSION);
@@ -373,7 +374,7 @@ impl StsClient {
                 form.append_pair(k, v);
             }
             form.finish()
-        };
+        });
         self.settings
             .retry
             .run(
@@ -397,7 +398,10 @@ impl StsClient {
             .http
             .post(self.endpoint.clone())
             .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
-            .body(body.to_string());
+            // A copy per attempt that is zeroized once the request is done with it.
+            .body(bytes::Bytes::from_owner(zeroize::Zeroizing::new(
+                body.as_bytes().to_vec(),
+            )));
         if let Some(creds) = creds {
             for (name, value) in self.sign(action, body, CONTENT_TYPE, creds)? {
                 request = request.header(name, value);
@@ -414,10 +418,18 @@ impl StsClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| httpdate::parse_http_date(v).ok())
             .map(DateTime::<Utc>::from);
-        let text = response
-            .text()
-            .await
-            .map_err(|e| self.transport_error(action, e))?;
+        let what = format!("STS {action} at {}", self.endpoint);
+        let body = crate::sources::http_body::read_limited(
+            response,
+            crate::sources::http_body::MAX_STS_RESPONSE_BYTES,
+            &what,
+        )
+        .await
+        .map_err(|e| match e {
+            crate::sources::http_body::BodyError::Transport(e) => self.transport_error(action, e),
+            crate::sources::http_body::BodyError::TooLarge(e) => e,
+        })?;
+        let text = String::from_utf8_lossy(&body);
         if status.is_success() {
             let fields = parse_xml(&text).map_err(|detail| {
                 Error::new(
