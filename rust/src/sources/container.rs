@@ -519,6 +519,23 @@ fn status_error(shown: &str, status: reqwest::StatusCode, body: &[u8]) -> Error 
     Error::new(kind, text)
 }
 
+/// Fuzzing entry point: parses `body` as a container credentials answer (and as an error
+/// document), and checks that any relative URI either is refused or names the ECS host. Not an
+/// API.
+#[doc(hidden)]
+pub fn fuzz_container(body: &[u8]) {
+    if let Ok(c) = parse_credentials(body, "GET fuzz") {
+        assert!(!c.access_key_id().is_empty() && !c.secret_access_key().is_empty());
+    }
+    let _ = status_error("GET fuzz", reqwest::StatusCode::FORBIDDEN, body);
+    if let Ok(relative) = std::str::from_utf8(body) {
+        if let Ok(url) = relative_url(relative) {
+            assert_eq!(url.host(), Some(url::Host::Ipv4(ECS_HOST)), "{relative:?}");
+            assert_eq!(url.port_or_known_default(), Some(80), "{relative:?}");
+        }
+    }
+}
+
 /// Parses `{"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}`. Errors name the field,
 /// never its value.
 fn parse_credentials(body: &[u8], shown: &str) -> Result<Credentials> {

@@ -274,6 +274,14 @@ impl CredentialSource for CredentialProcessSource {
     }
 }
 
+/// Fuzzing entry point: parses `output` as a `credential_process` printed it. Not an API.
+#[doc(hidden)]
+pub fn fuzz_parse_output(output: &[u8]) {
+    if let Ok(c) = parse_output(output, "credential_process `fuzz` of profile fuzz") {
+        assert!(!c.access_key_id().is_empty() && !c.secret_access_key().is_empty());
+    }
+}
+
 /// The first word of a command line, without surrounding quotes.
 fn first_word(command: &str) -> String {
     let trimmed = command.trim_start();

@@ -537,6 +537,31 @@ impl StsClient {
     }
 }
 
+/// Fuzzing entry point: parses `text` as an STS answer (credentials, caller identity, error
+/// document). Not an API.
+#[doc(hidden)]
+pub fn fuzz_sts(text: &str) {
+    if let Ok(fields) = parse_xml(text) {
+        let answer = Answer { fields, date: None };
+        let _ = answer.credentials("AssumeRole", "fuzz");
+        let _ = answer.require("GetCallerIdentity", "Arn", "fuzz");
+        let code = find(&answer.fields, "Code");
+        let _ = error_kind(400, code.as_deref());
+    }
+}
+
+/// Fuzzing entry point: checks that a web identity token survives the form encoding of
+/// `AssumeRoleWithWebIdentity` unchanged. Not an API.
+#[doc(hidden)]
+pub fn fuzz_web_identity_form(text: &str) {
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.append_pair("WebIdentityToken", text);
+    let form = zeroize::Zeroizing::new(form.finish());
+    let decoded: Vec<_> = form_urlencoded::parse(form.as_bytes()).collect();
+    assert_eq!(decoded.len(), 1);
+    assert_eq!(decoded[0].1, text);
+}
+
 /// Maps an STS error answer to an error kind: throttling is retryable, refusals and expired
 /// tokens are not, `IDPCommunicationError` (the identity provider was unreachable) is retried
 /// like a connection failure, as the AWS SDKs do.
