@@ -11,7 +11,7 @@
 //! | round result | counter (others) | ceiling of the wait before the next round |
 //! |---|---|---|
 //! | new credentials | all reset | none: the next round is the scheduled refresh (`refresh_at`) |
-//! | unchanged (not rotated yet) | `unchanged_polls` + 1 (failure counters reset) | `backoff_base · 2^(n−1)`, at most [`UNROTATED_POLL_CAP`] |
+//! | unchanged (not rotated yet) | `unchanged_polls` + 1 | `backoff_base · 2^(n−1)`, at most [`UNROTATED_POLL_CAP`] |
 //! | retryable failure, or an answer already expired | `retryable_failures` + 1 | `backoff_base · 2^(n−1)`, at most `backoff_cap` |
 //! | non-retryable failure | `refused_failures` + 1 | [`ERROR_CACHE_TTL`]` · 2^(n−1)`, at most [`REFUSED_BACKOFF_CAP`]; the first is exactly [`ERROR_CACHE_TTL`] |
 //!
@@ -25,6 +25,10 @@
 //!    nothing is cached), the ceiling is at most [`STALE_RETRY_CAP`];
 //! 3. **a floor** of [`MIN_RETRY_DELAY`], except the very first retry of a process that has
 //!    nothing cached (the specification lets it try again at once).
+//!
+//! Each row has its own counter, and only new credentials reset them: unchanged polls no longer
+//! inflate the backoff of a real failure, and a source that flaps between kinds of answer cannot
+//! run faster than its slowest-growing row.
 //!
 //! A forced refresh ([`RefreshState::force`]) ignores the wait. A non-retryable error is also
 //! remembered for [`ERROR_CACHE_TTL`] so that callers with nothing cached get it at once: that
@@ -91,15 +95,16 @@ pub const DEFAULT_STALE_EXTENSION: Duration = Duration::from_secs(5 * 60);
 /// expiry handed to other processes is corrected by the skew.
 pub const DEFAULT_SKEW_WARN_THRESHOLD: Duration = Duration::from_secs(60);
 
-/// With the default configuration, the most refresh rounds in any hour, whatever the source
-/// does (fails in any way, answers expired or unrotated credentials, panics, hangs): one per
-/// `STALE_RETRY_CAP / 2` plus the ramp-up of the backoff. Asserted by the property tests.
-pub const MAX_ROUNDS_PER_HOUR: u32 = 3600 / (STALE_RETRY_CAP.as_secs() as u32 / 2) + 12;
+/// With the default configuration, the most refresh rounds in any hour in which no new
+/// credentials arrive, whatever the source does (fails in any way, answers expired or unrotated
+/// credentials, panics, hangs): one per `STALE_RETRY_CAP / 2`, plus the ramp-up of each row's
+/// backoff and the polls of the mandatory window. Asserted by the property tests.
+pub const MAX_ROUNDS_PER_HOUR: u32 = 3600 / (STALE_RETRY_CAP.as_secs() as u32 / 2) + 20;
 /// With the default configuration, the most rounds in any hour while a source keeps failing
 /// with a non-retryable error and valid credentials are cached (long-lived credentials, outside
 /// their mandatory window): the backoff doubles from [`ERROR_CACHE_TTL`] to
 /// [`REFUSED_BACKOFF_CAP`].
-pub const MAX_REFUSED_ROUNDS_PER_HOUR_WHILE_VALID: u32 = 16;
+pub const MAX_REFUSED_ROUNDS_PER_HOUR_WHILE_VALID: u32 = 18;
 /// With the default configuration, the most rounds in any hour while a retryable failure lasts
 /// and valid credentials are cached (outside their mandatory window).
 pub const MAX_RETRYABLE_ROUNDS_PER_HOUR_WHILE_VALID: u32 =
@@ -282,7 +287,7 @@ impl RefreshState {
         self.entry.as_ref()
     }
 
-    /// Failed rounds (of either kind) since the last round that reached a healthy source.
+    /// Failed rounds (of either kind) since new credentials last arrived.
     pub fn consecutive_failures(&self) -> u32 {
         self.retryable_failures + self.refused_failures
     }
@@ -521,8 +526,6 @@ impl RefreshState {
             && self.unchanged_polls + self.retryable_failures + self.refused_failures == 0;
         let n = match result {
             RoundResult::Unchanged => {
-                self.retryable_failures = 0;
-                self.refused_failures = 0;
                 self.unchanged_polls += 1;
                 self.unchanged_polls
             }
