@@ -86,6 +86,7 @@ async fn rotate(lifetime: Duration, lead: Duration, step: Duration) {
         profile: None,
         imds_overrides: ImdsOverrides::default(),
         clock: Arc::new(clock.clone()),
+        server_clock: Default::default(),
     };
     let source = default_chain::build(&settings, SourceSelection::Chain)
         .await

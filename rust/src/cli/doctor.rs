@@ -453,7 +453,7 @@ async fn identity_check(
 ) -> Check {
     let source = creds.source().to_string();
     let client = match StsClient::with_clock(settings.clone(), clock) {
-        Ok(c) => c,
+        Ok(client) => client.with_server_clock(c.server_clock.clone()),
         Err(e) => {
             return Check::fail(
                 "identity",

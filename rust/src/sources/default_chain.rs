@@ -13,6 +13,7 @@ use super::environment::StaticVariablesSource;
 use super::imds::{EndpointOverrides, ImdsConfig, ImdsCredentialsSource};
 use super::process::CredentialProcessSource;
 use super::profile::{BaseStep, NamedSource, Platform, ProfileChain, ProfileSet};
+use super::server_clock::ServerClock;
 use super::sts::{EndpointVariants, StsClient, StsProfileSettings, StsSettings};
 use super::web_identity::{WebIdentitySource, ENV_WEB_IDENTITY_TOKEN_FILE};
 use super::{BoxFuture, CredentialSource, Fetched};
@@ -38,6 +39,9 @@ pub struct ChainSettings {
     pub imds_overrides: ImdsOverrides,
     /// The clock for retries and signing.
     pub clock: Arc<dyn Clock>,
+    /// The offset between the local clock and the servers', fed by every source of the chain
+    /// and read by its STS calls (and the doctor's). Share one per chain.
+    pub server_clock: Arc<ServerClock>,
 }
 
 /// IMDS settings a host sets programmatically; they win over the environment.
@@ -105,6 +109,7 @@ impl ChainSettings {
             explicit_profile_wins: false,
             imds_overrides: ImdsOverrides::default(),
             clock: Arc::new(crate::clock::SystemClock::new()),
+            server_clock: Arc::new(ServerClock::new()),
         }
     }
 
@@ -135,10 +140,10 @@ impl ChainSettings {
     }
 
     fn sts(&self, profiles: Option<&ProfileSet>) -> Result<Arc<StsClient>> {
-        Ok(Arc::new(StsClient::with_clock(
-            sts_settings(&self.env, profiles)?,
-            self.clock.clone(),
-        )?))
+        Ok(Arc::new(
+            StsClient::with_clock(sts_settings(&self.env, profiles)?, self.clock.clone())?
+                .with_server_clock(self.server_clock.clone()),
+        ))
     }
 }
 
@@ -265,11 +270,12 @@ fn build_plan(
         }
         BaseStep::NamedSource { source, profile } => match source {
             NamedSource::Environment => Arc::new(StaticVariablesSource::environment(settings.env.clone())),
-            NamedSource::Ec2InstanceMetadata => Arc::new(ImdsCredentialsSource::new(settings.imds_config(Some(set))?, settings.clock.clone())?),
+            NamedSource::Ec2InstanceMetadata => Arc::new(ImdsCredentialsSource::with_server_clock(settings.imds_config(Some(set))?, settings.clock.clone(), settings.server_clock.clone())?),
             NamedSource::EcsContainer => Arc::new(
                 ContainerCredentialsSource::new(settings.env.clone())
                     .map_err(|e| Error::new(e.kind(), format!("profile {profile}: credential_source = EcsContainer: {}", e.full_message())))?
-                    .with_clock(settings.clock.clone()),
+                    .with_clock(settings.clock.clone())
+                    .with_server_clock(settings.server_clock.clone()),
             ),
         },
         BaseStep::WebIdentityToken { role_arn, web_identity_token_file, role_session_name, profile } => Arc::new(
@@ -352,16 +358,22 @@ fn container(settings: &ChainSettings) -> Arc<dyn CredentialSource> {
         );
     }
     match ContainerCredentialsSource::new(settings.env.clone()) {
-        Ok(s) => Arc::new(s.with_clock(settings.clock.clone())),
+        Ok(s) => Arc::new(
+            s.with_clock(settings.clock.clone())
+                .with_server_clock(settings.server_clock.clone()),
+        ),
         Err(e) => unconfigured(NAME, e),
     }
 }
 
 fn imds(settings: &ChainSettings, profiles: Option<&ProfileSet>) -> Arc<dyn CredentialSource> {
-    match settings
-        .imds_config(profiles)
-        .and_then(|c| ImdsCredentialsSource::new(c, settings.clock.clone()))
-    {
+    match settings.imds_config(profiles).and_then(|c| {
+        ImdsCredentialsSource::with_server_clock(
+            c,
+            settings.clock.clone(),
+            settings.server_clock.clone(),
+        )
+    }) {
         Ok(s) => Arc::new(s),
         Err(e) => unconfigured("Ec2InstanceMetadata", e),
     }

@@ -19,6 +19,7 @@ pub mod imds;
 pub mod process;
 pub mod profile;
 pub mod retry;
+pub mod server_clock;
 pub mod sts;
 pub mod web_identity;
 
