@@ -47,6 +47,20 @@ pub struct LinkReport {
     /// What happened.
     #[serde(flatten)]
     pub outcome: LinkOutcome,
+    /// What changed in this source's configuration since the chain was built (e.g. "…/credentials
+    /// changed; re-read at …"), if anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed: Option<String>,
+}
+
+impl LinkReport {
+    fn of(source: &dyn CredentialSource, outcome: LinkOutcome) -> Self {
+        LinkReport {
+            source: source.name().to_string(),
+            outcome,
+            changed: source.last_change(),
+        }
+    }
 }
 
 /// The result of resolving the chain. Holds no secret.
@@ -144,15 +158,12 @@ impl ChainSource {
             let name = link.source.name().to_string();
             match link.source.fetch().await {
                 Ok(fetched) => {
-                    links.push(LinkReport {
-                        source: name.clone(),
-                        outcome: LinkOutcome::Used,
-                    });
+                    links.push(LinkReport::of(link.source.as_ref(), LinkOutcome::Used));
                     let rest = &self.links[i + 1..];
-                    links.extend(rest.iter().map(|l| LinkReport {
-                        source: l.source.name().to_string(),
-                        outcome: LinkOutcome::NotTried,
-                    }));
+                    links.extend(
+                        rest.iter()
+                            .map(|l| LinkReport::of(l.source.as_ref(), LinkOutcome::NotTried)),
+                    );
                     *self.winner.lock().expect("winner") = Some(i);
                     let probing = link.is_static && !rest.is_empty();
                     *self.report.lock().expect("report") = ResolutionReport {
@@ -167,21 +178,21 @@ impl ChainSource {
                     return Ok(fetched);
                 }
                 Err(e) if is_unconfigured(&e) => {
-                    links.push(LinkReport {
-                        source: name,
-                        outcome: LinkOutcome::NotConfigured {
+                    links.push(LinkReport::of(
+                        link.source.as_ref(),
+                        LinkOutcome::NotConfigured {
                             reason: e.full_message(),
                         },
-                    });
+                    ));
                 }
                 Err(e) => {
                     tracing::debug!(source = %name, "credential source failed: {}", e.full_message());
-                    links.push(LinkReport {
-                        source: name,
-                        outcome: LinkOutcome::Failed {
+                    links.push(LinkReport::of(
+                        link.source.as_ref(),
+                        LinkOutcome::Failed {
                             reason: e.full_message(),
                         },
-                    });
+                    ));
                     if e.is_retryable() && retryable.is_none() {
                         retryable = Some(e);
                     }
@@ -285,7 +296,14 @@ impl CredentialSource for ChainSource {
         Box::pin(async move {
             let winner = *self.winner.lock().expect("winner");
             if let Some(i) = winner {
-                match self.links[i].source.fetch().await {
+                let answer = self.links[i].source.fetch().await;
+                if let Some(change) = self.links[i].source.last_change() {
+                    let mut r = self.report.lock().expect("report");
+                    if let Some(link) = r.links.get_mut(i) {
+                        link.changed = Some(change);
+                    }
+                }
+                match answer {
                     Err(e) if e.kind() == ErrorKind::NotConfigured => {
                         tracing::info!(source = %self.links[i].source.name(), "credential source no longer configured; resolving the chain again");
                     }

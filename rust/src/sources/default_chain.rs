@@ -12,7 +12,9 @@ use super::container::ContainerCredentialsSource;
 use super::environment::StaticVariablesSource;
 use super::imds::{EndpointOverrides, ImdsConfig, ImdsCredentialsSource};
 use super::process::CredentialProcessSource;
-use super::profile::{BaseStep, NamedSource, Platform, ProfileChain, ProfileSet};
+use super::profile::{
+    BaseStep, NamedSource, Platform, ProfileChain, ProfileSet, ReloadingProfileSource,
+};
 use super::server_clock::ServerClock;
 use super::sts::{EndpointVariants, StsClient, StsProfileSettings, StsSettings};
 use super::web_identity::{WebIdentitySource, ENV_WEB_IDENTITY_TOKEN_FILE};
@@ -233,9 +235,28 @@ pub fn runs_own_credential_process(command: &str) -> bool {
     stem == "freshcreds" && words.any(|w| w == "credential-process")
 }
 
-/// The profile link: the selected profile's plan turned into sources; the problem when the
-/// profile is configured but unusable; and whether its credentials are static (plain keys, no
-/// role to assume).
+/// The profile link, re-read when the profile files change (see [`ReloadingProfileSource`]);
+/// the problem when the profile is configured but unusable; and whether its credentials are
+/// static (plain keys, no role to assume).
+async fn profile_link(
+    settings: &ChainSettings,
+    profiles: &Result<ProfileSet>,
+) -> (Arc<dyn CredentialSource>, Option<Error>, bool) {
+    let (initial, problem, is_static) = profile_source(settings, profiles);
+    let rebuild_with = settings.clone();
+    let link = ReloadingProfileSource::new(
+        settings.env.clone(),
+        settings.profile.clone(),
+        settings.clock.clone(),
+        initial,
+        Box::new(move |loaded| profile_source(&rebuild_with, loaded).0),
+    )
+    .await;
+    (Arc::new(link), problem, is_static)
+}
+
+/// The selected profile's plan turned into sources; the problem when the profile is configured
+/// but unusable; and whether its credentials are static (plain keys, no role to assume).
 fn profile_source(
     settings: &ChainSettings,
     profiles: &Result<ProfileSet>,
@@ -411,7 +432,7 @@ pub async fn build(
             Arc::new(StaticVariablesSource::environment(settings.env.clone()))
         }
         SourceSelection::WebIdentity => web_identity_from_env(settings, loaded),
-        SourceSelection::Profile => profile_source(settings, &profiles).0,
+        SourceSelection::Profile => profile_link(settings, &profiles).await.0,
         SourceSelection::Container => container(settings),
         SourceSelection::Imds => imds(settings, loaded),
         SourceSelection::Chain => unreachable!("handled above"),
@@ -439,7 +460,7 @@ pub async fn build_chain(settings: &ChainSettings) -> BuiltChain {
         source: web_identity_from_env(settings, loaded),
         is_static: false,
     });
-    let (profile, profile_problem, profile_is_static) = profile_source(settings, &profiles);
+    let (profile, profile_problem, profile_is_static) = profile_link(settings, &profiles).await;
     links.push(ChainLink {
         source: profile,
         is_static: profile_is_static,

@@ -56,4 +56,9 @@ pub trait CredentialSource: Send + Sync + fmt::Debug + 'static {
     fn report(&self) -> Option<chain::ResolutionReport> {
         None
     }
+    /// What last changed in the configuration this source reads (e.g. a profile file rewritten),
+    /// for the resolution report. `None` when nothing changed since it was built.
+    fn last_change(&self) -> Option<String> {
+        None
+    }
 }
