@@ -339,7 +339,20 @@ async fn chain_checks(c: &CliChain, error: Option<&Error>) -> Vec<Check> {
                     unset_fix(&w),
                 )
             }
+            LinkOutcome::Configured { detail } => {
+                let w = winner.clone().unwrap_or_default();
+                Check::warn(
+                    "shadowed",
+                    format!("{name} is configured ({detail}), but the static credentials of {w} shadow it"),
+                    unset_fix(&w),
+                )
+            }
         });
+        out.extend(
+            link.warnings
+                .iter()
+                .map(|w| Check::ok("chain", format!("{name} (not used) warned: {w}"))),
+        );
     }
     if report.probing {
         out.push(Check::ok(

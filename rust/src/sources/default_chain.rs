@@ -11,6 +11,7 @@ use super::chain::{ChainLink, ChainSource};
 use super::container::ContainerCredentialsSource;
 use super::environment::StaticVariablesSource;
 use super::imds::{EndpointOverrides, ImdsConfig, ImdsCredentialsSource};
+use super::notice;
 use super::process::CredentialProcessSource;
 use super::profile::{
     BaseStep, NamedSource, Platform, ProfileChain, ProfileSet, ReloadingProfileSource,
@@ -18,7 +19,7 @@ use super::profile::{
 use super::server_clock::ServerClock;
 use super::sts::{EndpointVariants, StsClient, StsProfileSettings, StsSettings};
 use super::web_identity::{WebIdentitySource, ENV_WEB_IDENTITY_TOKEN_FILE};
-use super::{BoxFuture, CredentialSource, Fetched};
+use super::{probe_by_fetching, BoxFuture, CredentialSource, Fetched, Probe};
 use crate::clock::Clock;
 use crate::credentials::Credentials;
 use crate::env::Env;
@@ -191,6 +192,10 @@ impl CredentialSource for Unconfigured {
     fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
         Box::pin(async move { Err(Error::new(self.kind, self.reason.clone())) })
     }
+
+    fn probe(&self) -> BoxFuture<'_, Probe> {
+        probe_by_fetching(self)
+    }
 }
 
 /// Static keys planned from a profile.
@@ -206,6 +211,10 @@ impl CredentialSource for ProfileKeys {
     }
     fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
         Box::pin(async move { Ok(Fetched::local(self.credentials.clone())) })
+    }
+
+    fn probe(&self) -> BoxFuture<'_, Probe> {
+        probe_by_fetching(self)
     }
 }
 
@@ -241,15 +250,17 @@ pub fn runs_own_credential_process(command: &str) -> bool {
 async fn profile_link(
     settings: &ChainSettings,
     profiles: &Result<ProfileSet>,
+    load_warnings: Vec<String>,
 ) -> (Arc<dyn CredentialSource>, Option<Error>, bool) {
     let (initial, problem, is_static) = profile_source(settings, profiles);
     let rebuild_with = settings.clone();
-    let link = ReloadingProfileSource::new(
+    let link = ReloadingProfileSource::with_pending_warnings(
         settings.env.clone(),
         settings.profile.clone(),
         settings.clock.clone(),
         initial,
         Box::new(move |loaded| profile_source(&rebuild_with, loaded).0),
+        load_warnings,
     )
     .await;
     (Arc::new(link), problem, is_static)
@@ -419,7 +430,8 @@ pub async fn build(
     if selection == SourceSelection::Chain {
         return Ok(build_chain(settings).await.chain);
     }
-    let profiles = ProfileSet::load(&settings.env, settings.profile.as_deref()).await;
+    let (profiles, load_warnings) =
+        notice::collect(ProfileSet::load(&settings.env, settings.profile.as_deref())).await;
     let loaded = profiles.as_ref().ok();
     Ok(match selection {
         SourceSelection::SystemProperties => Arc::new(StaticVariablesSource::system_properties(
@@ -432,7 +444,7 @@ pub async fn build(
             Arc::new(StaticVariablesSource::environment(settings.env.clone()))
         }
         SourceSelection::WebIdentity => web_identity_from_env(settings, loaded),
-        SourceSelection::Profile => profile_link(settings, &profiles).await.0,
+        SourceSelection::Profile => profile_link(settings, &profiles, load_warnings).await.0,
         SourceSelection::Container => container(settings),
         SourceSelection::Imds => imds(settings, loaded),
         SourceSelection::Chain => unreachable!("handled above"),
@@ -441,7 +453,10 @@ pub async fn build(
 
 /// Builds the default chain, in AWS SDK for Java v2 order.
 pub async fn build_chain(settings: &ChainSettings) -> BuiltChain {
-    let profiles = ProfileSet::load(&settings.env, settings.profile.as_deref()).await;
+    // Warnings about the files go to whichever link wins (see `notice`): the profile link raises
+    // them again when it is first asked.
+    let (profiles, load_warnings) =
+        notice::collect(ProfileSet::load(&settings.env, settings.profile.as_deref())).await;
     let loaded = profiles.as_ref().ok();
     let mut links = Vec::new();
     if let Some(props) = &settings.system_properties {
@@ -460,7 +475,8 @@ pub async fn build_chain(settings: &ChainSettings) -> BuiltChain {
         source: web_identity_from_env(settings, loaded),
         is_static: false,
     });
-    let (profile, profile_problem, profile_is_static) = profile_link(settings, &profiles).await;
+    let (profile, profile_problem, profile_is_static) =
+        profile_link(settings, &profiles, load_warnings).await;
     links.push(ChainLink {
         source: profile,
         is_static: profile_is_static,

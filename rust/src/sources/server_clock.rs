@@ -83,15 +83,12 @@ impl ServerClock {
             .unwrap_or(chrono::Duration::MAX);
         if offset.abs() > bound {
             if !self.warned.swap(true, Ordering::AcqRel) {
-                tracing::warn!(
-                    endpoint,
-                    server_date = %server.to_rfc3339(),
-                    local = %local.to_rfc3339(),
+                super::notice::warn(format!(
                     "{WARN_IMPLAUSIBLE_DATE}: {endpoint} answered with Date {} while the local clock reads {} (more than {} h apart); the local clock is used instead",
                     server.to_rfc3339(),
                     local.to_rfc3339(),
                     MAX_PLAUSIBLE_SERVER_OFFSET.as_secs() / 3600,
-                );
+                ));
             }
             return None;
         }

@@ -360,12 +360,11 @@ impl ImdsClient {
                 if was_v1 {
                     tracing::debug!(url = %url, "IMDSv2 token call still failing ({}); staying on IMDSv1", e.message());
                 } else {
-                    tracing::warn!(
-                        url = %url,
-                        "IMDSv2 token call failed ({}); falling back to IMDSv1. In a container on \
-                         EC2 this usually means the hop limit is 1: `{HOP_LIMIT_FIX}`",
+                    crate::sources::notice::warn(format!(
+                        "IMDSv2 token call PUT {url} failed ({}); falling back to IMDSv1. In a \
+                         container on EC2 this usually means the hop limit is 1: `{HOP_LIMIT_FIX}`",
                         e.message()
-                    );
+                    ));
                 }
                 *session = Session::V1 {
                     recheck_at: now + V1_FALLBACK_RECHECK,

@@ -221,6 +221,25 @@ impl CredentialSource for ImdsCredentialsSource {
     fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
         Box::pin(self.fetch_credentials())
     }
+
+    /// Asks IMDS whether a role is attached (the role list), not for its credentials.
+    fn probe(&self) -> BoxFuture<'_, crate::sources::Probe> {
+        use crate::sources::Probe;
+        Box::pin(async move {
+            if self.client.config().disabled {
+                return Probe::NotConfigured(format!(
+                    "IMDS credentials are disabled by {ENV_DISABLED}=true"
+                ));
+            }
+            match self.discover_role().await {
+                Ok(_) => Probe::Available,
+                Err(e) if crate::sources::chain::is_unconfigured(&e) => {
+                    Probe::NotConfigured(e.full_message())
+                }
+                Err(e) => Probe::Failed(e.full_message()),
+            }
+        })
+    }
 }
 
 fn credentials_path(role: &str) -> String {

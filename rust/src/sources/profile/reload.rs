@@ -17,7 +17,8 @@ use super::parser::ProfileSet;
 use crate::clock::{Clock, MonoTime};
 use crate::env::Env;
 use crate::error::Result;
-use crate::sources::{BoxFuture, CredentialSource, Fetched};
+use crate::sources::notice;
+use crate::sources::{BoxFuture, CredentialSource, Fetched, Probe};
 
 /// The profile files are checked for changes at most this often (a fetch in between reuses the
 /// last check). A few seconds: the engine asks long-term credentials again only every few
@@ -50,6 +51,9 @@ pub struct ReloadingProfileSource {
     state: tokio::sync::Mutex<State>,
     /// A copy of `state.last_change` readable without waiting for a fetch in progress.
     last_change: Mutex<Option<String>>,
+    /// Warnings from reading the files when the chain was built, raised again (through
+    /// [`notice::warn`]) at the first fetch or probe, where the chain decides who hears them.
+    pending: Mutex<Vec<String>>,
 }
 
 impl fmt::Debug for ReloadingProfileSource {
@@ -71,6 +75,19 @@ impl ReloadingProfileSource {
         initial: Arc<dyn CredentialSource>,
         build: Box<BuildProfileSource>,
     ) -> Self {
+        Self::with_pending_warnings(env, profile, clock, initial, build, Vec::new()).await
+    }
+
+    /// Like [`ReloadingProfileSource::new`], with the warnings collected while the files were
+    /// read for `initial` (see [`notice::collect`]).
+    pub async fn with_pending_warnings(
+        env: Env,
+        profile: Option<String>,
+        clock: Arc<dyn Clock>,
+        initial: Arc<dyn CredentialSource>,
+        build: Box<BuildProfileSource>,
+        pending: Vec<String>,
+    ) -> Self {
         let locations = FileLocations::resolve(&env, Platform::current());
         let files = vec![locations.config, locations.credentials];
         let fingerprints = fingerprints(&files).await;
@@ -89,6 +106,14 @@ impl ReloadingProfileSource {
                 last_change: None,
             }),
             last_change: Mutex::new(None),
+            pending: Mutex::new(pending),
+        }
+    }
+
+    fn raise_pending(&self) {
+        let pending = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
+        for note in pending {
+            notice::warn(note);
         }
     }
 
@@ -159,7 +184,17 @@ impl CredentialSource for ReloadingProfileSource {
     }
 
     fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
-        Box::pin(async move { self.current().await.fetch().await })
+        Box::pin(async move {
+            self.raise_pending();
+            self.current().await.fetch().await
+        })
+    }
+
+    fn probe(&self) -> BoxFuture<'_, Probe> {
+        Box::pin(async move {
+            self.raise_pending();
+            self.current().await.probe().await
+        })
     }
 
     fn last_change(&self) -> Option<String> {
