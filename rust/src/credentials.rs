@@ -59,6 +59,15 @@ impl Credentials {
         self.expiration
     }
 
+    /// The same credentials with another expiry (a host hands out the end of a static-stability
+    /// extension instead of an expiry that has passed).
+    pub fn with_expiration(&self, expiration: Option<DateTime<Utc>>) -> Credentials {
+        Credentials {
+            expiration,
+            ..self.clone()
+        }
+    }
+
     /// The name of the source that produced them.
     pub fn source(&self) -> &str {
         &self.source

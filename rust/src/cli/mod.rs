@@ -291,7 +291,9 @@ fn first_credentials(cli: &Cli, env: &Env) -> Result<crate::Credentials> {
     let provider = provider(cli, env)?;
     let served = crate::runtime::shared()?.block_on(provider.credentials());
     provider.close();
-    Ok(crate::Credentials::clone(&served?.credentials))
+    // While stale, the expiry handed out is the end of the static-stability extension.
+    let served = served?;
+    Ok(served.credentials.with_expiration(served.expiration))
 }
 
 fn print(out: &mut dyn Write, text: &str) -> i32 {

@@ -178,7 +178,10 @@ async fn handle(
         None => provider.credentials().await,
     };
     Ok(match served {
-        Ok(s) => json(StatusCode::OK, answer(&s.credentials)),
+        Ok(s) => json(
+            StatusCode::OK,
+            answer(&s.credentials.with_expiration(s.expiration)),
+        ),
         Err(e) => problem(
             StatusCode::SERVICE_UNAVAILABLE,
             "CredentialsUnavailable",

@@ -85,6 +85,12 @@ pub trait CredentialSource: Send + Sync + fmt::Debug + 'static {
     fn name(&self) -> &str;
     /// Fetches credentials once (a source may retry internally with its own policy).
     fn fetch(&self) -> BoxFuture<'_, Result<Fetched>>;
+    /// How often the refresh engine should fetch again credentials that have no expiry, because
+    /// what they come from can change underneath (a rewritten credentials file). `None` (the
+    /// default): never, so a `credential_process` printing long-term keys runs once.
+    fn long_term_recheck(&self) -> Option<std::time::Duration> {
+        None
+    }
     /// For a chain: what each source did when it was last resolved. `None` for a single source.
     fn report(&self) -> Option<chain::ResolutionReport> {
         None
