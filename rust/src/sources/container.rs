@@ -25,6 +25,7 @@ use crate::credentials::{Credentials, REDACTED};
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sources::retry::RetryPolicy;
+use crate::sources::server_clock::{DateOrigin, ServerClock};
 use crate::sources::{BoxFuture, CredentialSource, Fetched};
 
 /// The ECS credentials host that relative URIs are appended to.
@@ -83,6 +84,7 @@ pub struct ContainerCredentialsSource {
     retry: RetryPolicy,
     clock: Arc<dyn Clock>,
     name: String,
+    server_clock: Arc<ServerClock>,
 }
 
 impl fmt::Debug for ContainerCredentialsSource {
@@ -127,6 +129,7 @@ impl ContainerCredentialsSource {
             retry: RetryPolicy::default(),
             clock: Arc::new(SystemClock::new()),
             name: "ContainerCredentials".to_string(),
+            server_clock: Arc::new(ServerClock::new()),
         })
     }
 
@@ -139,6 +142,12 @@ impl ContainerCredentialsSource {
     /// Sets the clock used to wait between retries.
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Feeds every answer's `Date` header to `server_clock` (usually the chain's).
+    pub fn with_server_clock(mut self, server_clock: Arc<ServerClock>) -> Self {
+        self.server_clock = server_clock;
         self
     }
 
@@ -212,7 +221,13 @@ impl ContainerCredentialsSource {
             .get(DATE)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| httpdate::parse_http_date(v).ok())
-            .map(DateTime::<Utc>::from);
+            .map(DateTime::<Utc>::from)
+            .and_then(|d| {
+                let url = display_url(&request.url);
+                let origin = DateOrigin::CredentialsEndpoint;
+                self.server_clock
+                    .observe(d, self.clock.wall(), origin, &url)
+            });
         let body = response
             .bytes()
             .await
