@@ -71,7 +71,7 @@ fn without_the_outage_switch_sts_refuses_the_expired_credentials_imds_serves() {
 }
 
 #[test]
-#[ignore = "needs issue 8 item 3 (static stability at the process boundary): today credential-process prints the expired Expiration and the AWS CLI refuses it"]
+
 fn the_aws_cli_makes_its_signed_call_through_credential_process_while_imds_serves_only_expired_credentials(
 ) {
     if !aws_installed() {
