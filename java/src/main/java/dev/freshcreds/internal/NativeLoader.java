@@ -36,7 +36,7 @@ import java.util.concurrent.TimeUnit;
  * <ol>
  *   <li>{@code -Dfreshcreds.library.path=<file>} when set (and nothing else);
  *   <li>the jar resource {@code /native/<os>-<arch>[-musl]/<library file>} for this platform
- *       (musl or glibc detected from the libraries mapped into this process, not from
+ *       (musl or glibc detected from the dynamic loader the JVM runs under, not from
  *       {@code os.name}), extracted once into a private directory (0700,
  *       {@code <java.io.tmpdir>/freshcreds-<user>} or {@code -Dfreshcreds.native.dir}) under a
  *       name holding its content hash, so later JVMs load the already-extracted file;
@@ -156,8 +156,8 @@ public final class NativeLoader {
 
     /**
      * The C library the JVM runs on: {@code glibc} or {@code musl} on Linux (from
-     * {@code -Dfreshcreds.libc}, else from the libraries mapped into this process, else from the
-     * dynamic loader the {@code java} executable names), {@code system} elsewhere.
+     * {@code -Dfreshcreds.libc}, else from the dynamic loader the {@code java} launcher names,
+     * else from the libraries mapped into this process), {@code system} elsewhere.
      *
      * @return the libc name
      */
@@ -169,15 +169,21 @@ public final class NativeLoader {
         if (!"linux".equals(os(System.getProperty("os.name", "")))) {
             return "system";
         }
+        // The dynamic loader the java launcher names decides the libc of the whole process (and
+        // costs one 4 KB read); the mapped files are the fallback for a JVM without a launcher.
+        Path launcher = Paths.get(System.getProperty("java.home", ""), "bin", "java");
+        if (Files.isRegularFile(launcher)) {
+            return libcOfExecutable(launcher);
+        }
         try {
             String fromMaps = libcFromMaps(Files.readAllLines(Paths.get("/proc/self/maps"), StandardCharsets.UTF_8));
             if (fromMaps != null) {
                 return fromMaps;
             }
         } catch (IOException | RuntimeException ignored) {
-            // no /proc: look at the file system below
+            // no /proc
         }
-        return libcOfExecutable(Paths.get(System.getProperty("java.home", ""), "bin", "java"));
+        return "glibc";
     }
 
     /**
