@@ -156,6 +156,24 @@ public class NativeLoaderJvmTest {
     }
 
     @Test
+    public void twoClassLoadersOfOneJvmBothLoadTheLibraryTheSecondFromACopyOfItsOwn() throws Exception {
+        Path work = work();
+        String body = String.join("\n",
+                "java.net.URL jar = new java.io.File(\"" + jar().getAbsolutePath().replace("\\", "\\\\") + "\").toURI().toURL();",
+                "for (int i = 0; i < 2; i++) {",
+                "  ClassLoader l = new java.net.URLClassLoader(new java.net.URL[] {jar}, ClassLoader.getSystemClassLoader().getParent());",
+                "  Class<?> c = Class.forName(\"dev.freshcreds.internal.NativeLoader\", true, l);",
+                "  c.getMethod(\"load\").invoke(null);",
+                "  System.out.println(c.getMethod(\"loadedFrom\").invoke(null));",
+                "}");
+        String[] lines = runChild(work, work.toString(), Collections.<String>emptyList(), body).split("\n");
+        assertEquals(Arrays.toString(lines), 2, lines.length);
+        assertEquals(sharedDir(work).resolve(NativeLoader.hashedName(LIB, manifestHash())).toString(), lines[0]);
+        assertFalse(lines[1], lines[1].startsWith(sharedDir(work).toString()));
+        assertTrue(lines[1], lines[1].startsWith(work.resolve("tmp").toString()));
+    }
+
+    @Test
     public void aSharedDirectoryOthersCanWriteToIsNotTrustedAndAFilePlantedThereIsNotLoaded() throws Exception {
         assumeTrue("POSIX permissions", POSIX);
         Path work = work();
