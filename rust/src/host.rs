@@ -331,6 +331,7 @@ impl FreshProvider {
             explicit_profile_wins: false,
             imds_overrides: options.imds_overrides()?,
             clock: clock.clone(),
+            server_clock: Default::default(),
         };
         let source = runtime.block_on(default_chain::build(&settings, options.selection()?))?;
         let engine = RefreshingProvider::spawn_on(

@@ -150,4 +150,20 @@ impl CredentialSource for AssumeRoleSource {
     fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
         Box::pin(self.fetch_inner())
     }
+
+    /// Asks nothing: assuming the role calls STS and creates a session. Its base is probed.
+    fn probe(&self) -> BoxFuture<'_, crate::sources::Probe> {
+        use crate::sources::Probe;
+        Box::pin(async move {
+            match self.base.probe().await {
+                Probe::Available | Probe::Configured(_) => Probe::Configured(format!(
+                    "{} would assume {} through STS over {} (not called by the probe)",
+                    self.name,
+                    self.role_arn,
+                    self.base.name()
+                )),
+                other => other,
+            }
+        })
+    }
 }

@@ -34,6 +34,7 @@ use crate::error::{Error, ErrorKind, Result};
 pub use crate::sources::http_body::MAX_CONTAINER_RESPONSE_BYTES;
 use crate::sources::http_body::{read_limited, BodyError};
 use crate::sources::retry::RetryPolicy;
+use crate::sources::server_clock::{DateOrigin, ServerClock};
 use crate::sources::{BoxFuture, CredentialSource, Fetched};
 
 /// The ECS credentials host that relative URIs are appended to.
@@ -130,6 +131,7 @@ pub struct ContainerCredentialsSource {
     retry: RetryPolicy,
     clock: Arc<dyn Clock>,
     name: String,
+    server_clock: Arc<ServerClock>,
 }
 
 impl fmt::Debug for ContainerCredentialsSource {
@@ -166,6 +168,7 @@ impl ContainerCredentialsSource {
             retry: RetryPolicy::default(),
             clock: Arc::new(SystemClock::new()),
             name: "ContainerCredentials".to_string(),
+            server_clock: Arc::new(ServerClock::new()),
         })
     }
 
@@ -178,6 +181,12 @@ impl ContainerCredentialsSource {
     /// Sets the clock used to wait between retries.
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Feeds every answer's `Date` header to `server_clock` (usually the chain's).
+    pub fn with_server_clock(mut self, server_clock: Arc<ServerClock>) -> Self {
+        self.server_clock = server_clock;
         self
     }
 
@@ -268,7 +277,13 @@ impl ContainerCredentialsSource {
             .get(DATE)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| httpdate::parse_http_date(v).ok())
-            .map(DateTime::<Utc>::from);
+            .map(DateTime::<Utc>::from)
+            .and_then(|d| {
+                let url = display_url(&request.url);
+                let origin = DateOrigin::CredentialsEndpoint;
+                self.server_clock
+                    .observe(d, self.clock.wall(), origin, &url)
+            });
         let body = read_limited(response, MAX_CONTAINER_RESPONSE_BYTES, &shown)
             .await
             .map_err(|e| match e {

@@ -202,6 +202,22 @@ impl CredentialSource for WebIdentitySource {
     fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
         Box::pin(self.fetch_inner())
     }
+
+    /// Reads the token file (local) but does not call STS.
+    fn probe(&self) -> BoxFuture<'_, crate::sources::Probe> {
+        use crate::sources::Probe;
+        Box::pin(async move {
+            match self.read_token().await {
+                Ok(_) => Probe::Configured(format!(
+                    "{} would call AssumeRoleWithWebIdentity for {} with the token in {} (not called by the probe)",
+                    self.name,
+                    self.role_arn,
+                    self.token_file.display()
+                )),
+                Err(e) => Probe::Failed(e.full_message()),
+            }
+        })
+    }
 }
 
 #[cfg(test)]
