@@ -163,6 +163,8 @@ impl CredentialProcessSource {
             Ok(Ok(Run::Exited(status))) => status,
             Ok(Ok(Run::TooMuchOutput)) => {
                 tree.kill();
+                // The direct child too (all Windows can do; on Unix it died with its group).
+                let _ = child.start_kill();
                 let _ = child.wait().await;
                 return Err(Error::new(
                     ErrorKind::Parse,
@@ -175,6 +177,8 @@ impl CredentialProcessSource {
             }
             Ok(Err(e)) => {
                 tree.kill();
+                // The direct child too (all Windows can do; on Unix it died with its group).
+                let _ = child.start_kill();
                 let _ = child.wait().await;
                 return Err(Error::new(
                     ErrorKind::Internal,
@@ -184,6 +188,8 @@ impl CredentialProcessSource {
             }
             Err(_) => {
                 tree.kill();
+                // The direct child too (all Windows can do; on Unix it died with its group).
+                let _ = child.start_kill();
                 let _ = child.wait().await;
                 return Err(Error::new(
                     ErrorKind::Timeout,
