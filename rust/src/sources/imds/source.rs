@@ -233,7 +233,7 @@ impl CredentialSource for ImdsCredentialsSource {
             }
             match self.discover_role().await {
                 Ok(_) => Probe::Available,
-                Err(e) if crate::sources::chain::is_unconfigured(&e) => {
+                Err(e) if crate::sources::is_not_loaded(&e) => {
                     Probe::NotConfigured(e.full_message())
                 }
                 Err(e) => Probe::Failed(e.full_message()),
