@@ -25,6 +25,11 @@ use crate::sources::{BoxFuture, CredentialSource, Fetched, Probe};
 /// minutes, and a rewrite by a login tool is picked up at the next round.
 pub const PROFILE_RECHECK_INTERVAL: Duration = Duration::from_secs(5);
 
+/// How often the refresh engine should fetch long-term credentials (keys with no expiry) from
+/// the profile link again, so a rewritten credentials file reaches the callers within a minute.
+/// Each such fetch costs a `stat` of the two files.
+pub const PROFILE_LONG_TERM_RECHECK: Duration = Duration::from_secs(60);
+
 /// Builds the profile link's source from freshly loaded profile files.
 pub type BuildProfileSource =
     dyn Fn(&Result<ProfileSet>) -> Arc<dyn CredentialSource> + Send + Sync;
@@ -195,6 +200,10 @@ impl CredentialSource for ReloadingProfileSource {
             self.raise_pending();
             self.current().await.probe().await
         })
+    }
+
+    fn long_term_recheck(&self) -> Option<Duration> {
+        Some(PROFILE_LONG_TERM_RECHECK)
     }
 
     fn last_change(&self) -> Option<String> {
