@@ -114,6 +114,38 @@ impl fmt::Display for Credentials {
     }
 }
 
+/// A parsed JSON document that may hold secrets (a credentials answer): every string value in it
+/// is zeroized when it is dropped. Keys are left alone (field names are not secret).
+pub(crate) struct SecretJson(pub(crate) serde_json::Value);
+
+impl SecretJson {
+    /// Parses `bytes`; on error nothing of the input is kept.
+    pub(crate) fn parse(bytes: &[u8]) -> serde_json::Result<SecretJson> {
+        serde_json::from_slice(bytes).map(SecretJson)
+    }
+}
+
+impl Drop for SecretJson {
+    fn drop(&mut self) {
+        fn scrub(value: &mut serde_json::Value) {
+            use zeroize::Zeroize;
+            match value {
+                serde_json::Value::String(s) => s.zeroize(),
+                serde_json::Value::Array(items) => items.iter_mut().for_each(scrub),
+                serde_json::Value::Object(map) => map.values_mut().for_each(scrub),
+                _ => {}
+            }
+        }
+        scrub(&mut self.0);
+    }
+}
+
+impl fmt::Debug for SecretJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

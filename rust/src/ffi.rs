@@ -187,7 +187,11 @@ unsafe fn text<'a>(s: *const c_char, what: &str) -> Result<&'a str, Failure> {
 
 fn owned(s: &str) -> *mut c_char {
     // Strings from freshcreds never contain NUL bytes; one that did would be cut there.
-    let bytes: Vec<u8> = s.bytes().take_while(|b| *b != 0).collect();
+    let text = s.split('\0').next().unwrap_or_default();
+    // Exactly the room the C string needs (its bytes and the NUL): no reallocation on the way
+    // leaves an unzeroized copy of a secret behind.
+    let mut bytes = Vec::with_capacity(text.len() + 1);
+    bytes.extend_from_slice(text.as_bytes());
     CString::new(bytes)
         .map(CString::into_raw)
         .unwrap_or(ptr::null_mut())

@@ -17,9 +17,27 @@ use crate::sources::default_chain::{self, ChainSettings, ImdsOverrides, SourceSe
 use crate::sources::imds::EndpointMode;
 
 /// Options for a [`FreshProvider`], parsed from `key=value` pairs (see [`ProviderOptions::KEYS`]).
-#[derive(Debug, Clone, Default)]
+/// `Debug` shows the values of the secret keys as `** redacted **`.
+#[derive(Clone, Default)]
 pub struct ProviderOptions {
     pairs: Vec<(String, String)>,
+}
+
+/// Option keys whose values are secrets.
+const SECRET_OPTION_KEYS: &[&str] = &["aws.secretAccessKey", "aws.secretKey", "aws.sessionToken"];
+
+impl std::fmt::Debug for ProviderOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut map = f.debug_map();
+        for (k, v) in &self.pairs {
+            if SECRET_OPTION_KEYS.contains(&k.as_str()) {
+                map.entry(k, &crate::credentials::REDACTED);
+            } else {
+                map.entry(k, v);
+            }
+        }
+        map.finish()
+    }
 }
 
 impl ProviderOptions {

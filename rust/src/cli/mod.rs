@@ -443,11 +443,7 @@ fn serve(
         token_path.display()
     );
     if args.print_env {
-        let _ = write!(
-            out,
-            "export AWS_CONTAINER_CREDENTIALS_FULL_URI={url}\nexport AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE={}\n",
-            token_path.display()
-        );
+        let _ = write!(out, "{}", serve::env_lines(&url, &token_path));
     }
     let _ = out.flush();
     let _ = err.flush();

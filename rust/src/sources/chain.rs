@@ -315,17 +315,9 @@ impl CredentialSource for ChainSource {
         Some(ChainSource::report(self))
     }
 
-    /// The winner's, once there is one; before that (the engine asks when it starts) the
-    /// shortest of the links', since any of them may win.
-    fn long_term_recheck(&self) -> Option<Duration> {
-        match *self.winner.lock().expect("winner") {
-            Some(i) => self.links[i].source.long_term_recheck(),
-            None => self
-                .links
-                .iter()
-                .filter_map(|l| l.source.long_term_recheck())
-                .min(),
-        }
+    fn long_term_recheck(&self) -> Option<std::time::Duration> {
+        let winner = (*self.winner.lock().expect("winner"))?;
+        self.links[winner].source.long_term_recheck()
     }
 
     fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {

@@ -15,6 +15,7 @@ pub mod chain;
 pub mod container;
 pub mod default_chain;
 pub mod environment;
+pub mod http_body;
 pub mod imds;
 pub mod notice;
 pub mod process;

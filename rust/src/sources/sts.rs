@@ -400,7 +400,8 @@ impl StsClient {
         params: &[(&str, String)],
         creds: Option<&Credentials>,
     ) -> Result<Answer> {
-        let body = {
+        // The form may hold a web identity token: zeroized when the call is over.
+        let body = zeroize::Zeroizing::new({
             let mut form = form_urlencoded::Serializer::new(String::new());
             form.append_pair("Action", action);
             form.append_pair("Version", STS_API_VERSION);
@@ -408,7 +409,7 @@ impl StsClient {
                 form.append_pair(k, v);
             }
             form.finish()
-        };
+        });
         let skew_refusal = AtomicBool::new(false);
         let run = || {
             self.settings.retry.run(
@@ -448,7 +449,10 @@ impl StsClient {
             .http
             .post(self.endpoint.clone())
             .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
-            .body(body.to_string());
+            // A copy per attempt that is zeroized once the request is done with it.
+            .body(bytes::Bytes::from_owner(zeroize::Zeroizing::new(
+                body.as_bytes().to_vec(),
+            )));
         let signed_at = self.server_clock.signing_time(self.clock.wall());
         if let Some(creds) = creds {
             for (name, value) in self.sign(action, body, CONTENT_TYPE, creds, signed_at)? {
@@ -474,10 +478,18 @@ impl StsClient {
                     self.endpoint.as_str(),
                 )
             });
-        let text = response
-            .text()
-            .await
-            .map_err(|e| self.transport_error(action, e))?;
+        let what = format!("STS {action} at {}", self.endpoint);
+        let body = crate::sources::http_body::read_limited(
+            response,
+            crate::sources::http_body::MAX_STS_RESPONSE_BYTES,
+            &what,
+        )
+        .await
+        .map_err(|e| match e {
+            crate::sources::http_body::BodyError::Transport(e) => self.transport_error(action, e),
+            crate::sources::http_body::BodyError::TooLarge(e) => e,
+        })?;
+        let text = String::from_utf8_lossy(&body);
         if status.is_success() {
             let fields = parse_xml(&text).map_err(|detail| {
                 Error::new(
@@ -599,6 +611,31 @@ impl StsClient {
         }
         (Error::new(kind, msg), code)
     }
+}
+
+/// Fuzzing entry point: parses `text` as an STS answer (credentials, caller identity, error
+/// document). Not an API.
+#[doc(hidden)]
+pub fn fuzz_sts(text: &str) {
+    if let Ok(fields) = parse_xml(text) {
+        let answer = Answer { fields, date: None };
+        let _ = answer.credentials("AssumeRole", "fuzz");
+        let _ = answer.require("GetCallerIdentity", "Arn", "fuzz");
+        let code = find(&answer.fields, "Code");
+        let _ = error_kind(400, code.as_deref());
+    }
+}
+
+/// Fuzzing entry point: checks that a web identity token survives the form encoding of
+/// `AssumeRoleWithWebIdentity` unchanged. Not an API.
+#[doc(hidden)]
+pub fn fuzz_web_identity_form(text: &str) {
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.append_pair("WebIdentityToken", text);
+    let form = zeroize::Zeroizing::new(form.finish());
+    let decoded: Vec<_> = form_urlencoded::parse(form.as_bytes()).collect();
+    assert_eq!(decoded.len(), 1);
+    assert_eq!(decoded[0].1, text);
 }
 
 /// Maps an STS error answer to an error kind: throttling is retryable, refusals and expired

@@ -137,14 +137,7 @@ impl WebIdentitySource {
         let bytes = tokio::fs::read(path)
             .await
             .map_err(|e| unreadable(format!("cannot be read: {e}")))?;
-        let text =
-            String::from_utf8(bytes).map_err(|_| unreadable("is not UTF-8 text".to_string()))?;
-        // A JWT has no whitespace: the trailing newline editors and `echo` add is dropped.
-        let token = text.trim();
-        if token.is_empty() {
-            return Err(unreadable("is empty".to_string()));
-        }
-        Ok(token.to_string())
+        token_from_bytes(bytes).map_err(|detail| unreadable(detail.to_string()))
     }
 
     async fn fetch_inner(&self) -> Result<Fetched> {
@@ -175,6 +168,29 @@ impl WebIdentitySource {
             credentials: fetched.credentials.with_source(self.name.clone()),
             server_date: fetched.server_date,
         })
+    }
+}
+
+/// The token in a token file's contents (zeroized, like the contents, when dropped), or what is
+/// wrong with it.
+fn token_from_bytes(bytes: Vec<u8>) -> std::result::Result<String, &'static str> {
+    let bytes = zeroize::Zeroizing::new(bytes);
+    let text = std::str::from_utf8(&bytes).map_err(|_| "is not UTF-8 text")?;
+    // A JWT has no whitespace: the trailing newline editors and `echo` add is dropped.
+    let token = text.trim();
+    if token.is_empty() {
+        return Err("is empty");
+    }
+    Ok(token.to_string())
+}
+
+/// Fuzzing entry point: reads a token from token file contents and sends it through the
+/// `AssumeRoleWithWebIdentity` form encoding. Not an API.
+#[doc(hidden)]
+pub fn fuzz_token_file(contents: &[u8]) {
+    if let Ok(token) = token_from_bytes(contents.to_vec()) {
+        assert!(!token.is_empty() && token.trim() == token);
+        crate::sources::sts::fuzz_web_identity_form(&token);
     }
 }
 

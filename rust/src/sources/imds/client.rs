@@ -484,7 +484,20 @@ impl ImdsClient {
                     url,
                 )
             });
-        let body = resp.text().await.map_err(|e| self.classify(e, &what))?;
+        let body = crate::sources::http_body::read_limited(
+            resp,
+            crate::sources::http_body::MAX_IMDS_RESPONSE_BYTES,
+            &format!("IMDS {what}"),
+        )
+        .await
+        .map_err(|e| match e {
+            crate::sources::http_body::BodyError::Transport(e) => self.classify(e, &what),
+            crate::sources::http_body::BodyError::TooLarge(error) => Failure {
+                error,
+                unreachable: false,
+            },
+        })?;
+        let body = String::from_utf8_lossy(&body).into_owned();
         if status.is_success() {
             return Ok(ImdsResponse {
                 status: status.as_u16(),

@@ -242,6 +242,27 @@ impl CredentialSource for ImdsCredentialsSource {
     }
 }
 
+/// Fuzzing entry point: parses `body` as the credentials document of IMDS. Not an API.
+#[doc(hidden)]
+pub fn fuzz_parse_credentials_document(body: &str) {
+    static SOURCE: std::sync::OnceLock<ImdsCredentialsSource> = std::sync::OnceLock::new();
+    let source = SOURCE.get_or_init(|| {
+        ImdsCredentialsSource::new(
+            ImdsConfig::default(),
+            Arc::new(crate::clock::SystemClock::new()),
+        )
+        .expect("an IMDS source with the default configuration builds")
+    });
+    let resp = ImdsResponse {
+        status: 200,
+        body: body.to_string(),
+        date: None,
+    };
+    if let Ok(f) = source.parse("fuzz-role", resp) {
+        assert!(!f.credentials.access_key_id().is_empty());
+    }
+}
+
 fn credentials_path(role: &str) -> String {
     format!("{ROLE_LIST_PATH}{role}")
 }

@@ -10,4 +10,4 @@ pub mod reload;
 pub use chain::{AssumeRoleStep, BaseStep, NamedSource, ProfileChain};
 pub use location::{FileLocations, Platform};
 pub use parser::{Profile, ProfileSet, DEFAULT_PROFILE};
-pub use reload::{ReloadingProfileSource, PROFILE_LONG_TERM_RECHECK, PROFILE_RECHECK_INTERVAL};
+pub use reload::{ReloadingProfileSource, PROFILE_RECHECK_INTERVAL};

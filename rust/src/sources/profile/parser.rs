@@ -26,8 +26,8 @@ use super::location::{FileLocations, Platform};
 /// The name of the profile used when none is selected.
 pub const DEFAULT_PROFILE: &str = "default";
 
-/// Keys whose values are secrets: never shown by `Debug`.
-const SECRET_KEYS: &[&str] = &["aws_secret_access_key", "aws_session_token"];
+/// Keys whose values are secrets (or, like `external_id`, must not leak): never shown by `Debug`.
+const SECRET_KEYS: &[&str] = &["aws_secret_access_key", "aws_session_token", "external_id"];
 
 /// Whitespace as the profile format defines it (only space and tab).
 const WS: &[char] = &[' ', '\t'];
@@ -144,6 +144,10 @@ impl fmt::Debug for Profile {
                 for (k, p) in self.0 {
                     if SECRET_KEYS.contains(&k.as_str()) {
                         map.entry(k, &REDACTED);
+                    } else if k == "credential_process" {
+                        // Only the program: its arguments may carry secrets.
+                        let program = p.value.split_whitespace().next().unwrap_or_default();
+                        map.entry(k, &format!("{program} {REDACTED}"));
                     } else {
                         map.entry(k, &p.value);
                     }

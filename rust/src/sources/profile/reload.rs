@@ -21,14 +21,10 @@ use crate::sources::notice;
 use crate::sources::{BoxFuture, CredentialSource, Fetched, Probe};
 
 /// The profile files are checked for changes at most this often (a fetch in between reuses the
-/// last check). A few seconds: the engine asks long-term credentials again only every few
-/// minutes, and a rewrite by a login tool is picked up at the next round.
+/// last check). A few seconds: the engine asks for static profile keys again every
+/// [`PROFILE_KEYS_RECHECK_INTERVAL`](crate::sources::default_chain::PROFILE_KEYS_RECHECK_INTERVAL),
+/// so a rewrite by a login tool is picked up at the next round.
 pub const PROFILE_RECHECK_INTERVAL: Duration = Duration::from_secs(5);
-
-/// How often the refresh engine should fetch long-term credentials (keys with no expiry) from
-/// the profile link again, so a rewritten credentials file reaches the callers within a minute.
-/// Each such fetch costs a `stat` of the two files.
-pub const PROFILE_LONG_TERM_RECHECK: Duration = Duration::from_secs(60);
 
 /// Builds the profile link's source from freshly loaded profile files.
 pub type BuildProfileSource =
@@ -203,7 +199,11 @@ impl CredentialSource for ReloadingProfileSource {
     }
 
     fn long_term_recheck(&self) -> Option<Duration> {
-        Some(PROFILE_LONG_TERM_RECHECK)
+        // Whatever the profile describes now; the engine asks after every round.
+        self.state
+            .try_lock()
+            .ok()
+            .and_then(|s| s.inner.long_term_recheck())
     }
 
     fn last_change(&self) -> Option<String> {
