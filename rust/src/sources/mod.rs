@@ -13,6 +13,7 @@ use crate::error::Result;
 pub mod assume_role;
 pub mod chain;
 pub mod container;
+pub mod credentials_document;
 pub mod default_chain;
 pub mod environment;
 pub mod http_body;
