@@ -1,12 +1,14 @@
 package dev.freshcreds.sdkv2;
 
 import dev.freshcreds.FreshCredentials;
+import dev.freshcreds.FreshCredentialsException;
 import dev.freshcreds.FreshCredentialsOptions;
 import dev.freshcreds.FreshCredentialsSource;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.utils.SdkAutoCloseable;
 import software.amazon.awssdk.utils.ToString;
 import software.amazon.awssdk.utils.builder.CopyableBuilder;
@@ -69,11 +71,17 @@ public final class FreshAwsCredentialsProvider
      * The current credentials: {@link AwsSessionCredentials} (with their expiration time) for
      * temporary credentials, {@link AwsBasicCredentials} for long-term keys.
      *
-     * @throws dev.freshcreds.FreshCredentialsException when no credentials can be had
+     * @throws SdkClientException when no credentials can be had, as the SDK's own providers
+     *     throw it; its cause is the {@link FreshCredentialsException} with the kind and detail
      */
     @Override
     public AwsCredentials resolveCredentials() {
-        FreshCredentials f = source.credentials();
+        FreshCredentials f;
+        try {
+            f = source.credentials();
+        } catch (FreshCredentialsException e) {
+            throw SdkClientException.builder().message(e.getMessage()).cause(e).build();
+        }
         Converted c = converted;
         if (c != null && c.from == f) {
             return c.credentials;
