@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of freshcreds on a fresh machine: installs what is missing (scripts/setup.sh),
 # then the Rust checks and tests, the Java build and tests through Gradle, and a short run of the
-# Gradle example against the bundled simulator. CI runs exactly this (.ci/run).
+# Gradle example against the bundled simulator, with random IMDS faults. CI runs exactly this (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,8 +22,8 @@ cargo test --workspace
 step "gradle build (Java 8 jar with the native library) and Java tests"
 gradle --no-daemon --console=plain build
 
-step "the Gradle example, short run (>= 2 credential rotations, exits non-zero on any ExpiredToken)"
-gradle --no-daemon --console=plain -q :examples:runExample -Pargs='--duration 150'
+step "the Gradle example under random IMDS faults: 150 s, 5 rotations of 30-second credentials; exits non-zero on any failed call (ExpiredToken) or when IMDS got more credential requests than the stated bound"
+gradle --no-daemon --console=plain -q :examples:runExample -Pargs='--faults'
 
 echo
 echo "all tests passed"

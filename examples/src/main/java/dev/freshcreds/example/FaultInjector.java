@@ -1,0 +1,143 @@
+package dev.freshcreds.example;
+
+import dev.freshcreds.simkit.SimulatorProcess;
+import java.io.IOException;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Random IMDS faults for {@code --faults}: every {@link #PERIOD_MILLIS} one IMDS endpoint (token,
+ * role list or credentials) gets a new fault through the simulator's admin API — a few 503s, added
+ * latency, a hung request — or every fault is cleared. The sequence is reproducible from its seed.
+ *
+ * <p>The freshcreds providers must ride through it with 0 failed calls, and with a bounded number
+ * of IMDS credential requests: {@link #credentialRequestBound}.
+ */
+final class FaultInjector implements AutoCloseable {
+    /** Run length with {@code --faults}: 5 rotations of {@link #DEFAULT_LIFETIME_SECS}. */
+    static final int DEFAULT_DURATION_SECS = 150;
+    /** Credential lifetime with {@code --faults}. */
+    static final int DEFAULT_LIFETIME_SECS = 30;
+    /** IMDS rotation lead and freshcreds refresh lead with {@code --faults} (half the lifetime). */
+    static final int DEFAULT_LEAD_SECS = 15;
+    /** A new fault this often. */
+    static final long PERIOD_MILLIS = 2000;
+    /** Most consecutive 503s of one fault: less than {@link #IMDS_ATTEMPTS}, so a round can succeed. */
+    static final int MAX_503_TIMES = 2;
+    /** Most latency added by one fault (below the IMDS timeout). */
+    static final int MAX_LATENCY_MILLIS = 700;
+
+    /** IMDS attempts per request the example configures (the engine's default, set explicitly). */
+    static final int IMDS_ATTEMPTS = 3;
+    /** Per-request IMDS timeout the example configures (a hung request costs this). */
+    static final long IMDS_TIMEOUT_MILLIS = 1000;
+    /**
+     * First backoff after a failed or unchanged refresh round the example configures
+     * ({@code refreshBackoffBaseMillis}). The engine waits a uniform time in
+     * [ceiling/2, ceiling] ("equal jitter") after such a round, the ceiling starting here.
+     */
+    static final long REFRESH_BACKOFF_BASE_MILLIS = 4000;
+    /**
+     * Least time between two refresh rounds of one source (after the first success): half the
+     * backoff base. The only faster rounds are the first fetch and one immediate retry when the
+     * very first attempt fails ({@link #EXTRA_ROUNDS_PER_SOURCE}).
+     */
+    static final long MIN_ROUND_SPACING_MILLIS = REFRESH_BACKOFF_BASE_MILLIS / 2;
+    /** Rounds outside the spacing rule: the first fetch and its one immediate retry. */
+    static final int EXTRA_ROUNDS_PER_SOURCE = 2;
+
+    private static final String[] ENDPOINTS = {"imds_token", "imds_role_list", "imds_credentials"};
+
+    private final SimulatorProcess sim;
+    private final Random random;
+    private final Thread thread;
+    private final AtomicLong injected = new AtomicLong();
+    private volatile boolean stopped;
+
+    private FaultInjector(SimulatorProcess sim, long seed) {
+        this.sim = sim;
+        this.random = new Random(seed);
+        this.thread = new Thread(this::run, "fault-injector");
+        this.thread.setDaemon(true);
+    }
+
+    /** Starts injecting faults into {@code sim}. */
+    static FaultInjector start(SimulatorProcess sim, long seed) {
+        FaultInjector f = new FaultInjector(sim, seed);
+        f.thread.start();
+        return f;
+    }
+
+    /**
+     * Rounds one source may make in a run of {@code durationSecs}: one per
+     * {@link #MIN_ROUND_SPACING_MILLIS}, plus {@link #EXTRA_ROUNDS_PER_SOURCE}. As rounds per
+     * rotation: {@code lifetime / MIN_ROUND_SPACING} per rotation, over
+     * {@code duration / lifetime} rotations.
+     */
+    static long roundBound(int durationSecs) {
+        return TimeUnit.SECONDS.toMillis(durationSecs) / MIN_ROUND_SPACING_MILLIS + EXTRA_ROUNDS_PER_SOURCE;
+    }
+
+    /**
+     * The most IMDS credential requests {@code sources} freshcreds sources may make in a run:
+     * rounds × {@link #IMDS_ATTEMPTS} attempts per round, per source.
+     */
+    static long credentialRequestBound(int durationSecs, int sources) {
+        return sources * roundBound(durationSecs) * IMDS_ATTEMPTS;
+    }
+
+    /** How many faults were set so far. */
+    long injected() {
+        return injected.get();
+    }
+
+    private void run() {
+        while (!stopped) {
+            try {
+                inject();
+                TimeUnit.MILLISECONDS.sleep(PERIOD_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            } catch (IOException e) {
+                if (!stopped) {
+                    System.out.println("fault injector: " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    private void inject() throws IOException {
+        String endpoint = ENDPOINTS[random.nextInt(ENDPOINTS.length)];
+        int pick = random.nextInt(100);
+        String fault;
+        if (pick < 35) {
+            sim.clearFaults();
+            return;
+        } else if (pick < 65) {
+            fault = String.format(Locale.ROOT, "{\"status\":503,\"times\":%d}", 1 + random.nextInt(MAX_503_TIMES));
+        } else if (pick < 85) {
+            fault = String.format(Locale.ROOT, "{\"latency_ms\":%d}", 100 + random.nextInt(MAX_LATENCY_MILLIS - 100));
+        } else {
+            fault = "{\"hang\":true,\"times\":1}";
+        }
+        sim.fault(endpoint, fault);
+        injected.incrementAndGet();
+    }
+
+    /** Stops injecting and clears every fault. */
+    @Override
+    public void close() {
+        stopped = true;
+        thread.interrupt();
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(5));
+            sim.clearFaults();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException e) {
+            // the simulator is stopping
+        }
+    }
+}
