@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Random IMDS faults for {@code --faults}: every {@link #PERIOD_MILLIS} one IMDS endpoint (token,
- * role list or credentials) gets a new fault through the simulator's admin API — a few 503s, added
+ * role list or, twice as often, credentials) gets a new fault through the simulator's admin API — a few 503s, added
  * latency, a hung request — or every fault is cleared. The sequence is reproducible from its seed.
  *
  * <p>The freshcreds providers must ride through it with 0 failed calls, and with a bounded number
@@ -24,8 +24,13 @@ final class FaultInjector implements AutoCloseable {
     static final int DEFAULT_LEAD_SECS = 15;
     /** A new fault this often. */
     static final long PERIOD_MILLIS = 2000;
-    /** Most consecutive 503s of one fault: less than {@link #IMDS_ATTEMPTS}, so a round can succeed. */
-    static final int MAX_503_TIMES = 2;
+    /**
+     * Most consecutive 503s of one fault: more than {@link #IMDS_ATTEMPTS}, so that some refresh
+     * rounds fail as a whole and the engine's backoff (not only its per-request retries) runs.
+     */
+    static final int MAX_503_TIMES = 5;
+    /** Most consecutive hung requests of one fault (each costs {@link #IMDS_TIMEOUT_MILLIS}). */
+    static final int MAX_HANG_TIMES = 2;
     /** Most latency added by one fault (below the IMDS timeout). */
     static final int MAX_LATENCY_MILLIS = 700;
 
@@ -48,7 +53,8 @@ final class FaultInjector implements AutoCloseable {
     /** Rounds outside the spacing rule: the first fetch and its one immediate retry. */
     static final int EXTRA_ROUNDS_PER_SOURCE = 2;
 
-    private static final String[] ENDPOINTS = {"imds_token", "imds_role_list", "imds_credentials"};
+    /** The credentials endpoint is asked every round; token and role list mostly once. */
+    private static final String[] ENDPOINTS = {"imds_token", "imds_role_list", "imds_credentials", "imds_credentials"};
 
     private final SimulatorProcess sim;
     private final Random random;
@@ -120,7 +126,7 @@ final class FaultInjector implements AutoCloseable {
         } else if (pick < 85) {
             fault = String.format(Locale.ROOT, "{\"latency_ms\":%d}", 100 + random.nextInt(MAX_LATENCY_MILLIS - 100));
         } else {
-            fault = "{\"hang\":true,\"times\":1}";
+            fault = String.format(Locale.ROOT, "{\"hang\":true,\"times\":%d}", 1 + random.nextInt(MAX_HANG_TIMES));
         }
         sim.fault(endpoint, fault);
         injected.incrementAndGet();

@@ -398,8 +398,9 @@ public final class RotationDemo {
             FaultInjector injector = null;
             try {
                 if (settings.faults) {
-                    System.out.printf(Locale.ROOT, "   random IMDS faults every %d ms (seed %d): 503 x1-%d, latency up to %d ms, hung requests%n",
-                            FaultInjector.PERIOD_MILLIS, settings.seed, FaultInjector.MAX_503_TIMES, FaultInjector.MAX_LATENCY_MILLIS);
+                    System.out.printf(Locale.ROOT, "   random IMDS faults every %d ms (seed %d): 503 x1-%d, latency up to %d ms, hung requests x1-%d%n",
+                            FaultInjector.PERIOD_MILLIS, settings.seed, FaultInjector.MAX_503_TIMES, FaultInjector.MAX_LATENCY_MILLIS,
+                            FaultInjector.MAX_HANG_TIMES);
                     injector = FaultInjector.start(sim, settings.seed);
                 }
                 long start = System.nanoTime();
