@@ -68,18 +68,23 @@ public final class FreshCredentialsSource implements AutoCloseable {
     }
 
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    /** Guarded by {@code FreshCredentialsSource.class}: the JVM's shared source, once created. */
+    private static FreshCredentialsSource shared;
+
     private final FreshCredentialsOptions options;
     private final Clock clock;
+    private final boolean isShared;
     private volatile Cached cached;
     /** Calls that reached native code for credentials (slow path only). */
     private final AtomicLong nativeCalls = new AtomicLong();
     /** Guarded by {@link #lock}: read lock for calls, write lock for close. 0 once closed. */
     private long handle;
 
-    private FreshCredentialsSource(FreshCredentialsOptions options, Clock clock, long handle) {
+    private FreshCredentialsSource(FreshCredentialsOptions options, Clock clock, long handle, boolean isShared) {
         this.options = options;
         this.clock = clock;
         this.handle = handle;
+        this.isShared = isShared;
     }
 
     /**
@@ -113,11 +118,42 @@ public final class FreshCredentialsSource implements AutoCloseable {
      * @return a new source; close it when done
      */
     static FreshCredentialsSource create(FreshCredentialsOptions options, Clock clock) {
+        return create(options, clock, false);
+    }
+
+    private static FreshCredentialsSource create(FreshCredentialsOptions options, Clock clock, boolean isShared) {
         NativeLoader.load();
         FreshCredentialsSource source = new FreshCredentialsSource(options, clock,
-                Native.create(options.keys(), options.values()));
+                Native.create(options.keys(), options.values()), isShared);
         LogPump.acquire();
         return source;
+    }
+
+    /**
+     * The JVM's shared source, created on first use with the default options (system properties
+     * {@code -Dfreshcreds.<option>}): one background refresher behind every SDK client that
+     * uses it, whichever SDK (the global hooks and the Java agent use it). It lives as long as
+     * the JVM: {@link #close()} on it does nothing.
+     *
+     * @return the shared source
+     * @throws IllegalArgumentException when a {@code -Dfreshcreds.} option is bad
+     * @throws FreshCredentialsException when the source cannot be set up
+     */
+    public static synchronized FreshCredentialsSource shared() {
+        if (shared == null) {
+            shared = create(FreshCredentialsOptions.defaults(), Clock.SYSTEM, true);
+        }
+        return shared;
+    }
+
+    /**
+     * How many credential requests reached the native side of the shared source, or -1 when no
+     * shared source was created (for diagnostics and tests).
+     *
+     * @return the count, or -1
+     */
+    public static synchronized long sharedIfCreated() {
+        return shared == null ? -1 : shared.nativeCalls();
     }
 
     /**
@@ -194,10 +230,13 @@ public final class FreshCredentialsSource implements AutoCloseable {
 
     /**
      * Stops the background refresh and frees the native side. Waits for calls in progress on
-     * other threads. Closing twice is harmless.
+     * other threads. Closing twice is harmless. Does nothing on the {@link #shared()} source.
      */
     @Override
     public void close() {
+        if (isShared) {
+            return;
+        }
         boolean closed = false;
         ReentrantReadWriteLock.WriteLock w = lock.writeLock();
         w.lock();

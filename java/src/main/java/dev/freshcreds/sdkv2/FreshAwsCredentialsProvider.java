@@ -45,8 +45,13 @@ public final class FreshAwsCredentialsProvider
     private volatile Converted converted;
 
     private FreshAwsCredentialsProvider(BuilderImpl builder) {
-        this.options = builder.options != null ? builder.options : FreshCredentialsOptions.defaults();
-        this.source = FreshCredentialsSource.create(options);
+        if (builder.source != null) {
+            this.source = builder.source;
+            this.options = builder.source.options();
+        } else {
+            this.options = builder.options != null ? builder.options : FreshCredentialsOptions.defaults();
+            this.source = FreshCredentialsSource.create(options);
+        }
     }
 
     /**
@@ -154,6 +159,17 @@ public final class FreshAwsCredentialsProvider
         Builder options(FreshCredentialsOptions options);
 
         /**
+         * An existing source to read from instead of creating one (for example
+         * {@link FreshCredentialsSource#shared()}, or the source of an SDK v1 provider): one
+         * refresher behind several providers. Closing the provider closes this source (except
+         * the shared one). Takes precedence over {@link #options}.
+         *
+         * @param source the source
+         * @return this builder
+         */
+        Builder source(FreshCredentialsSource source);
+
+        /**
          * Creates the provider; its first fetch starts in the background at once.
          *
          * @return a new provider; close it when done
@@ -164,6 +180,7 @@ public final class FreshAwsCredentialsProvider
 
     private static final class BuilderImpl implements Builder {
         private FreshCredentialsOptions options;
+        private FreshCredentialsSource source;
 
         BuilderImpl() {
         }
@@ -175,6 +192,15 @@ public final class FreshAwsCredentialsProvider
         @Override
         public Builder options(FreshCredentialsOptions options) {
             this.options = options;
+            return this;
+        }
+
+        @Override
+        public Builder source(FreshCredentialsSource source) {
+            if (source == null) {
+                throw new NullPointerException("source");
+            }
+            this.source = source;
             return this;
         }
 
