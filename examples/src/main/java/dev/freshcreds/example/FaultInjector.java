@@ -39,17 +39,12 @@ final class FaultInjector implements AutoCloseable {
     /** Per-request IMDS timeout the example configures (a hung request costs this). */
     static final long IMDS_TIMEOUT_MILLIS = 1000;
     /**
-     * First backoff after a failed or unchanged refresh round the example configures
-     * ({@code refreshBackoffBaseMillis}). The engine waits a uniform time in
-     * [ceiling/2, ceiling] ("equal jitter") after such a round, the ceiling starting here.
+     * Least time between two refresh rounds of one source: the engine's floor on every wait
+     * ({@code refresh::state::MIN_RETRY_DELAY}, 1 s; the failure policy clamps waits near the
+     * expiry but never below it). The only faster rounds are the first fetch and the one
+     * immediate retry of a process with nothing cached ({@link #EXTRA_ROUNDS_PER_SOURCE}).
      */
-    static final long REFRESH_BACKOFF_BASE_MILLIS = 4000;
-    /**
-     * Least time between two refresh rounds of one source (after the first success): half the
-     * backoff base. The only faster rounds are the first fetch and one immediate retry when the
-     * very first attempt fails ({@link #EXTRA_ROUNDS_PER_SOURCE}).
-     */
-    static final long MIN_ROUND_SPACING_MILLIS = REFRESH_BACKOFF_BASE_MILLIS / 2;
+    static final long MIN_ROUND_SPACING_MILLIS = 1000;
     /** Rounds outside the spacing rule: the first fetch and its one immediate retry. */
     static final int EXTRA_ROUNDS_PER_SOURCE = 2;
 

@@ -209,8 +209,7 @@ public final class RotationDemo {
             if (faults) {
                 // Pinned, because the request bound of the fault run is derived from them.
                 builder.imdsAttempts(FaultInjector.IMDS_ATTEMPTS)
-                        .imdsTimeout(Duration.ofMillis(FaultInjector.IMDS_TIMEOUT_MILLIS))
-                        .option("refreshBackoffBaseMillis", Long.toString(FaultInjector.REFRESH_BACKOFF_BASE_MILLIS));
+                        .imdsTimeout(Duration.ofMillis(FaultInjector.IMDS_TIMEOUT_MILLIS));
             }
             FreshCredentialsOptions options = builder.build();
             FreshCredentialsProvider v1 = new FreshCredentialsProvider(options);
