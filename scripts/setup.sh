@@ -1,17 +1,34 @@
 #!/usr/bin/env bash
 # Installs what freshcreds' build and tests need on a fresh Debian machine that already has a
-# Rust toolchain and a JDK: Gradle (Debian's package) and the AWS CLI (from PyPI), each only
-# when missing. Safe to run again.
+# Rust toolchain and a JDK: Gradle (Debian's package) and the AWS CLI (from PyPI); for the seven
+# native libraries and their checks mingw-w64, musl-tools, qemu-user-static, wine64, arm64
+# binutils and LLVM's objdump (Debian's packages), and the pinned zig, cargo-zigbuild and rustup
+# targets (scripts/build-natives.sh --install-tools). Each only when missing. Safe to run again.
 set -euo pipefail
 
 need_apt=()
 command -v gradle >/dev/null 2>&1 || need_apt+=(gradle)
 command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
+# Cross-building and checking the native libraries (scripts/build-natives.sh, check-natives.sh),
+# without recommended packages (wine64's would add fonts and desktop integration).
+need_native=()
+command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || need_native+=(gcc-mingw-w64-x86-64)
+command -v musl-gcc >/dev/null 2>&1 || need_native+=(musl-tools)
+command -v qemu-aarch64-static >/dev/null 2>&1 || need_native+=(qemu-user-static)
+[ -x /usr/lib/wine/wine64 ] || command -v wine64 >/dev/null 2>&1 || need_native+=(wine64)
+command -v aarch64-linux-gnu-objdump >/dev/null 2>&1 || need_native+=(binutils-aarch64-linux-gnu)
+{ command -v llvm-objdump >/dev/null 2>&1 && command -v llvm-nm >/dev/null 2>&1; } || need_native+=(llvm)
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+if [ ${#need_apt[@]} -gt 0 ] || [ ${#need_native[@]} -gt 0 ]; then
+  $SUDO apt-get update -qq
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]} from Debian's packages"
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+if [ ${#need_native[@]} -gt 0 ]; then
+  echo "setup: installing ${need_native[*]} from Debian's packages"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_native[@]}" >/dev/null
 fi
 
 if ! command -v aws >/dev/null 2>&1; then
@@ -19,6 +36,8 @@ if ! command -v aws >/dev/null 2>&1; then
   python3 -m pip install -q awscli
   hash -r
 fi
+
+command -v cargo >/dev/null && bash "$(dirname "$0")/build-natives.sh" --install-tools
 
 command -v cargo >/dev/null || { echo "setup: cargo is missing: install Rust (rustup) first" >&2; exit 1; }
 

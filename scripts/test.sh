@@ -23,8 +23,16 @@ cargo test --workspace
 step "fuzz: every cargo-fuzz target for 30 s from its seeds (scripts/fuzz.sh; longer runs: FUZZING.md)"
 FUZZ_SECONDS=30 bash scripts/fuzz.sh
 
-step "gradle build (Java 8 jar with the native library) and Java tests"
+step "gradle build (Java 8 jar with the seven native libraries, scripts/build-natives.sh) and Java tests"
+start=$SECONDS
 gradle --no-daemon --console=plain build
+echo "gradle build took $((SECONDS - start)) s"
+
+step "native libraries: glibc 2.17 baseline, exported symbols, musl and Windows C smoke tests, arm64 Java tests under qemu"
+start=$SECONDS
+gradle --no-daemon --console=plain -q :java:testClasspathFile
+bash scripts/check-natives.sh --natives target/natives-all
+echo "native checks took $((SECONDS - start)) s"
 
 step "the Gradle example under random IMDS faults: 150 s, 5 rotations of 30-second credentials; exits non-zero on any failed call (ExpiredToken) or when IMDS got more credential requests than the stated bound"
 gradle --no-daemon --console=plain -q :examples:runExample -Pargs='--faults'

@@ -217,3 +217,32 @@ async fn a_half_written_credentials_file_keeps_the_previous_keys_until_it_parses
         "AKIDSECONDKEY"
     );
 }
+
+#[tokio::test]
+async fn the_refresh_engine_serves_keys_rewritten_in_the_credentials_file() {
+    use freshcreds::refresh::{RefreshConfig, RefreshingProvider};
+    use freshcreds::sources::default_chain::PROFILE_KEYS_RECHECK_INTERVAL;
+    let dir = tempfile::tempdir().unwrap();
+    write_keys(dir.path(), "AKIDFIRST", "token-one");
+    let clock = ManualClock::starting_now();
+    let built = default_chain::build_chain(&settings(dir.path(), &clock)).await;
+    let engine = RefreshingProvider::spawn(
+        built.chain,
+        RefreshConfig::default(),
+        Arc::new(clock.clone()),
+    );
+    let first = engine.credentials().await.unwrap();
+    assert_eq!(first.credentials.access_key_id(), "AKIDFIRST");
+    write_keys(dir.path(), "AKIDSECONDKEY", "token-two-longer");
+    let mut rounds = engine.rounds();
+    let seen = *rounds.borrow_and_update();
+    clock.advance(PROFILE_KEYS_RECHECK_INTERVAL + PROFILE_RECHECK_INTERVAL);
+    tokio::time::timeout(Duration::from_secs(5), rounds.wait_for(|r| *r > seen))
+        .await
+        .expect("the engine asked the profile again")
+        .unwrap();
+    assert_eq!(
+        engine.cached().unwrap().credentials.access_key_id(),
+        "AKIDSECONDKEY"
+    );
+}

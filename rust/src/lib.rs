@@ -1,17 +1,16 @@
 //! freshcreds: AWS credentials that are refreshed early, in the background, with retries.
 //!
 //! Data flows one way: [`sources`] fetch credentials, the [`refresh`] engine caches and renews
-//! them, and hosts (the JNI bridge, the C ABI, the command line) hand them out.
+//! them, and hosts hand them out through [`host`]: the native library (crate `freshcreds-native`:
+//! the JNI bridge and the C ABI) and the command line (crate `freshcreds-cli`), which depend on
+//! this crate and never the other way round.
 #![warn(missing_docs)]
 
-pub mod cli;
 pub mod clock;
 pub mod credentials;
 pub mod env;
 pub mod error;
-pub mod ffi;
 pub mod host;
-pub mod jni;
 pub mod refresh;
 pub mod runtime;
 pub mod sources;

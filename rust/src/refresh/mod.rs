@@ -106,6 +106,8 @@ struct Shared {
     skew_warned: AtomicBool,
     untrusted_date_warned: AtomicBool,
     closed: AtomicBool,
+    /// Whether the long-term recheck interval is the source's to say (asked after each round).
+    recheck_from_source: bool,
 }
 
 /// Locks a mutex, recovering the data if a panic poisoned it (the engine's state stays
@@ -157,7 +159,8 @@ impl RefreshingProvider {
         clock: Arc<dyn Clock>,
         runtime: &tokio::runtime::Handle,
     ) -> Self {
-        if config.long_term_recheck.is_none() {
+        let recheck_from_source = config.long_term_recheck.is_none();
+        if recheck_from_source {
             config.long_term_recheck = source.long_term_recheck();
         }
         let (rounds, _) = watch::channel(0);
@@ -178,6 +181,7 @@ impl RefreshingProvider {
             skew_warned: AtomicBool::new(false),
             untrusted_date_warned: AtomicBool::new(false),
             closed: AtomicBool::new(false),
+            recheck_from_source,
         });
         runtime.spawn(drive(shared.clone()));
         RefreshingProvider { shared }
@@ -541,6 +545,10 @@ async fn run_round(shared: &Shared, reason: RefreshReason) {
             false
         }
     };
+    if shared.recheck_from_source {
+        let every = shared.source.long_term_recheck();
+        lock(&shared.state).set_long_term_recheck(every);
+    }
     shared.stats.last_round_ok.store(ok, Ordering::Release);
     shared.rounds.send_modify(|r| *r += 1);
     shared

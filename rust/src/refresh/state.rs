@@ -277,6 +277,12 @@ impl RefreshState {
         }
     }
 
+    /// Sets how often credentials without an expiry are fetched again (the source says, and
+    /// may change its mind when it is a chain that resolved a winner).
+    pub fn set_long_term_recheck(&mut self, every: Option<Duration>) {
+        self.config.long_term_recheck = every;
+    }
+
     /// The configuration.
     pub fn config(&self) -> &RefreshConfig {
         &self.config

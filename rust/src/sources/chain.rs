@@ -320,6 +320,11 @@ impl CredentialSource for ChainSource {
         Some(ChainSource::report(self))
     }
 
+    fn long_term_recheck(&self) -> Option<std::time::Duration> {
+        let winner = (*self.winner.lock().expect("winner"))?;
+        self.links[winner].source.long_term_recheck()
+    }
+
     fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
         Box::pin(async move {
             let winner = *self.winner.lock().expect("winner");

@@ -216,7 +216,16 @@ impl CredentialSource for ProfileKeys {
     fn probe(&self) -> BoxFuture<'_, Probe> {
         probe_by_fetching(self)
     }
+
+    fn long_term_recheck(&self) -> Option<std::time::Duration> {
+        // Login tools (saml2aws, gimme-aws-creds) rewrite the credentials file in place.
+        Some(PROFILE_KEYS_RECHECK_INTERVAL)
+    }
 }
+
+/// How often the refresh engine asks again for static keys read from a profile, so that keys
+/// rewritten in the file are picked up (the file itself is read only when it changed).
+pub const PROFILE_KEYS_RECHECK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn unconfigured(name: &'static str, e: Error) -> Arc<dyn CredentialSource> {
     let kind = if e.is_configuration_problem() && e.kind() != ErrorKind::InvalidConfig {

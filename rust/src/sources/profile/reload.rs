@@ -197,6 +197,14 @@ impl CredentialSource for ReloadingProfileSource {
         })
     }
 
+    fn long_term_recheck(&self) -> Option<Duration> {
+        // Whatever the profile describes now; the engine asks after every round.
+        self.state
+            .try_lock()
+            .ok()
+            .and_then(|s| s.inner.long_term_recheck())
+    }
+
     fn last_change(&self) -> Option<String> {
         self.last_change
             .lock()

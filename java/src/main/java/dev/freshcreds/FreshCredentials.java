@@ -2,6 +2,8 @@ package dev.freshcreds;
 
 import java.time.Instant;
 
+import dev.freshcreds.internal.NativeLoader;
+
 /**
  * An immutable set of AWS credentials as served by a {@link FreshCredentialsSource}.
  *
@@ -77,6 +79,33 @@ public final class FreshCredentials {
      */
     public boolean isStale() {
         return stale;
+    }
+
+    /**
+     * Whether the native library loads on this platform (trying once, like netty's
+     * {@code Epoll.isAvailable()}); never throws. When false, an application can fall back to
+     * the AWS SDK's own provider:
+     *
+     * <pre>{@code
+     * AwsCredentialsProvider provider = FreshCredentials.isAvailable()
+     *         ? FreshAwsCredentialsProvider.create()
+     *         : DefaultCredentialsProvider.create();
+     * }</pre>
+     *
+     * @return true when freshcreds' providers can be created
+     */
+    public static boolean isAvailable() {
+        return NativeLoader.isAvailable();
+    }
+
+    /**
+     * Why the native library does not load: its first line names the os, the architecture, the
+     * libc, the operating system's reason and the fix.
+     *
+     * @return the load failure, or {@code null} when {@link #isAvailable()} is true
+     */
+    public static Throwable unavailabilityCause() {
+        return NativeLoader.unavailabilityCause();
     }
 
     boolean sameAs(

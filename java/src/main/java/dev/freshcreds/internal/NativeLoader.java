@@ -1,27 +1,76 @@
 package dev.freshcreds.internal;
 
+import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.URL;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
- * Loads the native library once per class loader: from {@code -Dfreshcreds.library.path} when
- * set, else from the jar resource {@code /native/<os>-<arch>/<library file>} extracted to a
- * private temporary file that is deleted once loaded. Not an API.
+ * Loads the native library once per class loader. In order:
+ *
+ * <ol>
+ *   <li>{@code -Dfreshcreds.library.path=<file>} when set (and nothing else);
+ *   <li>the jar resource {@code /native/<os>-<arch>[-musl]/<library file>} for this platform
+ *       (musl or glibc detected from the dynamic loader the JVM runs under, not from
+ *       {@code os.name}), extracted once into a private directory (0700,
+ *       {@code <java.io.tmpdir>/freshcreds-<user>} or {@code -Dfreshcreds.native.dir}) under a
+ *       name holding its content hash, so later JVMs load the already-extracted file;
+ *   <li>{@code System.loadLibrary("freshcreds")}: a copy installed in {@code java.library.path}.
+ * </ol>
+ *
+ * <p>When all fail, the {@link UnsatisfiedLinkError}'s first line names the os, the
+ * architecture, the libc and the operating system's own reason (the {@code dlopen} error), and
+ * how to fix it; the lines after it list every attempt. Not an API: applications use
+ * {@code FreshCredentials.isAvailable()} and {@code FreshCredentials.unavailabilityCause()}.
  */
 public final class NativeLoader {
     /** System property naming a native library file to load instead of the bundled one. */
     public static final String LIBRARY_PATH_PROPERTY = "freshcreds.library.path";
+    /** System property naming the directory the bundled library is extracted into. */
+    public static final String NATIVE_DIR_PROPERTY = "freshcreds.native.dir";
+    /** System property overriding the libc detection on Linux: {@code glibc} or {@code musl}. */
+    public static final String LIBC_PROPERTY = "freshcreds.libc";
+    /** The jar resource with the SHA-256 of every bundled library ({@code sha256sum} format). */
+    public static final String MANIFEST_RESOURCE = "/native/SHA256SUMS";
+    /**
+     * Extracted files of other versions (and unfinished extractions) older than this are deleted
+     * after a successful load; younger ones may be in the middle of being loaded by another JVM.
+     */
+    static final long STALE_AFTER_MILLIS = TimeUnit.HOURS.toMillis(1);
+    /** Hex digits of the content hash in an extracted file's name. */
+    static final int HASH_DIGITS_IN_NAME = 16;
+
+    private static final String LIBRARY = "freshcreds";
+    private static final Set<PosixFilePermission> OWNER_ONLY_DIR = PosixFilePermissions.fromString("rwx------");
+    private static final Set<PosixFilePermission> OWNER_READ_EXEC = PosixFilePermissions.fromString("r-x------");
 
     private static boolean loaded;
+    private static String loadedFrom;
     private static UnsatisfiedLinkError failure;
 
     private NativeLoader() {
@@ -30,7 +79,7 @@ public final class NativeLoader {
     /**
      * Loads the library unless already loaded. A failure is remembered and thrown again.
      *
-     * @throws UnsatisfiedLinkError naming the os, the architecture, the resource and the property
+     * @throws UnsatisfiedLinkError whose first line names os, arch, libc, the reason and the fix
      */
     public static synchronized void load() {
         if (loaded) {
@@ -42,7 +91,7 @@ public final class NativeLoader {
             throw again;
         }
         try {
-            loadOnce();
+            loadedFrom = loadOnce();
             loaded = true;
         } catch (UnsatisfiedLinkError e) {
             failure = e;
@@ -51,12 +100,49 @@ public final class NativeLoader {
     }
 
     /**
-     * The platform directory of the bundled library, for example {@code linux-x86_64}.
+     * Whether the native library is loaded or loads now; never throws.
      *
-     * @return os and architecture as used in resource paths
+     * @return true when the library is usable in this class loader
+     */
+    public static synchronized boolean isAvailable() {
+        try {
+            load();
+            return true;
+        } catch (UnsatisfiedLinkError e) {
+            return false;
+        }
+    }
+
+    /**
+     * Why the native library cannot be loaded, trying once if not tried yet.
+     *
+     * @return the load failure, or {@code null} when the library is available
+     */
+    public static synchronized UnsatisfiedLinkError unavailabilityCause() {
+        return isAvailable() ? null : failure;
+    }
+
+    /**
+     * Where the library was loaded from: a file path, or {@code java.library.path}.
+     *
+     * @return the loaded file, or {@code null} when not loaded
+     */
+    public static synchronized String loadedFrom() {
+        return loadedFrom;
+    }
+
+    /**
+     * The platform directory of the bundled library, for example {@code linux-x86_64} or
+     * {@code linux-aarch64-musl}.
+     *
+     * @return os, architecture and (for musl) libc as used in resource paths
      */
     public static String platform() {
-        return os(System.getProperty("os.name", "")) + "-" + arch(System.getProperty("os.arch", ""));
+        return platform(os(System.getProperty("os.name", "")), arch(System.getProperty("os.arch", "")), libc());
+    }
+
+    static String platform(String os, String arch, String libc) {
+        return os + "-" + arch + ("musl".equals(libc) ? "-musl" : "");
     }
 
     /**
@@ -65,7 +151,83 @@ public final class NativeLoader {
      * @return for example {@code /native/linux-x86_64/libfreshcreds.so}
      */
     public static String resourcePath() {
-        return "/native/" + platform() + "/" + System.mapLibraryName("freshcreds");
+        return "/native/" + platform() + "/" + System.mapLibraryName(LIBRARY);
+    }
+
+    /**
+     * The C library the JVM runs on: {@code glibc} or {@code musl} on Linux (from
+     * {@code -Dfreshcreds.libc}, else from the dynamic loader the {@code java} launcher names,
+     * else from the libraries mapped into this process), {@code system} elsewhere.
+     *
+     * @return the libc name
+     */
+    public static String libc() {
+        String forced = System.getProperty(LIBC_PROPERTY);
+        if (forced != null && !forced.trim().isEmpty()) {
+            return forced.trim().toLowerCase(Locale.ROOT);
+        }
+        if (!"linux".equals(os(System.getProperty("os.name", "")))) {
+            return "system";
+        }
+        // The dynamic loader the java launcher names decides the libc of the whole process (and
+        // costs one 4 KB read); the mapped files are the fallback for a JVM without a launcher.
+        Path launcher = Paths.get(System.getProperty("java.home", ""), "bin", "java");
+        if (Files.isRegularFile(launcher)) {
+            return libcOfExecutable(launcher);
+        }
+        try {
+            String fromMaps = libcFromMaps(Files.readAllLines(Paths.get("/proc/self/maps"), StandardCharsets.UTF_8));
+            if (fromMaps != null) {
+                return fromMaps;
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // no /proc
+        }
+        return "glibc";
+    }
+
+    /**
+     * The libc an executable was linked for, from the dynamic loader it names ({@code PT_INTERP}
+     * near the start of the file: {@code /lib/ld-musl-<arch>.so.1} or glibc's {@code ld-linux}).
+     *
+     * @param executable an ELF executable
+     * @return {@code musl}, else {@code glibc}
+     */
+    static String libcOfExecutable(Path executable) {
+        byte[] head = new byte[4096];
+        int n = 0;
+        try (InputStream in = Files.newInputStream(executable)) {
+            for (int r; n < head.length && (r = in.read(head, n, head.length - n)) > 0; ) {
+                n += r;
+            }
+        } catch (IOException | RuntimeException e) {
+            return "glibc";
+        }
+        return new String(head, 0, n, StandardCharsets.ISO_8859_1).contains("/ld-musl-") ? "musl" : "glibc";
+    }
+
+    /**
+     * The libc of a process from its {@code /proc/self/maps} lines.
+     *
+     * @param maps the lines
+     * @return {@code musl}, {@code glibc}, or {@code null} when neither is mapped
+     */
+    static String libcFromMaps(List<String> maps) {
+        boolean glibc = false;
+        for (String line : maps) {
+            int slash = line.indexOf('/');
+            if (slash < 0) {
+                continue;
+            }
+            String file = line.substring(line.lastIndexOf('/') + 1);
+            if (file.startsWith("ld-musl-") || file.startsWith("libc.musl-")) {
+                return "musl";
+            }
+            if (file.startsWith("libc.so.6") || file.startsWith("ld-linux") || file.startsWith("libc-2.")) {
+                glibc = true;
+            }
+        }
+        return glibc ? "glibc" : null;
     }
 
     static String os(String osName) {
@@ -93,69 +255,410 @@ public final class NativeLoader {
         return a.replaceAll("[^a-z0-9_]+", "");
     }
 
-    private static void loadOnce() {
-        List<Throwable> causes = new ArrayList<Throwable>();
+    /** The directory the bundled library is extracted into unless the property names one. */
+    static Path defaultNativeDir() {
+        String user = System.getProperty("user.name", "user").replaceAll("[^A-Za-z0-9._-]+", "_");
+        return tmpdir().resolve("freshcreds-" + user);
+    }
+
+    /** One way of loading that failed, with the operating system's reason. */
+    private static final class Attempt {
+        final String what;
+        final Throwable error;
+        final boolean missing;
+
+        Attempt(String what, Throwable error, boolean missing) {
+            this.what = what;
+            this.error = error;
+            this.missing = missing;
+        }
+
+        String reason() {
+            String m = error.getMessage();
+            return m == null ? error.toString() : m;
+        }
+    }
+
+    private static String loadOnce() {
+        List<Attempt> attempts = new ArrayList<Attempt>();
         String override = System.getProperty(LIBRARY_PATH_PROPERTY);
         if (override != null && !override.isEmpty()) {
+            String path = new File(override).getAbsolutePath();
             try {
-                System.load(new File(override).getAbsolutePath());
-                return;
+                System.load(path);
+                return path;
             } catch (Throwable e) {
-                causes.add(e);
-                throw failure("could not load " + override + " named by -D" + LIBRARY_PATH_PROPERTY, causes);
+                attempts.add(new Attempt("-D" + LIBRARY_PATH_PROPERTY + "=" + override, e, !new File(path).isFile()));
+                throw failure(attempts, "could not load " + override + " named by -D" + LIBRARY_PATH_PROPERTY,
+                        "set -D" + LIBRARY_PATH_PROPERTY + " to a " + System.mapLibraryName(LIBRARY)
+                                + " built for " + platform() + ", or remove it to use the bundled library");
             }
         }
         String resource = resourcePath();
-        Path extracted = null;
-        try (InputStream in = NativeLoader.class.getResourceAsStream(resource)) {
-            if (in == null) {
-                throw failure("the jar has no native library for this platform at " + resource, causes);
+        URL url = NativeLoader.class.getResource(resource);
+        String fix;
+        if (url == null) {
+            attempts.add(new Attempt("bundled " + resource,
+                    new UnsatisfiedLinkError("the jar has no native library for this platform at " + resource), true));
+            fix = "this jar carries no library for " + platform() + ": build one (scripts/build-natives.sh) and set -D"
+                    + LIBRARY_PATH_PROPERTY + "=/path/to/" + System.mapLibraryName(LIBRARY)
+                    + " or install it in java.library.path";
+        } else {
+            try {
+                return loadBundled(resource);
+            } catch (BundledFailure e) {
+                attempts.add(new Attempt(e.what, e.getCause(), false));
+                fix = e.fix;
             }
-            String name = System.mapLibraryName("freshcreds");
-            int dot = name.lastIndexOf('.');
-            // Files.createTempFile makes the file readable and writable by its owner only.
-            extracted = Files.createTempFile(name.substring(0, dot) + "-", name.substring(dot));
-            Files.copy(in, extracted, StandardCopyOption.REPLACE_EXISTING);
-            System.load(extracted.toAbsolutePath().toString());
-        } catch (UnsatisfiedLinkError e) {
-            if (e.getMessage() != null && e.getMessage().startsWith("freshcreds:")) {
-                throw e;
+        }
+        try {
+            System.loadLibrary(LIBRARY);
+            return "java.library.path";
+        } catch (Throwable e) {
+            attempts.add(new Attempt("System.loadLibrary(\"" + LIBRARY + "\") from java.library.path="
+                    + System.getProperty("java.library.path"), e, true));
+        }
+        throw failure(attempts, null, fix);
+    }
+
+    /** Loading the bundled library failed; carries the attempt's description and its fix. */
+    private static final class BundledFailure extends Exception {
+        private static final long serialVersionUID = 1L;
+        final String what;
+        final String fix;
+
+        BundledFailure(String what, Throwable cause, String fix) {
+            super(what, cause);
+            this.what = what;
+            this.fix = fix;
+        }
+    }
+
+    private static String loadBundled(String resource) throws BundledFailure {
+        String name = System.mapLibraryName(LIBRARY);
+        String expected = manifestHash(platform() + "/" + name);
+        Path dir = nativeDir();
+        Path file = null;
+        try {
+            if (dir != null) {
+                file = extractShared(resource, dir, name, expected);
             }
-            causes.add(e);
-            String hint = "";
-            Path dir = extracted != null ? extracted.getParent() : tmpdir();
-            if (isNoexec(dir, e)) {
-                hint = "; the temporary directory " + dir + " does not allow executing code (noexec):"
-                        + " set -Djava.io.tmpdir to a directory that does";
+        } catch (IOException e) {
+            // an unusable shared directory: a private one below
+            file = null;
+        }
+        boolean privateCopy = file == null;
+        Path privateDir = null;
+        try {
+            if (privateCopy) {
+                privateDir = createPrivateDir(tmpdir());
+                file = extractInto(resource, privateDir, name, expected);
             }
-            throw failure("could not load " + resource + " extracted to " + extracted + hint, causes);
         } catch (IOException | RuntimeException e) {
-            causes.add(e);
-            throw failure("could not extract " + resource + " to " + tmpdir()
-                    + " (set -Djava.io.tmpdir to a writable directory)", causes);
+            Path where = dir != null ? dir : tmpdir();
+            throw new BundledFailure("extracting bundled " + resource + " into " + where, e,
+                    "set -D" + NATIVE_DIR_PROPERTY + " to a writable directory of this user");
+        }
+        try {
+            try {
+                System.load(file.toString());
+            } catch (UnsatisfiedLinkError e) {
+                if (privateCopy || !String.valueOf(e.getMessage()).contains("another class")) {
+                    throw e;
+                }
+                // Loaded by another class loader of this JVM: a JVM maps a file once, so this
+                // class loader needs a copy of its own.
+                privateCopy = true;
+                privateDir = createPrivateDir(tmpdir());
+                file = extractInto(resource, privateDir, name, expected);
+                System.load(file.toString());
+            }
+        } catch (UnsatisfiedLinkError e) {
+            String fix = isNoexec(file.getParent(), e)
+                    ? "the directory " + file.getParent() + " is on a mount that does not allow executing code"
+                            + " (noexec): set -D" + NATIVE_DIR_PROPERTY + " to a directory that does"
+                    : "the bundled library does not link on this system (the reason above): set -D"
+                            + LIBRARY_PATH_PROPERTY + " to a build for it, or install one in java.library.path";
+            throw new BundledFailure("bundled " + resource + " extracted to " + file, e, fix);
+        } catch (IOException e) {
+            throw new BundledFailure("extracting bundled " + resource + " into " + tmpdir(), e,
+                    "set -D" + NATIVE_DIR_PROPERTY + " to a writable directory of this user");
         } finally {
-            if (extracted != null) {
-                // The loaded library stays mapped; the file itself is no longer needed.
-                try {
-                    Files.deleteIfExists(extracted);
-                } catch (IOException e) {
-                    extracted.toFile().deleteOnExit();
+            if (privateCopy && privateDir != null) {
+                // The loaded library stays mapped (on Windows the delete fails while it is loaded).
+                deleteQuietly(file);
+                deleteQuietly(privateDir);
+            }
+        }
+        if (!privateCopy) {
+            removeStale(dir, file);
+        }
+        return file.toString();
+    }
+
+    /** The shared extraction directory, or null when it cannot be trusted or created. */
+    private static Path nativeDir() {
+        String configured = System.getProperty(NATIVE_DIR_PROPERTY);
+        Path dir = configured != null && !configured.isEmpty()
+                ? Paths.get(configured).toAbsolutePath()
+                : defaultNativeDir();
+        try {
+            return privateDirectory(dir) ? dir : null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Creates {@code dir} (0700) or checks that an existing one is a real directory of this user
+     * that nobody else can write to or read.
+     */
+    static boolean privateDirectory(Path dir) throws IOException {
+        boolean posix = Files.getFileStore(existingAncestor(dir)).supportsFileAttributeView("posix");
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            try {
+                if (posix) {
+                    Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIR));
+                    Files.setPosixFilePermissions(dir, OWNER_ONLY_DIR);
+                } else {
+                    Files.createDirectories(dir);
+                }
+            } catch (FileAlreadyExistsException raced) {
+                // another JVM created it: checked below
+            }
+        }
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        if (!posix) {
+            return true;
+        }
+        if (!Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS).equals(OWNER_ONLY_DIR)) {
+            return false;
+        }
+        // Owned by this user: a file created in it has the same owner.
+        Path probe = Files.createTempFile(dir, ".owner-", ".tmp");
+        try {
+            return Files.getOwner(probe).equals(Files.getOwner(dir, LinkOption.NOFOLLOW_LINKS));
+        } finally {
+            deleteQuietly(probe);
+        }
+    }
+
+    private static Path existingAncestor(Path dir) {
+        Path p = dir;
+        while (p != null && !Files.exists(p)) {
+            p = p.getParent();
+        }
+        return p == null ? Paths.get(".").toAbsolutePath() : p;
+    }
+
+    /**
+     * The extracted library in the shared directory, named by its content hash: reused when
+     * present, else extracted next to it and moved into place atomically, so a file of that name
+     * is always complete (and, in a directory only this user can write to, what the jar holds).
+     */
+    private static Path extractShared(String resource, Path dir, String name, String expected) throws IOException {
+        if (expected != null) {
+            Path target = dir.resolve(hashedName(name, expected));
+            if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)) {
+                return target;
+            }
+        }
+        Path tmp = Files.createTempFile(dir, ".extract-", ".tmp");
+        try {
+            String hash = copyHashing(resource, tmp, expected);
+            Path target = dir.resolve(hashedName(name, hash));
+            setReadExecOnly(tmp);
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (IOException e) {
+                // Windows: the target exists and is in use by another JVM; it is identical.
+                if (!Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)) {
+                    throw e;
                 }
             }
+            return target;
+        } finally {
+            deleteQuietly(tmp);
+        }
+    }
+
+    private static Path extractInto(String resource, Path dir, String name, String expected) throws IOException {
+        Path tmp = Files.createTempFile(dir, ".extract-", ".tmp");
+        String hash = copyHashing(resource, tmp, expected);
+        Path target = dir.resolve(hashedName(name, hash));
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        setReadExecOnly(target);
+        return target;
+    }
+
+    static String hashedName(String name, String sha256) {
+        int dot = name.lastIndexOf('.');
+        return name.substring(0, dot) + "-" + sha256.substring(0, HASH_DIGITS_IN_NAME) + name.substring(dot);
+    }
+
+    /** Copies the resource into {@code target} (created owner-only), returns its SHA-256. */
+    private static String copyHashing(String resource, Path target, String expected) throws IOException {
+        MessageDigest digest = sha256();
+        // WRITE without CREATE keeps the owner-only permissions createTempFile gave the file.
+        InputStream resourceStream = NativeLoader.class.getResourceAsStream(resource);
+        if (resourceStream == null) {
+            throw new IOException("the resource " + resource + " is gone");
+        }
+        try (InputStream in = resourceStream;
+                OutputStream out = Files.newOutputStream(target, StandardOpenOption.WRITE,
+                        StandardOpenOption.TRUNCATE_EXISTING)) {
+            byte[] buffer = new byte[64 * 1024];
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                digest.update(buffer, 0, n);
+                out.write(buffer, 0, n);
+            }
+        }
+        String hash = hex(digest.digest());
+        if (expected != null && !expected.equals(hash)) {
+            throw new IOException("the bundled library's SHA-256 is " + hash + ", " + MANIFEST_RESOURCE
+                    + " says " + expected + ": the jar is damaged");
+        }
+        return hash;
+    }
+
+    private static Path createPrivateDir(Path parent) throws IOException {
+        if (Files.getFileStore(parent).supportsFileAttributeView("posix")) {
+            FileAttribute<Set<PosixFilePermission>> attr = PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIR);
+            return Files.createTempDirectory(parent, "freshcreds-", attr);
+        }
+        return Files.createTempDirectory(parent, "freshcreds-");
+    }
+
+    private static void setReadExecOnly(Path file) {
+        try {
+            if (Files.getFileStore(file).supportsFileAttributeView("posix")) {
+                Files.setPosixFilePermissions(file, OWNER_READ_EXEC);
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // stays owner read-write, which is enough
+        }
+    }
+
+    /** Deletes other versions' files and unfinished extractions older than STALE_AFTER_MILLIS. */
+    static void removeStale(Path dir, Path keep) {
+        long cutoff = System.currentTimeMillis() - STALE_AFTER_MILLIS;
+        String prefix = System.mapLibraryName(LIBRARY);
+        prefix = prefix.substring(0, prefix.lastIndexOf('.')) + "-";
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path p : entries) {
+                String n = p.getFileName().toString();
+                boolean ours = n.startsWith(prefix) || (n.startsWith(".extract-") && n.endsWith(".tmp"));
+                if (ours && !p.equals(keep) && Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toMillis() < cutoff) {
+                    deleteQuietly(p);
+                }
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // clean-up is best effort
+        }
+    }
+
+    /** The manifest's SHA-256 for {@code entry} ({@code <platform>/<file>}), or null. */
+    private static String manifestHash(String entry) {
+        try (InputStream in = NativeLoader.class.getResourceAsStream(MANIFEST_RESOURCE)) {
+            if (in == null) {
+                return null;
+            }
+            List<String> lines = new ArrayList<String>();
+            BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+            for (String line = r.readLine(); line != null; line = r.readLine()) {
+                lines.add(line);
+            }
+            return parseManifest(lines).get(entry);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Parses {@code sha256sum} output: {@code <64 hex digits><space><space or *><path>}.
+     *
+     * @param lines the manifest's lines
+     * @return path to lower-case hash; malformed lines are skipped
+     */
+    static Map<String, String> parseManifest(List<String> lines) {
+        Map<String, String> hashes = new HashMap<String, String>();
+        for (String line : lines) {
+            if (line.length() < 67 || line.charAt(64) != ' ' || (line.charAt(65) != ' ' && line.charAt(65) != '*')) {
+                continue;
+            }
+            String hash = line.substring(0, 64).toLowerCase(Locale.ROOT);
+            if (hash.matches("[0-9a-f]{64}")) {
+                hashes.put(line.substring(66).trim(), hash);
+            }
+        }
+        return Collections.unmodifiableMap(hashes);
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
+        }
+    }
+
+    private static String hex(byte[] bytes) {
+        StringBuilder s = new StringBuilder(bytes.length * 2);
+        for (byte b : bytes) {
+            s.append(Character.forDigit((b >> 4) & 0xf, 16)).append(Character.forDigit(b & 0xf, 16));
+        }
+        return s.toString();
+    }
+
+    private static void deleteQuietly(Path p) {
+        if (p == null) {
+            return;
+        }
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException | RuntimeException e) {
+            p.toFile().deleteOnExit();
         }
     }
 
     private static Path tmpdir() {
-        return Paths.get(System.getProperty("java.io.tmpdir", "."));
+        return Paths.get(System.getProperty("java.io.tmpdir", ".")).toAbsolutePath();
     }
 
-    private static UnsatisfiedLinkError failure(String what, List<Throwable> causes) {
-        UnsatisfiedLinkError e = new UnsatisfiedLinkError("freshcreds: " + what
-                + " (os.name=" + System.getProperty("os.name") + ", os.arch=" + System.getProperty("os.arch")
-                + ", resource " + resourcePath() + "); to use another copy of the library set -D"
-                + LIBRARY_PATH_PROPERTY + "=/path/to/" + System.mapLibraryName("freshcreds"));
-        for (Throwable cause : causes) {
-            e.addSuppressed(cause);
+    /**
+     * The error for a failed load. First line: what failed, on which os / arch / libc, the first
+     * real reason of the operating system (an attempt that found a file), and the fix; then one
+     * line per attempt.
+     */
+    private static UnsatisfiedLinkError failure(List<Attempt> attempts, String headline, String fix) {
+        Attempt primary = attempts.get(0);
+        for (Attempt a : attempts) {
+            if (!a.missing) {
+                primary = a;
+                break;
+            }
+        }
+        String os = os(System.getProperty("os.name", ""));
+        String arch = arch(System.getProperty("os.arch", ""));
+        StringBuilder m = new StringBuilder("freshcreds: ")
+                .append(headline != null ? headline : "cannot load the native library")
+                .append(" on ").append(os).append(' ').append(arch).append(" with libc ").append(libc())
+                .append(" (os.name=").append(System.getProperty("os.name"))
+                .append(", os.arch=").append(System.getProperty("os.arch")).append("): ")
+                .append(primary.reason().replace('\n', ' '))
+                .append(". Fix: ").append(fix)
+                .append("; or check FreshCredentials.isAvailable() and fall back to the AWS SDK's own provider.");
+        for (Attempt a : attempts) {
+            m.append("\n  tried ").append(a.what).append(": ").append(a.reason().replace('\n', ' '));
+        }
+        m.append("\n  resource ").append(resourcePath()).append("; to use another copy of the library set -D")
+                .append(LIBRARY_PATH_PROPERTY).append("=/path/to/").append(System.mapLibraryName(LIBRARY));
+        UnsatisfiedLinkError e = new UnsatisfiedLinkError(m.toString());
+        for (Attempt a : attempts) {
+            e.addSuppressed(a.error);
         }
         return e;
     }

@@ -43,6 +43,103 @@ public class NativeLoaderTest {
     }
 
     @Test
+    public void muslIsRecognisedByItsDynamicLoaderOrLibcAmongTheMappedFiles() {
+        List<String> alpine = Arrays.asList(
+                "55d5c6a00000-55d5c6a01000 r--p 00000000 00:2a 1050 /usr/lib/jvm/java-17-openjdk/bin/java",
+                "7f3c2e600000-7f3c2e614000 r--p 00000000 00:2a 2219 /lib/ld-musl-x86_64.so.1");
+        List<String> alpineLibc = Arrays.asList(
+                "7f3c2e600000-7f3c2e614000 r-xp 00000000 00:2a 2219 /usr/lib/libc.musl-aarch64.so.1");
+        List<String> debian = Arrays.asList(
+                "7f8a1c000000-7f8a1c028000 r--p 00000000 fe:01 1311 /usr/lib/x86_64-linux-gnu/libc.so.6",
+                "7f8a1c400000-7f8a1c402000 r--p 00000000 fe:01 1298 /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2");
+        List<String> nothing = Arrays.asList("7ffd5a9e3000-7ffd5aa04000 rw-p 00000000 00:00 0 [stack]");
+        assertEquals("musl", NativeLoader.libcFromMaps(alpine));
+        assertEquals("musl", NativeLoader.libcFromMaps(alpineLibc));
+        assertEquals("glibc", NativeLoader.libcFromMaps(debian));
+        assertEquals(null, NativeLoader.libcFromMaps(nothing));
+    }
+
+    @Test
+    public void thisJvmsLibcFromItsLauncherAgreesWithTheLibrariesMappedIntoTheProcess() throws Exception {
+        String libc = NativeLoader.libc();
+        if (System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT).contains("linux")) {
+            assertEquals(NativeLoader.libcFromMaps(java.nio.file.Files.readAllLines(
+                    java.nio.file.Paths.get("/proc/self/maps"))), libc);
+        } else {
+            assertEquals("system", libc);
+        }
+    }
+
+    @Test
+    public void anExecutableNamingMuslsDynamicLoaderIsMuslAndAnyOtherIsGlibc() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("freshcreds-libc-test");
+        java.nio.file.Path musl = dir.resolve("musl");
+        java.nio.file.Path glibc = dir.resolve("glibc");
+        java.nio.file.Files.write(musl, "\u007fELF....../lib/ld-musl-aarch64.so.1\u0000".getBytes("ISO-8859-1"));
+        java.nio.file.Files.write(glibc, "\u007fELF....../lib/ld-linux-aarch64.so.1\u0000".getBytes("ISO-8859-1"));
+        assertEquals("musl", NativeLoader.libcOfExecutable(musl));
+        assertEquals("glibc", NativeLoader.libcOfExecutable(glibc));
+        assertEquals("glibc", NativeLoader.libcOfExecutable(dir.resolve("missing")));
+    }
+
+    @Test
+    public void muslPlatformsGetTheirOwnResourceDirectory() {
+        assertEquals("linux-aarch64-musl", NativeLoader.platform("linux", "aarch64", "musl"));
+        assertEquals("linux-x86_64", NativeLoader.platform("linux", "x86_64", "glibc"));
+        assertEquals("macos-aarch64", NativeLoader.platform("macos", "aarch64", "system"));
+    }
+
+    @Test
+    public void theChecksumManifestIsReadInSha256sumFormatAndMalformedLinesAreSkipped() {
+        String hash = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        java.util.Map<String, String> m = NativeLoader.parseManifest(Arrays.asList(
+                hash + "  linux-x86_64/libfreshcreds.so",
+                hash.toUpperCase(java.util.Locale.ROOT) + " *windows-x86_64/freshcreds.dll",
+                "not a hash  macos-aarch64/libfreshcreds.dylib",
+                hash.substring(1) + "  short/libfreshcreds.so"));
+        assertEquals(hash, m.get("linux-x86_64/libfreshcreds.so"));
+        assertEquals(hash, m.get("windows-x86_64/freshcreds.dll"));
+        assertEquals(2, m.size());
+    }
+
+    @Test
+    public void anExtractedFileIsNamedByTheFirstSixteenHexDigitsOfItsHash() {
+        String hash = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        assertEquals(16, NativeLoader.HASH_DIGITS_IN_NAME);
+        assertEquals("libfreshcreds-0123456789abcdef.so", NativeLoader.hashedName("libfreshcreds.so", hash));
+        assertEquals("freshcreds-0123456789abcdef.dll", NativeLoader.hashedName("freshcreds.dll", hash));
+    }
+
+    @Test
+    public void cleanUpDeletesOtherVersionsOlderThanAnHourAndKeepsYoungerOnesAndForeignFiles() throws Exception {
+        assertEquals(java.util.concurrent.TimeUnit.HOURS.toMillis(1), NativeLoader.STALE_AFTER_MILLIS);
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("freshcreds-cleanup-test");
+        String name = System.mapLibraryName("freshcreds");
+        String stem = name.substring(0, name.lastIndexOf('.'));
+        String ext = name.substring(name.lastIndexOf('.'));
+        java.nio.file.Path keep = java.nio.file.Files.createFile(dir.resolve(stem + "-aaaaaaaaaaaaaaaa" + ext));
+        java.nio.file.Path old = java.nio.file.Files.createFile(dir.resolve(stem + "-bbbbbbbbbbbbbbbb" + ext));
+        java.nio.file.Path young = java.nio.file.Files.createFile(dir.resolve(stem + "-cccccccccccccccc" + ext));
+        java.nio.file.Path oldPartial = java.nio.file.Files.createFile(dir.resolve(".extract-1.tmp"));
+        java.nio.file.Path foreign = java.nio.file.Files.createFile(dir.resolve("notes.txt"));
+        long now = System.currentTimeMillis();
+        java.nio.file.attribute.FileTime past = java.nio.file.attribute.FileTime.fromMillis(
+                now - NativeLoader.STALE_AFTER_MILLIS - 60_000);
+        java.nio.file.attribute.FileTime recent = java.nio.file.attribute.FileTime.fromMillis(
+                now - NativeLoader.STALE_AFTER_MILLIS + 60_000);
+        for (java.nio.file.Path p : Arrays.asList(keep, old, oldPartial, foreign)) {
+            java.nio.file.Files.setLastModifiedTime(p, past);
+        }
+        java.nio.file.Files.setLastModifiedTime(young, recent);
+        NativeLoader.removeStale(dir, keep);
+        assertTrue(java.nio.file.Files.exists(keep));
+        assertFalse(java.nio.file.Files.exists(old));
+        assertFalse(java.nio.file.Files.exists(oldPartial));
+        assertTrue(java.nio.file.Files.exists(young));
+        assertTrue(java.nio.file.Files.exists(foreign));
+    }
+
+    @Test
     public void nativeTargetsBecomeLoggerNamesUnderDevFreshcreds() {
         assertEquals("dev.freshcreds.refresh", NativeLog.loggerName("freshcreds::refresh"));
         assertEquals("dev.freshcreds.sources.imds.client",

@@ -1,7 +1,8 @@
 //! The `freshcreds` command line: `doctor`, `credential-process`, `export` and `serve`.
 //!
-//! The library itself never prints; this module (and the thin binary over it) is the only part of
+//! The library itself never prints; this crate (and the thin binary over it) is the only part of
 //! freshcreds that writes to standard output and standard error.
+#![warn(missing_docs)]
 
 pub mod chain;
 pub mod creds;
@@ -23,6 +24,10 @@ use crate::host::ProviderOptions;
 use crate::refresh::RefreshingProvider;
 
 use output::ColorMode;
+
+// The core modules the command line builds on, at this crate's root so `crate::<module>` paths
+// read as they do in the core.
+use freshcreds::{clock, credentials, env, error, host, refresh, runtime, sources, Credentials};
 
 const ABOUT: &str = "Source, check and share AWS credentials the way the AWS SDKs do";
 

@@ -489,11 +489,11 @@ mod limits {
     use std::sync::Arc;
     use std::time::{Duration, Instant};
 
-    use freshcreds::cli::serve::{self, ServeLimits, HEADER_READ_TIMEOUT, MAX_CONNECTIONS};
     use freshcreds::clock::SystemClock;
     use freshcreds::env::Env;
     use freshcreds::refresh::{RefreshConfig, RefreshingProvider};
     use freshcreds::sources::environment::StaticVariablesSource;
+    use freshcreds_cli::serve::{self, ServeLimits, HEADER_READ_TIMEOUT, MAX_CONNECTIONS};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpStream;
 

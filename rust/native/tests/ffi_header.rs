@@ -1,8 +1,8 @@
 //! The checked-in C header `include/freshcreds.h` is what cbindgen generates from
-//! `rust/src/ffi.rs` with `cbindgen.toml`, so the header and the ABI cannot drift apart.
+//! `src/ffi.rs` with `cbindgen.toml`, so the header and the ABI cannot drift apart.
 //!
 //! After changing the C ABI, regenerate it with
-//! `cbindgen --config cbindgen.toml --output include/freshcreds.h rust/src/ffi.rs`
+//! `cbindgen --config cbindgen.toml --output include/freshcreds.h src/ffi.rs`
 //! or `FRESHCREDS_BLESS=1 cargo test --test ffi_header`.
 
 use std::path::Path;
@@ -13,7 +13,7 @@ fn the_checked_in_c_header_matches_what_cbindgen_generates_from_the_ffi_module()
     let config = cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("cbindgen.toml");
     let bindings = cbindgen::Builder::new()
         .with_config(config)
-        .with_src(root.join("rust/src/ffi.rs"))
+        .with_src(root.join("src/ffi.rs"))
         .generate()
         .expect("cbindgen could not generate the header");
     let mut generated = Vec::new();
@@ -36,7 +36,7 @@ fn the_checked_in_c_header_matches_what_cbindgen_generates_from_the_ffi_module()
             .unwrap_or_else(|| "the files differ in length".to_string());
         panic!(
             "include/freshcreds.h is out of date ({first_difference}); regenerate it with \
-             `cbindgen --config cbindgen.toml --output include/freshcreds.h rust/src/ffi.rs` \
+             `cbindgen --config cbindgen.toml --output include/freshcreds.h src/ffi.rs` \
              or `FRESHCREDS_BLESS=1 cargo test --test ffi_header`"
         );
     }

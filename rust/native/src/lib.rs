@@ -1,0 +1,11 @@
+//! libfreshcreds: the native library of freshcreds, for the JVM ([`jni`], the native methods of
+//! `dev.freshcreds.internal.Native`) and for C and other hosts ([`ffi`], the C ABI of
+//! `include/freshcreds.h`). Both are thin hosts over the core crate's [`host`] API.
+#![warn(missing_docs)]
+
+pub mod ffi;
+pub mod jni;
+
+// The core modules the hosts build on, at this crate's root so `crate::<module>` paths inside the
+// hosts read as they do in the core.
+use freshcreds_core::{error, host};

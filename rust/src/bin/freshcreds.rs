@@ -1,5 +1,0 @@
-//! The `freshcreds` command: a thin entry point over [`freshcreds::cli`].
-
-fn main() {
-    std::process::exit(freshcreds::cli::main());
-}
