@@ -18,6 +18,8 @@ step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 
 step "cargo test (Rust unit, integration and conformance tests, C ABI smoke test)"
+# The C smoke test links the cdylib, which `cargo test` does not build for a cdylib-only crate.
+cargo build --workspace
 cargo test --workspace
 
 step "fuzz: every cargo-fuzz target for 30 s from its seeds (scripts/fuzz.sh; longer runs: FUZZING.md)"
