@@ -73,7 +73,7 @@ elf_exports() { # objdump program, file
   "$1" -T "$2" | awk '$2 ~ /g/ && $4 == ".text" {print $NF}' | grep -E '^(freshcreds_|Java_|JNI_)' | LC_ALL=C sort -u
 }
 pe_exports() {
-  objdump -p "$1" | awk '/^\[Ordinal\/Name Pointer\] Table/ {t=1; next} t && /^\s*\[/ {print $NF} t && /^$/ {t=0}' |
+  objdump -p "$1" | awk '/^\[Ordinal\/Name Pointer\] Table/ {t=1; next} t && /^[ \t]*\[/ {print $NF} t && /^$/ {t=0}' |
     grep -E '^(freshcreds_|Java_|JNI_)' | LC_ALL=C sort -u
 }
 macho_exports() {
