@@ -40,5 +40,16 @@ fi
 command -v cargo >/dev/null && bash "$(dirname "$0")/build-natives.sh" --install-tools
 
 command -v cargo >/dev/null || { echo "setup: cargo is missing: install Rust (rustup) first" >&2; exit 1; }
+
+# The fuzz targets (scripts/fuzz.sh) need a nightly toolchain and cargo-fuzz.
+if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+  echo "setup: installing the nightly Rust toolchain (for cargo fuzz)"
+  rustup toolchain install nightly --profile minimal || {
+    echo "setup: no nightly toolchain: install one (rustup toolchain install nightly) for scripts/fuzz.sh" >&2; exit 1; }
+fi
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  echo "setup: installing cargo-fuzz from crates.io"
+  nice -n 10 cargo install cargo-fuzz --locked --quiet
+fi
 command -v java >/dev/null || { echo "setup: java is missing: install a JDK (8 or later) first" >&2; exit 1; }
-echo "setup: $(cargo --version); $(java -version 2>&1 | head -1); $(gradle --version 2>/dev/null | grep -m1 '^Gradle'); $(aws --version 2>&1)"
+echo "setup: $(cargo --version); $(cargo fuzz --version); $(java -version 2>&1 | head -1); $(gradle --version 2>/dev/null | grep -m1 '^Gradle'); $(aws --version 2>&1)"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of freshcreds on a fresh machine: installs what is missing (scripts/setup.sh),
-# then the Rust checks and tests, the Java build and tests through Gradle, and a short run of the
-# Gradle example against the bundled simulator. CI runs exactly this (.ci/run).
+# then the Rust checks and tests, a short run of every fuzz target, the Java build and tests
+# through Gradle, and a short run of the Gradle example against the bundled simulator. CI runs
+# exactly this (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +19,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 step "cargo test (Rust unit, integration and conformance tests, C ABI smoke test)"
 cargo test --workspace
+
+step "fuzz: every cargo-fuzz target for 30 s from its seeds (scripts/fuzz.sh; longer runs: FUZZING.md)"
+FUZZ_SECONDS=30 bash scripts/fuzz.sh
 
 step "gradle build (Java 8 jar with the seven native libraries, scripts/build-natives.sh) and Java tests"
 start=$SECONDS

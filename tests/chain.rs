@@ -9,8 +9,24 @@ use common::{manual_clock, Answer, ScriptedSource};
 use freshcreds::env::Env;
 use freshcreds::sources::chain::{ChainLink, ChainSource, LinkOutcome};
 use freshcreds::sources::environment::StaticVariablesSource;
-use freshcreds::sources::CredentialSource;
-use freshcreds::ErrorKind;
+use freshcreds::sources::{probe_by_fetching, BoxFuture, CredentialSource, Fetched, Probe};
+use freshcreds::{ErrorKind, Result};
+
+/// A scripted source whose fetch has no side effects, so the shadowing probe may fetch it.
+#[derive(Debug)]
+struct FetchProbed(Arc<ScriptedSource>);
+
+impl CredentialSource for FetchProbed {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
+        self.0.fetch()
+    }
+    fn probe(&self) -> BoxFuture<'_, Probe> {
+        probe_by_fetching(self)
+    }
+}
 
 fn env_link(vars: &[(&str, &str)]) -> ChainLink {
     ChainLink {
@@ -127,7 +143,7 @@ async fn static_environment_keys_above_a_working_role_are_flagged_as_shadowing_i
             ("AWS_SECRET_ACCESS_KEY", "s"),
         ]),
         ChainLink {
-            source: role.clone(),
+            source: Arc::new(FetchProbed(role.clone())),
             is_static: false,
         },
     ]);
@@ -151,7 +167,7 @@ async fn no_shadowing_is_reported_when_the_lower_source_does_not_work() {
             ("AWS_SECRET_ACCESS_KEY", "s"),
         ]),
         ChainLink {
-            source: role.clone(),
+            source: Arc::new(FetchProbed(role.clone())),
             is_static: false,
         },
     ]);

@@ -4,16 +4,20 @@
 
 use std::collections::HashMap;
 use std::io::Write as _;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use freshcreds::env::Env;
 use freshcreds::sources::container::{
-    ContainerCredentialsSource, ENV_AUTH_TOKEN, ENV_AUTH_TOKEN_FILE, ENV_FULL_URI, ENV_RELATIVE_URI,
+    ContainerCredentialsSource, HostLookup, DEFAULT_CONTAINER_DNS_TIMEOUT,
+    DEFAULT_CONTAINER_TIMEOUT, ENV_AUTH_TOKEN, ENV_AUTH_TOKEN_FILE, ENV_FULL_URI, ENV_RELATIVE_URI,
+    MAX_CONTAINER_RESPONSE_BYTES,
 };
 use freshcreds::sources::retry::RetryPolicy;
-use freshcreds::sources::CredentialSource;
+use freshcreds::sources::{BoxFuture, CredentialSource};
 use freshcreds::ErrorKind;
 use freshcreds_sim::{Endpoint, Fault, SimConfig, Simulator};
 use serde_json::Value;
@@ -446,4 +450,174 @@ async fn container_conformance_vectors_pass() {
     }
     assert!(failures.is_empty(), "failures:\n{}", failures.join("\n"));
     assert_eq!(passed, 27, "11 smithy-rs + 11 request + 5 response vectors");
+}
+
+#[tokio::test]
+async fn a_relative_uri_that_is_not_a_path_is_refused_and_nothing_is_sent() {
+    // Appended to http://169.254.170.2 these used to change the host: `@127.0.0.1:PORT/x` made
+    // 127.0.0.1:PORT the host (and `169.254.170.2:` Basic credentials), `.evil.example/x` a
+    // host name under the attacker's control.
+    let sim = sim_with_token(None).await;
+    for relative in [
+        format!("@127.0.0.1:{}/container/x", sim.port()),
+        ".evil.example/x".to_string(),
+        ":8080/x".to_string(),
+        "x/credentials".to_string(),
+    ] {
+        let s = source([(ENV_RELATIVE_URI, relative.as_str())]);
+        let err = s.resolve().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig, "{relative}");
+        let text = err.full_message();
+        assert!(
+            text.contains(ENV_RELATIVE_URI) && text.contains("must be a path starting with '/'"),
+            "{text}"
+        );
+        let err = s.fetch().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig, "{relative}");
+    }
+    assert_eq!(sim.counts().container, 0);
+}
+
+#[tokio::test]
+async fn relative_paths_that_look_odd_still_go_to_the_ecs_host() {
+    for relative in ["//evil.example/x", "/\\evil.example/x", "/@127.0.0.1:1/x"] {
+        let request = source([(ENV_RELATIVE_URI, relative)])
+            .resolve()
+            .await
+            .unwrap();
+        assert_eq!(request.url.host_str(), Some("169.254.170.2"), "{relative}");
+        assert_eq!(request.url.port(), None, "{relative}");
+    }
+}
+
+/// Answers one name with a first list of addresses, then with a second list (a DNS server that
+/// "rebinds" between the check and the use), counting lookups.
+struct RebindingLookup {
+    first: Vec<SocketAddr>,
+    later: Vec<SocketAddr>,
+    calls: AtomicU32,
+}
+
+impl HostLookup for RebindingLookup {
+    fn lookup<'a>(
+        &'a self,
+        _host: &'a str,
+        _port: u16,
+    ) -> BoxFuture<'a, std::io::Result<Vec<SocketAddr>>> {
+        let n = self.calls.fetch_add(1, Ordering::SeqCst);
+        let answer = if n == 0 {
+            self.first.clone()
+        } else {
+            self.later.clone()
+        };
+        Box::pin(async move { Ok(answer) })
+    }
+}
+
+#[tokio::test]
+async fn a_host_name_is_looked_up_once_and_the_request_connects_to_the_checked_address() {
+    let sim = sim_with_token(None).await;
+    let lookup = Arc::new(RebindingLookup {
+        first: vec![SocketAddr::from(([127, 0, 0, 1], sim.port()))],
+        // TEST-NET-1: outside the allow-list, and unroutable.
+        later: vec![SocketAddr::from(([192, 0, 2, 1], sim.port()))],
+        calls: AtomicU32::new(0),
+    });
+    let url = format!("http://creds.rebinding.test:{}/container/creds", sim.port());
+    let s = source([(ENV_FULL_URI, url)]).with_host_lookup(lookup.clone(), Duration::from_secs(2));
+    let fetched = s.fetch().await.unwrap();
+    assert_eq!(fetched.credentials.source(), "ContainerCredentials");
+    assert_eq!(
+        lookup.calls.load(Ordering::SeqCst),
+        1,
+        "one lookup per fetch"
+    );
+    assert_eq!(sim.counts().container, 1);
+    // The next fetch looks up again, gets the address outside the allow-list, and refuses.
+    let err = s.fetch().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+    assert!(err.message().contains("192.0.2.1"), "{}", err.message());
+    assert_eq!(sim.counts().container, 1);
+}
+
+/// A lookup that never answers.
+struct SilentLookup;
+
+impl HostLookup for SilentLookup {
+    fn lookup<'a>(
+        &'a self,
+        _host: &'a str,
+        _port: u16,
+    ) -> BoxFuture<'a, std::io::Result<Vec<SocketAddr>>> {
+        Box::pin(std::future::pending())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lookup_that_never_answers_fails_after_the_dns_timeout_naming_the_host() {
+    assert_eq!(DEFAULT_CONTAINER_DNS_TIMEOUT, Duration::from_secs(2));
+    let started = tokio::time::Instant::now();
+    let err = source([(ENV_FULL_URI, "http://creds.silent.test/x")])
+        .with_host_lookup(Arc::new(SilentLookup), DEFAULT_CONTAINER_DNS_TIMEOUT)
+        .resolve()
+        .await
+        .unwrap_err();
+    assert_eq!(started.elapsed(), DEFAULT_CONTAINER_DNS_TIMEOUT);
+    assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+    let text = err.full_message();
+    assert!(
+        text.contains("creds.silent.test") && text.contains("longer than 2s"),
+        "{text}"
+    );
+}
+
+/// Serves a body that never ends (chunked, 16 KiB chunks) or declares `declared` bytes.
+async fn oversized_server(declared: Option<usize>) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/credentials", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((mut conn, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf).await;
+                let head = match declared {
+                    Some(n) => format!("HTTP/1.1 200 OK\r\nContent-Length: {n}\r\n\r\n"),
+                    None => "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_string(),
+                };
+                if conn.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let chunk = format!("4000\r\n{}\r\n", " ".repeat(0x4000));
+                while conn.write_all(chunk.as_bytes()).await.is_ok() {}
+            });
+        }
+    });
+    (url, task)
+}
+
+#[tokio::test]
+async fn an_answer_larger_than_the_limit_fails_at_once_naming_the_endpoint_and_the_limit() {
+    assert_eq!(MAX_CONTAINER_RESPONSE_BYTES, 64 * 1024);
+    for declared in [None, Some(10 * 1024 * 1024)] {
+        let (url, server) = oversized_server(declared).await;
+        let started = std::time::Instant::now();
+        let err = source([(ENV_FULL_URI, url.as_str())])
+            .fetch()
+            .await
+            .unwrap_err();
+        let took = started.elapsed();
+        server.abort();
+        eprintln!("an endless container answer ({declared:?}) failed after {took:?}");
+        assert_eq!(err.kind(), ErrorKind::Parse, "{}", err.full_message());
+        let text = err.full_message();
+        assert!(
+            text.contains("larger than 65536 bytes") && text.contains(ENV_FULL_URI),
+            "{text}"
+        );
+        assert!(text.contains("/credentials"), "{text}");
+        assert!(took < DEFAULT_CONTAINER_TIMEOUT, "{took:?}");
+    }
 }

@@ -4,7 +4,9 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use freshcreds::sources::process::{CredentialProcessSource, DEFAULT_PROCESS_TIMEOUT};
+use freshcreds::sources::process::{
+    CredentialProcessSource, DEFAULT_PROCESS_TIMEOUT, MAX_PROCESS_OUTPUT_BYTES,
+};
 use freshcreds::sources::CredentialSource;
 use freshcreds::ErrorKind;
 
@@ -169,4 +171,171 @@ fn the_commands_standard_error_is_passed_through() {
         "stderr: {stderr}"
     );
     assert!(!stdout.contains("diagnostic-line-from-helper"));
+}
+
+/// Whether process `pid` is gone (reaped, or a zombie waiting for init to reap it).
+fn is_gone(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        // The state is the field after the parenthesised command name.
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z') || rest.starts_with('X')),
+    }
+}
+
+/// How long the kernel and init get to reap killed processes before the test counts orphans.
+const REAP_DEADLINE: Duration = Duration::from_secs(5);
+
+/// The pids a command wrote to `pids` that are still running once `REAP_DEADLINE` has passed
+/// (polled: the kernel reaps killed processes asynchronously).
+fn orphans(pids: &std::path::Path) -> Vec<u32> {
+    let listed: Vec<u32> = std::fs::read_to_string(pids)
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(|p| p.parse().unwrap())
+        .collect();
+    assert!(!listed.is_empty(), "the command wrote no pids");
+    let deadline = Instant::now() + REAP_DEADLINE;
+    loop {
+        let alive: Vec<u32> = listed.iter().copied().filter(|p| !is_gone(*p)).collect();
+        if alive.is_empty() || Instant::now() > deadline {
+            for pid in &alive {
+                let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+            }
+            return alive;
+        }
+        std::thread::yield_now();
+    }
+}
+
+#[tokio::test]
+async fn a_command_printing_past_the_output_limit_is_killed_at_once() {
+    // 200 kB, then it would wait: before the limit was enforced while reading, this hung until
+    // the timeout (the command blocks on a full pipe nobody reads).
+    let dir = tempfile::tempdir().unwrap();
+    let pids = dir.path().join("pids");
+    let started = Instant::now();
+    let err = source(&format!(
+        "echo $$ > {}; head -c 200000 /dev/zero | tr '\\0' x; sleep 30",
+        pids.display()
+    ))
+    .with_timeout(Duration::from_secs(10))
+    .fetch()
+    .await
+    .unwrap_err();
+    let took = started.elapsed();
+    eprintln!("a 200 kB printer failed after {took:?}");
+    assert_eq!(err.kind(), ErrorKind::Parse);
+    let text = err.full_message();
+    assert!(
+        text.contains(&format!("more than {MAX_PROCESS_OUTPUT_BYTES} bytes")),
+        "{text}"
+    );
+    assert!(
+        text.contains("`echo`") && text.contains("profile tools"),
+        "{text}"
+    );
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    assert_eq!(orphans(&pids), Vec::<u32>::new());
+}
+
+#[tokio::test]
+async fn output_of_exactly_the_limit_is_read_whole() {
+    // Padding JSON with spaces up to the limit: still parsed.
+    let padding = MAX_PROCESS_OUTPUT_BYTES - GOOD.len();
+    let c = source(&format!(
+        "printf '%s' '{GOOD}'; head -c {padding} /dev/zero | tr '\\0' ' '"
+    ))
+    .fetch()
+    .await
+    .unwrap()
+    .credentials;
+    assert_eq!(c.access_key_id(), "AKIDPROCESS");
+    let err = source(&format!(
+        "printf '%s' '{GOOD}'; head -c {} /dev/zero | tr '\\0' ' '",
+        padding + 1
+    ))
+    .fetch()
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Parse);
+}
+
+#[tokio::test]
+async fn a_backgrounded_grandchild_holding_stdout_neither_delays_success_nor_survives() {
+    let dir = tempfile::tempdir().unwrap();
+    let pids = dir.path().join("pids");
+    let started = Instant::now();
+    let fetched = source(&format!(
+        "sleep 30 & echo $! > {}; echo '{GOOD}'",
+        pids.display()
+    ))
+    .with_timeout(Duration::from_secs(10))
+    .fetch()
+    .await;
+    let took = started.elapsed();
+    eprintln!("success with a backgrounded grandchild took {took:?}");
+    assert_eq!(fetched.unwrap().credentials.access_key_id(), "AKIDPROCESS");
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    assert_eq!(orphans(&pids), Vec::<u32>::new());
+}
+
+#[tokio::test]
+async fn a_failing_command_with_a_backgrounded_grandchild_reports_its_exit_code_and_leaves_no_orphan(
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let pids = dir.path().join("pids");
+    let err = source(&format!("sleep 30 & echo $! > {}; exit 4", pids.display()))
+        .with_timeout(Duration::from_secs(10))
+        .fetch()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Refused, "{}", err.full_message());
+    assert!(
+        err.message().contains("exited with code 4"),
+        "{}",
+        err.message()
+    );
+    assert_eq!(orphans(&pids), Vec::<u32>::new());
+}
+
+#[tokio::test]
+async fn a_timeout_kills_the_whole_process_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let pids = dir.path().join("pids");
+    // A subshell with its own child, plus the shell itself: three processes to kill.
+    let err = source(&format!(
+        "(sleep 30 & echo $! >> {p}; sleep 30) & echo $! >> {p}; echo $$ >> {p}; sleep 30",
+        p = pids.display()
+    ))
+    .with_timeout(Duration::from_millis(500))
+    .fetch()
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert_eq!(orphans(&pids), Vec::<u32>::new());
+}
+
+#[tokio::test]
+async fn dropping_a_fetch_in_flight_kills_the_whole_process_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let pids = dir.path().join("pids");
+    let ready = dir.path().join("ready");
+    let s = source(&format!(
+        "sleep 30 & echo $! >> {p}; echo $$ >> {p}; touch {r}; sleep 30",
+        p = pids.display(),
+        r = ready.display()
+    ));
+    let mut fetch = s.fetch();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !ready.exists() {
+        assert!(Instant::now() < deadline, "the command never started");
+        tokio::select! {
+            _ = &mut fetch => panic!("the command finished"),
+            _ = tokio::time::sleep(Duration::from_millis(10)) => {}
+        }
+    }
+    drop(fetch);
+    assert_eq!(orphans(&pids), Vec::<u32>::new());
 }

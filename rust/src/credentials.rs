@@ -59,6 +59,15 @@ impl Credentials {
         self.expiration
     }
 
+    /// The same credentials with another expiry (a host hands out the end of a static-stability
+    /// extension instead of an expiry that has passed).
+    pub fn with_expiration(&self, expiration: Option<DateTime<Utc>>) -> Credentials {
+        Credentials {
+            expiration,
+            ..self.clone()
+        }
+    }
+
     /// The name of the source that produced them.
     pub fn source(&self) -> &str {
         &self.source
@@ -102,6 +111,38 @@ impl fmt::Display for Credentials {
             write!(f, ", expiring {}", exp.to_rfc3339())?;
         }
         Ok(())
+    }
+}
+
+/// A parsed JSON document that may hold secrets (a credentials answer): every string value in it
+/// is zeroized when it is dropped. Keys are left alone (field names are not secret).
+pub(crate) struct SecretJson(pub(crate) serde_json::Value);
+
+impl SecretJson {
+    /// Parses `bytes`; on error nothing of the input is kept.
+    pub(crate) fn parse(bytes: &[u8]) -> serde_json::Result<SecretJson> {
+        serde_json::from_slice(bytes).map(SecretJson)
+    }
+}
+
+impl Drop for SecretJson {
+    fn drop(&mut self) {
+        fn scrub(value: &mut serde_json::Value) {
+            use zeroize::Zeroize;
+            match value {
+                serde_json::Value::String(s) => s.zeroize(),
+                serde_json::Value::Array(items) => items.iter_mut().for_each(scrub),
+                serde_json::Value::Object(map) => map.values_mut().for_each(scrub),
+                _ => {}
+            }
+        }
+        scrub(&mut self.0);
+    }
+}
+
+impl fmt::Debug for SecretJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
     }
 }
 

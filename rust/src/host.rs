@@ -17,9 +17,27 @@ use crate::sources::default_chain::{self, ChainSettings, ImdsOverrides, SourceSe
 use crate::sources::imds::EndpointMode;
 
 /// Options for a [`FreshProvider`], parsed from `key=value` pairs (see [`ProviderOptions::KEYS`]).
-#[derive(Debug, Clone, Default)]
+/// `Debug` shows the values of the secret keys as `** redacted **`.
+#[derive(Clone, Default)]
 pub struct ProviderOptions {
     pairs: Vec<(String, String)>,
+}
+
+/// Option keys whose values are secrets.
+const SECRET_OPTION_KEYS: &[&str] = &["aws.secretAccessKey", "aws.secretKey", "aws.sessionToken"];
+
+impl std::fmt::Debug for ProviderOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut map = f.debug_map();
+        for (k, v) in &self.pairs {
+            if SECRET_OPTION_KEYS.contains(&k.as_str()) {
+                map.entry(k, &crate::credentials::REDACTED);
+            } else {
+                map.entry(k, v);
+            }
+        }
+        map.finish()
+    }
 }
 
 impl ProviderOptions {
@@ -155,8 +173,8 @@ impl ProviderOptions {
                     )))
                 }
             },
-            timeout: self.millis("imdsTimeoutMillis")?,
-            attempts: self.number("imdsAttempts")?,
+            timeout: self.ranged_millis("imdsTimeoutMillis")?,
+            attempts: self.ranged::<u32>("imdsAttempts")?,
             v1_fallback: self.boolean("imdsV1Fallback")?,
         })
     }
@@ -171,31 +189,79 @@ impl ProviderOptions {
         )
     }
 
-    /// The refresh engine's configuration from these options.
+    /// The refresh engine's configuration from these options; every value must lie in its
+    /// range ([`OPTION_RANGES`]), and the backoff base may not exceed its cap.
     pub fn refresh_config(&self) -> Result<RefreshConfig> {
         let d = RefreshConfig::default();
-        Ok(RefreshConfig {
-            lead: self.millis("refreshLeadMillis")?,
-            jitter: self.millis("jitterMillis")?.unwrap_or(d.jitter),
+        let config = RefreshConfig {
+            lead: self.ranged_millis("refreshLeadMillis")?,
+            jitter: self.ranged_millis("jitterMillis")?.unwrap_or(d.jitter),
             backoff_base: self
-                .millis("refreshBackoffBaseMillis")?
+                .ranged_millis("refreshBackoffBaseMillis")?
                 .unwrap_or(d.backoff_base),
             backoff_cap: self
-                .millis("refreshBackoffCapMillis")?
+                .ranged_millis("refreshBackoffCapMillis")?
                 .unwrap_or(d.backoff_cap),
             fixed_backoff: None,
             stale_extension: self
-                .millis("staleExtensionMillis")?
+                .ranged_millis("staleExtensionMillis")?
                 .unwrap_or(d.stale_extension),
             first_fetch_timeout: self
-                .millis("firstFetchTimeoutMillis")?
+                .ranged_millis("firstFetchTimeoutMillis")?
                 .unwrap_or(d.first_fetch_timeout),
             skew_warn_threshold: self
-                .millis("skewWarnMillis")?
+                .ranged_millis("skewWarnMillis")?
                 .unwrap_or(d.skew_warn_threshold),
-        })
+            long_term_recheck: None,
+        };
+        if config.backoff_base > config.backoff_cap {
+            return Err(Error::invalid_config(format!(
+                "freshcreds option `refreshBackoffBaseMillis` ({} ms) is larger than `refreshBackoffCapMillis` ({} ms)",
+                config.backoff_base.as_millis(),
+                config.backoff_cap.as_millis()
+            )));
+        }
+        Ok(config)
+    }
+
+    /// A numeric option checked against its range in [`OPTION_RANGES`].
+    pub fn ranged<T: TryFrom<u64> + Into<u64> + Copy + std::str::FromStr>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>> {
+        let Some(v) = self.number::<T>(key)? else {
+            return Ok(None);
+        };
+        if let Some((_, min, max, unit)) = OPTION_RANGES.iter().find(|(k, ..)| *k == key) {
+            let n: u64 = v.into();
+            if n < *min || n > *max {
+                return Err(Error::invalid_config(format!(
+                    "freshcreds option `{key}`={n} is out of range: it must be from {min} to {max}{unit}"
+                )));
+            }
+        }
+        Ok(Some(v))
+    }
+
+    fn ranged_millis(&self, key: &str) -> Result<Option<Duration>> {
+        Ok(self.ranged::<u64>(key)?.map(Duration::from_millis))
     }
 }
+
+/// The range of every numeric option (key, least, most, unit). Values outside are refused with
+/// an error that names the option and the range: a zero backoff, say, would make a loop as fast
+/// as the source answers.
+pub const OPTION_RANGES: &[(&str, u64, u64, &str)] = &[
+    ("refreshLeadMillis", 1_000, 12 * 3_600_000, " ms"),
+    ("jitterMillis", 0, 3_600_000, " ms"),
+    ("firstFetchTimeoutMillis", 100, 600_000, " ms"),
+    ("staleExtensionMillis", 1_000, 3_600_000, " ms"),
+    ("refreshBackoffBaseMillis", 100, 600_000, " ms"),
+    ("refreshBackoffCapMillis", 1_000, 3_600_000, " ms"),
+    ("skewWarnMillis", 1_000, 3_600_000, " ms"),
+    ("imdsTimeoutMillis", 10, 60_000, " ms"),
+    ("imdsAttempts", 1, 10, ""),
+];
 
 /// Credentials as a host should hand them out, with how long it may keep them without asking again.
 #[derive(Debug, Clone)]
@@ -206,6 +272,10 @@ pub struct Snapshot {
     pub serve_for: Duration,
     /// True when the credentials are past their expiry and served by static stability.
     pub stale: bool,
+    /// The expiry to hand out ([`Served::expiration`]): while stale, the end of the current
+    /// static-stability extension, always in the future, so that other processes and SDKs keep
+    /// using the credentials through an outage. `None` for long-term keys.
+    pub expiration: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// How long a host may keep serving long-term keys before asking again (a forced refresh or a
@@ -231,6 +301,7 @@ impl Snapshot {
             credentials: served.credentials,
             serve_for,
             stale: served.stale,
+            expiration: served.expiration,
         }
     }
 }
@@ -260,6 +331,7 @@ impl FreshProvider {
             explicit_profile_wins: false,
             imds_overrides: options.imds_overrides()?,
             clock: clock.clone(),
+            server_clock: Default::default(),
         };
         let source = runtime.block_on(default_chain::build(&settings, options.selection()?))?;
         let engine = RefreshingProvider::spawn_on(

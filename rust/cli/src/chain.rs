@@ -11,6 +11,7 @@ use crate::error::Result;
 use crate::sources::chain::ChainSource;
 use crate::sources::default_chain::{self, ChainSettings, ImdsOverrides};
 use crate::sources::profile::ProfileSet;
+use crate::sources::server_clock::ServerClock;
 use crate::sources::sts::StsSettings;
 
 pub use crate::sources::default_chain::runs_own_credential_process;
@@ -30,6 +31,8 @@ pub struct CliChain {
     /// Why the selected profile is unusable, when it is configured but broken (already part of
     /// the chain report).
     pub profile_problem: Option<String>,
+    /// The clock offset the chain's sources measured, for the doctor's own STS calls.
+    pub server_clock: Arc<ServerClock>,
 }
 
 impl CliChain {
@@ -54,6 +57,7 @@ pub async fn build(env: &Env, profile: Option<&str>, clock: Arc<dyn Clock>) -> R
         explicit_profile_wins: true,
         imds_overrides: ImdsOverrides::default(),
         clock,
+        server_clock: Arc::new(ServerClock::new()),
     };
     let built = default_chain::build_chain(&settings).await;
     Ok(CliChain {
@@ -61,5 +65,6 @@ pub async fn build(env: &Env, profile: Option<&str>, clock: Arc<dyn Clock>) -> R
         chain: built.chain,
         profiles: built.profiles,
         profile_problem: built.profile_problem.map(|e| e.full_message()),
+        server_clock: settings.server_clock.clone(),
     })
 }

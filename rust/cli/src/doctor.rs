@@ -339,7 +339,20 @@ async fn chain_checks(c: &CliChain, error: Option<&Error>) -> Vec<Check> {
                     unset_fix(&w),
                 )
             }
+            LinkOutcome::Configured { detail } => {
+                let w = winner.clone().unwrap_or_default();
+                Check::warn(
+                    "shadowed",
+                    format!("{name} is configured ({detail}), but the static credentials of {w} shadow it"),
+                    unset_fix(&w),
+                )
+            }
         });
+        out.extend(
+            link.warnings
+                .iter()
+                .map(|w| Check::ok("chain", format!("{name} (not used) warned: {w}"))),
+        );
     }
     if report.probing {
         out.push(Check::ok(
@@ -453,7 +466,7 @@ async fn identity_check(
 ) -> Check {
     let source = creds.source().to_string();
     let client = match StsClient::with_clock(settings.clone(), clock) {
-        Ok(c) => c,
+        Ok(client) => client.with_server_clock(c.server_clock.clone()),
         Err(e) => {
             return Check::fail(
                 "identity",

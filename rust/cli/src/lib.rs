@@ -296,7 +296,9 @@ fn first_credentials(cli: &Cli, env: &Env) -> Result<crate::Credentials> {
     let provider = provider(cli, env)?;
     let served = crate::runtime::shared()?.block_on(provider.credentials());
     provider.close();
-    Ok(crate::Credentials::clone(&served?.credentials))
+    // While stale, the expiry handed out is the end of the static-stability extension.
+    let served = served?;
+    Ok(served.credentials.with_expiration(served.expiration))
 }
 
 fn print(out: &mut dyn Write, text: &str) -> i32 {
@@ -446,11 +448,7 @@ fn serve(
         token_path.display()
     );
     if args.print_env {
-        let _ = write!(
-            out,
-            "export AWS_CONTAINER_CREDENTIALS_FULL_URI={url}\nexport AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE={}\n",
-            token_path.display()
-        );
+        let _ = write!(out, "{}", serve::env_lines(&url, &token_path));
     }
     let _ = out.flush();
     let _ = err.flush();

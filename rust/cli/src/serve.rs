@@ -6,6 +6,11 @@
 //! Requests are answered from the cache without waiting for a refresh in flight; only a request
 //! that arrives before the first credentials ever were fetched waits (up to the first-fetch
 //! timeout).
+//!
+//! The host may be shared, so the endpoint limits what a local client can hold: a connection
+//! must send its request headers within [`HEADER_READ_TIMEOUT`] (an idle keep-alive connection
+//! is closed after the same time), and at most [`MAX_CONNECTIONS`] connections are served at
+//! once; further ones wait in the listen backlog until one ends.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -13,16 +18,18 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use rand::RngCore;
 use serde::Serialize;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use zeroize::Zeroizing;
 
 use crate::credentials::Credentials;
@@ -35,6 +42,53 @@ pub const CREDENTIALS_PATH: &str = "/credentials";
 /// How long clients are told credentials without an expiry (long-term keys) are good for: they
 /// ask again after this, and so see rotated keys.
 pub const STATIC_KEYS_ADVERTISED_LIFETIME: chrono::Duration = chrono::Duration::hours(1);
+
+/// How long a connection may take to send its request headers, and stay idle between requests.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// The most connections served at once.
+pub const MAX_CONNECTIONS: usize = 64;
+
+/// The bounds [`run_with_limits`] enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServeLimits {
+    /// How long a connection may take to send its request headers (and stay idle between
+    /// requests) before it is closed.
+    pub header_read_timeout: Duration,
+    /// The most connections served at once; more wait in the listen backlog.
+    pub max_connections: usize,
+}
+
+impl Default for ServeLimits {
+    fn default() -> Self {
+        ServeLimits {
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            max_connections: MAX_CONNECTIONS,
+        }
+    }
+}
+
+/// `value` quoted for a POSIX shell: unchanged when it holds only characters no shell treats
+/// specially, else in single quotes (a `'` inside written as `'\''`).
+pub fn shell_quote(value: &str) -> std::borrow::Cow<'_, str> {
+    let plain = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./_-".contains(&b));
+    if plain {
+        value.into()
+    } else {
+        format!("'{}'", value.replace('\'', "'\\''")).into()
+    }
+}
+
+/// The `--print-env` lines: `export` statements a POSIX shell can `eval`, values quoted.
+pub fn env_lines(url: &str, token_path: &Path) -> String {
+    format!(
+        "export AWS_CONTAINER_CREDENTIALS_FULL_URI={}\nexport AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE={}\n",
+        shell_quote(url),
+        shell_quote(&token_path.to_string_lossy())
+    )
+}
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -178,7 +232,10 @@ async fn handle(
         None => provider.credentials().await,
     };
     Ok(match served {
-        Ok(s) => json(StatusCode::OK, answer(&s.credentials)),
+        Ok(s) => json(
+            StatusCode::OK,
+            answer(&s.credentials.with_expiration(s.expiration)),
+        ),
         Err(e) => problem(
             StatusCode::SERVICE_UNAVAILABLE,
             "CredentialsUnavailable",
@@ -187,7 +244,7 @@ async fn handle(
     })
 }
 
-/// Serves `provider` on `listener` until `shutdown` completes.
+/// Serves `provider` on `listener` until `shutdown` completes, with the default [`ServeLimits`].
 pub async fn run(
     listener: TcpListener,
     provider: RefreshingProvider,
@@ -195,10 +252,36 @@ pub async fn run(
     token_path: PathBuf,
     shutdown: impl Future<Output = ()>,
 ) {
+    run_with_limits(
+        listener,
+        provider,
+        token,
+        token_path,
+        shutdown,
+        ServeLimits::default(),
+    )
+    .await
+}
+
+/// Serves `provider` on `listener` until `shutdown` completes, within `limits`.
+pub async fn run_with_limits(
+    listener: TcpListener,
+    provider: RefreshingProvider,
+    token: Zeroizing<String>,
+    token_path: PathBuf,
+    shutdown: impl Future<Output = ()>,
+    limits: ServeLimits,
+) {
     let token = Arc::new(token);
     let token_path = Arc::new(token_path);
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     tokio::pin!(shutdown);
     loop {
+        // A free slot first: while all are taken, new connections wait in the backlog.
+        let slot = tokio::select! {
+            s = slots.clone().acquire_owned() => s.expect("the semaphore is never closed"),
+            _ = &mut shutdown => break,
+        };
         let accepted = tokio::select! {
             a = listener.accept() => a,
             _ = &mut shutdown => break,
@@ -212,10 +295,13 @@ pub async fn run(
         };
         let (provider, token, token_path) = (provider.clone(), token.clone(), token_path.clone());
         tokio::spawn(async move {
+            let _slot = slot;
             let service = hyper::service::service_fn(move |req| {
                 handle(req, provider.clone(), token.clone(), token_path.clone())
             });
             if let Err(e) = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_read_timeout)
                 .serve_connection(TokioIo::new(stream), service)
                 .await
             {
@@ -258,6 +344,18 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn shell_quoting_leaves_plain_values_and_single_quotes_the_rest() {
+        assert_eq!(
+            shell_quote("http://127.0.0.1:9911/credentials"),
+            "http://127.0.0.1:9911/credentials"
+        );
+        assert_eq!(shell_quote("/run/a b"), "'/run/a b'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(shell_quote("$(x)"), "'$(x)'");
     }
 
     #[test]

@@ -443,3 +443,159 @@ fn twenty_client_processes_across_a_slow_rotation_are_answered_at_once_for_one_i
     );
     assert_eq!(sim.issued(), 2);
 }
+
+#[cfg(unix)]
+#[test]
+fn print_env_quotes_values_so_a_shell_reads_back_the_exact_token_path() {
+    let sim = Simulator::start_blocking(SimConfig::default()).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let token_file = home.path().join("it's a $(touch pwned) file.token");
+    let mut cmd = Command::new(BIN);
+    base_env(&mut cmd, home.path(), &sim);
+    cmd.args(["serve", "--port", "0", "--print-env", "--token-file"])
+        .arg(&token_file)
+        .current_dir(home.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let printed: Vec<String> = (0..2).map(|_| lines.next().unwrap().unwrap()).collect();
+    let serve = Serve {
+        child,
+        url: String::new(),
+        token_file: token_file.display().to_string(),
+    };
+    let out = Command::new("sh")
+        .args([
+            "-c",
+            r#"eval "$1"; printf '%s\n%s' "$AWS_CONTAINER_CREDENTIALS_FULL_URI" "$AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE""#,
+            "sh",
+            &printed.join("\n"),
+        ])
+        .current_dir(home.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{printed:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (url, path) = text.split_once('\n').unwrap();
+    assert!(url.starts_with("http://127.0.0.1:"), "{printed:?}");
+    assert_eq!(path, serve.token_file, "{printed:?}");
+    assert!(!home.path().join("pwned").exists(), "{printed:?}");
+    assert_eq!(serve.token().len(), 64);
+}
+
+mod limits {
+    //! The connection limits of `serve`, in process with short bounds.
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use freshcreds::clock::SystemClock;
+    use freshcreds::env::Env;
+    use freshcreds::refresh::{RefreshConfig, RefreshingProvider};
+    use freshcreds::sources::environment::StaticVariablesSource;
+    use freshcreds_cli::serve::{self, ServeLimits, HEADER_READ_TIMEOUT, MAX_CONNECTIONS};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    const TOKEN: &str = "serve-limits-test-token";
+    /// How long a test waits for something that should happen at once.
+    const PROMPT: Duration = Duration::from_secs(3);
+
+    async fn start(limits: ServeLimits) -> (String, tokio::sync::oneshot::Sender<()>) {
+        let source = Arc::new(StaticVariablesSource::environment(Env::from_map([
+            ("AWS_ACCESS_KEY_ID", "AKIDSERVELIMITS"),
+            ("AWS_SECRET_ACCESS_KEY", "serve-limits-secret"),
+        ])));
+        let provider = RefreshingProvider::spawn(
+            source,
+            RefreshConfig::default(),
+            Arc::new(SystemClock::new()),
+        );
+        let (listener, addr) = serve::bind(0).await.unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(serve::run_with_limits(
+            listener,
+            provider,
+            zeroize::Zeroizing::new(TOKEN.to_string()),
+            "token-file".into(),
+            async {
+                let _ = stopped.await;
+            },
+            limits,
+        ));
+        (addr.to_string(), stop)
+    }
+
+    async fn request(conn: &mut TcpStream) -> String {
+        conn.write_all(
+            format!("GET /credentials HTTP/1.1\r\nHost: x\r\nAuthorization: {TOKEN}\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .await
+        .unwrap();
+        let mut text = String::new();
+        conn.read_to_string(&mut text).await.unwrap();
+        text
+    }
+
+    #[test]
+    fn the_default_limits_are_five_seconds_and_64_connections() {
+        assert_eq!(HEADER_READ_TIMEOUT, Duration::from_secs(5));
+        assert_eq!(MAX_CONNECTIONS, 64);
+        assert_eq!(
+            ServeLimits::default(),
+            ServeLimits {
+                header_read_timeout: HEADER_READ_TIMEOUT,
+                max_connections: MAX_CONNECTIONS
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_never_finishes_its_headers_is_closed_after_the_header_read_timeout()
+    {
+        let timeout = Duration::from_millis(300);
+        let (addr, _stop) = start(ServeLimits {
+            header_read_timeout: timeout,
+            max_connections: 8,
+        })
+        .await;
+        for partial in ["", "GET /credentials HTTP/1.1\r\nHost: x\r\n"] {
+            let mut conn = TcpStream::connect(&addr).await.unwrap();
+            conn.write_all(partial.as_bytes()).await.unwrap();
+            let started = Instant::now();
+            let mut buf = Vec::new();
+            let read = tokio::time::timeout(PROMPT, conn.read_to_end(&mut buf)).await;
+            let took = started.elapsed();
+            assert!(read.is_ok(), "still open after {took:?} ({partial:?})");
+            assert!(took >= timeout - Duration::from_millis(50), "{took:?}");
+        }
+        // A complete request is still answered.
+        let mut conn = TcpStream::connect(&addr).await.unwrap();
+        let text = request(&mut conn).await;
+        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn connections_past_the_cap_wait_until_one_ends() {
+        let (addr, _stop) = start(ServeLimits {
+            header_read_timeout: Duration::from_secs(30),
+            max_connections: 2,
+        })
+        .await;
+        let idle_a = TcpStream::connect(&addr).await.unwrap();
+        let _idle_b = TcpStream::connect(&addr).await.unwrap();
+        let mut third = TcpStream::connect(&addr).await.unwrap();
+        let answer = tokio::spawn(async move { request(&mut third).await });
+        // Not answered while both slots are held (a negative check: it can only pass wrongly
+        // on a slow machine, never fail wrongly).
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!answer.is_finished(), "answered past the connection cap");
+        drop(idle_a);
+        let text = tokio::time::timeout(PROMPT, answer)
+            .await
+            .expect("answered once a slot was free")
+            .unwrap();
+        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    }
+}

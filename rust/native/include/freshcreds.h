@@ -52,7 +52,9 @@ typedef struct FreshcredsCredentials {
    */
   char *source;
   /**
-   * Expiry in milliseconds since the Unix epoch, or `FRESHCREDS_NO_EXPIRATION`.
+   * Expiry in milliseconds since the Unix epoch, or `FRESHCREDS_NO_EXPIRATION`. While `stale`,
+   * the end of the current static-stability extension (always in the future), so that a
+   * caller handing the credentials on keeps them in use through an outage.
    */
   int64_t expiration_epoch_millis;
   /**

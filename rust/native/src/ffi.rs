@@ -72,7 +72,9 @@ pub struct FreshcredsCredentials {
     pub session_token: *mut c_char,
     /// The name of the source that produced the credentials.
     pub source: *mut c_char,
-    /// Expiry in milliseconds since the Unix epoch, or `FRESHCREDS_NO_EXPIRATION`.
+    /// Expiry in milliseconds since the Unix epoch, or `FRESHCREDS_NO_EXPIRATION`. While `stale`,
+    /// the end of the current static-stability extension (always in the future), so that a
+    /// caller handing the credentials on keeps them in use through an outage.
     pub expiration_epoch_millis: i64,
     /// How long from now the caller may keep using these without asking again.
     pub serve_for_millis: u64,
@@ -185,7 +187,11 @@ unsafe fn text<'a>(s: *const c_char, what: &str) -> Result<&'a str, Failure> {
 
 fn owned(s: &str) -> *mut c_char {
     // Strings from freshcreds never contain NUL bytes; one that did would be cut there.
-    let bytes: Vec<u8> = s.bytes().take_while(|b| *b != 0).collect();
+    let text = s.split('\0').next().unwrap_or_default();
+    // Exactly the room the C string needs (its bytes and the NUL): no reallocation on the way
+    // leaves an unzeroized copy of a secret behind.
+    let mut bytes = Vec::with_capacity(text.len() + 1);
+    bytes.extend_from_slice(text.as_bytes());
     CString::new(bytes)
         .map(CString::into_raw)
         .unwrap_or(ptr::null_mut())
@@ -211,8 +217,8 @@ fn write_snapshot(out: *mut FreshcredsCredentials, snap: Snapshot) -> Result<(),
         secret_access_key: owned(c.secret_access_key()),
         session_token: c.session_token().map(owned).unwrap_or(ptr::null_mut()),
         source: owned(c.source()),
-        expiration_epoch_millis: c
-            .expiration()
+        expiration_epoch_millis: snap
+            .expiration
             .map(|e| e.timestamp_millis())
             .unwrap_or(FRESHCREDS_NO_EXPIRATION),
         serve_for_millis: u64::try_from(snap.serve_for.as_millis()).unwrap_or(u64::MAX),

@@ -6,7 +6,7 @@ use http::{Method, StatusCode};
 
 use crate::server::{json, Req, Resp};
 use crate::state::{iso, Shared};
-use crate::{Endpoint, Fault};
+use crate::{Endpoint, Fault, SimSettings};
 
 fn ok() -> Resp {
     json(StatusCode::OK, "{\"ok\":true}".to_string())
@@ -42,8 +42,23 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Resp {
         (&Method::POST, "/reset") => {
             shared.reset_counts();
             shared.clear_faults();
+            shared.set_settings(SimSettings::default());
             ok()
         }
+        (&Method::GET, "/settings") => json(
+            StatusCode::OK,
+            serde_json::to_string(&shared.settings()).unwrap_or_default(),
+        ),
+        (&Method::POST, "/settings") => match serde_json::from_slice::<SimSettings>(&req.body) {
+            Ok(settings) => {
+                shared.set_settings(settings);
+                ok()
+            }
+            Err(e) => error(
+                StatusCode::BAD_REQUEST,
+                &format!("invalid settings JSON: {e}"),
+            ),
+        },
         (&Method::DELETE, "/faults") => {
             shared.clear_faults();
             ok()
@@ -64,6 +79,22 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Resp {
                 None => error(
                     StatusCode::BAD_REQUEST,
                     "query parameter 'seconds' must be a non-negative integer",
+                ),
+            }
+        }
+        (&Method::POST, p) if p.starts_with("/sequences/") => {
+            let name = &p["/sequences/".len()..];
+            let Some(endpoint) = Endpoint::from_name(name) else {
+                return error(StatusCode::NOT_FOUND, &format!("unknown endpoint '{name}'"));
+            };
+            match serde_json::from_slice::<Vec<Fault>>(&req.body) {
+                Ok(steps) => {
+                    shared.set_sequence(endpoint, steps);
+                    ok()
+                }
+                Err(e) => error(
+                    StatusCode::BAD_REQUEST,
+                    &format!("invalid sequence JSON (an array of faults): {e}"),
                 ),
             }
         }

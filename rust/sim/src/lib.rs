@@ -15,11 +15,23 @@
 //! | `GET /container/<anything>` | container credentials JSON ([`Endpoint::Container`]) |
 //! | `/_sim/…` | the admin API (see below) |
 //!
-//! Admin API (for processes that run the `freshcreds-sim` binary): `GET /_sim/health`,
-//! `GET /_sim/counts` ([`Counts`] as JSON), `POST /_sim/reset` (counts and faults),
-//! `POST /_sim/faults/<endpoint>` (a [`Fault`] as JSON; `<endpoint>` in snake case, e.g.
-//! `imds_credentials`), `DELETE /_sim/faults`, `POST /_sim/advance?seconds=N`, `POST /_sim/rotate`,
-//! `GET /_sim/now` (`{"now": "…Z", "issued": N}`).
+//! Admin API (for processes that run the `freshcreds-sim` binary; every body is JSON):
+//!
+//! | call | effect |
+//! |------|--------|
+//! | `GET /_sim/health` | `{"ok":true}` |
+//! | `GET /_sim/counts` | [`Counts`] |
+//! | `GET /_sim/now` | `{"now": "…Z", "issued": N}` (simulator time, credential sets minted) |
+//! | `POST /_sim/faults/<endpoint>` | a standing [`Fault`], e.g. `{"status": 503, "times": 2}` |
+//! | `POST /_sim/sequences/<endpoint>` | a fault sequence, one step per request, e.g. `[{"status":503},{"status":503},{"hang":true},{}]` ([`Simulator::set_fault_sequence`]) |
+//! | `DELETE /_sim/faults` | removes every fault and sequence |
+//! | `GET` / `POST /_sim/settings` | [`SimSettings`]: `{"clock_skew_secs": 600, "sts_accepts_expired": true}` (a POST replaces them; unknown fields are refused) |
+//! | `POST /_sim/advance?seconds=N` | moves the simulator clock forward |
+//! | `POST /_sim/rotate` | the next IMDS / container read mints new credentials |
+//! | `POST /_sim/reset` | zeroes the counts, removes faults and sequences, resets the settings |
+//!
+//! `<endpoint>` is the snake-case [`Endpoint`] name: `imds_token`, `imds_role_list`,
+//! `imds_credentials`, `sts`, `container`.
 //!
 //! STS verifies SigV4 header signatures with the `aws-sigv4` crate over exactly the headers the
 //! client signed (user-agent and `amz-sdk-*` included when signed). Accepted keys: every key the
@@ -27,13 +39,21 @@
 //! [`STATIC_SECRET_ACCESS_KEY`] (no token). Answers use the AWS error XML with status 403:
 //! `MissingAuthenticationToken`, `InvalidClientTokenId`, `SignatureDoesNotMatch` (including
 //! "Signature expired: … is now earlier than … (… - 5 min.)"), and `ExpiredToken` once the
-//! credentials' expiration has passed in simulator time. `X-Amz-Date` must be within 5 minutes of
-//! the simulator time or of the real time (both shifted by an STS `date_skew_secs` fault): clients
-//! on the real clock keep working after [`Simulator::advance_time`], which models elapsed time
-//! rather than a wrong client clock.
+//! credentials' expiration has passed in simulator time (unless
+//! [`SimSettings::sts_accepts_expired`] is on, as AWS accepts instance-profile credentials whose
+//! expiry IMDS extended during an outage).
+//!
+//! **One clock.** The simulator's time is the real time, plus what [`Simulator::advance_time`]
+//! added, plus [`SimSettings::clock_skew_secs`]. `X-Amz-Date` must be within
+//! [`MAX_SKEW_MINUTES`] of that time (moved further by an STS `date_skew_secs` fault), as AWS
+//! judges it on its own clock alone. A client that signs on the real clock is therefore refused
+//! once the simulator is more than 5 minutes ahead — which is how a test shows a host whose clock
+//! is wrong. Tests that advance time and sign should sign on a clock that moves with the
+//! simulator (a `ManualClock` started at [`Simulator::now`]), or rely on skew correction.
 //!
 //! Every IMDS, STS and container answer carries a `Date` header with the simulator time (plus the
-//! endpoint's `date_skew_secs`). IMDSv2 session tokens expire on simulator time.
+//! endpoint's `date_skew_secs`, or pinned by `date_unix_secs`). IMDSv2 session tokens expire on
+//! simulator time.
 //!
 //! The simulator runs on its own thread with its own tokio runtime, so it keeps answering while
 //! the caller's runtime is blocked, single-threaded or paused.
@@ -57,6 +77,8 @@ mod server;
 pub mod sigv4;
 mod state;
 mod sts;
+
+pub use sts::MAX_SKEW_MINUTES;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -158,7 +180,9 @@ impl Endpoint {
 ///
 /// `times` limits the "answer-replacing" parts (`status`, `drop_connection`, `hang`,
 /// `malformed_json`, `expired_credentials`, `code`) to the next N requests; `latency_ms`,
-/// `throttle_rate` and `date_skew_secs` always apply while the fault is set.
+/// `throttle_rate`, `date_skew_secs` and `date_unix_secs` always apply while the fault is set.
+/// A fault can also be one step of a sequence ([`Simulator::set_fault_sequence`]): then every
+/// part applies to exactly one request.
 /// Order per request: latency, then drop, hang, status, throttling, then the (possibly altered)
 /// real answer.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -182,8 +206,26 @@ pub struct Fault {
     pub expired_credentials: bool,
     /// The IMDS credentials JSON carries this `Code` instead of `Success` (e.g. `Failure`).
     pub code: Option<String>,
-    /// The HTTP `Date` header of this endpoint's answers is off by this many seconds.
+    /// The HTTP `Date` header of this endpoint's answers is off by this many seconds (for STS,
+    /// the SigV4 window moves with it: this endpoint's clock is wrong).
     pub date_skew_secs: Option<i64>,
+    /// The HTTP `Date` header of this endpoint's answers is pinned to this Unix time (`0` is the
+    /// epoch: a server with no clock, a stale sidecar). Only the header changes.
+    pub date_unix_secs: Option<i64>,
+}
+
+/// Switches that change how the simulator judges requests, set at run time
+/// ([`Simulator::set_settings`], `POST /_sim/settings`). All off by default.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SimSettings {
+    /// The simulator's clock is off from the real time by this many seconds (positive: ahead):
+    /// every `Date` header, the SigV4 window, minting and expiry move with it. A client on the
+    /// real clock then looks like a host whose clock is off by the opposite amount.
+    pub clock_skew_secs: i64,
+    /// STS accepts credentials past their expiration (no `ExpiredToken`), as AWS does for
+    /// instance-profile credentials whose expiry IMDS extended during an outage.
+    pub sts_accepts_expired: bool,
 }
 
 /// Requests seen per endpoint since start or the last reset, and STS outcomes.
@@ -204,6 +246,9 @@ pub struct Counts {
     pub sts_ok: u64,
     /// STS requests rejected with `ExpiredToken`.
     pub sts_expired_token: u64,
+    /// STS requests signed with expired credentials and accepted anyway
+    /// ([`SimSettings::sts_accepts_expired`]).
+    pub sts_accepted_expired: u64,
     /// STS requests rejected with `SignatureDoesNotMatch` (including "Signature expired").
     pub sts_signature_mismatch: u64,
     /// Successful `AssumeRole` calls.
@@ -372,9 +417,38 @@ impl Simulator {
         self.shared.set_fault(endpoint, fault);
     }
 
-    /// Removes every fault.
+    /// Removes every fault and every fault sequence.
     pub fn clear_faults(&self) {
         self.shared.clear_faults();
+    }
+
+    /// Scripts `endpoint`'s next requests: request `i` gets `steps[i]` (every part of it, once),
+    /// then the endpoint's standing fault (if any) applies again. `Fault::default()` is a
+    /// normal answer, so `[503, 503, hang, ok]` is four steps. Replaces an earlier sequence.
+    pub fn set_fault_sequence(&self, endpoint: Endpoint, steps: Vec<Fault>) {
+        self.shared.set_sequence(endpoint, steps);
+    }
+
+    /// How many steps of `endpoint`'s fault sequence are still to be applied.
+    pub fn fault_sequence_remaining(&self, endpoint: Endpoint) -> usize {
+        self.shared.sequence_remaining(endpoint)
+    }
+
+    /// Replaces the run-time switches.
+    pub fn set_settings(&self, settings: SimSettings) {
+        self.shared.set_settings(settings);
+    }
+
+    /// The run-time switches.
+    pub fn settings(&self) -> SimSettings {
+        self.shared.settings()
+    }
+
+    /// Sets only [`SimSettings::clock_skew_secs`].
+    pub fn set_clock_skew(&self, skew: chrono::Duration) {
+        let mut s = self.settings();
+        s.clock_skew_secs = skew.num_seconds();
+        self.set_settings(s);
     }
 
     /// Requests per endpoint since start or the last [`Simulator::reset_counts`].
@@ -387,7 +461,11 @@ impl Simulator {
         self.shared.reset_counts();
     }
 
-    /// Moves the simulator clock forward (it is the real UTC time plus an offset).
+    /// Moves the simulator clock forward (it is the real UTC time plus an offset, plus the
+    /// [`SimSettings::clock_skew_secs`]). Time moves for every judgement the simulator makes,
+    /// the SigV4 window included: a client that signs on the real clock is then that far behind
+    /// (a test that advances should sign on a clock that moves with the simulator, or correct for
+    /// skew as freshcreds does).
     pub fn advance_time(&self, by: Duration) {
         self.shared.advance(by);
     }

@@ -195,7 +195,11 @@ async fn route(shared: &Shared, req: &Req) -> Outcome {
     } else {
         answer(shared, endpoint, req, &decision)
     };
-    Outcome::Respond(with_date(shared, resp, decision.date_skew_secs))
+    let resp = match decision.date_unix_secs {
+        Some(pinned) => with_fixed_date(resp, pinned),
+        None => with_date(shared, resp, decision.date_skew_secs),
+    };
+    Outcome::Respond(resp)
 }
 
 fn answer(shared: &Shared, endpoint: Endpoint, req: &Req, decision: &Decision) -> Resp {
@@ -233,6 +237,16 @@ fn fault_status(endpoint: Endpoint, status: u16) -> Resp {
 /// Sets the `Date` header to simulator time plus `skew_secs`.
 fn with_date(shared: &Shared, mut resp: Resp, skew_secs: i64) -> Resp {
     let t = shared.now() + chrono::Duration::seconds(skew_secs);
+    let t: SystemTime = t.into();
+    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(t)) {
+        resp.headers_mut().insert(DATE, v);
+    }
+    resp
+}
+
+/// Sets the `Date` header to the Unix time `secs` (a pinned, wrong server clock).
+fn with_fixed_date(mut resp: Resp, secs: i64) -> Resp {
+    let t = chrono::DateTime::from_timestamp(secs, 0).unwrap_or(chrono::DateTime::UNIX_EPOCH);
     let t: SystemTime = t.into();
     if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(t)) {
         resp.headers_mut().insert(DATE, v);

@@ -1,6 +1,6 @@
 //! Shared simulator state: clock offset, faults, counts, minted credentials, IMDS tokens.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -9,8 +9,8 @@ use rand::distributions::{Alphanumeric, Distribution, Uniform};
 use rand::Rng;
 
 use crate::{
-    AssumeRoleCall, Counts, Endpoint, Fault, IssuedCredentials, SimConfig, STATIC_ACCESS_KEY_ID,
-    STATIC_SECRET_ACCESS_KEY,
+    AssumeRoleCall, Counts, Endpoint, Fault, IssuedCredentials, SimConfig, SimSettings,
+    STATIC_ACCESS_KEY_ID, STATIC_SECRET_ACCESS_KEY,
 };
 
 /// Which rotating credential slot a request reads.
@@ -32,6 +32,7 @@ pub(crate) struct Decision {
     pub expired: bool,
     pub code: Option<String>,
     pub date_skew_secs: i64,
+    pub date_unix_secs: Option<i64>,
 }
 
 struct ActiveFault {
@@ -54,7 +55,9 @@ impl ActiveFault {
 #[derive(Default)]
 struct State {
     offset: chrono::Duration,
+    settings: SimSettings,
     faults: HashMap<Endpoint, ActiveFault>,
+    sequences: HashMap<Endpoint, VecDeque<Fault>>,
     counts: Counts,
     /// Minted credentials by access key id.
     issued: HashMap<String, IssuedCredentials>,
@@ -88,7 +91,31 @@ impl Shared {
     }
 
     pub fn now(&self) -> DateTime<Utc> {
-        Utc::now() + self.lock().offset
+        Self::now_locked(&self.lock())
+    }
+
+    /// Real time, plus what `advance` added, plus the clock skew setting.
+    fn now_locked(s: &State) -> DateTime<Utc> {
+        Utc::now() + s.offset + chrono::Duration::seconds(s.settings.clock_skew_secs)
+    }
+
+    pub fn settings(&self) -> SimSettings {
+        self.lock().settings.clone()
+    }
+
+    pub fn set_settings(&self, settings: SimSettings) {
+        self.lock().settings = settings;
+    }
+
+    pub fn set_sequence(&self, endpoint: Endpoint, steps: Vec<Fault>) {
+        self.lock().sequences.insert(endpoint, steps.into());
+    }
+
+    pub fn sequence_remaining(&self, endpoint: Endpoint) -> usize {
+        self.lock()
+            .sequences
+            .get(&endpoint)
+            .map_or(0, VecDeque::len)
     }
 
     pub fn advance(&self, by: Duration) {
@@ -105,7 +132,9 @@ impl Shared {
     }
 
     pub fn clear_faults(&self) {
-        self.lock().faults.clear();
+        let mut s = self.lock();
+        s.faults.clear();
+        s.sequences.clear();
     }
 
     pub fn counts(&self) -> Counts {
@@ -158,18 +187,16 @@ impl Shared {
             Endpoint::Sts => c.sts += 1,
             Endpoint::Container => c.container += 1,
         }
+        if let Some(step) = s.sequences.get_mut(&endpoint).and_then(VecDeque::pop_front) {
+            let mut d = Self::standing_parts(&step);
+            Self::gated_parts(&mut d, step);
+            return d;
+        }
         let Some(active) = s.faults.get_mut(&endpoint) else {
             return Decision::default();
         };
         let f = active.fault.clone();
-        let mut d = Decision {
-            latency: f.latency_ms.map(Duration::from_millis),
-            date_skew_secs: f.date_skew_secs.unwrap_or(0),
-            throttle: f
-                .throttle_rate
-                .is_some_and(|rate| rand::thread_rng().gen::<f64>() < rate),
-            ..Decision::default()
-        };
+        let mut d = Self::standing_parts(&f);
         let gated = active.has_gated_part()
             && match &mut active.remaining {
                 None => true,
@@ -180,21 +207,39 @@ impl Shared {
                 }
             };
         if gated {
-            d.drop_connection = f.drop_connection;
-            d.hang = f.hang;
-            d.status = f.status;
-            d.malformed = f.malformed_json;
-            d.expired = f.expired_credentials;
-            d.code = f.code;
+            Self::gated_parts(&mut d, f);
         }
         d
+    }
+
+    /// The parts of `f` that apply to every request while it is set.
+    fn standing_parts(f: &Fault) -> Decision {
+        Decision {
+            latency: f.latency_ms.map(Duration::from_millis),
+            date_skew_secs: f.date_skew_secs.unwrap_or(0),
+            date_unix_secs: f.date_unix_secs,
+            throttle: f
+                .throttle_rate
+                .is_some_and(|rate| rand::thread_rng().gen::<f64>() < rate),
+            ..Decision::default()
+        }
+    }
+
+    /// The answer-replacing parts of `f` (limited by `times`).
+    fn gated_parts(d: &mut Decision, f: Fault) {
+        d.drop_connection = f.drop_connection;
+        d.hang = f.hang;
+        d.status = f.status;
+        d.malformed = f.malformed_json;
+        d.expired = f.expired_credentials;
+        d.code = f.code;
     }
 
     /// Mints and records a credential set valid from now for `lifetime` (which may be negative
     /// through `expired`: then the expiration is a minute in the past).
     pub fn mint(&self, arn: String, lifetime: Duration, expired: bool) -> IssuedCredentials {
         let mut s = self.lock();
-        let now = Utc::now() + s.offset;
+        let now = Self::now_locked(&s);
         Self::mint_locked(&mut s, now, arn, lifetime, expired)
     }
 
@@ -230,7 +275,7 @@ impl Shared {
         let lifetime = self.config.credential_lifetime;
         let lead = self.config.imds_rotation_lead.min(lifetime / 2);
         let mut s = self.lock();
-        let now = Utc::now() + s.offset;
+        let now = Self::now_locked(&s);
         let (current, rotate) = match slot {
             Slot::Imds => (s.imds_current.clone(), s.imds_rotate),
             Slot::Container => (s.container_current.clone(), s.container_rotate),
@@ -279,7 +324,7 @@ impl Shared {
     pub fn new_token(&self, ttl: Duration) -> String {
         let token = format!("AQAEA{}==", random_b64ish(51));
         let mut s = self.lock();
-        let expires = Utc::now() + s.offset + to_chrono(ttl);
+        let expires = Self::now_locked(&s) + to_chrono(ttl);
         s.tokens.insert(token.clone(), expires);
         token
     }
@@ -287,7 +332,7 @@ impl Shared {
     /// Whether `token` is a live IMDSv2 session token.
     pub fn token_valid(&self, token: &str) -> bool {
         let s = self.lock();
-        let now = Utc::now() + s.offset;
+        let now = Self::now_locked(&s);
         s.tokens.get(token).is_some_and(|exp| now < *exp)
     }
 }

@@ -16,7 +16,8 @@ use crate::state::{iso, request_id, Decision, Shared};
 use crate::{AssumeRoleCall, IssuedCredentials};
 
 const XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
-const MAX_SKEW_MINUTES: i64 = 5;
+/// How far from the server's clock a SigV4 signature may be (AWS: 5 minutes).
+pub const MAX_SKEW_MINUTES: i64 = 5;
 
 /// The message real STS answers with for credentials past their expiration.
 pub(crate) const EXPIRED_TOKEN_MESSAGE: &str =
@@ -172,17 +173,13 @@ fn authenticate(
         shared.update_counts(|c| c.sts_signature_mismatch += 1);
         sender_error(StatusCode::FORBIDDEN, "SignatureDoesNotMatch", message)
     };
-    // The server clock is the simulator time, shifted by an STS `date_skew_secs` fault. A request
-    // signed within the window of the real time (plus that skew) is accepted too, so clients on the
-    // real clock keep working after `advance_time` (which models elapsed time, not a wrong clock).
+    // The server clock is the simulator time (advanced, and skewed by the clock-skew setting),
+    // shifted by an STS `date_skew_secs` fault: the same clock the `Date` header shows. Like AWS,
+    // only that clock counts.
     let skew = chrono::Duration::seconds(decision.date_skew_secs);
     let now = crate::state::trunc_secs(shared.now() + skew);
-    let real_now = crate::state::trunc_secs(chrono::Utc::now() + skew);
     let window = chrono::Duration::minutes(MAX_SKEW_MINUTES);
-    let within = |reference: chrono::DateTime<chrono::Utc>| {
-        signed_at >= reference - window && signed_at <= reference + window
-    };
-    if !within(now) && !within(real_now) {
+    if signed_at < now - window || signed_at > now + window {
         let message = if signed_at < now - window {
             format!(
                 "Signature expired: {} is now earlier than {} ({} - {MAX_SKEW_MINUTES} min.)",
@@ -224,7 +221,10 @@ fn authenticate(
         }
     }
     let sim_now = shared.now();
-    if caller.expiration.is_some_and(|exp| exp <= sim_now) {
+    let expired = caller.expiration.is_some_and(|exp| exp <= sim_now);
+    if expired && shared.settings().sts_accepts_expired {
+        shared.update_counts(|c| c.sts_accepted_expired += 1);
+    } else if expired {
         shared.update_counts(|c| c.sts_expired_token += 1);
         return Err(sender_error(
             StatusCode::FORBIDDEN,

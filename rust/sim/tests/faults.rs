@@ -314,3 +314,136 @@ fn fault_json_uses_snake_case_fields_and_defaults() {
     let e: Endpoint = serde_json::from_str(r#""imds_role_list""#).unwrap();
     assert_eq!(e, Endpoint::ImdsRoleList);
 }
+
+#[tokio::test]
+async fn a_fault_sequence_applies_one_step_per_request_then_the_standing_fault() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.set_fault(
+        Endpoint::ImdsCredentials,
+        Fault {
+            status: Some(500),
+            times: Some(1),
+            ..Fault::default()
+        },
+    );
+    let status = |s: u16| Fault {
+        status: Some(s),
+        ..Fault::default()
+    };
+    sim.set_fault_sequence(
+        Endpoint::ImdsCredentials,
+        vec![
+            status(503),
+            status(503),
+            Fault {
+                hang: true,
+                ..Fault::default()
+            },
+            Fault::default(),
+        ],
+    );
+    assert_eq!(sim.fault_sequence_remaining(Endpoint::ImdsCredentials), 4);
+    assert_eq!(status_of(&sim).await, 503);
+    assert_eq!(status_of(&sim).await, 503);
+    let held = client(Duration::from_millis(300))
+        .get(format!("{}{CREDS}", sim.base_url()))
+        .send()
+        .await;
+    assert!(held.unwrap_err().is_timeout(), "the third step hangs");
+    assert_eq!(
+        status_of(&sim).await,
+        200,
+        "the fourth step is a normal answer"
+    );
+    assert_eq!(sim.fault_sequence_remaining(Endpoint::ImdsCredentials), 0);
+    assert_eq!(status_of(&sim).await, 500, "then the standing fault, once");
+    assert_eq!(status_of(&sim).await, 200);
+    assert_eq!(sim.counts().imds_credentials, 6);
+}
+
+#[tokio::test]
+async fn fault_sequences_and_settings_are_set_over_the_admin_api_and_cleared_by_reset() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let http = client(Duration::from_secs(5));
+    let base = sim.base_url();
+    let set = http
+        .post(format!("{base}/_sim/sequences/imds_credentials"))
+        .body(r#"[{"status": 503}, {}, {"status": 429}]"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 200);
+    assert_eq!(status_of(&sim).await, 503);
+    assert_eq!(status_of(&sim).await, 200);
+    assert_eq!(status_of(&sim).await, 429);
+    assert_eq!(status_of(&sim).await, 200);
+    let bad = http
+        .post(format!("{base}/_sim/sequences/imds_credentials"))
+        .body(r#"{"status": 503}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400, "a sequence is an array");
+
+    let set = http
+        .post(format!("{base}/_sim/settings"))
+        .body(r#"{"clock_skew_secs": -600, "sts_accepts_expired": true}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 200);
+    let settings = sim.settings();
+    assert_eq!(settings.clock_skew_secs, -600);
+    assert!(settings.sts_accepts_expired);
+    let shown: serde_json::Value = serde_json::from_str(
+        &http
+            .get(format!("{base}/_sim/settings"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(shown["clock_skew_secs"], -600);
+    let typo = http
+        .post(format!("{base}/_sim/settings"))
+        .body(r#"{"clock_skew": 1}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(typo.status(), 400, "unknown settings are refused");
+    http.post(format!("{base}/_sim/sequences/sts"))
+        .body(r#"[{"status": 503}]"#)
+        .send()
+        .await
+        .unwrap();
+    http.post(format!("{base}/_sim/reset"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sim.settings(), freshcreds_sim::SimSettings::default());
+    assert_eq!(sim.fault_sequence_remaining(Endpoint::Sts), 0);
+}
+
+#[tokio::test]
+async fn a_pinned_date_fault_sets_the_date_header_to_that_time() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.set_fault(
+        Endpoint::ImdsCredentials,
+        Fault {
+            date_unix_secs: Some(0),
+            ..Fault::default()
+        },
+    );
+    let resp = get_creds(&sim).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers()["date"].to_str().unwrap(),
+        "Thu, 01 Jan 1970 00:00:00 GMT"
+    );
+    let body: serde_json::Value = serde_json::from_str(&resp.text().await.unwrap()).unwrap();
+    let exp: DateTime<Utc> = body["Expiration"].as_str().unwrap().parse().unwrap();
+    assert!(exp > Utc::now(), "only the header is pinned");
+}

@@ -228,14 +228,86 @@ async fn requests_signed_far_from_server_time_are_rejected_with_the_aws_wording(
 }
 
 #[tokio::test]
-async fn clients_on_the_real_clock_keep_working_after_the_simulator_clock_advances() {
+async fn the_sigv4_window_is_judged_on_the_simulator_clock_alone() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     let keys = imds_keys(&sim).await;
     sim.advance_time(Duration::from_secs(1800));
     let (status, body) = call_with(&sim, &keys, GCI, GCI, Utc::now(), USER_AGENT).await;
-    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        status, 403,
+        "a client 30 minutes behind the server is refused: {body}"
+    );
+    assert!(tag(&body, "Message")
+        .unwrap()
+        .starts_with("Signature expired: "));
+    let (status, body) = call(&sim, &keys, GCI).await;
+    assert_eq!(status, 200, "signed on the simulator clock: {body}");
+}
+
+#[tokio::test]
+async fn a_skewed_simulator_clock_moves_the_date_header_and_the_sigv4_window_together() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let keys = static_keys();
+    let before = Utc::now();
+    sim.set_clock_skew(chrono::Duration::minutes(10));
+    let server_now = sim.now();
+    assert!(
+        (server_now - before - chrono::Duration::minutes(10))
+            .num_seconds()
+            .abs()
+            <= 2
+    );
+    let (status, body) = call_with(&sim, &keys, GCI, GCI, Utc::now(), USER_AGENT).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(tag(&body, "Code"), Some("SignatureDoesNotMatch"));
+    assert_eq!(sim.counts().sts_signature_mismatch, 1);
+    let resp = http()
+        .get(format!(
+            "{}/latest/meta-data/iam/security-credentials/",
+            sim.base_url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    let date: DateTime<Utc> = httpdate::parse_http_date(resp.headers()["date"].to_str().unwrap())
+        .unwrap()
+        .into();
+    assert!(
+        (date - Utc::now() - chrono::Duration::minutes(10))
+            .num_seconds()
+            .abs()
+            <= 2,
+        "IMDS shows the skewed clock too: {date}"
+    );
+    let (status, body) = call(&sim, &keys, GCI).await;
+    assert_eq!(status, 200, "signed on the server's clock: {body}");
+    sim.set_clock_skew(chrono::Duration::zero());
+    let (status, _) = call_with(&sim, &keys, GCI, GCI, Utc::now(), USER_AGENT).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn with_the_switch_on_sts_accepts_expired_credentials_and_counts_them() {
+    let sim = Simulator::start(SimConfig {
+        credential_lifetime: Duration::from_secs(900),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let keys = imds_keys(&sim).await;
+    sim.advance_time(Duration::from_secs(901));
+    assert_eq!(
+        tag(&call(&sim, &keys, GCI).await.1, "Code"),
+        Some("ExpiredToken")
+    );
+    sim.set_settings(freshcreds_sim::SimSettings {
+        sts_accepts_expired: true,
+        ..Default::default()
+    });
     let (status, body) = call(&sim, &keys, GCI).await;
     assert_eq!(status, 200, "{body}");
+    let c = sim.counts();
+    assert_eq!((c.sts_expired_token, c.sts_accepted_expired), (1, 1));
 }
 
 #[tokio::test]
@@ -459,9 +531,21 @@ async fn aws_cli_accepts_issued_credentials_and_reports_expired_token_after_expi
         "{stdout}"
     );
 
-    sim.advance_time(Duration::from_secs(3601));
+    drop(keys);
+
+    // Credentials whose expiration has passed (the simulator clock is not moved: the CLI signs
+    // on the real clock, and the SigV4 window is judged on the simulator's).
+    sim.set_fault(
+        Endpoint::ImdsCredentials,
+        Fault {
+            expired_credentials: true,
+            ..Fault::default()
+        },
+    );
+    let keys = imds_keys(&sim).await;
     let url = sim.base_url();
-    let expired = tokio::task::spawn_blocking(move || aws_cli(&url, &keys))
+    let k = keys.clone();
+    let expired = tokio::task::spawn_blocking(move || aws_cli(&url, &k))
         .await
         .unwrap()
         .unwrap();
@@ -472,4 +556,39 @@ async fn aws_cli_accepts_issued_credentials_and_reports_expired_token_after_expi
         stderr.contains("The security token included in the request is expired"),
         "{stderr}"
     );
+
+    sim.set_settings(freshcreds_sim::SimSettings {
+        sts_accepts_expired: true,
+        ..Default::default()
+    });
+    let url = sim.base_url();
+    let k = keys.clone();
+    let accepted = tokio::task::spawn_blocking(move || aws_cli(&url, &k))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        accepted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&accepted.stderr)
+    );
+    assert_eq!(sim.counts().sts_accepted_expired, 1);
+
+    // A server clock 10 minutes ahead: the CLI, on the real clock, is refused.
+    sim.set_settings(freshcreds_sim::SimSettings {
+        clock_skew_secs: 600,
+        ..Default::default()
+    });
+    let url = sim.base_url();
+    let k = static_keys();
+    let skewed = tokio::task::spawn_blocking(move || aws_cli(&url, &k))
+        .await
+        .unwrap()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&skewed.stderr);
+    assert!(
+        !skewed.status.success(),
+        "the AWS CLI does not correct for skew"
+    );
+    assert!(stderr.contains("Signature expired"), "{stderr}");
 }

@@ -5,11 +5,17 @@
 //!   replaces when a round succeeds.
 //! - Single flight: only the background task talks to the source, one round at a time, whatever
 //!   the number of callers.
+//! - One failure policy ([`state`]'s table) decides every wait; each round is bounded by
+//!   [`ROUND_TIMEOUT`], and a panic in a source is caught and counted as a failed round: the
+//!   background task never dies.
 //! - Static stability: credentials that reach expiry while the source cannot replace them keep
 //!   being served, flagged, in extensions of [`RefreshConfig::stale_extension`]; each extension is
-//!   logged ([`WARN_STATIC_STABILITY`]) and counted.
-//! - Clock skew: expiries are anchored on the monotonic clock with the server's `Date` header, so a
-//!   wrong local clock never makes us serve credentials AWS already considers expired.
+//!   logged ([`WARN_STATIC_STABILITY`]) and counted, and [`Served::expiration`] then carries the
+//!   end of the extension, so the processes freshcreds hands them to keep working too.
+//! - Clock skew and suspend: expiries are anchored on a clock that counts suspended time, with
+//!   the server's `Date` header (when it is within [`MAX_TRUSTED_DATE_SKEW`] of local time), so a
+//!   wrong local clock or a resume from hibernation never makes us serve credentials AWS already
+//!   considers expired as fresh.
 
 mod state;
 mod status;
@@ -18,17 +24,18 @@ pub use state::*;
 pub use status::{RefreshStats, Status};
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
+use chrono::{DateTime, Utc};
 use rand::Rng;
 use tokio::sync::{watch, Notify};
 
 use crate::clock::{Clock, MonoTime};
 use crate::credentials::Credentials;
 use crate::error::{Error, ErrorKind, Result};
-use crate::sources::CredentialSource;
+use crate::sources::{CredentialSource, Fetched};
 
 /// Logged (WARN) each time expired credentials are served on by static stability.
 pub const WARN_STATIC_STABILITY: &str = "serving expired credentials (static stability)";
@@ -36,23 +43,49 @@ pub const WARN_STATIC_STABILITY: &str = "serving expired credentials (static sta
 pub const WARN_CLOCK_SKEW: &str = "local clock differs from the credential server's clock";
 /// Logged (WARN) when a refresh round fails.
 pub const WARN_REFRESH_FAILED: &str = "credential refresh failed";
+/// Logged (WARN) once when a server's `Date` is too far from local time to anchor an expiry.
+pub const WARN_UNTRUSTED_DATE: &str = "ignoring the credential server's Date header";
+/// Logged (ERROR) when a source panics while fetching (a bug; the round counts as failed).
+pub const ERROR_SOURCE_PANICKED: &str = "the credential source panicked";
+/// Logged (INFO) when the engine notices that the machine was suspended.
+pub const INFO_RESUMED: &str = "resumed after the machine was suspended";
+
+/// Longest a refresh round may take: a source that hangs past it is abandoned and the round
+/// counts as a (retryable) timeout. Longer than any source's own retries take.
+pub const ROUND_TIMEOUT: Duration = Duration::from_secs(90);
+/// Longest [`RefreshingProvider::refresh`] waits: a round in flight, then its own round.
+pub const REFRESH_WAIT_LIMIT: Duration = Duration::from_secs(2 * 90 + 10);
+/// Longest the background task sleeps at once. Timers do not run while a machine is suspended:
+/// after a resume the task notices within this time (reads see the jump at once).
+pub const MAX_SLEEP_SLICE: Duration = Duration::from_secs(15);
+/// A sleep that ends this much later than asked is taken as a suspend and resume.
+pub const RESUME_DETECT_SLACK: Duration = Duration::from_secs(5);
 
 /// What a caller gets: the credentials and how fresh they are.
 #[derive(Debug, Clone)]
 pub struct Served {
     /// The credentials, shared with the cache (a read copies no string).
     pub credentials: Arc<Credentials>,
-    /// When they expire on the monotonic clock (`None`: long-term keys).
+    /// When they expire on the engine's clock (`None`: long-term keys).
     pub expires_at: Option<MonoTime>,
-    /// When the next refresh is scheduled on the monotonic clock.
+    /// When the next refresh is scheduled on the engine's clock.
     pub refresh_at: Option<MonoTime>,
     /// True when past expiry and served by static stability.
     pub stale: bool,
+    /// The expiry to hand to other processes and SDKs, in local wall-clock time: while valid,
+    /// the stated expiry (moved by the clock skew when it exceeds the warning threshold); while
+    /// stale, the end of the current static-stability extension, so that the AWS CLI and the
+    /// SDKs keep using them through an outage. `None` for long-term keys.
+    pub expiration: Option<DateTime<Utc>>,
+    /// While stale: when the current extension ends, on the engine's clock.
+    pub stale_until: Option<MonoTime>,
+    /// For credentials that arrived already expired: how long before their fetch they expired.
+    pub expired_before_fetch: Duration,
 }
 
 struct CacheSlot {
     entry: Arc<Entry>,
-    /// End of the current static-stability extension (nanoseconds on the monotonic clock; 0 = none).
+    /// End of the current static-stability extension (nanoseconds on the engine's clock; 0 = none).
     stale_until: AtomicU64,
 }
 
@@ -66,10 +99,21 @@ struct Shared {
     state: Mutex<RefreshState>,
     wake: Notify,
     rounds: watch::Sender<u64>,
+    /// The last forced-refresh request a finished round served (`u64::MAX` once closed).
+    forced_done: watch::Sender<u64>,
     last_error: Mutex<Option<Error>>,
     stats: RefreshStats,
     skew_warned: AtomicBool,
+    untrusted_date_warned: AtomicBool,
     closed: AtomicBool,
+    /// Whether the long-term recheck interval is the source's to say (asked after each round).
+    recheck_from_source: bool,
+}
+
+/// Locks a mutex, recovering the data if a panic poisoned it (the engine's state stays
+/// consistent across a panic: every update is a single assignment).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Credentials from one source, refreshed early in the background. Cheap to clone.
@@ -90,6 +134,14 @@ fn nanos(t: MonoTime) -> u64 {
     t.as_nanos().min(u64::MAX as u128) as u64
 }
 
+/// `wall` plus the time from `now` to `until`, rounded up to a whole second (so that repeated
+/// reads hand out the same value).
+fn wall_at(wall: DateTime<Utc>, now: MonoTime, until: MonoTime) -> DateTime<Utc> {
+    let t = wall + chrono::Duration::from_std(until.saturating_sub(now)).unwrap_or_default();
+    let secs = t.timestamp() + i64::from(t.timestamp_subsec_nanos() > 0);
+    DateTime::from_timestamp(secs, 0).unwrap_or(t)
+}
+
 impl RefreshingProvider {
     /// Starts the engine on the current tokio runtime: the first fetch begins at once.
     pub fn spawn(
@@ -103,11 +155,16 @@ impl RefreshingProvider {
     /// Starts the engine on `runtime`.
     pub fn spawn_on(
         source: Arc<dyn CredentialSource>,
-        config: RefreshConfig,
+        mut config: RefreshConfig,
         clock: Arc<dyn Clock>,
         runtime: &tokio::runtime::Handle,
     ) -> Self {
+        let recheck_from_source = config.long_term_recheck.is_none();
+        if recheck_from_source {
+            config.long_term_recheck = source.long_term_recheck();
+        }
         let (rounds, _) = watch::channel(0);
+        let (forced_done, _) = watch::channel(0);
         let shared = Arc::new(Shared {
             source,
             clock,
@@ -118,10 +175,13 @@ impl RefreshingProvider {
             state: Mutex::new(RefreshState::new(config)),
             wake: Notify::new(),
             rounds,
+            forced_done,
             last_error: Mutex::new(None),
             stats: RefreshStats::default(),
             skew_warned: AtomicBool::new(false),
+            untrusted_date_warned: AtomicBool::new(false),
             closed: AtomicBool::new(false),
+            recheck_from_source,
         });
         runtime.spawn(drive(shared.clone()));
         RefreshingProvider { shared }
@@ -139,40 +199,54 @@ impl RefreshingProvider {
                 expires_at: entry.expires_at,
                 refresh_at: entry.refresh_at,
                 stale: false,
+                expiration: entry.local_expiration,
+                stale_until: None,
+                expired_before_fetch: Duration::ZERO,
             });
         }
-        let until = slot.stale_until.load(Ordering::Acquire);
+        let mut until = slot.stale_until.load(Ordering::Acquire);
         if nanos(now) >= until {
             let ext = self.shared.stale_extension;
             let extra =
                 Duration::from_nanos(rand::thread_rng().gen_range(0..=ext.as_nanos() as u64));
             let new_until = nanos(now + ext + extra);
-            if slot
-                .stale_until
-                .compare_exchange(until, new_until, Ordering::AcqRel, Ordering::Acquire)
-                .is_ok()
-            {
-                self.shared
-                    .stats
-                    .stale_extensions
-                    .fetch_add(1, Ordering::Relaxed);
-                let last = self
-                    .last_error_message()
-                    .unwrap_or_else(|| "no new credentials yet".into());
-                tracing::warn!(
-                    source = self.shared.source.name(),
-                    extension_secs = (ext + extra).as_secs(),
-                    "{WARN_STATIC_STABILITY}: credentials {} expired and could not be replaced ({last}); retrying in the background",
-                    entry.credentials
-                );
-                self.shared.wake.notify_one();
+            match slot.stale_until.compare_exchange(
+                until,
+                new_until,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    until = new_until;
+                    self.shared
+                        .stats
+                        .stale_extensions
+                        .fetch_add(1, Ordering::Relaxed);
+                    let last = self
+                        .last_error_message()
+                        .unwrap_or_else(|| "no new credentials yet".into());
+                    tracing::warn!(
+                        source = self.shared.source.name(),
+                        extension_secs = (ext + extra).as_secs(),
+                        "{WARN_STATIC_STABILITY}: credentials {} expired and could not be replaced ({last}); retrying in the background",
+                        entry.credentials
+                    );
+                    self.shared.wake.notify_one();
+                }
+                Err(current) => until = current,
             }
         }
+        let stale_until = Duration::from_nanos(until);
         Some(Served {
             credentials: entry.credentials.clone(),
             expires_at: entry.expires_at,
             refresh_at: entry.refresh_at,
             stale: true,
+            expiration: entry
+                .expires_at
+                .map(|_| wall_at(self.shared.clock.wall(), now, stale_until)),
+            stale_until: Some(stale_until),
+            expired_before_fetch: entry.expired_before_fetch,
         })
     }
 
@@ -183,14 +257,18 @@ impl RefreshingProvider {
             return Ok(s);
         }
         self.ensure_open()?;
-        let clock = self.shared.clock.clone();
-        let deadline = clock.now() + self.shared.first_fetch_timeout;
+        // Subscribe before looking again, so that a round finishing in between is not missed.
         let mut rounds = self.shared.rounds.subscribe();
-        let mut timeout = clock.sleep_until(deadline);
+        rounds.borrow_and_update();
+        if let Some(s) = self.cached() {
+            return Ok(s);
+        }
+        let clock = self.shared.clock.clone();
+        let mut timeout = clock.sleep(self.shared.first_fetch_timeout);
         loop {
             {
                 let now = clock.now();
-                if let Some(e) = self.shared.state.lock().expect("state").cached_error(now) {
+                if let Some(e) = lock(&self.shared.state).cached_error(now) {
                     return Err(e.snapshot());
                 }
             }
@@ -205,13 +283,16 @@ impl RefreshingProvider {
                     }
                     // A failed first round: report a configuration problem at once; wait out
                     // transient ones until the timeout.
-                    if let Some(e) = self.shared.last_error.lock().expect("last error").as_ref() {
+                    if let Some(e) = lock(&self.shared.last_error).as_ref() {
                         if !e.is_retryable() {
                             return Err(e.snapshot());
                         }
                     }
                 }
                 _ = &mut timeout => {
+                    if let Some(s) = self.cached() {
+                        return Ok(s);
+                    }
                     let last = self.last_error_message().unwrap_or_else(|| "no answer yet".into());
                     return Err(Error::new(
                         ErrorKind::Timeout,
@@ -227,23 +308,32 @@ impl RefreshingProvider {
         }
     }
 
-    /// Forces a refresh round now (ignoring backoff) and waits for it; returns the credentials
-    /// then cached, or the round's error.
+    /// Forces a refresh round that starts after this call (ignoring backoff) and waits for it, at
+    /// most [`REFRESH_WAIT_LIMIT`]; returns the credentials then cached, or the round's error.
     pub async fn refresh(&self) -> Result<Served> {
         self.ensure_open()?;
-        let mut rounds = self.shared.rounds.subscribe();
-        let seen = *rounds.borrow_and_update();
-        self.shared.state.lock().expect("state").force();
+        let mut done = self.shared.forced_done.subscribe();
+        let target = lock(&self.shared.state).force();
         self.shared.wake.notify_one();
-        let _ = rounds.wait_for(|r| *r > seen).await;
+        let timeout = self.shared.clock.sleep(REFRESH_WAIT_LIMIT);
+        tokio::select! {
+            _ = done.wait_for(|d| *d >= target) => {}
+            _ = timeout => {
+                return Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "no refresh round of {} finished within {} s",
+                        self.shared.source.name(),
+                        REFRESH_WAIT_LIMIT.as_secs()
+                    ),
+                ));
+            }
+        }
+        self.ensure_open()?;
         let last_ok = self.shared.stats.last_round_ok.load(Ordering::Acquire);
         match (last_ok, self.cached()) {
             (true, Some(s)) => Ok(s),
-            _ => Err(self
-                .shared
-                .last_error
-                .lock()
-                .expect("last error")
+            _ => Err(lock(&self.shared.last_error)
                 .as_ref()
                 .map(Error::snapshot)
                 .unwrap_or_else(|| {
@@ -261,11 +351,7 @@ impl RefreshingProvider {
     /// Reports that AWS rejected credentials with this access key id: if they are the cached
     /// ones, the next round runs as soon as backoff allows.
     pub fn invalidate(&self, rejected_access_key_id: &str) {
-        self.shared
-            .state
-            .lock()
-            .expect("state")
-            .invalidate(rejected_access_key_id);
+        lock(&self.shared.state).invalidate(rejected_access_key_id);
         self.shared.wake.notify_one();
     }
 
@@ -316,22 +402,30 @@ impl RefreshingProvider {
         self.shared.wake.notify_one();
     }
 
+    /// The cached credentials as they are, without granting a static-stability extension.
     fn cached_peek(&self) -> Option<Served> {
         let slot = self.shared.cache.load_full()?;
         let now = self.shared.clock.now();
+        let entry = &slot.entry;
+        let stale = !entry.is_valid_at(now);
+        let until = slot.stale_until.load(Ordering::Acquire);
+        let stale_until = (stale && until > 0).then(|| Duration::from_nanos(until));
         Some(Served {
-            credentials: slot.entry.credentials.clone(),
-            expires_at: slot.entry.expires_at,
-            refresh_at: slot.entry.refresh_at,
-            stale: !slot.entry.is_valid_at(now),
+            credentials: entry.credentials.clone(),
+            expires_at: entry.expires_at,
+            refresh_at: entry.refresh_at,
+            stale,
+            expiration: match stale_until {
+                Some(u) => Some(wall_at(self.shared.clock.wall(), now, u)),
+                None => entry.local_expiration,
+            },
+            stale_until,
+            expired_before_fetch: entry.expired_before_fetch,
         })
     }
 
     fn last_error_message(&self) -> Option<String> {
-        self.shared
-            .last_error
-            .lock()
-            .expect("last error")
+        lock(&self.shared.last_error)
             .as_ref()
             .map(|e| e.full_message())
     }
@@ -360,7 +454,7 @@ async fn drive(shared: Arc<Shared>) {
         }
         let now = shared.clock.now();
         let (due, next) = {
-            let st = shared.state.lock().expect("state");
+            let st = lock(&shared.state);
             (st.due(now), st.next_check(now))
         };
         if let Some(reason) = due {
@@ -368,89 +462,173 @@ async fn drive(shared: Arc<Shared>) {
             continue;
         }
         let notified = shared.wake.notified();
-        match next {
-            Some(at) => {
-                tokio::select! {
-                    _ = shared.clock.sleep_until(at) => {}
-                    _ = notified => {}
-                }
+        let until = next.map_or(now + MAX_SLEEP_SLICE, |t| t.min(now + MAX_SLEEP_SLICE));
+        let by_timer = tokio::select! {
+            _ = shared.clock.sleep_until(until) => true,
+            _ = notified => false,
+        };
+        if by_timer {
+            let late = shared.clock.now().saturating_sub(until);
+            if late > RESUME_DETECT_SLACK {
+                shared.stats.resumes.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(
+                    source = shared.source.name(),
+                    suspended_secs = late.as_secs(),
+                    "{INFO_RESUMED}: about {} s passed while timers were stopped; checking the credentials now",
+                    late.as_secs()
+                );
             }
-            None => notified.await,
         }
     }
     // Wake anyone waiting on a round.
     shared.rounds.send_modify(|r| *r += 1);
+    shared.forced_done.send_replace(u64::MAX);
+}
+
+/// Runs one fetch on its own task, bounded by [`ROUND_TIMEOUT`]; a panic becomes an error.
+async fn fetch_guarded(shared: &Shared) -> Result<Fetched> {
+    let source = shared.source.clone();
+    let task = tokio::spawn(async move { source.fetch().await });
+    let abort = task.abort_handle();
+    tokio::select! {
+        joined = task => match joined {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => {
+                shared.stats.panics.fetch_add(1, Ordering::Relaxed);
+                let payload = e.into_panic();
+                let what = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "no message".into());
+                let what: String = what.chars().take(200).collect();
+                tracing::error!(source = shared.source.name(), "{ERROR_SOURCE_PANICKED}: {what}");
+                Err(Error::new(
+                    ErrorKind::Internal,
+                    format!("{} panicked while fetching credentials: {what}", shared.source.name()),
+                ))
+            }
+            Err(_) => Err(Error::new(
+                ErrorKind::Internal,
+                format!("the fetch from {} was cancelled", shared.source.name()),
+            )),
+        },
+        _ = shared.clock.sleep(ROUND_TIMEOUT) => {
+            abort.abort();
+            Err(Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "{} gave no answer within {} s; abandoned the attempt",
+                    shared.source.name(),
+                    ROUND_TIMEOUT.as_secs()
+                ),
+            ))
+        }
+    }
 }
 
 async fn run_round(shared: &Shared, reason: RefreshReason) {
-    let source = shared.source.name().to_string();
-    tracing::debug!(source = %source, ?reason, "refreshing credentials");
+    let serves_force = lock(&shared.state).start_round();
+    tracing::debug!(
+        source = shared.source.name(),
+        ?reason,
+        "refreshing credentials"
+    );
     shared.stats.rounds.fetch_add(1, Ordering::Relaxed);
-    let result = shared.source.fetch().await;
+    let result = fetch_guarded(shared).await;
     let now = shared.clock.now();
     let wall = shared.clock.wall();
     let ok = match result {
-        Ok(fetched) => {
-            if let Some(date) = fetched.server_date {
-                note_skew(shared, &source, wall, date);
-            }
-            let outcome = shared
-                .state
-                .lock()
-                .expect("state")
-                .on_fetched(now, wall, fetched);
-            match outcome {
-                Outcome::Accepted(entry) => {
-                    tracing::info!(source = %source, "refreshed credentials: {}", entry.credentials);
-                    shared.cache.store(Some(Arc::new(CacheSlot {
-                        entry,
-                        stale_until: AtomicU64::new(0),
-                    })));
-                    shared.stats.refreshes.fetch_add(1, Ordering::Relaxed);
-                    *shared.last_error.lock().expect("last error") = None;
-                    true
-                }
-                Outcome::Stale(kept) => {
-                    shared.stats.failures.fetch_add(1, Ordering::Relaxed);
-                    shared.stats.stale_responses.fetch_add(1, Ordering::Relaxed);
-                    let msg =
-                        format!("{source} answered with credentials that are already expired");
-                    tracing::warn!(source = %source, "{WARN_REFRESH_FAILED}: {msg}");
-                    *shared.last_error.lock().expect("last error") =
-                        Some(Error::new(ErrorKind::Expired, msg));
-                    if let Some(entry) = kept {
-                        shared.cache.store(Some(Arc::new(CacheSlot {
-                            entry,
-                            stale_until: AtomicU64::new(0),
-                        })));
-                    }
-                    false
-                }
-                Outcome::Unchanged => {
-                    shared.stats.unrotated_polls.fetch_add(1, Ordering::Relaxed);
-                    tracing::debug!(source = %source, "source still serves the current credentials; polling again later");
-                    true
-                }
-                Outcome::Failed => unreachable!("on_fetched never reports Failed"),
-            }
-        }
+        Ok(fetched) => on_fetched(shared, now, wall, fetched),
         Err(error) => {
-            shared.state.lock().expect("state").on_failed(now, &error);
-            shared.stats.failures.fetch_add(1, Ordering::Relaxed);
-            let serving = match shared.cache.load_full() {
-                Some(slot) if slot.entry.is_valid_at(now) => {
-                    "still serving the cached credentials until they expire".to_string()
-                }
-                Some(_) => "serving the expired credentials meanwhile".to_string(),
-                None => "no credentials to serve yet".to_string(),
-            };
-            tracing::warn!(source = %source, kind = error.kind().name(), "{WARN_REFRESH_FAILED}: {}; {serving}", error.full_message());
-            *shared.last_error.lock().expect("last error") = Some(error);
+            on_failed(shared, now, error);
             false
         }
     };
+    if shared.recheck_from_source {
+        let every = shared.source.long_term_recheck();
+        lock(&shared.state).set_long_term_recheck(every);
+    }
     shared.stats.last_round_ok.store(ok, Ordering::Release);
     shared.rounds.send_modify(|r| *r += 1);
+    shared
+        .forced_done
+        .send_modify(|d| *d = (*d).max(serves_force));
+}
+
+fn store(shared: &Shared, entry: Arc<Entry>) {
+    shared.cache.store(Some(Arc::new(CacheSlot {
+        entry,
+        stale_until: AtomicU64::new(0),
+    })));
+}
+
+/// A round that got an answer: what it meant, and what that changes. True when the source is
+/// healthy (new or unchanged credentials).
+fn on_fetched(shared: &Shared, now: MonoTime, wall: DateTime<Utc>, fetched: Fetched) -> bool {
+    let source = shared.source.name();
+    if let Some(date) = fetched.server_date {
+        note_skew(shared, source, wall, date);
+    }
+    let outcome = lock(&shared.state).on_fetched(now, wall, fetched);
+    match outcome {
+        Outcome::Accepted(entry) => {
+            if entry.server_date_ignored {
+                shared.stats.untrusted_dates.fetch_add(1, Ordering::Relaxed);
+                if !shared.untrusted_date_warned.swap(true, Ordering::AcqRel) {
+                    tracing::warn!(
+                        source,
+                        "{WARN_UNTRUSTED_DATE}: it is more than {} min from local time, so the expiry is anchored on local time instead",
+                        MAX_TRUSTED_DATE_SKEW.as_secs() / 60
+                    );
+                }
+            }
+            tracing::info!(source, "refreshed credentials: {}", entry.credentials);
+            store(shared, entry);
+            shared.stats.refreshes.fetch_add(1, Ordering::Relaxed);
+            *lock(&shared.last_error) = None;
+            true
+        }
+        Outcome::Stale(kept) => {
+            shared.stats.failures.fetch_add(1, Ordering::Relaxed);
+            shared.stats.stale_responses.fetch_add(1, Ordering::Relaxed);
+            let msg = format!("{source} answered with credentials that are already expired");
+            tracing::warn!(source, "{WARN_REFRESH_FAILED}: {msg}");
+            *lock(&shared.last_error) = Some(Error::new(ErrorKind::Expired, msg));
+            if let Some(entry) = kept {
+                store(shared, entry);
+            }
+            false
+        }
+        Outcome::Unchanged => {
+            shared.stats.unrotated_polls.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(
+                source,
+                "source still serves the current credentials; polling again later"
+            );
+            true
+        }
+    }
+}
+
+/// A round that failed: the failure policy schedules the next one; the cached credentials stay.
+fn on_failed(shared: &Shared, now: MonoTime, error: Error) {
+    lock(&shared.state).on_failed(now, &error);
+    shared.stats.failures.fetch_add(1, Ordering::Relaxed);
+    let serving = match shared.cache.load_full() {
+        Some(slot) if slot.entry.is_valid_at(now) => {
+            "still serving the cached credentials until they expire"
+        }
+        Some(_) => "serving the expired credentials meanwhile",
+        None => "no credentials to serve yet",
+    };
+    tracing::warn!(
+        source = shared.source.name(),
+        kind = error.kind().name(),
+        "{WARN_REFRESH_FAILED}: {}; {serving}",
+        error.full_message()
+    );
+    *lock(&shared.last_error) = Some(error);
 }
 
 fn note_skew(
@@ -460,6 +638,13 @@ fn note_skew(
     server: chrono::DateTime<chrono::Utc>,
 ) {
     let skew = wall - server;
+    if skew
+        .abs()
+        .to_std()
+        .map_or(true, |s| s > MAX_TRUSTED_DATE_SKEW)
+    {
+        return; // not a skew but a broken Date header: reported by WARN_UNTRUSTED_DATE
+    }
     let skew_ms = skew.num_milliseconds();
     shared.stats.skew_millis.store(skew_ms, Ordering::Relaxed);
     let threshold = shared.skew_warn_threshold.as_millis() as i64;

@@ -1,7 +1,41 @@
 //! The refresh state machine, free of I/O and of real time: it decides when a refresh is due, what
-//! a fetched result means (new, stale, not rotated yet), how long to back off after a failure, and
-//! how long to remember a configuration error. The async driver in [`super`] feeds it results and
-//! the time; the cross-SDK refresh test vectors drive it directly.
+//! a fetched result means (new, expired on arrival, not rotated yet), and when the source may be
+//! asked again after each kind of result. The async driver in [`super`] feeds it results and the
+//! time; the cross-SDK refresh test vectors and the property tests drive it directly.
+//!
+//! # The failure policy
+//!
+//! One table decides the wait before the next round after every result ([`RefreshState::on_fetched`]
+//! and [`RefreshState::on_failed`] feed it; `schedule` is the only function that computes waits):
+//!
+//! | round result | counter (others) | ceiling of the wait before the next round |
+//! |---|---|---|
+//! | new credentials | all reset | none: the next round is the scheduled refresh (`refresh_at`) |
+//! | unchanged (not rotated yet) | `unchanged_polls` + 1 | `backoff_base · 2^(n−1)`, at most [`UNROTATED_POLL_CAP`] |
+//! | retryable failure, or an answer already expired | `retryable_failures` + 1 | `backoff_base · 2^(n−1)`, at most `backoff_cap` |
+//! | non-retryable failure | `refused_failures` + 1 | [`ERROR_CACHE_TTL`]` · 2^(n−1)`, at most [`REFUSED_BACKOFF_CAP`]; the first is exactly [`ERROR_CACHE_TTL`] |
+//!
+//! Then, in order (exponential waits only; a configured `fixed_backoff` is used as given):
+//! 1. **equal jitter**: the wait is uniform in `[ceiling / 2, ceiling]`, so no failure mode ever
+//!    runs faster than one round per `ceiling / 2` (the first non-retryable retry excepted: it is
+//!    exactly [`ERROR_CACHE_TTL`], as the cross-SDK specification expects);
+//! 2. **clamped to the expiry**: while the cached credentials are valid and outside their
+//!    mandatory window, no wait ends after the window starts; inside it, no wait is longer than a
+//!    quarter of the window ([`MANDATORY_POLLS`] polls fit in it); once they have expired (or when
+//!    nothing is cached), the ceiling is at most [`STALE_RETRY_CAP`];
+//! 3. **a floor** of [`MIN_RETRY_DELAY`], except the very first retry of a process that has
+//!    nothing cached (the specification lets it try again at once).
+//!
+//! Each row has its own counter, and only new credentials reset them: unchanged polls no longer
+//! inflate the backoff of a real failure, and a source that flaps between kinds of answer cannot
+//! run faster than its slowest-growing row.
+//!
+//! A forced refresh ([`RefreshState::force`]) ignores the wait. A non-retryable error is also
+//! remembered for [`ERROR_CACHE_TTL`] so that callers with nothing cached get it at once: that
+//! cache protects callers; the table above protects the source.
+//!
+//! The resulting bounds on rounds per hour are constants below ([`MAX_ROUNDS_PER_HOUR`] and
+//! friends) and are asserted by the property tests.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,27 +59,56 @@ pub const ADVISORY_WINDOW_LONG: Duration = Duration::from_secs(60 * 60);
 pub const SHORT_LIFETIME_MAX: Duration = Duration::from_secs(20 * 60);
 /// Lifetimes under this (and over [`SHORT_LIFETIME_MAX`]) get [`ADVISORY_WINDOW_MEDIUM`].
 pub const MEDIUM_LIFETIME_LIMIT: Duration = Duration::from_secs(90 * 60);
-/// The last stretch before expiry: a source still answering with the credentials it already gave
-/// out is no longer polled for newer ones once the old ones are this close to expiring.
+/// The last stretch before expiry (at most; a quarter of the lifetime for short ones): waits are
+/// short in it so that a source that recovers, or rotates late, is asked before the expiry.
 pub const MANDATORY_WINDOW: Duration = Duration::from_secs(60);
+/// Inside the mandatory window no wait is longer than the window divided by this.
+pub const MANDATORY_POLLS: u32 = 4;
 /// Longest wait between polls of a source that still answers with the credentials already
 /// cached (IMDS publishes new credentials only minutes before the old ones expire).
 pub const UNROTATED_POLL_CAP: Duration = Duration::from_secs(60);
-/// How long a non-recoverable error (bad configuration, refused, 4xx) is remembered before the
-/// source is asked again (cross-SDK refresh specification: at most 5 seconds).
+/// How long a non-recoverable error (bad configuration, refused, 4xx) is remembered for callers,
+/// and the first wait after one (cross-SDK refresh specification: at most 5 seconds).
 pub const ERROR_CACHE_TTL: Duration = Duration::from_secs(5);
+/// Longest wait between rounds that keep failing with a non-retryable error (an `AccessDenied`
+/// after a trust-policy change does not heal by itself; a fleet must not hammer STS for it).
+pub const REFUSED_BACKOFF_CAP: Duration = Duration::from_secs(15 * 60);
+/// Once the cached credentials have expired (or when there are none), the ceiling of every wait:
+/// retries run at a small, bounded cadence so that a recovered source is seen within a minute.
+pub const STALE_RETRY_CAP: Duration = Duration::from_secs(60);
+/// The shortest wait after any round (but the first retry of a process with nothing cached).
+pub const MIN_RETRY_DELAY: Duration = Duration::from_secs(1);
+/// A server `Date` further than this from local time is not trusted to anchor an expiry (epoch 0,
+/// a stale sidecar): local time is used instead, and a warning says so.
+pub const MAX_TRUSTED_DATE_SKEW: Duration = Duration::from_secs(60 * 60);
 /// Default first backoff after a failed refresh round.
 pub const DEFAULT_REFRESH_BACKOFF_BASE: Duration = Duration::from_secs(5);
 /// Default longest backoff between failed refresh rounds: bounds the request rate on a source
-/// that is down (IMDS during an outage) to one round per this period at the slowest.
+/// that is down (IMDS during an outage) while valid credentials are cached.
 pub const DEFAULT_REFRESH_BACKOFF_CAP: Duration = Duration::from_secs(5 * 60);
 /// Default random extra lead, so that a fleet started together does not refresh in the same second.
 pub const DEFAULT_JITTER: Duration = Duration::from_secs(60);
 /// Default length of one static-stability extension: AWS SDK for Java v2 serves expired IMDS
 /// credentials for another 5 to 10 minutes while IMDS cannot replace them.
 pub const DEFAULT_STALE_EXTENSION: Duration = Duration::from_secs(5 * 60);
-/// Local time further than this from a server's `Date` is reported as clock skew.
+/// Local time further than this from a server's `Date` is reported as clock skew, and the
+/// expiry handed to other processes is corrected by the skew.
 pub const DEFAULT_SKEW_WARN_THRESHOLD: Duration = Duration::from_secs(60);
+
+/// With the default configuration, the most refresh rounds in any hour in which no new
+/// credentials arrive, whatever the source does (fails in any way, answers expired or unrotated
+/// credentials, panics, hangs): one per `STALE_RETRY_CAP / 2`, plus the ramp-up of each row's
+/// backoff and the polls of the mandatory window. Asserted by the property tests.
+pub const MAX_ROUNDS_PER_HOUR: u32 = 3600 / (STALE_RETRY_CAP.as_secs() as u32 / 2) + 20;
+/// With the default configuration, the most rounds in any hour while a source keeps failing
+/// with a non-retryable error and valid credentials are cached (long-lived credentials, outside
+/// their mandatory window): the backoff doubles from [`ERROR_CACHE_TTL`] to
+/// [`REFUSED_BACKOFF_CAP`].
+pub const MAX_REFUSED_ROUNDS_PER_HOUR_WHILE_VALID: u32 = 18;
+/// With the default configuration, the most rounds in any hour while a retryable failure lasts
+/// and valid credentials are cached (outside their mandatory window).
+pub const MAX_RETRYABLE_ROUNDS_PER_HOUR_WHILE_VALID: u32 =
+    3600 / (DEFAULT_REFRESH_BACKOFF_CAP.as_secs() as u32 / 2) + 8;
 
 /// How the refresh engine behaves. Every field has a default that needs no configuration.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,6 +130,9 @@ pub struct RefreshConfig {
     pub first_fetch_timeout: Duration,
     /// Skew between local time and a server's `Date` beyond which a warning is logged.
     pub skew_warn_threshold: Duration,
+    /// How often credentials without an expiry are fetched again (a file may have been
+    /// rewritten); `None` never. The engine takes it from the source.
+    pub long_term_recheck: Option<Duration>,
 }
 
 impl Default for RefreshConfig {
@@ -80,6 +146,7 @@ impl Default for RefreshConfig {
             stale_extension: DEFAULT_STALE_EXTENSION,
             first_fetch_timeout: Duration::from_secs(10),
             skew_warn_threshold: DEFAULT_SKEW_WARN_THRESHOLD,
+            long_term_recheck: None,
         }
     }
 }
@@ -95,7 +162,7 @@ pub fn advisory_window_for(lifetime: Duration) -> Duration {
     }
 }
 
-/// Cached credentials with their expiry anchored on the monotonic clock.
+/// Cached credentials with their expiry anchored on the engine's clock.
 #[derive(Debug, Clone)]
 pub struct Entry {
     /// The credentials.
@@ -103,7 +170,17 @@ pub struct Entry {
     /// When they were fetched.
     pub fetched_at: MonoTime,
     /// When they expire: `fetched_at + (Expiration - server Date)`; `None` for long-term keys.
+    /// Credentials that arrived already expired have `fetched_at` here (see
+    /// [`Entry::expired_before_fetch`]).
     pub expires_at: Option<MonoTime>,
+    /// For credentials that arrived already expired: how long before the fetch they expired.
+    pub expired_before_fetch: Duration,
+    /// The expiry in local wall-clock terms, as handed to other processes: the stated
+    /// `Expiration`, moved by the measured clock skew when it exceeds the warning threshold.
+    pub local_expiration: Option<DateTime<Utc>>,
+    /// True when the server's `Date` was too far from local time to be trusted
+    /// ([`MAX_TRUSTED_DATE_SKEW`]) and local time anchored the expiry instead.
+    pub server_date_ignored: bool,
     /// The advisory window chosen for them (before the half-lifetime cap and jitter).
     pub advisory_window: Duration,
     /// When the next refresh is due: `expires_at - lead - jitter`.
@@ -137,23 +214,32 @@ pub enum RefreshReason {
     Mandatory,
     /// Past expiry.
     Expired,
-    /// A caller reported the credentials as rejected, or asked for a refresh.
+    /// A caller reported the credentials as rejected.
     Invalidated,
+    /// A caller asked for a refresh now.
+    Forced,
+    /// Long-term credentials are fetched again now and then (their file may have changed).
+    Recheck,
 }
 
 /// What a fetched result meant.
 #[derive(Debug)]
 pub enum Outcome {
-    /// New credentials, now cached.
+    /// New credentials (or the same ones with a later expiry), now cached.
     Accepted(Arc<Entry>),
     /// The source answered with credentials that are already expired; kept only when nothing
-    /// valid is cached (static stability), else ignored. Counts as a failed round.
+    /// valid is cached (static stability), else ignored. Counts as a retryable failure.
     Stale(Option<Arc<Entry>>),
-    /// The source answered with the credentials already cached (not rotated yet): polled again
-    /// after a backoff, unless the old ones are in their last minute.
+    /// The source answered with the credentials already cached (not rotated yet).
     Unchanged,
-    /// The fetch failed.
-    Failed,
+}
+
+/// The kinds of round result the failure policy distinguishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RoundResult {
+    Unchanged,
+    Retryable,
+    Refused,
 }
 
 /// The refresh state machine.
@@ -161,11 +247,16 @@ pub enum Outcome {
 pub struct RefreshState {
     config: RefreshConfig,
     entry: Option<Arc<Entry>>,
-    consecutive_failures: u32,
-    backoff_until: Option<MonoTime>,
+    unchanged_polls: u32,
+    retryable_failures: u32,
+    refused_failures: u32,
+    /// The source is not asked before this (the failure policy's wait), unless forced.
+    next_round_at: Option<MonoTime>,
+    last_round_at: Option<MonoTime>,
     cached_error: Option<(Error, MonoTime)>,
     invalidated: bool,
-    forced: bool,
+    force_requested: u64,
+    force_started: u64,
 }
 
 impl RefreshState {
@@ -174,12 +265,22 @@ impl RefreshState {
         RefreshState {
             config,
             entry: None,
-            consecutive_failures: 0,
-            backoff_until: None,
+            unchanged_polls: 0,
+            retryable_failures: 0,
+            refused_failures: 0,
+            next_round_at: None,
+            last_round_at: None,
             cached_error: None,
             invalidated: false,
-            forced: false,
+            force_requested: 0,
+            force_started: 0,
         }
+    }
+
+    /// Sets how often credentials without an expiry are fetched again (the source says, and
+    /// may change its mind when it is a chain that resolved a winner).
+    pub fn set_long_term_recheck(&mut self, every: Option<Duration>) {
+        self.config.long_term_recheck = every;
     }
 
     /// The configuration.
@@ -192,9 +293,19 @@ impl RefreshState {
         self.entry.as_ref()
     }
 
-    /// Failed rounds since the last success.
+    /// Failed rounds (of either kind) since new credentials last arrived.
     pub fn consecutive_failures(&self) -> u32 {
-        self.consecutive_failures
+        self.retryable_failures + self.refused_failures
+    }
+
+    /// Rounds in a row that found the credentials not rotated yet.
+    pub fn unchanged_polls(&self) -> u32 {
+        self.unchanged_polls
+    }
+
+    /// When the source may be asked next (the failure policy's wait), if a wait is running.
+    pub fn next_round_at(&self) -> Option<MonoTime> {
+        self.next_round_at
     }
 
     /// The non-recoverable error still remembered at `now`, if any.
@@ -205,35 +316,37 @@ impl RefreshState {
             .map(|(e, _)| e)
     }
 
-    /// Whether a refresh would be due at `now` but a backoff (or a remembered error) holds it back.
-    /// Only a refresh backoff counts here, not a remembered error.
+    fn forced(&self) -> bool {
+        self.force_requested > self.force_started
+    }
+
+    fn waiting(&self, now: MonoTime) -> bool {
+        self.next_round_at.is_some_and(|t| now < t)
+    }
+
+    /// Whether a refresh would be due at `now` but the failure policy's wait holds it back.
     pub fn is_rate_limited(&self, now: MonoTime) -> bool {
-        self.reason_ignoring_limits(now).is_some()
-            && self.backoff_until.is_some_and(|t| now < t)
-            && !self.forced
+        self.reason_ignoring_wait(now).is_some()
+            && self.waiting(now)
+            && !self.forced()
+            && self.cached_error(now).is_none()
     }
 
-    fn limit_until(&self, now: MonoTime) -> Option<MonoTime> {
-        let backoff = self.backoff_until.filter(|t| now < *t);
-        let error = self
-            .cached_error
-            .as_ref()
-            .map(|(_, t)| *t)
-            .filter(|t| now < *t);
-        match (backoff, error) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
+    fn reason_ignoring_wait(&self, now: MonoTime) -> Option<RefreshReason> {
+        if self.forced() {
+            return Some(RefreshReason::Forced);
         }
-    }
-
-    fn reason_ignoring_limits(&self, now: MonoTime) -> Option<RefreshReason> {
-        if self.forced || self.invalidated {
+        if self.invalidated {
             return Some(RefreshReason::Invalidated);
         }
         let Some(entry) = &self.entry else {
             return Some(RefreshReason::Initial);
         };
-        let expires_at = entry.expires_at?;
+        let Some(expires_at) = entry.expires_at else {
+            let every = self.config.long_term_recheck?;
+            let last = self.last_round_at.unwrap_or(entry.fetched_at);
+            return (now >= last + every).then_some(RefreshReason::Recheck);
+        };
         if now >= expires_at {
             Some(RefreshReason::Expired)
         } else if now + entry.mandatory_window() >= expires_at {
@@ -245,44 +358,51 @@ impl RefreshState {
         }
     }
 
-    /// Whether the source should be asked now, and why. A forced refresh ignores backoff; every
-    /// other reason waits for the backoff and the error cache to pass.
+    /// Whether the source should be asked now, and why. A forced refresh ignores the wait; every
+    /// other reason waits for it to pass.
     pub fn due(&self, now: MonoTime) -> Option<RefreshReason> {
-        let reason = self.reason_ignoring_limits(now)?;
-        if self.forced || self.limit_until(now).is_none() {
-            Some(reason)
-        } else {
-            None
-        }
+        let reason = self.reason_ignoring_wait(now)?;
+        (self.forced() || !self.waiting(now)).then_some(reason)
     }
 
-    /// When to look again if nothing wakes the driver earlier: the scheduled refresh, the end of
-    /// a backoff, or now when something is due. `None` when nothing will ever be due (long-term keys).
+    /// When to look again if nothing wakes the driver earlier: now when something is due, the
+    /// end of the wait when one holds a due refresh back, else the next time a refresh becomes
+    /// due. `None` when nothing will ever be due (long-term keys that are never rechecked).
     pub fn next_check(&self, now: MonoTime) -> Option<MonoTime> {
         if self.due(now).is_some() {
             return Some(now);
         }
-        if let Some(limit) = self.limit_until(now) {
-            return Some(limit);
+        if self.reason_ignoring_wait(now).is_some() {
+            return self.next_round_at;
         }
         let entry = self.entry.as_ref()?;
-        let expires_at = entry.expires_at?;
-        let mandatory = expires_at.saturating_sub(entry.mandatory_window());
-        Some(
-            entry
-                .refresh_at
-                .map_or(mandatory, |r| r.min(mandatory))
-                .max(now),
-        )
+        let at = match entry.expires_at {
+            Some(expires_at) => {
+                let mandatory = expires_at.saturating_sub(entry.mandatory_window());
+                entry.refresh_at.map_or(mandatory, |r| r.min(mandatory))
+            }
+            None => {
+                self.last_round_at.unwrap_or(entry.fetched_at) + self.config.long_term_recheck?
+            }
+        };
+        Some(at.max(self.next_round_at.unwrap_or(now)).max(now))
     }
 
-    /// Asks for a refresh that ignores backoff (an explicit refresh request).
-    pub fn force(&mut self) {
-        self.forced = true;
+    /// Asks for a refresh that ignores the wait; returns a number that [`Self::start_round`]
+    /// reaches once a round that started after this request has run.
+    pub fn force(&mut self) -> u64 {
+        self.force_requested += 1;
+        self.force_requested
+    }
+
+    /// The driver starts a round: returns the last forced-refresh request this round serves.
+    pub fn start_round(&mut self) -> u64 {
+        self.force_started = self.force_requested;
+        self.force_started
     }
 
     /// A caller reports that AWS rejected credentials with this access key id: when they are the
-    /// cached ones, the next check refreshes (after any backoff); otherwise nothing changes.
+    /// cached ones, the next check refreshes (after any wait); otherwise nothing changes.
     pub fn invalidate(&mut self, rejected_access_key_id: &str) {
         if self
             .entry
@@ -293,45 +413,61 @@ impl RefreshState {
         }
     }
 
-    /// Builds the entry for freshly fetched credentials, anchoring the expiry on the monotonic
-    /// clock with the server's `Date` (or local wall time when there is none).
+    /// Builds the entry for freshly fetched credentials, anchoring the expiry on the engine's
+    /// clock with the server's `Date` (or local wall time when there is none, or when it is
+    /// further than [`MAX_TRUSTED_DATE_SKEW`] from local time).
     pub fn entry_for(&self, now: MonoTime, wall_now: DateTime<Utc>, fetched: &Fetched) -> Entry {
-        let reference = fetched.server_date.unwrap_or(wall_now);
-        let remaining = fetched
-            .credentials
-            .expiration()
-            .map(|exp| (exp - reference).to_std().unwrap_or(Duration::ZERO));
-        let (expires_at, advisory_window, refresh_at) = match remaining {
-            None => (None, Duration::ZERO, None),
-            Some(lifetime) => {
-                let window = self
-                    .config
-                    .lead
-                    .unwrap_or_else(|| advisory_window_for(lifetime));
-                let lead = window.min(lifetime / 2);
-                let max_jitter = self.config.jitter.min(lead / 2);
-                let jitter = if max_jitter.is_zero() {
-                    Duration::ZERO
-                } else {
-                    Duration::from_nanos(
-                        rand::thread_rng().gen_range(0..=max_jitter.as_nanos() as u64),
-                    )
-                };
-                let expires_at = now + lifetime;
-                (
-                    Some(expires_at),
-                    window,
-                    Some(expires_at.saturating_sub(lead + jitter)),
-                )
-            }
+        let trusted_date = fetched.server_date.filter(|d| {
+            (*d - wall_now)
+                .abs()
+                .to_std()
+                .is_ok_and(|skew| skew <= MAX_TRUSTED_DATE_SKEW)
+        });
+        let server_date_ignored = fetched.server_date.is_some() && trusted_date.is_none();
+        let reference = trusted_date.unwrap_or(wall_now);
+        let skew = wall_now - reference;
+        let correct_by = if skew
+            .abs()
+            .to_std()
+            .is_ok_and(|s| s > self.config.skew_warn_threshold)
+        {
+            skew
+        } else {
+            chrono::Duration::zero()
         };
-        Entry {
+        let stated = fetched.credentials.expiration();
+        let remaining = stated.map(|exp| exp - reference);
+        let mut entry = Entry {
             credentials: Arc::new(fetched.credentials.clone()),
             fetched_at: now,
-            expires_at,
-            advisory_window,
-            refresh_at,
-        }
+            expires_at: None,
+            expired_before_fetch: Duration::ZERO,
+            local_expiration: stated.map(|exp| exp + correct_by),
+            server_date_ignored,
+            advisory_window: Duration::ZERO,
+            refresh_at: None,
+        };
+        let Some(remaining) = remaining else {
+            return entry;
+        };
+        let Ok(lifetime) = remaining.to_std() else {
+            // Already expired on arrival.
+            entry.expires_at = Some(now);
+            entry.expired_before_fetch = (-remaining).to_std().unwrap_or(Duration::ZERO);
+            return entry;
+        };
+        let window = self
+            .config
+            .lead
+            .unwrap_or_else(|| advisory_window_for(lifetime));
+        let lead = window.min(lifetime / 2);
+        let max_jitter = self.config.jitter.min(lead / 2);
+        let jitter = random_up_to(max_jitter);
+        let expires_at = now + lifetime;
+        entry.expires_at = Some(expires_at);
+        entry.advisory_window = window;
+        entry.refresh_at = Some(expires_at.saturating_sub(lead + jitter));
+        entry
     }
 
     /// Records the result of a fetch made at `now` and says what it meant.
@@ -342,80 +478,129 @@ impl RefreshState {
         fetched: Fetched,
     ) -> Outcome {
         let entry = self.entry_for(now, wall_now, &fetched);
-        self.forced = false;
+        self.last_round_at = Some(now);
         if !entry.is_valid_at(now) {
             // Already expired on arrival: a failed round. Keep it only when nothing valid is cached.
-            self.after_failure(now, true);
             if self.entry.as_ref().is_some_and(|e| e.is_valid_at(now)) {
+                self.schedule(now, RoundResult::Retryable);
                 return Outcome::Stale(None);
             }
             let entry = Arc::new(entry);
             self.entry = Some(entry.clone());
             self.invalidated = false;
+            self.schedule(now, RoundResult::Retryable);
             return Outcome::Stale(Some(entry));
         }
         if let Some(current) = &self.entry {
-            if current.credentials.same_material(&fetched.credentials) && !self.invalidated {
-                let old_expires = current.expires_at;
-                if old_expires.is_some_and(|e| now + current.mandatory_window() < e) {
-                    self.after_failure(now, true);
-                    return Outcome::Unchanged;
-                }
-                // Last minute and still the same: nothing newer to wait for; static stability
-                // takes over at expiry.
-                self.backoff_until = old_expires;
+            let same = current.credentials.same_material(&fetched.credentials);
+            let later_expiry = match (current.expires_at, entry.expires_at) {
+                (Some(old), Some(new)) => new > old + MANDATORY_WINDOW,
+                _ => false,
+            };
+            if same && !later_expiry && !self.invalidated {
+                self.schedule(now, RoundResult::Unchanged);
                 return Outcome::Unchanged;
             }
         }
         let entry = Arc::new(entry);
         self.entry = Some(entry.clone());
-        self.consecutive_failures = 0;
-        self.backoff_until = None;
+        self.unchanged_polls = 0;
+        self.retryable_failures = 0;
+        self.refused_failures = 0;
+        self.next_round_at = None;
         self.cached_error = None;
         self.invalidated = false;
         Outcome::Accepted(entry)
     }
 
-    /// Records a failed fetch made at `now`. Retryable failures back off exponentially;
-    /// non-recoverable ones are remembered for [`ERROR_CACHE_TTL`] without backoff.
-    pub fn on_failed(&mut self, now: MonoTime, error: &Error) -> Outcome {
-        self.forced = false;
+    /// Records a failed fetch made at `now`: retryable and non-retryable failures each follow
+    /// their row of the failure policy; a non-retryable one is also remembered for callers for
+    /// [`ERROR_CACHE_TTL`].
+    pub fn on_failed(&mut self, now: MonoTime, error: &Error) {
+        self.last_round_at = Some(now);
         if error.is_retryable() {
-            self.after_failure(now, false);
+            self.schedule(now, RoundResult::Retryable);
         } else {
             self.cached_error = Some((error.snapshot(), now + ERROR_CACHE_TTL));
+            self.schedule(now, RoundResult::Refused);
         }
-        Outcome::Failed
     }
 
-    fn after_failure(&mut self, now: MonoTime, soft: bool) {
-        self.consecutive_failures += 1;
-        // A process's very first attempt, with nothing cached, may try again on the next demand.
-        if self.entry.is_none() && self.consecutive_failures == 1 && !soft {
-            self.backoff_until = None;
-            return;
-        }
-        let delay = match self.config.fixed_backoff {
-            Some(fixed) => fixed,
-            None => {
-                // "Equal jitter": uniform in [ceiling/2, ceiling], so an outage never sees a
-                // faster round rate than one per ceiling/2.
-                let exp = self.consecutive_failures.saturating_sub(1).min(30);
-                let mut ceiling = self
-                    .config
-                    .backoff_base
-                    .saturating_mul(1 << exp)
-                    .min(self.config.backoff_cap);
-                if soft {
-                    // Waiting for a rotation, not riding out an outage: poll at least once a minute.
-                    ceiling = ceiling.min(UNROTATED_POLL_CAP);
-                }
-                let half = ceiling / 2;
-                half + Duration::from_nanos(
-                    rand::thread_rng().gen_range(0..=half.as_nanos() as u64),
-                )
+    /// The failure policy (the table in the module docs): counts the result and sets the wait.
+    fn schedule(&mut self, now: MonoTime, result: RoundResult) {
+        let first_try_of_process = self.entry.is_none()
+            && self.unchanged_polls + self.retryable_failures + self.refused_failures == 0;
+        let n = match result {
+            RoundResult::Unchanged => {
+                self.unchanged_polls += 1;
+                self.unchanged_polls
+            }
+            RoundResult::Retryable => {
+                self.retryable_failures += 1;
+                self.retryable_failures
+            }
+            RoundResult::Refused => {
+                self.refused_failures += 1;
+                self.refused_failures
             }
         };
-        self.backoff_until = Some(now + delay);
+        let valid = self.entry.as_ref().filter(|e| e.is_valid_at(now));
+        if valid.is_some_and(|e| e.expires_at.is_none()) && result == RoundResult::Unchanged {
+            // Long-term keys rechecked and unchanged: the recheck interval decides.
+            self.next_round_at = None;
+            return;
+        }
+        if let (Some(fixed), false) = (self.config.fixed_backoff, result == RoundResult::Refused) {
+            self.next_round_at = Some(now + fixed);
+            return;
+        }
+        if result == RoundResult::Retryable && first_try_of_process {
+            // A process's very first attempt, with nothing cached, may try again at once.
+            self.next_round_at = None;
+            return;
+        }
+        let doubling = |base: Duration, cap: Duration| {
+            base.saturating_mul(1u32 << (n.saturating_sub(1)).min(30))
+                .min(cap)
+        };
+        let mut ceiling = match result {
+            RoundResult::Unchanged => doubling(self.config.backoff_base, UNROTATED_POLL_CAP),
+            RoundResult::Retryable => doubling(self.config.backoff_base, self.config.backoff_cap),
+            RoundResult::Refused => doubling(ERROR_CACHE_TTL, REFUSED_BACKOFF_CAP),
+        };
+        let mut exact = result == RoundResult::Refused && n == 1;
+        match valid.and_then(|e| e.expires_at.map(|x| (x, e.mandatory_window()))) {
+            Some((expires_at, window)) => {
+                let window_starts = expires_at.saturating_sub(window);
+                if now < window_starts {
+                    if now + ceiling / 2 > window_starts {
+                        // Even the shortest jittered wait would pass the window's start.
+                        ceiling = window_starts - now;
+                        exact = true;
+                    } else {
+                        ceiling = ceiling.min(window_starts - now);
+                    }
+                } else {
+                    ceiling = ceiling.min(window / MANDATORY_POLLS);
+                }
+            }
+            None if valid.is_some() => {} // long-term keys: no expiry to clamp to
+            None => ceiling = ceiling.min(STALE_RETRY_CAP),
+        }
+        let wait = if exact {
+            ceiling
+        } else {
+            let half = ceiling / 2;
+            half + random_up_to(ceiling - half)
+        };
+        self.next_round_at = Some(now + wait.max(MIN_RETRY_DELAY));
+    }
+}
+
+fn random_up_to(max: Duration) -> Duration {
+    if max.is_zero() {
+        Duration::ZERO
+    } else {
+        Duration::from_nanos(rand::thread_rng().gen_range(0..=max.as_nanos() as u64))
     }
 }

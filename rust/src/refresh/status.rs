@@ -27,6 +27,12 @@ pub struct RefreshStats {
     pub skew_millis: AtomicI64,
     /// Whether the last round succeeded.
     pub last_round_ok: AtomicBool,
+    /// Fetches that panicked (caught; each counted as a failed round).
+    pub panics: AtomicU64,
+    /// Resumes after a suspend noticed by the background task.
+    pub resumes: AtomicU64,
+    /// Answers whose `Date` header was too far from local time to be trusted.
+    pub untrusted_dates: AtomicU64,
 }
 
 /// A point-in-time report of the engine, serialisable to JSON. Holds no secret.
@@ -39,8 +45,14 @@ pub struct Status {
     pub access_key_id: Option<String>,
     /// The expiration the source stated (server time, RFC 3339).
     pub expiration: Option<String>,
-    /// Milliseconds until expiry on the monotonic clock (negative once expired).
+    /// Milliseconds until the real expiry (negative once expired, counted from the stated
+    /// expiry, not from the fetch).
     pub expires_in_millis: Option<i64>,
+    /// The expiry handed to other processes (RFC 3339, local time): the stated one, or while
+    /// stale the end of the current static-stability extension.
+    pub served_expiration: Option<String>,
+    /// While stale: milliseconds until the current static-stability extension ends.
+    pub extension_ends_in_millis: Option<i64>,
     /// Milliseconds until the next scheduled refresh.
     pub refresh_in_millis: Option<i64>,
     /// True when serving expired credentials by static stability.
@@ -59,6 +71,10 @@ pub struct Status {
     pub unrotated_polls: u64,
     /// Static-stability extensions.
     pub stale_extensions: u64,
+    /// Fetches that panicked.
+    pub panics: u64,
+    /// Resumes after a suspend.
+    pub resumes: u64,
     /// Local minus server time, in milliseconds.
     pub skew_millis: i64,
     /// Local wall time of the report.
@@ -88,9 +104,15 @@ impl Status {
             expiration: served
                 .and_then(|s| s.credentials.expiration())
                 .map(|e| e.to_rfc3339()),
-            expires_in_millis: served
-                .and_then(|s| s.expires_at)
-                .map(|e| millis_between(now, e)),
+            expires_in_millis: served.and_then(|s| {
+                s.expires_at.map(|e| {
+                    millis_between(now, e).saturating_sub(s.expired_before_fetch.as_millis() as i64)
+                })
+            }),
+            served_expiration: served.and_then(|s| s.expiration).map(|e| e.to_rfc3339()),
+            extension_ends_in_millis: served
+                .and_then(|s| s.stale_until)
+                .map(|u| millis_between(now, u)),
             refresh_in_millis: served
                 .and_then(|s| s.refresh_at)
                 .map(|r| millis_between(now, r)),
@@ -102,6 +124,8 @@ impl Status {
             stale_responses: stats.stale_responses.load(Ordering::Relaxed),
             unrotated_polls: stats.unrotated_polls.load(Ordering::Relaxed),
             stale_extensions: stats.stale_extensions.load(Ordering::Relaxed),
+            panics: stats.panics.load(Ordering::Relaxed),
+            resumes: stats.resumes.load(Ordering::Relaxed),
             skew_millis: stats.skew_millis.load(Ordering::Relaxed),
             reported_at: wall.to_rfc3339(),
         }

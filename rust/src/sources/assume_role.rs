@@ -9,8 +9,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::sources::sts::{default_session_name, StsClient};
 use crate::sources::{BoxFuture, CredentialSource, Fetched};
 
-/// Credentials of an assumed role, obtained with the credentials of a base source.
-#[derive(Debug)]
+/// Credentials of an assumed role, obtained with the credentials of a base source. `Debug`
+/// hides the external id.
 pub struct AssumeRoleSource {
     base: Arc<dyn CredentialSource>,
     role_arn: String,
@@ -19,6 +19,26 @@ pub struct AssumeRoleSource {
     duration: Option<Duration>,
     sts: Arc<StsClient>,
     name: String,
+}
+
+impl std::fmt::Debug for AssumeRoleSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssumeRoleSource")
+            .field("base", &self.base)
+            .field("role_arn", &self.role_arn)
+            .field("session_name", &self.session_name)
+            .field(
+                "external_id",
+                &self
+                    .external_id
+                    .as_ref()
+                    .map(|_| crate::credentials::REDACTED),
+            )
+            .field("duration", &self.duration)
+            .field("sts", &self.sts)
+            .field("name", &self.name)
+            .finish()
+    }
 }
 
 impl AssumeRoleSource {
@@ -129,5 +149,21 @@ impl CredentialSource for AssumeRoleSource {
 
     fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
         Box::pin(self.fetch_inner())
+    }
+
+    /// Asks nothing: assuming the role calls STS and creates a session. Its base is probed.
+    fn probe(&self) -> BoxFuture<'_, crate::sources::Probe> {
+        use crate::sources::Probe;
+        Box::pin(async move {
+            match self.base.probe().await {
+                Probe::Available | Probe::Configured(_) => Probe::Configured(format!(
+                    "{} would assume {} through STS over {} (not called by the probe)",
+                    self.name,
+                    self.role_arn,
+                    self.base.name()
+                )),
+                other => other,
+            }
+        })
     }
 }

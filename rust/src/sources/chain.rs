@@ -10,7 +10,7 @@ use tokio::sync::watch;
 
 use serde::Serialize;
 
-use super::{BoxFuture, CredentialSource, Fetched};
+use super::{notice, BoxFuture, CredentialSource, Fetched, Probe};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Logged once (INFO) when static credentials hide a lower source that works.
@@ -36,6 +36,12 @@ pub enum LinkOutcome {
     NotTried,
     /// Below a static winner, and it would have worked: it is shadowed.
     Available,
+    /// Below a static winner, configured, and not asked because asking has side effects (a
+    /// process, an STS call, a new session): it is shadowed too.
+    Configured {
+        /// What it would do.
+        detail: String,
+    },
 }
 
 /// One line of the report.
@@ -47,6 +53,25 @@ pub struct LinkReport {
     /// What happened.
     #[serde(flatten)]
     pub outcome: LinkOutcome,
+    /// What changed in this source's configuration since the chain was built (e.g. "…/credentials
+    /// changed; re-read at …"), if anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed: Option<String>,
+    /// Warnings the source raised while it was tried or probed and did not win (they are logged
+    /// at DEBUG only: advice about a source that lost misleads).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl LinkReport {
+    fn of(source: &dyn CredentialSource, outcome: LinkOutcome) -> Self {
+        LinkReport {
+            source: source.name().to_string(),
+            outcome,
+            changed: source.last_change(),
+            warnings: Vec::new(),
+        }
+    }
 }
 
 /// The result of resolving the chain. Holds no secret.
@@ -142,17 +167,19 @@ impl ChainSource {
         let mut retryable: Option<Error> = None;
         for (i, link) in self.links.iter().enumerate() {
             let name = link.source.name().to_string();
-            match link.source.fetch().await {
+            let (answer, warnings) = notice::collect(link.source.fetch()).await;
+            if answer.is_ok() {
+                notice::emit(&name, &warnings);
+            }
+            let report_warnings = if answer.is_ok() { Vec::new() } else { warnings };
+            match answer {
                 Ok(fetched) => {
-                    links.push(LinkReport {
-                        source: name.clone(),
-                        outcome: LinkOutcome::Used,
-                    });
+                    links.push(LinkReport::of(link.source.as_ref(), LinkOutcome::Used));
                     let rest = &self.links[i + 1..];
-                    links.extend(rest.iter().map(|l| LinkReport {
-                        source: l.source.name().to_string(),
-                        outcome: LinkOutcome::NotTried,
-                    }));
+                    links.extend(
+                        rest.iter()
+                            .map(|l| LinkReport::of(l.source.as_ref(), LinkOutcome::NotTried)),
+                    );
                     *self.winner.lock().expect("winner") = Some(i);
                     let probing = link.is_static && !rest.is_empty();
                     *self.report.lock().expect("report") = ResolutionReport {
@@ -167,21 +194,25 @@ impl ChainSource {
                     return Ok(fetched);
                 }
                 Err(e) if is_unconfigured(&e) => {
-                    links.push(LinkReport {
-                        source: name,
-                        outcome: LinkOutcome::NotConfigured {
+                    let mut r = LinkReport::of(
+                        link.source.as_ref(),
+                        LinkOutcome::NotConfigured {
                             reason: e.full_message(),
                         },
-                    });
+                    );
+                    r.warnings = report_warnings;
+                    links.push(r);
                 }
                 Err(e) => {
                     tracing::debug!(source = %name, "credential source failed: {}", e.full_message());
-                    links.push(LinkReport {
-                        source: name,
-                        outcome: LinkOutcome::Failed {
+                    let mut r = LinkReport::of(
+                        link.source.as_ref(),
+                        LinkOutcome::Failed {
                             reason: e.full_message(),
                         },
-                    });
+                    );
+                    r.warnings = report_warnings;
+                    links.push(r);
                     if e.is_retryable() && retryable.is_none() {
                         retryable = Some(e);
                     }
@@ -234,19 +265,27 @@ impl ChainSource {
         handle.spawn(async move {
             let mut shadowed = vec![];
             for (i, source) in lower {
-                let outcome = match source.fetch().await {
-                    Ok(_) => {
+                // Quiet and side-effect free: `probe`, never `fetch`; warnings go to the report.
+                let (probe, warnings) = notice::collect(source.probe()).await;
+                let outcome = match probe {
+                    Probe::Available => {
                         shadowed.push(source.name().to_string());
                         LinkOutcome::Available
                     }
-                    Err(e) if is_unconfigured(&e) => LinkOutcome::NotConfigured {
-                        reason: e.full_message(),
-                    },
-                    Err(e) => LinkOutcome::Failed { reason: e.full_message() },
+                    Probe::Configured(detail) => {
+                        shadowed.push(source.name().to_string());
+                        LinkOutcome::Configured { detail }
+                    }
+                    Probe::NotConfigured(reason) => LinkOutcome::NotConfigured { reason },
+                    Probe::Failed(reason) => {
+                        tracing::debug!(source = %source.name(), "shadowing probe: {reason}");
+                        LinkOutcome::Failed { reason }
+                    }
                 };
                 let mut r = report.lock().expect("report");
                 if let Some(link) = r.links.get_mut(i) {
                     link.outcome = outcome;
+                    link.warnings = warnings;
                 }
             }
             {
@@ -268,7 +307,7 @@ impl ChainSource {
 }
 
 /// Whether an error means "nothing configured here" (the chain moves on) rather than a failure.
-fn is_unconfigured(e: &Error) -> bool {
+pub fn is_unconfigured(e: &Error) -> bool {
     matches!(e.kind(), ErrorKind::NotConfigured | ErrorKind::Disabled)
 }
 
@@ -281,11 +320,23 @@ impl CredentialSource for ChainSource {
         Some(ChainSource::report(self))
     }
 
+    fn long_term_recheck(&self) -> Option<std::time::Duration> {
+        let winner = (*self.winner.lock().expect("winner"))?;
+        self.links[winner].source.long_term_recheck()
+    }
+
     fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
         Box::pin(async move {
             let winner = *self.winner.lock().expect("winner");
             if let Some(i) = winner {
-                match self.links[i].source.fetch().await {
+                let answer = self.links[i].source.fetch().await;
+                if let Some(change) = self.links[i].source.last_change() {
+                    let mut r = self.report.lock().expect("report");
+                    if let Some(link) = r.links.get_mut(i) {
+                        link.changed = Some(change);
+                    }
+                }
+                match answer {
                     Err(e) if e.kind() == ErrorKind::NotConfigured => {
                         tracing::info!(source = %self.links[i].source.name(), "credential source no longer configured; resolving the chain again");
                     }

@@ -10,9 +10,16 @@
 //! CR or LF (a trailing newline included) is refused rather than trimmed.
 //!
 //! Container traffic never goes through an HTTP proxy and never follows redirects.
+//!
+//! Hostile values are refused: the relative URI must be a path (starting with `/`), so it can
+//! never change the host (`@127.0.0.1:8080/x` or `.evil.example/x` appended to the ECS host would);
+//! a host name in a plain-http full URI is looked up once, with a timeout
+//! ([`DEFAULT_CONTAINER_DNS_TIMEOUT`]), and the request connects to exactly the addresses that
+//! were checked (no second lookup that could answer differently). Answers are read up to
+//! [`MAX_CONTAINER_RESPONSE_BYTES`] and the buffer is zeroized.
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,10 +28,13 @@ use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, DATE};
 use reqwest::Url;
 
 use crate::clock::{Clock, SystemClock};
-use crate::credentials::{Credentials, REDACTED};
+use crate::credentials::{Credentials, SecretJson, REDACTED};
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
+pub use crate::sources::http_body::MAX_CONTAINER_RESPONSE_BYTES;
+use crate::sources::http_body::{read_limited, BodyError};
 use crate::sources::retry::RetryPolicy;
+use crate::sources::server_clock::{DateOrigin, ServerClock};
 use crate::sources::{BoxFuture, CredentialSource, Fetched};
 
 /// The ECS credentials host that relative URIs are appended to.
@@ -41,6 +51,8 @@ pub const ENV_AUTH_TOKEN_FILE: &str = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE";
 pub const DEFAULT_CONTAINER_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long one request may take, connection included.
 pub const DEFAULT_CONTAINER_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long looking up the host name of a plain-http full URI (to check it) may take.
+pub const DEFAULT_CONTAINER_DNS_TIMEOUT: Duration = Duration::from_secs(2);
 
 const ECS_HOST: Ipv4Addr = Ipv4Addr::new(169, 254, 170, 2);
 const EKS_HOST_V4: Ipv4Addr = Ipv4Addr::new(169, 254, 170, 23);
@@ -54,9 +66,16 @@ pub struct ContainerRequest {
     /// The variable the URL came from ([`ENV_RELATIVE_URI`] or [`ENV_FULL_URI`]).
     pub uri_variable: &'static str,
     authorization: Option<String>,
+    connect_to: Option<Vec<SocketAddr>>,
 }
 
 impl ContainerRequest {
+    /// For a host name that was looked up and checked against the allow-list: the addresses the
+    /// request connects to (and no others). `None` for IP literals and https URLs.
+    pub fn connect_to(&self) -> Option<&[SocketAddr]> {
+        self.connect_to.as_deref()
+    }
+
     /// The `Authorization` header value, if a token is configured. Never log it.
     pub fn authorization(&self) -> Option<&str> {
         self.authorization.as_deref()
@@ -72,7 +91,32 @@ impl fmt::Debug for ContainerRequest {
                 "authorization",
                 &self.authorization.as_ref().map(|_| REDACTED),
             )
+            .field("connect_to", &self.connect_to)
             .finish()
+    }
+}
+
+/// Looks up host names (the system resolver by default).
+pub trait HostLookup: Send + Sync {
+    /// The addresses of `host`, with `port` filled in.
+    fn lookup<'a>(
+        &'a self,
+        host: &'a str,
+        port: u16,
+    ) -> BoxFuture<'a, std::io::Result<Vec<SocketAddr>>>;
+}
+
+/// The system resolver (`getaddrinfo`, through tokio).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemLookup;
+
+impl HostLookup for SystemLookup {
+    fn lookup<'a>(
+        &'a self,
+        host: &'a str,
+        port: u16,
+    ) -> BoxFuture<'a, std::io::Result<Vec<SocketAddr>>> {
+        Box::pin(async move { Ok(tokio::net::lookup_host((host, port)).await?.collect()) })
     }
 }
 
@@ -80,9 +124,14 @@ impl fmt::Debug for ContainerRequest {
 pub struct ContainerCredentialsSource {
     env: Env,
     http: reqwest::Client,
+    connect_timeout: Duration,
+    timeout: Duration,
+    lookup: Arc<dyn HostLookup>,
+    dns_timeout: Duration,
     retry: RetryPolicy,
     clock: Arc<dyn Clock>,
     name: String,
+    server_clock: Arc<ServerClock>,
 }
 
 impl fmt::Debug for ContainerCredentialsSource {
@@ -108,25 +157,18 @@ impl ContainerCredentialsSource {
 
     /// Like [`ContainerCredentialsSource::new`] with explicit connect and request timeouts.
     pub fn with_timeouts(env: Env, connect_timeout: Duration, timeout: Duration) -> Result<Self> {
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(connect_timeout)
-            .timeout(timeout)
-            .build()
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::Internal,
-                    "could not build the container credentials HTTP client",
-                )
-                .with_source(e)
-            })?;
+        let http = http_client(connect_timeout, timeout, None)?;
         Ok(ContainerCredentialsSource {
             env,
             http,
+            connect_timeout,
+            timeout,
+            lookup: Arc::new(SystemLookup),
+            dns_timeout: DEFAULT_CONTAINER_DNS_TIMEOUT,
             retry: RetryPolicy::default(),
             clock: Arc::new(SystemClock::new()),
             name: "ContainerCredentials".to_string(),
+            server_clock: Arc::new(ServerClock::new()),
         })
     }
 
@@ -142,9 +184,22 @@ impl ContainerCredentialsSource {
         self
     }
 
+    /// Feeds every answer's `Date` header to `server_clock` (usually the chain's).
+    pub fn with_server_clock(mut self, server_clock: Arc<ServerClock>) -> Self {
+        self.server_clock = server_clock;
+        self
+    }
+
     /// Sets the name used in reports and in the credentials' source.
     pub fn with_name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();
+        self
+    }
+
+    /// Sets how host names of plain-http full URIs are looked up, and how long a lookup may take.
+    pub fn with_host_lookup(mut self, lookup: Arc<dyn HostLookup>, timeout: Duration) -> Self {
+        self.lookup = lookup;
+        self.dns_timeout = timeout;
         self
     }
 
@@ -156,22 +211,33 @@ impl ContainerCredentialsSource {
     /// Works out the request from the environment: the URL (validated, host names resolved) and
     /// the `Authorization` value (the token file read now).
     pub async fn resolve(&self) -> Result<ContainerRequest> {
-        let (url, uri_variable) = resolve_url(&self.env).await?;
+        let (url, uri_variable, connect_to) =
+            resolve_url(&self.env, self.lookup.as_ref(), self.dns_timeout).await?;
         let authorization = resolve_token(&self.env).await?;
         Ok(ContainerRequest {
             url,
             uri_variable,
             authorization,
+            connect_to,
         })
     }
 
     async fn fetch_inner(&self) -> Result<Fetched> {
         let request = self.resolve().await?;
+        // A checked host name: a client that connects only to the checked addresses.
+        let pinned;
+        let http = match (&request.connect_to, request.url.host_str()) {
+            (Some(addrs), Some(host)) => {
+                pinned = http_client(self.connect_timeout, self.timeout, Some((host, addrs)))?;
+                &pinned
+            }
+            _ => &self.http,
+        };
         let fetched = self
             .retry
             .run(
                 self.clock.as_ref(),
-                |_| self.attempt(&request),
+                |_| self.attempt(http, &request),
                 |e, delay| {
                     tracing::debug!(url = %display_url(&request.url), error = %e.full_message(), ?delay, "retrying container credentials");
                 },
@@ -183,14 +249,13 @@ impl ContainerCredentialsSource {
         })
     }
 
-    async fn attempt(&self, request: &ContainerRequest) -> Result<Fetched> {
+    async fn attempt(&self, http: &reqwest::Client, request: &ContainerRequest) -> Result<Fetched> {
         let shown = format!(
             "GET {} ({})",
             display_url(&request.url),
             request.uri_variable
         );
-        let mut builder = self
-            .http
+        let mut builder = http
             .get(request.url.clone())
             .header(ACCEPT, "application/json");
         if let Some(token) = &request.authorization {
@@ -212,11 +277,19 @@ impl ContainerCredentialsSource {
             .get(DATE)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| httpdate::parse_http_date(v).ok())
-            .map(DateTime::<Utc>::from);
-        let body = response
-            .bytes()
+            .map(DateTime::<Utc>::from)
+            .and_then(|d| {
+                let url = display_url(&request.url);
+                let origin = DateOrigin::CredentialsEndpoint;
+                self.server_clock
+                    .observe(d, self.clock.wall(), origin, &url)
+            });
+        let body = read_limited(response, MAX_CONTAINER_RESPONSE_BYTES, &shown)
             .await
-            .map_err(|e| transport_error(&shown, e))?;
+            .map_err(|e| match e {
+                BodyError::Transport(e) => transport_error(&shown, e),
+                BodyError::TooLarge(e) => e,
+            })?;
         if !status.is_success() {
             return Err(status_error(&shown, status, &body));
         }
@@ -238,6 +311,30 @@ impl CredentialSource for ContainerCredentialsSource {
     }
 }
 
+/// The HTTP client: no proxy, no redirects; with `pinned`, the host name connects only to the
+/// given addresses (reqwest does no lookup of its own for it).
+fn http_client(
+    connect_timeout: Duration,
+    timeout: Duration,
+    pinned: Option<(&str, &[SocketAddr])>,
+) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(connect_timeout)
+        .timeout(timeout);
+    if let Some((host, addrs)) = pinned {
+        builder = builder.resolve_to_addrs(host, addrs);
+    }
+    builder.build().map_err(|e| {
+        Error::new(
+            ErrorKind::Internal,
+            "could not build the container credentials HTTP client",
+        )
+        .with_source(e)
+    })
+}
+
 /// `scheme://host[:port]/path`: no user info, no query (either may carry secrets).
 fn display_url(url: &Url) -> String {
     let mut shown = format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
@@ -248,15 +345,13 @@ fn display_url(url: &Url) -> String {
     shown
 }
 
-async fn resolve_url(env: &Env) -> Result<(Url, &'static str)> {
+async fn resolve_url(
+    env: &Env,
+    lookup: &dyn HostLookup,
+    dns_timeout: Duration,
+) -> Result<(Url, &'static str, Option<Vec<SocketAddr>>)> {
     if let Some(relative) = env.get_non_blank(ENV_RELATIVE_URI) {
-        let relative = relative.trim();
-        let url = Url::parse(&format!("{ECS_BASE_URL}{relative}")).map_err(|e| {
-            Error::invalid_config(format!(
-                "{ENV_RELATIVE_URI} does not make a valid URL when appended to {ECS_BASE_URL}: {e}"
-            ))
-        })?;
-        return Ok((url, ENV_RELATIVE_URI));
+        return Ok((relative_url(relative.trim())?, ENV_RELATIVE_URI, None));
     }
     let Some(full) = env.get_non_blank(ENV_FULL_URI) else {
         return Err(Error::not_configured(format!(
@@ -278,7 +373,7 @@ async fn resolve_url(env: &Env) -> Result<(Url, &'static str)> {
         }
     };
     match url.scheme() {
-        "https" => return Ok((url, ENV_FULL_URI)),
+        "https" => return Ok((url, ENV_FULL_URI, None)),
         "http" => {}
         other => {
             return Err(Error::invalid_config(format!(
@@ -294,31 +389,60 @@ async fn resolve_url(env: &Env) -> Result<(Url, &'static str)> {
              [fd00:ec2::23]; any https endpoint is allowed)"
         ))
     };
-    let allowed = match url.host() {
-        Some(url::Host::Ipv4(ip)) => allowed_ip(IpAddr::V4(ip)),
-        Some(url::Host::Ipv6(ip)) => allowed_ip(IpAddr::V6(ip)),
+    let (allowed, connect_to) = match url.host() {
+        Some(url::Host::Ipv4(ip)) => (allowed_ip(IpAddr::V4(ip)), None),
+        Some(url::Host::Ipv6(ip)) => (allowed_ip(IpAddr::V6(ip)), None),
         Some(url::Host::Domain(name)) => {
             let port = url.port_or_known_default().unwrap_or(80);
-            let addrs: Vec<IpAddr> = tokio::net::lookup_host((name, port))
+            let unresolved = |detail: String| {
+                Error::invalid_config(format!(
+                    "{ENV_FULL_URI}: host '{host}' could not be resolved to check that it is a loopback address: {detail}"
+                ))
+            };
+            let addrs = tokio::time::timeout(dns_timeout, lookup.lookup(name, port))
                 .await
-                .map_err(|e| {
-                    Error::invalid_config(format!(
-                        "{ENV_FULL_URI}: host '{host}' could not be resolved to check that it is a loopback address: {e}"
-                    ))
-                })?
-                .map(|a| a.ip())
-                .collect();
-            if let Some(bad) = addrs.iter().find(|ip| !allowed_ip(**ip)) {
-                return Err(refused(&format!(" (it resolves to {bad})")));
+                .map_err(|_| unresolved(format!("the lookup took longer than {dns_timeout:?}")))?
+                .map_err(|e| unresolved(e.to_string()))?;
+            if let Some(bad) = addrs.iter().find(|a| !allowed_ip(a.ip())) {
+                return Err(refused(&format!(" (it resolves to {})", bad.ip())));
             }
-            !addrs.is_empty()
+            (!addrs.is_empty(), Some(addrs))
         }
-        None => false,
+        None => (false, None),
     };
     if !allowed {
         return Err(refused(""));
     }
-    Ok((url, ENV_FULL_URI))
+    Ok((url, ENV_FULL_URI, connect_to))
+}
+
+/// `http://169.254.170.2` + the relative URI, which must be a path: anything else could make the
+/// host part of the URL (`@host:port/x` adds user info and changes the host, `.evil.example/x` or
+/// `:8080/x` extend it).
+fn relative_url(relative: &str) -> Result<Url> {
+    if !relative.starts_with('/') {
+        return Err(Error::invalid_config(format!(
+            "{ENV_RELATIVE_URI} must be a path starting with '/' (it is appended to {ECS_BASE_URL}); \
+             a value starting with {:?} is refused because it would change the host",
+            relative.chars().next().unwrap_or_default()
+        )));
+    }
+    let url = Url::parse(&format!("{ECS_BASE_URL}{relative}")).map_err(|e| {
+        Error::invalid_config(format!(
+            "{ENV_RELATIVE_URI} does not make a valid URL when appended to {ECS_BASE_URL}: {e}"
+        ))
+    })?;
+    // Belt and braces: whatever the parser made of it, the request goes to the ECS host only.
+    if url.host() != Some(url::Host::Ipv4(ECS_HOST))
+        || url.port().is_some()
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
+        return Err(Error::invalid_config(format!(
+            "{ENV_RELATIVE_URI} is refused: appended to {ECS_BASE_URL} it does not name the ECS credentials host"
+        )));
+    }
+    Ok(url)
 }
 
 /// Loopback, or one of the ECS / EKS link-local credential hosts.
@@ -410,18 +534,35 @@ fn status_error(shown: &str, status: reqwest::StatusCode, body: &[u8]) -> Error 
     Error::new(kind, text)
 }
 
+/// Fuzzing entry point: parses `body` as a container credentials answer (and as an error
+/// document), and checks that any relative URI either is refused or names the ECS host. Not an
+/// API.
+#[doc(hidden)]
+pub fn fuzz_container(body: &[u8]) {
+    if let Ok(c) = parse_credentials(body, "GET fuzz") {
+        assert!(!c.access_key_id().is_empty() && !c.secret_access_key().is_empty());
+    }
+    let _ = status_error("GET fuzz", reqwest::StatusCode::FORBIDDEN, body);
+    if let Ok(relative) = std::str::from_utf8(body) {
+        if let Ok(url) = relative_url(relative) {
+            assert_eq!(url.host(), Some(url::Host::Ipv4(ECS_HOST)), "{relative:?}");
+            assert_eq!(url.port_or_known_default(), Some(80), "{relative:?}");
+        }
+    }
+}
+
 /// Parses `{"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}`. Errors name the field,
 /// never its value.
 fn parse_credentials(body: &[u8], shown: &str) -> Result<Credentials> {
     let parse_error = |detail: String| Error::new(ErrorKind::Parse, format!("{shown}: {detail}"));
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+    let value = SecretJson::parse(body).map_err(|e| {
         parse_error(format!(
             "the answer is not JSON (line {}, column {})",
             e.line(),
             e.column()
         ))
     })?;
-    let Some(object) = value.as_object() else {
+    let Some(object) = value.0.as_object() else {
         return Err(parse_error("the answer is not a JSON object".to_string()));
     };
     let string = |name: &str| -> Result<Option<String>> {
@@ -488,6 +629,7 @@ mod tests {
             url: Url::parse("http://127.0.0.1:8080/creds?sig=abc").unwrap(),
             uri_variable: ENV_FULL_URI,
             authorization: Some("Bearer t0psecret".into()),
+            connect_to: None,
         };
         let text = format!("{r:?}");
         assert!(!text.contains("t0psecret"), "{text}");

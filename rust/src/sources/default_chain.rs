@@ -11,11 +11,15 @@ use super::chain::{ChainLink, ChainSource};
 use super::container::ContainerCredentialsSource;
 use super::environment::StaticVariablesSource;
 use super::imds::{EndpointOverrides, ImdsConfig, ImdsCredentialsSource};
+use super::notice;
 use super::process::CredentialProcessSource;
-use super::profile::{BaseStep, NamedSource, Platform, ProfileChain, ProfileSet};
+use super::profile::{
+    BaseStep, NamedSource, Platform, ProfileChain, ProfileSet, ReloadingProfileSource,
+};
+use super::server_clock::ServerClock;
 use super::sts::{EndpointVariants, StsClient, StsProfileSettings, StsSettings};
 use super::web_identity::{WebIdentitySource, ENV_WEB_IDENTITY_TOKEN_FILE};
-use super::{BoxFuture, CredentialSource, Fetched};
+use super::{probe_by_fetching, BoxFuture, CredentialSource, Fetched, Probe};
 use crate::clock::Clock;
 use crate::credentials::Credentials;
 use crate::env::Env;
@@ -38,6 +42,9 @@ pub struct ChainSettings {
     pub imds_overrides: ImdsOverrides,
     /// The clock for retries and signing.
     pub clock: Arc<dyn Clock>,
+    /// The offset between the local clock and the servers', fed by every source of the chain
+    /// and read by its STS calls (and the doctor's). Share one per chain.
+    pub server_clock: Arc<ServerClock>,
 }
 
 /// IMDS settings a host sets programmatically; they win over the environment.
@@ -105,6 +112,7 @@ impl ChainSettings {
             explicit_profile_wins: false,
             imds_overrides: ImdsOverrides::default(),
             clock: Arc::new(crate::clock::SystemClock::new()),
+            server_clock: Arc::new(ServerClock::new()),
         }
     }
 
@@ -135,10 +143,10 @@ impl ChainSettings {
     }
 
     fn sts(&self, profiles: Option<&ProfileSet>) -> Result<Arc<StsClient>> {
-        Ok(Arc::new(StsClient::with_clock(
-            sts_settings(&self.env, profiles)?,
-            self.clock.clone(),
-        )?))
+        Ok(Arc::new(
+            StsClient::with_clock(sts_settings(&self.env, profiles)?, self.clock.clone())?
+                .with_server_clock(self.server_clock.clone()),
+        ))
     }
 }
 
@@ -184,6 +192,10 @@ impl CredentialSource for Unconfigured {
     fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
         Box::pin(async move { Err(Error::new(self.kind, self.reason.clone())) })
     }
+
+    fn probe(&self) -> BoxFuture<'_, Probe> {
+        probe_by_fetching(self)
+    }
 }
 
 /// Static keys planned from a profile.
@@ -200,7 +212,20 @@ impl CredentialSource for ProfileKeys {
     fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
         Box::pin(async move { Ok(Fetched::local(self.credentials.clone())) })
     }
+
+    fn probe(&self) -> BoxFuture<'_, Probe> {
+        probe_by_fetching(self)
+    }
+
+    fn long_term_recheck(&self) -> Option<std::time::Duration> {
+        // Login tools (saml2aws, gimme-aws-creds) rewrite the credentials file in place.
+        Some(PROFILE_KEYS_RECHECK_INTERVAL)
+    }
 }
+
+/// How often the refresh engine asks again for static keys read from a profile, so that keys
+/// rewritten in the file are picked up (the file itself is read only when it changed).
+pub const PROFILE_KEYS_RECHECK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn unconfigured(name: &'static str, e: Error) -> Arc<dyn CredentialSource> {
     let kind = if e.is_configuration_problem() && e.kind() != ErrorKind::InvalidConfig {
@@ -228,9 +253,30 @@ pub fn runs_own_credential_process(command: &str) -> bool {
     stem == "freshcreds" && words.any(|w| w == "credential-process")
 }
 
-/// The profile link: the selected profile's plan turned into sources; the problem when the
-/// profile is configured but unusable; and whether its credentials are static (plain keys, no
-/// role to assume).
+/// The profile link, re-read when the profile files change (see [`ReloadingProfileSource`]);
+/// the problem when the profile is configured but unusable; and whether its credentials are
+/// static (plain keys, no role to assume).
+async fn profile_link(
+    settings: &ChainSettings,
+    profiles: &Result<ProfileSet>,
+    load_warnings: Vec<String>,
+) -> (Arc<dyn CredentialSource>, Option<Error>, bool) {
+    let (initial, problem, is_static) = profile_source(settings, profiles);
+    let rebuild_with = settings.clone();
+    let link = ReloadingProfileSource::with_pending_warnings(
+        settings.env.clone(),
+        settings.profile.clone(),
+        settings.clock.clone(),
+        initial,
+        Box::new(move |loaded| profile_source(&rebuild_with, loaded).0),
+        load_warnings,
+    )
+    .await;
+    (Arc::new(link), problem, is_static)
+}
+
+/// The selected profile's plan turned into sources; the problem when the profile is configured
+/// but unusable; and whether its credentials are static (plain keys, no role to assume).
 fn profile_source(
     settings: &ChainSettings,
     profiles: &Result<ProfileSet>,
@@ -265,11 +311,12 @@ fn build_plan(
         }
         BaseStep::NamedSource { source, profile } => match source {
             NamedSource::Environment => Arc::new(StaticVariablesSource::environment(settings.env.clone())),
-            NamedSource::Ec2InstanceMetadata => Arc::new(ImdsCredentialsSource::new(settings.imds_config(Some(set))?, settings.clock.clone())?),
+            NamedSource::Ec2InstanceMetadata => Arc::new(ImdsCredentialsSource::with_server_clock(settings.imds_config(Some(set))?, settings.clock.clone(), settings.server_clock.clone())?),
             NamedSource::EcsContainer => Arc::new(
                 ContainerCredentialsSource::new(settings.env.clone())
                     .map_err(|e| Error::new(e.kind(), format!("profile {profile}: credential_source = EcsContainer: {}", e.full_message())))?
-                    .with_clock(settings.clock.clone()),
+                    .with_clock(settings.clock.clone())
+                    .with_server_clock(settings.server_clock.clone()),
             ),
         },
         BaseStep::WebIdentityToken { role_arn, web_identity_token_file, role_session_name, profile } => Arc::new(
@@ -352,16 +399,22 @@ fn container(settings: &ChainSettings) -> Arc<dyn CredentialSource> {
         );
     }
     match ContainerCredentialsSource::new(settings.env.clone()) {
-        Ok(s) => Arc::new(s.with_clock(settings.clock.clone())),
+        Ok(s) => Arc::new(
+            s.with_clock(settings.clock.clone())
+                .with_server_clock(settings.server_clock.clone()),
+        ),
         Err(e) => unconfigured(NAME, e),
     }
 }
 
 fn imds(settings: &ChainSettings, profiles: Option<&ProfileSet>) -> Arc<dyn CredentialSource> {
-    match settings
-        .imds_config(profiles)
-        .and_then(|c| ImdsCredentialsSource::new(c, settings.clock.clone()))
-    {
+    match settings.imds_config(profiles).and_then(|c| {
+        ImdsCredentialsSource::with_server_clock(
+            c,
+            settings.clock.clone(),
+            settings.server_clock.clone(),
+        )
+    }) {
         Ok(s) => Arc::new(s),
         Err(e) => unconfigured("Ec2InstanceMetadata", e),
     }
@@ -386,7 +439,8 @@ pub async fn build(
     if selection == SourceSelection::Chain {
         return Ok(build_chain(settings).await.chain);
     }
-    let profiles = ProfileSet::load(&settings.env, settings.profile.as_deref()).await;
+    let (profiles, load_warnings) =
+        notice::collect(ProfileSet::load(&settings.env, settings.profile.as_deref())).await;
     let loaded = profiles.as_ref().ok();
     Ok(match selection {
         SourceSelection::SystemProperties => Arc::new(StaticVariablesSource::system_properties(
@@ -399,7 +453,7 @@ pub async fn build(
             Arc::new(StaticVariablesSource::environment(settings.env.clone()))
         }
         SourceSelection::WebIdentity => web_identity_from_env(settings, loaded),
-        SourceSelection::Profile => profile_source(settings, &profiles).0,
+        SourceSelection::Profile => profile_link(settings, &profiles, load_warnings).await.0,
         SourceSelection::Container => container(settings),
         SourceSelection::Imds => imds(settings, loaded),
         SourceSelection::Chain => unreachable!("handled above"),
@@ -408,7 +462,10 @@ pub async fn build(
 
 /// Builds the default chain, in AWS SDK for Java v2 order.
 pub async fn build_chain(settings: &ChainSettings) -> BuiltChain {
-    let profiles = ProfileSet::load(&settings.env, settings.profile.as_deref()).await;
+    // Warnings about the files go to whichever link wins (see `notice`): the profile link raises
+    // them again when it is first asked.
+    let (profiles, load_warnings) =
+        notice::collect(ProfileSet::load(&settings.env, settings.profile.as_deref())).await;
     let loaded = profiles.as_ref().ok();
     let mut links = Vec::new();
     if let Some(props) = &settings.system_properties {
@@ -427,7 +484,8 @@ pub async fn build_chain(settings: &ChainSettings) -> BuiltChain {
         source: web_identity_from_env(settings, loaded),
         is_static: false,
     });
-    let (profile, profile_problem, profile_is_static) = profile_source(settings, &profiles);
+    let (profile, profile_problem, profile_is_static) =
+        profile_link(settings, &profiles, load_warnings).await;
     links.push(ChainLink {
         source: profile,
         is_static: profile_is_static,

@@ -140,6 +140,10 @@ impl CredentialSource for StaticVariablesSource {
     fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
         Box::pin(async move { self.load().map(Fetched::local) })
     }
+
+    fn probe(&self) -> BoxFuture<'_, crate::sources::Probe> {
+        crate::sources::probe_by_fetching(self)
+    }
 }
 
 #[cfg(test)]

@@ -15,10 +15,13 @@ pub mod chain;
 pub mod container;
 pub mod default_chain;
 pub mod environment;
+pub mod http_body;
 pub mod imds;
+pub mod notice;
 pub mod process;
 pub mod profile;
 pub mod retry;
+pub mod server_clock;
 pub mod sts;
 pub mod web_identity;
 
@@ -45,14 +48,68 @@ impl Fetched {
     }
 }
 
+/// What the chain's shadowing probe learns about a source, without side effects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probe {
+    /// It would supply credentials (checked: local data, or an endpoint asked whether a role
+    /// exists).
+    Available,
+    /// It is configured; asking it would have side effects (run a process, call STS, create a
+    /// session), so it was not asked. The text says what it would do.
+    Configured(String),
+    /// Nothing is configured for it.
+    NotConfigured(String),
+    /// It is configured and broken (checked without side effects).
+    Failed(String),
+}
+
+impl Probe {
+    /// The probe outcome of a fetch (for sources whose fetch has no side effects).
+    pub fn of_fetch(result: &Result<Fetched>) -> Probe {
+        match result {
+            Ok(_) => Probe::Available,
+            Err(e) if chain::is_unconfigured(e) => Probe::NotConfigured(e.full_message()),
+            Err(e) => Probe::Failed(e.full_message()),
+        }
+    }
+}
+
+/// A probe that fetches: for sources whose fetch reads only local data or asks an endpoint
+/// whether a role exists.
+pub fn probe_by_fetching<S: CredentialSource + ?Sized>(source: &S) -> BoxFuture<'_, Probe> {
+    Box::pin(async move { Probe::of_fetch(&source.fetch().await) })
+}
+
 /// One place credentials can come from.
 pub trait CredentialSource: Send + Sync + fmt::Debug + 'static {
     /// A short name for reports and logs, e.g. `Ec2InstanceMetadata`.
     fn name(&self) -> &str;
     /// Fetches credentials once (a source may retry internally with its own policy).
     fn fetch(&self) -> BoxFuture<'_, Result<Fetched>>;
+    /// How often the refresh engine should fetch again credentials that have no expiry, because
+    /// what they come from can change underneath (a rewritten credentials file). `None` (the
+    /// default): never, so a `credential_process` printing long-term keys runs once.
+    fn long_term_recheck(&self) -> Option<std::time::Duration> {
+        None
+    }
     /// For a chain: what each source did when it was last resolved. `None` for a single source.
     fn report(&self) -> Option<chain::ResolutionReport> {
         None
+    }
+    /// What last changed in the configuration this source reads (e.g. a profile file rewritten),
+    /// for the resolution report. `None` when nothing changed since it was built.
+    fn last_change(&self) -> Option<String> {
+        None
+    }
+    /// For the shadowing probe (a static winner hides this source: would this one work?):
+    /// answers from configuration alone, or with requests that have no side effects. The default
+    /// asks nothing and answers [`Probe::Configured`]; sources whose fetch has no side effects
+    /// override it with [`probe_by_fetching`].
+    fn probe(&self) -> BoxFuture<'_, Probe> {
+        let what = format!(
+            "{} is configured; the probe did not ask it (that could run a process, call STS or create a session)",
+            self.name()
+        );
+        Box::pin(async move { Probe::Configured(what) })
     }
 }

@@ -6,6 +6,14 @@
 //! `Expiration` (RFC 3339). The command's standard error goes to this process's standard error.
 //! Error messages name the profile and the command's first word, never its output (which may
 //! hold secrets) nor its arguments.
+//!
+//! On Unix the command runs in a process group of its own. Its standard output is read while it
+//! runs, up to [`MAX_PROCESS_OUTPUT_BYTES`]: a command that prints more is killed at once, whole
+//! group included. When the command exits, whatever it left running in its group (a backgrounded
+//! helper that still holds standard output) is killed too, so it can neither turn a success into a
+//! timeout nor outlive the fetch; a helper meant to outlive it must leave the group (`setsid`). A
+//! timeout, an error or a fetch dropped while in flight kills the whole group. The output buffer is
+//! zeroized after parsing.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -13,8 +21,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::io::AsyncReadExt;
 use tokio::process::Command;
+use zeroize::Zeroizing;
 
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, SecretJson};
 use crate::error::{Error, ErrorKind, Result};
 use crate::sources::{BoxFuture, CredentialSource, Fetched};
 
@@ -101,42 +110,80 @@ impl CredentialProcessSource {
                 self.origin
             )));
         }
-        let mut child = self
-            .shell_command()
+        let mut command = self.shell_command();
+        command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::Internal,
-                    format!("{}: the shell could not be started", self.describe()),
-                )
-                .with_source(e)
-            })?;
+            .kill_on_drop(true);
+        // Its own process group, so that everything it starts can be killed with it.
+        #[cfg(unix)]
+        command.process_group(0);
+        let mut child = command.spawn().map_err(|e| {
+            Error::new(
+                ErrorKind::Internal,
+                format!("{}: the shell could not be started", self.describe()),
+            )
+            .with_source(e)
+        })?;
+        // Declared after `child`, so dropped (and the group killed) first when the fetch is
+        // cancelled.
+        let mut tree = ProcessTree::of(&child);
         let mut stdout = child.stdout.take().expect("stdout is piped");
+        // One allocation of the limit plus one byte: reading never reallocates (which would leave
+        // copies of the output behind), and a full buffer means the command printed too much.
+        let mut out = Zeroizing::new(vec![0u8; MAX_PROCESS_OUTPUT_BYTES + 1]);
+        let mut filled = 0;
         let run = async {
-            let mut out = Vec::new();
-            (&mut stdout)
-                .take(MAX_PROCESS_OUTPUT_BYTES as u64 + 1)
-                .read_to_end(&mut out)
-                .await?;
-            let status = child.wait().await?;
-            Ok::<_, std::io::Error>((out, status))
+            let mut status = None;
+            let mut eof = false;
+            while !(eof && status.is_some()) {
+                tokio::select! {
+                    read = stdout.read(&mut out[filled..]), if !eof => match read? {
+                        0 => eof = true,
+                        n => {
+                            filled += n;
+                            if filled > MAX_PROCESS_OUTPUT_BYTES {
+                                return Ok(Run::TooMuchOutput);
+                            }
+                        }
+                    },
+                    exited = child.wait(), if status.is_none() => {
+                        status = Some(exited?);
+                        // What it left running in its group (a backgrounded helper holding
+                        // standard output) goes with it: its output so far stays readable.
+                        tree.kill();
+                    }
+                }
+            }
+            Ok::<_, std::io::Error>(Run::Exited(status.expect("the loop ends after exit")))
         };
         let finished = tokio::time::timeout(self.timeout, run).await;
-        let (out, status) = match finished {
-            Ok(Ok(done)) => done,
+        let status = match finished {
+            Ok(Ok(Run::Exited(status))) => status,
+            Ok(Ok(Run::TooMuchOutput)) => {
+                tree.kill();
+                let _ = child.wait().await;
+                return Err(Error::new(
+                    ErrorKind::Parse,
+                    format!(
+                        "{} printed more than {MAX_PROCESS_OUTPUT_BYTES} bytes on its standard \
+                         output and was killed",
+                        self.describe()
+                    ),
+                ));
+            }
             Ok(Err(e)) => {
+                tree.kill();
+                let _ = child.wait().await;
                 return Err(Error::new(
                     ErrorKind::Internal,
                     format!("{}: reading its output failed", self.describe()),
                 )
-                .with_source(e))
+                .with_source(e));
             }
             Err(_) => {
-                let _ = child.start_kill();
+                tree.kill();
                 let _ = child.wait().await;
                 return Err(Error::new(
                     ErrorKind::Timeout,
@@ -161,17 +208,59 @@ impl CredentialProcessSource {
                 ),
             ));
         }
-        if out.len() > MAX_PROCESS_OUTPUT_BYTES {
-            return Err(Error::new(
-                ErrorKind::Parse,
-                format!(
-                    "{} printed more than {MAX_PROCESS_OUTPUT_BYTES} bytes",
-                    self.describe()
-                ),
-            ));
-        }
-        let credentials = parse_output(&out, &self.describe())?;
+        let credentials = parse_output(&out[..filled], &self.describe())?;
         Ok(Fetched::local(credentials.with_source(self.name.clone())))
+    }
+}
+
+/// How reading a command's output ended.
+enum Run {
+    /// The command exited and its output was read to the end.
+    Exited(std::process::ExitStatus),
+    /// It printed more than [`MAX_PROCESS_OUTPUT_BYTES`].
+    TooMuchOutput,
+}
+
+/// The process group of a running command: killed (`SIGKILL` to the whole group) on timeout,
+/// on too much output, when the command exits (what it left behind), and when a fetch in flight
+/// is dropped. On Windows only the direct child is killed (by `kill_on_drop`).
+struct ProcessTree {
+    #[cfg(unix)]
+    group: Option<libc::pid_t>,
+}
+
+impl ProcessTree {
+    fn of(child: &tokio::process::Child) -> ProcessTree {
+        #[cfg(unix)]
+        {
+            // The child leads its group (`process_group(0)`): the group id is its pid.
+            ProcessTree {
+                group: child.id().and_then(|id| libc::pid_t::try_from(id).ok()),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = child;
+            ProcessTree {}
+        }
+    }
+
+    /// Kills every process left in the group, once: later calls do nothing, so a group id is
+    /// never signalled after its processes are gone (it could be reused).
+    fn kill(&mut self) {
+        #[cfg(unix)]
+        if let Some(group) = self.group.take() {
+            // SAFETY: killpg has no memory-safety preconditions; an already empty group is ESRCH.
+            unsafe {
+                libc::killpg(group, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+impl Drop for ProcessTree {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 
@@ -182,6 +271,14 @@ impl CredentialSource for CredentialProcessSource {
 
     fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
         Box::pin(self.fetch_inner())
+    }
+}
+
+/// Fuzzing entry point: parses `output` as a `credential_process` printed it. Not an API.
+#[doc(hidden)]
+pub fn fuzz_parse_output(output: &[u8]) {
+    if let Ok(c) = parse_output(output, "credential_process `fuzz` of profile fuzz") {
+        assert!(!c.access_key_id().is_empty() && !c.secret_access_key().is_empty());
     }
 }
 
@@ -200,7 +297,7 @@ fn parse_output(out: &[u8], what: &str) -> Result<Credentials> {
     let parse_error = |detail: String| Error::new(ErrorKind::Parse, format!("{what}: {detail}"));
     let text = std::str::from_utf8(out)
         .map_err(|_| parse_error("the output is not UTF-8 text".to_string()))?;
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+    let value = SecretJson::parse(text.as_bytes()).map_err(|e| {
         // serde_json syntax errors carry a position, not the input.
         parse_error(format!(
             "the output is not JSON (line {}, column {})",
@@ -208,7 +305,7 @@ fn parse_output(out: &[u8], what: &str) -> Result<Credentials> {
             e.column()
         ))
     })?;
-    let Some(object) = value.as_object() else {
+    let Some(object) = value.0.as_object() else {
         return Err(parse_error("the output is not a JSON object".to_string()));
     };
     match object.get("Version") {

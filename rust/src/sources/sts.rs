@@ -10,6 +10,7 @@
 //! the profile's `region`, else `us-east-1`. `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` skips the
 //! configured endpoints. STS traffic honours the usual HTTP proxy variables.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -25,6 +26,7 @@ use crate::credentials::Credentials;
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sources::retry::RetryPolicy;
+use crate::sources::server_clock::{exceeds_threshold, DateOrigin, ServerClock};
 use crate::sources::Fetched;
 
 /// The STS API version every request names.
@@ -37,6 +39,20 @@ pub const DEFAULT_STS_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 pub const DEFAULT_STS_TIMEOUT: Duration = Duration::from_secs(10);
 /// The SigV4 signing name of STS.
 const SIGNING_NAME: &str = "sts";
+
+/// Error codes with which AWS refuses a request signed too far from its own time (the AWS SDK
+/// for Java v2's `AwsErrorCode.CLOCK_SKEW_ERROR_CODES`; STS itself answers
+/// `SignatureDoesNotMatch` with "Signature expired: …"). Such a refusal is retried once, signed
+/// with the offset the refusal's `Date` header shows, when that offset exceeds
+/// [`SIGNING_SKEW_THRESHOLD`](crate::sources::server_clock::SIGNING_SKEW_THRESHOLD).
+pub const CLOCK_SKEW_ERROR_CODES: &[&str] = &[
+    "RequestTimeTooSkewed",
+    "RequestExpired",
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+    "AuthFailure",
+    "RequestInTheFuture",
+];
 
 /// The environment variable naming an STS-only endpoint.
 pub const ENV_ENDPOINT_URL_STS: &str = "AWS_ENDPOINT_URL_STS";
@@ -240,12 +256,18 @@ pub struct CallerIdentity {
 }
 
 /// An STS client. Cheap to share behind an `Arc`; holds no credentials.
+///
+/// Requests are signed at [`ServerClock::signing_time`]: the local time corrected by the offset
+/// measured from the servers' `Date` headers once it exceeds the threshold. A refusal for clock
+/// skew ([`CLOCK_SKEW_ERROR_CODES`]) whose `Date` shows such an offset is retried exactly once,
+/// signed with that offset.
 #[derive(Debug)]
 pub struct StsClient {
     http: reqwest::Client,
     endpoint: Url,
     settings: StsSettings,
     clock: Arc<dyn Clock>,
+    server_clock: Arc<ServerClock>,
 }
 
 impl StsClient {
@@ -280,7 +302,20 @@ impl StsClient {
             endpoint,
             settings,
             clock,
+            server_clock: Arc::new(ServerClock::new()),
         })
+    }
+
+    /// Shares `server_clock` (usually the chain's) instead of a tracker of this client's own:
+    /// the offset measured from IMDS or the container endpoint then corrects the first STS call.
+    pub fn with_server_clock(mut self, server_clock: Arc<ServerClock>) -> StsClient {
+        self.server_clock = server_clock;
+        self
+    }
+
+    /// The offset tracker this client signs with and feeds.
+    pub fn server_clock(&self) -> &Arc<ServerClock> {
+        &self.server_clock
     }
 
     /// The endpoint requests go to.
@@ -365,7 +400,8 @@ impl StsClient {
         params: &[(&str, String)],
         creds: Option<&Credentials>,
     ) -> Result<Answer> {
-        let body = {
+        // The form may hold a web identity token: zeroized when the call is over.
+        let body = zeroize::Zeroizing::new({
             let mut form = form_urlencoded::Serializer::new(String::new());
             form.append_pair("Action", action);
             form.append_pair("Version", STS_API_VERSION);
@@ -373,33 +409,53 @@ impl StsClient {
                 form.append_pair(k, v);
             }
             form.finish()
-        };
-        self.settings
-            .retry
-            .run(
+        });
+        let skew_refusal = AtomicBool::new(false);
+        let run = || {
+            self.settings.retry.run(
                 self.clock.as_ref(),
-                |_| self.attempt(action, &body, creds),
+                |_| self.attempt(action, &body, creds, &skew_refusal),
                 |e, delay| {
                     tracing::debug!(action, endpoint = %self.endpoint, error = %e.full_message(), ?delay, "retrying STS call");
                 },
             )
-            .await
+        };
+        match run().await {
+            Err(e) if skew_refusal.swap(false, Ordering::AcqRel) => {
+                tracing::debug!(
+                    action,
+                    endpoint = %self.endpoint,
+                    offset_ms = self.server_clock.offset().map(|o| o.num_milliseconds()),
+                    error = %e.full_message(),
+                    "STS refused the request for clock skew; signing it again once with the server's time"
+                );
+                run().await
+            }
+            other => other,
+        }
     }
 
+    /// One request. Sets `skew_refusal` when a signed request was refused for clock skew and the
+    /// refusal's `Date` is off from the signing time by more than the threshold.
     async fn attempt(
         &self,
         action: &str,
         body: &str,
         creds: Option<&Credentials>,
+        skew_refusal: &AtomicBool,
     ) -> Result<Answer> {
         const CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
         let mut request = self
             .http
             .post(self.endpoint.clone())
             .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
-            .body(body.to_string());
+            // A copy per attempt that is zeroized once the request is done with it.
+            .body(bytes::Bytes::from_owner(zeroize::Zeroizing::new(
+                body.as_bytes().to_vec(),
+            )));
+        let signed_at = self.server_clock.signing_time(self.clock.wall());
         if let Some(creds) = creds {
-            for (name, value) in self.sign(action, body, CONTENT_TYPE, creds)? {
+            for (name, value) in self.sign(action, body, CONTENT_TYPE, creds, signed_at)? {
                 request = request.header(name, value);
             }
         }
@@ -413,11 +469,27 @@ impl StsClient {
             .get(reqwest::header::DATE)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| httpdate::parse_http_date(v).ok())
-            .map(DateTime::<Utc>::from);
-        let text = response
-            .text()
-            .await
-            .map_err(|e| self.transport_error(action, e))?;
+            .map(DateTime::<Utc>::from)
+            .and_then(|d| {
+                self.server_clock.observe(
+                    d,
+                    self.clock.wall(),
+                    DateOrigin::Sts,
+                    self.endpoint.as_str(),
+                )
+            });
+        let what = format!("STS {action} at {}", self.endpoint);
+        let body = crate::sources::http_body::read_limited(
+            response,
+            crate::sources::http_body::MAX_STS_RESPONSE_BYTES,
+            &what,
+        )
+        .await
+        .map_err(|e| match e {
+            crate::sources::http_body::BodyError::Transport(e) => self.transport_error(action, e),
+            crate::sources::http_body::BodyError::TooLarge(e) => e,
+        })?;
+        let text = String::from_utf8_lossy(&body);
         if status.is_success() {
             let fields = parse_xml(&text).map_err(|detail| {
                 Error::new(
@@ -430,7 +502,16 @@ impl StsClient {
             })?;
             return Ok(Answer { fields, date });
         }
-        Err(self.service_error(action, status, &text))
+        let (error, code) = self.service_error(action, status, &text);
+        let skewed = creds.is_some()
+            && code
+                .as_deref()
+                .is_some_and(|c| CLOCK_SKEW_ERROR_CODES.contains(&c))
+            && date.is_some_and(|d| exceeds_threshold(d - signed_at));
+        if skewed {
+            skew_refusal.store(true, Ordering::Release);
+        }
+        Err(error)
     }
 
     /// The SigV4 headers for one request (`authorization`, `x-amz-date`, and
@@ -441,6 +522,7 @@ impl StsClient {
         body: &str,
         content_type: &str,
         creds: &Credentials,
+        signed_at: DateTime<Utc>,
     ) -> Result<Vec<(String, String)>> {
         let identity = aws_credential_types::Credentials::new(
             creds.access_key_id(),
@@ -450,7 +532,7 @@ impl StsClient {
             "freshcreds",
         )
         .into();
-        let wall: SystemTime = self.clock.wall().into();
+        let wall: SystemTime = signed_at.into();
         let signing_error = |detail: String| {
             Error::new(
                 ErrorKind::Internal,
@@ -506,7 +588,13 @@ impl StsClient {
         .with_source(e.without_url())
     }
 
-    fn service_error(&self, action: &str, status: reqwest::StatusCode, text: &str) -> Error {
+    /// The error for a non-2xx answer, and the AWS error code it carried.
+    fn service_error(
+        &self,
+        action: &str,
+        status: reqwest::StatusCode,
+        text: &str,
+    ) -> (Error, Option<String>) {
         let fields = parse_xml(text).unwrap_or_default();
         let code = find(&fields, "Code");
         let message = find(&fields, "Message");
@@ -521,8 +609,33 @@ impl StsClient {
         if code.is_none() && message.is_none() {
             msg.push_str(" with no AWS error document");
         }
-        Error::new(kind, msg)
+        (Error::new(kind, msg), code)
     }
+}
+
+/// Fuzzing entry point: parses `text` as an STS answer (credentials, caller identity, error
+/// document). Not an API.
+#[doc(hidden)]
+pub fn fuzz_sts(text: &str) {
+    if let Ok(fields) = parse_xml(text) {
+        let answer = Answer { fields, date: None };
+        let _ = answer.credentials("AssumeRole", "fuzz");
+        let _ = answer.require("GetCallerIdentity", "Arn", "fuzz");
+        let code = find(&answer.fields, "Code");
+        let _ = error_kind(400, code.as_deref());
+    }
+}
+
+/// Fuzzing entry point: checks that a web identity token survives the form encoding of
+/// `AssumeRoleWithWebIdentity` unchanged. Not an API.
+#[doc(hidden)]
+pub fn fuzz_web_identity_form(text: &str) {
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.append_pair("WebIdentityToken", text);
+    let form = zeroize::Zeroizing::new(form.finish());
+    let decoded: Vec<_> = form_urlencoded::parse(form.as_bytes()).collect();
+    assert_eq!(decoded.len(), 1);
+    assert_eq!(decoded[0].1, text);
 }
 
 /// Maps an STS error answer to an error kind: throttling is retryable, refusals and expired

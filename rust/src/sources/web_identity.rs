@@ -137,14 +137,7 @@ impl WebIdentitySource {
         let bytes = tokio::fs::read(path)
             .await
             .map_err(|e| unreadable(format!("cannot be read: {e}")))?;
-        let text =
-            String::from_utf8(bytes).map_err(|_| unreadable("is not UTF-8 text".to_string()))?;
-        // A JWT has no whitespace: the trailing newline editors and `echo` add is dropped.
-        let token = text.trim();
-        if token.is_empty() {
-            return Err(unreadable("is empty".to_string()));
-        }
-        Ok(token.to_string())
+        token_from_bytes(bytes).map_err(|detail| unreadable(detail.to_string()))
     }
 
     async fn fetch_inner(&self) -> Result<Fetched> {
@@ -178,6 +171,29 @@ impl WebIdentitySource {
     }
 }
 
+/// The token in a token file's contents (zeroized, like the contents, when dropped), or what is
+/// wrong with it.
+fn token_from_bytes(bytes: Vec<u8>) -> std::result::Result<String, &'static str> {
+    let bytes = zeroize::Zeroizing::new(bytes);
+    let text = std::str::from_utf8(&bytes).map_err(|_| "is not UTF-8 text")?;
+    // A JWT has no whitespace: the trailing newline editors and `echo` add is dropped.
+    let token = text.trim();
+    if token.is_empty() {
+        return Err("is empty");
+    }
+    Ok(token.to_string())
+}
+
+/// Fuzzing entry point: reads a token from token file contents and sends it through the
+/// `AssumeRoleWithWebIdentity` form encoding. Not an API.
+#[doc(hidden)]
+pub fn fuzz_token_file(contents: &[u8]) {
+    if let Ok(token) = token_from_bytes(contents.to_vec()) {
+        assert!(!token.is_empty() && token.trim() == token);
+        crate::sources::sts::fuzz_web_identity_form(&token);
+    }
+}
+
 impl CredentialSource for WebIdentitySource {
     fn name(&self) -> &str {
         &self.name
@@ -185,6 +201,22 @@ impl CredentialSource for WebIdentitySource {
 
     fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
         Box::pin(self.fetch_inner())
+    }
+
+    /// Reads the token file (local) but does not call STS.
+    fn probe(&self) -> BoxFuture<'_, crate::sources::Probe> {
+        use crate::sources::Probe;
+        Box::pin(async move {
+            match self.read_token().await {
+                Ok(_) => Probe::Configured(format!(
+                    "{} would call AssumeRoleWithWebIdentity for {} with the token in {} (not called by the probe)",
+                    self.name,
+                    self.role_arn,
+                    self.token_file.display()
+                )),
+                Err(e) => Probe::Failed(e.full_message()),
+            }
+        })
     }
 }
 

@@ -106,7 +106,8 @@ pub(crate) fn snapshot<'local>(
 ) -> Result<JObjectArray<'local>, Failure> {
     let c = &snapshot.credentials;
     let numbers: [jlong; LONG_FIELDS] = [
-        c.expiration()
+        snapshot
+            .expiration
             .map(|e| e.timestamp_millis())
             .unwrap_or(NO_EXPIRATION),
         i64::try_from(snapshot.serve_for.as_millis()).unwrap_or(i64::MAX),

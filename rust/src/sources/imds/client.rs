@@ -22,6 +22,7 @@ use zeroize::Zeroizing;
 use super::config::{ImdsConfig, ENV_DISABLED, ENV_V1_DISABLED};
 use crate::clock::{Clock, MonoTime};
 use crate::error::{Error, ErrorKind, Result};
+use crate::sources::server_clock::{DateOrigin, ServerClock};
 
 /// Path of the IMDSv2 session token call (`PUT`).
 pub const TOKEN_PATH: &str = "/latest/api/token";
@@ -44,7 +45,8 @@ pub struct ImdsResponse {
     pub status: u16,
     /// The body (may hold secrets: `Debug` shows only its length).
     pub body: String,
-    /// The `Date` response header, if present and valid.
+    /// The `Date` response header, if present, valid and plausible (see
+    /// [`ServerClock::observe`]).
     pub date: Option<DateTime<Utc>>,
 }
 
@@ -155,6 +157,7 @@ struct Inner {
     config: ImdsConfig,
     http: reqwest::Client,
     clock: Arc<dyn Clock>,
+    server_clock: Arc<ServerClock>,
     session: tokio::sync::Mutex<Session>,
     unreachable: Mutex<Option<Unreachable>>,
     counters: Counters,
@@ -187,6 +190,16 @@ impl fmt::Debug for ImdsClient {
 impl ImdsClient {
     /// A client for `config`, sleeping (between retries) and measuring token age on `clock`.
     pub fn new(config: ImdsConfig, clock: Arc<dyn Clock>) -> Result<ImdsClient> {
+        Self::with_server_clock(config, clock, Arc::new(ServerClock::new()))
+    }
+
+    /// Like [`ImdsClient::new`], feeding the `Date` header of every answer to `server_clock`
+    /// (usually the chain's, so STS can sign with the offset IMDS shows).
+    pub fn with_server_clock(
+        config: ImdsConfig,
+        clock: Arc<dyn Clock>,
+        server_clock: Arc<ServerClock>,
+    ) -> Result<ImdsClient> {
         let http = reqwest::Client::builder()
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
@@ -209,6 +222,7 @@ impl ImdsClient {
                 config,
                 http,
                 clock,
+                server_clock,
                 session: tokio::sync::Mutex::new(Session::Empty),
                 unreachable: Mutex::new(None),
                 counters: Counters::default(),
@@ -346,12 +360,11 @@ impl ImdsClient {
                 if was_v1 {
                     tracing::debug!(url = %url, "IMDSv2 token call still failing ({}); staying on IMDSv1", e.message());
                 } else {
-                    tracing::warn!(
-                        url = %url,
-                        "IMDSv2 token call failed ({}); falling back to IMDSv1. In a container on \
-                         EC2 this usually means the hop limit is 1: `{HOP_LIMIT_FIX}`",
+                    crate::sources::notice::warn(format!(
+                        "IMDSv2 token call PUT {url} failed ({}); falling back to IMDSv1. In a \
+                         container on EC2 this usually means the hop limit is 1: `{HOP_LIMIT_FIX}`",
                         e.message()
-                    );
+                    ));
                 }
                 *session = Session::V1 {
                     recheck_at: now + V1_FALLBACK_RECHECK,
@@ -462,8 +475,29 @@ impl ImdsClient {
             .get(reqwest::header::DATE)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| httpdate::parse_http_date(v).ok())
-            .map(DateTime::<Utc>::from);
-        let body = resp.text().await.map_err(|e| self.classify(e, &what))?;
+            .map(DateTime::<Utc>::from)
+            .and_then(|d| {
+                self.inner.server_clock.observe(
+                    d,
+                    self.inner.clock.wall(),
+                    DateOrigin::CredentialsEndpoint,
+                    url,
+                )
+            });
+        let body = crate::sources::http_body::read_limited(
+            resp,
+            crate::sources::http_body::MAX_IMDS_RESPONSE_BYTES,
+            &format!("IMDS {what}"),
+        )
+        .await
+        .map_err(|e| match e {
+            crate::sources::http_body::BodyError::Transport(e) => self.classify(e, &what),
+            crate::sources::http_body::BodyError::TooLarge(error) => Failure {
+                error,
+                unreachable: false,
+            },
+        })?;
+        let body = String::from_utf8_lossy(&body).into_owned();
         if status.is_success() {
             return Ok(ImdsResponse {
                 status: status.as_u16(),

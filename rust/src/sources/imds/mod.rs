@@ -22,4 +22,6 @@ pub use config::{
     ENV_NUM_ATTEMPTS, ENV_TIMEOUT, ENV_V1_DISABLED, IPV4_ENDPOINT, IPV6_ENDPOINT, PROFILE_ENDPOINT,
     PROFILE_ENDPOINT_MODE,
 };
+#[doc(hidden)]
+pub use source::fuzz_parse_credentials_document;
 pub use source::{ImdsCredentialsSource, ROLE_LIST_PATH, SOURCE_NAME};

@@ -11,6 +11,7 @@ use super::config::{ImdsConfig, ENV_DISABLED};
 use crate::clock::Clock;
 use crate::credentials::Credentials;
 use crate::error::{Error, ErrorKind, Result};
+use crate::sources::server_clock::ServerClock;
 use crate::sources::{BoxFuture, CredentialSource, Fetched};
 
 /// Name of the IMDS source in reports (the AWS SDKs' provider name).
@@ -44,8 +45,17 @@ struct Document {
 impl ImdsCredentialsSource {
     /// A source reading IMDS as `config` says, timing retries and tokens on `clock`.
     pub fn new(config: ImdsConfig, clock: Arc<dyn Clock>) -> Result<Self> {
+        Self::with_server_clock(config, clock, Arc::new(ServerClock::new()))
+    }
+
+    /// Like [`ImdsCredentialsSource::new`], feeding every answer's `Date` to `server_clock`.
+    pub fn with_server_clock(
+        config: ImdsConfig,
+        clock: Arc<dyn Clock>,
+        server_clock: Arc<ServerClock>,
+    ) -> Result<Self> {
         Ok(ImdsCredentialsSource {
-            client: ImdsClient::new(config, clock)?,
+            client: ImdsClient::with_server_clock(config, clock, server_clock)?,
             role: Mutex::new(None),
         })
     }
@@ -210,6 +220,46 @@ impl CredentialSource for ImdsCredentialsSource {
 
     fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
         Box::pin(self.fetch_credentials())
+    }
+
+    /// Asks IMDS whether a role is attached (the role list), not for its credentials.
+    fn probe(&self) -> BoxFuture<'_, crate::sources::Probe> {
+        use crate::sources::Probe;
+        Box::pin(async move {
+            if self.client.config().disabled {
+                return Probe::NotConfigured(format!(
+                    "IMDS credentials are disabled by {ENV_DISABLED}=true"
+                ));
+            }
+            match self.discover_role().await {
+                Ok(_) => Probe::Available,
+                Err(e) if crate::sources::chain::is_unconfigured(&e) => {
+                    Probe::NotConfigured(e.full_message())
+                }
+                Err(e) => Probe::Failed(e.full_message()),
+            }
+        })
+    }
+}
+
+/// Fuzzing entry point: parses `body` as the credentials document of IMDS. Not an API.
+#[doc(hidden)]
+pub fn fuzz_parse_credentials_document(body: &str) {
+    static SOURCE: std::sync::OnceLock<ImdsCredentialsSource> = std::sync::OnceLock::new();
+    let source = SOURCE.get_or_init(|| {
+        ImdsCredentialsSource::new(
+            ImdsConfig::default(),
+            Arc::new(crate::clock::SystemClock::new()),
+        )
+        .expect("an IMDS source with the default configuration builds")
+    });
+    let resp = ImdsResponse {
+        status: 200,
+        body: body.to_string(),
+        date: None,
+    };
+    if let Ok(f) = source.parse("fuzz-role", resp) {
+        assert!(!f.credentials.access_key_id().is_empty());
     }
 }
 

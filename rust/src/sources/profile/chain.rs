@@ -133,8 +133,9 @@ pub enum BaseStep {
     },
 }
 
-/// One AssumeRole call, made with the credentials of the step before.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One AssumeRole call, made with the credentials of the step before. `Debug` hides the
+/// external id.
+#[derive(Clone, PartialEq, Eq)]
 pub struct AssumeRoleStep {
     /// `role_arn`.
     pub role_arn: String,
@@ -146,6 +147,18 @@ pub struct AssumeRoleStep {
     pub duration_seconds: Option<u32>,
     /// The profile this role comes from.
     pub profile: String,
+}
+
+impl fmt::Debug for AssumeRoleStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AssumeRoleStep")
+            .field("role_arn", &self.role_arn)
+            .field("external_id", &self.external_id.as_ref().map(|_| REDACTED))
+            .field("role_session_name", &self.role_session_name)
+            .field("duration_seconds", &self.duration_seconds)
+            .field("profile", &self.profile)
+            .finish()
+    }
 }
 
 /// The plan for the selected profile: a base, then roles to assume in order.

@@ -140,10 +140,9 @@ pub fn expand_home(path: &str, home: Option<&str>, platform: Platform, user_set:
     };
     let Some(home) = home else {
         if user_set {
-            tracing::warn!(
-                path,
-                "cannot expand `~` in a profile file path: no home directory (HOME) is set"
-            );
+            crate::sources::notice::warn(format!(
+                "cannot expand `~` in the profile file path {path}: no home directory (HOME) is set"
+            ));
         }
         return path.to_string();
     };

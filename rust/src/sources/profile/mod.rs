@@ -5,7 +5,9 @@
 pub mod chain;
 pub mod location;
 pub mod parser;
+pub mod reload;
 
 pub use chain::{AssumeRoleStep, BaseStep, NamedSource, ProfileChain};
 pub use location::{FileLocations, Platform};
 pub use parser::{Profile, ProfileSet, DEFAULT_PROFILE};
+pub use reload::{ReloadingProfileSource, PROFILE_RECHECK_INTERVAL};

@@ -12,6 +12,7 @@
 //!
 //! Property keys are case-insensitive (stored lower-case); profile names are case-sensitive.
 
+use crate::sources::notice;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
@@ -25,8 +26,8 @@ use super::location::{FileLocations, Platform};
 /// The name of the profile used when none is selected.
 pub const DEFAULT_PROFILE: &str = "default";
 
-/// Keys whose values are secrets: never shown by `Debug`.
-const SECRET_KEYS: &[&str] = &["aws_secret_access_key", "aws_session_token"];
+/// Keys whose values are secrets (or, like `external_id`, must not leak): never shown by `Debug`.
+const SECRET_KEYS: &[&str] = &["aws_secret_access_key", "aws_session_token", "external_id"];
 
 /// Whitespace as the profile format defines it (only space and tab).
 const WS: &[char] = &[' ', '\t'];
@@ -143,6 +144,10 @@ impl fmt::Debug for Profile {
                 for (k, p) in self.0 {
                     if SECRET_KEYS.contains(&k.as_str()) {
                         map.entry(k, &REDACTED);
+                    } else if k == "credential_process" {
+                        // Only the program: its arguments may carry secrets.
+                        let program = p.value.split_whitespace().next().unwrap_or_default();
+                        map.entry(k, &format!("{program} {REDACTED}"));
                     } else {
                         map.entry(k, &p.value);
                     }
@@ -333,13 +338,13 @@ impl ProfileSet {
             match classify(&section.header, kind) {
                 Ok(header) => valid.push((header, section)),
                 Err(why) => {
-                    tracing::warn!(
-                        file = %raw.path,
-                        line = section.line,
-                        "{} section [{}] ignored: {why}",
+                    notice::warn(format!(
+                        "{}, line {}: {} section [{}] ignored: {why}",
+                        raw.path,
+                        section.line,
                         kind.describe(),
                         section.header.trim_matches(WS)
-                    );
+                    ));
                 }
             }
         }
@@ -354,11 +359,10 @@ impl ProfileSet {
             let target = match header {
                 Header::Profile { name, prefixed } => {
                     if prefixed_default && !prefixed && name == DEFAULT_PROFILE {
-                        tracing::warn!(
-                            file = %raw.path,
-                            line = section.line,
-                            "section [default] ignored: [profile default] in the same file takes priority"
-                        );
+                        notice::warn(format!(
+                            "{}, line {}: section [default] ignored: [profile default] in the same file takes priority",
+                            raw.path, section.line
+                        ));
                         continue;
                     }
                     self.profiles
@@ -385,12 +389,10 @@ impl ProfileSet {
                         },
                     );
                 } else {
-                    tracing::warn!(
-                        file = %raw.path,
-                        line,
-                        profile = %target.name,
-                        "property `{key}` ignored: not a valid name (allowed: letters, digits and - / . % @ _ : +)"
-                    );
+                    notice::warn(format!(
+                        "{}, line {line}: property `{key}` of profile {} ignored: not a valid name (allowed: letters, digits and - / . % @ _ : +)",
+                        raw.path, target.name
+                    ));
                 }
             }
         }
@@ -403,20 +405,24 @@ async fn read_file(path: &str, overridden: bool) -> Option<String> {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => Some(text),
             Err(_) => {
-                tracing::warn!(file = %path, "profile file ignored: it is not UTF-8 text");
+                notice::warn(format!("profile file {path} ignored: it is not UTF-8 text"));
                 None
             }
         },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if overridden {
-                tracing::warn!(file = %path, "profile file named by an environment variable does not exist");
+                notice::warn(format!(
+                    "profile file {path}, named by an environment variable, does not exist"
+                ));
             } else {
                 tracing::debug!(file = %path, "no profile file");
             }
             None
         }
         Err(e) => {
-            tracing::warn!(file = %path, error = %e, "profile file could not be read; ignoring it");
+            notice::warn(format!(
+                "profile file {path} could not be read ({e}); ignoring it"
+            ));
             None
         }
     }

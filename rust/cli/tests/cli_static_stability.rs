@@ -1,0 +1,101 @@
+//! Static stability through the process boundary: while the IMDS behind freshcreds serves only
+//! expired credentials (an outage in which EC2 keeps handing out the last ones), the AWS CLI,
+//! through `credential_process = freshcreds credential-process`, still makes its signed call — as
+//! AWS accepts such extended instance-profile credentials (the simulator's
+//! `sts_accepts_expired` switch). Skipped with a printed reason when `aws` is not installed.
+
+use std::process::{Command, Output, Stdio};
+
+use freshcreds_sim::{Endpoint, Fault, SimConfig, SimSettings, Simulator};
+
+const BIN: &str = env!("CARGO_BIN_EXE_freshcreds");
+
+fn aws_installed() -> bool {
+    Command::new("aws")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// `aws sts get-caller-identity` with a profile whose credentials come from freshcreds, which
+/// reads the simulator's IMDS.
+fn aws_through_credential_process(sim: &Simulator, home: &std::path::Path) -> Output {
+    let config = home.join("aws-config");
+    std::fs::write(
+        &config,
+        format!("[profile fresh]\ncredential_process = {BIN} credential-process\n"),
+    )
+    .unwrap();
+    Command::new("aws")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"))
+        .env("AWS_PROFILE", "fresh")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", sim.base_url())
+        .args(["sts", "get-caller-identity", "--output", "json"])
+        .args(["--region", "us-east-1", "--endpoint-url", &sim.base_url()])
+        .output()
+        .unwrap()
+}
+
+fn imds_serves_only_expired_credentials(sim: &Simulator) {
+    sim.set_fault(
+        Endpoint::ImdsCredentials,
+        Fault {
+            expired_credentials: true,
+            ..Fault::default()
+        },
+    );
+}
+
+#[test]
+fn without_the_outage_switch_sts_refuses_the_expired_credentials_imds_serves() {
+    // The control: the simulator is strict by default (ExpiredToken once freshcreds hands the
+    // credentials on; today the CLI already refuses their past expiry), so the test below proves
+    // the switch is what lets the call through, not a lax simulator.
+    if !aws_installed() {
+        println!("aws CLI not on PATH: skipping");
+        return;
+    }
+    let sim = Simulator::start_blocking(SimConfig::default()).unwrap();
+    imds_serves_only_expired_credentials(&sim);
+    let home = tempfile::tempdir().unwrap();
+    let out = aws_through_credential_process(&sim, home.path());
+    assert!(!out.status.success());
+    assert_eq!(sim.counts().sts_ok, 0);
+}
+
+#[test]
+
+fn the_aws_cli_makes_its_signed_call_through_credential_process_while_imds_serves_only_expired_credentials(
+) {
+    if !aws_installed() {
+        println!("aws CLI not on PATH: skipping");
+        return;
+    }
+    let sim = Simulator::start_blocking(SimConfig::default()).unwrap();
+    imds_serves_only_expired_credentials(&sim);
+    sim.set_settings(SimSettings {
+        sts_accepts_expired: true,
+        ..SimSettings::default()
+    });
+    let home = tempfile::tempdir().unwrap();
+    let out = aws_through_credential_process(&sim, home.path());
+    assert!(
+        out.status.success(),
+        "aws failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        id["Arn"],
+        "arn:aws:sts::123456789012:assumed-role/freshcreds-sim-role/i-sim"
+    );
+    let c = sim.counts();
+    assert_eq!((c.sts_ok, c.sts_accepted_expired), (1, 1), "{c:?}");
+}

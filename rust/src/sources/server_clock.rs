@@ -1,0 +1,219 @@
+//! How far the local wall clock is from AWS's, measured from the `Date` header of every HTTP
+//! answer the sources read (IMDS, the container endpoint, STS — error answers included).
+//!
+//! One [`ServerClock`] is shared by every source of a chain (through
+//! [`ChainSettings`](super::default_chain::ChainSettings)). STS requests are signed with
+//! [`ServerClock::signing_time`]: the local time, corrected by the measured offset once that
+//! offset exceeds [`SIGNING_SKEW_THRESHOLD`], so a host whose clock is 10 minutes off still gets
+//! its `AssumeRole` accepted (AWS refuses signatures more than 5 minutes from its own time).
+//!
+//! A `Date` further than [`MAX_PLAUSIBLE_SERVER_OFFSET`] from the local clock (epoch 0, a stale
+//! sidecar, a cached answer) is not a clock reading: it is ignored, with one warning
+//! ([`WARN_IMPLAUSIBLE_DATE`]), and the sources report no server date for that answer.
+//!
+//! Offsets measured from STS answers win over the others for signing (STS is the clock that
+//! judges the signature); before STS has answered, the latest IMDS or container offset is used.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+/// A measured offset smaller than this is not corrected for when signing (the `Date` header has
+/// one-second resolution, and AWS accepts signatures up to 5 minutes off).
+pub const SIGNING_SKEW_THRESHOLD: Duration = Duration::from_secs(60);
+
+/// A server `Date` further than this from the local clock is not trusted (it is not a clock
+/// reading but a broken or stale answer: epoch 0, a cached response, a sidecar with no clock).
+/// A day is far beyond any clock a host can run with and still reach AWS over TLS.
+pub const MAX_PLAUSIBLE_SERVER_OFFSET: Duration = Duration::from_secs(24 * 3600);
+
+/// Logged (WARN, once per tracker) when a `Date` header is ignored as implausible.
+pub const WARN_IMPLAUSIBLE_DATE: &str =
+    "ignoring a server Date header implausibly far from the local clock";
+
+/// Where a `Date` header came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateOrigin {
+    /// An STS answer (the clock that checks signatures).
+    Sts,
+    /// IMDS, the container endpoint or another credentials endpoint.
+    CredentialsEndpoint,
+}
+
+/// One accepted reading: server time minus local wall time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Reading {
+    offset: chrono::Duration,
+}
+
+#[derive(Debug, Default)]
+struct Readings {
+    sts: Option<Reading>,
+    other: Option<Reading>,
+}
+
+/// The offset between the local wall clock and the servers' clocks, shared by the sources of a
+/// chain. Holds no secret; cheap to share behind an `Arc`.
+#[derive(Debug, Default)]
+pub struct ServerClock {
+    readings: Mutex<Readings>,
+    warned: AtomicBool,
+}
+
+impl ServerClock {
+    /// A tracker with no reading yet (signing uses the local time).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records the `Date` header `server` of an answer received when the local wall clock read
+    /// `local`, from `endpoint` (named in the warning). Returns the date when it is plausible,
+    /// `None` when it was ignored (then the caller must not anchor anything on it).
+    pub fn observe(
+        &self,
+        server: DateTime<Utc>,
+        local: DateTime<Utc>,
+        origin: DateOrigin,
+        endpoint: &str,
+    ) -> Option<DateTime<Utc>> {
+        let offset = server - local;
+        let bound = chrono::Duration::from_std(MAX_PLAUSIBLE_SERVER_OFFSET)
+            .unwrap_or(chrono::Duration::MAX);
+        if offset.abs() > bound {
+            if !self.warned.swap(true, Ordering::AcqRel) {
+                super::notice::warn(format!(
+                    "{WARN_IMPLAUSIBLE_DATE}: {endpoint} answered with Date {} while the local clock reads {} (more than {} h apart); the local clock is used instead",
+                    server.to_rfc3339(),
+                    local.to_rfc3339(),
+                    MAX_PLAUSIBLE_SERVER_OFFSET.as_secs() / 3600,
+                ));
+            }
+            return None;
+        }
+        let reading = Reading { offset };
+        let mut r = self.readings.lock().unwrap_or_else(|p| p.into_inner());
+        match origin {
+            DateOrigin::Sts => r.sts = Some(reading),
+            DateOrigin::CredentialsEndpoint => r.other = Some(reading),
+        }
+        Some(server)
+    }
+
+    /// The latest accepted offset (server minus local), STS readings first; `None` before any.
+    pub fn offset(&self) -> Option<chrono::Duration> {
+        let r = self.readings.lock().unwrap_or_else(|p| p.into_inner());
+        r.sts.or(r.other).map(|reading| reading.offset)
+    }
+
+    /// The time to sign a request with when the local wall clock reads `local`: `local` itself
+    /// while the measured offset is within [`SIGNING_SKEW_THRESHOLD`], else `local + offset`.
+    pub fn signing_time(&self, local: DateTime<Utc>) -> DateTime<Utc> {
+        match self.offset() {
+            Some(offset) if exceeds_threshold(offset) => local + offset,
+            _ => local,
+        }
+    }
+}
+
+/// Whether `offset` is larger (either way) than [`SIGNING_SKEW_THRESHOLD`].
+pub fn exceeds_threshold(offset: chrono::Duration) -> bool {
+    let threshold =
+        chrono::Duration::from_std(SIGNING_SKEW_THRESHOLD).unwrap_or(chrono::Duration::MAX);
+    offset.abs() > threshold
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn small_offsets_are_measured_but_not_corrected_when_signing() {
+        let clock = ServerClock::new();
+        let local = t("2026-01-01T00:00:00Z");
+        assert_eq!(clock.signing_time(local), local);
+        let server = local + chrono::Duration::seconds(59);
+        assert_eq!(
+            clock.observe(server, local, DateOrigin::CredentialsEndpoint, "IMDS"),
+            Some(server)
+        );
+        assert_eq!(clock.offset(), Some(chrono::Duration::seconds(59)));
+        assert_eq!(clock.signing_time(local), local);
+    }
+
+    #[test]
+    fn an_offset_beyond_the_threshold_moves_the_signing_time_by_the_offset() {
+        let clock = ServerClock::new();
+        let local = t("2026-01-01T00:00:00Z");
+        let server = local + chrono::Duration::minutes(10);
+        clock.observe(server, local, DateOrigin::CredentialsEndpoint, "IMDS");
+        let later = local + chrono::Duration::seconds(30);
+        assert_eq!(
+            clock.signing_time(later),
+            later + chrono::Duration::minutes(10)
+        );
+        // Exactly at the threshold: not corrected.
+        let at = ServerClock::new();
+        at.observe(
+            local - chrono::Duration::from_std(SIGNING_SKEW_THRESHOLD).unwrap(),
+            local,
+            DateOrigin::Sts,
+            "STS",
+        );
+        assert_eq!(at.signing_time(local), local);
+    }
+
+    #[test]
+    fn sts_readings_win_over_credentials_endpoint_readings_whatever_their_order() {
+        let clock = ServerClock::new();
+        let local = t("2026-01-01T00:00:00Z");
+        clock.observe(
+            local + chrono::Duration::minutes(3),
+            local,
+            DateOrigin::Sts,
+            "STS",
+        );
+        clock.observe(
+            local + chrono::Duration::minutes(10),
+            local,
+            DateOrigin::CredentialsEndpoint,
+            "a sidecar",
+        );
+        assert_eq!(clock.offset(), Some(chrono::Duration::minutes(3)));
+    }
+
+    #[test]
+    fn a_date_beyond_the_plausible_bound_is_ignored_and_leaves_the_offset_alone() {
+        let clock = ServerClock::new();
+        let local = t("2026-01-01T00:00:00Z");
+        clock.observe(
+            local + chrono::Duration::minutes(10),
+            local,
+            DateOrigin::CredentialsEndpoint,
+            "IMDS",
+        );
+        let epoch = DateTime::<Utc>::UNIX_EPOCH;
+        assert_eq!(
+            clock.observe(epoch, local, DateOrigin::Sts, "STS"),
+            None,
+            "epoch 0 is not a clock reading"
+        );
+        let bound = chrono::Duration::from_std(MAX_PLAUSIBLE_SERVER_OFFSET).unwrap();
+        let just_inside = local - bound;
+        assert_eq!(
+            clock.observe(just_inside, local, DateOrigin::CredentialsEndpoint, "IMDS"),
+            Some(just_inside)
+        );
+        let just_outside = local + bound + chrono::Duration::seconds(1);
+        assert_eq!(
+            clock.observe(just_outside, local, DateOrigin::CredentialsEndpoint, "IMDS"),
+            None
+        );
+        assert_eq!(clock.offset(), Some(-bound));
+    }
+}
