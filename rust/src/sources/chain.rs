@@ -10,7 +10,7 @@ use tokio::sync::watch;
 
 use serde::Serialize;
 
-use super::{notice, BoxFuture, CredentialSource, Fetched, Probe};
+use super::{is_not_loaded, notice, BoxFuture, CredentialSource, Fetched, Probe};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Logged once (INFO) when static credentials hide a lower source that works.
@@ -193,7 +193,7 @@ impl ChainSource {
                     }
                     return Ok(fetched);
                 }
-                Err(e) if is_unconfigured(&e) => {
+                Err(e) if is_not_loaded(&e) => {
                     let mut r = LinkReport::of(
                         link.source.as_ref(),
                         LinkOutcome::NotConfigured {
@@ -306,11 +306,6 @@ impl ChainSource {
     }
 }
 
-/// Whether an error means "nothing configured here" (the chain moves on) rather than a failure.
-pub fn is_unconfigured(e: &Error) -> bool {
-    matches!(e.kind(), ErrorKind::NotConfigured | ErrorKind::Disabled)
-}
-
 impl CredentialSource for ChainSource {
     fn name(&self) -> &str {
         "DefaultChain"
@@ -337,7 +332,7 @@ impl CredentialSource for ChainSource {
                     }
                 }
                 match answer {
-                    Err(e) if e.kind() == ErrorKind::NotConfigured => {
+                    Err(e) if is_not_loaded(&e) => {
                         tracing::info!(source = %self.links[i].source.name(), "credential source no longer configured; resolving the chain again");
                     }
                     other => return other,
