@@ -132,13 +132,22 @@ impl Error {
         }
     }
 
-    /// Whether the refresh engine should treat this failure as a configuration problem (raise it
-    /// to a caller with no credentials at once) rather than an outage to ride out.
-    pub fn is_configuration_problem(&self) -> bool {
-        matches!(
-            self.kind,
-            ErrorKind::InvalidConfig | ErrorKind::Disabled | ErrorKind::NotConfigured
-        )
+    /// Whether this error means "not loaded here, try the next source": nothing is configured
+    /// for the source ([`ErrorKind::NotConfigured`]) or it was switched off
+    /// ([`ErrorKind::Disabled`]). The one signal on which the chain moves on (resolving, a winner
+    /// that stops being configured, the shadowing probe) and on which an unusable link reports
+    /// "not configured"; every other error is a failure of a configured source.
+    pub fn is_not_loaded(&self) -> bool {
+        matches!(self.kind, ErrorKind::NotConfigured | ErrorKind::Disabled)
+    }
+
+    /// The HTTP status of an [`ErrorKind::Http`] error (an endpoint that answered with an
+    /// unexpected status); `None` for every other kind.
+    pub fn http_status(&self) -> Option<u16> {
+        match self.kind {
+            ErrorKind::Http(status) => Some(status),
+            _ => None,
+        }
     }
 }
 
@@ -161,5 +170,41 @@ mod tests {
         let io = std::io::Error::other("boom");
         let e = Error::new(ErrorKind::Connect, "GET http://x/ failed").with_source(io);
         assert_eq!(e.full_message(), "GET http://x/ failed: boom");
+    }
+
+    #[test]
+    fn only_not_configured_and_disabled_let_the_chain_move_on() {
+        let kinds = [
+            ErrorKind::Disabled,
+            ErrorKind::NotConfigured,
+            ErrorKind::Timeout,
+            ErrorKind::Connect,
+            ErrorKind::Http(404),
+            ErrorKind::Throttled,
+            ErrorKind::Parse,
+            ErrorKind::InvalidConfig,
+            ErrorKind::Expired,
+            ErrorKind::Refused,
+            ErrorKind::Internal,
+        ];
+        let moving_on: Vec<ErrorKind> = kinds
+            .into_iter()
+            .filter(|k| Error::new(*k, "x").is_not_loaded())
+            .collect();
+        assert_eq!(moving_on, [ErrorKind::Disabled, ErrorKind::NotConfigured]);
+    }
+
+    #[test]
+    fn the_http_status_is_there_for_http_errors_only() {
+        assert_eq!(
+            Error::new(ErrorKind::Http(404), "x").http_status(),
+            Some(404)
+        );
+        assert_eq!(
+            Error::new(ErrorKind::Http(503), "x").http_status(),
+            Some(503)
+        );
+        assert_eq!(Error::new(ErrorKind::Throttled, "x").http_status(), None);
+        assert_eq!(Error::new(ErrorKind::Timeout, "x").http_status(), None);
     }
 }

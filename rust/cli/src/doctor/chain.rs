@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::chain::CliChain;
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 use crate::output::{Check, Level};
 use crate::sources::chain::{LinkOutcome, LinkReport};
 use crate::sources::environment::ENVIRONMENT;
@@ -104,10 +104,11 @@ fn link_check(link: &LinkReport, winner: Option<&str>) -> Check {
     }
 }
 
-/// The verdict when no link supplied credentials, naming the last failure's kind.
+/// The verdict when no link supplied credentials, naming the last failure's kind (the chain's
+/// error is "not loaded" when no link failed, else the kind of the first retryable failure).
 fn no_winner_check(error: Option<&Error>) -> Check {
     let reason = match error {
-        Some(e) if e.kind() != ErrorKind::NotConfigured => {
+        Some(e) if !e.is_not_loaded() => {
             format!("the last failure was {}", e.kind().name())
         }
         _ => "nothing is configured".to_string(),
