@@ -32,6 +32,22 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// One of each kind, in declaration order (`Http` stands with status 500): for code and tests
+    /// that must cover every kind, such as the hosts' kind-to-code tables.
+    pub const ALL: [ErrorKind; 11] = [
+        ErrorKind::Disabled,
+        ErrorKind::NotConfigured,
+        ErrorKind::Timeout,
+        ErrorKind::Connect,
+        ErrorKind::Http(500),
+        ErrorKind::Throttled,
+        ErrorKind::Parse,
+        ErrorKind::InvalidConfig,
+        ErrorKind::Expired,
+        ErrorKind::Refused,
+        ErrorKind::Internal,
+    ];
+
     /// A stable upper-case name, as used by the Java exception and the C ABI.
     pub fn name(self) -> &'static str {
         match self {
@@ -174,24 +190,34 @@ mod tests {
 
     #[test]
     fn only_not_configured_and_disabled_let_the_chain_move_on() {
-        let kinds = [
-            ErrorKind::Disabled,
-            ErrorKind::NotConfigured,
-            ErrorKind::Timeout,
-            ErrorKind::Connect,
-            ErrorKind::Http(404),
-            ErrorKind::Throttled,
-            ErrorKind::Parse,
-            ErrorKind::InvalidConfig,
-            ErrorKind::Expired,
-            ErrorKind::Refused,
-            ErrorKind::Internal,
-        ];
-        let moving_on: Vec<ErrorKind> = kinds
+        let moving_on: Vec<ErrorKind> = ErrorKind::ALL
             .into_iter()
             .filter(|k| Error::new(*k, "x").is_not_loaded())
             .collect();
         assert_eq!(moving_on, [ErrorKind::Disabled, ErrorKind::NotConfigured]);
+    }
+
+    #[test]
+    fn all_holds_every_kind_once_in_declaration_order() {
+        // Exhaustive inside the crate: a new kind does not compile until it has a place here,
+        // and this test fails until ALL holds it at that place.
+        fn position(kind: ErrorKind) -> usize {
+            match kind {
+                ErrorKind::Disabled => 0,
+                ErrorKind::NotConfigured => 1,
+                ErrorKind::Timeout => 2,
+                ErrorKind::Connect => 3,
+                ErrorKind::Http(_) => 4,
+                ErrorKind::Throttled => 5,
+                ErrorKind::Parse => 6,
+                ErrorKind::InvalidConfig => 7,
+                ErrorKind::Expired => 8,
+                ErrorKind::Refused => 9,
+                ErrorKind::Internal => 10,
+            }
+        }
+        let positions: Vec<usize> = ErrorKind::ALL.into_iter().map(position).collect();
+        assert_eq!(positions, (0..ErrorKind::ALL.len()).collect::<Vec<_>>());
     }
 
     #[test]
