@@ -10,6 +10,7 @@ import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -27,6 +28,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -68,6 +70,11 @@ public final class NativeLoader {
     private static final String LIBRARY = "freshcreds";
     private static final Set<PosixFilePermission> OWNER_ONLY_DIR = PosixFilePermissions.fromString("rwx------");
     private static final Set<PosixFilePermission> OWNER_READ_EXEC = PosixFilePermissions.fromString("r-x------");
+    private static final Set<PosixFilePermission> OWNER_READ_WRITE = PosixFilePermissions.fromString("rw-------");
+
+    // The default file system's views: cheap, unlike a FileStore lookup (which parses the mount table).
+    private static final boolean POSIX = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
+    private static final Random NAMES = new Random();
 
     private static boolean loaded;
     private static String loadedFrom;
@@ -414,7 +421,7 @@ public final class NativeLoader {
      * that nobody else can write to or read.
      */
     static boolean privateDirectory(Path dir) throws IOException {
-        boolean posix = Files.getFileStore(existingAncestor(dir)).supportsFileAttributeView("posix");
+        boolean posix = POSIX;
         if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
             try {
                 if (posix) {
@@ -436,21 +443,40 @@ public final class NativeLoader {
         if (!Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS).equals(OWNER_ONLY_DIR)) {
             return false;
         }
-        // Owned by this user: a file created in it has the same owner.
-        Path probe = Files.createTempFile(dir, ".owner-", ".tmp");
+        // Owned by this user: on Linux /proc/self belongs to the process's user; elsewhere a file
+        // created in the directory has the same owner.
         try {
-            return Files.getOwner(probe).equals(Files.getOwner(dir, LinkOption.NOFOLLOW_LINKS));
-        } finally {
-            deleteQuietly(probe);
+            Object self = Files.getAttribute(Paths.get("/proc/self"), "unix:uid");
+            return self.equals(Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS));
+        } catch (IOException | RuntimeException noProcOrNoUnixView) {
+            Path probe = createOwnerOnlyFile(dir, ".owner-");
+            try {
+                return Files.getOwner(probe).equals(Files.getOwner(dir, LinkOption.NOFOLLOW_LINKS));
+            } finally {
+                deleteQuietly(probe);
+            }
         }
     }
 
-    private static Path existingAncestor(Path dir) {
-        Path p = dir;
-        while (p != null && !Files.exists(p)) {
-            p = p.getParent();
+    /**
+     * Creates a new, empty, owner-only file in {@code dir}. Unlike Files.createTempFile it does
+     * not seed a SecureRandom, which costs tens of milliseconds in a JVM that just started; the
+     * names need to be unique, not unpredictable, in a directory nobody else can write to.
+     */
+    static Path createOwnerOnlyFile(Path dir, String prefix) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            Path p = dir.resolve(prefix + Long.toHexString(System.nanoTime()) + "-"
+                    + Integer.toHexString(NAMES.nextInt()) + ".tmp");
+            try {
+                return POSIX
+                        ? Files.createFile(p, PosixFilePermissions.asFileAttribute(OWNER_READ_WRITE))
+                        : Files.createFile(p);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt >= 10) {
+                    throw e;
+                }
+            }
         }
-        return p == null ? Paths.get(".").toAbsolutePath() : p;
     }
 
     /**
@@ -465,10 +491,12 @@ public final class NativeLoader {
                 return target;
             }
         }
-        Path tmp = Files.createTempFile(dir, ".extract-", ".tmp");
+        Path tmp = createOwnerOnlyFile(dir, ".extract-");
         try {
-            String hash = copyHashing(resource, tmp, expected);
-            Path target = dir.resolve(hashedName(name, hash));
+            // With the manifest's hash the copy is not hashed again: in a JVM that just started,
+            // SHA-256 over 4 MB runs interpreted and costs more than the whole load.
+            String hash = expected != null ? copy(resource, tmp) : copyHashing(resource, tmp);
+            Path target = dir.resolve(hashedName(name, expected != null ? expected : hash));
             setReadExecOnly(tmp);
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -485,9 +513,9 @@ public final class NativeLoader {
     }
 
     private static Path extractInto(String resource, Path dir, String name, String expected) throws IOException {
-        Path tmp = Files.createTempFile(dir, ".extract-", ".tmp");
-        String hash = copyHashing(resource, tmp, expected);
-        Path target = dir.resolve(hashedName(name, hash));
+        Path tmp = createOwnerOnlyFile(dir, ".extract-");
+        String hash = expected != null ? copy(resource, tmp) : copyHashing(resource, tmp);
+        Path target = dir.resolve(hashedName(name, expected != null ? expected : hash));
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
         setReadExecOnly(target);
         return target;
@@ -498,10 +526,28 @@ public final class NativeLoader {
         return name.substring(0, dot) + "-" + sha256.substring(0, HASH_DIGITS_IN_NAME) + name.substring(dot);
     }
 
+    /** Copies the resource into {@code target} (created owner-only); returns null. */
+    private static String copy(String resource, Path target) throws IOException {
+        InputStream resourceStream = NativeLoader.class.getResourceAsStream(resource);
+        if (resourceStream == null) {
+            throw new IOException("the resource " + resource + " is gone");
+        }
+        // WRITE without CREATE keeps the owner-only permissions the file was created with.
+        try (InputStream in = resourceStream;
+                OutputStream out = Files.newOutputStream(target, StandardOpenOption.WRITE,
+                        StandardOpenOption.TRUNCATE_EXISTING)) {
+            byte[] buffer = new byte[64 * 1024];
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                out.write(buffer, 0, n);
+            }
+        }
+        return null;
+    }
+
     /** Copies the resource into {@code target} (created owner-only), returns its SHA-256. */
-    private static String copyHashing(String resource, Path target, String expected) throws IOException {
+    private static String copyHashing(String resource, Path target) throws IOException {
         MessageDigest digest = sha256();
-        // WRITE without CREATE keeps the owner-only permissions createTempFile gave the file.
+        // WRITE without CREATE keeps the owner-only permissions the file was created with.
         InputStream resourceStream = NativeLoader.class.getResourceAsStream(resource);
         if (resourceStream == null) {
             throw new IOException("the resource " + resource + " is gone");
@@ -516,16 +562,11 @@ public final class NativeLoader {
                 out.write(buffer, 0, n);
             }
         }
-        String hash = hex(digest.digest());
-        if (expected != null && !expected.equals(hash)) {
-            throw new IOException("the bundled library's SHA-256 is " + hash + ", " + MANIFEST_RESOURCE
-                    + " says " + expected + ": the jar is damaged");
-        }
-        return hash;
+        return hex(digest.digest());
     }
 
     private static Path createPrivateDir(Path parent) throws IOException {
-        if (Files.getFileStore(parent).supportsFileAttributeView("posix")) {
+        if (POSIX) {
             FileAttribute<Set<PosixFilePermission>> attr = PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIR);
             return Files.createTempDirectory(parent, "freshcreds-", attr);
         }
@@ -534,7 +575,7 @@ public final class NativeLoader {
 
     private static void setReadExecOnly(Path file) {
         try {
-            if (Files.getFileStore(file).supportsFileAttributeView("posix")) {
+            if (POSIX) {
                 Files.setPosixFilePermissions(file, OWNER_READ_EXEC);
             }
         } catch (IOException | RuntimeException ignored) {

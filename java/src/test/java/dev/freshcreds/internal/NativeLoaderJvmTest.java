@@ -243,7 +243,7 @@ public class NativeLoaderJvmTest {
     }
 
     @Test
-    public void theMuslLibraryOnAGlibcSystemFailsNamingMuslAndTheMissingMuslLibc() throws Exception {
+    public void theMuslLibraryOnAGlibcSystemFailsNamingMuslAndTheDynamicLoadersReason() throws Exception {
         assumeTrue("a glibc Linux", "glibc".equals(NativeLoader.libc()));
         String platform = NativeLoader.platform() + "-musl";
         assumeTrue("the jar carries " + platform + " (gradle -Pnative=host does not)",
@@ -256,9 +256,10 @@ public class NativeLoaderJvmTest {
         String first = lines[1];
         assertTrue(first, first.startsWith("freshcreds: cannot load the native library on linux "
                 + NativeLoader.arch(System.getProperty("os.arch")) + " with libc musl "));
-        // The dynamic loader's reason, not "no freshcreds in java.library.path".
-        assertTrue(first, first.contains("libc.musl-"));
-        assertTrue(first, first.contains("cannot open shared object file"));
+        // The dynamic loader's reason, not "no freshcreds in java.library.path": musl's libc.so
+        // is missing (or, with glibc's development files, a linker script, not ELF).
+        assertTrue(first, first.contains("libc.so"));
+        assertTrue(first, first.contains("cannot open shared object file") || first.contains("invalid ELF header"));
         assertTrue(first, first.contains("Fix: the bundled library does not link on this system"));
         assertTrue(out, out.contains("\n  tried bundled /native/" + platform + "/" + LIB + " extracted to "));
     }
