@@ -98,7 +98,7 @@ impl AssumeRoleSource {
     async fn fetch_inner(&self) -> Result<Fetched> {
         let base = self.base.fetch().await.map_err(|e| {
             // A base source with nothing configured is a broken role profile, not an absent one.
-            let kind = if crate::sources::is_not_loaded(&e) {
+            let kind = if e.is_not_loaded() {
                 ErrorKind::InvalidConfig
             } else {
                 e.kind()

@@ -10,7 +10,7 @@ use tokio::sync::watch;
 
 use serde::Serialize;
 
-use super::{is_not_loaded, notice, BoxFuture, CredentialSource, Fetched, Probe};
+use super::{notice, BoxFuture, CredentialSource, Fetched, Probe};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Logged once (INFO) when static credentials hide a lower source that works.
@@ -193,7 +193,7 @@ impl ChainSource {
                     }
                     return Ok(fetched);
                 }
-                Err(e) if is_not_loaded(&e) => {
+                Err(e) if e.is_not_loaded() => {
                     let mut r = LinkReport::of(
                         link.source.as_ref(),
                         LinkOutcome::NotConfigured {
@@ -332,7 +332,7 @@ impl CredentialSource for ChainSource {
                     }
                 }
                 match answer {
-                    Err(e) if is_not_loaded(&e) => {
+                    Err(e) if e.is_not_loaded() => {
                         tracing::info!(source = %self.links[i].source.name(), "credential source no longer configured; resolving the chain again");
                     }
                     other => return other,

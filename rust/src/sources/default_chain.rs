@@ -19,7 +19,7 @@ use super::profile::{
 use super::server_clock::ServerClock;
 use super::sts::{EndpointVariants, StsClient, StsProfileSettings, StsSettings};
 use super::web_identity::{WebIdentitySource, ENV_WEB_IDENTITY_TOKEN_FILE};
-use super::{is_not_loaded, probe_by_fetching, BoxFuture, CredentialSource, Fetched, Probe};
+use super::{probe_by_fetching, BoxFuture, CredentialSource, Fetched, Probe};
 use crate::clock::Clock;
 use crate::credentials::Credentials;
 use crate::env::Env;
@@ -228,7 +228,7 @@ impl CredentialSource for ProfileKeys {
 pub const PROFILE_KEYS_RECHECK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn unconfigured(name: &'static str, e: Error) -> Arc<dyn CredentialSource> {
-    let kind = if is_not_loaded(&e) {
+    let kind = if e.is_not_loaded() {
         ErrorKind::NotConfigured
     } else {
         e.kind()
@@ -282,7 +282,7 @@ fn profile_source(
     profiles: &Result<ProfileSet>,
 ) -> (Arc<dyn CredentialSource>, Option<Error>, bool) {
     const NAME: &str = "Profile";
-    let problem = |e: &Error| (!is_not_loaded(e)).then(|| e.snapshot());
+    let problem = |e: &Error| (!e.is_not_loaded()).then(|| e.snapshot());
     let set = match profiles {
         Ok(set) => set,
         Err(e) => return (unconfigured(NAME, e.snapshot()), problem(e), false),

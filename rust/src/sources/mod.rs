@@ -49,14 +49,6 @@ impl Fetched {
     }
 }
 
-/// The one signal on which the chain tries the next source: "nothing is configured here"
-/// ([`ErrorKind::NotConfigured`]) or "switched off" ([`ErrorKind::Disabled`]). Every other error
-/// is a failure of a configured source.
-pub fn is_not_loaded(e: &crate::error::Error) -> bool {
-    use crate::error::ErrorKind;
-    matches!(e.kind(), ErrorKind::NotConfigured | ErrorKind::Disabled)
-}
-
 /// What the chain's shadowing probe learns about a source, without side effects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Probe {
@@ -77,7 +69,7 @@ impl Probe {
     pub fn of_fetch(result: &Result<Fetched>) -> Probe {
         match result {
             Ok(_) => Probe::Available,
-            Err(e) if is_not_loaded(e) => Probe::NotConfigured(e.full_message()),
+            Err(e) if e.is_not_loaded() => Probe::NotConfigured(e.full_message()),
             Err(e) => Probe::Failed(e.full_message()),
         }
     }
@@ -120,33 +112,5 @@ pub trait CredentialSource: Send + Sync + fmt::Debug + 'static {
             self.name()
         );
         Box::pin(async move { Probe::Configured(what) })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::error::{Error, ErrorKind};
-
-    #[test]
-    fn only_not_configured_and_disabled_let_the_chain_move_on() {
-        let kinds = [
-            ErrorKind::Disabled,
-            ErrorKind::NotConfigured,
-            ErrorKind::Timeout,
-            ErrorKind::Connect,
-            ErrorKind::Http(404),
-            ErrorKind::Throttled,
-            ErrorKind::Parse,
-            ErrorKind::InvalidConfig,
-            ErrorKind::Expired,
-            ErrorKind::Refused,
-            ErrorKind::Internal,
-        ];
-        let moving_on: Vec<ErrorKind> = kinds
-            .into_iter()
-            .filter(|k| is_not_loaded(&Error::new(*k, "x")))
-            .collect();
-        assert_eq!(moving_on, [ErrorKind::Disabled, ErrorKind::NotConfigured]);
     }
 }

@@ -69,7 +69,7 @@ impl ImdsCredentialsSource {
         };
         match self.client.get(&credentials_path(&role)).await {
             Ok(resp) => self.parse(&role, resp),
-            Err(e) if e.kind() == ErrorKind::Http(404) && was_cached => {
+            Err(e) if e.http_status() == Some(404) && was_cached => {
                 tracing::info!(role = %role, "IMDS no longer knows the cached role (404); discovering the role again");
                 *self.role.lock().expect("role") = None;
                 let role = self.discover_role().await?;
@@ -85,7 +85,7 @@ impl ImdsCredentialsSource {
     }
 
     fn role_error(&self, role: &str, e: Error) -> Error {
-        if e.kind() == ErrorKind::Http(404) {
+        if e.http_status() == Some(404) {
             Error::new(
                 ErrorKind::Http(404),
                 format!(
@@ -104,7 +104,7 @@ impl ImdsCredentialsSource {
                     (`aws ec2 associate-iam-instance-profile`)";
         let resp = match self.client.get(ROLE_LIST_PATH).await {
             Ok(resp) => resp,
-            Err(e) if e.kind() == ErrorKind::Http(404) => {
+            Err(e) if e.http_status() == Some(404) => {
                 return Err(Error::not_configured(format!(
                     "no IAM role is attached to this instance (GET {url} answered 404): {hint}"
                 )))
@@ -161,9 +161,7 @@ impl CredentialSource for ImdsCredentialsSource {
             }
             match self.discover_role().await {
                 Ok(_) => Probe::Available,
-                Err(e) if crate::sources::is_not_loaded(&e) => {
-                    Probe::NotConfigured(e.full_message())
-                }
+                Err(e) if e.is_not_loaded() => Probe::NotConfigured(e.full_message()),
                 Err(e) => Probe::Failed(e.full_message()),
             }
         })
