@@ -62,10 +62,14 @@ timed() { local s=$SECONDS; "$@"; log "$1 took $((SECONDS - s)) s"; }
 header_functions() {
   grep -oE '\bfreshcreds_[a-z_]+\(' rust/native/include/freshcreds.h | tr -d '(' | LC_ALL=C sort -u
 }
-# The JNI entry points the Java side declares (native methods of dev.freshcreds.internal.Native).
+# The JNI entry points the Java side declares: native methods of the package-private
+# dev.freshcreds.Native, and of the test-only dev.freshcreds.NativeTestHooks (not in the jar).
 java_natives() {
-  { grep -oE 'native [^(]+ [a-zA-Z0-9]+\(' java/src/main/java/dev/freshcreds/internal/Native.java |
-      sed -E 's/.* ([a-zA-Z0-9]+)\($/Java_dev_freshcreds_internal_Native_\1/'; echo JNI_OnLoad; } | LC_ALL=C sort -u
+  { grep -oE 'native [^(]+ [a-zA-Z0-9]+\(' java/src/main/java/dev/freshcreds/Native.java |
+      sed -E 's/.* ([a-zA-Z0-9]+)\($/Java_dev_freshcreds_Native_\1/'
+    grep -oE 'native [^(]+ [a-zA-Z0-9]+\(' java/src/test/java/dev/freshcreds/NativeTestHooks.java |
+      sed -E 's/.* ([a-zA-Z0-9]+)\($/Java_dev_freshcreds_NativeTestHooks_\1/'
+    echo JNI_OnLoad; echo JNI_OnUnload; } | LC_ALL=C sort -u
 }
 expected_symbols() { { header_functions; java_natives; } | LC_ALL=C sort -u; }
 

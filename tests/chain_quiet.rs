@@ -5,7 +5,7 @@
 //! - the probe never runs a `credential_process`, never calls STS, never fetches credentials
 //!   (IMDS is asked only whether a role exists).
 
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use freshcreds::env::Env;
@@ -14,28 +14,9 @@ use freshcreds_sim::{Endpoint, Fault, SimConfig, Simulator};
 use serde_json::Value;
 use tracing_subscriber::layer::SubscriberExt;
 
-/// Every record (level, message) seen by the process-wide subscriber.
-#[derive(Clone, Default)]
-struct Records(Arc<Mutex<Vec<(tracing::Level, String)>>>);
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Records {
-    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
-        struct Message<'a>(&'a mut String);
-        impl tracing::field::Visit for Message<'_> {
-            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-                if field.name() == "message" {
-                    self.0.push_str(&format!("{value:?}"));
-                }
-            }
-        }
-        let mut text = String::new();
-        event.record(&mut Message(&mut text));
-        self.0
-            .lock()
-            .unwrap()
-            .push((*event.metadata().level(), text));
-    }
-}
+#[path = "support/log_capture.rs"]
+mod log_capture;
+use log_capture::Records;
 
 /// The capture, installed once for the process; tests take turns (the runtime's worker threads
 /// log too, so a thread-local subscriber would miss the background probe).
@@ -55,18 +36,6 @@ fn capture() -> (MutexGuard<'static, ()>, Records) {
     let turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
     records.0.lock().unwrap().clear();
     (turn, records)
-}
-
-impl Records {
-    fn at_least_warn(&self) -> Vec<String> {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(level, _)| *level <= tracing::Level::WARN)
-            .map(|(_, m)| m.clone())
-            .collect()
-    }
 }
 
 fn env_with(home: &std::path::Path, vars: &[(&str, String)]) -> Env {

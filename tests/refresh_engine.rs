@@ -124,15 +124,16 @@ async fn failed_refresh_keeps_serving_valid_credentials_and_backs_off_exponentia
     let source = ScriptedSource::new(
         &clock,
         [
-            Answer::Fresh { lifetime: HOUR },
+            Answer::Fresh { lifetime: 6 * HOUR },
             Answer::Fail(ErrorKind::Http(503)),
         ],
     );
-    let p = started(&clock, source.clone(), config(10 * MIN)).await;
+    // The outage starts 30 min before expiry, so no wait is clamped to the mandatory window.
+    let p = started(&clock, source.clone(), config(30 * MIN)).await;
     let mut rounds = p.rounds();
     let first = p.cached().unwrap().credentials;
 
-    clock.advance(50 * MIN);
+    clock.advance(5 * HOUR + 30 * MIN);
     wait_rounds(&mut rounds, 2).await;
     // Walk one second at a time through eight minutes of outage: rounds are spaced by the backoff.
     let mut call_times = vec![];

@@ -3,7 +3,11 @@
 //! sources measured from `Date` headers, and a refusal for skew is retried exactly once with the
 //! offset the refusal shows. Also: a `Date` header far from the local clock is not trusted.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+#[path = "support/log_capture.rs"]
+mod log_capture;
+use log_capture::Records;
 use std::time::Duration;
 
 use freshcreds::clock::{Clock, SystemClock};
@@ -280,33 +284,10 @@ async fn the_default_chain_shares_one_offset_between_imds_and_sts() {
     assert!(settings.server_clock.offset().is_some());
 }
 
-/// Collects WARN records' messages.
-#[derive(Clone, Default)]
-struct Warnings(Arc<Mutex<Vec<String>>>);
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Warnings {
-    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
-        if *event.metadata().level() != tracing::Level::WARN {
-            return;
-        }
-        struct Message<'a>(&'a mut String);
-        impl tracing::field::Visit for Message<'_> {
-            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-                if field.name() == "message" {
-                    self.0.push_str(&format!("{value:?}"));
-                }
-            }
-        }
-        let mut text = String::new();
-        event.record(&mut Message(&mut text));
-        self.0.lock().unwrap().push(text);
-    }
-}
-
 #[tokio::test]
 async fn an_imds_date_of_epoch_zero_is_ignored_with_one_warning() {
     use tracing_subscriber::layer::SubscriberExt;
-    let warnings = Warnings::default();
+    let warnings = Records::default();
     let _guard =
         tracing::subscriber::set_default(tracing_subscriber::registry().with(warnings.clone()));
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
@@ -328,7 +309,7 @@ async fn an_imds_date_of_epoch_zero_is_ignored_with_one_warning() {
     }
     // The role list answered with a good Date: that is the reading kept.
     assert!(server_clock.offset().unwrap().num_seconds().abs() <= 2);
-    let w = warnings.0.lock().unwrap();
+    let w = warnings.at_least_warn();
     let implausible: Vec<_> = w
         .iter()
         .filter(|m| m.contains(WARN_IMPLAUSIBLE_DATE))

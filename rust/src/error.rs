@@ -32,6 +32,22 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// One of each kind, in declaration order (`Http` stands with status 500): for code and tests
+    /// that must cover every kind, such as the hosts' kind-to-code tables.
+    pub const ALL: [ErrorKind; 11] = [
+        ErrorKind::Disabled,
+        ErrorKind::NotConfigured,
+        ErrorKind::Timeout,
+        ErrorKind::Connect,
+        ErrorKind::Http(500),
+        ErrorKind::Throttled,
+        ErrorKind::Parse,
+        ErrorKind::InvalidConfig,
+        ErrorKind::Expired,
+        ErrorKind::Refused,
+        ErrorKind::Internal,
+    ];
+
     /// A stable upper-case name, as used by the Java exception and the C ABI.
     pub fn name(self) -> &'static str {
         match self {
@@ -132,13 +148,22 @@ impl Error {
         }
     }
 
-    /// Whether the refresh engine should treat this failure as a configuration problem (raise it
-    /// to a caller with no credentials at once) rather than an outage to ride out.
-    pub fn is_configuration_problem(&self) -> bool {
-        matches!(
-            self.kind,
-            ErrorKind::InvalidConfig | ErrorKind::Disabled | ErrorKind::NotConfigured
-        )
+    /// Whether this error means "not loaded here, try the next source": nothing is configured
+    /// for the source ([`ErrorKind::NotConfigured`]) or it was switched off
+    /// ([`ErrorKind::Disabled`]). The one signal on which the chain moves on (resolving, a winner
+    /// that stops being configured, the shadowing probe) and on which an unusable link reports
+    /// "not configured"; every other error is a failure of a configured source.
+    pub fn is_not_loaded(&self) -> bool {
+        matches!(self.kind, ErrorKind::NotConfigured | ErrorKind::Disabled)
+    }
+
+    /// The HTTP status of an [`ErrorKind::Http`] error (an endpoint that answered with an
+    /// unexpected status); `None` for every other kind.
+    pub fn http_status(&self) -> Option<u16> {
+        match self.kind {
+            ErrorKind::Http(status) => Some(status),
+            _ => None,
+        }
     }
 }
 
@@ -161,5 +186,51 @@ mod tests {
         let io = std::io::Error::other("boom");
         let e = Error::new(ErrorKind::Connect, "GET http://x/ failed").with_source(io);
         assert_eq!(e.full_message(), "GET http://x/ failed: boom");
+    }
+
+    #[test]
+    fn only_not_configured_and_disabled_let_the_chain_move_on() {
+        let moving_on: Vec<ErrorKind> = ErrorKind::ALL
+            .into_iter()
+            .filter(|k| Error::new(*k, "x").is_not_loaded())
+            .collect();
+        assert_eq!(moving_on, [ErrorKind::Disabled, ErrorKind::NotConfigured]);
+    }
+
+    #[test]
+    fn all_holds_every_kind_once_in_declaration_order() {
+        // Exhaustive inside the crate: a new kind does not compile until it has a place here,
+        // and this test fails until ALL holds it at that place.
+        fn position(kind: ErrorKind) -> usize {
+            match kind {
+                ErrorKind::Disabled => 0,
+                ErrorKind::NotConfigured => 1,
+                ErrorKind::Timeout => 2,
+                ErrorKind::Connect => 3,
+                ErrorKind::Http(_) => 4,
+                ErrorKind::Throttled => 5,
+                ErrorKind::Parse => 6,
+                ErrorKind::InvalidConfig => 7,
+                ErrorKind::Expired => 8,
+                ErrorKind::Refused => 9,
+                ErrorKind::Internal => 10,
+            }
+        }
+        let positions: Vec<usize> = ErrorKind::ALL.into_iter().map(position).collect();
+        assert_eq!(positions, (0..ErrorKind::ALL.len()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn the_http_status_is_there_for_http_errors_only() {
+        assert_eq!(
+            Error::new(ErrorKind::Http(404), "x").http_status(),
+            Some(404)
+        );
+        assert_eq!(
+            Error::new(ErrorKind::Http(503), "x").http_status(),
+            Some(503)
+        );
+        assert_eq!(Error::new(ErrorKind::Throttled, "x").http_status(), None);
+        assert_eq!(Error::new(ErrorKind::Timeout, "x").http_status(), None);
     }
 }

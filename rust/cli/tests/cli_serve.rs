@@ -599,3 +599,45 @@ mod limits {
         assert!(text.starts_with("HTTP/1.1 200"), "{text}");
     }
 }
+
+/// While the IMDS behind freshcreds serves only expired credentials, `export` and `serve` hand
+/// them on with the end of the static-stability extension as the expiry (in the future), so the
+/// shell or SDK that reads them keeps using them through the outage.
+#[test]
+fn while_imds_serves_only_expired_credentials_export_and_serve_hand_out_a_future_expiry() {
+    let sim = Simulator::start_blocking(SimConfig::default()).unwrap();
+    sim.set_fault(
+        Endpoint::ImdsCredentials,
+        Fault {
+            expired_credentials: true,
+            ..Fault::default()
+        },
+    );
+    let home = tempfile::tempdir().unwrap();
+    let in_the_future = |text: &str| {
+        let t = chrono::DateTime::parse_from_rfc3339(text).unwrap();
+        t > chrono::Utc::now() + chrono::Duration::minutes(4)
+    };
+
+    let mut cmd = Command::new(BIN);
+    base_env(&mut cmd, home.path(), &sim);
+    let out = cmd.arg("export").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let expiry = text
+        .lines()
+        .find_map(|l| l.strip_prefix("export AWS_CREDENTIAL_EXPIRATION="))
+        .expect("an expiry line");
+    assert!(in_the_future(expiry), "export handed out {expiry}");
+
+    let serve = Serve::start(&sim, home.path(), &[]);
+    let (status, body) = get(&serve.url, Some(&serve.token()));
+    assert_eq!(status, 200, "{body}");
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    let expiry = doc["Expiration"].as_str().unwrap();
+    assert!(in_the_future(expiry), "serve handed out {expiry}");
+}

@@ -55,9 +55,9 @@ fn imds_serves_only_expired_credentials(sim: &Simulator) {
 
 #[test]
 fn without_the_outage_switch_sts_refuses_the_expired_credentials_imds_serves() {
-    // The control: the simulator is strict by default (ExpiredToken once freshcreds hands the
-    // credentials on; today the CLI already refuses their past expiry), so the test below proves
-    // the switch is what lets the call through, not a lax simulator.
+    // The control: the simulator is strict by default, so the test below proves the switch is
+    // what lets the call through, not a lax simulator. freshcreds does hand the credentials on
+    // (with an extended expiry, flagged stale), and STS refuses them.
     if !aws_installed() {
         println!("aws CLI not on PATH: skipping");
         return;
@@ -67,11 +67,13 @@ fn without_the_outage_switch_sts_refuses_the_expired_credentials_imds_serves() {
     let home = tempfile::tempdir().unwrap();
     let out = aws_through_credential_process(&sim, home.path());
     assert!(!out.status.success());
-    assert_eq!(sim.counts().sts_ok, 0);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("ExpiredToken"), "{stderr}");
+    let c = sim.counts();
+    assert_eq!((c.sts_ok, c.sts_expired_token), (0, 1), "{c:?}");
 }
 
 #[test]
-
 fn the_aws_cli_makes_its_signed_call_through_credential_process_while_imds_serves_only_expired_credentials(
 ) {
     if !aws_installed() {

@@ -425,19 +425,7 @@ mod tests {
 
     #[test]
     fn every_error_kind_maps_to_a_code_whose_name_matches_the_kind_name() {
-        for kind in [
-            ErrorKind::Disabled,
-            ErrorKind::NotConfigured,
-            ErrorKind::Timeout,
-            ErrorKind::Connect,
-            ErrorKind::Http(503),
-            ErrorKind::Throttled,
-            ErrorKind::Parse,
-            ErrorKind::InvalidConfig,
-            ErrorKind::Expired,
-            ErrorKind::Refused,
-            ErrorKind::Internal,
-        ] {
+        for kind in ErrorKind::ALL {
             let name = unsafe { CStr::from_ptr(freshcreds_code_name(code_of(kind))) };
             assert_eq!(name.to_str().unwrap(), kind.name());
         }

@@ -1,5 +1,5 @@
 //! libfreshcreds: the native library of freshcreds, for the JVM ([`jni`], the native methods of
-//! `dev.freshcreds.internal.Native`) and for C and other hosts ([`ffi`], the C ABI of
+//! the package-private `dev.freshcreds.Native`) and for C and other hosts ([`ffi`], the C ABI of
 //! `include/freshcreds.h`). Both are thin hosts over the core crate's [`host`] API.
 #![warn(missing_docs)]
 

@@ -22,7 +22,7 @@ fn cdylib() -> PathBuf {
         }
     }
     panic!(
-        "no {name} next to {}: cargo builds it with the crate's cdylib target",
+        "no {name} next to {}: `cargo test` does not build a cdylib-only crate; run `cargo build -p freshcreds-native` first (scripts/test.sh does)",
         exe.display()
     );
 }

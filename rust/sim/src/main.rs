@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use freshcreds_sim::{SimConfig, Simulator};
+use freshcreds_sim::{SimConfig, SimSettings, Simulator};
 
 const USAGE: &str = "\
 Usage: freshcreds-sim [OPTIONS]
@@ -19,13 +19,26 @@ Options:
   --imds-v1-disabled     reject IMDS requests without a session token (401)
   --container-auth VALUE require this Authorization header on /container/ requests
   --role NAME            IAM role name served by IMDS (default freshcreds-sim-role)
+  --clock-skew SECS      run the simulator clock SECS ahead (negative: behind) of real time:
+                         Date headers, the SigV4 window and expiry move with it
+  --sts-accepts-expired  STS accepts credentials past their expiration (an IMDS outage)
   -h, --help             print this help
+
+Admin API (JSON): GET /_sim/health, GET /_sim/counts, GET /_sim/now,
+POST /_sim/faults/<endpoint> (a fault), POST /_sim/sequences/<endpoint> (an array of faults,
+one per request), DELETE /_sim/faults, GET|POST /_sim/settings
+({\"clock_skew_secs\": N, \"sts_accepts_expired\": true}), POST /_sim/advance?seconds=N,
+POST /_sim/rotate, POST /_sim/reset. Endpoints: imds_token, imds_role_list, imds_credentials,
+sts, container. The crate documentation describes every field.
 
 Logs go to stderr (RUST_LOG, default info).
 ";
 
-fn parse_args(args: &[String]) -> Result<Option<(SimConfig, Option<String>)>, String> {
+type Parsed = (SimConfig, SimSettings, Option<String>);
+
+fn parse_args(args: &[String]) -> Result<Option<Parsed>, String> {
     let mut config = SimConfig::default();
+    let mut settings = SimSettings::default();
     let mut port_file = None;
     let mut it = args.iter();
     let secs = |v: Option<&String>, flag: &str| -> Result<u64, String> {
@@ -55,15 +68,23 @@ fn parse_args(args: &[String]) -> Result<Option<(SimConfig, Option<String>)>, St
                     Some(it.next().ok_or("--container-auth needs a value")?.clone());
             }
             "--role" => config.role_name = it.next().ok_or("--role needs a value")?.clone(),
+            "--clock-skew" => {
+                settings.clock_skew_secs = it
+                    .next()
+                    .ok_or("--clock-skew needs a value")?
+                    .parse::<i64>()
+                    .map_err(|_| "--clock-skew needs an integer number of seconds")?;
+            }
+            "--sts-accepts-expired" => settings.sts_accepts_expired = true,
             other => return Err(format!("unknown argument '{other}'")),
         }
     }
-    Ok(Some((config, port_file)))
+    Ok(Some((config, settings, port_file)))
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (config, port_file) = match parse_args(&args) {
+    let (config, settings, port_file) = match parse_args(&args) {
         Ok(Some(parsed)) => parsed,
         Ok(None) => {
             print!("{USAGE}");
@@ -88,6 +109,7 @@ fn main() {
             std::process::exit(1);
         }
     };
+    sim.set_settings(settings);
     if let Some(path) = port_file {
         // Write then rename, so a reader never sees a partial file.
         let tmp = format!("{path}.tmp");

@@ -20,7 +20,13 @@ async fn binary_prints_its_url_writes_the_port_file_and_serves_the_admin_api() {
     let port_file = dir.join("port");
     let mut child = Child(
         Command::new(env!("CARGO_BIN_EXE_freshcreds-sim"))
-            .args(["--lifetime", "900", "--imds-v1-disabled", "--port-file"])
+            .args(["--lifetime", "900", "--imds-v1-disabled"])
+            .args([
+                "--clock-skew",
+                "-600",
+                "--sts-accepts-expired",
+                "--port-file",
+            ])
             .arg(&port_file)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -70,6 +76,25 @@ async fn binary_prints_its_url_writes_the_port_file_and_serves_the_admin_api() {
         .unwrap();
     let counts: freshcreds_sim::Counts = serde_json::from_str(&counts).unwrap();
     assert_eq!(counts.imds_role_list, 1);
+    // --clock-skew and --sts-accepts-expired took effect.
+    let settings: freshcreds_sim::SimSettings = serde_json::from_str(
+        &http
+            .get(format!("{url}/_sim/settings"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        settings,
+        freshcreds_sim::SimSettings {
+            clock_skew_secs: -600,
+            sts_accepts_expired: true
+        }
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

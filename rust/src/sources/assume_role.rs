@@ -98,9 +98,10 @@ impl AssumeRoleSource {
     async fn fetch_inner(&self) -> Result<Fetched> {
         let base = self.base.fetch().await.map_err(|e| {
             // A base source with nothing configured is a broken role profile, not an absent one.
-            let kind = match e.kind() {
-                ErrorKind::NotConfigured => ErrorKind::InvalidConfig,
-                other => other,
+            let kind = if e.is_not_loaded() {
+                ErrorKind::InvalidConfig
+            } else {
+                e.kind()
             };
             Error::new(
                 kind,

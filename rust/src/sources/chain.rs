@@ -193,7 +193,7 @@ impl ChainSource {
                     }
                     return Ok(fetched);
                 }
-                Err(e) if is_unconfigured(&e) => {
+                Err(e) if e.is_not_loaded() => {
                     let mut r = LinkReport::of(
                         link.source.as_ref(),
                         LinkOutcome::NotConfigured {
@@ -306,11 +306,6 @@ impl ChainSource {
     }
 }
 
-/// Whether an error means "nothing configured here" (the chain moves on) rather than a failure.
-pub fn is_unconfigured(e: &Error) -> bool {
-    matches!(e.kind(), ErrorKind::NotConfigured | ErrorKind::Disabled)
-}
-
 impl CredentialSource for ChainSource {
     fn name(&self) -> &str {
         "DefaultChain"
@@ -337,7 +332,7 @@ impl CredentialSource for ChainSource {
                     }
                 }
                 match answer {
-                    Err(e) if e.kind() == ErrorKind::NotConfigured => {
+                    Err(e) if e.is_not_loaded() => {
                         tracing::info!(source = %self.links[i].source.name(), "credential source no longer configured; resolving the chain again");
                     }
                     other => return other,

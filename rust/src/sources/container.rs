@@ -28,9 +28,10 @@ use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, DATE};
 use reqwest::Url;
 
 use crate::clock::{Clock, SystemClock};
-use crate::credentials::{Credentials, SecretJson, REDACTED};
+use crate::credentials::{Credentials, REDACTED};
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
+use crate::sources::credentials_document::{self, Format};
 pub use crate::sources::http_body::MAX_CONTAINER_RESPONSE_BYTES;
 use crate::sources::http_body::{read_limited, BodyError};
 use crate::sources::retry::RetryPolicy;
@@ -554,46 +555,9 @@ pub fn fuzz_container(body: &[u8]) {
 /// Parses `{"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}`. Errors name the field,
 /// never its value.
 fn parse_credentials(body: &[u8], shown: &str) -> Result<Credentials> {
-    let parse_error = |detail: String| Error::new(ErrorKind::Parse, format!("{shown}: {detail}"));
-    let value = SecretJson::parse(body).map_err(|e| {
-        parse_error(format!(
-            "the answer is not JSON (line {}, column {})",
-            e.line(),
-            e.column()
-        ))
-    })?;
-    let Some(object) = value.0.as_object() else {
-        return Err(parse_error("the answer is not a JSON object".to_string()));
-    };
-    let string = |name: &str| -> Result<Option<String>> {
-        match object.get(name) {
-            None | Some(serde_json::Value::Null) => Ok(None),
-            Some(serde_json::Value::String(s)) if s.is_empty() => Ok(None),
-            Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(parse_error(format!("{name} is not a string"))),
-        }
-    };
-    let required = |name: &str| -> Result<String> {
-        string(name)?.ok_or_else(|| parse_error(format!("the answer has no {name}")))
-    };
-    let access_key_id = required("AccessKeyId")?;
-    let secret = required("SecretAccessKey")?;
-    let token = string("Token")?;
-    let expiration = match string("Expiration")? {
-        None => None,
-        Some(text) => Some(
-            DateTime::parse_from_rfc3339(text.trim())
-                .map_err(|_| parse_error(format!("Expiration {text:?} is not an RFC 3339 time")))?
-                .with_timezone(&Utc),
-        ),
-    };
-    Ok(Credentials::new(
-        access_key_id,
-        secret,
-        token,
-        expiration,
-        "ContainerCredentials",
-    ))
+    credentials_document::parse(body, Format::Container)
+        .map(|d| d.into_credentials("ContainerCredentials"))
+        .map_err(|e| e.into_error(shown))
 }
 
 #[cfg(test)]

@@ -228,7 +228,7 @@ impl CredentialSource for ProfileKeys {
 pub const PROFILE_KEYS_RECHECK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn unconfigured(name: &'static str, e: Error) -> Arc<dyn CredentialSource> {
-    let kind = if e.is_configuration_problem() && e.kind() != ErrorKind::InvalidConfig {
+    let kind = if e.is_not_loaded() {
         ErrorKind::NotConfigured
     } else {
         e.kind()
@@ -282,7 +282,7 @@ fn profile_source(
     profiles: &Result<ProfileSet>,
 ) -> (Arc<dyn CredentialSource>, Option<Error>, bool) {
     const NAME: &str = "Profile";
-    let problem = |e: &Error| (e.kind() != ErrorKind::NotConfigured).then(|| e.snapshot());
+    let problem = |e: &Error| (!e.is_not_loaded()).then(|| e.snapshot());
     let set = match profiles {
         Ok(set) => set,
         Err(e) => return (unconfigured(NAME, e.snapshot()), problem(e), false),

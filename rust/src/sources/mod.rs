@@ -13,6 +13,7 @@ use crate::error::Result;
 pub mod assume_role;
 pub mod chain;
 pub mod container;
+pub mod credentials_document;
 pub mod default_chain;
 pub mod environment;
 pub mod http_body;
@@ -68,7 +69,7 @@ impl Probe {
     pub fn of_fetch(result: &Result<Fetched>) -> Probe {
         match result {
             Ok(_) => Probe::Available,
-            Err(e) if chain::is_unconfigured(e) => Probe::NotConfigured(e.full_message()),
+            Err(e) if e.is_not_loaded() => Probe::NotConfigured(e.full_message()),
             Err(e) => Probe::Failed(e.full_message()),
         }
     }

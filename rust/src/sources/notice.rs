@@ -16,7 +16,8 @@ tokio::task_local! {
 }
 
 /// Raises a warning about a source's configuration or answer (no secret in `message`).
-pub fn warn(message: impl Into<String>) {
+/// Returns whether it was logged at WARN now (false: collected, see [`collect`]).
+pub fn warn(message: impl Into<String>) -> bool {
     let message = message.into();
     let collected = COLLECTOR.try_with(|c| {
         tracing::debug!("{message}");
@@ -26,7 +27,9 @@ pub fn warn(message: impl Into<String>) {
     });
     if collected.is_err() {
         tracing::warn!("{message}");
+        return true;
     }
+    false
 }
 
 /// Runs `future`, collecting the warnings raised through [`warn`] instead of logging them above
@@ -57,11 +60,13 @@ mod tests {
         })
         .await;
         assert_eq!(notes, vec!["first".to_string(), "second".to_string()]);
+        assert!(warn("outside a collection"), "logged at once");
         let (n, none) = collect(async { 7 }).await;
         assert_eq!((n, none.len()), (7, 0));
         // Nested collections keep their own warnings.
         let ((), outer) = collect(async {
-            let ((), inner) = collect(async { warn("inner") }).await;
+            let (logged, inner) = collect(async { warn("inner") }).await;
+            assert!(!logged, "collected, not logged");
             assert_eq!(inner, vec!["inner".to_string()]);
             warn("outer");
         })

@@ -18,13 +18,13 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use tokio::io::AsyncReadExt;
 use tokio::process::Command;
 use zeroize::Zeroizing;
 
-use crate::credentials::{Credentials, SecretJson};
+use crate::credentials::Credentials;
 use crate::error::{Error, ErrorKind, Result};
+use crate::sources::credentials_document::{self, Format};
 use crate::sources::{BoxFuture, CredentialSource, Fetched};
 
 /// How long the command may run before it is killed.
@@ -294,65 +294,9 @@ fn first_word(command: &str) -> String {
 
 /// Parses the command's output. Errors say which field is wrong, never what it holds.
 fn parse_output(out: &[u8], what: &str) -> Result<Credentials> {
-    let parse_error = |detail: String| Error::new(ErrorKind::Parse, format!("{what}: {detail}"));
-    let text = std::str::from_utf8(out)
-        .map_err(|_| parse_error("the output is not UTF-8 text".to_string()))?;
-    let value = SecretJson::parse(text.as_bytes()).map_err(|e| {
-        // serde_json syntax errors carry a position, not the input.
-        parse_error(format!(
-            "the output is not JSON (line {}, column {})",
-            e.line(),
-            e.column()
-        ))
-    })?;
-    let Some(object) = value.0.as_object() else {
-        return Err(parse_error("the output is not a JSON object".to_string()));
-    };
-    match object.get("Version") {
-        Some(v) if v.as_u64() == Some(1) => {}
-        Some(v) if v.is_number() => {
-            return Err(parse_error(format!(
-                "unsupported Version {v} (only 1 is supported)"
-            )))
-        }
-        Some(_) => return Err(parse_error("Version is not the number 1".to_string())),
-        None => {
-            return Err(parse_error(
-                "the output has no Version (must be 1)".to_string(),
-            ))
-        }
-    }
-    let string = |name: &str, required: bool| -> Result<Option<String>> {
-        match object.get(name) {
-            None | Some(serde_json::Value::Null) if !required => Ok(None),
-            None | Some(serde_json::Value::Null) => {
-                Err(parse_error(format!("the output has no {name}")))
-            }
-            Some(serde_json::Value::String(s)) if s.is_empty() && required => {
-                Err(parse_error(format!("{name} is empty")))
-            }
-            Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(parse_error(format!("{name} is not a string"))),
-        }
-    };
-    let access_key_id = string("AccessKeyId", true)?.unwrap_or_default();
-    let secret = string("SecretAccessKey", true)?.unwrap_or_default();
-    let token = string("SessionToken", false)?.filter(|t| !t.is_empty());
-    let expiration = match string("Expiration", false)? {
-        None => None,
-        Some(text) => Some(
-            DateTime::parse_from_rfc3339(text.trim())
-                .map_err(|_| parse_error(format!("Expiration {text:?} is not an RFC 3339 time")))?
-                .with_timezone(&Utc),
-        ),
-    };
-    Ok(Credentials::new(
-        access_key_id,
-        secret,
-        token,
-        expiration,
-        "CredentialProcess",
-    ))
+    credentials_document::parse(out, Format::Process)
+        .map(|d| d.into_credentials("CredentialProcess"))
+        .map_err(|e| e.into_error(what))
 }
 
 #[cfg(test)]

@@ -82,13 +82,18 @@ impl ServerClock {
         let bound = chrono::Duration::from_std(MAX_PLAUSIBLE_SERVER_OFFSET)
             .unwrap_or(chrono::Duration::MAX);
         if offset.abs() > bound {
-            if !self.warned.swap(true, Ordering::AcqRel) {
-                super::notice::warn(format!(
+            // Once per tracker at WARN; a collected warning (from a source that may not win)
+            // does not count, so the winner's own implausible Date is still heard.
+            if !self.warned.load(Ordering::Acquire) {
+                let logged = super::notice::warn(format!(
                     "{WARN_IMPLAUSIBLE_DATE}: {endpoint} answered with Date {} while the local clock reads {} (more than {} h apart); the local clock is used instead",
                     server.to_rfc3339(),
                     local.to_rfc3339(),
                     MAX_PLAUSIBLE_SERVER_OFFSET.as_secs() / 3600,
                 ));
+                if logged {
+                    self.warned.store(true, Ordering::Release);
+                }
             }
             return None;
         }

@@ -675,10 +675,18 @@ fn error_kind(status: u16, code: Option<&str>) -> ErrorKind {
     }
 }
 
-/// A successful STS answer: every leaf element as `(path, text)`, and the `Date` header.
+/// A successful STS answer: every leaf element as `(path, text)`, and the `Date` header. The
+/// texts (a secret key and a session token among them) are zeroized when it is dropped.
 struct Answer {
     fields: Vec<(String, String)>,
     date: Option<DateTime<Utc>>,
+}
+
+impl Drop for Answer {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.fields.iter_mut().for_each(|(_, text)| text.zeroize());
+    }
 }
 
 impl Answer {

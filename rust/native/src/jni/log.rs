@@ -1,42 +1,142 @@
-//! Forwarding `tracing` events to Java logging (`dev.freshcreds.internal.NativeLog.log`, which
-//! uses SLF4J when present and `java.util.logging` otherwise).
+//! Forwarding `tracing` events to Java logging, off the threads that raise them.
 //!
-//! The JVM, the Java class and its method are looked up once, in `JNI_OnLoad`, with the class
-//! loader that loaded the library. Rust threads are attached to the JVM only for the duration of
-//! one call. Messages carry no secrets: the library never logs key material.
+//! Events go into one bounded in-process queue ([`LOG_QUEUE_CAPACITY`] records); no thread that
+//! raises an event ever calls Java. One Java daemon thread (`dev.freshcreds.LogPump`, a Java
+//! thread from the start, so nothing is attached per record) takes batches with
+//! [`Java_dev_freshcreds_Native_takeLogRecords`] and hands them to
+//! `dev.freshcreds.internal.NativeLog.log`, which uses SLF4J when present and
+//! `java.util.logging` otherwise. A slow or blocked Java log handler therefore delays only that
+//! thread: when the queue is full, new records are dropped and counted
+//! ([`Java_dev_freshcreds_Native_logRecordsDropped`]), and the refresh engine keeps running.
+//!
+//! The bridge holds no JNI global reference (nothing pins the class loader that loaded the
+//! library); [`close`] (called from `JNI_OnUnload`) stops accepting records and wakes the taker.
+//! Messages carry no secrets: the library never logs key material.
 
-use std::cell::Cell;
+use std::collections::VecDeque;
 use std::fmt::{self, Write as _};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::Duration;
 
-use jni::objects::{GlobalRef, JClass, JObject, JStaticMethodID, JValue};
-use jni::signature::{Primitive, ReturnType};
-use jni::sys::jvalue;
-use jni::{JNIEnv, JavaVM};
-use once_cell::sync::OnceCell;
+use jni::objects::{JClass, JIntArray, JObject, JObjectArray, JValue};
+use jni::sys::{jint, jlong};
+use jni::JNIEnv;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::prelude::*;
 
-/// The Java class events go to.
-pub(crate) const LOG_CLASS: &str = "dev/freshcreds/internal/NativeLog";
-const LOG_METHOD: &str = "log";
-const LOG_SIGNATURE: &str = "(ILjava/lang/String;Ljava/lang/String;)V";
+use super::throw::guard;
+
 /// The Java system property that sets the most verbose level forwarded (default `info`).
 pub(crate) const LEVEL_PROPERTY: &str = "freshcreds.log.level";
+/// Records held for the Java log thread at most; more are dropped and counted.
+pub const LOG_QUEUE_CAPACITY: usize = 1024;
+/// Longest wait of one `takeLogRecords` call, whatever the Java side asks (so a stop request is
+/// never missed for long).
+pub const MAX_TAKE_WAIT: Duration = Duration::from_secs(1);
 
-struct Sink {
-    vm: JavaVM,
-    class: GlobalRef,
-    method: JStaticMethodID,
+/// One event, as handed to Java.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Record {
+    level: i32,
+    target: String,
+    message: String,
 }
 
-static SINK: OnceCell<Sink> = OnceCell::new();
-
-thread_local! {
-    static FORWARDING: Cell<bool> = const { Cell::new(false) };
+#[derive(Debug)]
+struct State {
+    records: VecDeque<Record>,
+    /// False after [`LogQueue::close`]: records are then discarded (not counted as dropped).
+    open: bool,
+    /// Set by [`LogQueue::wake`]: the current or next wait returns at once.
+    woken: bool,
 }
+
+/// The bounded queue between event producers (any thread) and the one Java log thread.
+#[derive(Debug)]
+pub(crate) struct LogQueue {
+    capacity: usize,
+    state: Mutex<State>,
+    ready: Condvar,
+    dropped: AtomicU64,
+}
+
+impl LogQueue {
+    /// An empty, open queue holding at most `capacity` records.
+    pub(crate) const fn new(capacity: usize) -> Self {
+        LogQueue {
+            capacity,
+            state: Mutex::new(State {
+                records: VecDeque::new(),
+                open: true,
+                woken: false,
+            }),
+            ready: Condvar::new(),
+            dropped: AtomicU64::new(0),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding this lock leaves a consistent VecDeque: keep using it.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds a record, or counts it as dropped when the queue is full. Never blocks on Java.
+    pub(crate) fn push(&self, record: Record) {
+        let mut state = self.lock();
+        if !state.open {
+            return;
+        }
+        if state.records.len() >= self.capacity {
+            drop(state);
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        state.records.push_back(record);
+        drop(state);
+        self.ready.notify_one();
+    }
+
+    /// Takes up to `max` records, waiting up to `wait` for the first one (less when woken or
+    /// closed). An empty result means: nothing arrived in time.
+    pub(crate) fn take(&self, max: usize, wait: Duration) -> Vec<Record> {
+        let state = self.lock();
+        let (mut state, _) = self
+            .ready
+            .wait_timeout_while(state, wait.min(MAX_TAKE_WAIT), |s| {
+                s.records.is_empty() && s.open && !s.woken
+            })
+            .unwrap_or_else(|e| e.into_inner());
+        state.woken = false;
+        let n = max.min(state.records.len());
+        state.records.drain(..n).collect()
+    }
+
+    /// Makes the current (or next) [`take`](Self::take) return without waiting for a record.
+    pub(crate) fn wake(&self) {
+        self.lock().woken = true;
+        self.ready.notify_all();
+    }
+
+    /// Records dropped because the queue was full, since the library was loaded.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Stops accepting records, discards those queued and wakes the taker.
+    pub(crate) fn close(&self) {
+        let mut state = self.lock();
+        state.open = false;
+        state.records.clear();
+        drop(state);
+        self.ready.notify_all();
+    }
+}
+
+static QUEUE: LogQueue = LogQueue::new(LOG_QUEUE_CAPACITY);
 
 /// The level number passed to Java: 1 = ERROR, 2 = WARN, 3 = INFO, 4 = DEBUG, 5 = TRACE.
 pub(crate) fn level_number(level: &Level) -> i32 {
@@ -49,23 +149,21 @@ pub(crate) fn level_number(level: &Level) -> i32 {
     }
 }
 
-/// Remembers the JVM and the Java log method, and installs a global subscriber that forwards
-/// events to it (when the process has no global subscriber yet). Called once from `JNI_OnLoad`.
-pub(crate) fn install(env: &mut JNIEnv<'_>) -> jni::errors::Result<()> {
+/// Installs a global subscriber that queues events for Java (when the process has no global
+/// subscriber yet), at the level of the `freshcreds.log.level` system property. Called once
+/// from `JNI_OnLoad`; holds no JNI reference.
+pub(crate) fn install(env: &mut JNIEnv<'_>) {
     let max_level = max_level(env);
-    if SINK.get().is_none() {
-        let class = env.find_class(LOG_CLASS)?;
-        let method = env.get_static_method_id(&class, LOG_METHOD, LOG_SIGNATURE)?;
-        let class = env.new_global_ref(class)?;
-        let vm = env.get_java_vm()?;
-        let _ = SINK.set(Sink { vm, class, method });
-    }
     let subscriber = tracing_subscriber::registry()
         .with(JavaLogLayer)
         .with(max_level);
     // A host that already installed a subscriber keeps it.
     let _ = tracing::subscriber::set_global_default(subscriber);
-    Ok(())
+}
+
+/// Stops forwarding (from `JNI_OnUnload`): queued records are discarded, the taker returns.
+pub(crate) fn close() {
+    QUEUE.close();
 }
 
 /// The level filter from the `freshcreds.log.level` system property (default INFO).
@@ -96,66 +194,109 @@ fn max_level(env: &mut JNIEnv<'_>) -> LevelFilter {
         .unwrap_or(LevelFilter::INFO)
 }
 
-/// A `tracing` layer that hands every event to Java logging.
+/// A `tracing` layer that queues every event for the Java log thread.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct JavaLogLayer;
 
 impl<S: Subscriber> Layer<S> for JavaLogLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        let Some(sink) = SINK.get() else { return };
-        // An event raised while forwarding (by the JNI machinery itself) is dropped, not looped.
-        if FORWARDING.with(|f| f.replace(true)) {
-            return;
-        }
         let mut text = MessageText::default();
         event.record(&mut text);
         let metadata = event.metadata();
-        forward(
-            sink,
-            level_number(metadata.level()),
-            metadata.target(),
-            &text.finish(),
-        );
-        FORWARDING.with(|f| f.set(false));
+        QUEUE.push(Record {
+            level: level_number(metadata.level()),
+            target: metadata.target().to_string(),
+            message: text.finish(),
+        });
     }
 }
 
-/// Calls `NativeLog.log(level, target, message)` on the current thread, attaching it to the JVM
-/// for the call only. Failures are swallowed: logging never breaks credentials.
-fn forward(sink: &Sink, level: i32, target: &str, message: &str) {
-    let Ok(mut guard) = sink.vm.attach_current_thread() else {
-        return;
-    };
-    let env: &mut JNIEnv<'_> = &mut guard;
-    // A Java thread inside a native call may have an exception pending: calling Java then is not
-    // allowed, and the exception must reach its caller untouched.
-    if env.exception_check().unwrap_or(true) {
-        return;
-    }
-    let _ = env.with_local_frame(4, |env| -> jni::errors::Result<()> {
-        let target = env.new_string(target)?;
-        let message = env.new_string(message)?;
-        let class: &JClass<'_> = sink.class.as_obj().into();
-        // SAFETY: the method id was looked up on this class with this exact signature.
-        unsafe {
-            env.call_static_method_unchecked(
-                class,
-                sink.method,
-                ReturnType::Primitive(Primitive::Void),
-                &[
-                    jvalue { i: level },
-                    jvalue { l: target.as_raw() },
-                    jvalue {
-                        l: message.as_raw(),
-                    },
-                ],
-            )?;
+/// `int Native.takeLogRecords(long waitMillis, int[] levels, String[] texts)`: moves up to
+/// `min(levels.length, texts.length / 2)` queued records into the arrays (`levels[i]`,
+/// `texts[2i]` = target, `texts[2i+1]` = message), waiting up to `waitMillis` (at most
+/// [`MAX_TAKE_WAIT`]) for the first; returns how many. Called by the Java log thread only.
+#[no_mangle]
+pub extern "system" fn Java_dev_freshcreds_Native_takeLogRecords<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    wait_millis: jlong,
+    levels: JIntArray<'l>,
+    texts: JObjectArray<'l>,
+) -> jint {
+    guard(&mut env, 0, |env| {
+        if levels.is_null() || texts.is_null() {
+            return Ok(0);
+        }
+        let room = env
+            .get_array_length(&levels)?
+            .min(env.get_array_length(&texts)? / 2)
+            .max(0) as usize;
+        let wait = Duration::from_millis(u64::try_from(wait_millis).unwrap_or(0));
+        let records = QUEUE.take(room, wait);
+        let mut numbers = Vec::with_capacity(records.len());
+        for (i, record) in records.iter().enumerate() {
+            numbers.push(record.level);
+            for (j, text) in [&record.target, &record.message].into_iter().enumerate() {
+                let s = env.new_string(text)?;
+                env.set_object_array_element(&texts, (2 * i + j) as i32, &s)?;
+                env.delete_local_ref(s)?;
+            }
+        }
+        env.set_int_array_region(&levels, 0, &numbers)?;
+        Ok(records.len() as jint)
+    })
+}
+
+/// `void Native.wakeLogRecords()`: makes a waiting `takeLogRecords` return now.
+#[no_mangle]
+pub extern "system" fn Java_dev_freshcreds_Native_wakeLogRecords<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+) {
+    guard(&mut env, (), |_| {
+        QUEUE.wake();
+        Ok(())
+    })
+}
+
+/// `long Native.logRecordsDropped()`: records dropped because the queue was full.
+#[no_mangle]
+pub extern "system" fn Java_dev_freshcreds_Native_logRecordsDropped<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+) -> jlong {
+    guard(&mut env, 0, |_| {
+        Ok(i64::try_from(QUEUE.dropped()).unwrap_or(i64::MAX))
+    })
+}
+
+/// The target of the events [`Java_dev_freshcreds_NativeTestHooks_log`] raises.
+pub const TEST_TARGET: &str = "freshcreds::jni::test";
+
+/// `void NativeTestHooks.log(int level, String message, int count)` (a class of the Java tests,
+/// not of the product jar): raises `count` events on the calling thread, so tests can fill the
+/// queue.
+#[no_mangle]
+pub extern "system" fn Java_dev_freshcreds_NativeTestHooks_log<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    level: jint,
+    message: jni::objects::JString<'l>,
+    count: jint,
+) {
+    guard(&mut env, (), |env| {
+        let message: String = env.get_string(&message)?.into();
+        for i in 0..count.max(0) {
+            match level {
+                1 => tracing::error!(target: TEST_TARGET, "{message} {i}"),
+                2 => tracing::warn!(target: TEST_TARGET, "{message} {i}"),
+                3 => tracing::info!(target: TEST_TARGET, "{message} {i}"),
+                4 => tracing::debug!(target: TEST_TARGET, "{message} {i}"),
+                _ => tracing::trace!(target: TEST_TARGET, "{message} {i}"),
+            }
         }
         Ok(())
-    });
-    if env.exception_check().unwrap_or(false) {
-        let _ = env.exception_clear();
-    }
+    })
 }
 
 /// The event's `message` followed by its other fields as ` key=value`.
@@ -187,5 +328,92 @@ impl Visit for MessageText {
         } else {
             let _ = write!(self.fields, " {}={:?}", field.name(), value);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    fn record(n: usize) -> Record {
+        Record {
+            level: 3,
+            target: "freshcreds::test".into(),
+            message: format!("record {n}"),
+        }
+    }
+
+    #[test]
+    fn a_full_queue_drops_new_records_and_counts_every_drop() {
+        let q = LogQueue::new(4);
+        for n in 0..10 {
+            q.push(record(n));
+        }
+        assert_eq!(q.dropped(), 6);
+        let taken = q.take(100, Duration::ZERO);
+        assert_eq!(taken, (0..4).map(record).collect::<Vec<_>>());
+        // Room again: the next record is kept.
+        q.push(record(10));
+        assert_eq!(q.take(100, Duration::ZERO), vec![record(10)]);
+        assert_eq!(q.dropped(), 6);
+    }
+
+    #[test]
+    fn take_returns_at_most_the_batch_size_in_order() {
+        let q = LogQueue::new(16);
+        for n in 0..5 {
+            q.push(record(n));
+        }
+        assert_eq!(q.take(2, Duration::ZERO), vec![record(0), record(1)]);
+        assert_eq!(q.take(10, Duration::ZERO).len(), 3);
+    }
+
+    #[test]
+    fn a_waiting_take_returns_when_a_record_arrives_or_when_woken() {
+        let q = Arc::new(LogQueue::new(16));
+        let producer = {
+            let q = Arc::clone(&q);
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(50));
+                q.push(record(1));
+            })
+        };
+        let started = Instant::now();
+        assert_eq!(q.take(10, Duration::from_secs(30)), vec![record(1)]);
+        assert!(started.elapsed() < MAX_TAKE_WAIT);
+        producer.join().unwrap();
+
+        q.wake();
+        let started = Instant::now();
+        assert!(q.take(10, Duration::from_secs(30)).is_empty());
+        assert!(started.elapsed() < MAX_TAKE_WAIT);
+    }
+
+    #[test]
+    fn a_closed_queue_discards_records_without_counting_them_and_never_waits() {
+        let q = LogQueue::new(2);
+        q.push(record(0));
+        q.close();
+        q.push(record(1));
+        q.push(record(2));
+        q.push(record(3));
+        assert_eq!(q.dropped(), 0);
+        let started = Instant::now();
+        assert!(q.take(10, Duration::from_secs(30)).is_empty());
+        assert!(started.elapsed() < MAX_TAKE_WAIT);
+    }
+
+    #[test]
+    fn a_wait_is_capped_at_the_maximum() {
+        let q = LogQueue::new(2);
+        let started = Instant::now();
+        assert!(q.take(1, Duration::from_secs(3600)).is_empty());
+        let waited = started.elapsed();
+        assert!(
+            waited >= MAX_TAKE_WAIT && waited < MAX_TAKE_WAIT * 3,
+            "{waited:?}"
+        );
     }
 }

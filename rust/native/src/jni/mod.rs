@@ -1,4 +1,5 @@
-//! The JNI bridge: the native methods of `dev.freshcreds.internal.Native`.
+//! The JNI bridge: the native methods of `dev.freshcreds.Native` (package-private, so the raw
+//! handle never leaves the package).
 //!
 //! Each entry point runs its body in a guard ([`throw::guard`]) that catches panics, turns
 //! errors into Java exceptions (`FreshCredentialsException` with the kind name,
@@ -19,17 +20,14 @@ use jni::{JNIEnv, JavaVM};
 use crate::host::FreshProvider;
 use throw::guard;
 
-/// Called by the JVM when the library is loaded: routes `tracing` events and panic reports to
-/// Java logging.
+/// Called by the JVM when the library is loaded: routes `tracing` events (through the bounded
+/// log queue of `log.rs`) and panic reports to Java logging. Keeps no JNI reference.
 #[no_mangle]
 pub extern "system" fn JNI_OnLoad(vm: JavaVM, _reserved: *mut c_void) -> jint {
     // `JavaVM` is a transparent wrapper of the `JavaVM*` the JVM passes.
     let loaded = std::panic::catch_unwind(|| {
         let mut env = vm.get_env().ok()?;
-        if log::install(&mut env).is_err() && env.exception_check().unwrap_or(false) {
-            // Without the log class the library still works; it just stays silent.
-            let _ = env.exception_clear();
-        }
+        log::install(&mut env);
         crate::ffi::route_panics_to_tracing();
         Some(())
     });
@@ -39,9 +37,17 @@ pub extern "system" fn JNI_OnLoad(vm: JavaVM, _reserved: *mut c_void) -> jint {
     }
 }
 
+/// Called by the JVM when the class loader that loaded the library has been collected: stops
+/// log forwarding and discards queued records. The bridge holds no global reference to
+/// release (none is ever created), which is what lets that class loader be collected at all.
+#[no_mangle]
+pub extern "system" fn JNI_OnUnload(_vm: JavaVM, _reserved: *mut c_void) {
+    let _ = std::panic::catch_unwind(log::close);
+}
+
 /// `long Native.create(String[] keys, String[] values)`: a new provider handle.
 #[no_mangle]
-pub extern "system" fn Java_dev_freshcreds_internal_Native_create<'l>(
+pub extern "system" fn Java_dev_freshcreds_Native_create<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     keys: JObjectArray<'l>,
@@ -56,7 +62,7 @@ pub extern "system" fn Java_dev_freshcreds_internal_Native_create<'l>(
 
 /// `String[] Native.credentials(long handle, long[] numbers)`: the current credentials.
 #[no_mangle]
-pub extern "system" fn Java_dev_freshcreds_internal_Native_credentials<'l>(
+pub extern "system" fn Java_dev_freshcreds_Native_credentials<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     handle: jlong,
@@ -74,7 +80,7 @@ pub extern "system" fn Java_dev_freshcreds_internal_Native_credentials<'l>(
 
 /// `String[] Native.refresh(long handle, long[] numbers)`: forces a refresh and returns its result.
 #[no_mangle]
-pub extern "system" fn Java_dev_freshcreds_internal_Native_refresh<'l>(
+pub extern "system" fn Java_dev_freshcreds_Native_refresh<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     handle: jlong,
@@ -92,7 +98,7 @@ pub extern "system" fn Java_dev_freshcreds_internal_Native_refresh<'l>(
 
 /// `String Native.status(long handle)`: the provider's state as JSON.
 #[no_mangle]
-pub extern "system" fn Java_dev_freshcreds_internal_Native_status<'l>(
+pub extern "system" fn Java_dev_freshcreds_Native_status<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     handle: jlong,
@@ -105,7 +111,7 @@ pub extern "system" fn Java_dev_freshcreds_internal_Native_status<'l>(
 
 /// `void Native.close(long handle)`: stops the provider and frees the handle (0 is ignored).
 #[no_mangle]
-pub extern "system" fn Java_dev_freshcreds_internal_Native_close<'l>(
+pub extern "system" fn Java_dev_freshcreds_Native_close<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     handle: jlong,
@@ -114,18 +120,5 @@ pub extern "system" fn Java_dev_freshcreds_internal_Native_close<'l>(
     guard(&mut env, (), |_| {
         unsafe { convert::close_handle(handle) };
         Ok(())
-    })
-}
-
-/// `void Native.panicForTest(String message)`: panics inside the guard, so tests can check that a
-/// bug surfaces as a `FreshCredentialsException` of kind `INTERNAL` instead of aborting the JVM.
-#[no_mangle]
-pub extern "system" fn Java_dev_freshcreds_internal_Native_panicForTest<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    message: JString<'l>,
-) {
-    guard(&mut env, (), |env| {
-        panic!("{}", String::from(env.get_string(&message)?))
     })
 }

@@ -90,3 +90,17 @@ fn throw_fresh(env: &mut JNIEnv<'_>, kind: &str, message: &str) -> jni::errors::
     )?;
     env.throw(JThrowable::from(exception))
 }
+
+/// `void NativeTestHooks.panicForTest(String message)` (a class of the Java tests, not of the
+/// product jar): panics inside the guard, so tests can check that a bug surfaces as a
+/// `FreshCredentialsException` of kind `INTERNAL` instead of aborting the JVM.
+#[no_mangle]
+pub extern "system" fn Java_dev_freshcreds_NativeTestHooks_panicForTest<'l>(
+    mut env: jni::JNIEnv<'l>,
+    _class: jni::objects::JClass<'l>,
+    message: jni::objects::JString<'l>,
+) {
+    guard(&mut env, (), |env| {
+        panic!("{}", String::from(env.get_string(&message)?))
+    })
+}

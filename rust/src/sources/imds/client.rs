@@ -254,7 +254,7 @@ impl ImdsClient {
         self.check_reachable()?;
         let auth = self.auth(false).await?;
         match self.get_with(path, &auth).await {
-            Err(e) if e.kind() == ErrorKind::Http(401) && matches!(auth, Auth::Token(_)) => {
+            Err(e) if e.http_status() == Some(401) && matches!(auth, Auth::Token(_)) => {
                 tracing::debug!(
                     url = %self.inner.config.url(path),
                     "IMDS rejected the session token (401); fetching a new one"
@@ -274,18 +274,16 @@ impl ImdsClient {
             retry_timeouts: true,
         };
         match self.round(&call).await {
-            Err(e) if e.kind() == ErrorKind::Http(401) && auth.token().is_none() => {
-                Err(Error::new(
-                    ErrorKind::Http(401),
-                    format!(
-                        "IMDS at {} requires IMDSv2 (GET {} without a token answered 401) but the \
+            Err(e) if e.http_status() == Some(401) && auth.token().is_none() => Err(Error::new(
+                ErrorKind::Http(401),
+                format!(
+                    "IMDS at {} requires IMDSv2 (GET {} without a token answered 401) but the \
                          token call failed; if this runs in a container on EC2, raise the hop \
                          limit: `{HOP_LIMIT_FIX}`",
-                        self.inner.config.endpoint,
-                        self.inner.config.url(path)
-                    ),
-                ))
-            }
+                    self.inner.config.endpoint,
+                    self.inner.config.url(path)
+                ),
+            )),
             other => other,
         }
     }
@@ -560,8 +558,5 @@ impl ImdsClient {
 /// came through a proxy, 404/405 from IMDS-like endpoints without tokens) and timeouts (a PUT
 /// response dropped by a hop limit of 1 in a container).
 fn is_fallback_worthy(e: &Error) -> bool {
-    matches!(
-        e.kind(),
-        ErrorKind::Http(403) | ErrorKind::Http(404) | ErrorKind::Http(405) | ErrorKind::Timeout
-    )
+    matches!(e.http_status(), Some(403..=405)) || e.kind() == ErrorKind::Timeout
 }

@@ -2,15 +2,13 @@
 
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use super::client::{ImdsClient, ImdsResponse, ImdsStats};
 use super::config::{ImdsConfig, ENV_DISABLED};
 use crate::clock::Clock;
-use crate::credentials::Credentials;
 use crate::error::{Error, ErrorKind, Result};
+use crate::sources::credentials_document::{self, Format};
 use crate::sources::server_clock::ServerClock;
 use crate::sources::{BoxFuture, CredentialSource, Fetched};
 
@@ -26,20 +24,6 @@ pub const ROLE_LIST_PATH: &str = "/latest/meta-data/iam/security-credentials/";
 pub struct ImdsCredentialsSource {
     client: ImdsClient,
     role: Mutex<Option<String>>,
-}
-
-/// The credentials document at `…/security-credentials/<role>`.
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Document {
-    code: Option<String>,
-    message: Option<String>,
-    access_key_id: Option<String>,
-    secret_access_key: Option<String>,
-    token: Option<String>,
-    expiration: Option<String>,
-    #[allow(dead_code)]
-    last_updated: Option<String>,
 }
 
 impl ImdsCredentialsSource {
@@ -85,7 +69,7 @@ impl ImdsCredentialsSource {
         };
         match self.client.get(&credentials_path(&role)).await {
             Ok(resp) => self.parse(&role, resp),
-            Err(e) if e.kind() == ErrorKind::Http(404) && was_cached => {
+            Err(e) if e.http_status() == Some(404) && was_cached => {
                 tracing::info!(role = %role, "IMDS no longer knows the cached role (404); discovering the role again");
                 *self.role.lock().expect("role") = None;
                 let role = self.discover_role().await?;
@@ -101,7 +85,7 @@ impl ImdsCredentialsSource {
     }
 
     fn role_error(&self, role: &str, e: Error) -> Error {
-        if e.kind() == ErrorKind::Http(404) {
+        if e.http_status() == Some(404) {
             Error::new(
                 ErrorKind::Http(404),
                 format!(
@@ -120,7 +104,7 @@ impl ImdsCredentialsSource {
                     (`aws ec2 associate-iam-instance-profile`)";
         let resp = match self.client.get(ROLE_LIST_PATH).await {
             Ok(resp) => resp,
-            Err(e) if e.kind() == ErrorKind::Http(404) => {
+            Err(e) if e.http_status() == Some(404) => {
                 return Err(Error::not_configured(format!(
                     "no IAM role is attached to this instance (GET {url} answered 404): {hint}"
                 )))
@@ -148,66 +132,10 @@ impl ImdsCredentialsSource {
     fn parse(&self, role: &str, resp: ImdsResponse) -> Result<Fetched> {
         let url = self.client.config().url(&credentials_path(role));
         let body = Zeroizing::new(resp.body);
-        let doc: Document = serde_json::from_str(&body).map_err(|e| {
-            // The serde message may quote values (secrets): report only where it broke.
-            Error::new(
-                ErrorKind::Parse,
-                format!(
-                    "the IMDS credentials document from GET {url} is not valid JSON ({:?} error at line {} column {})",
-                    e.classify(),
-                    e.line(),
-                    e.column()
-                ),
-            )
-        })?;
-        if let Some(code) = doc.code.as_deref().filter(|c| *c != "Success") {
-            let message = doc
-                .message
-                .as_deref()
-                .map(|m| format!(": {}", m.chars().take(200).collect::<String>()))
-                .unwrap_or_default();
-            return Err(Error::new(
-                ErrorKind::Refused,
-                format!("IMDS answered Code `{code}` (not `Success`) for role `{role}` at GET {url}{message}"),
-            ));
-        }
-        let missing = |field: &str| {
-            Error::new(
-                ErrorKind::Parse,
-                format!("the IMDS credentials document from GET {url} has no {field}"),
-            )
-        };
-        let access_key_id = doc
-            .access_key_id
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| missing("AccessKeyId"))?;
-        let secret = Zeroizing::new(
-            doc.secret_access_key
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| missing("SecretAccessKey"))?,
-        );
-        let token = doc.token.filter(|v| !v.is_empty());
-        let expiration = match doc.expiration.as_deref() {
-            None | Some("") => None,
-            Some(v) => Some(
-                DateTime::parse_from_rfc3339(v)
-                    .map(|d| d.with_timezone(&Utc))
-                    .map_err(|_| {
-                        Error::new(
-                            ErrorKind::Parse,
-                            format!("the Expiration {v:?} from GET {url} is not an RFC 3339 time"),
-                        )
-                    })?,
-            ),
-        };
+        let document = credentials_document::parse(body.as_bytes(), Format::Imds)
+            .map_err(|e| e.into_error(&format!("IMDS GET {url} (role `{role}`)")))?;
         Ok(Fetched {
-            credentials: Credentials::new(
-                access_key_id,
-                secret.as_str(),
-                token,
-                expiration,
-                SOURCE_NAME,
-            ),
+            credentials: document.into_credentials(SOURCE_NAME),
             server_date: resp.date,
         })
     }
@@ -233,9 +161,7 @@ impl CredentialSource for ImdsCredentialsSource {
             }
             match self.discover_role().await {
                 Ok(_) => Probe::Available,
-                Err(e) if crate::sources::chain::is_unconfigured(&e) => {
-                    Probe::NotConfigured(e.full_message())
-                }
+                Err(e) if e.is_not_loaded() => Probe::NotConfigured(e.full_message()),
                 Err(e) => Probe::Failed(e.full_message()),
             }
         })

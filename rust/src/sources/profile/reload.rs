@@ -21,8 +21,9 @@ use crate::sources::notice;
 use crate::sources::{BoxFuture, CredentialSource, Fetched, Probe};
 
 /// The profile files are checked for changes at most this often (a fetch in between reuses the
-/// last check). A few seconds: the engine asks long-term credentials again only every few
-/// minutes, and a rewrite by a login tool is picked up at the next round.
+/// last check). A few seconds: the engine asks for static profile keys again every
+/// [`PROFILE_KEYS_RECHECK_INTERVAL`](crate::sources::default_chain::PROFILE_KEYS_RECHECK_INTERVAL),
+/// so a rewrite by a login tool is picked up at the next round.
 pub const PROFILE_RECHECK_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Builds the profile link's source from freshly loaded profile files.

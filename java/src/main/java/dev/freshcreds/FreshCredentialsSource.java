@@ -5,7 +5,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
-import dev.freshcreds.internal.Native;
 import dev.freshcreds.internal.NativeLoader;
 
 /**
@@ -14,34 +13,78 @@ import dev.freshcreds.internal.NativeLoader;
  *
  * <p>{@link #credentials()} answers from a Java-side snapshot without calling into native code
  * until the snapshot's serve-by deadline, which the native side sets to its next scheduled
- * refresh. {@link #close()} stops the background refresh and frees the native side; any call
+ * refresh. The deadline is kept on two clocks: {@link System#nanoTime()} (immune to wall-clock
+ * steps, but stopped while the machine is suspended) and {@link System#currentTimeMillis()}
+ * (which counts suspended time): whichever passes the deadline first sends the next call to the
+ * native side, so a snapshot never outlives its serve-by time after a suspend, a hibernation or
+ * a paused VM. {@link #close()} stops the background refresh and frees the native side; any call
  * afterwards throws {@link IllegalStateException}.
  */
 public final class FreshCredentialsSource implements AutoCloseable {
     /** Longest time a snapshot is served without asking the native side again. */
     private static final long MAX_SERVE_FOR_MILLIS = TimeUnit.HOURS.toMillis(1);
 
+    /** The two clocks a snapshot's deadline is kept on; tests substitute their own. */
+    interface Clock {
+        /** The system clock. */
+        Clock SYSTEM = new Clock() {
+            @Override
+            public long nanoTime() {
+                return System.nanoTime();
+            }
+
+            @Override
+            public long currentTimeMillis() {
+                return System.currentTimeMillis();
+            }
+        };
+
+        /**
+         * Monotonic time ({@link System#nanoTime()}): not stepped by NTP or by hand, but stopped
+         * while the machine is suspended.
+         *
+         * @return nanoseconds from an arbitrary origin
+         */
+        long nanoTime();
+
+        /**
+         * Wall-clock time ({@link System#currentTimeMillis()}): counts suspended time.
+         *
+         * @return milliseconds since the epoch
+         */
+        long currentTimeMillis();
+    }
+
     private static final class Cached {
         final FreshCredentials credentials;
         final long deadlineNanos;
+        final long wallDeadlineMillis;
 
-        Cached(FreshCredentials credentials, long deadlineNanos) {
+        Cached(FreshCredentials credentials, long deadlineNanos, long wallDeadlineMillis) {
             this.credentials = credentials;
             this.deadlineNanos = deadlineNanos;
+            this.wallDeadlineMillis = wallDeadlineMillis;
         }
     }
 
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    /** Guarded by {@code FreshCredentialsSource.class}: the JVM's shared source, once created. */
+    private static FreshCredentialsSource shared;
+
     private final FreshCredentialsOptions options;
+    private final Clock clock;
+    private final boolean isShared;
     private volatile Cached cached;
     /** Calls that reached native code for credentials (slow path only). */
     private final AtomicLong nativeCalls = new AtomicLong();
     /** Guarded by {@link #lock}: read lock for calls, write lock for close. 0 once closed. */
     private long handle;
 
-    private FreshCredentialsSource(FreshCredentialsOptions options, long handle) {
+    private FreshCredentialsSource(FreshCredentialsOptions options, Clock clock, long handle, boolean isShared) {
         this.options = options;
+        this.clock = clock;
         this.handle = handle;
+        this.isShared = isShared;
     }
 
     /**
@@ -64,8 +107,70 @@ public final class FreshCredentialsSource implements AutoCloseable {
      * @throws UnsatisfiedLinkError when the native library cannot be loaded
      */
     public static FreshCredentialsSource create(FreshCredentialsOptions options) {
+        return create(options, Clock.SYSTEM);
+    }
+
+    /**
+     * A source whose snapshot deadlines are kept on {@code clock} (tests).
+     *
+     * @param options the options
+     * @param clock the clocks
+     * @return a new source; close it when done
+     */
+    static FreshCredentialsSource create(FreshCredentialsOptions options, Clock clock) {
+        return create(options, clock, false);
+    }
+
+    private static FreshCredentialsSource create(FreshCredentialsOptions options, Clock clock, boolean isShared) {
         NativeLoader.load();
-        return new FreshCredentialsSource(options, Native.create(options.keys(), options.values()));
+        FreshCredentialsSource source = new FreshCredentialsSource(options, clock,
+                Native.create(options.keys(), options.values()), isShared);
+        LogPump.acquire();
+        return source;
+    }
+
+    /**
+     * The JVM's shared source, created on first use with the default options (system properties
+     * {@code -Dfreshcreds.<option>}): one background refresher behind every SDK client that
+     * uses it, whichever SDK (the global hooks and the Java agent use it). It lives as long as
+     * the JVM: {@link #close()} on it does nothing.
+     *
+     * @return the shared source
+     * @throws IllegalArgumentException when a {@code -Dfreshcreds.} option is bad
+     * @throws FreshCredentialsException when the source cannot be set up
+     */
+    public static synchronized FreshCredentialsSource shared() {
+        if (shared == null) {
+            shared = create(FreshCredentialsOptions.defaults(), Clock.SYSTEM, true);
+        }
+        return shared;
+    }
+
+    /**
+     * How many credential requests reached the native side of the shared source, or -1 when no
+     * shared source was created (for diagnostics and tests).
+     *
+     * @return the count, or -1
+     */
+    public static synchronized long sharedIfCreated() {
+        return shared == null ? -1 : shared.nativeCalls();
+    }
+
+    /**
+     * How many native log records were dropped, since the library was loaded, because the queue
+     * to the Java log thread was full (a Java log handler too slow or blocked). Records are
+     * never forwarded from the native refresh threads themselves, so a blocked handler costs log
+     * records, never a credential fetch.
+     *
+     * @return the count (0 when the library is not loaded)
+     */
+    public static long logRecordsDropped() {
+        try {
+            NativeLoader.load();
+        } catch (UnsatisfiedLinkError e) {
+            return 0;
+        }
+        return Native.logRecordsDropped();
     }
 
     /**
@@ -88,7 +193,8 @@ public final class FreshCredentialsSource implements AutoCloseable {
      */
     public FreshCredentials credentials() {
         Cached c = cached;
-        if (c != null && c.deadlineNanos - System.nanoTime() > 0) {
+        if (c != null && c.deadlineNanos - clock.nanoTime() > 0
+                && clock.currentTimeMillis() - c.wallDeadlineMillis < 0) {
             return c.credentials;
         }
         return fetch(false);
@@ -124,10 +230,14 @@ public final class FreshCredentialsSource implements AutoCloseable {
 
     /**
      * Stops the background refresh and frees the native side. Waits for calls in progress on
-     * other threads. Closing twice is harmless.
+     * other threads. Closing twice is harmless. Does nothing on the {@link #shared()} source.
      */
     @Override
     public void close() {
+        if (isShared) {
+            return;
+        }
+        boolean closed = false;
         ReentrantReadWriteLock.WriteLock w = lock.writeLock();
         w.lock();
         try {
@@ -135,10 +245,15 @@ public final class FreshCredentialsSource implements AutoCloseable {
             if (handle != 0) {
                 long h = handle;
                 handle = 0;
+                closed = true;
                 Native.close(h);
             }
         } finally {
             w.unlock();
+        }
+        if (closed) {
+            // Outside the lock: this may wait (boundedly) for queued log records to be delivered.
+            LogPump.release();
         }
     }
 
@@ -181,7 +296,9 @@ public final class FreshCredentialsSource implements AutoCloseable {
         try {
             long h = openHandle();
             nativeCalls.incrementAndGet();
-            long start = System.nanoTime();
+            // Both clocks are read before the call, so that both deadlines err early.
+            long start = clock.nanoTime();
+            long wallStart = clock.currentTimeMillis();
             String[] s = force ? Native.refresh(h, numbers) : Native.credentials(h, numbers);
             Instant expiration = numbers[Native.EXPIRATION] == Native.NO_EXPIRATION
                     ? null
@@ -198,7 +315,7 @@ public final class FreshCredentialsSource implements AutoCloseable {
                         s[Native.SESSION_TOKEN], expiration, s[Native.SOURCE], stale);
             }
             long serveFor = Math.max(0, Math.min(numbers[Native.SERVE_FOR], MAX_SERVE_FOR_MILLIS));
-            cached = new Cached(credentials, start + TimeUnit.MILLISECONDS.toNanos(serveFor));
+            cached = new Cached(credentials, start + TimeUnit.MILLISECONDS.toNanos(serveFor), wallStart + serveFor);
             return credentials;
         } finally {
             r.unlock();

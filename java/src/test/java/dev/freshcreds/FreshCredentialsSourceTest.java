@@ -23,7 +23,6 @@ import org.junit.Test;
 import com.amazonaws.auth.AWSCredentials;
 import com.amazonaws.auth.AWSSessionCredentials;
 import com.amazonaws.auth.BasicAWSCredentials;
-import dev.freshcreds.internal.Native;
 import dev.freshcreds.internal.NativeLoader;
 import dev.freshcreds.sdkv1.FreshCredentialsProvider;
 import dev.freshcreds.sdkv2.FreshAwsCredentialsProvider;
@@ -213,7 +212,7 @@ public class FreshCredentialsSourceTest {
     public void aPanicInTheNativeLibraryIsAnInternalFreshCredentialsException() {
         NativeLoader.load();
         try {
-            Native.panicForTest("deliberate test panic");
+            NativeTestHooks.panicForTest("deliberate test panic");
             fail("no exception");
         } catch (FreshCredentialsException e) {
             assertEquals(FreshCredentialsException.Kind.INTERNAL, e.getKind());

@@ -8,6 +8,7 @@ import static org.junit.Assert.fail;
 import java.io.File;
 import java.io.IOException;
 import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +19,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
 
 import org.junit.Test;
 
@@ -229,5 +232,96 @@ public class JarTest {
             assertAbsent(loader, "com.amazonaws.auth.AWSCredentialsProvider");
             assertLinks(loader, "dev.freshcreds.sdkv2.FreshAwsCredentialsProvider");
         }
+    }
+    @Test
+    public void theProductJarHasNoTestHookAndNoNativeMethodOrHandleOutsideItsPackage() throws Exception {
+        List<String> classes = new ArrayList<String>();
+        try (JarFile jar = new JarFile(jar())) {
+            for (JarEntry e : java.util.Collections.list(jar.entries())) {
+                if (!e.getName().endsWith(".class")) {
+                    continue;
+                }
+                byte[] bytes;
+                try (java.io.InputStream in = jar.getInputStream(e)) {
+                    java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+                    byte[] chunk = new byte[8192];
+                    int n;
+                    while ((n = in.read(chunk)) != -1) {
+                        buf.write(chunk, 0, n);
+                    }
+                    bytes = buf.toByteArray();
+                }
+                String text = new String(bytes, StandardCharsets.ISO_8859_1);
+                assertTrue(e.getName() + " mentions panicForTest", !text.contains("panicForTest"));
+                assertTrue(e.getName() + " mentions NativeTestHooks", !text.contains("NativeTestHooks"));
+                String name = e.getName().replace('/', '.');
+                classes.add(name.substring(0, name.length() - ".class".length()));
+            }
+        }
+        assertTrue(classes.toString(), classes.contains("dev.freshcreds.Native"));
+        ClassLoader loader = JarTest.class.getClassLoader();
+        int natives = 0;
+        for (String name : classes) {
+            Class<?> c = Class.forName(name, false, loader);
+            for (Method m : c.getDeclaredMethods()) {
+                if (Modifier.isNative(m.getModifiers())) {
+                    natives++;
+                    assertTrue(m + " is native in a public class", !Modifier.isPublic(c.getModifiers()));
+                    assertTrue(m + " is a public or protected native method",
+                            !Modifier.isPublic(m.getModifiers()) && !Modifier.isProtected(m.getModifiers()));
+                    assertEquals(m + " is outside the package that owns the handles", "dev.freshcreds.Native", c.getName());
+                }
+            }
+        }
+        assertTrue("no native method found at all", natives > 0);
+    }
+
+    @Test
+    public void theClassLoaderThatLoadedTheLibraryIsCollectedOnceItsSourcesAreClosed() throws Exception {
+        // A redeploy: an application class loader loads freshcreds (and its native library), uses
+        // it, closes it and is dropped. Nothing of freshcreds (a JNI global reference, a thread)
+        // may keep it alive. Then a new loader loads the library again.
+        String body = String.join("\n",
+                "java.net.URL jar = new java.io.File(args[0]).toURI().toURL();",
+                "for (int round = 1; round <= 2; round++) {",
+                "  java.net.URLClassLoader app = new java.net.URLClassLoader(new java.net.URL[] {jar},",
+                "      ClassLoader.getSystemClassLoader().getParent());",
+                "  Class<?> optionsClass = Class.forName(\"dev.freshcreds.FreshCredentialsOptions\", true, app);",
+                "  Object b = optionsClass.getMethod(\"builder\").invoke(null);",
+                "  Class<?> bc = b.getClass();",
+                "  b = bc.getMethod(\"readSystemProperties\", boolean.class).invoke(b, false);",
+                "  b = bc.getMethod(\"source\", String.class).invoke(b, \"systemProperties\");",
+                "  b = bc.getMethod(\"option\", String.class, String.class).invoke(b, \"aws.accessKeyId\", \"AKIAUNLOAD\" + round);",
+                "  b = bc.getMethod(\"option\", String.class, String.class).invoke(b, \"aws.secretAccessKey\", \"x\");",
+                "  Object options = bc.getMethod(\"build\").invoke(b);",
+                "  Class<?> sourceClass = Class.forName(\"dev.freshcreds.FreshCredentialsSource\", true, app);",
+                "  AutoCloseable source = (AutoCloseable) sourceClass.getMethod(\"create\", optionsClass).invoke(null, options);",
+                "  Object c = sourceClass.getMethod(\"credentials\").invoke(source);",
+                "  System.out.println(\"key \" + c.getClass().getMethod(\"getAccessKeyId\").invoke(c));",
+                "  source.close();",
+                "  java.lang.ref.WeakReference<ClassLoader> ref = new java.lang.ref.WeakReference<ClassLoader>(app);",
+                "  app.close();",
+                "  app = null; optionsClass = null; b = null; bc = null; options = null; sourceClass = null; source = null; c = null;",
+                "  long deadline = System.nanoTime() + 30_000_000_000L;",
+                "  while (ref.get() != null && System.nanoTime() < deadline) {",
+                "    System.gc();",
+                "    Thread.sleep(50);",
+                "  }",
+                "  System.out.println(ref.get() == null ? \"collected\" : \"still reachable\");",
+                "}");
+        Path work = Files.createTempDirectory("freshcreds-unload-test");
+        Path probe = work.resolve("Probe.java");
+        Files.write(probe, ("public class Probe {\n  public static void main(String[] args) throws Exception {\n"
+                + body + "\n  }\n}\n").getBytes(StandardCharsets.UTF_8));
+        Path out = work.resolve("out.txt");
+        Path err = work.resolve("err.txt");
+        Process p = new ProcessBuilder(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
+                "-Xcheck:jni", "-Djava.io.tmpdir=" + Files.createDirectory(work.resolve("tmp")),
+                probe.toString(), jar().getAbsolutePath())
+                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        assertTrue("the child JVM did not finish", p.waitFor(120, TimeUnit.SECONDS));
+        String stdout = read(out).replace("\r", "");
+        assertEquals("stdout: " + stdout + "\nstderr: " + read(err), 0, p.exitValue());
+        assertEquals("key AKIAUNLOAD1\ncollected\nkey AKIAUNLOAD2\ncollected\n", stdout);
     }
 }

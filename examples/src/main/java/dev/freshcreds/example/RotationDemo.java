@@ -43,7 +43,9 @@ import software.amazon.awssdk.services.sts.StsClient;
  * exit status is 1 when any call failed, or when fewer rotations than {@code duration / lifetime}
  * were seen. With {@code --compare}, the same workload then runs with the SDKs' own
  * {@code InstanceProfileCredentialsProvider}s against a new simulator, and the two runs are
- * compared (the exit status still reflects the freshcreds run only).
+ * compared (the exit status still reflects the freshcreds run only). With {@code --faults}, a
+ * {@link FaultInjector} sets random IMDS faults all run long, and the run also fails when the
+ * simulator counted more IMDS credential requests than {@link FaultInjector#credentialRequestBound}.
  */
 public final class RotationDemo {
     private static final String USAGE = String.join("\n",
@@ -56,10 +58,15 @@ public final class RotationDemo {
             "  --rotation-lead SECS  IMDS replaces credentials this long before expiry (default 20)",
             "  --refresh-lead SECS   freshcreds refreshes this long before expiry (default 20)",
             "  --compare             then run the same with the SDKs' InstanceProfileCredentialsProvider",
+            "  --faults              inject random IMDS faults (503s, latency, hung requests) all run long;",
+            "                        defaults become 30 s credentials, leads 15 s, 150 s (5 rotations), and the",
+            "                        run also fails when IMDS got more credential requests than the stated bound",
+            "  --seed N              seed of the fault sequence (default: random, printed)",
             "  --sim PATH            the freshcreds-sim binary (default: system property freshcreds.sim)",
             "  -h, --help            print this help",
             "",
-            "Exits 1 when a call through freshcreds failed (e.g. ExpiredToken) or too few rotations were seen.");
+            "Exits 1 when a call through freshcreds failed (e.g. ExpiredToken), too few rotations were seen,",
+            "or (--faults) IMDS got more credential requests than the bound.");
 
     /** Command-line settings. */
     static final class Settings {
@@ -70,13 +77,34 @@ public final class RotationDemo {
         int rotationLeadSecs = 20;
         int refreshLeadSecs = 20;
         boolean compare;
+        boolean faults;
+        long seed = new java.util.Random().nextLong();
         String sim = System.getProperty("freshcreds.sim");
 
         static Settings parse(String[] args) {
             Settings s = new Settings();
+            for (String a : args) {
+                if (a.equals("--faults")) {
+                    // Shorter credentials so that 5 rotations fit in 150 s; explicit flags still win.
+                    s.faults = true;
+                    s.durationSecs = FaultInjector.DEFAULT_DURATION_SECS;
+                    s.lifetimeSecs = FaultInjector.DEFAULT_LIFETIME_SECS;
+                    s.rotationLeadSecs = FaultInjector.DEFAULT_LEAD_SECS;
+                    s.refreshLeadSecs = FaultInjector.DEFAULT_LEAD_SECS;
+                }
+            }
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 switch (a) {
+                    case "--faults":
+                        break;
+                    case "--seed":
+                        try {
+                            s.seed = Long.parseLong(value(args, ++i, a));
+                        } catch (NumberFormatException e) {
+                            throw new IllegalArgumentException("--seed needs a whole number, got '" + args[i] + "'");
+                        }
+                        break;
                     case "-h":
                     case "--help":
                         return null;
@@ -169,13 +197,21 @@ public final class RotationDemo {
             this.fv2 = fv2;
         }
 
-        static FreshProviders create(String imdsEndpoint, int refreshLeadSecs) {
+        /** Sources behind the two providers (one per SDK). */
+        static final int SOURCES = 2;
+
+        static FreshProviders create(String imdsEndpoint, int refreshLeadSecs, boolean faults) {
             // One source per SDK, as two applications would have; both read the simulator's IMDS.
-            FreshCredentialsOptions options = FreshCredentialsOptions.builder()
+            FreshCredentialsOptions.Builder builder = FreshCredentialsOptions.builder()
                     .source("imds")
                     .imdsEndpoint(imdsEndpoint)
-                    .refreshLead(Duration.ofSeconds(refreshLeadSecs))
-                    .build();
+                    .refreshLead(Duration.ofSeconds(refreshLeadSecs));
+            if (faults) {
+                // Pinned, because the request bound of the fault run is derived from them.
+                builder.imdsAttempts(FaultInjector.IMDS_ATTEMPTS)
+                        .imdsTimeout(Duration.ofMillis(FaultInjector.IMDS_TIMEOUT_MILLIS));
+            }
+            FreshCredentialsOptions options = builder.build();
             FreshCredentialsProvider v1 = new FreshCredentialsProvider(options);
             FreshAwsCredentialsProvider v2 = FreshAwsCredentialsProvider.builder().options(options).build();
             return new FreshProviders(v1, v2);
@@ -311,6 +347,19 @@ public final class RotationDemo {
                     expected, settings.durationSecs, settings.lifetimeSecs, fresh.rotationsV1, fresh.rotationsV2);
             failed = true;
         }
+        if (settings.faults) {
+            long bound = FaultInjector.credentialRequestBound(settings.durationSecs, FreshProviders.SOURCES);
+            long requests = fresh.count("imds_credentials");
+            System.out.printf(Locale.ROOT, "IMDS credential requests under faults: %d (bound %d = %d sources x %d rounds x %d attempts;"
+                    + " rounds = %d s / %d ms least spacing + %d)%n",
+                    requests, bound, FreshProviders.SOURCES, FaultInjector.roundBound(settings.durationSecs),
+                    FaultInjector.IMDS_ATTEMPTS, settings.durationSecs, FaultInjector.MIN_ROUND_SPACING_MILLIS,
+                    FaultInjector.EXTRA_ROUNDS_PER_SOURCE);
+            if (requests > bound) {
+                System.out.printf("FAILED: %d IMDS credential requests exceed the bound %d%n", requests, bound);
+                failed = true;
+            }
+        }
         if (settings.compare) {
             Result stock = run(settings, 2, runs, false);
             compare(fresh, stock);
@@ -327,7 +376,7 @@ public final class RotationDemo {
                 "--lifetime", Integer.toString(settings.lifetimeSecs),
                 "--rotation-lead", Integer.toString(settings.rotationLeadSecs));
                 Providers providers = freshcreds
-                        ? FreshProviders.create(sim.baseUrl(), settings.refreshLeadSecs)
+                        ? FreshProviders.create(sim.baseUrl(), settings.refreshLeadSecs, settings.faults)
                         : StockProviders.create(sim.baseUrl())) {
             System.out.printf("%n== run %d/%d: %s (simulator %s)%n", index, runs,
                     freshcreds ? "freshcreds providers, refreshLead " + settings.refreshLeadSecs + " s" : providers.name,
@@ -345,7 +394,14 @@ public final class RotationDemo {
                     .overrideConfiguration(c -> c.retryStrategy(AwsRetryStrategy.doNotRetry()))
                     .credentialsProvider(providers.v2)
                     .build();
+            FaultInjector injector = null;
             try {
+                if (settings.faults) {
+                    System.out.printf(Locale.ROOT, "   random IMDS faults every %d ms (seed %d): 503 x1-%d, latency up to %d ms, hung requests x1-%d%n",
+                            FaultInjector.PERIOD_MILLIS, settings.seed, FaultInjector.MAX_503_TIMES, FaultInjector.MAX_LATENCY_MILLIS,
+                            FaultInjector.MAX_HANG_TIMES);
+                    injector = FaultInjector.start(sim, settings.seed);
+                }
                 long start = System.nanoTime();
                 long deadline = start + TimeUnit.SECONDS.toNanos(settings.durationSecs);
                 long warmUp = TimeUnit.SECONDS.toNanos(Math.min(WARM_UP_SECS, settings.durationSecs / 10));
@@ -374,11 +430,18 @@ public final class RotationDemo {
                     }
                 }
                 workload.join();
+                if (injector != null) {
+                    injector.close();
+                    System.out.printf("   %d faults injected%n", injector.injected());
+                }
                 String counts = sim.counts();
                 Result result = new Result(providers.name, workload, counts, Math.max(rotationsV1, 0), Math.max(rotationsV2, 0));
                 summary(result, settings);
                 return result;
             } finally {
+                if (injector != null) {
+                    injector.close();
+                }
                 stsV1.shutdown();
                 stsV2.close();
             }

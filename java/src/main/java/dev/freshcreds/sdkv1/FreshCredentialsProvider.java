@@ -2,12 +2,14 @@ package dev.freshcreds.sdkv1;
 
 import java.io.Closeable;
 
+import com.amazonaws.SdkClientException;
 import com.amazonaws.auth.AWSCredentials;
 import com.amazonaws.auth.AWSCredentialsProvider;
 import com.amazonaws.auth.BasicAWSCredentials;
 import com.amazonaws.auth.BasicSessionCredentials;
 
 import dev.freshcreds.FreshCredentials;
+import dev.freshcreds.FreshCredentialsException;
 import dev.freshcreds.FreshCredentialsOptions;
 import dev.freshcreds.FreshCredentialsSource;
 
@@ -66,17 +68,30 @@ public final class FreshCredentialsProvider implements AWSCredentialsProvider, C
      * The current credentials: {@link BasicSessionCredentials} for temporary credentials,
      * {@link BasicAWSCredentials} for long-term keys.
      *
-     * @throws dev.freshcreds.FreshCredentialsException when no credentials can be had
+     * @throws SdkClientException when no credentials can be had, as the SDK's own providers
+     *     throw it; its cause is the {@link FreshCredentialsException} with the kind and detail
      */
     @Override
     public AWSCredentials getCredentials() {
-        return convert(source.credentials());
+        try {
+            return convert(source.credentials());
+        } catch (FreshCredentialsException e) {
+            throw new SdkClientException(e.getMessage(), e);
+        }
     }
 
-    /** Forces a refresh now and waits for it. */
+    /**
+     * Forces a refresh now and waits for it.
+     *
+     * @throws SdkClientException when the refresh fails (cause: the {@link FreshCredentialsException})
+     */
     @Override
     public void refresh() {
-        convert(source.refresh());
+        try {
+            convert(source.refresh());
+        } catch (FreshCredentialsException e) {
+            throw new SdkClientException(e.getMessage(), e);
+        }
     }
 
     /**

@@ -1,12 +1,14 @@
 package dev.freshcreds.sdkv2;
 
 import dev.freshcreds.FreshCredentials;
+import dev.freshcreds.FreshCredentialsException;
 import dev.freshcreds.FreshCredentialsOptions;
 import dev.freshcreds.FreshCredentialsSource;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.utils.SdkAutoCloseable;
 import software.amazon.awssdk.utils.ToString;
 import software.amazon.awssdk.utils.builder.CopyableBuilder;
@@ -43,8 +45,13 @@ public final class FreshAwsCredentialsProvider
     private volatile Converted converted;
 
     private FreshAwsCredentialsProvider(BuilderImpl builder) {
-        this.options = builder.options != null ? builder.options : FreshCredentialsOptions.defaults();
-        this.source = FreshCredentialsSource.create(options);
+        if (builder.source != null) {
+            this.source = builder.source;
+            this.options = builder.source.options();
+        } else {
+            this.options = builder.options != null ? builder.options : FreshCredentialsOptions.defaults();
+            this.source = FreshCredentialsSource.create(options);
+        }
     }
 
     /**
@@ -69,11 +76,17 @@ public final class FreshAwsCredentialsProvider
      * The current credentials: {@link AwsSessionCredentials} (with their expiration time) for
      * temporary credentials, {@link AwsBasicCredentials} for long-term keys.
      *
-     * @throws dev.freshcreds.FreshCredentialsException when no credentials can be had
+     * @throws SdkClientException when no credentials can be had, as the SDK's own providers
+     *     throw it; its cause is the {@link FreshCredentialsException} with the kind and detail
      */
     @Override
     public AwsCredentials resolveCredentials() {
-        FreshCredentials f = source.credentials();
+        FreshCredentials f;
+        try {
+            f = source.credentials();
+        } catch (FreshCredentialsException e) {
+            throw SdkClientException.builder().message(e.getMessage()).cause(e).build();
+        }
         Converted c = converted;
         if (c != null && c.from == f) {
             return c.credentials;
@@ -146,6 +159,17 @@ public final class FreshAwsCredentialsProvider
         Builder options(FreshCredentialsOptions options);
 
         /**
+         * An existing source to read from instead of creating one (for example
+         * {@link FreshCredentialsSource#shared()}, or the source of an SDK v1 provider): one
+         * refresher behind several providers. Closing the provider closes this source (except
+         * the shared one). Takes precedence over {@link #options}.
+         *
+         * @param source the source
+         * @return this builder
+         */
+        Builder source(FreshCredentialsSource source);
+
+        /**
          * Creates the provider; its first fetch starts in the background at once.
          *
          * @return a new provider; close it when done
@@ -156,6 +180,7 @@ public final class FreshAwsCredentialsProvider
 
     private static final class BuilderImpl implements Builder {
         private FreshCredentialsOptions options;
+        private FreshCredentialsSource source;
 
         BuilderImpl() {
         }
@@ -167,6 +192,15 @@ public final class FreshAwsCredentialsProvider
         @Override
         public Builder options(FreshCredentialsOptions options) {
             this.options = options;
+            return this;
+        }
+
+        @Override
+        public Builder source(FreshCredentialsSource source) {
+            if (source == null) {
+                throw new NullPointerException("source");
+            }
+            this.source = source;
             return this;
         }
 

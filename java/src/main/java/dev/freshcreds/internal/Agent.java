@@ -1,0 +1,33 @@
+package dev.freshcreds.internal;
+
+import java.lang.instrument.Instrumentation;
+
+/**
+ * The Java agent entry points ({@code java -javaagent:freshcreds-<version>.jar[=all] -jar app.jar}):
+ * switch the SDKs' global hooks on ({@link Global}). The agent changes no byte code: the jar is
+ * on the system class path as an agent, where both SDKs find its hook declarations. Not an API.
+ */
+public final class Agent {
+    private Agent() {
+    }
+
+    /**
+     * Called before {@code main} with {@code -javaagent}.
+     *
+     * @param agentArgs {@code all} for every client, else clients of the default chain
+     * @param instrumentation unused
+     */
+    public static void premain(String agentArgs, Instrumentation instrumentation) {
+        Global.enableFromAgent(agentArgs);
+    }
+
+    /**
+     * Called when the agent is attached to a running JVM; clients built afterwards are affected.
+     *
+     * @param agentArgs as for {@link #premain}
+     * @param instrumentation unused
+     */
+    public static void agentmain(String agentArgs, Instrumentation instrumentation) {
+        Global.enableFromAgent(agentArgs);
+    }
+}

@@ -1,0 +1,90 @@
+package dev.freshcreds.internal;
+
+import java.util.Locale;
+import java.util.logging.Logger;
+
+/**
+ * Whether the SDKs' global hooks of freshcreds are switched on, and for which clients. Read
+ * once, from the system property {@value #PROPERTY}, else the environment variable
+ * {@value #ENV}: {@code true} (or {@code default}) for clients that would use the SDK's default
+ * credentials chain, {@code all} for every client, anything else or unset for none. Being on
+ * the class path alone never switches them on. Not an API.
+ */
+public final class Global {
+    /** The system property that switches the global hooks on. */
+    public static final String PROPERTY = "freshcreds.global";
+    /** The environment variable read when the property is unset. */
+    public static final String ENV = "FRESHCREDS_GLOBAL";
+
+    /** Which clients the hooks give freshcreds' credentials to. */
+    public enum Mode {
+        /** None: the hooks do nothing (the default). */
+        OFF,
+        /** Clients that would use the SDK's default credentials chain; explicit providers are kept. */
+        DEFAULT_CLIENTS,
+        /** Every client, whatever provider it was built with. */
+        ALL_CLIENTS
+    }
+
+    private static volatile Mode mode;
+
+    private Global() {
+    }
+
+    /**
+     * The mode, read once.
+     *
+     * @return the mode
+     */
+    public static Mode mode() {
+        Mode m = mode;
+        if (m == null) {
+            String value = System.getProperty(PROPERTY);
+            String from = "-D" + PROPERTY;
+            if (value == null) {
+                value = System.getenv(ENV);
+                from = ENV;
+            }
+            m = parse(value);
+            if (value != null && m == Mode.OFF && !value.trim().equalsIgnoreCase("false")) {
+                Logger.getLogger("dev.freshcreds.global").warning(from + "=" + value
+                        + " is not one of true, default, all, false: the global hooks stay off");
+            }
+            mode = m;
+        }
+        return m;
+    }
+
+    /**
+     * The mode a value names.
+     *
+     * @param value the property or environment value, or null
+     * @return the mode ({@link Mode#OFF} for null and unknown values)
+     */
+    public static Mode parse(String value) {
+        if (value == null) {
+            return Mode.OFF;
+        }
+        String v = value.trim().toLowerCase(Locale.ROOT);
+        if (v.equals("true") || v.equals("default")) {
+            return Mode.DEFAULT_CLIENTS;
+        }
+        if (v.equals("all")) {
+            return Mode.ALL_CLIENTS;
+        }
+        return Mode.OFF;
+    }
+
+    /**
+     * Switches the hooks on unless the property or the environment already decides (used by the
+     * Java agent).
+     *
+     * @param agentArgs the agent's argument ({@code all} for every client), or null
+     */
+    public static synchronized void enableFromAgent(String agentArgs) {
+        if (System.getProperty(PROPERTY) == null && System.getenv(ENV) == null) {
+            System.setProperty(PROPERTY, agentArgs != null && agentArgs.trim().equalsIgnoreCase("all") ? "all" : "true");
+        }
+        mode = null;
+    }
+}

@@ -1,0 +1,192 @@
+package dev.freshcreds;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.Test;
+
+import dev.freshcreds.simkit.SimulatorProcess;
+
+/**
+ * The SDKs' global hooks in separate JVMs running the product jar: default SDK clients sign with
+ * freshcreds' credentials (from the simulator's IMDS, through the one shared source) when the
+ * hooks are switched on by the system property or by {@code -javaagent}, explicitly configured
+ * clients keep their provider, and nothing happens when the hooks are off.
+ */
+public class GlobalHooksTest {
+    /** The probe: prints one line per call, "ok <arn>" or "failed <error code>". */
+    private static final String PROBE = String.join("\n",
+            "import java.net.URI;",
+            "public class Probe {",
+            "  public static void main(String[] args) throws Exception {",
+            "    String sts = args[0];",
+            "    software.amazon.awssdk.services.sts.StsClient v2 = software.amazon.awssdk.services.sts.StsClient.builder()",
+            "        .endpointOverride(URI.create(sts)).region(software.amazon.awssdk.regions.Region.US_EAST_1)",
+            "        .httpClient(software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.create()).build();",
+            "    software.amazon.awssdk.services.sts.StsClient explicit = software.amazon.awssdk.services.sts.StsClient.builder()",
+            "        .endpointOverride(URI.create(sts)).region(software.amazon.awssdk.regions.Region.US_EAST_1)",
+            "        .httpClient(software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.create())",
+            "        .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(",
+            "            software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(\"AKIAEXPLICIT\", \"explicit-secret\")))",
+            "        .build();",
+            "    for (int i = 0; i < 3; i++) {",
+            "      System.out.println(\"v2 default \" + v2call(v2));",
+            "    }",
+            "    System.out.println(\"v2 explicit \" + v2call(explicit));",
+            "    if (args.length > 1 && args[1].equals(\"v1\")) {",
+            "      com.amazonaws.services.securitytoken.AWSSecurityTokenService v1 = com.amazonaws.services.securitytoken",
+            "          .AWSSecurityTokenServiceClientBuilder.standard()",
+            "          .withEndpointConfiguration(new com.amazonaws.client.builder.AwsClientBuilder.EndpointConfiguration(sts, \"us-east-1\"))",
+            "          .withClientConfiguration(new com.amazonaws.ClientConfiguration().withMaxErrorRetry(0)).build();",
+            "      try {",
+            "        System.out.println(\"v1 default ok \" + v1.getCallerIdentity(new com.amazonaws.services.securitytoken.model.GetCallerIdentityRequest()).getArn());",
+            "      } catch (com.amazonaws.AmazonServiceException e) {",
+            "        System.out.println(\"v1 default failed \" + e.getErrorCode());",
+            "      } catch (com.amazonaws.SdkClientException e) {",
+            "        System.out.println(\"v1 default no credentials\");",
+            "      }",
+            "    }",
+            "    System.out.println(\"shared native calls \" + dev.freshcreds.FreshCredentialsSource.sharedIfCreated());",
+            "  }",
+            "  static String v2call(software.amazon.awssdk.services.sts.StsClient c) {",
+            "    try {",
+            "      return \"ok \" + c.getCallerIdentity().arn();",
+            "    } catch (software.amazon.awssdk.awscore.exception.AwsServiceException e) {",
+            "      return \"failed \" + e.awsErrorDetails().errorCode();",
+            "    } catch (software.amazon.awssdk.core.exception.SdkClientException e) {",
+            "      return \"no credentials\";",
+            "    }",
+            "  }",
+            "}");
+
+    private static String jar() {
+        String path = System.getProperty("freshcreds.test.jar");
+        assertNotNull("-Dfreshcreds.test.jar is not set (the Gradle build sets it)", path);
+        return path;
+    }
+
+    /** The product jar and both SDKs, without the test classes. */
+    private static String classpath() {
+        Set<String> entries = new LinkedHashSet<String>();
+        entries.add(jar());
+        for (String property : new String[] {"freshcreds.test.v1.classpath", "freshcreds.test.v2.classpath"}) {
+            String cp = System.getProperty(property);
+            assertNotNull("-D" + property + " is not set (the Gradle build sets it)", cp);
+            for (String e : cp.split(File.pathSeparator)) {
+                if (!e.isEmpty() && !e.contains("junit") && !e.contains("hamcrest")) {
+                    entries.add(e);
+                }
+            }
+        }
+        return String.join(File.pathSeparator, entries);
+    }
+
+    private static String run(SimulatorProcess sim, List<String> jvmArgs, String... probeArgs) throws Exception {
+        Path work = Files.createTempDirectory("freshcreds-global-test");
+        Path probe = work.resolve("Probe.java");
+        Files.write(probe, PROBE.getBytes(StandardCharsets.UTF_8));
+        List<String> command = new ArrayList<String>();
+        command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
+        command.addAll(jvmArgs);
+        // The shared source reads its options from system properties: the simulator's IMDS.
+        command.add("-Dfreshcreds.source=imds");
+        command.add("-Dfreshcreds.imdsEndpoint=" + sim.baseUrl());
+        command.add("-Daws.java.v1.disableDeprecationAnnouncement=true");
+        command.add("-Djava.io.tmpdir=" + Files.createDirectory(work.resolve("tmp")));
+        command.add("-cp");
+        command.add(classpath());
+        command.add(probe.toString());
+        command.add(sim.baseUrl() + "/");
+        command.addAll(Arrays.asList(probeArgs));
+        Path out = work.resolve("out.txt");
+        Path err = work.resolve("err.txt");
+        ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+        // No credentials from this machine's environment for the SDKs' default chains.
+        pb.environment().remove("AWS_ACCESS_KEY_ID");
+        pb.environment().remove("AWS_SECRET_ACCESS_KEY");
+        pb.environment().remove("AWS_SESSION_TOKEN");
+        pb.environment().remove("AWS_PROFILE");
+        pb.environment().remove(dev.freshcreds.internal.Global.ENV);
+        // The SDKs' own IMDS clients find nothing (freshcreds' source has its endpoint option).
+        pb.environment().put("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:" + FreshCredentialsSourceTest.closedPort());
+        Path empty = Files.createFile(work.resolve("empty-profile"));
+        pb.environment().put("AWS_CONFIG_FILE", empty.toString());
+        pb.environment().put("AWS_SHARED_CREDENTIALS_FILE", empty.toString());
+        Process p = pb.start();
+        assertTrue("the child JVM did not finish", p.waitFor(120, TimeUnit.SECONDS));
+        String stdout = new String(Files.readAllBytes(out), StandardCharsets.UTF_8).replace("\r", "");
+        String stderr = new String(Files.readAllBytes(err), StandardCharsets.UTF_8);
+        assertEquals("stdout: " + stdout + "\nstderr: " + stderr, 0, p.exitValue());
+        return stdout;
+    }
+
+    private static final String ROLE_ARN_PART = "assumed-role/freshcreds-sim-role";
+
+    private static void assertDefaultClientsUseFreshcreds(String out) {
+        String[] lines = out.split("\n");
+        int ok = 0;
+        for (String line : lines) {
+            if (line.startsWith("v2 default ")) {
+                assertTrue(out, line.startsWith("v2 default ok ") && line.contains(ROLE_ARN_PART));
+                ok++;
+            }
+        }
+        assertEquals(out, 3, ok);
+        // The explicitly configured client kept its own (unknown to the simulator) key.
+        assertTrue(out, out.contains("v2 explicit failed InvalidClientTokenId"));
+        // One shared source served every call: it was created, and fetched from IMDS.
+        assertTrue(out, out.contains("shared native calls ") && !out.contains("shared native calls -1"));
+    }
+
+    @Test
+    public void withTheSystemPropertyDefaultSdkV2ClientsSignWithFreshcredsAndExplicitOnesKeepTheirProvider() throws Exception {
+        try (SimulatorProcess sim = SimulatorProcess.start()) {
+            String out = run(sim, Arrays.asList("-Dfreshcreds.global=true"), "v1");
+            assertDefaultClientsUseFreshcreds(out);
+            // SDK v1 cannot tell default clients from explicit ones: left alone in this mode.
+            assertTrue(out, out.contains("v1 default no credentials"));
+            assertTrue("IMDS was asked for the shared source only", sim.count("imds_credentials") >= 1);
+        }
+    }
+
+    @Test
+    public void withTheJavaAgentDefaultSdkV2ClientsSignWithFreshcreds() throws Exception {
+        try (SimulatorProcess sim = SimulatorProcess.start()) {
+            String out = run(sim, Arrays.asList("-javaagent:" + jar()));
+            assertDefaultClientsUseFreshcreds(out);
+        }
+    }
+
+    @Test
+    public void withTheJavaAgentInModeAllDefaultSdkV1ClientsSignWithFreshcredsToo() throws Exception {
+        try (SimulatorProcess sim = SimulatorProcess.start()) {
+            String out = run(sim, Arrays.asList("-javaagent:" + jar() + "=all"), "v1");
+            assertTrue(out, out.contains("v1 default ok ") && out.contains(ROLE_ARN_PART));
+            assertTrue(out, out.contains("v2 default ok "));
+            // Mode all: the explicit client is switched to freshcreds too.
+            assertTrue(out, out.contains("v2 explicit ok "));
+        }
+    }
+
+    @Test
+    public void onTheClassPathAloneTheHooksDoNothing() throws Exception {
+        try (SimulatorProcess sim = SimulatorProcess.start()) {
+            String out = run(sim, new ArrayList<String>());
+            assertTrue(out, out.contains("v2 default no credentials"));
+            assertTrue(out, out.contains("shared native calls -1"));
+            assertEquals("IMDS was asked although the hooks are off", 0, sim.count("imds_credentials"));
+        }
+    }
+}

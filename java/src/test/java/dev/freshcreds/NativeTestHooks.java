@@ -1,0 +1,31 @@
+package dev.freshcreds;
+
+/**
+ * Native entry points that exist for tests only. This class is part of the test sources, not of
+ * the product jar, so applications cannot reach these methods.
+ */
+final class NativeTestHooks {
+    /** Level numbers of the native side (as in {@code NativeLog}). */
+    static final int INFO = 3;
+
+    private NativeTestHooks() {
+    }
+
+    /**
+     * Panics inside the native guard: a bug in the library must surface as an exception of kind
+     * {@code INTERNAL} instead of taking the JVM down.
+     *
+     * @param message the panic message
+     */
+    static native void panicForTest(String message);
+
+    /**
+     * Raises {@code count} native log events ({@code message i}, target
+     * {@code freshcreds::jni::test}) on the calling thread.
+     *
+     * @param level a native level number
+     * @param message the message prefix
+     * @param count how many events
+     */
+    static native void log(int level, String message, int count);
+}
