@@ -28,9 +28,11 @@ MACOS_MIN_X86_64=10.12
 MACOS_MIN_AARCH64=11.0
 # The arm64 Java tests: those that neither start child JVMs (emulated child processes would need
 # binfmt_misc) nor depend on the host's platform name.
+# Left out: JarTest, NativeLoaderJvmTest and GlobalHooksTest, which start JVMs of their own.
 ARM64_JAVA_TESTS=(dev.freshcreds.SdkAgainstSimulatorTest dev.freshcreds.FreshCredentialsSourceTest
   dev.freshcreds.FreshCredentialsOptionsTest dev.freshcreds.FreshCredentialsTest
-  dev.freshcreds.internal.NativeLoaderTest)
+  dev.freshcreds.LogForwardingTest dev.freshcreds.SdkExceptionsTest dev.freshcreds.SnapshotDeadlineTest
+  dev.freshcreds.StaticStabilityTest dev.freshcreds.internal.NativeLoaderTest)
 # Debian packages of the arm64 sysroot: the JRE and the libraries libjvm and the launcher link.
 ARM64_DEBS=(openjdk-17-jre-headless:arm64 libc6:arm64 libgcc-s1:arm64 libstdc++6:arm64 zlib1g:arm64 musl:arm64)
 
