@@ -23,8 +23,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, DATE};
+use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION};
 use reqwest::Url;
 
 use crate::clock::{Clock, SystemClock};
@@ -273,18 +272,12 @@ impl ContainerCredentialsSource {
             .await
             .map_err(|e| transport_error(&shown, e))?;
         let status = response.status();
-        let server_date = response
-            .headers()
-            .get(DATE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| httpdate::parse_http_date(v).ok())
-            .map(DateTime::<Utc>::from)
-            .and_then(|d| {
-                let url = display_url(&request.url);
-                let origin = DateOrigin::CredentialsEndpoint;
-                self.server_clock
-                    .observe(d, self.clock.wall(), origin, &url)
-            });
+        let server_date = self.server_clock.observe_header(
+            response.headers(),
+            self.clock.wall(),
+            DateOrigin::CredentialsEndpoint,
+            &display_url(&request.url),
+        );
         let body = read_limited(response, MAX_CONTAINER_RESPONSE_BYTES, &shown)
             .await
             .map_err(|e| match e {

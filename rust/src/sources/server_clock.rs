@@ -68,6 +68,24 @@ impl ServerClock {
         Self::default()
     }
 
+    /// Reads the `Date` header of an HTTP answer, if it has a valid one, and [`observe`]s it.
+    ///
+    /// [`observe`]: ServerClock::observe
+    pub fn observe_header(
+        &self,
+        headers: &reqwest::header::HeaderMap,
+        local: DateTime<Utc>,
+        origin: DateOrigin,
+        endpoint: &str,
+    ) -> Option<DateTime<Utc>> {
+        let date = headers
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok())
+            .map(DateTime::<Utc>::from)?;
+        self.observe(date, local, origin, endpoint)
+    }
+
     /// Records the `Date` header `server` of an answer received when the local wall clock read
     /// `local`, from `endpoint` (named in the warning). Returns the date when it is plausible,
     /// `None` when it was ignored (then the caller must not anchor anything on it).

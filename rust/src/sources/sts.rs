@@ -464,20 +464,12 @@ impl StsClient {
             .await
             .map_err(|e| self.transport_error(action, e))?;
         let status = response.status();
-        let date = response
-            .headers()
-            .get(reqwest::header::DATE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| httpdate::parse_http_date(v).ok())
-            .map(DateTime::<Utc>::from)
-            .and_then(|d| {
-                self.server_clock.observe(
-                    d,
-                    self.clock.wall(),
-                    DateOrigin::Sts,
-                    self.endpoint.as_str(),
-                )
-            });
+        let date = self.server_clock.observe_header(
+            response.headers(),
+            self.clock.wall(),
+            DateOrigin::Sts,
+            self.endpoint.as_str(),
+        );
         let what = format!("STS {action} at {}", self.endpoint);
         let body = crate::sources::http_body::read_limited(
             response,

@@ -468,20 +468,12 @@ impl ImdsClient {
         }
         let resp = req.send().await.map_err(|e| self.classify(e, &what))?;
         let status = resp.status();
-        let date = resp
-            .headers()
-            .get(reqwest::header::DATE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| httpdate::parse_http_date(v).ok())
-            .map(DateTime::<Utc>::from)
-            .and_then(|d| {
-                self.inner.server_clock.observe(
-                    d,
-                    self.inner.clock.wall(),
-                    DateOrigin::CredentialsEndpoint,
-                    url,
-                )
-            });
+        let date = self.inner.server_clock.observe_header(
+            resp.headers(),
+            self.inner.clock.wall(),
+            DateOrigin::CredentialsEndpoint,
+            url,
+        );
         let body = crate::sources::http_body::read_limited(
             resp,
             crate::sources::http_body::MAX_IMDS_RESPONSE_BYTES,
