@@ -225,10 +225,7 @@ impl ProviderOptions {
     }
 
     /// A numeric option checked against its range in [`OPTION_RANGES`].
-    pub fn ranged<T: TryFrom<u64> + Into<u64> + Copy + std::str::FromStr>(
-        &self,
-        key: &str,
-    ) -> Result<Option<T>> {
+    pub fn ranged<T: Into<u64> + Copy + std::str::FromStr>(&self, key: &str) -> Result<Option<T>> {
         let Some(v) = self.number::<T>(key)? else {
             return Ok(None);
         };

@@ -54,7 +54,7 @@ pub const INFO_RESUMED: &str = "resumed after the machine was suspended";
 /// counts as a (retryable) timeout. Longer than any source's own retries take.
 pub const ROUND_TIMEOUT: Duration = Duration::from_secs(90);
 /// Longest [`RefreshingProvider::refresh`] waits: a round in flight, then its own round.
-pub const REFRESH_WAIT_LIMIT: Duration = Duration::from_secs(2 * 90 + 10);
+pub const REFRESH_WAIT_LIMIT: Duration = Duration::from_secs(2 * ROUND_TIMEOUT.as_secs() + 10);
 /// Longest the background task sleeps at once. Timers do not run while a machine is suspended:
 /// after a resume the task notices within this time (reads see the jump at once).
 pub const MAX_SLEEP_SLICE: Duration = Duration::from_secs(15);
@@ -194,15 +194,7 @@ impl RefreshingProvider {
         let now = self.shared.clock.now();
         let entry = &slot.entry;
         if entry.is_valid_at(now) {
-            return Some(Served {
-                credentials: entry.credentials.clone(),
-                expires_at: entry.expires_at,
-                refresh_at: entry.refresh_at,
-                stale: false,
-                expiration: entry.local_expiration,
-                stale_until: None,
-                expired_before_fetch: Duration::ZERO,
-            });
+            return Some(self.served(entry, now, None));
         }
         let mut until = slot.stale_until.load(Ordering::Acquire);
         if nanos(now) >= until {
@@ -236,18 +228,7 @@ impl RefreshingProvider {
                 Err(current) => until = current,
             }
         }
-        let stale_until = Duration::from_nanos(until);
-        Some(Served {
-            credentials: entry.credentials.clone(),
-            expires_at: entry.expires_at,
-            refresh_at: entry.refresh_at,
-            stale: true,
-            expiration: entry
-                .expires_at
-                .map(|_| wall_at(self.shared.clock.wall(), now, stale_until)),
-            stale_until: Some(stale_until),
-            expired_before_fetch: entry.expired_before_fetch,
-        })
+        Some(self.served(entry, now, Some(Duration::from_nanos(until))))
     }
 
     /// The credentials: at once while any are cached; otherwise waits for the first fetch, at
@@ -407,21 +388,32 @@ impl RefreshingProvider {
         let slot = self.shared.cache.load_full()?;
         let now = self.shared.clock.now();
         let entry = &slot.entry;
-        let stale = !entry.is_valid_at(now);
         let until = slot.stale_until.load(Ordering::Acquire);
-        let stale_until = (stale && until > 0).then(|| Duration::from_nanos(until));
-        Some(Served {
+        let stale_until =
+            (!entry.is_valid_at(now) && until > 0).then(|| Duration::from_nanos(until));
+        let mut served = self.served(entry, now, stale_until);
+        served.stale = !entry.is_valid_at(now);
+        Some(served)
+    }
+
+    /// What a read hands out for `entry` at `now`: valid (`stale_until` is `None`), or stale
+    /// until the end of the current static-stability extension.
+    fn served(&self, entry: &Entry, now: MonoTime, stale_until: Option<MonoTime>) -> Served {
+        Served {
             credentials: entry.credentials.clone(),
             expires_at: entry.expires_at,
             refresh_at: entry.refresh_at,
-            stale,
+            stale: stale_until.is_some(),
             expiration: match stale_until {
-                Some(u) => Some(wall_at(self.shared.clock.wall(), now, u)),
+                Some(u) => entry
+                    .expires_at
+                    .map(|_| wall_at(self.shared.clock.wall(), now, u)),
                 None => entry.local_expiration,
             },
             stale_until,
+            // Zero for credentials that arrived valid.
             expired_before_fetch: entry.expired_before_fetch,
-        })
+        }
     }
 
     fn last_error_message(&self) -> Option<String> {

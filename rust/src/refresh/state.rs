@@ -298,16 +298,6 @@ impl RefreshState {
         self.retryable_failures + self.refused_failures
     }
 
-    /// Rounds in a row that found the credentials not rotated yet.
-    pub fn unchanged_polls(&self) -> u32 {
-        self.unchanged_polls
-    }
-
-    /// When the source may be asked next (the failure policy's wait), if a wait is running.
-    pub fn next_round_at(&self) -> Option<MonoTime> {
-        self.next_round_at
-    }
-
     /// The non-recoverable error still remembered at `now`, if any.
     pub fn cached_error(&self, now: MonoTime) -> Option<&Error> {
         self.cached_error
