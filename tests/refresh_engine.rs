@@ -2,35 +2,19 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::{arc_clock, manual_clock, settle, wait_rounds, Answer, ScriptedSource};
-use freshcreds::clock::{Clock, ManualClock};
+use common::{
+    arc_clock, lead_config as config, manual_clock, settle, started, wait_rounds, Answer,
+    ScriptedSource,
+};
+use freshcreds::clock::Clock;
 use freshcreds::refresh::{RefreshConfig, RefreshState, RefreshingProvider};
 use freshcreds::sources::Fetched;
 use freshcreds::{Credentials, ErrorKind};
 
 const HOUR: Duration = Duration::from_secs(3600);
 const MIN: Duration = Duration::from_secs(60);
-
-fn config(lead: Duration) -> RefreshConfig {
-    RefreshConfig {
-        lead: Some(lead),
-        jitter: Duration::ZERO,
-        ..RefreshConfig::default()
-    }
-}
-
-async fn started(
-    clock: &ManualClock,
-    source: Arc<ScriptedSource>,
-    cfg: RefreshConfig,
-) -> RefreshingProvider {
-    let p = RefreshingProvider::spawn(source, cfg, arc_clock(clock));
-    p.credentials().await.expect("first fetch");
-    p
-}
 
 #[tokio::test]
 async fn refresh_happens_at_the_lead_time_before_expiry_and_not_before() {

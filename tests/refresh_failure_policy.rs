@@ -7,7 +7,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{arc_clock, manual_clock, settle, wait_rounds, Answer, ScriptedSource};
+use common::{
+    arc_clock, lead_config as config, manual_clock, settle, started, wait_rounds, Answer,
+    ScriptedSource,
+};
 use freshcreds::clock::{Clock, ManualClock};
 use freshcreds::refresh::{
     RefreshConfig, RefreshState, RefreshingProvider, MAX_REFUSED_ROUNDS_PER_HOUR_WHILE_VALID,
@@ -19,24 +22,6 @@ use freshcreds::{Credentials, Error, ErrorKind, Result};
 const HOUR: Duration = Duration::from_secs(3600);
 const MIN: Duration = Duration::from_secs(60);
 const SEC: Duration = Duration::from_secs(1);
-
-fn config(lead: Duration) -> RefreshConfig {
-    RefreshConfig {
-        lead: Some(lead),
-        jitter: Duration::ZERO,
-        ..RefreshConfig::default()
-    }
-}
-
-async fn started(
-    clock: &ManualClock,
-    source: Arc<dyn CredentialSource>,
-    cfg: RefreshConfig,
-) -> RefreshingProvider {
-    let p = RefreshingProvider::spawn(source, cfg, arc_clock(clock));
-    p.credentials().await.expect("first fetch");
-    p
-}
 
 /// Moves the clock forward by `total` in steps of `step`, letting the engine run after each.
 async fn run_for(clock: &ManualClock, total: Duration, step: Duration) {

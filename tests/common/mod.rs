@@ -137,3 +137,23 @@ pub fn manual_clock() -> ManualClock {
 pub fn arc_clock(c: &ManualClock) -> Arc<dyn Clock> {
     Arc::new(c.clone())
 }
+
+/// The refresh configuration of most engine tests: a fixed lead and no jitter.
+pub fn lead_config(lead: Duration) -> freshcreds::refresh::RefreshConfig {
+    freshcreds::refresh::RefreshConfig {
+        lead: Some(lead),
+        jitter: Duration::ZERO,
+        ..freshcreds::refresh::RefreshConfig::default()
+    }
+}
+
+/// Starts an engine on `source` and waits for its first credentials.
+pub async fn started(
+    clock: &ManualClock,
+    source: Arc<dyn CredentialSource>,
+    cfg: freshcreds::refresh::RefreshConfig,
+) -> freshcreds::refresh::RefreshingProvider {
+    let p = freshcreds::refresh::RefreshingProvider::spawn(source, cfg, arc_clock(clock));
+    p.credentials().await.expect("first fetch");
+    p
+}
