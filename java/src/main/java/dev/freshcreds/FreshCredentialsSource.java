@@ -23,8 +23,9 @@ import dev.freshcreds.internal.NativeLoader;
  * (which counts suspended time): whichever passes the deadline first sends the next call to the
  * native side, so a snapshot never outlives its serve-by time after a suspend, a hibernation or
  * a paused VM. {@link #close()} stops the background refresh and frees the native side; any call
- * afterwards throws {@link IllegalStateException}. A source that is never closed is closed by a
- * daemon thread after it has become unreachable (a phantom reference: no finalizer).
+ * afterwards throws {@link IllegalStateException}. A source that is never closed is closed within
+ * about half a second of the collector finding it unreachable (a phantom reference drained by
+ * the library's daemon thread: no finalizer).
  */
 public final class FreshCredentialsSource implements AutoCloseable {
     /** Longest time a snapshot is served without asking the native side again. */
@@ -109,15 +110,15 @@ public final class FreshCredentialsSource implements AutoCloseable {
         }
     }
 
-    /** Closes the native side of a source that became unreachable without {@link #close()}. */
+    /**
+     * Closes the native side of a source that became unreachable without {@link #close()}. The
+     * references are drained by the library's one daemon thread ({@link LogPump}), which runs
+     * while any source is open, an unreachable unclosed one included.
+     */
     private static final class Unreachable extends PhantomReference<FreshCredentialsSource> {
-        /** Name of the thread that closes them. */
-        static final String THREAD_NAME = "freshcreds-cleanup";
         static final ReferenceQueue<FreshCredentialsSource> QUEUE = new ReferenceQueue<FreshCredentialsSource>();
         /** The references themselves must stay reachable until they are enqueued. */
         static final Set<Unreachable> PENDING = Collections.newSetFromMap(new ConcurrentHashMap<Unreachable, Boolean>());
-        /** Guarded by {@code Unreachable.class}. */
-        static Thread thread;
 
         final NativeHandle handle;
 
@@ -125,39 +126,21 @@ public final class FreshCredentialsSource implements AutoCloseable {
             super(source, QUEUE);
             this.handle = handle;
         }
+    }
 
-        static void watch(FreshCredentialsSource source) {
-            PENDING.add(new Unreachable(source, source.nativeHandle));
-            synchronized (Unreachable.class) {
-                if (thread == null) {
-                    // A class, not a lambda: no invokedynamic bootstrap in a JVM that just started.
-                    Thread t = new Thread(new Runnable() {
-                        @Override
-                        public void run() {
-                            closeUnreachable();
-                        }
-                    }, THREAD_NAME);
-                    t.setDaemon(true);
-                    t.setContextClassLoader(null);
-                    thread = t;
-                    t.start();
+    /**
+     * Closes the sources the collector found unreachable since the last call; never blocks on
+     * the queue. Called by {@link LogPump} between batches.
+     */
+    static void closeUnreachable() {
+        for (Unreachable r = (Unreachable) Unreachable.QUEUE.poll(); r != null; r = (Unreachable) Unreachable.QUEUE.poll()) {
+            Unreachable.PENDING.remove(r);
+            try {
+                if (r.handle.close()) {
+                    CLOSED_UNREACHABLE.incrementAndGet();
                 }
-            }
-        }
-
-        private static void closeUnreachable() {
-            while (true) {
-                try {
-                    Unreachable r = (Unreachable) QUEUE.remove();
-                    PENDING.remove(r);
-                    if (r.handle.close()) {
-                        CLOSED_UNREACHABLE.incrementAndGet();
-                    }
-                } catch (InterruptedException e) {
-                    return;
-                } catch (RuntimeException e) {
-                    // A failing close must not end the thread: the next one may succeed.
-                }
+            } catch (RuntimeException e) {
+                // A failing close must not stop the others.
             }
         }
     }
@@ -223,7 +206,7 @@ public final class FreshCredentialsSource implements AutoCloseable {
                 Native.create(options.keys(), options.values()), isShared);
         LogPump.acquire();
         if (!isShared) {
-            Unreachable.watch(source);
+            Unreachable.PENDING.add(new Unreachable(source, source.nativeHandle));
         }
         return source;
     }
