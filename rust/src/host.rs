@@ -24,7 +24,8 @@ pub struct ProviderOptions {
 }
 
 /// Option keys whose values are secrets.
-const SECRET_OPTION_KEYS: &[&str] = &["aws.secretAccessKey", "aws.secretKey", "aws.sessionToken"];
+pub const SECRET_OPTION_KEYS: &[&str] =
+    &["aws.secretAccessKey", "aws.secretKey", "aws.sessionToken"];
 
 impl std::fmt::Debug for ProviderOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 mod bridge;
+pub mod contract;
 pub mod ffi;
 pub mod jni;
 

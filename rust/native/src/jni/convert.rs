@@ -6,16 +6,12 @@ use jni::sys::jlong;
 use jni::JNIEnv;
 
 use crate::bridge::{self, Failure};
+use crate::contract::{
+    ACCESS_KEY_ID, EXPIRATION, NO_EXPIRATION, NUMBERS, SECRET_ACCESS_KEY, SERVE_FOR, SESSION_TOKEN,
+    SOURCE, STALE, STRINGS,
+};
 use crate::error::Error;
 use crate::host::{FreshProvider, ProviderOptions, Snapshot};
-
-/// Number of strings in a credentials array: access key id, secret, session token (or null), source.
-pub(crate) const STRING_FIELDS: i32 = 4;
-/// Number of longs a credentials call fills: expiration epoch millis (or `Long.MIN_VALUE`),
-/// serve-for millis, stale (0 or 1).
-pub(crate) const LONG_FIELDS: usize = 3;
-/// The expiration value of credentials that do not expire.
-pub(crate) const NO_EXPIRATION: jlong = jlong::MIN;
 
 /// Reads `keys[i]=values[i]` pairs into provider options.
 pub(crate) fn options(
@@ -99,29 +95,27 @@ pub(crate) fn snapshot<'local>(
     // SAFETY: the Java side passes an open handle and serializes close.
     let snapshot = call(unsafe { provider(handle) }?)?;
     let c = &snapshot.credentials;
-    let numbers: [jlong; LONG_FIELDS] = [
-        snapshot
-            .expiration
-            .map(|e| e.timestamp_millis())
-            .unwrap_or(NO_EXPIRATION),
-        i64::try_from(snapshot.serve_for.as_millis()).unwrap_or(i64::MAX),
-        jlong::from(snapshot.stale),
-    ];
-    if longs.is_null() || (env.get_array_length(longs)? as usize) < LONG_FIELDS {
+    let mut numbers: [jlong; NUMBERS] = [0; NUMBERS];
+    numbers[EXPIRATION] = snapshot
+        .expiration
+        .map(|e| e.timestamp_millis())
+        .unwrap_or(NO_EXPIRATION);
+    numbers[SERVE_FOR] = i64::try_from(snapshot.serve_for.as_millis()).unwrap_or(i64::MAX);
+    numbers[STALE] = jlong::from(snapshot.stale);
+    if longs.is_null() || (env.get_array_length(longs)? as usize) < NUMBERS {
         return Err(Error::new(
             crate::error::ErrorKind::Internal,
-            format!("freshcreds bridge: the numbers array must have {LONG_FIELDS} elements"),
+            format!("freshcreds bridge: the numbers array must have {NUMBERS} elements"),
         )
         .into());
     }
     env.set_long_array_region(longs, 0, &numbers)?;
-    let out = env.new_object_array(STRING_FIELDS, "java/lang/String", JObject::null())?;
-    let fields = [
-        Some(c.access_key_id()),
-        Some(c.secret_access_key()),
-        c.session_token(),
-        Some(c.source()),
-    ];
+    let out = env.new_object_array(STRINGS as i32, "java/lang/String", JObject::null())?;
+    let mut fields: [Option<&str>; STRINGS] = [None; STRINGS];
+    fields[ACCESS_KEY_ID] = Some(c.access_key_id());
+    fields[SECRET_ACCESS_KEY] = Some(c.secret_access_key());
+    fields[SESSION_TOKEN] = c.session_token();
+    fields[SOURCE] = Some(c.source());
     for (i, field) in fields.into_iter().enumerate() {
         if let Some(text) = field {
             let s = env.new_string(text)?;

@@ -28,6 +28,8 @@ use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::prelude::*;
 
+use crate::contract::{LOG_DEBUG, LOG_ERROR, LOG_INFO, LOG_TRACE, LOG_WARN};
+
 /// The Java system property that sets the most verbose level forwarded (default `info`).
 pub(crate) const LEVEL_PROPERTY: &str = "freshcreds.log.level";
 /// Records held for the Java log thread at most; more are dropped and counted.
@@ -139,11 +141,11 @@ static QUEUE: LogQueue = LogQueue::new(LOG_QUEUE_CAPACITY);
 /// The level number passed to Java: 1 = ERROR, 2 = WARN, 3 = INFO, 4 = DEBUG, 5 = TRACE.
 pub(crate) fn level_number(level: &Level) -> i32 {
     match *level {
-        Level::ERROR => 1,
-        Level::WARN => 2,
-        Level::INFO => 3,
-        Level::DEBUG => 4,
-        Level::TRACE => 5,
+        Level::ERROR => LOG_ERROR,
+        Level::WARN => LOG_WARN,
+        Level::INFO => LOG_INFO,
+        Level::DEBUG => LOG_DEBUG,
+        Level::TRACE => LOG_TRACE,
     }
 }
 
@@ -272,10 +274,10 @@ entry_point! {
         let message: String = env.get_string(&message)?.into();
         for i in 0..count.max(0) {
             match level {
-                1 => tracing::error!(target: TEST_TARGET, "{message} {i}"),
-                2 => tracing::warn!(target: TEST_TARGET, "{message} {i}"),
-                3 => tracing::info!(target: TEST_TARGET, "{message} {i}"),
-                4 => tracing::debug!(target: TEST_TARGET, "{message} {i}"),
+                LOG_ERROR => tracing::error!(target: TEST_TARGET, "{message} {i}"),
+                LOG_WARN => tracing::warn!(target: TEST_TARGET, "{message} {i}"),
+                LOG_INFO => tracing::info!(target: TEST_TARGET, "{message} {i}"),
+                LOG_DEBUG => tracing::debug!(target: TEST_TARGET, "{message} {i}"),
                 _ => tracing::trace!(target: TEST_TARGET, "{message} {i}"),
             }
         }

@@ -5,9 +5,8 @@ use jni::objects::{JObject, JThrowable, JValue};
 use jni::JNIEnv;
 
 use crate::bridge::{self, Failure, JavaException};
+use crate::contract::EXCEPTION_CLASS;
 
-/// The Java class of freshcreds errors (kind name + message).
-pub(crate) const EXCEPTION_CLASS: &str = "dev/freshcreds/FreshCredentialsException";
 const ILLEGAL_ARGUMENT: &str = "java/lang/IllegalArgumentException";
 const ILLEGAL_STATE: &str = "java/lang/IllegalStateException";
 
