@@ -230,15 +230,15 @@ async fn profile_link(
 ) -> (Arc<dyn CredentialSource>, Option<Error>, bool) {
     let (initial, problem, is_static) = profile_source(settings, profiles);
     let rebuild_with = settings.clone();
-    let link = ReloadingProfileSource::with_pending_warnings(
+    let link = ReloadingProfileSource::new(
         settings.env.clone(),
         settings.profile.clone(),
         settings.clock.clone(),
         initial,
         Box::new(move |loaded| profile_source(&rebuild_with, loaded).0),
-        load_warnings,
     )
-    .await;
+    .await
+    .with_pending_warnings(load_warnings);
     (Arc::new(link), problem, is_static)
 }
 
