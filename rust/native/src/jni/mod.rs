@@ -1,11 +1,13 @@
 //! The JNI bridge: the native methods of `dev.freshcreds.Native` (package-private, so the raw
 //! handle never leaves the package).
 //!
-//! Each entry point runs its body in a guard ([`throw::guard`]) that catches panics, turns
+//! Each entry point is declared with `entry_point!` and runs its body in a guard
+//! ([`throw::guard`], over the shared runner of [`crate::bridge`]) that catches panics, turns
 //! errors into Java exceptions (`FreshCredentialsException` with the kind name,
-//! `IllegalArgumentException` for bad options, `IllegalStateException` for a closed handle) and
-//! returns a default value. A handle is a `Box<Arc<FreshProvider>>` as a `long`; the Java side
-//! serializes `close` against every other call on the same handle.
+//! `IllegalArgumentException` for bad options, `IllegalStateException` for a closed handle, per
+//! `bridge::Failure::report`) and returns a default value. A handle is a boxed `FreshProvider`
+//! as a `long` (the bridge's handle codec); the Java side serializes `close` against every other
+//! call on the same handle. The values that cross the boundary are in [`crate::contract`].
 
 /// Declares one JNI entry point: the JNI prologue (the environment and the class, unused), then
 /// `body` in [`throw::guard`], which throws and returns `default` when the body fails or panics.
