@@ -1,6 +1,11 @@
 package dev.freshcreds;
 
+import java.lang.ref.PhantomReference;
+import java.lang.ref.ReferenceQueue;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -18,7 +23,9 @@ import dev.freshcreds.internal.NativeLoader;
  * (which counts suspended time): whichever passes the deadline first sends the next call to the
  * native side, so a snapshot never outlives its serve-by time after a suspend, a hibernation or
  * a paused VM. {@link #close()} stops the background refresh and frees the native side; any call
- * afterwards throws {@link IllegalStateException}.
+ * afterwards throws {@link IllegalStateException}. A source that is never closed is closed within
+ * about half a second of the collector finding it unreachable (a phantom reference drained by
+ * the library's daemon thread: no finalizer).
  */
 public final class FreshCredentialsSource implements AutoCloseable {
     /** Longest time a snapshot is served without asking the native side again. */
@@ -67,7 +74,80 @@ public final class FreshCredentialsSource implements AutoCloseable {
         }
     }
 
-    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    /**
+     * The native handle and its lock: apart from the source, so that what closes an unreachable
+     * source holds them without holding the source.
+     */
+    private static final class NativeHandle {
+        final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+        /** Guarded by {@link #lock}: read lock for calls, write lock for close. 0 once closed. */
+        long handle;
+
+        NativeHandle(long handle) {
+            this.handle = handle;
+        }
+
+        /** Frees the native side once; true when this call did. */
+        boolean close() {
+            boolean closed = false;
+            ReentrantReadWriteLock.WriteLock w = lock.writeLock();
+            w.lock();
+            try {
+                if (handle != 0) {
+                    long h = handle;
+                    handle = 0;
+                    closed = true;
+                    Native.close(h);
+                }
+            } finally {
+                w.unlock();
+            }
+            if (closed) {
+                // Outside the lock: this may wait (boundedly) for queued log records to be delivered.
+                LogPump.release();
+            }
+            return closed;
+        }
+    }
+
+    /**
+     * Closes the native side of a source that became unreachable without {@link #close()}. The
+     * references are drained by the library's one daemon thread ({@link LogPump}), which runs
+     * while any source is open, an unreachable unclosed one included.
+     */
+    private static final class Unreachable extends PhantomReference<FreshCredentialsSource> {
+        static final ReferenceQueue<FreshCredentialsSource> QUEUE = new ReferenceQueue<FreshCredentialsSource>();
+        /** The references themselves must stay reachable until they are enqueued. */
+        static final Set<Unreachable> PENDING = Collections.newSetFromMap(new ConcurrentHashMap<Unreachable, Boolean>());
+
+        final NativeHandle handle;
+
+        Unreachable(FreshCredentialsSource source, NativeHandle handle) {
+            super(source, QUEUE);
+            this.handle = handle;
+        }
+    }
+
+    /**
+     * Closes the sources the collector found unreachable since the last call; never blocks on
+     * the queue. Called by {@link LogPump} between batches.
+     */
+    static void closeUnreachable() {
+        for (Unreachable r = (Unreachable) Unreachable.QUEUE.poll(); r != null; r = (Unreachable) Unreachable.QUEUE.poll()) {
+            Unreachable.PENDING.remove(r);
+            try {
+                if (r.handle.close()) {
+                    CLOSED_UNREACHABLE.incrementAndGet();
+                }
+            } catch (RuntimeException e) {
+                // A failing close must not stop the others.
+            }
+        }
+    }
+
+    /** How many sources were closed because they became unreachable (tests, diagnostics). */
+    static final AtomicLong CLOSED_UNREACHABLE = new AtomicLong();
+
     /** Guarded by {@code FreshCredentialsSource.class}: the JVM's shared source, once created. */
     private static FreshCredentialsSource shared;
 
@@ -77,13 +157,12 @@ public final class FreshCredentialsSource implements AutoCloseable {
     private volatile Cached cached;
     /** Calls that reached native code for credentials (slow path only). */
     private final AtomicLong nativeCalls = new AtomicLong();
-    /** Guarded by {@link #lock}: read lock for calls, write lock for close. 0 once closed. */
-    private long handle;
+    private final NativeHandle nativeHandle;
 
     private FreshCredentialsSource(FreshCredentialsOptions options, Clock clock, long handle, boolean isShared) {
         this.options = options;
         this.clock = clock;
-        this.handle = handle;
+        this.nativeHandle = new NativeHandle(handle);
         this.isShared = isShared;
     }
 
@@ -126,6 +205,9 @@ public final class FreshCredentialsSource implements AutoCloseable {
         FreshCredentialsSource source = new FreshCredentialsSource(options, clock,
                 Native.create(options.keys(), options.values()), isShared);
         LogPump.acquire();
+        if (!isShared) {
+            Unreachable.PENDING.add(new Unreachable(source, source.nativeHandle));
+        }
         return source;
     }
 
@@ -219,7 +301,7 @@ public final class FreshCredentialsSource implements AutoCloseable {
      * @throws IllegalStateException after {@link #close()}
      */
     public String status() {
-        ReentrantReadWriteLock.ReadLock r = lock.readLock();
+        ReentrantReadWriteLock.ReadLock r = nativeHandle.lock.readLock();
         r.lock();
         try {
             return Native.status(openHandle());
@@ -237,24 +319,8 @@ public final class FreshCredentialsSource implements AutoCloseable {
         if (isShared) {
             return;
         }
-        boolean closed = false;
-        ReentrantReadWriteLock.WriteLock w = lock.writeLock();
-        w.lock();
-        try {
-            cached = null;
-            if (handle != 0) {
-                long h = handle;
-                handle = 0;
-                closed = true;
-                Native.close(h);
-            }
-        } finally {
-            w.unlock();
-        }
-        if (closed) {
-            // Outside the lock: this may wait (boundedly) for queued log records to be delivered.
-            LogPump.release();
-        }
+        cached = null;
+        nativeHandle.close();
     }
 
     /**
@@ -263,10 +329,10 @@ public final class FreshCredentialsSource implements AutoCloseable {
      * @return true once closed
      */
     public boolean isClosed() {
-        ReentrantReadWriteLock.ReadLock r = lock.readLock();
+        ReentrantReadWriteLock.ReadLock r = nativeHandle.lock.readLock();
         r.lock();
         try {
-            return handle == 0;
+            return nativeHandle.handle == 0;
         } finally {
             r.unlock();
         }
@@ -283,15 +349,16 @@ public final class FreshCredentialsSource implements AutoCloseable {
     }
 
     private long openHandle() {
-        if (handle == 0) {
+        long h = nativeHandle.handle;
+        if (h == 0) {
             throw new IllegalStateException("this FreshCredentialsSource is closed");
         }
-        return handle;
+        return h;
     }
 
     private FreshCredentials fetch(boolean force) {
         long[] numbers = new long[Native.NUMBERS];
-        ReentrantReadWriteLock.ReadLock r = lock.readLock();
+        ReentrantReadWriteLock.ReadLock r = nativeHandle.lock.readLock();
         r.lock();
         try {
             long h = openHandle();
