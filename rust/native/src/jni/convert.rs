@@ -1,25 +1,17 @@
 //! Conversions between Java values and the host API: option arrays in, provider handles,
 //! snapshots out.
 
-use std::sync::Arc;
-
 use jni::objects::{JLongArray, JObject, JObjectArray, JString};
 use jni::sys::jlong;
 use jni::JNIEnv;
 
-use super::throw::Failure;
+use crate::bridge::{self, Failure};
+use crate::contract::{
+    ACCESS_KEY_ID, EXPIRATION, NO_EXPIRATION, NUMBERS, SECRET_ACCESS_KEY, SERVE_FOR, SESSION_TOKEN,
+    SOURCE, STALE, STRINGS,
+};
 use crate::error::Error;
 use crate::host::{FreshProvider, ProviderOptions, Snapshot};
-
-/// Number of strings in a credentials array: access key id, secret, session token (or null), source.
-pub(crate) const STRING_FIELDS: i32 = 4;
-/// Number of longs a credentials call fills: expiration epoch millis (or `Long.MIN_VALUE`),
-/// serve-for millis, stale (0 or 1).
-pub(crate) const LONG_FIELDS: usize = 3;
-/// The expiration value of credentials that do not expire.
-pub(crate) const NO_EXPIRATION: jlong = jlong::MIN;
-
-const CLOSED: &str = "this freshcreds provider is closed";
 
 /// Reads `keys[i]=values[i]` pairs into provider options.
 pub(crate) fn options(
@@ -66,9 +58,9 @@ fn strings(
     Ok(out)
 }
 
-/// A new handle owning `provider`: a `Box<Arc<FreshProvider>>` turned into a pointer.
+/// A new handle owning `provider` (see [`bridge::into_handle`]), as a Java `long`.
 pub(crate) fn into_handle(provider: FreshProvider) -> jlong {
-    Box::into_raw(Box::new(Arc::new(provider))) as jlong
+    bridge::into_handle(provider) as jlong
 }
 
 /// The provider behind a handle that is still open.
@@ -76,13 +68,9 @@ pub(crate) fn into_handle(provider: FreshProvider) -> jlong {
 /// # Safety
 /// `handle` must be 0 or a value returned by [`into_handle`] that [`close_handle`] has not
 /// consumed (the Java side serializes close against every other call).
-pub(crate) unsafe fn provider(handle: jlong) -> Result<Arc<FreshProvider>, Failure> {
-    if handle == 0 {
-        return Err(Failure::Closed(CLOSED));
-    }
-    // SAFETY: per this function's contract the pointer came from `into_handle` and is live.
-    let boxed = unsafe { &*(handle as *const Arc<FreshProvider>) };
-    Ok(Arc::clone(boxed))
+pub(crate) unsafe fn provider<'a>(handle: jlong) -> Result<&'a FreshProvider, Failure> {
+    // SAFETY: per this function's contract.
+    unsafe { bridge::handle_ref(handle as *const FreshProvider) }
 }
 
 /// Closes the provider and frees the handle; 0 is ignored.
@@ -90,44 +78,44 @@ pub(crate) unsafe fn provider(handle: jlong) -> Result<Arc<FreshProvider>, Failu
 /// # Safety
 /// As [`provider`]; after this call `handle` must not be used again.
 pub(crate) unsafe fn close_handle(handle: jlong) {
-    if handle == 0 {
-        return;
+    // SAFETY: per this function's contract the handle came from `into_handle` and is freed once.
+    if let Some(provider) = unsafe { bridge::release_handle(handle as *mut FreshProvider) } {
+        provider.close();
     }
-    // SAFETY: per this function's contract the pointer came from `into_handle` and is freed once.
-    let boxed = unsafe { Box::from_raw(handle as *mut Arc<FreshProvider>) };
-    boxed.close();
 }
 
-/// Writes a snapshot out: strings as the returned `String[]`, numbers into `longs`.
+/// Runs `call` (a read of credentials) on the provider behind `handle` and writes its snapshot
+/// out: strings as the returned `String[]`, numbers into `longs`.
 pub(crate) fn snapshot<'local>(
     env: &mut JNIEnv<'local>,
-    snapshot: Snapshot,
+    handle: jlong,
     longs: &JLongArray<'_>,
+    call: fn(&FreshProvider) -> Result<Snapshot, Error>,
 ) -> Result<JObjectArray<'local>, Failure> {
+    // SAFETY: the Java side passes an open handle and serializes close.
+    let snapshot = call(unsafe { provider(handle) }?)?;
     let c = &snapshot.credentials;
-    let numbers: [jlong; LONG_FIELDS] = [
-        snapshot
-            .expiration
-            .map(|e| e.timestamp_millis())
-            .unwrap_or(NO_EXPIRATION),
-        i64::try_from(snapshot.serve_for.as_millis()).unwrap_or(i64::MAX),
-        jlong::from(snapshot.stale),
-    ];
-    if longs.is_null() || (env.get_array_length(longs)? as usize) < LONG_FIELDS {
+    let mut numbers: [jlong; NUMBERS] = [0; NUMBERS];
+    numbers[EXPIRATION] = snapshot
+        .expiration
+        .map(|e| e.timestamp_millis())
+        .unwrap_or(NO_EXPIRATION);
+    numbers[SERVE_FOR] = i64::try_from(snapshot.serve_for.as_millis()).unwrap_or(i64::MAX);
+    numbers[STALE] = jlong::from(snapshot.stale);
+    if longs.is_null() || (env.get_array_length(longs)? as usize) < NUMBERS {
         return Err(Error::new(
             crate::error::ErrorKind::Internal,
-            format!("freshcreds bridge: the numbers array must have {LONG_FIELDS} elements"),
+            format!("freshcreds bridge: the numbers array must have {NUMBERS} elements"),
         )
         .into());
     }
     env.set_long_array_region(longs, 0, &numbers)?;
-    let out = env.new_object_array(STRING_FIELDS, "java/lang/String", JObject::null())?;
-    let fields = [
-        Some(c.access_key_id()),
-        Some(c.secret_access_key()),
-        c.session_token(),
-        Some(c.source()),
-    ];
+    let out = env.new_object_array(STRINGS as i32, "java/lang/String", JObject::null())?;
+    let mut fields: [Option<&str>; STRINGS] = [None; STRINGS];
+    fields[ACCESS_KEY_ID] = Some(c.access_key_id());
+    fields[SECRET_ACCESS_KEY] = Some(c.secret_access_key());
+    fields[SESSION_TOKEN] = c.session_token();
+    fields[SOURCE] = Some(c.source());
     for (i, field) in fields.into_iter().enumerate() {
         if let Some(text) = field {
             let s = env.new_string(text)?;

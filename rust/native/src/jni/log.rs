@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
-use jni::objects::{JClass, JIntArray, JObject, JObjectArray, JValue};
+use jni::objects::{JIntArray, JObject, JObjectArray, JValue};
 use jni::sys::{jint, jlong};
 use jni::JNIEnv;
 use tracing::field::{Field, Visit};
@@ -28,7 +28,7 @@ use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::prelude::*;
 
-use super::throw::guard;
+use crate::contract::{LOG_DEBUG, LOG_ERROR, LOG_INFO, LOG_TRACE, LOG_WARN};
 
 /// The Java system property that sets the most verbose level forwarded (default `info`).
 pub(crate) const LEVEL_PROPERTY: &str = "freshcreds.log.level";
@@ -141,11 +141,11 @@ static QUEUE: LogQueue = LogQueue::new(LOG_QUEUE_CAPACITY);
 /// The level number passed to Java: 1 = ERROR, 2 = WARN, 3 = INFO, 4 = DEBUG, 5 = TRACE.
 pub(crate) fn level_number(level: &Level) -> i32 {
     match *level {
-        Level::ERROR => 1,
-        Level::WARN => 2,
-        Level::INFO => 3,
-        Level::DEBUG => 4,
-        Level::TRACE => 5,
+        Level::ERROR => LOG_ERROR,
+        Level::WARN => LOG_WARN,
+        Level::INFO => LOG_INFO,
+        Level::DEBUG => LOG_DEBUG,
+        Level::TRACE => LOG_TRACE,
     }
 }
 
@@ -211,19 +211,16 @@ impl<S: Subscriber> Layer<S> for JavaLogLayer {
     }
 }
 
-/// `int Native.takeLogRecords(long waitMillis, int[] levels, String[] texts)`: moves up to
-/// `min(levels.length, texts.length / 2)` queued records into the arrays (`levels[i]`,
-/// `texts[2i]` = target, `texts[2i+1]` = message), waiting up to `waitMillis` (at most
-/// [`MAX_TAKE_WAIT`]) for the first; returns how many. Called by the Java log thread only.
-#[no_mangle]
-pub extern "system" fn Java_dev_freshcreds_Native_takeLogRecords<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    wait_millis: jlong,
-    levels: JIntArray<'l>,
-    texts: JObjectArray<'l>,
-) -> jint {
-    guard(&mut env, 0, |env| {
+entry_point! {
+    /// `int Native.takeLogRecords(long waitMillis, int[] levels, String[] texts)`: moves up to
+    /// `min(levels.length, texts.length / 2)` queued records into the arrays (`levels[i]`,
+    /// `texts[2i]` = target, `texts[2i+1]` = message), waiting up to `waitMillis` (at most
+    /// [`MAX_TAKE_WAIT`]) for the first; returns how many. Called by the Java log thread only.
+    fn Java_dev_freshcreds_Native_takeLogRecords(
+        wait_millis: jlong,
+        levels: JIntArray<'l>,
+        texts: JObjectArray<'l>,
+    ) -> jint = 0, |env| {
         if levels.is_null() || texts.is_null() {
             return Ok(0);
         }
@@ -244,59 +241,48 @@ pub extern "system" fn Java_dev_freshcreds_Native_takeLogRecords<'l>(
         }
         env.set_int_array_region(&levels, 0, &numbers)?;
         Ok(records.len() as jint)
-    })
+    }
 }
 
-/// `void Native.wakeLogRecords()`: makes a waiting `takeLogRecords` return now.
-#[no_mangle]
-pub extern "system" fn Java_dev_freshcreds_Native_wakeLogRecords<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-) {
-    guard(&mut env, (), |_| {
+entry_point! {
+    /// `void Native.wakeLogRecords()`: makes a waiting `takeLogRecords` return now.
+    fn Java_dev_freshcreds_Native_wakeLogRecords() = (), |_| {
         QUEUE.wake();
         Ok(())
-    })
+    }
 }
 
-/// `long Native.logRecordsDropped()`: records dropped because the queue was full.
-#[no_mangle]
-pub extern "system" fn Java_dev_freshcreds_Native_logRecordsDropped<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-) -> jlong {
-    guard(&mut env, 0, |_| {
+entry_point! {
+    /// `long Native.logRecordsDropped()`: records dropped because the queue was full.
+    fn Java_dev_freshcreds_Native_logRecordsDropped() -> jlong = 0, |_| {
         Ok(i64::try_from(QUEUE.dropped()).unwrap_or(i64::MAX))
-    })
+    }
 }
 
 /// The target of the events [`Java_dev_freshcreds_NativeTestHooks_log`] raises.
 pub const TEST_TARGET: &str = "freshcreds::jni::test";
 
-/// `void NativeTestHooks.log(int level, String message, int count)` (a class of the Java tests,
-/// not of the product jar): raises `count` events on the calling thread, so tests can fill the
-/// queue.
-#[no_mangle]
-pub extern "system" fn Java_dev_freshcreds_NativeTestHooks_log<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    level: jint,
-    message: jni::objects::JString<'l>,
-    count: jint,
-) {
-    guard(&mut env, (), |env| {
+entry_point! {
+    /// `void NativeTestHooks.log(int level, String message, int count)` (a class of the Java tests,
+    /// not of the product jar): raises `count` events on the calling thread, so tests can fill the
+    /// queue.
+    fn Java_dev_freshcreds_NativeTestHooks_log(
+        level: jint,
+        message: jni::objects::JString<'l>,
+        count: jint,
+    ) = (), |env| {
         let message: String = env.get_string(&message)?.into();
         for i in 0..count.max(0) {
             match level {
-                1 => tracing::error!(target: TEST_TARGET, "{message} {i}"),
-                2 => tracing::warn!(target: TEST_TARGET, "{message} {i}"),
-                3 => tracing::info!(target: TEST_TARGET, "{message} {i}"),
-                4 => tracing::debug!(target: TEST_TARGET, "{message} {i}"),
+                LOG_ERROR => tracing::error!(target: TEST_TARGET, "{message} {i}"),
+                LOG_WARN => tracing::warn!(target: TEST_TARGET, "{message} {i}"),
+                LOG_INFO => tracing::info!(target: TEST_TARGET, "{message} {i}"),
+                LOG_DEBUG => tracing::debug!(target: TEST_TARGET, "{message} {i}"),
                 _ => tracing::trace!(target: TEST_TARGET, "{message} {i}"),
             }
         }
         Ok(())
-    })
+    }
 }
 
 /// The event's `message` followed by its other fields as ` key=value`.
