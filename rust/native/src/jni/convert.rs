@@ -7,8 +7,12 @@ use jni::JNIEnv;
 
 use crate::bridge::{self, Failure};
 use crate::contract::{
-    ACCESS_KEY_ID, EXPIRATION, NO_EXPIRATION, NUMBERS, SECRET_ACCESS_KEY, SERVE_FOR, SESSION_TOKEN,
-    SOURCE, STALE, STRINGS,
+    ACCESS_KEY_ID, EXPIRATION, NO_EXPIRATION, NO_VALUE, NUMBERS, SECRET_ACCESS_KEY, SERVE_FOR,
+    SESSION_TOKEN, SOURCE, STALE, STATUS_ACCESS_KEY_ID, STATUS_EXPIRATION, STATUS_EXPIRES_IN,
+    STATUS_EXTENSION_ENDS_IN, STATUS_FAILURES, STATUS_LAST_ERROR, STATUS_NUMBERS, STATUS_PANICS,
+    STATUS_REFRESHES, STATUS_REFRESH_IN, STATUS_RESUMES, STATUS_ROUNDS, STATUS_SKEW, STATUS_SOURCE,
+    STATUS_STALE, STATUS_STALE_EXTENSIONS, STATUS_STALE_RESPONSES, STATUS_STRINGS,
+    STATUS_UNROTATED_POLLS, STRINGS,
 };
 use crate::error::Error;
 use crate::host::{FreshProvider, ProviderOptions, Snapshot};
@@ -110,13 +114,61 @@ pub(crate) fn snapshot<'local>(
         .into());
     }
     env.set_long_array_region(longs, 0, &numbers)?;
-    let out = env.new_object_array(STRINGS as i32, "java/lang/String", JObject::null())?;
     let mut fields: [Option<&str>; STRINGS] = [None; STRINGS];
     fields[ACCESS_KEY_ID] = Some(c.access_key_id());
     fields[SECRET_ACCESS_KEY] = Some(c.secret_access_key());
     fields[SESSION_TOKEN] = c.session_token();
     fields[SOURCE] = Some(c.source());
-    for (i, field) in fields.into_iter().enumerate() {
+    string_array(env, &fields)
+}
+
+/// Writes the provider's status out: numbers into `longs` (see `contract::STATUS_*`), the
+/// source, the cached access key id and the last error as the returned `String[]`.
+pub(crate) fn status<'local>(
+    env: &mut JNIEnv<'local>,
+    handle: jlong,
+    longs: &JLongArray<'_>,
+) -> Result<JObjectArray<'local>, Failure> {
+    // SAFETY: the Java side passes an open handle and serializes close.
+    let status = unsafe { provider(handle) }?.engine().status();
+    let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    let mut numbers: [jlong; STATUS_NUMBERS] = [NO_VALUE; STATUS_NUMBERS];
+    numbers[STATUS_EXPIRATION] = status.expiration_epoch_millis.unwrap_or(NO_VALUE);
+    numbers[STATUS_EXPIRES_IN] = status.expires_in_millis.unwrap_or(NO_VALUE);
+    numbers[STATUS_REFRESH_IN] = status.refresh_in_millis.unwrap_or(NO_VALUE);
+    numbers[STATUS_EXTENSION_ENDS_IN] = status.extension_ends_in_millis.unwrap_or(NO_VALUE);
+    numbers[STATUS_STALE] = jlong::from(status.stale);
+    numbers[STATUS_ROUNDS] = count(status.rounds);
+    numbers[STATUS_REFRESHES] = count(status.refreshes);
+    numbers[STATUS_FAILURES] = count(status.failures);
+    numbers[STATUS_STALE_RESPONSES] = count(status.stale_responses);
+    numbers[STATUS_UNROTATED_POLLS] = count(status.unrotated_polls);
+    numbers[STATUS_STALE_EXTENSIONS] = count(status.stale_extensions);
+    numbers[STATUS_PANICS] = count(status.panics);
+    numbers[STATUS_RESUMES] = count(status.resumes);
+    numbers[STATUS_SKEW] = status.skew_millis;
+    if longs.is_null() || (env.get_array_length(longs)? as usize) < STATUS_NUMBERS {
+        return Err(Error::new(
+            crate::error::ErrorKind::Internal,
+            format!("freshcreds bridge: the status array must have {STATUS_NUMBERS} elements"),
+        )
+        .into());
+    }
+    env.set_long_array_region(longs, 0, &numbers)?;
+    let mut fields: [Option<&str>; STATUS_STRINGS] = [None; STATUS_STRINGS];
+    fields[STATUS_SOURCE] = Some(&status.source);
+    fields[STATUS_ACCESS_KEY_ID] = status.access_key_id.as_deref();
+    fields[STATUS_LAST_ERROR] = status.last_error.as_deref();
+    string_array(env, &fields)
+}
+
+/// A `String[]` of `fields`, null where a field is `None`.
+fn string_array<'local>(
+    env: &mut JNIEnv<'local>,
+    fields: &[Option<&str>],
+) -> Result<JObjectArray<'local>, Failure> {
+    let out = env.new_object_array(fields.len() as i32, "java/lang/String", JObject::null())?;
+    for (i, field) in fields.iter().enumerate() {
         if let Some(text) = field {
             let s = env.new_string(text)?;
             env.set_object_array_element(&out, i as i32, &s)?;

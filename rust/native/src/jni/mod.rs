@@ -110,6 +110,15 @@ entry_point! {
 }
 
 entry_point! {
+    /// `String[] Native.statusValues(long handle, long[] numbers)`: the provider's state as
+    /// numbers and strings (`contract::STATUS_*`), for the typed Java status and metrics.
+    fn Java_dev_freshcreds_Native_statusValues(handle: jlong, numbers: JLongArray<'l>)
+        -> JObjectArray<'l>
+        = JObjectArray::default(),
+        |env| convert::status(env, handle, &numbers)
+}
+
+entry_point! {
     /// `void Native.close(long handle)`: stops the provider and frees the handle (0 is ignored).
     fn Java_dev_freshcreds_Native_close(handle: jlong) = (), |_| {
         // SAFETY: the Java side calls this once per handle, after every other call on it has

@@ -78,17 +78,73 @@ public final class FreshCredentialsSource implements AutoCloseable {
      * The native handle and its lock: apart from the source, so that what closes an unreachable
      * source holds them without holding the source.
      */
-    private static final class NativeHandle {
+    static final class NativeHandle {
         final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
         /** Guarded by {@link #lock}: read lock for calls, write lock for close. 0 once closed. */
         long handle;
+
+        /** Guarded by {@code this}: the JMX name this handle is registered under, or null. */
+        private javax.management.ObjectName jmxName;
+        /** Guarded by {@code this}: set by close, so that a late registration does not happen. */
+        private boolean closing;
 
         NativeHandle(long handle) {
             this.handle = handle;
         }
 
+        long openHandle() {
+            long h = handle;
+            if (h == 0) {
+                throw new IllegalStateException("this FreshCredentialsSource is closed");
+            }
+            return h;
+        }
+
+        FreshCredentialsStatus status() {
+            long[] numbers = new long[Native.STATUS_NUMBERS];
+            ReentrantReadWriteLock.ReadLock r = lock.readLock();
+            r.lock();
+            try {
+                String[] s = Native.statusValues(openHandle(), numbers);
+                return new FreshCredentialsStatus(s[Native.STATUS_SOURCE], s[Native.STATUS_ACCESS_KEY_ID],
+                        s[Native.STATUS_LAST_ERROR], numbers);
+            } finally {
+                r.unlock();
+            }
+        }
+
+        /** Registers this handle's MBean unless it is closing; called by the log thread. */
+        synchronized void registerMBean(javax.management.MBeanServer server, javax.management.ObjectName name) {
+            if (closing || jmxName != null) {
+                return;
+            }
+            try {
+                server.registerMBean(new SourceMXBean(this), name);
+                jmxName = name;
+            } catch (javax.management.JMException | RuntimeException e) {
+                // JMX is for operators: a name clash or a refused registration costs only the view.
+            }
+        }
+
+        synchronized javax.management.ObjectName jmxName() {
+            return jmxName;
+        }
+
+        private synchronized void unregisterMBean() {
+            closing = true;
+            if (jmxName != null) {
+                try {
+                    java.lang.management.ManagementFactory.getPlatformMBeanServer().unregisterMBean(jmxName);
+                } catch (javax.management.JMException | RuntimeException e) {
+                    // already gone
+                }
+                jmxName = null;
+            }
+        }
+
         /** Frees the native side once; true when this call did. */
         boolean close() {
+            unregisterMBean();
             boolean closed = false;
             ReentrantReadWriteLock.WriteLock w = lock.writeLock();
             w.lock();
@@ -204,10 +260,11 @@ public final class FreshCredentialsSource implements AutoCloseable {
         NativeLoader.load();
         FreshCredentialsSource source = new FreshCredentialsSource(options, clock,
                 Native.create(options.keys(), options.values()), isShared);
-        LogPump.acquire();
         if (!isShared) {
             Unreachable.PENDING.add(new Unreachable(source, source.nativeHandle));
         }
+        SourceMXBean.queue(source.nativeHandle, isShared);
+        LogPump.acquire();
         return source;
     }
 
@@ -311,6 +368,28 @@ public final class FreshCredentialsSource implements AutoCloseable {
     }
 
     /**
+     * The native provider's state, typed: source, expiry, stale flag, last error and counters
+     * (the JSON of {@link #status()} without the chain's resolution report).
+     *
+     * @return a snapshot of the state
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public FreshCredentialsStatus typedStatus() {
+        return nativeHandle.status();
+    }
+
+    /**
+     * The JMX name of this source's MBean ({@link FreshCredentialsSourceMXBean}), once the log
+     * thread has registered it (shortly after {@link #create}); {@code null} before, after
+     * {@link #close()}, or with {@code -Dfreshcreds.jmx=false}.
+     *
+     * @return for example {@code dev.freshcreds:type=FreshCredentialsSource,name=source-1}
+     */
+    public javax.management.ObjectName jmxName() {
+        return nativeHandle.jmxName();
+    }
+
+    /**
      * Stops the background refresh and frees the native side. Waits for calls in progress on
      * other threads. Closing twice is harmless. Does nothing on the {@link #shared()} source.
      */
@@ -349,11 +428,7 @@ public final class FreshCredentialsSource implements AutoCloseable {
     }
 
     private long openHandle() {
-        long h = nativeHandle.handle;
-        if (h == 0) {
-            throw new IllegalStateException("this FreshCredentialsSource is closed");
-        }
-        return h;
+        return nativeHandle.openHandle();
     }
 
     private FreshCredentials fetch(boolean force) {

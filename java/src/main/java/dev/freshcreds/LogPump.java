@@ -4,7 +4,8 @@ import dev.freshcreds.internal.NativeLog;
 
 /**
  * The one daemon thread ({@value #THREAD_NAME}) that hands native log records to Java logging
- * (and, between batches, closes sources that became unreachable unclosed).
+ * (and, between batches, closes sources that became unreachable unclosed and registers new
+ * sources' MBeans).
  *
  * <p>The native side never calls Java from the threads that raise log records (its refresh
  * workers): it queues them, boundedly, and this thread takes them in batches and passes them to
@@ -99,8 +100,10 @@ final class LogPump implements Runnable {
                     texts[2 * i] = null;
                     texts[2 * i + 1] = null;
                 }
-                // The same thread frees the native side of sources nobody closed.
+                // The same thread frees the native side of sources nobody closed, and registers
+                // new sources' MBeans (starting the platform MBean server costs tens of ms).
                 FreshCredentialsSource.closeUnreachable();
+                SourceMXBean.registerQueued();
                 if (n == 0 && stopping) {
                     synchronized (LogPump.class) {
                         if (users == 0) {
