@@ -175,7 +175,7 @@ mod tests {
     #[test]
     fn the_array_layout_of_native_java_matches_the_bridge() {
         let numbers = java_numbers(&java("dev.freshcreds.Native"));
-        let rust: [(&str, i64); 27] = [
+        let rust: [(&str, i64); 28] = [
             ("STATUS_NUMBERS", STATUS_NUMBERS as i64),
             ("NO_VALUE", NO_VALUE),
             ("STATUS_EXPIRATION", STATUS_EXPIRATION as i64),
