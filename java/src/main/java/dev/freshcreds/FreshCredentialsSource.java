@@ -83,10 +83,14 @@ public final class FreshCredentialsSource implements AutoCloseable {
         /** Guarded by {@link #lock}: read lock for calls, write lock for close. 0 once closed. */
         long handle;
 
-        /** Guarded by {@code this}: the JMX name this handle is registered under, or null. */
-        private javax.management.ObjectName jmxName;
+        /**
+         * Guarded by {@code this}: the JMX name this handle is registered under (an
+         * {@code ObjectName}), or null. Typed Object, and registered by {@link SourceMXBean}, so
+         * that creating a source loads no JMX class.
+         */
+        Object jmxName;
         /** Guarded by {@code this}: set by close, so that a late registration does not happen. */
-        private boolean closing;
+        boolean closing;
 
         NativeHandle(long handle) {
             this.handle = handle;
@@ -113,32 +117,15 @@ public final class FreshCredentialsSource implements AutoCloseable {
             }
         }
 
-        /** Registers this handle's MBean unless it is closing; called by the log thread. */
-        synchronized void registerMBean(javax.management.MBeanServer server, javax.management.ObjectName name) {
-            if (closing || jmxName != null) {
-                return;
-            }
-            try {
-                server.registerMBean(new SourceMXBean(this), name);
-                jmxName = name;
-            } catch (javax.management.JMException | RuntimeException e) {
-                // JMX is for operators: a name clash or a refused registration costs only the view.
-            }
-        }
-
-        synchronized javax.management.ObjectName jmxName() {
-            return jmxName;
-        }
-
-        private synchronized void unregisterMBean() {
-            closing = true;
-            if (jmxName != null) {
-                try {
-                    java.lang.management.ManagementFactory.getPlatformMBeanServer().unregisterMBean(jmxName);
-                } catch (javax.management.JMException | RuntimeException e) {
-                    // already gone
-                }
+        private void unregisterMBean() {
+            Object name;
+            synchronized (this) {
+                closing = true;
+                name = jmxName;
                 jmxName = null;
+            }
+            if (name != null) {
+                SourceMXBean.unregister(name);
             }
         }
 
@@ -263,7 +250,7 @@ public final class FreshCredentialsSource implements AutoCloseable {
         if (!isShared) {
             Unreachable.PENDING.add(new Unreachable(source, source.nativeHandle));
         }
-        SourceMXBean.queue(source.nativeHandle, isShared);
+        LogPump.registerMBeanLater(source.nativeHandle, isShared);
         LogPump.acquire();
         return source;
     }
@@ -386,7 +373,9 @@ public final class FreshCredentialsSource implements AutoCloseable {
      * @return for example {@code dev.freshcreds:type=FreshCredentialsSource,name=source-1}
      */
     public javax.management.ObjectName jmxName() {
-        return nativeHandle.jmxName();
+        synchronized (nativeHandle) {
+            return (javax.management.ObjectName) nativeHandle.jmxName;
+        }
     }
 
     /**

@@ -2,17 +2,15 @@ package dev.freshcreds;
 
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicLong;
 
-import javax.management.MalformedObjectNameException;
+import javax.management.JMException;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
 
 /**
  * The MBean of one source. It holds the source's native handle, not the source, so that a
  * registered MBean does not keep an unclosed source reachable (its cleanup closes the handle,
- * which unregisters the MBean). Registration runs on the log thread ({@link #registerQueued}),
+ * which unregisters the MBean). Registration runs on the log thread ({@link #register}),
  * {@link #REGISTER_AFTER_MILLIS} after the source was created: the platform MBean server costs
  * tens of milliseconds of CPU to start, which neither a {@code create()} caller nor its first
  * credentials should compete with.
@@ -24,43 +22,47 @@ final class SourceMXBean implements FreshCredentialsSourceMXBean {
     /** How long after its creation a source's MBean is registered. */
     static final long REGISTER_AFTER_MILLIS = 1000;
 
-    private static final ConcurrentLinkedQueue<Object[]> QUEUED = new ConcurrentLinkedQueue<Object[]>();
-    private static final AtomicLong NEXT = new AtomicLong(1);
-
     private final FreshCredentialsSource.NativeHandle handle;
 
     SourceMXBean(FreshCredentialsSource.NativeHandle handle) {
         this.handle = handle;
     }
 
-    /** Queues a new source's handle for registration (nothing when switched off). */
-    static void queue(FreshCredentialsSource.NativeHandle handle, boolean shared) {
-        if ("false".equalsIgnoreCase(System.getProperty(JMX_PROPERTY, "true").trim())) {
-            return;
-        }
-        String name = shared ? "shared" : "source-" + NEXT.getAndIncrement();
-        QUEUED.add(new Object[] {handle, name, System.nanoTime()});
-    }
-
-    /** Registers the queued handles; called by the log thread between batches. */
-    static void registerQueued() {
-        MBeanServer server = null;
-        for (Object[] next = QUEUED.peek(); next != null && due(next); next = QUEUED.peek()) {
-            QUEUED.poll();
-            if (server == null) {
-                server = ManagementFactory.getPlatformMBeanServer();
-            }
-            try {
-                ObjectName name = new ObjectName(DOMAIN + ":type=FreshCredentialsSource,name=" + next[1]);
-                ((FreshCredentialsSource.NativeHandle) next[0]).registerMBean(server, name);
-            } catch (MalformedObjectNameException | RuntimeException e) {
-                // a view for operators only
+    /**
+     * Registers MBeans queued by {@link LogPump#registerMBeanLater}; on the log thread.
+     *
+     * @param due {@code {handle, name, queued at}} entries
+     */
+    static void register(java.util.List<Object[]> due) {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        for (Object[] entry : due) {
+            FreshCredentialsSource.NativeHandle handle = (FreshCredentialsSource.NativeHandle) entry[0];
+            synchronized (handle) {
+                if (handle.closing || handle.jmxName != null) {
+                    continue;
+                }
+                try {
+                    ObjectName name = new ObjectName(DOMAIN + ":type=FreshCredentialsSource,name=" + entry[1]);
+                    server.registerMBean(new SourceMXBean(handle), name);
+                    handle.jmxName = name;
+                } catch (JMException | RuntimeException e) {
+                    // A view for operators only: a name clash or a refused registration costs the view.
+                }
             }
         }
     }
 
-    private static boolean due(Object[] queued) {
-        return System.nanoTime() - (Long) queued[2] >= java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(REGISTER_AFTER_MILLIS);
+    /**
+     * Unregisters an MBean registered by {@link #register}.
+     *
+     * @param name its {@code ObjectName}
+     */
+    static void unregister(Object name) {
+        try {
+            ManagementFactory.getPlatformMBeanServer().unregisterMBean((ObjectName) name);
+        } catch (JMException | RuntimeException e) {
+            // already gone
+        }
     }
 
     private FreshCredentialsStatus status() {
