@@ -9,6 +9,11 @@
 //! thread: when the queue is full, new records are dropped and counted
 //! ([`Java_dev_freshcreds_Native_logRecordsDropped`]), and the refresh engine keeps running.
 //!
+//! The most verbose level forwarded follows the Java logger `dev.freshcreds` at run time: the log
+//! thread asks it (SLF4J or `java.util.logging`) between batches and passes a change on with
+//! [`Java_dev_freshcreds_Native_setLogLevel`], which swaps the filter of the installed
+//! subscriber. The `freshcreds.log.level` system property, when set, pins the level instead.
+//!
 //! The bridge holds no JNI global reference (nothing pins the class loader that loaded the
 //! library); [`close`] (called from `JNI_OnUnload`) stops accepting records and wakes the taker.
 //! Messages carry no secrets: the library never logs key material.
@@ -27,6 +32,7 @@ use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::prelude::*;
+use tracing_subscriber::{reload, Registry};
 
 use crate::contract::{LOG_DEBUG, LOG_ERROR, LOG_INFO, LOG_TRACE, LOG_WARN};
 
@@ -149,16 +155,46 @@ pub(crate) fn level_number(level: &Level) -> i32 {
     }
 }
 
+/// The subscriber's level filter, swapped by [`set_max_level`].
+type LevelHandle =
+    reload::Handle<LevelFilter, tracing_subscriber::layer::Layered<JavaLogLayer, Registry>>;
+
+/// The handle of the installed subscriber's filter (unset when the process had a subscriber).
+static LEVEL: once_cell::sync::OnceCell<LevelHandle> = once_cell::sync::OnceCell::new();
+
 /// Installs a global subscriber that queues events for Java (when the process has no global
-/// subscriber yet), at the level of the `freshcreds.log.level` system property. Called once
-/// from `JNI_OnLoad`; holds no JNI reference.
+/// subscriber yet), at the level of the `freshcreds.log.level` system property (INFO when it is
+/// unset, until the log thread reports the Java logger's level). Called once from
+/// `JNI_OnLoad`; holds no JNI reference.
 pub(crate) fn install(env: &mut JNIEnv<'_>) {
-    let max_level = max_level(env);
+    let (filter, handle) = reload::Layer::new(max_level(env));
     let subscriber = tracing_subscriber::registry()
         .with(JavaLogLayer)
-        .with(max_level);
+        .with(filter);
     // A host that already installed a subscriber keeps it.
-    let _ = tracing::subscriber::set_global_default(subscriber);
+    if tracing::subscriber::set_global_default(subscriber).is_ok() {
+        let _ = LEVEL.set(handle);
+    }
+}
+
+/// The filter for a level number of the contract (0 and below: nothing).
+pub(crate) fn level_filter(level: i32) -> LevelFilter {
+    match level {
+        i32::MIN..=0 => LevelFilter::OFF,
+        LOG_ERROR => LevelFilter::ERROR,
+        LOG_WARN => LevelFilter::WARN,
+        LOG_INFO => LevelFilter::INFO,
+        LOG_DEBUG => LevelFilter::DEBUG,
+        _ => LevelFilter::TRACE,
+    }
+}
+
+/// Sets the most verbose level forwarded; false when this library did not install the
+/// subscriber (the host's own one is left alone).
+pub(crate) fn set_max_level(level: i32) -> bool {
+    LEVEL
+        .get()
+        .is_some_and(|h| h.modify(|f| *f = level_filter(level)).is_ok())
 }
 
 /// Stops forwarding (from `JNI_OnUnload`): queued records are discarded, the taker returns.
@@ -208,6 +244,15 @@ impl<S: Subscriber> Layer<S> for JavaLogLayer {
             target: metadata.target().to_string(),
             message: text.finish(),
         });
+    }
+}
+
+entry_point! {
+    /// `void Native.setLogLevel(int level)`: the most verbose level forwarded (0 = none,
+    /// 1 = ERROR … 5 = TRACE), as the Java logger `dev.freshcreds` is set.
+    fn Java_dev_freshcreds_Native_setLogLevel(level: jint) = (), |_| {
+        set_max_level(level);
+        Ok(())
     }
 }
 

@@ -120,8 +120,15 @@ final class LogPump implements Runnable {
     public void run() {
         int[] levels = new int[BATCH];
         String[] texts = new String[2 * BATCH];
+        int nativeLevel = -1;
         try {
             while (true) {
+                // The native level follows the logger's (unless -Dfreshcreds.log.level pins it).
+                int wanted = NativeLog.enabledLevel();
+                if (wanted >= 0 && wanted != nativeLevel) {
+                    Native.setLogLevel(wanted);
+                    nativeLevel = wanted;
+                }
                 boolean stopping;
                 synchronized (LogPump.class) {
                     stopping = users == 0;

@@ -133,6 +133,13 @@ final class Native {
      */
     static native int takeLogRecords(long waitMillis, int[] levels, String[] texts);
 
+    /**
+     * Sets the most verbose level the native side forwards.
+     *
+     * @param level 0 (none), or 1 (ERROR) to 5 (TRACE) as in {@code NativeLog}
+     */
+    static native void setLogLevel(int level);
+
     /** Makes a waiting {@link #takeLogRecords} return at once. */
     static native void wakeLogRecords();
 
