@@ -12,6 +12,7 @@ import dev.freshcreds.FreshCredentials;
 import dev.freshcreds.FreshCredentialsException;
 import dev.freshcreds.FreshCredentialsOptions;
 import dev.freshcreds.FreshCredentialsSource;
+import dev.freshcreds.internal.ConvertedCredentials;
 
 /**
  * An AWS SDK for Java 1.x credentials provider backed by a {@link FreshCredentialsSource}:
@@ -25,18 +26,17 @@ import dev.freshcreds.FreshCredentialsSource;
  * }</pre>
  */
 public final class FreshCredentialsProvider implements AWSCredentialsProvider, Closeable {
-    private static final class Converted {
-        final FreshCredentials from;
-        final AWSCredentials credentials;
-
-        Converted(FreshCredentials from, AWSCredentials credentials) {
-            this.from = from;
-            this.credentials = credentials;
-        }
-    }
-
     private final FreshCredentialsSource source;
-    private volatile Converted converted;
+    /** An anonymous class, not a method reference: no invokedynamic bootstrap on first use. */
+    private static final java.util.function.Function<FreshCredentials, AWSCredentials> TO_SDK =
+            new java.util.function.Function<FreshCredentials, AWSCredentials>() {
+                @Override
+                public AWSCredentials apply(FreshCredentials f) {
+                    return toSdk(f);
+                }
+            };
+
+    private final ConvertedCredentials<AWSCredentials> converted = new ConvertedCredentials<AWSCredentials>(TO_SDK);
 
     /** A provider with the default options (the default chain, system properties applied). */
     public FreshCredentialsProvider() {
@@ -110,15 +110,13 @@ public final class FreshCredentialsProvider implements AWSCredentialsProvider, C
     }
 
     private AWSCredentials convert(FreshCredentials f) {
-        Converted c = converted;
-        if (c != null && c.from == f) {
-            return c.credentials;
-        }
-        AWSCredentials out = f.getSessionToken() == null
+        return converted.of(f);
+    }
+
+    private static AWSCredentials toSdk(FreshCredentials f) {
+        return f.getSessionToken() == null
                 ? new BasicAWSCredentials(f.getAccessKeyId(), f.getSecretAccessKey())
                 : new BasicSessionCredentials(f.getAccessKeyId(), f.getSecretAccessKey(), f.getSessionToken());
-        converted = new Converted(f, out);
-        return out;
     }
 
     @Override

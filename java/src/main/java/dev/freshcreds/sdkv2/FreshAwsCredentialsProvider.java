@@ -4,6 +4,7 @@ import dev.freshcreds.FreshCredentials;
 import dev.freshcreds.FreshCredentialsException;
 import dev.freshcreds.FreshCredentialsOptions;
 import dev.freshcreds.FreshCredentialsSource;
+import dev.freshcreds.internal.ConvertedCredentials;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -30,19 +31,18 @@ public final class FreshAwsCredentialsProvider
                 ToCopyableBuilder<FreshAwsCredentialsProvider.Builder, FreshAwsCredentialsProvider> {
     private static final String PROVIDER_NAME = "FreshAwsCredentialsProvider";
 
-    private static final class Converted {
-        final FreshCredentials from;
-        final AwsCredentials credentials;
-
-        Converted(FreshCredentials from, AwsCredentials credentials) {
-            this.from = from;
-            this.credentials = credentials;
-        }
-    }
-
     private final FreshCredentialsOptions options;
     private final FreshCredentialsSource source;
-    private volatile Converted converted;
+    /** An anonymous class, not a method reference: no invokedynamic bootstrap on first use. */
+    private static final java.util.function.Function<FreshCredentials, AwsCredentials> TO_SDK =
+            new java.util.function.Function<FreshCredentials, AwsCredentials>() {
+                @Override
+                public AwsCredentials apply(FreshCredentials f) {
+                    return toSdk(f);
+                }
+            };
+
+    private final ConvertedCredentials<AwsCredentials> converted = new ConvertedCredentials<AwsCredentials>(TO_SDK);
 
     private FreshAwsCredentialsProvider(BuilderImpl builder) {
         if (builder.source != null) {
@@ -87,10 +87,10 @@ public final class FreshAwsCredentialsProvider
         } catch (FreshCredentialsException e) {
             throw SdkClientException.builder().message(e.getMessage()).cause(e).build();
         }
-        Converted c = converted;
-        if (c != null && c.from == f) {
-            return c.credentials;
-        }
+        return converted.of(f);
+    }
+
+    private static AwsCredentials toSdk(FreshCredentials f) {
         AwsCredentials out;
         if (f.getSessionToken() == null) {
             out = AwsBasicCredentials.builder()
@@ -107,7 +107,6 @@ public final class FreshAwsCredentialsProvider
                     .providerName(PROVIDER_NAME)
                     .build();
         }
-        converted = new Converted(f, out);
         return out;
     }
 
