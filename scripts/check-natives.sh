@@ -32,7 +32,8 @@ MACOS_MIN_AARCH64=11.0
 ARM64_JAVA_TESTS=(dev.freshcreds.SdkAgainstSimulatorTest dev.freshcreds.FreshCredentialsSourceTest
   dev.freshcreds.FreshCredentialsOptionsTest dev.freshcreds.FreshCredentialsTest
   dev.freshcreds.LogForwardingTest dev.freshcreds.SdkExceptionsTest dev.freshcreds.SnapshotDeadlineTest
-  dev.freshcreds.StaticStabilityTest dev.freshcreds.internal.NativeLoaderTest)
+  dev.freshcreds.StaticStabilityTest dev.freshcreds.internal.NativeLoaderTest
+  dev.freshcreds.StatusAndMetricsTest dev.freshcreds.SourceCleanupTest dev.freshcreds.LogLevelFollowsLoggerTest)
 # Debian packages of the arm64 sysroot: the JRE and the libraries libjvm and the launcher link.
 ARM64_DEBS=(openjdk-17-jre-headless:arm64 libc6:arm64 libgcc-s1:arm64 libstdc++6:arm64 zlib1g:arm64 musl:arm64)
 
