@@ -344,7 +344,11 @@ async fn in_a_role_chain_each_hop_rotates_on_its_own_engine_with_one_sts_call_pe
             .get_caller_identity(&served.credentials)
             .await
             .unwrap();
-        assert!(who.arn.contains(":assumed-role/hop-b/session-b"), "{}", who.arn);
+        assert!(
+            who.arn.contains(":assumed-role/hop-b/session-b"),
+            "{}",
+            who.arn
+        );
     }
 
     let calls = sim.assume_role_calls();

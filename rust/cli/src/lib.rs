@@ -185,17 +185,36 @@ pub struct RoleArgs {
 }
 
 impl RoleArgs {
-    /// The role as provider option pairs (checked like the Java and C hosts' options).
-    fn pairs(&self) -> Vec<(String, String)> {
+    /// Each flag with the provider option it sets.
+    fn flags(&self) -> [(&'static str, &'static str, &Option<String>); 4] {
         [
-            ("roleArn", &self.role_arn),
-            ("roleSessionName", &self.role_session_name),
-            ("externalId", &self.external_id),
-            ("durationSeconds", &self.duration),
+            ("--role-arn", "roleArn", &self.role_arn),
+            (
+                "--role-session-name",
+                "roleSessionName",
+                &self.role_session_name,
+            ),
+            ("--external-id", "externalId", &self.external_id),
+            ("--duration", "durationSeconds", &self.duration),
         ]
-        .into_iter()
-        .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_string(), v.clone())))
-        .collect()
+    }
+
+    /// The role, checked like the Java and C hosts' options; an error names the flag.
+    fn role(&self) -> Result<Option<crate::host::RoleOptions>> {
+        let pairs = self
+            .flags()
+            .into_iter()
+            .filter_map(|(_, k, v)| v.as_ref().map(|v| (k, v.as_str())));
+        ProviderOptions::from_pairs(pairs)
+            .and_then(|o| o.role())
+            .map_err(|e| {
+                let flag = self
+                    .flags()
+                    .into_iter()
+                    .find(|(_, key, _)| e.message().contains(&format!("`{key}`")))
+                    .map_or("--role-arn", |(flag, ..)| flag);
+                Error::new(e.kind(), format!("{flag}: {}", e.message()))
+            })
     }
 }
 
@@ -320,7 +339,7 @@ fn provider_options(cli: &Cli) -> Result<ProviderOptions> {
 /// over a role whose base is the chain behind an engine of its own.
 fn provider(cli: &Cli, env: &Env) -> Result<RefreshingProvider> {
     let options = provider_options(cli)?;
-    let role = ProviderOptions::from_pairs(cli.role.pairs())?.role()?;
+    let role = cli.role.role()?;
     let runtime = crate::runtime::shared()?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
     let built = runtime.block_on(chain::build(env, cli.profile.as_deref(), clock.clone()))?;
@@ -402,6 +421,9 @@ pub fn run(
     init_logging(&cli, &env);
     let color = cli.color.enabled(&env);
     let result = match &cli.command {
+        Command::Doctor(_) if cli.role.role_arn.is_some() => Err(Error::invalid_config(
+            "--role-arn applies to credential-process, export and serve; doctor checks the chain itself",
+        )),
         Command::Doctor(args) => return doctor(&cli, args, &env, out, err, color),
         Command::CredentialProcess => {
             if env

@@ -914,6 +914,46 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_role_request_sends_every_field_in_the_query_form_and_web_identity_only_its_own() {
+        let mut r = RoleRequest::new("arn:aws:iam::1:role/r")
+            .with_session_name(Some("s1"))
+            .with_external_id(Some("x".into()))
+            .with_duration(Some(Duration::from_secs(900)));
+        r.policy = Some("{}".into());
+        r.policy_arns = vec!["arn:p1".into(), "arn:p2".into()];
+        r.source_identity = Some("alice".into());
+        r.tags = vec![("team".into(), "a".into()), ("env".into(), "prod".into())];
+        let got = r.params(true);
+        let want = [
+            ("RoleArn", "arn:aws:iam::1:role/r"),
+            ("RoleSessionName", "s1"),
+            ("DurationSeconds", "900"),
+            ("Policy", "{}"),
+            ("PolicyArns.member.1.arn", "arn:p1"),
+            ("PolicyArns.member.2.arn", "arn:p2"),
+            ("ExternalId", "x"),
+            ("SourceIdentity", "alice"),
+            ("Tags.member.1.Key", "team"),
+            ("Tags.member.1.Value", "a"),
+            ("Tags.member.2.Key", "env"),
+            ("Tags.member.2.Value", "prod"),
+        ];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(got, want);
+        let web: Vec<String> = r.params(false).into_iter().map(|(k, _)| k).collect();
+        assert!(!web
+            .iter()
+            .any(|k| k == "ExternalId" || k == "SourceIdentity" || k.starts_with("Tags.")));
+        assert!(
+            !format!("{r:?}").contains("\"x\""),
+            "the external id is hidden"
+        );
+    }
+
+    #[test]
     fn endpoint_precedence_is_service_env_then_global_env_then_profile_then_regional() {
         let profile = StsProfileSettings {
             region: Some("eu-west-1".into()),
