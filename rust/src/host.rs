@@ -31,13 +31,26 @@ pub struct ProviderOptions {
 }
 
 /// Option keys whose values are secrets.
-const SECRET_OPTION_KEYS: &[&str] = &["aws.secretAccessKey", "aws.secretKey", "aws.sessionToken"];
+const SECRET_OPTION_KEYS: &[&str] = &[
+    "aws.secretAccessKey",
+    "aws.secretKey",
+    "aws.sessionToken",
+    "externalId",
+];
+
+/// An option key without its `base.` prefixes.
+fn bare_key(mut key: &str) -> &str {
+    while let Some(rest) = key.strip_prefix(ProviderOptions::BASE_PREFIX) {
+        key = rest;
+    }
+    key
+}
 
 impl std::fmt::Debug for ProviderOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut map = f.debug_map();
         for (k, v) in &self.pairs {
-            if SECRET_OPTION_KEYS.contains(&k.as_str()) {
+            if SECRET_OPTION_KEYS.contains(&bare_key(k)) {
                 map.entry(k, &crate::credentials::REDACTED);
             } else {
                 map.entry(k, v);
@@ -146,10 +159,7 @@ impl ProviderOptions {
         let mut out = ProviderOptions::default();
         for (k, v) in pairs {
             let (k, v) = (k.as_ref(), v.as_ref());
-            let mut bare = k;
-            while let Some(rest) = bare.strip_prefix(Self::BASE_PREFIX) {
-                bare = rest;
-            }
+            let bare = bare_key(k);
             let known = Self::KEYS.iter().any(|(key, _)| *key == bare)
                 && !(bare != k && bare.starts_with("aws."));
             if !known {
