@@ -726,6 +726,20 @@ mod tests {
     }
 
     #[test]
+    fn debug_hides_the_external_id_of_every_hop() {
+        let o = ProviderOptions::from_pairs([
+            ("roleArn", "arn:aws:iam::1:role/b"),
+            ("externalId", "top-secret-id"),
+            ("base.roleArn", "arn:aws:iam::1:role/a"),
+            ("base.externalId", "base-secret-id"),
+        ])
+        .unwrap();
+        let shown = format!("{o:?}");
+        assert!(!shown.contains("secret-id"), "{shown}");
+        assert!(shown.contains("arn:aws:iam::1:role/a"), "{shown}");
+    }
+
+    #[test]
     fn options_become_the_refresh_config() {
         let o =
             ProviderOptions::from_pairs([("refreshLeadMillis", "20000"), ("jitterMillis", "0")])
