@@ -184,7 +184,21 @@ fn a_role_chain_in_options_assumes_each_hop_with_the_one_below_and_the_code_endp
         calls[1].signed_by.as_deref(),
         Some(middle.access_key_id.as_str())
     );
+
+    // Each hop has an engine of its own (the base of hop A and hop A), and closing the provider
+    // stops them all.
+    let bases = provider.base_engines();
+    assert_eq!(bases.len(), 2);
+    assert_eq!(bases[0].source_name(), format!("AssumeRole({ROLE_A})"));
+    let runtime = freshcreds::runtime::shared().unwrap();
+    runtime
+        .block_on(bases[1].refresh())
+        .expect("open before close");
     provider.close();
+    for base in provider.base_engines() {
+        let e = runtime.block_on(base.refresh()).unwrap_err();
+        assert!(e.message().contains("is closed"), "{}", e.message());
+    }
 }
 
 #[test]

@@ -566,6 +566,8 @@ struct Hops {
     clock: Arc<dyn Clock>,
     server_clock: Arc<ServerClock>,
     runtime: tokio::runtime::Handle,
+    /// The engines started for base hops.
+    bases: std::sync::Mutex<Vec<RefreshingProvider>>,
 }
 
 impl Hops {
@@ -602,6 +604,10 @@ impl Hops {
                 self.clock.clone(),
                 &self.runtime,
             );
+            self.bases
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(0, engine.clone());
             let base = Arc::new(RefreshedBase::new(base, engine));
             let source = AssumeRoleSource::new(base, role.request, sts)
                 .with_name(format!("AssumeRole({role_arn})"));
@@ -632,6 +638,8 @@ impl Hops {
 #[derive(Debug)]
 pub struct FreshProvider {
     engine: RefreshingProvider,
+    /// The engines of a role's base hops, closed with this provider.
+    bases: Vec<RefreshingProvider>,
 }
 
 impl FreshProvider {
@@ -651,6 +659,7 @@ impl FreshProvider {
             clock: clock.clone(),
             server_clock: Arc::new(ServerClock::new()),
             runtime: runtime.handle().clone(),
+            bases: Default::default(),
         };
         let source = runtime.block_on(hops.build(&options))?;
         let engine = RefreshingProvider::spawn_on(
@@ -659,7 +668,8 @@ impl FreshProvider {
             clock,
             runtime.handle(),
         );
-        Ok(FreshProvider { engine })
+        let bases = std::mem::take(&mut *hops.bases.lock().unwrap_or_else(|e| e.into_inner()));
+        Ok(FreshProvider { engine, bases })
     }
 
     /// The current credentials: immediate while cached ones are valid; otherwise waits for the
@@ -698,12 +708,20 @@ impl FreshProvider {
     /// Stops the background refresh task. Further calls fail with an error.
     pub fn close(&self) {
         self.engine.close();
+        for base in &self.bases {
+            base.close();
+        }
+    }
+
+    /// The refresh engines of the base hops under a role (outermost first); empty without a role.
+    pub fn base_engines(&self) -> &[RefreshingProvider] {
+        &self.bases
     }
 }
 
 impl Drop for FreshProvider {
     fn drop(&mut self) {
-        self.engine.close();
+        self.close();
     }
 }
 
