@@ -4,7 +4,6 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
-import java.net.URI;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -15,17 +14,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.junit.Test;
 
 import com.amazonaws.AmazonServiceException;
-import com.amazonaws.ClientConfiguration;
-import com.amazonaws.client.builder.AwsClientBuilder.EndpointConfiguration;
 import com.amazonaws.services.securitytoken.AWSSecurityTokenService;
-import com.amazonaws.services.securitytoken.AWSSecurityTokenServiceClientBuilder;
 import com.amazonaws.services.securitytoken.model.GetCallerIdentityRequest;
 import dev.freshcreds.sdkv1.FreshCredentialsProvider;
 import dev.freshcreds.sdkv2.FreshAwsCredentialsProvider;
 import dev.freshcreds.simkit.SimulatorProcess;
-import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.sts.StsClient;
 import software.amazon.awssdk.services.sts.model.StsException;
 
@@ -55,24 +48,6 @@ public class AssumeRoleAgainstSimulatorTest {
                 .jitter(Duration.ofMillis(300));
     }
 
-    private static AWSSecurityTokenService v1Sts(SimulatorProcess sim, FreshCredentialsProvider provider) {
-        return AWSSecurityTokenServiceClientBuilder.standard()
-                .withEndpointConfiguration(new EndpointConfiguration(sim.baseUrl() + "/", "us-east-1"))
-                .withClientConfiguration(new ClientConfiguration().withMaxErrorRetry(0))
-                .withCredentials(provider)
-                .build();
-    }
-
-    private static StsClient v2Sts(SimulatorProcess sim, FreshAwsCredentialsProvider provider) {
-        return StsClient.builder()
-                .endpointOverride(URI.create(sim.baseUrl() + "/"))
-                .region(Region.US_EAST_1)
-                .httpClient(UrlConnectionHttpClient.create())
-                .overrideConfiguration(c -> c.retryStrategy(AwsRetryStrategy.doNotRetry()))
-                .credentialsProvider(provider)
-                .build();
-    }
-
     @Test
     public void sdkV1AndV2CallsSucceedAcrossRoleSessionRotationsWhileTheBaseRotatesToo() throws Exception {
         try (SimulatorProcess sim = SimulatorProcess.start("--lifetime", Integer.toString(LIFETIME_SECS),
@@ -83,8 +58,8 @@ public class AssumeRoleAgainstSimulatorTest {
                     .build();
             try (FreshCredentialsProvider v1 = new FreshCredentialsProvider(options);
                     FreshAwsCredentialsProvider v2 = FreshAwsCredentialsProvider.builder().options(options).build()) {
-                AWSSecurityTokenService v1Client = v1Sts(sim, v1);
-                StsClient v2Client = v2Sts(sim, v2);
+                AWSSecurityTokenService v1Client = SimStsClients.v1(sim, v1);
+                StsClient v2Client = SimStsClients.v2(sim, v2);
                 Set<String> v1Keys = Collections.newSetFromMap(new ConcurrentHashMap<String, Boolean>());
                 Set<String> v2Keys = Collections.newSetFromMap(new ConcurrentHashMap<String, Boolean>());
                 int calls = 0;
@@ -139,8 +114,8 @@ public class AssumeRoleAgainstSimulatorTest {
             }
             try (FreshCredentialsProvider v1 = FreshCredentialsProvider.assumeRole(ROLE, "v1-session");
                     FreshAwsCredentialsProvider v2 = FreshAwsCredentialsProvider.assumeRole(ROLE, "v2-session")) {
-                AWSSecurityTokenService v1Client = v1Sts(sim, v1);
-                StsClient v2Client = v2Sts(sim, v2);
+                AWSSecurityTokenService v1Client = SimStsClients.v1(sim, v1);
+                StsClient v2Client = SimStsClients.v2(sim, v2);
                 String arn1 = v1Client.getCallerIdentity(new GetCallerIdentityRequest()).getArn();
                 String arn2 = v2Client.getCallerIdentity().arn();
                 assertTrue(arn1, arn1.endsWith(":assumed-role/java-app/v1-session"));
@@ -166,7 +141,7 @@ public class AssumeRoleAgainstSimulatorTest {
                                 .assumeRole(UPPER_ROLE, "upper").stsEndpoint(sim.baseUrl())
                                 .base(lower).build())
                         .build()) {
-            StsClient client = v2Sts(sim, upper);
+            StsClient client = SimStsClients.v2(sim, upper);
             String arn = client.getCallerIdentity().arn();
             assertTrue(arn, arn.endsWith(":assumed-role/java-upper/upper"));
             client.close();
@@ -203,6 +178,10 @@ public class AssumeRoleAgainstSimulatorTest {
                 fail(b[0] + " accepted");
             } catch (IllegalArgumentException e) {
                 assertTrue(e.getMessage(), e.getMessage().contains(b[2]));
+                if (b[0].equals("mfaSerial")) {
+                    // The native side says why in the same words as the Java side.
+                    assertTrue(e.getMessage(), e.getMessage().contains(FreshCredentialsOptions.MFA_REFUSED));
+                }
             }
         }
         FreshCredentialsOptions o = FreshCredentialsOptions.builder().readSystemProperties(false)
