@@ -202,6 +202,42 @@ fn a_role_chain_in_options_assumes_each_hop_with_the_one_below_and_the_code_endp
 }
 
 #[test]
+fn a_role_over_a_named_profile_is_assumed_with_the_keys_of_that_profile() {
+    let sim = Simulator::start_blocking(SimConfig::default()).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let credentials = home.path().join("credentials");
+    std::fs::write(
+        &credentials,
+        format!("[ci]\naws_access_key_id = {STATIC_ACCESS_KEY_ID}\naws_secret_access_key = {STATIC_SECRET_ACCESS_KEY}\n"),
+    )
+    .unwrap();
+    let env = Env::from_map([
+        ("HOME", home.path().display().to_string()),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            credentials.display().to_string(),
+        ),
+        (
+            "AWS_CONFIG_FILE",
+            home.path().join("config").display().to_string(),
+        ),
+        ("AWS_ENDPOINT_URL_STS", sim.base_url()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+    ]);
+    let opts = options(&[
+        ("roleArn", ROLE_A),
+        ("base.source", "profile"),
+        ("base.profile", "ci"),
+    ])
+    .unwrap();
+    let provider = FreshProvider::with_env(opts, env).unwrap();
+    provider.credentials().unwrap();
+    let call = &sim.assume_role_calls()[0];
+    assert_eq!(call.signed_by.as_deref(), Some(STATIC_ACCESS_KEY_ID));
+    assert_eq!(provider.base_engines()[0].source_name(), "Profile(ci)");
+}
+
+#[test]
 fn web_identity_in_code_reads_the_token_file_and_needs_no_base() {
     let sim = Simulator::start_blocking(SimConfig::default()).unwrap();
     let home = tempfile::tempdir().unwrap();
