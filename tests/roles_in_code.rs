@@ -289,12 +289,14 @@ async fn wait_rounds(engine: &RefreshingProvider, n: u64) {
         .unwrap();
 }
 
-/// One hop of the chain under test: its engine, the rounds it has finished, and its rotations.
+/// One hop of the chain under test: its engine, the rounds it has finished, its rotations, and
+/// what it served after its last round (read while it was idle, before the clock moved on).
 struct Hop {
     engine: RefreshingProvider,
     rounds: u64,
     rotations: usize,
     key: String,
+    refresh_at: Option<Duration>,
 }
 
 impl Hop {
@@ -305,13 +307,13 @@ impl Hop {
             rounds: 1,
             rotations: 0,
             key: served.credentials.access_key_id().to_string(),
+            refresh_at: served.refresh_at,
         }
     }
 
     /// Waits for the round that is due at `now`, if any; counts a rotation.
     async fn follow(&mut self, now: Duration, step: usize) {
-        let served = self.engine.cached().expect("cached");
-        if served.refresh_at.is_some_and(|at| now >= at) {
+        if self.refresh_at.is_some_and(|at| now >= at) {
             self.rounds += 1;
             wait_rounds(&self.engine, self.rounds).await;
         }
@@ -323,6 +325,7 @@ impl Hop {
         );
         let served = self.engine.cached().expect("cached");
         assert!(!served.stale, "step {step}: stale credentials");
+        self.refresh_at = served.refresh_at;
         if served.credentials.access_key_id() != self.key {
             self.rotations += 1;
             self.key = served.credentials.access_key_id().to_string();
@@ -375,6 +378,7 @@ async fn in_a_role_chain_each_hop_rotates_on_its_own_engine_with_one_sts_call_pe
 
     let step = Duration::from_secs(30);
     let mut steps = 0;
+    let mut b_signers = std::collections::BTreeSet::new();
     while hop_a.rotations < ROTATIONS || hop_b.rotations < ROTATIONS {
         steps += 1;
         assert!(
@@ -387,7 +391,25 @@ async fn in_a_role_chain_each_hop_rotates_on_its_own_engine_with_one_sts_call_pe
         clock.advance(step);
         let now = clock.now();
         hop_a.follow(now, steps).await;
+        let b_before = hop_b.rotations;
         hop_b.follow(now, steps).await;
+        if hop_b.rotations > b_before {
+            // The new B session was assumed with the A session A serves after this step's rounds
+            // (a new one when A was due too): a due base is refreshed before it is used.
+            let issued = sim.issued_credentials();
+            let at = issued
+                .iter()
+                .position(|c| c.access_key_id == hop_b.key)
+                .unwrap();
+            let call = &sim.assume_role_calls()[at];
+            assert_eq!(call.role_arn.as_deref(), Some(ROLE_B));
+            assert_eq!(
+                call.signed_by.as_deref(),
+                Some(hop_a.key.as_str()),
+                "step {steps}: B assumed with an older A session"
+            );
+            b_signers.insert(hop_a.key.clone());
+        }
         let served = b_engine.cached().unwrap();
         assert!(served.credentials.expiration().unwrap() > clock.wall());
         let who = caller
@@ -422,22 +444,18 @@ async fn in_a_role_chain_each_hop_rotates_on_its_own_engine_with_one_sts_call_pe
         hop_b.rotations > hop_a.rotations,
         "B's sessions are shorter"
     );
-    // Every B session was assumed with the newest A session: a due base is refreshed first.
-    let issued = sim.issued_credentials();
-    assert_eq!(issued.len(), calls.len());
-    let mut newest_a = None;
-    for (call, minted) in calls.iter().zip(&issued) {
-        match call.role_arn.as_deref() {
-            Some(ROLE_A) => {
-                assert_eq!(call.signed_by.as_deref(), Some(STATIC_ACCESS_KEY_ID));
-                newest_a = Some(minted.access_key_id.clone());
-            }
-            _ => assert_eq!(
-                call.signed_by, newest_a,
-                "B assumed with an older A session"
-            ),
-        }
-    }
+    assert!(
+        calls
+            .iter()
+            .filter(|c| c.role_arn.as_deref() == Some(ROLE_A))
+            .all(|c| c.signed_by.as_deref() == Some(STATIC_ACCESS_KEY_ID)),
+        "A is assumed with the static keys"
+    );
+    assert!(
+        b_signers.len() >= ROTATIONS,
+        "B was assumed with {} A sessions",
+        b_signers.len()
+    );
     let counts = sim.counts();
     assert_eq!(counts.sts_expired_token, 0);
     assert_eq!(counts.sts_signature_mismatch, 0);
