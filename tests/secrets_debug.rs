@@ -8,6 +8,7 @@ use freshcreds::host::ProviderOptions;
 use freshcreds::sources::assume_role::AssumeRoleSource;
 use freshcreds::sources::environment::StaticVariablesSource;
 use freshcreds::sources::profile::{ProfileChain, ProfileSet};
+use freshcreds::sources::sts::RoleRequest;
 use freshcreds::sources::sts::{StsClient, StsSettings};
 
 /// Values that must never show; each is long and unique, so a match is never a coincidence.
@@ -114,8 +115,9 @@ fn the_debug_of_an_assume_role_source_hides_the_external_id() {
         ))
         .unwrap(),
     );
-    let source = AssumeRoleSource::new(base, "arn:aws:iam::123456789012:role/r", sts)
+    let request = RoleRequest::new("arn:aws:iam::123456789012:role/r")
         .with_external_id(Some(EXTERNAL_ID.to_string()));
+    let source = AssumeRoleSource::new(base, request, sts);
     let shown = format!("{source:?} {source:#?}");
     assert_hidden("AssumeRoleSource", &shown);
     assert!(

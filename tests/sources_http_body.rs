@@ -9,7 +9,7 @@ use freshcreds::clock::ManualClock;
 use freshcreds::sources::http_body::{MAX_IMDS_RESPONSE_BYTES, MAX_STS_RESPONSE_BYTES};
 use freshcreds::sources::imds::{ImdsConfig, ImdsCredentialsSource};
 use freshcreds::sources::retry::RetryPolicy;
-use freshcreds::sources::sts::{StsClient, StsSettings};
+use freshcreds::sources::sts::{RoleRequest, StsClient, StsSettings};
 use freshcreds::sources::CredentialSource;
 use freshcreds::ErrorKind;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -92,10 +92,8 @@ async fn an_sts_answer_larger_than_the_limit_fails_at_once_naming_the_action_and
         let started = Instant::now();
         let err = sts
             .assume_role_with_web_identity(
-                "arn:aws:iam::123456789012:role/r",
-                "s",
+                &RoleRequest::new("arn:aws:iam::123456789012:role/r"),
                 "web-identity-token",
-                None,
             )
             .await
             .unwrap_err();

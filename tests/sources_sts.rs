@@ -10,7 +10,7 @@ use std::time::Duration;
 use freshcreds::env::Env;
 use freshcreds::sources::assume_role::AssumeRoleSource;
 use freshcreds::sources::retry::RetryPolicy;
-use freshcreds::sources::sts::{StsClient, StsProfileSettings, StsSettings};
+use freshcreds::sources::sts::{RoleRequest, StsClient, StsProfileSettings, StsSettings};
 use freshcreds::sources::web_identity::WebIdentitySource;
 use freshcreds::sources::{BoxFuture, CredentialSource, Fetched};
 use freshcreds::{Credentials, ErrorKind, Result};
@@ -70,8 +70,8 @@ fn temp_file(contents: &str) -> PathBuf {
 async fn assume_role_signs_with_the_base_credentials_and_returns_the_role_credentials() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     let client = sts(&sim);
-    let source = AssumeRoleSource::new(Arc::new(Fixed(static_key())), ROLE, client.clone())
-        .with_external_id(Some("ext-123".into()))
+    let request = RoleRequest::new(ROLE).with_external_id(Some("ext-123".into()));
+    let source = AssumeRoleSource::new(Arc::new(Fixed(static_key())), request, client.clone())
         .with_name("Profile(deploy)");
     let fetched = source.fetch().await.unwrap();
     let creds = &fetched.credentials;
@@ -89,7 +89,7 @@ async fn assume_role_signs_with_the_base_credentials_and_returns_the_role_creden
     assert_eq!(call.duration_seconds, None);
     let session = call.role_session_name.clone().unwrap();
     assert!(session.starts_with("freshcreds-"), "{session}");
-    assert_eq!(session, source.session_name());
+    assert_eq!(session, source.request().session_name);
 
     // The simulator minted exactly these credentials, and they work for a signed call.
     let minted = sim.issued_credentials();
@@ -115,9 +115,10 @@ async fn assume_role_signs_with_the_base_credentials_and_returns_the_role_creden
 #[tokio::test]
 async fn duration_seconds_is_sent_and_honoured() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    let source = AssumeRoleSource::new(Arc::new(Fixed(static_key())), ROLE, sts(&sim))
-        .with_session_name("short")
+    let request = RoleRequest::new(ROLE)
+        .with_session_name(Some("short"))
         .with_duration(Some(Duration::from_secs(900)));
+    let source = AssumeRoleSource::new(Arc::new(Fixed(static_key())), request, sts(&sim));
     let creds = source.fetch().await.unwrap().credentials;
     let call = &sim.assume_role_calls()[0];
     assert_eq!(call.duration_seconds.as_deref(), Some("900"));
@@ -133,8 +134,8 @@ async fn duration_seconds_is_sent_and_honoured() {
 async fn expired_base_credentials_give_an_error_naming_expired_token_without_secrets() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     let client = sts(&sim);
-    let short = AssumeRoleSource::new(Arc::new(Fixed(static_key())), ROLE, client.clone())
-        .with_duration(Some(Duration::from_secs(900)));
+    let request = RoleRequest::new(ROLE).with_duration(Some(Duration::from_secs(900)));
+    let short = AssumeRoleSource::new(Arc::new(Fixed(static_key())), request, client.clone());
     let base = short.fetch().await.unwrap().credentials;
     sim.advance_time(Duration::from_secs(1000));
 
@@ -271,8 +272,8 @@ async fn web_identity_reads_the_token_file_at_every_fetch_and_sends_it_unsigned(
 async fn web_identity_honours_duration_seconds() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     let token_file = temp_file("jwt");
-    let source = WebIdentitySource::new(&token_file, ROLE, sts(&sim))
-        .with_duration(Some(Duration::from_secs(7200)));
+    let request = RoleRequest::new(ROLE).with_duration(Some(Duration::from_secs(7200)));
+    let source = WebIdentitySource::new(&token_file, request, sts(&sim));
     let creds = source.fetch().await.unwrap().credentials;
     assert_eq!(
         sim.assume_role_calls()[0].duration_seconds.as_deref(),
@@ -317,7 +318,7 @@ async fn an_invalid_identity_token_is_refused_and_the_token_is_not_in_the_error(
     let client = sts(&sim);
     // The simulator refuses a blank token; the file reader never sends one, so call STS directly.
     let err = client
-        .assume_role_with_web_identity(ROLE, "s1", " ", None)
+        .assume_role_with_web_identity(&RoleRequest::new(ROLE).with_session_name(Some("s1")), " ")
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Refused);
@@ -328,7 +329,10 @@ async fn an_invalid_identity_token_is_refused_and_the_token_is_not_in_the_error(
     );
 
     let err = client
-        .assume_role_with_web_identity("not-an-arn", "s1", "secret.jwt.value", None)
+        .assume_role_with_web_identity(
+            &RoleRequest::new("not-an-arn").with_session_name(Some("s1")),
+            "secret.jwt.value",
+        )
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidConfig);

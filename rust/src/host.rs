@@ -13,8 +13,15 @@ use crate::credentials::Credentials;
 use crate::env::{parse_bool, Env};
 use crate::error::{Error, Result};
 use crate::refresh::{RefreshConfig, RefreshingProvider, Served};
+use crate::sources::assume_role::{AssumeRoleSource, RefreshedBase};
 use crate::sources::default_chain::{self, ChainSettings, SourceSelection};
 use crate::sources::imds::{EndpointMode, ImdsConfigBuilder};
+use crate::sources::server_clock::ServerClock;
+use crate::sources::sts::{
+    RoleRequest, StsClient, MAX_ROLE_SESSION_DURATION, MIN_ROLE_SESSION_DURATION,
+};
+use crate::sources::web_identity::WebIdentitySource;
+use crate::sources::{BoxFuture, CredentialSource};
 
 /// Options for a [`FreshProvider`], parsed from `key=value` pairs (see [`ProviderOptions::KEYS`]).
 /// `Debug` shows the values of the secret keys as `** redacted **`.
@@ -24,14 +31,26 @@ pub struct ProviderOptions {
 }
 
 /// Option keys whose values are secrets.
-pub const SECRET_OPTION_KEYS: &[&str] =
-    &["aws.secretAccessKey", "aws.secretKey", "aws.sessionToken"];
+pub const SECRET_OPTION_KEYS: &[&str] = &[
+    "aws.secretAccessKey",
+    "aws.secretKey",
+    "aws.sessionToken",
+    "externalId",
+];
+
+/// An option key without its `base.` prefixes.
+fn bare_key(mut key: &str) -> &str {
+    while let Some(rest) = key.strip_prefix(ProviderOptions::BASE_PREFIX) {
+        key = rest;
+    }
+    key
+}
 
 impl std::fmt::Debug for ProviderOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut map = f.debug_map();
         for (k, v) in &self.pairs {
-            if SECRET_OPTION_KEYS.contains(&k.as_str()) {
+            if SECRET_OPTION_KEYS.contains(&bare_key(k)) {
                 map.entry(k, &crate::credentials::REDACTED);
             } else {
                 map.entry(k, v);
@@ -92,7 +111,46 @@ impl ProviderOptions {
             "imdsV1Fallback",
             "`true` (default) to fall back to IMDSv1 when the token call fails",
         ),
+        (
+            "roleArn",
+            "assume this role (STS AssumeRole) with the base credentials: the source the other options select, or the hop the `base.*` options describe",
+        ),
+        (
+            "roleSessionName",
+            "the role session name (default `freshcreds-<unix millis>`)",
+        ),
+        ("externalId", "the external id the role's trust policy asks for"),
+        (
+            "durationSeconds",
+            "the role session's duration in seconds (900 to 43200; default: STS's one hour)",
+        ),
+        ("policy", "an inline session policy (JSON)"),
+        (
+            "policyArns",
+            "managed session policies: ARNs separated by commas",
+        ),
+        ("sourceIdentity", "the source identity of the role session"),
+        (
+            "tags",
+            "session tags: `key=value` pairs separated by commas",
+        ),
+        (
+            "mfaSerial",
+            "refused: a background refresh cannot ask for an MFA token code",
+        ),
+        (
+            "webIdentityTokenFile",
+            "with `roleArn`: AssumeRoleWithWebIdentity with the token in this file (read at every refresh) instead of AssumeRole over a base",
+        ),
+        (
+            "stsEndpoint",
+            "the STS endpoint for the role (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile, else regional)",
+        ),
     ];
+
+    /// The prefix of the options of a role's base hop: `base.roleArn`, `base.profile`, … describe
+    /// the credentials `roleArn` is assumed with (role chaining: `base.base.…` for a third hop).
+    pub const BASE_PREFIX: &'static str = "base.";
 
     /// Parses `key=value` pairs; later pairs override earlier ones.
     pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(
@@ -101,7 +159,10 @@ impl ProviderOptions {
         let mut out = ProviderOptions::default();
         for (k, v) in pairs {
             let (k, v) = (k.as_ref(), v.as_ref());
-            if !Self::KEYS.iter().any(|(key, _)| *key == k) {
+            let bare = bare_key(k);
+            let known = Self::KEYS.iter().any(|(key, _)| *key == bare)
+                && !(bare != k && bare.starts_with("aws."));
+            if !known {
                 let known: Vec<&str> = Self::KEYS.iter().map(|(k, _)| *k).collect();
                 return Err(Error::invalid_config(format!(
                     "unknown freshcreds option `{k}` (known: {})",
@@ -111,10 +172,158 @@ impl ProviderOptions {
             out.pairs.retain(|(key, _)| key != k);
             out.pairs.push((k.to_string(), v.to_string()));
         }
-        out.refresh_config()?;
-        out.selection()?;
-        out.imds_overrides()?;
+        out.check()?;
         Ok(out)
+    }
+
+    /// Checks every hop: its refresh, source and IMDS settings, and its role.
+    fn check(&self) -> Result<()> {
+        self.refresh_config()?;
+        self.selection()?;
+        self.imds_overrides()?;
+        self.role()?;
+        match self.base() {
+            Some(base) => base.check(),
+            None => Ok(()),
+        }
+    }
+
+    /// The options of the base hop (`base.*`, prefix removed, with the `aws.*` system
+    /// properties), when any is given.
+    pub fn base(&self) -> Option<ProviderOptions> {
+        let hop: Vec<(String, String)> = self
+            .pairs
+            .iter()
+            .filter_map(|(k, v)| {
+                k.strip_prefix(Self::BASE_PREFIX)
+                    .map(|k| (k.to_string(), v.clone()))
+            })
+            .collect();
+        if hop.is_empty() {
+            return None;
+        }
+        let mut pairs: Vec<(String, String)> = self
+            .pairs
+            .iter()
+            .filter(|(k, _)| k.starts_with("aws."))
+            .cloned()
+            .collect();
+        pairs.extend(hop);
+        Some(ProviderOptions { pairs })
+    }
+
+    /// These options without the role keys: the base of a role whose base is described by the
+    /// same options (no `base.*` keys).
+    fn without_role(&self) -> ProviderOptions {
+        ProviderOptions {
+            pairs: self
+                .pairs
+                .iter()
+                .filter(|(k, _)| !ROLE_KEYS.contains(&k.as_str()))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// The role these options assume, if any (`roleArn` and the keys that go with it); every
+    /// problem is an error naming the option.
+    pub fn role(&self) -> Result<Option<RoleOptions>> {
+        if self.get("mfaSerial").is_some() {
+            return Err(Error::invalid_config(format!(
+                "freshcreds option `mfaSerial` is not supported: {MFA_REFUSED}"
+            )));
+        }
+        let has_base = self.base().is_some();
+        let Some(role_arn) = self.get("roleArn").map(str::trim) else {
+            if let Some(k) = ROLE_KEYS.iter().find(|k| self.get(k).is_some()) {
+                return Err(Error::invalid_config(format!(
+                    "freshcreds option `{k}` needs `roleArn`: it describes a role to assume"
+                )));
+            }
+            if has_base {
+                return Err(Error::invalid_config(
+                    "freshcreds options `base.*` need `roleArn`: they describe the credentials a role is assumed with",
+                ));
+            }
+            return Ok(None);
+        };
+        if role_arn.is_empty() {
+            return Err(Error::invalid_config(
+                "freshcreds option `roleArn` is empty",
+            ));
+        }
+        if has_base {
+            if let Some(k) = BASE_SELECTION_KEYS.iter().find(|k| self.get(k).is_some()) {
+                return Err(Error::invalid_config(format!(
+                    "freshcreds option `{k}` and `base.*` options both say where the base credentials of `roleArn` come from: set it as `base.{k}`"
+                )));
+            }
+        }
+        let token_file = self.get("webIdentityTokenFile").map(str::trim);
+        if token_file.is_some() {
+            let conflicting = ["externalId", "sourceIdentity", "tags"]
+                .into_iter()
+                .find(|k| self.get(k).is_some());
+            if let Some(k) = conflicting {
+                return Err(Error::invalid_config(format!(
+                    "freshcreds option `{k}` is not part of AssumeRoleWithWebIdentity (`webIdentityTokenFile` is set)"
+                )));
+            }
+            if has_base {
+                return Err(Error::invalid_config(
+                    "freshcreds option `webIdentityTokenFile` takes no base: the token is the proof, `base.*` options do not apply",
+                ));
+            }
+        }
+        if token_file == Some("") {
+            return Err(Error::invalid_config(
+                "freshcreds option `webIdentityTokenFile` is empty",
+            ));
+        }
+        let list = |key: &str| -> Vec<String> {
+            self.get(key)
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let tags = list("tags")
+            .into_iter()
+            .map(|pair| match pair.split_once('=') {
+                Some((k, v)) if !k.trim().is_empty() => {
+                    Ok((k.trim().to_string(), v.trim().to_string()))
+                }
+                _ => Err(Error::invalid_config(format!(
+                    "freshcreds option `tags`: {pair:?} is not `key=value`"
+                ))),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let non_blank = |key: &str| {
+            self.get(key)
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        let mut request = RoleRequest::new(role_arn)
+            .with_session_name(non_blank("roleSessionName"))
+            .with_external_id(non_blank("externalId"))
+            .with_duration(
+                self.ranged::<u64>("durationSeconds")?
+                    .map(Duration::from_secs),
+            );
+        request.policy = non_blank("policy");
+        request.policy_arns = list("policyArns");
+        request.source_identity = non_blank("sourceIdentity");
+        request.tags = tags;
+        Ok(Some(RoleOptions {
+            request,
+            web_identity_token_file: token_file.map(std::path::PathBuf::from),
+            sts_endpoint: non_blank("stsEndpoint"),
+        }))
     }
 
     /// The value given for `key`, if any.
@@ -253,6 +462,45 @@ impl ProviderOptions {
     }
 }
 
+/// Why `mfaSerial` is refused.
+pub const MFA_REFUSED: &str = "a role that needs MFA cannot be refreshed in the background (nobody is there to type the token code); assume it from credentials that need no MFA, or use a session from `aws sts get-session-token` as the base";
+
+/// The keys that describe a role (all but `roleArn` need it).
+const ROLE_KEYS: &[&str] = &[
+    "roleArn",
+    "roleSessionName",
+    "externalId",
+    "durationSeconds",
+    "policy",
+    "policyArns",
+    "sourceIdentity",
+    "tags",
+    "webIdentityTokenFile",
+    "stsEndpoint",
+];
+
+/// The keys that say where a hop's base credentials come from when it has no `base.*` options.
+const BASE_SELECTION_KEYS: &[&str] = &[
+    "source",
+    "profile",
+    "imdsEndpoint",
+    "imdsEndpointMode",
+    "imdsTimeoutMillis",
+    "imdsAttempts",
+    "imdsV1Fallback",
+];
+
+/// A role configured by options ([`ProviderOptions::role`]).
+#[derive(Debug, Clone)]
+pub struct RoleOptions {
+    /// What to ask STS for.
+    pub request: RoleRequest,
+    /// With a token file: `AssumeRoleWithWebIdentity` instead of `AssumeRole` over a base.
+    pub web_identity_token_file: Option<std::path::PathBuf>,
+    /// The STS endpoint given in code (wins over the environment and the profile).
+    pub sts_endpoint: Option<String>,
+}
+
 /// The range of every numeric option (key, least, most, unit). Values outside are refused with
 /// an error that names the option and the range: a zero backoff, say, would make a loop as fast
 /// as the source answers.
@@ -266,6 +514,12 @@ pub const OPTION_RANGES: &[(&str, u64, u64, &str)] = &[
     ("skewWarnMillis", 1_000, 3_600_000, " ms"),
     ("imdsTimeoutMillis", 10, 60_000, " ms"),
     ("imdsAttempts", 1, 10, ""),
+    (
+        "durationSeconds",
+        MIN_ROLE_SESSION_DURATION.as_secs(),
+        MAX_ROLE_SESSION_DURATION.as_secs(),
+        " s",
+    ),
 ];
 
 /// Credentials as a host should hand them out, with how long it may keep them without asking again.
@@ -311,10 +565,88 @@ impl Snapshot {
     }
 }
 
+/// Builds the source one set of options describes: the selected source, or a role over a base
+/// that has a refresh engine of its own (each hop of a role chain is cached, refreshed early and
+/// single flight).
+struct Hops {
+    env: Env,
+    clock: Arc<dyn Clock>,
+    server_clock: Arc<ServerClock>,
+    runtime: tokio::runtime::Handle,
+    /// The engines started for base hops.
+    bases: std::sync::Mutex<Vec<RefreshingProvider>>,
+}
+
+impl Hops {
+    fn build<'a>(
+        &'a self,
+        options: &'a ProviderOptions,
+    ) -> BoxFuture<'a, Result<Arc<dyn CredentialSource>>> {
+        Box::pin(async move {
+            let settings = ChainSettings {
+                env: self.env.clone(),
+                system_properties: Some(options.system_properties()),
+                profile: options.get("profile").map(str::to_string),
+                explicit_profile_wins: false,
+                imds_overrides: options.imds_overrides()?,
+                clock: self.clock.clone(),
+                server_clock: self.server_clock.clone(),
+            };
+            let Some(role) = options.role()? else {
+                return default_chain::build(&settings, options.selection()?).await;
+            };
+            let sts = self.sts(&settings, &role).await?;
+            let role_arn = role.request.role_arn.clone();
+            if let Some(token_file) = role.web_identity_token_file {
+                let source = WebIdentitySource::new(token_file, role.request, sts)
+                    .with_origin("freshcreds option `webIdentityTokenFile`")
+                    .with_name(format!("WebIdentityToken({role_arn})"));
+                return Ok(Arc::new(source));
+            }
+            let base_options = options.base().unwrap_or_else(|| options.without_role());
+            let base = self.build(&base_options).await?;
+            let engine = RefreshingProvider::spawn_on(
+                base.clone(),
+                base_options.refresh_config()?,
+                self.clock.clone(),
+                &self.runtime,
+            );
+            self.bases
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(0, engine.clone());
+            let base = Arc::new(RefreshedBase::new(base, engine));
+            let source = AssumeRoleSource::new(base, role.request, sts)
+                .with_name(format!("AssumeRole({role_arn})"));
+            Ok(Arc::new(source))
+        })
+    }
+
+    /// The STS client of a role: the endpoint given in code, else the rules of the profiles
+    /// (`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, the profile's, regional).
+    async fn sts(&self, settings: &ChainSettings, role: &RoleOptions) -> Result<Arc<StsClient>> {
+        let (profiles, _warnings) = crate::sources::notice::collect(
+            crate::sources::profile::ProfileSet::load(&settings.env, settings.profile.as_deref()),
+        )
+        .await;
+        let mut sts = default_chain::sts_settings(&settings.env, profiles.as_ref().ok())?;
+        if let Some(endpoint) = &role.sts_endpoint {
+            sts.endpoint = endpoint.clone();
+            sts.endpoint_origin = "freshcreds option `stsEndpoint`".to_string();
+        }
+        Ok(Arc::new(
+            StsClient::with_clock(sts, self.clock.clone())?
+                .with_server_clock(self.server_clock.clone()),
+        ))
+    }
+}
+
 /// A provider owned by a host: a source behind the refresh engine, on the process runtime.
 #[derive(Debug)]
 pub struct FreshProvider {
     engine: RefreshingProvider,
+    /// The engines of a role's base hops, closed with this provider.
+    bases: Vec<RefreshingProvider>,
 }
 
 impl FreshProvider {
@@ -329,23 +661,22 @@ impl FreshProvider {
         let runtime = crate::runtime::shared()?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
         let _guard = runtime.enter();
-        let settings = ChainSettings {
+        let hops = Hops {
             env,
-            system_properties: Some(options.system_properties()),
-            profile: options.get("profile").map(str::to_string),
-            explicit_profile_wins: false,
-            imds_overrides: options.imds_overrides()?,
             clock: clock.clone(),
-            server_clock: Default::default(),
+            server_clock: Arc::new(ServerClock::new()),
+            runtime: runtime.handle().clone(),
+            bases: Default::default(),
         };
-        let source = runtime.block_on(default_chain::build(&settings, options.selection()?))?;
+        let source = runtime.block_on(hops.build(&options))?;
         let engine = RefreshingProvider::spawn_on(
             source,
             options.refresh_config()?,
             clock,
             runtime.handle(),
         );
-        Ok(FreshProvider { engine })
+        let bases = std::mem::take(&mut *hops.bases.lock().unwrap_or_else(|e| e.into_inner()));
+        Ok(FreshProvider { engine, bases })
     }
 
     /// The current credentials: immediate while cached ones are valid; otherwise waits for the
@@ -384,12 +715,20 @@ impl FreshProvider {
     /// Stops the background refresh task. Further calls fail with an error.
     pub fn close(&self) {
         self.engine.close();
+        for base in &self.bases {
+            base.close();
+        }
+    }
+
+    /// The refresh engines of the base hops under a role (outermost first); empty without a role.
+    pub fn base_engines(&self) -> &[RefreshingProvider] {
+        &self.bases
     }
 }
 
 impl Drop for FreshProvider {
     fn drop(&mut self) {
-        self.engine.close();
+        self.close();
     }
 }
 
@@ -409,6 +748,20 @@ mod tests {
             "{}",
             e.message()
         );
+    }
+
+    #[test]
+    fn debug_hides_the_external_id_of_every_hop() {
+        let o = ProviderOptions::from_pairs([
+            ("roleArn", "arn:aws:iam::1:role/b"),
+            ("externalId", "top-secret-id"),
+            ("base.roleArn", "arn:aws:iam::1:role/a"),
+            ("base.externalId", "base-secret-id"),
+        ])
+        .unwrap();
+        let shown = format!("{o:?}");
+        assert!(!shown.contains("secret-id"), "{shown}");
+        assert!(shown.contains("arn:aws:iam::1:role/a"), "{shown}");
     }
 
     #[test]

@@ -22,6 +22,7 @@ use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::host::ProviderOptions;
 use crate::refresh::RefreshingProvider;
+use crate::sources::assume_role::{AssumeRoleSource, RefreshedBase};
 
 use output::ColorMode;
 
@@ -156,9 +157,65 @@ pub struct Cli {
     #[arg(long = "option", global = true, value_name = "KEY=VALUE")]
     pub options: Vec<String>,
 
+    /// The role to assume over the chain's credentials (credential-process, export, serve)
+    #[command(flatten)]
+    pub role: RoleArgs,
+
     /// What to do
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// A role to assume with the chain's credentials, refreshed early like them (`credential-process`,
+/// `export` and `serve`; the chain keeps a refresh engine of its own as the role's base).
+#[derive(Debug, Clone, Args)]
+pub struct RoleArgs {
+    /// Assume this role (STS AssumeRole) with the chain's credentials
+    #[arg(long, global = true, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    /// The role session name (default: freshcreds-<unix millis>)
+    #[arg(long, global = true, value_name = "NAME", requires = "role_arn")]
+    pub role_session_name: Option<String>,
+    /// The external id the role's trust policy asks for
+    #[arg(long, global = true, value_name = "ID", requires = "role_arn")]
+    pub external_id: Option<String>,
+    /// The role session's duration in seconds (900 to 43200; default: STS's one hour)
+    #[arg(long, global = true, value_name = "SECONDS", requires = "role_arn")]
+    pub duration: Option<String>,
+}
+
+impl RoleArgs {
+    /// Each flag with the provider option it sets.
+    fn flags(&self) -> [(&'static str, &'static str, &Option<String>); 4] {
+        [
+            ("--role-arn", "roleArn", &self.role_arn),
+            (
+                "--role-session-name",
+                "roleSessionName",
+                &self.role_session_name,
+            ),
+            ("--external-id", "externalId", &self.external_id),
+            ("--duration", "durationSeconds", &self.duration),
+        ]
+    }
+
+    /// The role, checked like the Java and C hosts' options; an error names the flag.
+    fn role(&self) -> Result<Option<crate::host::RoleOptions>> {
+        let pairs = self
+            .flags()
+            .into_iter()
+            .filter_map(|(_, k, v)| v.as_ref().map(|v| (k, v.as_str())));
+        ProviderOptions::from_pairs(pairs)
+            .and_then(|o| o.role())
+            .map_err(|e| {
+                let flag = self
+                    .flags()
+                    .into_iter()
+                    .find(|(_, key, _)| e.message().contains(&format!("`{key}`")))
+                    .map_or("--role-arn", |(flag, ..)| flag);
+                Error::new(e.kind(), format!("{flag}: {}", e.message()))
+            })
+    }
 }
 
 /// The subcommands.
@@ -278,14 +335,42 @@ fn provider_options(cli: &Cli) -> Result<ProviderOptions> {
     ProviderOptions::from_pairs(pairs)
 }
 
-/// Builds the early-refreshing provider over the chain on the shared runtime.
+/// Builds the early-refreshing provider over the chain on the shared runtime; with `--role-arn`,
+/// over a role whose base is the chain behind an engine of its own.
 fn provider(cli: &Cli, env: &Env) -> Result<RefreshingProvider> {
     let options = provider_options(cli)?;
+    let role = cli.role.role()?;
     let runtime = crate::runtime::shared()?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
     let built = runtime.block_on(chain::build(env, cli.profile.as_deref(), clock.clone()))?;
+    let source: Arc<dyn crate::sources::CredentialSource> = match role {
+        None => built.chain,
+        Some(role) => {
+            let _guard = runtime.enter();
+            let base = RefreshingProvider::spawn_on(
+                built.chain.clone(),
+                options.refresh_config()?,
+                clock.clone(),
+                runtime.handle(),
+            );
+            let sts = crate::sources::sts::StsClient::with_clock(
+                chain::sts_settings(env, built.profiles.as_ref())?,
+                clock.clone(),
+            )?
+            .with_server_clock(built.server_clock.clone());
+            let name = format!("AssumeRole({})", role.request.role_arn);
+            Arc::new(
+                AssumeRoleSource::new(
+                    Arc::new(RefreshedBase::new(built.chain, base)),
+                    role.request,
+                    Arc::new(sts),
+                )
+                .with_name(name),
+            )
+        }
+    };
     Ok(RefreshingProvider::spawn_on(
-        built.chain,
+        source,
         options.refresh_config()?,
         clock,
         runtime.handle(),
@@ -336,6 +421,9 @@ pub fn run(
     init_logging(&cli, &env);
     let color = cli.color.enabled(&env);
     let result = match &cli.command {
+        Command::Doctor(_) if cli.role.role_arn.is_some() => Err(Error::invalid_config(
+            "--role-arn applies to credential-process, export and serve; doctor checks the chain itself",
+        )),
         Command::Doctor(args) => return doctor(&cli, args, &env, out, err, color),
         Command::CredentialProcess => {
             if env

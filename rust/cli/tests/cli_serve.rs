@@ -24,6 +24,7 @@ fn base_env(cmd: &mut Command, home: &std::path::Path, sim: &Simulator) {
         .env("AWS_CONFIG_FILE", home.join("config"))
         .env("AWS_SHARED_CREDENTIALS_FILE", home.join("credentials"))
         .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", sim.base_url())
+        .env("AWS_ENDPOINT_URL_STS", sim.base_url())
         .env("AWS_REGION", "us-east-1")
         // Room for the slow IMDS answers of the rotation test.
         .env("AWS_METADATA_SERVICE_TIMEOUT", "5");
@@ -292,6 +293,36 @@ fn serve_answers_only_with_the_token_and_writes_it_owner_only() {
     assert_eq!(doc["AccessKeyId"], issued.access_key_id.as_str());
     assert_eq!(doc["Token"], issued.session_token.as_deref().unwrap());
     assert!(doc["Expiration"].as_str().unwrap().ends_with('Z'));
+}
+
+#[test]
+fn serve_with_role_arn_hands_out_the_role_session_assumed_with_the_instance_role() {
+    let sim = Simulator::start_blocking(SimConfig::default()).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let role = "arn:aws:iam::123456789012:role/served-role";
+    let serve = Serve::start(
+        &sim,
+        home.path(),
+        &["--role-arn", role, "--role-session-name", "served"],
+    );
+    let (status, body) = get(&serve.url, Some(&serve.token()));
+    assert_eq!(status, 200, "{body}");
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    let issued = sim.issued_credentials();
+    let session = issued
+        .iter()
+        .find(|c| c.arn.ends_with(":assumed-role/served-role/served"))
+        .expect("a role session was minted");
+    assert_eq!(doc["AccessKeyId"], session.access_key_id.as_str());
+    let call = &sim.assume_role_calls()[0];
+    let instance = issued
+        .iter()
+        .find(|c| c.arn.contains("freshcreds-sim-role"));
+    assert_eq!(
+        call.signed_by.as_deref(),
+        instance.map(|c| c.access_key_id.as_str()),
+        "assumed with the IMDS credentials of the chain"
+    );
 }
 
 #[test]

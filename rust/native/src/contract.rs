@@ -333,7 +333,7 @@ mod tests {
         }
 
         let java_secret: BTreeSet<String> =
-            java_strings_between(&source, "boolean isSecret(String key) {", "}")
+            java_strings_between(&source, "List<String> SECRET_KEYS =", ";")
                 .into_iter()
                 .collect();
         let rust_secret: BTreeSet<String> =

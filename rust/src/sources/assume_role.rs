@@ -1,82 +1,50 @@
 //! Assume a role with credentials from another source (profile `role_arn` + `source_profile` or
-//! `credential_source`): fetch the base credentials, then call STS `AssumeRole` with them.
+//! `credential_source`, or a role configured in code): fetch the base credentials, then call STS
+//! `AssumeRole` with them.
+//!
+//! A role configured in code takes its base through a [`RefreshedBase`]: the base has a refresh
+//! engine of its own (cached, refreshed early, single flight), so a role → role chain is a chain
+//! of engines, each hop refreshed before the next one needs it.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::clock::SystemClock;
+use crate::credentials::Credentials;
 use crate::error::{Error, ErrorKind, Result};
-use crate::sources::sts::{default_session_name, StsClient};
-use crate::sources::{BoxFuture, CredentialSource, Fetched};
+use crate::refresh::{RefreshingProvider, Served};
+use crate::sources::chain::ResolutionReport;
+use crate::sources::sts::{RoleRequest, StsClient};
+use crate::sources::{BoxFuture, CredentialSource, Fetched, Probe};
+
+/// Longest a role's refresh waits for its base to finish a refresh that is due: past it, the
+/// base's cached credentials (still valid: a refresh falls due a lead before expiry) are used.
+pub const BASE_ROUND_WAIT: Duration = Duration::from_secs(30);
 
 /// Credentials of an assumed role, obtained with the credentials of a base source. `Debug`
 /// hides the external id.
+#[derive(Debug)]
 pub struct AssumeRoleSource {
     base: Arc<dyn CredentialSource>,
-    role_arn: String,
-    session_name: String,
-    external_id: Option<String>,
-    duration: Option<Duration>,
+    request: RoleRequest,
     sts: Arc<StsClient>,
     name: String,
 }
 
-impl std::fmt::Debug for AssumeRoleSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AssumeRoleSource")
-            .field("base", &self.base)
-            .field("role_arn", &self.role_arn)
-            .field("session_name", &self.session_name)
-            .field(
-                "external_id",
-                &self
-                    .external_id
-                    .as_ref()
-                    .map(|_| crate::credentials::REDACTED),
-            )
-            .field("duration", &self.duration)
-            .field("sts", &self.sts)
-            .field("name", &self.name)
-            .finish()
-    }
-}
-
 impl AssumeRoleSource {
-    /// Assumes `role_arn` with credentials from `base`. The session name defaults to
-    /// `freshcreds-<unix millis>` (fixed at construction, like the SDKs' `aws-sdk-java-<millis>`).
+    /// Assumes the role of `request` (a role ARN converts into a request with the default
+    /// session name `freshcreds-<unix millis>`) with credentials from `base`.
     pub fn new(
         base: Arc<dyn CredentialSource>,
-        role_arn: impl Into<String>,
+        request: impl Into<RoleRequest>,
         sts: Arc<StsClient>,
     ) -> Self {
         let name = format!("AssumeRole({})", base.name());
         AssumeRoleSource {
             base,
-            role_arn: role_arn.into(),
-            session_name: default_session_name(&SystemClock::new()),
-            external_id: None,
-            duration: None,
+            request: request.into(),
             sts,
             name,
         }
-    }
-
-    /// Sets the role session name (profile `role_session_name`).
-    pub fn with_session_name(mut self, session_name: impl Into<String>) -> Self {
-        self.session_name = session_name.into();
-        self
-    }
-
-    /// Sets the external id (profile `external_id`).
-    pub fn with_external_id(mut self, external_id: Option<String>) -> Self {
-        self.external_id = external_id;
-        self
-    }
-
-    /// Sets the requested session duration (profile `duration_seconds`); STS defaults to 1 hour.
-    pub fn with_duration(mut self, duration: Option<Duration>) -> Self {
-        self.duration = duration;
-        self
     }
 
     /// Sets the name used in reports and in the credentials' source (e.g. `Profile(dev)`).
@@ -85,17 +53,13 @@ impl AssumeRoleSource {
         self
     }
 
-    /// The role this source assumes.
-    pub fn role_arn(&self) -> &str {
-        &self.role_arn
-    }
-
-    /// The role session name sent to STS.
-    pub fn session_name(&self) -> &str {
-        &self.session_name
+    /// What this source asks STS for.
+    pub fn request(&self) -> &RoleRequest {
+        &self.request
     }
 
     async fn fetch_inner(&self) -> Result<Fetched> {
+        let role_arn = &self.request.role_arn;
         let base = self.base.fetch().await.map_err(|e| {
             // A base source with nothing configured is a broken role profile, not an absent one.
             let kind = if e.is_not_loaded() {
@@ -106,41 +70,38 @@ impl AssumeRoleSource {
             Error::new(
                 kind,
                 format!(
-                    "{}: the source credentials for {} could not be loaded: {}",
+                    "{}: the source credentials for {role_arn} could not be loaded: {}",
                     self.name,
-                    self.role_arn,
                     e.full_message()
                 ),
             )
         })?;
         let fetched = self
             .sts
-            .assume_role(
-                &base.credentials,
-                &self.role_arn,
-                &self.session_name,
-                self.external_id.as_deref(),
-                self.duration,
-            )
+            .assume_role(&base.credentials, &self.request)
             .await
             .map_err(|e| {
-                Error::new(
-                    e.kind(),
-                    format!(
-                        "{}: assuming {} with credentials from {} failed: {}",
-                        self.name,
-                        self.role_arn,
-                        self.base.name(),
-                        e.full_message()
-                    ),
-                )
+                let with = format!("credentials from {}", self.base.name());
+                role_call_error(&self.name, role_arn, &with, e)
             })?;
-        tracing::debug!(source = %self.name, role_arn = %self.role_arn, "assumed role");
+        tracing::debug!(source = %self.name, role_arn = %role_arn, "assumed role");
         Ok(Fetched {
             credentials: fetched.credentials.with_source(self.name.clone()),
             server_date: fetched.server_date,
         })
     }
+}
+
+/// The error of a failed `AssumeRole…` call, naming the source, the role and what it was
+/// assumed with; the kind is the call's.
+pub(crate) fn role_call_error(name: &str, role_arn: &str, with: &str, e: Error) -> Error {
+    Error::new(
+        e.kind(),
+        format!(
+            "{name}: assuming {role_arn} with {with} failed: {}",
+            e.full_message()
+        ),
+    )
 }
 
 impl CredentialSource for AssumeRoleSource {
@@ -152,19 +113,99 @@ impl CredentialSource for AssumeRoleSource {
         Box::pin(self.fetch_inner())
     }
 
+    fn report(&self) -> Option<ResolutionReport> {
+        self.base.report()
+    }
+
     /// Asks nothing: assuming the role calls STS and creates a session. Its base is probed.
-    fn probe(&self) -> BoxFuture<'_, crate::sources::Probe> {
-        use crate::sources::Probe;
+    fn probe(&self) -> BoxFuture<'_, Probe> {
         Box::pin(async move {
             match self.base.probe().await {
                 Probe::Available | Probe::Configured(_) => Probe::Configured(format!(
                     "{} would assume {} through STS over {} (not called by the probe)",
                     self.name,
-                    self.role_arn,
+                    self.request.role_arn,
                     self.base.name()
                 )),
                 other => other,
             }
         })
+    }
+}
+
+/// A base source behind a refresh engine of its own, as the base of a role configured in code.
+///
+/// A fetch answers from the engine's cache: valid credentials, or stale ones only while static
+/// stability serves them. When the base's own refresh is due (it is a lead before its expiry),
+/// the fetch first waits for that round, at most [`BASE_ROUND_WAIT`], so that the role session
+/// is signed with the new base credentials; it never starts a round of its own (the base stays
+/// single flight). Dropping it stops the base's engine.
+#[derive(Debug)]
+pub struct RefreshedBase {
+    source: Arc<dyn CredentialSource>,
+    engine: RefreshingProvider,
+}
+
+impl RefreshedBase {
+    /// Wraps `source` and the engine that refreshes it (started with
+    /// [`RefreshingProvider::spawn_on`] over the same source).
+    pub fn new(source: Arc<dyn CredentialSource>, engine: RefreshingProvider) -> Self {
+        RefreshedBase { source, engine }
+    }
+
+    /// The base's refresh engine (its status and counters).
+    pub fn engine(&self) -> &RefreshingProvider {
+        &self.engine
+    }
+
+    fn due(&self, served: &Served) -> bool {
+        let now = self.engine.clock().now();
+        !served.stale && served.refresh_at.is_some_and(|at| now >= at)
+    }
+
+    async fn fetch_inner(&self) -> Result<Fetched> {
+        let mut served = self.engine.credentials().await?;
+        if self.due(&served) {
+            // Subscribe, then look again, so that a round finishing in between is not missed.
+            let mut rounds = self.engine.rounds();
+            rounds.borrow_and_update();
+            if let Some(now) = self.engine.cached() {
+                served = now;
+            }
+            if self.due(&served) {
+                tracing::debug!(base = %self.source.name(), "waiting for the base's refresh round");
+                let wait = self.engine.clock().sleep(BASE_ROUND_WAIT);
+                tokio::select! {
+                    _ = rounds.changed() => {}
+                    _ = wait => {}
+                }
+                served = self.engine.cached().unwrap_or(served);
+            }
+        }
+        Ok(Fetched::local(Credentials::clone(&served.credentials)))
+    }
+}
+
+impl CredentialSource for RefreshedBase {
+    fn name(&self) -> &str {
+        self.source.name()
+    }
+
+    fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
+        Box::pin(self.fetch_inner())
+    }
+
+    fn report(&self) -> Option<ResolutionReport> {
+        self.engine.report()
+    }
+
+    fn probe(&self) -> BoxFuture<'_, Probe> {
+        self.source.probe()
+    }
+}
+
+impl Drop for RefreshedBase {
+    fn drop(&mut self) {
+        self.engine.close();
     }
 }

@@ -17,7 +17,7 @@ use super::profile::{
     BaseStep, NamedSource, Platform, ProfileChain, ProfileSet, ReloadingProfileSource,
 };
 use super::server_clock::ServerClock;
-use super::sts::{EndpointVariants, StsClient, StsProfileSettings, StsSettings};
+use super::sts::{EndpointVariants, RoleRequest, StsClient, StsProfileSettings, StsSettings};
 use super::web_identity::{WebIdentitySource, ENV_WEB_IDENTITY_TOKEN_FILE};
 use super::{probe_by_fetching, BoxFuture, CredentialSource, Fetched, Probe};
 use crate::clock::Clock;
@@ -287,8 +287,7 @@ fn build_plan(
             ),
         },
         BaseStep::WebIdentityToken { role_arn, web_identity_token_file, role_session_name, profile } => Arc::new(
-            WebIdentitySource::new(expand_path(&web_identity_token_file, &settings.env), role_arn, sts()?)
-                .with_session_name(role_session_name)
+            WebIdentitySource::new(expand_path(&web_identity_token_file, &settings.env), RoleRequest::new(role_arn).with_session_name(role_session_name), sts()?)
                 .with_origin(format!("web_identity_token_file of profile {profile}"))
                 .with_name(format!("Profile({profile})/WebIdentityToken")),
         ),
@@ -309,13 +308,12 @@ fn build_plan(
         }
     };
     for step in plan.roles {
-        let mut role = AssumeRoleSource::new(source, step.role_arn, sts()?)
+        let request = RoleRequest::new(step.role_arn)
+            .with_session_name(step.role_session_name)
             .with_external_id(step.external_id)
-            .with_duration(step.duration_seconds.map(|s| Duration::from_secs(s.into())))
+            .with_duration(step.duration_seconds.map(|s| Duration::from_secs(s.into())));
+        let role = AssumeRoleSource::new(source, request, sts()?)
             .with_name(format!("Profile({})/AssumeRole", step.profile));
-        if let Some(n) = step.role_session_name {
-            role = role.with_session_name(n);
-        }
         source = Arc::new(role);
     }
     Ok(source)

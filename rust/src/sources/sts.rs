@@ -328,26 +328,10 @@ impl StsClient {
         &self.settings.region
     }
 
-    /// Calls `AssumeRole` signed with `creds`. `duration` becomes `DurationSeconds` (STS
-    /// defaults to one hour when it is `None`).
-    pub async fn assume_role(
-        &self,
-        creds: &Credentials,
-        role_arn: &str,
-        session_name: &str,
-        external_id: Option<&str>,
-        duration: Option<Duration>,
-    ) -> Result<Fetched> {
-        let mut params = vec![
-            ("RoleArn", role_arn.to_string()),
-            ("RoleSessionName", session_name.to_string()),
-        ];
-        if let Some(d) = duration {
-            params.push(("DurationSeconds", d.as_secs().to_string()));
-        }
-        if let Some(id) = external_id {
-            params.push(("ExternalId", id.to_string()));
-        }
+    /// Calls `AssumeRole` signed with `creds`, asking for what `request` says (STS defaults the
+    /// session to one hour when it names no duration).
+    pub async fn assume_role(&self, creds: &Credentials, request: &RoleRequest) -> Result<Fetched> {
+        let params = request.params(true);
         let answer = self.call("AssumeRole", &params, Some(creds)).await?;
         let credentials = answer.credentials("AssumeRole", self.endpoint.as_str())?;
         Ok(Fetched {
@@ -356,22 +340,15 @@ impl StsClient {
         })
     }
 
-    /// Calls `AssumeRoleWithWebIdentity` (unsigned: the token is the proof).
+    /// Calls `AssumeRoleWithWebIdentity` (unsigned: the token is the proof). The request's
+    /// external id, source identity and tags are not part of this call and are not sent.
     pub async fn assume_role_with_web_identity(
         &self,
-        role_arn: &str,
-        session_name: &str,
+        request: &RoleRequest,
         token: &str,
-        duration: Option<Duration>,
     ) -> Result<Fetched> {
-        let mut params = vec![
-            ("RoleArn", role_arn.to_string()),
-            ("RoleSessionName", session_name.to_string()),
-            ("WebIdentityToken", token.to_string()),
-        ];
-        if let Some(d) = duration {
-            params.push(("DurationSeconds", d.as_secs().to_string()));
-        }
+        let mut params = request.params(false);
+        params.push(("WebIdentityToken".to_string(), token.to_string()));
         let answer = self
             .call("AssumeRoleWithWebIdentity", &params, None)
             .await?;
@@ -397,7 +374,7 @@ impl StsClient {
     async fn call(
         &self,
         action: &str,
-        params: &[(&str, String)],
+        params: &[(String, String)],
         creds: Option<&Credentials>,
     ) -> Result<Answer> {
         // The form may hold a web identity token: zeroized when the call is over.
@@ -801,9 +778,180 @@ pub fn default_session_name(clock: &dyn Clock) -> String {
     format!("freshcreds-{}", clock.wall().timestamp_millis())
 }
 
+/// The least session duration STS grants (`DurationSeconds`), as the SDKs check it.
+pub const MIN_ROLE_SESSION_DURATION: Duration = Duration::from_secs(900);
+/// The longest session duration STS may grant (`DurationSeconds`; the role's maximum session
+/// duration may be lower, and a chained role session is limited to one hour by STS).
+pub const MAX_ROLE_SESSION_DURATION: Duration = Duration::from_secs(43_200);
+
+/// What an `AssumeRole` or `AssumeRoleWithWebIdentity` call asks for: the fields of the SDKs'
+/// `AssumeRoleRequest`. `Debug` hides the external id.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RoleRequest {
+    /// `RoleArn`: the role to assume.
+    pub role_arn: String,
+    /// `RoleSessionName`.
+    pub session_name: String,
+    /// `ExternalId` (`AssumeRole` only).
+    pub external_id: Option<String>,
+    /// `DurationSeconds`; `None` lets STS pick (one hour).
+    pub duration: Option<Duration>,
+    /// `Policy`: an inline session policy (JSON).
+    pub policy: Option<String>,
+    /// `PolicyArns`: managed session policies.
+    pub policy_arns: Vec<String>,
+    /// `SourceIdentity` (`AssumeRole` only).
+    pub source_identity: Option<String>,
+    /// `Tags`: session tags as (key, value) (`AssumeRole` only).
+    pub tags: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for RoleRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoleRequest")
+            .field("role_arn", &self.role_arn)
+            .field("session_name", &self.session_name)
+            .field(
+                "external_id",
+                &self
+                    .external_id
+                    .as_ref()
+                    .map(|_| crate::credentials::REDACTED),
+            )
+            .field("duration", &self.duration)
+            .field("policy", &self.policy)
+            .field("policy_arns", &self.policy_arns)
+            .field("source_identity", &self.source_identity)
+            .field("tags", &self.tags)
+            .finish()
+    }
+}
+
+impl RoleRequest {
+    /// Asks for `role_arn` with the session name `freshcreds-<unix millis>` (fixed now, like the
+    /// SDKs' `aws-sdk-java-<millis>`) and nothing else.
+    pub fn new(role_arn: impl Into<String>) -> RoleRequest {
+        RoleRequest {
+            role_arn: role_arn.into(),
+            session_name: default_session_name(&SystemClock::new()),
+            external_id: None,
+            duration: None,
+            policy: None,
+            policy_arns: Vec::new(),
+            source_identity: None,
+            tags: Vec::new(),
+        }
+    }
+
+    /// Sets the role session name; a blank or absent one keeps the default.
+    pub fn with_session_name(mut self, name: Option<impl Into<String>>) -> Self {
+        if let Some(name) = name.map(Into::into) {
+            if !name.trim().is_empty() {
+                self.session_name = name.trim().to_string();
+            }
+        }
+        self
+    }
+
+    /// Sets the external id.
+    pub fn with_external_id(mut self, external_id: Option<String>) -> Self {
+        self.external_id = external_id;
+        self
+    }
+
+    /// Sets the requested session duration.
+    pub fn with_duration(mut self, duration: Option<Duration>) -> Self {
+        self.duration = duration;
+        self
+    }
+
+    /// The form parameters of the request; `assume_role` adds those only `AssumeRole` takes.
+    fn params(&self, assume_role: bool) -> Vec<(String, String)> {
+        let mut params = vec![
+            ("RoleArn".to_string(), self.role_arn.clone()),
+            ("RoleSessionName".to_string(), self.session_name.clone()),
+        ];
+        let mut push = |k: &str, v: &str| params.push((k.to_string(), v.to_string()));
+        if let Some(d) = self.duration {
+            push("DurationSeconds", &d.as_secs().to_string());
+        }
+        if let Some(p) = &self.policy {
+            push("Policy", p);
+        }
+        for (i, arn) in self.policy_arns.iter().enumerate() {
+            push(&format!("PolicyArns.member.{}.arn", i + 1), arn);
+        }
+        if assume_role {
+            if let Some(id) = &self.external_id {
+                push("ExternalId", id);
+            }
+            if let Some(id) = &self.source_identity {
+                push("SourceIdentity", id);
+            }
+            for (i, (k, v)) in self.tags.iter().enumerate() {
+                push(&format!("Tags.member.{}.Key", i + 1), k);
+                push(&format!("Tags.member.{}.Value", i + 1), v);
+            }
+        }
+        params
+    }
+}
+
+impl From<&str> for RoleRequest {
+    fn from(role_arn: &str) -> RoleRequest {
+        RoleRequest::new(role_arn)
+    }
+}
+
+impl From<String> for RoleRequest {
+    fn from(role_arn: String) -> RoleRequest {
+        RoleRequest::new(role_arn)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_role_request_sends_every_field_in_the_query_form_and_web_identity_only_its_own() {
+        let mut r = RoleRequest::new("arn:aws:iam::1:role/r")
+            .with_session_name(Some("s1"))
+            .with_external_id(Some("x".into()))
+            .with_duration(Some(Duration::from_secs(900)));
+        r.policy = Some("{}".into());
+        r.policy_arns = vec!["arn:p1".into(), "arn:p2".into()];
+        r.source_identity = Some("alice".into());
+        r.tags = vec![("team".into(), "a".into()), ("env".into(), "prod".into())];
+        let got = r.params(true);
+        let want = [
+            ("RoleArn", "arn:aws:iam::1:role/r"),
+            ("RoleSessionName", "s1"),
+            ("DurationSeconds", "900"),
+            ("Policy", "{}"),
+            ("PolicyArns.member.1.arn", "arn:p1"),
+            ("PolicyArns.member.2.arn", "arn:p2"),
+            ("ExternalId", "x"),
+            ("SourceIdentity", "alice"),
+            ("Tags.member.1.Key", "team"),
+            ("Tags.member.1.Value", "a"),
+            ("Tags.member.2.Key", "env"),
+            ("Tags.member.2.Value", "prod"),
+        ];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(got, want);
+        let web: Vec<String> = r.params(false).into_iter().map(|(k, _)| k).collect();
+        assert!(!web
+            .iter()
+            .any(|k| k == "ExternalId" || k == "SourceIdentity" || k.starts_with("Tags.")));
+        assert!(
+            !format!("{r:?}").contains("\"x\""),
+            "the external id is hidden"
+        );
+    }
 
     #[test]
     fn endpoint_precedence_is_service_env_then_global_env_then_profile_then_regional() {

@@ -7,12 +7,11 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
-use crate::clock::SystemClock;
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::sources::sts::{default_session_name, StsClient};
+use crate::sources::assume_role::role_call_error;
+use crate::sources::sts::{RoleRequest, StsClient};
 use crate::sources::{BoxFuture, CredentialSource, Fetched};
 
 /// The environment variable naming the token file.
@@ -28,9 +27,7 @@ pub const MAX_TOKEN_FILE_BYTES: u64 = 1024 * 1024;
 #[derive(Debug)]
 pub struct WebIdentitySource {
     token_file: PathBuf,
-    role_arn: String,
-    session_name: String,
-    duration: Option<Duration>,
+    request: RoleRequest,
     sts: Arc<StsClient>,
     origin: String,
     name: String,
@@ -51,41 +48,27 @@ impl WebIdentitySource {
                 "{ENV_WEB_IDENTITY_TOKEN_FILE} is set but {ENV_ROLE_ARN} is not: both are needed for web identity credentials"
             )));
         };
-        let source = Self::new(token_file.trim(), role_arn.trim(), sts)
-            .with_session_name(env.get_non_blank(ENV_ROLE_SESSION_NAME))
-            .with_origin(ENV_WEB_IDENTITY_TOKEN_FILE);
+        let request = RoleRequest::new(role_arn.trim())
+            .with_session_name(env.get_non_blank(ENV_ROLE_SESSION_NAME));
+        let source =
+            Self::new(token_file.trim(), request, sts).with_origin(ENV_WEB_IDENTITY_TOKEN_FILE);
         Ok(source.with_name("WebIdentityToken(environment)"))
     }
 
-    /// From explicit settings (a profile's `web_identity_token_file` and `role_arn`).
+    /// From explicit settings (a profile's `web_identity_token_file` and `role_arn`, or a role
+    /// configured in code). A role ARN converts into a request with the default session name.
     pub fn new(
         token_file: impl Into<PathBuf>,
-        role_arn: impl Into<String>,
+        request: impl Into<RoleRequest>,
         sts: Arc<StsClient>,
     ) -> Self {
         WebIdentitySource {
             token_file: token_file.into(),
-            role_arn: role_arn.into(),
-            session_name: default_session_name(&SystemClock::new()),
-            duration: None,
+            request: request.into(),
             sts,
             origin: "web_identity_token_file".to_string(),
             name: "WebIdentityToken".to_string(),
         }
-    }
-
-    /// Sets the role session name; `None` keeps the default `freshcreds-<unix millis>`.
-    pub fn with_session_name(mut self, session_name: Option<String>) -> Self {
-        if let Some(name) = session_name.filter(|n| !n.trim().is_empty()) {
-            self.session_name = name.trim().to_string();
-        }
-        self
-    }
-
-    /// Sets the requested session duration (STS defaults to 1 hour).
-    pub fn with_duration(mut self, duration: Option<Duration>) -> Self {
-        self.duration = duration;
-        self
     }
 
     /// Says where the token file setting came from, for error messages (e.g.
@@ -106,14 +89,9 @@ impl WebIdentitySource {
         &self.token_file
     }
 
-    /// The role this source assumes.
-    pub fn role_arn(&self) -> &str {
-        &self.role_arn
-    }
-
-    /// The role session name sent to STS.
-    pub fn session_name(&self) -> &str {
-        &self.session_name
+    /// What this source asks STS for.
+    pub fn request(&self) -> &RoleRequest {
+        &self.request
     }
 
     async fn read_token(&self) -> Result<String> {
@@ -144,26 +122,13 @@ impl WebIdentitySource {
         let token = self.read_token().await?;
         let fetched = self
             .sts
-            .assume_role_with_web_identity(
-                &self.role_arn,
-                &self.session_name,
-                &token,
-                self.duration,
-            )
+            .assume_role_with_web_identity(&self.request, &token)
             .await
             .map_err(|e| {
-                Error::new(
-                    e.kind(),
-                    format!(
-                        "{}: assuming {} with the token in {} failed: {}",
-                        self.name,
-                        self.role_arn,
-                        self.token_file.display(),
-                        e.full_message()
-                    ),
-                )
+                let with = format!("the token in {}", self.token_file.display());
+                role_call_error(&self.name, &self.request.role_arn, &with, e)
             })?;
-        tracing::debug!(source = %self.name, role_arn = %self.role_arn, "assumed role with web identity");
+        tracing::debug!(source = %self.name, role_arn = %self.request.role_arn, "assumed role with web identity");
         Ok(Fetched {
             credentials: fetched.credentials.with_source(self.name.clone()),
             server_date: fetched.server_date,
@@ -211,7 +176,7 @@ impl CredentialSource for WebIdentitySource {
                 Ok(_) => Probe::Configured(format!(
                     "{} would call AssumeRoleWithWebIdentity for {} with the token in {} (not called by the probe)",
                     self.name,
-                    self.role_arn,
+                    self.request.role_arn,
                     self.token_file.display()
                 )),
                 Err(e) => Probe::Failed(e.full_message()),
@@ -258,7 +223,11 @@ mod tests {
             (ENV_ROLE_ARN, "arn:aws:iam::123456789012:role/r"),
         ]);
         let s = WebIdentitySource::from_env(&env, sts()).unwrap();
-        let millis = s.session_name().strip_prefix("freshcreds-").unwrap();
+        let millis = s
+            .request()
+            .session_name
+            .strip_prefix("freshcreds-")
+            .unwrap();
         assert!(millis.parse::<i64>().unwrap() > 1_600_000_000_000);
         let env = Env::from_map([
             (ENV_WEB_IDENTITY_TOKEN_FILE, "/tmp/token"),
@@ -266,6 +235,6 @@ mod tests {
             (ENV_ROLE_SESSION_NAME, "my-session"),
         ]);
         let s = WebIdentitySource::from_env(&env, sts()).unwrap();
-        assert_eq!(s.session_name(), "my-session");
+        assert_eq!(s.request().session_name, "my-session");
     }
 }

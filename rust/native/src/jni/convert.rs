@@ -17,6 +17,9 @@ use crate::contract::{
 use crate::error::Error;
 use crate::host::{FreshProvider, ProviderOptions, Snapshot};
 
+/// Local references one element of a string array may need while it is read.
+const STRING_FRAME_CAPACITY: i32 = 8;
+
 /// Reads `keys[i]=values[i]` pairs into provider options.
 pub(crate) fn options(
     env: &mut JNIEnv<'_>,
@@ -48,16 +51,29 @@ fn strings(
     let len = env.get_array_length(array)?;
     let mut out = Vec::with_capacity(len as usize);
     for i in 0..len {
-        let element = env.get_object_array_element(array, i)?;
-        if element.is_null() {
-            return Err(
-                Error::invalid_config(format!("freshcreds {what}: element {i} is null")).into(),
-            );
+        // A frame per element: `get_string` also creates local references of its own (a class
+        // lookup), which would otherwise pile up past the JVM's 32 for a long option list.
+        let value = env.with_local_frame(
+            STRING_FRAME_CAPACITY,
+            |env| -> Result<Option<String>, Failure> {
+                let element = env.get_object_array_element(array, i)?;
+                if element.is_null() {
+                    return Ok(None);
+                }
+                let element = JString::from(element);
+                let value: String = env.get_string(&element)?.into();
+                Ok(Some(value))
+            },
+        )?;
+        match value {
+            Some(v) => out.push(v),
+            None => {
+                return Err(Error::invalid_config(format!(
+                    "freshcreds {what}: element {i} is null"
+                ))
+                .into())
+            }
         }
-        let element = JString::from(element);
-        let value: String = env.get_string(&element)?.into();
-        env.delete_local_ref(element)?;
-        out.push(value);
     }
     Ok(out)
 }

@@ -1,7 +1,9 @@
 package dev.freshcreds;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,7 +42,34 @@ public final class FreshCredentialsOptions {
             "imdsEndpointMode",
             "imdsTimeoutMillis",
             "imdsAttempts",
-            "imdsV1Fallback"));
+            "imdsV1Fallback",
+            "roleArn",
+            "roleSessionName",
+            "externalId",
+            "durationSeconds",
+            "policy",
+            "policyArns",
+            "sourceIdentity",
+            "tags",
+            "mfaSerial",
+            "webIdentityTokenFile",
+            "stsEndpoint"));
+
+    /**
+     * The prefix of the options of a role's base: {@code base.roleArn}, {@code base.profile},
+     * ... describe the credentials {@code roleArn} is assumed with (see
+     * {@link Builder#base(FreshCredentialsOptions)}).
+     */
+    public static final String BASE_PREFIX = "base.";
+
+    /** Why {@link Builder#mfaSerial(String)} is refused (the native library says the same). */
+    public static final String MFA_REFUSED = "a role that needs MFA cannot be refreshed in the"
+            + " background (nobody is there to type the token code); assume it from credentials"
+            + " that need no MFA, or use a session from `aws sts get-session-token` as the base";
+
+    /** The least and largest role session duration STS grants, in seconds. */
+    static final long MIN_DURATION_SECONDS = 900;
+    static final long MAX_DURATION_SECONDS = 43200;
 
     /** The AWS SDK system properties passed through for the system-properties source. */
     static final List<String> AWS_PROPERTIES = Collections.unmodifiableList(Arrays.asList(
@@ -114,10 +143,15 @@ public final class FreshCredentialsOptions {
         return sb.append('}').toString();
     }
 
+    /** Keys whose values are secrets (of any hop: {@code base.} prefixes are ignored). */
+    private static final List<String> SECRET_KEYS = Collections.unmodifiableList(Arrays.asList(
+            "aws.secretAccessKey", "aws.secretKey", "aws.sessionToken", "externalId"));
+
     private static boolean isSecret(String key) {
-        return key.equals("aws.secretAccessKey")
-                || key.equals("aws.secretKey")
-                || key.equals("aws.sessionToken");
+        while (key.startsWith(BASE_PREFIX)) {
+            key = key.substring(BASE_PREFIX.length());
+        }
+        return SECRET_KEYS.contains(key);
     }
 
     /** Builds {@link FreshCredentialsOptions}. */
@@ -236,6 +270,187 @@ public final class FreshCredentialsOptions {
         }
 
         /**
+         * Assumes a role (STS {@code AssumeRole}) with the base credentials, like the SDKs'
+         * {@code STSAssumeRoleSessionCredentialsProvider} / {@code StsAssumeRoleCredentialsProvider}:
+         * the base is the default chain (or the source and profile set on this builder), or
+         * what {@link #base(FreshCredentialsOptions)} describes. The role session is refreshed
+         * early in the background, and so is the base, each on its own.
+         *
+         * @param roleArn the role's ARN
+         * @param roleSessionName the role session name
+         * @return this builder
+         */
+        public Builder assumeRole(String roleArn, String roleSessionName) {
+            return roleArn(roleArn).roleSessionName(roleSessionName);
+        }
+
+        /**
+         * The role to assume (STS {@code AssumeRole}, or {@code AssumeRoleWithWebIdentity} with
+         * {@link #webIdentityTokenFile(Path)}).
+         *
+         * @param roleArn the role's ARN
+         * @return this builder
+         */
+        public Builder roleArn(String roleArn) {
+            return option("roleArn", roleArn);
+        }
+
+        /**
+         * The role session name (default {@code freshcreds-<unix millis>}).
+         *
+         * @param roleSessionName the name
+         * @return this builder
+         */
+        public Builder roleSessionName(String roleSessionName) {
+            return option("roleSessionName", roleSessionName);
+        }
+
+        /**
+         * The external id the role's trust policy asks for.
+         *
+         * @param externalId the external id
+         * @return this builder
+         */
+        public Builder externalId(String externalId) {
+            return option("externalId", externalId);
+        }
+
+        /**
+         * The role session's duration: whole seconds from 15 minutes to 12 hours (STS's
+         * {@code DurationSeconds}; default one hour).
+         *
+         * @param duration the duration
+         * @return this builder
+         */
+        public Builder duration(Duration duration) {
+            if (duration == null || duration.getNano() != 0
+                    || duration.getSeconds() < MIN_DURATION_SECONDS
+                    || duration.getSeconds() > MAX_DURATION_SECONDS) {
+                throw new IllegalArgumentException("freshcreds option `durationSeconds` must be whole"
+                        + " seconds from " + MIN_DURATION_SECONDS + " to " + MAX_DURATION_SECONDS
+                        + ", not " + duration);
+            }
+            return option("durationSeconds", Long.toString(duration.getSeconds()));
+        }
+
+        /**
+         * An inline session policy (JSON).
+         *
+         * @param policy the policy document
+         * @return this builder
+         */
+        public Builder policy(String policy) {
+            return option("policy", policy);
+        }
+
+        /**
+         * Managed session policies.
+         *
+         * @param policyArns the policies' ARNs
+         * @return this builder
+         */
+        public Builder policyArns(Collection<String> policyArns) {
+            return option("policyArns", joined("policyArns", policyArns));
+        }
+
+        /**
+         * The source identity of the role session.
+         *
+         * @param sourceIdentity the source identity
+         * @return this builder
+         */
+        public Builder sourceIdentity(String sourceIdentity) {
+            return option("sourceIdentity", sourceIdentity);
+        }
+
+        /**
+         * Session tags.
+         *
+         * @param tags tag keys to values (neither may hold a comma, nor a key an {@code =})
+         * @return this builder
+         */
+        public Builder tags(Map<String, String> tags) {
+            StringBuilder sb = new StringBuilder();
+            for (Map.Entry<String, String> t : tags.entrySet()) {
+                String k = t.getKey();
+                String v = t.getValue();
+                if (k == null || v == null || k.isEmpty() || k.contains(",") || k.contains("=")
+                        || v.contains(",")) {
+                    throw new IllegalArgumentException("freshcreds option `tags`: tag " + k
+                            + " cannot be passed (keys and values must be non-null, without commas;"
+                            + " keys without '=')");
+                }
+                sb.append(sb.length() == 0 ? "" : ",").append(k).append('=').append(v);
+            }
+            return option("tags", sb.toString());
+        }
+
+        /**
+         * Refused: a role that needs MFA cannot be refreshed in the background.
+         *
+         * @param serialNumber the MFA device
+         * @return never
+         * @throws IllegalArgumentException always, saying why ({@link #MFA_REFUSED})
+         */
+        public Builder mfaSerial(String serialNumber) {
+            throw new IllegalArgumentException(
+                    "freshcreds option `mfaSerial` is not supported: " + MFA_REFUSED);
+        }
+
+        /**
+         * Web identity in code: with {@link #roleArn(String)}, calls
+         * {@code AssumeRoleWithWebIdentity} with the token in this file (read again at every
+         * refresh, as identity providers rotate it) instead of {@code AssumeRole} over a base.
+         *
+         * @param tokenFile the token file
+         * @return this builder
+         */
+        public Builder webIdentityTokenFile(Path tokenFile) {
+            return option("webIdentityTokenFile", tokenFile.toString());
+        }
+
+        /**
+         * The STS endpoint for the role (default: {@code AWS_ENDPOINT_URL_STS},
+         * {@code AWS_ENDPOINT_URL}, the profile's, else the regional endpoint).
+         *
+         * @param endpoint for example {@code https://sts.eu-west-1.amazonaws.com}
+         * @return this builder
+         */
+        public Builder stsEndpoint(String endpoint) {
+            return option("stsEndpoint", endpoint);
+        }
+
+        /**
+         * The base credentials of {@link #roleArn(String)}: the source these options describe
+         * (its own role, profile, source, refresh settings), with an engine of its own. Role
+         * chaining: a base that has a role itself. The {@code aws.*} system properties are not
+         * copied (they apply to every hop).
+         *
+         * @param base the base's options
+         * @return this builder
+         */
+        public Builder base(FreshCredentialsOptions base) {
+            for (Map.Entry<String, String> e : base.asMap().entrySet()) {
+                if (!AWS_PROPERTIES.contains(e.getKey())) {
+                    option(BASE_PREFIX + e.getKey(), e.getValue());
+                }
+            }
+            return this;
+        }
+
+        /**
+         * The base credentials of {@link #roleArn(String)}: a source configured like
+         * {@code source} (its options; the role's base is refreshed by an engine of its own, so
+         * {@code source} itself stays independent and is not closed with this one).
+         *
+         * @param source the source whose options describe the base
+         * @return this builder
+         */
+        public Builder base(FreshCredentialsSource source) {
+            return base(source.options());
+        }
+
+        /**
          * Sets any option by its native key; a later call for the same key replaces the value.
          *
          * @param key an option key (see {@link FreshCredentialsOptions#KEYS})
@@ -294,6 +509,18 @@ public final class FreshCredentialsOptions {
                 out.put(e.getKey(), e.getValue());
             }
             return new FreshCredentialsOptions(out);
+        }
+
+        private static String joined(String key, Collection<String> values) {
+            StringBuilder sb = new StringBuilder();
+            for (String v : values) {
+                if (v == null || v.contains(",")) {
+                    throw new IllegalArgumentException(
+                            "freshcreds option `" + key + "`: " + v + " cannot be passed (null or a comma)");
+                }
+                sb.append(sb.length() == 0 ? "" : ",").append(v);
+            }
+            return sb.toString();
         }
 
         private Builder millis(String key, Duration d) {

@@ -1,6 +1,7 @@
 package dev.freshcreds;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
@@ -15,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -99,6 +101,12 @@ public class JarTest {
 
     /** Runs {@code body} (statements of a main method) in a child JVM; returns stdout. */
     private static String runChild(String classpath, List<String> jvmArgs, String body) throws Exception {
+        return runChild(classpath, jvmArgs, body, null);
+    }
+
+    /** As above; the child's stderr is also copied to {@code stderrCopy} when it is not null. */
+    private static String runChild(String classpath, List<String> jvmArgs, String body, Path stderrCopy)
+            throws Exception {
         Path work = Files.createTempDirectory("freshcreds-jar-test");
         Path probe = work.resolve("Probe.java");
         Files.write(probe, ("public class Probe {\n  public static void main(String[] args) throws Exception {\n"
@@ -116,6 +124,9 @@ public class JarTest {
         assertTrue("the child JVM did not finish", p.waitFor(60, TimeUnit.SECONDS));
         String stdout = read(out);
         assertEquals("stdout: " + stdout + "\nstderr: " + read(err), 0, p.exitValue());
+        if (stderrCopy != null) {
+            Files.copy(err, stderrCopy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
         return stdout.replace("\r", "");
     }
 
@@ -154,6 +165,28 @@ public class JarTest {
                 + dev.freshcreds.internal.NativeLoader.resourcePath()));
         assertTrue(out, out.contains("-Dfreshcreds.library.path="));
         assertTrue(out, out.contains("again: true"));
+    }
+
+    @Test
+    public void aLongOptionListStaysWithinTheJniLocalReferenceCapacity() throws Exception {
+        // 12 key/value pairs: reading them used to leave about 4 local references per pair
+        // behind, over the 32 a native method may hold, which -Xcheck:jni reports.
+        String body = String.join("\n",
+                "try (dev.freshcreds.FreshCredentialsSource s = dev.freshcreds.FreshCredentialsSource.create(",
+                "    dev.freshcreds.FreshCredentialsOptions.builder().readSystemProperties(false).source(\"systemProperties\")",
+                "    .option(\"aws.accessKeyId\", \"AKIAPROBE\").option(\"aws.secretAccessKey\", \"x\")",
+                "    .option(\"refreshLeadMillis\", \"600000\").option(\"jitterMillis\", \"1000\")",
+                "    .option(\"firstFetchTimeoutMillis\", \"5000\").option(\"staleExtensionMillis\", \"300000\")",
+                "    .option(\"refreshBackoffBaseMillis\", \"1000\").option(\"refreshBackoffCapMillis\", \"60000\")",
+                "    .option(\"skewWarnMillis\", \"60000\").option(\"imdsTimeoutMillis\", \"1000\")",
+                "    .option(\"imdsAttempts\", \"3\").option(\"imdsEndpointMode\", \"IPv4\").build())) {",
+                "  System.out.println(s.credentials().getAccessKeyId());",
+                "}");
+        Path err = Files.createTempFile("freshcreds-jni-check", ".txt");
+        String out = runChild(jar().getAbsolutePath(), Arrays.asList("-Xcheck:jni"), body, err);
+        assertEquals("AKIAPROBE\n", out);
+        String stderr = read(err);
+        assertFalse(stderr, stderr.contains("exceeds capacity"));
     }
 
     @Test

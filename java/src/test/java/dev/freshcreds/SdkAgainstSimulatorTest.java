@@ -3,7 +3,6 @@ package dev.freshcreds;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -17,17 +16,11 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.Test;
 
 import com.amazonaws.AmazonServiceException;
-import com.amazonaws.ClientConfiguration;
-import com.amazonaws.client.builder.AwsClientBuilder.EndpointConfiguration;
 import com.amazonaws.services.securitytoken.AWSSecurityTokenService;
-import com.amazonaws.services.securitytoken.AWSSecurityTokenServiceClientBuilder;
 import com.amazonaws.services.securitytoken.model.GetCallerIdentityRequest;
 import dev.freshcreds.sdkv1.FreshCredentialsProvider;
 import dev.freshcreds.sdkv2.FreshAwsCredentialsProvider;
 import dev.freshcreds.simkit.SimulatorProcess;
-import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.sts.StsClient;
 import software.amazon.awssdk.services.sts.model.StsException;
 
@@ -51,32 +44,14 @@ public class SdkAgainstSimulatorTest {
                 .build();
     }
 
-    private static AWSSecurityTokenService v1Sts(SimulatorProcess sim, FreshCredentialsProvider provider) {
-        return AWSSecurityTokenServiceClientBuilder.standard()
-                .withEndpointConfiguration(new EndpointConfiguration(sim.baseUrl() + "/", "us-east-1"))
-                .withClientConfiguration(new ClientConfiguration().withMaxErrorRetry(0))
-                .withCredentials(provider)
-                .build();
-    }
-
-    private static StsClient v2Sts(SimulatorProcess sim, FreshAwsCredentialsProvider provider) {
-        return StsClient.builder()
-                .endpointOverride(URI.create(sim.baseUrl() + "/"))
-                .region(Region.US_EAST_1)
-                .httpClient(UrlConnectionHttpClient.create())
-                .overrideConfiguration(c -> c.retryStrategy(AwsRetryStrategy.doNotRetry()))
-                .credentialsProvider(provider)
-                .build();
-    }
-
     @Test
     public void sdkV1AndV2ClientsOnSeveralThreadsSeeNoExpiredTokenAcrossSeveralRotations() throws Exception {
         try (SimulatorProcess sim = SimulatorProcess.start("--lifetime", Integer.toString(LIFETIME_SECS),
                         "--rotation-lead", Integer.toString(ROTATION_LEAD_SECS));
                 FreshCredentialsProvider v1 = new FreshCredentialsProvider(imdsAt(sim));
                 FreshAwsCredentialsProvider v2 = FreshAwsCredentialsProvider.builder().options(imdsAt(sim)).build()) {
-            final AWSSecurityTokenService v1Client = v1Sts(sim, v1);
-            final StsClient v2Client = v2Sts(sim, v2);
+            final AWSSecurityTokenService v1Client = SimStsClients.v1(sim, v1);
+            final StsClient v2Client = SimStsClients.v2(sim, v2);
             final Set<String> keysSeen = Collections.newSetFromMap(new ConcurrentHashMap<String, Boolean>());
             final AtomicInteger calls = new AtomicInteger();
             final AtomicInteger expiredToken = new AtomicInteger();
@@ -157,8 +132,8 @@ public class SdkAgainstSimulatorTest {
             assertTrue(b.expirationTime().isPresent());
             assertEquals(v1.source().credentials().getExpiration(), b.expirationTime().get());
             // Both sign requests STS accepts.
-            AWSSecurityTokenService v1Client = v1Sts(sim, v1);
-            try (StsClient v2Client = v2Sts(sim, v2)) {
+            AWSSecurityTokenService v1Client = SimStsClients.v1(sim, v1);
+            try (StsClient v2Client = SimStsClients.v2(sim, v2)) {
                 assertEquals(v1Client.getCallerIdentity(new GetCallerIdentityRequest()).getArn(),
                         v2Client.getCallerIdentity().arn());
             } finally {

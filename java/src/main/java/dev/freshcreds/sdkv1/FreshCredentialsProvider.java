@@ -65,6 +65,21 @@ public final class FreshCredentialsProvider implements AWSCredentialsProvider, C
     }
 
     /**
+     * A provider of role credentials assumed with the default chain's credentials, refreshed
+     * early in the background (the role session and, on its own, the base): the drop-in for
+     * {@code new STSAssumeRoleSessionCredentialsProvider.Builder(roleArn, roleSessionName).build()}.
+     * Other role settings: {@link FreshCredentialsOptions.Builder#assumeRole(String, String)}.
+     *
+     * @param roleArn the role's ARN
+     * @param roleSessionName the role session name
+     * @return a new provider; close it when done
+     */
+    public static FreshCredentialsProvider assumeRole(String roleArn, String roleSessionName) {
+        return new FreshCredentialsProvider(
+                FreshCredentialsOptions.builder().assumeRole(roleArn, roleSessionName).build());
+    }
+
+    /**
      * The current credentials: {@link BasicSessionCredentials} for temporary credentials,
      * {@link BasicAWSCredentials} for long-term keys.
      *

@@ -64,6 +64,23 @@ public final class FreshAwsCredentialsProvider
     }
 
     /**
+     * A provider of role credentials assumed with the default chain's credentials, refreshed
+     * early in the background (the role session and, on its own, the base): the drop-in for
+     * {@code StsAssumeRoleCredentialsProvider.builder().stsClient(sts).refreshRequest(r -> r
+     * .roleArn(roleArn).roleSessionName(roleSessionName)).build()}. Other role settings:
+     * {@link FreshCredentialsOptions.Builder#assumeRole(String, String)}.
+     *
+     * @param roleArn the role's ARN
+     * @param roleSessionName the role session name
+     * @return a new provider; close it when done
+     */
+    public static FreshAwsCredentialsProvider assumeRole(String roleArn, String roleSessionName) {
+        return builder()
+                .options(FreshCredentialsOptions.builder().assumeRole(roleArn, roleSessionName).build())
+                .build();
+    }
+
+    /**
      * A builder.
      *
      * @return a new builder
