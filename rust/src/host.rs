@@ -462,6 +462,18 @@ impl ProviderOptions {
     }
 }
 
+/// The keys [`ProviderOptions::refresh_config`] reads: the refresh engine's own options (the
+/// command line's `--option` takes these and no others).
+pub const REFRESH_OPTION_KEYS: [&str; 7] = [
+    "refreshLeadMillis",
+    "jitterMillis",
+    "firstFetchTimeoutMillis",
+    "staleExtensionMillis",
+    "refreshBackoffBaseMillis",
+    "refreshBackoffCapMillis",
+    "skewWarnMillis",
+];
+
 /// Why `mfaSerial` is refused.
 pub const MFA_REFUSED: &str = "a role that needs MFA cannot be refreshed in the background (nobody is there to type the token code); assume it from credentials that need no MFA, or use a session from `aws sts get-session-token` as the base";
 
@@ -735,6 +747,23 @@ impl Drop for FreshProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_refresh_option_key_is_a_known_ranged_key() {
+        for key in REFRESH_OPTION_KEYS {
+            assert!(
+                ProviderOptions::KEYS.iter().any(|(k, _)| *k == key),
+                "{key} is not in KEYS"
+            );
+            assert!(
+                OPTION_RANGES.iter().any(|(k, ..)| *k == key),
+                "{key} has no range"
+            );
+            assert!(ProviderOptions::from_pairs([(key, "60000")])
+                .and_then(|o| o.refresh_config())
+                .is_ok());
+        }
+    }
     use crate::error::ErrorKind;
 
     #[test]

@@ -20,7 +20,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::clock::{Clock, SystemClock};
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::host::ProviderOptions;
+use crate::host::{ProviderOptions, REFRESH_OPTION_KEYS};
 use crate::refresh::RefreshingProvider;
 use crate::sources::assume_role::{AssumeRoleSource, RefreshedBase};
 
@@ -302,17 +302,6 @@ fn init_logging(cli: &Cli, env: &Env) {
         .try_init();
 }
 
-/// The provider options `--option` accepts: the refresh engine's.
-pub const REFRESH_OPTIONS: [&str; 7] = [
-    "refreshLeadMillis",
-    "jitterMillis",
-    "firstFetchTimeoutMillis",
-    "staleExtensionMillis",
-    "refreshBackoffBaseMillis",
-    "refreshBackoffCapMillis",
-    "skewWarnMillis",
-];
-
 fn provider_options(cli: &Cli) -> Result<ProviderOptions> {
     let pairs = cli
         .options
@@ -325,11 +314,11 @@ fn provider_options(cli: &Cli) -> Result<ProviderOptions> {
         .collect::<Result<Vec<_>>>()?;
     if let Some((k, _)) = pairs
         .iter()
-        .find(|(k, _)| !REFRESH_OPTIONS.contains(&k.as_str()))
+        .find(|(k, _)| !REFRESH_OPTION_KEYS.contains(&k.as_str()))
     {
         return Err(Error::invalid_config(format!(
             "--option {k}: the command line takes only the refresh options ({}); IMDS and source settings come from the AWS_* variables and the profile",
-            REFRESH_OPTIONS.join(", ")
+            REFRESH_OPTION_KEYS.join(", ")
         )));
     }
     ProviderOptions::from_pairs(pairs)
