@@ -6,7 +6,7 @@
 # GetCallerIdentity call that the simulator verifies. Exits non-zero when any of that fails.
 #
 # Usage: scripts/maven-example.sh [--publish]
-# MVN_FLAGS (default: -B -ntp -q) are passed to mvn.
+# MVN_FLAGS (default: -B -ntp -q -Dstyle.color=never) are passed to mvn.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +14,7 @@ if [ "${1:-}" = "--publish" ]; then
   gradle --no-daemon --console=plain -q :java:publishToMavenLocal
 fi
 
-read -r -a mvn_flags <<< "${MVN_FLAGS:--B -ntp -q}"
+read -r -a mvn_flags <<< "${MVN_FLAGS:--B -ntp -q -Dstyle.color=never}"
 mvn "${mvn_flags[@]}" -f examples/maven/pom.xml package
 
 cargo build -q -p freshcreds-sim
@@ -41,5 +41,5 @@ out="$(java -Dfreshcreds.source=imds -Dfreshcreds.imdsEndpoint="$url" \
 echo "$out"
 # The simulator's STS answers with the assumed role of the IMDS credentials it minted.
 grep -q '^caller: arn:aws:sts::.*:assumed-role/' <<< "$out" || { echo "maven-example: no assumed-role caller in the output" >&2; exit 1; }
-grep -q 'from freshcreds source imds' <<< "$out" || { echo "maven-example: the credentials did not come from IMDS through freshcreds" >&2; exit 1; }
+grep -q 'from freshcreds source Ec2InstanceMetadata' <<< "$out" || { echo "maven-example: the credentials did not come from IMDS through freshcreds" >&2; exit 1; }
 echo "maven-example: passed"

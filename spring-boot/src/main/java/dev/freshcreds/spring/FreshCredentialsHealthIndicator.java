@@ -62,9 +62,9 @@ public class FreshCredentialsHealthIndicator extends AbstractHealthIndicator {
         }
         @SuppressWarnings("unchecked")
         Map<String, Object> status = (Map<String, Object>) s;
-        boolean stale = Boolean.TRUE.equals(status.get("stale"));
-        boolean hasCredentials = status.get("accessKeyId") != null;
-        Object lastError = status.get("lastError");
+        boolean stale = Boolean.TRUE.equals(value(status, "stale"));
+        boolean hasCredentials = value(status, "accessKeyId") != null;
+        Object lastError = value(status, "lastError");
         if (stale) {
             builder.status(staleStatus);
         } else if (hasCredentials) {
@@ -74,13 +74,30 @@ public class FreshCredentialsHealthIndicator extends AbstractHealthIndicator {
         } else {
             builder.unknown();
         }
-        detail(builder, "source", status.get("source"));
-        detail(builder, "expiration", status.get("expiration"));
-        detail(builder, "servedExpiration", status.get("servedExpiration"));
+        detail(builder, "source", value(status, "source"));
+        detail(builder, "expiration", value(status, "expiration"));
+        detail(builder, "servedExpiration", value(status, "servedExpiration"));
         builder.withDetail("stale", stale);
         builder.withDetail("lastFailure", lastError == null ? NO_FAILURE : lastError.toString());
-        detail(builder, "failures", status.get("failures"));
-        detail(builder, "refreshes", status.get("refreshes"));
+        detail(builder, "failures", value(status, "failures"));
+        detail(builder, "refreshes", value(status, "refreshes"));
+    }
+
+    /**
+     * A value of the status object as JSON means it: Spring's built-in parser (used when Jackson
+     * is not on the class path) hands {@code true}, {@code false} and {@code null} back as
+     * strings, Jackson as a Boolean and null. The status has no string field whose text could
+     * be one of those words.
+     */
+    private static Object value(Map<String, Object> status, String name) {
+        Object v = status.get(name);
+        if (v == null || "null".equals(v)) {
+            return null;
+        }
+        if ("true".equals(v) || "false".equals(v)) {
+            return Boolean.valueOf((String) v);
+        }
+        return v;
     }
 
     private static void detail(Health.Builder builder, String name, Object value) {

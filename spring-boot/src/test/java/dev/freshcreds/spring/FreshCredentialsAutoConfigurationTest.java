@@ -241,7 +241,7 @@ public class FreshCredentialsAutoConfigurationTest {
             Health health = indicator.health();
             assertEquals(health.toString(), Status.UP, health.getStatus());
             Map<String, Object> d = health.getDetails();
-            assertEquals(d.toString(), "imds", d.get("source"));
+            assertEquals(d.toString(), "Ec2InstanceMetadata", d.get("source"));
             assertEquals(d.toString(), false, d.get("stale"));
             assertEquals(d.toString(), FreshCredentialsHealthIndicator.NO_FAILURE, d.get("lastFailure"));
             assertNotNull(d.toString(), d.get("expiration"));
@@ -276,7 +276,7 @@ public class FreshCredentialsAutoConfigurationTest {
     @Test
     public void withoutCredentialsTheHealthIsDownWithTheLastFailure() throws Exception {
         sim.fault("imds_credentials", "{\"status\": 500}");
-        runner.withPropertyValues("freshcreds.first-fetch-timeout=3s", "freshcreds.imds-attempts=1").run(context -> {
+        runner.withPropertyValues("freshcreds.first-fetch-timeout=1s", "freshcreds.imds-attempts=1").run(context -> {
             try {
                 context.getBean(AwsCredentialsProvider.class).resolveCredentials();
             } catch (RuntimeException expected) {
