@@ -25,6 +25,8 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import dev.freshcreds.FreshCredentialsOptions;
 import dev.freshcreds.sdkv2.FreshAwsCredentialsProvider;
 import dev.freshcreds.simkit.SimulatorProcess;
+import io.awspring.cloud.autoconfigure.core.CredentialsProviderAutoConfiguration;
+import io.awspring.cloud.autoconfigure.core.RegionProviderAutoConfiguration;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -118,6 +120,25 @@ public class FreshCredentialsAutoConfigurationTest {
             assertTrue(context.getBeansOfType(FreshAwsCredentialsProvider.class).isEmpty());
             assertTrue(context.getBeansOfType(FreshCredentialsHealthIndicator.class).isEmpty());
         });
+    }
+
+    @Test
+    public void springCloudAwsBacksOffAndItsClientsGetTheFreshcredsProvider() {
+        new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(
+                        CredentialsProviderAutoConfiguration.class, RegionProviderAutoConfiguration.class,
+                        FreshCredentialsAutoConfiguration.class, FreshCredentialsHealthAutoConfiguration.class))
+                .withPropertyValues(
+                        "freshcreds.read-system-properties=false",
+                        "freshcreds.source=imds",
+                        "freshcreds.imds-endpoint=" + sim.baseUrl(),
+                        "spring.cloud.aws.region.static=us-east-1")
+                .run(context -> {
+                    assertNull(context.getStartupFailure());
+                    Map<String, AwsCredentialsProvider> beans = context.getBeansOfType(AwsCredentialsProvider.class);
+                    assertEquals(beans.toString(), 1, beans.size());
+                    assertTrue(beans.toString(), beans.values().iterator().next() instanceof FreshAwsCredentialsProvider);
+                });
     }
 
     @Test
