@@ -1,5 +1,7 @@
 package dev.freshcreds.spring;
 
+import java.util.Locale;
+
 import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.actuate.health.Status;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -39,9 +41,10 @@ public class FreshCredentialsHealthAutoConfiguration {
             FreshCredentialsProperties properties) {
         String stale = properties.getHealth().getStaleStatus();
         if (stale == null || stale.trim().isEmpty()) {
-            throw new IllegalArgumentException(FreshCredentialsProperties.PREFIX
-                    + ".health.stale-status must be a health status code such as UP or OUT_OF_SERVICE, not '" + stale + "'");
+            throw new IllegalArgumentException(FreshCredentialsProperties.PREFIX + ".health.stale-status must be"
+                    + " a health status code such as UP or OUT_OF_SERVICE, not '" + stale + "'");
         }
-        return new FreshCredentialsHealthIndicator(provider.source(), new Status(stale.trim().toUpperCase(java.util.Locale.ROOT)));
+        Status status = new Status(stale.trim().toUpperCase(Locale.ROOT));
+        return new FreshCredentialsHealthIndicator(provider.source(), status);
     }
 }

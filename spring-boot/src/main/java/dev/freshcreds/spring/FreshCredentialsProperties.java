@@ -53,16 +53,19 @@ public class FreshCredentialsProperties {
     /** How long a first caller waits for credentials (default 10s). */
     private Duration firstFetchTimeout;
 
-    /** How long expired credentials are served on while their source fails (static stability). */
+    /**
+     * The length of one static-stability extension: expired credentials are served on while their
+     * source fails (default 5m).
+     */
     private Duration staleExtension;
 
-    /** The first wait after a failed refresh; it doubles up to refresh-backoff-cap. */
+    /** The first back-off after a failed refresh round; it grows up to refresh-backoff-cap (default 5s). */
     private Duration refreshBackoffBase;
 
-    /** The longest wait between failed refreshes. */
+    /** The longest back-off between failed refresh rounds (default 5m). */
     private Duration refreshBackoffCap;
 
-    /** Warn when the local clock is off from the servers' by more than this. */
+    /** Warn when the local clock is this far from the servers' (default 1m). */
     private Duration skewWarn;
 
     /** The IMDS base URL (default from AWS_EC2_METADATA_SERVICE_ENDPOINT, else by mode). */
@@ -80,7 +83,7 @@ public class FreshCredentialsProperties {
     /** Whether to fall back to IMDSv1 when the IMDSv2 token call fails (default true). */
     private Boolean imdsV1Fallback;
 
-    /** Whether -Dfreshcreds.&lt;key&gt; and aws.* system properties are read too (default true). */
+    /** Whether the system properties -Dfreshcreds.KEY and aws.* are read too (default true). */
     private boolean readSystemProperties = true;
 
     /** Further options by their freshcreds key, passed as they are (freshcreds.options.key=value). */
@@ -193,7 +196,8 @@ public class FreshCredentialsProperties {
             if (m.value instanceof Duration) {
                 Duration d = (Duration) m.value;
                 if (d.isNegative()) {
-                    throw new IllegalArgumentException(name + " must be a non-negative duration (like 10m or 30s), not " + d);
+                    throw new IllegalArgumentException(
+                            name + " must be a non-negative duration (like 10m or 30s), not " + d);
                 }
                 text = Long.toString(d.toMillis());
             } else if (m.value instanceof Integer && m.key.equals("imdsAttempts") && (Integer) m.value < 1) {

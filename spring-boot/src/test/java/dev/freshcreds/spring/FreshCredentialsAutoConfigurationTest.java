@@ -8,6 +8,9 @@ import static org.junit.Assert.assertSame;
 import static org.junit.Assert.assertTrue;
 
 import java.net.URI;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.Map;
 
 import org.junit.AfterClass;
@@ -18,6 +21,8 @@ import org.springframework.boot.actuate.health.Health;
 import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.actuate.health.Status;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -187,19 +192,39 @@ public class FreshCredentialsAutoConfigurationTest {
     }
 
     @Test
-    public void everyOptionKeyOfTheJavaApiCanBeSetByAProperty() {
+    public void everyOptionKeyOfTheJavaApiIsSetByItsPropertyThroughSpringBinding() {
         Map<String, String> typed = FreshCredentialsProperties.propertyNames();
-        for (String key : FreshCredentialsOptions.KEYS) {
-            // A key without a property of its own is set as freshcreds.options.<key>.
-            String property = FreshCredentialsProperties.propertyName(key);
-            assertEquals(key, typed.containsKey(key) ? typed.get(key) : "freshcreds.options." + key, property);
-        }
-        assertTrue("the options of this release each have a property: " + typed.keySet(),
-                typed.keySet().containsAll(java.util.Arrays.asList("source", "profile", "refreshLeadMillis",
+        assertTrue("each option of this release has a property of its own: " + typed.keySet(),
+                typed.keySet().containsAll(Arrays.asList("source", "profile", "refreshLeadMillis",
                         "jitterMillis", "firstFetchTimeoutMillis", "staleExtensionMillis", "refreshBackoffBaseMillis",
                         "refreshBackoffCapMillis", "skewWarnMillis", "imdsEndpoint", "imdsEndpointMode",
                         "imdsTimeoutMillis", "imdsAttempts", "imdsV1Fallback")));
-        assertTrue(FreshCredentialsOptions.KEYS.containsAll(typed.keySet()));
+        for (String key : FreshCredentialsOptions.KEYS) {
+            // A key without a property of its own (a newer option) goes through freshcreds.options.<key>.
+            String property = FreshCredentialsProperties.propertyName(key);
+            String value;
+            String expected;
+            if (key.endsWith("Millis") && typed.containsKey(key)) {
+                value = "2s";
+                expected = "2000";
+            } else if (key.equals("imdsAttempts")) {
+                value = "2";
+                expected = "2";
+            } else if (key.equals("imdsV1Fallback")) {
+                value = "false";
+                expected = "false";
+            } else {
+                value = "value-of-" + key;
+                expected = value;
+            }
+            Map<String, String> source = new HashMap<>();
+            source.put(property, value);
+            FreshCredentialsProperties bound = new Binder(new MapConfigurationPropertySource(source))
+                    .bind(FreshCredentialsProperties.PREFIX, FreshCredentialsProperties.class)
+                    .orElseThrow(() -> new AssertionError("nothing bound from " + source));
+            bound.setReadSystemProperties(false);
+            assertEquals(property + "=" + value, Collections.singletonMap(key, expected), bound.toOptions().asMap());
+        }
     }
 
     @Test
