@@ -47,6 +47,9 @@ import software.amazon.awssdk.services.sts.StsClient;
  * signs a call with the bean.
  */
 public class FreshCredentialsAutoConfigurationTest {
+    /** How long IMDS holds the first credentials request in the in-flight health test. */
+    private static final int FIRST_FETCH_LATENCY_MILLIS = 3000;
+
     private static SimulatorProcess sim;
 
     private ApplicationContextRunner runner;
@@ -333,6 +336,28 @@ public class FreshCredentialsAutoConfigurationTest {
             String failure = String.valueOf(health.getDetails().get("lastFailure"));
             assertFalse(health.toString(), failure.equals(FreshCredentialsHealthIndicator.NO_FAILURE));
             assertTrue(health.toString(), failure.contains("500"));
+        });
+    }
+
+    @Test
+    public void whileTheFirstFetchIsInFlightTheHealthIsUnknown() throws Exception {
+        // IMDS answers the credentials request only after FIRST_FETCH_LATENCY_MILLIS; the health
+        // check right after start-up sees the fetch still running.
+        sim.fault("imds_credentials", "{\"latency_ms\": " + FIRST_FETCH_LATENCY_MILLIS + "}");
+        runner.run(context -> {
+            Health health = context.getBean("freshcredsHealthIndicator", HealthIndicator.class).health();
+            assertEquals(health.toString(), Status.UNKNOWN, health.getStatus());
+            assertEquals(health.toString(), FreshCredentialsHealthIndicator.NO_FAILURE, health.getDetails().get("lastFailure"));
+        });
+    }
+
+    @Test
+    public void aClosedProviderIsDown() {
+        runner.run(context -> {
+            context.getBean(FreshAwsCredentialsProvider.class).close();
+            Health health = context.getBean("freshcredsHealthIndicator", HealthIndicator.class).health();
+            assertEquals(health.toString(), Status.DOWN, health.getStatus());
+            assertEquals(health.toString(), true, health.getDetails().get("closed"));
         });
     }
 
