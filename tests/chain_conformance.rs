@@ -30,7 +30,8 @@ use std::time::Duration;
 
 use freshcreds::clock::SystemClock;
 use freshcreds::env::Env;
-use freshcreds::sources::default_chain::{self, ChainSettings, ImdsOverrides, SourceSelection};
+use freshcreds::sources::default_chain::{self, ChainSettings, SourceSelection};
+use freshcreds::sources::imds::ImdsConfigBuilder;
 use freshcreds::sources::profile::ProfileSet;
 use freshcreds::sources::sts::{EndpointVariants, StsProfileSettings, StsSettings};
 use replay::{Recording, ReplayServer};
@@ -335,7 +336,7 @@ async fn run_case(case: &Path, selection: SourceSelection) -> Outcome {
         system_properties: Some(Env::from_map::<String, String>([])),
         explicit_profile_wins: false,
         profile: None,
-        imds_overrides: ImdsOverrides::default(),
+        imds_overrides: ImdsConfigBuilder::default(),
         clock: Arc::new(SystemClock::new()),
         server_clock: Default::default(),
     };

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use freshcreds::clock::{Clock, ManualClock};
 use freshcreds::env::Env;
-use freshcreds::sources::default_chain::{self, ChainSettings, ImdsOverrides};
+use freshcreds::sources::default_chain::{self, ChainSettings};
+use freshcreds::sources::imds::ImdsConfigBuilder;
 use freshcreds::sources::profile::{ReloadingProfileSource, PROFILE_RECHECK_INTERVAL};
 use freshcreds::sources::{BoxFuture, CredentialSource, Fetched};
 use freshcreds::{Credentials, Result};
@@ -43,7 +44,7 @@ fn settings(dir: &Path, clock: &ManualClock) -> ChainSettings {
         system_properties: None,
         profile: None,
         explicit_profile_wins: false,
-        imds_overrides: ImdsOverrides::default(),
+        imds_overrides: ImdsConfigBuilder::default(),
         clock: Arc::new(clock.clone()),
         server_clock: Default::default(),
     }

@@ -16,7 +16,8 @@ use freshcreds::clock::{Clock, ManualClock};
 use freshcreds::env::Env;
 use freshcreds::host::{FreshProvider, ProviderOptions};
 use freshcreds::refresh::{RefreshConfig, RefreshingProvider};
-use freshcreds::sources::default_chain::{self, ChainSettings, ImdsOverrides, SourceSelection};
+use freshcreds::sources::default_chain::{self, ChainSettings, SourceSelection};
+use freshcreds::sources::imds::ImdsConfigBuilder;
 use freshcreds::sources::sts::{StsClient, StsSettings};
 use freshcreds::ErrorKind;
 use freshcreds_sim::{SimConfig, Simulator, STATIC_ACCESS_KEY_ID, STATIC_SECRET_ACCESS_KEY};
@@ -84,7 +85,7 @@ async fn rotate(lifetime: Duration, lead: Duration, step: Duration) {
         system_properties: Some(Env::from_map::<String, String>([])),
         explicit_profile_wins: false,
         profile: None,
-        imds_overrides: ImdsOverrides::default(),
+        imds_overrides: ImdsConfigBuilder::default(),
         clock: Arc::new(clock.clone()),
         server_clock: Default::default(),
     };

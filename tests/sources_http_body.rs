@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use freshcreds::clock::ManualClock;
 use freshcreds::sources::http_body::{MAX_IMDS_RESPONSE_BYTES, MAX_STS_RESPONSE_BYTES};
-use freshcreds::sources::imds::{resolve_endpoint, ImdsConfig, ImdsCredentialsSource};
+use freshcreds::sources::imds::{ImdsConfig, ImdsCredentialsSource};
 use freshcreds::sources::retry::RetryPolicy;
 use freshcreds::sources::sts::{StsClient, StsSettings};
 use freshcreds::sources::CredentialSource;
@@ -59,10 +59,9 @@ async fn an_imds_answer_larger_than_the_limit_fails_at_once_naming_the_request_a
     for declared in [None, Some(MAX_IMDS_RESPONSE_BYTES + 1)] {
         let (url, server) = oversized_server(declared).await;
         let config = ImdsConfig {
-            endpoint: resolve_endpoint(Some(&url), None, None, None).unwrap(),
             timeout: REQUEST_TIMEOUT,
             retry: one_attempt(),
-            ..ImdsConfig::default()
+            ..ImdsConfig::builder().endpoint(&url).build().unwrap()
         };
         let source =
             ImdsCredentialsSource::new(config, Arc::new(ManualClock::new(chrono::Utc::now())))

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use freshcreds::clock::ManualClock;
 use freshcreds::sources::imds::{
-    resolve_endpoint, ImdsClient, ImdsConfig, ImdsCredentialsSource, HOP_LIMIT_FIX,
-    TOKEN_REFRESH_MARGIN, V1_FALLBACK_RECHECK,
+    ImdsClient, ImdsConfig, ImdsCredentialsSource, HOP_LIMIT_FIX, TOKEN_REFRESH_MARGIN,
+    V1_FALLBACK_RECHECK,
 };
 use freshcreds::sources::retry::RetryPolicy;
 use freshcreds::sources::CredentialSource;
@@ -39,10 +39,12 @@ fn no_wait(attempts: u32) -> RetryPolicy {
 
 fn config_for(base_url: &str) -> ImdsConfig {
     ImdsConfig {
-        endpoint: resolve_endpoint(Some(base_url), None, None, None).expect("loopback URL"),
         timeout: Duration::from_secs(2),
         retry: no_wait(3),
-        ..ImdsConfig::default()
+        ..ImdsConfig::builder()
+            .endpoint(base_url)
+            .build()
+            .expect("loopback URL")
     }
 }
 

@@ -3,35 +3,24 @@
 //!
 //! Each case gives environment variables, optionally a config file holding
 //! `ec2_metadata_service_endpoint` / `ec2_metadata_service_endpoint_mode`, optionally a
-//! programmatic endpoint or mode override ([`EndpointOverrides`]), and the expected token URL or
-//! error text.
+//! programmatic endpoint or mode override (the setters of [`ImdsConfigBuilder`]), and the expected
+//! token URL or error text. The setting names are spelled out here: they are the contract with
+//! users, not constants to share.
 
 use std::collections::HashMap;
 use std::io::Write as _;
 
 use freshcreds::env::Env;
-use freshcreds::sources::imds::{
-    resolve_endpoint, EndpointOverrides, ImdsConfig, ENV_ENDPOINT, ENV_ENDPOINT_MODE,
-    PROFILE_ENDPOINT, PROFILE_ENDPOINT_MODE, TOKEN_PATH,
-};
+use freshcreds::sources::imds::{ImdsConfig, ImdsConfigBuilder, TOKEN_PATH};
+use freshcreds::sources::profile::ProfileSet;
 use serde_json::Value;
+
+const ENV_ENDPOINT: &str = "AWS_EC2_METADATA_SERVICE_ENDPOINT";
+const ENV_ENDPOINT_MODE: &str = "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE";
+const PROFILE_ENDPOINT_MODE: &str = "ec2_metadata_service_endpoint_mode";
 
 const VECTORS: &str =
     "tests/conformance/smithy-rs/aws/rust-runtime/aws-config/test-data/imds-config/imds-endpoint-tests.json";
-
-/// The `[default]` profile's `key = value` lines of a small config file (all these vectors need).
-fn default_profile(config: &str) -> HashMap<String, String> {
-    let mut out = HashMap::new();
-    let mut in_default = false;
-    for line in config.lines().map(str::trim) {
-        if line.starts_with('[') {
-            in_default = line == "[default]" || line == "[profile default]";
-        } else if let (true, Some((k, v))) = (in_default, line.split_once('=')) {
-            out.insert(k.trim().to_string(), v.trim().to_string());
-        }
-    }
-    out
-}
 
 fn string_map(v: &Value) -> HashMap<String, String> {
     v.as_object()
@@ -47,23 +36,26 @@ fn string_map(v: &Value) -> HashMap<String, String> {
 fn run_case(case: &Value) -> Result<String, String> {
     let env = string_map(&case["env"]);
     let fs = string_map(&case["fs"]);
-    let profile = match env.get("AWS_CONFIG_FILE") {
-        Some(path) => default_profile(fs.get(path).map(String::as_str).unwrap_or("")),
-        None => HashMap::new(),
-    };
-    let profile_endpoint = profile.get(PROFILE_ENDPOINT).map(String::as_str);
-    let profile_mode = profile.get(PROFILE_ENDPOINT_MODE).map(String::as_str);
-    let overrides = EndpointOverrides {
-        endpoint: case["endpoint_override"].as_str().map(str::to_string),
-        mode: case["mode_override"].as_str().map(str::to_string),
-    };
-    let config = ImdsConfig::from_layers(
-        &overrides,
-        &Env::from_map(env),
-        profile_endpoint,
-        profile_mode,
-    )
-    .map_err(|e| e.message().to_string())?;
+    let config_file = env.get("AWS_CONFIG_FILE").map(|path| {
+        (
+            path.as_str(),
+            fs.get(path).map(String::as_str).unwrap_or(""),
+        )
+    });
+    let profiles =
+        ProfileSet::parse(config_file, None, "default").expect("the vectors' config files parse");
+    let mut builder = ImdsConfig::builder();
+    if let Some(endpoint) = case["endpoint_override"].as_str() {
+        builder = builder.endpoint(endpoint);
+    }
+    if let Some(mode) = case["mode_override"].as_str() {
+        builder = builder.endpoint_mode(mode);
+    }
+    let config = builder
+        .env(&Env::from_map(env.clone()))
+        .profile(profiles.selected_profile())
+        .build()
+        .map_err(|e| e.message().to_string())?;
     Ok(config.url(TOKEN_PATH))
 }
 
@@ -106,28 +98,55 @@ fn every_imds_endpoint_vector_resolves_as_the_sdks_do() {
     assert_eq!(passed, cases.len());
 }
 
+/// The endpoint settings of the `default` profile of a config file holding `lines`.
+fn profile_with(lines: &str) -> ProfileSet {
+    ProfileSet::parse(
+        Some(("config", &format!("[default]\n{lines}"))),
+        None,
+        "default",
+    )
+    .unwrap()
+}
+
+fn resolve(
+    builder: ImdsConfigBuilder,
+    env: &[(&str, &str)],
+    profile: &str,
+) -> freshcreds::Result<ImdsConfig> {
+    let profiles = profile_with(profile);
+    builder
+        .env(&Env::from_map(env.iter().copied()))
+        .profile(profiles.selected_profile())
+        .build()
+}
+
 #[test]
 fn an_invalid_mode_error_names_the_variable_it_came_from() {
-    let err = resolve_endpoint(None, None, None, Some("IPv7")).unwrap_err();
+    let none = ImdsConfig::builder;
+    let err = resolve(none(), &[], "ec2_metadata_service_endpoint_mode = IPv7").unwrap_err();
     assert!(
         err.message().contains(PROFILE_ENDPOINT_MODE),
         "{}",
         err.message()
     );
-    let err = resolve_endpoint(None, Some("error"), None, Some("IPv4")).unwrap_err();
+    let err = resolve(
+        none(),
+        &[(ENV_ENDPOINT_MODE, "error")],
+        "ec2_metadata_service_endpoint_mode = IPv4",
+    )
+    .unwrap_err();
     assert!(
         err.message().contains(ENV_ENDPOINT_MODE),
         "{}",
         err.message()
     );
-    let err = resolve_endpoint(Some("not a uri"), None, None, None).unwrap_err();
+    let err = resolve(none(), &[(ENV_ENDPOINT, "not a uri")], "").unwrap_err();
     assert!(err.message().contains(ENV_ENDPOINT), "{}", err.message());
-    let overrides = EndpointOverrides {
-        endpoint: None,
-        mode: Some("IPv5".into()),
-    };
-    let err = overrides
-        .resolve(None, Some("IPv4"), None, None)
-        .unwrap_err();
+    let err = resolve(
+        none().endpoint_mode("IPv5"),
+        &[(ENV_ENDPOINT_MODE, "IPv4")],
+        "",
+    )
+    .unwrap_err();
     assert!(err.message().contains("override"), "{}", err.message());
 }

@@ -13,8 +13,8 @@ use std::time::Duration;
 use freshcreds::clock::{Clock, SystemClock};
 use freshcreds::env::Env;
 use freshcreds::sources::assume_role::AssumeRoleSource;
-use freshcreds::sources::default_chain::{self, ChainSettings, ImdsOverrides, SourceSelection};
-use freshcreds::sources::imds::{ImdsConfig, ImdsCredentialsSource};
+use freshcreds::sources::default_chain::{self, ChainSettings, SourceSelection};
+use freshcreds::sources::imds::{ImdsConfig, ImdsConfigBuilder, ImdsCredentialsSource};
 use freshcreds::sources::retry::RetryPolicy;
 use freshcreds::sources::server_clock::{
     ServerClock, MAX_PLAUSIBLE_SERVER_OFFSET, SIGNING_SKEW_THRESHOLD, WARN_IMPLAUSIBLE_DATE,
@@ -266,7 +266,7 @@ async fn the_default_chain_shares_one_offset_between_imds_and_sts() {
         system_properties: None,
         profile: None,
         explicit_profile_wins: false,
-        imds_overrides: ImdsOverrides::default(),
+        imds_overrides: ImdsConfigBuilder::default(),
         clock: Arc::new(SystemClock::new()),
         server_clock: Arc::new(ServerClock::new()),
     };

@@ -13,8 +13,8 @@ use crate::credentials::Credentials;
 use crate::env::{parse_bool, Env};
 use crate::error::{Error, Result};
 use crate::refresh::{RefreshConfig, RefreshingProvider, Served};
-use crate::sources::default_chain::{self, ChainSettings, ImdsOverrides, SourceSelection};
-use crate::sources::imds::EndpointMode;
+use crate::sources::default_chain::{self, ChainSettings, SourceSelection};
+use crate::sources::imds::{EndpointMode, ImdsConfigBuilder};
 
 /// Options for a [`FreshProvider`], parsed from `key=value` pairs (see [`ProviderOptions::KEYS`]).
 /// `Debug` shows the values of the secret keys as `** redacted **`.
@@ -24,7 +24,8 @@ pub struct ProviderOptions {
 }
 
 /// Option keys whose values are secrets.
-const SECRET_OPTION_KEYS: &[&str] = &["aws.secretAccessKey", "aws.secretKey", "aws.sessionToken"];
+pub const SECRET_OPTION_KEYS: &[&str] =
+    &["aws.secretAccessKey", "aws.secretKey", "aws.sessionToken"];
 
 impl std::fmt::Debug for ProviderOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -160,23 +161,30 @@ impl ProviderOptions {
         SourceSelection::parse(self.get("source").unwrap_or("chain"))
     }
 
-    /// The IMDS settings given programmatically.
-    pub fn imds_overrides(&self) -> Result<ImdsOverrides> {
-        Ok(ImdsOverrides {
-            endpoint: self.get("imdsEndpoint").map(str::to_string),
-            endpoint_mode: match self.get("imdsEndpointMode") {
-                None => None,
-                Some(m) if EndpointMode::parse(m).is_some() => Some(m.to_string()),
-                Some(m) => {
-                    return Err(Error::invalid_config(format!(
-                        "freshcreds option `imdsEndpointMode`={m:?} is not `IPv4` or `IPv6`"
-                    )))
-                }
-            },
-            timeout: self.ranged_millis("imdsTimeoutMillis")?,
-            attempts: self.ranged::<u32>("imdsAttempts")?,
-            v1_fallback: self.boolean("imdsV1Fallback")?,
-        })
+    /// The IMDS settings given programmatically, as the host layer of the IMDS builder.
+    pub fn imds_overrides(&self) -> Result<ImdsConfigBuilder> {
+        let mut imds = ImdsConfigBuilder::default();
+        if let Some(endpoint) = self.get("imdsEndpoint") {
+            imds = imds.endpoint(endpoint);
+        }
+        if let Some(mode) = self.get("imdsEndpointMode") {
+            if EndpointMode::parse(mode).is_none() {
+                return Err(Error::invalid_config(format!(
+                    "freshcreds option `imdsEndpointMode`={mode:?} is not `IPv4` or `IPv6`"
+                )));
+            }
+            imds = imds.endpoint_mode(mode);
+        }
+        if let Some(timeout) = self.ranged_millis("imdsTimeoutMillis")? {
+            imds = imds.timeout(timeout);
+        }
+        if let Some(attempts) = self.ranged::<u32>("imdsAttempts")? {
+            imds = imds.max_attempts(attempts);
+        }
+        if let Some(allowed) = self.boolean("imdsV1Fallback")? {
+            imds = imds.v1_fallback(allowed);
+        }
+        Ok(imds)
     }
 
     /// The Java system properties the host passed (`aws.*` keys).

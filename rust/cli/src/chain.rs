@@ -9,7 +9,8 @@ use crate::clock::Clock;
 use crate::env::Env;
 use crate::error::Result;
 use crate::sources::chain::ChainSource;
-use crate::sources::default_chain::{self, ChainSettings, ImdsOverrides};
+use crate::sources::default_chain::{self, ChainSettings};
+use crate::sources::imds::ImdsConfigBuilder;
 use crate::sources::profile::ProfileSet;
 use crate::sources::server_clock::ServerClock;
 use crate::sources::sts::StsSettings;
@@ -55,7 +56,7 @@ pub async fn build(env: &Env, profile: Option<&str>, clock: Arc<dyn Clock>) -> R
         system_properties: None,
         profile: profile.map(str::to_string),
         explicit_profile_wins: true,
-        imds_overrides: ImdsOverrides::default(),
+        imds_overrides: ImdsConfigBuilder::default(),
         clock,
         server_clock: Arc::new(ServerClock::new()),
     };

@@ -12,13 +12,12 @@
 //! - No function unwinds into C: panics are caught and reported as `FRESHCREDS_ERR_INTERNAL`.
 
 use std::ffi::{c_char, CStr, CString};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
-use std::sync::{Arc, Once};
 
 use zeroize::Zeroize;
 
-use crate::error::{Error, ErrorKind};
+use crate::bridge::{self, Failure};
+use crate::error::{ErrorKind, Result};
 use crate::host::{FreshProvider, ProviderOptions, Snapshot};
 
 /// A status code: `FRESHCREDS_OK` or one of the `FRESHCREDS_ERR_*` values.
@@ -56,7 +55,7 @@ pub const FRESHCREDS_NO_EXPIRATION: i64 = i64::MIN;
 
 /// A provider: a credential source behind the early-refresh cache. Opaque to C.
 pub struct FreshcredsProvider {
-    inner: Arc<FreshProvider>,
+    inner: FreshProvider,
 }
 
 /// Credentials handed to C. Every string is owned by the caller: release them with
@@ -99,63 +98,25 @@ pub fn code_of(kind: ErrorKind) -> FreshcredsCode {
     }
 }
 
-/// Reports panics through `tracing` (as errors) instead of the default hook, which writes to
-/// stderr. Installed once, when a host first enters the library (not in this crate's own unit
-/// tests, whose harness reports panics through the default hook).
-pub(crate) fn route_panics_to_tracing() {
-    if cfg!(test) {
-        return;
-    }
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        std::panic::set_hook(Box::new(|info| {
-            tracing::error!(target: "freshcreds::panic", "freshcreds bug: {info}");
-        }))
-    });
-}
-
-/// The message of a caught panic payload.
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a panic without a message".to_string()
-    }
-}
-
-/// A failed call: its code and message.
-struct Failure(FreshcredsCode, String);
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Self {
-        Failure(code_of(e.kind()), e.full_message())
-    }
-}
-
 fn invalid_argument(message: impl Into<String>) -> Failure {
-    Failure(FRESHCREDS_ERR_INVALID_ARGUMENT, message.into())
+    Failure::InvalidArgument(message.into())
 }
 
-/// Runs `body` with panics caught and writes a failure's message into the error buffer.
+/// Runs `body` in the bridge's guard and writes a failure's message into the error buffer.
 fn run(
     error: *mut c_char,
     error_len: usize,
     body: impl FnOnce() -> Result<(), Failure>,
 ) -> FreshcredsCode {
-    route_panics_to_tracing();
-    let failure = match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(Ok(())) => return FRESHCREDS_OK,
-        Ok(Err(failure)) => failure,
-        Err(panic) => Failure(
-            FRESHCREDS_ERR_INTERNAL,
-            format!("freshcreds bug: {}", panic_message(panic.as_ref())),
-        ),
-    };
-    // SAFETY: the caller gives a buffer of `error_len` writable bytes, or NULL.
-    unsafe { write_message(error, error_len, &failure.1) };
-    failure.0
+    match bridge::run(body) {
+        Ok(()) => FRESHCREDS_OK,
+        Err(failure) => {
+            let report = failure.report();
+            // SAFETY: the caller gives a buffer of `error_len` writable bytes, or NULL.
+            unsafe { write_message(error, error_len, &report.message) };
+            report.code
+        }
+    }
 }
 
 /// Copies `message` into `buf` (at most `len - 1` bytes, cut at a character boundary) and a NUL.
@@ -198,19 +159,23 @@ fn owned(s: &str) -> *mut c_char {
 }
 
 fn provider<'a>(p: *const FreshcredsProvider) -> Result<&'a FreshProvider, Failure> {
-    if p.is_null() {
-        return Err(invalid_argument("freshcreds: provider is NULL"));
-    }
     // SAFETY: a non-NULL provider comes from `freshcreds_provider_new` and is not freed yet.
-    Ok(unsafe { &*p }.inner.as_ref())
+    Ok(&unsafe { bridge::handle_ref(p) }?.inner)
 }
 
-fn write_snapshot(out: *mut FreshcredsCredentials, snap: Snapshot) -> Result<(), Failure> {
+/// Runs `call` (a read of credentials) on the provider and writes its snapshot into `out`.
+fn snapshot_into(
+    provider: *const FreshcredsProvider,
+    out: *mut FreshcredsCredentials,
+    call: fn(&FreshProvider) -> Result<Snapshot>,
+) -> Result<(), Failure> {
+    let provider = self::provider(provider)?;
     if out.is_null() {
         return Err(invalid_argument(
             "freshcreds: credentials out-pointer is NULL",
         ));
     }
+    let snap = call(provider)?;
     let c = &snap.credentials;
     let value = FreshcredsCredentials {
         access_key_id: owned(c.access_key_id()),
@@ -263,12 +228,9 @@ pub unsafe extern "C" fn freshcreds_provider_new(
             let value = unsafe { text(v, &format!("value of option `{key}`")) }?;
             pairs.push((key, value));
         }
-        let provider = FreshProvider::new(ProviderOptions::from_pairs(pairs)?)?;
-        let boxed = Box::new(FreshcredsProvider {
-            inner: Arc::new(provider),
-        });
+        let inner = FreshProvider::new(ProviderOptions::from_pairs(pairs)?)?;
         // SAFETY: `out` is non-NULL and writable.
-        unsafe { out.write(Box::into_raw(boxed)) };
+        unsafe { out.write(bridge::into_handle(FreshcredsProvider { inner })) };
         Ok(())
     })
 }
@@ -287,7 +249,7 @@ pub unsafe extern "C" fn freshcreds_provider_credentials(
     error_len: usize,
 ) -> FreshcredsCode {
     run(error, error_len, || {
-        write_snapshot(out, self::provider(provider)?.credentials()?)
+        snapshot_into(provider, out, FreshProvider::credentials)
     })
 }
 
@@ -303,7 +265,7 @@ pub unsafe extern "C" fn freshcreds_provider_refresh(
     error_len: usize,
 ) -> FreshcredsCode {
     run(error, error_len, || {
-        write_snapshot(out, self::provider(provider)?.refresh()?)
+        snapshot_into(provider, out, FreshProvider::refresh)
     })
 }
 
@@ -338,14 +300,13 @@ pub unsafe extern "C" fn freshcreds_provider_status_json(
 /// `provider` is NULL or comes from `freshcreds_provider_new` and is freed only once.
 #[no_mangle]
 pub unsafe extern "C" fn freshcreds_provider_free(provider: *mut FreshcredsProvider) {
-    if provider.is_null() {
-        return;
-    }
-    let _ = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: per the contract the pointer came from `Box::into_raw` and is freed once.
-        let boxed = unsafe { Box::from_raw(provider) };
-        boxed.inner.close();
-    }));
+    let _ = bridge::run(|| {
+        // SAFETY: per the contract the pointer came from `freshcreds_provider_new`, freed once.
+        if let Some(boxed) = unsafe { bridge::release_handle(provider) } {
+            boxed.inner.close();
+        }
+        Ok(())
+    });
 }
 
 /// Releases the strings of credentials filled by this library (secrets are zeroed first) and
@@ -359,7 +320,7 @@ pub unsafe extern "C" fn freshcreds_credentials_free(credentials: *mut Freshcred
     if credentials.is_null() {
         return;
     }
-    let _ = catch_unwind(AssertUnwindSafe(|| {
+    let _ = bridge::run(|| {
         // SAFETY: non-NULL and filled by this library.
         let c = unsafe { &mut *credentials };
         for (field, secret) in [
@@ -372,7 +333,8 @@ pub unsafe extern "C" fn freshcreds_credentials_free(credentials: *mut Freshcred
             unsafe { free_string(*field, secret) };
             *field = ptr::null_mut();
         }
-    }));
+        Ok(())
+    });
 }
 
 /// Frees a string returned by this library (e.g. by `freshcreds_provider_status_json`). NULL is
@@ -382,7 +344,11 @@ pub unsafe extern "C" fn freshcreds_credentials_free(credentials: *mut Freshcred
 /// `s` is NULL or a string returned by this library, freed only once.
 #[no_mangle]
 pub unsafe extern "C" fn freshcreds_string_free(s: *mut c_char) {
-    let _ = catch_unwind(|| unsafe { free_string(s, false) });
+    let _ = bridge::run(|| {
+        // SAFETY: per the contract `s` is NULL or from this library, freed once.
+        unsafe { free_string(s, false) };
+        Ok(())
+    });
 }
 
 unsafe fn free_string(s: *mut c_char, secret: bool) {

@@ -3,6 +3,8 @@
 //! `include/freshcreds.h`). Both are thin hosts over the core crate's [`host`] API.
 #![warn(missing_docs)]
 
+mod bridge;
+pub mod contract;
 pub mod ffi;
 pub mod jni;
 

@@ -45,6 +45,9 @@ pub struct Status {
     pub access_key_id: Option<String>,
     /// The expiration the source stated (server time, RFC 3339).
     pub expiration: Option<String>,
+    /// The same as epoch milliseconds, for hosts that want a number (not in the JSON).
+    #[serde(skip)]
+    pub expiration_epoch_millis: Option<i64>,
     /// Milliseconds until the real expiry (negative once expired, counted from the stated
     /// expiry, not from the fetch).
     pub expires_in_millis: Option<i64>,
@@ -104,6 +107,9 @@ impl Status {
             expiration: served
                 .and_then(|s| s.credentials.expiration())
                 .map(|e| e.to_rfc3339()),
+            expiration_epoch_millis: served
+                .and_then(|s| s.credentials.expiration())
+                .map(|e| e.timestamp_millis()),
             expires_in_millis: served.and_then(|s| {
                 s.expires_at.map(|e| {
                     millis_between(now, e).saturating_sub(s.expired_before_fetch.as_millis() as i64)

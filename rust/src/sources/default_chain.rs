@@ -10,7 +10,7 @@ use super::assume_role::AssumeRoleSource;
 use super::chain::{ChainLink, ChainSource};
 use super::container::ContainerCredentialsSource;
 use super::environment::StaticVariablesSource;
-use super::imds::{EndpointOverrides, ImdsConfig, ImdsCredentialsSource};
+use super::imds::{ImdsConfig, ImdsConfigBuilder, ImdsCredentialsSource};
 use super::notice;
 use super::process::CredentialProcessSource;
 use super::profile::{
@@ -38,28 +38,13 @@ pub struct ChainSettings {
     /// Skip the environment-variable keys when [`ChainSettings::profile`] is set: the AWS CLI's
     /// rule for `--profile` (the user asked for that profile).
     pub explicit_profile_wins: bool,
-    /// Changes a host made to the IMDS settings read from the environment.
-    pub imds_overrides: ImdsOverrides,
+    /// The IMDS settings a host set in code; they win over the environment and the profile.
+    pub imds_overrides: ImdsConfigBuilder,
     /// The clock for retries and signing.
     pub clock: Arc<dyn Clock>,
     /// The offset between the local clock and the servers', fed by every source of the chain
     /// and read by its STS calls (and the doctor's). Share one per chain.
     pub server_clock: Arc<ServerClock>,
-}
-
-/// IMDS settings a host sets programmatically; they win over the environment.
-#[derive(Debug, Clone, Default)]
-pub struct ImdsOverrides {
-    /// Base URL.
-    pub endpoint: Option<String>,
-    /// `IPv4` or `IPv6`.
-    pub endpoint_mode: Option<String>,
-    /// Per-attempt timeout.
-    pub timeout: Option<Duration>,
-    /// Attempts per request.
-    pub attempts: Option<u32>,
-    /// IMDSv1 fallback allowed.
-    pub v1_fallback: Option<bool>,
 }
 
 /// Which sources to use: the whole chain or one of them.
@@ -110,36 +95,18 @@ impl ChainSettings {
             system_properties: None,
             profile: None,
             explicit_profile_wins: false,
-            imds_overrides: ImdsOverrides::default(),
+            imds_overrides: ImdsConfigBuilder::default(),
             clock: Arc::new(crate::clock::SystemClock::new()),
             server_clock: Arc::new(ServerClock::new()),
         }
     }
 
     fn imds_config(&self, profiles: Option<&ProfileSet>) -> Result<ImdsConfig> {
-        let selected = profiles.and_then(|p| p.selected_profile());
-        let o = &self.imds_overrides;
-        let endpoints = EndpointOverrides {
-            endpoint: o.endpoint.clone(),
-            mode: o.endpoint_mode.clone(),
-        };
-        // Host-set values rank above the environment, which ranks above the profile file.
-        let mut config = ImdsConfig::from_layers(
-            &endpoints,
-            &self.env,
-            selected.and_then(|p| p.get("ec2_metadata_service_endpoint")),
-            selected.and_then(|p| p.get("ec2_metadata_service_endpoint_mode")),
-        )?;
-        if let Some(t) = o.timeout {
-            config.timeout = t;
-        }
-        if let Some(a) = o.attempts {
-            config.retry.max_attempts = a.max(1);
-        }
-        if let Some(v1) = o.v1_fallback {
-            config.v1_fallback = v1;
-        }
-        Ok(config)
+        self.imds_overrides
+            .clone()
+            .env(&self.env)
+            .profile(profiles.and_then(|p| p.selected_profile()))
+            .build()
     }
 
     fn sts(&self, profiles: Option<&ProfileSet>) -> Result<Arc<StsClient>> {
@@ -263,15 +230,15 @@ async fn profile_link(
 ) -> (Arc<dyn CredentialSource>, Option<Error>, bool) {
     let (initial, problem, is_static) = profile_source(settings, profiles);
     let rebuild_with = settings.clone();
-    let link = ReloadingProfileSource::with_pending_warnings(
+    let link = ReloadingProfileSource::new(
         settings.env.clone(),
         settings.profile.clone(),
         settings.clock.clone(),
         initial,
         Box::new(move |loaded| profile_source(&rebuild_with, loaded).0),
-        load_warnings,
     )
-    .await;
+    .await
+    .with_pending_warnings(load_warnings);
     (Arc::new(link), problem, is_static)
 }
 

@@ -10,7 +10,7 @@ use super::http::{http_date, root_cause};
 use crate::env::Env;
 use crate::output::Check;
 use crate::sources::imds::{
-    ImdsConfig, ENV_DISABLED, ENV_ENDPOINT, HOP_LIMIT_FIX, ROLE_LIST_PATH, TOKEN_HEADER,
+    EndpointOrigin, ImdsConfig, SettingLayer, HOP_LIMIT_FIX, ROLE_LIST_PATH, TOKEN_HEADER,
     TOKEN_PATH, TOKEN_TTL_HEADER,
 };
 use crate::sources::profile::ProfileSet;
@@ -84,6 +84,8 @@ struct Target {
     token_url: String,
     roles_url: String,
     timeout: Duration,
+    /// Which setting chose the endpoint.
+    origin: EndpointOrigin,
 }
 
 /// IMDS as the chain would ask it: the token, the role list without a token (IMDSv1), the role
@@ -98,19 +100,19 @@ pub(super) async fn imds_checks(
         Ok(c) => c,
         Err(check) => return vec![check],
     };
-    if config.disabled {
+    if let Some(setting) = config.disabled_by() {
         return vec![Check::ok(
             "imds",
-            format!("IMDS is switched off by {ENV_DISABLED}=true; not checked"),
+            format!("IMDS is switched off by {setting}; not checked"),
         )];
     }
     let http = match imds_http(&config) {
         Ok(h) => h,
         Err(check) => return vec![check],
     };
-    let explicit = env.get_non_blank(ENV_ENDPOINT).is_some();
     let target = Target {
         endpoint: config.endpoint.to_string(),
+        origin: config.endpoint_origin,
         token_url: config.url(TOKEN_PATH),
         roles_url: config.url(ROLE_LIST_PATH),
         timeout: config.timeout,
@@ -118,13 +120,7 @@ pub(super) async fn imds_checks(
     let token = probe(http.put(&target.token_url).header(TOKEN_TTL_HEADER, "60")).await;
     let v1 = probe(http.get(&target.roles_url)).await;
     if token.is_gone() && v1.is_gone() {
-        return vec![unreachable_check(
-            &target,
-            &token,
-            &v1,
-            other_winner,
-            explicit,
-        )];
+        return vec![unreachable_check(&target, &token, &v1, other_winner)];
     }
     let mut out = Vec::new();
     let (token_finding, token_value) = token_check(&target, &token, &v1);
@@ -147,13 +143,11 @@ pub(super) async fn imds_checks(
 
 /// The IMDS settings of the environment and the selected profile.
 fn imds_config(env: &Env, profiles: Option<&ProfileSet>) -> Result<ImdsConfig, Check> {
-    let p = profiles.and_then(|s| s.selected_profile());
-    ImdsConfig::from_env_and_profile(
-        env,
-        p.and_then(|p| p.get(crate::sources::imds::PROFILE_ENDPOINT)),
-        p.and_then(|p| p.get(crate::sources::imds::PROFILE_ENDPOINT_MODE)),
-    )
-    .map_err(|e| Check::fail("imds", e.full_message(), "fix the setting named above"))
+    ImdsConfig::builder()
+        .env(env)
+        .profile(profiles.and_then(|s| s.selected_profile()))
+        .build()
+        .map_err(|e| Check::fail("imds", e.full_message(), "fix the setting named above"))
 }
 
 /// An HTTP client that asks IMDS as the source does: no proxy, no redirects, the IMDS timeout.
@@ -179,8 +173,9 @@ fn unreachable_check(
     token: &Probe,
     v1: &Probe,
     other_winner: Option<&str>,
-    explicit: bool,
 ) -> Check {
+    // An endpoint the environment names is a setting to fix; the default one may just be absent.
+    let explicit = target.origin == EndpointOrigin::Explicit(SettingLayer::Environment);
     let t = target.timeout;
     let msg = format!(
         "IMDS at {} is not reachable: token PUT {}, GET {}",
@@ -196,7 +191,7 @@ fn unreachable_check(
         Some(w) => Check::warn(
             "imds",
             format!("{msg}; {w} supplies credentials meanwhile"),
-            format!("{ENV_ENDPOINT} points at it: fix or unset the variable"),
+            format!("{} points at it: fix or unset the variable", target.origin),
         ),
         None => Check::fail(
             "imds",

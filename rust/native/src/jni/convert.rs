@@ -1,25 +1,21 @@
 //! Conversions between Java values and the host API: option arrays in, provider handles,
 //! snapshots out.
 
-use std::sync::Arc;
-
 use jni::objects::{JLongArray, JObject, JObjectArray, JString};
 use jni::sys::jlong;
 use jni::JNIEnv;
 
-use super::throw::Failure;
+use crate::bridge::{self, Failure};
+use crate::contract::{
+    ACCESS_KEY_ID, EXPIRATION, NO_EXPIRATION, NO_VALUE, NUMBERS, SECRET_ACCESS_KEY, SERVE_FOR,
+    SESSION_TOKEN, SOURCE, STALE, STATUS_ACCESS_KEY_ID, STATUS_EXPIRATION, STATUS_EXPIRES_IN,
+    STATUS_EXTENSION_ENDS_IN, STATUS_FAILURES, STATUS_LAST_ERROR, STATUS_NUMBERS, STATUS_PANICS,
+    STATUS_REFRESHES, STATUS_REFRESH_IN, STATUS_RESUMES, STATUS_ROUNDS, STATUS_SKEW, STATUS_SOURCE,
+    STATUS_STALE, STATUS_STALE_EXTENSIONS, STATUS_STALE_RESPONSES, STATUS_STRINGS,
+    STATUS_UNROTATED_POLLS, STRINGS,
+};
 use crate::error::Error;
 use crate::host::{FreshProvider, ProviderOptions, Snapshot};
-
-/// Number of strings in a credentials array: access key id, secret, session token (or null), source.
-pub(crate) const STRING_FIELDS: i32 = 4;
-/// Number of longs a credentials call fills: expiration epoch millis (or `Long.MIN_VALUE`),
-/// serve-for millis, stale (0 or 1).
-pub(crate) const LONG_FIELDS: usize = 3;
-/// The expiration value of credentials that do not expire.
-pub(crate) const NO_EXPIRATION: jlong = jlong::MIN;
-
-const CLOSED: &str = "this freshcreds provider is closed";
 
 /// Reads `keys[i]=values[i]` pairs into provider options.
 pub(crate) fn options(
@@ -66,9 +62,9 @@ fn strings(
     Ok(out)
 }
 
-/// A new handle owning `provider`: a `Box<Arc<FreshProvider>>` turned into a pointer.
+/// A new handle owning `provider` (see [`bridge::into_handle`]), as a Java `long`.
 pub(crate) fn into_handle(provider: FreshProvider) -> jlong {
-    Box::into_raw(Box::new(Arc::new(provider))) as jlong
+    bridge::into_handle(provider) as jlong
 }
 
 /// The provider behind a handle that is still open.
@@ -76,13 +72,9 @@ pub(crate) fn into_handle(provider: FreshProvider) -> jlong {
 /// # Safety
 /// `handle` must be 0 or a value returned by [`into_handle`] that [`close_handle`] has not
 /// consumed (the Java side serializes close against every other call).
-pub(crate) unsafe fn provider(handle: jlong) -> Result<Arc<FreshProvider>, Failure> {
-    if handle == 0 {
-        return Err(Failure::Closed(CLOSED));
-    }
-    // SAFETY: per this function's contract the pointer came from `into_handle` and is live.
-    let boxed = unsafe { &*(handle as *const Arc<FreshProvider>) };
-    Ok(Arc::clone(boxed))
+pub(crate) unsafe fn provider<'a>(handle: jlong) -> Result<&'a FreshProvider, Failure> {
+    // SAFETY: per this function's contract.
+    unsafe { bridge::handle_ref(handle as *const FreshProvider) }
 }
 
 /// Closes the provider and frees the handle; 0 is ignored.
@@ -90,45 +82,93 @@ pub(crate) unsafe fn provider(handle: jlong) -> Result<Arc<FreshProvider>, Failu
 /// # Safety
 /// As [`provider`]; after this call `handle` must not be used again.
 pub(crate) unsafe fn close_handle(handle: jlong) {
-    if handle == 0 {
-        return;
+    // SAFETY: per this function's contract the handle came from `into_handle` and is freed once.
+    if let Some(provider) = unsafe { bridge::release_handle(handle as *mut FreshProvider) } {
+        provider.close();
     }
-    // SAFETY: per this function's contract the pointer came from `into_handle` and is freed once.
-    let boxed = unsafe { Box::from_raw(handle as *mut Arc<FreshProvider>) };
-    boxed.close();
 }
 
-/// Writes a snapshot out: strings as the returned `String[]`, numbers into `longs`.
+/// Runs `call` (a read of credentials) on the provider behind `handle` and writes its snapshot
+/// out: strings as the returned `String[]`, numbers into `longs`.
 pub(crate) fn snapshot<'local>(
     env: &mut JNIEnv<'local>,
-    snapshot: Snapshot,
+    handle: jlong,
     longs: &JLongArray<'_>,
+    call: fn(&FreshProvider) -> Result<Snapshot, Error>,
 ) -> Result<JObjectArray<'local>, Failure> {
+    // SAFETY: the Java side passes an open handle and serializes close.
+    let snapshot = call(unsafe { provider(handle) }?)?;
     let c = &snapshot.credentials;
-    let numbers: [jlong; LONG_FIELDS] = [
-        snapshot
-            .expiration
-            .map(|e| e.timestamp_millis())
-            .unwrap_or(NO_EXPIRATION),
-        i64::try_from(snapshot.serve_for.as_millis()).unwrap_or(i64::MAX),
-        jlong::from(snapshot.stale),
-    ];
-    if longs.is_null() || (env.get_array_length(longs)? as usize) < LONG_FIELDS {
+    let mut numbers: [jlong; NUMBERS] = [0; NUMBERS];
+    numbers[EXPIRATION] = snapshot
+        .expiration
+        .map(|e| e.timestamp_millis())
+        .unwrap_or(NO_EXPIRATION);
+    numbers[SERVE_FOR] = i64::try_from(snapshot.serve_for.as_millis()).unwrap_or(i64::MAX);
+    numbers[STALE] = jlong::from(snapshot.stale);
+    if longs.is_null() || (env.get_array_length(longs)? as usize) < NUMBERS {
         return Err(Error::new(
             crate::error::ErrorKind::Internal,
-            format!("freshcreds bridge: the numbers array must have {LONG_FIELDS} elements"),
+            format!("freshcreds bridge: the numbers array must have {NUMBERS} elements"),
         )
         .into());
     }
     env.set_long_array_region(longs, 0, &numbers)?;
-    let out = env.new_object_array(STRING_FIELDS, "java/lang/String", JObject::null())?;
-    let fields = [
-        Some(c.access_key_id()),
-        Some(c.secret_access_key()),
-        c.session_token(),
-        Some(c.source()),
-    ];
-    for (i, field) in fields.into_iter().enumerate() {
+    let mut fields: [Option<&str>; STRINGS] = [None; STRINGS];
+    fields[ACCESS_KEY_ID] = Some(c.access_key_id());
+    fields[SECRET_ACCESS_KEY] = Some(c.secret_access_key());
+    fields[SESSION_TOKEN] = c.session_token();
+    fields[SOURCE] = Some(c.source());
+    string_array(env, &fields)
+}
+
+/// Writes the provider's status out: numbers into `longs` (see `contract::STATUS_*`), the
+/// source, the cached access key id and the last error as the returned `String[]`.
+pub(crate) fn status<'local>(
+    env: &mut JNIEnv<'local>,
+    handle: jlong,
+    longs: &JLongArray<'_>,
+) -> Result<JObjectArray<'local>, Failure> {
+    // SAFETY: the Java side passes an open handle and serializes close.
+    let status = unsafe { provider(handle) }?.engine().status();
+    let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    let mut numbers: [jlong; STATUS_NUMBERS] = [NO_VALUE; STATUS_NUMBERS];
+    numbers[STATUS_EXPIRATION] = status.expiration_epoch_millis.unwrap_or(NO_VALUE);
+    numbers[STATUS_EXPIRES_IN] = status.expires_in_millis.unwrap_or(NO_VALUE);
+    numbers[STATUS_REFRESH_IN] = status.refresh_in_millis.unwrap_or(NO_VALUE);
+    numbers[STATUS_EXTENSION_ENDS_IN] = status.extension_ends_in_millis.unwrap_or(NO_VALUE);
+    numbers[STATUS_STALE] = jlong::from(status.stale);
+    numbers[STATUS_ROUNDS] = count(status.rounds);
+    numbers[STATUS_REFRESHES] = count(status.refreshes);
+    numbers[STATUS_FAILURES] = count(status.failures);
+    numbers[STATUS_STALE_RESPONSES] = count(status.stale_responses);
+    numbers[STATUS_UNROTATED_POLLS] = count(status.unrotated_polls);
+    numbers[STATUS_STALE_EXTENSIONS] = count(status.stale_extensions);
+    numbers[STATUS_PANICS] = count(status.panics);
+    numbers[STATUS_RESUMES] = count(status.resumes);
+    numbers[STATUS_SKEW] = status.skew_millis;
+    if longs.is_null() || (env.get_array_length(longs)? as usize) < STATUS_NUMBERS {
+        return Err(Error::new(
+            crate::error::ErrorKind::Internal,
+            format!("freshcreds bridge: the status array must have {STATUS_NUMBERS} elements"),
+        )
+        .into());
+    }
+    env.set_long_array_region(longs, 0, &numbers)?;
+    let mut fields: [Option<&str>; STATUS_STRINGS] = [None; STATUS_STRINGS];
+    fields[STATUS_SOURCE] = Some(&status.source);
+    fields[STATUS_ACCESS_KEY_ID] = status.access_key_id.as_deref();
+    fields[STATUS_LAST_ERROR] = status.last_error.as_deref();
+    string_array(env, &fields)
+}
+
+/// A `String[]` of `fields`, null where a field is `None`.
+fn string_array<'local>(
+    env: &mut JNIEnv<'local>,
+    fields: &[Option<&str>],
+) -> Result<JObjectArray<'local>, Failure> {
+    let out = env.new_object_array(fields.len() as i32, "java/lang/String", JObject::null())?;
+    for (i, field) in fields.iter().enumerate() {
         if let Some(text) = field {
             let s = env.new_string(text)?;
             env.set_object_array_element(&out, i as i32, &s)?;

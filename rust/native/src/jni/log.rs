@@ -9,6 +9,11 @@
 //! thread: when the queue is full, new records are dropped and counted
 //! ([`Java_dev_freshcreds_Native_logRecordsDropped`]), and the refresh engine keeps running.
 //!
+//! The most verbose level forwarded follows the Java logger `dev.freshcreds` at run time: the log
+//! thread asks it (SLF4J or `java.util.logging`) between batches and passes a change on with
+//! [`Java_dev_freshcreds_Native_setLogLevel`], which swaps the filter of the installed
+//! subscriber. The `freshcreds.log.level` system property, when set, pins the level instead.
+//!
 //! The bridge holds no JNI global reference (nothing pins the class loader that loaded the
 //! library); [`close`] (called from `JNI_OnUnload`) stops accepting records and wakes the taker.
 //! Messages carry no secrets: the library never logs key material.
@@ -19,7 +24,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
-use jni::objects::{JClass, JIntArray, JObject, JObjectArray, JValue};
+use jni::objects::{JIntArray, JObject, JObjectArray, JValue};
 use jni::sys::{jint, jlong};
 use jni::JNIEnv;
 use tracing::field::{Field, Visit};
@@ -27,8 +32,9 @@ use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::prelude::*;
+use tracing_subscriber::{reload, Registry};
 
-use super::throw::guard;
+use crate::contract::{LOG_DEBUG, LOG_ERROR, LOG_INFO, LOG_TRACE, LOG_WARN};
 
 /// The Java system property that sets the most verbose level forwarded (default `info`).
 pub(crate) const LEVEL_PROPERTY: &str = "freshcreds.log.level";
@@ -141,24 +147,54 @@ static QUEUE: LogQueue = LogQueue::new(LOG_QUEUE_CAPACITY);
 /// The level number passed to Java: 1 = ERROR, 2 = WARN, 3 = INFO, 4 = DEBUG, 5 = TRACE.
 pub(crate) fn level_number(level: &Level) -> i32 {
     match *level {
-        Level::ERROR => 1,
-        Level::WARN => 2,
-        Level::INFO => 3,
-        Level::DEBUG => 4,
-        Level::TRACE => 5,
+        Level::ERROR => LOG_ERROR,
+        Level::WARN => LOG_WARN,
+        Level::INFO => LOG_INFO,
+        Level::DEBUG => LOG_DEBUG,
+        Level::TRACE => LOG_TRACE,
     }
 }
 
+/// The subscriber's level filter, swapped by [`set_max_level`].
+type LevelHandle =
+    reload::Handle<LevelFilter, tracing_subscriber::layer::Layered<JavaLogLayer, Registry>>;
+
+/// The handle of the installed subscriber's filter (unset when the process had a subscriber).
+static LEVEL: once_cell::sync::OnceCell<LevelHandle> = once_cell::sync::OnceCell::new();
+
 /// Installs a global subscriber that queues events for Java (when the process has no global
-/// subscriber yet), at the level of the `freshcreds.log.level` system property. Called once
-/// from `JNI_OnLoad`; holds no JNI reference.
+/// subscriber yet), at the level of the `freshcreds.log.level` system property (INFO when it is
+/// unset, until the log thread reports the Java logger's level). Called once from
+/// `JNI_OnLoad`; holds no JNI reference.
 pub(crate) fn install(env: &mut JNIEnv<'_>) {
-    let max_level = max_level(env);
+    let (filter, handle) = reload::Layer::new(max_level(env));
     let subscriber = tracing_subscriber::registry()
         .with(JavaLogLayer)
-        .with(max_level);
+        .with(filter);
     // A host that already installed a subscriber keeps it.
-    let _ = tracing::subscriber::set_global_default(subscriber);
+    if tracing::subscriber::set_global_default(subscriber).is_ok() {
+        let _ = LEVEL.set(handle);
+    }
+}
+
+/// The filter for a level number of the contract (0 and below: nothing).
+pub(crate) fn level_filter(level: i32) -> LevelFilter {
+    match level {
+        i32::MIN..=0 => LevelFilter::OFF,
+        LOG_ERROR => LevelFilter::ERROR,
+        LOG_WARN => LevelFilter::WARN,
+        LOG_INFO => LevelFilter::INFO,
+        LOG_DEBUG => LevelFilter::DEBUG,
+        _ => LevelFilter::TRACE,
+    }
+}
+
+/// Sets the most verbose level forwarded; false when this library did not install the
+/// subscriber (the host's own one is left alone).
+pub(crate) fn set_max_level(level: i32) -> bool {
+    LEVEL
+        .get()
+        .is_some_and(|h| h.modify(|f| *f = level_filter(level)).is_ok())
 }
 
 /// Stops forwarding (from `JNI_OnUnload`): queued records are discarded, the taker returns.
@@ -211,19 +247,25 @@ impl<S: Subscriber> Layer<S> for JavaLogLayer {
     }
 }
 
-/// `int Native.takeLogRecords(long waitMillis, int[] levels, String[] texts)`: moves up to
-/// `min(levels.length, texts.length / 2)` queued records into the arrays (`levels[i]`,
-/// `texts[2i]` = target, `texts[2i+1]` = message), waiting up to `waitMillis` (at most
-/// [`MAX_TAKE_WAIT`]) for the first; returns how many. Called by the Java log thread only.
-#[no_mangle]
-pub extern "system" fn Java_dev_freshcreds_Native_takeLogRecords<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    wait_millis: jlong,
-    levels: JIntArray<'l>,
-    texts: JObjectArray<'l>,
-) -> jint {
-    guard(&mut env, 0, |env| {
+entry_point! {
+    /// `void Native.setLogLevel(int level)`: the most verbose level forwarded (0 = none,
+    /// 1 = ERROR … 5 = TRACE), as the Java logger `dev.freshcreds` is set.
+    fn Java_dev_freshcreds_Native_setLogLevel(level: jint) = (), |_| {
+        set_max_level(level);
+        Ok(())
+    }
+}
+
+entry_point! {
+    /// `int Native.takeLogRecords(long waitMillis, int[] levels, String[] texts)`: moves up to
+    /// `min(levels.length, texts.length / 2)` queued records into the arrays (`levels[i]`,
+    /// `texts[2i]` = target, `texts[2i+1]` = message), waiting up to `waitMillis` (at most
+    /// [`MAX_TAKE_WAIT`]) for the first; returns how many. Called by the Java log thread only.
+    fn Java_dev_freshcreds_Native_takeLogRecords(
+        wait_millis: jlong,
+        levels: JIntArray<'l>,
+        texts: JObjectArray<'l>,
+    ) -> jint = 0, |env| {
         if levels.is_null() || texts.is_null() {
             return Ok(0);
         }
@@ -244,59 +286,48 @@ pub extern "system" fn Java_dev_freshcreds_Native_takeLogRecords<'l>(
         }
         env.set_int_array_region(&levels, 0, &numbers)?;
         Ok(records.len() as jint)
-    })
+    }
 }
 
-/// `void Native.wakeLogRecords()`: makes a waiting `takeLogRecords` return now.
-#[no_mangle]
-pub extern "system" fn Java_dev_freshcreds_Native_wakeLogRecords<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-) {
-    guard(&mut env, (), |_| {
+entry_point! {
+    /// `void Native.wakeLogRecords()`: makes a waiting `takeLogRecords` return now.
+    fn Java_dev_freshcreds_Native_wakeLogRecords() = (), |_| {
         QUEUE.wake();
         Ok(())
-    })
+    }
 }
 
-/// `long Native.logRecordsDropped()`: records dropped because the queue was full.
-#[no_mangle]
-pub extern "system" fn Java_dev_freshcreds_Native_logRecordsDropped<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-) -> jlong {
-    guard(&mut env, 0, |_| {
+entry_point! {
+    /// `long Native.logRecordsDropped()`: records dropped because the queue was full.
+    fn Java_dev_freshcreds_Native_logRecordsDropped() -> jlong = 0, |_| {
         Ok(i64::try_from(QUEUE.dropped()).unwrap_or(i64::MAX))
-    })
+    }
 }
 
 /// The target of the events [`Java_dev_freshcreds_NativeTestHooks_log`] raises.
 pub const TEST_TARGET: &str = "freshcreds::jni::test";
 
-/// `void NativeTestHooks.log(int level, String message, int count)` (a class of the Java tests,
-/// not of the product jar): raises `count` events on the calling thread, so tests can fill the
-/// queue.
-#[no_mangle]
-pub extern "system" fn Java_dev_freshcreds_NativeTestHooks_log<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    level: jint,
-    message: jni::objects::JString<'l>,
-    count: jint,
-) {
-    guard(&mut env, (), |env| {
+entry_point! {
+    /// `void NativeTestHooks.log(int level, String message, int count)` (a class of the Java tests,
+    /// not of the product jar): raises `count` events on the calling thread, so tests can fill the
+    /// queue.
+    fn Java_dev_freshcreds_NativeTestHooks_log(
+        level: jint,
+        message: jni::objects::JString<'l>,
+        count: jint,
+    ) = (), |env| {
         let message: String = env.get_string(&message)?.into();
         for i in 0..count.max(0) {
             match level {
-                1 => tracing::error!(target: TEST_TARGET, "{message} {i}"),
-                2 => tracing::warn!(target: TEST_TARGET, "{message} {i}"),
-                3 => tracing::info!(target: TEST_TARGET, "{message} {i}"),
-                4 => tracing::debug!(target: TEST_TARGET, "{message} {i}"),
+                LOG_ERROR => tracing::error!(target: TEST_TARGET, "{message} {i}"),
+                LOG_WARN => tracing::warn!(target: TEST_TARGET, "{message} {i}"),
+                LOG_INFO => tracing::info!(target: TEST_TARGET, "{message} {i}"),
+                LOG_DEBUG => tracing::debug!(target: TEST_TARGET, "{message} {i}"),
                 _ => tracing::trace!(target: TEST_TARGET, "{message} {i}"),
             }
         }
         Ok(())
-    })
+    }
 }
 
 /// The event's `message` followed by its other fields as ` key=value`.

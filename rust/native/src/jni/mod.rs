@@ -1,11 +1,41 @@
 //! The JNI bridge: the native methods of `dev.freshcreds.Native` (package-private, so the raw
 //! handle never leaves the package).
 //!
-//! Each entry point runs its body in a guard ([`throw::guard`]) that catches panics, turns
+//! Each entry point is declared with `entry_point!` and runs its body in a guard
+//! ([`throw::guard`], over the shared runner of [`crate::bridge`]) that catches panics, turns
 //! errors into Java exceptions (`FreshCredentialsException` with the kind name,
-//! `IllegalArgumentException` for bad options, `IllegalStateException` for a closed handle) and
-//! returns a default value. A handle is a `Box<Arc<FreshProvider>>` as a `long`; the Java side
-//! serializes `close` against every other call on the same handle.
+//! `IllegalArgumentException` for bad options, `IllegalStateException` for a closed handle, per
+//! `bridge::Failure::report`) and returns a default value. A handle is a boxed `FreshProvider`
+//! as a `long` (the bridge's handle codec); the Java side serializes `close` against every other
+//! call on the same handle. The values that cross the boundary are in [`crate::contract`].
+
+/// Declares one JNI entry point: the JNI prologue (the environment and the class, unused), then
+/// `body` in [`throw::guard`], which throws and returns `default` when the body fails or panics.
+/// `'l` is the lifetime of the call's local references.
+///
+/// ```text
+/// entry_point! {
+///     /// `int Native.answer(long handle)`.
+///     fn Java_dev_freshcreds_Native_answer(handle: jlong) -> jint = 0, |env| Ok(42)
+/// }
+/// ```
+macro_rules! entry_point {
+    (
+        $(#[$attr:meta])*
+        fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)?
+            = $default:expr, |$env:pat_param| $body:expr
+    ) => {
+        $(#[$attr])*
+        #[no_mangle]
+        pub extern "system" fn $name<'l>(
+            mut env: ::jni::JNIEnv<'l>,
+            _class: ::jni::objects::JClass<'l>,
+            $($arg: $ty),*
+        ) $(-> $ret)? {
+            $crate::jni::throw::guard(&mut env, $default, |$env| $body)
+        }
+    };
+}
 
 mod convert;
 mod log;
@@ -13,12 +43,11 @@ mod throw;
 
 use std::ffi::c_void;
 
-use jni::objects::{JClass, JLongArray, JObjectArray, JString};
+use jni::objects::{JLongArray, JObjectArray, JString};
 use jni::sys::{jint, jlong, JNI_ERR, JNI_VERSION_1_8};
-use jni::{JNIEnv, JavaVM};
+use jni::JavaVM;
 
 use crate::host::FreshProvider;
-use throw::guard;
 
 /// Called by the JVM when the library is loaded: routes `tracing` events (through the bounded
 /// log queue of `log.rs`) and panic reports to Java logging. Keeps no JNI reference.
@@ -28,7 +57,7 @@ pub extern "system" fn JNI_OnLoad(vm: JavaVM, _reserved: *mut c_void) -> jint {
     let loaded = std::panic::catch_unwind(|| {
         let mut env = vm.get_env().ok()?;
         log::install(&mut env);
-        crate::ffi::route_panics_to_tracing();
+        crate::bridge::route_panics_to_tracing();
         Some(())
     });
     match loaded {
@@ -45,80 +74,56 @@ pub extern "system" fn JNI_OnUnload(_vm: JavaVM, _reserved: *mut c_void) {
     let _ = std::panic::catch_unwind(log::close);
 }
 
-/// `long Native.create(String[] keys, String[] values)`: a new provider handle.
-#[no_mangle]
-pub extern "system" fn Java_dev_freshcreds_Native_create<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    keys: JObjectArray<'l>,
-    values: JObjectArray<'l>,
-) -> jlong {
-    guard(&mut env, 0, |env| {
-        Ok(convert::into_handle(FreshProvider::new(convert::options(
-            env, &keys, &values,
-        )?)?))
-    })
+entry_point! {
+    /// `long Native.create(String[] keys, String[] values)`: a new provider handle.
+    fn Java_dev_freshcreds_Native_create(keys: JObjectArray<'l>, values: JObjectArray<'l>) -> jlong
+        = 0, |env| {
+            let options = convert::options(env, &keys, &values)?;
+            Ok(convert::into_handle(FreshProvider::new(options)?))
+        }
 }
 
-/// `String[] Native.credentials(long handle, long[] numbers)`: the current credentials.
-#[no_mangle]
-pub extern "system" fn Java_dev_freshcreds_Native_credentials<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    numbers: JLongArray<'l>,
-) -> JObjectArray<'l> {
-    // SAFETY: the Java side passes an open handle and serializes close.
-    guard(&mut env, JObjectArray::default(), |env| {
-        convert::snapshot(
-            env,
-            unsafe { convert::provider(handle) }?.credentials()?,
-            &numbers,
-        )
-    })
+entry_point! {
+    /// `String[] Native.credentials(long handle, long[] numbers)`: the current credentials.
+    fn Java_dev_freshcreds_Native_credentials(handle: jlong, numbers: JLongArray<'l>)
+        -> JObjectArray<'l>
+        = JObjectArray::default(),
+        |env| convert::snapshot(env, handle, &numbers, FreshProvider::credentials)
 }
 
-/// `String[] Native.refresh(long handle, long[] numbers)`: forces a refresh and returns its result.
-#[no_mangle]
-pub extern "system" fn Java_dev_freshcreds_Native_refresh<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    numbers: JLongArray<'l>,
-) -> JObjectArray<'l> {
-    // SAFETY: the Java side passes an open handle and serializes close.
-    guard(&mut env, JObjectArray::default(), |env| {
-        convert::snapshot(
-            env,
-            unsafe { convert::provider(handle) }?.refresh()?,
-            &numbers,
-        )
-    })
+entry_point! {
+    /// `String[] Native.refresh(long handle, long[] numbers)`: forces a refresh and returns its
+    /// result.
+    fn Java_dev_freshcreds_Native_refresh(handle: jlong, numbers: JLongArray<'l>)
+        -> JObjectArray<'l>
+        = JObjectArray::default(),
+        |env| convert::snapshot(env, handle, &numbers, FreshProvider::refresh)
 }
 
-/// `String Native.status(long handle)`: the provider's state as JSON.
-#[no_mangle]
-pub extern "system" fn Java_dev_freshcreds_Native_status<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-) -> JString<'l> {
-    // SAFETY: the Java side passes an open handle and serializes close.
-    guard(&mut env, JString::default(), |env| {
-        convert::string(env, &unsafe { convert::provider(handle) }?.status_json())
-    })
+entry_point! {
+    /// `String Native.status(long handle)`: the provider's state as JSON.
+    fn Java_dev_freshcreds_Native_status(handle: jlong) -> JString<'l> = JString::default(), |env| {
+        // SAFETY: the Java side passes an open handle and serializes close.
+        let provider = unsafe { convert::provider(handle) }?;
+        convert::string(env, &provider.status_json())
+    }
 }
 
-/// `void Native.close(long handle)`: stops the provider and frees the handle (0 is ignored).
-#[no_mangle]
-pub extern "system" fn Java_dev_freshcreds_Native_close<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-) {
-    // SAFETY: the Java side calls this once per handle, after every other call on it has returned.
-    guard(&mut env, (), |_| {
+entry_point! {
+    /// `String[] Native.statusValues(long handle, long[] numbers)`: the provider's state as
+    /// numbers and strings (`contract::STATUS_*`), for the typed Java status and metrics.
+    fn Java_dev_freshcreds_Native_statusValues(handle: jlong, numbers: JLongArray<'l>)
+        -> JObjectArray<'l>
+        = JObjectArray::default(),
+        |env| convert::status(env, handle, &numbers)
+}
+
+entry_point! {
+    /// `void Native.close(long handle)`: stops the provider and frees the handle (0 is ignored).
+    fn Java_dev_freshcreds_Native_close(handle: jlong) = (), |_| {
+        // SAFETY: the Java side calls this once per handle, after every other call on it has
+        // returned.
         unsafe { convert::close_handle(handle) };
         Ok(())
-    })
+    }
 }

@@ -1,42 +1,27 @@
-//! An IMDS HTTP client: IMDSv2 session tokens (cached, renewed early, re-fetched on 401), the
-//! IMDSv1 fallback, retries with backoff, and a "not on EC2" memory.
-//!
-//! The token call follows botocore: 403, 404 and 405 mean "no tokens here" and a timeout means
-//! the PUT answer was dropped (a hop limit of 1 seen from a container), so both fall back to
-//! IMDSv1 at once, without retrying; 400 is an error. When the fallback is off, timeouts of the
-//! token call are retried like any other request. After a fallback, the token call is tried
-//! again after [`V1_FALLBACK_RECHECK`]; one warning is logged per fallback episode.
+//! An IMDS HTTP client: requests with the session of [`super::token`] (IMDSv2 tokens or the
+//! IMDSv1 fallback), retries with backoff, and a "not on EC2" memory.
 //!
 //! Connection refused or no route at the end of a round of attempts means "not on EC2": the
 //! client answers `NotConfigured` without any network call for `not_on_ec2_ttl`.
+//!
+//! When the IMDSv1 fallback is off, timeouts of the token call are retried like any other
+//! request; when it is on, a timeout ends the token call's round at once (see [`super::token`]).
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use reqwest::{Method, StatusCode};
 use zeroize::Zeroizing;
 
-use super::config::{ImdsConfig, ENV_DISABLED, ENV_V1_DISABLED};
+use super::config::ImdsConfig;
+use super::token::{
+    self, Auth, TokenSession, HOP_LIMIT_FIX, TOKEN_HEADER, TOKEN_PATH, TOKEN_TTL_HEADER,
+};
 use crate::clock::{Clock, MonoTime};
 use crate::error::{Error, ErrorKind, Result};
 use crate::sources::server_clock::{DateOrigin, ServerClock};
-
-/// Path of the IMDSv2 session token call (`PUT`).
-pub const TOKEN_PATH: &str = "/latest/api/token";
-/// Request header carrying the IMDSv2 session token.
-pub const TOKEN_HEADER: &str = "x-aws-ec2-metadata-token";
-/// Request (and response) header carrying the token lifetime in seconds.
-pub const TOKEN_TTL_HEADER: &str = "x-aws-ec2-metadata-token-ttl-seconds";
-/// A cached token is replaced this long before it expires.
-pub const TOKEN_REFRESH_MARGIN: Duration = Duration::from_secs(60);
-/// After falling back to IMDSv1, the token call is tried again after this long.
-pub const V1_FALLBACK_RECHECK: Duration = Duration::from_secs(300);
-/// The fix for the usual reason the token call fails inside containers on EC2.
-pub const HOP_LIMIT_FIX: &str =
-    "aws ec2 modify-instance-metadata-options --http-put-response-hop-limit 2";
 
 /// One IMDS answer with a 2xx status.
 #[derive(Clone)]
@@ -75,58 +60,12 @@ pub struct ImdsStats {
 
 #[derive(Debug, Default)]
 struct Counters {
-    token_fetches: AtomicU64,
-    v1_fallbacks: AtomicU64,
     retries: AtomicU64,
     requests: AtomicU64,
 }
 
 fn bump(c: &AtomicU64) {
     c.fetch_add(1, Ordering::Relaxed);
-}
-
-/// How requests authenticate right now.
-enum Session {
-    /// Nothing known yet (or the token was dropped).
-    Empty,
-    /// A session token, reused until `renew_at`.
-    Token {
-        value: Zeroizing<String>,
-        renew_at: MonoTime,
-    },
-    /// The token call failed in a way that allows IMDSv1: no token until `recheck_at`.
-    V1 { recheck_at: MonoTime },
-}
-
-impl fmt::Debug for Session {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Session::Empty => f.write_str("Empty"),
-            Session::Token { renew_at, .. } => f
-                .debug_struct("Token")
-                .field("value", &crate::credentials::REDACTED)
-                .field("renew_at", renew_at)
-                .finish(),
-            Session::V1 { recheck_at } => f
-                .debug_struct("V1")
-                .field("recheck_at", recheck_at)
-                .finish(),
-        }
-    }
-}
-
-enum Auth {
-    Token(Zeroizing<String>),
-    V1,
-}
-
-impl Auth {
-    fn token(&self) -> Option<&str> {
-        match self {
-            Auth::Token(t) => Some(t.as_str()),
-            Auth::V1 => None,
-        }
-    }
 }
 
 /// A remembered "not on EC2" verdict.
@@ -158,7 +97,7 @@ struct Inner {
     http: reqwest::Client,
     clock: Arc<dyn Clock>,
     server_clock: Arc<ServerClock>,
-    session: tokio::sync::Mutex<Session>,
+    session: TokenSession,
     unreachable: Mutex<Option<Unreachable>>,
     counters: Counters,
 }
@@ -175,13 +114,9 @@ pub struct ImdsClient {
 
 impl fmt::Debug for ImdsClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let session = match self.inner.session.try_lock() {
-            Ok(s) => format!("{:?}", *s),
-            Err(_) => "<busy>".to_string(),
-        };
         f.debug_struct("ImdsClient")
             .field("config", &self.inner.config)
-            .field("session", &session)
+            .field("session", &self.inner.session)
             .field("stats", &self.stats())
             .finish()
     }
@@ -223,7 +158,7 @@ impl ImdsClient {
                 http,
                 clock,
                 server_clock,
-                session: tokio::sync::Mutex::new(Session::Empty),
+                session: TokenSession::new(),
                 unreachable: Mutex::new(None),
                 counters: Counters::default(),
             }),
@@ -239,8 +174,8 @@ impl ImdsClient {
     pub fn stats(&self) -> ImdsStats {
         let c = &self.inner.counters;
         ImdsStats {
-            token_fetches: c.token_fetches.load(Ordering::Relaxed),
-            v1_fallbacks: c.v1_fallbacks.load(Ordering::Relaxed),
+            token_fetches: self.inner.session.token_fetches(),
+            v1_fallbacks: self.inner.session.v1_fallbacks(),
             retries: c.retries.load(Ordering::Relaxed),
             requests: c.requests.load(Ordering::Relaxed),
         }
@@ -289,13 +224,13 @@ impl ImdsClient {
     }
 
     fn check_enabled(&self) -> Result<()> {
-        if self.inner.config.disabled {
-            return Err(Error::new(
+        match self.inner.config.disabled_by() {
+            Some(setting) => Err(Error::new(
                 ErrorKind::Disabled,
-                format!("IMDS is disabled by {ENV_DISABLED}=true"),
-            ));
+                format!("IMDS is disabled by {setting}"),
+            )),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     fn check_reachable(&self) -> Result<()> {
@@ -315,87 +250,23 @@ impl ImdsClient {
 
     /// The authentication to use: the cached token, a new one, or IMDSv1.
     async fn auth(&self, drop_token: bool) -> Result<Auth> {
-        let cfg = &self.inner.config;
-        let mut session = self.inner.session.lock().await;
-        if drop_token && matches!(*session, Session::Token { .. }) {
-            *session = Session::Empty;
-        }
         let now = self.inner.clock.now();
-        match &*session {
-            Session::Token { value, renew_at } if now < *renew_at => {
-                return Ok(Auth::Token(value.clone()))
-            }
-            Session::V1 { recheck_at } if now < *recheck_at => return Ok(Auth::V1),
-            _ => {}
-        }
-        let was_v1 = matches!(*session, Session::V1 { .. });
-        let url = cfg.url(TOKEN_PATH);
-        match self.fetch_token().await {
-            Ok((value, ttl)) => {
-                if was_v1 {
-                    tracing::info!(url = %url, "IMDSv2 token call works again; leaving the IMDSv1 fallback");
-                }
-                let renew_at = now + ttl.saturating_sub(TOKEN_REFRESH_MARGIN);
-                *session = Session::Token {
-                    value: value.clone(),
-                    renew_at,
-                };
-                Ok(Auth::Token(value))
-            }
-            Err(e) if is_fallback_worthy(&e) => {
-                if !cfg.v1_fallback {
-                    return Err(Error::new(
-                        e.kind(),
-                        format!(
-                            "IMDSv2 token call PUT {url} failed ({}) and the IMDSv1 fallback is \
-                             off ({ENV_V1_DISABLED}=true); if this runs in a container on EC2, \
-                             raise the hop limit: `{HOP_LIMIT_FIX}`",
-                            e.message()
-                        ),
-                    ));
-                }
-                bump(&self.inner.counters.v1_fallbacks);
-                if was_v1 {
-                    tracing::debug!(url = %url, "IMDSv2 token call still failing ({}); staying on IMDSv1", e.message());
-                } else {
-                    crate::sources::notice::warn(format!(
-                        "IMDSv2 token call PUT {url} failed ({}); falling back to IMDSv1. In a \
-                         container on EC2 this usually means the hop limit is 1: `{HOP_LIMIT_FIX}`",
-                        e.message()
-                    ));
-                }
-                *session = Session::V1 {
-                    recheck_at: now + V1_FALLBACK_RECHECK,
-                };
-                Ok(Auth::V1)
-            }
-            Err(e) => Err(e),
-        }
+        self.inner
+            .session
+            .auth(&self.inner.config, now, drop_token, self.fetch_token())
+            .await
     }
 
-    /// `PUT /latest/api/token`: the token and how long it lives.
-    async fn fetch_token(&self) -> Result<(Zeroizing<String>, Duration)> {
-        bump(&self.inner.counters.token_fetches);
-        let cfg = &self.inner.config;
+    /// `PUT /latest/api/token`: the token.
+    async fn fetch_token(&self) -> Result<Zeroizing<String>> {
         let call = Call {
             method: Method::PUT,
             path: TOKEN_PATH,
             token: None,
-            retry_timeouts: !cfg.v1_fallback,
+            retry_timeouts: !self.inner.config.v1_fallback,
         };
         let resp = self.round(&call).await?;
-        let value = Zeroizing::new(resp.body.trim().to_string());
-        drop(Zeroizing::new(resp.body));
-        if value.is_empty() {
-            return Err(Error::new(
-                ErrorKind::Parse,
-                format!(
-                    "IMDSv2 token call PUT {} answered an empty token",
-                    cfg.url(TOKEN_PATH)
-                ),
-            ));
-        }
-        Ok((value, cfg.token_ttl))
+        token::token_from_body(resp.body, &self.inner.config.url(TOKEN_PATH))
     }
 
     /// One request, retried per the policy; records a "not on EC2" verdict.
@@ -463,8 +334,10 @@ impl ImdsClient {
             req = req.header(TOKEN_HEADER, token);
         }
         if call.method == Method::PUT {
-            let ttl = self.inner.config.token_ttl.as_secs().clamp(1, 21600);
-            req = req.header(TOKEN_TTL_HEADER, ttl.to_string());
+            req = req.header(
+                TOKEN_TTL_HEADER,
+                token::ttl_header_value(&self.inner.config),
+            );
         }
         let resp = req.send().await.map_err(|e| self.classify(e, &what))?;
         let status = resp.status();
@@ -544,11 +417,4 @@ impl ImdsClient {
             }
         }
     }
-}
-
-/// Token call failures after which IMDSv1 is tried: refusals (403 when IMDS is off or the call
-/// came through a proxy, 404/405 from IMDS-like endpoints without tokens) and timeouts (a PUT
-/// response dropped by a hop limit of 1 in a container).
-fn is_fallback_worthy(e: &Error) -> bool {
-    matches!(e.http_status(), Some(403..=405)) || e.kind() == ErrorKind::Timeout
 }

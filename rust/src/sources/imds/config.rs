@@ -1,29 +1,35 @@
-//! IMDS settings: endpoint resolution (the AWS SDKs' rules) and the `AWS_*` knobs.
+//! IMDS settings: one builder ([`ImdsConfigBuilder`]) that layers what a host sets in code over
+//! the AWS SDK environment variables over the selected profile, and applies the SDKs' endpoint
+//! rules. The chain, the doctor and the hosts' options all build their [`ImdsConfig`] through it;
+//! the names of the settings it reads stay in this module.
 
+use std::fmt;
 use std::time::Duration;
 
 use reqwest::Url;
 
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::sources::profile::Profile;
 use crate::sources::retry::RetryPolicy;
 
+// The names of the settings the builder reads (the AWS SDKs'): private to the IMDS module.
 /// Overrides the IMDS endpoint (a URL); wins over every other endpoint setting.
-pub const ENV_ENDPOINT: &str = "AWS_EC2_METADATA_SERVICE_ENDPOINT";
+pub(super) const ENV_ENDPOINT: &str = "AWS_EC2_METADATA_SERVICE_ENDPOINT";
 /// Chooses the default IMDS endpoint: `IPv4` or `IPv6` (case-insensitive).
-pub const ENV_ENDPOINT_MODE: &str = "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE";
+pub(super) const ENV_ENDPOINT_MODE: &str = "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE";
 /// Per-request timeout in seconds (fractions allowed).
-pub const ENV_TIMEOUT: &str = "AWS_METADATA_SERVICE_TIMEOUT";
+pub(super) const ENV_TIMEOUT: &str = "AWS_METADATA_SERVICE_TIMEOUT";
 /// Attempts per request, the first included.
-pub const ENV_NUM_ATTEMPTS: &str = "AWS_METADATA_SERVICE_NUM_ATTEMPTS";
+pub(super) const ENV_NUM_ATTEMPTS: &str = "AWS_METADATA_SERVICE_NUM_ATTEMPTS";
 /// `true` switches the IMDSv1 fallback off (IMDSv2 tokens are then required).
-pub const ENV_V1_DISABLED: &str = "AWS_EC2_METADATA_V1_DISABLED";
+pub(super) const ENV_V1_DISABLED: &str = "AWS_EC2_METADATA_V1_DISABLED";
 /// `true` switches the IMDS credentials source off.
-pub const ENV_DISABLED: &str = "AWS_EC2_METADATA_DISABLED";
+pub(super) const ENV_DISABLED: &str = "AWS_EC2_METADATA_DISABLED";
 /// Profile-file key overriding the endpoint (below the environment variable).
-pub const PROFILE_ENDPOINT: &str = "ec2_metadata_service_endpoint";
+pub(super) const PROFILE_ENDPOINT: &str = "ec2_metadata_service_endpoint";
 /// Profile-file key choosing the endpoint mode (below the environment variable).
-pub const PROFILE_ENDPOINT_MODE: &str = "ec2_metadata_service_endpoint_mode";
+pub(super) const PROFILE_ENDPOINT_MODE: &str = "ec2_metadata_service_endpoint_mode";
 
 /// The IPv4 IMDS endpoint, the default.
 pub const IPV4_ENDPOINT: &str = "http://169.254.169.254";
@@ -36,6 +42,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(21600);
 /// Default time a "not on EC2" verdict (connection refused, no route) is remembered.
 pub const DEFAULT_NOT_ON_EC2_TTL: Duration = Duration::from_secs(60);
+/// The longest per-request timeout the environment may set, in seconds.
+const MAX_ENV_TIMEOUT_SECS: f64 = 3600.0;
 
 /// Which default endpoint to use when none is given explicitly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,84 +74,245 @@ impl EndpointMode {
     }
 }
 
-/// Resolves the IMDS endpoint like the AWS SDKs: an explicit endpoint wins (environment variable
-/// over profile file), else the endpoint mode (environment variable over profile file), else IPv4.
-///
-/// Blank values count as unset. Every error names the setting it came from. Programmatic
-/// overrides rank above the environment: see [`EndpointOverrides::resolve`].
-pub fn resolve_endpoint(
-    env_endpoint: Option<&str>,
-    env_mode: Option<&str>,
-    profile_endpoint: Option<&str>,
-    profile_mode: Option<&str>,
-) -> Result<Url> {
-    EndpointOverrides::default().resolve(env_endpoint, env_mode, profile_endpoint, profile_mode)
+/// The layer a setting came from, highest first. `Display` names the setting for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingLayer {
+    /// Set by the host in code (its own options), through the builder's setters.
+    Code,
+    /// An `AWS_*` environment variable.
+    Environment,
+    /// A key of the selected profile.
+    Profile,
 }
 
-/// Endpoint settings a host sets in code (e.g. from its own options). Like the SDKs' client
-/// builders, each ranks above the environment variable of the same kind; an explicit endpoint
-/// from any layer still wins over a mode from any layer.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EndpointOverrides {
-    /// The endpoint URL.
-    pub endpoint: Option<String>,
-    /// The endpoint mode, `IPv4` or `IPv6`.
-    pub mode: Option<String>,
+/// The name of an endpoint setting (the URL, or the mode) of `layer`, for messages.
+fn setting_name(layer: SettingLayer, mode: bool) -> String {
+    match (layer, mode) {
+        (SettingLayer::Code, false) => "the IMDS endpoint override".to_string(),
+        (SettingLayer::Code, true) => "the IMDS endpoint mode override".to_string(),
+        (SettingLayer::Environment, false) => format!("environment variable {ENV_ENDPOINT}"),
+        (SettingLayer::Environment, true) => format!("environment variable {ENV_ENDPOINT_MODE}"),
+        (SettingLayer::Profile, false) => format!("profile setting {PROFILE_ENDPOINT}"),
+        (SettingLayer::Profile, true) => format!("profile setting {PROFILE_ENDPOINT_MODE}"),
+    }
 }
 
-impl EndpointOverrides {
-    /// Resolves the endpoint from these overrides, then the environment, then the profile file.
-    pub fn resolve(
-        &self,
-        env_endpoint: Option<&str>,
-        env_mode: Option<&str>,
-        profile_endpoint: Option<&str>,
-        profile_mode: Option<&str>,
-    ) -> Result<Url> {
-        let endpoints = [
-            (
-                self.endpoint.as_deref(),
-                "the IMDS endpoint override".to_string(),
-            ),
-            (env_endpoint, format!("environment variable {ENV_ENDPOINT}")),
-            (
-                profile_endpoint,
-                format!("profile setting {PROFILE_ENDPOINT}"),
-            ),
-        ];
-        if let Some((value, origin)) = endpoints
-            .iter()
-            .find_map(|(v, origin)| non_blank(*v).map(|v| (v, origin)))
-        {
-            return parse_endpoint(value, origin);
+/// Where the IMDS endpoint of an [`ImdsConfig`] came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EndpointOrigin {
+    /// No setting: the IPv4 endpoint.
+    #[default]
+    Default,
+    /// An endpoint mode setting chose the endpoint.
+    Mode(SettingLayer),
+    /// An endpoint URL setting named it.
+    Explicit(SettingLayer),
+}
+
+impl fmt::Display for EndpointOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            EndpointOrigin::Default => f.write_str("the default IMDS endpoint"),
+            EndpointOrigin::Mode(layer) => f.write_str(&setting_name(layer, true)),
+            EndpointOrigin::Explicit(layer) => f.write_str(&setting_name(layer, false)),
         }
-        let modes = [
-            (
-                self.mode.as_deref(),
-                "the IMDS endpoint mode override".to_string(),
-            ),
-            (
-                env_mode,
-                format!("environment variable {ENV_ENDPOINT_MODE}"),
-            ),
-            (
-                profile_mode,
-                format!("profile setting {PROFILE_ENDPOINT_MODE}"),
-            ),
-        ];
-        match modes
-            .iter()
-            .find_map(|(v, origin)| non_blank(*v).map(|v| (v, origin)))
-        {
-            None => Ok(EndpointMode::IPv4.endpoint()),
-            Some((value, origin)) => EndpointMode::parse(value)
-                .map(EndpointMode::endpoint)
-                .ok_or_else(|| {
+    }
+}
+
+/// How the IMDS client and credentials source behave. Build it with [`ImdsConfig::builder`] (host
+/// settings over the SDK environment variables over the profile), or start from
+/// [`ImdsConfig::default`] and set fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImdsConfig {
+    /// Base URL; request paths such as `/latest/api/token` are appended to it.
+    pub endpoint: Url,
+    /// Which setting chose [`ImdsConfig::endpoint`].
+    pub endpoint_origin: EndpointOrigin,
+    /// Connect and whole-request timeout of each attempt.
+    pub timeout: Duration,
+    /// Retries of each request; `retry.max_attempts` is the number of attempts.
+    pub retry: RetryPolicy,
+    /// Lifetime asked for IMDSv2 session tokens (1 s to 6 h).
+    pub token_ttl: Duration,
+    /// Fall back to IMDSv1 (no token) when the token call is refused (403/404/405) or times out.
+    pub v1_fallback: bool,
+    /// The source is switched off: it makes no request and answers `Disabled`.
+    pub disabled: bool,
+    /// How long a "not on EC2" verdict (connection refused, no route) short-circuits requests.
+    pub not_on_ec2_ttl: Duration,
+}
+
+impl Default for ImdsConfig {
+    fn default() -> Self {
+        ImdsConfig {
+            endpoint: EndpointMode::IPv4.endpoint(),
+            endpoint_origin: EndpointOrigin::Default,
+            timeout: DEFAULT_TIMEOUT,
+            retry: RetryPolicy::default(),
+            token_ttl: DEFAULT_TOKEN_TTL,
+            v1_fallback: true,
+            disabled: false,
+            not_on_ec2_ttl: DEFAULT_NOT_ON_EC2_TTL,
+        }
+    }
+}
+
+impl ImdsConfig {
+    /// The one way to resolve IMDS settings: see [`ImdsConfigBuilder`].
+    pub fn builder() -> ImdsConfigBuilder {
+        ImdsConfigBuilder::default()
+    }
+
+    /// The full URL of `path` (e.g. `/latest/api/token`) below the endpoint.
+    pub fn url(&self, path: &str) -> String {
+        let base = self.endpoint.as_str().trim_end_matches('/');
+        format!("{base}/{}", path.trim_start_matches('/'))
+    }
+
+    /// When IMDS is switched off, the setting that does it (`NAME=true`), for messages.
+    pub fn disabled_by(&self) -> Option<String> {
+        self.disabled.then(|| format!("{ENV_DISABLED}=true"))
+    }
+}
+
+/// Builds an [`ImdsConfig`] from three layers, highest first: what the host sets through the
+/// setters (its own options, like the SDKs' client builders), the AWS SDK environment variables
+/// ([`ImdsConfigBuilder::env`]), and the selected profile's `ec2_metadata_service_endpoint` /
+/// `ec2_metadata_service_endpoint_mode` ([`ImdsConfigBuilder::profile`]).
+///
+/// Endpoint rules (the AWS SDKs'): an explicit endpoint from any layer wins over a mode from any
+/// layer; else the mode; else IPv4. Blank values count as unset. Every bad value is an
+/// `InvalidConfig` error naming the setting it came from; a bad environment value is an error
+/// even when the host overrides it.
+#[derive(Debug, Clone, Default)]
+pub struct ImdsConfigBuilder {
+    endpoint: Option<String>,
+    endpoint_mode: Option<String>,
+    timeout: Option<Duration>,
+    max_attempts: Option<u32>,
+    v1_fallback: Option<bool>,
+    env: Option<Env>,
+    profile_endpoint: Option<String>,
+    profile_mode: Option<String>,
+}
+
+impl ImdsConfigBuilder {
+    /// The endpoint URL, above every other endpoint setting.
+    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+        self.endpoint = Some(url.into());
+        self
+    }
+
+    /// The endpoint mode, `IPv4` or `IPv6` (checked when building), above the environment's.
+    pub fn endpoint_mode(mut self, mode: impl Into<String>) -> Self {
+        self.endpoint_mode = Some(mode.into());
+        self
+    }
+
+    /// The per-attempt timeout, above `AWS_METADATA_SERVICE_TIMEOUT`.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Attempts per request (at least 1), above `AWS_METADATA_SERVICE_NUM_ATTEMPTS`.
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = Some(attempts.max(1));
+        self
+    }
+
+    /// Whether the IMDSv1 fallback is allowed, above `AWS_EC2_METADATA_V1_DISABLED`.
+    pub fn v1_fallback(mut self, allowed: bool) -> Self {
+        self.v1_fallback = Some(allowed);
+        self
+    }
+
+    /// Reads the AWS SDK environment variables from `env` (without this, none are read).
+    pub fn env(mut self, env: &Env) -> Self {
+        self.env = Some(env.clone());
+        self
+    }
+
+    /// Reads the endpoint settings of `profile`, the lowest layer (`None`: no profile).
+    pub fn profile(mut self, profile: Option<&Profile>) -> Self {
+        self.profile_endpoint = profile.and_then(|p| p.get(PROFILE_ENDPOINT).map(str::to_string));
+        self.profile_mode = profile.and_then(|p| p.get(PROFILE_ENDPOINT_MODE).map(str::to_string));
+        self
+    }
+
+    /// The configuration, or an `InvalidConfig` error naming the bad setting.
+    pub fn build(self) -> Result<ImdsConfig> {
+        let env = self
+            .env
+            .clone()
+            .unwrap_or_else(|| Env::from_map::<&str, &str>([]));
+        let (endpoint, endpoint_origin) = self.resolve_endpoint(&env)?;
+        let mut config = ImdsConfig {
+            endpoint,
+            endpoint_origin,
+            ..ImdsConfig::default()
+        };
+        if let Some(secs) = env.get_number::<f64>(ENV_TIMEOUT)? {
+            if !(secs.is_finite() && secs > 0.0 && secs <= MAX_ENV_TIMEOUT_SECS) {
+                return Err(Error::invalid_config(format!(
+                    "environment variable {ENV_TIMEOUT}={secs} must be a number of seconds above 0 and at most 3600"
+                )));
+            }
+            config.timeout = Duration::from_secs_f64(secs);
+        }
+        if let Some(attempts) = env.get_number::<u32>(ENV_NUM_ATTEMPTS)? {
+            if attempts == 0 {
+                return Err(Error::invalid_config(format!(
+                    "environment variable {ENV_NUM_ATTEMPTS}=0 must be at least 1"
+                )));
+            }
+            config.retry.max_attempts = attempts;
+        }
+        if let Some(v1_disabled) = env.get_bool(ENV_V1_DISABLED)? {
+            config.v1_fallback = !v1_disabled;
+        }
+        if let Some(disabled) = env.get_bool(ENV_DISABLED)? {
+            config.disabled = disabled;
+        }
+        if let Some(t) = self.timeout {
+            config.timeout = t;
+        }
+        if let Some(a) = self.max_attempts {
+            config.retry.max_attempts = a;
+        }
+        if let Some(v1) = self.v1_fallback {
+            config.v1_fallback = v1;
+        }
+        Ok(config)
+    }
+
+    fn resolve_endpoint(&self, env: &Env) -> Result<(Url, EndpointOrigin)> {
+        let (env_endpoint, env_mode) = (env.get(ENV_ENDPOINT), env.get(ENV_ENDPOINT_MODE));
+        let layers = |code: &Option<String>, env: Option<String>, profile: &Option<String>| {
+            [
+                (SettingLayer::Code, code.clone()),
+                (SettingLayer::Environment, env),
+                (SettingLayer::Profile, profile.clone()),
+            ]
+            .into_iter()
+            .find_map(|(layer, v)| v.filter(|s| !s.trim().is_empty()).map(|v| (layer, v)))
+        };
+        if let Some((layer, value)) = layers(&self.endpoint, env_endpoint, &self.profile_endpoint) {
+            let url = parse_endpoint(&value, &setting_name(layer, false))?;
+            return Ok((url, EndpointOrigin::Explicit(layer)));
+        }
+        match layers(&self.endpoint_mode, env_mode, &self.profile_mode) {
+            None => Ok((EndpointMode::IPv4.endpoint(), EndpointOrigin::Default)),
+            Some((layer, value)) => {
+                let origin = setting_name(layer, true);
+                let mode = EndpointMode::parse(&value).ok_or_else(|| {
                     Error::invalid_config(format!(
                         "`{}` is not a valid endpoint mode (from {origin}; expected `IPv4` or `IPv6`)",
                         value.trim()
                     ))
-                }),
+                })?;
+                Ok((mode.endpoint(), EndpointOrigin::Mode(layer)))
+            }
         }
     }
 }
@@ -170,128 +339,24 @@ fn parse_endpoint(value: &str, origin: &str) -> Result<Url> {
     Ok(url)
 }
 
-fn non_blank(v: Option<&str>) -> Option<&str> {
-    v.filter(|s| !s.trim().is_empty())
-}
-
 /// Characters allowed in a URI (RFC 3986 unreserved, reserved, and `%`).
 fn is_uri_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "-._~:/?#[]@!$&'()*+,;=%".contains(c)
-}
-
-/// How the IMDS client and credentials source behave. Build it with [`ImdsConfig::from_env`]
-/// (the SDK environment variables) or start from [`ImdsConfig::default`] and set fields.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ImdsConfig {
-    /// Base URL; request paths such as `/latest/api/token` are appended to it.
-    pub endpoint: Url,
-    /// Connect and whole-request timeout of each attempt.
-    pub timeout: Duration,
-    /// Retries of each request; `retry.max_attempts` is the number of attempts.
-    pub retry: RetryPolicy,
-    /// Lifetime asked for IMDSv2 session tokens (1 s to 6 h).
-    pub token_ttl: Duration,
-    /// Fall back to IMDSv1 (no token) when the token call is refused (403/404/405) or times out.
-    pub v1_fallback: bool,
-    /// The source is switched off: it makes no request and answers `Disabled`.
-    pub disabled: bool,
-    /// How long a "not on EC2" verdict (connection refused, no route) short-circuits requests.
-    pub not_on_ec2_ttl: Duration,
-}
-
-impl Default for ImdsConfig {
-    fn default() -> Self {
-        ImdsConfig {
-            endpoint: EndpointMode::IPv4.endpoint(),
-            timeout: DEFAULT_TIMEOUT,
-            retry: RetryPolicy::default(),
-            token_ttl: DEFAULT_TOKEN_TTL,
-            v1_fallback: true,
-            disabled: false,
-            not_on_ec2_ttl: DEFAULT_NOT_ON_EC2_TTL,
-        }
-    }
-}
-
-impl ImdsConfig {
-    /// Reads the AWS SDK environment variables (no profile file).
-    pub fn from_env(env: &Env) -> Result<ImdsConfig> {
-        Self::from_env_and_profile(env, None, None)
-    }
-
-    /// Reads the AWS SDK environment variables, with the profile file's
-    /// `ec2_metadata_service_endpoint` / `ec2_metadata_service_endpoint_mode` as a lower layer.
-    /// Each bad value is an `InvalidConfig` error naming the variable.
-    pub fn from_env_and_profile(
-        env: &Env,
-        profile_endpoint: Option<&str>,
-        profile_mode: Option<&str>,
-    ) -> Result<ImdsConfig> {
-        Self::from_layers(
-            &EndpointOverrides::default(),
-            env,
-            profile_endpoint,
-            profile_mode,
-        )
-    }
-
-    /// Like [`ImdsConfig::from_env_and_profile`], with a host's endpoint overrides above the
-    /// environment (the other settings a host overrides by setting fields afterwards).
-    pub fn from_layers(
-        overrides: &EndpointOverrides,
-        env: &Env,
-        profile_endpoint: Option<&str>,
-        profile_mode: Option<&str>,
-    ) -> Result<ImdsConfig> {
-        let mut config = ImdsConfig {
-            endpoint: overrides.resolve(
-                env.get(ENV_ENDPOINT).as_deref(),
-                env.get(ENV_ENDPOINT_MODE).as_deref(),
-                profile_endpoint,
-                profile_mode,
-            )?,
-            ..ImdsConfig::default()
-        };
-        if let Some(secs) = env.get_number::<f64>(ENV_TIMEOUT)? {
-            if !(secs.is_finite() && secs > 0.0 && secs <= 3600.0) {
-                return Err(Error::invalid_config(format!(
-                    "environment variable {ENV_TIMEOUT}={secs} must be a number of seconds above 0 and at most 3600"
-                )));
-            }
-            config.timeout = Duration::from_secs_f64(secs);
-        }
-        if let Some(attempts) = env.get_number::<u32>(ENV_NUM_ATTEMPTS)? {
-            if attempts == 0 {
-                return Err(Error::invalid_config(format!(
-                    "environment variable {ENV_NUM_ATTEMPTS}=0 must be at least 1"
-                )));
-            }
-            config.retry.max_attempts = attempts;
-        }
-        if let Some(v1_disabled) = env.get_bool(ENV_V1_DISABLED)? {
-            config.v1_fallback = !v1_disabled;
-        }
-        if let Some(disabled) = env.get_bool(ENV_DISABLED)? {
-            config.disabled = disabled;
-        }
-        Ok(config)
-    }
-
-    /// The full URL of `path` (e.g. `/latest/api/token`) below the endpoint.
-    pub fn url(&self, path: &str) -> String {
-        let base = self.endpoint.as_str().trim_end_matches('/');
-        format!("{base}/{}", path.trim_start_matches('/'))
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
+    use crate::sources::profile::ProfileSet;
+
+    fn from_env(env: &Env) -> Result<ImdsConfig> {
+        ImdsConfig::builder().env(env).build()
+    }
 
     #[test]
     fn defaults_match_the_sdks() {
-        let c = ImdsConfig::from_env(&Env::from_map::<&str, &str>([])).unwrap();
+        let c = from_env(&Env::from_map::<&str, &str>([])).unwrap();
         assert_eq!(
             c.url("/latest/api/token"),
             "http://169.254.169.254/latest/api/token"
@@ -310,7 +375,7 @@ mod tests {
             (ENV_DISABLED, "false"),
             (ENV_ENDPOINT_MODE, "ipv6"),
         ]);
-        let c = ImdsConfig::from_env(&env).unwrap();
+        let c = from_env(&env).unwrap();
         assert_eq!(c.timeout, Duration::from_millis(250));
         assert_eq!(c.retry.max_attempts, 5);
         assert!(!c.v1_fallback && !c.disabled);
@@ -328,7 +393,7 @@ mod tests {
             (ENV_ENDPOINT_MODE, "IPv5"),
             (ENV_ENDPOINT, "ftp://host"),
         ] {
-            let err = ImdsConfig::from_env(&Env::from_map([(var, value)])).unwrap_err();
+            let err = from_env(&Env::from_map([(var, value)])).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidConfig, "{var}={value}");
             assert!(err.message().contains(var), "{var}: {}", err.message());
         }
@@ -336,14 +401,95 @@ mod tests {
 
     #[test]
     fn an_endpoint_with_a_path_keeps_it() {
-        let url = resolve_endpoint(Some("http://127.0.0.1:9/imds/"), None, None, None).unwrap();
-        let c = ImdsConfig {
-            endpoint: url,
-            ..ImdsConfig::default()
-        };
+        let c = ImdsConfig::builder()
+            .endpoint("http://127.0.0.1:9/imds/")
+            .build()
+            .unwrap();
         assert_eq!(
             c.url("/latest/api/token"),
             "http://127.0.0.1:9/imds/latest/api/token"
         );
+    }
+
+    #[test]
+    fn host_settings_win_over_the_environment_which_wins_over_the_profile() {
+        let env = Env::from_map([
+            (ENV_TIMEOUT, "2"),
+            (ENV_NUM_ATTEMPTS, "4"),
+            (ENV_V1_DISABLED, "true"),
+            (ENV_ENDPOINT, "http://from-env:1"),
+        ]);
+        let set = ProfileSet::from_properties(
+            [(
+                "default",
+                [
+                    (PROFILE_ENDPOINT, "http://from-profile:2"),
+                    (PROFILE_ENDPOINT_MODE, "IPv6"),
+                ],
+            )],
+            Vec::<(&str, Vec<(&str, &str)>)>::new(),
+            "default",
+        );
+        let profile = set.selected_profile();
+
+        let c = ImdsConfig::builder()
+            .env(&env)
+            .profile(profile)
+            .build()
+            .unwrap();
+        assert_eq!(c.endpoint.as_str(), "http://from-env:1/");
+        assert_eq!(
+            c.endpoint_origin,
+            EndpointOrigin::Explicit(SettingLayer::Environment)
+        );
+        assert_eq!(
+            c.endpoint_origin.to_string(),
+            format!("environment variable {ENV_ENDPOINT}")
+        );
+
+        let c = ImdsConfig::builder()
+            .endpoint("http://from-code:3")
+            .timeout(Duration::from_millis(10))
+            .max_attempts(0)
+            .v1_fallback(true)
+            .env(&env)
+            .profile(profile)
+            .build()
+            .unwrap();
+        assert_eq!(c.endpoint.as_str(), "http://from-code:3/");
+        assert_eq!(
+            c.endpoint_origin,
+            EndpointOrigin::Explicit(SettingLayer::Code)
+        );
+        assert_eq!(c.timeout, Duration::from_millis(10));
+        assert_eq!(c.retry.max_attempts, 1, "at least one attempt");
+        assert!(c.v1_fallback);
+
+        let c = ImdsConfig::builder().profile(profile).build().unwrap();
+        assert_eq!(c.endpoint.as_str(), "http://from-profile:2/");
+        assert_eq!(
+            c.endpoint_origin,
+            EndpointOrigin::Explicit(SettingLayer::Profile)
+        );
+    }
+
+    #[test]
+    fn a_bad_environment_value_is_an_error_even_when_the_host_overrides_it() {
+        let err = ImdsConfig::builder()
+            .timeout(Duration::from_secs(1))
+            .env(&Env::from_map([(ENV_TIMEOUT, "soon")]))
+            .build()
+            .unwrap_err();
+        assert!(err.message().contains(ENV_TIMEOUT), "{}", err.message());
+    }
+
+    #[test]
+    fn only_a_switched_off_config_names_the_switch() {
+        let off = from_env(&Env::from_map([(ENV_DISABLED, "true")])).unwrap();
+        assert_eq!(
+            off.disabled_by().as_deref(),
+            Some("AWS_EC2_METADATA_DISABLED=true")
+        );
+        assert_eq!(ImdsConfig::default().disabled_by(), None);
     }
 }

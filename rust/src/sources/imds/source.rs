@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use zeroize::Zeroizing;
 
 use super::client::{ImdsClient, ImdsResponse, ImdsStats};
-use super::config::{ImdsConfig, ENV_DISABLED};
+use super::config::ImdsConfig;
 use crate::clock::Clock;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sources::credentials_document::{self, Format};
@@ -56,10 +56,10 @@ impl ImdsCredentialsSource {
 
     /// Fetches the credentials of the attached role.
     pub async fn fetch_credentials(&self) -> Result<Fetched> {
-        if self.client.config().disabled {
+        if let Some(setting) = self.client.config().disabled_by() {
             return Err(Error::new(
                 ErrorKind::Disabled,
-                format!("IMDS credentials are disabled by {ENV_DISABLED}=true"),
+                format!("IMDS credentials are disabled by {setting}"),
             ));
         }
         let cached = self.role.lock().expect("role").clone();
@@ -154,10 +154,8 @@ impl CredentialSource for ImdsCredentialsSource {
     fn probe(&self) -> BoxFuture<'_, crate::sources::Probe> {
         use crate::sources::Probe;
         Box::pin(async move {
-            if self.client.config().disabled {
-                return Probe::NotConfigured(format!(
-                    "IMDS credentials are disabled by {ENV_DISABLED}=true"
-                ));
+            if let Some(setting) = self.client.config().disabled_by() {
+                return Probe::NotConfigured(format!("IMDS credentials are disabled by {setting}"));
             }
             match self.discover_role().await {
                 Ok(_) => Probe::Available,

@@ -76,19 +76,6 @@ impl ReloadingProfileSource {
         initial: Arc<dyn CredentialSource>,
         build: Box<BuildProfileSource>,
     ) -> Self {
-        Self::with_pending_warnings(env, profile, clock, initial, build, Vec::new()).await
-    }
-
-    /// Like [`ReloadingProfileSource::new`], with the warnings collected while the files were
-    /// read for `initial` (see [`notice::collect`]).
-    pub async fn with_pending_warnings(
-        env: Env,
-        profile: Option<String>,
-        clock: Arc<dyn Clock>,
-        initial: Arc<dyn CredentialSource>,
-        build: Box<BuildProfileSource>,
-        pending: Vec<String>,
-    ) -> Self {
         let locations = FileLocations::resolve(&env, Platform::current());
         let files = vec![locations.config, locations.credentials];
         let fingerprints = fingerprints(&files).await;
@@ -107,8 +94,15 @@ impl ReloadingProfileSource {
                 last_change: None,
             }),
             last_change: Mutex::new(None),
-            pending: Mutex::new(pending),
+            pending: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Raises `warnings` (collected while the files were read for the initial source, see
+    /// [`notice::collect`]) again at the first fetch or probe.
+    pub fn with_pending_warnings(mut self, warnings: Vec<String>) -> Self {
+        self.pending = Mutex::new(warnings);
+        self
     }
 
     fn raise_pending(&self) {

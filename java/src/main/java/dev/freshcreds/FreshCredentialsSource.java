@@ -1,6 +1,11 @@
 package dev.freshcreds;
 
+import java.lang.ref.PhantomReference;
+import java.lang.ref.ReferenceQueue;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -18,7 +23,9 @@ import dev.freshcreds.internal.NativeLoader;
  * (which counts suspended time): whichever passes the deadline first sends the next call to the
  * native side, so a snapshot never outlives its serve-by time after a suspend, a hibernation or
  * a paused VM. {@link #close()} stops the background refresh and frees the native side; any call
- * afterwards throws {@link IllegalStateException}.
+ * afterwards throws {@link IllegalStateException}. A source that is never closed is closed within
+ * about half a second of the collector finding it unreachable (a phantom reference drained by
+ * the library's daemon thread: no finalizer).
  */
 public final class FreshCredentialsSource implements AutoCloseable {
     /** Longest time a snapshot is served without asking the native side again. */
@@ -67,7 +74,123 @@ public final class FreshCredentialsSource implements AutoCloseable {
         }
     }
 
-    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    /**
+     * The native handle and its lock: apart from the source, so that what closes an unreachable
+     * source holds them without holding the source.
+     */
+    static final class NativeHandle {
+        final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+        /** Guarded by {@link #lock}: read lock for calls, write lock for close. 0 once closed. */
+        long handle;
+
+        /**
+         * Guarded by {@code this}: the JMX name this handle is registered under (an
+         * {@code ObjectName}), or null. Typed Object, and registered by {@link SourceMXBean}, so
+         * that creating a source loads no JMX class.
+         */
+        Object jmxName;
+        /** Guarded by {@code this}: set by close, so that a late registration does not happen. */
+        boolean closing;
+
+        NativeHandle(long handle) {
+            this.handle = handle;
+        }
+
+        long openHandle() {
+            long h = handle;
+            if (h == 0) {
+                throw new IllegalStateException("this FreshCredentialsSource is closed");
+            }
+            return h;
+        }
+
+        FreshCredentialsStatus status() {
+            long[] numbers = new long[Native.STATUS_NUMBERS];
+            ReentrantReadWriteLock.ReadLock r = lock.readLock();
+            r.lock();
+            try {
+                String[] s = Native.statusValues(openHandle(), numbers);
+                return new FreshCredentialsStatus(s[Native.STATUS_SOURCE], s[Native.STATUS_ACCESS_KEY_ID],
+                        s[Native.STATUS_LAST_ERROR], numbers);
+            } finally {
+                r.unlock();
+            }
+        }
+
+        private void unregisterMBean() {
+            Object name;
+            synchronized (this) {
+                closing = true;
+                name = jmxName;
+                jmxName = null;
+            }
+            if (name != null) {
+                SourceMXBean.unregister(name);
+            }
+        }
+
+        /** Frees the native side once; true when this call did. */
+        boolean close() {
+            unregisterMBean();
+            boolean closed = false;
+            ReentrantReadWriteLock.WriteLock w = lock.writeLock();
+            w.lock();
+            try {
+                if (handle != 0) {
+                    long h = handle;
+                    handle = 0;
+                    closed = true;
+                    Native.close(h);
+                }
+            } finally {
+                w.unlock();
+            }
+            if (closed) {
+                // Outside the lock: this may wait (boundedly) for queued log records to be delivered.
+                LogPump.release();
+            }
+            return closed;
+        }
+    }
+
+    /**
+     * Closes the native side of a source that became unreachable without {@link #close()}. The
+     * references are drained by the library's one daemon thread ({@link LogPump}), which runs
+     * while any source is open, an unreachable unclosed one included.
+     */
+    private static final class Unreachable extends PhantomReference<FreshCredentialsSource> {
+        static final ReferenceQueue<FreshCredentialsSource> QUEUE = new ReferenceQueue<FreshCredentialsSource>();
+        /** The references themselves must stay reachable until they are enqueued. */
+        static final Set<Unreachable> PENDING = Collections.newSetFromMap(new ConcurrentHashMap<Unreachable, Boolean>());
+
+        final NativeHandle handle;
+
+        Unreachable(FreshCredentialsSource source, NativeHandle handle) {
+            super(source, QUEUE);
+            this.handle = handle;
+        }
+    }
+
+    /**
+     * Closes the sources the collector found unreachable since the last call; never blocks on
+     * the queue. Called by {@link LogPump} between batches.
+     */
+    static void closeUnreachable() {
+        for (Unreachable r = (Unreachable) Unreachable.QUEUE.poll(); r != null; r = (Unreachable) Unreachable.QUEUE.poll()) {
+            Unreachable.PENDING.remove(r);
+            try {
+                if (r.handle.close()) {
+                    CLOSED_UNREACHABLE.incrementAndGet();
+                }
+            } catch (RuntimeException e) {
+                // A failing close must not stop the others.
+            }
+        }
+    }
+
+    /** How many sources were closed because they became unreachable (tests, diagnostics). */
+    static final AtomicLong CLOSED_UNREACHABLE = new AtomicLong();
+
     /** Guarded by {@code FreshCredentialsSource.class}: the JVM's shared source, once created. */
     private static FreshCredentialsSource shared;
 
@@ -77,13 +200,12 @@ public final class FreshCredentialsSource implements AutoCloseable {
     private volatile Cached cached;
     /** Calls that reached native code for credentials (slow path only). */
     private final AtomicLong nativeCalls = new AtomicLong();
-    /** Guarded by {@link #lock}: read lock for calls, write lock for close. 0 once closed. */
-    private long handle;
+    private final NativeHandle nativeHandle;
 
     private FreshCredentialsSource(FreshCredentialsOptions options, Clock clock, long handle, boolean isShared) {
         this.options = options;
         this.clock = clock;
-        this.handle = handle;
+        this.nativeHandle = new NativeHandle(handle);
         this.isShared = isShared;
     }
 
@@ -125,6 +247,10 @@ public final class FreshCredentialsSource implements AutoCloseable {
         NativeLoader.load();
         FreshCredentialsSource source = new FreshCredentialsSource(options, clock,
                 Native.create(options.keys(), options.values()), isShared);
+        if (!isShared) {
+            Unreachable.PENDING.add(new Unreachable(source, source.nativeHandle));
+        }
+        LogPump.registerMBeanLater(source.nativeHandle, isShared);
         LogPump.acquire();
         return source;
     }
@@ -219,12 +345,36 @@ public final class FreshCredentialsSource implements AutoCloseable {
      * @throws IllegalStateException after {@link #close()}
      */
     public String status() {
-        ReentrantReadWriteLock.ReadLock r = lock.readLock();
+        ReentrantReadWriteLock.ReadLock r = nativeHandle.lock.readLock();
         r.lock();
         try {
             return Native.status(openHandle());
         } finally {
             r.unlock();
+        }
+    }
+
+    /**
+     * The native provider's state, typed: source, expiry, stale flag, last error and counters
+     * (the JSON of {@link #status()} without the chain's resolution report).
+     *
+     * @return a snapshot of the state
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public FreshCredentialsStatus typedStatus() {
+        return nativeHandle.status();
+    }
+
+    /**
+     * The JMX name of this source's MBean ({@link FreshCredentialsSourceMXBean}), once the log
+     * thread has registered it (shortly after {@link #create}); {@code null} before, after
+     * {@link #close()}, or with {@code -Dfreshcreds.jmx=false}.
+     *
+     * @return for example {@code dev.freshcreds:type=FreshCredentialsSource,name=source-1}
+     */
+    public javax.management.ObjectName jmxName() {
+        synchronized (nativeHandle) {
+            return (javax.management.ObjectName) nativeHandle.jmxName;
         }
     }
 
@@ -237,24 +387,8 @@ public final class FreshCredentialsSource implements AutoCloseable {
         if (isShared) {
             return;
         }
-        boolean closed = false;
-        ReentrantReadWriteLock.WriteLock w = lock.writeLock();
-        w.lock();
-        try {
-            cached = null;
-            if (handle != 0) {
-                long h = handle;
-                handle = 0;
-                closed = true;
-                Native.close(h);
-            }
-        } finally {
-            w.unlock();
-        }
-        if (closed) {
-            // Outside the lock: this may wait (boundedly) for queued log records to be delivered.
-            LogPump.release();
-        }
+        cached = null;
+        nativeHandle.close();
     }
 
     /**
@@ -263,10 +397,10 @@ public final class FreshCredentialsSource implements AutoCloseable {
      * @return true once closed
      */
     public boolean isClosed() {
-        ReentrantReadWriteLock.ReadLock r = lock.readLock();
+        ReentrantReadWriteLock.ReadLock r = nativeHandle.lock.readLock();
         r.lock();
         try {
-            return handle == 0;
+            return nativeHandle.handle == 0;
         } finally {
             r.unlock();
         }
@@ -283,15 +417,12 @@ public final class FreshCredentialsSource implements AutoCloseable {
     }
 
     private long openHandle() {
-        if (handle == 0) {
-            throw new IllegalStateException("this FreshCredentialsSource is closed");
-        }
-        return handle;
+        return nativeHandle.openHandle();
     }
 
     private FreshCredentials fetch(boolean force) {
         long[] numbers = new long[Native.NUMBERS];
-        ReentrantReadWriteLock.ReadLock r = lock.readLock();
+        ReentrantReadWriteLock.ReadLock r = nativeHandle.lock.readLock();
         r.lock();
         try {
             long h = openHandle();

@@ -42,8 +42,10 @@ import software.amazon.awssdk.services.sts.StsClient;
  * is printed each time the credentials a client signs with change, and a summary at the end. The
  * exit status is 1 when any call failed, or when fewer rotations than {@code duration / lifetime}
  * were seen. With {@code --compare}, the same workload then runs with the SDKs' own
- * {@code InstanceProfileCredentialsProvider}s against a new simulator, and the two runs are
- * compared (the exit status still reflects the freshcreds run only). With {@code --faults}, a
+ * {@code InstanceProfileCredentialsProvider}s against a new simulator, twice: as the default
+ * chain builds them, and in their background-refresh modes (v1 {@code new
+ * InstanceProfileCredentialsProvider(true)}, v2 {@code asyncCredentialUpdateEnabled(true)}); the
+ * runs are compared (the exit status still reflects the freshcreds run only). With {@code --faults}, a
  * {@link FaultInjector} sets random IMDS faults all run long, and the run also fails when the
  * simulator counted more IMDS credential requests than {@link FaultInjector#credentialRequestBound}.
  */
@@ -57,7 +59,9 @@ public final class RotationDemo {
             "  --lifetime SECS       lifetime of the simulator's credentials (default 60)",
             "  --rotation-lead SECS  IMDS replaces credentials this long before expiry (default 20)",
             "  --refresh-lead SECS   freshcreds refreshes this long before expiry (default 20)",
-            "  --compare             then run the same with the SDKs' InstanceProfileCredentialsProvider",
+            "  --compare             then run the same with the SDKs' InstanceProfileCredentialsProvider,",
+            "                        first as the default chain builds it, then in its background-refresh mode",
+            "                        (v1 new InstanceProfileCredentialsProvider(true), v2 asyncCredentialUpdateEnabled)",
             "  --faults              inject random IMDS faults (503s, latency, hung requests) all run long;",
             "                        defaults become 30 s credentials, leads 15 s, 150 s (5 rotations), and the",
             "                        run also fails when IMDS got more credential requests than the stated bound",
@@ -240,20 +244,33 @@ public final class RotationDemo {
         private final com.amazonaws.auth.InstanceProfileCredentialsProvider sv1;
         private final InstanceProfileCredentialsProvider sv2;
 
-        private StockProviders(com.amazonaws.auth.InstanceProfileCredentialsProvider sv1,
+        private StockProviders(String name, com.amazonaws.auth.InstanceProfileCredentialsProvider sv1,
                 InstanceProfileCredentialsProvider sv2) {
-            super("SDK InstanceProfileCredentialsProvider", sv1, sv2);
+            super(name, sv1, sv2);
             this.sv1 = sv1;
             this.sv2 = sv2;
         }
 
-        static StockProviders create(String imdsEndpoint) {
+        /**
+         * The SDKs' providers.
+         *
+         * @param imdsEndpoint the simulator
+         * @param background their background-refresh modes (v1: a refresh thread; v2: a
+         *     prefetch thread) instead of the default chain's synchronous ones
+         */
+        static StockProviders create(String imdsEndpoint, boolean background) {
             // How each SDK is pointed at another IMDS endpoint (both read these when building).
             System.setProperty("com.amazonaws.sdk.ec2MetadataServiceEndpointOverride", imdsEndpoint);
             System.setProperty("aws.ec2MetadataServiceEndpoint", imdsEndpoint);
             // The v1 default chain uses InstanceProfileCredentialsProvider.getInstance(), which is
             // this provider with synchronous refresh; a new one keeps the runs independent.
-            return new StockProviders(new com.amazonaws.auth.InstanceProfileCredentialsProvider(false),
+            if (background) {
+                return new StockProviders("SDK providers, background refresh",
+                        new com.amazonaws.auth.InstanceProfileCredentialsProvider(true),
+                        InstanceProfileCredentialsProvider.builder().asyncCredentialUpdateEnabled(true).build());
+            }
+            return new StockProviders("SDK InstanceProfileCredentialsProvider",
+                    new com.amazonaws.auth.InstanceProfileCredentialsProvider(false),
                     InstanceProfileCredentialsProvider.builder().build());
         }
 
@@ -329,13 +346,13 @@ public final class RotationDemo {
         }
         // Bind SLF4J before any background thread logs, so no record is queued and replayed.
         LoggerFactory.getILoggerFactory();
-        int runs = settings.compare ? 2 : 1;
+        int runs = settings.compare ? 3 : 1;
         System.out.printf(Locale.ROOT, "freshcreds rotation demo: credentials live %d s and IMDS replaces them %d s before expiry;"
                 + " %d threads call STS GetCallerIdentity through SDK v1 and v2 for %d s%s%n",
                 settings.lifetimeSecs, settings.rotationLeadSecs, settings.threads, settings.durationSecs,
                 settings.compare ? " per run" : "");
 
-        Result fresh = run(settings, 1, runs, true);
+        Result fresh = run(settings, 1, runs, true, false);
         boolean failed = false;
         if (fresh.errors() > 0) {
             System.out.printf("FAILED: %d calls through freshcreds failed%n", fresh.errors());
@@ -361,8 +378,9 @@ public final class RotationDemo {
             }
         }
         if (settings.compare) {
-            Result stock = run(settings, 2, runs, false);
-            compare(fresh, stock);
+            Result stock = run(settings, 2, runs, false, false);
+            Result background = run(settings, 3, runs, false, true);
+            compare(fresh, stock, background);
         }
         if (failed) {
             System.exit(1);
@@ -371,13 +389,14 @@ public final class RotationDemo {
                 + Math.min(fresh.rotationsV1, fresh.rotationsV2) + " rotations");
     }
 
-    private static Result run(Settings settings, int index, int runs, boolean freshcreds) throws Exception {
+    private static Result run(Settings settings, int index, int runs, boolean freshcreds, boolean background)
+            throws Exception {
         try (SimulatorProcess sim = SimulatorProcess.start(new File(settings.sim),
                 "--lifetime", Integer.toString(settings.lifetimeSecs),
                 "--rotation-lead", Integer.toString(settings.rotationLeadSecs));
                 Providers providers = freshcreds
                         ? FreshProviders.create(sim.baseUrl(), settings.refreshLeadSecs, settings.faults)
-                        : StockProviders.create(sim.baseUrl())) {
+                        : StockProviders.create(sim.baseUrl(), background)) {
             System.out.printf("%n== run %d/%d: %s (simulator %s)%n", index, runs,
                     freshcreds ? "freshcreds providers, refreshLead " + settings.refreshLeadSecs + " s" : providers.name,
                     sim.baseUrl());
@@ -499,29 +518,39 @@ public final class RotationDemo {
                 r.count("sts_ok"), r.count("sts_expired_token"));
     }
 
-    private static void compare(Result fresh, Result stock) {
+    private static void compare(Result... results) {
         System.out.printf("%n== freshcreds vs the SDKs' own InstanceProfileCredentialsProvider (same workload, same simulator settings)%n");
-        String row = "   %-30s %14s %14s%n";
-        System.out.printf(row, "", "freshcreds", "SDK providers");
-        long[][] rows = {
-            {fresh.count("imds_credentials"), stock.count("imds_credentials")},
-            {fresh.count("imds_token"), stock.count("imds_token")},
-            {fresh.workload.v1.calls.get() + fresh.workload.v2.calls.get(), stock.workload.v1.calls.get() + stock.workload.v2.calls.get()},
-            {fresh.workload.v1.expiredToken.get() + fresh.workload.v2.expiredToken.get(),
-                stock.workload.v1.expiredToken.get() + stock.workload.v2.expiredToken.get()},
-            {fresh.workload.v1.otherErrors.get() + fresh.workload.v2.otherErrors.get(),
-                stock.workload.v1.otherErrors.get() + stock.workload.v2.otherErrors.get()},
-        };
-        String[] names = {"IMDS credential requests", "IMDS token requests", "STS calls", "ExpiredToken errors", "other errors"};
-        for (int i = 0; i < rows.length; i++) {
-            System.out.printf(row, names[i], rows[i][0], rows[i][1]);
+        String row = "   %-30s %14s %16s %22s%n";
+        System.out.printf(row, "", "freshcreds", "SDK providers", "SDK, background refresh");
+        String[] names = {"IMDS credential requests", "IMDS token requests", "STS calls", "ExpiredToken errors",
+            "other errors", "SDK v1 call p99 / max (ms)", "SDK v2 call p99 / max (ms)"};
+        for (int i = 0; i < names.length; i++) {
+            String[] cells = new String[results.length];
+            for (int j = 0; j < results.length; j++) {
+                cells[j] = cell(results[j], i);
+            }
+            System.out.printf(row, names[i], cells[0], cells[1], cells[2]);
         }
-        long[] fv1 = fresh.workload.v1.sortedLatencies();
-        long[] sv1 = stock.workload.v1.sortedLatencies();
-        long[] fv2 = fresh.workload.v2.sortedLatencies();
-        long[] sv2 = stock.workload.v2.sortedLatencies();
-        System.out.printf(row, "SDK v1 call p99 / max (ms)", p99max(fv1), p99max(sv1));
-        System.out.printf(row, "SDK v2 call p99 / max (ms)", p99max(fv2), p99max(sv2));
+    }
+
+    private static String cell(Result r, int row) {
+        Workload w = r.workload;
+        switch (row) {
+            case 0:
+                return Long.toString(r.count("imds_credentials"));
+            case 1:
+                return Long.toString(r.count("imds_token"));
+            case 2:
+                return Long.toString(w.v1.calls.get() + w.v2.calls.get());
+            case 3:
+                return Long.toString(w.v1.expiredToken.get() + w.v2.expiredToken.get());
+            case 4:
+                return Long.toString(w.v1.otherErrors.get() + w.v2.otherErrors.get());
+            case 5:
+                return p99max(w.v1.sortedLatencies());
+            default:
+                return p99max(w.v2.sortedLatencies());
+        }
     }
 
     private static String p99max(long[] sorted) {

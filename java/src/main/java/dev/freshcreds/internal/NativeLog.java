@@ -23,6 +23,11 @@ public final class NativeLog {
     /** Tracing detail. */
     public static final int TRACE = 5;
 
+    /** The system property that pins the native level (else the logger's level decides). */
+    public static final String LEVEL_PROPERTY = "freshcreds.log.level";
+    /** The logger whose level decides what the native side forwards. */
+    public static final String ROOT_LOGGER = "dev.freshcreds";
+
     private static final boolean SLF4J = slf4jBound();
     private static final ConcurrentMap<String, Logger> JUL = new ConcurrentHashMap<String, Logger>();
 
@@ -48,6 +53,43 @@ public final class NativeLog {
         } catch (Throwable ignored) {
             // Logging must never break credentials.
         }
+    }
+
+    /**
+     * The most verbose level the logger {@value #ROOT_LOGGER} lets through now, as a native level
+     * number (0 when it is off), or -1 when {@value #LEVEL_PROPERTY} pins the native level. The
+     * log thread passes changes on, so that raising the logger's level (by configuration or at
+     * run time) makes the native side produce the events, and lowering it stops them at the
+     * source. Never throws.
+     *
+     * @return 0 to {@link #TRACE}, or -1
+     */
+    public static int enabledLevel() {
+        try {
+            String pinned = System.getProperty(LEVEL_PROPERTY);
+            if (pinned != null && !pinned.trim().isEmpty()) {
+                return -1;
+            }
+            return SLF4J ? Slf4j.enabledLevel() : julEnabledLevel(julLogger(ROOT_LOGGER));
+        } catch (Throwable e) {
+            return INFO;
+        }
+    }
+
+    static int julEnabledLevel(Logger l) {
+        if (l.isLoggable(Level.FINER)) {
+            return TRACE;
+        }
+        if (l.isLoggable(Level.FINE)) {
+            return DEBUG;
+        }
+        if (l.isLoggable(Level.INFO)) {
+            return INFO;
+        }
+        if (l.isLoggable(Level.WARNING)) {
+            return WARN;
+        }
+        return l.isLoggable(Level.SEVERE) ? ERROR : 0;
     }
 
     /**
@@ -124,6 +166,23 @@ public final class NativeLog {
 
     /** Loaded only when SLF4J is on the class path. */
     private static final class Slf4j {
+        static int enabledLevel() {
+            org.slf4j.Logger l = org.slf4j.LoggerFactory.getLogger(ROOT_LOGGER);
+            if (l.isTraceEnabled()) {
+                return TRACE;
+            }
+            if (l.isDebugEnabled()) {
+                return DEBUG;
+            }
+            if (l.isInfoEnabled()) {
+                return INFO;
+            }
+            if (l.isWarnEnabled()) {
+                return WARN;
+            }
+            return l.isErrorEnabled() ? ERROR : 0;
+        }
+
         private static final ConcurrentMap<String, org.slf4j.Logger> LOGGERS =
                 new ConcurrentHashMap<String, org.slf4j.Logger>();
 

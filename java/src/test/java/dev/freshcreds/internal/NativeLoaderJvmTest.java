@@ -101,7 +101,7 @@ public class NativeLoaderJvmTest {
             try (InputStream in = jar.getInputStream(manifest)) {
                 lines = Arrays.asList(new String(readAll(in), StandardCharsets.UTF_8).split("\n"));
             }
-            String hash = NativeLoader.parseManifest(lines).get(NativeLoader.platform() + "/" + LIB);
+            String hash = NativeExtraction.parseManifest(lines).get(NativeLoader.platform() + "/" + LIB);
             assertNotNull("no " + NativeLoader.platform() + "/" + LIB + " in native/SHA256SUMS: " + lines, hash);
             return hash;
         }
@@ -153,6 +153,25 @@ public class NativeLoaderJvmTest {
         assertEquals(Collections.singletonList(expected.getFileName().toString()), names(sharedDir(work)));
         // Nothing else is left in the temporary directory.
         assertEquals(Collections.singletonList(sharedDir(work).getFileName().toString()), names(work.resolve("tmp")));
+    }
+
+    @Test
+    public void theHashCompiledIntoTheClassesIsTheManifestsHashOfTheBundledLibrary() throws Exception {
+        assertEquals(manifestHash(), BundledNatives.sha256(NativeLoader.platform() + "/" + LIB));
+        assertEquals(null, BundledNatives.sha256("plan9-mips/" + LIB));
+    }
+
+    @Test
+    public void aJvmWhoseLibraryIsAlreadyExtractedLoadsItWithoutTheJarsCopy() throws Exception {
+        Path work = work();
+        Path expected = sharedDir(work).resolve(NativeLoader.hashedName(LIB, manifestHash()));
+        String first = runChild(work, jar().getAbsolutePath(), Collections.<String>emptyList(), PRINT_LOADED_FROM);
+        assertEquals(expected.toString() + "\n", first);
+        // The classes alone: no native resources, nothing in java.library.path. Only the quick
+        // path (the compiled hash names the extracted file) can load the library.
+        String second = runChild(work, classesWithoutLibrary(),
+                Collections.singletonList("-Djava.library.path=" + work.resolve("empty")), PRINT_LOADED_FROM);
+        assertEquals(first, second);
     }
 
     @Test

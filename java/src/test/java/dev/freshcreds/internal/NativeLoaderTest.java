@@ -35,11 +35,11 @@ public class NativeLoaderTest {
                 "tmpfs /tmp tmpfs rw,nosuid,nodev,noexec,relatime 0 0",
                 "tmpfs /tmp/exec tmpfs rw,nosuid,nodev,relatime 0 0",
                 "tmpfs /tmpfoo tmpfs rw,noexec 0 0");
-        assertTrue(NativeLoader.noexecMount("/tmp", mounts));
-        assertTrue(NativeLoader.noexecMount("/tmp/java-1", mounts));
-        assertFalse(NativeLoader.noexecMount("/tmp/exec/java", mounts));
-        assertFalse(NativeLoader.noexecMount("/var/tmp", mounts));
-        assertFalse(NativeLoader.noexecMount("/tmpbar", mounts));
+        assertTrue(NativeExtraction.noexecMount("/tmp", mounts));
+        assertTrue(NativeExtraction.noexecMount("/tmp/java-1", mounts));
+        assertFalse(NativeExtraction.noexecMount("/tmp/exec/java", mounts));
+        assertFalse(NativeExtraction.noexecMount("/var/tmp", mounts));
+        assertFalse(NativeExtraction.noexecMount("/tmpbar", mounts));
     }
 
     @Test
@@ -77,9 +77,9 @@ public class NativeLoaderTest {
         java.nio.file.Path glibc = dir.resolve("glibc");
         java.nio.file.Files.write(musl, "\u007fELF....../lib/ld-musl-aarch64.so.1\u0000".getBytes("ISO-8859-1"));
         java.nio.file.Files.write(glibc, "\u007fELF....../lib/ld-linux-aarch64.so.1\u0000".getBytes("ISO-8859-1"));
-        assertEquals("musl", NativeLoader.libcOfExecutable(musl));
-        assertEquals("glibc", NativeLoader.libcOfExecutable(glibc));
-        assertEquals("glibc", NativeLoader.libcOfExecutable(dir.resolve("missing")));
+        assertEquals("musl", NativeLoader.libcOfExecutable(musl.toFile()));
+        assertEquals("glibc", NativeLoader.libcOfExecutable(glibc.toFile()));
+        assertEquals("glibc", NativeLoader.libcOfExecutable(dir.resolve("missing").toFile()));
     }
 
     @Test
@@ -92,7 +92,7 @@ public class NativeLoaderTest {
     @Test
     public void theChecksumManifestIsReadInSha256sumFormatAndMalformedLinesAreSkipped() {
         String hash = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-        java.util.Map<String, String> m = NativeLoader.parseManifest(Arrays.asList(
+        java.util.Map<String, String> m = NativeExtraction.parseManifest(Arrays.asList(
                 hash + "  linux-x86_64/libfreshcreds.so",
                 hash.toUpperCase(java.util.Locale.ROOT) + " *windows-x86_64/freshcreds.dll",
                 "not a hash  macos-aarch64/libfreshcreds.dylib",
@@ -112,7 +112,7 @@ public class NativeLoaderTest {
 
     @Test
     public void cleanUpDeletesOtherVersionsOlderThanAnHourAndKeepsYoungerOnesAndForeignFiles() throws Exception {
-        assertEquals(java.util.concurrent.TimeUnit.HOURS.toMillis(1), NativeLoader.STALE_AFTER_MILLIS);
+        assertEquals(java.util.concurrent.TimeUnit.HOURS.toMillis(1), NativeExtraction.STALE_AFTER_MILLIS);
         java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("freshcreds-cleanup-test");
         String name = System.mapLibraryName("freshcreds");
         String stem = name.substring(0, name.lastIndexOf('.'));
@@ -124,14 +124,14 @@ public class NativeLoaderTest {
         java.nio.file.Path foreign = java.nio.file.Files.createFile(dir.resolve("notes.txt"));
         long now = System.currentTimeMillis();
         java.nio.file.attribute.FileTime past = java.nio.file.attribute.FileTime.fromMillis(
-                now - NativeLoader.STALE_AFTER_MILLIS - 60_000);
+                now - NativeExtraction.STALE_AFTER_MILLIS - 60_000);
         java.nio.file.attribute.FileTime recent = java.nio.file.attribute.FileTime.fromMillis(
-                now - NativeLoader.STALE_AFTER_MILLIS + 60_000);
+                now - NativeExtraction.STALE_AFTER_MILLIS + 60_000);
         for (java.nio.file.Path p : Arrays.asList(keep, old, oldPartial, foreign)) {
             java.nio.file.Files.setLastModifiedTime(p, past);
         }
         java.nio.file.Files.setLastModifiedTime(young, recent);
-        NativeLoader.removeStale(dir, keep);
+        NativeExtraction.removeStale(dir, keep);
         assertTrue(java.nio.file.Files.exists(keep));
         assertFalse(java.nio.file.Files.exists(old));
         assertFalse(java.nio.file.Files.exists(oldPartial));

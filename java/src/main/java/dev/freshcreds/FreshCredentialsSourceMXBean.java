@@ -1,0 +1,47 @@
+package dev.freshcreds;
+
+/**
+ * The JMX view of one {@link FreshCredentialsSource}, registered as
+ * {@code dev.freshcreds:type=FreshCredentialsSource,name=<shared | source-N>} by the library's
+ * log thread shortly after the source is created, and unregistered when it is closed.
+ * {@code -Dfreshcreds.jmx=false} switches registration off. Each attribute reads the native
+ * state afresh; none is a secret. Durations are milliseconds; {@code null} where there is no
+ * value (no credentials yet, long-term keys, nothing scheduled).
+ */
+public interface FreshCredentialsSourceMXBean {
+    /** @return the source the engine refreshes from */
+    String getSource();
+
+    /** @return the access key id of the cached credentials, or null */
+    String getAccessKeyId();
+
+    /** @return millis until the real expiry (negative once expired), or null */
+    Long getExpiresInMillis();
+
+    /** @return millis until the next scheduled refresh, or null */
+    Long getRefreshInMillis();
+
+    /** @return true while expired credentials are served because refreshing fails */
+    boolean isStale();
+
+    /** @return the last refresh round's error, or null */
+    String getLastError();
+
+    /** @return refresh rounds started */
+    long getRounds();
+
+    /** @return rounds that produced new credentials */
+    long getRefreshes();
+
+    /** @return failed rounds */
+    long getFailures();
+
+    /** @return static-stability extensions (expired credentials served on) */
+    long getStaleExtensions();
+
+    /** @return resumes after a suspend */
+    long getResumes();
+
+    /** @return local minus server time, millis */
+    long getClockSkewMillis();
+}

@@ -1,0 +1,125 @@
+package dev.freshcreds;
+
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * A point-in-time report of a {@link FreshCredentialsSource}, typed: the same facts as the JSON
+ * of {@link FreshCredentialsSource#status()} without the chain's resolution report. Immutable;
+ * holds no secret ({@link #getAccessKeyId()} is not one).
+ */
+public final class FreshCredentialsStatus {
+    private final String source;
+    private final String accessKeyId;
+    private final String lastError;
+    private final long[] numbers;
+
+    FreshCredentialsStatus(String source, String accessKeyId, String lastError, long[] numbers) {
+        this.source = source == null ? "" : source;
+        this.accessKeyId = accessKeyId;
+        this.lastError = lastError;
+        this.numbers = numbers.clone();
+    }
+
+    private Duration millis(int index) {
+        long v = numbers[index];
+        return v == Native.NO_VALUE ? null : Duration.ofMillis(v);
+    }
+
+    /** @return the source the engine refreshes from, e.g. {@code Ec2InstanceMetadata} */
+    public String getSource() {
+        return source;
+    }
+
+    /** @return the access key id of the cached credentials, or {@code null} before the first */
+    public String getAccessKeyId() {
+        return accessKeyId;
+    }
+
+    /** @return the expiration the source stated, or {@code null} (none yet, or long-term keys) */
+    public Instant getExpiration() {
+        long v = numbers[Native.STATUS_EXPIRATION];
+        return v == Native.NO_VALUE ? null : Instant.ofEpochMilli(v);
+    }
+
+    /** @return time until the real expiry (negative once expired), or {@code null} */
+    public Duration getExpiresIn() {
+        return millis(Native.STATUS_EXPIRES_IN);
+    }
+
+    /** @return time until the next scheduled refresh, or {@code null} */
+    public Duration getRefreshIn() {
+        return millis(Native.STATUS_REFRESH_IN);
+    }
+
+    /** @return while stale, time until the current static-stability extension ends, else {@code null} */
+    public Duration getExtensionEndsIn() {
+        return millis(Native.STATUS_EXTENSION_ENDS_IN);
+    }
+
+    /** @return true while expired credentials are served because refreshing fails */
+    public boolean isStale() {
+        return numbers[Native.STATUS_STALE] != 0;
+    }
+
+    /** @return the last refresh round's error, or {@code null} when it succeeded */
+    public String getLastError() {
+        return lastError;
+    }
+
+    /** @return refresh rounds started (each one call to the source) */
+    public long getRounds() {
+        return numbers[Native.STATUS_ROUNDS];
+    }
+
+    /** @return rounds that produced new credentials */
+    public long getRefreshes() {
+        return numbers[Native.STATUS_REFRESHES];
+    }
+
+    /** @return rounds that failed */
+    public long getFailures() {
+        return numbers[Native.STATUS_FAILURES];
+    }
+
+    /** @return answers whose credentials were already expired */
+    public long getStaleResponses() {
+        return numbers[Native.STATUS_STALE_RESPONSES];
+    }
+
+    /** @return rounds that found the source still serving the cached credentials */
+    public long getUnrotatedPolls() {
+        return numbers[Native.STATUS_UNROTATED_POLLS];
+    }
+
+    /** @return static-stability extensions granted (expired credentials served on) */
+    public long getStaleExtensions() {
+        return numbers[Native.STATUS_STALE_EXTENSIONS];
+    }
+
+    /** @return fetches that panicked (caught; each a failed round) */
+    public long getPanics() {
+        return numbers[Native.STATUS_PANICS];
+    }
+
+    /** @return resumes after a suspend noticed by the background task */
+    public long getResumes() {
+        return numbers[Native.STATUS_RESUMES];
+    }
+
+    /** @return local minus server time, as last measured from a {@code Date} header */
+    public Duration getClockSkew() {
+        return Duration.ofMillis(numbers[Native.STATUS_SKEW]);
+    }
+
+    /** Every field; there is no secret among them. */
+    @Override
+    public String toString() {
+        return "FreshCredentialsStatus{source=" + source + ", accessKeyId=" + accessKeyId
+                + ", expiration=" + getExpiration() + ", expiresIn=" + getExpiresIn()
+                + ", refreshIn=" + getRefreshIn() + ", stale=" + isStale()
+                + (lastError == null ? "" : ", lastError=" + lastError)
+                + ", rounds=" + getRounds() + ", refreshes=" + getRefreshes() + ", failures=" + getFailures()
+                + ", staleExtensions=" + getStaleExtensions() + ", clockSkew=" + getClockSkew() + "}";
+    }
+}

@@ -1,0 +1,133 @@
+package dev.freshcreds;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+
+import org.junit.Test;
+
+import dev.freshcreds.micrometer.FreshCredentialsMetrics;
+import dev.freshcreds.simkit.SimulatorProcess;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+/** The typed status, the JMX MBean and the Micrometer meters against real native state. */
+public class StatusAndMetricsTest {
+    /** How long the log thread gets to register a new source's MBean. */
+    private static final long REGISTRATION_WAIT_MILLIS = SourceMXBean.REGISTER_AFTER_MILLIS + 9000;
+
+    @Test
+    public void theTypedStatusOfAHealthySourceNamesItsSourceAndKeyAndCountsTheRefresh() {
+        try (FreshCredentialsSource source = FreshCredentialsSource.create(FreshCredentialsSourceTest.staticKeys(true))) {
+            FreshCredentials c = source.credentials();
+            FreshCredentialsStatus status = source.typedStatus();
+            assertEquals(c.getSource(), status.getSource());
+            assertEquals("ASIAPROPS", status.getAccessKeyId());
+            assertTrue(status.toString(), status.getRounds() >= 1);
+            assertTrue(status.toString(), status.getRefreshes() >= 1);
+            assertEquals(0, status.getFailures());
+            assertFalse(status.isStale());
+            assertNull(status.getLastError());
+            // Static keys do not expire.
+            assertNull(status.getExpiration());
+            assertNull(status.getExpiresIn());
+            assertFalse("no secret in toString: " + status, status.toString().contains(FreshCredentialsSourceTest.SECRET));
+        }
+    }
+
+    @Test
+    public void theTypedStatusOfAFailingSourceCountsTheFailureAndNamesTheEndpoint() throws Exception {
+        int port = FreshCredentialsSourceTest.closedPort();
+        try (FreshCredentialsSource source = FreshCredentialsSource.create(FreshCredentialsSourceTest.isolated()
+                .source("imds").imdsEndpoint("http://127.0.0.1:" + port).imdsAttempts(1)
+                .imdsTimeout(Duration.ofMillis(500)).firstFetchTimeout(Duration.ofSeconds(5)).build())) {
+            try {
+                source.credentials();
+                fail("credentials from a closed port");
+            } catch (FreshCredentialsException expected) {
+                // the status below says why
+            }
+            FreshCredentialsStatus status = source.typedStatus();
+            assertTrue(status.toString(), status.getFailures() >= 1);
+            assertNull(status.getAccessKeyId());
+            assertNotNull(status.toString(), status.getLastError());
+            assertTrue(status.getLastError(), status.getLastError().contains("127.0.0.1:" + port));
+        }
+    }
+
+    @Test
+    public void aStaleSourceSaysSoInTheTypedStatusAndInItsMeters() throws Exception {
+        try (SimulatorProcess sim = SimulatorProcess.start()) {
+            sim.fault("imds_credentials", "{\"expired_credentials\": true}");
+            FreshCredentialsOptions options = FreshCredentialsOptions.builder().readSystemProperties(false)
+                    .source("imds").imdsEndpoint(sim.baseUrl()).option("staleExtensionMillis", "300000").build();
+            try (FreshCredentialsSource source = FreshCredentialsSource.create(options)) {
+                assertTrue(source.credentials().isStale());
+                FreshCredentialsStatus status = source.typedStatus();
+                assertTrue(status.toString(), status.isStale());
+                assertTrue(status.toString(), status.getExpiresIn().isNegative());
+                assertTrue(status.toString(), status.getExtensionEndsIn().toMillis() > 0);
+                assertTrue(status.toString(), status.getStaleExtensions() >= 1);
+
+                SimpleMeterRegistry registry = new SimpleMeterRegistry();
+                new FreshCredentialsMetrics(source, Tags.of("app", "test")).bindTo(registry);
+                assertEquals(1.0, registry.get("freshcreds.stale").tag("app", "test").gauge().value(), 0);
+                assertTrue(registry.get("freshcreds.expires.in").gauge().value() < 0);
+                assertTrue(registry.get("freshcreds.stale.extensions").functionCounter().count() >= 1);
+                assertEquals(status.getSource(),
+                        registry.get("freshcreds.refreshes").functionCounter().getId().getTag("source"));
+            }
+        }
+    }
+
+    @Test
+    public void theMetersCountRefreshesAndReportNaNOnceTheSourceIsClosed() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        FreshCredentialsSource source = FreshCredentialsSource.create(FreshCredentialsSourceTest.staticKeys(true));
+        source.credentials();
+        new FreshCredentialsMetrics(source).bindTo(registry);
+        assertTrue(registry.get("freshcreds.refreshes").functionCounter().count() >= 1);
+        assertEquals(0.0, registry.get("freshcreds.stale").gauge().value(), 0);
+        assertEquals(0.0, registry.get("freshcreds.refresh.failures").functionCounter().count(), 0);
+        source.close();
+        assertTrue(Double.isNaN(registry.get("freshcreds.stale").gauge().value()));
+    }
+
+    @Test
+    public void eachSourceHasAnMBeanFromShortlyAfterItsCreationUntilItIsClosed() throws Exception {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        FreshCredentialsSource source = FreshCredentialsSource.create(FreshCredentialsSourceTest.staticKeys(true));
+        ObjectName name;
+        try {
+            source.credentials();
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(REGISTRATION_WAIT_MILLIS);
+            while ((name = source.jmxName()) == null && System.nanoTime() < deadline) {
+                // The log thread registers it between batches, at least every half second.
+                Thread.sleep(20);
+            }
+            assertNotNull("no MBean within " + REGISTRATION_WAIT_MILLIS + " ms", name);
+            assertEquals("dev.freshcreds", name.getDomain());
+            assertEquals("FreshCredentialsSource", name.getKeyProperty("type"));
+            assertTrue(server.isRegistered(name));
+            assertEquals("ASIAPROPS", server.getAttribute(name, "AccessKeyId"));
+            assertEquals(Boolean.FALSE, server.getAttribute(name, "Stale"));
+            assertTrue((Long) server.getAttribute(name, "Refreshes") >= 1);
+            assertEquals(0L, server.getAttribute(name, "Failures"));
+            assertNull(server.getAttribute(name, "ExpiresInMillis"));
+        } finally {
+            source.close();
+        }
+        assertNull(source.jmxName());
+        assertFalse("still registered after close", server.isRegistered(name));
+    }
+}

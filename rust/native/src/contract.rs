@@ -1,0 +1,372 @@
+//! The values that cross the JNI boundary, in one place: the layout of the arrays the credential
+//! calls fill, the log level numbers, and the exception class. The Java side spells them again
+//! (`dev.freshcreds.Native`, `dev.freshcreds.internal.NativeLog`,
+//! `dev.freshcreds.FreshCredentialsException`), as do the option keys of
+//! `dev.freshcreds.FreshCredentialsOptions` (the core's `ProviderOptions::KEYS` on this side).
+//! The test of this module reads those Java sources and fails when one side changes alone.
+
+use jni::sys::jlong;
+
+/// Number of longs a credentials call fills (`Native.NUMBERS`).
+pub const NUMBERS: usize = 3;
+/// Index of the expiration, epoch millis or [`NO_EXPIRATION`] (`Native.EXPIRATION`).
+pub const EXPIRATION: usize = 0;
+/// Index of how long the credentials may be served without asking again, millis
+/// (`Native.SERVE_FOR`).
+pub const SERVE_FOR: usize = 1;
+/// Index of the stale flag, 0 or 1 (`Native.STALE`).
+pub const STALE: usize = 2;
+/// The expiration of credentials that do not expire (`Native.NO_EXPIRATION`).
+pub const NO_EXPIRATION: jlong = jlong::MIN;
+
+/// Number of strings in a credentials array.
+pub const STRINGS: usize = 4;
+/// Index of the access key id in the strings (`Native.ACCESS_KEY_ID`).
+pub const ACCESS_KEY_ID: usize = 0;
+/// Index of the secret access key in the strings (`Native.SECRET_ACCESS_KEY`).
+pub const SECRET_ACCESS_KEY: usize = 1;
+/// Index of the session token, or null, in the strings (`Native.SESSION_TOKEN`).
+pub const SESSION_TOKEN: usize = 2;
+/// Index of the source name in the strings (`Native.SOURCE`).
+pub const SOURCE: usize = 3;
+
+/// Number of longs a status call fills (`Native.STATUS_NUMBERS`).
+pub const STATUS_NUMBERS: usize = 14;
+/// A status number that has no value (no credentials yet, no scheduled refresh):
+/// `Native.NO_VALUE`.
+pub const NO_VALUE: jlong = jlong::MIN;
+/// Index of the stated expiration, epoch millis or [`NO_VALUE`] (`Native.STATUS_EXPIRATION`).
+pub const STATUS_EXPIRATION: usize = 0;
+/// Index of the millis until the real expiry, negative once expired (`Native.STATUS_EXPIRES_IN`).
+pub const STATUS_EXPIRES_IN: usize = 1;
+/// Index of the millis until the next scheduled refresh (`Native.STATUS_REFRESH_IN`).
+pub const STATUS_REFRESH_IN: usize = 2;
+/// Index of the millis until the static-stability extension ends (`Native.STATUS_EXTENSION_ENDS_IN`).
+pub const STATUS_EXTENSION_ENDS_IN: usize = 3;
+/// Index of the stale flag, 0 or 1 (`Native.STATUS_STALE`).
+pub const STATUS_STALE: usize = 4;
+/// Index of the refresh rounds started (`Native.STATUS_ROUNDS`).
+pub const STATUS_ROUNDS: usize = 5;
+/// Index of the rounds that produced new credentials (`Native.STATUS_REFRESHES`).
+pub const STATUS_REFRESHES: usize = 6;
+/// Index of the failed rounds (`Native.STATUS_FAILURES`).
+pub const STATUS_FAILURES: usize = 7;
+/// Index of the already-expired answers (`Native.STATUS_STALE_RESPONSES`).
+pub const STATUS_STALE_RESPONSES: usize = 8;
+/// Index of the rounds that found the credentials not rotated yet (`Native.STATUS_UNROTATED_POLLS`).
+pub const STATUS_UNROTATED_POLLS: usize = 9;
+/// Index of the static-stability extensions (`Native.STATUS_STALE_EXTENSIONS`).
+pub const STATUS_STALE_EXTENSIONS: usize = 10;
+/// Index of the fetches that panicked (`Native.STATUS_PANICS`).
+pub const STATUS_PANICS: usize = 11;
+/// Index of the resumes after a suspend (`Native.STATUS_RESUMES`).
+pub const STATUS_RESUMES: usize = 12;
+/// Index of the local-minus-server clock difference, millis (`Native.STATUS_SKEW`).
+pub const STATUS_SKEW: usize = 13;
+
+/// Number of strings in a status array.
+pub const STATUS_STRINGS: usize = 3;
+/// Index of the source name in the status strings (`Native.STATUS_SOURCE`).
+pub const STATUS_SOURCE: usize = 0;
+/// Index of the cached access key id, or null (`Native.STATUS_ACCESS_KEY_ID`).
+pub const STATUS_ACCESS_KEY_ID: usize = 1;
+/// Index of the last round's error, or null (`Native.STATUS_LAST_ERROR`).
+pub const STATUS_LAST_ERROR: usize = 2;
+
+/// Log level number of errors (`NativeLog.ERROR`).
+pub const LOG_ERROR: i32 = 1;
+/// Log level number of warnings (`NativeLog.WARN`).
+pub const LOG_WARN: i32 = 2;
+/// Log level number of information (`NativeLog.INFO`).
+pub const LOG_INFO: i32 = 3;
+/// Log level number of debugging detail (`NativeLog.DEBUG`).
+pub const LOG_DEBUG: i32 = 4;
+/// Log level number of tracing detail (`NativeLog.TRACE`).
+pub const LOG_TRACE: i32 = 5;
+
+/// The Java class of freshcreds errors; its constructor takes the kind name and the message,
+/// and its `Kind` enum lists every `ErrorKind` name (plus `UNKNOWN`).
+pub const EXCEPTION_CLASS: &str = "dev/freshcreds/FreshCredentialsException";
+
+#[cfg(test)]
+mod tests {
+    //! The Java <-> Rust contract, checked from both sides' sources: a constant, a kind or an
+    //! option key changed (or added) on one side only fails here, without a JVM.
+
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use super::*;
+    use crate::error::ErrorKind;
+    use crate::host::{ProviderOptions, OPTION_RANGES, SECRET_OPTION_KEYS};
+
+    const JAVA_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../java/src/main/java/");
+
+    fn java(class: &str) -> String {
+        let path = format!("{JAVA_ROOT}{}.java", class.replace('.', "/"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
+    }
+
+    /// The `static final int|long NAME = value;` constants of a Java source, by name.
+    fn java_numbers(source: &str) -> BTreeMap<String, i64> {
+        let mut out = BTreeMap::new();
+        for line in source.lines().map(str::trim) {
+            let Some(decl) = line
+                .split_once("static final ")
+                .map(|(_, d)| d)
+                .filter(|d| d.starts_with("int ") || d.starts_with("long "))
+            else {
+                continue;
+            };
+            let Some((name, value)) = decl
+                .split_once(' ')
+                .and_then(|(_, rest)| rest.split_once('='))
+            else {
+                continue;
+            };
+            let value = value.trim().trim_end_matches(';').trim();
+            let value = match value {
+                "Long.MIN_VALUE" => i64::MIN,
+                "Long.MAX_VALUE" => i64::MAX,
+                v => match v.trim_end_matches(['L', 'l']).replace('_', "").parse() {
+                    Ok(n) => n,
+                    Err(_) => continue,
+                },
+            };
+            out.insert(name.trim().to_string(), value);
+        }
+        out
+    }
+
+    /// The string literals between `start` and the first `end` after it.
+    fn java_strings_between(source: &str, start: &str, end: &str) -> Vec<String> {
+        let from = source
+            .find(start)
+            .unwrap_or_else(|| panic!("no `{start}` in the Java source"));
+        let rest = &source[from + start.len()..];
+        let block = &rest[..rest.find(end).unwrap_or(rest.len())];
+        block
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// `text` without its `/* ... */` comments (Javadoc included).
+    fn without_block_comments(text: &str) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("/*") {
+            out.push_str(&rest[..start]);
+            rest = rest[start..]
+                .split_once("*/")
+                .map_or("", |(_, after)| after);
+        }
+        out.push_str(rest);
+        out
+    }
+
+    fn number(numbers: &BTreeMap<String, i64>, class: &str, name: &str) -> i64 {
+        *numbers
+            .get(name)
+            .unwrap_or_else(|| panic!("{class}.{name} is gone from the Java side"))
+    }
+
+    #[test]
+    fn the_array_layout_of_native_java_matches_the_bridge() {
+        let numbers = java_numbers(&java("dev.freshcreds.Native"));
+        let rust: [(&str, i64); 28] = [
+            ("STATUS_NUMBERS", STATUS_NUMBERS as i64),
+            ("NO_VALUE", NO_VALUE),
+            ("STATUS_EXPIRATION", STATUS_EXPIRATION as i64),
+            ("STATUS_EXPIRES_IN", STATUS_EXPIRES_IN as i64),
+            ("STATUS_REFRESH_IN", STATUS_REFRESH_IN as i64),
+            ("STATUS_EXTENSION_ENDS_IN", STATUS_EXTENSION_ENDS_IN as i64),
+            ("STATUS_STALE", STATUS_STALE as i64),
+            ("STATUS_ROUNDS", STATUS_ROUNDS as i64),
+            ("STATUS_REFRESHES", STATUS_REFRESHES as i64),
+            ("STATUS_FAILURES", STATUS_FAILURES as i64),
+            ("STATUS_STALE_RESPONSES", STATUS_STALE_RESPONSES as i64),
+            ("STATUS_UNROTATED_POLLS", STATUS_UNROTATED_POLLS as i64),
+            ("STATUS_STALE_EXTENSIONS", STATUS_STALE_EXTENSIONS as i64),
+            ("STATUS_PANICS", STATUS_PANICS as i64),
+            ("STATUS_RESUMES", STATUS_RESUMES as i64),
+            ("STATUS_SKEW", STATUS_SKEW as i64),
+            ("STATUS_SOURCE", STATUS_SOURCE as i64),
+            ("STATUS_ACCESS_KEY_ID", STATUS_ACCESS_KEY_ID as i64),
+            ("STATUS_LAST_ERROR", STATUS_LAST_ERROR as i64),
+            ("NUMBERS", NUMBERS as i64),
+            ("EXPIRATION", EXPIRATION as i64),
+            ("SERVE_FOR", SERVE_FOR as i64),
+            ("STALE", STALE as i64),
+            ("NO_EXPIRATION", NO_EXPIRATION),
+            ("ACCESS_KEY_ID", ACCESS_KEY_ID as i64),
+            ("SECRET_ACCESS_KEY", SECRET_ACCESS_KEY as i64),
+            ("SESSION_TOKEN", SESSION_TOKEN as i64),
+            ("SOURCE", SOURCE as i64),
+        ];
+        for (name, value) in rust {
+            assert_eq!(
+                number(&numbers, "Native", name),
+                value,
+                "Native.{name} differs from the Rust bridge (rust/native/src/contract.rs)"
+            );
+        }
+        let named: BTreeSet<&str> = rust.iter().map(|(n, _)| *n).collect();
+        let unchecked: Vec<&String> = numbers
+            .keys()
+            .filter(|n| !named.contains(n.as_str()))
+            .collect();
+        assert!(
+            unchecked.is_empty(),
+            "Native.java has constants the contract does not know: {unchecked:?}; add them to contract.rs"
+        );
+        let strings = [ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN, SOURCE];
+        assert_eq!(strings.len(), STRINGS);
+        assert_eq!(strings.iter().max().map(|i| i + 1), Some(STRINGS));
+        assert_eq!(
+            [EXPIRATION, SERVE_FOR, STALE].iter().max().map(|i| i + 1),
+            Some(NUMBERS)
+        );
+        let status = [
+            STATUS_EXPIRATION,
+            STATUS_EXPIRES_IN,
+            STATUS_REFRESH_IN,
+            STATUS_EXTENSION_ENDS_IN,
+            STATUS_STALE,
+            STATUS_ROUNDS,
+            STATUS_REFRESHES,
+            STATUS_FAILURES,
+            STATUS_STALE_RESPONSES,
+            STATUS_UNROTATED_POLLS,
+            STATUS_STALE_EXTENSIONS,
+            STATUS_PANICS,
+            STATUS_RESUMES,
+            STATUS_SKEW,
+        ];
+        assert_eq!(status.len(), STATUS_NUMBERS);
+        assert_eq!(
+            status.iter().collect::<BTreeSet<_>>().len(),
+            STATUS_NUMBERS,
+            "two status numbers share an index"
+        );
+        assert_eq!(status.iter().max().map(|i| i + 1), Some(STATUS_NUMBERS));
+        let status_strings = [STATUS_SOURCE, STATUS_ACCESS_KEY_ID, STATUS_LAST_ERROR];
+        assert_eq!(
+            status_strings.iter().max().map(|i| i + 1),
+            Some(STATUS_STRINGS)
+        );
+    }
+
+    #[test]
+    fn the_log_levels_of_nativelog_java_match_the_bridge() {
+        let numbers = java_numbers(&java("dev.freshcreds.internal.NativeLog"));
+        for (name, value) in [
+            ("ERROR", LOG_ERROR),
+            ("WARN", LOG_WARN),
+            ("INFO", LOG_INFO),
+            ("DEBUG", LOG_DEBUG),
+            ("TRACE", LOG_TRACE),
+        ] {
+            assert_eq!(
+                number(&numbers, "NativeLog", name),
+                i64::from(value),
+                "NativeLog.{name} differs from the Rust bridge"
+            );
+        }
+    }
+
+    #[test]
+    fn the_exception_class_lists_every_error_kind_in_order() {
+        let source = java(&EXCEPTION_CLASS.replace('/', "."));
+        assert!(
+            source.contains("public FreshCredentialsException(String kind, String message)"),
+            "the bridge constructs {EXCEPTION_CLASS} with (String kind, String message)"
+        );
+        let from = source.find("enum Kind {").expect("a Kind enum") + "enum Kind {".len();
+        let body = without_block_comments(&source[from..]);
+        let java_kinds: Vec<&str> = body[..body.find(';').expect("the enum constants end")]
+            .split(',')
+            .map(str::trim)
+            .collect();
+        let mut rust_kinds: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.name()).collect();
+        rust_kinds.push("UNKNOWN");
+        assert_eq!(
+            java_kinds, rust_kinds,
+            "FreshCredentialsException.Kind differs from ErrorKind (plus UNKNOWN)"
+        );
+    }
+
+    #[test]
+    fn the_java_option_keys_are_the_rust_option_keys() {
+        let source = java("dev.freshcreds.FreshCredentialsOptions");
+        let keys = java_strings_between(&source, "List<String> KEYS =", ";");
+        let aws = java_strings_between(&source, "List<String> AWS_PROPERTIES =", ";");
+        let java_keys: BTreeSet<&str> = keys.iter().chain(&aws).map(String::as_str).collect();
+        let rust_keys: BTreeSet<&str> = ProviderOptions::KEYS.iter().map(|(k, _)| *k).collect();
+        assert_eq!(
+            java_keys.difference(&rust_keys).collect::<Vec<_>>(),
+            Vec::<&&str>::new(),
+            "keys FreshCredentialsOptions knows but rust/src/host.rs KEYS does not"
+        );
+        assert_eq!(
+            rust_keys.difference(&java_keys).collect::<Vec<_>>(),
+            Vec::<&&str>::new(),
+            "keys rust/src/host.rs KEYS knows but FreshCredentialsOptions (KEYS, AWS_PROPERTIES) does not"
+        );
+        assert_eq!(
+            keys.len() + aws.len(),
+            java_keys.len(),
+            "a Java key is listed twice"
+        );
+        assert!(aws.iter().all(|k| k.starts_with("aws.")), "{aws:?}");
+
+        // Every key a builder method sets is a known one.
+        for call in ["option(\"", "millis(\""] {
+            for piece in source.split(call).skip(1) {
+                let key = &piece[..piece.find('"').expect("a closing quote")];
+                assert!(
+                    rust_keys.contains(key),
+                    "the Java builder sets unknown key `{key}`"
+                );
+            }
+        }
+
+        let java_secret: BTreeSet<String> =
+            java_strings_between(&source, "boolean isSecret(String key) {", "}")
+                .into_iter()
+                .collect();
+        let rust_secret: BTreeSet<String> =
+            SECRET_OPTION_KEYS.iter().map(|k| k.to_string()).collect();
+        assert_eq!(java_secret, rust_secret, "the secret option keys differ");
+    }
+
+    #[test]
+    fn every_ranged_option_is_a_key_and_the_java_attempts_floor_is_the_rust_one() {
+        let rust_keys: BTreeSet<&str> = ProviderOptions::KEYS.iter().map(|(k, _)| *k).collect();
+        for (key, min, max, _) in OPTION_RANGES {
+            assert!(
+                rust_keys.contains(key),
+                "OPTION_RANGES names unknown key `{key}`"
+            );
+            assert!(min <= max, "{key}: {min} > {max}");
+        }
+        // The one range the Java builder checks itself (imdsAttempts(int) refuses less than this).
+        let source = java("dev.freshcreds.FreshCredentialsOptions");
+        let java_floor: u64 = source
+            .split("if (attempts < ")
+            .nth(1)
+            .and_then(|rest| rest.split(')').next())
+            .and_then(|n| n.trim().parse().ok())
+            .expect("imdsAttempts checks `attempts < N` on the Java side");
+        let rust_floor = OPTION_RANGES
+            .iter()
+            .find(|(k, ..)| *k == "imdsAttempts")
+            .map(|(_, min, ..)| *min)
+            .expect("imdsAttempts has a range");
+        assert_eq!(
+            java_floor, rust_floor,
+            "the least imdsAttempts differs between Java and Rust"
+        );
+    }
+}
