@@ -65,7 +65,7 @@ if [ -s "$jar" ]; then
   elif [ "$count" -lt 1 ]; then fail "freshcreds jar carries no native library"
   else ok "freshcreds jar carries $count native libraries"; fi
   has "$jar" '^native/SHA256SUMS$' "freshcreds jar has native/SHA256SUMS"
-  for dep in 'com.amazonaws</groupId> *<artifactId>aws-java-sdk-core' 'software.amazon.awssdk</groupId> *<artifactId>auth' 'org.slf4j</groupId> *<artifactId>slf4j-api'; do
+  for dep in 'com.amazonaws</groupId> *<artifactId>aws-java-sdk-core' 'software.amazon.awssdk</groupId> *<artifactId>auth' 'org.slf4j</groupId> *<artifactId>slf4j-api' 'io.micrometer</groupId> *<artifactId>micrometer-core'; do
     pom_has "$pom" "<groupId>$dep</artifactId> *<version>[^<]+</version> *<scope>provided</scope> *<optional>true</optional>" "freshcreds POM: ${dep%%<*} ${dep##*>} optional, provided"
   done
 fi

@@ -294,7 +294,8 @@ public class FreshCredentialsAutoConfigurationTest {
             assertEquals(d.toString(), false, d.get("stale"));
             assertEquals(d.toString(), FreshCredentialsHealthIndicator.NO_FAILURE, d.get("lastFailure"));
             assertNotNull(d.toString(), d.get("expiration"));
-            assertNotNull(d.toString(), d.get("servedExpiration"));
+            assertNotNull(d.toString(), d.get("expiresIn"));
+            assertNull(d.toString(), d.get("extensionEndsIn"));
             assertFalse("no secret in the details: " + d, d.toString().contains("secret"));
         });
     }
@@ -307,6 +308,7 @@ public class FreshCredentialsAutoConfigurationTest {
             Health health = context.getBean("freshcredsHealthIndicator", HealthIndicator.class).health();
             assertEquals(health.toString(), Status.UP, health.getStatus());
             assertEquals(health.toString(), true, health.getDetails().get("stale"));
+            assertNotNull(health.toString(), health.getDetails().get("extensionEndsIn"));
         });
     }
 
