@@ -19,12 +19,17 @@ fail() { echo "check-published: FAIL: $*" >&2; failures=$((failures + 1)); }
 ok() { echo "check-published: ok: $*"; }
 
 # has <zip> <entry regex> <what>: the zip lists an entry matching the regex.
+# (Listings are read whole before grep: with pipefail, grep -q closing a pipe early would fail it.)
 has() {
-  if unzip -l "$1" | awk 'NR > 3 { print $4 }' | grep -Eq "$2"; then ok "$3"; else fail "$3 ($(basename "$1") has no entry matching $2)"; fi
+  local entries
+  entries="$(unzip -l "$1" | awk 'NR > 3 { print $4 }')"
+  if grep -Eq "$2" <<< "$entries"; then ok "$3"; else fail "$3 ($(basename "$1") has no entry matching $2)"; fi
 }
-# pom_has <pom> <xpath-ish regex> <what>
+# pom_has <pom> <regex over the POM on one line> <what>
 pom_has() {
-  if tr -d '\n' < "$1" | grep -Eq "$2"; then ok "$3"; else fail "$3 (not in $(basename "$1"))"; fi
+  local text
+  text="$(tr -d '\n' < "$1")"
+  if grep -Eq "$2" <<< "$text"; then ok "$3"; else fail "$3 (not in $(basename "$1"))"; fi
 }
 
 check_artifact() {
@@ -35,13 +40,18 @@ check_artifact() {
     [ -s "$f" ] || { fail "missing $f (run gradle publishToMavenLocal)"; return; }
   done
   ok "$artifact $version: jar, sources jar, javadoc jar and POM in $dir"
-  echo "--- unzip -l $(basename "$base-sources.jar") (first lines)"; unzip -l "$base-sources.jar" | sed -n '4,8p'
-  echo "--- unzip -l $(basename "$base-javadoc.jar") (first lines)"; unzip -l "$base-javadoc.jar" | sed -n '4,8p'
+  local listing
+  listing="$(unzip -l "$base-sources.jar")"
+  echo "--- unzip -l $(basename "$base-sources.jar") (first entries)"; sed -n '4,8p' <<< "$listing"
+  listing="$(unzip -l "$base-javadoc.jar")"
+  echo "--- unzip -l $(basename "$base-javadoc.jar") (first entries)"; sed -n '4,8p' <<< "$listing"
   has "$base-sources.jar" "^${class}\.java$" "$artifact sources jar has ${class}.java"
   has "$base-javadoc.jar" '^index\.html$' "$artifact javadoc jar has index.html"
   has "$base-javadoc.jar" "^${class}\.html$" "$artifact javadoc jar documents ${class}"
   has "$base.jar" "^${class}\.class$" "$artifact jar has ${class}.class"
-  if unzip -p "$base.jar" META-INF/MANIFEST.MF | tr -d '\r' | grep -qx "Automatic-Module-Name: $module"; then
+  local manifest
+  manifest="$(unzip -p "$base.jar" META-INF/MANIFEST.MF | tr -d '\r')"
+  if grep -qx "Automatic-Module-Name: $module" <<< "$manifest"; then
     ok "$artifact jar: Automatic-Module-Name: $module"
   else
     fail "$artifact jar has no Automatic-Module-Name: $module"
@@ -60,7 +70,8 @@ check_artifact freshcreds dev.freshcreds 'dev/freshcreds/FreshCredentialsSource'
 jar="$repo/dev/freshcreds/freshcreds/$version/freshcreds-$version.jar"
 pom="$repo/dev/freshcreds/freshcreds/$version/freshcreds-$version.pom"
 if [ -s "$jar" ]; then
-  count="$(unzip -l "$jar" | awk 'NR > 3 { print $4 }' | grep -E '^native/.+/.+' | grep -vc 'SHA256SUMS$' || true)"
+  listing="$(unzip -l "$jar" | awk 'NR > 3 { print $4 }')"
+  count="$(grep -E '^native/.+/.+' <<< "$listing" | grep -vc 'SHA256SUMS$' || true)"
   if [ -n "$natives" ] && [ "$count" != "$natives" ]; then fail "freshcreds jar carries $count native libraries, not $natives"
   elif [ "$count" -lt 1 ]; then fail "freshcreds jar carries no native library"
   else ok "freshcreds jar carries $count native libraries"; fi
