@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Installs what freshcreds' build and tests need on a fresh Debian machine that already has a
-# Rust toolchain and a JDK: Gradle (Debian's package) and the AWS CLI (from PyPI); for the seven
-# native libraries and their checks mingw-w64, musl-tools, qemu-user-static, wine64, arm64
-# binutils and LLVM's objdump (Debian's packages), and the pinned zig, cargo-zigbuild and rustup
-# targets (scripts/build-natives.sh --install-tools). Each only when missing. Safe to run again.
+# Rust toolchain and a JDK: Gradle, Maven and unzip (Debian's packages) and the AWS CLI (from
+# PyPI); for the seven native libraries and their checks mingw-w64, musl-tools,
+# qemu-user-static, wine64, arm64 binutils and LLVM's objdump (Debian's packages), and the
+# pinned zig, cargo-zigbuild and rustup targets (scripts/build-natives.sh --install-tools).
+# Each only when missing. Safe to run again.
 set -euo pipefail
 
 need_apt=()
 command -v gradle >/dev/null 2>&1 || need_apt+=(gradle)
 command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
+# The Maven consumer (examples/maven, scripts/maven-example.sh) and the check of the published jars.
+command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
+command -v unzip >/dev/null 2>&1 || need_apt+=(unzip)
 # Cross-building and checking the native libraries (scripts/build-natives.sh, check-natives.sh),
 # without recommended packages (wine64's would add fonts and desktop integration).
 need_native=()
@@ -52,4 +56,4 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   nice -n 10 cargo install cargo-fuzz --locked --quiet
 fi
 command -v java >/dev/null || { echo "setup: java is missing: install a JDK (8 or later) first" >&2; exit 1; }
-echo "setup: $(cargo --version); $(cargo fuzz --version); $(java -version 2>&1 | head -1); $(gradle --version 2>/dev/null | grep -m1 '^Gradle'); $(aws --version 2>&1)"
+echo "setup: $(cargo --version); $(cargo fuzz --version); $(java -version 2>&1 | head -1); $(gradle --version 2>/dev/null | grep -m1 '^Gradle'); $(mvn -v 2>/dev/null | grep -m1 '^Apache Maven' | sed 's/\x1b\[[0-9;]*m//g'); $(aws --version 2>&1)"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of freshcreds on a fresh machine: installs what is missing (scripts/setup.sh),
 # then the Rust checks and tests, a short run of every fuzz target, the Java build and tests
-# through Gradle, and a short run of the Gradle example against the bundled simulator, with
-# random IMDS faults. CI runs exactly this (.ci/run).
+# through Gradle (the Spring Boot starter's too), the artifacts it publishes to the local Maven
+# repository, the Maven consumer (examples/maven), and a short run of the Gradle example against
+# the bundled simulator, with random IMDS faults. CI runs exactly this (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,10 +26,19 @@ cargo test --workspace
 step "fuzz: every cargo-fuzz target for 30 s from its seeds (scripts/fuzz.sh; longer runs: FUZZING.md)"
 FUZZ_SECONDS=30 bash scripts/fuzz.sh
 
-step "gradle build (Java 8 jar with the seven native libraries, scripts/build-natives.sh) and Java tests"
+step "gradle build (Java 8 jar with the seven native libraries, scripts/build-natives.sh), Java and Spring Boot starter tests, publishToMavenLocal"
 start=$SECONDS
-gradle --no-daemon --console=plain build
+# One invocation: publishToMavenLocal publishes the jars this build made (natives built once).
+gradle --no-daemon --console=plain build publishToMavenLocal
 echo "gradle build took $((SECONDS - start)) s"
+
+step "published artifacts in ~/.m2: jars, sources and javadoc jars (unzip -l), POMs, manifests"
+bash scripts/check-published.sh --natives 7
+
+step "the Maven consumer (examples/maven): mvn package from the published coordinates, then a signed STS call with freshcreds' credentials against the simulator"
+start=$SECONDS
+bash scripts/maven-example.sh
+echo "Maven consumer took $((SECONDS - start)) s"
 
 step "native libraries: glibc 2.17 baseline, exported symbols, musl and Windows C smoke tests, arm64 Java tests under qemu"
 start=$SECONDS

@@ -48,6 +48,7 @@ public class FreshCredentialsException extends RuntimeException {
         }
     }
 
+    /** What kind of failure this is (serialized with the exception). */
     private final Kind kind;
 
     /**

@@ -1,0 +1,74 @@
+package dev.freshcreds.spring;
+
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+
+import dev.freshcreds.FreshCredentialsOptions;
+import dev.freshcreds.sdkv2.FreshAwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+
+/**
+ * Defines an AWS SDK for Java 2.x {@link AwsCredentialsProvider} bean backed by freshcreds
+ * ({@link FreshAwsCredentialsProvider}) when the application defines none, configured by the
+ * {@code freshcreds.*} properties ({@link FreshCredentialsProperties}). Spring Cloud AWS, and any
+ * SDK client the application builds from the bean, then use it. The provider is closed (its
+ * background refresh stopped) when the context closes.
+ *
+ * <p>A bad property fails start-up with an {@link IllegalArgumentException} naming the property.
+ * {@code freshcreds.enabled=false} turns this off.
+ */
+@AutoConfiguration(beforeName = "io.awspring.cloud.autoconfigure.core.CredentialsProviderAutoConfiguration")
+@ConditionalOnClass(AwsCredentialsProvider.class)
+@ConditionalOnProperty(prefix = FreshCredentialsProperties.PREFIX, name = "enabled", matchIfMissing = true)
+@EnableConfigurationProperties(FreshCredentialsProperties.class)
+public class FreshCredentialsAutoConfiguration {
+    /** The option key a freshcreds validation message names, in backquotes. */
+    private static final Pattern QUOTED_KEY = Pattern.compile("`([A-Za-z0-9_.]+)`");
+
+    /** Creates the configuration (Spring does). */
+    public FreshCredentialsAutoConfiguration() {
+    }
+
+    /**
+     * The credentials provider; its first fetch starts in the background at once.
+     *
+     * @param properties the {@code freshcreds.*} properties
+     * @return the provider
+     * @throws IllegalArgumentException naming the property when a value is bad
+     */
+    @Bean(destroyMethod = "close")
+    @ConditionalOnMissingBean(AwsCredentialsProvider.class)
+    public FreshAwsCredentialsProvider freshCredentialsProvider(FreshCredentialsProperties properties) {
+        FreshCredentialsOptions options = properties.toOptions();
+        try {
+            return FreshAwsCredentialsProvider.builder().options(options).build();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(namingTheProperty(e.getMessage()), e);
+        }
+    }
+
+    /**
+     * A freshcreds validation message (which names the option key) prefixed with the property
+     * that sets that key.
+     *
+     * @param message the message, for example {@code freshcreds option `imdsEndpointMode` ...}
+     * @return for example {@code freshcreds.imds-endpoint-mode: freshcreds option ...}
+     */
+    static String namingTheProperty(String message) {
+        String text = message == null ? "invalid freshcreds option" : message;
+        Matcher m = QUOTED_KEY.matcher(text);
+        if (!m.find()) {
+            return "invalid freshcreds.* property: " + text;
+        }
+        String key = m.group(1);
+        String property = key.startsWith("aws.") ? "-D" + key : FreshCredentialsProperties.propertyName(key);
+        return property + ": " + text;
+    }
+}
