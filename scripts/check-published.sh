@@ -49,6 +49,9 @@ check_artifact() {
   has "$base-javadoc.jar" '^index\.html$' "$artifact javadoc jar has index.html"
   has "$base-javadoc.jar" "^${class}\.html$" "$artifact javadoc jar documents ${class}"
   has "$base.jar" "^${class}\.class$" "$artifact jar has ${class}.class"
+  for j in "$base.jar" "$base-sources.jar" "$base-javadoc.jar"; do
+    has "$j" '^META-INF/LICENSE$' "$(basename "$j") carries the licence"
+  done
   local manifest
   manifest="$(unzip -p "$base.jar" META-INF/MANIFEST.MF | tr -d '\r')"
   if grep -qx "Automatic-Module-Name: $module" <<< "$manifest"; then
