@@ -40,6 +40,9 @@ start=$SECONDS
 bash scripts/maven-example.sh
 echo "Maven consumer took $((SECONDS - start)) s"
 
+step "the oldest supported AWS SDKs (v1 1.12.100, v2 2.21.0): a real signed STS call through each adapter (scripts/check-min-sdks.sh)"
+bash scripts/check-min-sdks.sh
+
 step "native libraries: glibc 2.17 baseline, exported symbols, musl and Windows C smoke tests, arm64 Java tests under qemu"
 start=$SECONDS
 gradle --no-daemon --console=plain -q :java:testClasspathFile

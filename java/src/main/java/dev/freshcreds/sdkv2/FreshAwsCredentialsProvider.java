@@ -108,15 +108,50 @@ public final class FreshAwsCredentialsProvider
     }
 
     private static AwsCredentials toSdk(FreshCredentials f) {
-        AwsCredentials out;
+        if (WithProviderName.SUPPORTED) {
+            return WithProviderName.toSdk(f);
+        }
+        // SDK v2 before 2.26-ish: no provider names, and no builder for basic credentials.
         if (f.getSessionToken() == null) {
-            out = AwsBasicCredentials.builder()
-                    .accessKeyId(f.getAccessKeyId())
-                    .secretAccessKey(f.getSecretAccessKey())
-                    .providerName(PROVIDER_NAME)
-                    .build();
-        } else {
-            out = AwsSessionCredentials.builder()
+            return AwsBasicCredentials.create(f.getAccessKeyId(), f.getSecretAccessKey());
+        }
+        return AwsSessionCredentials.builder()
+                .accessKeyId(f.getAccessKeyId())
+                .secretAccessKey(f.getSecretAccessKey())
+                .sessionToken(f.getSessionToken())
+                .expirationTime(f.getExpiration())
+                .build();
+    }
+
+    /**
+     * The credentials as SDK v2 versions that name their provider build them. A class of its
+     * own, loaded only when that API exists, so that older SDKs never resolve its methods.
+     */
+    private static final class WithProviderName {
+        static final boolean SUPPORTED = providerNameExists();
+
+        private WithProviderName() {
+        }
+
+        private static boolean providerNameExists() {
+            try {
+                AwsSessionCredentials.Builder.class.getMethod("providerName", String.class);
+                AwsBasicCredentials.class.getMethod("builder");
+                return true;
+            } catch (NoSuchMethodException | RuntimeException | LinkageError e) {
+                return false;
+            }
+        }
+
+        static AwsCredentials toSdk(FreshCredentials f) {
+            if (f.getSessionToken() == null) {
+                return AwsBasicCredentials.builder()
+                        .accessKeyId(f.getAccessKeyId())
+                        .secretAccessKey(f.getSecretAccessKey())
+                        .providerName(PROVIDER_NAME)
+                        .build();
+            }
+            return AwsSessionCredentials.builder()
                     .accessKeyId(f.getAccessKeyId())
                     .secretAccessKey(f.getSecretAccessKey())
                     .sessionToken(f.getSessionToken())
@@ -124,7 +159,6 @@ public final class FreshAwsCredentialsProvider
                     .providerName(PROVIDER_NAME)
                     .build();
         }
-        return out;
     }
 
     /**
