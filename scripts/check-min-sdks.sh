@@ -17,23 +17,9 @@ MIN_SDK_V1=1.12.100
 
 jar="$(ls java/build/libs/freshcreds-*.jar | grep -v -- '-sources\|-javadoc' | head -1)"
 [ -f "$jar" ] || { echo "check-min-sdks: no jar (gradle :java:jar builds it)" >&2; exit 1; }
-cargo build -q -p freshcreds-sim
-work="$(mktemp -d)"
-sim_pid=""
-cleanup() {
-  [ -z "$sim_pid" ] || kill "$sim_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-target/debug/freshcreds-sim --port 0 --port-file "$work/port" >"$work/sim.out" 2>"$work/sim.err" &
-sim_pid=$!
-for _ in $(seq 1 100); do
-  [ -s "$work/port" ] && break
-  kill -0 "$sim_pid" 2>/dev/null || { cat "$work/sim.err" >&2; echo "check-min-sdks: the simulator exited" >&2; exit 1; }
-  sleep 0.1
-done
-[ -s "$work/port" ] || { echo "check-min-sdks: the simulator did not start within 10 s" >&2; exit 1; }
-url="http://127.0.0.1:$(cat "$work/port")"
+# shellcheck source=scripts/simulator.sh
+source scripts/simulator.sh
+start_simulator check-min-sdks
 
 check() { # sdk (v1|v2), version, program
   local dir="$work/$1"

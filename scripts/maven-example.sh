@@ -17,24 +17,9 @@ fi
 read -r -a mvn_flags <<< "${MVN_FLAGS:--B -ntp -q -Dstyle.color=never}"
 mvn "${mvn_flags[@]}" -f examples/maven/pom.xml package
 
-cargo build -q -p freshcreds-sim
-work="$(mktemp -d)"
-sim_pid=""
-cleanup() {
-  [ -z "$sim_pid" ] || kill "$sim_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-target/debug/freshcreds-sim --port 0 --port-file "$work/port" >"$work/sim.out" 2>"$work/sim.err" &
-sim_pid=$!
-# The simulator writes the port file once it listens (a few milliseconds; at most 10 s here).
-for _ in $(seq 1 100); do
-  [ -s "$work/port" ] && break
-  kill -0 "$sim_pid" 2>/dev/null || { cat "$work/sim.err" >&2; echo "maven-example: the simulator exited" >&2; exit 1; }
-  sleep 0.1
-done
-[ -s "$work/port" ] || { echo "maven-example: the simulator did not start within 10 s" >&2; exit 1; }
-url="http://127.0.0.1:$(cat "$work/port")"
+# shellcheck source=scripts/simulator.sh
+source scripts/simulator.sh
+start_simulator maven-example
 
 out="$(java -Dfreshcreds.source=imds -Dfreshcreds.imdsEndpoint="$url" \
   -jar examples/maven/target/freshcreds-maven-example.jar "$url/")"

@@ -1,0 +1,27 @@
+# Sourced by scripts that need the local AWS simulator (maven-example.sh, check-min-sdks.sh):
+# `start_simulator NAME` builds freshcreds-sim, makes a work directory ($work, removed on exit
+# with the simulator stopped), starts the simulator on a free port and sets $url to its base URL.
+# NAME prefixes the error messages. Exits non-zero when the simulator does not come up in 10 s.
+
+start_simulator() {
+  local name="$1"
+  cargo build -q -p freshcreds-sim
+  work="$(mktemp -d)"
+  sim_pid=""
+  trap 'stop_simulator' EXIT
+  target/debug/freshcreds-sim --port 0 --port-file "$work/port" >"$work/sim.out" 2>"$work/sim.err" &
+  sim_pid=$!
+  # The simulator writes the port file once it listens (a few milliseconds; at most 10 s here).
+  for _ in $(seq 1 100); do
+    [ -s "$work/port" ] && break
+    kill -0 "$sim_pid" 2>/dev/null || { cat "$work/sim.err" >&2; echo "$name: the simulator exited" >&2; exit 1; }
+    sleep 0.1
+  done
+  [ -s "$work/port" ] || { echo "$name: the simulator did not start within 10 s" >&2; exit 1; }
+  url="http://127.0.0.1:$(cat "$work/port")"
+}
+
+stop_simulator() {
+  [ -z "${sim_pid:-}" ] || kill "$sim_pid" 2>/dev/null || true
+  [ -z "${work:-}" ] || rm -rf "$work"
+}
