@@ -387,8 +387,10 @@ public final class FreshCredentialsSource implements AutoCloseable {
         if (isShared) {
             return;
         }
-        cached = null;
         nativeHandle.close();
+        // After the close: a fetch that was in flight when close began has stored its snapshot
+        // by now (close waited for it), and no later fetch can (the handle is 0).
+        cached = null;
     }
 
     /**
