@@ -122,14 +122,7 @@ pub(crate) fn snapshot<'local>(
         .unwrap_or(NO_EXPIRATION);
     numbers[SERVE_FOR] = i64::try_from(snapshot.serve_for.as_millis()).unwrap_or(i64::MAX);
     numbers[STALE] = jlong::from(snapshot.stale);
-    if longs.is_null() || (env.get_array_length(longs)? as usize) < NUMBERS {
-        return Err(Error::new(
-            crate::error::ErrorKind::Internal,
-            format!("freshcreds bridge: the numbers array must have {NUMBERS} elements"),
-        )
-        .into());
-    }
-    env.set_long_array_region(longs, 0, &numbers)?;
+    write_longs(env, longs, &numbers, "numbers")?;
     let mut fields: [Option<&str>; STRINGS] = [None; STRINGS];
     fields[ACCESS_KEY_ID] = Some(c.access_key_id());
     fields[SECRET_ACCESS_KEY] = Some(c.secret_access_key());
@@ -163,19 +156,34 @@ pub(crate) fn status<'local>(
     numbers[STATUS_PANICS] = count(status.panics);
     numbers[STATUS_RESUMES] = count(status.resumes);
     numbers[STATUS_SKEW] = status.skew_millis;
-    if longs.is_null() || (env.get_array_length(longs)? as usize) < STATUS_NUMBERS {
-        return Err(Error::new(
-            crate::error::ErrorKind::Internal,
-            format!("freshcreds bridge: the status array must have {STATUS_NUMBERS} elements"),
-        )
-        .into());
-    }
-    env.set_long_array_region(longs, 0, &numbers)?;
+    write_longs(env, longs, &numbers, "status")?;
     let mut fields: [Option<&str>; STATUS_STRINGS] = [None; STATUS_STRINGS];
     fields[STATUS_SOURCE] = Some(&status.source);
     fields[STATUS_ACCESS_KEY_ID] = status.access_key_id.as_deref();
     fields[STATUS_LAST_ERROR] = status.last_error.as_deref();
     string_array(env, &fields)
+}
+
+/// Copies `numbers` into the Java `long[]`, which must hold at least as many (`what` names the
+/// array in the error).
+fn write_longs(
+    env: &mut JNIEnv<'_>,
+    longs: &JLongArray<'_>,
+    numbers: &[jlong],
+    what: &str,
+) -> Result<(), Failure> {
+    if longs.is_null() || (env.get_array_length(longs)? as usize) < numbers.len() {
+        return Err(Error::new(
+            crate::error::ErrorKind::Internal,
+            format!(
+                "freshcreds bridge: the {what} array must have {} elements",
+                numbers.len()
+            ),
+        )
+        .into());
+    }
+    env.set_long_array_region(longs, 0, numbers)?;
+    Ok(())
 }
 
 /// A `String[]` of `fields`, null where a field is `None`.
