@@ -13,6 +13,7 @@
 //! | `GET /latest/meta-data/placement/region` | the configured region |
 //! | `POST /` or `GET /?Action=…` | STS query protocol ([`Endpoint::Sts`]) |
 //! | `GET /container/<anything>` | container credentials JSON ([`Endpoint::Container`]) |
+//! | `POST /v1/token` | AWS Sign-In `CreateOAuth2Token`: `aws login` refresh with a verified DPoP proof ([`Endpoint::SigninToken`], [`signin`]) |
 //! | `/_sim/…` | the admin API (see below) |
 //!
 //! Admin API (for processes that run the `freshcreds-sim` binary; every body is JSON):
@@ -29,9 +30,10 @@
 //! | `POST /_sim/advance?seconds=N` | moves the simulator clock forward |
 //! | `POST /_sim/rotate` | the next IMDS / container read mints new credentials |
 //! | `POST /_sim/reset` | zeroes the counts, removes faults and sequences, resets the settings |
+//! | `POST /_sim/login/sessions` | a new `aws login` session: [`LoginSession`] as JSON (`loginSession`, `keyThumbprint`, `cache`) |
 //!
 //! `<endpoint>` is the snake-case [`Endpoint`] name: `imds_token`, `imds_role_list`,
-//! `imds_credentials`, `sts`, `container`.
+//! `imds_credentials`, `sts`, `container`, `signin_token`.
 //!
 //! STS verifies SigV4 header signatures with the `aws-sigv4` crate over exactly the headers the
 //! client signed (user-agent and `amz-sdk-*` included when signed). Accepted keys: every key the
@@ -74,10 +76,12 @@ mod admin;
 mod container;
 mod imds;
 mod server;
+pub mod signin;
 pub mod sigv4;
 mod state;
 mod sts;
 
+pub use signin::{LoginSession, SigninCall};
 pub use sts::MAX_SKEW_MINUTES;
 
 use std::sync::Arc;
@@ -147,16 +151,19 @@ pub enum Endpoint {
     Sts,
     /// `GET /container/…`.
     Container,
+    /// AWS Sign-In `POST /v1/token` (`aws login` refresh).
+    SigninToken,
 }
 
 impl Endpoint {
     /// Every endpoint, in declaration order.
-    pub const ALL: [Endpoint; 5] = [
+    pub const ALL: [Endpoint; 6] = [
         Endpoint::ImdsToken,
         Endpoint::ImdsRoleList,
         Endpoint::ImdsCredentials,
         Endpoint::Sts,
         Endpoint::Container,
+        Endpoint::SigninToken,
     ];
 
     /// The snake-case name used by the admin API (`imds_token`, `sts`, …).
@@ -167,6 +174,7 @@ impl Endpoint {
             Endpoint::ImdsCredentials => "imds_credentials",
             Endpoint::Sts => "sts",
             Endpoint::Container => "container",
+            Endpoint::SigninToken => "signin_token",
         }
     }
 
@@ -204,7 +212,8 @@ pub struct Fault {
     pub malformed_json: bool,
     /// Credentials endpoints return freshly minted credentials whose expiration is already past.
     pub expired_credentials: bool,
-    /// The IMDS credentials JSON carries this `Code` instead of `Success` (e.g. `Failure`).
+    /// The IMDS credentials JSON carries this `Code` instead of `Success` (e.g. `Failure`); for
+    /// `signin_token`, the OAuth 2.0 error code refused with (e.g. `TOKEN_EXPIRED`).
     pub code: Option<String>,
     /// The HTTP `Date` header of this endpoint's answers is off by this many seconds (for STS,
     /// the SigV4 window moves with it: this endpoint's clock is wrong).
@@ -255,6 +264,12 @@ pub struct Counts {
     pub sts_assume_role: u64,
     /// Successful `AssumeRoleWithWebIdentity` calls.
     pub sts_assume_role_web_identity: u64,
+    /// AWS Sign-In `CreateOAuth2Token` requests (any outcome).
+    pub signin_token: u64,
+    /// `CreateOAuth2Token` requests answered with credentials.
+    pub signin_ok: u64,
+    /// `CreateOAuth2Token` requests refused (a bad proof, an unknown refresh token, a fault).
+    pub signin_rejected: u64,
 }
 
 /// One set of credentials the simulator minted (or the static test key).
@@ -493,6 +508,18 @@ impl Simulator {
     /// The `AssumeRole` / `AssumeRoleWithWebIdentity` calls received so far, oldest first.
     pub fn assume_role_calls(&self) -> Vec<AssumeRoleCall> {
         self.shared.assume_role_calls()
+    }
+
+    /// A new `aws login` session: a P-256 key, a refresh token bound to it, and credentials
+    /// (valid for the configured lifetime, at most 900 s) that STS accepts, as the cache document
+    /// the AWS CLI would write. `POST /_sim/login/sessions` does the same.
+    pub fn login_session(&self) -> LoginSession {
+        signin::new_session(&self.shared)
+    }
+
+    /// The `CreateOAuth2Token` requests received so far, oldest first.
+    pub fn signin_calls(&self) -> Vec<SigninCall> {
+        self.shared.login.calls()
     }
 
     /// Stops serving and waits until the port is closed and every connection dropped.

@@ -75,6 +75,8 @@ struct State {
 pub(crate) struct Shared {
     pub config: SimConfig,
     state: Mutex<State>,
+    /// AWS Sign-In sessions, refresh tokens and proofs seen.
+    pub login: crate::signin::LoginState,
 }
 
 impl Shared {
@@ -82,6 +84,7 @@ impl Shared {
         Shared {
             config,
             state: Mutex::new(State::default()),
+            login: Default::default(),
         }
     }
 
@@ -186,6 +189,7 @@ impl Shared {
             Endpoint::ImdsCredentials => c.imds_credentials += 1,
             Endpoint::Sts => c.sts += 1,
             Endpoint::Container => c.container += 1,
+            Endpoint::SigninToken => c.signin_token += 1,
         }
         if let Some(step) = s.sequences.get_mut(&endpoint).and_then(VecDeque::pop_front) {
             let mut d = Self::standing_parts(&step);

@@ -300,6 +300,10 @@ fn build_plan(
             CredentialProcessSource::new(command.as_str(), format!("credential_process of profile {profile}"))
                 .with_name(format!("Profile({profile})/CredentialProcess")),
         ),
+        BaseStep::Login { login_session, profile } => Arc::new(super::login::LoginSource::new(
+            super::login::LoginSettings::resolve(&settings.env, set, &profile, &login_session)?,
+            settings.clock.clone(),
+        )?),
         BaseStep::Sso { profile, .. } => {
             return Err(Error::new(
                 ErrorKind::InvalidConfig,

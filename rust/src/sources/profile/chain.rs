@@ -15,7 +15,10 @@
 //! - a profile naming itself as `source_profile` uses its own static keys as the base (this is not
 //!   a cycle); any other revisit of a profile is a cycle, reported with the profiles in it;
 //! - a profile without `role_arn` is a base: `credential_source`, then `web_identity_token_file`
-//!   (needs `role_arn`), then SSO settings, then `credential_process`, then static keys.
+//!   (needs `role_arn`), then SSO settings, then `login_session`, then `credential_process`, then
+//!   static keys;
+//! - a role profile with `mfa_serial` is an error: a background refresh cannot ask for a token
+//!   code ([`MFA_REFUSED`](crate::host::MFA_REFUSED)).
 
 use std::fmt;
 
@@ -129,6 +132,13 @@ pub enum BaseStep {
         /// `sso_role_name` (absent for token-only configurations).
         sso_role_name: Option<String>,
         /// The profile that configures it.
+        profile: String,
+    },
+    /// `login_session`: an `aws login` (AWS Sign-In) session, read from its token cache.
+    Login {
+        /// The `login_session` value (the session's ARN).
+        login_session: String,
+        /// The profile that has it.
         profile: String,
     },
 }
@@ -286,6 +296,19 @@ fn role_step(profile: &Profile) -> Result<Option<(AssumeRoleStep, Next<'_>)>> {
     let Some(role_arn) = profile.get("role_arn") else {
         return Ok(None);
     };
+    if profile.get("mfa_serial").is_some() {
+        let at = match profile.location("mfa_serial") {
+            Some((file, line)) if line > 0 => format!(" ({file}, line {line})"),
+            _ => String::new(),
+        };
+        return Err(invalid(
+            profile,
+            format_args!(
+                "it sets `mfa_serial`{at}, which freshcreds cannot use: {}",
+                crate::host::MFA_REFUSED
+            ),
+        ));
+    }
     let next = match (profile.get("source_profile"), profile.get("credential_source")) {
         (Some(_), Some(_)) => {
             return Err(invalid(
@@ -364,6 +387,15 @@ fn base_step(set: &ProfileSet, profile: &Profile) -> Result<BaseStep> {
     if let Some(sso) = sso_step(set, profile)? {
         return Ok(sso);
     }
+    if let Some(session) = profile.get(crate::sources::login::LOGIN_SESSION_KEY) {
+        if session.trim().is_empty() {
+            return Err(invalid(profile, "`login_session` is empty"));
+        }
+        return Ok(BaseStep::Login {
+            login_session: session.trim().to_string(),
+            profile: name,
+        });
+    }
     if let Some(command) = profile.get("credential_process") {
         return Ok(BaseStep::CredentialProcess {
             command: ProcessCommand(command.to_string()),
@@ -376,7 +408,7 @@ fn base_step(set: &ProfileSet, profile: &Profile) -> Result<BaseStep> {
             ErrorKind::NotConfigured,
             format!(
                 "profile `{name}` did not contain credential information (no aws_access_key_id, \
-                 credential_source, role_arn, web_identity_token_file, sso_* or credential_process)"
+                 credential_source, role_arn, web_identity_token_file, sso_*, login_session or credential_process)"
             ),
         )),
     }
