@@ -6,7 +6,8 @@
 //! themselves ([`expiry`]); who they are, per STS `GetCallerIdentity` ([`identity`]); clock skew
 //! against the `Date` header of STS and of IMDS ([`clock_skew`]); IMDS reachability (token `PUT`,
 //! IMDSv1 `GET`, role, hop limit: [`imds`]); expired session tokens in the profile files and
-//! expired AWS CLI / SSO cache entries ([`files`]).
+//! expired AWS CLI / SSO cache entries ([`files`]); the selected profile's `aws login` session
+//! ([`login`]).
 
 mod chain;
 mod clock_skew;
@@ -16,6 +17,7 @@ mod files;
 mod http;
 mod identity;
 mod imds;
+mod login;
 mod proxy;
 
 use std::sync::Arc;
@@ -66,6 +68,7 @@ pub async fn run(env: &Env, options: &DoctorOptions) -> Vec<Check> {
         .filter(|s| s != crate::sources::imds::SOURCE_NAME);
     checks.extend(imds::imds_checks(env, profiles, other_winner.as_deref()).await);
     checks.extend(files::file_checks(env, profiles, Utc::now()));
+    checks.extend(login::login_checks(env, chain.as_ref(), Utc::now()).await);
     checks
 }
 
