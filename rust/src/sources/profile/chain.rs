@@ -624,6 +624,63 @@ mod tests {
     }
 
     #[test]
+    fn login_session_comes_after_sso_and_before_credential_process_and_must_not_be_empty() {
+        let s = set(
+            &[(
+                "p",
+                &[
+                    ("login_session", " arn:aws:iam::0123456789012:user/Admin "),
+                    ("credential_process", "/bin/creds"),
+                ],
+            )],
+            "p",
+        );
+        assert_eq!(
+            ProfileChain::plan(&s).unwrap().base,
+            BaseStep::Login {
+                login_session: "arn:aws:iam::0123456789012:user/Admin".into(),
+                profile: "p".into()
+            }
+        );
+        let s = set(&[("p", &[("login_session", " ")])], "p");
+        let err = ProfileChain::plan(&s).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+        assert!(
+            err.message().contains("`p`") && err.message().contains("login_session"),
+            "{}",
+            err.message()
+        );
+    }
+
+    #[test]
+    fn mfa_serial_on_a_role_profile_is_refused_with_the_reason() {
+        let s = set(
+            &[
+                (
+                    "admin",
+                    &[
+                        ("role_arn", "arn:r"),
+                        ("source_profile", "base"),
+                        ("mfa_serial", "arn:aws:iam::1:mfa/u"),
+                    ],
+                ),
+                (
+                    "base",
+                    &[("aws_access_key_id", "A"), ("aws_secret_access_key", "S")],
+                ),
+            ],
+            "admin",
+        );
+        let err = ProfileChain::plan(&s).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+        assert!(
+            err.message().contains("`admin`") && err.message().contains(crate::host::MFA_REFUSED),
+            "{}",
+            err.message()
+        );
+    }
+
+    #[test]
     fn plan_debug_output_redacts_static_secrets() {
         let s = set(
             &[(
