@@ -12,8 +12,8 @@
 //! | `GET /latest/meta-data/iam/security-credentials/<role>` | role credentials JSON ([`Endpoint::ImdsCredentials`]) |
 //! | `GET /latest/meta-data/placement/region` | the configured region |
 //! | `POST /` or `GET /?Action=…` | STS query protocol ([`Endpoint::Sts`]) |
-//! | `GET /container/<anything>` | container credentials JSON ([`Endpoint::Container`]) |
 //! | `POST /v1/token` | AWS Sign-In `CreateOAuth2Token`: `aws login` refresh with a verified DPoP proof ([`Endpoint::SigninToken`], [`signin`]) |
+//! | `GET /container/<anything>` | container credentials JSON ([`Endpoint::Container`]) |
 //! | `/_sim/…` | the admin API (see below) |
 //!
 //! Admin API (for processes that run the `freshcreds-sim` binary; every body is JSON):
@@ -29,8 +29,8 @@
 //! | `GET` / `POST /_sim/settings` | [`SimSettings`]: `{"clock_skew_secs": 600, "sts_accepts_expired": true}` (a POST replaces them; unknown fields are refused) |
 //! | `POST /_sim/advance?seconds=N` | moves the simulator clock forward |
 //! | `POST /_sim/rotate` | the next IMDS / container read mints new credentials |
-//! | `POST /_sim/reset` | zeroes the counts, removes faults and sequences, resets the settings |
 //! | `POST /_sim/login/sessions` | a new `aws login` session: [`LoginSession`] as JSON (`loginSession`, `keyThumbprint`, `cache`) |
+//! | `POST /_sim/reset` | zeroes the counts, removes faults and sequences, resets the settings |
 //!
 //! `<endpoint>` is the snake-case [`Endpoint`] name: `imds_token`, `imds_role_list`,
 //! `imds_credentials`, `sts`, `container`, `signin_token`.
@@ -81,8 +81,9 @@ pub mod sigv4;
 mod state;
 mod sts;
 
-pub use signin::{LoginSession, SigninCall};
 pub use sts::MAX_SKEW_MINUTES;
+
+pub use signin::{LoginSession, SigninCall};
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -18,7 +18,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 
 use crate::state::{Decision, Shared};
-use crate::{admin, container, imds, signin, sts, Endpoint};
+use crate::{admin, container, imds, sts, Endpoint};
 
 /// A response with a fully buffered body.
 pub(crate) type Resp = Response<Full<Bytes>>;
@@ -210,7 +210,7 @@ fn answer(shared: &Shared, endpoint: Endpoint, req: &Req, decision: &Decision) -
         Endpoint::ImdsCredentials => imds::credentials(shared, req, decision),
         Endpoint::Sts => sts::handle(shared, req, decision),
         Endpoint::Container => container::handle(shared, req, decision),
-        Endpoint::SigninToken => signin::handle(shared, req, decision),
+        Endpoint::SigninToken => crate::signin::handle(shared, req, decision),
     }
 }
 

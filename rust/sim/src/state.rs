@@ -74,17 +74,17 @@ struct State {
 
 pub(crate) struct Shared {
     pub config: SimConfig,
-    state: Mutex<State>,
     /// AWS Sign-In sessions, refresh tokens and proofs seen.
     pub login: crate::signin::LoginState,
+    state: Mutex<State>,
 }
 
 impl Shared {
     pub fn new(config: SimConfig) -> Self {
         Shared {
             config,
-            state: Mutex::new(State::default()),
             login: Default::default(),
+            state: Mutex::new(State::default()),
         }
     }
 

@@ -1,4 +1,5 @@
-//! `doctor`: the AWS credentials troubleshooting walk, one finding per line.
+//! `doctor`: the AWS credentials troubleshooting walk, one finding per line. A profile whose
+//! credentials come from an `aws login` session gets a finding of its own ([`login`]).
 //!
 //! Checks, in order, one module each: proxy variables that capture IMDS ([`proxy`]); session
 //! expiry stated in the environment ([`environment`]); the chain source by source (winner,
@@ -6,8 +7,7 @@
 //! themselves ([`expiry`]); who they are, per STS `GetCallerIdentity` ([`identity`]); clock skew
 //! against the `Date` header of STS and of IMDS ([`clock_skew`]); IMDS reachability (token `PUT`,
 //! IMDSv1 `GET`, role, hop limit: [`imds`]); expired session tokens in the profile files and
-//! expired AWS CLI / SSO cache entries ([`files`]); the selected profile's `aws login` session
-//! ([`login`]).
+//! expired AWS CLI / SSO cache entries ([`files`]).
 
 mod chain;
 mod clock_skew;
@@ -67,8 +67,8 @@ pub async fn run(env: &Env, options: &DoctorOptions) -> Vec<Check> {
         .map(|f| f.credentials.source().to_string())
         .filter(|s| s != crate::sources::imds::SOURCE_NAME);
     checks.extend(imds::imds_checks(env, profiles, other_winner.as_deref()).await);
-    checks.extend(files::file_checks(env, profiles, Utc::now()));
     checks.extend(login::login_checks(env, chain.as_ref(), Utc::now()).await);
+    checks.extend(files::file_checks(env, profiles, Utc::now()));
     checks
 }
 
