@@ -844,3 +844,49 @@ fn the_refresh_window_is_five_minutes_as_in_botocore_and_smithy_rs() {
     assert_eq!(LOGIN_REFRESH_WINDOW, Duration::from_secs(300));
     let _: &Path = Path::new(CASES);
 }
+
+#[tokio::test]
+async fn the_resolution_report_names_the_login_winner_and_the_login_command_when_it_fails() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let (home, session, name) = login_home(&sim);
+    let env = home.env(LOGIN_PROFILE, &sim.base_url());
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
+    let chain = default_chain::build(
+        &settings(env.clone(), clock.clone()),
+        SourceSelection::Chain,
+    )
+    .await
+    .unwrap();
+    chain.fetch().await.unwrap();
+    let report = chain.report().expect("the chain reports");
+    assert_eq!(
+        report.winner.as_deref(),
+        Some("Profile(dev)/Login"),
+        "{report:?}"
+    );
+
+    // Signed out: expired, and AWS Sign-In refuses the refresh token.
+    let mut doc = home.read_cache(&name);
+    doc["accessToken"]["expiresAt"] = Value::String("2020-01-01T00:00:00Z".into());
+    home.write_cache(&name, &doc);
+    sim.set_fault(
+        Endpoint::SigninToken,
+        Fault {
+            code: Some("USER_CREDENTIALS_CHANGED".into()),
+            ..Fault::default()
+        },
+    );
+    let chain = default_chain::build(&settings(env, clock), SourceSelection::Chain)
+        .await
+        .unwrap();
+    assert!(chain.fetch().await.is_err());
+    let json = chain.report().unwrap().to_json();
+    assert!(json.contains("run `aws login --profile dev`"), "{json}");
+    assert!(json.contains(&session.login_session), "{json}");
+    for secret in [
+        doc["refreshToken"].as_str().unwrap(),
+        doc["accessToken"]["secretAccessKey"].as_str().unwrap(),
+    ] {
+        assert!(!json.contains(secret), "{json}");
+    }
+}

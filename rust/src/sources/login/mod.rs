@@ -498,29 +498,30 @@ impl LoginSource {
             detail.push_str(part);
         }
         let profile = &self.settings.profile;
+        let session = &self.settings.login_session;
         match (status, code.as_deref()) {
             (401 | 403, Some("TOKEN_EXPIRED" | "USER_CREDENTIALS_CHANGED" | "AUTHCODE_EXPIRED")) => Error::new(
                 ErrorKind::Expired,
                 format!(
-                    "the `aws login` session of profile {profile} has expired or its password changed ({detail}); {}",
+                    "the `aws login` session {session} of profile {profile} has expired or its password changed ({detail}); {}",
                     self.relogin()
                 ),
             ),
             (_, Some("INSUFFICIENT_PERMISSIONS")) => Error::new(
                 ErrorKind::Refused,
                 format!(
-                    "the `aws login` session of profile {profile} may not refresh itself: permission for `signin:CreateOAuth2Token` is missing ({detail})"
+                    "the `aws login` session {session} of profile {profile} may not refresh itself: permission for `signin:CreateOAuth2Token` is missing ({detail})"
                 ),
             ),
             (429, _) => Error::new(ErrorKind::Throttled, detail),
             (s, _) if s >= 500 => Error::new(ErrorKind::Http(s), detail),
             (401 | 403, _) => Error::new(
                 ErrorKind::Expired,
-                format!("AWS Sign-In refused to refresh the `aws login` session of profile {profile} ({detail}); {}", self.relogin()),
+                format!("AWS Sign-In refused to refresh the `aws login` session {session} of profile {profile} ({detail}); {}", self.relogin()),
             ),
             (s, _) => Error::new(
                 ErrorKind::Http(s),
-                format!("AWS Sign-In refused to refresh the `aws login` session of profile {profile} ({detail}); {}", self.relogin()),
+                format!("AWS Sign-In refused to refresh the `aws login` session {session} of profile {profile} ({detail}); {}", self.relogin()),
             ),
         }
     }
