@@ -121,13 +121,10 @@ impl LoginSettings {
             .flatten()
             .collect();
         let setting = |key: &str| {
-            profiles
-                .iter()
-                .find_map(|p| {
-                    p.get(key)
-                        .map(|v| (p.name().to_string(), v.trim().to_string()))
-                })
-                .filter(|(_, v)| !v.is_empty())
+            profiles.iter().find_map(|p| {
+                let v = p.get(key)?.trim();
+                (!v.is_empty()).then(|| (p.name().to_string(), v.to_string()))
+            })
         };
         let region = env
             .get_non_blank("AWS_REGION")
@@ -584,4 +581,66 @@ pub async fn status(settings: &LoginSettings) -> Result<LoginStatus> {
         can_refresh: why_not.is_none(),
         why_not,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(config: &str, selected: &str) -> ProfileSet {
+        ProfileSet::parse(Some(("config", config)), None, selected).unwrap()
+    }
+
+    #[test]
+    fn the_endpoint_is_the_variable_then_the_profile_then_regional_by_partition() {
+        let profiles = set(
+            "[profile dev]\nlogin_session = s\nregion = eu-west-3\n\n[profile app]\nregion = \nsource_profile = dev\nrole_arn = r\n",
+            "app",
+        );
+        let resolve = |vars: &[(&str, &str)]| {
+            let mut all = vec![("HOME", "/h")];
+            all.extend_from_slice(vars);
+            LoginSettings::resolve(&Env::from_map(all.iter().copied()), &profiles, "dev", " s ")
+                .unwrap()
+        };
+        let s = resolve(&[]);
+        assert_eq!(
+            s.endpoint.as_deref(),
+            Ok("https://eu-west-3.signin.aws.amazon.com/v1/token")
+        );
+        assert_eq!(s.login_session, "s");
+        assert!(s.cache_file.ends_with(cache::cache_file_name("s")));
+        let s = resolve(&[("AWS_REGION", "cn-north-1")]);
+        assert_eq!(
+            s.endpoint.as_deref(),
+            Ok("https://cn-north-1.signin.amazonaws.cn/v1/token")
+        );
+        let s = resolve(&[
+            (ENV_ENDPOINT_URL, "http://all/"),
+            (ENV_ENDPOINT_URL_SIGNIN, "http://signin:1/"),
+        ]);
+        assert_eq!(s.endpoint.as_deref(), Ok("http://signin:1/v1/token"));
+        assert_eq!(s.endpoint_origin, ENV_ENDPOINT_URL_SIGNIN);
+        let s = resolve(&[
+            (ENV_ENDPOINT_URL_SIGNIN, "http://signin:1"),
+            (ENV_IGNORE_CONFIGURED_ENDPOINT_URLS, "true"),
+        ]);
+        assert_eq!(
+            s.endpoint.as_deref(),
+            Ok("https://eu-west-3.signin.aws.amazon.com/v1/token")
+        );
+        let none = set("[profile dev]\nlogin_session = s\n", "dev");
+        let s =
+            LoginSettings::resolve(&Env::from_map([("HOME", "/h")]), &none, "dev", "s").unwrap();
+        let why = s.endpoint.unwrap_err();
+        assert!(
+            why.contains("region") && why.contains("profile dev"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn the_login_command_names_the_profile() {
+        assert_eq!(login_command("dev"), "aws login --profile dev");
+    }
 }
