@@ -1,0 +1,356 @@
+//! IAM Identity Center (SSO) profiles against the simulator's portal, OIDC and SigV4-verifying
+//! STS: profile files and a token cache in a temporary home directory, the default chain over
+//! them, and a manual clock started at the simulator's time.
+//!
+//! - the sso-session form refreshes an access token that is within the refresh window with
+//!   `CreateToken`, writes the cache back (fields kept), and the role credentials sign a real
+//!   STS call;
+//! - a token outside the window is used as it is; a legacy profile never refreshes;
+//! - a revoked refresh token: the still-valid token is used; once it has expired the error says
+//!   which `aws sso login` to run, shows no token, and `CreateToken` is asked at most once per
+//!   retry interval;
+//! - an SSO profile is the `source_profile` of an assumed role;
+//! - short role credentials are refreshed early by the engine, like any other source's.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use freshcreds::clock::{Clock, ManualClock};
+use freshcreds::env::Env;
+use freshcreds::refresh::{RefreshConfig, RefreshingProvider};
+use freshcreds::sources::default_chain::{self, ChainSettings, SourceSelection};
+use freshcreds::sources::imds::ImdsConfigBuilder;
+use freshcreds::sources::sso::cache::{cache_file_name, parse_time};
+use freshcreds::sources::sso::TOKEN_REFRESH_RETRY_INTERVAL;
+use freshcreds::sources::sts::{StsClient, StsSettings};
+use freshcreds::sources::CredentialSource;
+use freshcreds::ErrorKind;
+use freshcreds_sim::{SimConfig, Simulator, SsoLogin, SsoSettings};
+use serde_json::Value;
+
+const START_URL: &str = "https://d-sim.awsapps.com/start";
+const SESSION: &str = "corp";
+/// The simulator's account (its STS answers `GetCallerIdentity` with it).
+const ACCOUNT: &str = "123456789012";
+
+struct Home {
+    dir: tempfile::TempDir,
+    env: Env,
+}
+
+impl Home {
+    /// A home directory with `config` as `~/.aws/config`, profile `profile` selected, every
+    /// endpoint at the simulator.
+    fn new(sim: &Simulator, config: &str, profile: &str) -> Home {
+        let dir = tempfile::tempdir().unwrap();
+        let aws = dir.path().join(".aws");
+        std::fs::create_dir_all(aws.join("sso").join("cache")).unwrap();
+        std::fs::write(aws.join("config"), config).unwrap();
+        let env = Env::from_map([
+            ("HOME", dir.path().display().to_string()),
+            ("AWS_PROFILE", profile.to_string()),
+            ("AWS_ENDPOINT_URL_SSO", sim.base_url()),
+            ("AWS_ENDPOINT_URL_SSO_OIDC", sim.base_url()),
+            ("AWS_ENDPOINT_URL_STS", sim.base_url()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+        ]);
+        Home { dir, env }
+    }
+
+    fn cache_path(&self, key: &str) -> std::path::PathBuf {
+        self.dir
+            .path()
+            .join(".aws/sso/cache")
+            .join(cache_file_name(key))
+    }
+
+    /// Writes `login` as the cache file for `key`, with an extra field the AWS CLI might add.
+    fn write_cache(&self, key: &str, login: &SsoLogin, expires_at: Option<&str>) {
+        let mut doc: Value =
+            serde_json::from_str(&login.cache_json(START_URL, "us-east-1")).unwrap();
+        doc["futureCliField"] = serde_json::json!({"kept": true});
+        if let Some(at) = expires_at {
+            doc["expiresAt"] = at.into();
+        }
+        std::fs::write(self.cache_path(key), doc.to_string()).unwrap();
+    }
+
+    fn read_cache(&self, key: &str) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(self.cache_path(key)).unwrap()).unwrap()
+    }
+
+    /// The default chain over this home.
+    async fn source(&self, clock: &ManualClock) -> Arc<dyn CredentialSource> {
+        self.selected(clock, SourceSelection::Chain).await
+    }
+
+    /// The profile link alone (its errors keep their kind; the chain's summarise them).
+    async fn profile(&self, clock: &ManualClock) -> Arc<dyn CredentialSource> {
+        self.selected(clock, SourceSelection::Profile).await
+    }
+
+    async fn selected(
+        &self,
+        clock: &ManualClock,
+        selection: SourceSelection,
+    ) -> Arc<dyn CredentialSource> {
+        let settings = ChainSettings {
+            env: self.env.clone(),
+            system_properties: Some(Env::from_map::<String, String>([])),
+            explicit_profile_wins: false,
+            profile: None,
+            imds_overrides: ImdsConfigBuilder::default(),
+            clock: Arc::new(clock.clone()),
+            server_clock: Default::default(),
+        };
+        default_chain::build(&settings, selection).await.unwrap()
+    }
+}
+
+fn session_config() -> String {
+    format!(
+        "[profile dev]\nsso_session = {SESSION}\nsso_account_id = {ACCOUNT}\nsso_role_name = Dev\nregion = us-east-1\n\n\
+         [sso-session {SESSION}]\nsso_start_url = {START_URL}\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n"
+    )
+}
+
+fn legacy_config() -> String {
+    format!(
+        "[profile legacy]\nsso_start_url = {START_URL}\nsso_region = us-east-1\nsso_account_id = {ACCOUNT}\nsso_role_name = Dev\n"
+    )
+}
+
+async fn sim() -> Simulator {
+    Simulator::start(SimConfig::default()).await.unwrap()
+}
+
+fn caller(sim: &Simulator, clock: &ManualClock) -> StsClient {
+    StsClient::with_clock(
+        StsSettings::with_endpoint(sim.base_url(), "us-east-1"),
+        Arc::new(clock.clone()),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_inside_the_refresh_window_is_refreshed_written_back_and_its_role_credentials_sign_sts(
+) {
+    let sim = sim().await;
+    let clock = ManualClock::new(sim.now());
+    let home = Home::new(&sim, &session_config(), "dev");
+    // Ten minutes left: inside botocore's 15-minute window.
+    let login = sim.sso_login(Duration::from_secs(600));
+    home.write_cache(SESSION, &login, None);
+
+    let fetched = home.source(&clock).await.fetch().await.unwrap();
+    assert_eq!(fetched.credentials.source(), "Profile(dev)/Sso");
+    let counts = sim.sso_counts();
+    assert_eq!((counts.create_token, counts.get_role_credentials), (1, 1));
+
+    let doc = home.read_cache(SESSION);
+    assert_ne!(doc["accessToken"], login.access_token.as_str());
+    assert_ne!(doc["refreshToken"], login.refresh_token.as_str());
+    assert_eq!(doc["clientSecret"], login.client_secret.as_str());
+    assert_eq!(doc["startUrl"], START_URL);
+    assert_eq!(
+        doc["futureCliField"]["kept"], true,
+        "unknown fields are kept"
+    );
+    let expires = parse_time(doc["expiresAt"].as_str().unwrap()).unwrap();
+    let left = (expires - clock.wall()).num_seconds();
+    assert!(
+        (3590..=3600).contains(&left),
+        "new token lasts an hour, not {left} s"
+    );
+
+    let identity = caller(&sim, &clock)
+        .get_caller_identity(&fetched.credentials)
+        .await
+        .unwrap();
+    assert_eq!(identity.account, ACCOUNT);
+    assert!(
+        identity.arn.contains("AWSReservedSSO_Dev"),
+        "{}",
+        identity.arn
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_outside_the_window_is_used_as_it_is_and_the_file_is_not_rewritten() {
+    let sim = sim().await;
+    let clock = ManualClock::new(sim.now());
+    let home = Home::new(&sim, &session_config(), "dev");
+    let login = sim.sso_login(Duration::from_secs(2 * 3600));
+    home.write_cache(SESSION, &login, None);
+    let before = std::fs::read_to_string(home.cache_path(SESSION)).unwrap();
+    home.source(&clock).await.fetch().await.unwrap();
+    assert_eq!(sim.sso_counts().create_token, 0);
+    assert_eq!(
+        std::fs::read_to_string(home.cache_path(SESSION)).unwrap(),
+        before
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_refresh_token_keeps_the_still_valid_access_token_in_use() {
+    let sim = sim().await;
+    let clock = ManualClock::new(sim.now());
+    let home = Home::new(&sim, &session_config(), "dev");
+    let login = sim.sso_login(Duration::from_secs(300));
+    home.write_cache(SESSION, &login, None);
+    sim.set_sso_settings(SsoSettings {
+        refresh_revoked: true,
+        ..SsoSettings::default()
+    });
+    home.source(&clock).await.fetch().await.unwrap();
+    let counts = sim.sso_counts();
+    assert_eq!((counts.create_token, counts.create_token_refused), (1, 1));
+    assert_eq!(
+        home.read_cache(SESSION)["accessToken"],
+        login.access_token.as_str()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_token_that_cannot_refresh_asks_for_sso_login_and_create_token_is_rate_bounded()
+{
+    let sim = sim().await;
+    let clock = ManualClock::new(sim.now());
+    let home = Home::new(&sim, &session_config(), "dev");
+    let login = sim.sso_login(Duration::from_secs(3600));
+    let expired =
+        freshcreds::sources::sso::cache::format_time(clock.wall() - chrono::Duration::minutes(1));
+    home.write_cache(SESSION, &login, Some(&expired));
+    sim.set_sso_settings(SsoSettings {
+        refresh_revoked: true,
+        ..SsoSettings::default()
+    });
+    let source = home.profile(&clock).await;
+
+    let err = source.fetch().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Expired);
+    let text = err.full_message();
+    assert!(
+        text.contains("run `aws sso login --sso-session corp`"),
+        "{text}"
+    );
+    assert!(text.contains(&cache_file_name(SESSION)), "{text}");
+    assert!(text.contains("invalid_grant"), "{text}");
+    for secret in [
+        &login.access_token,
+        &login.refresh_token,
+        &login.client_secret,
+    ] {
+        assert!(!text.contains(secret.as_str()), "a secret in: {text}");
+    }
+    assert_eq!(sim.sso_counts().get_role_credentials, 0);
+
+    // Asked again at once: no new CreateToken until the retry interval has passed.
+    assert!(source.fetch().await.is_err());
+    assert_eq!(sim.sso_counts().create_token, 1);
+    clock.advance(TOKEN_REFRESH_RETRY_INTERVAL - Duration::from_secs(1));
+    assert!(source.fetch().await.is_err());
+    assert_eq!(sim.sso_counts().create_token, 1);
+    clock.advance(Duration::from_secs(1));
+    assert!(source.fetch().await.is_err());
+    assert_eq!(sim.sso_counts().create_token, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_legacy_profile_never_refreshes_and_its_expired_token_names_the_profile_to_log_in() {
+    let sim = sim().await;
+    let clock = ManualClock::new(sim.now());
+    let home = Home::new(&sim, &legacy_config(), "legacy");
+    let login = sim.sso_login(Duration::from_secs(3600));
+    // Inside the window, but legacy: used as it is.
+    home.write_cache(START_URL, &login, None);
+    let source = home.profile(&clock).await;
+    clock.advance(Duration::from_secs(3600 - 300));
+    sim.advance_time(Duration::from_secs(3600 - 300));
+    source.fetch().await.unwrap();
+    assert_eq!(sim.sso_counts().create_token, 0);
+
+    clock.advance(Duration::from_secs(301));
+    let err = source.fetch().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Expired);
+    assert!(
+        err.message()
+            .contains("run `aws sso login --profile legacy`"),
+        "{}",
+        err.message()
+    );
+    assert_eq!(sim.sso_counts().create_token, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sso_profile_is_the_source_profile_of_an_assumed_role() {
+    let sim = sim().await;
+    let clock = ManualClock::new(sim.now());
+    let config = format!(
+        "{}\n[profile app]\nrole_arn = arn:aws:iam::{ACCOUNT}:role/app\nsource_profile = dev\n",
+        session_config()
+    );
+    let home = Home::new(&sim, &config, "app");
+    home.write_cache(SESSION, &sim.sso_login(Duration::from_secs(3600)), None);
+    let fetched = home.source(&clock).await.fetch().await.unwrap();
+    assert_eq!(fetched.credentials.source(), "Profile(app)/AssumeRole");
+    let calls = sim.assume_role_calls();
+    assert_eq!(calls.len(), 1);
+    let signer = calls[0].signed_by.clone().unwrap();
+    let minted = sim.issued_credentials();
+    let sso_minted = minted
+        .iter()
+        .find(|c| c.access_key_id == signer)
+        .expect("AssumeRole was signed with credentials the portal minted");
+    assert!(
+        sso_minted.arn.contains("AWSReservedSSO_Dev"),
+        "{}",
+        sso_minted.arn
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_role_credentials_are_refreshed_early_by_the_engine() {
+    let sim = sim().await;
+    sim.set_sso_settings(SsoSettings {
+        role_credential_lifetime_secs: Some(900),
+        ..SsoSettings::default()
+    });
+    let clock = ManualClock::new(sim.now());
+    let home = Home::new(&sim, &session_config(), "dev");
+    home.write_cache(SESSION, &sim.sso_login(Duration::from_secs(8 * 3600)), None);
+    let provider = RefreshingProvider::spawn(
+        home.source(&clock).await,
+        RefreshConfig {
+            jitter: Duration::ZERO,
+            ..RefreshConfig::default()
+        },
+        Arc::new(clock.clone()),
+    );
+    let first = provider.credentials().await.unwrap();
+    let refresh_at = first.refresh_at.expect("SSO role credentials expire");
+    let lifetime = (first.credentials.expiration().unwrap() - clock.wall())
+        .to_std()
+        .unwrap();
+    assert!(refresh_at < lifetime, "refreshed before expiry");
+    let step = refresh_at.saturating_sub(clock.now()) + Duration::from_secs(1);
+    clock.advance(step);
+    sim.advance_time(step);
+    let mut rounds = provider.rounds();
+    tokio::time::timeout(Duration::from_secs(10), rounds.wait_for(|r| *r >= 2))
+        .await
+        .expect("a second round")
+        .unwrap();
+    let second = provider.cached().unwrap();
+    assert_ne!(
+        second.credentials.access_key_id(),
+        first.credentials.access_key_id()
+    );
+    assert!(second.credentials.expiration().unwrap() > clock.wall());
+    assert_eq!(sim.sso_counts().get_role_credentials, 2);
+    caller(&sim, &clock)
+        .get_caller_identity(&second.credentials)
+        .await
+        .unwrap();
+    provider.close();
+}
