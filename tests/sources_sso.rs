@@ -248,3 +248,48 @@ async fn short_role_credentials_are_refreshed_early_by_the_engine() {
         .unwrap();
     provider.close();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_resolution_report_names_the_sso_winner_and_the_login_command_when_it_fails() {
+    let sim = sim().await;
+    let clock = ManualClock::new(sim.now());
+    let home = Home::new(&sim, &session_config(), "dev");
+    let login = sim.sso_login(Duration::from_secs(3600));
+    home.write_cache(SESSION, &login, None);
+    let chain = home.source(&clock).await;
+    chain.fetch().await.unwrap();
+    let report = chain.report().expect("the chain reports");
+    assert_eq!(
+        report.winner.as_deref(),
+        Some("Profile(dev)/Sso"),
+        "{report:?}"
+    );
+
+    // Signed out: the token expired and the session was ended.
+    let expired =
+        freshcreds::sources::sso::cache::format_time(clock.wall() - chrono::Duration::minutes(1));
+    home.write_cache(SESSION, &login, Some(&expired));
+    sim.set_sso_settings(SsoSettings {
+        refresh_revoked: true,
+        ..SsoSettings::default()
+    });
+    let err = chain.fetch().await.unwrap_err();
+    assert!(
+        err.message().contains("aws sso login --sso-session corp"),
+        "{}",
+        err.message()
+    );
+    // A chain resolved from scratch (a host starting) reports the failed link with the fix.
+    let chain = home.source(&clock).await;
+    assert!(chain.fetch().await.is_err());
+    let report = chain.report().unwrap();
+    let json = report.to_json();
+    assert!(
+        json.contains("run `aws sso login --sso-session corp` to sign in again"),
+        "{json}"
+    );
+    assert!(
+        !json.contains(&login.access_token) && !json.contains(&login.refresh_token),
+        "{json}"
+    );
+}
