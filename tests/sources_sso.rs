@@ -139,8 +139,13 @@ async fn an_expired_token_that_cannot_refresh_asks_for_sso_login_and_create_toke
     }
     assert_eq!(sim.sso_counts().get_role_credentials, 0);
 
-    // Asked again at once: no new CreateToken until the retry interval has passed.
-    assert!(source.fetch().await.is_err());
+    // Asked again at once: no new CreateToken until the retry interval has passed, and the
+    // error still says why the last one failed.
+    let again = source.fetch().await.unwrap_err().full_message();
+    assert!(
+        again.contains("invalid_grant") && again.contains("aws sso login --sso-session corp"),
+        "{again}"
+    );
     assert_eq!(sim.sso_counts().create_token, 1);
     clock.advance(TOKEN_REFRESH_RETRY_INTERVAL - Duration::from_secs(1));
     assert!(source.fetch().await.is_err());
@@ -292,4 +297,26 @@ async fn the_resolution_report_names_the_sso_winner_and_the_login_command_when_i
         !json.contains(&login.access_token) && !json.contains(&login.refresh_token),
         "{json}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_refresh_window_starts_fifteen_minutes_before_expiry() {
+    use freshcreds::sources::sso::TOKEN_REFRESH_WINDOW;
+    let sim = sim().await;
+    let clock = ManualClock::new(sim.now());
+    for (left, refreshes) in [
+        (TOKEN_REFRESH_WINDOW + Duration::from_secs(60), false),
+        (TOKEN_REFRESH_WINDOW - Duration::from_secs(60), true),
+    ] {
+        let home = Home::new(&sim, &session_config(), "dev");
+        let before = sim.sso_counts().create_token;
+        home.write_cache(SESSION, &sim.sso_login(left), None);
+        home.source(&clock).await.fetch().await.unwrap();
+        assert_eq!(
+            sim.sso_counts().create_token - before,
+            u64::from(refreshes),
+            "{left:?} left"
+        );
+    }
+    assert_eq!(TOKEN_REFRESH_WINDOW, Duration::from_secs(15 * 60));
 }

@@ -330,8 +330,8 @@ pub struct SsoSource {
     oidc: OidcClient,
     clock: Arc<dyn Clock>,
     name: String,
-    /// When the last `CreateToken` failed (on the clock's monotonic line).
-    last_refresh_failure: Mutex<Option<MonoTime>>,
+    /// When the last `CreateToken` failed (on the clock's monotonic line), and why.
+    last_refresh_failure: Mutex<Option<(MonoTime, String)>>,
 }
 
 impl SsoSource {
@@ -447,11 +447,11 @@ impl SsoSource {
                 .last_refresh_failure
                 .lock()
                 .unwrap_or_else(|p| p.into_inner());
-            if let Some(at) = *last {
-                let since = mono.saturating_sub(at);
+            if let Some((at, why)) = &*last {
+                let since = mono.saturating_sub(*at);
                 if since < TOKEN_REFRESH_RETRY_INTERVAL {
                     return Err(format!(
-                        "the last refresh failed {} s ago; the next attempt is allowed after {} s",
+                        "the last refresh failed {} s ago ({why}); it is tried again {} s after a failure",
                         since.as_secs(),
                         TOKEN_REFRESH_RETRY_INTERVAL.as_secs()
                     ));
@@ -486,11 +486,12 @@ impl SsoSource {
                 Ok(fresh)
             }
             Err(e) => {
+                let why = e.full_message();
                 *self
                     .last_refresh_failure
                     .lock()
-                    .unwrap_or_else(|p| p.into_inner()) = Some(self.clock.now());
-                Err(e.full_message())
+                    .unwrap_or_else(|p| p.into_inner()) = Some((self.clock.now(), why.clone()));
+                Err(why)
             }
         }
     }
