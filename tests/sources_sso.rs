@@ -320,3 +320,50 @@ async fn the_refresh_window_starts_fifteen_minutes_before_expiry() {
     }
     assert_eq!(TOKEN_REFRESH_WINDOW, Duration::from_secs(15 * 60));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn static_keys_above_an_sso_profile_shadow_it_and_the_probe_neither_refreshes_nor_asks_the_portal(
+) {
+    let sim = sim().await;
+    let clock = ManualClock::new(sim.now());
+    let mut home = Home::new(&sim, &session_config(), "dev");
+    // Inside the refresh window: a fetch would call CreateToken; the probe must not.
+    home.write_cache(SESSION, &sim.sso_login(Duration::from_secs(300)), None);
+    let mut vars: std::collections::BTreeMap<String, String> = [
+        "HOME",
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL_SSO",
+        "AWS_ENDPOINT_URL_SSO_OIDC",
+        "AWS_EC2_METADATA_DISABLED",
+    ]
+    .iter()
+    .map(|k| (k.to_string(), home.env.get(k).unwrap()))
+    .collect();
+    vars.insert("AWS_ACCESS_KEY_ID".into(), "AKIDSTATIC".into());
+    vars.insert("AWS_SECRET_ACCESS_KEY".into(), "static-secret".into());
+    home.env = freshcreds::env::Env::from_map(vars);
+    let settings = freshcreds::sources::default_chain::ChainSettings {
+        env: home.env.clone(),
+        system_properties: None,
+        explicit_profile_wins: false,
+        profile: None,
+        imds_overrides: Default::default(),
+        clock: Arc::new(clock.clone()),
+        server_clock: Default::default(),
+    };
+    let built = freshcreds::sources::default_chain::build_chain(&settings).await;
+    built.chain.resolve().await.unwrap();
+    let report = built.chain.settled_report(Duration::from_secs(10)).await;
+    assert_eq!(report.winner.as_deref(), Some("Environment"));
+    assert!(
+        report.shadowed.iter().any(|s| s == "Profile(dev)/Sso"),
+        "{report:?}"
+    );
+    let json = report.to_json();
+    assert!(
+        json.contains("would call GetRoleCredentials with the token of sso-session corp"),
+        "{json}"
+    );
+    let counts = sim.sso_counts();
+    assert_eq!((counts.create_token, counts.get_role_credentials), (0, 0));
+}
