@@ -14,6 +14,8 @@
 //! | `POST /` or `GET /?Action=…` | STS query protocol ([`Endpoint::Sts`]) |
 //! | `POST /v1/token` | AWS Sign-In `CreateOAuth2Token`: `aws login` refresh with a verified DPoP proof ([`Endpoint::SigninToken`], [`signin`]) |
 //! | `GET /container/<anything>` | container credentials JSON ([`Endpoint::Container`]) |
+//! | `GET /federation/credentials` | IAM Identity Center `GetRoleCredentials` (no faults; see [`SsoSettings`]) |
+//! | `POST /token` | SSO OIDC `CreateToken`, refresh-token grant |
 //! | `/_sim/…` | the admin API (see below) |
 //!
 //! Admin API (for processes that run the `freshcreds-sim` binary; every body is JSON):
@@ -31,6 +33,9 @@
 //! | `POST /_sim/rotate` | the next IMDS / container read mints new credentials |
 //! | `POST /_sim/login/sessions` | a new `aws login` session: [`LoginSession`] as JSON (`loginSession`, `keyThumbprint`, `cache`) |
 //! | `POST /_sim/reset` | zeroes the counts, removes faults and sequences, resets the settings |
+//! | `POST /_sim/sso/login?seconds=N` | an IAM Identity Center login: [`SsoLogin`] (token cache fields) |
+//! | `GET` / `POST /_sim/sso/settings` | [`SsoSettings`]: `{"refresh_revoked": true, "role_credential_lifetime_secs": 900}` |
+//! | `GET /_sim/sso/counts` | [`SsoCounts`] |
 //!
 //! `<endpoint>` is the snake-case [`Endpoint`] name: `imds_token`, `imds_role_list`,
 //! `imds_credentials`, `sts`, `container`, `signin_token`.
@@ -78,8 +83,11 @@ mod imds;
 mod server;
 pub mod signin;
 pub mod sigv4;
+mod sso;
 mod state;
 mod sts;
+
+pub use sso::{SsoCounts, SsoLogin, SsoSettings};
 
 pub use sts::MAX_SKEW_MINUTES;
 

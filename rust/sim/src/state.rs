@@ -77,6 +77,8 @@ pub(crate) struct Shared {
     /// AWS Sign-In sessions, refresh tokens and proofs seen.
     pub login: crate::signin::LoginState,
     state: Mutex<State>,
+    /// IAM Identity Center (portal and OIDC), kept apart from the fault pipeline.
+    pub sso: crate::sso::SsoState,
 }
 
 impl Shared {
@@ -85,6 +87,7 @@ impl Shared {
             config,
             login: Default::default(),
             state: Mutex::new(State::default()),
+            sso: Default::default(),
         }
     }
 

@@ -7,7 +7,8 @@
 //! themselves ([`expiry`]); who they are, per STS `GetCallerIdentity` ([`identity`]); clock skew
 //! against the `Date` header of STS and of IMDS ([`clock_skew`]); IMDS reachability (token `PUT`,
 //! IMDSv1 `GET`, role, hop limit: [`imds`]); expired session tokens in the profile files and
-//! expired AWS CLI / SSO cache entries ([`files`]).
+//! expired AWS CLI / SSO cache entries ([`files`]); the selected profile's IAM Identity Center
+//! token: session, expiry, whether it refreshes itself, the login command ([`sso`]).
 
 mod chain;
 mod clock_skew;
@@ -19,6 +20,7 @@ mod identity;
 mod imds;
 mod login;
 mod proxy;
+mod sso;
 
 use std::sync::Arc;
 
@@ -69,6 +71,7 @@ pub async fn run(env: &Env, options: &DoctorOptions) -> Vec<Check> {
     checks.extend(imds::imds_checks(env, profiles, other_winner.as_deref()).await);
     checks.extend(login::login_checks(env, chain.as_ref(), Utc::now()).await);
     checks.extend(files::file_checks(env, profiles, Utc::now()));
+    checks.extend(sso::sso_checks(env, profiles, Utc::now()));
     checks
 }
 
