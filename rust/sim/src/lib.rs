@@ -28,6 +28,7 @@
 //! | `GET` / `POST /_sim/settings` | [`SimSettings`]: `{"clock_skew_secs": 600, "sts_accepts_expired": true}` (a POST replaces them; unknown fields are refused) |
 //! | `POST /_sim/advance?seconds=N` | moves the simulator clock forward |
 //! | `POST /_sim/rotate` | the next IMDS / container read mints new credentials |
+//! | `POST /_sim/revoke[?access_key_id=K]` | revokes key K (default: the keys IMDS and the container endpoint serve now, which then rotate): STS answers `ExpiredToken` for it before its expiry; `{"ok":true,"revoked":[…]}` ([`Simulator::revoke`]) |
 //! | `POST /_sim/reset` | zeroes the counts, removes faults and sequences, resets the settings |
 //!
 //! `<endpoint>` is the snake-case [`Endpoint`] name: `imds_token`, `imds_role_list`,
@@ -249,6 +250,9 @@ pub struct Counts {
     /// STS requests signed with expired credentials and accepted anyway
     /// ([`SimSettings::sts_accepts_expired`]).
     pub sts_accepted_expired: u64,
+    /// STS requests rejected with `ExpiredToken` because their key was revoked before its expiry
+    /// ([`Simulator::revoke`]); not counted in `sts_expired_token`.
+    pub sts_revoked: u64,
     /// STS requests rejected with `SignatureDoesNotMatch` (including "Signature expired").
     pub sts_signature_mismatch: u64,
     /// Successful `AssumeRole` calls.
@@ -478,6 +482,13 @@ impl Simulator {
     /// Makes the next IMDS (and container) credentials request mint fresh credentials.
     pub fn rotate_now(&self) {
         self.shared.rotate_now();
+    }
+
+    /// Revokes `access_key_id`, or with `None` the keys IMDS and the container endpoint serve
+    /// now (their next reads mint new ones): STS answers `ExpiredToken` (the query-protocol XML,
+    /// status 403) for a revoked key before its expiry. Returns the keys revoked.
+    pub fn revoke(&self, access_key_id: Option<&str>) -> Vec<String> {
+        self.shared.revoke(access_key_id)
     }
 
     /// How many credential sets were minted so far (IMDS, STS, container, expired-credentials faults).
