@@ -56,18 +56,33 @@ async fn a_rejected_key_is_replaced_by_one_round_however_many_callers_report_it(
 }
 
 #[tokio::test]
-async fn a_stale_key_is_ignored_and_the_source_is_not_asked() {
+async fn a_key_this_engine_never_served_is_ignored_and_the_source_is_not_asked() {
     let clock = manual_clock();
     let source = ScriptedSource::new(&clock, [Answer::Fresh { lifetime: HOUR }]);
     let p = started(&clock, source.clone(), config(5 * MIN)).await;
 
-    assert_eq!(p.invalidate("ASIANOTCACHED"), Invalidation::Ignored);
-    let served = p.replace_rejected("ASIANOTCACHED").await.unwrap().unwrap();
+    assert_eq!(p.invalidate("ASIANOTCACHED"), Invalidation::Unknown);
+    assert!(p.replace_rejected("ASIANOTCACHED").await.unwrap().is_none());
     settle().await;
 
     assert_eq!(source.calls(), 1);
-    assert_eq!(served.credentials.access_key_id(), "ASIASCRIPTED0001");
     assert_eq!(p.status().invalidations, 0);
+}
+
+#[tokio::test]
+async fn a_key_replaced_already_is_ignored_and_the_newer_credentials_are_handed_out() {
+    let clock = manual_clock();
+    let source = ScriptedSource::new(&clock, [Answer::Fresh { lifetime: HOUR }]);
+    let p = started(&clock, source.clone(), config(5 * MIN)).await;
+    let first = p.cached().unwrap().credentials.access_key_id().to_string();
+    p.replace_rejected(&first).await.unwrap();
+    assert_eq!(source.calls(), 2);
+
+    assert_eq!(p.invalidate(&first), Invalidation::AlreadyReplaced);
+    let served = p.replace_rejected(&first).await.unwrap().unwrap();
+    settle().await;
+    assert_eq!(source.calls(), 2, "a stale key starts no round");
+    assert_eq!(served.credentials.access_key_id(), "ASIASCRIPTED0002");
 }
 
 #[tokio::test]

@@ -180,9 +180,10 @@ FreshcredsCode freshcreds_provider_refresh(const struct FreshcredsProvider *prov
 /**
  * Reports that AWS rejected the credentials with this access key id (`ExpiredToken` and the
  * like before their expiry). When they are the cached ones, waits (bounded, single flight)
- * for the round that replaces them; a key no longer cached is ignored. `*replaced` is set to
- * true when credentials other than the rejected ones are now cached (retry the request once
- * with `freshcreds_provider_credentials`), false when a retry would be rejected too.
+ * for the round that replaces them; a key this provider replaced already is ignored. `*replaced`
+ * is set to true when the key is one this provider served and other credentials are cached now
+ * (retry the request once with `freshcreds_provider_credentials`); false when a retry would be
+ * rejected too, or when the key is not one this provider served.
  *
  * # Safety
  * `provider` comes from `freshcreds_provider_new` and is not freed; `rejected_access_key_id`

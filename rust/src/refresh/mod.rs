@@ -337,7 +337,7 @@ impl RefreshingProvider {
     pub fn invalidate(&self, rejected_access_key_id: &str) -> Invalidation {
         let now = self.shared.clock.now();
         let outcome = lock(&self.shared.state).invalidate(rejected_access_key_id, now);
-        if outcome != Invalidation::Ignored {
+        if matches!(outcome, Invalidation::Due | Invalidation::Deferred(_)) {
             self.shared
                 .stats
                 .invalidations
@@ -356,14 +356,19 @@ impl RefreshingProvider {
     /// due now, waits for it (single flight: concurrent callers wait for the same round), at most
     /// [`INVALIDATION_WAIT_LIMIT`]. Returns the credentials cached then: new ones, or still the
     /// rejected ones when the source had nothing newer, the round failed, took too long, or was
-    /// deferred (backoff, [`MIN_INVALIDATION_INTERVAL`]). A caller retries its request only when
-    /// the key differs from the rejected one.
+    /// deferred (backoff, [`MIN_INVALIDATION_INTERVAL`]); `None` when the rejected key is not
+    /// one this engine served ([`Invalidation::Unknown`]). A caller retries its request only
+    /// when the key differs from the rejected one.
     pub async fn replace_rejected(&self, rejected_access_key_id: &str) -> Result<Option<Served>> {
         self.ensure_open()?;
         // Subscribe before reporting, so that the round finishing in between is not missed.
         let mut rounds = self.shared.rounds.subscribe();
         rounds.borrow_and_update();
-        if self.invalidate(rejected_access_key_id) == Invalidation::Due {
+        let outcome = self.invalidate(rejected_access_key_id);
+        if outcome == Invalidation::Unknown {
+            return Ok(None);
+        }
+        if outcome == Invalidation::Due {
             let mut timeout = self.shared.clock.sleep(INVALIDATION_WAIT_LIMIT);
             loop {
                 tokio::select! {

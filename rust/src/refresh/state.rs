@@ -227,12 +227,19 @@ pub enum RefreshReason {
     Recheck,
 }
 
+/// How many replaced access key ids the engine remembers, to tell a rejection of a key it served
+/// earlier (then the caller may retry with the newer one) from another provider's key.
+pub const REMEMBERED_REPLACED_KEYS: usize = 8;
+
 /// What a reported rejection changed ([`RefreshState::invalidate`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Invalidation {
-    /// The rejected key is not the cached one (a newer key is cached already, or none): nothing
-    /// changes, as the cross-SDK `invalidate-stale-akid-is-ignored` case says.
-    Ignored,
+    /// The rejected key is not one this engine served (another provider's): nothing changes.
+    Unknown,
+    /// The rejected key was served by this engine but is replaced already (a concurrent report
+    /// or a refresh came first): nothing changes, as the cross-SDK
+    /// `invalidate-stale-akid-is-ignored` case says; the cached credentials are newer.
+    AlreadyReplaced,
     /// A round that replaces the rejected key is due now.
     Due,
     /// A round that replaces the rejected key will start then: after the failure policy's wait,
@@ -275,6 +282,8 @@ pub struct RefreshState {
     invalidated: bool,
     /// When the last round run for an invalidation ended.
     last_invalidation_round: Option<MonoTime>,
+    /// The access key ids of replaced entries, newest last (at most [`REMEMBERED_REPLACED_KEYS`]).
+    replaced_keys: std::collections::VecDeque<String>,
     force_requested: u64,
     force_started: u64,
 }
@@ -293,6 +302,7 @@ impl RefreshState {
             cached_error: None,
             invalidated: false,
             last_invalidation_round: None,
+            replaced_keys: std::collections::VecDeque::new(),
             force_requested: 0,
             force_started: 0,
         }
@@ -434,7 +444,15 @@ impl RefreshState {
             .as_ref()
             .is_some_and(|e| e.credentials.access_key_id() == rejected_access_key_id);
         if !cached {
-            return Invalidation::Ignored;
+            return if self
+                .replaced_keys
+                .iter()
+                .any(|k| k == rejected_access_key_id)
+            {
+                Invalidation::AlreadyReplaced
+            } else {
+                Invalidation::Unknown
+            };
         }
         self.invalidated = true;
         if self.due(now).is_some() {
@@ -529,7 +547,7 @@ impl RefreshState {
                 return Outcome::Stale(None);
             }
             let entry = Arc::new(entry);
-            self.entry = Some(entry.clone());
+            self.replace_entry(entry.clone());
             self.invalidated = false;
             self.schedule(now, RoundResult::Retryable);
             return Outcome::Stale(Some(entry));
@@ -550,7 +568,7 @@ impl RefreshState {
             }
         }
         let entry = Arc::new(entry);
-        self.entry = Some(entry.clone());
+        self.replace_entry(entry.clone());
         self.unchanged_polls = 0;
         self.retryable_failures = 0;
         self.refused_failures = 0;
@@ -558,6 +576,22 @@ impl RefreshState {
         self.cached_error = None;
         self.invalidated = false;
         Outcome::Accepted(entry)
+    }
+
+    /// Caches `entry`, remembering the key it replaces.
+    fn replace_entry(&mut self, entry: Arc<Entry>) {
+        if let Some(old) = self.entry.take() {
+            let key = old.credentials.access_key_id();
+            if key != entry.credentials.access_key_id()
+                && !self.replaced_keys.iter().any(|k| k == key)
+            {
+                if self.replaced_keys.len() == REMEMBERED_REPLACED_KEYS {
+                    self.replaced_keys.pop_front();
+                }
+                self.replaced_keys.push_back(key.to_string());
+            }
+        }
+        self.entry = Some(entry);
     }
 
     /// Records a failed fetch made at `now`: retryable and non-retryable failures each follow

@@ -344,16 +344,17 @@ public final class FreshCredentialsSource implements AutoCloseable {
      * holds, the snapshot is dropped and the native side replaces them in one refresh round,
      * shared by every caller that reports the same key (single flight); this call waits for that
      * round (at most 10 seconds), so that the next {@link #credentials()} returns the new ones.
-     * Other callers are not held up meanwhile. A key this source no longer holds (a newer one is
-     * cached already) is ignored. At most one such round runs per backoff period (5 seconds),
-     * however often keys are rejected.
+     * Other callers are not held up meanwhile. A key this source replaced already (a newer one is
+     * cached) is ignored, and so is a key it never served. At most one such round runs per
+     * backoff period (5 seconds), however often keys are rejected.
      *
      * <p>The SDK adapters call this on a rejection and retry the rejected call once when it
      * returns true.
      *
      * @param rejectedAccessKeyId the access key id of the rejected request's credentials
-     * @return true when credentials other than the rejected ones are available now (a retry may
-     *     succeed); false when the source has nothing newer yet (a retry would be rejected too)
+     * @return true when the key is one this source served and other credentials are available
+     *     now (a retry may succeed); false when the source has nothing newer yet (a retry would
+     *     be rejected too) or the key is not one it served
      * @throws FreshCredentialsException when the source cannot be asked
      * @throws IllegalStateException after {@link #close()}
      * @throws NullPointerException when {@code rejectedAccessKeyId} is null

@@ -105,7 +105,7 @@ final class Native {
      *
      * @param handle an open handle
      * @param rejectedAccessKeyId the access key id of the rejected credentials
-     * @return true when credentials other than the rejected ones are cached now
+     * @return true when the key is one this provider served and other credentials are cached now
      */
     static native boolean invalidate(long handle, String rejectedAccessKeyId);
 
