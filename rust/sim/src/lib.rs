@@ -205,7 +205,9 @@ pub struct Fault {
     pub malformed_json: bool,
     /// Credentials endpoints return freshly minted credentials whose expiration is already past.
     pub expired_credentials: bool,
-    /// The IMDS credentials JSON carries this `Code` instead of `Success` (e.g. `Failure`).
+    /// The IMDS credentials JSON carries this `Code` instead of `Success` (e.g. `Failure`); for
+    /// STS with `status`, the error code of the answer (e.g. `{"status": 403, "code":
+    /// "ExpiredToken"}`, whatever key signed the request).
     pub code: Option<String>,
     /// The HTTP `Date` header of this endpoint's answers is off by this many seconds (for STS,
     /// the SigV4 window moves with it: this endpoint's clock is wrong).

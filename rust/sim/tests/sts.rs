@@ -648,3 +648,23 @@ async fn the_admin_api_revokes_a_named_key_and_reset_forgets_revocations() {
         "reset forgets the revocation"
     );
 }
+
+#[tokio::test]
+async fn an_sts_fault_with_a_code_answers_that_error_code_in_the_sts_shape() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let keys = imds_keys(&sim).await;
+    sim.set_fault(
+        Endpoint::Sts,
+        Fault {
+            status: Some(403),
+            code: Some("ExpiredToken".into()),
+            times: Some(1),
+            ..Fault::default()
+        },
+    );
+    let (status, body) = call(&sim, &keys, GCI).await;
+    assert_eq!(status, 403);
+    assert_eq!(tag(&body, "Code"), Some("ExpiredToken"));
+    assert_eq!(tag(&body, "Type"), Some("Sender"));
+    assert_eq!(call(&sim, &keys, GCI).await.0, 200, "only once");
+}
