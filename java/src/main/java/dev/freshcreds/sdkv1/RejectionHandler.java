@@ -47,7 +47,11 @@ public final class RejectionHandler extends RequestHandler2 {
         AmazonWebServiceRequest original = request.getOriginalRequest();
         if (original != null && servedBy(original, provider)) {
             // The SDK signs right after this with provider.getCredentials(): the same snapshot.
-            original.addHandlerContext(SIGNING_KEY, provider.getCredentials().getAWSAccessKeyId());
+            try {
+                original.addHandlerContext(SIGNING_KEY, provider.getCredentials().getAWSAccessKeyId());
+            } catch (RuntimeException e) {
+                // No credentials: the SDK's own getCredentials() reports it in a moment.
+            }
         }
     }
 

@@ -55,10 +55,17 @@ public final class RejectionRetryCondition implements RetryPolicy.RetryCondition
             return delegate.shouldRetry(request, exception, retriesAttempted);
         }
         String rejected = request.getHandlerContext(RejectionHandler.SIGNING_KEY);
-        if (rejected == null) {
-            rejected = provider.getCredentials().getAWSAccessKeyId();
+        boolean replaced;
+        try {
+            if (rejected == null) {
+                rejected = provider.getCredentials().getAWSAccessKeyId();
+            }
+            replaced = provider.source().invalidate(rejected);
+        } catch (RuntimeException failure) {
+            // A source that cannot be asked (closed, failing): no retry, the call's error stands.
+            LOG.log(Level.WARNING, "could not report the rejected credentials " + rejected + ": " + failure);
+            return false;
         }
-        boolean replaced = provider.source().invalidate(rejected);
         Integer retries = request.getHandlerContext(RETRIES);
         int done = retries == null ? 0 : retries;
         if (!replaced || done >= MAX_RETRIES_PER_CALL) {

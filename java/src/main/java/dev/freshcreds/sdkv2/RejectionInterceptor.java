@@ -116,7 +116,7 @@ public final class RejectionInterceptor implements ExecutionInterceptor {
         if (rejected == null) {
             return response;
         }
-        boolean replaced = fresh.source().invalidate(rejected);
+        boolean replaced = invalidate(fresh, rejected);
         AtomicLong retries = attributes.getAttribute(RETRIES);
         if (retries == null) {
             retries = new AtomicLong();
@@ -161,11 +161,17 @@ public final class RejectionInterceptor implements ExecutionInterceptor {
         FreshAwsCredentialsProvider fresh = freshProvider(attributes);
         String rejected = accessKeyId(attributes.getAttribute(SdkInternalExecutionAttribute.SELECTED_AUTH_SCHEME));
         if (fresh != null && rejected != null) {
-            try {
-                fresh.source().invalidate(rejected);
-            } catch (RuntimeException failure) {
-                LOG.log(Level.FINE, "could not report the rejected credentials", failure);
-            }
+            invalidate(fresh, rejected);
+        }
+    }
+
+    /** Reports the rejected key; a source that cannot be asked (closed, failing) means no retry. */
+    private static boolean invalidate(FreshAwsCredentialsProvider fresh, String rejected) {
+        try {
+            return fresh.source().invalidate(rejected);
+        } catch (RuntimeException failure) {
+            LOG.log(Level.WARNING, "could not report the rejected credentials " + rejected + ": " + failure);
+            return false;
         }
     }
 
