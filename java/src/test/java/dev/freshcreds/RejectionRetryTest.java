@@ -172,6 +172,41 @@ public class RejectionRetryTest {
     }
 
     @Test
+    public void invalidateReplacesTheSourcesKeyOnceAndIgnoresKeysItNeverServed() throws Exception {
+        try (SimulatorProcess sim = SimulatorProcess.start()) {
+            FreshCredentialsSource source = FreshCredentialsSource.create(imdsAt(sim));
+            String first = source.credentials().getAccessKeyId();
+            long imds = sim.count("imds_credentials");
+
+            assertFalse("not this source's key: no retry", source.invalidate("AKIANOTSERVEDHERE"));
+            assertEquals("and IMDS is not asked", imds, sim.count("imds_credentials"));
+
+            revokeLiveKey(sim);
+            assertTrue(source.invalidate(first));
+            String second = source.credentials().getAccessKeyId();
+            assertNotEquals(first, second);
+            // Reported again (another thread's call in flight): already replaced, no new round.
+            long rounds = source.typedStatus().getRounds();
+            assertTrue(source.invalidate(first));
+            assertEquals(rounds, source.typedStatus().getRounds());
+            assertEquals(second, source.credentials().getAccessKeyId());
+            try {
+                source.invalidate(null);
+                fail("null is refused");
+            } catch (NullPointerException expected) {
+                // named in the message
+            }
+            source.close();
+            try {
+                source.invalidate(second);
+                fail("use after close is refused");
+            } catch (IllegalStateException expected) {
+                // as every other call after close
+            }
+        }
+    }
+
+    @Test
     public void theRejectionCodesAreTheCredentialCodesAndNotTheClockOnes() {
         for (String code : new String[] {"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
             "UnrecognizedClientException"}) {
