@@ -44,6 +44,7 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Resp {
             shared.clear_faults();
             shared.clear_revoked();
             shared.set_settings(SimSettings::default());
+            shared.sso.reset();
             ok()
         }
         (&Method::GET, "/settings") => json(

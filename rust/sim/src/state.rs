@@ -77,6 +77,8 @@ struct State {
 pub(crate) struct Shared {
     pub config: SimConfig,
     state: Mutex<State>,
+    /// IAM Identity Center (portal and OIDC), kept apart from the fault pipeline.
+    pub sso: crate::sso::SsoState,
 }
 
 impl Shared {
@@ -84,6 +86,7 @@ impl Shared {
         Shared {
             config,
             state: Mutex::new(State::default()),
+            sso: Default::default(),
         }
     }
 
