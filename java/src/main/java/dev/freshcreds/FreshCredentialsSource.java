@@ -507,16 +507,11 @@ public final class FreshCredentialsSource implements AutoCloseable {
                     ? null
                     : Instant.ofEpochMilli(numbers[Native.EXPIRATION]);
             boolean stale = numbers[Native.STALE] != 0;
+            FreshCredentials fetched = new FreshCredentials(s[Native.ACCESS_KEY_ID], s[Native.SECRET_ACCESS_KEY],
+                    s[Native.SESSION_TOKEN], expiration, s[Native.SOURCE], stale);
             FreshCredentials previous = lastServed;
-            FreshCredentials credentials;
-            if (previous != null && previous.sameAs(s[Native.ACCESS_KEY_ID],
-                    s[Native.SECRET_ACCESS_KEY], s[Native.SESSION_TOKEN], expiration, s[Native.SOURCE], stale)) {
-                // Same credentials: keep the same object, so adapters keep their converted copy.
-                credentials = previous;
-            } else {
-                credentials = new FreshCredentials(s[Native.ACCESS_KEY_ID], s[Native.SECRET_ACCESS_KEY],
-                        s[Native.SESSION_TOKEN], expiration, s[Native.SOURCE], stale);
-            }
+            // Same credentials: keep the same object, so adapters keep their converted copy.
+            FreshCredentials credentials = previous != null && previous.sameAs(fetched) ? previous : fetched;
             lastServed = credentials;
             long serveFor = Math.max(0, Math.min(numbers[Native.SERVE_FOR], MAX_SERVE_FOR_MILLIS));
             Cached next = new Cached(this, credentials, start, wallStart, serveFor);
