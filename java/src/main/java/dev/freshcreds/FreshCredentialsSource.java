@@ -33,7 +33,7 @@ import dev.freshcreds.internal.NativeLoader;
  * {@link #close()} stops the background refresh and frees the native side; any call
  * afterwards throws {@link IllegalStateException}. A source that is never closed is closed within
  * about half a second of the collector finding it unreachable (a phantom reference drained by
- * the library's daemon thread: no finalizer).
+ * the library's log thread: no finalizer).
  */
 public final class FreshCredentialsSource implements AutoCloseable {
     /** Longest time a snapshot is served without asking the native side again. */
@@ -176,7 +176,7 @@ public final class FreshCredentialsSource implements AutoCloseable {
 
     /**
      * Closes the native side of a source that became unreachable without {@link #close()}. The
-     * references are drained by the library's one daemon thread ({@link LogPump}), which runs
+     * references are drained by the library's log thread ({@link LogPump}), which runs
      * while any source is open, an unreachable unclosed one included.
      */
     private static final class Unreachable extends PhantomReference<FreshCredentialsSource> {
@@ -466,8 +466,8 @@ public final class FreshCredentialsSource implements AutoCloseable {
         if (previous != null) {
             expiry.cancel(previous);
         }
-        if (next != null) {
-            expiry.schedule(next);
+        if (next != null && !expiry.schedule(next)) {
+            CACHED.compareAndSet(this, next, null);
         }
     }
 

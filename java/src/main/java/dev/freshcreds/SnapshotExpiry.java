@@ -56,29 +56,43 @@ final class SnapshotExpiry {
         this.threaded = threaded;
     }
 
-    /** Drops {@code snapshot} from its source when it is due (unless cancelled or replaced first). */
-    synchronized void schedule(FreshCredentialsSource.Cached snapshot) {
+    /**
+     * Drops {@code snapshot} from its source when it is due (unless cancelled or replaced first).
+     *
+     * @param snapshot the snapshot
+     * @return false when nothing would drop it (the thread could not be started): the source
+     *     must not keep it
+     */
+    synchronized boolean schedule(FreshCredentialsSource.Cached snapshot) {
         scheduled.add(snapshot);
         if (!threaded) {
-            return;
+            return true;
         }
-        if (thread == null) {
-            Thread t = new Thread(new Runnable() {
-                @Override
-                public void run() {
-                    runThread();
-                }
-            }, THREAD_NAME);
-            t.setDaemon(true);
-            // Neither the creating thread's context class loader nor its priority is inherited.
-            t.setContextClassLoader(null);
-            t.setPriority(Thread.NORM_PRIORITY);
-            thread = t;
-            t.start();
-        } else {
+        if (thread != null) {
             // The new deadline may be earlier than the one the thread sleeps until.
             notifyAll();
+            return true;
         }
+        Thread t = new Thread(new Runnable() {
+            @Override
+            public void run() {
+                runThread();
+            }
+        }, THREAD_NAME);
+        t.setDaemon(true);
+        // Neither the creating thread's context class loader nor its priority is inherited.
+        t.setContextClassLoader(null);
+        t.setPriority(Thread.NORM_PRIORITY);
+        try {
+            t.start();
+        } catch (RuntimeException | Error e) {
+            // No thread (out of native threads, a security manager): no snapshot either; every
+            // call then asks the native side, which is slower but never stale.
+            scheduled.remove(snapshot);
+            return false;
+        }
+        thread = t;
+        return true;
     }
 
     /** Forgets {@code snapshot} (its source dropped or replaced it). */
