@@ -453,8 +453,10 @@ public final class FreshCredentialsSource implements AutoCloseable {
     }
 
     /**
-     * Drops the snapshot, whatever it is: the next {@link #credentials()} asks the native side.
-     * The one way, besides its deadline, that a snapshot ends.
+     * Drops the snapshot, whatever it is, and cancels its expiry: the next {@link #credentials()}
+     * asks the native side. For whatever makes the snapshot wrong before its deadline ({@link
+     * #close()}; rejected credentials). A fetch already in flight may store a new snapshot after
+     * this returns.
      */
     private void dropSnapshot() {
         replaceSnapshot(null);
