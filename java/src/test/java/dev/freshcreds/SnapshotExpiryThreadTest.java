@@ -105,6 +105,30 @@ public class SnapshotExpiryThreadTest {
     }
 
     @Test
+    public void aSnapshotScheduledWhileTheThreadWaitsWakesItAtOnce() throws Exception {
+        JumpingWallClock clock = new JumpingWallClock();
+        SnapshotExpiry expiry = new SnapshotExpiry(clock, true);
+        try (FreshCredentialsSource first = FreshCredentialsSource.create(FreshCredentialsSourceTest.staticKeys(true),
+                        expiry);
+                FreshCredentialsSource second = FreshCredentialsSource.create(
+                        FreshCredentialsSourceTest.staticKeys(false), expiry)) {
+            first.credentials();
+            // The thread is now in a wait of about RESUME_CHECK_MILLIS.
+            Thread.sleep(50);
+            clock.wallShiftMillis = TimeUnit.HOURS.toMillis(1);
+            // Scheduling wakes the thread, which then sees the first snapshot due by the wall
+            // clock; a lost wakeup would leave it waiting for the rest of its wait.
+            long scheduledAt = System.nanoTime();
+            second.credentials();
+            long droppedAt = awaitDropped(first, SnapshotExpiry.RESUME_CHECK_MILLIS + 5000);
+            long afterMillis = TimeUnit.NANOSECONDS.toMillis(droppedAt - scheduledAt);
+            assertTrue("dropped " + afterMillis + " ms after the next schedule",
+                    afterMillis < SnapshotExpiry.RESUME_CHECK_MILLIS / 2);
+            assertNotNull("the new snapshot stays", second.snapshot());
+        }
+    }
+
+    @Test
     public void theExpiryThreadRunsOnlyWhileASnapshotIsHeld() throws Exception {
         SnapshotExpiry expiry = new SnapshotExpiry(FreshCredentialsSource.Clock.SYSTEM, true);
         FreshCredentialsSource source = FreshCredentialsSource.create(FreshCredentialsSourceTest.staticKeys(true), expiry);
