@@ -35,8 +35,9 @@ if [ ${#need_native[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_native[@]}" >/dev/null
 fi
 
-if ! command -v aws >/dev/null 2>&1; then
-  echo "setup: installing the AWS CLI from PyPI"
+# botocore (which comes with it) must be importable: tests/interop_botocore_sso.rs runs it.
+if ! command -v aws >/dev/null 2>&1 || ! python3 -c 'import botocore.tokens' >/dev/null 2>&1; then
+  echo "setup: installing the AWS CLI (and botocore) from PyPI"
   python3 -m pip install -q awscli
   hash -r
 fi

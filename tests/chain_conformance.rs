@@ -10,15 +10,16 @@
 //! `test-case.json` (credentials, or an error). The recorded hosts are pointed at the replay server
 //! with the overrides the SDKs read: `AWS_EC2_METADATA_SERVICE_ENDPOINT`,
 //! `AWS_CONTAINER_CREDENTIALS_FULL_URI` (a `RELATIVE_URI` becomes a loopback `FULL_URI`),
-//! `AWS_ENDPOINT_URL_STS`, or the case's own endpoint URL rewritten. When STS is redirected that
-//! way, the endpoint freshcreds would have chosen on its own must still be the recorded one.
+//! `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL_SSO` (the IAM Identity Center portal), or the case's
+//! own endpoint URL rewritten. When STS or the portal is redirected that way, the endpoint
+//! freshcreds would have chosen on its own must still be the recorded one.
 //!
 //! A case passes when freshcreds succeeds or fails as recorded (error texts are the Rust SDK's own,
 //! so only failure is compared), returns the recorded access key id, secret, session token and
-//! expiry, and every request it made agreed with its recording (see `replay`). Cases that rely on
-//! IAM Identity Center (SSO), which freshcreds does not support, and cases that encode a behaviour
-//! of the Rust SDK that AWS SDK for Java v2 (whose chain freshcreds follows) does not share are
-//! skipped, each with its reason printed.
+//! expiry, and every request it made agreed with its recording (see `replay`). Cases that encode
+//! a behaviour of the Rust SDK that AWS SDK for Java v2 (whose chain freshcreds follows) does not
+//! share are skipped, each with its reason printed. The IAM Identity Center (SSO) cases run like
+//! the others: the token comes from the case's `~/.aws/sso/cache`.
 
 mod replay;
 
@@ -32,7 +33,8 @@ use freshcreds::clock::SystemClock;
 use freshcreds::env::Env;
 use freshcreds::sources::default_chain::{self, ChainSettings, SourceSelection};
 use freshcreds::sources::imds::ImdsConfigBuilder;
-use freshcreds::sources::profile::ProfileSet;
+use freshcreds::sources::profile::{ProfileChain, ProfileSet};
+use freshcreds::sources::sso::SsoSettings;
 use freshcreds::sources::sts::{EndpointVariants, StsProfileSettings, StsSettings};
 use replay::{Recording, ReplayServer};
 use serde_json::Value;
@@ -151,8 +153,9 @@ struct Prepared {
     sts_origin: Option<String>,
     /// The environment before that redirection.
     env_before_sts: BTreeMap<String, String>,
-    /// Whether the profile files use IAM Identity Center.
-    uses_sso: bool,
+    /// The recorded IAM Identity Center portal origin, when the portal was redirected with
+    /// `AWS_ENDPOINT_URL_SSO`.
+    sso_origin: Option<String>,
 }
 
 fn prepare(case: &Path, root: &Path, recording: &Recording, server: &str) -> Prepared {
@@ -164,7 +167,6 @@ fn prepare(case: &Path, root: &Path, recording: &Recording, server: &str) -> Pre
     let mut redirected = std::collections::BTreeSet::new();
 
     // The file tree, with absolute paths and recorded endpoint URLs rewritten.
-    let mut uses_sso = false;
     for file in copy_tree(&case.join("fs"), root) {
         let Ok(mut text) = std::fs::read_to_string(&file) else {
             continue;
@@ -172,10 +174,6 @@ fn prepare(case: &Path, root: &Path, recording: &Recording, server: &str) -> Pre
         let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if name == "config" || name == "credentials" {
             text = text.replace("= /", &format!("= {root_text}/"));
-            uses_sso |= text.lines().any(|l| {
-                let l = l.trim_start();
-                l.starts_with("sso_") || l.starts_with("[sso-session")
-            });
         }
         for origin in &origins {
             if text.contains(origin.as_str()) {
@@ -241,7 +239,7 @@ fn prepare(case: &Path, root: &Path, recording: &Recording, server: &str) -> Pre
     let not_sts = |host: &str| {
         host == "169.254.169.254"
             || host.starts_with("169.254.170.")
-            || host.starts_with("portal.sso.")
+            || host.starts_with("portal.sso")
     };
     let env_before_sts = env.clone();
     let mut sts_origin = None;
@@ -249,11 +247,20 @@ fn prepare(case: &Path, root: &Path, recording: &Recording, server: &str) -> Pre
         env.insert("AWS_ENDPOINT_URL_STS".into(), server.to_string());
         sts_origin = origins.iter().find(|o| !not_sts(&host_of(o))).cloned();
     }
+    // The portal likewise, unless the case redirects it itself.
+    let is_portal = |o: &String| host_of(o).starts_with("portal.sso");
+    let mut sso_origin = None;
+    if !redirected.iter().any(is_portal) {
+        if let Some(origin) = origins.iter().find(|o| is_portal(o)) {
+            env.insert("AWS_ENDPOINT_URL_SSO".into(), server.to_string());
+            sso_origin = Some(origin.clone());
+        }
+    }
     Prepared {
         env,
         sts_origin,
         env_before_sts,
-        uses_sso,
+        sso_origin,
     }
 }
 
@@ -278,6 +285,19 @@ async fn own_sts_endpoint(env: &BTreeMap<String, String>) -> Result<String, Stri
     let resolved = StsSettings::resolve_with_variants(&env, &settings, variants)
         .map_err(|e| e.full_message())?;
     Ok(resolved.endpoint.trim_end_matches('/').to_string())
+}
+
+/// The IAM Identity Center portal endpoint freshcreds resolves for the selected profile.
+async fn own_portal_endpoint(env: &BTreeMap<String, String>) -> Result<String, String> {
+    let env = Env::from_map(env.clone());
+    let set = ProfileSet::load(&env, None)
+        .await
+        .map_err(|e| e.full_message())?;
+    let plan = ProfileChain::plan(&set).map_err(|e| e.full_message())?;
+    let settings = SsoSettings::from_step(&env, &set, &plan.base)
+        .map_err(|e| e.full_message())?
+        .ok_or("the selected profile does not use IAM Identity Center")?;
+    Ok(settings.portal.url)
 }
 
 fn compare_credentials(expected: &Value, got: &freshcreds::Credentials) -> Result<(), String> {
@@ -352,21 +372,6 @@ async fn run_case(case: &Path, selection: SourceSelection) -> Outcome {
         Err(e) => Err(e),
     };
 
-    if prepared.uses_sso {
-        return match result {
-            Ok(c) => Outcome::Failed(format!(
-                "IAM Identity Center is not supported, yet credentials {} were returned",
-                c.credentials
-            )),
-            Err(e) if e.full_message().contains("IAM Identity Center") => Outcome::Skipped(
-                "IAM Identity Center (SSO) is not supported by freshcreds (it says so)".into(),
-            ),
-            Err(e) => Outcome::Failed(format!(
-                "IAM Identity Center is not supported, but the error does not say so: {}",
-                e.full_message()
-            )),
-        };
-    }
     if let Some(d) = JAVA_V2_DIFFERS.iter().find(|d| d.case == name) {
         let received = server.received();
         return if received.iter().any(|r| r.request == d.java_request) {
@@ -406,6 +411,15 @@ async fn run_case(case: &Path, selection: SourceSelection) -> Outcome {
             Ok(own) if own == *origin => {}
             Ok(own) => problems.push(format!("STS endpoint would be {own}, recorded {origin}")),
             Err(e) => problems.push(format!("STS endpoint resolution failed: {e}")),
+        }
+    }
+    if let Some(origin) = &prepared.sso_origin {
+        match own_portal_endpoint(&prepared.env_before_sts).await {
+            Ok(own) if own == *origin => {}
+            Ok(own) => problems.push(format!(
+                "IAM Identity Center portal endpoint would be {own}, recorded {origin}"
+            )),
+            Err(e) => problems.push(format!("portal endpoint resolution failed: {e}")),
         }
     }
     if problems.is_empty() {

@@ -81,7 +81,9 @@ DESCRIPTION
     - proxy variables (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, any case) that capture 169.254.169.254
       without a NO_PROXY entry for it;
     - expired session tokens in AWS_CREDENTIAL_EXPIRATION and the profile files, and expired
-      entries in ~/.aws/cli/cache and ~/.aws/sso/cache.
+      entries in ~/.aws/cli/cache and ~/.aws/sso/cache;
+    - IAM Identity Center profiles: the session or start URL, the token cache file, when the token
+      expires, whether it refreshes itself, and the `aws sso login` command when it cannot.
 
 EXIT STATUS
     0 when every check is OK, 1 when there are warnings, 2 when a check failed.";

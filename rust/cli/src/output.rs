@@ -39,7 +39,8 @@ impl Level {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Check {
-    /// What was checked (`chain`, `expiry`, `identity`, `clock-skew`, `imds`, `proxy`, `files`).
+    /// What was checked (`chain`, `expiry`, `identity`, `clock-skew`, `imds`, `proxy`, `files`,
+    /// `sso`).
     pub check: String,
     /// The verdict.
     pub level: Level,

@@ -43,6 +43,7 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Resp {
             shared.reset_counts();
             shared.clear_faults();
             shared.set_settings(SimSettings::default());
+            shared.sso.reset();
             ok()
         }
         (&Method::GET, "/settings") => json(

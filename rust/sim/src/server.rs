@@ -18,7 +18,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 
 use crate::state::{Decision, Shared};
-use crate::{admin, container, imds, sts, Endpoint};
+use crate::{admin, container, imds, sso, sts, Endpoint};
 
 /// A response with a fully buffered body.
 pub(crate) type Resp = Response<Full<Bytes>>;
@@ -164,6 +164,9 @@ fn endpoint_of(path: &str) -> Option<Endpoint> {
 }
 
 async fn route(shared: &Shared, req: &Req) -> Outcome {
+    if let Some(resp) = sso_route(shared, req) {
+        return Outcome::Respond(resp);
+    }
     if req.path == "/_sim" || req.path.starts_with("/_sim/") {
         return Outcome::Respond(admin::handle(shared, req));
     }
@@ -200,6 +203,19 @@ async fn route(shared: &Shared, req: &Req) -> Outcome {
         None => with_date(shared, resp, decision.date_skew_secs),
     };
     Outcome::Respond(resp)
+}
+
+/// IAM Identity Center: the portal, OIDC and their admin calls (see `sso`).
+fn sso_route(shared: &Shared, req: &Req) -> Option<Resp> {
+    if let Some(rest) = req.path.strip_prefix("/_sim/sso") {
+        return Some(sso::admin(shared, req, rest.trim_end_matches('/')));
+    }
+    let resp = match (&req.method, req.path.as_str()) {
+        (&Method::GET, "/federation/credentials") => sso::role_credentials(shared, req),
+        (&Method::POST, "/token") => sso::create_token(shared, req),
+        _ => return None,
+    };
+    Some(with_date(shared, resp, 0))
 }
 
 fn answer(shared: &Shared, endpoint: Endpoint, req: &Req, decision: &Decision) -> Resp {

@@ -75,6 +75,8 @@ struct State {
 pub(crate) struct Shared {
     pub config: SimConfig,
     state: Mutex<State>,
+    /// IAM Identity Center (portal and OIDC), kept apart from the fault pipeline.
+    pub sso: crate::sso::SsoState,
 }
 
 impl Shared {
@@ -82,6 +84,7 @@ impl Shared {
         Shared {
             config,
             state: Mutex::new(State::default()),
+            sso: Default::default(),
         }
     }
 

@@ -17,6 +17,7 @@ use super::profile::{
     BaseStep, NamedSource, Platform, ProfileChain, ProfileSet, ReloadingProfileSource,
 };
 use super::server_clock::ServerClock;
+use super::sso::{SsoSettings, SsoSource};
 use super::sts::{EndpointVariants, RoleRequest, StsClient, StsProfileSettings, StsSettings};
 use super::web_identity::{WebIdentitySource, ENV_WEB_IDENTITY_TOKEN_FILE};
 use super::{probe_by_fetching, BoxFuture, CredentialSource, Fetched, Probe};
@@ -300,12 +301,7 @@ fn build_plan(
             CredentialProcessSource::new(command.as_str(), format!("credential_process of profile {profile}"))
                 .with_name(format!("Profile({profile})/CredentialProcess")),
         ),
-        BaseStep::Sso { profile, .. } => {
-            return Err(Error::new(
-                ErrorKind::InvalidConfig,
-                format!("profile {profile} uses IAM Identity Center (SSO), which freshcreds does not support yet"),
-            ))
-        }
+        BaseStep::Sso { .. } => sso_source(settings, set, &plan.base)?,
     };
     for step in plan.roles {
         let request = RoleRequest::new(step.role_arn)
@@ -317,6 +313,21 @@ fn build_plan(
         source = Arc::new(role);
     }
     Ok(source)
+}
+
+/// The IAM Identity Center source of a planned SSO step (see [`super::sso`]).
+fn sso_source(
+    settings: &ChainSettings,
+    set: &ProfileSet,
+    step: &BaseStep,
+) -> Result<Arc<dyn CredentialSource>> {
+    let sso = SsoSettings::from_step(&settings.env, set, step)?
+        .ok_or_else(|| Error::new(ErrorKind::Internal, "an SSO step without SSO settings"))?;
+    Ok(Arc::new(SsoSource::new(
+        sso,
+        settings.clock.clone(),
+        settings.server_clock.clone(),
+    )?))
 }
 
 fn expand_path(path: &str, env: &Env) -> String {

@@ -23,6 +23,7 @@ pub mod process;
 pub mod profile;
 pub mod retry;
 pub mod server_clock;
+pub mod sso;
 pub mod sts;
 pub mod web_identity;
 

@@ -6,7 +6,8 @@
 //! themselves ([`expiry`]); who they are, per STS `GetCallerIdentity` ([`identity`]); clock skew
 //! against the `Date` header of STS and of IMDS ([`clock_skew`]); IMDS reachability (token `PUT`,
 //! IMDSv1 `GET`, role, hop limit: [`imds`]); expired session tokens in the profile files and
-//! expired AWS CLI / SSO cache entries ([`files`]).
+//! expired AWS CLI / SSO cache entries ([`files`]); the selected profile's IAM Identity Center
+//! token: session, expiry, whether it refreshes itself, the login command ([`sso`]).
 
 mod chain;
 mod clock_skew;
@@ -17,6 +18,7 @@ mod http;
 mod identity;
 mod imds;
 mod proxy;
+mod sso;
 
 use std::sync::Arc;
 
@@ -66,6 +68,7 @@ pub async fn run(env: &Env, options: &DoctorOptions) -> Vec<Check> {
         .filter(|s| s != crate::sources::imds::SOURCE_NAME);
     checks.extend(imds::imds_checks(env, profiles, other_winner.as_deref()).await);
     checks.extend(files::file_checks(env, profiles, Utc::now()));
+    checks.extend(sso::sso_checks(env, profiles, Utc::now()));
     checks
 }
 

@@ -1,0 +1,179 @@
+//! SSO OIDC `CreateToken` with the `refresh_token` grant: `POST {oidc}/token` with a JSON body
+//! (`clientId`, `clientSecret`, `grantType`, `refreshToken`); the answer carries `accessToken`,
+//! `expiresIn` (seconds) and, usually, a new `refreshToken`. Never interactive: the device
+//! authorization flow that `aws sso login` runs is not here.
+
+use std::sync::Arc;
+
+use reqwest::Url;
+use zeroize::Zeroizing;
+
+use crate::clock::Clock;
+use crate::credentials::SecretJson;
+use crate::error::{Error, ErrorKind, Result};
+use crate::sources::retry::RetryPolicy;
+
+use super::cache::Registration;
+use super::{http_client, read_body, service_error, transport_error, Endpoint};
+
+/// The grant type of a refresh.
+pub const REFRESH_GRANT_TYPE: &str = "refresh_token";
+
+/// What a successful `CreateToken` returned. `Debug` shows no token.
+pub struct NewToken {
+    /// The new access token.
+    pub access_token: Zeroizing<String>,
+    /// Its lifetime in seconds.
+    pub expires_in: i64,
+    /// The new refresh token, when the service rotated it.
+    pub refresh_token: Option<Zeroizing<String>>,
+}
+
+impl std::fmt::Debug for NewToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewToken")
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A client of SSO OIDC `CreateToken`.
+#[derive(Debug)]
+pub struct OidcClient {
+    http: reqwest::Client,
+    endpoint: Endpoint,
+    retry: RetryPolicy,
+    clock: Arc<dyn Clock>,
+}
+
+impl OidcClient {
+    /// A client for `endpoint`; retries with `retry`, sleeping on `clock`.
+    pub fn new(
+        endpoint: Endpoint,
+        retry: RetryPolicy,
+        clock: Arc<dyn Clock>,
+    ) -> Result<OidcClient> {
+        Ok(OidcClient {
+            http: http_client("SSO OIDC")?,
+            endpoint,
+            retry,
+            clock,
+        })
+    }
+
+    /// The endpoint requests go to.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// Exchanges `refresh_token` for a new access token. A refusal (4xx: a revoked or expired
+    /// refresh token, `invalid_grant`) is [`ErrorKind::Refused`] and not retried.
+    pub async fn refresh(
+        &self,
+        registration: &Registration,
+        refresh_token: &str,
+    ) -> Result<NewToken> {
+        let url = Url::parse(&format!(
+            "{}/token",
+            self.endpoint.url.trim_end_matches('/')
+        ))
+        .map_err(|_| self.endpoint.not_a_url())?;
+        let body = Zeroizing::new(
+            serde_json::json!({
+                "clientId": registration.client_id,
+                "clientSecret": registration.client_secret.as_str(),
+                "grantType": REFRESH_GRANT_TYPE,
+                "refreshToken": refresh_token,
+            })
+            .to_string(),
+        );
+        let what = format!("SSO OIDC CreateToken at {}", self.endpoint);
+        self.retry
+            .run(
+                self.clock.as_ref(),
+                |_| self.attempt(&url, &body, &what),
+                |e, delay| {
+                    tracing::debug!(endpoint = %self.endpoint.url, error = %e.full_message(), ?delay, "retrying CreateToken");
+                },
+            )
+            .await
+    }
+
+    async fn attempt(&self, url: &Url, body: &str, what: &str) -> Result<NewToken> {
+        let response = self
+            .http
+            .post(url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(bytes::Bytes::from_owner(Zeroizing::new(
+                body.as_bytes().to_vec(),
+            )))
+            .send()
+            .await
+            .map_err(|e| transport_error(what, e))?;
+        let status = response.status();
+        let error_type = super::error_type_header(response.headers());
+        let bytes = read_body(response, what).await?;
+        if !status.is_success() {
+            let kind = match status.as_u16() {
+                s @ 400..=499 if s != 429 => ErrorKind::Refused,
+                s => super::status_kind(s),
+            };
+            return Err(service_error(what, status, error_type, &bytes, kind));
+        }
+        parse_new_token(&bytes, what)
+    }
+}
+
+fn parse_new_token(body: &[u8], what: &str) -> Result<NewToken> {
+    let bad = |detail: &str| Error::new(ErrorKind::Parse, format!("{what}: {detail}"));
+    let doc = SecretJson::parse(body).map_err(|_| bad("the answer is not valid JSON"))?;
+    let access_token = doc
+        .0
+        .get("accessToken")
+        .and_then(|v| v.as_str())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| bad("the answer has no `accessToken`"))?;
+    let expires_in = doc
+        .0
+        .get("expiresIn")
+        .and_then(|v| v.as_i64())
+        .filter(|s| *s > 0)
+        .ok_or_else(|| bad("the answer has no positive `expiresIn`"))?;
+    let refresh_token = doc
+        .0
+        .get("refreshToken")
+        .and_then(|v| v.as_str())
+        .filter(|s| !s.is_empty())
+        .map(|s| Zeroizing::new(s.to_string()));
+    Ok(NewToken {
+        access_token: Zeroizing::new(access_token.to_string()),
+        expires_in,
+        refresh_token,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_create_token_answer_parses_and_its_debug_shows_no_token() {
+        let t = parse_new_token(
+            br#"{"accessToken":"at-1","expiresIn":3600,"refreshToken":"rt-2","tokenType":"Bearer"}"#,
+            "x",
+        )
+        .unwrap();
+        assert_eq!(t.access_token.as_str(), "at-1");
+        assert_eq!(t.expires_in, 3600);
+        assert_eq!(t.refresh_token.as_deref().map(String::as_str), Some("rt-2"));
+        let text = format!("{t:?}");
+        assert!(!text.contains("at-1") && !text.contains("rt-2"), "{text}");
+    }
+
+    #[test]
+    fn an_answer_without_expires_in_is_a_parse_error_naming_the_field() {
+        let e = parse_new_token(br#"{"accessToken":"at-1"}"#, "CreateToken").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Parse);
+        assert!(e.message().contains("`expiresIn`"), "{}", e.message());
+    }
+}
