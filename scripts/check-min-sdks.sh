@@ -3,8 +3,9 @@
 # (MIN_SDK_V1) and SDK v2 (MIN_SDK_V2) this resolves that SDK's STS client from Maven Central
 # (examples/min-sdk/*.pom.in), compiles a one-call program against it and the built jar, and runs
 # it against the local AWS simulator: freshcreds' provider gets credentials from the simulator's
-# IMDS and the client signs GetCallerIdentity, which the simulator verifies. The newest versions
-# are covered by the Java tests (built against them).
+# IMDS and the client signs GetCallerIdentity, which the simulator verifies; then the simulator
+# revokes the key (STS answers ExpiredToken for it) and the next call must succeed, retried once
+# with new credentials. The newest versions are covered by the Java tests (built against them).
 #
 # Usage: scripts/check-min-sdks.sh      (after the jar is built: gradle :java:jar)
 set -euo pipefail
@@ -30,8 +31,8 @@ check() { # sdk (v1|v2), version, program
   javac -nowarn -d "$dir/classes" -cp "$cp" "examples/min-sdk/$3.java"
   local out
   out="$(java -Daws.java.v1.disableDeprecationAnnouncement=true -cp "$cp:$dir/classes" "$3" "$url" 2>"$dir/err")" || true
-  if grep -q '^ok arn:aws:sts::' <<<"$out"; then
-    echo "check-min-sdks: ok: SDK $1 $2 signs with freshcreds' credentials (${out#ok })"
+  if grep -q '^ok arn:aws:sts::.*the call after a revocation: ok$' <<<"$out"; then
+    echo "check-min-sdks: ok: SDK $1 $2 signs with freshcreds' credentials, and a call rejected after a revocation succeeds on its retry (${out#ok })"
   else
     echo "check-min-sdks: FAIL: SDK $1 $2: ${out}" >&2
     cat "$dir/err" >&2

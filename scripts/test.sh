@@ -49,6 +49,9 @@ gradle --no-daemon --console=plain -q :java:testClasspathFile
 bash scripts/check-natives.sh --natives target/natives-all
 echo "native checks took $((SECONDS - start)) s"
 
+step "the Gradle example's --revoke: the live key is revoked mid-run; 0 failed calls through freshcreds (SDK v1 and v2), while the SDKs' own providers fail; about 45 s"
+gradle --no-daemon --console=plain -q :examples:runExample -Pargs='--revoke'
+
 step "the Gradle example under random IMDS faults: 150 s, 5 rotations of 30-second credentials; exits non-zero on any failed call (ExpiredToken) or when IMDS got more credential requests than the stated bound"
 gradle --no-daemon --console=plain -q :examples:runExample -Pargs='--faults'
 

@@ -97,9 +97,10 @@ fn run_case(case: &Value) -> Result<Option<String>, String> {
         let at = format!("{id} step {i}");
         match step["type"].as_str().unwrap() {
             "advanceTime" => h.now += Duration::from_secs(step["seconds"].as_u64().unwrap()),
-            "invalidate" => h
-                .state
-                .invalidate(step["rejectedAccessKeyId"].as_str().unwrap()),
+            "invalidate" => {
+                h.state
+                    .invalidate(step["rejectedAccessKeyId"].as_str().unwrap(), h.now);
+            }
             "getCredentials" => {
                 let expected = &step["expected"];
                 let rate_limited = h.state.is_rate_limited(h.now);

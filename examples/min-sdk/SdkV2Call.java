@@ -8,6 +8,14 @@ import software.amazon.awssdk.services.sts.StsClient;
 
 /** One signed STS call through freshcreds' SDK v2 provider, with whatever SDK v2 is on the class path. */
 public class SdkV2Call {
+    static void revoke(String sim) throws Exception {
+        java.net.HttpURLConnection c = (java.net.HttpURLConnection) new java.net.URL(sim + "/_sim/revoke").openConnection();
+        c.setRequestMethod("POST");
+        if (c.getResponseCode() != 200) {
+            throw new IllegalStateException("revoke: HTTP " + c.getResponseCode());
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         FreshCredentialsOptions options = FreshCredentialsOptions.builder()
                 .readSystemProperties(false).source("imds").imdsEndpoint(args[0]).build();
@@ -18,7 +26,18 @@ public class SdkV2Call {
                         .httpClient(UrlConnectionHttpClient.create())
                         .credentialsProvider(provider)
                         .build()) {
-            System.out.println("ok " + sts.getCallerIdentity().arn());
+            String arn = sts.getCallerIdentity().arn();
+            // AWS rejects the key before its expiry (the simulator's revoke fault): the same call
+            // must succeed, retried once with new credentials.
+            revoke(args[0]);
+            String after;
+            try {
+                sts.getCallerIdentity();
+                after = "ok";
+            } catch (software.amazon.awssdk.awscore.exception.AwsServiceException e) {
+                after = "failed " + e.awsErrorDetails().errorCode();
+            }
+            System.out.println("ok " + arn + "; the call after a revocation: " + after);
         }
     }
 }

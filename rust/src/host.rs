@@ -708,6 +708,23 @@ impl FreshProvider {
         Ok(Snapshot::from_served(served, self.engine.clock().now()))
     }
 
+    /// Reports that AWS rejected the credentials with this access key id (an `ExpiredToken` before
+    /// their stated expiry: a revoked session, a replaced instance profile). When they are the
+    /// cached ones, waits for the round that replaces them (single flight, at most
+    /// [`crate::refresh::INVALIDATION_WAIT_LIMIT`]; at most one such round per
+    /// [`crate::refresh::MIN_INVALIDATION_INTERVAL`]); a key this provider replaced already is
+    /// ignored. Returns the credentials to retry with, or `None` when there is nothing newer
+    /// than the rejected key (then a retry would be rejected too) or when the key is not one this
+    /// provider served (another provider's: not ours to retry).
+    pub fn invalidate(&self, rejected_access_key_id: &str) -> Result<Option<Snapshot>> {
+        let served = crate::runtime::shared()?
+            .block_on(self.engine.replace_rejected(rejected_access_key_id))?;
+        let now = self.engine.clock().now();
+        Ok(served
+            .filter(|s| s.credentials.access_key_id() != rejected_access_key_id)
+            .map(|s| Snapshot::from_served(s, now)))
+    }
+
     /// The provider's state as JSON: source, expiry, last refresh result, counters, and for
     /// the chain the resolution report (`{"status": …, "chain": …}`).
     pub fn status_json(&self) -> String {

@@ -178,6 +178,25 @@ FreshcredsCode freshcreds_provider_refresh(const struct FreshcredsProvider *prov
                                            size_t error_len);
 
 /**
+ * Reports that AWS rejected the credentials with this access key id (`ExpiredToken` and the
+ * like before their expiry). When they are the cached ones, waits (bounded, single flight)
+ * for the round that replaces them; a key this provider replaced already is ignored. `*replaced`
+ * is set to true when the key is one this provider served and other credentials are cached now
+ * (retry the request once with `freshcreds_provider_credentials`); false when a retry would be
+ * rejected too, or when the key is not one this provider served.
+ *
+ * # Safety
+ * `provider` comes from `freshcreds_provider_new` and is not freed; `rejected_access_key_id`
+ * is a NUL-terminated string; `replaced` is writable; `error` is NULL or has `error_len`
+ * writable bytes.
+ */
+FreshcredsCode freshcreds_provider_invalidate(const struct FreshcredsProvider *provider,
+                                              const char *rejected_access_key_id,
+                                              bool *replaced,
+                                              char *error,
+                                              size_t error_len);
+
+/**
  * The provider's state as a JSON document (source, expiry, last refresh, counters). Free
  * `*out` with `freshcreds_string_free`.
  *

@@ -31,7 +31,7 @@ pub const SESSION_TOKEN: usize = 2;
 pub const SOURCE: usize = 3;
 
 /// Number of longs a status call fills (`Native.STATUS_NUMBERS`).
-pub const STATUS_NUMBERS: usize = 14;
+pub const STATUS_NUMBERS: usize = 15;
 /// A status number that has no value (no credentials yet, no scheduled refresh):
 /// `Native.NO_VALUE`.
 pub const NO_VALUE: jlong = jlong::MIN;
@@ -63,6 +63,8 @@ pub const STATUS_PANICS: usize = 11;
 pub const STATUS_RESUMES: usize = 12;
 /// Index of the local-minus-server clock difference, millis (`Native.STATUS_SKEW`).
 pub const STATUS_SKEW: usize = 13;
+/// Index of the rejections reported for the cached key (`Native.STATUS_INVALIDATIONS`).
+pub const STATUS_INVALIDATIONS: usize = 14;
 
 /// Number of strings in a status array.
 pub const STATUS_STRINGS: usize = 3;
@@ -175,7 +177,7 @@ mod tests {
     #[test]
     fn the_array_layout_of_native_java_matches_the_bridge() {
         let numbers = java_numbers(&java("dev.freshcreds.Native"));
-        let rust: [(&str, i64); 28] = [
+        let rust: [(&str, i64); 29] = [
             ("STATUS_NUMBERS", STATUS_NUMBERS as i64),
             ("NO_VALUE", NO_VALUE),
             ("STATUS_EXPIRATION", STATUS_EXPIRATION as i64),
@@ -192,6 +194,7 @@ mod tests {
             ("STATUS_PANICS", STATUS_PANICS as i64),
             ("STATUS_RESUMES", STATUS_RESUMES as i64),
             ("STATUS_SKEW", STATUS_SKEW as i64),
+            ("STATUS_INVALIDATIONS", STATUS_INVALIDATIONS as i64),
             ("STATUS_SOURCE", STATUS_SOURCE as i64),
             ("STATUS_ACCESS_KEY_ID", STATUS_ACCESS_KEY_ID as i64),
             ("STATUS_LAST_ERROR", STATUS_LAST_ERROR as i64),
@@ -243,6 +246,7 @@ mod tests {
             STATUS_PANICS,
             STATUS_RESUMES,
             STATUS_SKEW,
+            STATUS_INVALIDATIONS,
         ];
         assert_eq!(status.len(), STATUS_NUMBERS);
         assert_eq!(
@@ -255,6 +259,27 @@ mod tests {
         assert_eq!(
             status_strings.iter().max().map(|i| i + 1),
             Some(STATUS_STRINGS)
+        );
+    }
+
+    #[test]
+    fn every_native_method_of_native_java_has_an_entry_point_and_no_entry_point_is_undeclared() {
+        let declared: BTreeSet<String> = without_block_comments(&java("dev.freshcreds.Native"))
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("static native "))
+            .filter_map(|rest| rest.split_once('(').map(|(head, _)| head))
+            .filter_map(|head| head.split_whitespace().last().map(str::to_string))
+            .collect();
+        let defined: BTreeSet<String> = [include_str!("jni/mod.rs"), include_str!("jni/log.rs")]
+            .iter()
+            .flat_map(|source| source.lines())
+            .filter_map(|l| l.trim().strip_prefix("fn Java_dev_freshcreds_Native_"))
+            .filter_map(|rest| rest.split_once('(').map(|(name, _)| name.to_string()))
+            .collect();
+        assert!(declared.contains("invalidate"), "{declared:?}");
+        assert_eq!(
+            declared, defined,
+            "Native.java's native methods and the JNI entry points differ"
         );
     }
 

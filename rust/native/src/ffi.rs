@@ -269,6 +269,38 @@ pub unsafe extern "C" fn freshcreds_provider_refresh(
     })
 }
 
+/// Reports that AWS rejected the credentials with this access key id (`ExpiredToken` and the
+/// like before their expiry). When they are the cached ones, waits (bounded, single flight)
+/// for the round that replaces them; a key this provider replaced already is ignored. `*replaced`
+/// is set to true when the key is one this provider served and other credentials are cached now
+/// (retry the request once with `freshcreds_provider_credentials`); false when a retry would be
+/// rejected too, or when the key is not one this provider served.
+///
+/// # Safety
+/// `provider` comes from `freshcreds_provider_new` and is not freed; `rejected_access_key_id`
+/// is a NUL-terminated string; `replaced` is writable; `error` is NULL or has `error_len`
+/// writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn freshcreds_provider_invalidate(
+    provider: *const FreshcredsProvider,
+    rejected_access_key_id: *const c_char,
+    replaced: *mut bool,
+    error: *mut c_char,
+    error_len: usize,
+) -> FreshcredsCode {
+    run(error, error_len, || {
+        if replaced.is_null() {
+            return Err(invalid_argument("freshcreds: replaced out-pointer is NULL"));
+        }
+        let provider = self::provider(provider)?;
+        let rejected = unsafe { text(rejected_access_key_id, "rejected access key id") }?;
+        let fresh = provider.invalidate(rejected)?.is_some();
+        // SAFETY: `replaced` is non-NULL and writable.
+        unsafe { replaced.write(fresh) };
+        Ok(())
+    })
+}
+
 /// The provider's state as a JSON document (source, expiry, last refresh, counters). Free
 /// `*out` with `freshcreds_string_free`.
 ///

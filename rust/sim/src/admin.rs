@@ -42,6 +42,7 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Resp {
         (&Method::POST, "/reset") => {
             shared.reset_counts();
             shared.clear_faults();
+            shared.clear_revoked();
             shared.set_settings(SimSettings::default());
             shared.sso.reset();
             ok()
@@ -67,6 +68,14 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Resp {
         (&Method::POST, "/rotate") => {
             shared.rotate_now();
             ok()
+        }
+        (&Method::POST, "/revoke") => {
+            let key = query_param(req, "access_key_id");
+            let revoked = shared.revoke(key.as_deref());
+            json(
+                StatusCode::OK,
+                serde_json::json!({ "ok": true, "revoked": revoked }).to_string(),
+            )
         }
         (&Method::POST, "/advance") => {
             match query_param(req, "seconds").and_then(|s| s.parse::<u64>().ok()) {

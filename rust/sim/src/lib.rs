@@ -30,6 +30,7 @@
 //! | `GET` / `POST /_sim/settings` | [`SimSettings`]: `{"clock_skew_secs": 600, "sts_accepts_expired": true}` (a POST replaces them; unknown fields are refused) |
 //! | `POST /_sim/advance?seconds=N` | moves the simulator clock forward |
 //! | `POST /_sim/rotate` | the next IMDS / container read mints new credentials |
+//! | `POST /_sim/revoke[?access_key_id=K]` | revokes key K (default: the keys IMDS and the container endpoint serve now, which then rotate): STS answers `ExpiredToken` for it before its expiry; `{"ok":true,"revoked":[…]}` ([`Simulator::revoke`]) |
 //! | `POST /_sim/reset` | zeroes the counts, removes faults and sequences, resets the settings |
 //! | `POST /_sim/sso/login?seconds=N` | an IAM Identity Center login: [`SsoLogin`] (token cache fields) |
 //! | `GET` / `POST /_sim/sso/settings` | [`SsoSettings`]: `{"refresh_revoked": true, "role_credential_lifetime_secs": 900}` |
@@ -212,7 +213,9 @@ pub struct Fault {
     pub malformed_json: bool,
     /// Credentials endpoints return freshly minted credentials whose expiration is already past.
     pub expired_credentials: bool,
-    /// The IMDS credentials JSON carries this `Code` instead of `Success` (e.g. `Failure`).
+    /// The IMDS credentials JSON carries this `Code` instead of `Success` (e.g. `Failure`); for
+    /// STS with `status`, the error code of the answer (e.g. `{"status": 403, "code":
+    /// "ExpiredToken"}`, whatever key signed the request).
     pub code: Option<String>,
     /// The HTTP `Date` header of this endpoint's answers is off by this many seconds (for STS,
     /// the SigV4 window moves with it: this endpoint's clock is wrong).
@@ -257,6 +260,9 @@ pub struct Counts {
     /// STS requests signed with expired credentials and accepted anyway
     /// ([`SimSettings::sts_accepts_expired`]).
     pub sts_accepted_expired: u64,
+    /// STS requests rejected with `ExpiredToken` because their key was revoked before its expiry
+    /// ([`Simulator::revoke`]); not counted in `sts_expired_token`.
+    pub sts_revoked: u64,
     /// STS requests rejected with `SignatureDoesNotMatch` (including "Signature expired").
     pub sts_signature_mismatch: u64,
     /// Successful `AssumeRole` calls.
@@ -486,6 +492,13 @@ impl Simulator {
     /// Makes the next IMDS (and container) credentials request mint fresh credentials.
     pub fn rotate_now(&self) {
         self.shared.rotate_now();
+    }
+
+    /// Revokes `access_key_id`, or with `None` the keys IMDS and the container endpoint serve
+    /// now (their next reads mint new ones): STS answers `ExpiredToken` (the query-protocol XML,
+    /// status 403) for a revoked key before its expiry. Returns the keys revoked.
+    pub fn revoke(&self, access_key_id: Option<&str>) -> Vec<String> {
+        self.shared.revoke(access_key_id)
     }
 
     /// How many credential sets were minted so far (IMDS, STS, container, expired-credentials faults).

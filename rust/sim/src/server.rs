@@ -192,9 +192,9 @@ async fn route(shared: &Shared, req: &Req) -> Outcome {
         return Outcome::Hang;
     }
     let resp = if let Some(status) = decision.status {
-        fault_status(endpoint, status)
+        fault_status(endpoint, status, decision.code.as_deref())
     } else if decision.throttle {
-        fault_status(endpoint, 429)
+        fault_status(endpoint, 429, None)
     } else {
         answer(shared, endpoint, req, &decision)
     };
@@ -228,9 +228,18 @@ fn answer(shared: &Shared, endpoint: Endpoint, req: &Req, decision: &Decision) -
     }
 }
 
-fn fault_status(endpoint: Endpoint, status: u16) -> Resp {
+fn fault_status(endpoint: Endpoint, status: u16, sts_code: Option<&str>) -> Resp {
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     if endpoint == Endpoint::Sts {
+        if let Some(error_code) = sts_code {
+            let message = if error_code == "ExpiredToken" {
+                sts::EXPIRED_TOKEN_MESSAGE
+            } else {
+                "Simulated fault"
+            };
+            let kind = if status >= 500 { "Receiver" } else { "Sender" };
+            return sts::error_response(code, kind, error_code, message);
+        }
         let (kind, error_code, message) = match status {
             429 | 400 => ("Sender", "Throttling", "Rate exceeded"),
             503 => (

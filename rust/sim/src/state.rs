@@ -1,6 +1,6 @@
 //! Shared simulator state: clock offset, faults, counts, minted credentials, IMDS tokens.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -70,6 +70,8 @@ struct State {
     /// IMDSv2 session tokens and when they expire (simulator time).
     tokens: HashMap<String, DateTime<Utc>>,
     assume_role_calls: Vec<AssumeRoleCall>,
+    /// Access key ids STS rejects with `ExpiredToken` before their expiry.
+    revoked: HashSet<String>,
 }
 
 pub(crate) struct Shared {
@@ -156,6 +158,42 @@ impl Shared {
         let mut s = self.lock();
         s.imds_rotate = true;
         s.container_rotate = true;
+    }
+
+    /// Revokes `access_key_id`, or when `None` the credentials IMDS and the container endpoint
+    /// serve now, and makes their next reads mint new ones: STS then answers `ExpiredToken` for
+    /// the revoked keys before their expiry, while IMDS already serves a new key (a role session
+    /// revoked with "Revoke active sessions", an instance profile replaced). Returns the keys
+    /// revoked.
+    pub fn revoke(&self, access_key_id: Option<&str>) -> Vec<String> {
+        let mut s = self.lock();
+        let keys: Vec<String> = match access_key_id {
+            Some(k) => vec![k.to_string()],
+            None => [s.imds_current.clone(), s.container_current.clone()]
+                .into_iter()
+                .flatten()
+                .collect(),
+        };
+        for k in &keys {
+            s.revoked.insert(k.clone());
+            if s.imds_current.as_deref() == Some(k.as_str()) {
+                s.imds_rotate = true;
+            }
+            if s.container_current.as_deref() == Some(k.as_str()) {
+                s.container_rotate = true;
+            }
+        }
+        keys
+    }
+
+    /// Whether `access_key_id` was revoked ([`Self::revoke`]).
+    pub fn is_revoked(&self, access_key_id: &str) -> bool {
+        self.lock().revoked.contains(access_key_id)
+    }
+
+    /// Forgets every revocation.
+    pub fn clear_revoked(&self) {
+        self.lock().revoked.clear();
     }
 
     pub fn minted(&self) -> usize {

@@ -220,6 +220,14 @@ fn authenticate(
             return Err(mismatch(SIGNATURE_MISMATCH_MESSAGE));
         }
     }
+    if shared.is_revoked(&caller.access_key_id) {
+        shared.update_counts(|c| c.sts_revoked += 1);
+        return Err(sender_error(
+            StatusCode::FORBIDDEN,
+            "ExpiredToken",
+            EXPIRED_TOKEN_MESSAGE,
+        ));
+    }
     let sim_now = shared.now();
     let expired = caller.expiration.is_some_and(|exp| exp <= sim_now);
     if expired && shared.settings().sts_accepts_expired {

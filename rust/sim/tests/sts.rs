@@ -592,3 +592,79 @@ async fn aws_cli_accepts_issued_credentials_and_reports_expired_token_after_expi
     );
     assert!(stderr.contains("Signature expired"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_revoked_key_gets_expired_token_before_its_expiry_while_imds_already_serves_a_new_one() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let old = imds_keys(&sim).await;
+    assert_eq!(call(&sim, &old, GCI).await.0, 200);
+
+    assert_eq!(sim.revoke(None), vec![old.akid.clone()]);
+    let (status, body) = call(&sim, &old, GCI).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(tag(&body, "Type"), Some("Sender"));
+    assert_eq!(tag(&body, "Code"), Some("ExpiredToken"));
+    assert_eq!(
+        tag(&body, "Message"),
+        Some("The security token included in the request is expired")
+    );
+    assert!(tag(&body, "RequestId").is_some());
+
+    let new = imds_keys(&sim).await;
+    assert_ne!(
+        new.akid, old.akid,
+        "IMDS serves a new key after the revocation"
+    );
+    assert_eq!(call(&sim, &new, GCI).await.0, 200);
+    let c = sim.counts();
+    assert_eq!((c.sts_revoked, c.sts_expired_token, c.sts_ok), (1, 0, 2));
+}
+
+#[tokio::test]
+async fn the_admin_api_revokes_a_named_key_and_reset_forgets_revocations() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let keys = imds_keys(&sim).await;
+    let admin = |path: String| {
+        let url = format!("{}/_sim/{path}", sim.base_url());
+        async move {
+            let r = http().post(url).send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.text().await.unwrap())
+        }
+    };
+    let (status, body) = admin(format!("revoke?access_key_id={}", keys.akid)).await;
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["revoked"], serde_json::json!([keys.akid]));
+    assert_eq!(
+        tag(&call(&sim, &keys, GCI).await.1, "Code"),
+        Some("ExpiredToken")
+    );
+
+    assert_eq!(admin("reset".into()).await.0, 200);
+    assert_eq!(
+        call(&sim, &keys, GCI).await.0,
+        200,
+        "reset forgets the revocation"
+    );
+}
+
+#[tokio::test]
+async fn an_sts_fault_with_a_code_answers_that_error_code_in_the_sts_shape() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let keys = imds_keys(&sim).await;
+    sim.set_fault(
+        Endpoint::Sts,
+        Fault {
+            status: Some(403),
+            code: Some("ExpiredToken".into()),
+            times: Some(1),
+            ..Fault::default()
+        },
+    );
+    let (status, body) = call(&sim, &keys, GCI).await;
+    assert_eq!(status, 403);
+    assert_eq!(tag(&body, "Code"), Some("ExpiredToken"));
+    assert_eq!(tag(&body, "Type"), Some("Sender"));
+    assert_eq!(call(&sim, &keys, GCI).await.0, 200, "only once");
+}

@@ -58,6 +58,9 @@ pub const REFRESH_WAIT_LIMIT: Duration = Duration::from_secs(2 * ROUND_TIMEOUT.a
 /// Longest the background task sleeps at once. Timers do not run while a machine is suspended:
 /// after a resume the task notices within this time (reads see the jump at once).
 pub const MAX_SLEEP_SLICE: Duration = Duration::from_secs(15);
+/// Longest [`RefreshingProvider::replace_rejected`] waits for the round that replaces rejected
+/// credentials (a caller whose request was rejected waits for it; others are not held up).
+pub const INVALIDATION_WAIT_LIMIT: Duration = Duration::from_secs(10);
 /// A sleep that ends this much later than asked is taken as a suspend and resume.
 pub const RESUME_DETECT_SLACK: Duration = Duration::from_secs(5);
 
@@ -330,10 +333,63 @@ impl RefreshingProvider {
     }
 
     /// Reports that AWS rejected credentials with this access key id: if they are the cached
-    /// ones, the next round runs as soon as backoff allows.
-    pub fn invalidate(&self, rejected_access_key_id: &str) {
-        lock(&self.shared.state).invalidate(rejected_access_key_id);
-        self.shared.wake.notify_one();
+    /// ones, a round replaces them as soon as backoff and [`MIN_INVALIDATION_INTERVAL`] allow.
+    pub fn invalidate(&self, rejected_access_key_id: &str) -> Invalidation {
+        let now = self.shared.clock.now();
+        let outcome = lock(&self.shared.state).invalidate(rejected_access_key_id, now);
+        if matches!(outcome, Invalidation::Due | Invalidation::Deferred(_)) {
+            self.shared
+                .stats
+                .invalidations
+                .fetch_add(1, Ordering::Relaxed);
+            tracing::info!(
+                source = self.shared.source.name(),
+                ?outcome,
+                "credentials {rejected_access_key_id} were rejected; replacing them"
+            );
+            self.shared.wake.notify_one();
+        }
+        outcome
+    }
+
+    /// Reports a rejection ([`Self::invalidate`]) and, when the round that replaces the key is
+    /// due now, waits for it (single flight: concurrent callers wait for the same round), at most
+    /// [`INVALIDATION_WAIT_LIMIT`]. Returns the credentials cached then: new ones, or still the
+    /// rejected ones when the source had nothing newer, the round failed, took too long, or was
+    /// deferred (backoff, [`MIN_INVALIDATION_INTERVAL`]); `None` when the rejected key is not
+    /// one this engine served ([`Invalidation::Unknown`]). A caller retries its request only
+    /// when the key differs from the rejected one.
+    pub async fn replace_rejected(&self, rejected_access_key_id: &str) -> Result<Option<Served>> {
+        self.ensure_open()?;
+        // Subscribe before reporting, so that the round finishing in between is not missed.
+        let mut rounds = self.shared.rounds.subscribe();
+        rounds.borrow_and_update();
+        let outcome = self.invalidate(rejected_access_key_id);
+        if outcome == Invalidation::Unknown {
+            return Ok(None);
+        }
+        if outcome == Invalidation::Due {
+            let mut timeout = self.shared.clock.sleep(INVALIDATION_WAIT_LIMIT);
+            loop {
+                tokio::select! {
+                    changed = rounds.changed() => {
+                        if changed.is_err() {
+                            return Err(self.closed_error());
+                        }
+                    }
+                    _ = &mut timeout => break,
+                }
+                // Done when the rejection was served, or when its round failed and the next
+                // one waits for backoff (the caller does not wait for that).
+                let now = self.shared.clock.now();
+                let st = lock(&self.shared.state);
+                if !st.invalidation_pending() || st.due(now).is_none() {
+                    break;
+                }
+            }
+        }
+        self.ensure_open()?;
+        Ok(self.cached())
     }
 
     /// The engine's observable state.

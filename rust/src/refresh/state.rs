@@ -83,6 +83,11 @@ pub const MIN_RETRY_DELAY: Duration = Duration::from_secs(1);
 pub const MAX_TRUSTED_DATE_SKEW: Duration = Duration::from_secs(60 * 60);
 /// Default first backoff after a failed refresh round.
 pub const DEFAULT_REFRESH_BACKOFF_BASE: Duration = Duration::from_secs(5);
+/// The shortest time between the ends of two rounds started by invalidations (callers reporting
+/// rejected credentials): however many threads report a rejection, and however often AWS
+/// rejects each new key, the source sees at most one invalidation round per this period (one
+/// backoff period: [`DEFAULT_REFRESH_BACKOFF_BASE`]).
+pub const MIN_INVALIDATION_INTERVAL: Duration = DEFAULT_REFRESH_BACKOFF_BASE;
 /// Default longest backoff between failed refresh rounds: bounds the request rate on a source
 /// that is down (IMDS during an outage) while valid credentials are cached.
 pub const DEFAULT_REFRESH_BACKOFF_CAP: Duration = Duration::from_secs(5 * 60);
@@ -222,6 +227,26 @@ pub enum RefreshReason {
     Recheck,
 }
 
+/// How many replaced access key ids the engine remembers, to tell a rejection of a key it served
+/// earlier (then the caller may retry with the newer one) from another provider's key.
+pub const REMEMBERED_REPLACED_KEYS: usize = 8;
+
+/// What a reported rejection changed ([`RefreshState::invalidate`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Invalidation {
+    /// The rejected key is not one this engine served (another provider's): nothing changes.
+    Unknown,
+    /// The rejected key was served by this engine but is replaced already (a concurrent report
+    /// or a refresh came first): nothing changes, as the cross-SDK
+    /// `invalidate-stale-akid-is-ignored` case says; the cached credentials are newer.
+    AlreadyReplaced,
+    /// A round that replaces the rejected key is due now.
+    Due,
+    /// A round that replaces the rejected key will start then: after the failure policy's wait,
+    /// or [`MIN_INVALIDATION_INTERVAL`] after the last invalidation round.
+    Deferred(MonoTime),
+}
+
 /// What a fetched result meant.
 #[derive(Debug)]
 pub enum Outcome {
@@ -255,6 +280,10 @@ pub struct RefreshState {
     last_round_at: Option<MonoTime>,
     cached_error: Option<(Error, MonoTime)>,
     invalidated: bool,
+    /// When the last round run for an invalidation ended.
+    last_invalidation_round: Option<MonoTime>,
+    /// The access key ids of replaced entries, newest last (at most [`REMEMBERED_REPLACED_KEYS`]).
+    replaced_keys: std::collections::VecDeque<String>,
     force_requested: u64,
     force_started: u64,
 }
@@ -272,6 +301,8 @@ impl RefreshState {
             last_round_at: None,
             cached_error: None,
             invalidated: false,
+            last_invalidation_round: None,
+            replaced_keys: std::collections::VecDeque::new(),
             force_requested: 0,
             force_started: 0,
         }
@@ -326,7 +357,7 @@ impl RefreshState {
         if self.forced() {
             return Some(RefreshReason::Forced);
         }
-        if self.invalidated {
+        if self.invalidated && self.invalidation_allowed_at().is_none_or(|t| now >= t) {
             return Some(RefreshReason::Invalidated);
         }
         let Some(entry) = &self.entry else {
@@ -365,7 +396,13 @@ impl RefreshState {
         if self.reason_ignoring_wait(now).is_some() {
             return self.next_round_at;
         }
-        let entry = self.entry.as_ref()?;
+        let invalidation = self
+            .invalidation_allowed_at()
+            .filter(|_| self.invalidated)
+            .map(|t| t.max(self.next_round_at.unwrap_or(now)));
+        let Some(entry) = self.entry.as_ref() else {
+            return invalidation;
+        };
         let at = match entry.expires_at {
             Some(expires_at) => {
                 let mandatory = expires_at.saturating_sub(entry.mandatory_window());
@@ -375,7 +412,14 @@ impl RefreshState {
                 self.last_round_at.unwrap_or(entry.fetched_at) + self.config.long_term_recheck?
             }
         };
-        Some(at.max(self.next_round_at.unwrap_or(now)).max(now))
+        let at = at.max(self.next_round_at.unwrap_or(now)).max(now);
+        Some(invalidation.map_or(at, |i| i.min(at)))
+    }
+
+    /// When the next invalidation round may start by [`MIN_INVALIDATION_INTERVAL`] (`None`: now).
+    fn invalidation_allowed_at(&self) -> Option<MonoTime> {
+        self.last_invalidation_round
+            .map(|t| t + MIN_INVALIDATION_INTERVAL)
     }
 
     /// Asks for a refresh that ignores the wait; returns a number that [`Self::start_round`]
@@ -391,16 +435,40 @@ impl RefreshState {
         self.force_started
     }
 
-    /// A caller reports that AWS rejected credentials with this access key id: when they are the
-    /// cached ones, the next check refreshes (after any wait); otherwise nothing changes.
-    pub fn invalidate(&mut self, rejected_access_key_id: &str) {
-        if self
+    /// A caller reports at `now` that AWS rejected credentials with this access key id: when
+    /// they are the cached ones, a round replaces them as soon as the failure policy's wait and
+    /// [`MIN_INVALIDATION_INTERVAL`] allow; otherwise nothing changes.
+    pub fn invalidate(&mut self, rejected_access_key_id: &str, now: MonoTime) -> Invalidation {
+        let cached = self
             .entry
             .as_ref()
-            .is_some_and(|e| e.credentials.access_key_id() == rejected_access_key_id)
-        {
-            self.invalidated = true;
+            .is_some_and(|e| e.credentials.access_key_id() == rejected_access_key_id);
+        if !cached {
+            return if self
+                .replaced_keys
+                .iter()
+                .any(|k| k == rejected_access_key_id)
+            {
+                Invalidation::AlreadyReplaced
+            } else {
+                Invalidation::Unknown
+            };
         }
+        self.invalidated = true;
+        if self.due(now).is_some() {
+            return Invalidation::Due;
+        }
+        let waits_until = self.next_round_at.filter(|_| self.waiting(now));
+        let at = match (waits_until, self.invalidation_allowed_at()) {
+            (Some(a), Some(b)) => a.max(b),
+            (a, b) => a.or(b).unwrap_or(now),
+        };
+        Invalidation::Deferred(at.max(now))
+    }
+
+    /// Whether a reported rejection still waits for its round.
+    pub fn invalidation_pending(&self) -> bool {
+        self.invalidated
     }
 
     /// Builds the entry for freshly fetched credentials, anchoring the expiry on the engine's
@@ -469,6 +537,9 @@ impl RefreshState {
     ) -> Outcome {
         let entry = self.entry_for(now, wall_now, &fetched);
         self.last_round_at = Some(now);
+        if self.invalidated {
+            self.last_invalidation_round = Some(now);
+        }
         if !entry.is_valid_at(now) {
             // Already expired on arrival: a failed round. Keep it only when nothing valid is cached.
             if self.entry.as_ref().is_some_and(|e| e.is_valid_at(now)) {
@@ -476,7 +547,7 @@ impl RefreshState {
                 return Outcome::Stale(None);
             }
             let entry = Arc::new(entry);
-            self.entry = Some(entry.clone());
+            self.replace_entry(entry.clone());
             self.invalidated = false;
             self.schedule(now, RoundResult::Retryable);
             return Outcome::Stale(Some(entry));
@@ -487,13 +558,17 @@ impl RefreshState {
                 (Some(old), Some(new)) => new > old + MANDATORY_WINDOW,
                 _ => false,
             };
-            if same && !later_expiry && !self.invalidated {
+            if same && !later_expiry {
+                // After an invalidation too: the source has nothing newer than the rejected key
+                // yet; it is polled on the unrotated row's backoff, and a caller may report the
+                // rejection again (at most one such round per MIN_INVALIDATION_INTERVAL).
+                self.invalidated = false;
                 self.schedule(now, RoundResult::Unchanged);
                 return Outcome::Unchanged;
             }
         }
         let entry = Arc::new(entry);
-        self.entry = Some(entry.clone());
+        self.replace_entry(entry.clone());
         self.unchanged_polls = 0;
         self.retryable_failures = 0;
         self.refused_failures = 0;
@@ -503,11 +578,30 @@ impl RefreshState {
         Outcome::Accepted(entry)
     }
 
+    /// Caches `entry`, remembering the key it replaces.
+    fn replace_entry(&mut self, entry: Arc<Entry>) {
+        if let Some(old) = self.entry.take() {
+            let key = old.credentials.access_key_id();
+            if key != entry.credentials.access_key_id()
+                && !self.replaced_keys.iter().any(|k| k == key)
+            {
+                if self.replaced_keys.len() == REMEMBERED_REPLACED_KEYS {
+                    self.replaced_keys.pop_front();
+                }
+                self.replaced_keys.push_back(key.to_string());
+            }
+        }
+        self.entry = Some(entry);
+    }
+
     /// Records a failed fetch made at `now`: retryable and non-retryable failures each follow
     /// their row of the failure policy; a non-retryable one is also remembered for callers for
     /// [`ERROR_CACHE_TTL`].
     pub fn on_failed(&mut self, now: MonoTime, error: &Error) {
         self.last_round_at = Some(now);
+        if self.invalidated {
+            self.last_invalidation_round = Some(now);
+        }
         if error.is_retryable() {
             self.schedule(now, RoundResult::Retryable);
         } else {

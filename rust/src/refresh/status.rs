@@ -33,6 +33,8 @@ pub struct RefreshStats {
     pub resumes: AtomicU64,
     /// Answers whose `Date` header was too far from local time to be trusted.
     pub untrusted_dates: AtomicU64,
+    /// Rejections reported for the cached key (stale keys, already replaced, not counted).
+    pub invalidations: AtomicU64,
 }
 
 /// A point-in-time report of the engine, serialisable to JSON. Holds no secret.
@@ -78,6 +80,8 @@ pub struct Status {
     pub panics: u64,
     /// Resumes after a suspend.
     pub resumes: u64,
+    /// Rejections reported for the cached key.
+    pub invalidations: u64,
     /// Local minus server time, in milliseconds.
     pub skew_millis: i64,
     /// Local wall time of the report.
@@ -132,6 +136,7 @@ impl Status {
             stale_extensions: stats.stale_extensions.load(Ordering::Relaxed),
             panics: stats.panics.load(Ordering::Relaxed),
             resumes: stats.resumes.load(Ordering::Relaxed),
+            invalidations: stats.invalidations.load(Ordering::Relaxed),
             skew_millis: stats.skew_millis.load(Ordering::Relaxed),
             reported_at: wall.to_rfc3339(),
         }

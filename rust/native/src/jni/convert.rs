@@ -9,10 +9,10 @@ use crate::bridge::{self, Failure};
 use crate::contract::{
     ACCESS_KEY_ID, EXPIRATION, NO_EXPIRATION, NO_VALUE, NUMBERS, SECRET_ACCESS_KEY, SERVE_FOR,
     SESSION_TOKEN, SOURCE, STALE, STATUS_ACCESS_KEY_ID, STATUS_EXPIRATION, STATUS_EXPIRES_IN,
-    STATUS_EXTENSION_ENDS_IN, STATUS_FAILURES, STATUS_LAST_ERROR, STATUS_NUMBERS, STATUS_PANICS,
-    STATUS_REFRESHES, STATUS_REFRESH_IN, STATUS_RESUMES, STATUS_ROUNDS, STATUS_SKEW, STATUS_SOURCE,
-    STATUS_STALE, STATUS_STALE_EXTENSIONS, STATUS_STALE_RESPONSES, STATUS_STRINGS,
-    STATUS_UNROTATED_POLLS, STRINGS,
+    STATUS_EXTENSION_ENDS_IN, STATUS_FAILURES, STATUS_INVALIDATIONS, STATUS_LAST_ERROR,
+    STATUS_NUMBERS, STATUS_PANICS, STATUS_REFRESHES, STATUS_REFRESH_IN, STATUS_RESUMES,
+    STATUS_ROUNDS, STATUS_SKEW, STATUS_SOURCE, STATUS_STALE, STATUS_STALE_EXTENSIONS,
+    STATUS_STALE_RESPONSES, STATUS_STRINGS, STATUS_UNROTATED_POLLS, STRINGS,
 };
 use crate::error::Error;
 use crate::host::{FreshProvider, ProviderOptions, Snapshot};
@@ -156,6 +156,7 @@ pub(crate) fn status<'local>(
     numbers[STATUS_PANICS] = count(status.panics);
     numbers[STATUS_RESUMES] = count(status.resumes);
     numbers[STATUS_SKEW] = status.skew_millis;
+    numbers[STATUS_INVALIDATIONS] = count(status.invalidations);
     write_longs(env, longs, &numbers, "status")?;
     let mut fields: [Option<&str>; STATUS_STRINGS] = [None; STATUS_STRINGS];
     fields[STATUS_SOURCE] = Some(&status.source);
@@ -200,6 +201,20 @@ fn string_array<'local>(
         }
     }
     Ok(out)
+}
+
+/// The text of a Java string argument; null is an invalid argument naming `what`.
+pub(crate) fn java_string(
+    env: &mut JNIEnv<'_>,
+    s: &JString<'_>,
+    what: &str,
+) -> Result<String, Failure> {
+    if s.is_null() {
+        return Err(Failure::InvalidArgument(format!(
+            "freshcreds: {what} is null"
+        )));
+    }
+    Ok(env.get_string(s)?.into())
 }
 
 /// A Java string.

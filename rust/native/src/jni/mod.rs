@@ -44,7 +44,7 @@ mod throw;
 use std::ffi::c_void;
 
 use jni::objects::{JLongArray, JObjectArray, JString};
-use jni::sys::{jint, jlong, JNI_ERR, JNI_VERSION_1_8};
+use jni::sys::{jboolean, jint, jlong, JNI_ERR, JNI_FALSE, JNI_TRUE, JNI_VERSION_1_8};
 use jni::JavaVM;
 
 use crate::host::FreshProvider;
@@ -98,6 +98,19 @@ entry_point! {
         -> JObjectArray<'l>
         = JObjectArray::default(),
         |env| convert::snapshot(env, handle, &numbers, FreshProvider::refresh)
+}
+
+entry_point! {
+    /// `boolean Native.invalidate(long handle, String rejectedAccessKeyId)`: reports a rejected
+    /// key, waits (bounded) for the round that replaces it; true when other credentials are
+    /// cached now.
+    fn Java_dev_freshcreds_Native_invalidate(handle: jlong, rejected: JString<'l>) -> jboolean
+        = JNI_FALSE, |env| {
+            let rejected = convert::java_string(env, &rejected, "rejected access key id")?;
+            // SAFETY: the Java side passes an open handle and serializes close.
+            let provider = unsafe { convert::provider(handle) }?;
+            Ok(if provider.invalidate(&rejected)?.is_some() { JNI_TRUE } else { JNI_FALSE })
+        }
 }
 
 entry_point! {

@@ -93,6 +93,13 @@ static void create_read_refresh_free(const char *imds) {
     freshcreds_credentials_free(&creds);
   }
 
+  /* A rejection of a key this provider never served is not its to handle: no retry. */
+  bool replaced = true;
+  code = freshcreds_provider_invalidate(provider, "ASIANOTSERVEDHERE", &replaced, error, sizeof error);
+  CHECK(code == FRESHCREDS_OK && !replaced, "invalidate another key: code %d, %s", code, error);
+  code = freshcreds_provider_invalidate(provider, NULL, &replaced, error, sizeof error);
+  CHECK(code == FRESHCREDS_ERR_INVALID_ARGUMENT, "invalidate NULL: code %d", code);
+
   char *status = NULL;
   code = freshcreds_provider_status_json(provider, &status, error, sizeof error);
   CHECK(code == FRESHCREDS_OK && status != NULL, "status: %s", error);

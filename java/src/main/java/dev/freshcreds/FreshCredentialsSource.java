@@ -367,6 +367,46 @@ public final class FreshCredentialsSource implements AutoCloseable {
     }
 
     /**
+     * Reports that AWS rejected the credentials with this access key id before their stated
+     * expiry ({@code ExpiredToken} and the other codes of {@code RejectionCodes}: a revoked
+     * role session, a replaced instance profile). When they are the credentials this source
+     * holds, the snapshot is dropped and the native side replaces them in one refresh round,
+     * shared by every caller that reports the same key (single flight); this call waits for that
+     * round (at most 10 seconds), so that the next {@link #credentials()} returns the new ones.
+     * Other callers are not held up meanwhile. A key this source replaced already (a newer one is
+     * cached) is ignored, and so is a key it never served. At most one such round runs per
+     * backoff period (5 seconds), however often keys are rejected.
+     *
+     * <p>The SDK adapters call this on a rejection and retry the rejected call once when it
+     * returns true.
+     *
+     * @param rejectedAccessKeyId the access key id of the rejected request's credentials
+     * @return true when the key is one this source served and other credentials are available
+     *     now (a retry may succeed); false when the source has nothing newer yet (a retry would
+     *     be rejected too) or the key is not one it served
+     * @throws FreshCredentialsException when the source cannot be asked
+     * @throws IllegalStateException after {@link #close()}
+     * @throws NullPointerException when {@code rejectedAccessKeyId} is null
+     */
+    public boolean invalidate(String rejectedAccessKeyId) {
+        if (rejectedAccessKeyId == null) {
+            throw new NullPointerException("rejectedAccessKeyId");
+        }
+        ReentrantReadWriteLock.ReadLock r = nativeHandle.lock.readLock();
+        r.lock();
+        try {
+            boolean replaced = Native.invalidate(openHandle(), rejectedAccessKeyId);
+            Cached c = cached;
+            if (c != null && rejectedAccessKeyId.equals(c.credentials.getAccessKeyId())) {
+                dropSnapshot();
+            }
+            return replaced;
+        } finally {
+            r.unlock();
+        }
+    }
+
+    /**
      * The native provider's state as JSON: source, expiry, last refresh result, counters, and
      * the chain's resolution report. Contains no secrets.
      *
@@ -455,8 +495,8 @@ public final class FreshCredentialsSource implements AutoCloseable {
     /**
      * Drops the snapshot, whatever it is, and cancels its expiry: the next {@link #credentials()}
      * asks the native side. For whatever makes the snapshot wrong before its deadline ({@link
-     * #close()}; rejected credentials). A fetch already in flight may store a new snapshot after
-     * this returns.
+     * #close()}, {@link #invalidate(String)}). A fetch already in flight may store a new snapshot
+     * after this returns.
      */
     private void dropSnapshot() {
         replaceSnapshot(null);

@@ -107,6 +107,14 @@ public final class FreshCredentialsStatus {
         return numbers[Native.STATUS_RESUMES];
     }
 
+    /**
+     * @return rejections reported for the cached credentials
+     *     ({@link FreshCredentialsSource#invalidate}); reports of a key already replaced are not counted
+     */
+    public long getInvalidations() {
+        return numbers[Native.STATUS_INVALIDATIONS];
+    }
+
     /** @return local minus server time, as last measured from a {@code Date} header */
     public Duration getClockSkew() {
         return Duration.ofMillis(numbers[Native.STATUS_SKEW]);
@@ -120,6 +128,6 @@ public final class FreshCredentialsStatus {
                 + ", refreshIn=" + getRefreshIn() + ", stale=" + isStale()
                 + (lastError == null ? "" : ", lastError=" + lastError)
                 + ", rounds=" + getRounds() + ", refreshes=" + getRefreshes() + ", failures=" + getFailures()
-                + ", staleExtensions=" + getStaleExtensions() + ", clockSkew=" + getClockSkew() + "}";
+                + ", staleExtensions=" + getStaleExtensions() + ", invalidations=" + getInvalidations() + ", clockSkew=" + getClockSkew() + "}";
     }
 }

@@ -29,7 +29,7 @@ final class Native {
     static final int SOURCE = 3;
 
     /** Number of longs {@link #statusValues} fills. */
-    static final int STATUS_NUMBERS = 14;
+    static final int STATUS_NUMBERS = 15;
     /** A status number without a value (no credentials yet, no refresh scheduled). */
     static final long NO_VALUE = Long.MIN_VALUE;
     /** Index of the stated expiration (epoch millis) in the status numbers. */
@@ -60,6 +60,8 @@ final class Native {
     static final int STATUS_RESUMES = 12;
     /** Index of the local-minus-server clock difference (millis). */
     static final int STATUS_SKEW = 13;
+    /** Index of the rejections reported for the cached key ({@link #invalidate}). */
+    static final int STATUS_INVALIDATIONS = 14;
     /** Index of the source name in the status strings. */
     static final int STATUS_SOURCE = 0;
     /** Index of the cached access key id (or null) in the status strings. */
@@ -96,6 +98,16 @@ final class Native {
      * @return access key id, secret, session token (or null), source
      */
     static native String[] refresh(long handle, long[] numbers);
+
+    /**
+     * Reports that AWS rejected the credentials with this access key id; when they are the
+     * cached ones, waits (bounded, single flight) for the round that replaces them.
+     *
+     * @param handle an open handle
+     * @param rejectedAccessKeyId the access key id of the rejected credentials
+     * @return true when the key is one this provider served and other credentials are cached now
+     */
+    static native boolean invalidate(long handle, String rejectedAccessKeyId);
 
     /**
      * The provider's state as JSON.

@@ -94,9 +94,18 @@ public class GlobalHooksTest {
     }
 
     private static String run(SimulatorProcess sim, List<String> jvmArgs, String... probeArgs) throws Exception {
+        return run(sim, PROBE, jvmArgs, probeArgs);
+    }
+
+    /**
+     * Runs the single-file program {@code probeSource} (class {@code Probe}) in a child JVM with
+     * the product jar and both SDKs, the shared source on the simulator's IMDS, and no other
+     * credentials; its first argument is the simulator's URL.
+     */
+    static String run(SimulatorProcess sim, String probeSource, List<String> jvmArgs, String... probeArgs) throws Exception {
         Path work = Files.createTempDirectory("freshcreds-global-test");
         Path probe = work.resolve("Probe.java");
-        Files.write(probe, PROBE.getBytes(StandardCharsets.UTF_8));
+        Files.write(probe, probeSource.getBytes(StandardCharsets.UTF_8));
         List<String> command = new ArrayList<String>();
         command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
         command.addAll(jvmArgs);

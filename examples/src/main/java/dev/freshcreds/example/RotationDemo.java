@@ -66,6 +66,10 @@ public final class RotationDemo {
             "                        defaults become 30 s credentials, leads 15 s, 150 s (5 rotations), and the",
             "                        run also fails when IMDS got more credential requests than the stated bound",
             "  --seed N              seed of the fault sequence (default: random, printed)",
+            "  --revoke              instead: revoke the live key mid-run (STS answers ExpiredToken for it before",
+            "                        its expiry, IMDS serves a new one) and print failed calls per SDK for freshcreds'",
+            "                        providers and the SDKs' InstanceProfileCredentialsProvider in the same run",
+            "                        (default duration 30 s; exits 1 when a freshcreds call failed)",
             "  --sim PATH            the freshcreds-sim binary (default: system property freshcreds.sim)",
             "  -h, --help            print this help",
             "",
@@ -82,12 +86,17 @@ public final class RotationDemo {
         int refreshLeadSecs = 20;
         boolean compare;
         boolean faults;
+        boolean revoke;
         long seed = new java.util.Random().nextLong();
         String sim = System.getProperty("freshcreds.sim");
 
         static Settings parse(String[] args) {
             Settings s = new Settings();
             for (String a : args) {
+                if (a.equals("--revoke")) {
+                    s.revoke = true;
+                    s.durationSecs = RevokeDemo.DEFAULT_DURATION_SECS;
+                }
                 if (a.equals("--faults")) {
                     // Shorter credentials so that 5 rotations fit in 150 s; explicit flags still win.
                     s.faults = true;
@@ -112,6 +121,8 @@ public final class RotationDemo {
                     case "-h":
                     case "--help":
                         return null;
+                    case "--revoke":
+                        break;
                     case "--compare":
                         s.compare = true;
                         break;
@@ -346,6 +357,10 @@ public final class RotationDemo {
         }
         // Bind SLF4J before any background thread logs, so no record is queued and replayed.
         LoggerFactory.getILoggerFactory();
+        if (settings.revoke) {
+            System.exit(RevokeDemo.run(settings.sim, settings.durationSecs));
+            return;
+        }
         int runs = settings.compare ? 3 : 1;
         System.out.printf(Locale.ROOT, "freshcreds rotation demo: credentials live %d s and IMDS replaces them %d s before expiry;"
                 + " %d threads call STS GetCallerIdentity through SDK v1 and v2 for %d s%s%n",

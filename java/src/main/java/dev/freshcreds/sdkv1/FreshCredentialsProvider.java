@@ -7,6 +7,8 @@ import com.amazonaws.auth.AWSCredentials;
 import com.amazonaws.auth.AWSCredentialsProvider;
 import com.amazonaws.auth.BasicAWSCredentials;
 import com.amazonaws.auth.BasicSessionCredentials;
+import com.amazonaws.retry.PredefinedRetryPolicies;
+import com.amazonaws.retry.RetryPolicy;
 
 import dev.freshcreds.FreshCredentials;
 import dev.freshcreds.FreshCredentialsException;
@@ -107,6 +109,36 @@ public final class FreshCredentialsProvider implements AWSCredentialsProvider, C
         } catch (FreshCredentialsException e) {
             throw new SdkClientException(e.getMessage(), e);
         }
+    }
+
+    /**
+     * The SDK's default retry policy, plus one retry of a call whose credentials AWS rejected
+     * before their expiry ({@link RejectionRetryCondition}); give it to clients built with this
+     * provider, with {@link #rejectionHandler()}:
+     *
+     * <pre>{@code
+     * AmazonS3 s3 = AmazonS3ClientBuilder.standard()
+     *     .withCredentials(provider)
+     *     .withClientConfiguration(new ClientConfiguration().withRetryPolicy(provider.retryPolicy()))
+     *     .withRequestHandlers(provider.rejectionHandler())
+     *     .build();
+     * }</pre>
+     *
+     * @return a retry policy (the default backoff and retry count)
+     */
+    public RetryPolicy retryPolicy() {
+        return new RetryPolicy(new RejectionRetryCondition(this, PredefinedRetryPolicies.DEFAULT_RETRY_CONDITION),
+                PredefinedRetryPolicies.DEFAULT_BACKOFF_STRATEGY, PredefinedRetryPolicies.DEFAULT_MAX_ERROR_RETRY, true);
+    }
+
+    /**
+     * The request handler that goes with {@link #retryPolicy()}: notes the key each attempt is
+     * signed with, and reports a rejected key when a call fails.
+     *
+     * @return a new handler bound to this provider
+     */
+    public RejectionHandler rejectionHandler() {
+        return new RejectionHandler(this);
     }
 
     /**

@@ -1,6 +1,8 @@
 package dev.freshcreds.sdkv1;
 
 import com.amazonaws.AmazonWebServiceRequest;
+import com.amazonaws.Request;
+import com.amazonaws.Response;
 import com.amazonaws.handlers.RequestHandler2;
 import dev.freshcreds.FreshCredentialsSource;
 import dev.freshcreds.internal.Global;
@@ -44,6 +46,22 @@ public final class GlobalRequestHandler extends RequestHandler2 {
             request.setRequestCredentialsProvider(provider());
         }
         return request;
+    }
+
+    /**
+     * A call signed with the shared source's credentials failed: when AWS rejected them
+     * ({@link dev.freshcreds.RejectionCodes}), the rejected key is reported to the source so that
+     * the next call gets new ones. SDK v1 gives a request handler no way to retry the call (the
+     * retry policy belongs to the client's configuration): clients that should retry it use
+     * {@link FreshCredentialsProvider#retryPolicy()}.
+     */
+    @Override
+    public void afterError(Request<?> request, Response<?> response, Exception e) {
+        FreshCredentialsProvider p = provider;
+        AmazonWebServiceRequest original = request.getOriginalRequest();
+        if (p != null && original != null && original.getRequestCredentialsProvider() == p) {
+            RejectionHandler.invalidateIfRejected(p, request, e);
+        }
     }
 
     private static FreshCredentialsProvider provider() {
