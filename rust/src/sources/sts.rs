@@ -228,13 +228,7 @@ impl EndpointVariants {
 /// `https://sts[-fips].{region}.{amazonaws.com | api.aws}` (China: `amazonaws.com.cn` /
 /// `api.amazonwebservices.com.cn`; GovCloud's plain endpoints are already FIPS).
 pub fn variant_endpoint(region: &str, variants: EndpointVariants) -> String {
-    let china = region.starts_with("cn-");
-    let suffix = match (china, variants.dual_stack) {
-        (false, false) => "amazonaws.com",
-        (false, true) => "api.aws",
-        (true, false) => "amazonaws.com.cn",
-        (true, true) => "api.amazonwebservices.com.cn",
-    };
+    let suffix = dns_suffix(region, variants.dual_stack);
     let govcloud_fips = region.starts_with("us-gov-") && !variants.dual_stack;
     let host = if variants.fips && !govcloud_fips {
         "sts-fips"
@@ -242,6 +236,18 @@ pub fn variant_endpoint(region: &str, variants: EndpointVariants) -> String {
         "sts"
     };
     format!("https://{host}.{region}.{suffix}")
+}
+
+/// The DNS suffix of `region`'s partition, as the endpoint rules of STS and the IAM Identity
+/// Center services build it: `amazonaws.com` (dual-stack `api.aws`), China `amazonaws.com.cn`
+/// (dual-stack `api.amazonwebservices.com.cn`).
+pub(crate) fn dns_suffix(region: &str, dual_stack: bool) -> &'static str {
+    match (region.starts_with("cn-"), dual_stack) {
+        (false, false) => "amazonaws.com",
+        (false, true) => "api.aws",
+        (true, false) => "amazonaws.com.cn",
+        (true, true) => "api.amazonwebservices.com.cn",
+    }
 }
 
 /// Who a set of credentials belongs to, as `GetCallerIdentity` reports it.

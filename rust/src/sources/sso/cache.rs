@@ -465,18 +465,19 @@ mod tests {
             .cannot_refresh_because(now)
             .unwrap()
             .contains("`refreshToken`"));
-        let expired_registration = parse(
-            r#"{"accessToken":"a","expiresAt":"2026-01-01T00:00:00Z","refreshToken":"r",
-                "clientId":"c","clientSecret":"s","registrationExpiresAt":"2026-05-01T00:00:00Z"}"#,
-        );
+        // A refreshable token whose client registration ends at `until`.
+        let registered_until = |until: &str| {
+            parse(&format!(
+                r#"{{"accessToken":"a","expiresAt":"2026-01-01T00:00:00Z","refreshToken":"r",
+                "clientId":"c","clientSecret":"s","registrationExpiresAt":"{until}"}}"#
+            ))
+        };
+        let expired_registration = registered_until("2026-05-01T00:00:00Z");
         assert!(expired_registration
             .cannot_refresh_because(now)
             .unwrap()
             .contains("registration"));
-        let fine = parse(
-            r#"{"accessToken":"a","expiresAt":"2026-01-01T00:00:00Z","refreshToken":"r",
-                "clientId":"c","clientSecret":"s","registrationExpiresAt":"2026-07-01T00:00:00Z"}"#,
-        );
+        let fine = registered_until("2026-07-01T00:00:00Z");
         assert_eq!(fine.cannot_refresh_because(now), None);
     }
 }

@@ -44,7 +44,7 @@ use crate::sources::profile::{BaseStep, Platform, ProfileSet};
 use crate::sources::retry::RetryPolicy;
 use crate::sources::server_clock::ServerClock;
 use crate::sources::sts::{
-    EndpointVariants, ENV_ENDPOINT_URL, ENV_IGNORE_CONFIGURED_ENDPOINT_URLS,
+    dns_suffix, EndpointVariants, ENV_ENDPOINT_URL, ENV_IGNORE_CONFIGURED_ENDPOINT_URLS,
 };
 use crate::sources::{BoxFuture, CredentialSource, Fetched, Probe};
 
@@ -175,13 +175,7 @@ fn resolve_endpoint(
             });
         }
     }
-    let china = region.starts_with("cn-");
-    let suffix = match (china, variants.dual_stack) {
-        (false, false) => "amazonaws.com",
-        (false, true) => "api.aws",
-        (true, false) => "amazonaws.com.cn",
-        (true, true) => "api.amazonwebservices.com.cn",
-    };
+    let suffix = dns_suffix(region, variants.dual_stack);
     Ok(Endpoint {
         url: format!("https://{}.{region}.{suffix}", service.host(variants.fips)),
         origin: format!("regional default for sso_region {region}"),

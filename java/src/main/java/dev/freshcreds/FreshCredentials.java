@@ -108,19 +108,14 @@ public final class FreshCredentials {
         return NativeLoader.unavailabilityCause();
     }
 
-    boolean sameAs(
-            String accessKeyId,
-            String secretAccessKey,
-            String sessionToken,
-            Instant expiration,
-            String source,
-            boolean stale) {
-        return this.accessKeyId.equals(accessKeyId)
-                && this.secretAccessKey.equals(secretAccessKey)
-                && eq(this.sessionToken, sessionToken)
-                && eq(this.expiration, expiration)
-                && this.source.equals(source == null ? "" : source)
-                && this.stale == stale;
+    /** Whether {@code other} holds the same values (what a source serves unchanged). */
+    boolean sameAs(FreshCredentials other) {
+        return accessKeyId.equals(other.accessKeyId)
+                && secretAccessKey.equals(other.secretAccessKey)
+                && eq(sessionToken, other.sessionToken)
+                && eq(expiration, other.expiration)
+                && source.equals(other.source)
+                && stale == other.stale;
     }
 
     private static boolean eq(Object a, Object b) {

@@ -2,12 +2,14 @@ package dev.freshcreds;
 
 import java.lang.ref.PhantomReference;
 import java.lang.ref.ReferenceQueue;
+import java.lang.ref.WeakReference;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import dev.freshcreds.internal.NativeLoader;
@@ -17,15 +19,21 @@ import dev.freshcreds.internal.NativeLoader;
  * the background by the native library. Thread-safe; one instance per application is enough.
  *
  * <p>{@link #credentials()} answers from a Java-side snapshot without calling into native code
- * until the snapshot's serve-by deadline, which the native side sets to its next scheduled
- * refresh. The deadline is kept on two clocks: {@link System#nanoTime()} (immune to wall-clock
- * steps, but stopped while the machine is suspended) and {@link System#currentTimeMillis()}
- * (which counts suspended time): whichever passes the deadline first sends the next call to the
- * native side, so a snapshot never outlives its serve-by time after a suspend, a hibernation or
- * a paused VM. {@link #close()} stops the background refresh and frees the native side; any call
+ * and without reading a clock (a cached read is one volatile read) until the snapshot is dropped:
+ * by {@link #refresh()}, by {@link #close()}, or when its serve-by deadline, which the native side
+ * sets to its next scheduled refresh, passes. The deadline is kept on two clocks:
+ * {@link System#nanoTime()} (immune to wall-clock steps, but stopped while the machine is
+ * suspended) and {@link System#currentTimeMillis()} (which counts suspended time), and one
+ * library daemon thread ({@code freshcreds-expiry}, running while any snapshot is held) drops
+ * the snapshot when either passes it: at the monotonic deadline, and after a suspend, a
+ * hibernation or a paused VM within one second of the resume (the thread looks at the wall
+ * clock at least once a second of monotonic time, {@code SnapshotExpiry.RESUME_CHECK_MILLIS}).
+ * A call in that second may still get the snapshot's credentials, which are normally still
+ * valid: the serve-by deadline is the next scheduled refresh, minutes before their expiry.
+ * {@link #close()} stops the background refresh and frees the native side; any call
  * afterwards throws {@link IllegalStateException}. A source that is never closed is closed within
  * about half a second of the collector finding it unreachable (a phantom reference drained by
- * the library's daemon thread: no finalizer).
+ * the library's log thread: no finalizer).
  */
 public final class FreshCredentialsSource implements AutoCloseable {
     /** Longest time a snapshot is served without asking the native side again. */
@@ -62,17 +70,30 @@ public final class FreshCredentialsSource implements AutoCloseable {
         long currentTimeMillis();
     }
 
-    private static final class Cached {
+    /**
+     * A snapshot: the credentials served without asking the native side, and when to stop
+     * (on both clocks). Refers to its source weakly, for {@link SnapshotExpiry}, which holds the
+     * scheduled snapshots and must not keep their sources alive.
+     */
+    static final class Cached extends WeakReference<FreshCredentialsSource> {
         final FreshCredentials credentials;
+        /** {@link Clock#nanoTime()} at which the snapshot is due. */
         final long deadlineNanos;
+        /** {@link Clock#currentTimeMillis()} at which the snapshot is due. */
         final long wallDeadlineMillis;
 
-        Cached(FreshCredentials credentials, long deadlineNanos, long wallDeadlineMillis) {
+        Cached(FreshCredentialsSource source, FreshCredentials credentials, long startNanos, long wallStartMillis,
+                long serveForMillis) {
+            super(source);
             this.credentials = credentials;
-            this.deadlineNanos = deadlineNanos;
-            this.wallDeadlineMillis = wallDeadlineMillis;
+            this.deadlineNanos = startNanos + TimeUnit.MILLISECONDS.toNanos(serveForMillis);
+            this.wallDeadlineMillis = wallStartMillis + serveForMillis;
         }
     }
+
+    /** Swaps {@link #cached} atomically (fetch, drop and expiry race); reads stay plain volatile reads. */
+    private static final AtomicReferenceFieldUpdater<FreshCredentialsSource, Cached> CACHED =
+            AtomicReferenceFieldUpdater.newUpdater(FreshCredentialsSource.class, Cached.class, "cached");
 
     /**
      * The native handle and its lock: apart from the source, so that what closes an unreachable
@@ -155,7 +176,7 @@ public final class FreshCredentialsSource implements AutoCloseable {
 
     /**
      * Closes the native side of a source that became unreachable without {@link #close()}. The
-     * references are drained by the library's one daemon thread ({@link LogPump}), which runs
+     * references are drained by the library's log thread ({@link LogPump}), which runs
      * while any source is open, an unreachable unclosed one included.
      */
     private static final class Unreachable extends PhantomReference<FreshCredentialsSource> {
@@ -195,16 +216,23 @@ public final class FreshCredentialsSource implements AutoCloseable {
     private static FreshCredentialsSource shared;
 
     private final FreshCredentialsOptions options;
-    private final Clock clock;
+    private final SnapshotExpiry expiry;
     private final boolean isShared;
+    /** The snapshot, or null: the only field a cached {@link #credentials()} reads. */
     private volatile Cached cached;
+    /**
+     * The credentials object last served (null once closed): kept across dropped snapshots, so
+     * that unchanged credentials stay the same object and adapters keep their converted copy.
+     */
+    private volatile FreshCredentials lastServed;
     /** Calls that reached native code for credentials (slow path only). */
     private final AtomicLong nativeCalls = new AtomicLong();
     private final NativeHandle nativeHandle;
 
-    private FreshCredentialsSource(FreshCredentialsOptions options, Clock clock, long handle, boolean isShared) {
+    private FreshCredentialsSource(FreshCredentialsOptions options, SnapshotExpiry expiry, long handle,
+            boolean isShared) {
         this.options = options;
-        this.clock = clock;
+        this.expiry = expiry;
         this.nativeHandle = new NativeHandle(handle);
         this.isShared = isShared;
     }
@@ -229,23 +257,24 @@ public final class FreshCredentialsSource implements AutoCloseable {
      * @throws UnsatisfiedLinkError when the native library cannot be loaded
      */
     public static FreshCredentialsSource create(FreshCredentialsOptions options) {
-        return create(options, Clock.SYSTEM);
+        return create(options, SnapshotExpiry.SYSTEM);
     }
 
     /**
-     * A source whose snapshot deadlines are kept on {@code clock} (tests).
+     * A source whose snapshots {@code expiry} drops, on its clocks (tests).
      *
      * @param options the options
-     * @param clock the clocks
+     * @param expiry the expiry and its clocks
      * @return a new source; close it when done
      */
-    static FreshCredentialsSource create(FreshCredentialsOptions options, Clock clock) {
-        return create(options, clock, false);
+    static FreshCredentialsSource create(FreshCredentialsOptions options, SnapshotExpiry expiry) {
+        return create(options, expiry, false);
     }
 
-    private static FreshCredentialsSource create(FreshCredentialsOptions options, Clock clock, boolean isShared) {
+    private static FreshCredentialsSource create(FreshCredentialsOptions options, SnapshotExpiry expiry,
+            boolean isShared) {
         NativeLoader.load();
-        FreshCredentialsSource source = new FreshCredentialsSource(options, clock,
+        FreshCredentialsSource source = new FreshCredentialsSource(options, expiry,
                 Native.create(options.keys(), options.values()), isShared);
         if (!isShared) {
             Unreachable.PENDING.add(new Unreachable(source, source.nativeHandle));
@@ -267,7 +296,7 @@ public final class FreshCredentialsSource implements AutoCloseable {
      */
     public static synchronized FreshCredentialsSource shared() {
         if (shared == null) {
-            shared = create(FreshCredentialsOptions.defaults(), Clock.SYSTEM, true);
+            shared = create(FreshCredentialsOptions.defaults(), SnapshotExpiry.SYSTEM, true);
         }
         return shared;
     }
@@ -318,9 +347,9 @@ public final class FreshCredentialsSource implements AutoCloseable {
      * @throws IllegalStateException after {@link #close()}
      */
     public FreshCredentials credentials() {
+        // No clock here: SnapshotExpiry drops the snapshot when it is due.
         Cached c = cached;
-        if (c != null && c.deadlineNanos - clock.nanoTime() > 0
-                && clock.currentTimeMillis() - c.wallDeadlineMillis < 0) {
+        if (c != null) {
             return c.credentials;
         }
         return fetch(false);
@@ -430,7 +459,8 @@ public final class FreshCredentialsSource implements AutoCloseable {
         nativeHandle.close();
         // After the close: a fetch that was in flight when close began has stored its snapshot
         // by now (close waited for it), and no later fetch can (the handle is 0).
-        cached = null;
+        dropSnapshot();
+        lastServed = null;
     }
 
     /**
@@ -462,9 +492,45 @@ public final class FreshCredentialsSource implements AutoCloseable {
         return nativeHandle.openHandle();
     }
 
-    /** Drops the snapshot: the next {@link #credentials()} asks the native side. */
+    /**
+     * Drops the snapshot, whatever it is, and cancels its expiry: the next {@link #credentials()}
+     * asks the native side. For whatever makes the snapshot wrong before its deadline ({@link
+     * #close()}, {@link #invalidate(String)}). A fetch already in flight may store a new snapshot
+     * after this returns.
+     */
     private void dropSnapshot() {
-        cached = null;
+        replaceSnapshot(null);
+    }
+
+    /** Stores {@code next} (or none) as the snapshot, and schedules its expiry. */
+    private void replaceSnapshot(Cached next) {
+        Cached previous = CACHED.getAndSet(this, next);
+        if (previous != null) {
+            expiry.cancel(previous);
+        }
+        if (next != null && !expiry.schedule(next)) {
+            CACHED.compareAndSet(this, next, null);
+        }
+    }
+
+    /**
+     * Called by {@link SnapshotExpiry} when {@code due} passed its deadline: drops it unless it
+     * was replaced meanwhile.
+     *
+     * @param due the snapshot that is due
+     */
+    void expired(Cached due) {
+        CACHED.compareAndSet(this, due, null);
+    }
+
+    /**
+     * The snapshot the next {@link #credentials()} is answered from without the native side, or
+     * null (tests).
+     *
+     * @return the snapshot, or null
+     */
+    Cached snapshot() {
+        return cached;
     }
 
     private FreshCredentials fetch(boolean force) {
@@ -475,6 +541,7 @@ public final class FreshCredentialsSource implements AutoCloseable {
             long h = openHandle();
             nativeCalls.incrementAndGet();
             // Both clocks are read before the call, so that both deadlines err early.
+            Clock clock = expiry.clock;
             long start = clock.nanoTime();
             long wallStart = clock.currentTimeMillis();
             String[] s = force ? Native.refresh(h, numbers) : Native.credentials(h, numbers);
@@ -482,18 +549,18 @@ public final class FreshCredentialsSource implements AutoCloseable {
                     ? null
                     : Instant.ofEpochMilli(numbers[Native.EXPIRATION]);
             boolean stale = numbers[Native.STALE] != 0;
-            Cached previous = cached;
-            FreshCredentials credentials;
-            if (previous != null && previous.credentials.sameAs(s[Native.ACCESS_KEY_ID],
-                    s[Native.SECRET_ACCESS_KEY], s[Native.SESSION_TOKEN], expiration, s[Native.SOURCE], stale)) {
-                // Same credentials: keep the same object, so adapters keep their converted copy.
-                credentials = previous.credentials;
-            } else {
-                credentials = new FreshCredentials(s[Native.ACCESS_KEY_ID], s[Native.SECRET_ACCESS_KEY],
-                        s[Native.SESSION_TOKEN], expiration, s[Native.SOURCE], stale);
-            }
+            FreshCredentials fetched = new FreshCredentials(s[Native.ACCESS_KEY_ID], s[Native.SECRET_ACCESS_KEY],
+                    s[Native.SESSION_TOKEN], expiration, s[Native.SOURCE], stale);
+            FreshCredentials previous = lastServed;
+            // Same credentials: keep the same object, so adapters keep their converted copy.
+            FreshCredentials credentials = previous != null && previous.sameAs(fetched) ? previous : fetched;
+            lastServed = credentials;
             long serveFor = Math.max(0, Math.min(numbers[Native.SERVE_FOR], MAX_SERVE_FOR_MILLIS));
-            cached = new Cached(credentials, start + TimeUnit.MILLISECONDS.toNanos(serveFor), wallStart + serveFor);
+            Cached next = new Cached(this, credentials, start, wallStart, serveFor);
+            // A snapshot already due (no serve-for time, or the call took longer) is not kept.
+            boolean due = next.deadlineNanos - clock.nanoTime() <= 0
+                    || next.wallDeadlineMillis - clock.currentTimeMillis() <= 0;
+            replaceSnapshot(due ? null : next);
             return credentials;
         } finally {
             r.unlock();

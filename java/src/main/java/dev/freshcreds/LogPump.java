@@ -3,7 +3,7 @@ package dev.freshcreds;
 import dev.freshcreds.internal.NativeLog;
 
 /**
- * The one daemon thread ({@value #THREAD_NAME}) that hands native log records to Java logging
+ * The daemon thread ({@value #THREAD_NAME}) that hands native log records to Java logging
  * (and, between batches, closes sources that became unreachable unclosed and registers new
  * sources' MBeans).
  *

@@ -121,12 +121,13 @@ public class FreshCredentialsProperties {
 
     /** One typed property and the freshcreds option key it sets. */
     private static final class Mapping {
-        final String property;
+        /** The full property name: {@code freshcreds.<property>}. */
+        final String name;
         final String key;
         final Object value;
 
         Mapping(String property, String key, Object value) {
-            this.property = property;
+            this.name = PREFIX + "." + property;
             this.key = key;
             this.value = value;
         }
@@ -160,7 +161,7 @@ public class FreshCredentialsProperties {
     public static Map<String, String> propertyNames() {
         Map<String, String> out = new LinkedHashMap<>();
         for (Mapping m : new FreshCredentialsProperties().mappings()) {
-            out.put(m.key, PREFIX + "." + m.property);
+            out.put(m.key, m.name);
         }
         return Collections.unmodifiableMap(out);
     }
@@ -191,7 +192,7 @@ public class FreshCredentialsProperties {
             if (m.value == null) {
                 continue;
             }
-            String name = PREFIX + "." + m.property;
+            String name = m.name;
             String text;
             if (m.value instanceof Duration) {
                 Duration d = (Duration) m.value;
