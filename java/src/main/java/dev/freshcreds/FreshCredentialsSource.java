@@ -221,6 +221,11 @@ public final class FreshCredentialsSource implements AutoCloseable {
     /** The snapshot, or null: the only field a cached {@link #credentials()} reads. */
     private volatile Cached cached;
     /**
+     * Counts {@link #invalidate(String)} calls: a fetch stores its snapshot only if no
+     * invalidation happened while it was in flight (its native answer may hold the rejected key).
+     */
+    private final AtomicLong invalidations = new AtomicLong();
+    /**
      * The credentials object last served (null once closed): kept across dropped snapshots, so
      * that unchanged credentials stay the same object and adapters keep their converted copy.
      */
@@ -396,6 +401,10 @@ public final class FreshCredentialsSource implements AutoCloseable {
         r.lock();
         try {
             boolean replaced = Native.invalidate(openHandle(), rejectedAccessKeyId);
+            // After the native side replaced the key and before looking at the snapshot: a fetch
+            // in flight either sees the count move and discards its snapshot, or stored it
+            // already and the check below drops it.
+            invalidations.incrementAndGet();
             Cached c = cached;
             if (c != null && rejectedAccessKeyId.equals(c.credentials.getAccessKeyId())) {
                 dropSnapshot();
@@ -513,6 +522,13 @@ public final class FreshCredentialsSource implements AutoCloseable {
         }
     }
 
+    /** Drops {@code stored} if it is still the snapshot, and cancels its expiry. */
+    private void discardSnapshot(Cached stored) {
+        if (CACHED.compareAndSet(this, stored, null)) {
+            expiry.cancel(stored);
+        }
+    }
+
     /**
      * Called by {@link SnapshotExpiry} when {@code due} passed its deadline: drops it unless it
      * was replaced meanwhile.
@@ -540,6 +556,7 @@ public final class FreshCredentialsSource implements AutoCloseable {
         try {
             long h = openHandle();
             nativeCalls.incrementAndGet();
+            long invalidationsBefore = invalidations.get();
             // Both clocks are read before the call, so that both deadlines err early.
             Clock clock = expiry.clock;
             long start = clock.nanoTime();
@@ -561,6 +578,10 @@ public final class FreshCredentialsSource implements AutoCloseable {
             boolean due = next.deadlineNanos - clock.nanoTime() <= 0
                     || next.wallDeadlineMillis - clock.currentTimeMillis() <= 0;
             replaceSnapshot(due ? null : next);
+            if (!due && invalidations.get() != invalidationsBefore) {
+                // An invalidation ran during the native call: the answer may be the rejected key.
+                discardSnapshot(next);
+            }
             return credentials;
         } finally {
             r.unlock();

@@ -218,4 +218,59 @@ public class RejectionRetryTest {
         }
         assertEquals(4, RejectionCodes.CODES.size());
     }
+
+    /** The system clocks, except that a chosen read of the monotonic clock runs an action first. */
+    private static final class InterposingClock implements FreshCredentialsSource.Clock {
+        volatile long offsetNanos;
+        volatile long offsetMillis;
+        /** Runs before the {@code readsLeft}-th next nanoTime() read (counted down to 0). */
+        volatile int readsLeft = -1;
+        volatile Runnable action;
+
+        @Override
+        public long nanoTime() {
+            if (readsLeft > 0 && --readsLeft == 0) {
+                action.run();
+            }
+            return System.nanoTime() + offsetNanos;
+        }
+
+        @Override
+        public long currentTimeMillis() {
+            return System.currentTimeMillis() + offsetMillis;
+        }
+
+        void pass(long millis) {
+            offsetNanos += java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(millis);
+            offsetMillis += millis;
+        }
+    }
+
+    @Test
+    public void aFetchInFlightDuringAnInvalidationDoesNotStoreTheRejectedKey() throws Exception {
+        try (SimulatorProcess sim = SimulatorProcess.start()) {
+            InterposingClock clock = new InterposingClock();
+            SnapshotExpiry expiry = new SnapshotExpiry(clock, false);
+            try (FreshCredentialsSource source = FreshCredentialsSource.create(imdsAt(sim), expiry)) {
+                String first = source.credentials().getAccessKeyId();
+                // The Java snapshot ends (its deadline passes on the source's clocks) while the
+                // native side still holds the first key.
+                clock.pass(java.util.concurrent.TimeUnit.HOURS.toMillis(2));
+                expiry.dropDue();
+                revokeLiveKey(sim);
+                // The next fetch reads the monotonic clock once before its native call and once
+                // after it: the invalidation runs between its native answer (the first key) and
+                // storing the snapshot.
+                boolean[] replaced = new boolean[1];
+                clock.action = () -> replaced[0] = source.invalidate(first);
+                clock.readsLeft = 2;
+                assertEquals("the fetch in flight answers with the key it got", first,
+                        source.credentials().getAccessKeyId());
+                assertTrue("the invalidation ran inside the fetch", replaced[0]);
+                assertNotEquals("the rejected key is not served again from the snapshot", first,
+                        source.credentials().getAccessKeyId());
+            }
+        }
+    }
+
 }
