@@ -41,6 +41,12 @@ if ! command -v aws >/dev/null 2>&1 || ! python3 -c 'import botocore.tokens' >/d
   python3 -m pip install -q awscli
   hash -r
 fi
+# botocore's `aws login` provider needs the AWS CRT (its EC keys): tests/interop_botocore_login.rs
+# runs it. botocore[crt] at the installed botocore's version brings the awscrt it pins.
+if ! python3 -c 'import awscrt' >/dev/null 2>&1; then
+  echo "setup: installing the AWS CRT for botocore (botocore[crt]) from PyPI"
+  python3 -m pip install -q "botocore[crt]==$(python3 -c 'import botocore; print(botocore.__version__)')"
+fi
 
 command -v cargo >/dev/null && bash "$(dirname "$0")/build-natives.sh" --install-tools
 

@@ -78,6 +78,8 @@ DESCRIPTION
     - clock skew against the Date header of STS and of IMDS (WARN beyond 1 minute, FAIL beyond 5);
     - IMDS: the IMDSv2 token PUT, the IMDSv1 GET, the attached role, and the hop-limit diagnosis
       when the PUT fails while the GET works;
+    - `aws login` profiles: the session, its cache file, when the credentials expire, whether
+      the session refreshes itself, and `aws login --profile P` when it cannot;
     - proxy variables (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, any case) that capture 169.254.169.254
       without a NO_PROXY entry for it;
     - expired session tokens in AWS_CREDENTIAL_EXPIRATION and the profile files, and expired

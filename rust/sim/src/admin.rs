@@ -65,6 +65,10 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Resp {
             shared.clear_faults();
             ok()
         }
+        (&Method::POST, "/login/sessions") => json(
+            StatusCode::OK,
+            serde_json::to_string(&crate::signin::new_session(shared)).unwrap_or_default(),
+        ),
         (&Method::POST, "/rotate") => {
             shared.rotate_now();
             ok()

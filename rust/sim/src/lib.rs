@@ -12,6 +12,7 @@
 //! | `GET /latest/meta-data/iam/security-credentials/<role>` | role credentials JSON ([`Endpoint::ImdsCredentials`]) |
 //! | `GET /latest/meta-data/placement/region` | the configured region |
 //! | `POST /` or `GET /?Action=…` | STS query protocol ([`Endpoint::Sts`]) |
+//! | `POST /v1/token` | AWS Sign-In `CreateOAuth2Token`: `aws login` refresh with a verified DPoP proof ([`Endpoint::SigninToken`], [`signin`]) |
 //! | `GET /container/<anything>` | container credentials JSON ([`Endpoint::Container`]) |
 //! | `GET /federation/credentials` | IAM Identity Center `GetRoleCredentials` (no faults; see [`SsoSettings`]) |
 //! | `POST /token` | SSO OIDC `CreateToken`, refresh-token grant |
@@ -30,6 +31,7 @@
 //! | `GET` / `POST /_sim/settings` | [`SimSettings`]: `{"clock_skew_secs": 600, "sts_accepts_expired": true}` (a POST replaces them; unknown fields are refused) |
 //! | `POST /_sim/advance?seconds=N` | moves the simulator clock forward |
 //! | `POST /_sim/rotate` | the next IMDS / container read mints new credentials |
+//! | `POST /_sim/login/sessions` | a new `aws login` session: [`LoginSession`] as JSON (`loginSession`, `keyThumbprint`, `cache`) |
 //! | `POST /_sim/revoke[?access_key_id=K]` | revokes key K (default: the keys IMDS and the container endpoint serve now, which then rotate): STS answers `ExpiredToken` for it before its expiry; `{"ok":true,"revoked":[…]}` ([`Simulator::revoke`]) |
 //! | `POST /_sim/reset` | zeroes the counts, removes faults and sequences, resets the settings |
 //! | `POST /_sim/sso/login?seconds=N` | an IAM Identity Center login: [`SsoLogin`] (token cache fields) |
@@ -37,7 +39,7 @@
 //! | `GET /_sim/sso/counts` | [`SsoCounts`] |
 //!
 //! `<endpoint>` is the snake-case [`Endpoint`] name: `imds_token`, `imds_role_list`,
-//! `imds_credentials`, `sts`, `container`.
+//! `imds_credentials`, `sts`, `container`, `signin_token`.
 //!
 //! STS verifies SigV4 header signatures with the `aws-sigv4` crate over exactly the headers the
 //! client signed (user-agent and `amz-sdk-*` included when signed). Accepted keys: every key the
@@ -80,6 +82,7 @@ mod admin;
 mod container;
 mod imds;
 mod server;
+pub mod signin;
 pub mod sigv4;
 mod sso;
 mod state;
@@ -88,6 +91,8 @@ mod sts;
 pub use sso::{SsoCounts, SsoLogin, SsoSettings};
 
 pub use sts::MAX_SKEW_MINUTES;
+
+pub use signin::{LoginSession, SigninCall};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -156,16 +161,19 @@ pub enum Endpoint {
     Sts,
     /// `GET /container/…`.
     Container,
+    /// AWS Sign-In `POST /v1/token` (`aws login` refresh).
+    SigninToken,
 }
 
 impl Endpoint {
     /// Every endpoint, in declaration order.
-    pub const ALL: [Endpoint; 5] = [
+    pub const ALL: [Endpoint; 6] = [
         Endpoint::ImdsToken,
         Endpoint::ImdsRoleList,
         Endpoint::ImdsCredentials,
         Endpoint::Sts,
         Endpoint::Container,
+        Endpoint::SigninToken,
     ];
 
     /// The snake-case name used by the admin API (`imds_token`, `sts`, …).
@@ -176,6 +184,7 @@ impl Endpoint {
             Endpoint::ImdsCredentials => "imds_credentials",
             Endpoint::Sts => "sts",
             Endpoint::Container => "container",
+            Endpoint::SigninToken => "signin_token",
         }
     }
 
@@ -215,7 +224,8 @@ pub struct Fault {
     pub expired_credentials: bool,
     /// The IMDS credentials JSON carries this `Code` instead of `Success` (e.g. `Failure`); for
     /// STS with `status`, the error code of the answer (e.g. `{"status": 403, "code":
-    /// "ExpiredToken"}`, whatever key signed the request).
+    /// "ExpiredToken"}`, whatever key signed the request); for `signin_token`, the OAuth 2.0
+    /// error code the refresh is refused with (e.g. `TOKEN_EXPIRED`).
     pub code: Option<String>,
     /// The HTTP `Date` header of this endpoint's answers is off by this many seconds (for STS,
     /// the SigV4 window moves with it: this endpoint's clock is wrong).
@@ -269,6 +279,12 @@ pub struct Counts {
     pub sts_assume_role: u64,
     /// Successful `AssumeRoleWithWebIdentity` calls.
     pub sts_assume_role_web_identity: u64,
+    /// AWS Sign-In `CreateOAuth2Token` requests (any outcome).
+    pub signin_token: u64,
+    /// `CreateOAuth2Token` requests answered with credentials.
+    pub signin_ok: u64,
+    /// `CreateOAuth2Token` requests refused (a bad proof, an unknown refresh token, a fault).
+    pub signin_rejected: u64,
 }
 
 /// One set of credentials the simulator minted (or the static test key).
@@ -514,6 +530,18 @@ impl Simulator {
     /// The `AssumeRole` / `AssumeRoleWithWebIdentity` calls received so far, oldest first.
     pub fn assume_role_calls(&self) -> Vec<AssumeRoleCall> {
         self.shared.assume_role_calls()
+    }
+
+    /// A new `aws login` session: a P-256 key, a refresh token bound to it, and credentials
+    /// (valid for the configured lifetime, at most 900 s) that STS accepts, as the cache document
+    /// the AWS CLI would write. `POST /_sim/login/sessions` does the same.
+    pub fn login_session(&self) -> LoginSession {
+        signin::new_session(&self.shared)
+    }
+
+    /// The `CreateOAuth2Token` requests received so far, oldest first.
+    pub fn signin_calls(&self) -> Vec<SigninCall> {
+        self.shared.login.calls()
     }
 
     /// Stops serving and waits until the port is closed and every connection dropped.

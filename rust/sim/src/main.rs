@@ -8,8 +8,9 @@ use freshcreds_sim::{SimConfig, SimSettings, Simulator};
 const USAGE: &str = "\
 Usage: freshcreds-sim [OPTIONS]
 
-Runs a local AWS simulator (IMDS, STS, container credentials, admin API under /_sim/) on
-127.0.0.1 until killed. Prints `freshcreds-sim listening on http://127.0.0.1:PORT` when ready.
+Runs a local AWS simulator (IMDS, STS, container credentials, AWS Sign-In, admin API under
+/_sim/) on 127.0.0.1 until killed. Prints `freshcreds-sim listening on http://127.0.0.1:PORT`
+when ready.
 
 Options:
   --port N               port to bind (default 0: an ephemeral port)
@@ -28,8 +29,9 @@ Admin API (JSON): GET /_sim/health, GET /_sim/counts, GET /_sim/now,
 POST /_sim/faults/<endpoint> (a fault), POST /_sim/sequences/<endpoint> (an array of faults,
 one per request), DELETE /_sim/faults, GET|POST /_sim/settings
 ({\"clock_skew_secs\": N, \"sts_accepts_expired\": true}), POST /_sim/advance?seconds=N,
-POST /_sim/rotate, POST /_sim/reset. Endpoints: imds_token, imds_role_list, imds_credentials,
-sts, container. The crate documentation describes every field.
+POST /_sim/rotate, POST /_sim/reset, POST /_sim/login/sessions (a new `aws login` session: its
+cache document). Endpoints: imds_token, imds_role_list, imds_credentials, sts, container,
+signin_token (AWS Sign-In POST /v1/token). The crate documentation describes every field.
 
 Logs go to stderr (RUST_LOG, default info).
 ";

@@ -159,6 +159,7 @@ fn endpoint_of(path: &str) -> Option<Endpoint> {
         }
         "/" => Some(Endpoint::Sts),
         p if p == "/container" || p.starts_with("/container/") => Some(Endpoint::Container),
+        "/v1/token" => Some(Endpoint::SigninToken),
         _ => None,
     }
 }
@@ -225,6 +226,7 @@ fn answer(shared: &Shared, endpoint: Endpoint, req: &Req, decision: &Decision) -
         Endpoint::ImdsCredentials => imds::credentials(shared, req, decision),
         Endpoint::Sts => sts::handle(shared, req, decision),
         Endpoint::Container => container::handle(shared, req, decision),
+        Endpoint::SigninToken => crate::signin::handle(shared, req, decision),
     }
 }
 

@@ -76,6 +76,8 @@ struct State {
 
 pub(crate) struct Shared {
     pub config: SimConfig,
+    /// AWS Sign-In sessions, refresh tokens and proofs seen.
+    pub login: crate::signin::LoginState,
     state: Mutex<State>,
     /// IAM Identity Center (portal and OIDC), kept apart from the fault pipeline.
     pub sso: crate::sso::SsoState,
@@ -85,6 +87,7 @@ impl Shared {
     pub fn new(config: SimConfig) -> Self {
         Shared {
             config,
+            login: Default::default(),
             state: Mutex::new(State::default()),
             sso: Default::default(),
         }
@@ -227,6 +230,7 @@ impl Shared {
             Endpoint::ImdsCredentials => c.imds_credentials += 1,
             Endpoint::Sts => c.sts += 1,
             Endpoint::Container => c.container += 1,
+            Endpoint::SigninToken => c.signin_token += 1,
         }
         if let Some(step) = s.sequences.get_mut(&endpoint).and_then(VecDeque::pop_front) {
             let mut d = Self::standing_parts(&step);

@@ -292,6 +292,10 @@ fn build_plan(
                 .with_origin(format!("web_identity_token_file of profile {profile}"))
                 .with_name(format!("Profile({profile})/WebIdentityToken")),
         ),
+        BaseStep::Login { login_session, profile } => Arc::new(super::login::LoginSource::new(
+            super::login::LoginSettings::resolve(&settings.env, set, &profile, &login_session)?,
+            settings.clock.clone(),
+        )?),
         BaseStep::CredentialProcess { command, profile } if plan.roles.is_empty() && runs_own_credential_process(command.as_str()) => {
             return Err(Error::not_configured(format!(
                 "the credential_process of profile {profile} is `freshcreds credential-process` itself: skipped, the sources below supply what it would"

@@ -18,6 +18,7 @@ pub mod default_chain;
 pub mod environment;
 pub mod http_body;
 pub mod imds;
+pub mod login;
 pub mod notice;
 pub mod process;
 pub mod profile;

@@ -1,4 +1,5 @@
-//! `doctor`: the AWS credentials troubleshooting walk, one finding per line.
+//! `doctor`: the AWS credentials troubleshooting walk, one finding per line. A profile whose
+//! credentials come from an `aws login` session gets a finding of its own ([`login`]).
 //!
 //! Checks, in order, one module each: proxy variables that capture IMDS ([`proxy`]); session
 //! expiry stated in the environment ([`environment`]); the chain source by source (winner,
@@ -17,6 +18,7 @@ mod files;
 mod http;
 mod identity;
 mod imds;
+mod login;
 mod proxy;
 mod sso;
 
@@ -67,6 +69,7 @@ pub async fn run(env: &Env, options: &DoctorOptions) -> Vec<Check> {
         .map(|f| f.credentials.source().to_string())
         .filter(|s| s != crate::sources::imds::SOURCE_NAME);
     checks.extend(imds::imds_checks(env, profiles, other_winner.as_deref()).await);
+    checks.extend(login::login_checks(env, chain.as_ref(), Utc::now()).await);
     checks.extend(files::file_checks(env, profiles, Utc::now()));
     checks.extend(sso::sso_checks(env, profiles, Utc::now()));
     checks

@@ -15,7 +15,10 @@
 //! - a profile naming itself as `source_profile` uses its own static keys as the base (this is not
 //!   a cycle); any other revisit of a profile is a cycle, reported with the profiles in it;
 //! - a profile without `role_arn` is a base: `credential_source`, then `web_identity_token_file`
-//!   (needs `role_arn`), then SSO settings, then `credential_process`, then static keys.
+//!   (needs `role_arn`), then SSO settings, then `login_session`, then `credential_process`, then
+//!   static keys;
+//! - a role profile with `mfa_serial` is an error: a background refresh cannot ask for a token
+//!   code ([`MFA_REFUSED`](crate::host::MFA_REFUSED)).
 
 use std::fmt;
 
@@ -129,6 +132,13 @@ pub enum BaseStep {
         /// `sso_role_name` (absent for token-only configurations).
         sso_role_name: Option<String>,
         /// The profile that configures it.
+        profile: String,
+    },
+    /// `login_session`: an `aws login` (AWS Sign-In) session, read from its token cache.
+    Login {
+        /// The `login_session` value (the session's ARN).
+        login_session: String,
+        /// The profile that has it.
         profile: String,
     },
 }
@@ -286,6 +296,19 @@ fn role_step(profile: &Profile) -> Result<Option<(AssumeRoleStep, Next<'_>)>> {
     let Some(role_arn) = profile.get("role_arn") else {
         return Ok(None);
     };
+    if profile.get("mfa_serial").is_some() {
+        let at = match profile.location("mfa_serial") {
+            Some((file, line)) if line > 0 => format!(" ({file}, line {line})"),
+            _ => String::new(),
+        };
+        return Err(invalid(
+            profile,
+            format_args!(
+                "it sets `mfa_serial`{at}, which freshcreds cannot use: {}",
+                crate::host::MFA_REFUSED
+            ),
+        ));
+    }
     let next = match (profile.get("source_profile"), profile.get("credential_source")) {
         (Some(_), Some(_)) => {
             return Err(invalid(
@@ -364,6 +387,15 @@ fn base_step(set: &ProfileSet, profile: &Profile) -> Result<BaseStep> {
     if let Some(sso) = sso_step(set, profile)? {
         return Ok(sso);
     }
+    if let Some(session) = profile.get(crate::sources::login::LOGIN_SESSION_KEY) {
+        if session.trim().is_empty() {
+            return Err(invalid(profile, "`login_session` is empty"));
+        }
+        return Ok(BaseStep::Login {
+            login_session: session.trim().to_string(),
+            profile: name,
+        });
+    }
     if let Some(command) = profile.get("credential_process") {
         return Ok(BaseStep::CredentialProcess {
             command: ProcessCommand(command.to_string()),
@@ -376,7 +408,7 @@ fn base_step(set: &ProfileSet, profile: &Profile) -> Result<BaseStep> {
             ErrorKind::NotConfigured,
             format!(
                 "profile `{name}` did not contain credential information (no aws_access_key_id, \
-                 credential_source, role_arn, web_identity_token_file, sso_* or credential_process)"
+                 credential_source, role_arn, web_identity_token_file, sso_*, login_session or credential_process)"
             ),
         )),
     }
@@ -589,6 +621,63 @@ mod tests {
         let err = ProfileChain::plan(&s).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidConfig);
         assert!(err.message().contains("prod"), "{}", err.message());
+    }
+
+    #[test]
+    fn login_session_comes_after_sso_and_before_credential_process_and_must_not_be_empty() {
+        let s = set(
+            &[(
+                "p",
+                &[
+                    ("login_session", " arn:aws:iam::0123456789012:user/Admin "),
+                    ("credential_process", "/bin/creds"),
+                ],
+            )],
+            "p",
+        );
+        assert_eq!(
+            ProfileChain::plan(&s).unwrap().base,
+            BaseStep::Login {
+                login_session: "arn:aws:iam::0123456789012:user/Admin".into(),
+                profile: "p".into()
+            }
+        );
+        let s = set(&[("p", &[("login_session", " ")])], "p");
+        let err = ProfileChain::plan(&s).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+        assert!(
+            err.message().contains("`p`") && err.message().contains("login_session"),
+            "{}",
+            err.message()
+        );
+    }
+
+    #[test]
+    fn mfa_serial_on_a_role_profile_is_refused_with_the_reason() {
+        let s = set(
+            &[
+                (
+                    "admin",
+                    &[
+                        ("role_arn", "arn:r"),
+                        ("source_profile", "base"),
+                        ("mfa_serial", "arn:aws:iam::1:mfa/u"),
+                    ],
+                ),
+                (
+                    "base",
+                    &[("aws_access_key_id", "A"), ("aws_secret_access_key", "S")],
+                ),
+            ],
+            "admin",
+        );
+        let err = ProfileChain::plan(&s).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+        assert!(
+            err.message().contains("`admin`") && err.message().contains(crate::host::MFA_REFUSED),
+            "{}",
+            err.message()
+        );
     }
 
     #[test]

@@ -77,8 +77,8 @@ public class GlobalHooksTest {
         return path;
     }
 
-    /** The product jar and both SDKs, without the test classes. */
-    private static String classpath() {
+    /** The product jar and both SDKs, without the test classes (also for other child-JVM tests). */
+    static String classpath() {
         Set<String> entries = new LinkedHashSet<String>();
         entries.add(jar());
         for (String property : new String[] {"freshcreds.test.v1.classpath", "freshcreds.test.v2.classpath"}) {

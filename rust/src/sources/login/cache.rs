@@ -1,0 +1,383 @@
+//! The `aws login` token cache: `~/.aws/login/cache/<sha256 of login_session>.json` (or the
+//! directory `AWS_LOGIN_CACHE_DIRECTORY` names), as the AWS CLI, botocore and the AWS SDKs read
+//! and write it:
+//!
+//! ```json
+//! { "accessToken": { "accessKeyId": "…", "secretAccessKey": "…", "sessionToken": "…",
+//!                    "accountId": "…", "expiresAt": "2025-11-19T00:15:00Z" },
+//!   "tokenType": "aws_sigv4", "clientId": "arn:aws:signin:::devtools/same-device",
+//!   "refreshToken": "…", "idToken": "…", "dpopKey": "-----BEGIN EC PRIVATE KEY-----…" }
+//! ```
+//!
+//! Errors name the file and the field, never a value. A refresh is written back in place: the
+//! document is read again, only `accessToken`'s five fields and `refreshToken` change (every other
+//! field, known or not, stays), and the new text replaces the file atomically (a temporary file in
+//! the same directory, mode 0600, renamed over it).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use super::dpop::DpopKey;
+use crate::credentials::{SecretJson, REDACTED};
+use crate::env::Env;
+use crate::error::{Error, ErrorKind, Result};
+use crate::sources::profile::location::{expand_home, home_dir, Platform};
+
+/// The environment variable naming another cache directory.
+pub const ENV_LOGIN_CACHE_DIRECTORY: &str = "AWS_LOGIN_CACHE_DIRECTORY";
+/// Cache files larger than this are refused (a token document is a few kilobytes).
+pub const MAX_CACHE_FILE_BYTES: u64 = 256 * 1024;
+
+/// The cache directory: `AWS_LOGIN_CACHE_DIRECTORY` (with `~` expanded), else
+/// `~/.aws/login/cache`. The error says that no home directory is set.
+pub fn cache_dir(env: &Env) -> Result<PathBuf> {
+    let platform = Platform::current();
+    let home = home_dir(env, platform);
+    if let Some(dir) = env.get_non_blank(ENV_LOGIN_CACHE_DIRECTORY) {
+        return Ok(PathBuf::from(expand_home(
+            dir.trim(),
+            home.as_deref(),
+            platform,
+            true,
+        )));
+    }
+    let home = home.ok_or_else(|| {
+        Error::invalid_config(format!(
+            "cannot find the `aws login` cache: no home directory (HOME) is set and {ENV_LOGIN_CACHE_DIRECTORY} is not set"
+        ))
+    })?;
+    Ok(Path::new(&home).join(".aws").join("login").join("cache"))
+}
+
+/// The cache file name of a `login_session`: the hex SHA-256 of the trimmed value, `.json`.
+pub fn cache_file_name(login_session: &str) -> String {
+    let digest = Sha256::digest(login_session.trim().as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{hex}.json")
+}
+
+/// What a cache file holds. `Debug` shows no secret.
+#[derive(Clone)]
+pub struct LoginToken {
+    /// `accessToken.accessKeyId`.
+    pub access_key_id: String,
+    /// `accessToken.secretAccessKey`.
+    pub secret_access_key: Zeroizing<String>,
+    /// `accessToken.sessionToken`.
+    pub session_token: Zeroizing<String>,
+    /// `accessToken.accountId`.
+    pub account_id: String,
+    /// `accessToken.expiresAt`.
+    pub expires_at: DateTime<Utc>,
+    /// `clientId`.
+    pub client_id: String,
+    /// `refreshToken`.
+    pub refresh_token: Zeroizing<String>,
+    /// `dpopKey`, parsed.
+    pub dpop_key: DpopKey,
+    /// Whether the file has an `idToken` (kept as it is on write-back).
+    pub has_id_token: bool,
+}
+
+impl fmt::Debug for LoginToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginToken")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &REDACTED)
+            .field("session_token", &REDACTED)
+            .field("account_id", &self.account_id)
+            .field("expires_at", &self.expires_at)
+            .field("client_id", &self.client_id)
+            .field("refresh_token", &REDACTED)
+            .field("dpop_key", &self.dpop_key)
+            .field("has_id_token", &self.has_id_token)
+            .finish()
+    }
+}
+
+/// What a refresh brought, to be written back.
+pub struct Refreshed {
+    /// The new `accessKeyId`.
+    pub access_key_id: String,
+    /// The new `secretAccessKey`.
+    pub secret_access_key: Zeroizing<String>,
+    /// The new `sessionToken`.
+    pub session_token: Zeroizing<String>,
+    /// The new `expiresAt` (now plus the answer's `expiresIn`).
+    pub expires_at: DateTime<Utc>,
+    /// The new `refreshToken`.
+    pub refresh_token: Zeroizing<String>,
+}
+
+impl fmt::Debug for Refreshed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Refreshed")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &REDACTED)
+            .field("session_token", &REDACTED)
+            .field("expires_at", &self.expires_at)
+            .field("refresh_token", &REDACTED)
+            .finish()
+    }
+}
+
+/// `2025-11-19T00:15:00Z`: the form the AWS CLI writes.
+pub fn format_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn file_error(kind: ErrorKind, path: &Path, detail: impl fmt::Display) -> Error {
+    Error::new(
+        kind,
+        format!("`aws login` cache file {}: {detail}", path.display()),
+    )
+}
+
+/// Reads and parses the cache file at `path`. A missing file is an [`ErrorKind::InvalidConfig`]
+/// error whose message the caller completes with the login command.
+pub async fn load(path: &Path) -> Result<LoginToken> {
+    let doc = read_document(path).await?;
+    parse(path, &doc.0)
+}
+
+/// Reads the file as JSON (zeroized when dropped).
+async fn read_document(path: &Path) -> Result<SecretJson> {
+    let meta = tokio::fs::metadata(path).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            file_error(ErrorKind::InvalidConfig, path, "does not exist")
+        } else {
+            file_error(ErrorKind::InvalidConfig, path, "cannot be read").with_source(e)
+        }
+    })?;
+    if meta.len() > MAX_CACHE_FILE_BYTES {
+        return Err(file_error(
+            ErrorKind::Parse,
+            path,
+            format_args!(
+                "is {} bytes, more than the {MAX_CACHE_FILE_BYTES} a token document may have",
+                meta.len()
+            ),
+        ));
+    }
+    let bytes = Zeroizing::new(tokio::fs::read(path).await.map_err(|e| {
+        file_error(ErrorKind::InvalidConfig, path, "cannot be read").with_source(e)
+    })?);
+    SecretJson::parse(&bytes).map_err(|e| {
+        // Line and column only: serde's message could quote part of the text.
+        file_error(
+            ErrorKind::Parse,
+            path,
+            format_args!(
+                "is not valid JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        )
+    })
+}
+
+/// Parses a cache document; errors name the file and the field.
+pub fn parse(path: &Path, doc: &serde_json::Value) -> Result<LoginToken> {
+    let Some(root) = doc.as_object() else {
+        return Err(file_error(ErrorKind::Parse, path, "is not a JSON object"));
+    };
+    let missing = |field: &str| {
+        file_error(
+            ErrorKind::Parse,
+            path,
+            format_args!("field `{field}` is missing"),
+        )
+    };
+    let not_string = |field: &str| {
+        file_error(
+            ErrorKind::Parse,
+            path,
+            format_args!("field `{field}` is not a string"),
+        )
+    };
+    let access = match root.get("accessToken") {
+        None => return Err(missing("accessToken")),
+        Some(serde_json::Value::Object(map)) => map,
+        Some(_) => {
+            return Err(file_error(
+                ErrorKind::Parse,
+                path,
+                "field `accessToken` is not an object",
+            ))
+        }
+    };
+    let text = |map: &serde_json::Map<String, serde_json::Value>, key: &str, field: &str| match map
+        .get(key)
+    {
+        None => Err(missing(field)),
+        Some(serde_json::Value::String(s)) if s.trim().is_empty() => Err(file_error(
+            ErrorKind::Parse,
+            path,
+            format_args!("field `{field}` is empty"),
+        )),
+        Some(serde_json::Value::String(s)) => Ok(s.clone()),
+        Some(_) => Err(not_string(field)),
+    };
+    let access_key_id = text(access, "accessKeyId", "accessToken.accessKeyId")?;
+    let secret_access_key = Zeroizing::new(text(
+        access,
+        "secretAccessKey",
+        "accessToken.secretAccessKey",
+    )?);
+    let session_token = Zeroizing::new(text(access, "sessionToken", "accessToken.sessionToken")?);
+    let account_id = text(access, "accountId", "accessToken.accountId")?;
+    let expires_text = text(access, "expiresAt", "accessToken.expiresAt")?;
+    let expires_at = DateTime::parse_from_rfc3339(expires_text.trim())
+        .map_err(|_| {
+            file_error(
+                ErrorKind::Parse,
+                path,
+                format_args!(
+                    "field `accessToken.expiresAt` = {expires_text:?} is not an RFC 3339 time"
+                ),
+            )
+        })?
+        .with_timezone(&Utc);
+    let refresh_token = Zeroizing::new(text(root, "refreshToken", "refreshToken")?);
+    let client_id = text(root, "clientId", "clientId")?;
+    let pem = Zeroizing::new(text(root, "dpopKey", "dpopKey")?);
+    let dpop_key = DpopKey::from_pem(&pem).map_err(|why| {
+        file_error(
+            ErrorKind::Parse,
+            path,
+            format_args!("field `dpopKey` {why}"),
+        )
+    })?;
+    Ok(LoginToken {
+        access_key_id,
+        secret_access_key,
+        session_token,
+        account_id,
+        expires_at,
+        client_id,
+        refresh_token,
+        dpop_key,
+        has_id_token: root.contains_key("idToken"),
+    })
+}
+
+/// Writes a refresh back into the file at `path`: reads the document again, changes
+/// `accessToken.{accessKeyId, secretAccessKey, sessionToken, expiresAt}` and `refreshToken`, keeps
+/// everything else, and replaces the file atomically ([`write_atomically`]).
+pub async fn write_back(path: &Path, refreshed: &Refreshed) -> Result<()> {
+    let mut doc = read_document(path).await?;
+    let Some(root) = doc.0.as_object_mut() else {
+        return Err(file_error(ErrorKind::Parse, path, "is not a JSON object"));
+    };
+    let access = root
+        .entry("accessToken")
+        .or_insert_with(|| serde_json::Value::Object(Default::default()));
+    if !access.is_object() {
+        *access = serde_json::Value::Object(Default::default());
+    }
+    if let Some(access) = access.as_object_mut() {
+        use serde_json::Value::String as S;
+        access.insert("accessKeyId".into(), S(refreshed.access_key_id.clone()));
+        access.insert(
+            "secretAccessKey".into(),
+            S(refreshed.secret_access_key.to_string()),
+        );
+        access.insert(
+            "sessionToken".into(),
+            S(refreshed.session_token.to_string()),
+        );
+        access.insert("expiresAt".into(), S(format_time(refreshed.expires_at)));
+    }
+    root.insert(
+        "refreshToken".into(),
+        serde_json::Value::String(refreshed.refresh_token.to_string()),
+    );
+    let text = Zeroizing::new(
+        serde_json::to_vec(&doc.0)
+            .map_err(|_| file_error(ErrorKind::Internal, path, "could not be serialised"))?,
+    );
+    let target = path.to_path_buf();
+    tokio::task::spawn_blocking(move || write_atomically(&target, &text))
+        .await
+        .map_err(|_| file_error(ErrorKind::Internal, path, "the write task failed"))?
+        .map_err(|e| {
+            file_error(ErrorKind::InvalidConfig, path, "could not be rewritten").with_source(e)
+        })
+}
+
+/// Replaces `path` with `contents` atomically: a temporary file in the same directory (created
+/// new, mode 0600 on Unix), written and synced, then renamed over `path`. Readers see the old or
+/// the new text, never a mix; on failure the temporary file is removed.
+pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir.join(format!(
+        ".{name}.{}.{:08x}.tmp",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let result = (|| {
+        let mut file = options.open(&temp)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&temp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_name_is_the_sha256_of_the_trimmed_session() {
+        // smithy-rs' published names for these sessions.
+        assert_eq!(
+            cache_file_name("arn:aws:iam::0123456789012:user/Admin"),
+            "36db1d138ff460920374e4c3d8e01f53f9f73537e89c88d639f68393df0e2726.json"
+        );
+        assert_eq!(
+            cache_file_name("  arn:aws:iam::0123456789012:user/Admin  "),
+            "36db1d138ff460920374e4c3d8e01f53f9f73537e89c88d639f68393df0e2726.json"
+        );
+        assert_eq!(
+            cache_file_name("arn:aws:sts::012345678910:assumed-role/Admin/admin"),
+            "4b0ba8f99f075c0633e122fd73346ce203a3faf18ea0310eb2d29df1bab2e255.json"
+        );
+    }
+
+    #[test]
+    fn the_cache_directory_follows_the_variable_then_home() {
+        let env = Env::from_map([("HOME", "/h")]);
+        assert_eq!(
+            cache_dir(&env).unwrap(),
+            Path::new("/h").join(".aws").join("login").join("cache")
+        );
+        let env = Env::from_map([("HOME", "/h"), (ENV_LOGIN_CACHE_DIRECTORY, "~/elsewhere")]);
+        assert_eq!(cache_dir(&env).unwrap(), PathBuf::from("/h/elsewhere"));
+        let err = cache_dir(&Env::from_map::<String, String>([])).unwrap_err();
+        assert!(err.message().contains("HOME"), "{}", err.message());
+    }
+}
