@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use freshcreds::clock::ManualClock;
+use freshcreds::sources::imds::PROXY_ENV_VARS;
 use freshcreds::sources::imds::{
     ImdsClient, ImdsConfig, ImdsCredentialsSource, HOP_LIMIT_FIX, TOKEN_REFRESH_MARGIN,
     V1_FALLBACK_RECHECK,
@@ -568,15 +569,6 @@ async fn the_date_header_becomes_the_server_date() {
 /// Serializes the tests that change the process's proxy variables.
 static PROXY_ENV: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-const PROXY_VARS: [&str; 6] = [
-    "HTTP_PROXY",
-    "http_proxy",
-    "HTTPS_PROXY",
-    "https_proxy",
-    "ALL_PROXY",
-    "all_proxy",
-];
-
 #[tokio::test]
 async fn imds_requests_never_go_through_the_proxy_from_the_environment() {
     let _lock = PROXY_ENV.lock().await;
@@ -593,12 +585,12 @@ async fn imds_requests_never_go_through_the_proxy_from_the_environment() {
             }
         })
     };
-    let saved: Vec<_> = PROXY_VARS
+    let saved: Vec<_> = PROXY_ENV_VARS
         .iter()
         .chain(["NO_PROXY", "no_proxy"].iter())
         .map(|v| (*v, std::env::var_os(v)))
         .collect();
-    for var in PROXY_VARS {
+    for var in PROXY_ENV_VARS {
         std::env::set_var(var, &trap_url);
     }
     std::env::remove_var("NO_PROXY");

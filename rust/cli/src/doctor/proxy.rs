@@ -2,20 +2,13 @@
 
 use std::net::Ipv4Addr;
 
+use freshcreds::sources::imds::PROXY_ENV_VARS;
+
 use crate::env::Env;
 use crate::output::Check;
 
 /// The IMDS address proxies must not capture.
 pub const IMDS_IPV4: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 254);
-
-const PROXY_VARS: [&str; 6] = [
-    "HTTP_PROXY",
-    "http_proxy",
-    "HTTPS_PROXY",
-    "https_proxy",
-    "ALL_PROXY",
-    "all_proxy",
-];
 
 /// Shows a proxy URL without credentials (`user:password@` is dropped).
 fn redact_proxy(value: &str) -> String {
@@ -70,7 +63,7 @@ pub fn proxy_checks(env: &Env) -> Vec<Check> {
         .filter_map(|n| env.get_non_blank(n).map(|v| (*n, v)))
         .collect::<Vec<_>>();
     let covered = no_proxy.iter().any(|(_, v)| no_proxy_covers(v, IMDS_IPV4));
-    let set: Vec<(&str, String)> = PROXY_VARS
+    let set: Vec<(&str, String)> = PROXY_ENV_VARS
         .iter()
         .filter_map(|n| env.get_non_blank(n).map(|v| (*n, v)))
         .collect();

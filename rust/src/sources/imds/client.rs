@@ -102,10 +102,21 @@ struct Inner {
     counters: Counters,
 }
 
+/// The proxy variables HTTP clients commonly honour (curl, the AWS SDKs, botocore); the IMDS
+/// client ignores every one of them.
+pub const PROXY_ENV_VARS: [&str; 6] = [
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+];
+
 /// A client of the EC2 Instance Metadata Service. Cheap to clone (clones share the token, the
 /// counters and the "not on EC2" memory).
 ///
-/// It never uses an HTTP proxy (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` are ignored) and never
+/// It never uses an HTTP proxy (the [`PROXY_ENV_VARS`] are ignored) and never
 /// follows redirects.
 #[derive(Clone)]
 pub struct ImdsClient {

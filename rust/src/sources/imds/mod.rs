@@ -14,7 +14,7 @@ mod config;
 mod source;
 mod token;
 
-pub use client::{ImdsClient, ImdsResponse, ImdsStats};
+pub use client::{ImdsClient, ImdsResponse, ImdsStats, PROXY_ENV_VARS};
 pub use config::{
     EndpointMode, EndpointOrigin, ImdsConfig, ImdsConfigBuilder, SettingLayer,
     DEFAULT_NOT_ON_EC2_TTL, DEFAULT_TIMEOUT, DEFAULT_TOKEN_TTL, IPV4_ENDPOINT, IPV6_ENDPOINT,
