@@ -42,6 +42,9 @@ public interface FreshCredentialsSourceMXBean {
     /** @return resumes after a suspend */
     long getResumes();
 
+    /** @return rejections of the cached credentials reported through {@link FreshCredentialsSource#invalidate} */
+    long getInvalidations();
+
     /** @return local minus server time, millis */
     long getClockSkewMillis();
 }

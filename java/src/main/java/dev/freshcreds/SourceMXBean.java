@@ -129,6 +129,11 @@ final class SourceMXBean implements FreshCredentialsSourceMXBean {
     }
 
     @Override
+    public long getInvalidations() {
+        return status().getInvalidations();
+    }
+
+    @Override
     public long getClockSkewMillis() {
         return status().getClockSkew().toMillis();
     }

@@ -130,4 +130,30 @@ public class StatusAndMetricsTest {
         assertNull(source.jmxName());
         assertFalse("still registered after close", server.isRegistered(name));
     }
+
+    @Test
+    public void anInvalidationIsCountedInTheTypedStatusTheMetersAndTheMBean() throws Exception {
+        try (SimulatorProcess sim = SimulatorProcess.start()) {
+            FreshCredentialsOptions options = FreshCredentialsOptions.builder().readSystemProperties(false)
+                    .source("imds").imdsEndpoint(sim.baseUrl()).build();
+            try (FreshCredentialsSource source = FreshCredentialsSource.create(options)) {
+                String rejected = source.credentials().getAccessKeyId();
+                SimpleMeterRegistry registry = new SimpleMeterRegistry();
+                new FreshCredentialsMetrics(source).bindTo(registry);
+                assertEquals(0.0, registry.get("freshcreds.invalidations").functionCounter().count(), 0);
+                sim.admin("POST", "/_sim/revoke");
+                assertTrue(source.invalidate(rejected));
+                assertEquals(1, source.typedStatus().getInvalidations());
+                assertEquals(1.0, registry.get("freshcreds.invalidations").functionCounter().count(), 0);
+                ObjectName name;
+                long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(REGISTRATION_WAIT_MILLIS);
+                while ((name = source.jmxName()) == null && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                assertNotNull("no MBean within " + REGISTRATION_WAIT_MILLIS + " ms", name);
+                assertEquals(1L, ManagementFactory.getPlatformMBeanServer().getAttribute(name, "Invalidations"));
+            }
+        }
+    }
+
 }

@@ -94,6 +94,8 @@ public final class FreshCredentialsMetrics implements MeterBinder {
         counter(registry, all, "freshcreds.stale.extensions",
                 "expired credentials served on because refreshing failed (static stability)", s -> s.getStaleExtensions());
         counter(registry, all, "freshcreds.resumes", "resumes after a suspend", s -> s.getResumes());
+        counter(registry, all, "freshcreds.invalidations", "rejections of the cached credentials reported by SDK calls",
+                s -> s.getInvalidations());
         Gauge.builder("freshcreds.expires.in", source, number(s -> seconds(s.getExpiresIn())))
                 .description("time until the credentials' real expiry, negative once expired")
                 .baseUnit("seconds").tags(all).register(registry);
