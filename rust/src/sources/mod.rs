@@ -11,6 +11,7 @@ use crate::credentials::Credentials;
 use crate::error::Result;
 
 pub mod assume_role;
+pub mod atomic_file;
 pub mod chain;
 pub mod container;
 pub mod credentials_document;

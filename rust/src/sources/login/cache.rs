@@ -267,7 +267,7 @@ pub fn parse(path: &Path, doc: &serde_json::Value) -> Result<LoginToken> {
 
 /// Writes a refresh back into the file at `path`: reads the document again, changes
 /// `accessToken.{accessKeyId, secretAccessKey, sessionToken, expiresAt}` and `refreshToken`, keeps
-/// everything else, and replaces the file atomically ([`write_atomically`]).
+/// everything else, and replaces the file atomically ([`write_atomically`](crate::sources::atomic_file::write_atomically)).
 pub async fn write_back(path: &Path, refreshed: &Refreshed) -> Result<()> {
     let mut doc = read_document(path).await?;
     let Some(root) = doc.0.as_object_mut() else {
@@ -301,50 +301,14 @@ pub async fn write_back(path: &Path, refreshed: &Refreshed) -> Result<()> {
             .map_err(|_| file_error(ErrorKind::Internal, path, "could not be serialised"))?,
     );
     let target = path.to_path_buf();
-    tokio::task::spawn_blocking(move || write_atomically(&target, &text))
-        .await
-        .map_err(|_| file_error(ErrorKind::Internal, path, "the write task failed"))?
-        .map_err(|e| {
-            file_error(ErrorKind::InvalidConfig, path, "could not be rewritten").with_source(e)
-        })
-}
-
-/// Replaces `path` with `contents` atomically: a temporary file in the same directory (created
-/// new, mode 0600 on Unix), written and synced, then renamed over `path`. Readers see the old or
-/// the new text, never a mix; on failure the temporary file is removed.
-pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = dir.join(format!(
-        ".{name}.{}.{:08x}.tmp",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let result = (|| {
-        let mut file = options.open(&temp)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&temp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
+    tokio::task::spawn_blocking(move || {
+        crate::sources::atomic_file::write_atomically(&target, &text)
+    })
+    .await
+    .map_err(|_| file_error(ErrorKind::Internal, path, "the write task failed"))?
+    .map_err(|e| {
+        file_error(ErrorKind::InvalidConfig, path, "could not be rewritten").with_source(e)
+    })
 }
 
 #[cfg(test)]

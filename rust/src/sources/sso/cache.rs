@@ -304,42 +304,12 @@ impl CachedToken {
             )
             .with_source(e)
         };
-        let dir = self.path.parent().unwrap_or_else(|| Path::new("."));
         let text = Zeroizing::new(
             serde_json::to_string_pretty(&Value::Object(self.document.clone()))
                 .unwrap_or_else(|_| "{}".into()),
         );
-        let file_name = self
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "token.json".into());
-        let temp = dir.join(format!(
-            ".{file_name}.{}.{}.tmp",
-            std::process::id(),
-            rand::random::<u32>()
-        ));
-        let written = (|| -> std::io::Result<()> {
-            use std::io::Write;
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
-            let mut file = options.open(&temp)?;
-            file.write_all(text.as_bytes())?;
-            file.sync_all()
-        })();
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&temp);
-            return Err(failed("write a temporary file next to it", e));
-        }
-        std::fs::rename(&temp, &self.path).map_err(|e| {
-            let _ = std::fs::remove_file(&temp);
-            failed("replace it", e)
-        })
+        crate::sources::atomic_file::write_atomically(&self.path, text.as_bytes())
+            .map_err(|e| failed("replace it atomically", e))
     }
 }
 
