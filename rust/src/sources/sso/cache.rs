@@ -294,22 +294,20 @@ impl CachedToken {
     /// (mode 0600), flushed, then renamed over the old file. A reader sees the old file or the
     /// new one, never a part.
     pub fn store(&self) -> Result<()> {
-        let failed = |what: &str, e: std::io::Error| {
-            Error::new(
-                ErrorKind::Internal,
-                format!(
-                    "IAM Identity Center token cache {}: could not {what}",
-                    self.path.display()
-                ),
-            )
-            .with_source(e)
-        };
         let text = Zeroizing::new(
             serde_json::to_string_pretty(&Value::Object(self.document.clone()))
                 .unwrap_or_else(|_| "{}".into()),
         );
-        crate::sources::atomic_file::write_atomically(&self.path, text.as_bytes())
-            .map_err(|e| failed("replace it atomically", e))
+        crate::sources::atomic_file::write_atomically(&self.path, text.as_bytes()).map_err(|e| {
+            Error::new(
+                ErrorKind::Internal,
+                format!(
+                    "IAM Identity Center token cache {}: could not replace it atomically",
+                    self.path.display()
+                ),
+            )
+            .with_source(e)
+        })
     }
 }
 
