@@ -32,7 +32,7 @@ use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sources::credentials_document::{self, Format};
 pub use crate::sources::http_body::MAX_CONTAINER_RESPONSE_BYTES;
-use crate::sources::http_body::{read_limited, BodyError};
+use crate::sources::http_body::{read_limited, transport_error, BodyError};
 use crate::sources::retry::RetryPolicy;
 use crate::sources::server_clock::{DateOrigin, ServerClock};
 use crate::sources::{BoxFuture, CredentialSource, Fetched};
@@ -487,15 +487,6 @@ fn io_reason(e: &std::io::Error) -> String {
         None => &text,
     };
     text.to_lowercase()
-}
-
-fn transport_error(shown: &str, e: reqwest::Error) -> Error {
-    let (kind, what) = if e.is_timeout() {
-        (ErrorKind::Timeout, "timed out")
-    } else {
-        (ErrorKind::Connect, "failed")
-    };
-    Error::new(kind, format!("{shown} {what}")).with_source(e.without_url())
 }
 
 fn status_error(shown: &str, status: reqwest::StatusCode, body: &[u8]) -> Error {

@@ -397,7 +397,7 @@ impl LoginSource {
             )))
             .send()
             .await
-            .map_err(|e| transport_error(&what, e))?;
+            .map_err(|e| crate::sources::http_body::transport_error(&what, e))?;
         let status = response.status();
         let error_type = response
             .headers()
@@ -408,7 +408,9 @@ impl LoginSource {
             crate::sources::http_body::read_limited(response, MAX_SIGNIN_RESPONSE_BYTES, &what)
                 .await
                 .map_err(|e| match e {
-                    crate::sources::http_body::BodyError::Transport(e) => transport_error(&what, e),
+                    crate::sources::http_body::BodyError::Transport(e) => {
+                        crate::sources::http_body::transport_error(&what, e)
+                    }
                     crate::sources::http_body::BodyError::TooLarge(e) => e,
                 })?;
         if status.is_success() {
@@ -522,15 +524,6 @@ impl LoginSource {
             ),
         }
     }
-}
-
-fn transport_error(what: &str, e: reqwest::Error) -> Error {
-    let (kind, verb) = if e.is_timeout() {
-        (ErrorKind::Timeout, "timed out")
-    } else {
-        (ErrorKind::Connect, "failed")
-    };
-    Error::new(kind, format!("{what} {verb}")).with_source(e.without_url())
 }
 
 impl CredentialSource for LoginSource {
