@@ -22,11 +22,15 @@
 #   windows-x86_64                     cargo build, x86_64-pc-windows-gnu, Debian's mingw-w64 gcc
 #
 # The tools are pinned and installed by this script when missing or at another version (ziglang
-# and cargo-zigbuild from PyPI, the rustup targets, Debian's mingw-w64), so a fresh machine with
-# a Rust toolchain, python3 and apt builds the same files.
+# and cargo-zigbuild from PyPI into the checkout's .tools/venv, the rustup targets, Debian's
+# mingw-w64), so a fresh machine with a Rust toolchain, python3 and apt builds the same files.
+# --host needs none of them: plain cargo.
 set -euo pipefail
 shopt -s inherit_errexit
-cd "$(dirname "$0")/.."
+FC_NAME=build-natives
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+cd "$FC_ROOT"
 
 ZIGLANG_VERSION=0.17.1
 CARGO_ZIGBUILD_VERSION=0.24.1
@@ -44,7 +48,7 @@ while [ $# -gt 0 ]; do
     --platforms) mode=list; platforms_arg="$2"; shift ;;
     --out) out="$2"; shift ;;
     --install-tools) mode=tools ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "build-natives: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -52,8 +56,8 @@ done
 
 target_dir="${CARGO_TARGET_DIR:-target}"
 
-log() { printf 'build-natives: %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }
+log() { fc_log "$@"; }
+die() { fc_die "$@"; }
 
 # Rust target triple of a platform (zigbuild's glibc suffix added where it applies).
 triple() {
@@ -97,7 +101,6 @@ host_platform() {
   echo "$p"
 }
 
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 install_tools() {
   local want=("$@") targets=() need_zig=0 need_mingw=0 p
@@ -116,23 +119,16 @@ install_tools() {
   done
   if [ ${#missing[@]} -gt 0 ]; then
     log "rustup target add ${missing[*]}"
-    rustup target add "${missing[@]}" >&2
+    rustup target add "${missing[@]}" >&2 ||
+      die "rustup target add ${missing[*]} failed (see above): run it by hand, or build this machine's library only (--host)"
   fi
   if [ $need_zig -eq 1 ]; then
-    local have_zig have_czb
-    have_zig="$(python3 -m pip show ziglang 2>/dev/null | sed -n 's/^Version: //p')"
-    have_czb="$(python3 -m pip show cargo-zigbuild 2>/dev/null | sed -n 's/^Version: //p')"
-    if [ "$have_zig" != "$ZIGLANG_VERSION" ] || [ "$have_czb" != "$CARGO_ZIGBUILD_VERSION" ]; then
-      log "pip install ziglang==$ZIGLANG_VERSION cargo-zigbuild==$CARGO_ZIGBUILD_VERSION"
-      python3 -m pip install -q "ziglang==$ZIGLANG_VERSION" "cargo-zigbuild==$CARGO_ZIGBUILD_VERSION" >&2
-      hash -r
-    fi
-    command -v cargo-zigbuild >/dev/null || die "cargo-zigbuild is not on PATH after pip install (add pip's bin directory)"
+    # Into the checkout's virtual environment (scripts/lib.sh), whose bin then comes first on PATH.
+    fc_python_tools "ziglang==$ZIGLANG_VERSION" "cargo-zigbuild==$CARGO_ZIGBUILD_VERSION"
+    command -v cargo-zigbuild >/dev/null || die "cargo-zigbuild is not on PATH after its install into $FC_VENV"
   fi
   if [ $need_mingw -eq 1 ] && ! command -v x86_64-w64-mingw32-gcc >/dev/null; then
-    log "apt-get install gcc-mingw-w64-x86-64"
-    as_root apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends gcc-mingw-w64-x86-64 >/dev/null
+    fc_apt_install gcc-mingw-w64-x86-64
   fi
 }
 

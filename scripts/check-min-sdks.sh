@@ -9,6 +9,9 @@
 #
 # Usage: scripts/check-min-sdks.sh      (after the jar is built: gradle :java:jar)
 set -euo pipefail
+FC_NAME=check-min-sdks
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 
 # SDK v2 before 2.21 has no identity SPI, which the v2 adapter implements.
@@ -16,7 +19,7 @@ MIN_SDK_V2=2.21.0
 # The oldest 1.12.x that resolves from Maven Central here; the v1 adapter uses nothing newer.
 MIN_SDK_V1=1.12.100
 
-jar="$(ls java/build/libs/freshcreds-*.jar | grep -v -- '-sources\|-javadoc' | head -1)"
+jar="$(find java/build/libs -maxdepth 1 -name 'freshcreds-*.jar' ! -name '*-sources.jar' ! -name '*-javadoc.jar' 2>/dev/null | head -1)"
 [ -f "$jar" ] || { echo "check-min-sdks: no jar (gradle :java:jar builds it)" >&2; exit 1; }
 # shellcheck source=scripts/simulator.sh
 source scripts/simulator.sh
@@ -27,7 +30,8 @@ check() { # sdk (v1|v2), version, program
   mkdir -p "$dir"
   sed "s/VERSION/$2/g" "examples/min-sdk/sdk-$1.pom.in" >"$dir/pom.xml"
   mvn -B -ntp -q -Dstyle.color=never -f "$dir/pom.xml" dependency:copy-dependencies -DoutputDirectory="$dir/deps"
-  local cp="$jar:$(ls "$dir"/deps/*.jar | tr '\n' ':')"
+  local cp
+  cp="$jar:$(find "$dir/deps" -name '*.jar' -printf '%p:')"
   javac -nowarn -d "$dir/classes" -cp "$cp" "examples/min-sdk/$3.java"
   local out
   out="$(java -Daws.java.v1.disableDeprecationAnnouncement=true -cp "$cp:$dir/classes" "$3" "$url" 2>"$dir/err")" || true

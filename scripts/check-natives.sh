@@ -19,6 +19,9 @@
 #   --natives DIR  the directory holding native/ (default: target/natives-all, the Gradle build's)
 # The arm64 step needs java/build/test-classpath.txt (gradle :java:testClasspathFile).
 set -euo pipefail
+FC_NAME=check-natives
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
 shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
 
@@ -106,7 +109,7 @@ check_glibc() {
 check_symbols() {
   expected_symbols >"$work/expected"
   [ "$(wc -l <"$work/expected")" -gt 10 ] || fail "found only $(wc -l <"$work/expected") expected symbols; the header or Native.java moved?"
-  local p got
+  local p
   for p in linux-x86_64 linux-x86_64-musl; do elf_exports objdump "$n/$p/libfreshcreds.so" >"$work/$p"; done
   for p in linux-aarch64 linux-aarch64-musl; do elf_exports aarch64-linux-gnu-objdump "$n/$p/libfreshcreds.so" >"$work/$p"; done
   pe_exports "$n/windows-x86_64/freshcreds.dll" >"$work/windows-x86_64"
@@ -154,8 +157,7 @@ start_sim() {
   [ -x "$bin" ] || cargo build -q -p freshcreds-sim
   "$bin" --port 0 >"$work/sim.out" 2>"$work/sim.err" &
   sim_pid=$!
-  local i
-  for i in $(seq 1 100); do
+  for _ in $(seq 1 100); do
     sim_url="$(sed -n 's/^freshcreds-sim listening on //p' "$work/sim.out" | head -1)"
     [ -n "$sim_url" ] && return 0
     sleep 0.1
@@ -165,7 +167,10 @@ start_sim() {
 }
 
 check_smoke_output() { # platform, output file
-  grep -q 'credentials ASIA' "$2" && [ "$(tail -1 "$2")" = ok ] || { cat "$2" >&2; fail "$1: the C smoke test did not finish with ok"; }
+  if ! grep -q 'credentials ASIA' "$2" || [ "$(tail -1 "$2")" != ok ]; then
+    cat "$2" >&2
+    fail "$1: the C smoke test did not finish with ok"
+  fi
   log "$1: the C smoke test passed against the simulator"
 }
 
@@ -182,7 +187,7 @@ arm64_sysroot() {
   (cd "$work/debs" && apt-get download -qq "${ARM64_DEBS[@]}" 2>/dev/null)
   local d
   for d in "$work"/debs/*.deb; do dpkg -x "$d" "$sysroot"; done
-  log "arm64 sysroot in $sysroot from: $(cd "$work/debs" && ls | tr '\n' ' ')"
+  log "arm64 sysroot in $sysroot from: $(find "$work/debs" -mindepth 1 -maxdepth 1 -printf '%f ')"
 }
 
 check_musl() {
@@ -270,7 +275,7 @@ check_arm64() {
   local hash
   hash="$(awk '$2 == "linux-aarch64/libfreshcreds.so" {print substr($1, 1, 16)}' "$n/SHA256SUMS")"
   ls "$tmp"/freshcreds-*/"libfreshcreds-$hash.so" >/dev/null 2>&1 ||
-    fail "linux-aarch64: the arm64 JVM did not load native/linux-aarch64/libfreshcreds.so ($(ls -R "$tmp" | tr '\n' ' '))"
+    fail "linux-aarch64: the arm64 JVM did not load native/linux-aarch64/libfreshcreds.so ($(find "$tmp" -printf '%P ')))"
   log "linux-aarch64: $(grep '^OK (' "$out") (${ARM64_JAVA_TESTS[*]}) in Debian's arm64 OpenJDK under qemu, with native/linux-aarch64/libfreshcreds.so"
 }
 

@@ -8,6 +8,9 @@
 # Usage: scripts/check-published.sh [--natives N]   (N: how many native libraries the jar must
 #        carry; default: at least 1). The repository is ~/.m2/repository unless MAVEN_REPO is set.
 set -euo pipefail
+FC_NAME=check-published
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 
 natives=""

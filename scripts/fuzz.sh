@@ -9,6 +9,9 @@
 #
 # CI runs every target for 30 s (scripts/test.sh). Needs scripts/setup.sh (nightly, cargo-fuzz).
 set -euo pipefail
+FC_NAME=fuzz
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 
 seconds="${1:-${FUZZ_SECONDS:-60}}"

@@ -8,10 +8,14 @@
 # Usage: scripts/maven-example.sh [--publish]
 # MVN_FLAGS (default: -B -ntp -q -Dstyle.color=never) are passed to mvn.
 set -euo pipefail
+FC_NAME=maven-example
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 
 if [ "${1:-}" = "--publish" ]; then
-  gradle --no-daemon --console=plain -q :java:publishToMavenLocal
+  fc_pick_gradle
+  fc_gradle -q -Pnative=all :java:publishToMavenLocal
 fi
 
 read -r -a mvn_flags <<< "${MVN_FLAGS:--B -ntp -q -Dstyle.color=never}"

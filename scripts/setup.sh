@@ -1,66 +1,60 @@
 #!/usr/bin/env bash
-# Installs what freshcreds' build and tests need on a fresh Debian machine that already has a
-# Rust toolchain and a JDK: Gradle, Maven and unzip (Debian's packages) and the AWS CLI (from
-# PyPI); for the seven native libraries and their checks mingw-w64, musl-tools,
-# qemu-user-static, wine64, arm64 binutils and LLVM's objdump (Debian's packages), and the
-# pinned zig, cargo-zigbuild and rustup targets (scripts/build-natives.sh --install-tools).
-# Each only when missing. Safe to run again.
+# Installs what freshcreds' TESTS need (scripts/test.sh runs it; the example needs none of this:
+# scripts/example.sh asks only for a JDK and a Rust toolchain). On a Debian/Ubuntu machine that
+# already has a Rust toolchain and a JDK, each only when missing, safe to run again:
+# - Gradle: the wrapper (./gradlew), else `gradle` on PATH, else Debian's package;
+# - Debian's packages: Maven and unzip (the Maven consumer, the published jars' checks);
+#   mingw-w64, musl-tools, qemu-user-static, wine64, arm64 binutils and LLVM (the seven native
+#   libraries and their checks); shellcheck (the scripts' lint);
+# - Python tools, pinned, in the checkout's virtual environment .tools/venv (never the system's
+#   Python: PEP 668): the AWS CLI and botocore with the AWS CRT (interop tests), ziglang and
+#   cargo-zigbuild (cross-building the native libraries);
+# - rustup targets (scripts/build-natives.sh --install-tools), a nightly toolchain and cargo-fuzz.
+# Every step that fails says what it was doing and the fix. When sourced (scripts/test.sh), it
+# leaves FC_GRADLE set and the tools' bin directory on PATH.
 set -euo pipefail
+FC_NAME=setup
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-need_apt=()
-command -v gradle >/dev/null 2>&1 || need_apt+=(gradle)
-command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
-# The Maven consumer (examples/maven, scripts/maven-example.sh) and the check of the published jars.
-command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
-command -v unzip >/dev/null 2>&1 || need_apt+=(unzip)
+# The pinned Python tools. botocore's `aws login` provider needs the AWS CRT (its EC keys), which
+# botocore[crt] brings at the version that botocore pins.
+AWSCLI_VERSION=1.45.11
+BOTOCORE_VERSION=1.43.11
+
+fc_require_jdk_and_rust
+
+need=()
+command -v mvn >/dev/null 2>&1 || need+=(maven)
+command -v unzip >/dev/null 2>&1 || need+=(unzip)
+command -v git >/dev/null 2>&1 || need+=(git)
+command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 # Cross-building and checking the native libraries (scripts/build-natives.sh, check-natives.sh),
 # without recommended packages (wine64's would add fonts and desktop integration).
-need_native=()
-command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || need_native+=(gcc-mingw-w64-x86-64)
-command -v musl-gcc >/dev/null 2>&1 || need_native+=(musl-tools)
-command -v qemu-aarch64-static >/dev/null 2>&1 || need_native+=(qemu-user-static)
-[ -x /usr/lib/wine/wine64 ] || command -v wine64 >/dev/null 2>&1 || need_native+=(wine64)
-command -v aarch64-linux-gnu-objdump >/dev/null 2>&1 || need_native+=(binutils-aarch64-linux-gnu)
-{ command -v llvm-objdump >/dev/null 2>&1 && command -v llvm-nm >/dev/null 2>&1; } || need_native+=(llvm)
-SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-if [ ${#need_apt[@]} -gt 0 ] || [ ${#need_native[@]} -gt 0 ]; then
-  $SUDO apt-get update -qq
-fi
-if [ ${#need_apt[@]} -gt 0 ]; then
-  echo "setup: installing ${need_apt[*]} from Debian's packages"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
-fi
-if [ ${#need_native[@]} -gt 0 ]; then
-  echo "setup: installing ${need_native[*]} from Debian's packages"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_native[@]}" >/dev/null
-fi
+command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || need+=(gcc-mingw-w64-x86-64)
+command -v musl-gcc >/dev/null 2>&1 || need+=(musl-tools)
+command -v qemu-aarch64-static >/dev/null 2>&1 || need+=(qemu-user-static)
+[ -x /usr/lib/wine/wine64 ] || command -v wine64 >/dev/null 2>&1 || need+=(wine64)
+command -v aarch64-linux-gnu-objdump >/dev/null 2>&1 || need+=(binutils-aarch64-linux-gnu)
+{ command -v llvm-objdump >/dev/null 2>&1 && command -v llvm-nm >/dev/null 2>&1; } || need+=(llvm)
+[ ${#need[@]} -eq 0 ] || fc_apt_install "${need[@]}"
 
-# botocore (which comes with it) must be importable: tests/interop_botocore_sso.rs runs it.
-if ! command -v aws >/dev/null 2>&1 || ! python3 -c 'import botocore.tokens' >/dev/null 2>&1; then
-  echo "setup: installing the AWS CLI (and botocore) from PyPI"
-  python3 -m pip install -q awscli
-  hash -r
-fi
-# botocore's `aws login` provider needs the AWS CRT (its EC keys): tests/interop_botocore_login.rs
-# runs it. botocore[crt] at the installed botocore's version brings the awscrt it pins.
-if ! python3 -c 'import awscrt' >/dev/null 2>&1; then
-  echo "setup: installing the AWS CRT for botocore (botocore[crt]) from PyPI"
-  python3 -m pip install -q "botocore[crt]==$(python3 -c 'import botocore; print(botocore.__version__)')"
-fi
+fc_pick_gradle
 
-command -v cargo >/dev/null && bash "$(dirname "$0")/build-natives.sh" --install-tools
+fc_python_tools "awscli==$AWSCLI_VERSION" "botocore[crt]==$BOTOCORE_VERSION"
+command -v aws >/dev/null 2>&1 || fc_die "the AWS CLI is not on PATH after its install into $FC_VENV"
 
-command -v cargo >/dev/null || { echo "setup: cargo is missing: install Rust (rustup) first" >&2; exit 1; }
+bash "$FC_ROOT/scripts/build-natives.sh" --install-tools
 
 # The fuzz targets (scripts/fuzz.sh) need a nightly toolchain and cargo-fuzz.
 if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
-  echo "setup: installing the nightly Rust toolchain (for cargo fuzz)"
-  rustup toolchain install nightly --profile minimal || {
-    echo "setup: no nightly toolchain: install one (rustup toolchain install nightly) for scripts/fuzz.sh" >&2; exit 1; }
+  fc_log "installing the nightly Rust toolchain (for cargo fuzz)"
+  rustup toolchain install nightly --profile minimal >&2 ||
+    fc_die "could not install a nightly toolchain: run 'rustup toolchain install nightly --profile minimal' (scripts/fuzz.sh needs it)"
 fi
 if ! cargo fuzz --version >/dev/null 2>&1; then
-  echo "setup: installing cargo-fuzz from crates.io"
-  nice -n 10 cargo install cargo-fuzz --locked --quiet
+  fc_log "installing cargo-fuzz from crates.io"
+  nice -n 10 cargo install cargo-fuzz --locked --quiet ||
+    fc_die "could not install cargo-fuzz: run 'cargo install cargo-fuzz --locked' (scripts/fuzz.sh needs it)"
 fi
-command -v java >/dev/null || { echo "setup: java is missing: install a JDK (8 or later) first" >&2; exit 1; }
-echo "setup: $(cargo --version); $(cargo fuzz --version); $(java -version 2>&1 | head -1); $(gradle --version 2>/dev/null | grep -m1 '^Gradle'); $(mvn -v 2>/dev/null | grep -m1 '^Apache Maven' | sed 's/\x1b\[[0-9;]*m//g'); $(aws --version 2>&1)"
+fc_log "$(cargo --version); $(cargo fuzz --version); $(java -version 2>&1 | head -1); $(fc_gradle --version 2>/dev/null | grep -m1 '^Gradle'); $(mvn -v 2>/dev/null | grep -m1 '^Apache Maven' | sed 's/\x1b\[[0-9;]*m//g'); $(aws --version 2>&1)"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts that need the local AWS simulator (maven-example.sh, check-min-sdks.sh):
 # `start_simulator NAME` builds freshcreds-sim, makes a work directory ($work, removed on exit
 # with the simulator stopped), starts the simulator on a free port and sets $url to its base URL.
@@ -18,6 +19,7 @@ start_simulator() {
     sleep 0.1
   done
   [ -s "$work/port" ] || { echo "$name: the simulator did not start within 10 s" >&2; exit 1; }
+  # shellcheck disable=SC2034 # read by the scripts that source this file
   url="http://127.0.0.1:$(cat "$work/port")"
 }
 

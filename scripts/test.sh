@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
 # Runs every test of freshcreds on a fresh machine: installs what is missing (scripts/setup.sh),
-# then the Rust checks and tests, a short run of every fuzz target, the Java build and tests
-# through Gradle (the Spring Boot starter's too), the artifacts it publishes to the local Maven
-# repository, the Maven consumer (examples/maven), and a short run of the Gradle example against
-# the bundled simulator, with random IMDS faults. CI runs exactly this (.ci/run).
+# then the scripts' lint, the fresh-machine check of the example's set-up, the Rust checks and
+# tests, a short run of every fuzz target, the Java build and tests through Gradle (the Spring Boot
+# starter's too) with the seven native libraries, the artifacts it publishes to the local Maven
+# repository, the Maven consumer (examples/maven), and short runs of the Gradle example against
+# the bundled simulator (a revocation; random IMDS faults). CI runs exactly this (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/setup.sh
+source scripts/setup.sh
+FC_NAME="test"
 
 step() { printf '\n==> %s\n' "$*"; }
+total=$SECONDS
 
-step "setup"
-bash scripts/setup.sh
+step "shellcheck scripts/*.sh .ci/run"
+shellcheck -x scripts/*.sh .ci/run
+
+step "the example's set-up on a fresh machine: a fresh clone, none of the project's tools on PATH (scripts/check-fresh-setup.sh)"
+bash scripts/check-fresh-setup.sh
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -29,7 +37,7 @@ FUZZ_SECONDS=30 bash scripts/fuzz.sh
 step "gradle build (Java 8 jar with the seven native libraries, scripts/build-natives.sh), Java and Spring Boot starter tests, publishToMavenLocal"
 start=$SECONDS
 # One invocation: publishToMavenLocal publishes the jars this build made (natives built once).
-gradle --no-daemon --console=plain build publishToMavenLocal
+fc_gradle -Pnative=all build publishToMavenLocal
 echo "gradle build took $((SECONDS - start)) s"
 
 step "published artifacts in ~/.m2: jars, sources and javadoc jars (unzip -l), POMs, manifests"
@@ -45,15 +53,15 @@ bash scripts/check-min-sdks.sh
 
 step "native libraries: glibc 2.17 baseline, exported symbols, musl and Windows C smoke tests, arm64 Java tests under qemu"
 start=$SECONDS
-gradle --no-daemon --console=plain -q :java:testClasspathFile
+fc_gradle -q -Pnative=all :java:testClasspathFile
 bash scripts/check-natives.sh --natives target/natives-all
 echo "native checks took $((SECONDS - start)) s"
 
 step "the Gradle example's --revoke: the live key is revoked mid-run; 0 failed calls through freshcreds (SDK v1 and v2), while the SDKs' own providers fail; about 45 s"
-gradle --no-daemon --console=plain -q :examples:runExample -Pargs='--revoke'
+fc_gradle -q -Pnative=all :examples:runExample -Pargs='--revoke'
 
 step "the Gradle example under random IMDS faults: 150 s, 5 rotations of 30-second credentials; exits non-zero on any failed call (ExpiredToken) or when IMDS got more credential requests than the stated bound"
-gradle --no-daemon --console=plain -q :examples:runExample -Pargs='--faults'
+fc_gradle -q -Pnative=all :examples:runExample -Pargs='--faults'
 
 echo
-echo "all tests passed"
+echo "all tests passed in $((SECONDS - total)) s"
