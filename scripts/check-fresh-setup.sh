@@ -60,13 +60,15 @@ git clone -q --no-hardlinks "$FC_ROOT" "$work/clone"
 python3 -m venv "$work/venv"
 mkdir -p "$work/home"
 
+cargo_home="${CARGO_HOME:-$HOME/.cargo}"
+rustup_home="${RUSTUP_HOME:-$HOME/.rustup}"
 fresh_env=(
   env -i
   HOME="$work/home"
   PATH="$work/venv/bin:$standins:$clean_path"
   VIRTUAL_ENV="$work/venv"
-  CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
-  RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
+  CARGO_HOME="$cargo_home"
+  RUSTUP_HOME="$rustup_home"
   GRADLE_USER_HOME="${GRADLE_USER_HOME:-$HOME/.gradle}"
   FRESHCREDS_GRADLE="$gradle_cmd"
   LANG=C.UTF-8
@@ -86,7 +88,8 @@ fc_log "ok: without cargo, example.sh says: $(grep -m1 'no Rust toolchain' <<<"$
 # Failure path 2: the seven-platform build's tools cannot be installed (PyPI unreachable: a closed
 # loopback port) — the reason and the fix, not a silent exit (the defect this check was made for).
 # The machine's own PATH (rustup answers), a tools' environment of its own, this machine's target.
-out="$(cd "$work/clone" && env PATH="$clean_path" HOME="$work/home" PIP_INDEX_URL=http://127.0.0.1:9/simple \
+out="$(cd "$work/clone" && env PATH="$clean_path" HOME="$work/home" CARGO_HOME="$cargo_home" \
+  RUSTUP_HOME="$rustup_home" PIP_INDEX_URL=http://127.0.0.1:9/simple \
   PIP_RETRIES=0 PIP_TIMEOUT=2 FRESHCREDS_TOOLS_VENV="$work/tools-venv" \
   bash scripts/build-natives.sh --platforms linux-x86_64 --out "$work/natives" 2>&1)" &&
   fail "build-natives.sh with PyPI unreachable exited 0"
