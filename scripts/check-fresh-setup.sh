@@ -13,6 +13,8 @@
 # install nothing into the virtual environment. Two failure paths of the set-up must say why:
 # no cargo on PATH, and a PyPI that cannot be reached while build-natives.sh installs its tools.
 #
+# It first checks that the wrapper is Gradle's own.
+#
 # Usage: scripts/check-fresh-setup.sh [example arguments]   (default: the full example)
 set -euo pipefail
 FC_NAME=check-fresh-setup
@@ -23,6 +25,17 @@ cd "$FC_ROOT"
 # The budget of the first command, the example's own run (about 210 s) included (issue: "within
 # 600 s on 2 cores with a warm crate cache").
 EXAMPLE_BUDGET_SECONDS=600
+
+# The wrapper is Gradle's own: the jar's SHA-256 is the one Gradle publishes for 8.10.x
+# (gradle-8.10.2-wrapper.jar.sha256, also in Gradle's wrapper-validation list), and the
+# distribution's download is checked.
+OFFICIAL_WRAPPER_JAR_SHA256=2db75c40782f5e8ba1fc278a5574bab070adccb2d21ca5a6e5ed840888448046
+jar_sha="$(sha256sum gradle/wrapper/gradle-wrapper.jar | cut -d' ' -f1)"
+[ "$jar_sha" = "$OFFICIAL_WRAPPER_JAR_SHA256" ] ||
+  fc_die "FAILED: gradle/wrapper/gradle-wrapper.jar is not Gradle's 8.10.x wrapper (sha256 $jar_sha): regenerate it with 'gradle wrapper --gradle-version 8.10.2'"
+grep -q '^distributionSha256Sum=[0-9a-f]\{64\}$' gradle/wrapper/gradle-wrapper.properties ||
+  fc_die "FAILED: gradle/wrapper/gradle-wrapper.properties has no distributionSha256Sum"
+fc_log "ok: the Gradle wrapper is Gradle's own (jar sha256 $jar_sha) and checks its download"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
