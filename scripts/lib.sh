@@ -125,3 +125,14 @@ EOF
     *) export PATH="$FC_VENV/bin:$PATH" ;;
   esac
 }
+
+# Runs a command in a network namespace of its own whose only interface is loopback: a request to
+# any other address (169.254.169.254 included) fails at once instead of leaving the machine.
+fc_loopback_only() { # command...
+  local unshare=(unshare -n)
+  [ "$(id -u)" -eq 0 ] || unshare=(unshare -rn)
+  if ! "${unshare[@]}" true 2>/dev/null; then
+    fc_die "cannot create a network namespace (${unshare[*]} failed): run the test command as root, or enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1)"
+  fi
+  "${unshare[@]}" bash -c 'ip link set lo up && exec "$@"' loopback-only "$@"
+}

@@ -4,7 +4,9 @@
 # tests, a short run of every fuzz target, the Java build and tests through Gradle (the Spring Boot
 # starter's too) with the seven native libraries, the artifacts it publishes to the local Maven
 # repository, the Maven consumer (examples/maven), and short runs of the Gradle example against
-# the bundled simulator (a revocation; random IMDS faults). CI runs exactly this (.ci/run).
+# the bundled simulator (a revocation; random IMDS faults). The Rust and the Java test suites run
+# in a network namespace whose only interface is loopback (unshare -n): a test that sends a request
+# anywhere else fails. CI runs exactly this (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/setup.sh
@@ -26,18 +28,23 @@ cargo fmt --all -- --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 
-step "cargo test (Rust unit, integration and conformance tests, C ABI smoke test)"
+step "cargo test (Rust unit, integration and conformance tests, C ABI smoke test), in a network namespace with only loopback"
 # The C smoke test links the cdylib, which `cargo test` does not build for a cdylib-only crate.
-cargo build --workspace
-cargo test --workspace
+cargo fetch --locked   # every platform's crates: the cross builds below run offline
+cargo build --workspace --all-targets
+fc_loopback_only env CARGO_NET_OFFLINE=true cargo test --workspace
 
 step "fuzz: every cargo-fuzz target for 30 s from its seeds (scripts/fuzz.sh; longer runs: FUZZING.md)"
 FUZZ_SECONDS=30 bash scripts/fuzz.sh
 
-step "gradle build (Java 8 jar with the seven native libraries, scripts/build-natives.sh), Java and Spring Boot starter tests, publishToMavenLocal"
+step "gradle build (Java 8 jar with the seven native libraries, scripts/build-natives.sh), Java and Spring Boot starter tests, publishToMavenLocal; offline, in a network namespace with only loopback"
 start=$SECONDS
-# One invocation: publishToMavenLocal publishes the jars this build made (natives built once).
-fc_gradle -Pnative=all build publishToMavenLocal
+# The dependencies first (the only step that needs Maven Central), then the build and its tests
+# where nothing but loopback can be reached. One invocation: publishToMavenLocal publishes the
+# jars this build made (natives built once).
+fc_gradle -q resolveDependencies
+fc_loopback_only env CARGO_NET_OFFLINE=true "${FC_GRADLE[@]}" --no-daemon --console=plain --offline \
+  -Pnative=all build publishToMavenLocal
 echo "gradle build took $((SECONDS - start)) s"
 
 step "published artifacts in ~/.m2: jars, sources and javadoc jars (unzip -l), POMs, manifests"
