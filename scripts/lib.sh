@@ -63,6 +63,7 @@ fc_pick_gradle() {
   fi
   local probe
   probe="$(mktemp)"
+  fc_log "starting Gradle through its wrapper (./gradlew; the first run downloads Gradle 8.10.2)"
   if (cd "$FC_ROOT" && ./gradlew --no-daemon --version) >"$probe" 2>&1; then
     rm -f "$probe"
     FC_GRADLE=("$FC_ROOT/gradlew")
