@@ -57,4 +57,6 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   nice -n 10 cargo install cargo-fuzz --locked --quiet ||
     fc_die "could not install cargo-fuzz: run 'cargo install cargo-fuzz --locked' (scripts/fuzz.sh needs it)"
 fi
-fc_log "$(cargo --version); $(cargo fuzz --version); $(java -version 2>&1 | head -1); $(fc_gradle --version 2>/dev/null | grep -m1 '^Gradle'); $(mvn -v 2>/dev/null | grep -m1 '^Apache Maven' | sed 's/\x1b\[[0-9;]*m//g'); $(aws --version 2>&1)"
+# One line of versions; a tool that cannot say its version shows "?" (this summary never fails).
+first_line() { "$@" 2>&1 | sed 's/\x1b\[[0-9;]*m//g' | grep -m1 . || echo "$* ?"; }
+fc_log "$(first_line cargo --version); $(first_line cargo fuzz --version); $(first_line java -version); $(fc_gradle --version 2>&1 | grep -m1 '^Gradle' || echo 'Gradle ?'); $(first_line mvn -v); $(first_line aws --version)"
