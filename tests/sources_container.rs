@@ -479,6 +479,36 @@ async fn a_relative_uri_that_is_not_a_path_is_refused_and_nothing_is_sent() {
 }
 
 #[tokio::test]
+async fn another_host_for_relative_uris_is_refused_rather_than_ignored() {
+    // The SDKs send a relative URI to AWS_CONTAINER_SERVICE_ENDPOINT when it is set; freshcreds
+    // keeps relative URIs on the ECS host, and says so instead of quietly asking another host.
+    let sim = sim_with_token(None).await;
+    let s = source([
+        (ENV_RELATIVE_URI, "/container/x"),
+        ("AWS_CONTAINER_SERVICE_ENDPOINT", sim.base_url().as_str()),
+    ]);
+    let err = s.fetch().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+    let text = err.full_message();
+    assert!(
+        text.contains("environment variable AWS_CONTAINER_SERVICE_ENDPOINT is not supported")
+            && text.contains("aws.containerCredentialsFullUri"),
+        "{text}"
+    );
+    assert!(!text.contains(&sim.base_url()), "{text}");
+    assert_eq!(sim.counts().container, 0);
+    // The ECS host itself is what the SDKs use by default: nothing to refuse.
+    let s = source([
+        (ENV_RELATIVE_URI, "/container/x"),
+        ("AWS_CONTAINER_SERVICE_ENDPOINT", "http://169.254.170.2/"),
+    ]);
+    assert_eq!(
+        s.resolve().await.unwrap().url.as_str(),
+        "http://169.254.170.2/container/x"
+    );
+}
+
+#[tokio::test]
 async fn relative_paths_that_look_odd_still_go_to_the_ecs_host() {
     for relative in ["//evil.example/x", "/\\evil.example/x", "/@127.0.0.1:1/x"] {
         let request = source([(ENV_RELATIVE_URI, relative)])

@@ -13,6 +13,7 @@ use crate::credentials::Credentials;
 use crate::env::{parse_bool, Env};
 use crate::error::{Error, Result};
 use crate::refresh::{RefreshConfig, RefreshingProvider, Served};
+use crate::sdk_settings::{self, SDK_SETTINGS};
 use crate::sources::assume_role::{AssumeRoleSource, RefreshedBase};
 use crate::sources::default_chain::{self, ChainSettings, SourceSelection};
 use crate::sources::imds::{EndpointMode, ImdsConfigBuilder};
@@ -30,11 +31,13 @@ pub struct ProviderOptions {
     pairs: Vec<(String, String)>,
 }
 
-/// Option keys whose values are secrets.
+/// Option keys whose values are secrets (the secret SDK settings among them: see
+/// [`crate::sdk_settings::SdkSetting::secret`]).
 pub const SECRET_OPTION_KEYS: &[&str] = &[
     "aws.secretAccessKey",
     "aws.secretKey",
     "aws.sessionToken",
+    "aws.containerAuthorizationToken",
     "externalId",
 ];
 
@@ -61,14 +64,12 @@ impl std::fmt::Debug for ProviderOptions {
 }
 
 impl ProviderOptions {
-    /// Every key a host may pass, with what it means.
+    /// Every freshcreds key a host may pass, with what it means. A JVM host also passes the AWS
+    /// SDK system properties it finds, under their own names (`aws.profile`, …: the rows of
+    /// [`crate::sdk_settings::SDK_SETTINGS`]).
     pub const KEYS: &'static [(&'static str, &'static str)] = &[
         ("source", "`chain` (default), or pin one source: `systemProperties`, `environment`, `webIdentity`, `profile`, `container`, `imds`"),
-        ("profile", "the profile to use instead of AWS_PROFILE / `default`"),
-        ("aws.accessKeyId", "Java system property passed by the JVM host"),
-        ("aws.secretAccessKey", "Java system property passed by the JVM host"),
-        ("aws.secretKey", "Java system property passed by the JVM host (SDK v1 name)"),
-        ("aws.sessionToken", "Java system property passed by the JVM host"),
+        ("profile", "the profile to use instead of aws.profile / AWS_PROFILE / `default`"),
         (
             "refreshLeadMillis",
             "refresh this long before expiry (default: 5/15/60 min by lifetime)",
@@ -160,9 +161,15 @@ impl ProviderOptions {
         for (k, v) in pairs {
             let (k, v) = (k.as_ref(), v.as_ref());
             let bare = bare_key(k);
-            let known = Self::KEYS.iter().any(|(key, _)| *key == bare)
-                && !(bare != k && bare.starts_with("aws."));
-            if !known {
+            if bare.starts_with("aws.") {
+                if bare != k || sdk_settings::by_property(k).is_none() {
+                    let known: Vec<&str> = SDK_SETTINGS.iter().map(|s| s.property).collect();
+                    return Err(Error::invalid_config(format!(
+                        "freshcreds option `{k}` is not an AWS SDK setting of the credentials chain (known, without a `base.` prefix: {})",
+                        known.join(", ")
+                    )));
+                }
+            } else if !Self::KEYS.iter().any(|(key, _)| *key == bare) {
                 let known: Vec<&str> = Self::KEYS.iter().map(|(k, _)| *k).collect();
                 return Err(Error::invalid_config(format!(
                     "unknown freshcreds option `{k}` (known: {})",
@@ -668,8 +675,13 @@ impl FreshProvider {
         Self::with_env(options, Env::process())
     }
 
-    /// Builds a provider with an explicit environment (tests, hosts that pass their own).
+    /// Builds a provider with an explicit environment (tests, hosts that pass their own). The
+    /// AWS SDK system properties among the options are laid over it (see [`crate::sdk_settings`]).
     pub fn with_env(options: ProviderOptions, env: Env) -> Result<Self> {
+        let env = sdk_settings::environment_with(
+            env,
+            options.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        );
         let runtime = crate::runtime::shared()?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
         let _guard = runtime.enter();

@@ -13,6 +13,7 @@ pub mod error;
 pub mod host;
 pub mod refresh;
 pub mod runtime;
+pub mod sdk_settings;
 pub mod sources;
 
 pub use credentials::Credentials;

@@ -100,6 +100,7 @@ mod tests {
     use super::*;
     use crate::error::ErrorKind;
     use crate::host::{ProviderOptions, OPTION_RANGES, SECRET_OPTION_KEYS};
+    use freshcreds_core::sdk_settings::SDK_SETTINGS;
 
     const JAVA_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../java/src/main/java/");
 
@@ -328,7 +329,16 @@ mod tests {
         let keys = java_strings_between(&source, "List<String> KEYS =", ";");
         let aws = java_strings_between(&source, "List<String> AWS_PROPERTIES =", ";");
         let java_keys: BTreeSet<&str> = keys.iter().chain(&aws).map(String::as_str).collect();
-        let rust_keys: BTreeSet<&str> = ProviderOptions::KEYS.iter().map(|(k, _)| *k).collect();
+        let rust_aws: Vec<&str> = SDK_SETTINGS.iter().map(|s| s.property).collect();
+        assert_eq!(
+            aws, rust_aws,
+            "FreshCredentialsOptions.AWS_PROPERTIES differs from rust/src/sdk_settings.rs (same order)"
+        );
+        let rust_keys: BTreeSet<&str> = ProviderOptions::KEYS
+            .iter()
+            .map(|(k, _)| *k)
+            .chain(rust_aws.iter().copied())
+            .collect();
         assert_eq!(
             java_keys.difference(&rust_keys).collect::<Vec<_>>(),
             Vec::<&&str>::new(),
@@ -337,7 +347,7 @@ mod tests {
         assert_eq!(
             rust_keys.difference(&java_keys).collect::<Vec<_>>(),
             Vec::<&&str>::new(),
-            "keys rust/src/host.rs KEYS knows but FreshCredentialsOptions (KEYS, AWS_PROPERTIES) does not"
+            "keys rust/src/host.rs KEYS and rust/src/sdk_settings.rs know but FreshCredentialsOptions (KEYS, AWS_PROPERTIES) does not"
         );
         assert_eq!(
             keys.len() + aws.len(),

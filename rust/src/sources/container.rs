@@ -43,6 +43,9 @@ pub const ECS_BASE_URL: &str = "http://169.254.170.2";
 pub const ENV_RELATIVE_URI: &str = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
 /// The full URI variable (EKS Pod Identity, Greengrass, local servers).
 pub const ENV_FULL_URI: &str = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
+/// The SDKs' variable for another host of relative URIs: refused
+/// ([`crate::sdk_settings::CONTAINER_SERVICE_ENDPOINT_REFUSED`]).
+pub const ENV_SERVICE_ENDPOINT: &str = "AWS_CONTAINER_SERVICE_ENDPOINT";
 /// The variable holding the `Authorization` header value.
 pub const ENV_AUTH_TOKEN: &str = "AWS_CONTAINER_AUTHORIZATION_TOKEN";
 /// The variable naming a file that holds the `Authorization` header value.
@@ -345,6 +348,16 @@ async fn resolve_url(
     dns_timeout: Duration,
 ) -> Result<(Url, &'static str, Option<Vec<SocketAddr>>)> {
     if let Some(relative) = env.get_non_blank(ENV_RELATIVE_URI) {
+        let moved = env
+            .get_non_blank(ENV_SERVICE_ENDPOINT)
+            .is_some_and(|e| e.trim().trim_end_matches('/') != ECS_BASE_URL);
+        if moved {
+            return Err(Error::invalid_config(format!(
+                "{} is not supported: {}",
+                env.describe(ENV_SERVICE_ENDPOINT),
+                crate::sdk_settings::CONTAINER_SERVICE_ENDPOINT_REFUSED
+            )));
+        }
         return Ok((relative_url(relative.trim())?, ENV_RELATIVE_URI, None));
     }
     let Some(full) = env.get_non_blank(ENV_FULL_URI) else {

@@ -19,6 +19,8 @@ struct Names {
     secret_access_key: &'static [&'static str],
     session_token: &'static [&'static str],
     expiration: &'static [&'static str],
+    /// An account id the SDK attaches to the credentials; freshcreds does not (a warning says so).
+    account_id: &'static str,
 }
 
 /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`, plus SDK v1's
@@ -28,6 +30,7 @@ const ENV_NAMES: Names = Names {
     secret_access_key: &["AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY"],
     session_token: &["AWS_SESSION_TOKEN"],
     expiration: &["AWS_CREDENTIAL_EXPIRATION"],
+    account_id: "AWS_ACCOUNT_ID",
 };
 
 /// `aws.accessKeyId` / `aws.secretAccessKey` (SDK v1: `aws.secretKey`) / `aws.sessionToken`.
@@ -36,6 +39,7 @@ const SYSPROP_NAMES: Names = Names {
     secret_access_key: &["aws.secretAccessKey", "aws.secretKey"],
     session_token: &["aws.sessionToken"],
     expiration: &[],
+    account_id: "aws.accountId",
 };
 
 /// Static credentials read from a set of variables (environment or Java system properties).
@@ -138,7 +142,18 @@ impl CredentialSource for StaticVariablesSource {
     }
 
     fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
-        Box::pin(async move { self.load().map(Fetched::local) })
+        Box::pin(async move {
+            let credentials = self.load()?;
+            if self.vars.get_non_blank(self.names.account_id).is_some() {
+                crate::sources::notice::warn(format!(
+                    "{} {} is not used: {}",
+                    self.what,
+                    self.names.account_id,
+                    crate::sdk_settings::ACCOUNT_ID_REFUSED
+                ));
+            }
+            Ok(Fetched::local(credentials))
+        })
     }
 
     fn probe(&self) -> BoxFuture<'_, crate::sources::Probe> {
@@ -182,6 +197,25 @@ mod tests {
             .load()
             .unwrap_err();
         assert_eq!(none.kind(), ErrorKind::NotConfigured);
+    }
+
+    #[tokio::test]
+    async fn an_account_id_beside_the_keys_is_not_used_and_a_warning_says_so() {
+        let props = Env::from_map([
+            ("aws.accessKeyId", "AKIDPROP"),
+            ("aws.secretAccessKey", "s"),
+            ("aws.accountId", "123456789012"),
+        ]);
+        let source = StaticVariablesSource::system_properties(props);
+        let (fetched, warnings) = crate::sources::notice::collect(source.fetch()).await;
+        assert_eq!(fetched.unwrap().credentials.access_key_id(), "AKIDPROP");
+        assert_eq!(
+            warnings,
+            [format!(
+                "Java system property aws.accountId is not used: {}",
+                crate::sdk_settings::ACCOUNT_ID_REFUSED
+            )]
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! IMDS settings: one builder ([`ImdsConfigBuilder`]) that layers what a host sets in code over
-//! the AWS SDK environment variables over the selected profile, and applies the SDKs' endpoint
-//! rules. The chain, the doctor and the hosts' options all build their [`ImdsConfig`] through it;
+//! the AWS SDK environment variables (or the Java system properties a JVM host laid over them,
+//! see [`crate::sdk_settings`]) over the selected profile, and applies the SDKs' endpoint rules. The chain, the doctor and the hosts' options all build their [`ImdsConfig`] through it;
 //! the names of the settings it reads stay in this module.
 
 use std::fmt;
@@ -30,6 +30,10 @@ pub(super) const ENV_DISABLED: &str = "AWS_EC2_METADATA_DISABLED";
 pub(super) const PROFILE_ENDPOINT: &str = "ec2_metadata_service_endpoint";
 /// Profile-file key choosing the endpoint mode (below the environment variable).
 pub(super) const PROFILE_ENDPOINT_MODE: &str = "ec2_metadata_service_endpoint_mode";
+/// Profile-file key switching the IMDSv1 fallback off (below the environment variable).
+pub(super) const PROFILE_V1_DISABLED: &str = "ec2_metadata_v1_disabled";
+/// Profile-file key with the per-request timeout in seconds (below the environment variable).
+pub(super) const PROFILE_TIMEOUT: &str = "metadata_service_timeout";
 
 /// The IPv4 IMDS endpoint, the default.
 pub const IPV4_ENDPOINT: &str = "http://169.254.169.254";
@@ -42,8 +46,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(21600);
 /// Default time a "not on EC2" verdict (connection refused, no route) is remembered.
 pub const DEFAULT_NOT_ON_EC2_TTL: Duration = Duration::from_secs(60);
-/// The longest per-request timeout the environment may set, in seconds.
-const MAX_ENV_TIMEOUT_SECS: f64 = 3600.0;
+/// The longest per-request timeout the environment or the profile may set, in seconds.
+const MAX_TIMEOUT_SECS: f64 = 3600.0;
 
 /// Which default endpoint to use when none is given explicitly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +83,9 @@ impl EndpointMode {
 pub enum SettingLayer {
     /// Set by the host in code (its own options), through the builder's setters.
     Code,
+    /// A Java system property the JVM host passed (`aws.ec2MetadataServiceEndpoint`, …), in the
+    /// place of its environment variable.
+    SystemProperty,
     /// An `AWS_*` environment variable.
     Environment,
     /// A key of the selected profile.
@@ -90,10 +97,31 @@ fn setting_name(layer: SettingLayer, mode: bool) -> String {
     match (layer, mode) {
         (SettingLayer::Code, false) => "the IMDS endpoint override".to_string(),
         (SettingLayer::Code, true) => "the IMDS endpoint mode override".to_string(),
+        (SettingLayer::SystemProperty, false) => system_property(ENV_ENDPOINT),
+        (SettingLayer::SystemProperty, true) => system_property(ENV_ENDPOINT_MODE),
         (SettingLayer::Environment, false) => format!("environment variable {ENV_ENDPOINT}"),
         (SettingLayer::Environment, true) => format!("environment variable {ENV_ENDPOINT_MODE}"),
         (SettingLayer::Profile, false) => format!("profile setting {PROFILE_ENDPOINT}"),
         (SettingLayer::Profile, true) => format!("profile setting {PROFILE_ENDPOINT_MODE}"),
+    }
+}
+
+/// `Java system property aws.x`, the property that stands for `variable`.
+fn system_property(variable: &str) -> String {
+    let property = crate::sdk_settings::SDK_SETTINGS
+        .iter()
+        .find(|s| s.variable == variable)
+        .map_or(variable, |s| s.property);
+    format!("Java system property {property}")
+}
+
+/// The layer of a value read through `env`: a system property laid over the variable, or the
+/// variable itself.
+fn env_layer(env: &Env, variable: &str) -> SettingLayer {
+    if env.system_property_of(variable).is_some() {
+        SettingLayer::SystemProperty
+    } else {
+        SettingLayer::Environment
     }
 }
 
@@ -138,6 +166,9 @@ pub struct ImdsConfig {
     pub v1_fallback: bool,
     /// The source is switched off: it makes no request and answers `Disabled`.
     pub disabled: bool,
+    /// Which setting switched it off, for messages: `AWS_EC2_METADATA_DISABLED`, or the system
+    /// property `aws.disableEc2Metadata` in its place.
+    pub disabled_origin: SettingLayer,
     /// How long a "not on EC2" verdict (connection refused, no route) short-circuits requests.
     pub not_on_ec2_ttl: Duration,
 }
@@ -152,6 +183,7 @@ impl Default for ImdsConfig {
             token_ttl: DEFAULT_TOKEN_TTL,
             v1_fallback: true,
             disabled: false,
+            disabled_origin: SettingLayer::Environment,
             not_on_ec2_ttl: DEFAULT_NOT_ON_EC2_TTL,
         }
     }
@@ -171,14 +203,18 @@ impl ImdsConfig {
 
     /// When IMDS is switched off, the setting that does it (`NAME=true`), for messages.
     pub fn disabled_by(&self) -> Option<String> {
-        self.disabled.then(|| format!("{ENV_DISABLED}=true"))
+        self.disabled.then(|| match self.disabled_origin {
+            SettingLayer::SystemProperty => format!("{}=true", system_property(ENV_DISABLED)),
+            _ => format!("{ENV_DISABLED}=true"),
+        })
     }
 }
 
 /// Builds an [`ImdsConfig`] from three layers, highest first: what the host sets through the
 /// setters (its own options, like the SDKs' client builders), the AWS SDK environment variables
-/// ([`ImdsConfigBuilder::env`]), and the selected profile's `ec2_metadata_service_endpoint` /
-/// `ec2_metadata_service_endpoint_mode` ([`ImdsConfigBuilder::profile`]).
+/// ([`ImdsConfigBuilder::env`]), and the selected profile's `ec2_metadata_service_endpoint`,
+/// `ec2_metadata_service_endpoint_mode`, `ec2_metadata_v1_disabled` and `metadata_service_timeout`
+/// ([`ImdsConfigBuilder::profile`]), as AWS SDK for Java v2 reads them.
 ///
 /// Endpoint rules (the AWS SDKs'): an explicit endpoint from any layer wins over a mode from any
 /// layer; else the mode; else IPv4. Blank values count as unset. Every bad value is an
@@ -194,6 +230,8 @@ pub struct ImdsConfigBuilder {
     env: Option<Env>,
     profile_endpoint: Option<String>,
     profile_mode: Option<String>,
+    profile_v1_disabled: Option<String>,
+    profile_timeout: Option<String>,
 }
 
 impl ImdsConfigBuilder {
@@ -233,10 +271,13 @@ impl ImdsConfigBuilder {
         self
     }
 
-    /// Reads the endpoint settings of `profile`, the lowest layer (`None`: no profile).
+    /// Reads the IMDS settings of `profile`, the lowest layer (`None`: no profile).
     pub fn profile(mut self, profile: Option<&Profile>) -> Self {
-        self.profile_endpoint = profile.and_then(|p| p.get(PROFILE_ENDPOINT).map(str::to_string));
-        self.profile_mode = profile.and_then(|p| p.get(PROFILE_ENDPOINT_MODE).map(str::to_string));
+        let get = |key: &str| profile.and_then(|p| p.get(key).map(str::to_string));
+        self.profile_endpoint = get(PROFILE_ENDPOINT);
+        self.profile_mode = get(PROFILE_ENDPOINT_MODE);
+        self.profile_v1_disabled = get(PROFILE_V1_DISABLED);
+        self.profile_timeout = get(PROFILE_TIMEOUT);
         self
     }
 
@@ -252,18 +293,41 @@ impl ImdsConfigBuilder {
             endpoint_origin,
             ..ImdsConfig::default()
         };
+        let profile_setting = |key: &str| format!("profile setting {key}");
+        if let Some(v) = self
+            .profile_timeout
+            .as_deref()
+            .filter(|v| !v.trim().is_empty())
+        {
+            let secs = v.trim().parse::<f64>().map_err(|_| {
+                Error::invalid_config(format!(
+                    "{}={v:?} is not a number",
+                    profile_setting(PROFILE_TIMEOUT)
+                ))
+            })?;
+            config.timeout = timeout_secs(secs, &profile_setting(PROFILE_TIMEOUT))?;
+        }
+        if let Some(v) = self
+            .profile_v1_disabled
+            .as_deref()
+            .filter(|v| !v.trim().is_empty())
+        {
+            let v1_disabled = crate::env::parse_bool(v).ok_or_else(|| {
+                Error::invalid_config(format!(
+                    "{}={v:?} is not `true` or `false`",
+                    profile_setting(PROFILE_V1_DISABLED)
+                ))
+            })?;
+            config.v1_fallback = !v1_disabled;
+        }
         if let Some(secs) = env.get_number::<f64>(ENV_TIMEOUT)? {
-            if !(secs.is_finite() && secs > 0.0 && secs <= MAX_ENV_TIMEOUT_SECS) {
-                return Err(Error::invalid_config(format!(
-                    "environment variable {ENV_TIMEOUT}={secs} must be a number of seconds above 0 and at most 3600"
-                )));
-            }
-            config.timeout = Duration::from_secs_f64(secs);
+            config.timeout = timeout_secs(secs, &env.describe(ENV_TIMEOUT))?;
         }
         if let Some(attempts) = env.get_number::<u32>(ENV_NUM_ATTEMPTS)? {
             if attempts == 0 {
                 return Err(Error::invalid_config(format!(
-                    "environment variable {ENV_NUM_ATTEMPTS}=0 must be at least 1"
+                    "{}=0 must be at least 1",
+                    env.describe(ENV_NUM_ATTEMPTS)
                 )));
             }
             config.retry.max_attempts = attempts;
@@ -273,6 +337,7 @@ impl ImdsConfigBuilder {
         }
         if let Some(disabled) = env.get_bool(ENV_DISABLED)? {
             config.disabled = disabled;
+            config.disabled_origin = env_layer(&env, ENV_DISABLED);
         }
         if let Some(t) = self.timeout {
             config.timeout = t;
@@ -287,11 +352,17 @@ impl ImdsConfigBuilder {
     }
 
     fn resolve_endpoint(&self, env: &Env) -> Result<(Url, EndpointOrigin)> {
-        let (env_endpoint, env_mode) = (env.get(ENV_ENDPOINT), env.get(ENV_ENDPOINT_MODE));
-        let layers = |code: &Option<String>, env: Option<String>, profile: &Option<String>| {
+        let env_endpoint = (env_layer(env, ENV_ENDPOINT), env.get(ENV_ENDPOINT));
+        let env_mode = (
+            env_layer(env, ENV_ENDPOINT_MODE),
+            env.get(ENV_ENDPOINT_MODE),
+        );
+        let layers = |code: &Option<String>,
+                      (from_env, env): (SettingLayer, Option<String>),
+                      profile: &Option<String>| {
             [
                 (SettingLayer::Code, code.clone()),
-                (SettingLayer::Environment, env),
+                (from_env, env),
                 (SettingLayer::Profile, profile.clone()),
             ]
             .into_iter()
@@ -315,6 +386,16 @@ impl ImdsConfigBuilder {
             }
         }
     }
+}
+
+/// A per-request timeout in seconds from `setting` (the SDKs allow fractions), checked.
+fn timeout_secs(secs: f64, setting: &str) -> Result<Duration> {
+    if !(secs.is_finite() && secs > 0.0 && secs <= MAX_TIMEOUT_SECS) {
+        return Err(Error::invalid_config(format!(
+            "{setting}={secs} must be a number of seconds above 0 and at most 3600"
+        )));
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 /// Parses an endpoint URL, rejecting characters a URI cannot hold (URL parsers would percent-encode
@@ -481,6 +562,108 @@ mod tests {
             .build()
             .unwrap_err();
         assert!(err.message().contains(ENV_TIMEOUT), "{}", err.message());
+    }
+
+    #[test]
+    fn the_profile_switches_imdsv1_off_and_sets_the_timeout_below_the_environment() {
+        let set = ProfileSet::from_properties(
+            [(
+                "default",
+                [(PROFILE_V1_DISABLED, "TRUE"), (PROFILE_TIMEOUT, "2.5")],
+            )],
+            Vec::<(&str, Vec<(&str, &str)>)>::new(),
+            "default",
+        );
+        let profile = set.selected_profile();
+        let none = Env::from_map::<&str, &str>([]);
+        let c = ImdsConfig::builder()
+            .env(&none)
+            .profile(profile)
+            .build()
+            .unwrap();
+        assert!(
+            !c.v1_fallback,
+            "ec2_metadata_v1_disabled = true is honoured"
+        );
+        assert_eq!(c.timeout, Duration::from_millis(2500));
+
+        let env = Env::from_map([(ENV_V1_DISABLED, "false"), (ENV_TIMEOUT, "3")]);
+        let c = ImdsConfig::builder()
+            .env(&env)
+            .profile(profile)
+            .build()
+            .unwrap();
+        assert!(c.v1_fallback, "the environment wins over the profile");
+        assert_eq!(c.timeout, Duration::from_secs(3));
+
+        let props = Env::from_map([(ENV_V1_DISABLED, "false")]).with_system_properties([(
+            ENV_V1_DISABLED,
+            "aws.disableEc2MetadataV1",
+            "true",
+        )]);
+        let c = ImdsConfig::builder()
+            .env(&props)
+            .profile(profile)
+            .build()
+            .unwrap();
+        assert!(
+            !c.v1_fallback,
+            "the system property wins over the environment"
+        );
+
+        for (key, value) in [(PROFILE_V1_DISABLED, "yes"), (PROFILE_TIMEOUT, "0")] {
+            let set = ProfileSet::from_properties(
+                [("default", [(key, value)])],
+                Vec::<(&str, Vec<(&str, &str)>)>::new(),
+                "default",
+            );
+            let err = ImdsConfig::builder()
+                .profile(set.selected_profile())
+                .build()
+                .unwrap_err();
+            assert!(
+                err.message().contains(&format!("profile setting {key}")),
+                "{}",
+                err.message()
+            );
+        }
+    }
+
+    #[test]
+    fn settings_from_system_properties_are_named_as_such() {
+        let env = Env::from_map::<&str, &str>([]).with_system_properties([
+            (ENV_DISABLED, "aws.disableEc2Metadata", "true"),
+            (
+                ENV_ENDPOINT,
+                "aws.ec2MetadataServiceEndpoint",
+                "http://127.0.0.1:9",
+            ),
+            (ENV_TIMEOUT, "aws.ec2MetadataServiceTimeout", "soon"),
+        ]);
+        let err = from_env(&env).unwrap_err();
+        assert!(
+            err.message()
+                .contains("Java system property aws.ec2MetadataServiceTimeout=\"soon\""),
+            "{}",
+            err.message()
+        );
+        let env = Env::from_map::<&str, &str>([]).with_system_properties([
+            (ENV_DISABLED, "aws.disableEc2Metadata", "true"),
+            (
+                ENV_ENDPOINT,
+                "aws.ec2MetadataServiceEndpoint",
+                "http://127.0.0.1:9",
+            ),
+        ]);
+        let c = from_env(&env).unwrap();
+        assert_eq!(
+            c.disabled_by().as_deref(),
+            Some("Java system property aws.disableEc2Metadata=true")
+        );
+        assert_eq!(
+            c.endpoint_origin.to_string(),
+            "Java system property aws.ec2MetadataServiceEndpoint"
+        );
     }
 
     #[test]

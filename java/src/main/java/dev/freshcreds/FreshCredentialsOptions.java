@@ -16,10 +16,12 @@ import java.util.Properties;
  *
  * <p>Unless {@link Builder#readSystemProperties(boolean)} turns it off, {@link Builder#build()}
  * first takes every {@code freshcreds.<key>} system property for a {@linkplain #KEYS known key}
- * (for example {@code -Dfreshcreds.imdsAttempts=5}) and the AWS SDK credential properties
- * ({@code aws.accessKeyId}, {@code aws.secretAccessKey}, {@code aws.secretKey},
- * {@code aws.sessionToken}) for the chain's system-properties source; values set on the builder
- * win over system properties. Unknown keys and bad values are rejected by
+ * (for example {@code -Dfreshcreds.imdsAttempts=5}) and every AWS SDK for Java v2 system property
+ * of the default credentials chain ({@link #AWS_PROPERTIES}: {@code aws.accessKeyId},
+ * {@code aws.profile}, {@code aws.disableEc2Metadata}, ...). The native library honours each as
+ * the SDK does (the property wins over its environment variable, which wins over the profile), or
+ * refuses it saying why: see the README's "SDK settings freshcreds honours". Values set on the
+ * builder win over system properties. Unknown keys and bad values are rejected by
  * {@link FreshCredentialsSource#create(FreshCredentialsOptions)} with an
  * {@link IllegalArgumentException} that names the key.
  */
@@ -71,9 +73,36 @@ public final class FreshCredentialsOptions {
     static final long MIN_DURATION_SECONDS = 900;
     static final long MAX_DURATION_SECONDS = 43200;
 
-    /** The AWS SDK system properties passed through for the system-properties source. */
+    /**
+     * The AWS SDK system properties passed to the native library under their own names: the
+     * settings of SDK v2's default credentials chain (the native side's table of them,
+     * {@code rust/src/sdk_settings.rs}, says how each is honoured; a test keeps both lists equal).
+     */
     static final List<String> AWS_PROPERTIES = Collections.unmodifiableList(Arrays.asList(
-            "aws.accessKeyId", "aws.secretAccessKey", "aws.secretKey", "aws.sessionToken"));
+            "aws.accessKeyId",
+            "aws.secretAccessKey",
+            "aws.secretKey",
+            "aws.sessionToken",
+            "aws.accountId",
+            "aws.webIdentityTokenFile",
+            "aws.roleArn",
+            "aws.roleSessionName",
+            "aws.region",
+            "aws.useFipsEndpoint",
+            "aws.useDualstackEndpoint",
+            "aws.profile",
+            "aws.configFile",
+            "aws.sharedCredentialsFile",
+            "aws.containerCredentialsPath",
+            "aws.containerCredentialsFullUri",
+            "aws.containerAuthorizationToken",
+            "aws.containerAuthorizationTokenFile",
+            "aws.containerServiceEndpoint",
+            "aws.disableEc2Metadata",
+            "aws.disableEc2MetadataV1",
+            "aws.ec2MetadataServiceEndpoint",
+            "aws.ec2MetadataServiceEndpointMode",
+            "aws.ec2MetadataServiceTimeout"));
 
     private final Map<String, String> pairs;
 
@@ -145,7 +174,8 @@ public final class FreshCredentialsOptions {
 
     /** Keys whose values are secrets (of any hop: {@code base.} prefixes are ignored). */
     private static final List<String> SECRET_KEYS = Collections.unmodifiableList(Arrays.asList(
-            "aws.secretAccessKey", "aws.secretKey", "aws.sessionToken", "externalId"));
+            "aws.secretAccessKey", "aws.secretKey", "aws.sessionToken",
+            "aws.containerAuthorizationToken", "externalId"));
 
     private static boolean isSecret(String key) {
         while (key.startsWith(BASE_PREFIX)) {
@@ -175,7 +205,8 @@ public final class FreshCredentialsOptions {
         }
 
         /**
-         * The profile to use instead of {@code AWS_PROFILE} / {@code default}.
+         * The profile to use instead of {@code aws.profile} / {@code AWS_PROFILE} /
+         * {@code default}.
          *
          * @param profile the profile name
          * @return this builder
@@ -468,8 +499,8 @@ public final class FreshCredentialsOptions {
         }
 
         /**
-         * Whether {@link #build()} reads {@code freshcreds.<key>} and {@code aws.*} system
-         * properties (default true).
+         * Whether {@link #build()} reads {@code freshcreds.<key>} and the AWS SDK's {@code aws.*}
+         * system properties ({@link FreshCredentialsOptions#AWS_PROPERTIES}; default true).
          *
          * @param read false to use only what is set on this builder
          * @return this builder

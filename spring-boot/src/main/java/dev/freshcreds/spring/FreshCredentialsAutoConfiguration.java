@@ -9,6 +9,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
 
 import dev.freshcreds.FreshCredentialsOptions;
 import dev.freshcreds.sdkv2.FreshAwsCredentialsProvider;
@@ -21,10 +22,19 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
  * SDK client the application builds from the bean, then use it. The provider is closed (its
  * background refresh stopped) when the context closes.
  *
+ * <p>It stands aside (defines no provider, and logs one INFO line saying why) when the
+ * application configured Spring Cloud AWS's credentials: a {@code spring.cloud.aws.credentials.*}
+ * property or an {@code AwsConnectionDetails} bean (a LocalStack service connection, say); see
+ * {@link NoSpringCloudAwsCredentialsCondition}. Spring Cloud AWS then defines the provider as it
+ * would without freshcreds.
+ *
  * <p>A bad property fails start-up with an {@link IllegalArgumentException} naming the property.
  * {@code freshcreds.enabled=false} turns this off.
  */
-@AutoConfiguration(beforeName = "io.awspring.cloud.autoconfigure.core.CredentialsProviderAutoConfiguration")
+@AutoConfiguration(
+        beforeName = NoSpringCloudAwsCredentialsCondition.SPRING_CLOUD_AWS_CREDENTIALS,
+        // Testcontainers' @ServiceConnection beans (AwsConnectionDetails among them) are defined there.
+        afterName = "org.springframework.boot.testcontainers.service.connection.ServiceConnectionAutoConfiguration")
 @ConditionalOnClass(AwsCredentialsProvider.class)
 @ConditionalOnProperty(prefix = FreshCredentialsProperties.PREFIX, name = "enabled", matchIfMissing = true)
 @EnableConfigurationProperties(FreshCredentialsProperties.class)
@@ -45,6 +55,7 @@ public class FreshCredentialsAutoConfiguration {
      */
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean(AwsCredentialsProvider.class)
+    @Conditional(NoSpringCloudAwsCredentialsCondition.class)
     public FreshAwsCredentialsProvider freshCredentialsProvider(FreshCredentialsProperties properties) {
         FreshCredentialsOptions options = properties.toOptions();
         try {
