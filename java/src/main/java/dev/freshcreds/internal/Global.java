@@ -1,6 +1,8 @@
 package dev.freshcreds.internal;
 
 import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Logger;
 
 /**
@@ -26,7 +28,11 @@ public final class Global {
         ALL_CLIENTS
     }
 
+    /** The logger of the hooks and the agent. */
+    public static final Logger LOG = Logger.getLogger("dev.freshcreds.global");
+
     private static volatile Mode mode;
+    private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
 
     private Global() {
     }
@@ -47,12 +53,28 @@ public final class Global {
             }
             m = parse(value);
             if (value != null && m == Mode.OFF && !value.trim().equalsIgnoreCase("false")) {
-                Logger.getLogger("dev.freshcreds.global").warning(from + "=" + value
+                LOG.warning(from + "=" + value
                         + " is not one of true, default, all, false: the global hooks stay off");
             }
             mode = m;
         }
         return m;
+    }
+
+    /**
+     * Logs a warning once per JVM for each {@code key} (the hooks of every class loader share
+     * this class, so one warning stands for all of them).
+     *
+     * @param key what went wrong, e.g. {@code "sdkv2-link"}
+     * @param message the warning: the reason and the fix
+     * @return true when this call logged it
+     */
+    public static boolean warnOnce(String key, String message) {
+        if (!WARNED.add(key)) {
+            return false;
+        }
+        LOG.warning(message);
+        return true;
     }
 
     /**
