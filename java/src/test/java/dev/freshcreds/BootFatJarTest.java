@@ -68,11 +68,12 @@ public class BootFatJarTest {
     }
 
     @Test
-    public void withTheAgentDefaultSdkV2ClientsInABootFatJarSignWithFreshcreds() throws Exception {
+    public void withTheAgentDefaultSdkV1AndV2ClientsInABootFatJarSignWithFreshcreds() throws Exception {
         try (SimulatorProcess sim = SimulatorProcess.start()) {
             String out = runApp(sim, app, "");
             assertTrue(out, out.contains("app done"));
             assertTrue(out, line(out, "v2 ").startsWith("v2 ok ") && line(out, "v2 ").contains(ROLE_ARN));
+            assertTrue(out, line(out, "v1 ").startsWith("v1 ok ") && line(out, "v1 ").contains(ROLE_ARN));
             assertTrue(out, !out.contains("NoClassDefFoundError"));
         }
     }
@@ -95,6 +96,8 @@ public class BootFatJarTest {
             assertTrue(out, out.contains("app done"));
             assertTrue(out, line(out, "v2 ").startsWith("v2 ok ") && line(out, "v2 ").contains(STATIC_USER_ARN));
             assertEquals(out, 1, count(out, CANNOT_LINK));
+            // SDK v1 (1.12.797) links: its default client still gets freshcreds' credentials.
+            assertTrue(out, line(out, "v1 ").startsWith("v1 ok ") && line(out, "v1 ").contains(ROLE_ARN));
             assertTrue(out, out.contains("Fix: "));
         }
     }

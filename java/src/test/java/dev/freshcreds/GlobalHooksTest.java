@@ -164,8 +164,8 @@ public class GlobalHooksTest {
         try (SimulatorProcess sim = SimulatorProcess.start()) {
             String out = run(sim, Arrays.asList("-Dfreshcreds.global=true"), "v1");
             assertDefaultClientsUseFreshcreds(out);
-            // SDK v1 cannot tell default clients from explicit ones: left alone in this mode.
-            assertTrue(out, out.contains("v1 default no credentials"));
+            // SDK v1: the client built without credentials uses the shared default chain, led by freshcreds.
+            assertTrue(out, out.contains("v1 default ok ") && out.contains(ROLE_ARN_PART));
             assertTrue("IMDS was asked for the shared source only", sim.count("imds_credentials") >= 1);
         }
     }

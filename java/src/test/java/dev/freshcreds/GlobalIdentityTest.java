@@ -58,6 +58,38 @@ public class GlobalIdentityTest {
             "    v2(\"v2-explicit\", v2().credentialsProvider(statik).build(), null);",
             "    v2(\"v2-request-override\", v2().build(), statik);",
             "    v2(\"v2-anonymous\", v2().credentialsProvider(AnonymousCredentialsProvider.create()).build(), null);",
+            "    com.amazonaws.auth.AWSCredentialsProvider statik1 = new com.amazonaws.auth.AWSStaticCredentialsProvider(",
+            "        new com.amazonaws.auth.BasicAWSCredentials(args[2], args[3]));",
+            "    v1(\"v1-default\", v1().build(), null);",
+            "    com.amazonaws.services.securitytoken.AWSSecurityTokenServiceClient constructed =",
+            "        new com.amazonaws.services.securitytoken.AWSSecurityTokenServiceClient();",
+            "    constructed.setEndpoint(sts);",
+            "    v1(\"v1-constructor\", constructed, null);",
+            "    v1(\"v1-profile\", v1().withCredentials(new com.amazonaws.auth.profile.ProfileCredentialsProvider(args[1], \"readonly\")).build(), null);",
+            "    v1(\"v1-new-default-chain\", v1().withCredentials(new com.amazonaws.auth.DefaultAWSCredentialsProviderChain()).build(), null);",
+            "    v1(\"v1-explicit\", v1().withCredentials(statik1).build(), null);",
+            "    v1(\"v1-request-override\", v1().build(), statik1);",
+            "    v1(\"v1-anonymous\", v1().withCredentials(new com.amazonaws.auth.AWSStaticCredentialsProvider(",
+            "        new com.amazonaws.auth.AnonymousAWSCredentials())).build(), null);",
+            "  }",
+            "  static com.amazonaws.services.securitytoken.AWSSecurityTokenServiceClientBuilder v1() {",
+            "    return com.amazonaws.services.securitytoken.AWSSecurityTokenServiceClientBuilder.standard()",
+            "        .withEndpointConfiguration(new com.amazonaws.client.builder.AwsClientBuilder.EndpointConfiguration(sts, \"us-east-1\"))",
+            "        .withClientConfiguration(new com.amazonaws.ClientConfiguration().withMaxErrorRetry(0));",
+            "  }",
+            "  static void v1(String kind, com.amazonaws.services.securitytoken.AWSSecurityTokenService c,",
+            "      com.amazonaws.auth.AWSCredentialsProvider requestLevel) {",
+            "    com.amazonaws.services.securitytoken.model.GetCallerIdentityRequest r = new com.amazonaws.services.securitytoken.model.GetCallerIdentityRequest();",
+            "    if (requestLevel != null) r.setRequestCredentialsProvider(requestLevel);",
+            "    String result;",
+            "    try {",
+            "      result = \"ok \" + c.getCallerIdentity(r).getArn();",
+            "    } catch (com.amazonaws.AmazonServiceException e) {",
+            "      result = \"failed \" + e.getErrorCode();",
+            "    } catch (com.amazonaws.SdkClientException e) {",
+            "      result = \"no credentials\";",
+            "    }",
+            "    System.out.println(kind + \" \" + result);",
             "  }",
             "  static void v2(String kind, StsClient c, AwsCredentialsProvider requestLevel) {",
             "    GetCallerIdentityRequest.Builder r = GetCallerIdentityRequest.builder();",
@@ -84,7 +116,7 @@ public class GlobalIdentityTest {
         Files.write(config, ("[profile readonly]\n" + profile).getBytes(StandardCharsets.UTF_8));
         // A profile file of the code's own: its default profile has the static key.
         Path own = work.resolve("own-credentials");
-        Files.write(own, ("[default]\n" + profile).getBytes(StandardCharsets.UTF_8));
+        Files.write(own, ("[default]\n" + profile + "[readonly]\n" + profile).getBytes(StandardCharsets.UTF_8));
         Path empty = Files.createFile(work.resolve("empty"));
         List<String> command = new ArrayList<String>();
         command.add(BootFatJarTest.javaBinary());
@@ -129,6 +161,14 @@ public class GlobalIdentityTest {
             assertSignedBy(out, "v2-explicit", OWN);
             assertSignedBy(out, "v2-request-override", OWN);
             assertEquals(out, "v2-anonymous failed MissingAuthenticationToken", BootFatJarTest.line(out, "v2-anonymous "));
+            // SDK v1: the shared default chain instance leads with freshcreds; other providers are kept.
+            assertSignedBy(out, "v1-default", FRESHCREDS);
+            assertSignedBy(out, "v1-constructor", FRESHCREDS);
+            assertSignedBy(out, "v1-profile", OWN);
+            assertSignedBy(out, "v1-explicit", OWN);
+            assertSignedBy(out, "v1-request-override", OWN);
+            assertEquals(out, "v1-new-default-chain no credentials", BootFatJarTest.line(out, "v1-new-default-chain "));
+            assertEquals(out, "v1-anonymous failed MissingAuthenticationToken", BootFatJarTest.line(out, "v1-anonymous "));
         }
     }
 
@@ -142,6 +182,13 @@ public class GlobalIdentityTest {
             }
             assertSignedBy(out, "v2-request-override", OWN);
             assertEquals(out, "v2-anonymous failed MissingAuthenticationToken", BootFatJarTest.line(out, "v2-anonymous "));
+            for (String kind : new String[] {"v1-default", "v1-constructor", "v1-profile", "v1-new-default-chain",
+                "v1-explicit"}) {
+                assertSignedBy(out, kind, FRESHCREDS);
+            }
+            assertSignedBy(out, "v1-request-override", OWN);
+            // SDK v1 shows a request handler no client provider: in mode all, anonymous v1 clients are signed.
+            assertSignedBy(out, "v1-anonymous", FRESHCREDS);
         }
     }
 }
