@@ -1,7 +1,6 @@
 package dev.freshcreds;
 
 import static org.junit.Assert.assertEquals;
-import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 
 import java.io.File;
@@ -16,7 +15,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.AfterClass;
@@ -51,11 +49,11 @@ public class BootFatJarTest {
     @BeforeClass
     public static void buildTheFatJars() throws Exception {
         Assume.assumeTrue("mvn is not on the PATH: the Spring Boot fat-jar tests need Maven", onPath("mvn"));
-        String build = property("freshcreds.test.build");
+        String build = ChildJvms.property("freshcreds.test.build");
         work = Files.createDirectories(new File(build, "boot-fat-jar-test").toPath());
-        String v1 = property("freshcreds.test.aws.v1.version");
-        String v2 = property("freshcreds.test.aws.v2.version");
-        String oldV2 = property("freshcreds.test.aws.v2.unlinkable.version");
+        String v1 = ChildJvms.property("freshcreds.test.aws.v1.version");
+        String v2 = ChildJvms.property("freshcreds.test.aws.v2.version");
+        String oldV2 = ChildJvms.property("freshcreds.test.aws.v2.unlinkable.version");
         app = mavenPackage("current", v1, v2);
         oldSdkApp = mavenPackage("old-sdk-v2", v1, oldV2);
     }
@@ -63,7 +61,7 @@ public class BootFatJarTest {
     @AfterClass
     public static void cleanUp() throws IOException {
         if (work != null) {
-            deleteTree(work);
+            ChildJvms.deleteTree(work);
         }
     }
 
@@ -72,8 +70,8 @@ public class BootFatJarTest {
         try (SimulatorProcess sim = SimulatorProcess.start()) {
             String out = runApp(sim, app, "");
             assertTrue(out, out.contains("app done"));
-            assertTrue(out, line(out, "v2 ").startsWith("v2 ok ") && line(out, "v2 ").contains(ROLE_ARN));
-            assertTrue(out, line(out, "v1 ").startsWith("v1 ok ") && line(out, "v1 ").contains(ROLE_ARN));
+            assertTrue(out, ChildJvms.line(out, "v2 ").startsWith("v2 ok ") && ChildJvms.line(out, "v2 ").contains(ROLE_ARN));
+            assertTrue(out, ChildJvms.line(out, "v1 ").startsWith("v1 ok ") && ChildJvms.line(out, "v1 ").contains(ROLE_ARN));
             assertTrue(out, !out.contains("NoClassDefFoundError"));
         }
     }
@@ -82,8 +80,8 @@ public class BootFatJarTest {
     public void withTheAgentInModeAllSdkV1AndV2ClientsInABootFatJarSignWithFreshcreds() throws Exception {
         try (SimulatorProcess sim = SimulatorProcess.start()) {
             String out = runApp(sim, app, "=all");
-            assertTrue(out, line(out, "v2 ").startsWith("v2 ok ") && line(out, "v2 ").contains(ROLE_ARN));
-            assertTrue(out, line(out, "v1 ").startsWith("v1 ok ") && line(out, "v1 ").contains(ROLE_ARN));
+            assertTrue(out, ChildJvms.line(out, "v2 ").startsWith("v2 ok ") && ChildJvms.line(out, "v2 ").contains(ROLE_ARN));
+            assertTrue(out, ChildJvms.line(out, "v1 ").startsWith("v1 ok ") && ChildJvms.line(out, "v1 ").contains(ROLE_ARN));
         }
     }
 
@@ -94,10 +92,10 @@ public class BootFatJarTest {
             String out = runApp(sim, oldSdkApp, "", "AWS_ACCESS_KEY_ID=AKIDSIMSTATIC",
                     "AWS_SECRET_ACCESS_KEY=freshcreds-sim/static/secret/key/for/tests");
             assertTrue(out, out.contains("app done"));
-            assertTrue(out, line(out, "v2 ").startsWith("v2 ok ") && line(out, "v2 ").contains(STATIC_USER_ARN));
-            assertEquals(out, 1, count(out, CANNOT_LINK));
+            assertTrue(out, ChildJvms.line(out, "v2 ").startsWith("v2 ok ") && ChildJvms.line(out, "v2 ").contains(STATIC_USER_ARN));
+            assertEquals(out, 1, ChildJvms.count(out, CANNOT_LINK));
             // SDK v1 (1.12.797) links: its default client still gets freshcreds' credentials.
-            assertTrue(out, line(out, "v1 ").startsWith("v1 ok ") && line(out, "v1 ").contains(ROLE_ARN));
+            assertTrue(out, ChildJvms.line(out, "v1 ").startsWith("v1 ok ") && ChildJvms.line(out, "v1 ").contains(ROLE_ARN));
             assertTrue(out, out.contains("Fix: "));
         }
     }
@@ -107,9 +105,9 @@ public class BootFatJarTest {
         Path run = Files.createTempDirectory(work, "run");
         Path empty = Files.createFile(run.resolve("empty-aws-config"));
         List<String> command = new ArrayList<String>();
-        command.add(javaBinary());
-        command.add("-javaagent:" + property("freshcreds.test.jar") + agentSuffix);
-        command.addAll(sdkImdsOff());
+        command.add(ChildJvms.javaBinary());
+        command.add("-javaagent:" + ChildJvms.property("freshcreds.test.jar") + agentSuffix);
+        command.addAll(ChildJvms.sdkImdsOff());
         command.add("-Dfreshcreds.source=imds");
         command.add("-Dfreshcreds.imdsEndpoint=" + sim.baseUrl());
         command.add("-Djava.io.tmpdir=" + Files.createDirectory(run.resolve("tmp")));
@@ -118,7 +116,7 @@ public class BootFatJarTest {
         command.add(sim.baseUrl() + "/");
         ProcessBuilder pb = new ProcessBuilder(command).directory(run.toFile()).redirectErrorStream(true)
                 .redirectOutput(run.resolve("out.txt").toFile());
-        minimalEnvironment(pb.environment(), run, empty, sim);
+        ChildJvms.minimalEnvironment(pb.environment(), run, empty, sim);
         for (String e : env) {
             int eq = e.indexOf('=');
             pb.environment().put(e.substring(0, eq), e.substring(eq + 1));
@@ -130,34 +128,11 @@ public class BootFatJarTest {
         return out;
     }
 
-    /** The SDKs' own IMDS clients switched off (v2 and v1 properties). */
-    static List<String> sdkImdsOff() {
-        return Arrays.asList("-Daws.disableEc2Metadata=true", "-Dcom.amazonaws.sdk.disableEc2Metadata=true",
-                "-Daws.java.v1.disableDeprecationAnnouncement=true");
-    }
-
-    /**
-     * Replaces a child JVM's environment by an explicit minimal one: no inherited {@code AWS_*}
-     * variable, an empty AWS config and credentials file, a home of its own, and IMDS (for
-     * anything that reads the environment) on the simulator.
-     */
-    static void minimalEnvironment(Map<String, String> env, Path home, Path emptyAwsConfig, SimulatorProcess sim) {
-        String path = env.get("PATH");
-        env.clear();
-        if (path != null) {
-            env.put("PATH", path);
-        }
-        env.put("HOME", home.toString());
-        env.put("AWS_CONFIG_FILE", emptyAwsConfig.toString());
-        env.put("AWS_SHARED_CREDENTIALS_FILE", emptyAwsConfig.toString());
-        env.put("AWS_EC2_METADATA_SERVICE_ENDPOINT", sim.baseUrl());
-    }
-
     /** Copies the app under the build directory and packages it with Boot's plugin; returns the fat jar. */
     private static Path mavenPackage(String name, String v1, String v2) throws Exception {
-        Path source = new File(property("freshcreds.test.apps"), "boot-sts").toPath();
+        Path source = new File(ChildJvms.property("freshcreds.test.apps"), "boot-sts").toPath();
         Path project = work.resolve(name);
-        deleteTree(project);
+        ChildJvms.deleteTree(project);
         copyTree(source, project);
         List<String> args = Arrays.asList("-B", "-q", "package", "-Daws.sdk.v1.version=" + v1, "-Daws.sdk.v2.version=" + v2);
         // Offline first (no network once the repository has it), then online.
@@ -192,33 +167,6 @@ public class BootFatJarTest {
         return p.exitValue();
     }
 
-    static String line(String out, String prefix) {
-        for (String l : out.split("\n")) {
-            if (l.startsWith(prefix)) {
-                return l;
-            }
-        }
-        return "";
-    }
-
-    static int count(String text, String part) {
-        int n = 0;
-        for (int at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + 1)) {
-            n++;
-        }
-        return n;
-    }
-
-    static String property(String name) {
-        String value = System.getProperty(name);
-        assertNotNull("-D" + name + " is not set (the Gradle build sets it)", value);
-        return value;
-    }
-
-    static String javaBinary() {
-        return System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-    }
-
     private static boolean onPath(String program) {
         String path = System.getenv("PATH");
         if (path == null) {
@@ -248,22 +196,4 @@ public class BootFatJarTest {
         });
     }
 
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        Files.walkFileTree(root, new SimpleFileVisitor<Path>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                Files.delete(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
-    }
 }

@@ -94,7 +94,7 @@ public class ClassLoaderLayoutTest {
     private static List<String> sdkJars() {
         List<String> jars = new ArrayList<String>();
         for (String e : GlobalHooksTest.classpath().split(File.pathSeparator)) {
-            if (!e.equals(BootFatJarTest.property("freshcreds.test.jar"))) {
+            if (!e.equals(ChildJvms.property("freshcreds.test.jar"))) {
                 jars.add(e);
             }
         }
@@ -116,13 +116,13 @@ public class ClassLoaderLayoutTest {
             appPath.add(appDir.toString());
             appPath.addAll(sdkJars());
             if (copyInApp) {
-                appPath.add(BootFatJarTest.property("freshcreds.test.jar"));
+                appPath.add(ChildJvms.property("freshcreds.test.jar"));
             }
             Path empty = Files.createFile(work.resolve("empty"));
             List<String> command = new ArrayList<String>();
-            command.add(BootFatJarTest.javaBinary());
-            command.add("-javaagent:" + BootFatJarTest.property("freshcreds.test.jar"));
-            command.addAll(BootFatJarTest.sdkImdsOff());
+            command.add(ChildJvms.javaBinary());
+            command.add("-javaagent:" + ChildJvms.property("freshcreds.test.jar"));
+            command.addAll(ChildJvms.sdkImdsOff());
             command.add("-Dfreshcreds.source=imds");
             command.add("-Dfreshcreds.imdsEndpoint=" + sim.baseUrl());
             command.add("-Djava.io.tmpdir=" + Files.createDirectory(work.resolve("tmp")));
@@ -132,22 +132,22 @@ public class ClassLoaderLayoutTest {
             command.addAll(Arrays.asList(delegation, String.join(File.pathSeparator, appPath), sim.baseUrl() + "/"));
             Path out = work.resolve("out.txt");
             ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
-            BootFatJarTest.minimalEnvironment(pb.environment(), work, empty, sim);
+            ChildJvms.minimalEnvironment(pb.environment(), work, empty, sim);
             Process p = pb.start();
             assertTrue("the child JVM did not finish", p.waitFor(120, TimeUnit.SECONDS));
             String text = new String(Files.readAllBytes(out), StandardCharsets.UTF_8).replace("\r", "");
             assertEquals(text, 0, p.exitValue());
             return text;
         } finally {
-            BootFatJarTest.deleteTree(work);
+            ChildJvms.deleteTree(work);
         }
     }
 
     private static void assertBothSignWithFreshcreds(String out) {
-        assertTrue(out, BootFatJarTest.line(out, "v2 default ").startsWith("v2 default ok ")
-                && BootFatJarTest.line(out, "v2 default ").contains(ROLE_ARN));
-        assertTrue(out, BootFatJarTest.line(out, "v1 default ").startsWith("v1 default ok ")
-                && BootFatJarTest.line(out, "v1 default ").contains(ROLE_ARN));
+        assertTrue(out, ChildJvms.line(out, "v2 default ").startsWith("v2 default ok ")
+                && ChildJvms.line(out, "v2 default ").contains(ROLE_ARN));
+        assertTrue(out, ChildJvms.line(out, "v1 default ").startsWith("v1 default ok ")
+                && ChildJvms.line(out, "v1 default ").contains(ROLE_ARN));
         assertTrue(out, !out.contains("NoClassDefFoundError") && !out.contains("WARNING"));
     }
 

@@ -119,9 +119,9 @@ public class GlobalIdentityTest {
         Files.write(own, ("[default]\n" + profile + "[readonly]\n" + profile).getBytes(StandardCharsets.UTF_8));
         Path empty = Files.createFile(work.resolve("empty"));
         List<String> command = new ArrayList<String>();
-        command.add(BootFatJarTest.javaBinary());
+        command.add(ChildJvms.javaBinary());
         command.add("-D" + dev.freshcreds.internal.Global.PROPERTY + "=" + mode);
-        command.addAll(BootFatJarTest.sdkImdsOff());
+        command.addAll(ChildJvms.sdkImdsOff());
         command.add("-Dfreshcreds.source=imds");
         command.add("-Dfreshcreds.imdsEndpoint=" + sim.baseUrl());
         command.add("-Djava.io.tmpdir=" + Files.createDirectory(work.resolve("tmp")));
@@ -132,19 +132,19 @@ public class GlobalIdentityTest {
         Path out = work.resolve("out.txt");
         ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile())
                 .redirectError(work.resolve("err.txt").toFile());
-        BootFatJarTest.minimalEnvironment(pb.environment(), work, empty, sim);
+        ChildJvms.minimalEnvironment(pb.environment(), work, empty, sim);
         pb.environment().put("AWS_CONFIG_FILE", config.toString());
         Process p = pb.start();
         assertTrue("the child JVM did not finish", p.waitFor(120, TimeUnit.SECONDS));
         String stdout = new String(Files.readAllBytes(out), StandardCharsets.UTF_8).replace("\r", "");
         String stderr = new String(Files.readAllBytes(work.resolve("err.txt")), StandardCharsets.UTF_8);
         assertEquals("stdout: " + stdout + "\nstderr: " + stderr, 0, p.exitValue());
-        BootFatJarTest.deleteTree(work);
+        ChildJvms.deleteTree(work);
         return stdout + "\n--- stderr:\n" + stderr;
     }
 
     private static void assertSignedBy(String out, String kind, String arnPart) {
-        String line = BootFatJarTest.line(out, kind + " ");
+        String line = ChildJvms.line(out, kind + " ");
         assertTrue(kind + " should sign as " + arnPart + ":\n" + out, line.startsWith(kind + " ok ") && line.contains(arnPart));
     }
 
@@ -160,15 +160,15 @@ public class GlobalIdentityTest {
             assertSignedBy(out, "v2-client-profile-file", OWN);
             assertSignedBy(out, "v2-explicit", OWN);
             assertSignedBy(out, "v2-request-override", OWN);
-            assertEquals(out, "v2-anonymous failed MissingAuthenticationToken", BootFatJarTest.line(out, "v2-anonymous "));
+            assertEquals(out, "v2-anonymous failed MissingAuthenticationToken", ChildJvms.line(out, "v2-anonymous "));
             // SDK v1: the shared default chain instance leads with freshcreds; other providers are kept.
             assertSignedBy(out, "v1-default", FRESHCREDS);
             assertSignedBy(out, "v1-constructor", FRESHCREDS);
             assertSignedBy(out, "v1-profile", OWN);
             assertSignedBy(out, "v1-explicit", OWN);
             assertSignedBy(out, "v1-request-override", OWN);
-            assertEquals(out, "v1-new-default-chain no credentials", BootFatJarTest.line(out, "v1-new-default-chain "));
-            assertEquals(out, "v1-anonymous failed MissingAuthenticationToken", BootFatJarTest.line(out, "v1-anonymous "));
+            assertEquals(out, "v1-new-default-chain no credentials", ChildJvms.line(out, "v1-new-default-chain "));
+            assertEquals(out, "v1-anonymous failed MissingAuthenticationToken", ChildJvms.line(out, "v1-anonymous "));
         }
     }
 
@@ -181,7 +181,7 @@ public class GlobalIdentityTest {
                 assertSignedBy(out, kind, FRESHCREDS);
             }
             assertSignedBy(out, "v2-request-override", OWN);
-            assertEquals(out, "v2-anonymous failed MissingAuthenticationToken", BootFatJarTest.line(out, "v2-anonymous "));
+            assertEquals(out, "v2-anonymous failed MissingAuthenticationToken", ChildJvms.line(out, "v2-anonymous "));
             for (String kind : new String[] {"v1-default", "v1-constructor", "v1-profile", "v1-new-default-chain",
                 "v1-explicit"}) {
                 assertSignedBy(out, kind, FRESHCREDS);
