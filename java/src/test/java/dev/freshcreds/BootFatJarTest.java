@@ -38,7 +38,7 @@ import dev.freshcreds.simkit.SimulatorProcess;
 public class BootFatJarTest {
     private static final String ROLE_ARN = "assumed-role/freshcreds-sim-role";
     private static final String STATIC_USER_ARN = "user/freshcreds-sim-user";
-    private static final String CANNOT_LINK = "its SDK v2 hooks cannot work here";
+    private static final String CANNOT_LINK = dev.freshcreds.internal.Global.SDKV2_CANNOT_LINK;
 
     private static Path work;
     /** The app with the SDK versions of this build. */

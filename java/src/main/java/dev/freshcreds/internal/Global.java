@@ -28,6 +28,13 @@ public final class Global {
         ALL_CLIENTS
     }
 
+    /** How the warning starts when the SDK v2 hooks cannot link or initialise against the SDK they find. */
+    public static final String SDKV2_CANNOT_LINK = "freshcreds: its SDK v2 hooks cannot work here";
+    /** How the warning starts when the SDK v1 hook cannot link or initialise against the SDK it finds. */
+    public static final String SDKV1_CANNOT_LINK = "freshcreds: its SDK v1 hook cannot work here";
+    /** How the warning starts when the agent cannot define the hooks in an SDK's class loader. */
+    public static final String AGENT_CANNOT_DEFINE = "freshcreds: the agent could not define its hooks";
+
     /** The logger of the hooks and the agent. */
     public static final Logger LOG = Logger.getLogger("dev.freshcreds.global");
 

@@ -143,8 +143,8 @@ final class HookInjector implements ClassFileTransformer {
                 define(loader, sdk);
             }
         } catch (Throwable e) {
-            Global.warnOnce("agent-define-" + sdk.name(), "freshcreds: could not define its " + sdk.label
-                    + " hooks in " + describe(loader) + " (" + e + "); that SDK will not be able to load "
+            Global.warnOnce("agent-define-" + sdk.name(), Global.AGENT_CANNOT_DEFINE + " for " + sdk.label
+                    + " in " + describe(loader) + " (" + e + "); that SDK will not be able to load "
                     + sdk.adapterPackage.replace('/', '.') + "* and its clients may fail to build."
                     + " Fix: put freshcreds-<version>.jar next to the SDK (the application's own libraries) instead of"
                     + " using -javaagent, or report this with the Java version and the class loader named here");

@@ -65,7 +65,7 @@ public final class GlobalRequestHandler extends RequestHandler2 {
 
     private static void disable(LinkageError e) {
         unusable = true;
-        Global.warnOnce("sdkv1-link", "freshcreds: the SDK v1 global hook cannot work with this SDK (" + e
+        Global.warnOnce("sdkv1-link", Global.SDKV1_CANNOT_LINK + " (" + e
                 + "); SDK v1 clients keep their own credentials. Fix: use an SDK v1 version freshcreds is tested"
                 + " with (see its README), or give clients FreshCredentialsProvider explicitly");
     }
