@@ -100,8 +100,26 @@ public class BootFatJarTest {
         }
     }
 
+    @Test
+    public void whenTheNativeLibraryCannotLoadTheAppStartsWarnsOnceAndSignsWithItsOwnChain() throws Exception {
+        try (SimulatorProcess sim = SimulatorProcess.start()) {
+            String out = runAppWithOption(sim, app, "", "-Dfreshcreds.library.path=" + new File(work.toFile(), "no-such-library.so"),
+                    "AWS_ACCESS_KEY_ID=AKIDSIMSTATIC", "AWS_SECRET_ACCESS_KEY=freshcreds-sim/static/secret/key/for/tests");
+            assertTrue(out, out.contains("app done"));
+            assertTrue(out, ChildJvms.line(out, "v2 ").startsWith("v2 ok ") && ChildJvms.line(out, "v2 ").contains(STATIC_USER_ARN));
+            assertTrue(out, ChildJvms.line(out, "v1 ").startsWith("v1 ok ") && ChildJvms.line(out, "v1 ").contains(STATIC_USER_ARN));
+            assertEquals(out, 1, ChildJvms.count(out, dev.freshcreds.internal.Global.HOOKS_WITHOUT_NATIVE));
+        }
+    }
+
     /** Runs the fat jar with the agent ({@code agentSuffix}: "" or "=all") and returns its output. */
     static String runApp(SimulatorProcess sim, Path fatJar, String agentSuffix, String... env) throws Exception {
+        return runAppWithOption(sim, fatJar, agentSuffix, null, env);
+    }
+
+    /** As above, with one more JVM option ({@code jvmOption}, or null). */
+    static String runAppWithOption(SimulatorProcess sim, Path fatJar, String agentSuffix, String jvmOption, String... env)
+            throws Exception {
         Path run = Files.createTempDirectory(work, "run");
         Path empty = Files.createFile(run.resolve("empty-aws-config"));
         List<String> command = new ArrayList<String>();
@@ -111,6 +129,9 @@ public class BootFatJarTest {
         command.add("-Dfreshcreds.source=imds");
         command.add("-Dfreshcreds.imdsEndpoint=" + sim.baseUrl());
         command.add("-Djava.io.tmpdir=" + Files.createDirectory(run.resolve("tmp")));
+        if (jvmOption != null) {
+            command.add(jvmOption);
+        }
         command.add("-jar");
         command.add(fatJar.toString());
         command.add(sim.baseUrl() + "/");

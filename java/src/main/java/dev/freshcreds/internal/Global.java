@@ -32,6 +32,8 @@ public final class Global {
     public static final String SDKV2_CANNOT_LINK = "freshcreds: its SDK v2 hooks cannot work here";
     /** How the warning starts when the SDK v1 hook cannot link or initialise against the SDK it finds. */
     public static final String SDKV1_CANNOT_LINK = "freshcreds: its SDK v1 hook cannot work here";
+    /** How the warning starts when the hooks cannot load the native library. */
+    public static final String HOOKS_WITHOUT_NATIVE = "freshcreds: its hooks cannot load the native library";
     /** How the warning starts when the agent cannot define the hooks in an SDK's class loader. */
     public static final String AGENT_CANNOT_DEFINE = "freshcreds: the agent could not define its hooks";
 
@@ -82,6 +84,24 @@ public final class Global {
         }
         LOG.warning(message);
         return true;
+    }
+
+    /**
+     * A hook cannot link or initialise: one warning per JVM naming the reason and the fix. When
+     * the native library is what failed, one warning stands for the hooks of both SDKs.
+     *
+     * @param start how the warning starts ({@link #SDKV2_CANNOT_LINK}, {@link #SDKV1_CANNOT_LINK})
+     * @param e what did not link
+     * @param consequence what the application gets instead, a sentence
+     * @param sdkFix the fix when the SDK lacks what the hook uses, a sentence
+     */
+    public static void hookCannotLink(String start, LinkageError e, String consequence, String sdkFix) {
+        if (e instanceof UnsatisfiedLinkError) {
+            warnOnce("native", HOOKS_WITHOUT_NATIVE + " (" + e + "); AWS SDK clients keep their own credentials."
+                    + " Fix: the native library's error (in parentheses) says what was tried and how to fix it");
+        } else {
+            warnOnce(start, start + " (" + e + "); " + consequence + " Fix: " + sdkFix);
+        }
     }
 
     /**

@@ -65,8 +65,8 @@ public final class GlobalRequestHandler extends RequestHandler2 {
 
     private static void disable(LinkageError e) {
         unusable = true;
-        Global.warnOnce("sdkv1-link", Global.SDKV1_CANNOT_LINK + " (" + e
-                + "); SDK v1 clients keep their own credentials. Fix: use an SDK v1 version freshcreds is tested"
-                + " with (see its README), or give clients FreshCredentialsProvider explicitly");
+        Global.hookCannotLink(Global.SDKV1_CANNOT_LINK, e, "SDK v1 clients keep their own credentials.",
+                "use an SDK v1 version freshcreds is tested with (README, zero-code section), or give clients"
+                + " FreshCredentialsProvider explicitly");
     }
 }

@@ -50,9 +50,8 @@ public final class GlobalInterceptor implements ExecutionInterceptor {
      */
     static void cannotLink(LinkageError e) {
         unusable = true;
-        Global.warnOnce("sdkv2-link", Global.SDKV2_CANNOT_LINK + " (" + e + "); SDK v2 clients"
-                + " keep their own credentials, and calls rejected before their credentials expire are not retried."
-                + " Fix: use an SDK v2 version freshcreds is tested with (README, zero-code section), or give clients"
-                + " FreshAwsCredentialsProvider explicitly");
+        Global.hookCannotLink(Global.SDKV2_CANNOT_LINK, e, "SDK v2 clients keep their own credentials, and calls"
+                + " rejected before their credentials expire are not retried.", "use an SDK v2 version freshcreds is"
+                + " tested with (README, zero-code section), or give clients FreshAwsCredentialsProvider explicitly");
     }
 }
