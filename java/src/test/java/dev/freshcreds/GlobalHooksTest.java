@@ -112,7 +112,8 @@ public class GlobalHooksTest {
         // The shared source reads its options from system properties: the simulator's IMDS.
         command.add("-Dfreshcreds.source=imds");
         command.add("-Dfreshcreds.imdsEndpoint=" + sim.baseUrl());
-        command.add("-Daws.java.v1.disableDeprecationAnnouncement=true");
+        // The SDKs' own IMDS clients are off: only freshcreds' source asks the simulator's IMDS.
+        command.addAll(ChildJvms.sdkImdsOff());
         command.add("-Djava.io.tmpdir=" + Files.createDirectory(work.resolve("tmp")));
         command.add("-cp");
         command.add(classpath());
@@ -122,17 +123,8 @@ public class GlobalHooksTest {
         Path out = work.resolve("out.txt");
         Path err = work.resolve("err.txt");
         ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
-        // No credentials from this machine's environment for the SDKs' default chains.
-        pb.environment().remove("AWS_ACCESS_KEY_ID");
-        pb.environment().remove("AWS_SECRET_ACCESS_KEY");
-        pb.environment().remove("AWS_SESSION_TOKEN");
-        pb.environment().remove("AWS_PROFILE");
-        pb.environment().remove(dev.freshcreds.internal.Global.ENV);
-        // The SDKs' own IMDS clients find nothing (freshcreds' source has its endpoint option).
-        pb.environment().put("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:" + FreshCredentialsSourceTest.closedPort());
-        Path empty = Files.createFile(work.resolve("empty-profile"));
-        pb.environment().put("AWS_CONFIG_FILE", empty.toString());
-        pb.environment().put("AWS_SHARED_CREDENTIALS_FILE", empty.toString());
+        // An explicit minimal environment: no AWS_* variable of this machine, empty AWS config files.
+        ChildJvms.minimalEnvironment(pb.environment(), work, Files.createFile(work.resolve("empty-profile")), sim);
         Process p = pb.start();
         assertTrue("the child JVM did not finish", p.waitFor(120, TimeUnit.SECONDS));
         String stdout = new String(Files.readAllBytes(out), StandardCharsets.UTF_8).replace("\r", "");
@@ -164,8 +156,8 @@ public class GlobalHooksTest {
         try (SimulatorProcess sim = SimulatorProcess.start()) {
             String out = run(sim, Arrays.asList("-Dfreshcreds.global=true"), "v1");
             assertDefaultClientsUseFreshcreds(out);
-            // SDK v1 cannot tell default clients from explicit ones: left alone in this mode.
-            assertTrue(out, out.contains("v1 default no credentials"));
+            // SDK v1: the client built without credentials uses the shared default chain, led by freshcreds.
+            assertTrue(out, out.contains("v1 default ok ") && out.contains(ROLE_ARN_PART));
             assertTrue("IMDS was asked for the shared source only", sim.count("imds_credentials") >= 1);
         }
     }

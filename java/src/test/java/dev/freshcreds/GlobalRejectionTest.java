@@ -102,4 +102,16 @@ public class GlobalRejectionTest {
             assertEquals(sim.counts(), 3, sim.count("sts"));
         }
     }
+
+    @Test
+    public void withTheGlobalHookInTheDefaultModeASdkV1DefaultClientsRejectionIsReplacedForTheNextCall() throws Exception {
+        try (SimulatorProcess sim = SimulatorProcess.start()) {
+            String out = GlobalHooksTest.run(sim, PROBE, Arrays.asList("-Dfreshcreds.global=true"), "v1");
+            // The default client's credentials come from the shared default chain, led by freshcreds.
+            assertTrue(out, out.contains("v1 before ok "));
+            assertTrue(out, out.contains("v1 after failed ExpiredToken"));
+            assertTrue(out, out.contains("v1 next ok "));
+            assertEquals(sim.counts(), 1, sim.count("sts_revoked"));
+        }
+    }
 }

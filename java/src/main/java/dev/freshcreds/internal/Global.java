@@ -1,6 +1,8 @@
 package dev.freshcreds.internal;
 
 import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Logger;
 
 /**
@@ -26,7 +28,20 @@ public final class Global {
         ALL_CLIENTS
     }
 
+    /** How the warning starts when the SDK v2 hooks cannot link or initialise against the SDK they find. */
+    public static final String SDKV2_CANNOT_LINK = "freshcreds: its SDK v2 hooks cannot work here";
+    /** How the warning starts when the SDK v1 hook cannot link or initialise against the SDK it finds. */
+    public static final String SDKV1_CANNOT_LINK = "freshcreds: its SDK v1 hook cannot work here";
+    /** How the warning starts when the hooks cannot load the native library. */
+    public static final String HOOKS_WITHOUT_NATIVE = "freshcreds: its hooks cannot load the native library";
+    /** How the warning starts when the agent cannot define the hooks in an SDK's class loader. */
+    public static final String AGENT_CANNOT_DEFINE = "freshcreds: the agent could not define its hooks";
+
+    /** The logger of the hooks and the agent. */
+    public static final Logger LOG = Logger.getLogger("dev.freshcreds.global");
+
     private static volatile Mode mode;
+    private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
 
     private Global() {
     }
@@ -47,12 +62,46 @@ public final class Global {
             }
             m = parse(value);
             if (value != null && m == Mode.OFF && !value.trim().equalsIgnoreCase("false")) {
-                Logger.getLogger("dev.freshcreds.global").warning(from + "=" + value
+                LOG.warning(from + "=" + value
                         + " is not one of true, default, all, false: the global hooks stay off");
             }
             mode = m;
         }
         return m;
+    }
+
+    /**
+     * Logs a warning once per JVM for each {@code key} (the hooks of every class loader share
+     * this class, so one warning stands for all of them).
+     *
+     * @param key what went wrong, e.g. {@code "sdkv2-link"}
+     * @param message the warning: the reason and the fix
+     * @return true when this call logged it
+     */
+    public static boolean warnOnce(String key, String message) {
+        if (!WARNED.add(key)) {
+            return false;
+        }
+        LOG.warning(message);
+        return true;
+    }
+
+    /**
+     * A hook cannot link or initialise: one warning per JVM naming the reason and the fix. When
+     * the native library is what failed, one warning stands for the hooks of both SDKs.
+     *
+     * @param start how the warning starts ({@link #SDKV2_CANNOT_LINK}, {@link #SDKV1_CANNOT_LINK})
+     * @param e what did not link
+     * @param consequence what the application gets instead, a sentence
+     * @param sdkFix the fix when the SDK lacks what the hook uses, a sentence
+     */
+    public static void hookCannotLink(String start, LinkageError e, String consequence, String sdkFix) {
+        if (e instanceof UnsatisfiedLinkError) {
+            warnOnce("native", HOOKS_WITHOUT_NATIVE + " (" + e + "); AWS SDK clients keep their own credentials."
+                    + " Fix: the native library's error (in parentheses) says what was tried and how to fix it");
+        } else {
+            warnOnce(start, start + " (" + e + "); " + consequence + " Fix: " + sdkFix);
+        }
     }
 
     /**

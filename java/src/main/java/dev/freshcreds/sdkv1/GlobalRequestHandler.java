@@ -4,23 +4,21 @@ import com.amazonaws.AmazonWebServiceRequest;
 import com.amazonaws.Request;
 import com.amazonaws.Response;
 import com.amazonaws.handlers.RequestHandler2;
-import dev.freshcreds.FreshCredentialsSource;
 import dev.freshcreds.internal.Global;
-import java.util.logging.Logger;
 
 /**
  * The SDK v1 global hook (declared in {@code com/amazonaws/global/handlers/request.handler2s}):
- * in mode {@code all} ({@link Global}), every request that carries no request-level credentials
- * provider is signed with credentials from the JVM's
- * {@link FreshCredentialsSource#shared() shared source}.
+ * when {@link Global} switches it on, clients get credentials from the JVM's
+ * {@link dev.freshcreds.FreshCredentialsSource#shared() shared source} as
+ * {@link GlobalCredentials} describes. Does nothing while off.
  *
- * <p>SDK v1 gives a request handler no way to see the provider its client was built with, so in
- * the default mode (clients of the default chain only) this hook cannot tell those clients from
- * explicitly configured ones: it leaves every client alone and says so once in the log.
+ * <p>The SDK fails to build a client when a declared handler cannot be loaded, so this class
+ * links against nothing but the SDK's {@code RequestHandler2}: whatever else cannot link or
+ * initialise is caught here, logged once as a warning with the fix, and the clients keep their
+ * own credentials.
  */
 public final class GlobalRequestHandler extends RequestHandler2 {
-    private static volatile FreshCredentialsProvider provider;
-    private static volatile boolean told;
+    private static volatile boolean unusable;
 
     /** Created by the SDK for every client. */
     public GlobalRequestHandler() {
@@ -28,53 +26,47 @@ public final class GlobalRequestHandler extends RequestHandler2 {
 
     @Override
     public AmazonWebServiceRequest beforeExecution(AmazonWebServiceRequest request) {
-        Global.Mode mode = Global.mode();
-        if (mode == Global.Mode.OFF) {
+        if (unusable) {
             return request;
         }
-        if (mode == Global.Mode.DEFAULT_CLIENTS) {
-            if (!told) {
-                told = true;
-                Logger.getLogger("dev.freshcreds.global").info("SDK v1 clients keep their own credentials provider:"
-                        + " the v1 hook cannot tell default clients from explicitly configured ones;"
-                        + " set -D" + Global.PROPERTY + "=all (or the agent argument all) to give every v1 client"
-                        + " freshcreds' credentials");
+        try {
+            Global.Mode mode = Global.mode();
+            if (mode != Global.Mode.OFF) {
+                GlobalCredentials.beforeExecution(mode, request);
             }
-            return request;
-        }
-        if (request.getRequestCredentialsProvider() == null) {
-            request.setRequestCredentialsProvider(provider());
+        } catch (LinkageError e) {
+            disable(e);
+        } catch (RuntimeException e) {
+            Global.warnOnce("sdkv1-failed", "freshcreds: the SDK v1 global hook failed (" + e
+                    + "); this call keeps the client's own credentials");
         }
         return request;
     }
 
     /**
-     * A call signed with the shared source's credentials failed: when AWS rejected them
-     * ({@link dev.freshcreds.RejectionCodes}), the rejected key is reported to the source so that
-     * the next call gets new ones. SDK v1 gives a request handler no way to retry the call (the
-     * retry policy belongs to the client's configuration): clients that should retry it use
-     * {@link FreshCredentialsProvider#retryPolicy()}.
+     * A call failed: when AWS rejected freshcreds' credentials ({@link dev.freshcreds.RejectionCodes}),
+     * the rejected key is reported to the source so that the next call gets new ones. SDK v1 gives
+     * a request handler no way to retry the call (the retry policy belongs to the client's
+     * configuration): clients that should retry it use {@link FreshCredentialsProvider#retryPolicy()}.
      */
     @Override
     public void afterError(Request<?> request, Response<?> response, Exception e) {
-        FreshCredentialsProvider p = provider;
-        AmazonWebServiceRequest original = request.getOriginalRequest();
-        if (p != null && original != null && original.getRequestCredentialsProvider() == p) {
-            RejectionHandler.invalidateIfRejected(p, request, e);
+        if (unusable) {
+            return;
+        }
+        try {
+            GlobalCredentials.afterError(request, e);
+        } catch (LinkageError failure) {
+            disable(failure);
+        } catch (RuntimeException failure) {
+            Global.LOG.fine("could not look at a failed SDK v1 call: " + failure);
         }
     }
 
-    private static FreshCredentialsProvider provider() {
-        FreshCredentialsProvider p = provider;
-        if (p == null) {
-            synchronized (GlobalRequestHandler.class) {
-                p = provider;
-                if (p == null) {
-                    p = new FreshCredentialsProvider(FreshCredentialsSource.shared());
-                    provider = p;
-                }
-            }
-        }
-        return p;
+    private static void disable(LinkageError e) {
+        unusable = true;
+        Global.hookCannotLink(Global.SDKV1_CANNOT_LINK, e, "SDK v1 clients keep their own credentials.",
+                "use an SDK v1 version freshcreds is tested with (README, zero-code section), or give clients"
+                + " FreshCredentialsProvider explicitly");
     }
 }

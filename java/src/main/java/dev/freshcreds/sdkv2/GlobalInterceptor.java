@@ -1,28 +1,26 @@
 package dev.freshcreds.sdkv2;
 
-import dev.freshcreds.FreshCredentialsSource;
 import dev.freshcreds.internal.Global;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
-import software.amazon.awssdk.core.interceptor.SdkInternalExecutionAttribute;
-import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
-import software.amazon.awssdk.identity.spi.IdentityProvider;
-import software.amazon.awssdk.identity.spi.IdentityProviders;
 
 /**
  * The SDK v2 global hook (declared in {@code software/amazon/awssdk/global/handlers/execution.interceptors}):
- * when {@link Global} switches it on, every call of a client that would use the default
- * credentials chain (or of every client, in mode {@code all}) resolves its credentials from the
- * JVM's {@link FreshCredentialsSource#shared() shared source}. Does nothing while off.
+ * when {@link Global} switches it on, calls of clients that would use the default credentials
+ * chain (or of every client, in mode {@code all}) resolve their credentials from the JVM's
+ * {@link dev.freshcreds.FreshCredentialsSource#shared() shared source} ({@link GlobalCredentials}
+ * decides which). Does nothing while off.
  *
- * <p>It replaces the call's identity providers before the SDK resolves the identity, through the
- * SDK's execution attribute {@code SdkInternalExecutionAttribute.IDENTITY_PROVIDERS}, an internal
- * API of SDK v2 (tested with the SDK version of this build).
+ * <p>The SDK fails to build a client when a declared hook cannot be loaded, so this class links
+ * against nothing but the SDK's {@code ExecutionInterceptor} and its arguments: whatever else
+ * cannot link or initialise in the application's SDK (another SDK version, a missing module,
+ * the native library) is caught here, logged once as a warning with the fix, and the clients
+ * keep their own credentials.
  */
 public final class GlobalInterceptor implements ExecutionInterceptor {
-    private static volatile FreshAwsCredentialsProvider provider;
+    /** Set when this SDK lacks what the hooks use: then they do nothing (this and {@link RejectionInterceptor}). */
+    static volatile boolean unusable;
 
     /** Created by the SDK for every client. */
     public GlobalInterceptor() {
@@ -30,37 +28,30 @@ public final class GlobalInterceptor implements ExecutionInterceptor {
 
     @Override
     public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
-        Global.Mode mode = Global.mode();
-        if (mode == Global.Mode.OFF) {
+        if (unusable) {
             return;
         }
-        IdentityProviders providers = attributes.getAttribute(SdkInternalExecutionAttribute.IDENTITY_PROVIDERS);
-        if (providers == null) {
-            return;
+        try {
+            Global.Mode mode = Global.mode();
+            if (mode != Global.Mode.OFF) {
+                GlobalCredentials.apply(mode, context, attributes);
+            }
+        } catch (LinkageError e) {
+            cannotLink(e);
+        } catch (RuntimeException e) {
+            Global.warnOnce("sdkv2-failed", "freshcreds: the SDK v2 global hook failed (" + e
+                    + "); this call keeps the client's own credentials");
         }
-        IdentityProvider<AwsCredentialsIdentity> current = providers.identityProvider(AwsCredentialsIdentity.class);
-        if (mode == Global.Mode.DEFAULT_CLIENTS && current != null && !(current instanceof DefaultCredentialsProvider)) {
-            return;
-        }
-        FreshAwsCredentialsProvider fresh = provider();
-        if (current == fresh) {
-            return;
-        }
-        attributes.putAttribute(SdkInternalExecutionAttribute.IDENTITY_PROVIDERS,
-                providers.toBuilder().putIdentityProvider(fresh).build());
     }
 
-    private static FreshAwsCredentialsProvider provider() {
-        FreshAwsCredentialsProvider p = provider;
-        if (p == null) {
-            synchronized (GlobalInterceptor.class) {
-                p = provider;
-                if (p == null) {
-                    p = FreshAwsCredentialsProvider.builder().source(FreshCredentialsSource.shared()).build();
-                    provider = p;
-                }
-            }
-        }
-        return p;
+    /**
+     * This SDK (or the native library) lacks what the hooks use: one warning per JVM, and
+     * nothing more from the hooks of this class loader.
+     */
+    static void cannotLink(LinkageError e) {
+        unusable = true;
+        Global.hookCannotLink(Global.SDKV2_CANNOT_LINK, e, "SDK v2 clients keep their own credentials, and calls"
+                + " rejected before their credentials expire are not retried.", "use an SDK v2 version freshcreds is"
+                + " tested with (README, zero-code section), or give clients FreshAwsCredentialsProvider explicitly");
     }
 }

@@ -1,0 +1,220 @@
+package dev.freshcreds;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.AfterClass;
+import org.junit.Assume;
+import org.junit.BeforeClass;
+import org.junit.Test;
+
+import dev.freshcreds.simkit.SimulatorProcess;
+
+/**
+ * The Java agent on a Spring Boot fat jar built by Boot's own plugin ({@code spring-boot-maven-plugin},
+ * the app in {@code src/test/apps/boot-sts}): the AWS SDKs sit in {@code BOOT-INF/lib}, loaded by
+ * Boot's parent-first {@code LaunchedClassLoader}, the agent on the system class path. Each run
+ * is a separate JVM with a minimal environment, against the simulator: its IMDS feeds
+ * freshcreds' shared source ({@code -Dfreshcreds.imdsEndpoint}), the SDKs' own IMDS clients are
+ * switched off, and no other credentials exist unless a test gives the app some.
+ *
+ * <p>Needs {@code mvn} (skipped without it); Maven works offline once its repository holds the
+ * app's dependencies.
+ */
+public class BootFatJarTest {
+    private static final String ROLE_ARN = "assumed-role/freshcreds-sim-role";
+    private static final String STATIC_USER_ARN = "user/freshcreds-sim-user";
+    private static final String CANNOT_LINK = dev.freshcreds.internal.Global.SDKV2_CANNOT_LINK;
+
+    private static Path work;
+    /** The app with the SDK versions of this build. */
+    private static Path app;
+    /** The app with an SDK v2 older than the internal API the hooks use. */
+    private static Path oldSdkApp;
+
+    @BeforeClass
+    public static void buildTheFatJars() throws Exception {
+        Assume.assumeTrue("mvn is not on the PATH: the Spring Boot fat-jar tests need Maven", onPath("mvn"));
+        String build = ChildJvms.property("freshcreds.test.build");
+        work = Files.createDirectories(new File(build, "boot-fat-jar-test").toPath());
+        String v1 = ChildJvms.property("freshcreds.test.aws.v1.version");
+        String v2 = ChildJvms.property("freshcreds.test.aws.v2.version");
+        String oldV2 = ChildJvms.property("freshcreds.test.aws.v2.unlinkable.version");
+        app = mavenPackage("current", v1, v2);
+        oldSdkApp = mavenPackage("old-sdk-v2", v1, oldV2);
+    }
+
+    @AfterClass
+    public static void cleanUp() throws IOException {
+        if (work != null) {
+            ChildJvms.deleteTree(work);
+        }
+    }
+
+    @Test
+    public void withTheAgentDefaultSdkV1AndV2ClientsInABootFatJarSignWithFreshcreds() throws Exception {
+        try (SimulatorProcess sim = SimulatorProcess.start()) {
+            String out = runApp(sim, app, "");
+            assertTrue(out, out.contains("app done"));
+            assertTrue(out, ChildJvms.line(out, "v2 ").startsWith("v2 ok ") && ChildJvms.line(out, "v2 ").contains(ROLE_ARN));
+            assertTrue(out, ChildJvms.line(out, "v1 ").startsWith("v1 ok ") && ChildJvms.line(out, "v1 ").contains(ROLE_ARN));
+            assertTrue(out, !out.contains("NoClassDefFoundError"));
+        }
+    }
+
+    @Test
+    public void withTheAgentInModeAllSdkV1AndV2ClientsInABootFatJarSignWithFreshcreds() throws Exception {
+        try (SimulatorProcess sim = SimulatorProcess.start()) {
+            String out = runApp(sim, app, "=all");
+            assertTrue(out, ChildJvms.line(out, "v2 ").startsWith("v2 ok ") && ChildJvms.line(out, "v2 ").contains(ROLE_ARN));
+            assertTrue(out, ChildJvms.line(out, "v1 ").startsWith("v1 ok ") && ChildJvms.line(out, "v1 ").contains(ROLE_ARN));
+        }
+    }
+
+    @Test
+    public void whenTheHooksCannotLinkTheAppStartsWarnsOnceAndSignsWithItsOwnChain() throws Exception {
+        try (SimulatorProcess sim = SimulatorProcess.start()) {
+            // The app's own chain finds the simulator's static key in the environment.
+            String out = runApp(sim, oldSdkApp, "", "AWS_ACCESS_KEY_ID=AKIDSIMSTATIC",
+                    "AWS_SECRET_ACCESS_KEY=freshcreds-sim/static/secret/key/for/tests");
+            assertTrue(out, out.contains("app done"));
+            assertTrue(out, ChildJvms.line(out, "v2 ").startsWith("v2 ok ") && ChildJvms.line(out, "v2 ").contains(STATIC_USER_ARN));
+            assertEquals(out, 1, ChildJvms.count(out, CANNOT_LINK));
+            // SDK v1 (1.12.797) links: its default client still gets freshcreds' credentials.
+            assertTrue(out, ChildJvms.line(out, "v1 ").startsWith("v1 ok ") && ChildJvms.line(out, "v1 ").contains(ROLE_ARN));
+            assertTrue(out, out.contains("Fix: "));
+        }
+    }
+
+    @Test
+    public void whenTheNativeLibraryCannotLoadTheAppStartsWarnsOnceAndSignsWithItsOwnChain() throws Exception {
+        try (SimulatorProcess sim = SimulatorProcess.start()) {
+            String out = runAppWithOption(sim, app, "", "-Dfreshcreds.library.path=" + new File(work.toFile(), "no-such-library.so"),
+                    "AWS_ACCESS_KEY_ID=AKIDSIMSTATIC", "AWS_SECRET_ACCESS_KEY=freshcreds-sim/static/secret/key/for/tests");
+            assertTrue(out, out.contains("app done"));
+            assertTrue(out, ChildJvms.line(out, "v2 ").startsWith("v2 ok ") && ChildJvms.line(out, "v2 ").contains(STATIC_USER_ARN));
+            assertTrue(out, ChildJvms.line(out, "v1 ").startsWith("v1 ok ") && ChildJvms.line(out, "v1 ").contains(STATIC_USER_ARN));
+            assertEquals(out, 1, ChildJvms.count(out, dev.freshcreds.internal.Global.HOOKS_WITHOUT_NATIVE));
+        }
+    }
+
+    /** Runs the fat jar with the agent ({@code agentSuffix}: "" or "=all") and returns its output. */
+    static String runApp(SimulatorProcess sim, Path fatJar, String agentSuffix, String... env) throws Exception {
+        return runAppWithOption(sim, fatJar, agentSuffix, null, env);
+    }
+
+    /** As above, with one more JVM option ({@code jvmOption}, or null). */
+    static String runAppWithOption(SimulatorProcess sim, Path fatJar, String agentSuffix, String jvmOption, String... env)
+            throws Exception {
+        Path run = Files.createTempDirectory(work, "run");
+        Path empty = Files.createFile(run.resolve("empty-aws-config"));
+        List<String> command = new ArrayList<String>();
+        command.add(ChildJvms.javaBinary());
+        command.add("-javaagent:" + ChildJvms.property("freshcreds.test.jar") + agentSuffix);
+        command.addAll(ChildJvms.sdkImdsOff());
+        command.add("-Dfreshcreds.source=imds");
+        command.add("-Dfreshcreds.imdsEndpoint=" + sim.baseUrl());
+        command.add("-Djava.io.tmpdir=" + Files.createDirectory(run.resolve("tmp")));
+        if (jvmOption != null) {
+            command.add(jvmOption);
+        }
+        command.add("-jar");
+        command.add(fatJar.toString());
+        command.add(sim.baseUrl() + "/");
+        ProcessBuilder pb = new ProcessBuilder(command).directory(run.toFile()).redirectErrorStream(true)
+                .redirectOutput(run.resolve("out.txt").toFile());
+        ChildJvms.minimalEnvironment(pb.environment(), run, empty, sim);
+        for (String e : env) {
+            int eq = e.indexOf('=');
+            pb.environment().put(e.substring(0, eq), e.substring(eq + 1));
+        }
+        Process p = pb.start();
+        assertTrue("the app did not finish", p.waitFor(120, TimeUnit.SECONDS));
+        String out = new String(Files.readAllBytes(run.resolve("out.txt")), StandardCharsets.UTF_8).replace("\r", "");
+        assertEquals(out, 0, p.exitValue());
+        return out;
+    }
+
+    /** Copies the app under the build directory and packages it with Boot's plugin; returns the fat jar. */
+    private static Path mavenPackage(String name, String v1, String v2) throws Exception {
+        Path source = new File(ChildJvms.property("freshcreds.test.apps"), "boot-sts").toPath();
+        Path project = work.resolve(name);
+        ChildJvms.deleteTree(project);
+        copyTree(source, project);
+        List<String> args = Arrays.asList("-B", "-q", "package", "-Daws.sdk.v1.version=" + v1, "-Daws.sdk.v2.version=" + v2);
+        // Offline first (no network once the repository has it), then online.
+        if (maven(project, true, args) != 0) {
+            int status = maven(project, false, args);
+            assertEquals("mvn package failed in " + project + "; see " + project.resolve("mvn.log"), 0, status);
+        }
+        Path jar = project.resolve("target/boot-sts-1.jar");
+        assertTrue("no fat jar at " + jar, Files.isRegularFile(jar));
+        return jar;
+    }
+
+    private static int maven(Path project, boolean offline, List<String> args) throws Exception {
+        List<String> command = new ArrayList<String>();
+        command.add("mvn");
+        if (offline) {
+            command.add("-o");
+        }
+        command.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(command).directory(project.toFile()).redirectErrorStream(true)
+                .redirectOutput(project.resolve("mvn.log").toFile());
+        for (String k : new ArrayList<String>(pb.environment().keySet())) {
+            if (k.startsWith("AWS_")) {
+                pb.environment().remove(k);
+            }
+        }
+        Process p = pb.start();
+        if (!p.waitFor(600, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            return -1;
+        }
+        return p.exitValue();
+    }
+
+    private static boolean onPath(String program) {
+        String path = System.getenv("PATH");
+        if (path == null) {
+            return false;
+        }
+        for (String dir : path.split(File.pathSeparator)) {
+            if (new File(dir, program).canExecute()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void copyTree(final Path from, final Path to) throws IOException {
+        Files.walkFileTree(from, new SimpleFileVisitor<Path>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+                Files.createDirectories(to.resolve(from.relativize(dir).toString()));
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.copy(file, to.resolve(from.relativize(file).toString()), StandardCopyOption.REPLACE_EXISTING);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+}

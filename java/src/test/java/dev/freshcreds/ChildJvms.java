@@ -1,0 +1,91 @@
+package dev.freshcreds;
+
+import static org.junit.Assert.assertNotNull;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import dev.freshcreds.simkit.SimulatorProcess;
+
+/** What the tests that run separate JVMs share: the command, the environment, reading the output. */
+final class ChildJvms {
+    private ChildJvms() {
+    }
+
+    /** The SDKs' own IMDS clients switched off (v2 and v1 properties). */
+    static List<String> sdkImdsOff() {
+        return Arrays.asList("-Daws.disableEc2Metadata=true", "-Dcom.amazonaws.sdk.disableEc2Metadata=true",
+                "-Daws.java.v1.disableDeprecationAnnouncement=true");
+    }
+
+    /**
+     * Replaces a child JVM's environment by an explicit minimal one: no inherited {@code AWS_*}
+     * variable, an empty AWS config and credentials file, a home of its own, and IMDS (for
+     * anything that reads the environment) on the simulator.
+     */
+    static void minimalEnvironment(Map<String, String> env, Path home, Path emptyAwsConfig, SimulatorProcess sim) {
+        String path = env.get("PATH");
+        env.clear();
+        if (path != null) {
+            env.put("PATH", path);
+        }
+        env.put("HOME", home.toString());
+        env.put("AWS_CONFIG_FILE", emptyAwsConfig.toString());
+        env.put("AWS_SHARED_CREDENTIALS_FILE", emptyAwsConfig.toString());
+        env.put("AWS_EC2_METADATA_SERVICE_ENDPOINT", sim.baseUrl());
+    }
+
+    static String line(String out, String prefix) {
+        for (String l : out.split("\n")) {
+            if (l.startsWith(prefix)) {
+                return l;
+            }
+        }
+        return "";
+    }
+
+    static int count(String text, String part) {
+        int n = 0;
+        for (int at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + 1)) {
+            n++;
+        }
+        return n;
+    }
+
+    static String property(String name) {
+        String value = System.getProperty(name);
+        assertNotNull("-D" + name + " is not set (the Gradle build sets it)", value);
+        return value;
+    }
+
+    static String javaBinary() {
+        return System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+    }
+
+    static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        Files.walkFileTree(root, new SimpleFileVisitor<Path>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.delete(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+                Files.delete(dir);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+}
