@@ -14,6 +14,23 @@ source scripts/setup.sh
 FC_NAME="test"
 
 step() { printf '\n==> %s\n' "$*"; }
+
+# Maven's repository gets what the Spring Boot fat-jar test's app needs (Boot's plugin, both SDK
+# versions it packages), so that the test packages it offline inside the namespace.
+prefetch_boot_apps() {
+  local v1 v2 old tmp
+  v1="$(sed -n "s/^def awsSdkV1Version = '\(.*\)'$/\1/p" java/build.gradle)"
+  v2="$(sed -n "s/^def awsSdkV2Version = '\(.*\)'$/\1/p" java/build.gradle)"
+  old="$(sed -n "s/^def awsSdkV2UnlinkableVersion = '\(.*\)'$/\1/p" java/build.gradle)"
+  { [ -n "$v1" ] && [ -n "$v2" ] && [ -n "$old" ]; } || fc_die "cannot read the SDK versions from java/build.gradle"
+  tmp="$(mktemp -d)"
+  cp -r java/src/test/apps/boot-sts "$tmp/"
+  for v in "$v2" "$old"; do
+    mvn -B -q -Dstyle.color=never -f "$tmp/boot-sts/pom.xml" package \
+      -Daws.sdk.v1.version="$v1" -Daws.sdk.v2.version="$v" >/dev/null
+  done
+  rm -rf "$tmp"
+}
 total=$SECONDS
 
 step "shellcheck scripts/*.sh .ci/run"
@@ -43,6 +60,7 @@ start=$SECONDS
 # where nothing but loopback can be reached. One invocation: publishToMavenLocal publishes the
 # jars this build made (natives built once).
 fc_gradle -q resolveDependencies
+prefetch_boot_apps
 fc_loopback_only env CARGO_NET_OFFLINE=true "${FC_GRADLE[@]}" --no-daemon --console=plain --offline \
   -Pnative=all build publishToMavenLocal
 echo "gradle build took $((SECONDS - start)) s"
