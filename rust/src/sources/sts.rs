@@ -7,7 +7,8 @@
 //! `https://sts.{region}.amazonaws.com` (its FIPS and dual-stack variants when
 //! `AWS_USE_FIPS_ENDPOINT` / `AWS_USE_DUALSTACK_ENDPOINT` or the profile's `use_fips_endpoint` /
 //! `use_dualstack_endpoint` ask for them). The region comes from `AWS_REGION`, `AWS_DEFAULT_REGION`,
-//! the profile's `region`, else `us-east-1`. `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` skips the
+//! the profile's `region`, else `us-east-1`; a region that is not a valid region name (a DNS label:
+//! [`check_region`]) is refused, naming where it came from, before any request. `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` skips the
 //! configured endpoints. STS traffic honours the usual HTTP proxy variables.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,6 +24,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::credentials::Credentials;
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
+use crate::sources::region::{check_region, region_from_env};
 use crate::sources::retry::RetryPolicy;
 use crate::sources::server_clock::{exceeds_threshold, DateOrigin, ServerClock};
 use crate::sources::Fetched;
@@ -78,6 +80,9 @@ pub struct StsProfileSettings {
     pub endpoint_url: Option<String>,
     /// Where these settings came from, for error messages (e.g. `profile dev in ~/.aws/config`).
     pub origin: Option<String>,
+    /// Where `region` was set, for error messages (e.g. `` `region` of profile dev
+    /// (~/.aws/config, line 3) ``); `None`: `region` of [`origin`](Self::origin).
+    pub region_origin: Option<String>,
 }
 
 /// The resolved configuration of an [`StsClient`].
@@ -87,8 +92,10 @@ pub struct StsSettings {
     pub endpoint: String,
     /// Where the endpoint came from (an environment variable, the profile, or `regional default`).
     pub endpoint_origin: String,
-    /// The signing region.
+    /// The signing region (a valid region name: [`check_region`]).
     pub region: String,
+    /// Where the region came from (an environment variable, a profile setting, the default).
+    pub region_origin: String,
     /// Retries of connection failures, timeouts, throttling and 5xx answers.
     pub retry: RetryPolicy,
     /// Connect timeout.
@@ -113,12 +120,23 @@ impl StsSettings {
         profile: &StsProfileSettings,
         variants: EndpointVariants,
     ) -> Result<StsSettings> {
-        let region = env
-            .get_non_blank("AWS_REGION")
-            .or_else(|| env.get_non_blank("AWS_DEFAULT_REGION"))
-            .or_else(|| profile.region.clone().filter(|r| !r.trim().is_empty()))
-            .map(|r| r.trim().to_string())
-            .unwrap_or_else(|| DEFAULT_STS_REGION.to_string());
+        let configured_region = region_from_env(env).or_else(|| {
+            let region = profile.region.as_deref().map(str::trim)?;
+            let origin = profile.region_origin.clone().unwrap_or_else(|| {
+                format!(
+                    "`region` of {}",
+                    profile.origin.as_deref().unwrap_or("the profile")
+                )
+            });
+            (!region.is_empty()).then(|| (region.to_string(), origin))
+        });
+        let (region, region_origin) = match configured_region {
+            Some((region, origin)) => {
+                check_region(&region, &origin)?;
+                (region, origin)
+            }
+            None => (DEFAULT_STS_REGION.to_string(), "the default".to_string()),
+        };
         let ignore_configured = env
             .get_bool(ENV_IGNORE_CONFIGURED_ENDPOINT_URLS)?
             .unwrap_or(false);
@@ -161,6 +179,7 @@ impl StsSettings {
             endpoint,
             endpoint_origin,
             region,
+            region_origin,
             retry: RetryPolicy::default(),
             connect_timeout: DEFAULT_STS_CONNECT_TIMEOUT,
             timeout: DEFAULT_STS_TIMEOUT,
@@ -168,11 +187,13 @@ impl StsSettings {
     }
 
     /// Settings for an explicit endpoint and region (tests, simulators, hosts that know better).
+    /// The region is checked when a client is built ([`StsClient::new`]).
     pub fn with_endpoint(endpoint: impl Into<String>, region: impl Into<String>) -> StsSettings {
         StsSettings {
             endpoint: endpoint.into(),
             endpoint_origin: "explicit endpoint".to_string(),
             region: region.into(),
+            region_origin: "the explicit region".to_string(),
             retry: RetryPolicy::default(),
             connect_timeout: DEFAULT_STS_CONNECT_TIMEOUT,
             timeout: DEFAULT_STS_TIMEOUT,
@@ -281,13 +302,15 @@ pub struct StsClient {
 
 impl StsClient {
     /// A client for `settings`, with the system clock. Fails on an endpoint that is not an
-    /// `http(s)` URL (the error names where the endpoint came from).
+    /// `http(s)` URL and on a region that is not a valid region name (the errors name where the
+    /// endpoint or region came from).
     pub fn new(settings: StsSettings) -> Result<StsClient> {
         Self::with_clock(settings, Arc::new(SystemClock::new()))
     }
 
     /// Like [`StsClient::new`], with the clock used for retry backoff and signing time.
     pub fn with_clock(settings: StsSettings, clock: Arc<dyn Clock>) -> Result<StsClient> {
+        check_region(&settings.region, &settings.region_origin)?;
         let endpoint = Url::parse(&settings.endpoint)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
@@ -927,6 +950,7 @@ mod tests {
             region: Some("eu-west-1".into()),
             endpoint_url: Some("http://profile.example".into()),
             origin: Some("profile dev".into()),
+            region_origin: None,
         };
         let both = Env::from_map([
             ("AWS_ENDPOINT_URL_STS", "http://sts.example"),
