@@ -471,11 +471,22 @@ impl SsoSource {
         };
         match self.oidc.refresh(registration, refresh_token).await {
             Ok(new) => {
+                // `expires_in` is at most `oidc::MAX_EXPIRES_IN`; added with a check all the
+                // same: a panic here would lose the refresh token the service has just rotated.
+                let expires_at = chrono::TimeDelta::from_std(new.expires_in)
+                    .ok()
+                    .and_then(|d| self.clock.wall().checked_add_signed(d))
+                    .ok_or_else(|| {
+                        format!(
+                            "SSO OIDC CreateToken at {}: `expiresIn` of {} s is out of range",
+                            self.oidc.endpoint(),
+                            new.expires_in.as_secs()
+                        )
+                    })?;
                 *self
                     .last_refresh_failure
                     .lock()
                     .unwrap_or_else(|p| p.into_inner()) = None;
-                let expires_at = self.clock.wall() + chrono::Duration::seconds(new.expires_in);
                 let fresh = token.refreshed(
                     &new.access_token,
                     expires_at,
