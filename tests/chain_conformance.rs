@@ -275,6 +275,7 @@ async fn own_sts_endpoint(env: &BTreeMap<String, String>) -> Result<String, Stri
         region: selected.and_then(|p| p.get("region")).map(str::to_string),
         endpoint_url: None,
         origin: None,
+        region_origin: None,
     };
     let variants = EndpointVariants::resolve(
         &env,

@@ -895,3 +895,47 @@ async fn the_resolution_report_names_the_login_winner_and_the_login_command_when
         assert!(!json.contains(secret), "{json}");
     }
 }
+
+#[tokio::test]
+async fn an_expires_in_out_of_range_from_aws_sign_in_is_refused_naming_the_endpoint_and_field() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let (home, _session, name) = login_home(&sim);
+    // Expired: the refresh must succeed for credentials to be served, so its error shows.
+    let mut doc = home.read_cache(&name);
+    doc["accessToken"]["expiresAt"] = Value::String(cache::format_time(
+        sim.now() - chrono::Duration::seconds(60),
+    ));
+    home.write_cache(&name, &doc);
+    let before = home.read_cache(&name);
+    for expires_in in [
+        "9223372036854775807",
+        "18446744073709551615",
+        "1e300",
+        "0",
+        "-900",
+        "900.5",
+        "\"900\"",
+        &(freshcreds::sources::login::MAX_EXPIRES_IN + 1).to_string(),
+    ] {
+        let answer = format!(
+            r#"{{"accessToken":{{"accessKeyId":"ASIANEW","secretAccessKey":"new-secret","sessionToken":"new-token"}},"tokenType":"aws_sigv4","expiresIn":{expires_in},"refreshToken":"rotated"}}"#
+        );
+        let mock = MockSignin::start(vec![(200, answer)]).await;
+        let source = profile_source(
+            home.env(LOGIN_PROFILE, &mock.url),
+            Arc::new(SystemClock::new()),
+        )
+        .await;
+        let e = tokio::spawn(async move { source.fetch().await })
+            .await
+            .unwrap_or_else(|p| panic!("expiresIn {expires_in}: the fetch panicked: {p}"))
+            .unwrap_err();
+        let m = e.full_message();
+        assert_eq!(e.kind(), ErrorKind::Parse, "{expires_in}: {m}");
+        assert!(m.contains("field `expiresIn`"), "{expires_in}: {m}");
+        assert!(m.contains(&mock.url), "{expires_in}: {m}");
+        assert!(!m.contains("new-secret") && !m.contains("rotated"), "{m}");
+        assert_eq!(mock.requests.lock().unwrap().len(), 1, "not retried");
+        assert_eq!(home.read_cache(&name), before, "nothing written back");
+    }
+}

@@ -367,3 +367,88 @@ async fn static_keys_above_an_sso_profile_shadow_it_and_the_probe_neither_refres
     let counts = sim.sso_counts();
     assert_eq!((counts.create_token, counts.get_role_credentials), (0, 0));
 }
+
+/// A loopback SSO OIDC endpoint that answers every `CreateToken` with `body` (status 200).
+async fn fixed_oidc(body: String) -> (String, tokio::task::JoinHandle<()>) {
+    use http_body_util::Full;
+    use hyper_util::rt::TokioIo;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let body = body.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |_req| {
+                    let body = body.clone();
+                    async move {
+                        Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(
+                            bytes::Bytes::from(body),
+                        )))
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    (url, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expires_in_out_of_range_is_refused_naming_the_endpoint_and_field_and_never_panics() {
+    let sim = sim().await;
+    let clock = ManualClock::new(sim.now());
+    // Five minutes left: inside the window, so CreateToken is asked; still valid, so it is used.
+    let login = sim.sso_login(Duration::from_secs(300));
+    for expires_in in [
+        "9223372036854775807",
+        "18446744073709551615",
+        "1e300",
+        "0",
+        "-5",
+        "\"3600\"",
+        &(freshcreds::sources::sso::oidc::MAX_EXPIRES_IN.as_secs() + 1).to_string(),
+    ] {
+        let (oidc, server) = fixed_oidc(format!(
+            r#"{{"accessToken":"new-access","expiresIn":{expires_in},"refreshToken":"rotated-refresh","tokenType":"Bearer"}}"#
+        ))
+        .await;
+        let home = Home::new(&sim, &session_config(), "dev");
+        home.write_cache(SESSION, &login, None);
+        let before = std::fs::read_to_string(home.cache_path(SESSION)).unwrap();
+        let env = freshcreds::env::Env::from_map([
+            ("HOME", home.dir.path().display().to_string()),
+            ("AWS_PROFILE", "dev".to_string()),
+            ("AWS_ENDPOINT_URL_SSO", sim.base_url()),
+            ("AWS_ENDPOINT_URL_SSO_OIDC", oidc.clone()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+        ]);
+        let home = Home { env, ..home };
+        let source = home.profile(&clock).await;
+        let fetched = tokio::spawn(async move { source.fetch().await })
+            .await
+            .unwrap_or_else(|e| panic!("expiresIn {expires_in}: the fetch panicked: {e}"));
+        server.abort();
+        // The still-valid token was used; the rejected answer was not written anywhere.
+        let fetched = fetched.unwrap_or_else(|e| panic!("{expires_in}: {}", e.full_message()));
+        assert_eq!(fetched.credentials.source(), "Profile(dev)/Sso");
+        assert_eq!(
+            std::fs::read_to_string(home.cache_path(SESSION)).unwrap(),
+            before,
+            "expiresIn {expires_in}"
+        );
+        // The reason, as the next refresh attempt reports it while the interval runs.
+        let e = freshcreds::sources::sso::oidc::parse_create_token_answer(
+            format!(r#"{{"accessToken":"a","expiresIn":{expires_in}}}"#).as_bytes(),
+            &format!("SSO OIDC CreateToken at {oidc}"),
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Parse);
+        assert!(
+            e.message().contains("`expiresIn`") && e.message().contains(&oidc),
+            "{}",
+            e.message()
+        );
+    }
+}

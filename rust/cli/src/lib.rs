@@ -128,8 +128,12 @@ DESCRIPTION
         AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:<port>/credentials
         AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=<token file>
 
-    Requests are answered from the cache and never wait for a refresh in flight. Stops on
-    SIGINT or SIGTERM and removes the token file.";
+    Requests are answered from the cache and never wait for a refresh in flight. A request
+    without the token gets a 401 and its connection is closed; at most 64 connections are
+    served, and when all are taken the oldest one that has sent no authorised request makes
+    room; a connection is closed after 100 requests or a minute. The token file is written anew
+    at every start (a stale one is replaced). Stops on SIGINT or SIGTERM and removes the token
+    file.";
 
 /// The command line.
 #[derive(Debug, Parser)]
@@ -537,7 +541,6 @@ fn serve(
         listener,
         provider.clone(),
         token,
-        token_path.clone(),
         shutdown_signal(),
     ));
     provider.close();

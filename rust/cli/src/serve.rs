@@ -7,29 +7,39 @@
 //! that arrives before the first credentials ever were fetched waits (up to the first-fetch
 //! timeout).
 //!
-//! The host may be shared, so the endpoint limits what a local client can hold: a connection
-//! must send its request headers within [`HEADER_READ_TIMEOUT`] (an idle keep-alive connection
-//! is closed after the same time), and at most [`MAX_CONNECTIONS`] connections are served at
-//! once; further ones wait in the listen backlog until one ends.
+//! The host may be shared, so the endpoint limits what a local client without the token can hold:
+//!
+//! - a request without the right `Authorization` header gets a generic 401 (it does not say where
+//!   the token file is) and its connection is closed at once;
+//! - a connection must send its request headers within [`HEADER_READ_TIMEOUT`] (an idle
+//!   keep-alive connection is closed after the same time);
+//! - at most [`MAX_CONNECTIONS`] connections are served at once. When all are taken, a new
+//!   connection takes the place of the oldest one that has not yet sent an authorised request
+//!   (which is closed); only when every connection has, new ones wait in the listen backlog. So
+//!   idle connections opened by a local user without the token cannot keep a client with it
+//!   waiting;
+//! - a connection is closed after [`MAX_REQUESTS_PER_CONNECTION`] requests and after
+//!   [`MAX_CONNECTION_LIFETIME`] (a request in flight then gets [`HEADER_READ_TIMEOUT`] more).
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use hyper::header::{HeaderValue, AUTHORIZATION, CONNECTION, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use rand::RngCore;
 use serde::Serialize;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::Notify;
 use zeroize::Zeroizing;
 
 use crate::credentials::Credentials;
@@ -47,6 +57,17 @@ pub const STATIC_KEYS_ADVERTISED_LIFETIME: chrono::Duration = chrono::Duration::
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// The most connections served at once.
 pub const MAX_CONNECTIONS: usize = 64;
+/// The most requests answered on one connection; the last answer says `Connection: close`. SDKs
+/// ask once per refresh, so a client reconnects every hundred refreshes at most.
+pub const MAX_REQUESTS_PER_CONNECTION: usize = 100;
+/// How long one connection is served, whatever it does: then it is closed (a request in flight
+/// gets [`HEADER_READ_TIMEOUT`] more to finish).
+pub const MAX_CONNECTION_LIFETIME: Duration = Duration::from_secs(60);
+
+/// What a request without the right `Authorization` header is told (with status 401). It names
+/// the variable, not the token file: the caller may not know where it is.
+pub const UNAUTHORIZED_MESSAGE: &str =
+    "the Authorization header must hold the token in the file AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE names";
 
 /// The bounds [`run_with_limits`] enforces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,8 +75,14 @@ pub struct ServeLimits {
     /// How long a connection may take to send its request headers (and stay idle between
     /// requests) before it is closed.
     pub header_read_timeout: Duration,
-    /// The most connections served at once; more wait in the listen backlog.
+    /// The most connections served at once. When all are taken, the oldest one that has not
+    /// sent an authorised request is closed to make room; when every one has, new ones wait in
+    /// the listen backlog.
     pub max_connections: usize,
+    /// The most requests answered on one connection.
+    pub max_requests_per_connection: usize,
+    /// How long one connection is served.
+    pub connection_lifetime: Duration,
 }
 
 impl Default for ServeLimits {
@@ -63,6 +90,8 @@ impl Default for ServeLimits {
         ServeLimits {
             header_read_timeout: HEADER_READ_TIMEOUT,
             max_connections: MAX_CONNECTIONS,
+            max_requests_per_connection: MAX_REQUESTS_PER_CONNECTION,
+            connection_lifetime: MAX_CONNECTION_LIFETIME,
         }
     }
 }
@@ -198,50 +227,119 @@ fn answer(creds: &Credentials) -> String {
     serde_json::to_string(&a).unwrap_or_default()
 }
 
-/// Answers one request.
+/// One connection being served: whether it has sent an authorised request, how many requests
+/// it sent, and the signal that closes it to make room for a new one.
+#[derive(Default)]
+struct Connection {
+    authorised: AtomicBool,
+    requests: AtomicUsize,
+    evict: Notify,
+}
+
+/// The connections being served, oldest first, at most `max` of them.
+struct Connections {
+    max: usize,
+    open: Mutex<Vec<Arc<Connection>>>,
+    /// Signalled whenever a connection ends.
+    freed: Notify,
+}
+
+impl Connections {
+    fn new(max: usize) -> Self {
+        Connections {
+            max: max.max(1),
+            open: Mutex::new(Vec::new()),
+            freed: Notify::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Connection>>> {
+        self.open.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Takes a slot for `conn`: a free one, else the one of the oldest connection that has not
+    /// sent an authorised request (that connection is told to close). `false` when every slot
+    /// is held by a connection that has.
+    fn admit(&self, conn: &Arc<Connection>) -> bool {
+        let mut open = self.lock();
+        if open.len() >= self.max {
+            let Some(oldest_unauthorised) = open
+                .iter()
+                .position(|c| !c.authorised.load(Ordering::Acquire))
+            else {
+                return false;
+            };
+            let evicted = open.remove(oldest_unauthorised);
+            evicted.evict.notify_one();
+            tracing::debug!(
+                "all connections taken: closing the oldest without an authorised request"
+            );
+        }
+        open.push(conn.clone());
+        true
+    }
+
+    /// Gives `conn`'s slot back (if it still holds one).
+    fn release(&self, conn: &Arc<Connection>) {
+        self.lock().retain(|c| !Arc::ptr_eq(c, conn));
+        self.freed.notify_waiters();
+    }
+}
+
+/// Answers one request on `conn`.
 async fn handle(
     req: Request<Incoming>,
     provider: RefreshingProvider,
     token: Arc<Zeroizing<String>>,
-    token_path: Arc<PathBuf>,
+    conn: Arc<Connection>,
+    max_requests: usize,
 ) -> std::result::Result<Response<Full<Bytes>>, Infallible> {
-    if req.method() != Method::GET {
-        return Ok(problem(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "MethodNotAllowed",
-            format!("only GET is served, not {}", req.method()),
-        ));
-    }
     let authorized = req
         .headers()
         .get(AUTHORIZATION)
         .is_some_and(|v| same_secret(v.as_bytes(), token.as_bytes()));
     if !authorized {
-        tracing::debug!(path = %req.uri().path(), "refused a request without the right Authorization header");
-        return Ok(problem(
+        tracing::debug!(path = %req.uri().path(), "refused a request without the right Authorization header; closing its connection");
+        return Ok(closing(problem(
             StatusCode::UNAUTHORIZED,
             "Unauthorized",
-            format!(
-                "the Authorization header must hold the token in {} (set AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE to it)",
-                token_path.display()
-            ),
-        ));
+            UNAUTHORIZED_MESSAGE.to_string(),
+        )));
     }
-    let served = match provider.cached() {
-        Some(s) => Ok(s),
-        None => provider.credentials().await,
+    conn.authorised.store(true, Ordering::Release);
+    let last = conn.requests.fetch_add(1, Ordering::AcqRel) + 1 >= max_requests;
+    let response = if req.method() != Method::GET {
+        problem(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            format!("only GET is served, not {}", req.method()),
+        )
+    } else {
+        let served = match provider.cached() {
+            Some(s) => Ok(s),
+            None => provider.credentials().await,
+        };
+        match served {
+            Ok(s) => json(
+                StatusCode::OK,
+                answer(&s.credentials.with_expiration(s.expiration)),
+            ),
+            Err(e) => problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "CredentialsUnavailable",
+                e.full_message(),
+            ),
+        }
     };
-    Ok(match served {
-        Ok(s) => json(
-            StatusCode::OK,
-            answer(&s.credentials.with_expiration(s.expiration)),
-        ),
-        Err(e) => problem(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "CredentialsUnavailable",
-            e.full_message(),
-        ),
-    })
+    Ok(if last { closing(response) } else { response })
+}
+
+/// `response` with `Connection: close`: the connection ends once it is written.
+fn closing(mut response: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
+    response
+        .headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// Serves `provider` on `listener` until `shutdown` completes, with the default [`ServeLimits`].
@@ -249,18 +347,9 @@ pub async fn run(
     listener: TcpListener,
     provider: RefreshingProvider,
     token: Zeroizing<String>,
-    token_path: PathBuf,
     shutdown: impl Future<Output = ()>,
 ) {
-    run_with_limits(
-        listener,
-        provider,
-        token,
-        token_path,
-        shutdown,
-        ServeLimits::default(),
-    )
-    .await
+    run_with_limits(listener, provider, token, shutdown, ServeLimits::default()).await
 }
 
 /// Serves `provider` on `listener` until `shutdown` completes, within `limits`.
@@ -268,20 +357,13 @@ pub async fn run_with_limits(
     listener: TcpListener,
     provider: RefreshingProvider,
     token: Zeroizing<String>,
-    token_path: PathBuf,
     shutdown: impl Future<Output = ()>,
     limits: ServeLimits,
 ) {
     let token = Arc::new(token);
-    let token_path = Arc::new(token_path);
-    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let connections = Arc::new(Connections::new(limits.max_connections));
     tokio::pin!(shutdown);
     loop {
-        // A free slot first: while all are taken, new connections wait in the backlog.
-        let slot = tokio::select! {
-            s = slots.clone().acquire_owned() => s.expect("the semaphore is never closed"),
-            _ = &mut shutdown => break,
-        };
         let accepted = tokio::select! {
             a = listener.accept() => a,
             _ = &mut shutdown => break,
@@ -293,21 +375,72 @@ pub async fn run_with_limits(
                 continue;
             }
         };
-        let (provider, token, token_path) = (provider.clone(), token.clone(), token_path.clone());
-        tokio::spawn(async move {
-            let _slot = slot;
-            let service = hyper::service::service_fn(move |req| {
-                handle(req, provider.clone(), token.clone(), token_path.clone())
-            });
-            if let Err(e) = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_read_timeout)
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
-                tracing::debug!(%peer, "connection ended with an error: {e}");
+        let conn = Arc::new(Connection::default());
+        // A slot, taken from an unauthorised connection if need be; while every slot is held by
+        // authorised ones, wait (further connections wait in the backlog).
+        loop {
+            let freed = connections.freed.notified();
+            tokio::pin!(freed);
+            freed.as_mut().enable();
+            if connections.admit(&conn) {
+                break;
             }
+            tokio::select! {
+                _ = freed => {}
+                _ = &mut shutdown => return,
+            }
+        }
+        let (provider, token, connections) = (provider.clone(), token.clone(), connections.clone());
+        tokio::spawn(async move {
+            serve_connection(stream, peer, provider, token, conn.clone(), limits).await;
+            connections.release(&conn);
         });
+    }
+}
+
+/// Serves one connection until it ends, is evicted, or reaches its lifetime.
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    provider: RefreshingProvider,
+    token: Arc<Zeroizing<String>>,
+    conn: Arc<Connection>,
+    limits: ServeLimits,
+) {
+    let max_requests = limits.max_requests_per_connection.max(1);
+    let service = {
+        let conn = conn.clone();
+        hyper::service::service_fn(move |req| {
+            handle(
+                req,
+                provider.clone(),
+                token.clone(),
+                conn.clone(),
+                max_requests,
+            )
+        })
+    };
+    let served = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(served);
+    let result = tokio::select! {
+        r = served.as_mut() => r,
+        _ = conn.evict.notified() => return,
+        _ = tokio::time::sleep(limits.connection_lifetime) => {
+            served.as_mut().graceful_shutdown();
+            match tokio::time::timeout(limits.header_read_timeout, served.as_mut()).await {
+                Ok(r) => r,
+                Err(_) => {
+                    tracing::debug!(%peer, "closed a connection at the end of its lifetime");
+                    return;
+                }
+            }
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!(%peer, "connection ended with an error: {e}");
     }
 }
 
@@ -344,6 +477,32 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_stale_token_file_or_a_symlink_in_its_place_is_replaced_not_followed() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        std::fs::write(&path, "stale-token").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_token_file(&path, "fresh").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "fresh");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::write(&elsewhere, "not yours").unwrap();
+        std::fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
+        write_token_file(&path, "fresh-again").unwrap();
+        assert!(!std::fs::symlink_metadata(&path)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "fresh-again");
+        assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "not yours");
     }
 
     #[test]

@@ -284,6 +284,10 @@ fn serve_answers_only_with_the_token_and_writes_it_owner_only() {
     let (status, body) = get(&serve.url, None);
     assert_eq!(status, 401, "{body}");
     assert!(!body.contains(&token));
+    assert!(
+        !body.contains(&serve.token_file),
+        "the 401 names the token file: {body}"
+    );
     let (status, _) = get(&serve.url, Some("wrong"));
     assert_eq!(status, 401);
     let (status, body) = get(&serve.url, Some(&token));
@@ -293,6 +297,29 @@ fn serve_answers_only_with_the_token_and_writes_it_owner_only() {
     assert_eq!(doc["AccessKeyId"], issued.access_key_id.as_str());
     assert_eq!(doc["Token"], issued.session_token.as_deref().unwrap());
     assert!(doc["Expiration"].as_str().unwrap().ends_with('Z'));
+}
+
+#[test]
+fn a_stale_token_file_from_a_crashed_run_is_replaced_at_start() {
+    let sim = Simulator::start_blocking(SimConfig::default()).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let stale = "0".repeat(64);
+    std::fs::write(home.path().join("serve.token"), &stale).unwrap();
+    let serve = Serve::start(&sim, home.path(), &[]);
+    let token = serve.token();
+    assert_ne!(token, stale);
+    assert_eq!(token.len(), 64);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&serve.token_file)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    assert_eq!(get(&serve.url, Some(&stale)).0, 401);
+    assert_eq!(get(&serve.url, Some(&token)).0, 200);
 }
 
 #[test]
@@ -524,7 +551,10 @@ mod limits {
     use freshcreds::env::Env;
     use freshcreds::refresh::{RefreshConfig, RefreshingProvider};
     use freshcreds::sources::environment::StaticVariablesSource;
-    use freshcreds_cli::serve::{self, ServeLimits, HEADER_READ_TIMEOUT, MAX_CONNECTIONS};
+    use freshcreds_cli::serve::{
+        self, ServeLimits, HEADER_READ_TIMEOUT, MAX_CONNECTIONS, MAX_CONNECTION_LIFETIME,
+        MAX_REQUESTS_PER_CONNECTION, UNAUTHORIZED_MESSAGE,
+    };
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpStream;
 
@@ -548,7 +578,6 @@ mod limits {
             listener,
             provider,
             zeroize::Zeroizing::new(TOKEN.to_string()),
-            "token-file".into(),
             async {
                 let _ = stopped.await;
             },
@@ -569,17 +598,162 @@ mod limits {
         text
     }
 
+    /// Limits with long timeouts, so that only the rule under test can end a connection.
+    fn patient(max_connections: usize) -> ServeLimits {
+        ServeLimits {
+            header_read_timeout: Duration::from_secs(30),
+            max_connections,
+            max_requests_per_connection: 1000,
+            connection_lifetime: Duration::from_secs(300),
+        }
+    }
+
+    /// Sends one keep-alive request and reads its answer (status line, headers, body of the
+    /// declared length), leaving the connection open.
+    async fn keep_alive_request(conn: &mut TcpStream, authorization: Option<&str>) -> String {
+        let auth = authorization
+            .map(|a| format!("Authorization: {a}\r\n"))
+            .unwrap_or_default();
+        conn.write_all(format!("GET /credentials HTTP/1.1\r\nHost: x\r\n{auth}\r\n").as_bytes())
+            .await
+            .unwrap();
+        let mut text = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = tokio::time::timeout(PROMPT, conn.read(&mut buf))
+                .await
+                .expect("an answer")
+                .unwrap();
+            assert!(n > 0, "closed before the answer was complete");
+            text.extend_from_slice(&buf[..n]);
+            let t = String::from_utf8_lossy(&text).to_string();
+            if let Some((head, body)) = t.split_once("\r\n\r\n") {
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length: ")
+                            .map(|v| v.trim().parse().unwrap())
+                    })
+                    .unwrap_or(0);
+                if body.len() >= len {
+                    return t;
+                }
+            }
+        }
+    }
+
+    /// Whether the server closes `conn` within `within` (reading whatever it still sends).
+    async fn closed_within(conn: &mut TcpStream, within: Duration) -> bool {
+        let mut rest = Vec::new();
+        matches!(
+            tokio::time::timeout(within, conn.read_to_end(&mut rest)).await,
+            Ok(Ok(_))
+        )
+    }
+
     #[test]
-    fn the_default_limits_are_five_seconds_and_64_connections() {
+    fn the_default_limits_are_five_seconds_64_connections_100_requests_and_a_minute() {
         assert_eq!(HEADER_READ_TIMEOUT, Duration::from_secs(5));
         assert_eq!(MAX_CONNECTIONS, 64);
+        assert_eq!(MAX_REQUESTS_PER_CONNECTION, 100);
+        assert_eq!(MAX_CONNECTION_LIFETIME, Duration::from_secs(60));
         assert_eq!(
             ServeLimits::default(),
             ServeLimits {
                 header_read_timeout: HEADER_READ_TIMEOUT,
-                max_connections: MAX_CONNECTIONS
+                max_connections: MAX_CONNECTIONS,
+                max_requests_per_connection: MAX_REQUESTS_PER_CONNECTION,
+                connection_lifetime: MAX_CONNECTION_LIFETIME,
             }
         );
+    }
+
+    #[tokio::test]
+    async fn an_unauthorised_request_gets_a_generic_401_and_its_connection_is_closed_at_once() {
+        let (addr, _stop) = start(patient(8)).await;
+        for authorization in [None, Some("wrong-token")] {
+            let mut conn = TcpStream::connect(&addr).await.unwrap();
+            let started = Instant::now();
+            let text = keep_alive_request(&mut conn, authorization).await;
+            assert!(text.starts_with("HTTP/1.1 401"), "{text}");
+            assert!(text.contains(UNAUTHORIZED_MESSAGE), "{text}");
+            assert!(
+                closed_within(&mut conn, PROMPT).await,
+                "the connection stayed open after a 401"
+            );
+            assert!(started.elapsed() < PROMPT);
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sixty_four_idle_and_unauthorised_connections_do_not_keep_an_authorised_client_waiting()
+    {
+        let (addr, _stop) = start(patient(MAX_CONNECTIONS)).await;
+        let mut held = Vec::new();
+        // Every slot held by an idle connection, then as many again sending unauthorised
+        // requests on keep-alive, then idle ones waiting behind them.
+        for _ in 0..MAX_CONNECTIONS {
+            held.push(TcpStream::connect(&addr).await.unwrap());
+        }
+        for _ in 0..MAX_CONNECTIONS {
+            let mut c = TcpStream::connect(&addr).await.unwrap();
+            let _ = c
+                .write_all(b"GET /credentials HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await;
+            held.push(c);
+        }
+        for _ in 0..16 {
+            held.push(TcpStream::connect(&addr).await.unwrap());
+        }
+        let started = Instant::now();
+        let mut client = TcpStream::connect(&addr).await.unwrap();
+        let text = tokio::time::timeout(PROMPT, request(&mut client))
+            .await
+            .unwrap_or_else(|_| panic!("no answer within {PROMPT:?}"));
+        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+        assert!(started.elapsed() < PROMPT, "{:?}", started.elapsed());
+        drop(held);
+    }
+
+    #[tokio::test]
+    async fn a_connection_is_closed_after_its_request_cap_and_after_its_lifetime() {
+        let (addr, _stop) = start(ServeLimits {
+            max_requests_per_connection: 3,
+            ..patient(8)
+        })
+        .await;
+        let mut conn = TcpStream::connect(&addr).await.unwrap();
+        for _ in 0..2 {
+            let text = keep_alive_request(&mut conn, Some(TOKEN)).await;
+            assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+            assert!(
+                !text.to_ascii_lowercase().contains("connection: close"),
+                "{text}"
+            );
+        }
+        let text = keep_alive_request(&mut conn, Some(TOKEN)).await;
+        assert!(
+            text.to_ascii_lowercase().contains("connection: close"),
+            "{text}"
+        );
+        assert!(closed_within(&mut conn, PROMPT).await, "open past the cap");
+
+        let lifetime = Duration::from_millis(400);
+        let (addr, _stop) = start(ServeLimits {
+            connection_lifetime: lifetime,
+            ..patient(8)
+        })
+        .await;
+        let mut conn = TcpStream::connect(&addr).await.unwrap();
+        let started = Instant::now();
+        let text = keep_alive_request(&mut conn, Some(TOKEN)).await;
+        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+        assert!(
+            closed_within(&mut conn, PROMPT).await,
+            "open past its lifetime"
+        );
+        assert!(started.elapsed() >= lifetime - Duration::from_millis(50));
     }
 
     #[tokio::test]
@@ -588,7 +762,7 @@ mod limits {
         let timeout = Duration::from_millis(300);
         let (addr, _stop) = start(ServeLimits {
             header_read_timeout: timeout,
-            max_connections: 8,
+            ..patient(8)
         })
         .await;
         for partial in ["", "GET /credentials HTTP/1.1\r\nHost: x\r\n"] {
@@ -608,14 +782,14 @@ mod limits {
     }
 
     #[tokio::test]
-    async fn connections_past_the_cap_wait_until_one_ends() {
-        let (addr, _stop) = start(ServeLimits {
-            header_read_timeout: Duration::from_secs(30),
-            max_connections: 2,
-        })
-        .await;
-        let idle_a = TcpStream::connect(&addr).await.unwrap();
-        let _idle_b = TcpStream::connect(&addr).await.unwrap();
+    async fn connections_past_the_cap_wait_until_one_ends_while_every_one_is_authorised() {
+        let (addr, _stop) = start(patient(2)).await;
+        let mut idle_a = TcpStream::connect(&addr).await.unwrap();
+        let mut idle_b = TcpStream::connect(&addr).await.unwrap();
+        for c in [&mut idle_a, &mut idle_b] {
+            let text = keep_alive_request(c, Some(TOKEN)).await;
+            assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+        }
         let mut third = TcpStream::connect(&addr).await.unwrap();
         let answer = tokio::spawn(async move { request(&mut third).await });
         // Not answered while both slots are held (a negative check: it can only pass wrongly

@@ -16,6 +16,7 @@ use super::process::CredentialProcessSource;
 use super::profile::{
     BaseStep, NamedSource, Platform, ProfileChain, ProfileSet, ReloadingProfileSource,
 };
+use super::region::setting_origin;
 use super::server_clock::ServerClock;
 use super::sso::{SsoSettings, SsoSource};
 use super::sts::{EndpointVariants, RoleRequest, StsClient, StsProfileSettings, StsSettings};
@@ -136,6 +137,7 @@ pub fn sts_settings(env: &Env, profiles: Option<&ProfileSet>) -> Result<StsSetti
                 .map(str::to_string)
         }),
         origin: selected.map(|p| format!("profile {}", p.name())),
+        region_origin: selected.map(|p| setting_origin(p, "profile", "region")),
     };
     let variants = EndpointVariants::resolve(
         env,

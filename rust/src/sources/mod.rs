@@ -23,6 +23,7 @@ pub mod login;
 pub mod notice;
 pub mod process;
 pub mod profile;
+pub mod region;
 pub mod retry;
 pub mod server_clock;
 pub mod sso;

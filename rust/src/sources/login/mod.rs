@@ -16,7 +16,8 @@
 //! here is interactive. The endpoint is `AWS_ENDPOINT_URL_SIGNIN` (service id `Signin`), else
 //! `AWS_ENDPOINT_URL`, else the profile's `services` `signin` / `endpoint_url`, else regional
 //! (region: `AWS_REGION`, `AWS_DEFAULT_REGION`, the login profile's `region`, the selected
-//! profile's); `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` skips the configured ones.
+//! profile's; one that is not a valid region name is refused: [`check_region`]);
+//! `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` skips the configured ones.
 //!
 //! When the engine asks again for credentials it was already given, the source refreshes even if
 //! the cache says they have more than the window left (the engine decides when); when the cache
@@ -40,6 +41,7 @@ use crate::credentials::{Credentials, SecretJson};
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sources::profile::ProfileSet;
+use crate::sources::region::{check_region, region_from_env, setting_origin};
 use crate::sources::retry::RetryPolicy;
 use crate::sources::sts::{ENV_ENDPOINT_URL, ENV_IGNORE_CONFIGURED_ENDPOINT_URLS};
 use crate::sources::{BoxFuture, CredentialSource, Fetched, Probe};
@@ -126,11 +128,14 @@ impl LoginSettings {
                 (!v.is_empty()).then(|| (p.name().to_string(), v.to_string()))
             })
         };
-        let region = env
-            .get_non_blank("AWS_REGION")
-            .or_else(|| env.get_non_blank("AWS_DEFAULT_REGION"))
-            .map(|r| r.trim().to_string())
-            .or_else(|| setting("region").map(|(_, r)| r));
+        let region = region_from_env(env).or_else(|| {
+            let (name, region) = setting("region")?;
+            let origin = match set.profile(&name) {
+                Some(p) => setting_origin(p, "profile", "region"),
+                None => format!("`region` of profile {name}"),
+            };
+            Some((region, origin))
+        });
         let ignore_configured = env
             .get_bool(ENV_IGNORE_CONFIGURED_ENDPOINT_URLS)?
             .unwrap_or(false);
@@ -167,7 +172,10 @@ impl LoginSettings {
                 Ok(format!("{}{TOKEN_PATH}", e.trim().trim_end_matches('/'))),
                 origin,
             ),
-            (None, Some(region)) => (Ok(regional_endpoint(&region)), format!("regional default for {region}")),
+            (None, Some((region, origin))) => {
+                check_region(&region, &origin)?;
+                (Ok(regional_endpoint(&region)), format!("regional default for {region}"))
+            }
             (None, None) => (
                 Err(format!(
                     "no region for the AWS Sign-In endpoint: set `region` in profile {profile} (`aws login` asks for it) or AWS_REGION"

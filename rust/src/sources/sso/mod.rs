@@ -24,7 +24,8 @@
 //! then `AWS_ENDPOINT_URL`, then the profile's `services` section (`sso` / `sso_oidc`
 //! `endpoint_url`), then its `endpoint_url`, else `https://portal.sso.{sso_region}.amazonaws.com`
 //! and `https://oidc.{sso_region}.amazonaws.com` (FIPS and dual-stack variants as for STS).
-//! `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` skips the configured ones.
+//! `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` skips the configured ones. An `sso_region` that is
+//! not a valid region name ([`check_region`]) is refused, naming its file and line.
 
 pub mod cache;
 pub mod oidc;
@@ -41,6 +42,7 @@ use crate::clock::{Clock, MonoTime};
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sources::profile::{BaseStep, Platform, ProfileSet};
+use crate::sources::region::{check_region, setting_origin};
 use crate::sources::retry::RetryPolicy;
 use crate::sources::server_clock::ServerClock;
 use crate::sources::sts::{
@@ -239,6 +241,16 @@ impl SsoSettings {
         })?;
         let key = sso_session.as_deref().unwrap_or(sso_start_url);
         let cache_file = cache::cache_dir(&home).join(cache::cache_file_name(key));
+        let region_origin = match sso_session {
+            Some(session) => profiles
+                .sso_session(session)
+                .map(|s| setting_origin(s, "sso-session", "sso_region")),
+            None => profiles
+                .profile(profile)
+                .map(|p| setting_origin(p, "profile", "sso_region")),
+        }
+        .unwrap_or_else(|| format!("`sso_region` of profile {profile}"));
+        check_region(sso_region, &region_origin)?;
         let selected = profiles.selected_profile();
         let variants = EndpointVariants::resolve(
             env,
@@ -459,11 +471,22 @@ impl SsoSource {
         };
         match self.oidc.refresh(registration, refresh_token).await {
             Ok(new) => {
+                // `expires_in` is at most `oidc::MAX_EXPIRES_IN`; added with a check all the
+                // same: a panic here would lose the refresh token the service has just rotated.
+                let expires_at = chrono::TimeDelta::from_std(new.expires_in)
+                    .ok()
+                    .and_then(|d| self.clock.wall().checked_add_signed(d))
+                    .ok_or_else(|| {
+                        format!(
+                            "SSO OIDC CreateToken at {}: `expiresIn` of {} s is out of range",
+                            self.oidc.endpoint(),
+                            new.expires_in.as_secs()
+                        )
+                    })?;
                 *self
                     .last_refresh_failure
                     .lock()
                     .unwrap_or_else(|p| p.into_inner()) = None;
-                let expires_at = self.clock.wall() + chrono::Duration::seconds(new.expires_in);
                 let fresh = token.refreshed(
                     &new.access_token,
                     expires_at,

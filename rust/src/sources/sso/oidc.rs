@@ -4,6 +4,7 @@
 //! authorization flow that `aws sso login` runs is not here.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::Url;
 use zeroize::Zeroizing;
@@ -18,13 +19,18 @@ use super::{http_client, read_body, service_error, transport_error, Endpoint};
 
 /// The grant type of a refresh.
 pub const REFRESH_GRANT_TYPE: &str = "refresh_token";
+/// The longest access token lifetime (`expiresIn`) accepted from `CreateToken`: 90 days, the
+/// longest session IAM Identity Center allows (access tokens usually last an hour). A longer,
+/// zero, negative or non-integer `expiresIn` is a broken answer: refused as a parse error naming
+/// the endpoint and the field, never added to a time (where it overflowed and panicked).
+pub const MAX_EXPIRES_IN: Duration = Duration::from_secs(90 * 24 * 3600);
 
 /// What a successful `CreateToken` returned. `Debug` shows no token.
 pub struct NewToken {
     /// The new access token.
     pub access_token: Zeroizing<String>,
-    /// Its lifetime in seconds.
-    pub expires_in: i64,
+    /// Its lifetime: from 1 s to [`MAX_EXPIRES_IN`].
+    pub expires_in: Duration,
     /// The new refresh token, when the service rotated it.
     pub refresh_token: Option<Zeroizing<String>>,
 }
@@ -120,11 +126,15 @@ impl OidcClient {
             };
             return Err(service_error(what, status, error_type, &bytes, kind));
         }
-        parse_new_token(&bytes, what)
+        parse_create_token_answer(&bytes, what)
     }
 }
 
-fn parse_new_token(body: &[u8], what: &str) -> Result<NewToken> {
+/// Parses a `CreateToken` answer (`what` names the request and endpoint in errors): the access
+/// token, `expiresIn` within 1 s to [`MAX_EXPIRES_IN`], the rotated refresh token if any. Errors
+/// are [`ErrorKind::Parse`], name the field, and never quote a value. Public for tests.
+#[doc(hidden)]
+pub fn parse_create_token_answer(body: &[u8], what: &str) -> Result<NewToken> {
     let bad = |detail: &str| Error::new(ErrorKind::Parse, format!("{what}: {detail}"));
     let doc = SecretJson::parse(body).map_err(|_| bad("the answer is not valid JSON"))?;
     let access_token = doc
@@ -133,12 +143,19 @@ fn parse_new_token(body: &[u8], what: &str) -> Result<NewToken> {
         .and_then(|v| v.as_str())
         .filter(|s| !s.is_empty())
         .ok_or_else(|| bad("the answer has no `accessToken`"))?;
-    let expires_in = doc
-        .0
-        .get("expiresIn")
-        .and_then(|v| v.as_i64())
-        .filter(|s| *s > 0)
-        .ok_or_else(|| bad("the answer has no positive `expiresIn`"))?;
+    let expires_in = match doc.0.get("expiresIn") {
+        None => return Err(bad("the answer has no `expiresIn`")),
+        Some(v) => v
+            .as_u64()
+            .filter(|n| (1..=MAX_EXPIRES_IN.as_secs()).contains(n))
+            .map(Duration::from_secs)
+            .ok_or_else(|| {
+                bad(&format!(
+                    "field `expiresIn` of the answer is not a whole number of seconds from 1 to {}",
+                    MAX_EXPIRES_IN.as_secs()
+                ))
+            })?,
+    };
     let refresh_token = doc
         .0
         .get("refreshToken")
@@ -158,13 +175,13 @@ mod tests {
 
     #[test]
     fn a_create_token_answer_parses_and_its_debug_shows_no_token() {
-        let t = parse_new_token(
+        let t = parse_create_token_answer(
             br#"{"accessToken":"at-1","expiresIn":3600,"refreshToken":"rt-2","tokenType":"Bearer"}"#,
             "x",
         )
         .unwrap();
         assert_eq!(t.access_token.as_str(), "at-1");
-        assert_eq!(t.expires_in, 3600);
+        assert_eq!(t.expires_in, Duration::from_secs(3600));
         assert_eq!(t.refresh_token.as_deref().map(String::as_str), Some("rt-2"));
         let text = format!("{t:?}");
         assert!(!text.contains("at-1") && !text.contains("rt-2"), "{text}");
@@ -172,8 +189,44 @@ mod tests {
 
     #[test]
     fn an_answer_without_expires_in_is_a_parse_error_naming_the_field() {
-        let e = parse_new_token(br#"{"accessToken":"at-1"}"#, "CreateToken").unwrap_err();
+        let e = parse_create_token_answer(br#"{"accessToken":"at-1"}"#, "CreateToken").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Parse);
         assert!(e.message().contains("`expiresIn`"), "{}", e.message());
+    }
+
+    #[test]
+    fn expires_in_is_accepted_from_one_second_to_the_maximum_and_refused_outside() {
+        let answer = |n: &str| {
+            parse_create_token_answer(
+                format!(r#"{{"accessToken":"at-1","expiresIn":{n}}}"#).as_bytes(),
+                "SSO OIDC CreateToken at http://127.0.0.1:1",
+            )
+        };
+        let max = MAX_EXPIRES_IN.as_secs();
+        assert_eq!(answer("1").unwrap().expires_in, Duration::from_secs(1));
+        assert_eq!(answer(&max.to_string()).unwrap().expires_in, MAX_EXPIRES_IN);
+        for bad in [
+            "0",
+            "-1",
+            &(max + 1).to_string(),
+            "9223372036854775807",
+            "18446744073709551615",
+            "1e300",
+            "3600.5",
+            "\"3600\"",
+            "null",
+        ] {
+            let e = answer(bad)
+                .err()
+                .unwrap_or_else(|| panic!("{bad} accepted"));
+            assert_eq!(e.kind(), ErrorKind::Parse, "{bad}");
+            assert!(
+                e.message().contains("`expiresIn`")
+                    && e.message().contains("http://127.0.0.1:1")
+                    && !e.message().contains("at-1"),
+                "{bad}: {}",
+                e.message()
+            );
+        }
     }
 }

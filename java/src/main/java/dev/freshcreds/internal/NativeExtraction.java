@@ -76,10 +76,12 @@ final class NativeExtraction {
      * @param platform the platform directory, e.g. {@code linux-x86_64}
      * @param name the library file name
      * @param compiledHash its SHA-256 from {@link BundledNatives}, or null
+     * @param mayShare whether the shared directory may be used (not after a file there was
+     *     refused: then a fresh private copy)
      * @return where the library was loaded from
      * @throws UnsatisfiedLinkError naming every attempt when none loads
      */
-    static String loadFromJarOrLibraryPath(String platform, String name, String compiledHash) {
+    static String loadFromJarOrLibraryPath(String platform, String name, String compiledHash, boolean mayShare) {
         List<Attempt> attempts = new ArrayList<Attempt>();
         String resource = "/native/" + platform + "/" + name;
         URL url = NativeLoader.class.getResource(resource);
@@ -92,7 +94,7 @@ final class NativeExtraction {
                     + " or install it in java.library.path";
         } else {
             try {
-                return loadBundled(resource, platform, name, compiledHash);
+                return loadBundled(resource, platform, name, compiledHash, mayShare);
             } catch (BundledFailure e) {
                 attempts.add(new Attempt(e.what, e.getCause(), false));
                 fix = e.fix;
@@ -108,17 +110,47 @@ final class NativeExtraction {
         throw failure(attempts, null, fix);
     }
 
-    /** Creates {@code dir} owner-only (0700); another JVM creating it first is fine. */
+    /**
+     * Creates {@code dir} owner-only (0700 from the start: no {@code chmod} afterwards, which
+     * would follow a symlink put in its place); its parents are created as needed. Something
+     * already there (another JVM's directory, a symlink) is left as it is: the caller checks it
+     * without following links.
+     */
     static void createPrivateDirectory(Path dir) throws IOException {
+        Path parent = dir.getParent();
+        if (parent != null && !Files.isDirectory(parent)) {
+            Files.createDirectories(parent);
+        }
         try {
             if (POSIX) {
-                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIR));
-                Files.setPosixFilePermissions(dir, OWNER_ONLY_DIR);
+                Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIR));
             } else {
-                Files.createDirectories(dir);
+                Files.createDirectory(dir);
             }
         } catch (FileAlreadyExistsException raced) {
-            // another JVM created it: the caller checks it
+            // another JVM created it, or something else is there: the caller checks it
+        }
+    }
+
+    /**
+     * Refuses a library file whose SHA-256 is not the expected one: one warning naming it, and
+     * the file is removed (best effort) so that the next JVM extracts a good copy.
+     */
+    static void refuse(Path file, String expected, String actual) {
+        NativeLog.log(NativeLog.WARN, "freshcreds::native_loader", "freshcreds: the native library " + file + " "
+                + NativeLoader.HASH_MISMATCH + " (SHA-256 " + (actual == null ? "unreadable" : actual)
+                + ", expected " + expected + "); it is not loaded but removed, and a fresh private copy"
+                + " extracted from the jar is loaded instead");
+        deleteQuietly(file);
+    }
+
+    /** The jar's own copy of the library does not have the SHA-256 the jar lists for it. */
+    private static final class JarCopyMismatch extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        JarCopyMismatch(String resource, String expected, String actual) {
+            super("the bundled " + resource + " " + NativeLoader.HASH_MISMATCH + " (SHA-256 " + actual + ", expected "
+                    + expected + "): the jar is damaged or was repacked");
         }
     }
 
@@ -170,16 +202,25 @@ final class NativeExtraction {
         }
     }
 
-    private static String loadBundled(String resource, String platform, String name, String compiledHash)
-            throws BundledFailure {
+    private static String loadBundled(String resource, String platform, String name, String compiledHash,
+            boolean mayShare) throws BundledFailure {
         // A jar repacked with libraries of its own has no compiled hash for them: its manifest.
         String expected = compiledHash != null ? compiledHash : manifestHash(platform + "/" + name);
-        Path dir = NativeLoader.nativeDir();
+        if (expected == null) {
+            throw new BundledFailure("bundled " + resource, new UnsatisfiedLinkError("the jar lists no SHA-256 for "
+                    + resource + " in " + NativeLoader.MANIFEST_RESOURCE + ", and a library that cannot be verified is"
+                    + " not loaded"), "use a jar built by the freshcreds build (it lists every library in "
+                    + NativeLoader.MANIFEST_RESOURCE + "), or set -D" + NativeLoader.LIBRARY_PATH_PROPERTY
+                    + " to a library you trust");
+        }
+        Path dir = mayShare ? NativeLoader.nativeDir() : null;
         Path file = null;
         try {
             if (dir != null) {
                 file = extractShared(resource, dir, name, expected);
             }
+        } catch (JarCopyMismatch e) {
+            throw new BundledFailure("bundled " + resource, e, "use an undamaged freshcreds jar");
         } catch (IOException e) {
             // an unusable shared directory: a private one below
             file = null;
@@ -191,6 +232,9 @@ final class NativeExtraction {
                 privateDir = createPrivateDir(NativeLoader.tmpdir());
                 file = extractInto(resource, privateDir, name, expected);
             }
+        } catch (JarCopyMismatch e) {
+            deleteQuietly(privateDir);
+            throw new BundledFailure("bundled " + resource, e, "use an undamaged freshcreds jar");
         } catch (IOException | RuntimeException e) {
             Path where = dir != null ? dir : NativeLoader.tmpdir();
             throw new BundledFailure("extracting bundled " + resource + " into " + where, e,
@@ -258,53 +302,55 @@ final class NativeExtraction {
 
     /**
      * The extracted library in the shared directory, named by its content hash: reused when
-     * present, else extracted next to it and moved into place atomically, so a file of that name
-     * is always complete (and, in a directory only this user can write to, what the jar holds).
+     * present and its SHA-256 is {@code expected}, else extracted next to it (hashed as it is
+     * written) and moved into place atomically, so a file of that name is always complete (and,
+     * in a directory only this user can write to, what the jar holds). Null when a file there was
+     * refused for its hash: the caller extracts a private copy.
      */
     private static Path extractShared(String resource, Path dir, String name, String expected) throws IOException {
-        if (expected != null) {
-            Path target = dir.resolve(NativeLoader.hashedName(name, expected));
-            if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)) {
+        Path target = dir.resolve(NativeLoader.hashedName(name, expected));
+        if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)) {
+            String actual = NativeLoader.sha256OrNull(target);
+            if (expected.equals(actual)) {
                 return target;
             }
+            refuse(target, expected, actual);
+            return null;
         }
         Path tmp = createOwnerOnlyFile(dir, ".extract-");
         try {
-            String hash = copy(resource, tmp, expected == null);
-            Path target = dir.resolve(NativeLoader.hashedName(name, expected != null ? expected : hash));
+            requireHash(resource, copy(resource, tmp), expected);
             setReadExecOnly(tmp);
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (IOException e) {
-                // Windows: the target exists and is in use by another JVM; it is identical.
-                if (!Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)) {
-                    throw e;
-                }
-            }
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return target;
         } finally {
             deleteQuietly(tmp);
         }
     }
 
+    /** Extracts into a fresh private directory, checking the SHA-256 of the bytes written. */
     private static Path extractInto(String resource, Path dir, String name, String expected) throws IOException {
         Path tmp = createOwnerOnlyFile(dir, ".extract-");
-        String hash = copy(resource, tmp, expected == null);
-        Path target = dir.resolve(NativeLoader.hashedName(name, expected != null ? expected : hash));
+        requireHash(resource, copy(resource, tmp), expected);
+        Path target = dir.resolve(NativeLoader.hashedName(name, expected));
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
         setReadExecOnly(target);
         return target;
     }
 
+    private static void requireHash(String resource, String actual, String expected) throws JarCopyMismatch {
+        if (!expected.equals(actual)) {
+            throw new JarCopyMismatch(resource, expected, actual);
+        }
+    }
+
     /**
-     * Copies the resource into {@code target} (created owner-only).
+     * Copies the resource into {@code target} (created owner-only), hashing what is written.
      *
-     * @param hash whether to compute the copy's SHA-256 (not when the build's hash is known: in a
-     *     JVM that just started, SHA-256 over 4 MB runs interpreted and costs more than the load)
-     * @return the SHA-256 in hex, or null when not asked for
+     * @return the SHA-256 of the bytes written, in hex
      */
-    private static String copy(String resource, Path target, boolean hash) throws IOException {
-        MessageDigest digest = hash ? sha256() : null;
+    private static String copy(String resource, Path target) throws IOException {
+        MessageDigest digest = sha256();
         InputStream resourceStream = NativeLoader.class.getResourceAsStream(resource);
         if (resourceStream == null) {
             throw new IOException("the resource " + resource + " is gone");
@@ -315,13 +361,11 @@ final class NativeExtraction {
                         StandardOpenOption.TRUNCATE_EXISTING)) {
             byte[] buffer = new byte[64 * 1024];
             for (int n; (n = in.read(buffer)) > 0; ) {
-                if (digest != null) {
-                    digest.update(buffer, 0, n);
-                }
+                digest.update(buffer, 0, n);
                 out.write(buffer, 0, n);
             }
         }
-        return digest == null ? null : hex(digest.digest());
+        return NativeLoader.hex(digest.digest());
     }
 
     private static Path createPrivateDir(Path parent) throws IOException {
@@ -403,14 +447,6 @@ final class NativeExtraction {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every Java platform has SHA-256", e);
         }
-    }
-
-    private static String hex(byte[] bytes) {
-        StringBuilder s = new StringBuilder(bytes.length * 2);
-        for (byte b : bytes) {
-            s.append(Character.forDigit((b >> 4) & 0xf, 16)).append(Character.forDigit(b & 0xf, 16));
-        }
-        return s.toString();
     }
 
     private static void deleteQuietly(Path p) {

@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -29,6 +31,16 @@ import java.util.Map;
  *   <li>{@code System.loadLibrary("freshcreds")}: a copy installed in {@code java.library.path}.
  * </ol>
  *
+ * <p>A bundled library is loaded only after its SHA-256 matched the one the jar was built with
+ * ({@code BundledNatives}, else {@code native/SHA256SUMS}), on every path: a file found in the
+ * shared directory is hashed before it is loaded, an extracted one as it is written. A file whose
+ * hash differs is reported once (a warning naming it, containing {@code HASH_MISMATCH}),
+ * removed, and a fresh private copy is extracted instead. The shared directory is trusted only
+ * when it is a real directory (not a symlink, checked without following links) of this user with
+ * mode 0700, created that way and never {@code chmod}ed; on file systems without POSIX
+ * permissions (Windows) no shared directory is trusted at all: every JVM extracts into a fresh
+ * private directory ({@code Files.createTempDirectory}).
+ *
  * <p>When all fail, the {@link UnsatisfiedLinkError}'s first line names the os, the
  * architecture, the libc and the operating system's own reason (the {@code dlopen} error), and
  * how to fix it; the lines after it list every attempt. Not an API: applications use
@@ -45,6 +57,8 @@ public final class NativeLoader {
     public static final String MANIFEST_RESOURCE = "/native/SHA256SUMS";
     /** Hex digits of the content hash in an extracted file's name. */
     static final int HASH_DIGITS_IN_NAME = 16;
+    /** The words of the warning about a library file whose SHA-256 is not the expected one. */
+    static final String HASH_MISMATCH = "does not have the SHA-256 this jar was built with";
 
     private static final String LIBRARY = "freshcreds";
     /** {@code st_mode} bits: the file type mask, a directory, and the permission bits. */
@@ -266,31 +280,29 @@ public final class NativeLoader {
         String platform = platform();
         String name = System.mapLibraryName(LIBRARY);
         String expected = BundledNatives.sha256(platform + "/" + name);
-        String reused = loadAlreadyExtracted(name, expected);
-        if (reused != null) {
-            return reused;
+        Path dir = expected == null ? null : nativeDir();
+        Path file = dir == null ? null : dir.resolve(hashedName(name, expected));
+        if (file != null && Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            String actual = sha256OrNull(file);
+            if (!expected.equals(actual)) {
+                NativeExtraction.refuse(file, expected, actual);
+                return NativeExtraction.loadFromJarOrLibraryPath(platform, name, expected, false);
+            }
+            String reused = loadVerified(file);
+            if (reused != null) {
+                return reused;
+            }
         }
-        return NativeExtraction.loadFromJarOrLibraryPath(platform, name, expected);
+        return NativeExtraction.loadFromJarOrLibraryPath(platform, name, expected, true);
     }
 
     /**
      * The quick path of every JVM after the first on a host: the library this jar was built with
-     * (its hash compiled into {@code BundledNatives}) is already extracted in the shared private
-     * directory, so it is loaded without opening the jar. Null when that is not the case, or when
-     * loading it fails: the full path then decides (and explains).
+     * (its hash compiled into {@code BundledNatives}, checked by the caller) is already extracted
+     * in the shared private directory, so it is loaded without opening the jar. Null when loading
+     * it fails: the full path then decides (and explains).
      */
-    private static String loadAlreadyExtracted(String name, String expected) {
-        if (expected == null) {
-            return null;
-        }
-        Path dir = nativeDir();
-        if (dir == null) {
-            return null;
-        }
-        Path file = dir.resolve(hashedName(name, expected));
-        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-            return null;
-        }
+    private static String loadVerified(Path file) {
         try {
             System.load(file.toString());
             return file.toString();
@@ -299,8 +311,41 @@ public final class NativeLoader {
         }
     }
 
-    /** The shared extraction directory, or null when it cannot be trusted or created. */
+    /**
+     * The SHA-256 of a file, in lower-case hex.
+     *
+     * @param file the file (read through {@code java.io}, whose classes are loaded already)
+     * @return the hash, or null when the file cannot be read
+     */
+    static String sha256OrNull(Path file) {
+        try (InputStream in = new FileInputStream(file.toFile())) {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            byte[] buffer = new byte[64 * 1024];
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                digest.update(buffer, 0, n);
+            }
+            return hex(digest.digest());
+        } catch (IOException | NoSuchAlgorithmException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    static String hex(byte[] bytes) {
+        StringBuilder s = new StringBuilder(bytes.length * 2);
+        for (byte b : bytes) {
+            s.append(Character.forDigit((b >> 4) & 0xf, 16)).append(Character.forDigit(b & 0xf, 16));
+        }
+        return s.toString();
+    }
+
+    /**
+     * The shared extraction directory, or null when it cannot be trusted or created, and always
+     * on a file system without POSIX permissions (there every JVM extracts a private copy).
+     */
     static Path nativeDir() {
+        if (!Posix.SUPPORTED) {
+            return null;
+        }
         String configured = System.getProperty(NATIVE_DIR_PROPERTY);
         Path dir = configured != null && !configured.isEmpty()
                 ? Paths.get(configured).toAbsolutePath()
@@ -314,14 +359,16 @@ public final class NativeLoader {
 
     /**
      * Creates {@code dir} (0700) or checks that an existing one is a real directory of this user
-     * that nobody else can write to or read.
+     * that nobody else can write to or read: looked at without following links, never
+     * {@code chmod}ed (a symlink put in its place is refused, and what it points to untouched).
+     * False without POSIX permissions.
      */
     static boolean privateDirectory(Path dir) throws IOException {
+        if (!Posix.SUPPORTED) {
+            return false;
+        }
         if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
             NativeExtraction.createPrivateDirectory(dir);
-        }
-        if (!Posix.SUPPORTED) {
-            return Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS);
         }
         // One lstat: the type and permission bits (a directory, exactly rwx------) and the owner,
         // which must be this process's user (on Linux the owner of /proc/self).

@@ -210,6 +210,34 @@ public class NativeLoaderJvmTest {
     }
 
     @Test
+    public void aTamperedLibraryInTheSharedDirectoryIsNotLoadedAndAFreshPrivateCopyIsNamingTheFileOnce()
+            throws Exception {
+        assumeTrue("POSIX permissions", POSIX);
+        Path work = work();
+        Path shared = sharedDir(work).resolve(NativeLoader.hashedName(LIB, manifestHash()));
+        String first = runChild(work, jar().getAbsolutePath(), Collections.<String>emptyList(), PRINT_LOADED_FROM);
+        assertEquals(shared + "\n", first);
+        // Still a library that loads (bytes appended after the ELF image), but not the one the
+        // jar was built with: what a process of this user, or a disk error, may leave there.
+        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rw-------"));
+        Files.write(shared, "tampered".getBytes(StandardCharsets.UTF_8), java.nio.file.StandardOpenOption.APPEND);
+
+        String second = runChild(work, jar().getAbsolutePath(), Collections.<String>emptyList(), PRINT_LOADED_FROM);
+        assertFalse(second, second.startsWith("failed"));
+        assertFalse("the tampered file was loaded: " + second, second.startsWith(sharedDir(work).toString()));
+        assertTrue(second, second.startsWith(work.resolve("tmp").toString()));
+        String err = new String(Files.readAllBytes(work.resolve("err.txt")), StandardCharsets.UTF_8);
+        int at = err.indexOf(NativeLoader.HASH_MISMATCH);
+        assertTrue(err, at >= 0);
+        assertEquals("one message: " + err, -1, err.indexOf(NativeLoader.HASH_MISMATCH, at + 1));
+        assertTrue(err, err.contains(shared.toString()));
+        // The quick path (classes only, no jar to extract from) refuses it as well.
+        String third = runChild(work, classesWithoutLibrary(),
+                Collections.singletonList("-Djava.library.path=" + work.resolve("empty")), PRINT_LOADED_FROM);
+        assertFalse("the tampered file was loaded: " + third, third.startsWith(sharedDir(work).toString()));
+    }
+
+    @Test
     public void withoutABundledLibraryTheLoaderFallsBackToSystemLoadLibrary() throws Exception {
         Path work = work();
         Path libDir = Files.createDirectory(work.resolve("lib"));

@@ -140,6 +140,29 @@ public class NativeLoaderTest {
     }
 
     @Test
+    public void creatingTheSharedDirectoryNeverChangesTheModeOfWhatASymlinkInItsPlacePointsTo() throws Exception {
+        org.junit.Assume.assumeTrue("POSIX permissions", java.nio.file.FileSystems.getDefault()
+                .supportedFileAttributeViews().contains("posix"));
+        java.nio.file.Path work = java.nio.file.Files.createTempDirectory("freshcreds-symlink-test");
+        java.nio.file.Path victim = java.nio.file.Files.createDirectory(work.resolve("victim"));
+        java.nio.file.Files.setPosixFilePermissions(victim,
+                java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        // What an attacker swaps in between the loader's check and its creating the directory.
+        java.nio.file.Path shared = java.nio.file.Files.createSymbolicLink(work.resolve("freshcreds-user"), victim);
+        NativeExtraction.createPrivateDirectory(shared);
+        assertEquals("rwxr-xr-x", java.nio.file.attribute.PosixFilePermissions.toString(
+                java.nio.file.Files.getPosixFilePermissions(victim, java.nio.file.LinkOption.NOFOLLOW_LINKS)));
+        assertTrue(java.nio.file.Files.isSymbolicLink(shared));
+        assertFalse("a symlink is not a private directory", NativeLoader.privateDirectory(shared));
+        // A directory it creates itself is owner-only from the start and trusted.
+        java.nio.file.Path fresh = work.resolve("nested").resolve("freshcreds-user");
+        NativeExtraction.createPrivateDirectory(fresh);
+        assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
+                java.nio.file.Files.getPosixFilePermissions(fresh, java.nio.file.LinkOption.NOFOLLOW_LINKS)));
+        assertTrue(NativeLoader.privateDirectory(fresh));
+    }
+
+    @Test
     public void nativeTargetsBecomeLoggerNamesUnderDevFreshcreds() {
         assertEquals("dev.freshcreds.refresh", NativeLog.loggerName("freshcreds::refresh"));
         assertEquals("dev.freshcreds.sources.imds.client",
