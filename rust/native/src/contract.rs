@@ -67,13 +67,17 @@ pub const STATUS_SKEW: usize = 13;
 pub const STATUS_INVALIDATIONS: usize = 14;
 
 /// Number of strings in a status array.
-pub const STATUS_STRINGS: usize = 3;
+pub const STATUS_STRINGS: usize = 5;
 /// Index of the source name in the status strings (`Native.STATUS_SOURCE`).
 pub const STATUS_SOURCE: usize = 0;
 /// Index of the cached access key id, or null (`Native.STATUS_ACCESS_KEY_ID`).
 pub const STATUS_ACCESS_KEY_ID: usize = 1;
 /// Index of the last round's error, or null (`Native.STATUS_LAST_ERROR`).
 pub const STATUS_LAST_ERROR: usize = 2;
+/// Index of the source's kind, its name without what parentheses hold (`Native.STATUS_SOURCE_KIND`).
+pub const STATUS_SOURCE_KIND: usize = 3;
+/// Index of the last round's error kind, or null (`Native.STATUS_LAST_ERROR_KIND`).
+pub const STATUS_LAST_ERROR_KIND: usize = 4;
 
 /// Log level number of errors (`NativeLog.ERROR`).
 pub const LOG_ERROR: i32 = 1;
@@ -178,7 +182,7 @@ mod tests {
     #[test]
     fn the_array_layout_of_native_java_matches_the_bridge() {
         let numbers = java_numbers(&java("dev.freshcreds.Native"));
-        let rust: [(&str, i64); 29] = [
+        let rust: [(&str, i64); 31] = [
             ("STATUS_NUMBERS", STATUS_NUMBERS as i64),
             ("NO_VALUE", NO_VALUE),
             ("STATUS_EXPIRATION", STATUS_EXPIRATION as i64),
@@ -199,6 +203,8 @@ mod tests {
             ("STATUS_SOURCE", STATUS_SOURCE as i64),
             ("STATUS_ACCESS_KEY_ID", STATUS_ACCESS_KEY_ID as i64),
             ("STATUS_LAST_ERROR", STATUS_LAST_ERROR as i64),
+            ("STATUS_SOURCE_KIND", STATUS_SOURCE_KIND as i64),
+            ("STATUS_LAST_ERROR_KIND", STATUS_LAST_ERROR_KIND as i64),
             ("NUMBERS", NUMBERS as i64),
             ("EXPIRATION", EXPIRATION as i64),
             ("SERVE_FOR", SERVE_FOR as i64),
@@ -256,7 +262,13 @@ mod tests {
             "two status numbers share an index"
         );
         assert_eq!(status.iter().max().map(|i| i + 1), Some(STATUS_NUMBERS));
-        let status_strings = [STATUS_SOURCE, STATUS_ACCESS_KEY_ID, STATUS_LAST_ERROR];
+        let status_strings = [
+            STATUS_SOURCE,
+            STATUS_ACCESS_KEY_ID,
+            STATUS_LAST_ERROR,
+            STATUS_SOURCE_KIND,
+            STATUS_LAST_ERROR_KIND,
+        ];
         assert_eq!(
             status_strings.iter().max().map(|i| i + 1),
             Some(STATUS_STRINGS)

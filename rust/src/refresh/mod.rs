@@ -402,7 +402,9 @@ impl RefreshingProvider {
             served.as_ref(),
             now,
             wall,
-            self.last_error_message(),
+            lock(&self.shared.last_error)
+                .as_ref()
+                .map(|e| (e.full_message(), e.kind().name())),
             &self.shared.stats,
         )
     }

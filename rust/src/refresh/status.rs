@@ -43,6 +43,9 @@ pub struct RefreshStats {
 pub struct Status {
     /// The source the engine refreshes from.
     pub source: String,
+    /// The source's kind: its name without what is in parentheses (profile names, commands,
+    /// endpoints), e.g. `Profile/AssumeRole`; what operators' views show by default.
+    pub source_kind: String,
     /// The access key id of the cached credentials.
     pub access_key_id: Option<String>,
     /// The expiration the source stated (server time, RFC 3339).
@@ -64,6 +67,8 @@ pub struct Status {
     pub stale: bool,
     /// The last round's error, if it failed.
     pub last_error: Option<String>,
+    /// The kind of the last round's error (`ErrorKind::name`, e.g. `TIMEOUT`), if it failed.
+    pub last_error_kind: Option<&'static str>,
     /// Refresh rounds started.
     pub rounds: u64,
     /// Rounds that produced new credentials.
@@ -88,6 +93,24 @@ pub struct Status {
     pub reported_at: String,
 }
 
+/// A source name without what its parentheses hold: `Profile(tenant-a)/AssumeRole` is
+/// `Profile/AssumeRole`, `CredentialProcess(vault-helper --role x)` is `CredentialProcess`.
+/// Source names keep every identifying detail (profile names, commands, endpoints) in
+/// parentheses, so the kind names no account, role or command.
+fn source_kind(name: &str) -> String {
+    let mut depth = 0usize;
+    let mut kind = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => kind.push(c),
+            _ => {}
+        }
+    }
+    kind
+}
+
 fn millis_between(now: MonoTime, then: MonoTime) -> i64 {
     if then >= now {
         (then - now).as_millis() as i64
@@ -102,11 +125,16 @@ impl Status {
         served: Option<&Served>,
         now: MonoTime,
         wall: DateTime<Utc>,
-        last_error: Option<String>,
+        last_error: Option<(String, &'static str)>,
         stats: &RefreshStats,
     ) -> Status {
+        let (last_error, last_error_kind) = match last_error {
+            Some((message, kind)) => (Some(message), Some(kind)),
+            None => (None, None),
+        };
         Status {
             source: source.to_string(),
+            source_kind: source_kind(source),
             access_key_id: served.map(|s| s.credentials.access_key_id().to_string()),
             expiration: served
                 .and_then(|s| s.credentials.expiration())
@@ -128,6 +156,7 @@ impl Status {
                 .map(|r| millis_between(now, r)),
             stale: served.is_some_and(|s| s.stale),
             last_error,
+            last_error_kind,
             rounds: stats.rounds.load(Ordering::Relaxed),
             refreshes: stats.refreshes.load(Ordering::Relaxed),
             failures: stats.failures.load(Ordering::Relaxed),
@@ -145,5 +174,25 @@ impl Status {
     /// The report as JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::source_kind;
+
+    #[test]
+    fn a_source_kind_drops_what_parentheses_hold_at_any_depth() {
+        assert_eq!(source_kind("Ec2InstanceMetadata"), "Ec2InstanceMetadata");
+        assert_eq!(
+            source_kind("Profile(tenant-a)/AssumeRole"),
+            "Profile/AssumeRole"
+        );
+        assert_eq!(source_kind("AssumeRole(Profile(prod)/Sso)"), "AssumeRole");
+        assert_eq!(
+            source_kind("CredentialProcess(vault-helper --token abc)"),
+            "CredentialProcess"
+        );
+        assert_eq!(source_kind("Profile(a(b)c)/Login"), "Profile/Login");
     }
 }

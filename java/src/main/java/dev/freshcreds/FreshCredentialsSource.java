@@ -131,8 +131,7 @@ public final class FreshCredentialsSource implements AutoCloseable {
             r.lock();
             try {
                 String[] s = Native.statusValues(openHandle(), numbers);
-                return new FreshCredentialsStatus(s[Native.STATUS_SOURCE], s[Native.STATUS_ACCESS_KEY_ID],
-                        s[Native.STATUS_LAST_ERROR], numbers);
+                return new FreshCredentialsStatus(s, numbers);
             } finally {
                 r.unlock();
             }

@@ -7,12 +7,21 @@ package dev.freshcreds;
  * {@code -Dfreshcreds.jmx=false} switches registration off. Each attribute reads the native
  * state afresh; none is a secret. Durations are milliseconds; {@code null} where there is no
  * value (no credentials yet, long-term keys, nothing scheduled).
+ *
+ * <p>By default the view names kinds, not identities: {@link #getSource()} and
+ * {@link #getLastError()} give the source's and the error's kind, and {@link #getAccessKeyId()}
+ * only the key's last four characters, as {@code aws configure list} does. Where JMX access is
+ * authorised (authenticated remote JMX, or local only), {@code -Dfreshcreds.jmx.details=full}
+ * shows the full texts, which may name profiles, roles, accounts and endpoints.
  */
 public interface FreshCredentialsSourceMXBean {
-    /** @return the source the engine refreshes from */
+    /** @return the source's kind (e.g. {@code Profile/AssumeRole}); its full name with {@code -Dfreshcreds.jmx.details=full} */
     String getSource();
 
-    /** @return the access key id of the cached credentials, or null */
+    /** @return the source's kind, e.g. {@code Profile/AssumeRole} */
+    String getSourceKind();
+
+    /** @return the access key id of the cached credentials masked but for its last four characters (in full with {@code -Dfreshcreds.jmx.details=full}), or null */
     String getAccessKeyId();
 
     /** @return millis until the real expiry (negative once expired), or null */
@@ -24,8 +33,11 @@ public interface FreshCredentialsSourceMXBean {
     /** @return true while expired credentials are served because refreshing fails */
     boolean isStale();
 
-    /** @return the last refresh round's error, or null */
+    /** @return the last refresh round's error kind (its full text with {@code -Dfreshcreds.jmx.details=full}), or null */
     String getLastError();
+
+    /** @return the last refresh round's error kind (e.g. {@code TIMEOUT}), or null */
+    String getLastErrorKind();
 
     /** @return refresh rounds started */
     long getRounds();

@@ -10,14 +10,21 @@ import java.time.Instant;
  */
 public final class FreshCredentialsStatus {
     private final String source;
+    private final String sourceKind;
     private final String accessKeyId;
     private final String lastError;
+    private final String lastErrorKind;
     private final long[] numbers;
 
-    FreshCredentialsStatus(String source, String accessKeyId, String lastError, long[] numbers) {
-        this.source = source == null ? "" : source;
-        this.accessKeyId = accessKeyId;
-        this.lastError = lastError;
+    /** From the native status: strings at {@code Native.STATUS_SOURCE} …, numbers at {@code Native.STATUS_*}. */
+    FreshCredentialsStatus(String[] strings, long[] numbers) {
+        String s = strings[Native.STATUS_SOURCE];
+        String kind = strings[Native.STATUS_SOURCE_KIND];
+        this.source = s == null ? "" : s;
+        this.sourceKind = kind == null ? "" : kind;
+        this.accessKeyId = strings[Native.STATUS_ACCESS_KEY_ID];
+        this.lastError = strings[Native.STATUS_LAST_ERROR];
+        this.lastErrorKind = strings[Native.STATUS_LAST_ERROR_KIND];
         this.numbers = numbers.clone();
     }
 
@@ -29,6 +36,14 @@ public final class FreshCredentialsStatus {
     /** @return the source the engine refreshes from, e.g. {@code Ec2InstanceMetadata} */
     public String getSource() {
         return source;
+    }
+
+    /**
+     * @return the source's kind: its name without what parentheses hold (profile names, commands,
+     *     endpoints), e.g. {@code Profile/AssumeRole}; what operators' views show by default
+     */
+    public String getSourceKind() {
+        return sourceKind;
     }
 
     /** @return the access key id of the cached credentials, or {@code null} before the first */
@@ -65,6 +80,15 @@ public final class FreshCredentialsStatus {
     /** @return the last refresh round's error, or {@code null} when it succeeded */
     public String getLastError() {
         return lastError;
+    }
+
+    /**
+     * @return the kind of the last round's error ({@code TIMEOUT}, {@code CONNECT}, {@code HTTP},
+     *     {@code THROTTLED}, {@code PARSE}, {@code INVALID_CONFIG}, {@code EXPIRED}, {@code REFUSED},
+     *     {@code DISABLED}, {@code NOT_CONFIGURED}, {@code INTERNAL}), or {@code null} when it succeeded
+     */
+    public String getLastErrorKind() {
+        return lastErrorKind;
     }
 
     /** @return refresh rounds started (each one call to the source) */
@@ -126,7 +150,7 @@ public final class FreshCredentialsStatus {
         return "FreshCredentialsStatus{source=" + source + ", accessKeyId=" + accessKeyId
                 + ", expiration=" + getExpiration() + ", expiresIn=" + getExpiresIn()
                 + ", refreshIn=" + getRefreshIn() + ", stale=" + isStale()
-                + (lastError == null ? "" : ", lastError=" + lastError)
+                + (lastError == null ? "" : ", lastError=" + lastError + ", lastErrorKind=" + lastErrorKind)
                 + ", rounds=" + getRounds() + ", refreshes=" + getRefreshes() + ", failures=" + getFailures()
                 + ", staleExtensions=" + getStaleExtensions() + ", invalidations=" + getInvalidations() + ", clockSkew=" + getClockSkew() + "}";
     }

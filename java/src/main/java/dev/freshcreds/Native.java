@@ -68,6 +68,10 @@ final class Native {
     static final int STATUS_ACCESS_KEY_ID = 1;
     /** Index of the last round's error (or null) in the status strings. */
     static final int STATUS_LAST_ERROR = 2;
+    /** Index of the source's kind (its name without what parentheses hold) in the status strings. */
+    static final int STATUS_SOURCE_KIND = 3;
+    /** Index of the last round's error kind (or null) in the status strings. */
+    static final int STATUS_LAST_ERROR_KIND = 4;
 
     private Native() {
     }

@@ -18,6 +18,8 @@ import javax.management.ObjectName;
 final class SourceMXBean implements FreshCredentialsSourceMXBean {
     /** System property that switches JMX registration off ({@code false}). */
     static final String JMX_PROPERTY = "freshcreds.jmx";
+    /** System property that makes the view show full texts ({@code full}) instead of kinds. */
+    static final String DETAILS_PROPERTY = "freshcreds.jmx.details";
     static final String DOMAIN = "dev.freshcreds";
     /** How long after its creation a source's MBean is registered. */
     static final long REGISTER_AFTER_MILLIS = 1000;
@@ -73,14 +75,40 @@ final class SourceMXBean implements FreshCredentialsSourceMXBean {
         return d == null ? null : d.toMillis();
     }
 
+    /** Whether the full texts are shown, read per call so that operators can switch it at run time. */
+    private static boolean fullDetails() {
+        return "full".equalsIgnoreCase(System.getProperty(DETAILS_PROPERTY, "").trim());
+    }
+
+    /**
+     * An access key id as {@code aws configure list} shows it: its last four characters.
+     *
+     * @param accessKeyId an access key id, or null
+     * @return the masked id, or null
+     */
+    static String masked(String accessKeyId) {
+        if (accessKeyId == null) {
+            return null;
+        }
+        int keep = Math.min(4, accessKeyId.length());
+        return "****************" + accessKeyId.substring(accessKeyId.length() - keep);
+    }
+
     @Override
     public String getSource() {
-        return status().getSource();
+        FreshCredentialsStatus s = status();
+        return fullDetails() ? s.getSource() : s.getSourceKind();
+    }
+
+    @Override
+    public String getSourceKind() {
+        return status().getSourceKind();
     }
 
     @Override
     public String getAccessKeyId() {
-        return status().getAccessKeyId();
+        String id = status().getAccessKeyId();
+        return fullDetails() ? id : masked(id);
     }
 
     @Override
@@ -100,7 +128,13 @@ final class SourceMXBean implements FreshCredentialsSourceMXBean {
 
     @Override
     public String getLastError() {
-        return status().getLastError();
+        FreshCredentialsStatus s = status();
+        return fullDetails() ? s.getLastError() : s.getLastErrorKind();
+    }
+
+    @Override
+    public String getLastErrorKind() {
+        return status().getLastErrorKind();
     }
 
     @Override

@@ -7,7 +7,11 @@ import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -84,10 +88,118 @@ public class StatusAndMetricsTest {
                 assertEquals(1.0, registry.get("freshcreds.stale").tag("app", "test").gauge().value(), 0);
                 assertTrue(registry.get("freshcreds.expires.in").gauge().value() < 0);
                 assertTrue(registry.get("freshcreds.stale.extensions").functionCounter().count() >= 1);
-                assertEquals(status.getSource(),
+                assertEquals(status.getSourceKind(),
                         registry.get("freshcreds.refreshes").functionCounter().getId().getTag("source"));
             }
         }
+    }
+
+    @Test
+    public void theStatusGivesTheSourceKindWithoutTheProfileAndTheErrorKindBesideTheText() throws Exception {
+        int port = FreshCredentialsSourceTest.closedPort();
+        try (FreshCredentialsSource source = FreshCredentialsSource.create(FreshCredentialsSourceTest.isolated()
+                .source("imds").imdsEndpoint("http://127.0.0.1:" + port).imdsAttempts(1)
+                .imdsTimeout(Duration.ofMillis(500)).firstFetchTimeout(Duration.ofSeconds(5)).build())) {
+            try {
+                source.credentials();
+                fail("credentials from a closed port");
+            } catch (FreshCredentialsException expected) {
+                // the status below says why
+            }
+            FreshCredentialsStatus status = source.typedStatus();
+            assertEquals("Ec2InstanceMetadata", status.getSourceKind());
+            // IMDS refusing connections reads as "not on EC2".
+            assertEquals(status.toString(), "NOT_CONFIGURED", status.getLastErrorKind());
+        }
+        Path dir = Files.createTempDirectory("freshcreds-kinds");
+        try (FreshCredentialsSource source = FreshCredentialsSource.create(profileSource(dir, "tenant-a"))) {
+            source.credentials();
+            FreshCredentialsStatus status = source.typedStatus();
+            assertEquals("Profile(tenant-a)", status.getSource());
+            assertEquals("Profile", status.getSourceKind());
+            assertNull(status.getLastErrorKind());
+        } finally {
+            deleteProfileFiles(dir);
+        }
+    }
+
+    @Test
+    public void metricTagsAndTheMBeanNameKindsNotProfilesEndpointsOrKeysUnlessFullDetailsAreAsked() throws Exception {
+        Path dir = Files.createTempDirectory("freshcreds-kinds");
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        try (FreshCredentialsSource source = FreshCredentialsSource.create(profileSource(dir, "tenant-a"))) {
+            source.credentials();
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            new FreshCredentialsMetrics(source).bindTo(registry);
+            assertEquals("Profile", registry.get("freshcreds.refreshes").functionCounter().getId().getTag("source"));
+
+            ObjectName name = awaitMBean(source);
+            assertEquals("Profile", server.getAttribute(name, "Source"));
+            assertEquals("Profile", server.getAttribute(name, "SourceKind"));
+            assertEquals("****************ANTA", server.getAttribute(name, "AccessKeyId"));
+            assertNull(server.getAttribute(name, "LastError"));
+            System.setProperty(SourceMXBean.DETAILS_PROPERTY, "full");
+            try {
+                assertEquals("Profile(tenant-a)", server.getAttribute(name, "Source"));
+                assertEquals("AKIATENANTA", server.getAttribute(name, "AccessKeyId"));
+            } finally {
+                System.clearProperty(SourceMXBean.DETAILS_PROPERTY);
+            }
+        } finally {
+            deleteProfileFiles(dir);
+        }
+    }
+
+    @Test
+    public void theMBeanGivesTheErrorKindNotItsTextByDefault() throws Exception {
+        int port = FreshCredentialsSourceTest.closedPort();
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        try (FreshCredentialsSource source = FreshCredentialsSource.create(FreshCredentialsSourceTest.isolated()
+                .source("imds").imdsEndpoint("http://127.0.0.1:" + port).imdsAttempts(1)
+                .imdsTimeout(Duration.ofMillis(500)).firstFetchTimeout(Duration.ofSeconds(5)).build())) {
+            try {
+                source.credentials();
+                fail("credentials from a closed port");
+            } catch (FreshCredentialsException expected) {
+                // the MBean below says why
+            }
+            ObjectName name = awaitMBean(source);
+            assertEquals("NOT_CONFIGURED", server.getAttribute(name, "LastError"));
+            assertEquals("NOT_CONFIGURED", server.getAttribute(name, "LastErrorKind"));
+            System.setProperty(SourceMXBean.DETAILS_PROPERTY, "full");
+            try {
+                String full = (String) server.getAttribute(name, "LastError");
+                assertTrue(full, full.contains("127.0.0.1:" + port));
+            } finally {
+                System.clearProperty(SourceMXBean.DETAILS_PROPERTY);
+            }
+        }
+    }
+
+    /** A profile source of static keys from a credentials file of its own in {@code dir}. */
+    static FreshCredentialsOptions profileSource(Path dir, String profile) throws IOException {
+        Path credentials = dir.resolve("credentials");
+        Files.write(credentials, ("[" + profile + "]\naws_access_key_id = AKIATENANTA\n"
+                + "aws_secret_access_key = " + FreshCredentialsSourceTest.SECRET + "\n").getBytes(StandardCharsets.UTF_8));
+        return FreshCredentialsSourceTest.isolated().source("profile").profile(profile)
+                .option("aws.sharedCredentialsFile", credentials.toString())
+                .option("aws.configFile", dir.resolve("no-config").toString()).build();
+    }
+
+    static void deleteProfileFiles(Path dir) throws IOException {
+        Files.deleteIfExists(dir.resolve("credentials"));
+        Files.deleteIfExists(dir);
+    }
+
+    private static ObjectName awaitMBean(FreshCredentialsSource source) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(REGISTRATION_WAIT_MILLIS);
+        ObjectName name;
+        while ((name = source.jmxName()) == null && System.nanoTime() < deadline) {
+            // The log thread registers it between batches, at least every half second.
+            Thread.sleep(20);
+        }
+        assertNotNull("no MBean within " + REGISTRATION_WAIT_MILLIS + " ms", name);
+        return name;
     }
 
     @Test
@@ -119,7 +231,7 @@ public class StatusAndMetricsTest {
             assertEquals("dev.freshcreds", name.getDomain());
             assertEquals("FreshCredentialsSource", name.getKeyProperty("type"));
             assertTrue(server.isRegistered(name));
-            assertEquals("ASIAPROPS", server.getAttribute(name, "AccessKeyId"));
+            assertEquals("****************ROPS", server.getAttribute(name, "AccessKeyId"));
             assertEquals(Boolean.FALSE, server.getAttribute(name, "Stale"));
             assertTrue((Long) server.getAttribute(name, "Refreshes") >= 1);
             assertEquals(0L, server.getAttribute(name, "Failures"));

@@ -87,7 +87,8 @@ public final class FreshCredentialsMetrics implements MeterBinder {
     @Override
     public void bindTo(MeterRegistry registry) {
         FreshCredentialsStatus first = statusOf(source);
-        Tags all = Tags.of(tags).and("source", first == null ? "" : first.getSource());
+        // The source's kind, never its full name: tags leave the process for monitoring systems.
+        Tags all = Tags.of(tags).and("source", first == null ? "" : first.getSourceKind());
         counter(registry, all, "freshcreds.refresh.rounds", "refresh rounds started", s -> s.getRounds());
         counter(registry, all, "freshcreds.refreshes", "rounds that produced new credentials", s -> s.getRefreshes());
         counter(registry, all, "freshcreds.refresh.failures", "refresh rounds that failed", s -> s.getFailures());

@@ -45,6 +45,6 @@ public class FreshCredentialsHealthAutoConfiguration {
                     + " a health status code such as UP or OUT_OF_SERVICE, not '" + stale + "'");
         }
         Status status = new Status(stale.trim().toUpperCase(Locale.ROOT));
-        return new FreshCredentialsHealthIndicator(provider.source(), status);
+        return new FreshCredentialsHealthIndicator(provider.source(), status, properties.getHealth().isFullDetails());
     }
 }

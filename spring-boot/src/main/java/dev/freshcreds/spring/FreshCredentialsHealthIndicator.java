@@ -23,10 +23,14 @@ import dev.freshcreds.FreshCredentialsStatus;
  *   <li>{@code UNKNOWN}: the first fetch is still in progress.</li>
  * </ul>
  *
- * <p>Details: {@code source}, {@code expiration} (the expiry the source stated),
- * {@code expiresIn}, {@code stale}, {@code extensionEndsIn} (while stale: when the current
- * static-stability extension ends), {@code lastFailure} (the last refresh's error, or
- * {@code none}), {@code failures} and {@code refreshes}. Never a secret.
+ * <p>Details: {@code source} (the source's kind, e.g. {@code Profile/AssumeRole}),
+ * {@code expiration} (the expiry the source stated), {@code expiresIn}, {@code stale},
+ * {@code extensionEndsIn} (while stale: when the current static-stability extension ends),
+ * {@code lastFailure} (the last refresh's error kind, e.g. {@code TIMEOUT}, or {@code none}),
+ * {@code failures} and {@code refreshes}. Never a secret, and by default no identity: with
+ * {@code freshcreds.health.full-details=true} (where only authorised users see the details),
+ * {@code source} and {@code lastFailure} are the full texts, which may name profiles, roles,
+ * accounts and endpoints.
  */
 public class FreshCredentialsHealthIndicator extends AbstractHealthIndicator {
     /** The value of {@code lastFailure} when the last refresh succeeded. */
@@ -34,17 +38,31 @@ public class FreshCredentialsHealthIndicator extends AbstractHealthIndicator {
 
     private final FreshCredentialsSource source;
     private final Status staleStatus;
+    private final boolean fullDetails;
+
+    /**
+     * An indicator for one source whose details name kinds only.
+     *
+     * @param source the source
+     * @param staleStatus the status while expired credentials are served
+     */
+    public FreshCredentialsHealthIndicator(FreshCredentialsSource source, Status staleStatus) {
+        this(source, staleStatus, false);
+    }
 
     /**
      * An indicator for one source.
      *
      * @param source the source
      * @param staleStatus the status while expired credentials are served
+     * @param fullDetails whether the details carry the full source name and error text instead
+     *     of their kinds
      */
-    public FreshCredentialsHealthIndicator(FreshCredentialsSource source, Status staleStatus) {
+    public FreshCredentialsHealthIndicator(FreshCredentialsSource source, Status staleStatus, boolean fullDetails) {
         super("freshcreds health check failed");
         this.source = source;
         this.staleStatus = staleStatus;
+        this.fullDetails = fullDetails;
     }
 
     @Override
@@ -66,7 +84,7 @@ public class FreshCredentialsHealthIndicator extends AbstractHealthIndicator {
         } else {
             builder.unknown();
         }
-        builder.withDetail("source", status.getSource());
+        builder.withDetail("source", fullDetails ? status.getSource() : status.getSourceKind());
         if (status.getExpiration() != null) {
             builder.withDetail("expiration", status.getExpiration().toString());
         }
@@ -77,7 +95,8 @@ public class FreshCredentialsHealthIndicator extends AbstractHealthIndicator {
         if (status.getExtensionEndsIn() != null) {
             builder.withDetail("extensionEndsIn", status.getExtensionEndsIn().toString());
         }
-        builder.withDetail("lastFailure", lastError == null ? NO_FAILURE : lastError);
+        builder.withDetail("lastFailure", lastError == null ? NO_FAILURE
+                : fullDetails ? lastError : status.getLastErrorKind());
         builder.withDetail("failures", status.getFailures());
         builder.withDetail("refreshes", status.getRefreshes());
     }

@@ -101,6 +101,32 @@ public class FreshCredentialsProperties {
         private String staleStatus = "UP";
 
         /**
+         * Whether the health details carry the full source name and error text (which may name
+         * profiles, roles, accounts and endpoints) instead of their kinds: set it only where the
+         * health details are shown to authorised users alone
+         * ({@code management.endpoint.health.show-details=when-authorized}).
+         */
+        private boolean fullDetails = false;
+
+        /**
+         * Whether the details carry full texts instead of kinds.
+         *
+         * @return true for full texts
+         */
+        public boolean isFullDetails() {
+            return fullDetails;
+        }
+
+        /**
+         * Sets whether the details carry full texts instead of kinds.
+         *
+         * @param fullDetails true for full texts
+         */
+        public void setFullDetails(boolean fullDetails) {
+            this.fullDetails = fullDetails;
+        }
+
+        /**
          * The status while credentials are being served stale.
          *
          * @return a status code such as {@code UP} or {@code OUT_OF_SERVICE}

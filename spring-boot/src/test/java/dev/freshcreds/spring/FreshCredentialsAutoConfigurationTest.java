@@ -335,9 +335,34 @@ public class FreshCredentialsAutoConfigurationTest {
             }
             Health health = context.getBean("freshcredsHealthIndicator", HealthIndicator.class).health();
             assertEquals(health.toString(), Status.DOWN, health.getStatus());
-            String failure = String.valueOf(health.getDetails().get("lastFailure"));
-            assertFalse(health.toString(), failure.equals(FreshCredentialsHealthIndicator.NO_FAILURE));
-            assertTrue(health.toString(), failure.contains("500"));
+            assertEquals(health.toString(), "HTTP", health.getDetails().get("lastFailure"));
+        });
+    }
+
+    @Test
+    public void healthDetailsNameTheErrorKindNotItsTextWhichNamesTheEndpointUnlessFullDetailsAreSet() throws Exception {
+        sim.fault("imds_credentials", "{\"status\": 500}");
+        String[] settings = {"freshcreds.first-fetch-timeout=1s", "freshcreds.imds-attempts=1"};
+        runner.withPropertyValues(settings).run(context -> {
+            try {
+                context.getBean(AwsCredentialsProvider.class).resolveCredentials();
+            } catch (RuntimeException expected) {
+                // no credentials: what the health check reports
+            }
+            Map<String, Object> d = context.getBean("freshcredsHealthIndicator", HealthIndicator.class).health().getDetails();
+            assertEquals(d.toString(), "HTTP", d.get("lastFailure"));
+            assertFalse(d.toString(), d.toString().contains("127.0.0.1"));
+        });
+        runner.withPropertyValues(settings).withPropertyValues("freshcreds.health.full-details=true").run(context -> {
+            try {
+                context.getBean(AwsCredentialsProvider.class).resolveCredentials();
+            } catch (RuntimeException expected) {
+                // no credentials: what the health check reports
+            }
+            String failure = String.valueOf(context.getBean("freshcredsHealthIndicator", HealthIndicator.class)
+                    .health().getDetails().get("lastFailure"));
+            assertTrue(failure, failure.contains("500"));
+            assertTrue(failure, failure.contains("127.0.0.1"));
         });
     }
 
