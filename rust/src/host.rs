@@ -12,6 +12,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::credentials::Credentials;
 use crate::env::{parse_bool, Env};
 use crate::error::{Error, Result};
+use crate::http::{HostRoots, HttpPolicy, NetworkSettings};
 use crate::refresh::{RefreshConfig, RefreshingProvider, Served};
 use crate::sources::assume_role::{AssumeRoleSource, RefreshedBase};
 use crate::sources::default_chain::{self, ChainSettings, SourceSelection};
@@ -146,6 +147,18 @@ impl ProviderOptions {
             "stsEndpoint",
             "the STS endpoint for the role (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile, else regional)",
         ),
+        (
+            "httpsProxy",
+            "the proxy of requests to AWS services (`http://host:port`), instead of HTTPS_PROXY; never used for IMDS, the container endpoint or loopback (the JVM passes https.proxyHost/https.proxyPort)",
+        ),
+        (
+            "nonProxyHosts",
+            "hosts that bypass `httpsProxy`: `|`- or comma-separated, `*` wildcards (the JVM passes http.nonProxyHosts)",
+        ),
+        (
+            "trustRootsPem",
+            "PEM certificates trusted in addition to the platform's store or the CA bundle (the JVM passes its trust store's)",
+        ),
     ];
 
     /// The prefix of the options of a role's base hop: `base.roleArn`, `base.profile`, … describe
@@ -161,7 +174,7 @@ impl ProviderOptions {
             let (k, v) = (k.as_ref(), v.as_ref());
             let bare = bare_key(k);
             let known = Self::KEYS.iter().any(|(key, _)| *key == bare)
-                && !(bare != k && bare.starts_with("aws."));
+                && !(bare != k && (bare.starts_with("aws.") || NETWORK_KEYS.contains(&bare)));
             if !known {
                 let known: Vec<&str> = Self::KEYS.iter().map(|(k, _)| *k).collect();
                 return Err(Error::invalid_config(format!(
@@ -176,8 +189,10 @@ impl ProviderOptions {
         Ok(out)
     }
 
-    /// Checks every hop: its refresh, source and IMDS settings, and its role.
+    /// Checks every hop: its refresh, source and IMDS settings, and its role; and the network
+    /// settings (one set for every hop).
     fn check(&self) -> Result<()> {
+        self.network()?;
         self.refresh_config()?;
         self.selection()?;
         self.imds_overrides()?;
@@ -396,6 +411,31 @@ impl ProviderOptions {
         Ok(imds)
     }
 
+    /// The proxy and extra trust roots given in code (`httpsProxy`, `nonProxyHosts`,
+    /// `trustRootsPem`): one set for every hop. A proxy that is not a URL, or PEM text that holds
+    /// no certificate, is an error naming the option.
+    pub fn network(&self) -> Result<NetworkSettings> {
+        let origin = |key: &str| format!("freshcreds option `{key}`");
+        let non_blank = |key: &str| {
+            self.get(key)
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(|v| (v.to_string(), origin(key)))
+        };
+        let network = NetworkSettings {
+            https_proxy: non_blank("httpsProxy"),
+            non_proxy_hosts: non_blank("nonProxyHosts"),
+            host_roots: match non_blank("trustRootsPem") {
+                Some((pem, origin)) => Some(HostRoots::from_pem(&pem, &origin)?),
+                None => None,
+            },
+        };
+        HttpPolicy::resolve(&Env::from_map::<&str, &str>([]), None, &network)
+            .proxy()
+            .check()?;
+        Ok(network)
+    }
+
     /// The Java system properties the host passed (`aws.*` keys).
     pub fn system_properties(&self) -> Env {
         Env::from_map(
@@ -476,6 +516,9 @@ pub const REFRESH_OPTION_KEYS: [&str; 7] = [
 
 /// Why `mfaSerial` is refused.
 pub const MFA_REFUSED: &str = "a role that needs MFA cannot be refreshed in the background (nobody is there to type the token code); assume it from credentials that need no MFA, or use a session from `aws sts get-session-token` as the base";
+
+/// The network keys: they apply to every hop, so they take no `base.` prefix.
+const NETWORK_KEYS: &[&str] = &["httpsProxy", "nonProxyHosts", "trustRootsPem"];
 
 /// The keys that describe a role (all but `roleArn` need it).
 const ROLE_KEYS: &[&str] = &[
@@ -582,6 +625,7 @@ impl Snapshot {
 /// single flight).
 struct Hops {
     env: Env,
+    network: NetworkSettings,
     clock: Arc<dyn Clock>,
     server_clock: Arc<ServerClock>,
     runtime: tokio::runtime::Handle,
@@ -603,6 +647,7 @@ impl Hops {
                 imds_overrides: options.imds_overrides()?,
                 clock: self.clock.clone(),
                 server_clock: self.server_clock.clone(),
+                network: self.network.clone(),
             };
             let Some(role) = options.role()? else {
                 return default_chain::build(&settings, options.selection()?).await;
@@ -641,7 +686,7 @@ impl Hops {
             crate::sources::profile::ProfileSet::load(&settings.env, settings.profile.as_deref()),
         )
         .await;
-        let mut sts = default_chain::sts_settings(&settings.env, profiles.as_ref().ok())?;
+        let mut sts = settings.sts_settings(profiles.as_ref().ok())?;
         if let Some(endpoint) = &role.sts_endpoint {
             sts.endpoint = endpoint.clone();
             sts.endpoint_origin = "freshcreds option `stsEndpoint`".to_string();
@@ -675,6 +720,7 @@ impl FreshProvider {
         let _guard = runtime.enter();
         let hops = Hops {
             env,
+            network: options.network()?,
             clock: clock.clone(),
             server_clock: Arc::new(ServerClock::new()),
             runtime: runtime.handle().clone(),
