@@ -120,7 +120,9 @@ fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
         }
         let (bytes, after) = rest.split_at(n);
         rest = after;
-        bytes.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b))
+        bytes
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b))
     };
     if rest.len() < len {
         return None;
@@ -156,12 +158,18 @@ mod tests {
         let cn = |v: &str| {
             seq(
                 SET,
-                &[&seq(SEQUENCE, &[&[OID, 3, 0x55, 0x04, 3], &seq(0x0c, &[v.as_bytes()])])],
+                &[&seq(
+                    SEQUENCE,
+                    &[&[OID, 3, 0x55, 0x04, 3], &seq(0x0c, &[v.as_bytes()])],
+                )],
             )
         };
         let org = seq(
             SET,
-            &[&seq(SEQUENCE, &[&[OID, 3, 0x55, 0x04, 10], &seq(0x13, &[b"Corp"])])],
+            &[&seq(
+                SEQUENCE,
+                &[&[OID, 3, 0x55, 0x04, 10], &seq(0x13, &[b"Corp"])],
+            )],
         );
         let issuer = seq(SEQUENCE, &[&org, &cn("Corp Proxy CA")]);
         let subject = seq(SEQUENCE, &[&cn("sts.amazonaws.com\n")]);

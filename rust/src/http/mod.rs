@@ -129,8 +129,8 @@ impl HttpPolicy {
         timeout: Duration,
     ) -> Result<reqwest::Client> {
         let trust = self.trust.load()?;
-        let mut builder = base_builder(connect_timeout, timeout)
-            .use_preconfigured_tls(trust.config().clone());
+        let mut builder =
+            base_builder(connect_timeout, timeout).use_preconfigured_tls(trust.config().clone());
         builder = match self.proxy.reqwest_proxy()? {
             Some(p) => builder.proxy(p),
             None => builder.no_proxy(),
@@ -187,7 +187,10 @@ fn build(builder: reqwest::ClientBuilder, what: &str) -> Result<reqwest::Client>
 /// anything else [`ErrorKind::Connect`]. The URL is left out of the source error.
 pub(crate) fn transport_error(shown: &str, e: reqwest::Error) -> Error {
     if let Some(problem) = certificate_problem(&e) {
-        return Error::new(ErrorKind::Tls, format!("{shown} failed: {problem}; {TRUST_FIX}"));
+        return Error::new(
+            ErrorKind::Tls,
+            format!("{shown} failed: {problem}; {TRUST_FIX}"),
+        );
     }
     let (kind, what) = if e.is_timeout() {
         (ErrorKind::Timeout, "timed out")
@@ -200,26 +203,34 @@ pub(crate) fn transport_error(shown: &str, e: reqwest::Error) -> Error {
 /// The certificate problem somewhere in `e`'s causes, in words (a [`CertificateRejection`] when
 /// freshcreds' verifier saw it, else rustls' reason).
 pub fn certificate_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
-    let mut cause = Some(e);
-    while let Some(c) = cause {
-        if let Some(rustls::Error::InvalidCertificate(reason)) = as_rustls(c) {
+    // `io::Error::source()` skips the error it wraps (and connectors nest `io::Error`s): look
+    // inside each one as well as at its source.
+    let mut pending: Vec<&(dyn std::error::Error + 'static)> = vec![e];
+    let mut seen = 0;
+    while let Some(c) = pending.pop() {
+        seen += 1;
+        if seen > 32 {
+            break;
+        }
+        if let Some(rustls::Error::InvalidCertificate(reason)) = c.downcast_ref::<rustls::Error>() {
             if let rustls::CertificateError::Other(other) = reason {
                 if let Some(r) = other.0.downcast_ref::<CertificateRejection>() {
                     return Some(r.to_string());
                 }
             }
-            return Some(format!("the server's TLS certificate is not trusted: {reason}"));
+            return Some(format!(
+                "the server's TLS certificate is not trusted: {reason}"
+            ));
         }
-        cause = c.source();
+        if let Some(inner) = c
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            pending.push(inner);
+        }
+        if let Some(source) = c.source() {
+            pending.push(source);
+        }
     }
     None
-}
-
-/// A rustls error, directly or inside an `io::Error` (whose `source()` skips its payload).
-fn as_rustls<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
-    e.downcast_ref::<rustls::Error>().or_else(|| {
-        e.downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-    })
 }

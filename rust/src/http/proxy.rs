@@ -422,7 +422,12 @@ mod tests {
 
     #[test]
     fn domain_entries_match_the_domain_and_names_under_it_only() {
-        for entry in ["example.com", ".example.com", "*.example.com", "EXAMPLE.com."] {
+        for entry in [
+            "example.com",
+            ".example.com",
+            "*.example.com",
+            "EXAMPLE.com.",
+        ] {
             assert!(covers(entry, "https://example.com/"), "{entry}");
             assert!(covers(entry, "https://sts.Example.com./"), "{entry}");
             assert!(!covers(entry, "https://badexample.com/"), "{entry}");
@@ -442,7 +447,10 @@ mod tests {
         assert!(covers("[fd12::1]", "https://[fd12::1]/"));
         assert!(covers("10.*", "https://10.9.9.9/"));
         assert!(covers("internal.*", "https://internal.corp/"));
-        assert!(covers("sts.example.com:8443", "https://sts.example.com:8443/"));
+        assert!(covers(
+            "sts.example.com:8443",
+            "https://sts.example.com:8443/"
+        ));
         assert!(!covers("sts.example.com:8443", "https://sts.example.com/"));
         // A name is never resolved to compare with an address entry.
         assert!(!covers("10.0.0.0/8", "https://internal.example.com/"));
@@ -496,9 +504,15 @@ mod tests {
             "https://sim.localhost/",
         ] {
             let r = s.route(&url(local));
-            assert!(matches!(&r, Route::Direct(w) if w.contains("loopback")), "{local}: {r}");
+            assert!(
+                matches!(&r, Route::Direct(w) if w.contains("loopback")),
+                "{local}: {r}"
+            );
         }
-        assert!(matches!(s.route(&url("http://sts.example/")), Route::Direct(_)));
+        assert!(matches!(
+            s.route(&url("http://sts.example/")),
+            Route::Direct(_)
+        ));
         assert!(!format!("{s:?}").contains("hunter2"));
     }
 
@@ -517,15 +531,25 @@ mod tests {
                 origin: "freshcreds option `httpsProxy`".into()
             }
         );
-        assert!(matches!(s.route(&url("https://s3.corp/")), Route::Direct(_)));
-        assert_eq!(s.https().unwrap().parsed().unwrap().as_str(), "http://jvm.corp:8080/");
+        assert!(matches!(
+            s.route(&url("https://s3.corp/")),
+            Route::Direct(_)
+        ));
+        assert_eq!(
+            s.https().unwrap().parsed().unwrap().as_str(),
+            "http://jvm.corp:8080/"
+        );
     }
 
     #[test]
     fn a_proxy_that_is_not_a_url_is_an_error_naming_the_variable_not_the_password() {
         let s = env_settings(&[("HTTPS_PROXY", "ftp://user:hunter2@proxy:21")]);
         let e = s.check().unwrap_err();
-        assert!(e.message().contains("HTTPS_PROXY=ftp://proxy:21"), "{}", e.message());
+        assert!(
+            e.message().contains("HTTPS_PROXY=ftp://proxy:21"),
+            "{}",
+            e.message()
+        );
         assert!(!e.message().contains("hunter2"));
     }
 

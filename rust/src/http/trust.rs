@@ -401,7 +401,11 @@ fn platform_verifier(
 ) -> Result<Built> {
     let system = std::fs::read(SYSTEM_ROOTS_FILE)
         .ok()
-        .map(|bytes| CertificateDer::pem_slice_iter(&bytes).flatten().collect::<Vec<_>>())
+        .map(|bytes| {
+            CertificateDer::pem_slice_iter(&bytes)
+                .flatten()
+                .collect::<Vec<_>>()
+        })
         .unwrap_or_default();
     let mut roots = RootCertStore::empty();
     let (added, _) = roots.add_parsable_certificates(system);
@@ -461,7 +465,11 @@ impl fmt::Display for CertificateRejection {
         if let Some(issuer) = &self.issuer {
             write!(f, ", issued by {issuer}")?;
         }
-        if let Some(top) = self.chain_top_issuer.as_ref().filter(|t| Some(*t) != self.issuer.as_ref()) {
+        if let Some(top) = self
+            .chain_top_issuer
+            .as_ref()
+            .filter(|t| Some(*t) != self.issuer.as_ref())
+        {
             write!(f, ", chain up to {top}")?;
         }
         write!(f, "; trusted: {}", self.trusted)
@@ -555,9 +563,16 @@ mod tests {
         let t = TrustSettings::resolve(&env, set.selected_profile());
         assert_eq!(t.bundle().unwrap().path, PathBuf::from("/from/env.pem"));
         assert_eq!(t.bundle().unwrap().origin, ENV_CA_BUNDLE);
-        let t = TrustSettings::resolve(&Env::from_map([(ENV_CA_BUNDLE, " ")]), set.selected_profile());
+        let t = TrustSettings::resolve(
+            &Env::from_map([(ENV_CA_BUNDLE, " ")]),
+            set.selected_profile(),
+        );
         assert_eq!(t.bundle().unwrap().path, PathBuf::from("/from/profile.pem"));
-        assert!(t.bundle().unwrap().origin.starts_with("ca_bundle of profile dev"));
+        assert!(t
+            .bundle()
+            .unwrap()
+            .origin
+            .starts_with("ca_bundle of profile dev"));
         let t = TrustSettings::resolve(&Env::from_map::<&str, &str>([]), None);
         assert_eq!(t.bundle(), None);
     }
@@ -568,7 +583,8 @@ mod tests {
         let e = TrustSettings::resolve(&env, None).load().unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidConfig);
         assert!(
-            e.message().contains("AWS_CA_BUNDLE=/nonexistent/freshcreds-ca.pem cannot be read"),
+            e.message()
+                .contains("AWS_CA_BUNDLE=/nonexistent/freshcreds-ca.pem cannot be read"),
             "{}",
             e.message()
         );
@@ -582,14 +598,22 @@ mod tests {
         let env = Env::from_map([(ENV_CA_BUNDLE, path.to_str().unwrap())]);
         let e = TrustSettings::resolve(&env, None).load().unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidConfig);
-        assert!(e.message().contains("holds no PEM certificate"), "{}", e.message());
+        assert!(
+            e.message().contains("holds no PEM certificate"),
+            "{}",
+            e.message()
+        );
         std::fs::write(
             &path,
             "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
         )
         .unwrap();
         let e = TrustSettings::resolve(&env, None).load().unwrap_err();
-        assert!(e.message().contains("certificate 1 of the CA bundle"), "{}", e.message());
+        assert!(
+            e.message().contains("certificate 1 of the CA bundle"),
+            "{}",
+            e.message()
+        );
     }
 
     #[test]
@@ -599,7 +623,9 @@ mod tests {
         let b = t.load().unwrap();
         assert!(Arc::ptr_eq(&a, &b));
         assert!(
-            a.trusted().contains("platform") || a.trusted().contains("bundled") || a.trusted().contains("system"),
+            a.trusted().contains("platform")
+                || a.trusted().contains("bundled")
+                || a.trusted().contains("system"),
             "{}",
             a.trusted()
         );

@@ -63,20 +63,19 @@ pub fn skew_check(what: &str, skew: chrono::Duration) -> Check {
 
 /// Compares the local clock with the `Date` of an unsigned STS request (any answer carries one).
 pub(super) async fn sts_skew_check(settings: &StsSettings) -> Check {
-    let http =
-        match settings
-            .http
-            .service_client("STS", settings.connect_timeout, settings.timeout)
-        {
-            Ok(h) => h,
-            Err(e) => {
-                return Check::warn(
-                    "clock-skew",
-                    format!("no HTTP client for STS: {}", e.full_message()),
-                    "see the network finding",
-                )
-            }
-        };
+    let http = match settings
+        .http
+        .service_client("STS", settings.connect_timeout, settings.timeout)
+    {
+        Ok(h) => h,
+        Err(e) => {
+            return Check::warn(
+                "clock-skew",
+                format!("no HTTP client for STS: {}", e.full_message()),
+                "see the network finding",
+            )
+        }
+    };
     let url = format!(
         "{}/?Action=GetCallerIdentity&Version={STS_API_VERSION}",
         settings.endpoint.trim_end_matches('/')
