@@ -185,7 +185,7 @@ fn build(builder: reqwest::ClientBuilder, what: &str) -> Result<reqwest::Client>
 /// endpoint; never a secret). A certificate that is not trusted is [`ErrorKind::Tls`], with the
 /// reason, the issuer, what was trusted and [`TRUST_FIX`]; a timeout is [`ErrorKind::Timeout`];
 /// anything else [`ErrorKind::Connect`]. The URL is left out of the source error.
-pub(crate) fn transport_error(shown: &str, e: reqwest::Error) -> Error {
+pub fn transport_error(shown: &str, e: reqwest::Error) -> Error {
     if let Some(problem) = certificate_problem(&e) {
         return Error::new(
             ErrorKind::Tls,
