@@ -385,10 +385,17 @@ fn platform_verifier(
             )
         }
     };
-    let verifier = if host.is_empty() {
+    // The verifier refuses every extra root if one cannot be an anchor: pass the usable ones,
+    // as add_host_roots does for the other verifiers.
+    let usable: Vec<CertificateDer<'static>> = host
+        .iter()
+        .filter(|c| RootCertStore::empty().add((*c).clone()).is_ok())
+        .cloned()
+        .collect();
+    let verifier = if usable.is_empty() {
         platform
     } else {
-        Verifier::new_with_extra_roots(host.iter().cloned(), provider)
+        Verifier::new_with_extra_roots(usable, provider)
             .map_err(|e| internal("the host's trust roots", e))?
     };
     Ok((Arc::new(verifier), "the platform's trust store".to_string()))
