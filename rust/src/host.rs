@@ -51,11 +51,18 @@ impl std::fmt::Debug for ProviderOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut map = f.debug_map();
         for (k, v) in &self.pairs {
-            if SECRET_OPTION_KEYS.contains(&bare_key(k)) {
-                map.entry(k, &crate::credentials::REDACTED);
-            } else {
-                map.entry(k, v);
-            }
+            match bare_key(k) {
+                key if SECRET_OPTION_KEYS.contains(&key) => {
+                    map.entry(k, &crate::credentials::REDACTED)
+                }
+                // A proxy URL may carry a password; PEM text is long and says nothing.
+                "httpsProxy" => map.entry(k, &crate::http::proxy::redact(v)),
+                "trustRootsPem" => map.entry(
+                    k,
+                    &format!("({} certificates)", v.matches("BEGIN CERTIFICATE").count()),
+                ),
+                _ => map.entry(k, v),
+            };
         }
         map.finish()
     }
@@ -854,6 +861,20 @@ mod tests {
         let shown = format!("{o:?}");
         assert!(!shown.contains("secret-id"), "{shown}");
         assert!(shown.contains("arn:aws:iam::1:role/a"), "{shown}");
+    }
+
+    #[test]
+    fn debug_hides_the_proxy_password_and_summarises_pem() {
+        let o = ProviderOptions::from_pairs([
+            ("httpsProxy", "http://user:hunter2@proxy.corp:3128"),
+            ("nonProxyHosts", "*.corp"),
+        ])
+        .unwrap();
+        let shown = format!("{o:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("http://proxy.corp:3128"), "{shown}");
+        let net = o.network().unwrap();
+        assert!(!format!("{net:?}").contains("hunter2"));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //!    selected profile's `ca_bundle`. Its certificates (PEM) **replace** the default roots, as
 //!    botocore's `verify=<path>` does: only they (and the host's roots, 3.) are trusted. A path
 //!    that cannot be read, or a file without a valid certificate, is an
-//!    [`ErrorKind::InvalidConfig`](crate::ErrorKind::InvalidConfig) error that names the file and
+//!    [`ErrorKind::InvalidConfig`] error that names the file and
 //!    where it was set; it is never retried.
 //! 2. **Otherwise the platform's trust store**: on Linux the system's CA files (what
 //!    `rustls-native-certs` finds: `SSL_CERT_FILE` / `SSL_CERT_DIR`, else the distribution's
@@ -25,7 +25,7 @@
 //!
 //! Every verifier is wrapped so that a rejected certificate says why, who issued it and what was
 //! trusted ([`CertificateRejection`]); [`super::transport_error`] turns that into an
-//! [`ErrorKind::Tls`](crate::ErrorKind::Tls) error, which is not retried.
+//! [`ErrorKind::Tls`] error, which is not retried.
 
 use std::fmt;
 use std::path::PathBuf;
