@@ -360,6 +360,7 @@ async fn run_case(case: &Path, selection: SourceSelection) -> Outcome {
         imds_overrides: ImdsConfigBuilder::default(),
         clock: Arc::new(SystemClock::new()),
         server_clock: Default::default(),
+        network: Default::default(),
     };
     let result = match default_chain::build(&settings, selection).await {
         Ok(source) => tokio::time::timeout(Duration::from_secs(30), source.fetch())

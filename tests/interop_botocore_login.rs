@@ -124,6 +124,7 @@ impl Home {
             imds_overrides: ImdsConfigBuilder::default(),
             clock: Arc::new(SystemClock::new()),
             server_clock: Default::default(),
+            network: Default::default(),
         };
         let source = default_chain::build(&settings, SourceSelection::Profile)
             .await

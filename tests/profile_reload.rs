@@ -47,6 +47,7 @@ fn settings(dir: &Path, clock: &ManualClock) -> ChainSettings {
         imds_overrides: ImdsConfigBuilder::default(),
         clock: Arc::new(clock.clone()),
         server_clock: Default::default(),
+        network: Default::default(),
     }
 }
 

@@ -88,6 +88,7 @@ async fn rotate(lifetime: Duration, lead: Duration, step: Duration) {
         imds_overrides: ImdsConfigBuilder::default(),
         clock: Arc::new(clock.clone()),
         server_clock: Default::default(),
+        network: Default::default(),
     };
     let source = default_chain::build(&settings, SourceSelection::Chain)
         .await

@@ -168,6 +168,7 @@ fn settings(env: Env, clock: Arc<dyn Clock>) -> ChainSettings {
         imds_overrides: ImdsConfigBuilder::default(),
         clock,
         server_clock: Default::default(),
+        network: Default::default(),
     }
 }
 

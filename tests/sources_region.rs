@@ -70,6 +70,7 @@ async fn source(env: Env, selection: SourceSelection) -> Arc<dyn CredentialSourc
         imds_overrides: ImdsConfigBuilder::default(),
         clock: Arc::new(SystemClock::new()),
         server_clock: Default::default(),
+        network: Default::default(),
     };
     default_chain::build(&settings, selection).await.unwrap()
 }

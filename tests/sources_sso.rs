@@ -350,6 +350,7 @@ async fn static_keys_above_an_sso_profile_shadow_it_and_the_probe_neither_refres
         imds_overrides: Default::default(),
         clock: Arc::new(clock.clone()),
         server_clock: Default::default(),
+        network: Default::default(),
     };
     let built = freshcreds::sources::default_chain::build_chain(&settings).await;
     built.chain.resolve().await.unwrap();

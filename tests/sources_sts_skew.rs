@@ -269,6 +269,7 @@ async fn the_default_chain_shares_one_offset_between_imds_and_sts() {
         imds_overrides: ImdsConfigBuilder::default(),
         clock: Arc::new(SystemClock::new()),
         server_clock: Arc::new(ServerClock::new()),
+        network: Default::default(),
     };
     let source = default_chain::build(&settings, SourceSelection::Profile)
         .await

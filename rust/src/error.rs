@@ -29,12 +29,16 @@ pub enum ErrorKind {
     Refused,
     /// A bug in freshcreds (a caught panic, a broken invariant).
     Internal,
+    /// The endpoint's TLS certificate was not accepted (unknown issuer, expired, not valid for
+    /// the name): a trust problem (a TLS-inspecting proxy, a missing CA bundle), not a network
+    /// blip, so it is not retried. The message names the endpoint, the issuer and the fix.
+    Tls,
 }
 
 impl ErrorKind {
     /// One of each kind, in declaration order (`Http` stands with status 500): for code and tests
     /// that must cover every kind, such as the hosts' kind-to-code tables.
-    pub const ALL: [ErrorKind; 11] = [
+    pub const ALL: [ErrorKind; 12] = [
         ErrorKind::Disabled,
         ErrorKind::NotConfigured,
         ErrorKind::Timeout,
@@ -46,6 +50,7 @@ impl ErrorKind {
         ErrorKind::Expired,
         ErrorKind::Refused,
         ErrorKind::Internal,
+        ErrorKind::Tls,
     ];
 
     /// A stable upper-case name, as used by the Java exception and the C ABI.
@@ -62,6 +67,7 @@ impl ErrorKind {
             ErrorKind::Expired => "EXPIRED",
             ErrorKind::Refused => "REFUSED",
             ErrorKind::Internal => "INTERNAL",
+            ErrorKind::Tls => "TLS",
         }
     }
 }
@@ -139,7 +145,8 @@ impl Error {
     }
 
     /// Whether trying the same request again may succeed: connection failures, timeouts,
-    /// throttling and server errors (5xx). Other HTTP 4xx, parse and configuration errors are not.
+    /// throttling and server errors (5xx). Other HTTP 4xx, parse and configuration errors are
+    /// not, nor is a certificate that is not trusted ([`ErrorKind::Tls`]).
     pub fn is_retryable(&self) -> bool {
         match self.kind {
             ErrorKind::Timeout | ErrorKind::Connect | ErrorKind::Throttled => true,
@@ -179,6 +186,7 @@ mod tests {
         assert!(Error::new(ErrorKind::Http(503), "x").is_retryable());
         assert!(!Error::new(ErrorKind::Http(404), "x").is_retryable());
         assert!(!Error::new(ErrorKind::Parse, "x").is_retryable());
+        assert!(!Error::new(ErrorKind::Tls, "x").is_retryable());
     }
 
     #[test]
@@ -214,6 +222,7 @@ mod tests {
                 ErrorKind::Expired => 8,
                 ErrorKind::Refused => 9,
                 ErrorKind::Internal => 10,
+                ErrorKind::Tls => 11,
             }
         }
         let positions: Vec<usize> = ErrorKind::ALL.into_iter().map(position).collect();

@@ -12,6 +12,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::credentials::Credentials;
 use crate::env::{parse_bool, Env};
 use crate::error::{Error, Result};
+use crate::http::{HostRoots, HttpPolicy, NetworkSettings};
 use crate::refresh::{RefreshConfig, RefreshingProvider, Served};
 use crate::sdk_settings::{self, SDK_SETTINGS};
 use crate::sources::assume_role::{AssumeRoleSource, RefreshedBase};
@@ -53,11 +54,18 @@ impl std::fmt::Debug for ProviderOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut map = f.debug_map();
         for (k, v) in &self.pairs {
-            if SECRET_OPTION_KEYS.contains(&bare_key(k)) {
-                map.entry(k, &crate::credentials::REDACTED);
-            } else {
-                map.entry(k, v);
-            }
+            match bare_key(k) {
+                key if SECRET_OPTION_KEYS.contains(&key) => {
+                    map.entry(k, &crate::credentials::REDACTED)
+                }
+                // A proxy URL may carry a password; PEM text is long and says nothing.
+                "httpsProxy" => map.entry(k, &crate::http::proxy::redact(v)),
+                "trustRootsPem" => map.entry(
+                    k,
+                    &format!("({} certificates)", v.matches("BEGIN CERTIFICATE").count()),
+                ),
+                _ => map.entry(k, v),
+            };
         }
         map.finish()
     }
@@ -147,6 +155,18 @@ impl ProviderOptions {
             "stsEndpoint",
             "the STS endpoint for the role (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile, else regional)",
         ),
+        (
+            "httpsProxy",
+            "the proxy of requests to AWS services (`http://host:port`), instead of HTTPS_PROXY; never used for IMDS, the container endpoint or loopback (the JVM passes https.proxyHost/https.proxyPort)",
+        ),
+        (
+            "nonProxyHosts",
+            "hosts that bypass `httpsProxy`: `|`- or comma-separated, `*` wildcards (the JVM passes http.nonProxyHosts)",
+        ),
+        (
+            "trustRootsPem",
+            "PEM certificates trusted in addition to the platform's store or the CA bundle (the JVM passes its trust store's)",
+        ),
     ];
 
     /// The prefix of the options of a role's base hop: `base.roleArn`, `base.profile`, … describe
@@ -169,7 +189,10 @@ impl ProviderOptions {
                         known.join(", ")
                     )));
                 }
-            } else if !Self::KEYS.iter().any(|(key, _)| *key == bare) {
+            } else if !Self::KEYS.iter().any(|(key, _)| *key == bare)
+                // The network settings are one set for every hop: no `base.` form.
+                || (bare != k && NETWORK_KEYS.contains(&bare))
+            {
                 let known: Vec<&str> = Self::KEYS.iter().map(|(k, _)| *k).collect();
                 return Err(Error::invalid_config(format!(
                     "unknown freshcreds option `{k}` (known: {})",
@@ -183,8 +206,10 @@ impl ProviderOptions {
         Ok(out)
     }
 
-    /// Checks every hop: its refresh, source and IMDS settings, and its role.
+    /// Checks every hop: its refresh, source and IMDS settings, and its role; and the network
+    /// settings (one set for every hop).
     fn check(&self) -> Result<()> {
+        self.network()?;
         self.refresh_config()?;
         self.selection()?;
         self.imds_overrides()?;
@@ -403,6 +428,31 @@ impl ProviderOptions {
         Ok(imds)
     }
 
+    /// The proxy and extra trust roots given in code (`httpsProxy`, `nonProxyHosts`,
+    /// `trustRootsPem`): one set for every hop. A proxy that is not a URL, or PEM text that holds
+    /// no certificate, is an error naming the option.
+    pub fn network(&self) -> Result<NetworkSettings> {
+        let origin = |key: &str| format!("freshcreds option `{key}`");
+        let non_blank = |key: &str| {
+            self.get(key)
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(|v| (v.to_string(), origin(key)))
+        };
+        let network = NetworkSettings {
+            https_proxy: non_blank("httpsProxy"),
+            non_proxy_hosts: non_blank("nonProxyHosts"),
+            host_roots: match non_blank("trustRootsPem") {
+                Some((pem, origin)) => Some(HostRoots::from_pem(&pem, &origin)?),
+                None => None,
+            },
+        };
+        HttpPolicy::resolve(&Env::from_map::<&str, &str>([]), None, &network)
+            .proxy()
+            .check()?;
+        Ok(network)
+    }
+
     /// The Java system properties the host passed (`aws.*` keys).
     pub fn system_properties(&self) -> Env {
         Env::from_map(
@@ -483,6 +533,9 @@ pub const REFRESH_OPTION_KEYS: [&str; 7] = [
 
 /// Why `mfaSerial` is refused.
 pub const MFA_REFUSED: &str = "a role that needs MFA cannot be refreshed in the background (nobody is there to type the token code); assume it from credentials that need no MFA, or use a session from `aws sts get-session-token` as the base";
+
+/// The network keys: they apply to every hop, so they take no `base.` prefix.
+const NETWORK_KEYS: &[&str] = &["httpsProxy", "nonProxyHosts", "trustRootsPem"];
 
 /// The keys that describe a role (all but `roleArn` need it).
 const ROLE_KEYS: &[&str] = &[
@@ -589,6 +642,7 @@ impl Snapshot {
 /// single flight).
 struct Hops {
     env: Env,
+    network: NetworkSettings,
     clock: Arc<dyn Clock>,
     server_clock: Arc<ServerClock>,
     runtime: tokio::runtime::Handle,
@@ -610,6 +664,7 @@ impl Hops {
                 imds_overrides: options.imds_overrides()?,
                 clock: self.clock.clone(),
                 server_clock: self.server_clock.clone(),
+                network: self.network.clone(),
             };
             let Some(role) = options.role()? else {
                 return default_chain::build(&settings, options.selection()?).await;
@@ -648,7 +703,7 @@ impl Hops {
             crate::sources::profile::ProfileSet::load(&settings.env, settings.profile.as_deref()),
         )
         .await;
-        let mut sts = default_chain::sts_settings(&settings.env, profiles.as_ref().ok())?;
+        let mut sts = settings.sts_settings(profiles.as_ref().ok())?;
         if let Some(endpoint) = &role.sts_endpoint {
             sts.endpoint = endpoint.clone();
             sts.endpoint_origin = "freshcreds option `stsEndpoint`".to_string();
@@ -687,6 +742,7 @@ impl FreshProvider {
         let _guard = runtime.enter();
         let hops = Hops {
             env,
+            network: options.network()?,
             clock: clock.clone(),
             server_clock: Arc::new(ServerClock::new()),
             runtime: runtime.handle().clone(),
@@ -820,6 +876,20 @@ mod tests {
         let shown = format!("{o:?}");
         assert!(!shown.contains("secret-id"), "{shown}");
         assert!(shown.contains("arn:aws:iam::1:role/a"), "{shown}");
+    }
+
+    #[test]
+    fn debug_hides_the_proxy_password_and_summarises_pem() {
+        let o = ProviderOptions::from_pairs([
+            ("httpsProxy", "http://user:hunter2@proxy.corp:3128"),
+            ("nonProxyHosts", "*.corp"),
+        ])
+        .unwrap();
+        let shown = format!("{o:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("http://proxy.corp:3128"), "{shown}");
+        let net = o.network().unwrap();
+        assert!(!format!("{net:?}").contains("hunter2"));
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod env;
 pub mod error;
 pub mod host;
+pub mod http;
 pub mod refresh;
 pub mod runtime;
 pub mod sdk_settings;

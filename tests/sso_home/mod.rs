@@ -91,6 +91,7 @@ impl Home {
             imds_overrides: ImdsConfigBuilder::default(),
             clock: Arc::new(clock.clone()),
             server_clock: Default::default(),
+            network: Default::default(),
         };
         default_chain::build(&settings, selection).await.unwrap()
     }

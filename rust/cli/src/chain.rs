@@ -59,6 +59,7 @@ pub async fn build(env: &Env, profile: Option<&str>, clock: Arc<dyn Clock>) -> R
         imds_overrides: ImdsConfigBuilder::default(),
         clock,
         server_clock: Arc::new(ServerClock::new()),
+        network: Default::default(),
     };
     let built = default_chain::build_chain(&settings).await;
     Ok(CliChain {

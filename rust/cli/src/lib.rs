@@ -60,8 +60,11 @@ EXAMPLES
 ENVIRONMENT
     Endpoints follow the AWS SDK variables: AWS_EC2_METADATA_SERVICE_ENDPOINT,
     AWS_EC2_METADATA_DISABLED, AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, AWS_REGION,
-    AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE. FRESHCREDS_LOG sets the log filter
-    (e.g. `debug`); logs go to standard error.";
+    AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE. TLS and proxies follow them too:
+    AWS_CA_BUNDLE (or the profile's ca_bundle) replaces the trusted roots; HTTPS_PROXY,
+    HTTP_PROXY, ALL_PROXY and NO_PROXY (either case) apply to STS, IAM Identity Center and AWS
+    Sign-In, never to IMDS, the container endpoint or loopback. FRESHCREDS_LOG sets the log
+    filter (e.g. `debug`); logs go to standard error.";
 
 const DOCTOR_ABOUT: &str = "Check the credential setup and say what is wrong";
 const DOCTOR_LONG: &str = "\
@@ -82,6 +85,10 @@ DESCRIPTION
       the session refreshes itself, and `aws login --profile P` when it cannot;
     - proxy variables (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, any case) that capture 169.254.169.254
       without a NO_PROXY entry for it;
+    - the network path to AWS: the trusted roots (the platform's store, or AWS_CA_BUNDLE / the
+      profile's ca_bundle instead), how STS and IAM Identity Center are reached (direct or through
+      which proxy, and why), and a TLS handshake with STS (skipped with --offline) whose failure
+      names the certificate's issuer and the fix;
     - expired session tokens in AWS_CREDENTIAL_EXPIRATION and the profile files, and expired
       entries in ~/.aws/cli/cache and ~/.aws/sso/cache;
     - IAM Identity Center profiles: the session or start URL, the token cache file, when the token

@@ -132,6 +132,12 @@ typedef struct FreshcredsCredentials {
  */
 #define FRESHCREDS_ERR_INVALID_ARGUMENT 12
 
+/**
+ * An endpoint's TLS certificate was not trusted (a TLS-inspecting proxy, a missing CA bundle):
+ * not retried; the message names the endpoint, the issuer and the fix.
+ */
+#define FRESHCREDS_ERR_TLS 13
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus

@@ -49,6 +49,9 @@ pub const FRESHCREDS_ERR_REFUSED: FreshcredsCode = 10;
 pub const FRESHCREDS_ERR_INTERNAL: FreshcredsCode = 11;
 /// The call itself was wrong: a NULL pointer where one is required, or a string that is not UTF-8.
 pub const FRESHCREDS_ERR_INVALID_ARGUMENT: FreshcredsCode = 12;
+/// An endpoint's TLS certificate was not trusted (a TLS-inspecting proxy, a missing CA bundle):
+/// not retried; the message names the endpoint, the issuer and the fix.
+pub const FRESHCREDS_ERR_TLS: FreshcredsCode = 13;
 
 /// The value of `expiration_epoch_millis` for credentials that do not expire.
 pub const FRESHCREDS_NO_EXPIRATION: i64 = i64::MIN;
@@ -94,6 +97,7 @@ pub fn code_of(kind: ErrorKind) -> FreshcredsCode {
         ErrorKind::InvalidConfig => FRESHCREDS_ERR_INVALID_CONFIG,
         ErrorKind::Expired => FRESHCREDS_ERR_EXPIRED,
         ErrorKind::Refused => FRESHCREDS_ERR_REFUSED,
+        ErrorKind::Tls => FRESHCREDS_ERR_TLS,
         _ => FRESHCREDS_ERR_INTERNAL,
     }
 }
@@ -412,6 +416,7 @@ pub extern "C" fn freshcreds_code_name(code: FreshcredsCode) -> *const c_char {
         FRESHCREDS_ERR_REFUSED => c"REFUSED",
         FRESHCREDS_ERR_INTERNAL => c"INTERNAL",
         FRESHCREDS_ERR_INVALID_ARGUMENT => c"INVALID_ARGUMENT",
+        FRESHCREDS_ERR_TLS => c"TLS",
         _ => c"UNKNOWN",
     };
     name.as_ptr()

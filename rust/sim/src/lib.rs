@@ -63,6 +63,9 @@
 //! endpoint's `date_skew_secs`, or pinned by `date_unix_secs`). IMDSv2 session tokens expire on
 //! simulator time.
 //!
+//! For corporate networks, [`tls`] has a private CA, a TLS front that serves the simulator over
+//! https with a certificate from it, and a counting `CONNECT` proxy.
+//!
 //! The simulator runs on its own thread with its own tokio runtime, so it keeps answering while
 //! the caller's runtime is blocked, single-threaded or paused.
 //!
@@ -87,6 +90,7 @@ pub mod sigv4;
 mod sso;
 mod state;
 mod sts;
+pub mod tls;
 
 pub use sso::{SsoCounts, SsoLogin, SsoSettings};
 

@@ -13,7 +13,7 @@
 //! | new credentials | all reset | none: the next round is the scheduled refresh (`refresh_at`) |
 //! | unchanged (not rotated yet) | `unchanged_polls` + 1 | `backoff_base · 2^(n−1)`, at most [`UNROTATED_POLL_CAP`] |
 //! | retryable failure, or an answer already expired | `retryable_failures` + 1 | `backoff_base · 2^(n−1)`, at most `backoff_cap` |
-//! | non-retryable failure | `refused_failures` + 1 | [`ERROR_CACHE_TTL`]` · 2^(n−1)`, at most [`REFUSED_BACKOFF_CAP`]; the first is exactly [`ERROR_CACHE_TTL`] |
+//! | non-retryable failure (bad configuration, a refusal, 4xx, an untrusted TLS certificate: [`Error::is_retryable`]) | `refused_failures` + 1 | [`ERROR_CACHE_TTL`]` · 2^(n−1)`, at most [`REFUSED_BACKOFF_CAP`]; the first is exactly [`ERROR_CACHE_TTL`] |
 //!
 //! Then, in order (exponential waits only; a configured `fixed_backoff` is used as given):
 //! 1. **equal jitter**: the wait is uniform in `[ceiling / 2, ceiling]`, so no failure mode ever

@@ -9,7 +9,9 @@
 //! `AWS_CONTAINER_AUTHORIZATION_TOKEN`. Like botocore, the token is sent as is: a token with a
 //! CR or LF (a trailing newline included) is refused rather than trimmed.
 //!
-//! Container traffic never goes through an HTTP proxy and never follows redirects.
+//! Container traffic never goes through an HTTP proxy and never follows redirects
+//! ([`crate::http::local_client`]). An https endpoint is verified with the trust of
+//! [`crate::http::trust`] (`AWS_CA_BUNDLE`, the platform's store, the host's roots).
 //!
 //! Hostile values are refused: the relative URI must be a path (starting with `/`), so it can
 //! never change the host (`@127.0.0.1:8080/x` or `.evil.example/x` appended to the ECS host would);
@@ -30,6 +32,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::credentials::{Credentials, REDACTED};
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
+use crate::http::{HttpPolicy, TrustSettings};
 use crate::sources::credentials_document::{self, Format};
 pub use crate::sources::http_body::MAX_CONTAINER_RESPONSE_BYTES;
 use crate::sources::http_body::{read_limited, transport_error, BodyError};
@@ -127,6 +130,9 @@ impl HostLookup for SystemLookup {
 pub struct ContainerCredentialsSource {
     env: Env,
     http: reqwest::Client,
+    /// The client of an https endpoint, built at its first use with `trust`.
+    https: once_cell::sync::OnceCell<reqwest::Client>,
+    trust: TrustSettings,
     connect_timeout: Duration,
     timeout: Duration,
     lookup: Arc<dyn HostLookup>,
@@ -160,10 +166,13 @@ impl ContainerCredentialsSource {
 
     /// Like [`ContainerCredentialsSource::new`] with explicit connect and request timeouts.
     pub fn with_timeouts(env: Env, connect_timeout: Duration, timeout: Duration) -> Result<Self> {
-        let http = http_client(connect_timeout, timeout, None)?;
+        let http = http_client(connect_timeout, timeout, None, None)?;
+        let trust = TrustSettings::resolve(&env, None);
         Ok(ContainerCredentialsSource {
             env,
             http,
+            https: once_cell::sync::OnceCell::new(),
+            trust,
             connect_timeout,
             timeout,
             lookup: Arc::new(SystemLookup),
@@ -173,6 +182,15 @@ impl ContainerCredentialsSource {
             name: "ContainerCredentials".to_string(),
             server_clock: Arc::new(ServerClock::new()),
         })
+    }
+
+    /// Verifies an https endpoint with the trust of `http` (usually the chain's: the selected
+    /// profile's `ca_bundle`, the host's roots) instead of the environment's alone. Its proxies
+    /// do not apply: container traffic never uses a proxy.
+    pub fn with_http_policy(mut self, http: &HttpPolicy) -> Self {
+        self.trust = http.trust().clone();
+        self.https = once_cell::sync::OnceCell::new();
+        self
     }
 
     /// Sets the retry policy.
@@ -231,9 +249,17 @@ impl ContainerCredentialsSource {
         let pinned;
         let http = match (&request.connect_to, request.url.host_str()) {
             (Some(addrs), Some(host)) => {
-                pinned = http_client(self.connect_timeout, self.timeout, Some((host, addrs)))?;
+                pinned = http_client(
+                    self.connect_timeout,
+                    self.timeout,
+                    None,
+                    Some((host, addrs)),
+                )?;
                 &pinned
             }
+            _ if request.url.scheme() == "https" => self.https.get_or_try_init(|| {
+                http_client(self.connect_timeout, self.timeout, Some(&self.trust), None)
+            })?,
             _ => &self.http,
         };
         let fetched = self
@@ -308,28 +334,22 @@ impl CredentialSource for ContainerCredentialsSource {
     }
 }
 
-/// The HTTP client: no proxy, no redirects; with `pinned`, the host name connects only to the
-/// given addresses (reqwest does no lookup of its own for it).
+/// The HTTP client: no proxy, no redirects; with `trust`, for an https endpoint; with
+/// `pinned`, the host name connects only to the given addresses (reqwest does no lookup of its
+/// own for it).
 fn http_client(
     connect_timeout: Duration,
     timeout: Duration,
+    trust: Option<&TrustSettings>,
     pinned: Option<(&str, &[SocketAddr])>,
 ) -> Result<reqwest::Client> {
-    let mut builder = reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(connect_timeout)
-        .timeout(timeout);
-    if let Some((host, addrs)) = pinned {
-        builder = builder.resolve_to_addrs(host, addrs);
-    }
-    builder.build().map_err(|e| {
-        Error::new(
-            ErrorKind::Internal,
-            "could not build the container credentials HTTP client",
-        )
-        .with_source(e)
-    })
+    crate::http::local_client(
+        "container credentials",
+        connect_timeout,
+        timeout,
+        trust,
+        pinned,
+    )
 }
 
 /// `scheme://host[:port]/path`: no user info, no query (either may carry secrets).

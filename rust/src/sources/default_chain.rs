@@ -26,6 +26,7 @@ use crate::clock::Clock;
 use crate::credentials::Credentials;
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
+use crate::http::{HttpPolicy, NetworkSettings};
 
 /// Everything the chain reads, injectable.
 #[derive(Debug, Clone)]
@@ -47,6 +48,9 @@ pub struct ChainSettings {
     /// The offset between the local clock and the servers', fed by every source of the chain
     /// and read by its STS calls (and the doctor's). Share one per chain.
     pub server_clock: Arc<ServerClock>,
+    /// The proxy and extra trust roots a host set in code (the JVM's); they win over the
+    /// environment ([`crate::http`]).
+    pub network: NetworkSettings,
 }
 
 /// Which sources to use: the whole chain or one of them.
@@ -100,6 +104,7 @@ impl ChainSettings {
             imds_overrides: ImdsConfigBuilder::default(),
             clock: Arc::new(crate::clock::SystemClock::new()),
             server_clock: Arc::new(ServerClock::new()),
+            network: NetworkSettings::default(),
         }
     }
 
@@ -111,9 +116,26 @@ impl ChainSettings {
             .build()
     }
 
+    /// Trust and proxies for the selected profile: the environment, its `ca_bundle`, and the
+    /// host's [`ChainSettings::network`].
+    pub fn http_policy(&self, profiles: Option<&ProfileSet>) -> HttpPolicy {
+        HttpPolicy::resolve(
+            &self.env,
+            profiles.and_then(|p| p.selected_profile()),
+            &self.network,
+        )
+    }
+
+    /// The STS settings of [`sts_settings`], with this chain's [`ChainSettings::http_policy`].
+    pub fn sts_settings(&self, profiles: Option<&ProfileSet>) -> Result<StsSettings> {
+        let mut settings = sts_settings(&self.env, profiles)?;
+        settings.http = self.http_policy(profiles);
+        Ok(settings)
+    }
+
     fn sts(&self, profiles: Option<&ProfileSet>) -> Result<Arc<StsClient>> {
         Ok(Arc::new(
-            StsClient::with_clock(sts_settings(&self.env, profiles)?, self.clock.clone())?
+            StsClient::with_clock(self.sts_settings(profiles)?, self.clock.clone())?
                 .with_server_clock(self.server_clock.clone()),
         ))
     }
@@ -121,7 +143,8 @@ impl ChainSettings {
 
 /// The STS settings for the selected profile: endpoint (`AWS_ENDPOINT_URL_STS`, the profile's
 /// `services` section or `endpoint_url`, else regional, with FIPS / dual-stack variants from the
-/// environment then the profile) and region.
+/// environment then the profile), region, and trust and proxies (`AWS_CA_BUNDLE`, the profile's
+/// `ca_bundle`, the proxy variables; no host settings: see [`ChainSettings::sts_settings`]).
 pub fn sts_settings(env: &Env, profiles: Option<&ProfileSet>) -> Result<StsSettings> {
     let selected = profiles.and_then(|p| p.selected_profile());
     let services_endpoint = selected
@@ -144,7 +167,9 @@ pub fn sts_settings(env: &Env, profiles: Option<&ProfileSet>) -> Result<StsSetti
         selected.and_then(|p| p.get("use_fips_endpoint")),
         selected.and_then(|p| p.get("use_dualstack_endpoint")),
     )?;
-    StsSettings::resolve_with_variants(env, &settings, variants)
+    let mut sts = StsSettings::resolve_with_variants(env, &settings, variants)?;
+    sts.http = HttpPolicy::resolve(env, selected, &NetworkSettings::default());
+    Ok(sts)
 }
 
 /// A source that is always "not configured", with a reason (a link whose settings are absent).
@@ -285,6 +310,7 @@ fn build_plan(
             NamedSource::EcsContainer => Arc::new(
                 ContainerCredentialsSource::new(settings.env.clone())
                     .map_err(|e| Error::new(e.kind(), format!("profile {profile}: credential_source = EcsContainer: {}", e.full_message())))?
+                    .with_http_policy(&settings.http_policy(Some(set)))
                     .with_clock(settings.clock.clone())
                     .with_server_clock(settings.server_clock.clone()),
             ),
@@ -294,10 +320,11 @@ fn build_plan(
                 .with_origin(format!("web_identity_token_file of profile {profile}"))
                 .with_name(format!("Profile({profile})/WebIdentityToken")),
         ),
-        BaseStep::Login { login_session, profile } => Arc::new(super::login::LoginSource::new(
-            super::login::LoginSettings::resolve(&settings.env, set, &profile, &login_session)?,
-            settings.clock.clone(),
-        )?),
+        BaseStep::Login { login_session, profile } => {
+            let mut login = super::login::LoginSettings::resolve(&settings.env, set, &profile, &login_session)?;
+            login.http = settings.http_policy(Some(set));
+            Arc::new(super::login::LoginSource::new(login, settings.clock.clone())?)
+        }
         BaseStep::CredentialProcess { command, profile } if plan.roles.is_empty() && runs_own_credential_process(command.as_str()) => {
             return Err(Error::not_configured(format!(
                 "the credential_process of profile {profile} is `freshcreds credential-process` itself: skipped, the sources below supply what it would"
@@ -327,8 +354,9 @@ fn sso_source(
     set: &ProfileSet,
     step: &BaseStep,
 ) -> Result<Arc<dyn CredentialSource>> {
-    let sso = SsoSettings::from_step(&settings.env, set, step)?
+    let mut sso = SsoSettings::from_step(&settings.env, set, step)?
         .ok_or_else(|| Error::new(ErrorKind::Internal, "an SSO step without SSO settings"))?;
+    sso.http = settings.http_policy(Some(set));
     Ok(Arc::new(SsoSource::new(
         sso,
         settings.clock.clone(),
@@ -372,7 +400,7 @@ fn web_identity_from_env(
     }
 }
 
-fn container(settings: &ChainSettings) -> Arc<dyn CredentialSource> {
+fn container(settings: &ChainSettings, profiles: Option<&ProfileSet>) -> Arc<dyn CredentialSource> {
     const NAME: &str = "Container";
     if !ContainerCredentialsSource::is_configured(&settings.env) {
         return unconfigured(
@@ -382,7 +410,8 @@ fn container(settings: &ChainSettings) -> Arc<dyn CredentialSource> {
     }
     match ContainerCredentialsSource::new(settings.env.clone()) {
         Ok(s) => Arc::new(
-            s.with_clock(settings.clock.clone())
+            s.with_http_policy(&settings.http_policy(profiles))
+                .with_clock(settings.clock.clone())
                 .with_server_clock(settings.server_clock.clone()),
         ),
         Err(e) => unconfigured(NAME, e),
@@ -436,7 +465,7 @@ pub async fn build(
         }
         SourceSelection::WebIdentity => web_identity_from_env(settings, loaded),
         SourceSelection::Profile => profile_link(settings, &profiles, load_warnings).await.0,
-        SourceSelection::Container => container(settings),
+        SourceSelection::Container => container(settings, loaded),
         SourceSelection::Imds => imds(settings, loaded),
         SourceSelection::Chain => unreachable!("handled above"),
     })
@@ -473,7 +502,7 @@ pub async fn build_chain(settings: &ChainSettings) -> BuiltChain {
         is_static: profile_is_static,
     });
     links.push(ChainLink {
-        source: container(settings),
+        source: container(settings, loaded),
         is_static: false,
     });
     links.push(ChainLink {

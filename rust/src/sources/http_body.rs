@@ -87,15 +87,11 @@ impl SecretBuffer {
     }
 }
 
-/// The error for a request that got no answer: `Timeout` when it timed out, else `Connect`;
-/// `shown` names the request (method and endpoint), and the URL is left out of the source error.
+/// The error for a request that got no answer ([`crate::http::transport_error`]: an untrusted
+/// certificate, a timeout, or a connection failure); `shown` names the request (method and
+/// endpoint), and the URL is left out of the source error.
 pub(crate) fn transport_error(shown: &str, e: reqwest::Error) -> Error {
-    let (kind, what) = if e.is_timeout() {
-        (ErrorKind::Timeout, "timed out")
-    } else {
-        (ErrorKind::Connect, "failed")
-    };
-    Error::new(kind, format!("{shown} {what}")).with_source(e.without_url())
+    crate::http::transport_error(shown, e)
 }
 
 #[cfg(test)]

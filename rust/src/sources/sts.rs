@@ -8,8 +8,10 @@
 //! `AWS_USE_FIPS_ENDPOINT` / `AWS_USE_DUALSTACK_ENDPOINT` or the profile's `use_fips_endpoint` /
 //! `use_dualstack_endpoint` ask for them). The region comes from `AWS_REGION`, `AWS_DEFAULT_REGION`,
 //! the profile's `region`, else `us-east-1`; a region that is not a valid region name (a DNS label:
-//! [`check_region`]) is refused, naming where it came from, before any request. `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` skips the
-//! configured endpoints. STS traffic honours the usual HTTP proxy variables.
+//! [`check_region`]) is refused, naming where it came from, before any request.
+//! `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` skips the configured endpoints. Trust
+//! (`AWS_CA_BUNDLE`, the profile's `ca_bundle`, the platform's store) and proxies (`HTTPS_PROXY`,
+//! `NO_PROXY`, …) are those of [`crate::http`].
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -24,6 +26,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::credentials::Credentials;
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
+use crate::http::HttpPolicy;
 use crate::sources::region::{check_region, region_from_env};
 use crate::sources::retry::RetryPolicy;
 use crate::sources::server_clock::{exceeds_threshold, DateOrigin, ServerClock};
@@ -102,6 +105,8 @@ pub struct StsSettings {
     pub connect_timeout: Duration,
     /// Whole-request timeout.
     pub timeout: Duration,
+    /// Trust and proxies ([`crate::http`]).
+    pub http: HttpPolicy,
 }
 
 impl StsSettings {
@@ -183,6 +188,7 @@ impl StsSettings {
             retry: RetryPolicy::default(),
             connect_timeout: DEFAULT_STS_CONNECT_TIMEOUT,
             timeout: DEFAULT_STS_TIMEOUT,
+            http: HttpPolicy::from_env(env),
         })
     }
 
@@ -197,6 +203,7 @@ impl StsSettings {
             retry: RetryPolicy::default(),
             connect_timeout: DEFAULT_STS_CONNECT_TIMEOUT,
             timeout: DEFAULT_STS_TIMEOUT,
+            http: HttpPolicy::default(),
         }
     }
 }
@@ -320,15 +327,10 @@ impl StsClient {
                     settings.endpoint, settings.endpoint_origin
                 ))
             })?;
-        let http = reqwest::Client::builder()
-            .connect_timeout(settings.connect_timeout)
-            .timeout(settings.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| {
-                Error::new(ErrorKind::Internal, "could not build the STS HTTP client")
-                    .with_source(e)
-            })?;
+        let http =
+            settings
+                .http
+                .service_client("STS", settings.connect_timeout, settings.timeout)?;
         Ok(StsClient {
             http,
             endpoint,
@@ -561,24 +563,11 @@ impl StsClient {
     }
 
     fn transport_error(&self, action: &str, e: reqwest::Error) -> Error {
-        let kind = if e.is_timeout() {
-            ErrorKind::Timeout
-        } else {
-            ErrorKind::Connect
-        };
-        let what = if e.is_timeout() {
-            "timed out"
-        } else {
-            "failed"
-        };
-        Error::new(
-            kind,
-            format!(
-                "STS {action} at {} (endpoint from {}) {what}",
-                self.endpoint, self.settings.endpoint_origin
-            ),
-        )
-        .with_source(e.without_url())
+        let shown = format!(
+            "STS {action} at {} (endpoint from {})",
+            self.endpoint, self.settings.endpoint_origin
+        );
+        crate::http::transport_error(&shown, e)
     }
 
     /// The error for an answer that could not be read: [`ErrorKind::Parse`], not retried (a

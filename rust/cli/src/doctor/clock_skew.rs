@@ -63,17 +63,16 @@ pub fn skew_check(what: &str, skew: chrono::Duration) -> Check {
 
 /// Compares the local clock with the `Date` of an unsigned STS request (any answer carries one).
 pub(super) async fn sts_skew_check(settings: &StsSettings) -> Check {
-    let http = match reqwest::Client::builder()
-        .connect_timeout(settings.connect_timeout)
-        .timeout(settings.timeout)
-        .build()
+    let http = match settings
+        .http
+        .service_client("STS", settings.connect_timeout, settings.timeout)
     {
         Ok(h) => h,
         Err(e) => {
             return Check::warn(
                 "clock-skew",
-                format!("no HTTP client for STS: {e}"),
-                "report this",
+                format!("no HTTP client for STS: {}", e.full_message()),
+                "see the network finding",
             )
         }
     };

@@ -152,19 +152,15 @@ fn imds_config(env: &Env, profiles: Option<&ProfileSet>) -> Result<ImdsConfig, C
 
 /// An HTTP client that asks IMDS as the source does: no proxy, no redirects, the IMDS timeout.
 fn imds_http(config: &ImdsConfig) -> Result<reqwest::Client, Check> {
-    reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(config.timeout)
-        .timeout(config.timeout)
-        .build()
-        .map_err(|e| {
+    freshcreds::http::local_client("IMDS", config.timeout, config.timeout, None, None).map_err(
+        |e| {
             Check::warn(
                 "imds",
-                format!("no HTTP client for IMDS: {e}"),
+                format!("no HTTP client for IMDS: {}", e.full_message()),
                 "report this",
             )
-        })
+        },
+    )
 }
 
 /// Neither the token `PUT` nor the IMDSv1 `GET` got an answer: not on EC2, or IMDS blocked.

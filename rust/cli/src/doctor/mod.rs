@@ -8,7 +8,9 @@
 //! against the `Date` header of STS and of IMDS ([`clock_skew`]); IMDS reachability (token `PUT`,
 //! IMDSv1 `GET`, role, hop limit: [`imds`]); expired session tokens in the profile files and
 //! expired AWS CLI / SSO cache entries ([`files`]); the selected profile's IAM Identity Center
-//! token: session, expiry, whether it refreshes itself, the login command ([`sso`]).
+//! token: session, expiry, whether it refreshes itself, the login command ([`sso`]). Before the
+//! STS checks, the network path to AWS: trusted roots, each endpoint's proxy, and a TLS handshake
+//! with STS ([`network`]).
 
 mod chain;
 mod clock_skew;
@@ -19,6 +21,7 @@ mod http;
 mod identity;
 mod imds;
 mod login;
+mod network;
 mod proxy;
 mod sso;
 
@@ -63,8 +66,10 @@ pub async fn run(env: &Env, options: &DoctorOptions) -> Vec<Check> {
             checks.push(expiry::expiry_check(c, f, Utc::now()));
         }
     }
-    checks.extend(sts_checks(env, options, chain.as_ref(), winner, clock).await);
     let profiles = chain.as_ref().and_then(|c| c.profiles.as_ref());
+    let sts = crate::chain::sts_settings(env, profiles).ok();
+    checks.extend(network::network_checks(env, profiles, sts.as_ref(), options.offline).await);
+    checks.extend(sts_checks(env, options, chain.as_ref(), winner, clock).await);
     let other_winner = winner
         .map(|f| f.credentials.source().to_string())
         .filter(|s| s != crate::sources::imds::SOURCE_NAME);

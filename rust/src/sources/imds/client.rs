@@ -146,23 +146,14 @@ impl ImdsClient {
         clock: Arc<dyn Clock>,
         server_clock: Arc<ServerClock>,
     ) -> Result<ImdsClient> {
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(config.timeout)
-            .timeout(config.timeout)
-            .user_agent(concat!("freshcreds/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::Internal,
-                    format!(
-                        "could not build the HTTP client for IMDS at {}",
-                        config.endpoint
-                    ),
-                )
-                .with_source(e)
-            })?;
+        // Never a proxy, never a redirect: the local endpoint client of `crate::http`.
+        let http = crate::http::local_client(
+            &format!("IMDS at {}", config.endpoint),
+            config.timeout,
+            config.timeout,
+            None,
+            None,
+        )?;
         Ok(ImdsClient {
             inner: Arc::new(Inner {
                 config,

@@ -40,6 +40,7 @@ use crate::clock::Clock;
 use crate::credentials::{Credentials, SecretJson};
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
+use crate::http::HttpPolicy;
 use crate::sources::profile::ProfileSet;
 use crate::sources::region::{check_region, region_from_env, setting_origin};
 use crate::sources::retry::RetryPolicy;
@@ -105,6 +106,8 @@ pub struct LoginSettings {
     pub endpoint: std::result::Result<String, String>,
     /// Where the endpoint came from.
     pub endpoint_origin: String,
+    /// Trust and proxies ([`crate::http`]).
+    pub http: HttpPolicy,
 }
 
 impl LoginSettings {
@@ -189,6 +192,7 @@ impl LoginSettings {
             cache_file,
             endpoint,
             endpoint_origin,
+            http: HttpPolicy::resolve(env, set.selected_profile(), &Default::default()),
         })
     }
 }
@@ -213,18 +217,10 @@ struct TokenAnswer {
 impl LoginSource {
     /// A source for `settings`, timing retries and expiries on `clock`.
     pub fn new(settings: LoginSettings, clock: Arc<dyn Clock>) -> Result<LoginSource> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(SIGNIN_CONNECT_TIMEOUT)
-            .timeout(SIGNIN_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::Internal,
-                    "could not build the AWS Sign-In HTTP client",
-                )
-                .with_source(e)
-            })?;
+        let http =
+            settings
+                .http
+                .service_client("AWS Sign-In", SIGNIN_CONNECT_TIMEOUT, SIGNIN_TIMEOUT)?;
         let name = format!("Profile({})/Login", settings.profile);
         Ok(LoginSource {
             settings,

@@ -41,6 +41,7 @@ use chrono::{DateTime, Utc};
 use crate::clock::{Clock, MonoTime};
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
+use crate::http::HttpPolicy;
 use crate::sources::profile::{BaseStep, Platform, ProfileSet};
 use crate::sources::region::{check_region, setting_origin};
 use crate::sources::retry::RetryPolicy;
@@ -205,6 +206,8 @@ pub struct SsoSettings {
     pub portal: Endpoint,
     /// The OIDC endpoint.
     pub oidc: Endpoint,
+    /// Trust and proxies of both endpoints ([`crate::http`]).
+    pub http: HttpPolicy,
 }
 
 impl SsoSettings {
@@ -267,6 +270,7 @@ impl SsoSettings {
             cache_file,
             portal: resolve_endpoint(Service::Portal, env, Some(profiles), sso_region, variants)?,
             oidc: resolve_endpoint(Service::Oidc, env, Some(profiles), sso_region, variants)?,
+            http: HttpPolicy::resolve(env, selected, &Default::default()),
         }))
     }
 
@@ -358,8 +362,14 @@ impl SsoSource {
         }
         let retry = RetryPolicy::default();
         Ok(SsoSource {
-            portal: PortalClient::new(settings.portal.clone(), retry, clock.clone(), server_clock)?,
-            oidc: OidcClient::new(settings.oidc.clone(), retry, clock.clone())?,
+            portal: PortalClient::new(
+                settings.portal.clone(),
+                &settings.http,
+                retry,
+                clock.clone(),
+                server_clock,
+            )?,
+            oidc: OidcClient::new(settings.oidc.clone(), &settings.http, retry, clock.clone())?,
             name: format!("Profile({})/Sso", settings.profile),
             settings,
             clock,
@@ -588,28 +598,12 @@ impl CredentialSource for SsoSource {
     }
 }
 
-fn http_client(what: &str) -> Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .connect_timeout(SSO_CONNECT_TIMEOUT)
-        .timeout(SSO_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| {
-            Error::new(
-                ErrorKind::Internal,
-                format!("could not build the {what} HTTP client"),
-            )
-            .with_source(e)
-        })
+fn http_client(http: &HttpPolicy, what: &str) -> Result<reqwest::Client> {
+    http.service_client(what, SSO_CONNECT_TIMEOUT, SSO_TIMEOUT)
 }
 
 fn transport_error(what: &str, e: reqwest::Error) -> Error {
-    let (kind, verb) = if e.is_timeout() {
-        (ErrorKind::Timeout, "timed out")
-    } else {
-        (ErrorKind::Connect, "failed")
-    };
-    Error::new(kind, format!("{what} {verb}")).with_source(e.without_url())
+    crate::http::transport_error(what, e)
 }
 
 async fn read_body(response: reqwest::Response, what: &str) -> Result<zeroize::Zeroizing<Vec<u8>>> {
@@ -804,6 +798,7 @@ mod tests {
                 url: "http://127.0.0.1:1".into(),
                 origin: "t".into(),
             },
+            http: HttpPolicy::default(),
         };
         assert_eq!(s.login_command(), "aws sso login --sso-session corp");
         s.session = None;

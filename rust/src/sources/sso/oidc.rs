@@ -12,6 +12,7 @@ use zeroize::Zeroizing;
 use crate::clock::Clock;
 use crate::credentials::SecretJson;
 use crate::error::{Error, ErrorKind, Result};
+use crate::http::HttpPolicy;
 use crate::sources::retry::RetryPolicy;
 
 use super::cache::Registration;
@@ -53,14 +54,16 @@ pub struct OidcClient {
 }
 
 impl OidcClient {
-    /// A client for `endpoint`; retries with `retry`, sleeping on `clock`.
+    /// A client for `endpoint` with the trust and proxies of `http`; retries with `retry`,
+    /// sleeping on `clock`.
     pub fn new(
         endpoint: Endpoint,
+        http: &HttpPolicy,
         retry: RetryPolicy,
         clock: Arc<dyn Clock>,
     ) -> Result<OidcClient> {
         Ok(OidcClient {
-            http: http_client("SSO OIDC")?,
+            http: http_client(http, "SSO OIDC")?,
             endpoint,
             retry,
             clock,

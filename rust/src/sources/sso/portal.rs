@@ -11,6 +11,7 @@ use reqwest::Url;
 use crate::clock::Clock;
 use crate::credentials::{Credentials, SecretJson};
 use crate::error::{Error, ErrorKind, Result};
+use crate::http::HttpPolicy;
 use crate::sources::retry::RetryPolicy;
 use crate::sources::server_clock::{DateOrigin, ServerClock};
 use crate::sources::Fetched;
@@ -31,15 +32,17 @@ pub struct PortalClient {
 }
 
 impl PortalClient {
-    /// A client for `endpoint`; retries with `retry`, sleeping on `clock`.
+    /// A client for `endpoint` with the trust and proxies of `http`; retries with `retry`,
+    /// sleeping on `clock`.
     pub fn new(
         endpoint: Endpoint,
+        http: &HttpPolicy,
         retry: RetryPolicy,
         clock: Arc<dyn Clock>,
         server_clock: Arc<ServerClock>,
     ) -> Result<PortalClient> {
         Ok(PortalClient {
-            http: http_client("IAM Identity Center portal")?,
+            http: http_client(http, "IAM Identity Center portal")?,
             endpoint,
             retry,
             clock,

@@ -33,6 +33,11 @@ public class FreshCredentialsException extends RuntimeException {
         REFUSED,
         /** A bug in freshcreds. */
         INTERNAL,
+        /**
+         * An endpoint's TLS certificate was not trusted (a TLS-inspecting proxy, a missing CA
+         * bundle); not retried. The message names the endpoint, the issuer and the fix.
+         */
+        TLS,
         /** A kind this version of the Java API does not know. */
         UNKNOWN;
 

@@ -55,7 +55,18 @@ public final class FreshCredentialsOptions {
             "tags",
             "mfaSerial",
             "webIdentityTokenFile",
-            "stsEndpoint"));
+            "stsEndpoint",
+            "httpsProxy",
+            "nonProxyHosts",
+            "trustRootsPem"));
+
+    /**
+     * The network options: one set for every hop of a role chain, so {@link Builder#base} does
+     * not copy them. Unless {@link Builder#jvmNetworkSettings(boolean)} turns it off, a source
+     * fills in those not set from the JVM (its proxy properties and its trust store).
+     */
+    static final List<String> NETWORK_KEYS = Collections.unmodifiableList(Arrays.asList(
+            "httpsProxy", "nonProxyHosts", "trustRootsPem"));
 
     /**
      * The prefix of the options of a role's base: {@code base.roleArn}, {@code base.profile},
@@ -105,9 +116,22 @@ public final class FreshCredentialsOptions {
             "aws.ec2MetadataServiceTimeout"));
 
     private final Map<String, String> pairs;
+    private final boolean jvmNetworkSettings;
 
-    private FreshCredentialsOptions(Map<String, String> pairs) {
+    private FreshCredentialsOptions(Map<String, String> pairs, boolean jvmNetworkSettings) {
         this.pairs = Collections.unmodifiableMap(new LinkedHashMap<String, String>(pairs));
+        this.jvmNetworkSettings = jvmNetworkSettings;
+    }
+
+    /**
+     * Whether a source fills in the network options not set here from the JVM: its
+     * {@code https.proxyHost} / {@code https.proxyPort} / {@code http.nonProxyHosts} and the
+     * accepted issuers of its default trust manager (default true).
+     *
+     * @return true unless {@link Builder#jvmNetworkSettings(boolean)} turned it off
+     */
+    public boolean usesJvmNetworkSettings() {
+        return jvmNetworkSettings;
     }
 
     /**
@@ -151,7 +175,7 @@ public final class FreshCredentialsOptions {
      * @return a builder with these options set and system properties not read again
      */
     public Builder toBuilder() {
-        Builder b = new Builder().readSystemProperties(false);
+        Builder b = new Builder().readSystemProperties(false).jvmNetworkSettings(jvmNetworkSettings);
         b.values.putAll(pairs);
         return b;
     }
@@ -167,7 +191,7 @@ public final class FreshCredentialsOptions {
             }
             first = false;
             sb.append(e.getKey()).append('=');
-            sb.append(isSecret(e.getKey()) ? "** redacted **" : e.getValue());
+            sb.append(shown(e.getKey(), e.getValue()));
         }
         return sb.append('}').toString();
     }
@@ -176,6 +200,21 @@ public final class FreshCredentialsOptions {
     private static final List<String> SECRET_KEYS = Collections.unmodifiableList(Arrays.asList(
             "aws.secretAccessKey", "aws.secretKey", "aws.sessionToken",
             "aws.containerAuthorizationToken", "externalId"));
+
+    /** A value as {@link #toString()} shows it: secrets hidden, PEM text summarised, proxies without user. */
+    private static String shown(String key, String value) {
+        if (isSecret(key)) {
+            return "** redacted **";
+        }
+        if (key.equals("trustRootsPem")) {
+            int n = value.split("-----BEGIN CERTIFICATE-----", -1).length - 1;
+            return "(" + n + " certificates)";
+        }
+        if (key.equals("httpsProxy")) {
+            return value.replaceFirst("//[^/@]*@", "//");
+        }
+        return value;
+    }
 
     private static boolean isSecret(String key) {
         while (key.startsWith(BASE_PREFIX)) {
@@ -188,6 +227,7 @@ public final class FreshCredentialsOptions {
     public static final class Builder {
         private final Map<String, String> values = new LinkedHashMap<String, String>();
         private boolean readSystemProperties = true;
+        private boolean jvmNetworkSettings = true;
 
         private Builder() {
         }
@@ -452,17 +492,66 @@ public final class FreshCredentialsOptions {
         }
 
         /**
+         * The proxy of requests to AWS services (STS, IAM Identity Center, AWS Sign-In), instead
+         * of {@code HTTPS_PROXY} and of the JVM's {@code https.proxyHost}. Never used for IMDS,
+         * the container endpoint or loopback.
+         *
+         * @param proxy {@code http://host:port} ({@code host:port} means the same)
+         * @return this builder
+         */
+        public Builder httpsProxy(String proxy) {
+            return option("httpsProxy", proxy);
+        }
+
+        /**
+         * The hosts that bypass {@link #httpsProxy(String)}, as the JVM's
+         * {@code http.nonProxyHosts} writes them ({@code localhost|*.corp|10.*}).
+         *
+         * @param hosts the hosts, {@code |}- or comma-separated, {@code *} wildcards
+         * @return this builder
+         */
+        public Builder nonProxyHosts(String hosts) {
+            return option("nonProxyHosts", hosts);
+        }
+
+        /**
+         * Certificates to trust in addition to the platform's store (or {@code AWS_CA_BUNDLE}),
+         * instead of the JVM trust store's, which a source passes by default.
+         *
+         * @param pem one or more PEM {@code CERTIFICATE} blocks
+         * @return this builder
+         */
+        public Builder trustRootsPem(String pem) {
+            return option("trustRootsPem", pem);
+        }
+
+        /**
+         * Whether a source fills in the network options not set here from the JVM: its proxy
+         * properties ({@code https.proxyHost}, {@code https.proxyPort},
+         * {@code http.nonProxyHosts}) and the accepted issuers of its default trust manager, so
+         * that the native HTTPS calls trust and route like the JVM's own (default true).
+         *
+         * @param use false to use only the environment ({@code AWS_CA_BUNDLE},
+         *     {@code HTTPS_PROXY}, ...) and what is set here
+         * @return this builder
+         */
+        public Builder jvmNetworkSettings(boolean use) {
+            this.jvmNetworkSettings = use;
+            return this;
+        }
+
+        /**
          * The base credentials of {@link #roleArn(String)}: the source these options describe
          * (its own role, profile, source, refresh settings), with an engine of its own. Role
-         * chaining: a base that has a role itself. The {@code aws.*} system properties are not
-         * copied (they apply to every hop).
+         * chaining: a base that has a role itself. The {@code aws.*} system properties and the
+         * network options are not copied (they apply to every hop).
          *
          * @param base the base's options
          * @return this builder
          */
         public Builder base(FreshCredentialsOptions base) {
             for (Map.Entry<String, String> e : base.asMap().entrySet()) {
-                if (!AWS_PROPERTIES.contains(e.getKey())) {
+                if (!AWS_PROPERTIES.contains(e.getKey()) && !NETWORK_KEYS.contains(e.getKey())) {
                     option(BASE_PREFIX + e.getKey(), e.getValue());
                 }
             }
@@ -539,7 +628,7 @@ public final class FreshCredentialsOptions {
                 out.remove(e.getKey());
                 out.put(e.getKey(), e.getValue());
             }
-            return new FreshCredentialsOptions(out);
+            return new FreshCredentialsOptions(out, jvmNetworkSettings);
         }
 
         private static String joined(String key, Collection<String> values) {

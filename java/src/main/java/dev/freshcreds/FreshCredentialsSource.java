@@ -5,6 +5,7 @@ import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
 import java.time.Instant;
 import java.util.Collections;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -278,8 +279,12 @@ public final class FreshCredentialsSource implements AutoCloseable {
     private static FreshCredentialsSource create(FreshCredentialsOptions options, SnapshotExpiry expiry,
             boolean isShared) {
         NativeLoader.load();
+        // The JVM's proxy and trust store, unless the options set them or turn this off.
+        Map<String, String> pairs = JvmNetwork.pairs(options, System.getProperties(),
+                JvmNetwork.DEFAULT_TRUST_MANAGER);
         FreshCredentialsSource source = new FreshCredentialsSource(options, expiry,
-                Native.create(options.keys(), options.values()), isShared);
+                Native.create(pairs.keySet().toArray(new String[0]),
+                        pairs.values().toArray(new String[0])), isShared);
         if (!isShared) {
             Unreachable.PENDING.add(new Unreachable(source, source.nativeHandle));
         }

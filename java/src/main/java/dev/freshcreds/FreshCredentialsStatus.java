@@ -85,7 +85,7 @@ public final class FreshCredentialsStatus {
     /**
      * @return the kind of the last round's error ({@code TIMEOUT}, {@code CONNECT}, {@code HTTP},
      *     {@code THROTTLED}, {@code PARSE}, {@code INVALID_CONFIG}, {@code EXPIRED}, {@code REFUSED},
-     *     {@code DISABLED}, {@code NOT_CONFIGURED}, {@code INTERNAL}), or {@code null} when it succeeded
+     *     {@code TLS}, {@code DISABLED}, {@code NOT_CONFIGURED}, {@code INTERNAL}), or {@code null} when it succeeded
      */
     public String getLastErrorKind() {
         return lastErrorKind;
