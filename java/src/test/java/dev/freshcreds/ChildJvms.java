@@ -20,10 +20,23 @@ final class ChildJvms {
     private ChildJvms() {
     }
 
-    /** The SDKs' own IMDS clients switched off (v2 and v1 properties). */
+    /**
+     * The SDKs' own IMDS clients kept away from the simulator's IMDS: SDK v1's switched off
+     * ({@code com.amazonaws.sdk.disableEc2Metadata}), SDK v2's pointed at a closed loopback port
+     * ({@code aws.ec2MetadataServiceEndpoint}), where it fails at once. Not
+     * {@code aws.disableEc2Metadata}: freshcreds honours that setting as the SDK does and would stop
+     * asking IMDS too, whereas its own {@code -Dfreshcreds.imdsEndpoint}, which every caller sets,
+     * wins over the SDK's endpoint setting.
+     */
     static List<String> sdkImdsOff() {
-        return Arrays.asList("-Daws.disableEc2Metadata=true", "-Dcom.amazonaws.sdk.disableEc2Metadata=true",
-                "-Daws.java.v1.disableDeprecationAnnouncement=true");
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("no free loopback port", e);
+        }
+        return Arrays.asList("-Daws.ec2MetadataServiceEndpoint=http://127.0.0.1:" + closed,
+                "-Dcom.amazonaws.sdk.disableEc2Metadata=true", "-Daws.java.v1.disableDeprecationAnnouncement=true");
     }
 
     /**
