@@ -1,5 +1,5 @@
 //! `freshcreds serve` and `freshcreds credential-process` end to end: the binary against the
-//! simulator, used by the real AWS CLI (skipped with a printed reason when `aws` is not installed)
+//! simulator, used by the real AWS CLI (which must be installed unless `FRESHCREDS_SKIP=aws-cli`)
 //! and by 20 client processes across a credential rotation.
 
 use std::collections::BTreeSet;
@@ -8,6 +8,7 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use freshcreds_sim::tools::{available_or_skip, AWS_CLI};
 use freshcreds_sim::{Endpoint, Fault, SimConfig, Simulator};
 use serde_json::Value;
 
@@ -118,15 +119,6 @@ fn get(url: &str, authorization: Option<&str>) -> (u16, String) {
     (status, body.to_string())
 }
 
-fn aws_installed() -> bool {
-    Command::new("aws")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 /// `aws sts get-caller-identity` against the simulator, with `vars` and nothing else configured.
 fn aws_identity(sim: &Simulator, home: &std::path::Path, vars: &[(&str, String)]) -> Value {
     let mut cmd = Command::new("aws");
@@ -232,8 +224,10 @@ fn export_prints_shell_lines_with_the_expiry_as_a_comment() {
 
 #[test]
 fn the_aws_cli_gets_its_identity_through_credential_process() {
-    if !aws_installed() {
-        println!("aws CLI not on PATH: skipping the credential_process end-to-end check");
+    if !available_or_skip(
+        AWS_CLI,
+        "the_aws_cli_gets_its_identity_through_credential_process",
+    ) {
         return;
     }
     let sim = Simulator::start_blocking(SimConfig::default()).unwrap();
@@ -327,8 +321,7 @@ fn serve_with_role_arn_hands_out_the_role_session_assumed_with_the_instance_role
 
 #[test]
 fn the_aws_cli_gets_its_identity_through_serve() {
-    if !aws_installed() {
-        println!("aws CLI not on PATH: skipping the serve end-to-end check");
+    if !available_or_skip(AWS_CLI, "the_aws_cli_gets_its_identity_through_serve") {
         return;
     }
     let sim = Simulator::start_blocking(SimConfig::default()).unwrap();

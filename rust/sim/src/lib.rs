@@ -87,6 +87,7 @@ pub mod sigv4;
 mod sso;
 mod state;
 mod sts;
+pub mod tools;
 
 pub use sso::{SsoCounts, SsoLogin, SsoSettings};
 
