@@ -5,7 +5,9 @@
 # it against the local AWS simulator: freshcreds' provider gets credentials from the simulator's
 # IMDS and the client signs GetCallerIdentity, which the simulator verifies; then the simulator
 # revokes the key (STS answers ExpiredToken for it) and the next call must succeed, retried once
-# with new credentials. The newest versions are covered by the Java tests (built against them).
+# with new credentials; the simulator's count of calls rejected as revoked must have grown (else
+# the revocation did not apply and the retry was never tested). The newest versions are covered
+# by the Java tests (built against them).
 #
 # Usage: scripts/check-min-sdks.sh      (after the jar is built: gradle :java:jar)
 set -euo pipefail
@@ -33,15 +35,20 @@ check() { # sdk (v1|v2), version, program
   local cp
   cp="$jar:$(find "$dir/deps" -name '*.jar' -printf '%p:')"
   javac -nowarn -d "$dir/classes" -cp "$cp" "examples/min-sdk/$3.java"
-  local out
+  local out revoked_before revoked_after
+  revoked_before="$(sim_count sts_revoked)"
   out="$(java -Daws.java.v1.disableDeprecationAnnouncement=true -cp "$cp:$dir/classes" "$3" "$url" 2>"$dir/err")" || true
-  if grep -q '^ok arn:aws:sts::.*the call after a revocation: ok$' <<<"$out"; then
-    echo "check-min-sdks: ok: SDK $1 $2 signs with freshcreds' credentials, and a call rejected after a revocation succeeds on its retry (${out#ok })"
-  else
+  revoked_after="$(sim_count sts_revoked)"
+  if ! grep -q '^ok arn:aws:sts::.*the call after a revocation: ok$' <<<"$out"; then
     echo "check-min-sdks: FAIL: SDK $1 $2: ${out}" >&2
     cat "$dir/err" >&2
     return 1
   fi
+  if [ "$revoked_after" -le "$revoked_before" ]; then
+    echo "check-min-sdks: FAIL: SDK $1 $2: the revocation did not apply: the simulator rejected no call as revoked (sts_revoked stayed $revoked_after), so the retry was not tested" >&2
+    return 1
+  fi
+  echo "check-min-sdks: ok: SDK $1 $2 signs with freshcreds' credentials, and a call rejected after a revocation ($((revoked_after - revoked_before)) rejected as revoked) succeeds on its retry (${out#ok })"
 }
 check v1 "$MIN_SDK_V1" SdkV1Call
 check v2 "$MIN_SDK_V2" SdkV2Call

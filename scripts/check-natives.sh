@@ -9,8 +9,8 @@
 #             x86-64 linked with musl-gcc and run natively, arm64 linked with zig cc and run
 #             under qemu-aarch64-static with Debian's arm64 musl
 #   windows   the C smoke test linked with mingw-w64 and run under wine64, with a test-only
-#             bcryptprimitives.dll (Wine 8 lacks ProcessPrng); skipped with a notice when Wine
-#             does not start
+#             bcryptprimitives.dll (Wine 8 lacks ProcessPrng); fails when Wine is missing or
+#             does not start, unless FRESHCREDS_SKIP names wine (then skipped, with a line)
 #   arm64     the Java tests that do not start child JVMs, in Debian's arm64 OpenJDK 17
 #             (extracted from its .debs into a sysroot) under qemu-aarch64-static, against the
 #             simulator
@@ -218,7 +218,10 @@ check_musl() {
 check_windows() {
   local wine=""
   for c in wine64 /usr/lib/wine/wine64 wine; do command -v "$c" >/dev/null 2>&1 && { wine="$(command -v "$c")"; break; }; done
-  [ -n "$wine" ] || { log "NOTICE: no wine64; the Windows library is checked (symbols) but not run"; return 0; }
+  if [ -z "$wine" ]; then
+    fc_tool_missing wine "windows-x86_64 C smoke test" "no wine64 on PATH (the library's symbols are checked, it is not run)"
+    return 0
+  fi
   local w="$work/windows"
   mkdir -p "$w"
   cp "$n/windows-x86_64/freshcreds.dll" "$w/"
@@ -243,7 +246,7 @@ EOF
   [ -n "${sim_url:-}" ] || start_sim
   export WINEPREFIX="$work/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="bcryptprimitives=n;mscoree,mshtml="
   if ! timeout 180 "$wine" wineboot --init >"$w/wineboot.log" 2>&1; then
-    log "NOTICE: wine64 does not start here ($(tail -1 "$w/wineboot.log")); the Windows library is checked (symbols) but not run"
+    fc_tool_missing wine "windows-x86_64 C smoke test" "wine64 wineboot failed ($(tail -1 "$w/wineboot.log"))"
     return 0
   fi
   (cd "$w" && timeout 120 "$wine" ./ffi_smoke.exe "$sim_url") >"$w/out" 2>&1 ||

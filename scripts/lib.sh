@@ -82,6 +82,21 @@ fc_pick_gradle() {
   FC_GRADLE=(gradle)
 }
 
+# A test whose tool is missing fails, unless FRESHCREDS_SKIP (a comma list: aws-cli, botocore,
+# wine) names the tool; then it prints "skipped: <test>: <why> (FRESHCREDS_SKIP=...)" and the
+# caller returns. The Rust tests' side of the same rule is rust/sim/src/tools.rs.
+fc_skip_allowed() { # tool
+  local names="${FRESHCREDS_SKIP:-}"
+  [[ ",${names// /}," == *",$1,"* ]]
+}
+fc_tool_missing() { # tool test why: returns 0 (skip) when allowed, else stops
+  if fc_skip_allowed "$1"; then
+    printf 'skipped: %s: %s (FRESHCREDS_SKIP=%s)\n' "$2" "$3" "${FRESHCREDS_SKIP:-}"
+    return 0
+  fi
+  fc_die "$2: $3. scripts/setup.sh installs $1; or set FRESHCREDS_SKIP=$1 to skip this test"
+}
+
 # Runs Gradle without a daemon and with plain output.
 fc_gradle() {
   "${FC_GRADLE[@]}" --no-daemon --console=plain "$@"

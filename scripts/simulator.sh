@@ -23,6 +23,29 @@ start_simulator() {
   url="http://127.0.0.1:$(cat "$work/port")"
 }
 
+# `sim_admin METHOD PATH` calls the simulator's admin API (bash's /dev/tcp, so no HTTP client is
+# needed) and prints the answer's body; fails on a status other than 200.
+sim_admin() {
+  local method="$1" path="$2" answer status
+  exec 3<>"/dev/tcp/127.0.0.1/${url##*:}"
+  printf '%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n' "$method" "$path" >&3
+  answer="$(cat <&3)"
+  exec 3<&-
+  status="$(head -1 <<<"$answer" | tr -d '\r')"
+  [[ "$status" == "HTTP/1."?" 200 "* ]] || { echo "sim_admin $method $path: $status" >&2; return 1; }
+  printf '%s\n' "${answer#*$'\r\n\r\n'}"
+}
+
+# `sim_count NAME` prints one counter of GET /_sim/counts; fails when there is no such counter
+# (a renamed counter must not read as 0).
+sim_count() {
+  local counts value
+  counts="$(sim_admin GET /_sim/counts)"
+  value="$(grep -oE "\"$1\":[0-9]+" <<<"$counts" | cut -d: -f2)"
+  [ -n "$value" ] || { echo "sim_count: no counter '$1' in $counts" >&2; return 1; }
+  echo "$value"
+}
+
 stop_simulator() {
   [ -z "${sim_pid:-}" ] || kill "$sim_pid" 2>/dev/null || true
   [ -z "${work:-}" ] || rm -rf "$work"

@@ -82,10 +82,10 @@ fc_gradle -q -Pnative=all :java:testClasspathFile
 bash scripts/check-natives.sh --natives target/natives-all
 echo "native checks took $((SECONDS - start)) s"
 
-step "the Gradle example's --revoke: the live key is revoked mid-run; 0 failed calls through freshcreds (SDK v1 and v2), while the SDKs' own providers fail; about 45 s"
+step "the Gradle example's --revoke: the live key is revoked mid-run; 0 failed and some successful calls after it through freshcreds (SDK v1 and v2), no hung client, while the SDKs' own providers fail; about 45 s"
 fc_gradle -q -Pnative=all :examples:runExample -Pargs='--revoke'
 
-step "the Gradle example under random IMDS faults: 150 s, 5 rotations of 30-second credentials; exits non-zero on any failed call (ExpiredToken) or when IMDS got more credential requests than the stated bound"
+step "the Gradle example under random IMDS faults: 150 s, 5+ rotations of 30-second credentials; exits non-zero on any failed call (ExpiredToken), a failed admin call, no fault served, or more IMDS credential requests than the stated bound"
 fc_gradle -q -Pnative=all :examples:runExample -Pargs='--faults'
 
 echo

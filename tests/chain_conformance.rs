@@ -14,9 +14,14 @@
 //! own endpoint URL rewritten. When STS or the portal is redirected that way, the endpoint
 //! freshcreds would have chosen on its own must still be the recorded one.
 //!
-//! A case passes when freshcreds succeeds or fails as recorded (error texts are the Rust SDK's own,
-//! so only failure is compared), returns the recorded access key id, secret, session token and
-//! expiry, and every request it made agreed with its recording (see `replay`). Cases that encode
+//! A case passes when freshcreds succeeds as recorded, returning the recorded access key id,
+//! secret, session token and expiry, or fails for the recorded reason: the error texts are the
+//! Rust SDK's own, so each error case has a row in [`EXPECTED_ERRORS`] saying how freshcreds states
+//! that reason (which link of the chain fails, or the error's kind for a single source, and a part
+//! of freshcreds' message); an error case without a row fails. Every request freshcreds made must
+//! agree with its recording (see `replay`), every recorded request must have been made, and a
+//! request with no recording fails the case unless one of the differences in
+//! [`unrecorded_request_allowed`] explains it. Cases that encode
 //! a behaviour of the Rust SDK that AWS SDK for Java v2 (whose chain freshcreds follows) does not
 //! share are skipped, each with its reason printed. The IAM Identity Center (SSO) cases run like
 //! the others: the token comes from the case's `~/.aws/sso/cache`.
@@ -31,6 +36,7 @@ use std::time::Duration;
 
 use freshcreds::clock::SystemClock;
 use freshcreds::env::Env;
+use freshcreds::sources::chain::{LinkOutcome, ResolutionReport};
 use freshcreds::sources::default_chain::{self, ChainSettings, SourceSelection};
 use freshcreds::sources::imds::ImdsConfigBuilder;
 use freshcreds::sources::profile::{ProfileChain, ProfileSet};
@@ -51,12 +57,209 @@ struct JavaDiffers {
     java_request: &'static str,
 }
 
-const JAVA_V2_DIFFERS: &[JavaDiffers] = &[JavaDiffers {
-    case: "profile_overrides_web_identity",
-    reason: "the Rust SDK asks the profile before web identity from AWS_WEB_IDENTITY_TOKEN_FILE; \
-             Java v2 and freshcreds ask web identity first (freshcreds did call STS)",
-    java_request: "POST /",
-}];
+const JAVA_V2_DIFFERS: &[JavaDiffers] = &[
+    JavaDiffers {
+        case: "profile_overrides_web_identity",
+        reason:
+            "the Rust SDK asks the profile before web identity from AWS_WEB_IDENTITY_TOKEN_FILE; \
+                 Java v2 and freshcreds ask web identity first (freshcreds did call STS)",
+        java_request: "POST /",
+    },
+    JavaDiffers {
+        case: "imds_token_fail",
+        reason: "the Rust SDK stops when IMDS answers the token request with 403; Java v2 and \
+                 freshcreds fall back to IMDSv1 (freshcreds did ask for the role without a token), \
+                 which the recording does not answer",
+        java_request: "GET /latest/meta-data/iam/security-credentials/",
+    },
+];
+
+/// How freshcreds must state the error an error case records.
+struct ExpectedError {
+    case: &'static str,
+    /// The default chain: the first link that did not report "not configured" (the one that
+    /// decided), or `None` when every link reported "not configured". The profile provider (one
+    /// source): `None`.
+    link: Option<&'static str>,
+    /// The error's kind: for the profile provider, the source's own; for the default chain the
+    /// chain's (`NotConfigured` when no link failed), checked only when no link failed, as the
+    /// replay answers the lower links' requests with closed connections.
+    kind: Option<freshcreds::ErrorKind>,
+    /// A part of freshcreds' message (of the deciding link in the default chain) that states the
+    /// recorded reason.
+    says: &'static str,
+}
+
+const EXPECTED_ERRORS: &[ExpectedError] = &[
+    // default-credential-provider-chain
+    ExpectedError {
+        case: "eks_pod_identity_no_token_file",
+        link: Some("ContainerCredentials"),
+        kind: None,
+        says: "no such file or directory (file named by AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE)",
+    },
+    ExpectedError {
+        case: "imds_default_chain_error",
+        link: None,
+        kind: Some(freshcreds::ErrorKind::NotConfigured),
+        says: "no credentials from the default chain",
+    },
+    ExpectedError {
+        case: "imds_disabled",
+        link: None,
+        kind: Some(freshcreds::ErrorKind::NotConfigured),
+        says: "no credentials from the default chain",
+    },
+    ExpectedError {
+        case: "imds_no_iam_role",
+        link: Some("Profile(default)/AssumeRole"),
+        kind: None,
+        says: "no IAM role is attached to this instance",
+    },
+    ExpectedError {
+        case: "sso_no_token_file",
+        link: Some("Profile(sso-test)/Sso"),
+        kind: None,
+        says:
+            "sso/cache/dace00cba5f8355ec9d274ceb2bcebdfbeed0e12.json cannot be read: No such file",
+    },
+    ExpectedError {
+        case: "sso_server_error",
+        link: Some("Profile(sso-test)/Sso"),
+        kind: None,
+        says: "GetRoleCredentials for role MySsoRole in account 123456789",
+    },
+    ExpectedError {
+        case: "web_identity_source_profile_no_env",
+        link: Some("Profile"),
+        kind: None,
+        says: "`web_identity_token_file` was specified but `role_arn` was missing",
+    },
+    ExpectedError {
+        case: "web_identity_token_invalid_jwt",
+        link: Some("Profile(A)/AssumeRole"),
+        kind: None,
+        says: "answered 400 Bad Request: InvalidIdentityToken: No OpenIDConnect provider found",
+    },
+    // profile-provider
+    ExpectedError {
+        case: "credential_process_failure",
+        link: None,
+        kind: Some(freshcreds::ErrorKind::Refused),
+        says: "exited with code 1",
+    },
+    ExpectedError {
+        case: "credential_process_invalid",
+        link: None,
+        kind: Some(freshcreds::ErrorKind::Parse),
+        says: "the output is not JSON",
+    },
+    ExpectedError {
+        case: "empty_config",
+        link: None,
+        kind: Some(freshcreds::ErrorKind::NotConfigured),
+        says: "No profiles were defined",
+    },
+    ExpectedError {
+        case: "invalid_config",
+        link: None,
+        kind: Some(freshcreds::ErrorKind::Parse),
+        says: "error parsing profile file",
+    },
+    ExpectedError {
+        case: "invalid_sso_credentials_config",
+        link: None,
+        kind: Some(freshcreds::ErrorKind::InvalidConfig),
+        says: "selected profile will resolve an access token instead of credentials",
+    },
+    ExpectedError {
+        case: "sso_token",
+        link: None,
+        kind: Some(freshcreds::ErrorKind::InvalidConfig),
+        says: "selected profile will resolve an access token instead of credentials",
+    },
+];
+
+/// Whether freshcreds' error states the reason `want` says, as far as the report shows it.
+fn check_error(
+    want: &ExpectedError,
+    error: &freshcreds::Error,
+    report: Option<&ResolutionReport>,
+    selection: SourceSelection,
+) -> Result<(), String> {
+    let mut diffs = vec![];
+    let message = if selection == SourceSelection::Chain {
+        let report = report.ok_or("the chain gave no report")?;
+        let deciding = report
+            .links
+            .iter()
+            .find(|l| !matches!(l.outcome, LinkOutcome::NotConfigured { .. }));
+        match (want.link, deciding) {
+            (None, None) => error.full_message(),
+            (Some(name), Some(l)) if l.source == name => match &l.outcome {
+                LinkOutcome::Failed { reason } => reason.clone(),
+                other => return Err(format!("link {name}: {other:?}, expected it to fail")),
+            },
+            (want_link, got) => {
+                return Err(format!(
+                    "the deciding link is {:?}, expected {want_link:?}",
+                    got.map(|l| &l.source)
+                ))
+            }
+        }
+    } else {
+        error.full_message()
+    };
+    if let Some(kind) = want.kind {
+        if error.kind() != kind {
+            diffs.push(format!("error kind {:?}, expected {kind:?}", error.kind()));
+        }
+    }
+    if !message.contains(want.says) {
+        diffs.push(format!("the error does not say {:?}: {message}", want.says));
+    }
+    if diffs.is_empty() {
+        Ok(())
+    } else {
+        Err(diffs.join("; "))
+    }
+}
+
+/// Why freshcreds may make `request`, which has no recording in this case, or `None` when it
+/// may not. Each is a difference of behaviour the replay cannot answer (it closes the
+/// connection of a request it has no recording for):
+fn unrecorded_request_allowed(
+    request: &str,
+    recording: &Recording,
+    expected: &Value,
+    selection: SourceSelection,
+) -> Option<&'static str> {
+    let imds = request
+        .split_once(' ')
+        .is_some_and(|(_, p)| p.starts_with("/latest/"));
+    let long_term_keys = expected
+        .get("Ok")
+        .is_some_and(|ok| ok.get("session_token").is_none() && ok.get("expiry").is_none());
+    if selection == SourceSelection::Chain && imds && long_term_keys {
+        // A static winner: freshcreds asks the links below it, in the background, whether they
+        // would work (chain::INFO_SHADOWED), IMDS last; the Rust SDK does not.
+        return Some("the shadowing probe below a static winner");
+    }
+    if selection == SourceSelection::Chain && imds && expected.get("Ok").is_none() {
+        // Java v2's chain, which freshcreds follows, goes on past a failed link to the links
+        // below it, IMDS last; the Rust SDK stops at the first failure.
+        return Some("the chain goes on past a failed link to IMDS");
+    }
+    let retried = recording
+        .exchanges
+        .iter()
+        .any(|e| e.describe() == request && e.status >= 500);
+    if retried {
+        // A recorded 5xx answer is retried, as every AWS SDK's standard retry mode does.
+        return Some("a retry of a recorded 5xx answer");
+    }
+    None
+}
 
 /// How one case went.
 enum Outcome {
@@ -362,16 +565,19 @@ async fn run_case(case: &Path, selection: SourceSelection) -> Outcome {
         server_clock: Default::default(),
         network: Default::default(),
     };
-    let result = match default_chain::build(&settings, selection).await {
-        Ok(source) => tokio::time::timeout(Duration::from_secs(30), source.fetch())
-            .await
-            .unwrap_or_else(|_| {
-                Err(freshcreds::Error::new(
-                    freshcreds::ErrorKind::Timeout,
-                    "the case did not finish within 30 s",
-                ))
-            }),
-        Err(e) => Err(e),
+    let (result, report) = match default_chain::build(&settings, selection).await {
+        Ok(source) => {
+            let result = tokio::time::timeout(Duration::from_secs(30), source.fetch())
+                .await
+                .unwrap_or_else(|_| {
+                    Err(freshcreds::Error::new(
+                        freshcreds::ErrorKind::Timeout,
+                        "the case did not finish within 30 s",
+                    ))
+                });
+            (result, source.report())
+        }
+        Err(e) => (Err(e), None),
     };
 
     if let Some(d) = JAVA_V2_DIFFERS.iter().find(|d| d.case == name) {
@@ -400,7 +606,34 @@ async fn run_case(case: &Path, selection: SourceSelection) -> Outcome {
             "expected an error ({}), got credentials {}",
             expected["ErrorContains"], got.credentials
         )),
-        (None, Err(_)) => {}
+        (None, Err(e)) => match EXPECTED_ERRORS.iter().find(|x| x.case == name) {
+            Some(want) => {
+                if let Err(d) = check_error(want, e, report.as_ref(), selection) {
+                    problems.push(format!(
+                        "not the recorded error ({}): {d}",
+                        expected["ErrorContains"]
+                    ));
+                }
+            }
+            None => problems.push(format!(
+                "an error case without a row in EXPECTED_ERRORS (recorded: {}; freshcreds: {:?} {})",
+                expected["ErrorContains"],
+                e.kind(),
+                e.full_message()
+            )),
+        },
+    }
+    for request in server.unmatched() {
+        if unrecorded_request_allowed(&request, &recording, &expected, selection).is_none() {
+            problems.push(format!("a request with no recording: {request}"));
+        }
+    }
+    let unserved = server.unserved();
+    if !unserved.is_empty() {
+        problems.push(format!(
+            "recorded requests freshcreds did not make: {}",
+            unserved.join(", ")
+        ));
     }
     problems.extend(
         server
@@ -431,13 +664,6 @@ async fn run_case(case: &Path, selection: SourceSelection) -> Outcome {
         let unmatched = server.unmatched();
         if !unmatched.is_empty() {
             why.push_str(&format!(" [unrecorded requests: {}]", unmatched.join(", ")));
-        }
-        let unserved = server.unserved();
-        if !unserved.is_empty() {
-            why.push_str(&format!(
-                " [recorded but not requested: {}]",
-                unserved.join(", ")
-            ));
         }
         if let Err(e) = &result {
             if expected.get("Ok").is_none() {

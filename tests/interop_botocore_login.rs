@@ -8,8 +8,10 @@
 //! - freshcreds refreshes and writes the cache; botocore then loads the refreshed credentials
 //!   without refreshing them.
 //!
-//! botocore runs as `python3 tests/interop/botocore_login.py` with the temporary home. Without
-//! botocore and the CRT the tests say so and pass, except under `CI` where they fail.
+//! botocore runs as `python3 tests/interop/botocore_login.py` with the temporary home (the
+//! `python3` on `PATH`: scripts/test.sh puts `.tools/venv/bin`, whose Python has botocore and the
+//! CRT, first). Without them the tests fail, unless `FRESHCREDS_SKIP=botocore` lets them skip
+//! (`freshcreds_sim::tools`).
 
 use std::path::Path;
 use std::process::Command;
@@ -20,26 +22,11 @@ use freshcreds::env::Env;
 use freshcreds::sources::default_chain::{self, ChainSettings, SourceSelection};
 use freshcreds::sources::imds::ImdsConfigBuilder;
 use freshcreds::sources::login::cache::{cache_file_name, format_time};
+use freshcreds_sim::tools::{available_or_skip, BOTOCORE};
 use freshcreds_sim::{LoginSession, SimConfig, Simulator};
 use serde_json::Value;
 
 const SCRIPT: &str = "tests/interop/botocore_login.py";
-
-/// Whether botocore and the AWS CRT can be imported; under `CI` they must be.
-fn botocore_available() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import botocore.credentials, awscrt"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "botocore or awscrt is not installed (scripts/setup.sh installs them)"
-        );
-        eprintln!("botocore or awscrt is not installed: interop not run");
-    }
-    ok
-}
 
 /// A home with `[profile dev] login_session = …` and the session's cache, its credentials
 /// expired so that whoever reads it first refreshes it.
@@ -149,7 +136,10 @@ fn kept(doc: &Value) -> Vec<Value> {
 #[tokio::test]
 async fn botocore_refreshes_the_session_and_freshcreds_then_uses_its_credentials_without_a_refresh()
 {
-    if !botocore_available() {
+    if !available_or_skip(
+        BOTOCORE,
+        "botocore_refreshes_the_session_and_freshcreds_then_uses_its_credentials_without_a_refresh",
+    ) {
         return;
     }
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
@@ -187,7 +177,7 @@ async fn botocore_refreshes_the_session_and_freshcreds_then_uses_its_credentials
 #[tokio::test]
 async fn freshcreds_refreshes_the_session_and_botocore_then_loads_its_credentials_without_a_refresh(
 ) {
-    if !botocore_available() {
+    if !available_or_skip(BOTOCORE, "freshcreds_refreshes_the_session_and_botocore_then_loads_its_credentials_without_a_refresh") {
         return;
     }
     let sim = Simulator::start(SimConfig::default()).await.unwrap();

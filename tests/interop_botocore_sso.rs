@@ -8,8 +8,10 @@
 //! - freshcreds refreshes and writes the cache; botocore then loads the token without refreshing
 //!   it, and resolves the profile's credentials with its own SSO provider.
 //!
-//! botocore runs as `python3 tests/interop/botocore_sso.py` with the temporary home. Without
-//! botocore the tests say so and pass, except under `CI` where they fail.
+//! botocore runs as `python3 tests/interop/botocore_sso.py` with the temporary home (the
+//! `python3` on `PATH`: scripts/test.sh puts `.tools/venv/bin`, whose Python has botocore, first).
+//! Without botocore the tests fail, unless `FRESHCREDS_SKIP=botocore` lets them skip
+//! (`freshcreds_sim::tools`).
 
 mod sso_home;
 
@@ -17,28 +19,13 @@ use std::process::Command;
 use std::time::Duration;
 
 use freshcreds::clock::ManualClock;
+use freshcreds_sim::tools::{available_or_skip, BOTOCORE};
 use serde_json::Value;
 use sso_home::{session_config, sim, Home, SESSION, START_URL};
 
 const SCRIPT: &str = "tests/interop/botocore_sso.py";
 /// The most a botocore run may take (interpreter start and one or two requests).
 const BOTOCORE_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Whether botocore can be imported; under `CI` it must be.
-fn botocore_available() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import botocore.tokens"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "botocore is not installed (scripts/setup.sh installs it)"
-        );
-        eprintln!("botocore is not installed: interop not run");
-    }
-    ok
-}
 
 /// Runs the script in `mode` with the home's environment (and nothing of the caller's AWS
 /// settings); returns its JSON line.
@@ -105,7 +92,10 @@ fn assert_complete_cache(doc: &Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn botocore_refreshes_the_shared_cache_then_freshcreds_resolves_from_it() {
-    if !botocore_available() {
+    if !available_or_skip(
+        BOTOCORE,
+        "botocore_refreshes_the_shared_cache_then_freshcreds_resolves_from_it",
+    ) {
         return;
     }
     let sim = sim().await;
@@ -137,7 +127,10 @@ async fn botocore_refreshes_the_shared_cache_then_freshcreds_resolves_from_it() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn freshcreds_refreshes_the_shared_cache_then_botocore_loads_it_and_resolves_credentials() {
-    if !botocore_available() {
+    if !available_or_skip(
+        BOTOCORE,
+        "freshcreds_refreshes_the_shared_cache_then_botocore_loads_it_and_resolves_credentials",
+    ) {
         return;
     }
     let sim = sim().await;

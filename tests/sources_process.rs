@@ -133,13 +133,17 @@ async fn an_empty_command_is_a_configuration_error() {
 
 const HELPER_ENV: &str = "FRESHCREDS_PROCESS_STDERR_HELPER";
 
-/// Run by `the_commands_standard_error_is_passed_through` in a child test process: fetches from
-/// a command that writes to standard error, which must reach this process's standard error.
+/// Not a test on its own (ignored, so it never counts as a pass): run by
+/// `the_commands_standard_error_is_passed_through` in a child test process with `--ignored`,
+/// it fetches from a command that writes to standard error, which must reach this process's
+/// standard error.
 #[tokio::test]
+#[ignore = "a helper: the_commands_standard_error_is_passed_through runs it in a child process"]
 async fn stderr_helper_fetches_only_when_asked_by_the_passthrough_test() {
-    if std::env::var_os(HELPER_ENV).is_none() {
-        return;
-    }
+    assert!(
+        std::env::var_os(HELPER_ENV).is_some(),
+        "a helper of the_commands_standard_error_is_passed_through, which runs it with {HELPER_ENV} set"
+    );
     let c = source(&format!(
         "echo diagnostic-line-from-helper >&2; echo '{GOOD}'"
     ))
@@ -156,6 +160,7 @@ fn the_commands_standard_error_is_passed_through() {
         .args([
             "--exact",
             "stderr_helper_fetches_only_when_asked_by_the_passthrough_test",
+            "--ignored",
             "--nocapture",
             "--test-threads=1",
         ])

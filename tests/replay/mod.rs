@@ -5,7 +5,9 @@
 //! path and has not been served yet (hosts are ignored: IMDS, STS, SSO and the container endpoint
 //! all become this one server), and answered with the recorded status, headers and body. A
 //! request with no recorded exchange gets its connection closed without an answer, as an address
-//! where nothing listens would; it is remembered so a test can report it.
+//! where nothing listens would; it is remembered, and the conformance tests fail on it unless a
+//! stated difference of behaviour explains it (`chain_conformance::unrecorded_request_allowed`), as
+//! they fail on a recorded exchange that was never requested ([`ReplayServer::unserved`]).
 //!
 //! Matched requests are also compared with the recorded ones on what must not depend on time or
 //! on the SDK. The recordings were edited after capture (keys, tokens and some ARNs replaced,

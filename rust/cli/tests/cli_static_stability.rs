@@ -2,22 +2,15 @@
 //! expired credentials (an outage in which EC2 keeps handing out the last ones), the AWS CLI,
 //! through `credential_process = freshcreds credential-process`, still makes its signed call — as
 //! AWS accepts such extended instance-profile credentials (the simulator's
-//! `sts_accepts_expired` switch). Skipped with a printed reason when `aws` is not installed.
+//! `sts_accepts_expired` switch). Without the AWS CLI the tests fail, unless
+//! `FRESHCREDS_SKIP=aws-cli` lets them skip (`freshcreds_sim::tools`).
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
+use freshcreds_sim::tools::{available_or_skip, AWS_CLI};
 use freshcreds_sim::{Endpoint, Fault, SimConfig, SimSettings, Simulator};
 
 const BIN: &str = env!("CARGO_BIN_EXE_freshcreds");
-
-fn aws_installed() -> bool {
-    Command::new("aws")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
 
 /// `aws sts get-caller-identity` with a profile whose credentials come from freshcreds, which
 /// reads the simulator's IMDS.
@@ -58,8 +51,10 @@ fn without_the_outage_switch_sts_refuses_the_expired_credentials_imds_serves() {
     // The control: the simulator is strict by default, so the test below proves the switch is
     // what lets the call through, not a lax simulator. freshcreds does hand the credentials on
     // (with an extended expiry, flagged stale), and STS refuses them.
-    if !aws_installed() {
-        println!("aws CLI not on PATH: skipping");
+    if !available_or_skip(
+        AWS_CLI,
+        "without_the_outage_switch_sts_refuses_the_expired_credentials_imds_serves",
+    ) {
         return;
     }
     let sim = Simulator::start_blocking(SimConfig::default()).unwrap();
@@ -76,8 +71,10 @@ fn without_the_outage_switch_sts_refuses_the_expired_credentials_imds_serves() {
 #[test]
 fn the_aws_cli_makes_its_signed_call_through_credential_process_while_imds_serves_only_expired_credentials(
 ) {
-    if !aws_installed() {
-        println!("aws CLI not on PATH: skipping");
+    if !available_or_skip(
+        AWS_CLI,
+        "the_aws_cli_makes_its_signed_call_through_credential_process_while_imds_serves_only_expired_credentials",
+    ) {
         return;
     }
     let sim = Simulator::start_blocking(SimConfig::default()).unwrap();

@@ -20,6 +20,13 @@ fn the_checked_in_c_header_matches_what_cbindgen_generates_from_the_ffi_module()
     bindings.write(&mut generated);
     let header = root.join("include/freshcreds.h");
     if std::env::var_os("FRESHCREDS_BLESS").is_some() {
+        // Blessing rewrites the file it checks, so it passes whatever the header was: never in
+        // CI, where it would hide a stale checked-in header.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "FRESHCREDS_BLESS is set under CI: the header check would rewrite \
+             include/freshcreds.h instead of checking it; unset FRESHCREDS_BLESS"
+        );
         std::fs::write(&header, &generated).expect("write include/freshcreds.h");
         return;
     }

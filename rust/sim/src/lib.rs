@@ -23,9 +23,9 @@
 //! | call | effect |
 //! |------|--------|
 //! | `GET /_sim/health` | `{"ok":true}` |
-//! | `GET /_sim/counts` | [`Counts`] |
+//! | `GET /_sim/counts` | [`Counts`], including the faults served (`faults_served`, `faults_status`, …) |
 //! | `GET /_sim/now` | `{"now": "…Z", "issued": N}` (simulator time, credential sets minted) |
-//! | `POST /_sim/faults/<endpoint>` | a standing [`Fault`], e.g. `{"status": 503, "times": 2}` |
+//! | `POST /_sim/faults/<endpoint>` | a standing [`Fault`], e.g. `{"status": 503, "times": 2}` (unknown fields: 400 naming the field) |
 //! | `POST /_sim/sequences/<endpoint>` | a fault sequence, one step per request, e.g. `[{"status":503},{"status":503},{"hang":true},{}]` ([`Simulator::set_fault_sequence`]) |
 //! | `DELETE /_sim/faults` | removes every fault and sequence |
 //! | `GET` / `POST /_sim/settings` | [`SimSettings`]: `{"clock_skew_secs": 600, "sts_accepts_expired": true}` (a POST replaces them; unknown fields are refused) |
@@ -91,6 +91,7 @@ mod sso;
 mod state;
 mod sts;
 pub mod tls;
+pub mod tools;
 
 pub use sso::{SsoCounts, SsoLogin, SsoSettings};
 
@@ -207,8 +208,11 @@ impl Endpoint {
 /// part applies to exactly one request.
 /// Order per request: latency, then drop, hang, status, throttling, then the (possibly altered)
 /// real answer.
+///
+/// The JSON form refuses unknown fields (a misspelt field would otherwise be a fault that does
+/// nothing): the admin API answers 400 naming the field.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Fault {
     /// Answer this HTTP status (with a short body) instead of the real answer.
     pub status: Option<u16>,
@@ -289,6 +293,30 @@ pub struct Counts {
     pub signin_ok: u64,
     /// `CreateOAuth2Token` requests refused (a bad proof, an unknown refresh token, a fault).
     pub signin_rejected: u64,
+    /// Requests of any endpoint that a fault or sequence step changed in any way (so a test can
+    /// confirm that the faults it set were served, not only set).
+    pub faults_served: u64,
+    /// Requests answered with a fault's `status` (or 429 by `throttle_rate`).
+    pub faults_status: u64,
+    /// Requests held unanswered by `hang`.
+    pub faults_hung: u64,
+    /// Requests whose connection `drop_connection` closed.
+    pub faults_dropped: u64,
+    /// Requests delayed by `latency_ms` (also counted in one of the above when replaced too).
+    pub faults_latency: u64,
+    /// `imds_token` requests a fault answered instead of the endpoint (status, throttling, hang
+    /// or drop); likewise for each endpoint below. The rest got the endpoint's own answer.
+    pub imds_token_faulted: u64,
+    /// `imds_role_list` requests a fault answered.
+    pub imds_role_list_faulted: u64,
+    /// `imds_credentials` requests a fault answered.
+    pub imds_credentials_faulted: u64,
+    /// `sts` requests a fault answered.
+    pub sts_faulted: u64,
+    /// `container` requests a fault answered.
+    pub container_faulted: u64,
+    /// `signin_token` requests a fault answered.
+    pub signin_token_faulted: u64,
 }
 
 /// One set of credentials the simulator minted (or the static test key).

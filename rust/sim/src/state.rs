@@ -232,6 +232,12 @@ impl Shared {
             Endpoint::Container => c.container += 1,
             Endpoint::SigninToken => c.signin_token += 1,
         }
+        let d = Self::decide(&mut s, endpoint);
+        Self::count_served(&mut s.counts, endpoint, &d);
+        d
+    }
+
+    fn decide(s: &mut State, endpoint: Endpoint) -> Decision {
         if let Some(step) = s.sequences.get_mut(&endpoint).and_then(VecDeque::pop_front) {
             let mut d = Self::standing_parts(&step);
             Self::gated_parts(&mut d, step);
@@ -255,6 +261,45 @@ impl Shared {
             Self::gated_parts(&mut d, f);
         }
         d
+    }
+
+    /// Counts what a fault did to one request, in the order the server applies it: latency
+    /// first, then the first of drop, hang, status (or throttling) that applies.
+    fn count_served(c: &mut Counts, endpoint: Endpoint, d: &Decision) {
+        let latency = d.latency.is_some_and(|l| !l.is_zero());
+        let replaced = if d.drop_connection {
+            c.faults_dropped += 1;
+            true
+        } else if d.hang {
+            c.faults_hung += 1;
+            true
+        } else if d.status.is_some() || d.throttle {
+            c.faults_status += 1;
+            true
+        } else {
+            false
+        };
+        if replaced {
+            match endpoint {
+                Endpoint::ImdsToken => c.imds_token_faulted += 1,
+                Endpoint::ImdsRoleList => c.imds_role_list_faulted += 1,
+                Endpoint::ImdsCredentials => c.imds_credentials_faulted += 1,
+                Endpoint::Sts => c.sts_faulted += 1,
+                Endpoint::Container => c.container_faulted += 1,
+                Endpoint::SigninToken => c.signin_token_faulted += 1,
+            }
+        }
+        if latency {
+            c.faults_latency += 1;
+        }
+        let altered = d.malformed
+            || d.expired
+            || d.code.is_some()
+            || d.date_skew_secs != 0
+            || d.date_unix_secs.is_some();
+        if latency || replaced || altered {
+            c.faults_served += 1;
+        }
     }
 
     /// The parts of `f` that apply to every request while it is set.

@@ -305,6 +305,97 @@ async fn admin_api_drives_faults_counts_time_and_rotation() {
     assert_eq!(status_of(&sim).await, 200);
 }
 
+#[tokio::test]
+async fn a_fault_with_an_unknown_field_is_refused_with_400_naming_the_field() {
+    // A misspelt field used to be ignored: the fault was set and did nothing.
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let http = client(Duration::from_secs(5));
+    for path in ["faults/imds_credentials", "sequences/imds_credentials"] {
+        let body = if path.starts_with("faults") {
+            r#"{"statuss": 503, "times": 2}"#
+        } else {
+            r#"[{"statuss": 503}]"#
+        };
+        let refused = http
+            .post(format!("{}/_sim/{path}", sim.base_url()))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 400, "{path}");
+        let text = refused.text().await.unwrap();
+        assert!(text.contains("unknown field `statuss`"), "{path}: {text}");
+    }
+    assert_eq!(status_of(&sim).await, 200, "nothing was set");
+    assert_eq!(sim.counts().faults_served, 0);
+    assert!(serde_json::from_str::<Fault>(r#"{"latency": 5}"#).is_err());
+}
+
+#[tokio::test]
+async fn the_counts_say_which_faults_were_served() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.set_fault(
+        Endpoint::ImdsCredentials,
+        Fault {
+            status: Some(503),
+            times: Some(2),
+            latency_ms: Some(10),
+            ..Fault::default()
+        },
+    );
+    for _ in 0..3 {
+        status_of(&sim).await;
+    }
+    sim.set_fault(
+        Endpoint::ImdsCredentials,
+        Fault {
+            hang: true,
+            times: Some(1),
+            ..Fault::default()
+        },
+    );
+    assert!(client(Duration::from_millis(200))
+        .get(format!("{}{CREDS}", sim.base_url()))
+        .send()
+        .await
+        .is_err());
+    sim.set_fault(
+        Endpoint::ImdsCredentials,
+        Fault {
+            drop_connection: true,
+            times: Some(1),
+            ..Fault::default()
+        },
+    );
+    assert!(get_creds(&sim).await.is_err());
+    // Set and never served: a fault on an endpoint nobody asks.
+    sim.set_fault(
+        Endpoint::Container,
+        Fault {
+            status: Some(500),
+            ..Fault::default()
+        },
+    );
+    let c = sim.counts();
+    assert_eq!(
+        (
+            c.faults_status,
+            c.faults_hung,
+            c.faults_dropped,
+            c.faults_latency
+        ),
+        (2, 1, 1, 3),
+        "{c:?}"
+    );
+    assert_eq!(c.faults_served, 5, "{c:?}");
+    assert_eq!(c.imds_credentials, 5);
+    assert_eq!(
+        c.imds_credentials_faulted, 4,
+        "the latency-only answer is the endpoint's"
+    );
+    assert_eq!(c.container_faulted, 0);
+}
+
 #[test]
 fn fault_json_uses_snake_case_fields_and_defaults() {
     let f: Fault = serde_json::from_str(r#"{"drop_connection": true, "times": 3}"#).unwrap();

@@ -135,6 +135,19 @@ public class GlobalHooksTest {
 
     private static final String ROLE_ARN_PART = "assumed-role/freshcreds-sim-role";
 
+    /**
+     * One shared source served every call: the probe's calls (three default SDK v2 clients, more
+     * in mode all) reached IMDS through one source, which opened one IMDSv2 session and fetched
+     * the credentials once (they live an hour). A source per client would show one session and
+     * one fetch per client; "a shared source was created" alone would not tell.
+     */
+    private static void assertOneSharedSourceServedEveryCall(SimulatorProcess sim, String out) throws Exception {
+        String counts = sim.counts();
+        assertEquals("one IMDSv2 session (one source): " + counts + "\n" + out, 1, SimulatorProcess.count(counts, "imds_token"));
+        assertEquals("one credentials fetch (one source): " + counts + "\n" + out, 1,
+                SimulatorProcess.count(counts, "imds_credentials"));
+    }
+
     private static void assertDefaultClientsUseFreshcreds(String out) {
         String[] lines = out.split("\n");
         int ok = 0;
@@ -158,7 +171,7 @@ public class GlobalHooksTest {
             assertDefaultClientsUseFreshcreds(out);
             // SDK v1: the client built without credentials uses the shared default chain, led by freshcreds.
             assertTrue(out, out.contains("v1 default ok ") && out.contains(ROLE_ARN_PART));
-            assertTrue("IMDS was asked for the shared source only", sim.count("imds_credentials") >= 1);
+            assertOneSharedSourceServedEveryCall(sim, out);
         }
     }
 
@@ -167,6 +180,7 @@ public class GlobalHooksTest {
         try (SimulatorProcess sim = SimulatorProcess.start()) {
             String out = run(sim, Arrays.asList("-javaagent:" + jar()));
             assertDefaultClientsUseFreshcreds(out);
+            assertOneSharedSourceServedEveryCall(sim, out);
         }
     }
 
@@ -178,6 +192,7 @@ public class GlobalHooksTest {
             assertTrue(out, out.contains("v2 default ok "));
             // Mode all: the explicit client is switched to freshcreds too.
             assertTrue(out, out.contains("v2 explicit ok "));
+            assertOneSharedSourceServedEveryCall(sim, out);
         }
     }
 

@@ -31,8 +31,11 @@ import software.amazon.awssdk.services.sts.StsClient;
  * {@code GetCallerIdentity} in the same run, each with its SDK's default retry settings: SDK v1
  * and v2 with freshcreds' providers (v1 with {@code retryPolicy()} and {@code rejectionHandler()};
  * v2 as built, the rejection interceptor being global), and SDK v1 and v2 with the SDKs' own
- * {@code InstanceProfileCredentialsProvider}. Prints the failed calls per client; exits 1 when a
- * freshcreds call failed, or when the SDKs' providers did not fail (the fault did not bite).
+ * {@code InstanceProfileCredentialsProvider}. Prints the calls, failures and successes after the
+ * revocation per client; exits 1 when a freshcreds call failed, when a freshcreds client had no
+ * successful call after the revocation (a client that stopped calling has not "0 failed"), when a
+ * client's thread is still running at the end (a hung call), when the simulator revoked no key,
+ * or when the SDKs' providers did not fail (the fault did not bite).
  */
 final class RevokeDemo {
     /** Credential lifetime in the simulator: long, so that no provider refreshes on its own in the run. */
@@ -45,6 +48,11 @@ final class RevokeDemo {
     static final int THREADS_PER_CLIENT = 2;
     /** Pause of each thread between its calls. */
     static final int INTERVAL_MILLIS = 25;
+    /**
+     * How long after the run's end the client threads may take to finish their last call (the
+     * SDKs' default timeouts are shorter); a thread still running then is a hung client.
+     */
+    static final int JOIN_GRACE_SECS = 60;
 
     /** One client's tally. */
     private static final class Client {
@@ -54,6 +62,7 @@ final class RevokeDemo {
         final AtomicLong calls = new AtomicLong();
         final AtomicLong failed = new AtomicLong();
         final AtomicLong failedAfterRevocation = new AtomicLong();
+        final AtomicLong okAfterRevocation = new AtomicLong();
         volatile String lastError;
 
         Client(String name, boolean freshcreds, Runnable call) {
@@ -122,24 +131,45 @@ final class RevokeDemo {
             long roundsV2 = freshV2.source().typedStatus().getRounds();
             String answer = sim.admin("POST", "/_sim/revoke");
             revoked.set(true);
+            java.util.regex.Matcher key = java.util.regex.Pattern.compile("\"revoked\":\\[\"([^\"]+)\"").matcher(answer);
+            boolean revocationApplied = key.find();
             System.out.printf(Locale.ROOT, "   %5.1f s  revoked %s (STS answers ExpiredToken for it; IMDS serves a new key)%n",
-                    (System.nanoTime() - start) / 1e9, answer.replaceAll(".*\"revoked\":\\[\"([^\"]+)\".*", "$1"));
+                    (System.nanoTime() - start) / 1e9, revocationApplied ? key.group(1) : "nothing: " + answer);
+            long joinBy = deadline + TimeUnit.SECONDS.toNanos(JOIN_GRACE_SECS);
             for (Thread th : threads) {
-                th.join(TimeUnit.SECONDS.toMillis(durationSecs + 60));
+                th.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(joinBy - System.nanoTime())));
             }
             String counts = sim.counts();
             System.out.println();
-            System.out.printf(Locale.ROOT, "   %-44s %8s %8s %s%n", "client", "calls", "failed", "");
+            System.out.printf(Locale.ROOT, "   %-44s %8s %8s %14s %s%n", "client", "calls", "failed", "ok after revoke", "");
             int status = 0;
+            if (!revocationApplied) {
+                System.out.println("FAILED: the simulator revoked no key: " + answer);
+                status = 1;
+            }
             for (Client c : clients) {
-                System.out.printf(Locale.ROOT, "   %-44s %8d %8d %s%n", c.name, c.calls.get(), c.failed.get(),
-                        c.lastError == null ? "" : "(" + c.lastError + ")");
+                System.out.printf(Locale.ROOT, "   %-44s %8d %8d %14d %s%n", c.name, c.calls.get(), c.failed.get(),
+                        c.okAfterRevocation.get(), c.lastError == null ? "" : "(" + c.lastError + ")");
                 if (c.freshcreds && c.failed.get() > 0) {
                     System.out.printf("FAILED: %d calls of %s failed%n", c.failed.get(), c.name);
                     status = 1;
                 }
+                if (c.freshcreds && c.okAfterRevocation.get() == 0) {
+                    System.out.printf("FAILED: %s made no successful call after the revocation%n", c.name);
+                    status = 1;
+                }
                 if (!c.freshcreds && c.failedAfterRevocation.get() == 0) {
                     System.out.printf("FAILED: %s did not fail after the revocation: the fault did not bite%n", c.name);
+                    status = 1;
+                }
+            }
+            for (Thread th : threads) {
+                if (th.isAlive()) {
+                    System.out.printf("FAILED: thread '%s' is still running %d s after the run ended (a hung call):%n",
+                            th.getName(), JOIN_GRACE_SECS);
+                    for (StackTraceElement e : th.getStackTrace()) {
+                        System.out.println("      at " + e);
+                    }
                     status = 1;
                 }
             }
@@ -180,6 +210,9 @@ final class RevokeDemo {
             c.calls.incrementAndGet();
             try {
                 c.call.run();
+                if (after) {
+                    c.okAfterRevocation.incrementAndGet();
+                }
             } catch (AmazonServiceException e) {
                 fail(c, after, e.getErrorCode());
             } catch (AwsServiceException e) {

@@ -17,6 +17,8 @@ import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Collections;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -46,8 +48,9 @@ import software.amazon.awssdk.services.sts.StsClient;
  * chain builds them, and in their background-refresh modes (v1 {@code new
  * InstanceProfileCredentialsProvider(true)}, v2 {@code asyncCredentialUpdateEnabled(true)}); the
  * runs are compared (the exit status still reflects the freshcreds run only). With {@code --faults}, a
- * {@link FaultInjector} sets random IMDS faults all run long, and the run also fails when the
- * simulator counted more IMDS credential requests than {@link FaultInjector#credentialRequestBound}.
+ * {@link FaultInjector} sets random IMDS faults all run long, and the run also fails when an
+ * admin call failed, when the simulator's counters show no 503 or no slow/hung answer served, or
+ * when it counted more IMDS credential requests than {@link FaultInjector#credentialRequestBound}.
  */
 public final class RotationDemo {
     private static final String USAGE = String.join("\n",
@@ -63,8 +66,9 @@ public final class RotationDemo {
             "                        first as the default chain builds it, then in its background-refresh mode",
             "                        (v1 new InstanceProfileCredentialsProvider(true), v2 asyncCredentialUpdateEnabled)",
             "  --faults              inject random IMDS faults (503s, latency, hung requests) all run long;",
-            "                        defaults become 30 s credentials, leads 15 s, 150 s (5 rotations), and the",
-            "                        run also fails when IMDS got more credential requests than the stated bound",
+            "                        defaults become 30 s credentials, IMDS rotation lead 10 s, refresh lead 15 s,",
+            "                        150 s (5+ rotations), and the run also fails on a failed admin call, when no",
+            "                        fault was served, or when IMDS got more credential requests than the stated bound",
             "  --seed N              seed of the fault sequence (default: random, printed)",
             "  --revoke              instead: revoke the live key mid-run (STS answers ExpiredToken for it before",
             "                        its expiry, IMDS serves a new one) and print failed calls per SDK for freshcreds'",
@@ -74,7 +78,8 @@ public final class RotationDemo {
             "  -h, --help            print this help",
             "",
             "Exits 1 when a call through freshcreds failed (e.g. ExpiredToken), too few rotations were seen,",
-            "or (--faults) IMDS got more credential requests than the bound.");
+            "or (--faults) an admin call failed, no fault was served, or IMDS got more credential requests",
+            "than the bound.");
 
     /** Command-line settings. */
     static final class Settings {
@@ -102,8 +107,8 @@ public final class RotationDemo {
                     s.faults = true;
                     s.durationSecs = FaultInjector.DEFAULT_DURATION_SECS;
                     s.lifetimeSecs = FaultInjector.DEFAULT_LIFETIME_SECS;
-                    s.rotationLeadSecs = FaultInjector.DEFAULT_LEAD_SECS;
-                    s.refreshLeadSecs = FaultInjector.DEFAULT_LEAD_SECS;
+                    s.rotationLeadSecs = FaultInjector.DEFAULT_ROTATION_LEAD_SECS;
+                    s.refreshLeadSecs = FaultInjector.DEFAULT_REFRESH_LEAD_SECS;
                 }
             }
             for (int i = 0; i < args.length; i++) {
@@ -199,6 +204,11 @@ public final class RotationDemo {
 
         /** Refreshes done so far by the provider behind {@code sdk}, or -1 when it does not say. */
         abstract long refreshes(String sdk);
+
+        /** The refresh rounds of each provider's engine, or {@code null} when it does not say. */
+        String rounds() {
+            return null;
+        }
     }
 
     private static final class FreshProviders extends Providers {
@@ -242,6 +252,19 @@ public final class RotationDemo {
             String status = (sdk.equals("SDK v1") ? fv1.source() : fv2.source()).status();
             Matcher m = REFRESHES.matcher(status);
             return m.find() ? Long.parseLong(m.group(1)) : -1;
+        }
+
+        @Override
+        String rounds() {
+            StringBuilder b = new StringBuilder();
+            for (String sdk : new String[] {"SDK v1", "SDK v2"}) {
+                String status = (sdk.equals("SDK v1") ? fv1.source() : fv2.source()).status();
+                b.append(b.length() == 0 ? "" : "; ").append(sdk).append(": ").append(SimulatorProcess.count(status, "rounds"))
+                        .append(" rounds (").append(SimulatorProcess.count(status, "refreshes")).append(" new, ")
+                        .append(SimulatorProcess.count(status, "unrotatedPolls")).append(" unrotated, ")
+                        .append(SimulatorProcess.count(status, "failures")).append(" failed)");
+            }
+            return b.toString();
         }
 
         @Override
@@ -307,15 +330,26 @@ public final class RotationDemo {
         final String name;
         final Workload workload;
         final String counts;
+        /** {@code GET /_sim/now}: {@code issued} is the credential sets the simulator minted. */
+        final String now;
         final int rotationsV1;
         final int rotationsV2;
+        /** With {@code --faults}: the injector's failed admin calls and the faults it set. */
+        final List<String> adminErrors;
+        final long[] injectedByKind;
+        /** The engines' rounds ({@link Providers#rounds}), or {@code null}. */
+        String rounds;
 
-        Result(String name, Workload workload, String counts, int rotationsV1, int rotationsV2) {
+        Result(String name, Workload workload, String counts, String now, int rotationsV1, int rotationsV2,
+                FaultInjector injector) {
             this.name = name;
             this.workload = workload;
             this.counts = counts;
+            this.now = now;
             this.rotationsV1 = rotationsV1;
             this.rotationsV2 = rotationsV2;
+            this.adminErrors = injector == null ? Collections.<String>emptyList() : injector.adminErrors();
+            this.injectedByKind = injector == null ? new long[3] : injector.injectedByKind();
         }
 
         long count(String key) {
@@ -379,18 +413,8 @@ public final class RotationDemo {
                     expected, settings.durationSecs, settings.lifetimeSecs, fresh.rotationsV1, fresh.rotationsV2);
             failed = true;
         }
-        if (settings.faults) {
-            long bound = FaultInjector.credentialRequestBound(settings.durationSecs, FreshProviders.SOURCES);
-            long requests = fresh.count("imds_credentials");
-            System.out.printf(Locale.ROOT, "IMDS credential requests under faults: %d (bound %d = %d sources x %d rounds x %d attempts;"
-                    + " rounds = %d s / %d ms least spacing + %d)%n",
-                    requests, bound, FreshProviders.SOURCES, FaultInjector.roundBound(settings.durationSecs),
-                    FaultInjector.IMDS_ATTEMPTS, settings.durationSecs, FaultInjector.MIN_ROUND_SPACING_MILLIS,
-                    FaultInjector.EXTRA_ROUNDS_PER_SOURCE);
-            if (requests > bound) {
-                System.out.printf("FAILED: %d IMDS credential requests exceed the bound %d%n", requests, bound);
-                failed = true;
-            }
+        if (settings.faults && !checkFaultRun(fresh, settings)) {
+            failed = true;
         }
         if (settings.compare) {
             Result stock = run(settings, 2, runs, false, false);
@@ -402,6 +426,45 @@ public final class RotationDemo {
         }
         System.out.println("OK: every call through freshcreds succeeded across "
                 + Math.min(fresh.rotationsV1, fresh.rotationsV2) + " rotations");
+    }
+
+    /**
+     * The {@code --faults} checks on the simulator's counters: every admin call succeeded, 503s
+     * and slow or hung answers were served (not only set), and the IMDS credential requests stay
+     * within {@link FaultInjector#credentialRequestBound}. A counter the simulator does not report
+     * stops the run ({@link SimulatorProcess#count(String, String)} throws).
+     */
+    private static boolean checkFaultRun(Result r, Settings settings) {
+        boolean ok = true;
+        for (String e : r.adminErrors) {
+            System.out.println("FAILED: fault injector admin call: " + e);
+            ok = false;
+        }
+        long status = r.count("faults_status");
+        long slow = r.count("faults_latency") + r.count("faults_hung");
+        System.out.printf(Locale.ROOT, "faults set: %d x 503, %d x latency, %d x hang; served: %d 503 answers, %d delayed,"
+                + " %d hung (of them %d credential requests answered by a fault)%n",
+                r.injectedByKind[0], r.injectedByKind[1], r.injectedByKind[2], status, r.count("faults_latency"),
+                r.count("faults_hung"), r.count("imds_credentials_faulted"));
+        if (status == 0 || slow == 0) {
+            System.out.println("FAILED: the simulator served no " + (status == 0 ? "503" : "slow or hung") + " answer:"
+                    + " the faults were set but never reached a request");
+            ok = false;
+        }
+        long sets = SimulatorProcess.count(r.now, "issued");
+        long perSet = FaultInjector.roundsPerSet(settings.lifetimeSecs, settings.refreshLeadSecs, settings.rotationLeadSecs);
+        long faulted = r.count("imds_credentials_faulted");
+        long bound = FaultInjector.credentialRequestBound(FreshProviders.SOURCES, sets, perSet, faulted);
+        long requests = r.count("imds_credentials");
+        System.out.printf(Locale.ROOT, "IMDS credential requests under faults: %d (bound %d = %d sources x (%d sets x %d rounds + %d)"
+                + " + %d answered by a fault; %d rounds = 1 + polls %d ms apart while IMDS has not rotated)%n",
+                requests, bound, FreshProviders.SOURCES, sets, perSet, FaultInjector.EXTRA_ROUNDS_PER_SOURCE, faulted,
+                perSet, FaultInjector.MIN_SPACING_MILLIS);
+        if (requests > bound) {
+            System.out.printf("FAILED: %d IMDS credential requests exceed the bound %d%n", requests, bound);
+            ok = false;
+        }
+        return ok;
     }
 
     private static Result run(Settings settings, int index, int runs, boolean freshcreds, boolean background)
@@ -469,7 +532,10 @@ public final class RotationDemo {
                     System.out.printf("   %d faults injected%n", injector.injected());
                 }
                 String counts = sim.counts();
-                Result result = new Result(providers.name, workload, counts, Math.max(rotationsV1, 0), Math.max(rotationsV2, 0));
+                String now = sim.admin("GET", "/_sim/now");
+                Result result = new Result(providers.name, workload, counts, now, Math.max(rotationsV1, 0),
+                        Math.max(rotationsV2, 0), injector);
+                result.rounds = providers.rounds();
                 summary(result, settings);
                 return result;
             } finally {
@@ -528,9 +594,13 @@ public final class RotationDemo {
                 System.out.println("      error at " + e);
             }
         }
-        System.out.printf("   simulator: IMDS token %d, role list %d, credentials %d; STS ok %d, ExpiredToken %d%n",
+        System.out.printf("   simulator: IMDS token %d, role list %d, credentials %d; STS ok %d, ExpiredToken %d;"
+                + " credential sets minted %d%n",
                 r.count("imds_token"), r.count("imds_role_list"), r.count("imds_credentials"),
-                r.count("sts_ok"), r.count("sts_expired_token"));
+                r.count("sts_ok"), r.count("sts_expired_token"), SimulatorProcess.count(r.now, "issued"));
+        if (r.rounds != null) {
+            System.out.println("   engines: " + r.rounds);
+        }
     }
 
     private static void compare(Result... results) {

@@ -196,23 +196,30 @@ public final class SimulatorProcess implements AutoCloseable {
      * One counter of {@code GET /_sim/counts}.
      *
      * @param name a counter such as {@code imds_credentials}
-     * @return its value, or -1 if the simulator has no such counter
+     * @return its value
      * @throws IOException if the call fails
+     * @throws IllegalStateException if the simulator has no such counter
      */
     public long count(String name) throws IOException {
         return count(counts(), name);
     }
 
     /**
-     * One counter of a {@code GET /_sim/counts} answer.
+     * One whole-number field of a JSON object, such as a counter of a {@code GET /_sim/counts}
+     * answer. A missing field is an error, never a value: a check against a bound must not pass
+     * because a counter was renamed.
      *
-     * @param countsJson the JSON from {@link #counts()}
-     * @param name a counter such as {@code imds_credentials}
-     * @return its value, or -1 if the JSON has no such counter
+     * @param json the JSON, e.g. from {@link #counts()}
+     * @param name a field such as {@code imds_credentials}
+     * @return its value
+     * @throws IllegalStateException if the JSON has no such field with a whole number
      */
-    public static long count(String countsJson, String name) {
-        Matcher m = Pattern.compile("\"" + Pattern.quote(name) + "\"\\s*:\\s*(\\d+)").matcher(countsJson);
-        return m.find() ? Long.parseLong(m.group(1)) : -1;
+    public static long count(String json, String name) {
+        Matcher m = Pattern.compile("\"" + Pattern.quote(name) + "\"\\s*:\\s*(\\d+)").matcher(json);
+        if (!m.find()) {
+            throw new IllegalStateException("no counter '" + name + "' in " + json);
+        }
+        return Long.parseLong(m.group(1));
     }
 
     /**
