@@ -195,7 +195,9 @@ public class JarTest {
                 "java.util.logging.Logger root = java.util.logging.Logger.getLogger(\"\");",
                 "for (java.util.logging.Handler h : root.getHandlers()) root.removeHandler(h);",
                 "final StringBuilder seen = new StringBuilder();",
-                "java.util.logging.Logger.getLogger(\"dev.freshcreds\").setLevel(java.util.logging.Level.ALL);",
+                // JUL holds loggers weakly: without this reference a GC resets the level to INFO.
+                "final java.util.logging.Logger freshcreds = java.util.logging.Logger.getLogger(\"dev.freshcreds\");",
+                "freshcreds.setLevel(java.util.logging.Level.ALL);",
                 "root.addHandler(new java.util.logging.Handler() {",
                 "  public void publish(java.util.logging.LogRecord r) {",
                 "    synchronized (seen) { seen.append(r.getLevel()).append(' ').append(r.getLoggerName()).append('\\n'); }",
@@ -208,7 +210,8 @@ public class JarTest {
                 "    .option(\"aws.accessKeyId\", \"AKIAPROBE\").option(\"aws.secretAccessKey\", \"x\").build())) {",
                 "  s.credentials();",
                 "}",
-                "synchronized (seen) { System.out.print(seen); }");
+                "synchronized (seen) { System.out.print(seen); }",
+                "if (freshcreds.getLevel() != java.util.logging.Level.ALL) throw new IllegalStateException();");
         String warnOnly = runChild(jar().getAbsolutePath(),
                 java.util.Collections.singletonList("-Dfreshcreds.log.level=warn"), body);
         assertEquals("", warnOnly);
