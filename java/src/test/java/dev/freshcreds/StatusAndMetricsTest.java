@@ -52,15 +52,7 @@ public class StatusAndMetricsTest {
     @Test
     public void theTypedStatusOfAFailingSourceCountsTheFailureAndNamesTheEndpoint() throws Exception {
         int port = FreshCredentialsSourceTest.closedPort();
-        try (FreshCredentialsSource source = FreshCredentialsSource.create(FreshCredentialsSourceTest.isolated()
-                .source("imds").imdsEndpoint("http://127.0.0.1:" + port).imdsAttempts(1)
-                .imdsTimeout(Duration.ofMillis(500)).firstFetchTimeout(Duration.ofSeconds(5)).build())) {
-            try {
-                source.credentials();
-                fail("credentials from a closed port");
-            } catch (FreshCredentialsException expected) {
-                // the status below says why
-            }
+        try (FreshCredentialsSource source = failedImdsSource(port)) {
             FreshCredentialsStatus status = source.typedStatus();
             assertTrue(status.toString(), status.getFailures() >= 1);
             assertNull(status.getAccessKeyId());
@@ -97,15 +89,7 @@ public class StatusAndMetricsTest {
     @Test
     public void theStatusGivesTheSourceKindWithoutTheProfileAndTheErrorKindBesideTheText() throws Exception {
         int port = FreshCredentialsSourceTest.closedPort();
-        try (FreshCredentialsSource source = FreshCredentialsSource.create(FreshCredentialsSourceTest.isolated()
-                .source("imds").imdsEndpoint("http://127.0.0.1:" + port).imdsAttempts(1)
-                .imdsTimeout(Duration.ofMillis(500)).firstFetchTimeout(Duration.ofSeconds(5)).build())) {
-            try {
-                source.credentials();
-                fail("credentials from a closed port");
-            } catch (FreshCredentialsException expected) {
-                // the status below says why
-            }
+        try (FreshCredentialsSource source = failedImdsSource(port)) {
             FreshCredentialsStatus status = source.typedStatus();
             assertEquals("Ec2InstanceMetadata", status.getSourceKind());
             // IMDS refusing connections reads as "not on EC2".
@@ -154,15 +138,7 @@ public class StatusAndMetricsTest {
     public void theMBeanGivesTheErrorKindNotItsTextByDefault() throws Exception {
         int port = FreshCredentialsSourceTest.closedPort();
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-        try (FreshCredentialsSource source = FreshCredentialsSource.create(FreshCredentialsSourceTest.isolated()
-                .source("imds").imdsEndpoint("http://127.0.0.1:" + port).imdsAttempts(1)
-                .imdsTimeout(Duration.ofMillis(500)).firstFetchTimeout(Duration.ofSeconds(5)).build())) {
-            try {
-                source.credentials();
-                fail("credentials from a closed port");
-            } catch (FreshCredentialsException expected) {
-                // the MBean below says why
-            }
+        try (FreshCredentialsSource source = failedImdsSource(port)) {
             ObjectName name = awaitMBean(source);
             assertEquals("NOT_CONFIGURED", server.getAttribute(name, "LastError"));
             assertEquals("NOT_CONFIGURED", server.getAttribute(name, "LastErrorKind"));
@@ -174,6 +150,21 @@ public class StatusAndMetricsTest {
                 System.clearProperty(SourceMXBean.DETAILS_PROPERTY);
             }
         }
+    }
+
+    /** A source whose IMDS is a closed port, after its first fetch failed. */
+    private static FreshCredentialsSource failedImdsSource(int port) {
+        FreshCredentialsSource source = FreshCredentialsSource.create(FreshCredentialsSourceTest.isolated()
+                .source("imds").imdsEndpoint("http://127.0.0.1:" + port).imdsAttempts(1)
+                .imdsTimeout(Duration.ofMillis(500)).firstFetchTimeout(Duration.ofSeconds(5)).build());
+        try {
+            source.credentials();
+            source.close();
+            fail("credentials from a closed port");
+        } catch (FreshCredentialsException expected) {
+            // the status says why
+        }
+        return source;
     }
 
     /** A profile source of static keys from a credentials file of its own in {@code dir}. */
