@@ -13,6 +13,9 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 FC_NAME="test"
 
+# A CI run builds once: incremental compilation's caches (gigabytes) would never be reused.
+if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL=0; fi
+
 step() { printf '\n==> %s\n' "$*"; }
 
 # Maven's repository gets what the Spring Boot fat-jar test's app needs (Boot's plugin, both SDK
