@@ -6,6 +6,7 @@
 #
 #   bash scripts/fuzz.sh                  # every target, FUZZ_SECONDS (default 60) each
 #   bash scripts/fuzz.sh 600 sts_xml      # one target for 10 minutes
+#   FUZZ_JOBS=1 bash scripts/fuzz.sh      # one target at a time (default: one per core)
 #
 # CI runs every target for 30 s (scripts/test.sh). Needs scripts/setup.sh (nightly, cargo-fuzz).
 set -euo pipefail
@@ -21,20 +22,41 @@ mapfile -t targets < <(if [ $# -gt 0 ]; then printf '%s\n' "$@"; else cd fuzz &&
 cd fuzz
 echo "==> building the fuzz targets (nightly, AddressSanitizer)"
 nice -n 10 cargo +nightly fuzz build -O
+jobs="${FUZZ_JOBS:-$(nproc)}"
+[ "$jobs" -ge 1 ] || jobs=1
+logs="$(mktemp -d)"
+trap 'rm -rf "$logs"' EXIT
+
+# One target: its libFuzzer output in $logs/<target>.log, its exit status in $logs/<target>.rc.
+fuzz_one() { # target
+  local t="$1" rc=0
+  mkdir -p "corpus/$t"
+  echo "==> fuzz $t for ${seconds}s"
+  # -rss_limit_mb: a parser that balloons on some input is a finding too.
+  nice -n 10 cargo +nightly fuzz run -O "$t" "corpus/$t" "seeds/$t" -- \
+    -max_total_time="$seconds" -rss_limit_mb=1024 -print_final_stats=1 >"$logs/$t.log" 2>&1 || rc=$?
+  echo "$rc" >"$logs/$t.rc"
+}
+
+# libFuzzer uses one core per target: run up to FUZZ_JOBS targets at once (default: every core).
+running=0
+for t in "${targets[@]}"; do
+  if [ "$running" -ge "$jobs" ]; then wait -n || true; running=$((running - 1)); fi
+  fuzz_one "$t" &
+  running=$((running + 1))
+done
+wait
+
 summary=()
 failed=()
 for t in "${targets[@]}"; do
-  mkdir -p "corpus/$t"
-  log="$(mktemp)"
-  echo "==> fuzz $t for ${seconds}s"
-  # -rss_limit_mb: a parser that balloons on some input is a finding too.
-  if nice -n 10 cargo +nightly fuzz run -O "$t" "corpus/$t" "seeds/$t" -- \
-      -max_total_time="$seconds" -rss_limit_mb=1024 -print_final_stats=1 >"$log" 2>&1; then
+  log="$logs/$t.log"
+  if [ "$(cat "$logs/$t.rc" 2>/dev/null || echo missing)" = 0 ]; then
     status=ok
   else
     status=CRASH
     failed+=("$t")
-    tail -40 "$log"
+    tail -40 "$log" || true
   fi
   execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
   speed="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)"
@@ -44,7 +66,6 @@ for t in "${targets[@]}"; do
   corpus="$(find "corpus/$t" -type f | wc -l)"
   summary+=("$(printf '%-22s %-6s %6ss %12s execs %8s/s  cov %5s  ft %6s  corpus %5s' \
     "$t" "$status" "$seconds" "${execs:-?}" "${speed:-?}" "${cov:-?}" "${ft:-?}" "$corpus")")
-  rm -f "$log"
 done
 
 echo
