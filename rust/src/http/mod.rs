@@ -11,7 +11,10 @@
 //! Bodies are read with the limits of [`crate::sources::http_body`]. A request that fails is
 //! classified once, in [`transport_error`]: a certificate that is not trusted is
 //! [`ErrorKind::Tls`] (not retried: it fails in milliseconds, not after the retries of a
-//! network blip), a timeout [`ErrorKind::Timeout`], anything else [`ErrorKind::Connect`].
+//! network blip), a proxy that answers `407 Proxy Authentication Required` to `CONNECT`
+//! [`ErrorKind::InvalidConfig`] (the proxy's credentials are missing or wrong: asking again
+//! cannot help; [`PROXY_AUTH_FIX`] says where they go), a timeout [`ErrorKind::Timeout`],
+//! anything else [`ErrorKind::Connect`].
 
 pub(crate) mod der;
 pub mod proxy;
@@ -31,6 +34,9 @@ pub use trust::{
     CaBundle, CertificateRejection, HostRoots, LoadedTrust, TrustSettings, ENV_CA_BUNDLE,
     PROFILE_CA_BUNDLE, TRUST_FIX,
 };
+
+/// What to do when a proxy answers `407 Proxy Authentication Required`.
+pub const PROXY_AUTH_FIX: &str = "the proxy wants credentials: put them in the proxy URL (http://user:password@host:port in HTTPS_PROXY, or the httpsProxy option); in a JVM set -Dhttps.proxyUser and -Dhttps.proxyPassword next to -Dhttps.proxyHost";
 
 /// The `User-Agent` of every request.
 pub const USER_AGENT: &str = concat!("freshcreds/", env!("CARGO_PKG_VERSION"));
@@ -119,6 +125,19 @@ impl HttpPolicy {
         self.proxy.route(url)
     }
 
+    /// The error of a request to `url` that got no answer ([`transport_error`]); a `407` of the
+    /// proxy names that proxy (never its user or password) and the setting it came from.
+    pub fn transport_error(&self, shown: &str, url: &Url, e: reqwest::Error) -> Error {
+        if proxy_auth_required(&e) {
+            let proxy = match self.route(url) {
+                Route::Proxy { url, origin } => format!("the proxy {url} ({origin})"),
+                Route::Direct(_) => "the proxy".to_string(),
+            };
+            return proxy_auth_error(shown, &proxy);
+        }
+        transport_error(shown, e)
+    }
+
     /// A client for an AWS service endpoint: the proxies of [`proxy`], the trust of [`trust`],
     /// no redirects. Fails on a CA bundle that cannot be used or a proxy that is not a URL
     /// ([`ErrorKind::InvalidConfig`], naming the setting). `what` names the client in errors.
@@ -186,6 +205,9 @@ fn build(builder: reqwest::ClientBuilder, what: &str) -> Result<reqwest::Client>
 /// reason, the issuer, what was trusted and [`TRUST_FIX`]; a timeout is [`ErrorKind::Timeout`];
 /// anything else [`ErrorKind::Connect`]. The URL is left out of the source error.
 pub fn transport_error(shown: &str, e: reqwest::Error) -> Error {
+    if proxy_auth_required(&e) {
+        return proxy_auth_error(shown, "the proxy");
+    }
     if let Some(problem) = certificate_problem(&e) {
         return Error::new(
             ErrorKind::Tls,
@@ -198,6 +220,43 @@ pub fn transport_error(shown: &str, e: reqwest::Error) -> Error {
         (ErrorKind::Connect, "failed")
     };
     Error::new(kind, format!("{shown} {what}")).with_source(e.without_url())
+}
+
+fn proxy_auth_error(shown: &str, proxy: &str) -> Error {
+    Error::new(
+        ErrorKind::InvalidConfig,
+        format!(
+            "{shown} failed: {proxy} answered 407 Proxy Authentication Required to CONNECT; {PROXY_AUTH_FIX}"
+        ),
+    )
+}
+
+/// Whether a proxy refused the `CONNECT` with `407 Proxy Authentication Required`. The tunnel's
+/// error type is private to hyper-util: it is recognised by its text (a test against a real
+/// proxy fails if that text changes).
+fn proxy_auth_required(e: &(dyn std::error::Error + 'static)) -> bool {
+    const TUNNEL_407: &str = "proxy authorization required";
+    let mut pending: Vec<&(dyn std::error::Error + 'static)> = vec![e];
+    let mut seen = 0;
+    while let Some(c) = pending.pop() {
+        seen += 1;
+        if seen > 32 {
+            break;
+        }
+        if c.to_string().contains(TUNNEL_407) {
+            return true;
+        }
+        if let Some(inner) = c
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            pending.push(inner);
+        }
+        if let Some(source) = c.source() {
+            pending.push(source);
+        }
+    }
+    false
 }
 
 /// The certificate problem somewhere in `e`'s causes, in words (a [`CertificateRejection`] when
