@@ -65,7 +65,9 @@
 //! simulator time.
 //!
 //! For corporate networks, [`tls`] has a private CA, a TLS front that serves the simulator over
-//! https with a certificate from it, and a counting `CONNECT` proxy.
+//! https with a certificate from it, and a counting `CONNECT` proxy (optionally asking for Basic
+//! credentials). [`Simulator::start_network`] starts them in front of a simulator (the binary's
+//! `--tls-front`, `--connect-proxy`) and `GET /_sim/network` reports them.
 //!
 //! The simulator runs on its own thread with its own tokio runtime, so it keeps answering while
 //! the caller's runtime is blocked, single-threaded or paused.
