@@ -36,7 +36,7 @@ pub use trust::{
 };
 
 /// What to do when a proxy answers `407 Proxy Authentication Required`.
-pub const PROXY_AUTH_FIX: &str = "the proxy wants credentials: put them in the proxy URL (http://user:password@host:port in HTTPS_PROXY, or the httpsProxy option); in a JVM set -Dhttps.proxyUser and -Dhttps.proxyPassword next to -Dhttps.proxyHost";
+pub const PROXY_AUTH_FIX: &str = "the proxy wants credentials (none were sent, or it refused those sent): put them in the proxy URL (http://user:password@host:port in HTTPS_PROXY, or the httpsProxy option); in a JVM set -Dhttps.proxyUser and -Dhttps.proxyPassword next to -Dhttps.proxyHost";
 
 /// The `User-Agent` of every request.
 pub const USER_AGENT: &str = concat!("freshcreds/", env!("CARGO_PKG_VERSION"));
@@ -236,50 +236,25 @@ fn proxy_auth_error(shown: &str, proxy: &str) -> Error {
 /// proxy fails if that text changes).
 fn proxy_auth_required(e: &(dyn std::error::Error + 'static)) -> bool {
     const TUNNEL_407: &str = "proxy authorization required";
-    let mut pending: Vec<&(dyn std::error::Error + 'static)> = vec![e];
-    let mut seen = 0;
-    while let Some(c) = pending.pop() {
-        seen += 1;
-        if seen > 32 {
-            break;
-        }
-        if c.to_string().contains(TUNNEL_407) {
-            return true;
-        }
-        if let Some(inner) = c
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-        {
-            pending.push(inner);
-        }
-        if let Some(source) = c.source() {
-            pending.push(source);
-        }
-    }
-    false
+    find_cause(e, |c| c.to_string().contains(TUNNEL_407).then_some(())).is_some()
 }
 
-/// The certificate problem somewhere in `e`'s causes, in words (a [`CertificateRejection`] when
-/// freshcreds' verifier saw it, else rustls' reason).
-pub fn certificate_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
-    // `io::Error::source()` skips the error it wraps (and connectors nest `io::Error`s): look
-    // inside each one as well as at its source.
+/// The first `Some` that `f` finds among `e` and its causes (at most [`MAX_CAUSES`] of them).
+/// `io::Error::source()` skips the error it wraps (and connectors nest `io::Error`s): this looks
+/// inside each one as well as at its source.
+fn find_cause<T>(
+    e: &(dyn std::error::Error + 'static),
+    mut f: impl FnMut(&(dyn std::error::Error + 'static)) -> Option<T>,
+) -> Option<T> {
     let mut pending: Vec<&(dyn std::error::Error + 'static)> = vec![e];
     let mut seen = 0;
     while let Some(c) = pending.pop() {
         seen += 1;
-        if seen > 32 {
+        if seen > MAX_CAUSES {
             break;
         }
-        if let Some(rustls::Error::InvalidCertificate(reason)) = c.downcast_ref::<rustls::Error>() {
-            if let rustls::CertificateError::Other(other) = reason {
-                if let Some(r) = other.0.downcast_ref::<CertificateRejection>() {
-                    return Some(r.to_string());
-                }
-            }
-            return Some(format!(
-                "the server's TLS certificate is not trusted: {reason}"
-            ));
+        if let Some(found) = f(c) {
+            return Some(found);
         }
         if let Some(inner) = c
             .downcast_ref::<std::io::Error>()
@@ -292,4 +267,77 @@ pub fn certificate_problem(e: &(dyn std::error::Error + 'static)) -> Option<Stri
         }
     }
     None
+}
+
+/// How many causes of an error [`find_cause`] looks at: a bound on a walk over errors from
+/// other crates.
+const MAX_CAUSES: usize = 32;
+
+/// The certificate problem somewhere in `e`'s causes, in words (a [`CertificateRejection`] when
+/// freshcreds' verifier saw it, else rustls' reason).
+pub fn certificate_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    find_cause(e, |c| match c.downcast_ref::<rustls::Error>() {
+        Some(rustls::Error::InvalidCertificate(reason)) => {
+            if let rustls::CertificateError::Other(other) = reason {
+                if let Some(r) = other.0.downcast_ref::<CertificateRejection>() {
+                    return Some(r.to_string());
+                }
+            }
+            Some(format!(
+                "the server's TLS certificate is not trusted: {reason}"
+            ))
+        }
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Leaf(&'static str);
+
+    impl std::fmt::Display for Leaf {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Leaf {}
+
+    #[derive(Debug)]
+    struct Wrap(Box<dyn std::error::Error + Send + Sync>);
+
+    impl std::fmt::Display for Wrap {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("wrapped")
+        }
+    }
+
+    impl std::error::Error for Wrap {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&*self.0)
+        }
+    }
+
+    /// An error saying `text` with `depth` wrappers around it that say something else.
+    fn nested(depth: usize, text: &'static str) -> Box<dyn std::error::Error + Send + Sync> {
+        let mut e: Box<dyn std::error::Error + Send + Sync> = Box::new(Leaf(text));
+        for _ in 0..depth {
+            e = Box::new(Wrap(e));
+        }
+        e
+    }
+
+    #[test]
+    fn a_407_is_found_among_the_causes_within_the_bound_and_not_beyond() {
+        const TUNNEL_407: &str = "tunnel error: proxy authorization required";
+        assert!(proxy_auth_required(&*nested(MAX_CAUSES - 1, TUNNEL_407)));
+        assert!(!proxy_auth_required(&*nested(MAX_CAUSES, TUNNEL_407)));
+        assert!(!proxy_auth_required(&*nested(
+            3,
+            "tunnel error: unsuccessful"
+        )));
+    }
 }
