@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -42,8 +43,6 @@ import dev.freshcreds.simkit.SimulatorProcess;
  */
 public class CorporateNetworkTest {
     private static final String ROLE = "arn:aws:iam::123456789012:role/corp-app";
-    /** The common name of the simulator's private CA (freshcreds_sim::tls::SIM_CA_NAME). */
-    private static final String CA_NAME = "freshcreds-sim Private CA";
     /** A name only the proxy sees: it is never looked up, the proxy tunnels it to the front. */
     private static final String PROXIED_HOST = "sts.proxied.test";
     /**
@@ -107,12 +106,26 @@ public class CorporateNetworkTest {
         return SimulatorProcess.start(args.toArray(new String[0]));
     }
 
+    /** The simulator's private CA certificate, from its PEM file. */
+    private static X509Certificate ca(SimulatorProcess sim) throws Exception {
+        try (InputStream in = Files.newInputStream(sim.caFile().toPath())) {
+            return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+        }
+    }
+
+    /** The CA's common name, as error messages name the issuer. */
+    private static String caCommonName(SimulatorProcess sim) throws Exception {
+        for (String part : ca(sim).getSubjectX500Principal().getName().split(",")) {
+            if (part.startsWith("CN=")) {
+                return part.substring("CN=".length());
+            }
+        }
+        throw new IllegalStateException("the simulator's CA has no common name");
+    }
+
     /** A PKCS12 trust store holding only the simulator's CA, made now from its PEM file. */
     private static Path trustStore(SimulatorProcess sim, Path work) throws Exception {
-        Certificate ca;
-        try (InputStream in = Files.newInputStream(sim.caFile().toPath())) {
-            ca = CertificateFactory.getInstance("X.509").generateCertificate(in);
-        }
+        Certificate ca = ca(sim);
         KeyStore store = KeyStore.getInstance("PKCS12");
         store.load(null, null);
         store.setCertificateEntry("corp-ca", ca);
@@ -231,7 +244,7 @@ public class CorporateNetworkTest {
                     lines(out, "failed "));
             String message = lines(out, "message ").get(0);
             for (String needle : new String[] {sim.tlsFrontUrl(), "the server's TLS certificate is not trusted",
-                "issued by CN=" + CA_NAME, "set AWS_CA_BUNDLE", "JVM's trust store"}) {
+                "issued by CN=" + caCommonName(sim), "set AWS_CA_BUNDLE", "JVM's trust store"}) {
                 assertTrue(needle + " missing from: " + out, message.contains(needle));
             }
             // From creating the provider to the exception.
