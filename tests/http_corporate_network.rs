@@ -353,3 +353,83 @@ fn host_network_options_are_checked_and_proxy_is_used() {
     through.credentials().unwrap();
     assert_eq!(proxy.connects(), [format!("{PROXIED_HOST}:443")]);
 }
+
+#[tokio::test]
+async fn a_proxy_asking_for_credentials_fails_at_once_naming_the_proxy_and_the_settings() {
+    let p = peers().await;
+    let proxy =
+        ConnectProxy::start_with_auth(p.front.addr(), Some(("corp-user", "s3cret p@ss"))).unwrap();
+    let bundle = p.bundle.to_str().unwrap();
+    let endpoint = format!("https://{PROXIED_HOST}");
+    let started = Instant::now();
+    let e = assume(settings(
+        &endpoint,
+        HttpPolicy::from_env(&env(&[
+            ("HTTPS_PROXY", proxy.url().as_str()),
+            ("AWS_CA_BUNDLE", bundle),
+        ])),
+    ))
+    .await
+    .unwrap_err();
+    let took = started.elapsed();
+    let msg = e.full_message();
+    assert_eq!(e.kind(), ErrorKind::InvalidConfig, "{msg}");
+    assert!(!e.is_retryable());
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    for needle in [
+        endpoint.as_str(),
+        &format!("the proxy {} (HTTPS_PROXY)", proxy.url()),
+        "407 Proxy Authentication Required",
+        "http://user:password@host:port in HTTPS_PROXY",
+        "-Dhttps.proxyUser and -Dhttps.proxyPassword",
+    ] {
+        assert!(msg.contains(needle), "{needle:?} missing from: {msg}");
+    }
+    eventually("one refused CONNECT", || proxy.auth_rejections() == 1).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(proxy.auth_rejections(), 1, "a 407 is not retried");
+    assert!(proxy.connects().is_empty());
+
+    // The credentials in the proxy URL (percent-encoded) open the tunnel; no view shows them.
+    let with_credentials = proxy
+        .url()
+        .replace("http://", "http://corp-user:s3cret%20p%40ss@");
+    let policy = HttpPolicy::from_env(&env(&[
+        ("HTTPS_PROXY", with_credentials.as_str()),
+        ("AWS_CA_BUNDLE", bundle),
+    ]));
+    let shown = format!("{policy:?} {}", policy.route(&endpoint.parse().unwrap()));
+    assert!(!shown.contains("s3cret"), "{shown}");
+    assume(settings(&endpoint, policy)).await.unwrap();
+    assert_eq!(proxy.connects(), [format!("{PROXIED_HOST}:443")]);
+    assert_eq!(proxy.auth_rejections(), 1);
+    assert_eq!(p.sim.assume_role_calls().len(), 1);
+}
+
+#[test]
+fn a_provider_behind_a_proxy_asking_for_credentials_fails_within_a_second() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let p = rt.block_on(peers());
+    let proxy = ConnectProxy::start_with_auth(p.front.addr(), Some(("u", "pw"))).unwrap();
+    let started = Instant::now();
+    let e = provider(
+        &p,
+        &[
+            ("trustRootsPem", p.ca.cert_pem()),
+            ("httpsProxy", proxy.url()),
+            ("stsEndpoint", format!("https://{PROXIED_HOST}")),
+        ],
+    )
+    .unwrap()
+    .credentials()
+    .unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(e.kind(), ErrorKind::InvalidConfig, "{}", e.full_message());
+    assert!(
+        e.message().contains("(freshcreds option `httpsProxy`)"),
+        "{}",
+        e.message()
+    );
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    assert_eq!(proxy.auth_rejections(), 1, "no retry loop");
+}

@@ -157,7 +157,7 @@ impl ProviderOptions {
         ),
         (
             "httpsProxy",
-            "the proxy of requests to AWS services (`http://host:port`), instead of HTTPS_PROXY; never used for IMDS, the container endpoint or loopback (the JVM passes https.proxyHost/https.proxyPort)",
+            "the proxy of requests to AWS services (`http://host:port`), instead of HTTPS_PROXY; never used for IMDS, the container endpoint or loopback (the JVM passes https.proxyHost/https.proxyPort, and https.proxyUser/https.proxyPassword as the URL's user and password)",
         ),
         (
             "nonProxyHosts",

@@ -35,6 +35,14 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Resp {
             StatusCode::OK,
             serde_json::to_string(&shared.counts()).unwrap_or_default(),
         ),
+        (&Method::GET, "/network") => json(
+            StatusCode::OK,
+            match shared.network.get() {
+                Some(peers) => peers.status(),
+                None => crate::tls::NetworkPeers::default().status(),
+            }
+            .to_string(),
+        ),
         (&Method::GET, "/now") => json(
             StatusCode::OK,
             serde_json::json!({ "now": iso(shared.now()), "issued": shared.minted() }).to_string(),

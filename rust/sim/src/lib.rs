@@ -24,6 +24,7 @@
 //! |------|--------|
 //! | `GET /_sim/health` | `{"ok":true}` |
 //! | `GET /_sim/counts` | [`Counts`], including the faults served (`faults_served`, `faults_status`, …) |
+//! | `GET /_sim/network` | the TLS front and `CONNECT` proxy of [`Simulator::start_network`] (the binary's `--tls-front`, `--connect-proxy`): their URLs, the CA file, and the counters `tls_handshakes`, `tls_failed_handshakes`, `proxy_tunnels`, `proxy_targets`, `proxy_auth_rejections` ([`tls::NetworkPeers::status`]; never reset) |
 //! | `GET /_sim/now` | `{"now": "…Z", "issued": N}` (simulator time, credential sets minted) |
 //! | `POST /_sim/faults/<endpoint>` | a standing [`Fault`], e.g. `{"status": 503, "times": 2}` (unknown fields: 400 naming the field) |
 //! | `POST /_sim/sequences/<endpoint>` | a fault sequence, one step per request, e.g. `[{"status":503},{"status":503},{"hang":true},{}]` ([`Simulator::set_fault_sequence`]) |
@@ -64,7 +65,9 @@
 //! simulator time.
 //!
 //! For corporate networks, [`tls`] has a private CA, a TLS front that serves the simulator over
-//! https with a certificate from it, and a counting `CONNECT` proxy.
+//! https with a certificate from it, and a counting `CONNECT` proxy (optionally asking for Basic
+//! credentials). [`Simulator::start_network`] starts them in front of a simulator (the binary's
+//! `--tls-front`, `--connect-proxy`) and `GET /_sim/network` reports them.
 //!
 //! The simulator runs on its own thread with its own tokio runtime, so it keeps answering while
 //! the caller's runtime is blocked, single-threaded or paused.
@@ -467,6 +470,21 @@ impl Simulator {
     /// The bound port.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Starts the TLS front and the `CONNECT` proxy `options` asks for in front of this
+    /// simulator; `GET /_sim/network` reports them from then on. Only once per simulator.
+    pub fn start_network(
+        &self,
+        options: &tls::NetworkOptions,
+    ) -> std::io::Result<&tls::NetworkPeers> {
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
+        let peers = tls::NetworkPeers::start(options, addr)?;
+        self.shared
+            .network
+            .set(peers)
+            .map_err(|_| std::io::Error::other("the network peers were started already"))?;
+        Ok(self.shared.network.get().expect("just set"))
     }
 
     /// The configuration the simulator runs with.

@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::time::Duration;
 
+use freshcreds_sim::tls::NetworkOptions;
 use freshcreds_sim::{SimConfig, SimSettings, Simulator};
 
 const USAGE: &str = "\
@@ -23,9 +24,21 @@ Options:
   --clock-skew SECS      run the simulator clock SECS ahead (negative: behind) of real time:
                          Date headers, the SigV4 window and expiry move with it
   --sts-accepts-expired  STS accepts credentials past their expiration (an IMDS outage)
+  --tls-front            also serve the simulator over TLS on another port, with a certificate
+                         from a private CA made at start (a TLS-inspecting proxy); prints
+                         `freshcreds-sim TLS front on https://127.0.0.1:PORT`
+  --tls-name NAME        the front's certificate is also valid for NAME (a host name or an
+                         address; repeatable; always 127.0.0.1 and localhost)
+  --ca-file PATH         write the private CA's certificate (PEM) to PATH
+  --connect-proxy        run an HTTP CONNECT proxy that tunnels every CONNECT to the TLS front
+                         (to the simulator without one), whatever host it names; prints
+                         `freshcreds-sim CONNECT proxy on http://127.0.0.1:PORT`
+  --proxy-auth USER:PASSWORD
+                         the proxy answers 407 to a CONNECT without these Basic credentials
   -h, --help             print this help
 
-Admin API (JSON): GET /_sim/health, GET /_sim/counts, GET /_sim/now,
+Admin API (JSON): GET /_sim/health, GET /_sim/counts, GET /_sim/network (the TLS front, the
+proxy, the CA file and their counters), GET /_sim/now,
 POST /_sim/faults/<endpoint> (a fault), POST /_sim/sequences/<endpoint> (an array of faults,
 one per request), DELETE /_sim/faults, GET|POST /_sim/settings
 ({\"clock_skew_secs\": N, \"sts_accepts_expired\": true}), POST /_sim/advance?seconds=N,
@@ -36,12 +49,18 @@ signin_token (AWS Sign-In POST /v1/token). The crate documentation describes eve
 Logs go to stderr (RUST_LOG, default info).
 ";
 
-type Parsed = (SimConfig, SimSettings, Option<String>);
+struct Parsed {
+    config: SimConfig,
+    settings: SimSettings,
+    port_file: Option<String>,
+    network: NetworkOptions,
+}
 
 fn parse_args(args: &[String]) -> Result<Option<Parsed>, String> {
     let mut config = SimConfig::default();
     let mut settings = SimSettings::default();
     let mut port_file = None;
+    let mut network = NetworkOptions::default();
     let mut it = args.iter();
     let secs = |v: Option<&String>, flag: &str| -> Result<u64, String> {
         v.ok_or_else(|| format!("{flag} needs a value"))?
@@ -78,15 +97,40 @@ fn parse_args(args: &[String]) -> Result<Option<Parsed>, String> {
                     .map_err(|_| "--clock-skew needs an integer number of seconds")?;
             }
             "--sts-accepts-expired" => settings.sts_accepts_expired = true,
+            "--tls-front" => network.tls_front = true,
+            "--tls-name" => network
+                .tls_names
+                .push(it.next().ok_or("--tls-name needs a value")?.clone()),
+            "--ca-file" => {
+                network.ca_file = Some(it.next().ok_or("--ca-file needs a value")?.into());
+            }
+            "--connect-proxy" => network.connect_proxy = true,
+            "--proxy-auth" => {
+                let v = it.next().ok_or("--proxy-auth needs a value")?;
+                let (user, password) = v
+                    .split_once(':')
+                    .ok_or("--proxy-auth needs USER:PASSWORD")?;
+                network.proxy_auth = Some((user.to_string(), password.to_string()));
+            }
             other => return Err(format!("unknown argument '{other}'")),
         }
     }
-    Ok(Some((config, settings, port_file)))
+    Ok(Some(Parsed {
+        config,
+        settings,
+        port_file,
+        network,
+    }))
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (config, settings, port_file) = match parse_args(&args) {
+    let Parsed {
+        config,
+        settings,
+        port_file,
+        network,
+    } = match parse_args(&args) {
         Ok(Some(parsed)) => parsed,
         Ok(None) => {
             print!("{USAGE}");
@@ -112,6 +156,13 @@ fn main() {
         }
     };
     sim.set_settings(settings);
+    let peers = match sim.start_network(&network) {
+        Ok(peers) => peers,
+        Err(e) => {
+            eprintln!("freshcreds-sim: cannot start the TLS front or the proxy: {e}");
+            std::process::exit(1);
+        }
+    };
     if let Some(path) = port_file {
         // Write then rename, so a reader never sees a partial file.
         let tmp = format!("{path}.tmp");
@@ -123,6 +174,16 @@ fn main() {
         }
     }
     let mut out = std::io::stdout().lock();
+    // Before the ready line, so a reader has every address when it sees that.
+    if let Some(front) = peers.front() {
+        let _ = writeln!(out, "freshcreds-sim TLS front on {}", front.url());
+    }
+    if let Some(path) = &network.ca_file {
+        let _ = writeln!(out, "freshcreds-sim CA certificate in {}", path.display());
+    }
+    if let Some(proxy) = peers.proxy() {
+        let _ = writeln!(out, "freshcreds-sim CONNECT proxy on {}", proxy.url());
+    }
     let _ = writeln!(out, "freshcreds-sim listening on {}", sim.base_url());
     let _ = out.flush();
     drop(out);

@@ -81,6 +81,8 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     /// IAM Identity Center (portal and OIDC), kept apart from the fault pipeline.
     pub sso: crate::sso::SsoState,
+    /// The TLS front and `CONNECT` proxy, once started ([`crate::Simulator::start_network`]).
+    pub network: std::sync::OnceLock<crate::tls::NetworkPeers>,
 }
 
 impl Shared {
@@ -90,6 +92,7 @@ impl Shared {
             login: Default::default(),
             state: Mutex::new(State::default()),
             sso: Default::default(),
+            network: Default::default(),
         }
     }
 

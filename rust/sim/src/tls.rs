@@ -223,10 +223,12 @@ impl TlsFront {
 
 /// An HTTP `CONNECT` proxy on 127.0.0.1: answers every `CONNECT host:port` with 200 and tunnels
 /// it to its one `upstream` (never to the host asked for), counting the tunnels and recording
-/// their targets. Other methods get 405. Stops when dropped.
+/// their targets. Other methods get 405. With [`ConnectProxy::start_with_auth`] it asks for Basic
+/// credentials first (407, counted apart). Stops when dropped.
 pub struct ConnectProxy {
     addr: SocketAddr,
     targets: Arc<Mutex<Vec<String>>>,
+    auth_rejections: Arc<AtomicU64>,
     _running: Running,
 }
 
@@ -238,13 +240,35 @@ impl std::fmt::Debug for ConnectProxy {
     }
 }
 
+/// The answer of a proxy that wants credentials it did not get.
+const PROXY_AUTH_REQUIRED: &[u8] = b"HTTP/1.1 407 Proxy Authentication Required\r\n\
+proxy-authenticate: Basic realm=\"freshcreds-sim\"\r\ncontent-length: 0\r\n\r\n";
+
 impl ConnectProxy {
     /// Starts a proxy whose tunnels all lead to `upstream`.
     pub fn start(upstream: SocketAddr) -> std::io::Result<ConnectProxy> {
+        Self::start_with_auth(upstream, None)
+    }
+
+    /// Starts a proxy whose tunnels all lead to `upstream` and that, with `credentials`
+    /// (`user`, `password`), answers 407 to every `CONNECT` without the matching
+    /// `Proxy-Authorization: Basic` header.
+    pub fn start_with_auth(
+        upstream: SocketAddr,
+        credentials: Option<(&str, &str)>,
+    ) -> std::io::Result<ConnectProxy> {
+        use base64::Engine;
+        let expected = credentials.map(|(user, password)| {
+            format!(
+                "basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+            )
+        });
         let targets = Arc::new(Mutex::new(Vec::new()));
-        let seen = targets.clone();
+        let auth_rejections = Arc::new(AtomicU64::new(0));
+        let (seen, rejected) = (targets.clone(), auth_rejections.clone());
         let (addr, running) = run("freshcreds-sim-proxy", move |conn| {
-            let seen = seen.clone();
+            let (seen, rejected, expected) = (seen.clone(), rejected.clone(), expected.clone());
             async move {
                 let mut conn = BufReader::new(conn);
                 let mut request_line = String::new();
@@ -252,12 +276,19 @@ impl ConnectProxy {
                     return;
                 }
                 // Headers up to the blank line.
+                let mut authorization = None;
                 loop {
                     let mut line = String::new();
                     match conn.read_line(&mut line).await {
                         Ok(0) | Err(_) => return,
                         Ok(_) if line == "\r\n" || line == "\n" => break,
-                        Ok(_) => {}
+                        Ok(_) => {
+                            if let Some((name, value)) = line.split_once(':') {
+                                if name.trim().eq_ignore_ascii_case("proxy-authorization") {
+                                    authorization = Some(value.trim().to_string());
+                                }
+                            }
+                        }
                     }
                 }
                 let mut words = request_line.split_whitespace();
@@ -269,6 +300,20 @@ impl ConnectProxy {
                         .await;
                     return;
                 };
+                if let Some(expected) = &expected {
+                    // The scheme is case-insensitive, the credentials are not.
+                    let given = authorization.map(|a| match a.split_once(' ') {
+                        Some((scheme, rest)) => {
+                            format!("{} {}", scheme.to_ascii_lowercase(), rest.trim())
+                        }
+                        None => a,
+                    });
+                    if given.as_deref() != Some(expected.as_str()) {
+                        rejected.fetch_add(1, Ordering::SeqCst);
+                        let _ = conn.get_mut().write_all(PROXY_AUTH_REQUIRED).await;
+                        return;
+                    }
+                }
                 seen.lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .push(target.to_string());
@@ -293,6 +338,7 @@ impl ConnectProxy {
         Ok(ConnectProxy {
             addr,
             targets,
+            auth_rejections,
             _running: running,
         })
     }
@@ -302,11 +348,125 @@ impl ConnectProxy {
         format!("http://127.0.0.1:{}", self.addr.port())
     }
 
-    /// The `host:port` of every `CONNECT` so far, in order.
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The `host:port` of every `CONNECT` tunnelled so far, in order.
     pub fn connects(&self) -> Vec<String> {
         self.targets
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// The `CONNECT`s answered with 407 (no or wrong credentials).
+    pub fn auth_rejections(&self) -> u64 {
+        self.auth_rejections.load(Ordering::SeqCst)
+    }
+}
+
+/// What the `freshcreds-sim` binary starts in front of the simulator on request (its
+/// `--tls-front` and `--connect-proxy` flags), reported by `GET /_sim/network`.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct NetworkOptions {
+    /// Start a [`TlsFront`] with a new [`PrivateCa`].
+    pub tls_front: bool,
+    /// Names and addresses the front's certificate is valid for besides `127.0.0.1` and
+    /// `localhost`.
+    pub tls_names: Vec<String>,
+    /// Where to write the CA certificate (PEM).
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Start a [`ConnectProxy`] whose tunnels lead to the front (to the simulator without one).
+    pub connect_proxy: bool,
+    /// The proxy's Basic credentials (`user`, `password`): it answers 407 without them.
+    pub proxy_auth: Option<(String, String)>,
+}
+
+/// The common name of the CA the binary makes for its TLS front.
+pub const SIM_CA_NAME: &str = "freshcreds-sim Private CA";
+
+/// The peers started for a [`NetworkOptions`]: they live as long as the simulator. The default
+/// is none at all.
+#[derive(Debug, Default)]
+pub struct NetworkPeers {
+    front: Option<TlsFront>,
+    ca_file: Option<std::path::PathBuf>,
+    proxy: Option<ConnectProxy>,
+}
+
+impl NetworkPeers {
+    /// Starts what `options` asks for in front of the simulator at `sim`.
+    pub fn start(options: &NetworkOptions, sim: SocketAddr) -> std::io::Result<NetworkPeers> {
+        let mut front = None;
+        if options.tls_front {
+            let ca = PrivateCa::new(SIM_CA_NAME);
+            let mut names = vec!["127.0.0.1", "localhost"];
+            names.extend(options.tls_names.iter().map(String::as_str));
+            if let Some(path) = &options.ca_file {
+                std::fs::write(path, ca.cert_pem()).map_err(|e| {
+                    std::io::Error::new(
+                        e.kind(),
+                        format!("cannot write the CA certificate to {}: {e}", path.display()),
+                    )
+                })?;
+            }
+            front = Some(TlsFront::start(&ca, &names, sim)?);
+        } else if options.ca_file.is_some() || !options.tls_names.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "--ca-file and --tls-name need --tls-front",
+            ));
+        }
+        let proxy = if options.connect_proxy {
+            let upstream = front.as_ref().map_or(sim, TlsFront::addr);
+            let auth = options
+                .proxy_auth
+                .as_ref()
+                .map(|(u, p)| (u.as_str(), p.as_str()));
+            Some(ConnectProxy::start_with_auth(upstream, auth)?)
+        } else if options.proxy_auth.is_some() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "--proxy-auth needs --connect-proxy",
+            ));
+        } else {
+            None
+        };
+        Ok(NetworkPeers {
+            front,
+            ca_file: options.ca_file.clone(),
+            proxy,
+        })
+    }
+
+    /// The TLS front, if started.
+    pub fn front(&self) -> Option<&TlsFront> {
+        self.front.as_ref()
+    }
+
+    /// The proxy, if started.
+    pub fn proxy(&self) -> Option<&ConnectProxy> {
+        self.proxy.as_ref()
+    }
+
+    /// What `GET /_sim/network` answers: the URLs (`null` when not started), the CA file, and
+    /// the counters `tls_handshakes`, `tls_failed_handshakes`, `proxy_tunnels` (with
+    /// `proxy_targets`, the `host:port` of each) and `proxy_auth_rejections`.
+    pub fn status(&self) -> serde_json::Value {
+        let front = self.front.as_ref();
+        let proxy = self.proxy.as_ref();
+        let targets = proxy.map(ConnectProxy::connects).unwrap_or_default();
+        serde_json::json!({
+            "tls_front": front.map(TlsFront::url),
+            "ca_file": self.ca_file.as_ref().map(|p| p.display().to_string()),
+            "tls_handshakes": front.map_or(0, TlsFront::handshakes),
+            "tls_failed_handshakes": front.map_or(0, TlsFront::failed_handshakes),
+            "connect_proxy": proxy.map(ConnectProxy::url),
+            "proxy_tunnels": targets.len(),
+            "proxy_targets": targets,
+            "proxy_auth_rejections": proxy.map_or(0, ConnectProxy::auth_rejections),
+        })
     }
 }

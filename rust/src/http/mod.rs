@@ -11,7 +11,10 @@
 //! Bodies are read with the limits of [`crate::sources::http_body`]. A request that fails is
 //! classified once, in [`transport_error`]: a certificate that is not trusted is
 //! [`ErrorKind::Tls`] (not retried: it fails in milliseconds, not after the retries of a
-//! network blip), a timeout [`ErrorKind::Timeout`], anything else [`ErrorKind::Connect`].
+//! network blip), a proxy that answers `407 Proxy Authentication Required` to `CONNECT`
+//! [`ErrorKind::InvalidConfig`] (the proxy's credentials are missing or wrong: asking again
+//! cannot help; [`PROXY_AUTH_FIX`] says where they go), a timeout [`ErrorKind::Timeout`],
+//! anything else [`ErrorKind::Connect`].
 
 pub(crate) mod der;
 pub mod proxy;
@@ -31,6 +34,9 @@ pub use trust::{
     CaBundle, CertificateRejection, HostRoots, LoadedTrust, TrustSettings, ENV_CA_BUNDLE,
     PROFILE_CA_BUNDLE, TRUST_FIX,
 };
+
+/// What to do when a proxy answers `407 Proxy Authentication Required`.
+pub const PROXY_AUTH_FIX: &str = "the proxy wants credentials (none were sent, or it refused those sent): put them in the proxy URL (http://user:password@host:port in HTTPS_PROXY, or the httpsProxy option); in a JVM set -Dhttps.proxyUser and -Dhttps.proxyPassword next to -Dhttps.proxyHost";
 
 /// The `User-Agent` of every request.
 pub const USER_AGENT: &str = concat!("freshcreds/", env!("CARGO_PKG_VERSION"));
@@ -119,6 +125,19 @@ impl HttpPolicy {
         self.proxy.route(url)
     }
 
+    /// The error of a request to `url` that got no answer ([`transport_error`]); a `407` of the
+    /// proxy names that proxy (never its user or password) and the setting it came from.
+    pub fn transport_error(&self, shown: &str, url: &Url, e: reqwest::Error) -> Error {
+        if proxy_auth_required(&e) {
+            let proxy = match self.route(url) {
+                Route::Proxy { url, origin } => format!("the proxy {url} ({origin})"),
+                Route::Direct(_) => "the proxy".to_string(),
+            };
+            return proxy_auth_error(shown, &proxy);
+        }
+        transport_error(shown, e)
+    }
+
     /// A client for an AWS service endpoint: the proxies of [`proxy`], the trust of [`trust`],
     /// no redirects. Fails on a CA bundle that cannot be used or a proxy that is not a URL
     /// ([`ErrorKind::InvalidConfig`], naming the setting). `what` names the client in errors.
@@ -186,6 +205,9 @@ fn build(builder: reqwest::ClientBuilder, what: &str) -> Result<reqwest::Client>
 /// reason, the issuer, what was trusted and [`TRUST_FIX`]; a timeout is [`ErrorKind::Timeout`];
 /// anything else [`ErrorKind::Connect`]. The URL is left out of the source error.
 pub fn transport_error(shown: &str, e: reqwest::Error) -> Error {
+    if proxy_auth_required(&e) {
+        return proxy_auth_error(shown, "the proxy");
+    }
     if let Some(problem) = certificate_problem(&e) {
         return Error::new(
             ErrorKind::Tls,
@@ -200,27 +222,39 @@ pub fn transport_error(shown: &str, e: reqwest::Error) -> Error {
     Error::new(kind, format!("{shown} {what}")).with_source(e.without_url())
 }
 
-/// The certificate problem somewhere in `e`'s causes, in words (a [`CertificateRejection`] when
-/// freshcreds' verifier saw it, else rustls' reason).
-pub fn certificate_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
-    // `io::Error::source()` skips the error it wraps (and connectors nest `io::Error`s): look
-    // inside each one as well as at its source.
+fn proxy_auth_error(shown: &str, proxy: &str) -> Error {
+    Error::new(
+        ErrorKind::InvalidConfig,
+        format!(
+            "{shown} failed: {proxy} answered 407 Proxy Authentication Required to CONNECT; {PROXY_AUTH_FIX}"
+        ),
+    )
+}
+
+/// Whether a proxy refused the `CONNECT` with `407 Proxy Authentication Required`. The tunnel's
+/// error type is private to hyper-util: it is recognised by its text (a test against a real
+/// proxy fails if that text changes).
+fn proxy_auth_required(e: &(dyn std::error::Error + 'static)) -> bool {
+    const TUNNEL_407: &str = "proxy authorization required";
+    find_cause(e, |c| c.to_string().contains(TUNNEL_407).then_some(())).is_some()
+}
+
+/// The first `Some` that `f` finds among `e` and its causes (at most [`MAX_CAUSES`] of them).
+/// `io::Error::source()` skips the error it wraps (and connectors nest `io::Error`s): this looks
+/// inside each one as well as at its source.
+fn find_cause<T>(
+    e: &(dyn std::error::Error + 'static),
+    mut f: impl FnMut(&(dyn std::error::Error + 'static)) -> Option<T>,
+) -> Option<T> {
     let mut pending: Vec<&(dyn std::error::Error + 'static)> = vec![e];
     let mut seen = 0;
     while let Some(c) = pending.pop() {
         seen += 1;
-        if seen > 32 {
+        if seen > MAX_CAUSES {
             break;
         }
-        if let Some(rustls::Error::InvalidCertificate(reason)) = c.downcast_ref::<rustls::Error>() {
-            if let rustls::CertificateError::Other(other) = reason {
-                if let Some(r) = other.0.downcast_ref::<CertificateRejection>() {
-                    return Some(r.to_string());
-                }
-            }
-            return Some(format!(
-                "the server's TLS certificate is not trusted: {reason}"
-            ));
+        if let Some(found) = f(c) {
+            return Some(found);
         }
         if let Some(inner) = c
             .downcast_ref::<std::io::Error>()
@@ -233,4 +267,77 @@ pub fn certificate_problem(e: &(dyn std::error::Error + 'static)) -> Option<Stri
         }
     }
     None
+}
+
+/// How many causes of an error [`find_cause`] looks at: a bound on a walk over errors from
+/// other crates.
+const MAX_CAUSES: usize = 32;
+
+/// The certificate problem somewhere in `e`'s causes, in words (a [`CertificateRejection`] when
+/// freshcreds' verifier saw it, else rustls' reason).
+pub fn certificate_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    find_cause(e, |c| match c.downcast_ref::<rustls::Error>() {
+        Some(rustls::Error::InvalidCertificate(reason)) => {
+            if let rustls::CertificateError::Other(other) = reason {
+                if let Some(r) = other.0.downcast_ref::<CertificateRejection>() {
+                    return Some(r.to_string());
+                }
+            }
+            Some(format!(
+                "the server's TLS certificate is not trusted: {reason}"
+            ))
+        }
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Leaf(&'static str);
+
+    impl std::fmt::Display for Leaf {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Leaf {}
+
+    #[derive(Debug)]
+    struct Wrap(Box<dyn std::error::Error + Send + Sync>);
+
+    impl std::fmt::Display for Wrap {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("wrapped")
+        }
+    }
+
+    impl std::error::Error for Wrap {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&*self.0)
+        }
+    }
+
+    /// An error saying `text` with `depth` wrappers around it that say something else.
+    fn nested(depth: usize, text: &'static str) -> Box<dyn std::error::Error + Send + Sync> {
+        let mut e: Box<dyn std::error::Error + Send + Sync> = Box::new(Leaf(text));
+        for _ in 0..depth {
+            e = Box::new(Wrap(e));
+        }
+        e
+    }
+
+    #[test]
+    fn a_407_is_found_among_the_causes_within_the_bound_and_not_beyond() {
+        const TUNNEL_407: &str = "tunnel error: proxy authorization required";
+        assert!(proxy_auth_required(&*nested(MAX_CAUSES - 1, TUNNEL_407)));
+        assert!(!proxy_auth_required(&*nested(MAX_CAUSES, TUNNEL_407)));
+        assert!(!proxy_auth_required(&*nested(
+            3,
+            "tunnel error: unsuccessful"
+        )));
+    }
 }

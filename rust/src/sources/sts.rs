@@ -567,7 +567,9 @@ impl StsClient {
             "STS {action} at {} (endpoint from {})",
             self.endpoint, self.settings.endpoint_origin
         );
-        crate::http::transport_error(&shown, e)
+        self.settings
+            .http
+            .transport_error(&shown, &self.endpoint, e)
     }
 
     /// The error for an answer that could not be read: [`ErrorKind::Parse`], not retried (a

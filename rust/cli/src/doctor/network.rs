@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use freshcreds::http::{HttpPolicy, TRUST_FIX};
+use freshcreds::http::{HttpPolicy, PROXY_AUTH_FIX, TRUST_FIX};
 use freshcreds::sources::profile::{ProfileChain, ProfileSet};
 use freshcreds::sources::sso::SsoSettings;
 use freshcreds::sources::sts::StsSettings;
@@ -150,11 +150,17 @@ async fn handshake_check(s: &StsSettings) -> Check {
         ),
         Err(e) => {
             let shown = format!("TLS handshake with {what} ({route})");
-            let error = freshcreds::http::transport_error(&shown, e);
+            let error = match url::Url::parse(&s.endpoint) {
+                Ok(url) => s.http.transport_error(&shown, &url, e),
+                Err(_) => freshcreds::http::transport_error(&shown, e),
+            };
+            // The fix goes in the fix column, not twice.
             if error.kind() == ErrorKind::Tls {
-                // The fix goes in the fix column, not twice.
                 let message = error.message().trim_end_matches(TRUST_FIX);
                 Check::fail(CHECK, message.trim_end_matches("; "), TRUST_FIX)
+            } else if error.message().ends_with(PROXY_AUTH_FIX) {
+                let message = error.message().trim_end_matches(PROXY_AUTH_FIX);
+                Check::fail(CHECK, message.trim_end_matches("; "), PROXY_AUTH_FIX)
             } else {
                 Check::warn(
                     CHECK,

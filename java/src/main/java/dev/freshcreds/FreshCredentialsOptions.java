@@ -125,8 +125,9 @@ public final class FreshCredentialsOptions {
 
     /**
      * Whether a source fills in the network options not set here from the JVM: its
-     * {@code https.proxyHost} / {@code https.proxyPort} / {@code http.nonProxyHosts} and the
-     * accepted issuers of its default trust manager (default true).
+     * {@code https.proxyHost} / {@code https.proxyPort} / {@code http.nonProxyHosts} (with
+     * {@code https.proxyUser} / {@code https.proxyPassword}) and the accepted issuers of its
+     * default trust manager (default true).
      *
      * @return true unless {@link Builder#jvmNetworkSettings(boolean)} turned it off
      */
@@ -528,8 +529,9 @@ public final class FreshCredentialsOptions {
         /**
          * Whether a source fills in the network options not set here from the JVM: its proxy
          * properties ({@code https.proxyHost}, {@code https.proxyPort},
-         * {@code http.nonProxyHosts}) and the accepted issuers of its default trust manager, so
-         * that the native HTTPS calls trust and route like the JVM's own (default true).
+         * {@code http.nonProxyHosts}, {@code https.proxyUser}, {@code https.proxyPassword}) and
+         * the accepted issuers of its default trust manager, so that the native HTTPS calls trust
+         * and route like the JVM's own (default true).
          *
          * @param use false to use only the environment ({@code AWS_CA_BUNDLE},
          *     {@code HTTPS_PROXY}, ...) and what is set here

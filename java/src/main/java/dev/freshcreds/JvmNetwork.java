@@ -21,7 +21,10 @@ import javax.net.ssl.X509TrustManager;
  *   <li>{@code trustRootsPem}: the accepted issuers of the JVM's default trust manager (the
  *       {@code cacerts} store, or {@code javax.net.ssl.trustStore}), added to the roots the
  *       native library trusts (the platform's store, or {@code AWS_CA_BUNDLE});
- *   <li>{@code httpsProxy}: {@code https.proxyHost} and {@code https.proxyPort} (default 443);
+ *   <li>{@code httpsProxy}: {@code https.proxyHost} and {@code https.proxyPort} (default 443),
+ *       with {@code https.proxyUser} and {@code https.proxyPassword} when set (the names the AWS
+ *       SDK's HTTP clients read), percent-encoded into the URL as its user and password: the
+ *       native side sends them as {@code Proxy-Authorization: Basic} and never shows them;
  *   <li>{@code nonProxyHosts}: {@code http.nonProxyHosts} (the JVM uses it for HTTPS too).
  * </ul>
  *
@@ -54,7 +57,11 @@ final class JvmNetwork {
         String host = trimmed(properties.getProperty("https.proxyHost"));
         if (host != null && !out.containsKey(HTTPS_PROXY)) {
             String port = trimmed(properties.getProperty("https.proxyPort"));
-            out.put(HTTPS_PROXY, "http://" + host + ":" + (port == null ? "443" : port));
+            String user = trimmed(properties.getProperty("https.proxyUser"));
+            String password = properties.getProperty("https.proxyPassword");
+            String credentials = user == null ? ""
+                    : userInfo(user) + ":" + userInfo(password == null ? "" : password) + "@";
+            out.put(HTTPS_PROXY, "http://" + credentials + host + ":" + (port == null ? "443" : port));
             String nonProxy = trimmed(properties.getProperty("http.nonProxyHosts"));
             if (nonProxy != null && !out.containsKey(NON_PROXY_HOSTS)) {
                 out.put(NON_PROXY_HOSTS, nonProxy);
@@ -105,6 +112,22 @@ final class JvmNetwork {
                         .append("\n-----END CERTIFICATE-----\n");
             } catch (CertificateEncodingException e) {
                 // Skipped, as the native side skips roots it cannot use.
+            }
+        }
+        return sb.toString();
+    }
+
+    /** {@code s} percent-encoded for the user or password of a URL (RFC 3986 unreserved kept). */
+    static String userInfo(String s) {
+        StringBuilder sb = new StringBuilder();
+        for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
+            char c = (char) (b & 0xff);
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '-' || c == '.' || c == '_' || c == '~') {
+                sb.append(c);
+            } else {
+                sb.append('%').append(Character.toUpperCase(Character.forDigit((b >> 4) & 0xf, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(b & 0xf, 16)));
             }
         }
         return sb.toString();

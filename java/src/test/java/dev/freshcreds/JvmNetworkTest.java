@@ -46,6 +46,25 @@ public class JvmNetworkTest {
     }
 
     @Test
+    public void theJvmProxyCredentialsGoIntoTheProxyUrlPercentEncoded() {
+        Properties p = new Properties();
+        p.setProperty("https.proxyHost", "proxy.corp.example");
+        p.setProperty("https.proxyPort", "3128");
+        p.setProperty("https.proxyUser", "CORP\\jane doe");
+        p.setProperty("https.proxyPassword", "p@ss:w/ord\u00e9");
+        assertEquals("http://CORP%5Cjane%20doe:p%40ss%3Aw%2Ford%C3%A9@proxy.corp.example:3128",
+                JvmNetwork.pairs(builder().build(), p, NO_ISSUERS).get("httpsProxy"));
+        p.remove("https.proxyPassword");
+        assertEquals("http://CORP%5Cjane%20doe:@proxy.corp.example:3128",
+                JvmNetwork.pairs(builder().build(), p, NO_ISSUERS).get("httpsProxy"));
+        // A password without a user is not sent.
+        p.remove("https.proxyUser");
+        p.setProperty("https.proxyPassword", "orphan");
+        assertEquals("http://proxy.corp.example:3128",
+                JvmNetwork.pairs(builder().build(), p, NO_ISSUERS).get("httpsProxy"));
+    }
+
+    @Test
     public void optionsSetExplicitlyWinAndTheSwitchTurnsItOff() {
         Properties p = new Properties();
         p.setProperty("https.proxyHost", "jvm.proxy");

@@ -24,22 +24,37 @@ import java.util.regex.Pattern;
  * <p>The simulator listens on a free port ({@code --port 0}); {@link #start} waits for its
  * {@code freshcreds-sim listening on URL} line. Its stderr goes to a temporary log file
  * ({@link #logFile()}), its stdout is drained by a daemon thread. {@link #close()} stops it.
+ *
+ * <p>Started with {@code --tls-front} (and {@code --ca-file PATH}) or {@code --connect-proxy},
+ * it also runs a TLS front with a private CA and an HTTP {@code CONNECT} proxy on loopback:
+ * {@link #tlsFrontUrl()}, {@link #caFile()} and {@link #connectProxyUrl()} say where, and
+ * {@link #network()} reports their counters ({@code GET /_sim/network}).
  */
 public final class SimulatorProcess implements AutoCloseable {
     /** The system property that names the simulator binary (the Gradle builds set it). */
     public static final String BINARY_PROPERTY = "freshcreds.sim";
 
     private static final String READY = "freshcreds-sim listening on ";
+    private static final String TLS_FRONT = "freshcreds-sim TLS front on ";
+    private static final String CA_FILE = "freshcreds-sim CA certificate in ";
+    private static final String CONNECT_PROXY = "freshcreds-sim CONNECT proxy on ";
     private static final int ADMIN_TIMEOUT_MILLIS = 5000;
 
     private final Process process;
     private final String baseUrl;
     private final File log;
+    private final String tlsFront;
+    private final File caFile;
+    private final String connectProxy;
 
-    private SimulatorProcess(Process process, String baseUrl, File log) {
+    private SimulatorProcess(Process process, String baseUrl, File log, String tlsFront, File caFile,
+            String connectProxy) {
         this.process = process;
         this.baseUrl = baseUrl;
         this.log = log;
+        this.tlsFront = tlsFront;
+        this.caFile = caFile;
+        this.connectProxy = connectProxy;
     }
 
     /**
@@ -83,7 +98,17 @@ public final class SimulatorProcess implements AutoCloseable {
         Process p = new ProcessBuilder(command).redirectError(log).start();
         final BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String line;
+        String tlsFront = null;
+        File caFile = null;
+        String connectProxy = null;
         while ((line = out.readLine()) != null) {
+            if (line.startsWith(TLS_FRONT)) {
+                tlsFront = line.substring(TLS_FRONT.length()).trim();
+            } else if (line.startsWith(CA_FILE)) {
+                caFile = new File(line.substring(CA_FILE.length()).trim());
+            } else if (line.startsWith(CONNECT_PROXY)) {
+                connectProxy = line.substring(CONNECT_PROXY.length()).trim();
+            }
             int at = line.indexOf(READY);
             if (at >= 0) {
                 String url = line.substring(at + READY.length()).trim();
@@ -101,7 +126,8 @@ public final class SimulatorProcess implements AutoCloseable {
                 }, "freshcreds-sim-stdout");
                 drain.setDaemon(true);
                 drain.start();
-                return new SimulatorProcess(p, url.endsWith("/") ? url.substring(0, url.length() - 1) : url, log);
+                return new SimulatorProcess(p, url.endsWith("/") ? url.substring(0, url.length() - 1) : url, log,
+                        tlsFront, caFile, connectProxy);
             }
         }
         p.destroy();
@@ -115,6 +141,59 @@ public final class SimulatorProcess implements AutoCloseable {
      */
     public String baseUrl() {
         return baseUrl;
+    }
+
+    /**
+     * The TLS front's URL: the simulator behind TLS with a certificate from a private CA.
+     *
+     * @return {@code https://127.0.0.1:PORT}
+     * @throws IllegalStateException if the simulator was started without {@code --tls-front}
+     */
+    public String tlsFrontUrl() {
+        if (tlsFront == null) {
+            throw new IllegalStateException("the simulator was started without --tls-front");
+        }
+        return tlsFront;
+    }
+
+    /**
+     * The file holding the private CA's certificate (PEM), as {@code --ca-file} named it.
+     *
+     * @return the file
+     * @throws IllegalStateException if the simulator was started without {@code --ca-file}
+     */
+    public File caFile() {
+        if (caFile == null) {
+            throw new IllegalStateException("the simulator was started without --tls-front --ca-file PATH");
+        }
+        return caFile;
+    }
+
+    /**
+     * The {@code CONNECT} proxy's URL; every tunnel leads to the TLS front (to the simulator
+     * without one), whatever host the {@code CONNECT} names.
+     *
+     * @return {@code http://127.0.0.1:PORT}
+     * @throws IllegalStateException if the simulator was started without {@code --connect-proxy}
+     */
+    public String connectProxyUrl() {
+        if (connectProxy == null) {
+            throw new IllegalStateException("the simulator was started without --connect-proxy");
+        }
+        return connectProxy;
+    }
+
+    /**
+     * {@code GET /_sim/network}: the TLS front and the proxy with their counters
+     * ({@code tls_handshakes}, {@code tls_failed_handshakes}, {@code proxy_tunnels},
+     * {@code proxy_auth_rejections}; read one with {@link #count(String, String)}) and
+     * {@code proxy_targets}, the {@code host:port} of every tunnel.
+     *
+     * @return the JSON
+     * @throws IOException if the call fails
+     */
+    public String network() throws IOException {
+        return admin("GET", "/_sim/network");
     }
 
     /**
