@@ -20,7 +20,7 @@ step() { printf '\n==> %s\n' "$*"; }
 
 # Maven's repository gets what the tests' Maven-built apps need, so that the tests package them
 # offline inside the namespace: the agent's Spring Boot fat jar (Boot's plugin, both SDK versions
-# it packages) and the starter's fat jar on each Spring
+# it packages), the agent's WAR (Maven's war plugin), and the starter's fat jar on each Spring
 # Boot line (the freshcreds jars it packages are this build's, given by path: empty stand-ins here).
 prefetch_boot_apps() {
   local v1 v2 old tmp boot3 boot4
@@ -34,6 +34,8 @@ prefetch_boot_apps() {
     mvn -B -q -Dstyle.color=never -f "$tmp/boot-sts/pom.xml" package \
       -Daws.sdk.v1.version="$v1" -Daws.sdk.v2.version="$v" >/dev/null
   done
+  cp -r java/src/test/apps/war-sts "$tmp/"
+  mvn -B -q -Dstyle.color=never -f "$tmp/war-sts/pom.xml" package -Daws.sdk.v1.version="$v1" -Daws.sdk.v2.version="$v2" >/dev/null
   boot3="$(sed -n "s/^def springBootVersion = '\(.*\)'$/\1/p" spring-boot/build.gradle)"
   boot4="$(sed -n "s/^def springBoot4Version = '\(.*\)'$/\1/p" spring-boot/build.gradle)"
   { [ -n "$boot3" ] && [ -n "$boot4" ]; } || fc_die "cannot read the Spring Boot versions from spring-boot/build.gradle"
