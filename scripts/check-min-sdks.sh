@@ -16,8 +16,10 @@ FC_NAME=check-min-sdks
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 
-# SDK v2 before 2.21 has no identity SPI, which the v2 adapter implements.
-MIN_SDK_V2=2.21.0
+# SDK v2 before 2.21 has no identity SPI, which the v2 adapter implements. Said once, in
+# java/build.gradle (the Java tests run the global hooks on it too).
+MIN_SDK_V2="$(sed -n "s/^def awsSdkV2OldestVersion = '\(.*\)'$/\1/p" java/build.gradle)"
+[ -n "$MIN_SDK_V2" ] || fc_die "cannot read awsSdkV2OldestVersion from java/build.gradle"
 # The oldest 1.12.x that resolves from Maven Central here; the v1 adapter uses nothing newer.
 MIN_SDK_V1=1.12.100
 

@@ -94,6 +94,7 @@ if [ -s "$sjar" ]; then
   has "$sjar" '^META-INF/spring/org\.springframework\.boot\.autoconfigure\.AutoConfiguration\.imports$' "starter jar registers its auto-configuration"
   pom_has "$spom" "<groupId>dev.freshcreds</groupId> *<artifactId>freshcreds</artifactId> *<version>$version</version> *<scope>compile</scope>" "starter POM depends on dev.freshcreds:freshcreds:$version"
   pom_has "$spom" '<artifactId>spring-boot-actuator</artifactId> *<version>[^<]+</version> *<scope>provided</scope> *<optional>true</optional>' "starter POM: Actuator optional"
+  pom_has "$spom" '<artifactId>spring-boot-health</artifactId> *<version>4\.[^<]+</version> *<scope>provided</scope> *<optional>true</optional>' "starter POM: Spring Boot 4's health module optional"
 fi
 
 if [ "$failures" -gt 0 ]; then

@@ -83,7 +83,7 @@ fc_pick_gradle() {
 }
 
 # A test whose tool is missing fails, unless FRESHCREDS_SKIP (a comma list: aws-cli, botocore,
-# wine) names the tool; then it prints "skipped: <test>: <why> (FRESHCREDS_SKIP=...)" and the
+# moto, wine) names the tool; then it prints "skipped: <test>: <why> (FRESHCREDS_SKIP=...)" and the
 # caller returns. The Rust tests' side of the same rule is rust/sim/src/tools.rs.
 fc_skip_allowed() { # tool
   local names="${FRESHCREDS_SKIP:-}"

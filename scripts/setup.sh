@@ -21,6 +21,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # botocore[crt] brings at the version that botocore pins.
 AWSCLI_VERSION=1.45.11
 BOTOCORE_VERSION=1.43.11
+# moto's S3 server, the S3 peer of the Hadoop S3A test (HadoopS3aTest); boto3, which it needs, at
+# the release that matches the pinned botocore.
+MOTO_VERSION=5.2.5
+BOTO3_VERSION=1.43.11
 
 fc_require_jdk_and_rust
 
@@ -41,7 +45,8 @@ command -v aarch64-linux-gnu-objdump >/dev/null 2>&1 || need+=(binutils-aarch64-
 
 fc_pick_gradle
 
-fc_python_tools "awscli==$AWSCLI_VERSION" "botocore[crt]==$BOTOCORE_VERSION"
+fc_python_tools "awscli==$AWSCLI_VERSION" "botocore[crt]==$BOTOCORE_VERSION" "boto3==$BOTO3_VERSION" \
+  "moto[server]==$MOTO_VERSION"
 command -v aws >/dev/null 2>&1 || fc_die "the AWS CLI is not on PATH after its install into $FC_VENV"
 
 bash "$FC_ROOT/scripts/build-natives.sh" --install-tools

@@ -18,10 +18,12 @@ if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL=0; fi
 
 step() { printf '\n==> %s\n' "$*"; }
 
-# Maven's repository gets what the Spring Boot fat-jar test's app needs (Boot's plugin, both SDK
-# versions it packages), so that the test packages it offline inside the namespace.
+# Maven's repository gets what the tests' Maven-built apps need, so that the tests package them
+# offline inside the namespace: the agent's Spring Boot fat jar (Boot's plugin, both SDK versions
+# it packages), the agent's WAR (Maven's war plugin), and the starter's fat jar on each Spring
+# Boot line (the freshcreds jars it packages are this build's, given by path: empty stand-ins here).
 prefetch_boot_apps() {
-  local v1 v2 old tmp
+  local v1 v2 old tmp boot3 boot4
   v1="$(sed -n "s/^def awsSdkV1Version = '\(.*\)'$/\1/p" java/build.gradle)"
   v2="$(sed -n "s/^def awsSdkV2Version = '\(.*\)'$/\1/p" java/build.gradle)"
   old="$(sed -n "s/^def awsSdkV2UnlinkableVersion = '\(.*\)'$/\1/p" java/build.gradle)"
@@ -31,6 +33,18 @@ prefetch_boot_apps() {
   for v in "$v2" "$old"; do
     mvn -B -q -Dstyle.color=never -f "$tmp/boot-sts/pom.xml" package \
       -Daws.sdk.v1.version="$v1" -Daws.sdk.v2.version="$v" >/dev/null
+  done
+  cp -r java/src/test/apps/war-sts "$tmp/"
+  mvn -B -q -Dstyle.color=never -f "$tmp/war-sts/pom.xml" package -Daws.sdk.v1.version="$v1" -Daws.sdk.v2.version="$v2" >/dev/null
+  boot3="$(sed -n "s/^def springBootVersion = '\(.*\)'$/\1/p" spring-boot/build.gradle)"
+  boot4="$(sed -n "s/^def springBoot4Version = '\(.*\)'$/\1/p" spring-boot/build.gradle)"
+  { [ -n "$boot3" ] && [ -n "$boot4" ]; } || fc_die "cannot read the Spring Boot versions from spring-boot/build.gradle"
+  cp -r spring-boot/src/test/apps/boot-starter "$tmp/"
+  mkdir "$tmp/empty"
+  jar cf "$tmp/empty.jar" -C "$tmp/empty" .
+  for v in "$boot3" "$boot4"; do
+    mvn -B -q -Dstyle.color=never -f "$tmp/boot-starter/pom.xml" package -Dspring.boot.version="$v" \
+      -Daws.sdk.v2.version="$v2" -Dfreshcreds.jar="$tmp/empty.jar" -Dfreshcreds.starter.jar="$tmp/empty.jar" >/dev/null
   done
   rm -rf "$tmp"
 }

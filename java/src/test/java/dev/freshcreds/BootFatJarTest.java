@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.AfterClass;
-import org.junit.Assume;
 import org.junit.BeforeClass;
 import org.junit.Test;
 
@@ -32,8 +31,8 @@ import dev.freshcreds.simkit.SimulatorProcess;
  * freshcreds' shared source ({@code -Dfreshcreds.imdsEndpoint}), the SDKs' own IMDS clients are
  * switched off, and no other credentials exist unless a test gives the app some.
  *
- * <p>Needs {@code mvn} (skipped without it); Maven works offline once its repository holds the
- * app's dependencies.
+ * <p>Needs {@code mvn} (fails without it: scripts/setup.sh installs it); Maven works offline once
+ * its repository holds the app's dependencies (scripts/test.sh fetches them first).
  */
 public class BootFatJarTest {
     private static final String ROLE_ARN = "assumed-role/freshcreds-sim-role";
@@ -48,14 +47,13 @@ public class BootFatJarTest {
 
     @BeforeClass
     public static void buildTheFatJars() throws Exception {
-        Assume.assumeTrue("mvn is not on the PATH: the Spring Boot fat-jar tests need Maven", onPath("mvn"));
         String build = ChildJvms.property("freshcreds.test.build");
         work = Files.createDirectories(new File(build, "boot-fat-jar-test").toPath());
         String v1 = ChildJvms.property("freshcreds.test.aws.v1.version");
         String v2 = ChildJvms.property("freshcreds.test.aws.v2.version");
         String oldV2 = ChildJvms.property("freshcreds.test.aws.v2.unlinkable.version");
-        app = mavenPackage("current", v1, v2);
-        oldSdkApp = mavenPackage("old-sdk-v2", v1, oldV2);
+        app = mavenPackage(work.resolve("current"), "boot-sts", "target/boot-sts-1.jar", v1, v2);
+        oldSdkApp = mavenPackage(work.resolve("old-sdk-v2"), "boot-sts", "target/boot-sts-1.jar", v1, oldV2);
     }
 
     @AfterClass
@@ -149,10 +147,15 @@ public class BootFatJarTest {
         return out;
     }
 
-    /** Copies the app under the build directory and packages it with Boot's plugin; returns the fat jar. */
-    private static Path mavenPackage(String name, String v1, String v2) throws Exception {
-        Path source = new File(ChildJvms.property("freshcreds.test.apps"), "boot-sts").toPath();
-        Path project = work.resolve(name);
+    /**
+     * Copies the app {@code appName} of {@code src/test/apps} to {@code project} and packages it
+     * with Maven and the given SDK versions (offline first); returns {@code artifact}, relative to
+     * {@code project}.
+     */
+    static Path mavenPackage(Path project, String appName, String artifact, String v1, String v2) throws Exception {
+        assertTrue("mvn is not on the PATH: the tests of packaged apps need Maven (scripts/setup.sh installs it)",
+                onPath("mvn"));
+        Path source = new File(ChildJvms.property("freshcreds.test.apps"), appName).toPath();
         ChildJvms.deleteTree(project);
         copyTree(source, project);
         List<String> args = Arrays.asList("-B", "-q", "package", "-Daws.sdk.v1.version=" + v1, "-Daws.sdk.v2.version=" + v2);
@@ -161,8 +164,8 @@ public class BootFatJarTest {
             int status = maven(project, false, args);
             assertEquals("mvn package failed in " + project + "; see " + project.resolve("mvn.log"), 0, status);
         }
-        Path jar = project.resolve("target/boot-sts-1.jar");
-        assertTrue("no fat jar at " + jar, Files.isRegularFile(jar));
+        Path jar = project.resolve(artifact);
+        assertTrue("no " + artifact + " in " + project, Files.isRegularFile(jar));
         return jar;
     }
 

@@ -107,6 +107,15 @@ public class GlobalIdentityTest {
             "}");
 
     private static String run(SimulatorProcess sim, String mode) throws Exception {
+        return run(sim, Arrays.asList("-D" + dev.freshcreds.internal.Global.PROPERTY + "=" + mode), GlobalHooksTest.classpath());
+    }
+
+    /**
+     * Runs the probe in a child JVM with {@code hookOptions} (the system property or
+     * {@code -javaagent}) on {@code classpath} (the product jar and both SDKs); returns its
+     * output, then its error output after a separator line.
+     */
+    static String run(SimulatorProcess sim, List<String> hookOptions, String classpath) throws Exception {
         Path work = Files.createTempDirectory("freshcreds-identity-test");
         Path probe = work.resolve("Probe.java");
         Files.write(probe, PROBE.getBytes(StandardCharsets.UTF_8));
@@ -120,13 +129,13 @@ public class GlobalIdentityTest {
         Path empty = Files.createFile(work.resolve("empty"));
         List<String> command = new ArrayList<String>();
         command.add(ChildJvms.javaBinary());
-        command.add("-D" + dev.freshcreds.internal.Global.PROPERTY + "=" + mode);
+        command.addAll(hookOptions);
         command.addAll(ChildJvms.sdkImdsOff());
         command.add("-Dfreshcreds.source=imds");
         command.add("-Dfreshcreds.imdsEndpoint=" + sim.baseUrl());
         command.add("-Djava.io.tmpdir=" + Files.createDirectory(work.resolve("tmp")));
         command.add("-cp");
-        command.add(GlobalHooksTest.classpath());
+        command.add(classpath);
         command.add(probe.toString());
         command.addAll(Arrays.asList(sim.baseUrl() + "/", own.toString(), STATIC_KEY, STATIC_SECRET));
         Path out = work.resolve("out.txt");
@@ -151,44 +160,52 @@ public class GlobalIdentityTest {
     @Test
     public void inTheDefaultModeOnlyDefaultChainsWithoutAProfileOfTheirOwnSignWithFreshcreds() throws Exception {
         try (SimulatorProcess sim = SimulatorProcess.start()) {
-            String out = run(sim, "true");
-            assertSignedBy(out, "v2-default", FRESHCREDS);
-            assertSignedBy(out, "v2-default-chain-created", FRESHCREDS);
-            assertSignedBy(out, "v2-chain-profile", OWN);
-            assertSignedBy(out, "v2-chain-profile-file", OWN);
-            assertSignedBy(out, "v2-client-profile", OWN);
-            assertSignedBy(out, "v2-client-profile-file", OWN);
-            assertSignedBy(out, "v2-explicit", OWN);
-            assertSignedBy(out, "v2-request-override", OWN);
-            assertEquals(out, "v2-anonymous failed MissingAuthenticationToken", ChildJvms.line(out, "v2-anonymous "));
-            // SDK v1: the shared default chain instance leads with freshcreds; other providers are kept.
-            assertSignedBy(out, "v1-default", FRESHCREDS);
-            assertSignedBy(out, "v1-constructor", FRESHCREDS);
-            assertSignedBy(out, "v1-profile", OWN);
-            assertSignedBy(out, "v1-explicit", OWN);
-            assertSignedBy(out, "v1-request-override", OWN);
-            assertEquals(out, "v1-new-default-chain no credentials", ChildJvms.line(out, "v1-new-default-chain "));
-            assertEquals(out, "v1-anonymous failed MissingAuthenticationToken", ChildJvms.line(out, "v1-anonymous "));
+            assertDefaultMode(run(sim, "true"));
         }
+    }
+
+    /** The default mode's rules, as the probe's output shows them. */
+    static void assertDefaultMode(String out) {
+        assertSignedBy(out, "v2-default", FRESHCREDS);
+        assertSignedBy(out, "v2-default-chain-created", FRESHCREDS);
+        assertSignedBy(out, "v2-chain-profile", OWN);
+        assertSignedBy(out, "v2-chain-profile-file", OWN);
+        assertSignedBy(out, "v2-client-profile", OWN);
+        assertSignedBy(out, "v2-client-profile-file", OWN);
+        assertSignedBy(out, "v2-explicit", OWN);
+        assertSignedBy(out, "v2-request-override", OWN);
+        assertEquals(out, "v2-anonymous failed MissingAuthenticationToken", ChildJvms.line(out, "v2-anonymous "));
+        // SDK v1: the shared default chain instance leads with freshcreds; other providers are kept.
+        assertSignedBy(out, "v1-default", FRESHCREDS);
+        assertSignedBy(out, "v1-constructor", FRESHCREDS);
+        assertSignedBy(out, "v1-profile", OWN);
+        assertSignedBy(out, "v1-explicit", OWN);
+        assertSignedBy(out, "v1-request-override", OWN);
+        assertEquals(out, "v1-new-default-chain no credentials", ChildJvms.line(out, "v1-new-default-chain "));
+        assertEquals(out, "v1-anonymous failed MissingAuthenticationToken", ChildJvms.line(out, "v1-anonymous "));
     }
 
     @Test
     public void inModeAllEveryClientSignsWithFreshcredsButRequestOverridesAndAnonymousClients() throws Exception {
         try (SimulatorProcess sim = SimulatorProcess.start()) {
-            String out = run(sim, "all");
-            for (String kind : new String[] {"v2-default", "v2-default-chain-created", "v2-chain-profile",
-                "v2-chain-profile-file", "v2-client-profile", "v2-client-profile-file", "v2-explicit"}) {
-                assertSignedBy(out, kind, FRESHCREDS);
-            }
-            assertSignedBy(out, "v2-request-override", OWN);
-            assertEquals(out, "v2-anonymous failed MissingAuthenticationToken", ChildJvms.line(out, "v2-anonymous "));
-            for (String kind : new String[] {"v1-default", "v1-constructor", "v1-profile", "v1-new-default-chain",
-                "v1-explicit"}) {
-                assertSignedBy(out, kind, FRESHCREDS);
-            }
-            assertSignedBy(out, "v1-request-override", OWN);
-            // SDK v1 shows a request handler no client provider: in mode all, anonymous v1 clients are signed.
-            assertSignedBy(out, "v1-anonymous", FRESHCREDS);
+            assertModeAll(run(sim, "all"));
         }
+    }
+
+    /** Mode all's rules, as the probe's output shows them. */
+    static void assertModeAll(String out) {
+        for (String kind : new String[] {"v2-default", "v2-default-chain-created", "v2-chain-profile",
+            "v2-chain-profile-file", "v2-client-profile", "v2-client-profile-file", "v2-explicit"}) {
+            assertSignedBy(out, kind, FRESHCREDS);
+        }
+        assertSignedBy(out, "v2-request-override", OWN);
+        assertEquals(out, "v2-anonymous failed MissingAuthenticationToken", ChildJvms.line(out, "v2-anonymous "));
+        for (String kind : new String[] {"v1-default", "v1-constructor", "v1-profile", "v1-new-default-chain",
+            "v1-explicit"}) {
+            assertSignedBy(out, kind, FRESHCREDS);
+        }
+        assertSignedBy(out, "v1-request-override", OWN);
+        // SDK v1 shows a request handler no client provider: in mode all, anonymous v1 clients are signed.
+        assertSignedBy(out, "v1-anonymous", FRESHCREDS);
     }
 }

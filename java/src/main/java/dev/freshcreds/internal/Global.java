@@ -30,6 +30,14 @@ public final class Global {
 
     /** How the warning starts when the SDK v2 hooks cannot link or initialise against the SDK they find. */
     public static final String SDKV2_CANNOT_LINK = "freshcreds: its SDK v2 hooks cannot work here";
+    /**
+     * How the warning starts when an SDK v2 client resolves its credentials before the hooks can
+     * choose them (clients generated before SDK v2 {@value #SDKV2_OLDEST_HOOKED}, which pass no
+     * identity providers to the hooks).
+     */
+    public static final String SDKV2_TOO_OLD = "freshcreds: its SDK v2 hooks cannot choose the credentials of this SDK's clients";
+    /** The oldest SDK v2 whose clients the hooks can give freshcreds' credentials to. */
+    public static final String SDKV2_OLDEST_HOOKED = "2.24.13";
     /** How the warning starts when the SDK v1 hook cannot link or initialise against the SDK it finds. */
     public static final String SDKV1_CANNOT_LINK = "freshcreds: its SDK v1 hook cannot work here";
     /** How the warning starts when the hooks cannot load the native library. */

@@ -44,6 +44,8 @@ import software.amazon.awssdk.profiles.ProfileFileSystemSetting;
  * accessor); when they cannot be read, such clients keep their own credentials, with a warning.
  */
 final class GlobalCredentials {
+    /** Whether this SDK's clients choose their identity per call (null: not known yet). */
+    private static volatile Boolean choosesIdentityPerCall;
     private static volatile FreshAwsCredentialsProvider provider;
     /** Per profile file supplier of a default chain: whether it gives the environment's profiles. */
     private static final Map<Object, Boolean> ENVIRONMENT_FILE = Collections.synchronizedMap(new WeakHashMap<Object, Boolean>());
@@ -53,7 +55,8 @@ final class GlobalCredentials {
 
     static void apply(Global.Mode mode, Context.BeforeExecution context, ExecutionAttributes attributes) {
         IdentityProviders providers = attributes.getAttribute(SdkInternalExecutionAttribute.IDENTITY_PROVIDERS);
-        if (providers == null) {
+        if (providers == null || !choosesIdentityPerCall()) {
+            warnTooOld(context.request());
             return;
         }
         IdentityProvider<AwsCredentialsIdentity> current = providers.identityProvider(AwsCredentialsIdentity.class);
@@ -62,6 +65,64 @@ final class GlobalCredentials {
         }
         attributes.putAttribute(SdkInternalExecutionAttribute.IDENTITY_PROVIDERS,
                 providers.toBuilder().putIdentityProvider(provider()).build());
+    }
+
+    /**
+     * Whether this SDK's clients resolve their identity per call from the identity providers the
+     * hook replaces: those generated from {@link Global#SDKV2_OLDEST_HOOKED} on. Older ones (SDK
+     * v2 2.21 to 2.24.12 have the attribute but their clients do not read it) sign with the
+     * credentials they resolved themselves, whatever the hook puts there. Told by the version of
+     * the SDK's core (read at run time: the constant is inlined at compile time); a version that
+     * cannot be read counts as new.
+     */
+    static boolean choosesIdentityPerCall() {
+        Boolean known = choosesIdentityPerCall;
+        if (known == null) {
+            String version = sdkVersion();
+            known = version == null || !olderThan(version, Global.SDKV2_OLDEST_HOOKED);
+            choosesIdentityPerCall = known;
+        }
+        return known;
+    }
+
+    private static String sdkVersion() {
+        try {
+            Class<?> info = Class.forName("software.amazon.awssdk.core.util.VersionInfo", false,
+                    SdkRequest.class.getClassLoader());
+            Object v = info.getField("SDK_VERSION").get(null);
+            return v instanceof String ? (String) v : null;
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            return null;
+        }
+    }
+
+    /** Whether {@code version} (like {@code 2.21.0}) is older than {@code than}; digits only are compared. */
+    static boolean olderThan(String version, String than) {
+        String[] a = version.split("[.-]");
+        String[] b = than.split("[.-]");
+        for (int i = 0; i < Math.min(3, Math.min(a.length, b.length)); i++) {
+            int x;
+            int y;
+            try {
+                x = Integer.parseInt(a[i]);
+                y = Integer.parseInt(b[i]);
+            } catch (NumberFormatException e) {
+                return false;
+            }
+            if (x != y) {
+                return x < y;
+            }
+        }
+        return false;
+    }
+
+    private static void warnTooOld(SdkRequest request) {
+        String version = sdkVersion();
+        Global.warnOnce("sdkv2-too-old", Global.SDKV2_TOO_OLD + " (SDK v2 " + (version == null ? "of unknown version" : version)
+                + ": the client of " + request.getClass().getSimpleName() + " resolves its credentials before the hooks"
+                + " run); its clients keep their own credentials."
+                + " Fix: use SDK v2 " + Global.SDKV2_OLDEST_HOOKED + " or later, or give clients"
+                + " FreshAwsCredentialsProvider explicitly");
     }
 
     /** Whether the call gets freshcreds' credentials instead of {@code current}'s. */

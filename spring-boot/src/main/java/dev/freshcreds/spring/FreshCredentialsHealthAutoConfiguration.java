@@ -1,7 +1,5 @@
 package dev.freshcreds.spring;
 
-import java.util.Locale;
-
 import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.actuate.health.Status;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -15,7 +13,7 @@ import dev.freshcreds.sdkv2.FreshAwsCredentialsProvider;
 
 /**
  * The Actuator health indicator {@code freshcreds} ({@link FreshCredentialsHealthIndicator}),
- * when Actuator is on the class path and the freshcreds provider bean exists.
+ * when Spring Boot 3's Actuator is on the class path and the freshcreds provider bean exists.
  * {@code management.health.freshcreds.enabled=false} turns it off.
  */
 @AutoConfiguration(after = FreshCredentialsAutoConfiguration.class)
@@ -39,12 +37,7 @@ public class FreshCredentialsHealthAutoConfiguration {
     @ConditionalOnMissingBean(name = "freshcredsHealthIndicator")
     public FreshCredentialsHealthIndicator freshcredsHealthIndicator(FreshAwsCredentialsProvider provider,
             FreshCredentialsProperties properties) {
-        String stale = properties.getHealth().getStaleStatus();
-        if (stale == null || stale.trim().isEmpty()) {
-            throw new IllegalArgumentException(FreshCredentialsProperties.PREFIX + ".health.stale-status must be"
-                    + " a health status code such as UP or OUT_OF_SERVICE, not '" + stale + "'");
-        }
-        Status status = new Status(stale.trim().toUpperCase(Locale.ROOT));
-        return new FreshCredentialsHealthIndicator(provider.source(), status, properties.getHealth().isFullDetails());
+        return new FreshCredentialsHealthIndicator(provider.source(), new Status(HealthReport.staleStatus(properties)),
+                properties.getHealth().isFullDetails());
     }
 }

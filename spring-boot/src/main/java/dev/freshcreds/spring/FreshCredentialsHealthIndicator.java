@@ -5,10 +5,10 @@ import org.springframework.boot.actuate.health.Health;
 import org.springframework.boot.actuate.health.Status;
 
 import dev.freshcreds.FreshCredentialsSource;
-import dev.freshcreds.FreshCredentialsStatus;
 
 /**
- * Health of the freshcreds credentials, read from the source's status
+ * Health of the freshcreds credentials, for Spring Boot 3's Actuator
+ * ({@link FreshCredentialsBoot4HealthIndicator} is Spring Boot 4's), read from the source's status
  * ({@link FreshCredentialsSource#typedStatus()}) without a call to AWS and without waiting for a
  * refresh.
  *
@@ -67,37 +67,7 @@ public class FreshCredentialsHealthIndicator extends AbstractHealthIndicator {
 
     @Override
     protected void doHealthCheck(Health.Builder builder) {
-        FreshCredentialsStatus status;
-        try {
-            status = source.typedStatus();
-        } catch (IllegalStateException closed) {
-            builder.down().withDetail("closed", true);
-            return;
-        }
-        String lastError = status.getLastError();
-        if (status.isStale()) {
-            builder.status(staleStatus);
-        } else if (status.getAccessKeyId() != null) {
-            builder.up();
-        } else if (lastError != null) {
-            builder.down();
-        } else {
-            builder.unknown();
-        }
-        builder.withDetail("source", fullDetails ? status.getSource() : status.getSourceKind());
-        if (status.getExpiration() != null) {
-            builder.withDetail("expiration", status.getExpiration().toString());
-        }
-        if (status.getExpiresIn() != null) {
-            builder.withDetail("expiresIn", status.getExpiresIn().toString());
-        }
-        builder.withDetail("stale", status.isStale());
-        if (status.getExtensionEndsIn() != null) {
-            builder.withDetail("extensionEndsIn", status.getExtensionEndsIn().toString());
-        }
-        builder.withDetail("lastFailure", lastError == null ? NO_FAILURE
-                : fullDetails ? lastError : status.getLastErrorKind());
-        builder.withDetail("failures", status.getFailures());
-        builder.withDetail("refreshes", status.getRefreshes());
+        HealthReport report = HealthReport.of(source, staleStatus.getCode(), fullDetails);
+        builder.status(report.status).withDetails(report.details);
     }
 }
