@@ -524,17 +524,38 @@ fn check<S: Strategy>(
 /// `MAX_RETRYABLE_ROUNDS_PER_HOUR_WHILE_VALID` (32) retryable (errors and already-expired
 /// answers) and `MAX_UNROTATED_ROUNDS_PER_HOUR_WHILE_VALID` (124) unchanged answers.
 ///
-/// Reach (worst case / bound; 256 cases of a normal run, and one run of 10,000 cases; the
-/// bounds are worst cases of the jitter, which draws waits uniformly in `[ceiling / 2,
-/// ceiling]`, so a case sits near three quarters of a bound when its hour is one kind of
-/// answer at full cadence): MAX_ROUNDS_PER_HOUR TODO.
+/// Reach: the bounds are worst cases of the jitter (waits are drawn uniformly in `[ceiling / 2,
+/// ceiling]`), so an hour of one kind of answer at full cadence lands near three quarters of its
+/// bound, and no test without control of the engine's random source gets closer. Worst case /
+/// bound over a normal run (1,024 cases, three runs) and over one run of 10,000 cases; the
+/// cases column counts the cases that had such rounds at all:
 ///
-/// Mutations caught (`rust/src/refresh/state.rs`, by hand, reverted; every one failed this
-/// property in each of three runs of 256 cases):
+/// | bound | worst hour, 1,024 cases | worst hour, 10,000 cases | cases ≥ 0.6 of it (10,000) |
+/// |---|---|---|---|
+/// | `MAX_ROUNDS_PER_HOUR` (140) | 97 (0.69) | 98 (0.70) | 2,358 of 9,999 |
+/// | `MAX_REFUSED_ROUNDS_PER_HOUR_WHILE_VALID` (18) | 13–14 (0.72–0.78) | 14 (0.78) | 827 of 6,509 |
+/// | `MAX_RETRYABLE_ROUNDS_PER_HOUR_WHILE_VALID` (32) | 24 (0.75) | 24 (0.75) | 619 of 7,596 |
+/// | `MAX_UNROTATED_ROUNDS_PER_HOUR_WHILE_VALID` (124) | 87 (0.70) | 88 (0.71) | 329 of 6,628 |
 ///
-/// | mutation | bound broken | counterexample shape |
+/// (The earlier generator cycled scripts of at most 39 answers, 30 % of them new credentials:
+/// no hour without new credentials could get near 140, and only the generic bound was checked.)
+/// Every run asserts that its worst case reaches `REACH_SHARE` (0.6) of each bound.
+///
+/// Mutations caught (each applied by hand to `rust/src/refresh/state.rs`, run ten times with the
+/// default case count, failing every time, then reverted). The counterexample is the input
+/// proptest shrank the failure to:
+///
+/// | mutation | fails | counterexample shape |
 /// |---|---|---|
-/// | TODO | | |
+/// | trust any server `Date` (drop the `MAX_TRUSTED_DATE_SKEW` filter in `entry_for`) | never valid past expiry | 4-s credentials from a server whose `Date` is 3,601 s behind (or 1970): served as valid 44 min (or 56 years) after they expired |
+/// | never trust the server `Date` (always anchor on local time) | never valid past expiry | 4-s credentials, a correct `Date`, the local clock 6 s behind: valid 0.1 s past the expiry |
+/// | no floor under the jitter (wait uniform in `[0, ceiling]`) | `MAX_ROUNDS_PER_HOUR` or `MAX_UNROTATED_ROUNDS_PER_HOUR_WHILE_VALID` | 5-min and 1-h credentials, each followed by about 200 unchanged answers, undisturbed clock: 142 rounds in an hour without new credentials (140), or 131 unchanged polls (124) |
+/// | non-retryable errors on the retryable row (`on_failed` ignores `is_retryable`) | `MAX_REFUSED_ROUNDS_PER_HOUR_WHILE_VALID` | 12-h credentials, then 32 `Internal` errors: 19–20 in the first hour (18) |
+/// | the non-retryable row capped at `backoff_cap` (5 min) instead of `REFUSED_BACKOFF_CAP` | `MAX_REFUSED_ROUNDS_PER_HOUR_WHILE_VALID` | 12-h credentials, then a run of `Parse` errors: 19–21 in an hour (18) |
+/// | the retryable row capped at `STALE_RETRY_CAP` while credentials are valid | `MAX_RETRYABLE_ROUNDS_PER_HOUR_WHILE_VALID` | 6-h credentials, then 33 `Connect` errors: 33 in an hour (32) |
+/// | after the expiry, waits a quarter of `STALE_RETRY_CAP` | `MAX_ROUNDS_PER_HOUR` (and the recovery property's reach) | 4-s credentials, then 140 unchanged (so expired) answers: 141 rounds in an hour (140) |
+/// | `UNROTATED_POLL_CAP` 20 s instead of 60 s (the unrotated bound is derived from it, the generic one is not) | `MAX_ROUNDS_PER_HOUR` | 6-h credentials, then 140 unchanged answers: 141 rounds in an hour (140) |
+/// | an unchanged answer resets the failure rows' counters | `MAX_ROUNDS_PER_HOUR` | 6-h credentials, then unchanged answers flapping with errors and expired answers: 141 rounds in an hour (140) |
 #[test]
 fn never_valid_past_expiry_and_rounds_per_hour_are_bounded() {
     let names: Vec<String> = RATE_BOUNDS.iter().map(|(n, _, _)| n.to_string()).collect();
@@ -597,13 +618,25 @@ fn recovery() -> impl Strategy<Value = Recovery> {
 /// machine spent suspended since the round before. Credentials are never valid past their
 /// expiry on the anchoring clock throughout.
 ///
-/// Reach (the first round after `r`, as a share of the time the bound allows after `r`): TODO.
+/// Reach: the first round after `r`, as a share of the time the bound allows after `r` (minus
+/// suspended time). Worst case / bound, by where `r` fell:
 ///
-/// Mutations caught:
+/// | where `r` fell | 1,024 cases (three runs) | 10,000 cases | cases ≥ 0.6 of it (10,000) |
+/// |---|---|---|---|
+/// | before the mandatory window | 0.92–0.94 | 0.95 | 736 of 4,164 |
+/// | inside it | 0.91–0.98 | 1.00 | 401 of 2,918 |
+/// | after the expiry | 0.86–0.91 | 0.99 | 310 of 2,918 |
 ///
-/// | mutation | bound broken | counterexample shape |
+/// Mutations caught (by hand in `rust/src/refresh/state.rs`, ten runs each with the default case
+/// count, failing every time, then reverted):
+///
+/// | mutation | fails | counterexample shape |
 /// |---|---|---|
-/// | TODO | | |
+/// | waits no longer clamped to the mandatory window's start (`schedule`, valid credentials before the window) | asked by the window's start + gap | 4-s credentials, a `Connect` error, recovery before the window: asked 2.2 s after the deadline, past the expiry |
+/// | no cadence inside the mandatory window (no `window / MANDATORY_POLLS` ceiling) | asked within a gap inside the window | 4-s credentials, unchanged answers, recovery inside the window: asked 3.5 s after the deadline |
+/// | after the expiry, no `STALE_RETRY_CAP` ceiling | asked within `STALE_RETRY_CAP` after the expiry | 4-s credentials, a mix of errors and expired answers, recovery 663 s after the expiry: asked 108 s after the deadline |
+/// | after the expiry, waits a quarter of `STALE_RETRY_CAP` | reach: the after-expiry deadline is never approached (0.24) | any |
+/// | trust any server `Date`, or never trust it | never valid past expiry | as in the property above |
 #[test]
 fn a_recovered_source_is_asked_before_expiry_or_soon_after() {
     let names: Vec<String> = [
