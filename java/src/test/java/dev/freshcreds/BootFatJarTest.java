@@ -32,8 +32,10 @@ import dev.freshcreds.simkit.SimulatorProcess;
  * freshcreds' shared source ({@code -Dfreshcreds.imdsEndpoint}), the SDKs' own IMDS clients are
  * switched off, and no other credentials exist unless a test gives the app some.
  *
- * <p>Needs {@code mvn} (skipped without it); Maven works offline once its repository holds the
- * app's dependencies.
+ * <p>Needs {@code mvn}: without it the tests fail, unless {@code FRESHCREDS_SKIP} (a comma list)
+ * names {@code maven}; then they skip, with a {@code skipped:} line on stderr and in the file
+ * {@code FRESHCREDS_SKIP_LOG} names (as {@code scripts/lib.sh} does). Maven works offline once its
+ * repository holds the app's dependencies.
  */
 public class BootFatJarTest {
     private static final String ROLE_ARN = "assumed-role/freshcreds-sim-role";
@@ -48,7 +50,9 @@ public class BootFatJarTest {
 
     @BeforeClass
     public static void buildTheFatJars() throws Exception {
-        Assume.assumeTrue("mvn is not on the PATH: the Spring Boot fat-jar tests need Maven", onPath("mvn"));
+        if (!onPath("mvn")) {
+            skipUnlessAllowed("maven", "mvn is not on the PATH: the Spring Boot fat-jar tests need Maven");
+        }
         String build = ChildJvms.property("freshcreds.test.build");
         work = Files.createDirectories(new File(build, "boot-fat-jar-test").toPath());
         String v1 = ChildJvms.property("freshcreds.test.aws.v1.version");
@@ -186,6 +190,25 @@ public class BootFatJarTest {
             return -1;
         }
         return p.exitValue();
+    }
+
+    /**
+     * A missing tool fails the tests unless {@code FRESHCREDS_SKIP} names it; then they skip,
+     * saying so on stderr and in the skip log the test command counts.
+     */
+    private static void skipUnlessAllowed(String tool, String why) throws IOException {
+        String names = System.getenv("FRESHCREDS_SKIP");
+        List<String> allowed = Arrays.asList((names == null ? "" : names.replace(" ", "")).split(","));
+        assertTrue(why + ". scripts/setup.sh installs " + tool + "; or set FRESHCREDS_SKIP=" + tool
+                + " to skip these tests", allowed.contains(tool));
+        String line = "skipped: BootFatJarTest: " + why + " (FRESHCREDS_SKIP=" + names + ")";
+        System.err.println(line);
+        String log = System.getenv("FRESHCREDS_SKIP_LOG");
+        if (log != null && !log.isEmpty()) {
+            Files.write(new File(log).toPath(), (line + "\n").getBytes(StandardCharsets.UTF_8),
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        }
+        Assume.assumeTrue(why, false);
     }
 
     private static boolean onPath(String program) {
