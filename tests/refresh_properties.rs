@@ -46,8 +46,8 @@ const HOUR: Duration = Duration::from_secs(3600);
 /// Cases per property in a normal run (`PROPTEST_CASES` overrides it).
 const DEFAULT_CASES: u32 = 1024;
 
-/// Every rate bound must be approached: the worst generated case reaches at least this share of
-/// it (the measured shares are in the doc comments).
+/// Every bound must be approached: in a run of at least `DEFAULT_CASES` cases, the worst
+/// generated case reaches at least this share of it (the measured shares are in the doc comments).
 const REACH_SHARE: f64 = 0.6;
 
 #[derive(Debug, Clone)]
@@ -506,6 +506,10 @@ fn check<S: Strategy>(
             r.cases, r.worst, r.reached, r.three_quarters
         );
     }
+    if cases < DEFAULT_CASES {
+        eprintln!("(reach not asserted: fewer than {DEFAULT_CASES} cases)");
+        return;
+    }
     for (name, r) in names.iter().zip(&reach) {
         assert!(
             r.worst >= REACH_SHARE,
@@ -527,8 +531,8 @@ fn check<S: Strategy>(
 /// Reach: the bounds are worst cases of the jitter (waits are drawn uniformly in `[ceiling / 2,
 /// ceiling]`), so an hour of one kind of answer at full cadence lands near three quarters of its
 /// bound, and no test without control of the engine's random source gets closer. Worst case /
-/// bound over a normal run (1,024 cases, three runs) and over one run of 10,000 cases; the
-/// cases column counts the cases that had such rounds at all:
+/// bound over a normal run (1,024 cases, three runs) and over one run of 10,000 cases, and how
+/// many of the cases that had such rounds at all reached 0.6 of the bound:
 ///
 /// | bound | worst hour, 1,024 cases | worst hour, 10,000 cases | cases ≥ 0.6 of it (10,000) |
 /// |---|---|---|---|
