@@ -615,12 +615,14 @@ fn recovery() -> impl Strategy<Value = Recovery> {
 }
 
 /// A source that fails in any way and then recovers at `r` is asked again in time, whatever the
-/// clock does: the first round at or after `r` starts by `max(r, window start) + gap` while the
-/// credentials are unexpired at `r` (`gap`: a quarter of the mandatory window, at least
-/// `MIN_RETRY_DELAY`; so a source that recovers before the window, or rotates late inside it, is
-/// asked before the expiry), by `r + STALE_RETRY_CAP` once they have expired — plus any time the
-/// machine spent suspended since the round before. Credentials are never valid past their
-/// expiry on the anchoring clock throughout.
+/// clock does. Take the credentials cached after the last round before `r`: while they were
+/// valid then, the first round at or after `r` starts by `max(r, their mandatory window's start)
+/// + gap` (`gap`: a quarter of the window, at least `MIN_RETRY_DELAY`; so a source that recovers
+/// before the window, or rotates late inside it, is asked before the expiry); once they had
+/// expired, by `r + STALE_RETRY_CAP` — plus, either way, any time the machine spent suspended
+/// since that round. (A local clock more than `MAX_TRUSTED_DATE_SKEW` off may re-anchor the same
+/// credentials to a later expiry; that round counts as new credentials, hence "after the last
+/// round".) Credentials are never valid past their expiry on the anchoring clock throughout.
 ///
 /// Reach: the first round after `r`, as a share of the time the bound allows after `r` (minus
 /// suspended time). Worst case / bound, by where `r` fell:
