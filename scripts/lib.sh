@@ -83,15 +83,21 @@ fc_pick_gradle() {
 }
 
 # A test whose tool is missing fails, unless FRESHCREDS_SKIP (a comma list: aws-cli, botocore,
-# moto, wine) names the tool; then it prints "skipped: <test>: <why> (FRESHCREDS_SKIP=...)" and the
-# caller returns. The Rust tests' side of the same rule is rust/sim/src/tools.rs.
+# moto, wine) names the tool; then it prints "skipped: <test>: <why> (FRESHCREDS_SKIP=...)",
+# appends that line to the file FRESHCREDS_SKIP_LOG names when it is set (scripts/test.sh counts
+# them), and the caller returns. The Rust tests' side of the same rule is rust/sim/src/tools.rs.
 fc_skip_allowed() { # tool
   local names="${FRESHCREDS_SKIP:-}"
   [[ ",${names// /}," == *",$1,"* ]]
 }
 fc_tool_missing() { # tool test why: returns 0 (skip) when allowed, else stops
   if fc_skip_allowed "$1"; then
-    printf 'skipped: %s: %s (FRESHCREDS_SKIP=%s)\n' "$2" "$3" "${FRESHCREDS_SKIP:-}"
+    local line
+    line="$(printf 'skipped: %s: %s (FRESHCREDS_SKIP=%s)' "$2" "$3" "${FRESHCREDS_SKIP:-}")"
+    printf '%s\n' "$line"
+    if [ -n "${FRESHCREDS_SKIP_LOG:-}" ]; then
+      printf '%s\n' "$line" >>"$FRESHCREDS_SKIP_LOG" || fc_die "cannot append to FRESHCREDS_SKIP_LOG=$FRESHCREDS_SKIP_LOG"
+    fi
     return 0
   fi
   fc_die "$2: $3. scripts/setup.sh installs $1; or set FRESHCREDS_SKIP=$1 to skip this test"

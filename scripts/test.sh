@@ -49,6 +49,9 @@ prefetch_boot_apps() {
   rm -rf "$tmp"
 }
 total=$SECONDS
+# Every test that skips (FRESHCREDS_SKIP) appends its "skipped:" line here; counted at the end.
+FRESHCREDS_SKIP_LOG="$(mktemp)"
+export FRESHCREDS_SKIP_LOG
 
 step "shellcheck scripts/*.sh .ci/run"
 shellcheck -x scripts/*.sh .ci/run
@@ -106,4 +109,10 @@ step "the Gradle example under random IMDS faults: 150 s, 5+ rotations of 30-sec
 fc_gradle -q -Pnative=all :examples:runExample -Pargs='--faults'
 
 echo
-echo "all tests passed in $((SECONDS - total)) s"
+skipped="$(grep -c '^skipped: ' "$FRESHCREDS_SKIP_LOG" || true)"
+if [ "$skipped" -gt 0 ]; then
+  echo "skipped, as FRESHCREDS_SKIP=${FRESHCREDS_SKIP:-} allows:"
+  cat "$FRESHCREDS_SKIP_LOG"
+fi
+rm -f "$FRESHCREDS_SKIP_LOG"
+echo "all tests passed in $((SECONDS - total)) s; $skipped skipped"

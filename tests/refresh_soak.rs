@@ -97,6 +97,12 @@ impl CredentialSource for FaultySource {
     }
 }
 
+/// Every read checked against true time: no expired credentials unflagged, and stale ones handed
+/// on with an expiry after the local time of the read. That check used to allow five minutes
+/// (the largest wall shift) for every read; it now does only for the few reads a wall jump
+/// overlaps. Handing on an expiry 60 s short (a mutation of `served` in
+/// `rust/src/refresh/mod.rs`, by hand, reverted) fails it: 222 stale reads with a past expiry in
+/// one run, where the five-minute allowance passed the same mutation.
 #[test]
 fn ten_thousand_rotations_with_64_readers_and_random_faults_never_serve_expired_credentials_unflagged(
 ) {
@@ -140,6 +146,11 @@ fn ten_thousand_rotations_with_64_readers_and_random_faults_never_serve_expired_
         let reads = Arc::new(AtomicU64::new(0));
         let stale_reads = Arc::new(AtomicU64::new(0));
         let violations = Arc::new(AtomicU64::new(0));
+        // Stale reads checked against the local time of the read itself (no wall jump during it).
+        let exact_checks = Arc::new(AtomicU64::new(0));
+        // Odd while the loop below jumps the wall clock: a read that saw no jump start or end
+        // knows the local time the engine read.
+        let wall_jumps = Arc::new(AtomicU64::new(0));
         let valid_violations = Arc::new(AtomicU64::new(0));
         let mut readers = Vec::new();
         for _ in 0..READERS {
@@ -150,18 +161,30 @@ fn ten_thousand_rotations_with_64_readers_and_random_faults_never_serve_expired_
                 violations.clone(),
                 valid_violations.clone(),
             );
+            let (exact_checks, wall_jumps) = (exact_checks.clone(), wall_jumps.clone());
             readers.push(readers_runtime.spawn(async move {
                 while !stop.load(Ordering::Relaxed) {
                     // Time read before the read: the engine reads it at the same moment or later.
                     let true_now = clock.true_wall();
+                    let jumps_before = wall_jumps.load(Ordering::SeqCst);
+                    let local_now = clock.wall();
                     if let Some(s) = p.cached() {
+                        let no_jump = jumps_before % 2 == 0
+                            && wall_jumps.load(Ordering::SeqCst) == jumps_before;
                         reads.fetch_add(1, Ordering::Relaxed);
                         if s.stale {
                             stale_reads.fetch_add(1, Ordering::Relaxed);
                             // Handed on, stale credentials carry an expiry after the moment of
-                            // the read (local time of that moment is at least true time minus
-                            // the largest wall shift the loop makes).
-                            let floor = true_now - chrono::Duration::seconds(MAX_WALL_SHIFT_SECS);
+                            // the read on the local clock (which the other process compares
+                            // with): exactly when no wall jump overlapped the read (time only
+                            // moves forward then, so the engine read `local_now` or later),
+                            // else at least true time minus the largest wall shift.
+                            let floor = if no_jump {
+                                exact_checks.fetch_add(1, Ordering::Relaxed);
+                                local_now
+                            } else {
+                                true_now - chrono::Duration::seconds(MAX_WALL_SHIFT_SECS)
+                            };
                             if s.expiration.is_none_or(|e| e <= floor) {
                                 violations.fetch_add(1, Ordering::Relaxed);
                             }
@@ -197,7 +220,9 @@ fn ten_thousand_rotations_with_64_readers_and_random_faults_never_serve_expired_
                 // A jump of the local clock, keeping it within MAX_WALL_SHIFT_SECS of true time.
                 let offset = (clock.wall() - clock.true_wall()).num_seconds();
                 let jump = rng.gen_range(-MAX_WALL_SHIFT_SECS..MAX_WALL_SHIFT_SECS) - offset;
+                wall_jumps.fetch_add(1, Ordering::SeqCst);
                 clock.shift_wall(chrono::Duration::seconds(jump));
+                wall_jumps.fetch_add(1, Ordering::SeqCst);
             }
             // To the next wake-up, or to a random point before it, so reads sample every moment.
             let step = if rng.gen_bool(0.5) {
@@ -216,9 +241,10 @@ fn ten_thousand_rotations_with_64_readers_and_random_faults_never_serve_expired_
         let rounds = stats.rounds.load(Ordering::Relaxed);
         let reads = reads.load(Ordering::Relaxed);
         println!(
-            "soak: {rotations} rotations, {rounds} rounds, {} panics caught, {reads} reads ({} stale, flagged), {} expired reads not flagged, {} stale reads handed out with a past expiry, {:?} of real time",
+            "soak: {rotations} rotations, {rounds} rounds, {} panics caught, {reads} reads ({} stale, flagged; {} of them checked against the local time of the read), {} expired reads not flagged, {} stale reads handed out with a past expiry, {:?} of real time",
             stats.panics.load(Ordering::Relaxed),
             stale_reads.load(Ordering::Relaxed),
+            exact_checks.load(Ordering::Relaxed),
             valid_violations.load(Ordering::Relaxed),
             violations.load(Ordering::Relaxed),
             started.elapsed()
@@ -234,6 +260,14 @@ fn ten_thousand_rotations_with_64_readers_and_random_faults_never_serve_expired_
             violations.load(Ordering::Relaxed),
             0,
             "stale credentials handed out with an expiry in the past"
+        );
+        let (stale, exact) = (
+            stale_reads.load(Ordering::Relaxed),
+            exact_checks.load(Ordering::Relaxed),
+        );
+        assert!(
+            stale > 1000 && exact * 10 >= stale * 9,
+            "most stale reads are checked against the local time of the read: {exact} of {stale}"
         );
         assert!(stats.panics.load(Ordering::Relaxed) > 0, "panics were injected and survived");
     });

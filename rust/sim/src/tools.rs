@@ -5,16 +5,25 @@
 //! `skipped: <test>: <why> (FRESHCREDS_SKIP=…)` and returns without running. A named program
 //! that is usable still runs: the opt-out lets a test skip, it never hides one that can run.
 //!
+//! Each `skipped:` line is also appended to the file [`SKIP_LOG_VAR`] names, when it is set:
+//! `scripts/test.sh` sets it and ends by counting and listing what was skipped.
+//!
 //! `scripts/setup.sh` installs both into `.tools/venv` and `scripts/test.sh` puts its `bin`
 //! first on `PATH`, so `aws` and `python3` below are the virtual environment's (whose `python3`
 //! has botocore).
 
 use std::io::Write;
+use std::path::Path;
 use std::process::Command;
 
 /// The environment variable that lets tests skip when a program is missing: a comma list of
-/// [`Tool::name`]s (and `wine`, which `scripts/check-natives.sh` reads).
+/// [`Tool::name`]s (and `wine`, which `scripts/check-natives.sh` reads, and `maven`, which the
+/// Java `BootFatJarTest` reads).
 pub const SKIP_VAR: &str = "FRESHCREDS_SKIP";
+
+/// The environment variable naming the file every `skipped:` line is appended to (set by
+/// `scripts/test.sh`, which counts them at the end).
+pub const SKIP_LOG_VAR: &str = "FRESHCREDS_SKIP_LOG";
 
 /// A program a test needs and how to tell that it works.
 #[derive(Debug, Clone, Copy)]
@@ -86,11 +95,86 @@ pub fn available_or_skip(tool: Tool, test: &str) -> bool {
         tool.install,
         tool.name
     );
+    let line = format!("skipped: {test}: {why} ({SKIP_VAR}={names})");
     // Straight to stderr: the test harness captures `println!` of passing tests, and a skip
     // must show in the run's log.
-    let _ = writeln!(
-        std::io::stderr(),
-        "skipped: {test}: {why} ({SKIP_VAR}={names})"
-    );
+    let _ = writeln!(std::io::stderr(), "{line}");
+    if let Some(log) = std::env::var_os(SKIP_LOG_VAR) {
+        append_line(Path::new(&log), &line);
+    }
     false
+}
+
+/// Appends `line` to the skip log `log`. Panics naming the file when it cannot: a skip the test
+/// command does not count would pass unseen.
+fn append_line(log: &Path, line: &str) {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .and_then(|mut f| writeln!(f, "{line}"))
+        .unwrap_or_else(|e| panic!("cannot append to {SKIP_LOG_VAR}={}: {e}", log.display()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A program that exists nowhere, under a name no opt-out list uses.
+    const MISSING: Tool = Tool {
+        name: "freshcreds-test-missing-tool",
+        program: "freshcreds-test-no-such-program",
+        probe_args: &["--version"],
+        install: "nothing installs it",
+    };
+
+    #[test]
+    #[should_panic(expected = "freshcreds-test-missing-tool is needed and not usable")]
+    fn a_missing_program_fails_the_test_when_the_opt_out_does_not_name_it() {
+        available_or_skip(MISSING, "a test");
+    }
+
+    #[test]
+    fn the_opt_out_names_tools_exactly_in_a_comma_list() {
+        assert!(skip_allowed("aws-cli", "aws-cli"));
+        assert!(skip_allowed("wine, aws-cli ,botocore", "aws-cli"));
+        assert!(!skip_allowed("aws", "aws-cli"));
+        assert!(!skip_allowed("aws-cli-x", "aws-cli"));
+        assert!(!skip_allowed("", "aws-cli"));
+    }
+
+    #[test]
+    fn a_usable_program_runs_whatever_the_opt_out_says() {
+        let sh = Tool {
+            name: "sh",
+            program: "sh",
+            probe_args: &["-c", "exit 0"],
+            install: "",
+        };
+        assert!(unusable(sh).is_none());
+        assert!(available_or_skip(sh, "a test"));
+    }
+
+    #[test]
+    fn skip_lines_are_appended_to_the_log() {
+        let dir = std::env::temp_dir().join(format!("freshcreds-skip-log-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = dir.join("skips");
+        append_line(&log, "skipped: one");
+        append_line(&log, "skipped: two");
+        assert_eq!(
+            std::fs::read_to_string(&log).unwrap(),
+            "skipped: one\nskipped: two\n"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    #[should_panic(expected = "cannot append to FRESHCREDS_SKIP_LOG=")]
+    fn a_skip_log_that_cannot_be_written_fails_the_test() {
+        append_line(
+            Path::new("/nonexistent-dir-freshcreds/skips"),
+            "skipped: one",
+        );
+    }
 }
