@@ -42,15 +42,20 @@ public final class FreshAwsCredentialsProvider
                 }
             };
 
+    /** Whether {@link #close()} closes the source: only one this provider created. */
+    private final boolean ownsSource;
+
     private final ConvertedCredentials<AwsCredentials> converted = new ConvertedCredentials<AwsCredentials>(TO_SDK);
 
     private FreshAwsCredentialsProvider(BuilderImpl builder) {
         if (builder.source != null) {
             this.source = builder.source;
             this.options = builder.source.options();
+            this.ownsSource = false;
         } else {
             this.options = builder.options != null ? builder.options : FreshCredentialsOptions.defaults();
             this.source = FreshCredentialsSource.create(options);
+            this.ownsSource = true;
         }
     }
 
@@ -179,10 +184,17 @@ public final class FreshAwsCredentialsProvider
         return source;
     }
 
-    /** Stops the background refresh and frees the native side. */
+    /**
+     * Stops the background refresh and frees the native side when this provider created its
+     * source; a source given to {@link Builder#source} stays open (its creator closes it). An SDK
+     * v2 client closes the provider it was given when the client is closed, so providers built
+     * over one source can be handed to clients that are closed independently.
+     */
     @Override
     public void close() {
-        source.close();
+        if (ownsSource) {
+            source.close();
+        }
     }
 
     /**
@@ -211,8 +223,9 @@ public final class FreshAwsCredentialsProvider
         /**
          * An existing source to read from instead of creating one (for example
          * {@link FreshCredentialsSource#shared()}, or the source of an SDK v1 provider): one
-         * refresher behind several providers. Closing the provider closes this source (except
-         * the shared one). Takes precedence over {@link #options}.
+         * refresher behind several providers. The provider does not own it: closing the
+         * provider leaves the source open, and whoever created the source closes it. Takes
+         * precedence over {@link #options}.
          *
          * @param source the source
          * @return this builder

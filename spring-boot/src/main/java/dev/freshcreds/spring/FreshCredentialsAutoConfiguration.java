@@ -4,6 +4,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -12,6 +13,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
 
 import dev.freshcreds.FreshCredentialsOptions;
+import dev.freshcreds.FreshCredentialsSource;
 import dev.freshcreds.sdkv2.FreshAwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 
@@ -19,8 +21,9 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
  * Defines an AWS SDK for Java 2.x {@link AwsCredentialsProvider} bean backed by freshcreds
  * ({@link FreshAwsCredentialsProvider}) when the application defines none, configured by the
  * {@code freshcreds.*} properties ({@link FreshCredentialsProperties}). Spring Cloud AWS, and any
- * SDK client the application builds from the bean, then use it. The provider is closed (its
- * background refresh stopped) when the context closes.
+ * SDK client the application builds from the bean, then use it. The provider reads a
+ * {@link FreshCredentialsSource} bean, closed (its background refresh stopped) when the context
+ * closes; an SDK client that closes the provider leaves it open.
  *
  * <p>It stands aside (defines no provider, and logs one INFO line saying why) when the
  * application configured Spring Cloud AWS's credentials: a {@code spring.cloud.aws.credentials.*}
@@ -47,22 +50,38 @@ public class FreshCredentialsAutoConfiguration {
     }
 
     /**
-     * The credentials provider; its first fetch starts in the background at once.
+     * The refresher behind the provider bean: it owns the background refresh and the native side,
+     * and is closed with the context. Its first fetch starts in the background at once.
      *
      * @param properties the {@code freshcreds.*} properties
-     * @return the provider
+     * @return the source
      * @throws IllegalArgumentException naming the property when a value is bad
      */
     @Bean(destroyMethod = "close")
-    @ConditionalOnMissingBean(AwsCredentialsProvider.class)
+    @ConditionalOnMissingBean({AwsCredentialsProvider.class, FreshCredentialsSource.class})
     @Conditional(NoSpringCloudAwsCredentialsCondition.class)
-    public FreshAwsCredentialsProvider freshCredentialsProvider(FreshCredentialsProperties properties) {
+    public FreshCredentialsSource freshCredentialsSource(FreshCredentialsProperties properties) {
         FreshCredentialsOptions options = properties.toOptions();
         try {
-            return FreshAwsCredentialsProvider.builder().options(options).build();
+            return FreshCredentialsSource.create(options);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(namingTheProperty(e.getMessage()), e);
         }
+    }
+
+    /**
+     * The credentials provider, over the context's {@link FreshCredentialsSource}. It does not own
+     * that source: an SDK v2 client closes the provider it was given when the client is closed,
+     * and one client's close must not stop the credentials of the application's other clients.
+     *
+     * @param source the context's source
+     * @return the provider
+     */
+    @Bean(destroyMethod = "")
+    @ConditionalOnMissingBean(AwsCredentialsProvider.class)
+    @ConditionalOnBean(FreshCredentialsSource.class)
+    public FreshAwsCredentialsProvider freshCredentialsProvider(FreshCredentialsSource source) {
+        return FreshAwsCredentialsProvider.builder().source(source).build();
     }
 
     /**

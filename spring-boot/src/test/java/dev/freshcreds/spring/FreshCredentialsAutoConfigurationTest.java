@@ -28,6 +28,7 @@ import org.springframework.boot.test.context.assertj.AssertableApplicationContex
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 import dev.freshcreds.FreshCredentialsOptions;
+import dev.freshcreds.FreshCredentialsSource;
 import dev.freshcreds.sdkv2.FreshAwsCredentialsProvider;
 import dev.freshcreds.simkit.SimulatorProcess;
 import io.awspring.cloud.autoconfigure.core.CredentialsProviderAutoConfiguration;
@@ -273,6 +274,22 @@ public class FreshCredentialsAutoConfigurationTest {
     }
 
     @Test
+    public void closingOneSdkClientBuiltWithTheBeanLeavesTheOtherClientsSigning() {
+        runner.run(context -> {
+            AwsCredentialsProvider bean = context.getBean(AwsCredentialsProvider.class);
+            StsClient first = sts(bean);
+            first.getCallerIdentity();
+            // An SDK v2 client closes the provider it was given when it is closed.
+            first.close();
+            try (StsClient second = sts(bean)) {
+                String arn = second.getCallerIdentity().arn();
+                assertTrue(arn, arn.contains(":assumed-role/"));
+            }
+            assertFalse(context.getBean(FreshAwsCredentialsProvider.class).source().isClosed());
+        });
+    }
+
+    @Test
     public void closingTheContextClosesTheProvider() {
         FreshAwsCredentialsProvider[] seen = new FreshAwsCredentialsProvider[1];
         runner.run(context -> {
@@ -379,9 +396,9 @@ public class FreshCredentialsAutoConfigurationTest {
     }
 
     @Test
-    public void aClosedProviderIsDown() {
+    public void aClosedSourceIsDown() {
         runner.run(context -> {
-            context.getBean(FreshAwsCredentialsProvider.class).close();
+            context.getBean(FreshCredentialsSource.class).close();
             Health health = context.getBean("freshcredsHealthIndicator", HealthIndicator.class).health();
             assertEquals(health.toString(), Status.DOWN, health.getStatus());
             assertEquals(health.toString(), true, health.getDetails().get("closed"));
