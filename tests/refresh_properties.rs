@@ -616,8 +616,8 @@ fn recovery() -> impl Strategy<Value = Recovery> {
 
 /// A source that fails in any way and then recovers at `r` is asked again in time, whatever the
 /// clock does. Take the credentials cached after the last round before `r`: while they were
-/// valid then, the first round at or after `r` starts by `max(r, their mandatory window's start)
-/// + gap` (`gap`: a quarter of the window, at least `MIN_RETRY_DELAY`; so a source that recovers
+/// valid then, the first round at or after `r` starts by
+/// `max(r, their mandatory window's start) + gap` (`gap`: a quarter of the window, at least `MIN_RETRY_DELAY`; so a source that recovers
 /// before the window, or rotates late inside it, is asked before the expiry); once they had
 /// expired, by `r + STALE_RETRY_CAP` — plus, either way, any time the machine spent suspended
 /// since that round. (A local clock more than `MAX_TRUSTED_DATE_SKEW` off may re-anchor the same
