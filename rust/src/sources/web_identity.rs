@@ -168,6 +168,12 @@ impl CredentialSource for WebIdentitySource {
         Box::pin(self.fetch_inner())
     }
 
+    fn lifetime_cap(&self) -> Option<crate::sources::LifetimeCap> {
+        Some(crate::sources::LifetimeCap::of_role_session(
+            self.request.duration,
+        ))
+    }
+
     /// Reads the token file (local) but does not call STS.
     fn probe(&self) -> BoxFuture<'_, crate::sources::Probe> {
         use crate::sources::Probe;
