@@ -316,7 +316,7 @@ impl RefreshingProvider {
         if covers(&served, now, min) {
             return Ok(served);
         }
-        if let Some(cap) = self.shared.source.lifetime_cap().filter(|c| c.max < min) {
+        if let Some(cap) = self.shared.source.lifetime_cap().filter(|c| c.max <= min) {
             return Err(self.shortfall(min, Some(&served), now, Why::Limit(cap.max, cap.origin)));
         }
         self.ensure_open()?;
@@ -363,7 +363,7 @@ impl RefreshingProvider {
                 .filter(|e| e.fetched_at >= asked_at && e.is_valid_at(now))
                 .and_then(|e| e.expires_at.map(|x| x.saturating_sub(e.fetched_at)));
             match issued {
-                Some(lifetime) if lifetime < min => Why::Limit(
+                Some(lifetime) if lifetime <= min => Why::Limit(
                     lifetime,
                     format!(
                         "the credentials it issued just now last {}",
