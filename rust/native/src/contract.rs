@@ -93,6 +93,12 @@ pub const LOG_TRACE: i32 = 5;
 /// The Java class of freshcreds errors; its constructor takes the kind name and the message,
 /// and its `Kind` enum lists every `ErrorKind` name (plus `UNKNOWN`).
 pub const EXCEPTION_CLASS: &str = "dev/freshcreds/FreshCredentialsException";
+/// The Java class of `InsufficientValidity` errors, a subclass of [`EXCEPTION_CLASS`]; its
+/// constructor is [`INSUFFICIENT_VALIDITY_CONSTRUCTOR`].
+pub const INSUFFICIENT_VALIDITY_CLASS: &str = "dev/freshcreds/InsufficientValidityException";
+/// `(String message, long requestedMillis, long availableMillis, long expirationEpochMillis,
+/// long moreAtEpochMillis, long sourceLimitMillis)`; an absent time or limit is [`NO_VALUE`].
+pub const INSUFFICIENT_VALIDITY_CONSTRUCTOR: &str = "(Ljava/lang/String;JJJJJ)V";
 
 #[cfg(test)]
 mod tests {
@@ -333,6 +339,18 @@ mod tests {
             java_kinds, rust_kinds,
             "FreshCredentialsException.Kind differs from ErrorKind (plus UNKNOWN)"
         );
+    }
+
+    #[test]
+    fn the_insufficient_validity_exception_has_the_constructor_the_bridge_calls() {
+        let source = java(&INSUFFICIENT_VALIDITY_CLASS.replace('/', "."));
+        let flat: String = source.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            flat.contains("public InsufficientValidityException(String message, long requestedMillis, long availableMillis, long expirationEpochMillis, long moreAtEpochMillis, long sourceLimitMillis)"),
+            "the bridge constructs {INSUFFICIENT_VALIDITY_CLASS} with {INSUFFICIENT_VALIDITY_CONSTRUCTOR}"
+        );
+        assert!(flat.contains("extends FreshCredentialsException"));
+        assert!(flat.contains("super(\"INSUFFICIENT_VALIDITY\", message)"));
     }
 
     #[test]

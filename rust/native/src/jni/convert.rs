@@ -111,7 +111,7 @@ pub(crate) fn snapshot<'local>(
     env: &mut JNIEnv<'local>,
     handle: jlong,
     longs: &JLongArray<'_>,
-    call: fn(&FreshProvider) -> Result<Snapshot, Error>,
+    call: impl FnOnce(&FreshProvider) -> Result<Snapshot, Error>,
 ) -> Result<JObjectArray<'local>, Failure> {
     // SAFETY: the Java side passes an open handle and serializes close.
     let snapshot = call(unsafe { provider(handle) }?)?;

@@ -104,6 +104,18 @@ final class Native {
     static native String[] refresh(long handle, long[] numbers);
 
     /**
+     * Credentials valid for at least {@code minMillis}, as {@link #credentials}; waits (bounded,
+     * single flight) for one round that may bring longer-lived ones.
+     *
+     * @param handle an open handle
+     * @param minMillis the minimum validity, milliseconds (not negative)
+     * @param numbers filled as by {@link #credentials}
+     * @return the strings, as {@link #credentials}
+     * @throws InsufficientValidityException when the source cannot give that much
+     */
+    static native String[] credentialsValidFor(long handle, long minMillis, long[] numbers);
+
+    /**
      * Reports that AWS rejected the credentials with this access key id; when they are the
      * cached ones, waits (bounded, single flight) for the round that replaces them.
      *

@@ -1,9 +1,12 @@
 package dev.freshcreds.sdkv2;
 
+import java.time.Duration;
+
 import dev.freshcreds.FreshCredentials;
 import dev.freshcreds.FreshCredentialsException;
 import dev.freshcreds.FreshCredentialsOptions;
 import dev.freshcreds.FreshCredentialsSource;
+import dev.freshcreds.InsufficientValidityException;
 import dev.freshcreds.internal.ConvertedCredentials;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentials;
@@ -101,6 +104,31 @@ public final class FreshAwsCredentialsProvider
         FreshCredentials f;
         try {
             f = source.credentials();
+        } catch (FreshCredentialsException e) {
+            throw SdkClientException.builder().message(e.getMessage()).cause(e).build();
+        }
+        return converted.of(f);
+    }
+
+    /**
+     * Credentials valid for at least {@code minimumValidity} from now, for work that outlives a
+     * request (a presigned URL, a database token): see
+     * {@link FreshCredentialsSource#credentials(Duration)}. Never shorter-lived ones.
+     *
+     * @param minimumValidity how long the credentials must stay valid, from now
+     * @return {@link AwsSessionCredentials} whose expiration time is at least that far away,
+     *     or {@link AwsBasicCredentials} for long-term keys
+     * @throws InsufficientValidityException when the source cannot give that much; it says the
+     *     longest validity available and when more may be
+     * @throws SdkClientException when no credentials can be had at all (its cause is the
+     *     {@link FreshCredentialsException})
+     */
+    public AwsCredentials resolveCredentials(Duration minimumValidity) {
+        FreshCredentials f;
+        try {
+            f = source.credentials(minimumValidity);
+        } catch (InsufficientValidityException e) {
+            throw e;
         } catch (FreshCredentialsException e) {
             throw SdkClientException.builder().message(e.getMessage()).cause(e).build();
         }
