@@ -86,7 +86,10 @@ impl AssumeRoleSource {
             })?;
         tracing::debug!(source = %self.name, role_arn = %role_arn, "assumed role");
         Ok(Fetched {
-            credentials: fetched.credentials.with_source(self.name.clone()),
+            credentials: fetched
+                .credentials
+                .with_source(self.name.clone())
+                .with_account_id(Credentials::account_of_arn(role_arn)),
             server_date: fetched.server_date,
         })
     }

@@ -130,7 +130,12 @@ impl WebIdentitySource {
             })?;
         tracing::debug!(source = %self.name, role_arn = %self.request.role_arn, "assumed role with web identity");
         Ok(Fetched {
-            credentials: fetched.credentials.with_source(self.name.clone()),
+            credentials: fetched
+                .credentials
+                .with_source(self.name.clone())
+                .with_account_id(crate::credentials::Credentials::account_of_arn(
+                    &self.request.role_arn,
+                )),
             server_date: fetched.server_date,
         })
     }

@@ -629,7 +629,7 @@ public final class FreshCredentialsSource implements AutoCloseable {
                     : Instant.ofEpochMilli(numbers[Native.EXPIRATION]);
             boolean stale = numbers[Native.STALE] != 0;
             FreshCredentials fetched = new FreshCredentials(s[Native.ACCESS_KEY_ID], s[Native.SECRET_ACCESS_KEY],
-                    s[Native.SESSION_TOKEN], expiration, s[Native.SOURCE], stale);
+                    s[Native.SESSION_TOKEN], expiration, s[Native.SOURCE], stale, s[Native.ACCOUNT_ID]);
             FreshCredentials previous = lastServed;
             // Same credentials: keep the same object, so adapters keep their converted copy.
             FreshCredentials credentials = previous != null && previous.sameAs(fetched) ? previous : fetched;

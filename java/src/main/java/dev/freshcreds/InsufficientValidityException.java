@@ -38,7 +38,8 @@ public final class InsufficientValidityException extends FreshCredentialsExcepti
      * @param sourceLimitMillis the longest lifetime the source gives, milliseconds, or
      *     {@code Long.MIN_VALUE} when not known
      */
-    public InsufficientValidityException(String message, long requestedMillis, long availableMillis, long expirationEpochMillis, long moreAtEpochMillis, long sourceLimitMillis) {
+    public InsufficientValidityException(String message, long requestedMillis, long availableMillis,
+            long expirationEpochMillis, long moreAtEpochMillis, long sourceLimitMillis) {
         super("INSUFFICIENT_VALIDITY", message);
         this.requested = Duration.ofMillis(requestedMillis);
         this.available = Duration.ofMillis(Math.max(0, availableMillis));

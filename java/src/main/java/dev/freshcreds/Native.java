@@ -27,6 +27,8 @@ final class Native {
     static final int SESSION_TOKEN = 2;
     /** Index of the source name in the strings. */
     static final int SOURCE = 3;
+    /** Index of the account id (or null when the source does not know it) in the strings. */
+    static final int ACCOUNT_ID = 4;
 
     /** Number of longs {@link #statusValues} fills. */
     static final int STATUS_NUMBERS = 15;
@@ -90,7 +92,7 @@ final class Native {
      *
      * @param handle an open handle
      * @param numbers receives {@link #NUMBERS} longs
-     * @return access key id, secret, session token (or null), source
+     * @return access key id, secret, session token (or null), source, account id (or null)
      */
     static native String[] credentials(long handle, long[] numbers);
 
@@ -99,7 +101,7 @@ final class Native {
      *
      * @param handle an open handle
      * @param numbers receives {@link #NUMBERS} longs
-     * @return access key id, secret, session token (or null), source
+     * @return access key id, secret, session token (or null), source, account id (or null)
      */
     static native String[] refresh(long handle, long[] numbers);
 

@@ -136,6 +136,9 @@ public final class FreshAwsCredentialsProvider
     }
 
     private static AwsCredentials toSdk(FreshCredentials f) {
+        if (f.getAccountId() != null && WithAccountId.SUPPORTED) {
+            return WithAccountId.toSdk(f);
+        }
         if (WithProviderName.SUPPORTED) {
             return WithProviderName.toSdk(f);
         }
@@ -185,6 +188,48 @@ public final class FreshAwsCredentialsProvider
                     .sessionToken(f.getSessionToken())
                     .expirationTime(f.getExpiration())
                     .providerName(PROVIDER_NAME)
+                    .build();
+        }
+    }
+
+    /**
+     * The credentials with their account id, as SDK v2 versions that carry one build them
+     * (account-based endpoints). A class of its own, loaded only when that API exists (the
+     * oldest supported SDK v2 has neither it nor provider names), so that older SDKs never
+     * resolve its methods: there the credentials go without the account id.
+     */
+    private static final class WithAccountId {
+        static final boolean SUPPORTED = WithProviderName.SUPPORTED && accountIdExists();
+
+        private WithAccountId() {
+        }
+
+        private static boolean accountIdExists() {
+            try {
+                AwsSessionCredentials.Builder.class.getMethod("accountId", String.class);
+                AwsBasicCredentials.Builder.class.getMethod("accountId", String.class);
+                return true;
+            } catch (NoSuchMethodException | RuntimeException | LinkageError e) {
+                return false;
+            }
+        }
+
+        static AwsCredentials toSdk(FreshCredentials f) {
+            if (f.getSessionToken() == null) {
+                return AwsBasicCredentials.builder()
+                        .accessKeyId(f.getAccessKeyId())
+                        .secretAccessKey(f.getSecretAccessKey())
+                        .providerName(PROVIDER_NAME)
+                        .accountId(f.getAccountId())
+                        .build();
+            }
+            return AwsSessionCredentials.builder()
+                    .accessKeyId(f.getAccessKeyId())
+                    .secretAccessKey(f.getSecretAccessKey())
+                    .sessionToken(f.getSessionToken())
+                    .expirationTime(f.getExpiration())
+                    .providerName(PROVIDER_NAME)
+                    .accountId(f.getAccountId())
                     .build();
         }
     }
