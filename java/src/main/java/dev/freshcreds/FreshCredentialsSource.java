@@ -366,6 +366,19 @@ public final class FreshCredentialsSource implements AutoCloseable {
     }
 
     /**
+     * The snapshot's credentials, without calling native code and without blocking: for callers
+     * that must never wait (an asynchronous client's event loop), which ask
+     * {@link #credentials()} on another thread when this returns null.
+     *
+     * @return the credentials of the current snapshot, or {@code null} when there is none
+     *     (nothing fetched yet, the snapshot is due, or the source is closed)
+     */
+    public FreshCredentials credentialsIfCached() {
+        Cached c = cached;
+        return c == null ? null : c.credentials;
+    }
+
+    /**
      * Credentials valid for at least {@code minimumValidity} from now, for work that outlives a
      * request (a presigned URL, a database token, a long transfer): the snapshot when its
      * expiry is that far away (no native call); otherwise the native side, which runs one

@@ -1,6 +1,12 @@
 package dev.freshcreds.sdkv2;
 
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 import dev.freshcreds.FreshCredentials;
 import dev.freshcreds.FreshCredentialsException;
@@ -13,6 +19,8 @@ import software.amazon.awssdk.auth.credentials.AwsCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
+import software.amazon.awssdk.identity.spi.ResolveIdentityRequest;
 import software.amazon.awssdk.utils.SdkAutoCloseable;
 import software.amazon.awssdk.utils.ToString;
 import software.amazon.awssdk.utils.builder.CopyableBuilder;
@@ -108,6 +116,61 @@ public final class FreshAwsCredentialsProvider
             throw SdkClientException.builder().message(e.getMessage()).cause(e).build();
         }
         return converted.of(f);
+    }
+
+    /**
+     * The credentials as the SDK's identity API asks for them, never blocking the calling thread
+     * (an asynchronous client resolves identities on its event loop): from the snapshot, a future
+     * that is already complete; with none (the first fetch in flight, or the snapshot due), a
+     * future that the library's {@code freshcreds-identity} thread completes with
+     * {@link #resolveCredentials()}'s answer or failure.
+     */
+    @Override
+    public CompletableFuture<AwsCredentialsIdentity> resolveIdentity(ResolveIdentityRequest request) {
+        FreshCredentials cached = source.credentialsIfCached();
+        if (cached != null) {
+            return CompletableFuture.<AwsCredentialsIdentity>completedFuture(converted.of(cached));
+        }
+        final CompletableFuture<AwsCredentialsIdentity> result = new CompletableFuture<AwsCredentialsIdentity>();
+        try {
+            IdentityThread.EXECUTOR.execute(new Runnable() {
+                @Override
+                public void run() {
+                    try {
+                        result.complete(resolveCredentials());
+                    } catch (RuntimeException | Error e) {
+                        result.completeExceptionally(e);
+                    }
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            result.completeExceptionally(e);
+        }
+        return result;
+    }
+
+    /**
+     * The one library thread that resolves identities for callers that must not block, started
+     * on demand and stopped after {@value #IDLE_SECONDS} s idle. One is enough: callers queued
+     * behind a first fetch are answered from the cache as soon as it completes.
+     */
+    private static final class IdentityThread implements ThreadFactory {
+        static final long IDLE_SECONDS = 30;
+        static final ThreadPoolExecutor EXECUTOR = executor();
+
+        private static ThreadPoolExecutor executor() {
+            ThreadPoolExecutor e = new ThreadPoolExecutor(1, 1, IDLE_SECONDS, TimeUnit.SECONDS,
+                    new LinkedBlockingQueue<Runnable>(), new IdentityThread());
+            e.allowCoreThreadTimeOut(true);
+            return e;
+        }
+
+        @Override
+        public Thread newThread(Runnable r) {
+            Thread t = new Thread(r, "freshcreds-identity");
+            t.setDaemon(true);
+            return t;
+        }
     }
 
     /**
