@@ -19,10 +19,15 @@ public final class InsufficientValidityException extends FreshCredentialsExcepti
     /** The value the native library passes for a time or limit that is absent. */
     private static final long NONE = Long.MIN_VALUE;
 
+    /** The minimum validity asked for (serialized with the exception). */
     private final Duration requested;
+    /** How long the best available credentials stay valid (serialized). */
     private final Duration available;
+    /** When they expire, or null (serialized). */
     private final Instant expiration;
+    /** When more may be available, or null: never (serialized). */
     private final Instant moreAvailableAt;
+    /** The source's longest lifetime, or null: not known (serialized). */
     private final Duration sourceLimit;
 
     /**
