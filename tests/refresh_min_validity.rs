@@ -369,8 +369,8 @@ fn asks_every_ten_milliseconds_start_at_most_one_round_per_interval() {
 
 #[test]
 fn durations_read_as_words() {
-    assert_eq!(words(15 * MIN), "15 min");
-    assert_eq!(words(14 * MIN + 59 * SEC), "14 min 59 s");
-    assert_eq!(words(90 * MIN), "1 h 30 min");
-    assert_eq!(words(Duration::from_millis(300)), "0 s");
+    assert_eq!(words(15 * MIN), "15 minutes");
+    assert_eq!(words(14 * MIN + 59 * SEC), "14 minutes 59 seconds");
+    assert_eq!(words(90 * MIN + SEC), "1 hour 30 minutes 1 second");
+    assert_eq!(words(Duration::from_millis(300)), "0 seconds");
 }

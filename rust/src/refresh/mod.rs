@@ -650,20 +650,21 @@ fn covers(served: &Served, now: MonoTime, min: Duration) -> bool {
     !served.stale && served.expires_at.is_none_or(|e| e >= now + min)
 }
 
-/// A duration in words, to the second: `15 min`, `1 h 30 min`, `14 min 59 s`, `0 s`.
+/// A duration in words, to the second: `15 minutes`, `1 hour 30 minutes`,
+/// `14 minutes 59 seconds`, `0 seconds`.
 pub fn words(d: Duration) -> String {
     let secs = d.as_secs();
     let parts: Vec<String> = [
-        (secs / 3600, "h"),
-        (secs / 60 % 60, "min"),
-        (secs % 60, "s"),
+        (secs / 3600, "hour"),
+        (secs / 60 % 60, "minute"),
+        (secs % 60, "second"),
     ]
     .into_iter()
     .filter(|(n, _)| *n > 0)
-    .map(|(n, unit)| format!("{n} {unit}"))
+    .map(|(n, unit)| format!("{n} {unit}{}", if n == 1 { "" } else { "s" }))
     .collect();
     if parts.is_empty() {
-        "0 s".to_string()
+        "0 seconds".to_string()
     } else {
         parts.join(" ")
     }
