@@ -837,7 +837,9 @@ fn on_fetched(shared: &Shared, now: MonoTime, wall: DateTime<Utc>, fetched: Fetc
 
 /// A round that failed: the failure policy schedules the next one; the cached credentials stay.
 fn on_failed(shared: &Shared, now: MonoTime, error: Error) {
-    lock(&shared.state).on_failed(now, &error);
+    // The last error and the counter first: a caller waiting for the first fetch returns as soon
+    // as the state remembers a non-retryable error, and the status it reads then must say why.
+    let for_state = error.snapshot();
     shared.stats.failures.fetch_add(1, Ordering::Relaxed);
     let serving = match shared.cache.load_full() {
         Some(slot) if slot.entry.is_valid_at(now) => {
@@ -853,6 +855,7 @@ fn on_failed(shared: &Shared, now: MonoTime, error: Error) {
         error.full_message()
     );
     *lock(&shared.last_error) = Some(error);
+    lock(&shared.state).on_failed(now, &for_state);
 }
 
 fn note_skew(
