@@ -412,3 +412,59 @@ async fn many_concurrent_callers_share_one_first_fetch() {
     }
     assert_eq!(source.calls(), 1);
 }
+
+/// A log writer that takes 200 ms per write, as a slow log handler (the JVM's, through the log
+/// queue) makes the engine's warnings slow.
+struct SlowWriter;
+
+impl std::io::Write for SlowWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        std::thread::sleep(Duration::from_millis(200));
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_caller_failed_by_a_non_retryable_error_finds_it_in_the_status_at_once() {
+    // The engine's threads log warnings slowly; the caller asks once the failure is counted,
+    // while the warning is being written. The error it gets must already be in the status.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .on_thread_start(|| {
+            let slow = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::WARN)
+                .with_writer(|| SlowWriter)
+                .finish();
+            // For the thread's life: the engine's tasks run on these threads.
+            std::mem::forget(tracing::dispatcher::set_default(&tracing::Dispatch::new(
+                slow,
+            )));
+        })
+        .build()
+        .unwrap();
+    let clock = manual_clock();
+    let source = ScriptedSource::new(&clock, [Answer::Fail(ErrorKind::Refused)]);
+    let p = RefreshingProvider::spawn_on(
+        source,
+        RefreshConfig::default(),
+        arc_clock(&clock),
+        runtime.handle(),
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while p.stats().failures.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first round never failed"
+        );
+        std::thread::yield_now();
+    }
+    let e = runtime.block_on(p.credentials()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Refused);
+    let status = p.status();
+    assert_eq!(status.last_error_kind, Some("REFUSED"), "{status:?}");
+    p.close();
+}

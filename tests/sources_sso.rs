@@ -62,6 +62,11 @@ async fn a_token_inside_the_refresh_window_is_refreshed_written_back_and_its_rol
         .await
         .unwrap();
     assert_eq!(identity.account, ACCOUNT);
+    assert_eq!(
+        fetched.credentials.account_id(),
+        Some(ACCOUNT),
+        "the IAM Identity Center account travels with the credentials"
+    );
     assert!(
         identity.arn.contains("AWSReservedSSO_Dev"),
         "{}",

@@ -19,6 +19,8 @@ pub struct Credentials {
     session_token: Option<Zeroizing<String>>,
     expiration: Option<DateTime<Utc>>,
     source: String,
+    /// The AWS account the credentials belong to, when the source knows it (not a secret).
+    account_id: Option<String>,
 }
 
 impl Credentials {
@@ -36,6 +38,7 @@ impl Credentials {
             session_token: session_token.map(Zeroizing::new),
             expiration,
             source: source.into(),
+            account_id: None,
         }
     }
 
@@ -66,6 +69,29 @@ impl Credentials {
             expiration,
             ..self.clone()
         }
+    }
+
+    /// The AWS account the credentials belong to, when the source knows it: a profile's
+    /// `aws_account_id`, the IAM Identity Center account, the account of an assumed role's ARN.
+    /// SDK v2 uses it for account-based endpoints.
+    pub fn account_id(&self) -> Option<&str> {
+        self.account_id.as_deref()
+    }
+
+    /// The same credentials with this account id (`None` keeps the one they have).
+    pub fn with_account_id(mut self, account_id: Option<String>) -> Self {
+        if let Some(id) = account_id.filter(|id| !id.trim().is_empty()) {
+            self.account_id = Some(id.trim().to_string());
+        }
+        self
+    }
+
+    /// The account id in an ARN (`arn:aws:iam::123456789012:role/app` → `123456789012`), when
+    /// it has one of twelve digits.
+    pub fn account_of_arn(arn: &str) -> Option<String> {
+        let account = arn.split(':').nth(4)?;
+        (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| account.to_string())
     }
 
     /// The name of the source that produced them.
@@ -100,6 +126,7 @@ impl fmt::Debug for Credentials {
             )
             .field("expiration", &self.expiration)
             .field("source", &self.source)
+            .field("account_id", &self.account_id)
             .finish()
     }
 }

@@ -33,12 +33,18 @@ pub enum ErrorKind {
     /// the name): a trust problem (a TLS-inspecting proxy, a missing CA bundle), not a network
     /// blip, so it is not retried. The message names the endpoint, the issuer and the fix.
     Tls,
+    /// Credentials valid for at least the asked time could not be had: the source's
+    /// credentials do not last that long (an STS session capped at its duration), or it has not
+    /// issued longer-lived ones yet (an IMDS that has not rotated). Never retried by freshcreds
+    /// on its own; [`Error::shortfall`] says how long the available credentials last and when
+    /// more may be.
+    InsufficientValidity,
 }
 
 impl ErrorKind {
     /// One of each kind, in declaration order (`Http` stands with status 500): for code and tests
     /// that must cover every kind, such as the hosts' kind-to-code tables.
-    pub const ALL: [ErrorKind; 12] = [
+    pub const ALL: [ErrorKind; 13] = [
         ErrorKind::Disabled,
         ErrorKind::NotConfigured,
         ErrorKind::Timeout,
@@ -51,6 +57,7 @@ impl ErrorKind {
         ErrorKind::Refused,
         ErrorKind::Internal,
         ErrorKind::Tls,
+        ErrorKind::InsufficientValidity,
     ];
 
     /// A stable upper-case name, as used by the Java exception and the C ABI.
@@ -68,6 +75,7 @@ impl ErrorKind {
             ErrorKind::Refused => "REFUSED",
             ErrorKind::Internal => "INTERNAL",
             ErrorKind::Tls => "TLS",
+            ErrorKind::InsufficientValidity => "INSUFFICIENT_VALIDITY",
         }
     }
 }
@@ -79,6 +87,26 @@ pub struct Error {
     message: String,
     #[source]
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    /// For [`ErrorKind::InsufficientValidity`]: what was asked and what is available.
+    shortfall: Option<Box<Shortfall>>,
+}
+
+/// What an [`ErrorKind::InsufficientValidity`] error carries: the validity asked for, the
+/// longest available, and when more may be. Holds no secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shortfall {
+    /// The minimum validity the caller asked for.
+    pub requested: std::time::Duration,
+    /// How long the best credentials the source has now stay valid (zero when they are expired).
+    pub available: std::time::Duration,
+    /// When those credentials expire (local wall-clock time), `None` when none are cached.
+    pub expiration: Option<chrono::DateTime<chrono::Utc>>,
+    /// The earliest time the source is asked again and may give longer-lived credentials (local
+    /// wall-clock time); `None` when it never will: its credentials do not last as long as asked.
+    pub more_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The longest lifetime the source gives, when it is known (a role session's duration, or
+    /// the lifetime of the credentials it issued just now).
+    pub source_limit: Option<std::time::Duration>,
 }
 
 impl fmt::Display for Error {
@@ -97,7 +125,21 @@ impl Error {
             kind,
             message: message.into(),
             source: None,
+            shortfall: None,
         }
+    }
+
+    /// An [`ErrorKind::InsufficientValidity`] error with what was asked and what is available.
+    pub fn insufficient_validity(message: impl Into<String>, shortfall: Shortfall) -> Self {
+        let mut e = Self::new(ErrorKind::InsufficientValidity, message);
+        e.shortfall = Some(Box::new(shortfall));
+        e
+    }
+
+    /// For an [`ErrorKind::InsufficientValidity`] error: the validity asked for, the longest
+    /// available and when more may be; `None` for every other error.
+    pub fn shortfall(&self) -> Option<&Shortfall> {
+        self.shortfall.as_deref()
     }
 
     /// Attaches the underlying cause.
@@ -141,7 +183,9 @@ impl Error {
     /// A copy of this error with the same kind and full message (errors are not `Clone` because
     /// of their cause; the engine keeps copies of the last one to report it).
     pub fn snapshot(&self) -> Error {
-        Error::new(self.kind, self.full_message())
+        let mut copy = Error::new(self.kind, self.full_message());
+        copy.shortfall = self.shortfall.clone();
+        copy
     }
 
     /// Whether trying the same request again may succeed: connection failures, timeouts,
@@ -223,6 +267,7 @@ mod tests {
                 ErrorKind::Refused => 9,
                 ErrorKind::Internal => 10,
                 ErrorKind::Tls => 11,
+                ErrorKind::InsufficientValidity => 12,
             }
         }
         let positions: Vec<usize> = ErrorKind::ALL.into_iter().map(position).collect();

@@ -770,6 +770,17 @@ impl FreshProvider {
         Ok(Snapshot::from_served(served, self.engine.clock().now()))
     }
 
+    /// Credentials valid for at least `min` from now
+    /// ([`RefreshingProvider::credentials_valid_for`]): immediate while the cached ones last
+    /// that long; otherwise waits (bounded, single flight) for one round that may bring
+    /// longer-lived ones; fails with an [`crate::ErrorKind::InsufficientValidity`] error (its
+    /// [`crate::Error::shortfall`] says what is available and when more may be) rather than
+    /// hand out shorter-lived ones.
+    pub fn credentials_valid_for(&self, min: Duration) -> Result<Snapshot> {
+        let served = crate::runtime::shared()?.block_on(self.engine.credentials_valid_for(min))?;
+        Ok(Snapshot::from_served(served, self.engine.clock().now()))
+    }
+
     /// Forces a refresh now and waits for its result.
     pub fn refresh(&self) -> Result<Snapshot> {
         let served = crate::runtime::shared()?.block_on(self.engine.refresh())?;

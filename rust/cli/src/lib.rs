@@ -112,7 +112,12 @@ DESCRIPTION
     then `aws --profile fresh ...` or AWS_PROFILE=fresh. A profile whose credential_process is
     freshcreds itself is skipped when freshcreds resolves the chain, so the sources below it
     (container endpoint, IMDS) supply the credentials. With --profile, name a profile that gets
-    its credentials another way (static keys, a role, SSO-exported keys).";
+    its credentials another way (static keys, a role, SSO-exported keys).
+
+    With --min-validity DURATION (e.g. 20m), only credentials valid for at least that long are
+    printed; when the source cannot give that much (a role session of --duration 900 lasts 15
+    minutes; an IMDS that has not rotated yet), the command fails and says the longest validity
+    available and when more may be.";
 
 const EXPORT_ABOUT: &str = "Print credentials as shell variables or JSON";
 const EXPORT_LONG: &str = "\
@@ -241,7 +246,7 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Print credentials in the credential_process format
     #[command(about = PROCESS_ABOUT, long_about = PROCESS_LONG)]
-    CredentialProcess,
+    CredentialProcess(ProcessArgs),
     /// Print credentials as shell variables or JSON
     #[command(about = EXPORT_ABOUT, long_about = EXPORT_LONG)]
     Export(ExportArgs),
@@ -270,12 +275,72 @@ pub enum ExportFormat {
     Json,
 }
 
+/// `credential-process` options.
+#[derive(Debug, Args)]
+pub struct ProcessArgs {
+    #[command(flatten)]
+    /// How long the credentials must stay valid.
+    pub validity: ValidityArgs,
+}
+
 /// `export` options.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// Output format
     #[arg(long, value_enum, default_value = "env")]
     pub format: ExportFormat,
+    #[command(flatten)]
+    /// How long the credentials must stay valid.
+    pub validity: ValidityArgs,
+}
+
+/// `--min-validity` of `credential-process` and `export`.
+#[derive(Debug, Clone, Args)]
+pub struct ValidityArgs {
+    /// Hand out only credentials valid for at least this long (e.g. `20m`, `900s`, `1h30m`);
+    /// when the source cannot give that much (a role session capped at its duration, an IMDS
+    /// that has not rotated yet), fail with a message saying the longest validity available
+    /// and when more may be
+    #[arg(long, value_name = "DURATION", value_parser = parse_min_validity)]
+    pub min_validity: Option<std::time::Duration>,
+}
+
+/// Parses a duration of whole hours, minutes and seconds: `20m`, `900s`, `1h`, `1h30m`.
+pub fn parse_min_validity(text: &str) -> std::result::Result<std::time::Duration, String> {
+    let usage = || {
+        format!("{text:?} is not a duration: give a number with a unit, h, m or s (e.g. 20m, 900s, 1h30m)")
+    };
+    let mut total: u64 = 0;
+    let mut digits = String::new();
+    let mut units = 0;
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let scale = match c {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return Err(usage()),
+        };
+        let n: u64 = digits.parse().map_err(|_| usage())?;
+        total = n
+            .checked_mul(scale)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(usage)?;
+        digits.clear();
+        units += 1;
+    }
+    if !digits.is_empty() || units == 0 {
+        return Err(usage());
+    }
+    if total == 0 {
+        return Err(format!(
+            "{text:?}: the minimum validity must be more than zero"
+        ));
+    }
+    Ok(std::time::Duration::from_secs(total))
 }
 
 /// `serve` options.
@@ -381,9 +446,14 @@ fn provider(cli: &Cli, env: &Env) -> Result<RefreshingProvider> {
     ))
 }
 
-fn first_credentials(cli: &Cli, env: &Env) -> Result<crate::Credentials> {
+fn first_credentials(cli: &Cli, env: &Env, validity: &ValidityArgs) -> Result<crate::Credentials> {
     let provider = provider(cli, env)?;
-    let served = crate::runtime::shared()?.block_on(provider.credentials());
+    let served = crate::runtime::shared()?.block_on(async {
+        match validity.min_validity {
+            Some(min) => provider.credentials_valid_for(min).await,
+            None => provider.credentials().await,
+        }
+    });
     provider.close();
     // While stale, the expiry handed out is the end of the static-stability extension.
     let served = served?;
@@ -429,7 +499,7 @@ pub fn run(
             "--role-arn applies to credential-process, export and serve; doctor checks the chain itself",
         )),
         Command::Doctor(args) => return doctor(&cli, args, &env, out, err, color),
-        Command::CredentialProcess => {
+        Command::CredentialProcess(args) => {
             if env
                 .get_non_blank(creds::ENV_IN_CREDENTIAL_PROCESS)
                 .is_some()
@@ -441,10 +511,11 @@ pub fn run(
             } else {
                 // Children (a profile's own credential_process) inherit this: see above.
                 std::env::set_var(creds::ENV_IN_CREDENTIAL_PROCESS, "1");
-                first_credentials(&cli, &env).map(|c| print(out, &(creds::process_json(&c) + "\n")))
+                first_credentials(&cli, &env, &args.validity)
+                    .map(|c| print(out, &(creds::process_json(&c) + "\n")))
             }
         }
-        Command::Export(args) => first_credentials(&cli, &env).map(|c| match args.format {
+        Command::Export(args) => first_credentials(&cli, &env, &args.validity).map(|c| match args.format {
             ExportFormat::Env => print(out, &creds::env_lines(&c, chrono::Utc::now())),
             ExportFormat::Json => print(out, &(creds::process_json(&c) + "\n")),
         }),

@@ -21,6 +21,12 @@
 #define FRESHCREDS_NO_EXPIRATION INT64_MIN
 
 /**
+ * The value of an epoch-millis field of `FreshcredsShortfall` that has no time: no valid
+ * credentials (`expiration_epoch_millis`), or more never comes (`more_at_epoch_millis`).
+ */
+#define FRESHCREDS_NO_TIME INT64_MIN
+
+/**
  * A provider: a credential source behind the early-refresh cache. Opaque to C.
  */
 typedef struct FreshcredsProvider FreshcredsProvider;
@@ -66,6 +72,37 @@ typedef struct FreshcredsCredentials {
    */
   bool stale;
 } FreshcredsCredentials;
+
+/**
+ * What `freshcreds_provider_credentials_valid_for` fills when it fails with
+ * `FRESHCREDS_ERR_INSUFFICIENT_VALIDITY`: the validity asked for, the longest available, and
+ * when more may be. Holds no secret.
+ */
+typedef struct FreshcredsShortfall {
+  /**
+   * The minimum validity asked for, in milliseconds.
+   */
+  uint64_t requested_millis;
+  /**
+   * How long the best credentials available stay valid, in milliseconds (0: none valid).
+   */
+  uint64_t available_millis;
+  /**
+   * When those credentials expire, milliseconds since the Unix epoch, or `FRESHCREDS_NO_TIME`.
+   */
+  int64_t expiration_epoch_millis;
+  /**
+   * The earliest time the source is asked again and may give longer-lived credentials,
+   * milliseconds since the Unix epoch, or `FRESHCREDS_NO_TIME` when it never will (its
+   * credentials do not last as long as asked).
+   */
+  int64_t more_at_epoch_millis;
+  /**
+   * The longest lifetime the source gives, in milliseconds, when known (a role session's
+   * duration); 0 when not known.
+   */
+  uint64_t source_limit_millis;
+} FreshcredsShortfall;
 
 /**
  * Success.
@@ -138,6 +175,13 @@ typedef struct FreshcredsCredentials {
  */
 #define FRESHCREDS_ERR_TLS 13
 
+/**
+ * No credentials valid for the asked minimum validity can be had (a source whose credentials
+ * last less, or that has not issued longer-lived ones yet); `freshcreds_provider_credentials_valid_for`
+ * fills its `FreshcredsShortfall` with what is available and when more may be.
+ */
+#define FRESHCREDS_ERR_INSUFFICIENT_VALIDITY 14
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -171,6 +215,24 @@ FreshcredsCode freshcreds_provider_credentials(const struct FreshcredsProvider *
                                                struct FreshcredsCredentials *out,
                                                char *error,
                                                size_t error_len);
+
+/**
+ * Credentials valid for at least `min_validity_millis` from now: immediate while the cached
+ * ones last that long; otherwise waits (at most 10 seconds, one round shared by every caller)
+ * for longer-lived ones. When the source cannot give that much, fails with
+ * `FRESHCREDS_ERR_INSUFFICIENT_VALIDITY`, a message that says the longest validity available
+ * and when more may be, and (when `shortfall` is not NULL) the same in `*shortfall`; never
+ * hands out shorter-lived credentials. Free `*out` with `freshcreds_credentials_free`.
+ *
+ * # Safety
+ * As `freshcreds_provider_credentials`; `shortfall` is NULL or writable.
+ */
+FreshcredsCode freshcreds_provider_credentials_valid_for(const struct FreshcredsProvider *provider,
+                                                         uint64_t min_validity_millis,
+                                                         struct FreshcredsCredentials *out,
+                                                         struct FreshcredsShortfall *shortfall,
+                                                         char *error,
+                                                         size_t error_len);
 
 /**
  * Forces a refresh now and returns its result. Free `*out` with `freshcreds_credentials_free`.

@@ -54,6 +54,22 @@ pub(crate) enum JavaException {
     IllegalState,
     /// `FreshCredentialsException` with this kind name.
     FreshCredentials(&'static str),
+    /// `InsufficientValidityException` with these numbers: requested and available millis,
+    /// expiration and more-at epoch millis, source limit millis (`contract::NO_VALUE` when absent).
+    InsufficientValidity([i64; 5]),
+}
+
+/// The numbers of an `InsufficientValidityException` for a shortfall.
+fn shortfall_numbers(s: &crate::error::Shortfall) -> [i64; 5] {
+    use crate::contract::NO_VALUE;
+    let millis = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+    [
+        millis(s.requested),
+        millis(s.available),
+        s.expiration.map_or(NO_VALUE, |t| t.timestamp_millis()),
+        s.more_at.map_or(NO_VALUE, |t| t.timestamp_millis()),
+        s.source_limit.map_or(NO_VALUE, millis),
+    ]
 }
 
 /// What each host reports for one failure.
@@ -73,6 +89,7 @@ impl Failure {
     /// | failure | C code | Java exception |
     /// | --- | --- | --- |
     /// | `InvalidConfig` error | `FRESHCREDS_ERR_INVALID_CONFIG` | `IllegalArgumentException` |
+    /// | `InsufficientValidity` error | `FRESHCREDS_ERR_INSUFFICIENT_VALIDITY` | `InsufficientValidityException` (a `FreshCredentialsException`) |
     /// | other error of kind K | the code of K ([`code_of`]) | `FreshCredentialsException(K)` |
     /// | invalid argument | `FRESHCREDS_ERR_INVALID_ARGUMENT` | `IllegalArgumentException` |
     /// | NULL / closed handle | `FRESHCREDS_ERR_INVALID_ARGUMENT` | `IllegalStateException` |
@@ -80,10 +97,10 @@ impl Failure {
         match self {
             Failure::Core(e) => Report {
                 code: code_of(e.kind()),
-                java: if e.kind() == ErrorKind::InvalidConfig {
-                    JavaException::IllegalArgument
-                } else {
-                    JavaException::FreshCredentials(e.kind().name())
+                java: match (e.kind(), e.shortfall()) {
+                    (ErrorKind::InvalidConfig, _) => JavaException::IllegalArgument,
+                    (_, Some(s)) => JavaException::InsufficientValidity(shortfall_numbers(s)),
+                    (kind, None) => JavaException::FreshCredentials(kind.name()),
                 },
                 message: e.full_message(),
             },
@@ -197,6 +214,26 @@ mod tests {
                 Failure::Core(Error::new(ErrorKind::Timeout, "slow")),
                 FRESHCREDS_ERR_TIMEOUT,
                 JavaException::FreshCredentials("TIMEOUT"),
+            ),
+            (
+                Failure::Core(Error::insufficient_validity(
+                    "too short",
+                    crate::error::Shortfall {
+                        requested: std::time::Duration::from_secs(1200),
+                        available: std::time::Duration::from_secs(890),
+                        expiration: None,
+                        more_at: None,
+                        source_limit: Some(std::time::Duration::from_secs(900)),
+                    },
+                )),
+                crate::ffi::FRESHCREDS_ERR_INSUFFICIENT_VALIDITY,
+                JavaException::InsufficientValidity([
+                    1_200_000,
+                    890_000,
+                    crate::contract::NO_VALUE,
+                    crate::contract::NO_VALUE,
+                    900_000,
+                ]),
             ),
             (
                 Failure::InvalidArgument("NULL out".into()),

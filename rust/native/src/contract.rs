@@ -20,7 +20,7 @@ pub const STALE: usize = 2;
 pub const NO_EXPIRATION: jlong = jlong::MIN;
 
 /// Number of strings in a credentials array.
-pub const STRINGS: usize = 4;
+pub const STRINGS: usize = 5;
 /// Index of the access key id in the strings (`Native.ACCESS_KEY_ID`).
 pub const ACCESS_KEY_ID: usize = 0;
 /// Index of the secret access key in the strings (`Native.SECRET_ACCESS_KEY`).
@@ -29,6 +29,8 @@ pub const SECRET_ACCESS_KEY: usize = 1;
 pub const SESSION_TOKEN: usize = 2;
 /// Index of the source name in the strings (`Native.SOURCE`).
 pub const SOURCE: usize = 3;
+/// Index of the account id, or null when the source does not know it (`Native.ACCOUNT_ID`).
+pub const ACCOUNT_ID: usize = 4;
 
 /// Number of longs a status call fills (`Native.STATUS_NUMBERS`).
 pub const STATUS_NUMBERS: usize = 15;
@@ -93,6 +95,12 @@ pub const LOG_TRACE: i32 = 5;
 /// The Java class of freshcreds errors; its constructor takes the kind name and the message,
 /// and its `Kind` enum lists every `ErrorKind` name (plus `UNKNOWN`).
 pub const EXCEPTION_CLASS: &str = "dev/freshcreds/FreshCredentialsException";
+/// The Java class of `InsufficientValidity` errors, a subclass of [`EXCEPTION_CLASS`]; its
+/// constructor is [`INSUFFICIENT_VALIDITY_CONSTRUCTOR`].
+pub const INSUFFICIENT_VALIDITY_CLASS: &str = "dev/freshcreds/InsufficientValidityException";
+/// `(String message, long requestedMillis, long availableMillis, long expirationEpochMillis,
+/// long moreAtEpochMillis, long sourceLimitMillis)`; an absent time or limit is [`NO_VALUE`].
+pub const INSUFFICIENT_VALIDITY_CONSTRUCTOR: &str = "(Ljava/lang/String;JJJJJ)V";
 
 #[cfg(test)]
 mod tests {
@@ -182,7 +190,7 @@ mod tests {
     #[test]
     fn the_array_layout_of_native_java_matches_the_bridge() {
         let numbers = java_numbers(&java("dev.freshcreds.Native"));
-        let rust: [(&str, i64); 31] = [
+        let rust: [(&str, i64); 32] = [
             ("STATUS_NUMBERS", STATUS_NUMBERS as i64),
             ("NO_VALUE", NO_VALUE),
             ("STATUS_EXPIRATION", STATUS_EXPIRATION as i64),
@@ -214,6 +222,7 @@ mod tests {
             ("SECRET_ACCESS_KEY", SECRET_ACCESS_KEY as i64),
             ("SESSION_TOKEN", SESSION_TOKEN as i64),
             ("SOURCE", SOURCE as i64),
+            ("ACCOUNT_ID", ACCOUNT_ID as i64),
         ];
         for (name, value) in rust {
             assert_eq!(
@@ -231,7 +240,13 @@ mod tests {
             unchecked.is_empty(),
             "Native.java has constants the contract does not know: {unchecked:?}; add them to contract.rs"
         );
-        let strings = [ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN, SOURCE];
+        let strings = [
+            ACCESS_KEY_ID,
+            SECRET_ACCESS_KEY,
+            SESSION_TOKEN,
+            SOURCE,
+            ACCOUNT_ID,
+        ];
         assert_eq!(strings.len(), STRINGS);
         assert_eq!(strings.iter().max().map(|i| i + 1), Some(STRINGS));
         assert_eq!(
@@ -333,6 +348,18 @@ mod tests {
             java_kinds, rust_kinds,
             "FreshCredentialsException.Kind differs from ErrorKind (plus UNKNOWN)"
         );
+    }
+
+    #[test]
+    fn the_insufficient_validity_exception_has_the_constructor_the_bridge_calls() {
+        let source = java(&INSUFFICIENT_VALIDITY_CLASS.replace('/', "."));
+        let flat: String = source.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            flat.contains("public InsufficientValidityException(String message, long requestedMillis, long availableMillis, long expirationEpochMillis, long moreAtEpochMillis, long sourceLimitMillis)"),
+            "the bridge constructs {INSUFFICIENT_VALIDITY_CLASS} with {INSUFFICIENT_VALIDITY_CONSTRUCTOR}"
+        );
+        assert!(flat.contains("extends FreshCredentialsException"));
+        assert!(flat.contains("super(\"INSUFFICIENT_VALIDITY\", message)"));
     }
 
     #[test]

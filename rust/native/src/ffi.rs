@@ -53,8 +53,54 @@ pub const FRESHCREDS_ERR_INVALID_ARGUMENT: FreshcredsCode = 12;
 /// not retried; the message names the endpoint, the issuer and the fix.
 pub const FRESHCREDS_ERR_TLS: FreshcredsCode = 13;
 
+/// No credentials valid for the asked minimum validity can be had (a source whose credentials
+/// last less, or that has not issued longer-lived ones yet); `freshcreds_provider_credentials_valid_for`
+/// fills its `FreshcredsShortfall` with what is available and when more may be.
+pub const FRESHCREDS_ERR_INSUFFICIENT_VALIDITY: FreshcredsCode = 14;
+
 /// The value of `expiration_epoch_millis` for credentials that do not expire.
 pub const FRESHCREDS_NO_EXPIRATION: i64 = i64::MIN;
+/// The value of an epoch-millis field of `FreshcredsShortfall` that has no time: no valid
+/// credentials (`expiration_epoch_millis`), or more never comes (`more_at_epoch_millis`).
+pub const FRESHCREDS_NO_TIME: i64 = i64::MIN;
+
+/// What `freshcreds_provider_credentials_valid_for` fills when it fails with
+/// `FRESHCREDS_ERR_INSUFFICIENT_VALIDITY`: the validity asked for, the longest available, and
+/// when more may be. Holds no secret.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FreshcredsShortfall {
+    /// The minimum validity asked for, in milliseconds.
+    pub requested_millis: u64,
+    /// How long the best credentials available stay valid, in milliseconds (0: none valid).
+    pub available_millis: u64,
+    /// When those credentials expire, milliseconds since the Unix epoch, or `FRESHCREDS_NO_TIME`.
+    pub expiration_epoch_millis: i64,
+    /// The earliest time the source is asked again and may give longer-lived credentials,
+    /// milliseconds since the Unix epoch, or `FRESHCREDS_NO_TIME` when it never will (its
+    /// credentials do not last as long as asked).
+    pub more_at_epoch_millis: i64,
+    /// The longest lifetime the source gives, in milliseconds, when known (a role session's
+    /// duration); 0 when not known.
+    pub source_limit_millis: u64,
+}
+
+impl FreshcredsShortfall {
+    fn of(s: &crate::error::Shortfall) -> Self {
+        let millis = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        FreshcredsShortfall {
+            requested_millis: millis(s.requested),
+            available_millis: millis(s.available),
+            expiration_epoch_millis: s
+                .expiration
+                .map_or(FRESHCREDS_NO_TIME, |t| t.timestamp_millis()),
+            more_at_epoch_millis: s
+                .more_at
+                .map_or(FRESHCREDS_NO_TIME, |t| t.timestamp_millis()),
+            source_limit_millis: s.source_limit.map_or(0, millis),
+        }
+    }
+}
 
 /// A provider: a credential source behind the early-refresh cache. Opaque to C.
 pub struct FreshcredsProvider {
@@ -98,6 +144,7 @@ pub fn code_of(kind: ErrorKind) -> FreshcredsCode {
         ErrorKind::Expired => FRESHCREDS_ERR_EXPIRED,
         ErrorKind::Refused => FRESHCREDS_ERR_REFUSED,
         ErrorKind::Tls => FRESHCREDS_ERR_TLS,
+        ErrorKind::InsufficientValidity => FRESHCREDS_ERR_INSUFFICIENT_VALIDITY,
         _ => FRESHCREDS_ERR_INTERNAL,
     }
 }
@@ -171,7 +218,7 @@ fn provider<'a>(p: *const FreshcredsProvider) -> Result<&'a FreshProvider, Failu
 fn snapshot_into(
     provider: *const FreshcredsProvider,
     out: *mut FreshcredsCredentials,
-    call: fn(&FreshProvider) -> Result<Snapshot>,
+    call: impl FnOnce(&FreshProvider) -> Result<Snapshot>,
 ) -> Result<(), Failure> {
     let provider = self::provider(provider)?;
     if out.is_null() {
@@ -254,6 +301,37 @@ pub unsafe extern "C" fn freshcreds_provider_credentials(
 ) -> FreshcredsCode {
     run(error, error_len, || {
         snapshot_into(provider, out, FreshProvider::credentials)
+    })
+}
+
+/// Credentials valid for at least `min_validity_millis` from now: immediate while the cached
+/// ones last that long; otherwise waits (at most 10 seconds, one round shared by every caller)
+/// for longer-lived ones. When the source cannot give that much, fails with
+/// `FRESHCREDS_ERR_INSUFFICIENT_VALIDITY`, a message that says the longest validity available
+/// and when more may be, and (when `shortfall` is not NULL) the same in `*shortfall`; never
+/// hands out shorter-lived credentials. Free `*out` with `freshcreds_credentials_free`.
+///
+/// # Safety
+/// As `freshcreds_provider_credentials`; `shortfall` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn freshcreds_provider_credentials_valid_for(
+    provider: *const FreshcredsProvider,
+    min_validity_millis: u64,
+    out: *mut FreshcredsCredentials,
+    shortfall: *mut FreshcredsShortfall,
+    error: *mut c_char,
+    error_len: usize,
+) -> FreshcredsCode {
+    run(error, error_len, || {
+        let min = std::time::Duration::from_millis(min_validity_millis);
+        snapshot_into(provider, out, |p| {
+            p.credentials_valid_for(min).inspect_err(|e| {
+                if let (Some(s), false) = (e.shortfall(), shortfall.is_null()) {
+                    // SAFETY: `shortfall` is non-NULL and writable.
+                    unsafe { shortfall.write(FreshcredsShortfall::of(s)) };
+                }
+            })
+        })
     })
 }
 
@@ -417,6 +495,7 @@ pub extern "C" fn freshcreds_code_name(code: FreshcredsCode) -> *const c_char {
         FRESHCREDS_ERR_INTERNAL => c"INTERNAL",
         FRESHCREDS_ERR_INVALID_ARGUMENT => c"INVALID_ARGUMENT",
         FRESHCREDS_ERR_TLS => c"TLS",
+        FRESHCREDS_ERR_INSUFFICIENT_VALIDITY => c"INSUFFICIENT_VALIDITY",
         _ => c"UNKNOWN",
     };
     name.as_ptr()

@@ -12,6 +12,11 @@
 //!   being served, flagged, in extensions of [`RefreshConfig::stale_extension`]; each extension is
 //!   logged ([`WARN_STATIC_STABILITY`]) and counted, and [`Served::expiration`] then carries the
 //!   end of the extension, so the processes freshcreds hands them to keep working too.
+//! - Minimum validity: [`RefreshingProvider::credentials_valid_for`] hands out credentials
+//!   valid for at least a given time, or a typed error ([`ErrorKind::InsufficientValidity`])
+//!   that says how long the best available ones last and when more may be; never shorter ones.
+//!   When the cached ones expire too soon it runs one round that every concurrent asker joins,
+//!   under the failure policy's waits and [`MIN_VALIDITY_ROUND_INTERVAL`].
 //! - Clock skew and suspend: expiries are anchored on a clock that counts suspended time, with
 //!   the server's `Date` header (when it is within [`MAX_TRUSTED_DATE_SKEW`] of local time), so a
 //!   wrong local clock or a resume from hibernation never makes us serve credentials AWS already
@@ -34,7 +39,7 @@ use tokio::sync::{watch, Notify};
 
 use crate::clock::{Clock, MonoTime};
 use crate::credentials::Credentials;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result, Shortfall};
 use crate::sources::{CredentialSource, Fetched};
 
 /// Logged (WARN) each time expired credentials are served on by static stability.
@@ -61,6 +66,10 @@ pub const MAX_SLEEP_SLICE: Duration = Duration::from_secs(15);
 /// Longest [`RefreshingProvider::replace_rejected`] waits for the round that replaces rejected
 /// credentials (a caller whose request was rejected waits for it; others are not held up).
 pub const INVALIDATION_WAIT_LIMIT: Duration = Duration::from_secs(10);
+/// Longest [`RefreshingProvider::credentials_valid_for`] waits for the round that may bring
+/// longer-lived credentials (a round in flight, or its own); past it the caller gets the
+/// shortfall, and the round goes on in the background.
+pub const VALIDITY_WAIT_LIMIT: Duration = INVALIDATION_WAIT_LIMIT;
 /// A sleep that ends this much later than asked is taken as a suspend and resume.
 pub const RESUME_DETECT_SLACK: Duration = Duration::from_secs(5);
 
@@ -292,6 +301,81 @@ impl RefreshingProvider {
         }
     }
 
+    /// Credentials valid for at least `min` from now: the cached ones when they last that long
+    /// (at once); otherwise one round that may bring longer-lived ones, shared by every
+    /// concurrent asker and held back by the failure policy's waits and
+    /// [`MIN_VALIDITY_ROUND_INTERVAL`], awaited at most [`VALIDITY_WAIT_LIMIT`]. When the source
+    /// cannot give that much (its lifetime cap is shorter: [`CredentialSource::lifetime_cap`], or
+    /// the credentials it issued just now are; it has not rotated yet; it fails), fails with an
+    /// [`ErrorKind::InsufficientValidity`] error whose [`Error::shortfall`] says how long the
+    /// best available credentials last and when more may be. Never hands out shorter-lived or
+    /// stale credentials. Long-term keys (no expiry) cover any `min`.
+    pub async fn credentials_valid_for(&self, min: Duration) -> Result<Served> {
+        let served = self.credentials().await?;
+        let now = self.shared.clock.now();
+        if covers(&served, now, min) {
+            return Ok(served);
+        }
+        if let Some(cap) = self.shared.source.lifetime_cap().filter(|c| c.max <= min) {
+            return Err(self.shortfall(min, Some(&served), now, Why::Limit(cap.max, cap.origin)));
+        }
+        self.ensure_open()?;
+        // Subscribe before asking, so that the round finishing in between is not missed.
+        let mut rounds = self.shared.rounds.subscribe();
+        rounds.borrow_and_update();
+        if let Some(s) = self.cached().filter(|s| covers(s, now, min)) {
+            return Ok(s);
+        }
+        let asked_at = now;
+        let ask = lock(&self.shared.state).want_validity(min, now);
+        tracing::debug!(
+            source = self.shared.source.name(),
+            min_secs = min.as_secs(),
+            ?ask,
+            "credentials valid longer than the cached ones were asked for"
+        );
+        if ask == ValidityAsk::Due {
+            self.shared.wake.notify_one();
+            // The first round to end after the ask answers it (every pending ask is cleared
+            // by it): its answer is the best the source has now.
+            let timeout = self.shared.clock.sleep(VALIDITY_WAIT_LIMIT);
+            tokio::select! {
+                changed = rounds.changed() => {
+                    if changed.is_err() {
+                        return Err(self.closed_error());
+                    }
+                }
+                _ = timeout => {}
+            }
+            self.ensure_open()?;
+        }
+        let now = self.shared.clock.now();
+        let current = self.cached();
+        if let Some(s) = current.clone().filter(|s| covers(s, now, min)) {
+            return Ok(s);
+        }
+        let why = {
+            let st = lock(&self.shared.state);
+            // Credentials issued since the ask (by the round it waited for) that still fall
+            // short: the source's credentials do not last that long.
+            let issued = st
+                .entry()
+                .filter(|e| e.fetched_at >= asked_at && e.is_valid_at(now))
+                .and_then(|e| e.expires_at.map(|x| x.saturating_sub(e.fetched_at)));
+            match issued {
+                Some(lifetime) if lifetime <= min => Why::Limit(
+                    lifetime,
+                    format!(
+                        "the credentials it issued just now last {}",
+                        words(lifetime)
+                    ),
+                ),
+                _ => Why::NotYet(st.next_validity_round(now)),
+            }
+        };
+        Err(self.shortfall(min, current.as_ref(), now, why))
+    }
+
     /// Forces a refresh round that starts after this call (ignoring backoff) and waits for it, at
     /// most [`REFRESH_WAIT_LIMIT`]; returns the credentials then cached, or the round's error.
     pub async fn refresh(&self) -> Result<Served> {
@@ -474,6 +558,63 @@ impl RefreshingProvider {
         }
     }
 
+    /// The [`ErrorKind::InsufficientValidity`] error for an ask of `min` at `now`, with the best
+    /// credentials available (`best`) and why there are none better.
+    fn shortfall(&self, min: Duration, best: Option<&Served>, now: MonoTime, why: Why) -> Error {
+        let source = self.shared.source.name();
+        let wall = self.shared.clock.wall();
+        let valid = best.filter(|s| !s.stale);
+        let available = valid
+            .and_then(|s| s.expires_at)
+            .map_or(Duration::ZERO, |e| e.saturating_sub(now));
+        let expiration = valid.and_then(|s| s.expiration);
+        let have = match expiration {
+            Some(exp) => format!(
+                "the longest validity available is {} (until {})",
+                words(available),
+                exp.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+            None => "no valid credentials are available".to_string(),
+        };
+        let (more_at, source_limit, message) = match why {
+            Why::Limit(max, origin) => (
+                None,
+                Some(max),
+                format!(
+                    "{source} cannot give credentials valid for {}: they last at most {} ({origin}); {have}",
+                    words(min),
+                    words(max)
+                ),
+            ),
+            Why::NotYet(at) => {
+                let at_wall = wall_at(wall, now, at);
+                let failing = self
+                    .last_error_message()
+                    .map(|e| format!(" (the last refresh failed: {e})"))
+                    .unwrap_or_default();
+                (
+                    Some(at_wall),
+                    None,
+                    format!(
+                        "{source} has no credentials valid for {} yet: {have}; it is asked again at {} at the earliest{failing}",
+                        words(min),
+                        at_wall.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    ),
+                )
+            }
+        };
+        Error::insufficient_validity(
+            message,
+            Shortfall {
+                requested: min,
+                available,
+                expiration,
+                more_at,
+                source_limit,
+            },
+        )
+    }
+
     fn last_error_message(&self) -> Option<String> {
         lock(&self.shared.last_error)
             .as_ref()
@@ -493,6 +634,39 @@ impl RefreshingProvider {
             ErrorKind::Internal,
             format!("the provider for {} is closed", self.shared.source.name()),
         )
+    }
+}
+
+/// Why a minimum validity cannot be had now.
+enum Why {
+    /// The source's credentials last at most this long (and where that comes from).
+    Limit(Duration, String),
+    /// Not yet: the source is asked again at this time at the earliest.
+    NotYet(MonoTime),
+}
+
+/// Whether `served` is valid for at least `min` from `now` (long-term keys always are).
+fn covers(served: &Served, now: MonoTime, min: Duration) -> bool {
+    !served.stale && served.expires_at.is_none_or(|e| e >= now + min)
+}
+
+/// A duration in words, to the second: `15 minutes`, `1 hour 30 minutes`,
+/// `14 minutes 59 seconds`, `0 seconds`.
+pub fn words(d: Duration) -> String {
+    let secs = d.as_secs();
+    let parts: Vec<String> = [
+        (secs / 3600, "hour"),
+        (secs / 60 % 60, "minute"),
+        (secs % 60, "second"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, unit)| format!("{n} {unit}{}", if n == 1 { "" } else { "s" }))
+    .collect();
+    if parts.is_empty() {
+        "0 seconds".to_string()
+    } else {
+        parts.join(" ")
     }
 }
 
@@ -663,7 +837,9 @@ fn on_fetched(shared: &Shared, now: MonoTime, wall: DateTime<Utc>, fetched: Fetc
 
 /// A round that failed: the failure policy schedules the next one; the cached credentials stay.
 fn on_failed(shared: &Shared, now: MonoTime, error: Error) {
-    lock(&shared.state).on_failed(now, &error);
+    // The last error and the counter first: a caller waiting for the first fetch returns as soon
+    // as the state remembers a non-retryable error, and the status it reads then must say why.
+    let for_state = error.snapshot();
     shared.stats.failures.fetch_add(1, Ordering::Relaxed);
     let serving = match shared.cache.load_full() {
         Some(slot) if slot.entry.is_valid_at(now) => {
@@ -679,6 +855,7 @@ fn on_failed(shared: &Shared, now: MonoTime, error: Error) {
         error.full_message()
     );
     *lock(&shared.last_error) = Some(error);
+    lock(&shared.state).on_failed(now, &for_state);
 }
 
 fn note_skew(

@@ -30,6 +30,13 @@
 //! inflate the backoff of a real failure, and a source that flaps between kinds of answer cannot
 //! run faster than its slowest-growing row.
 //!
+//! A round asked for by a caller who needs credentials valid longer than the cached ones
+//! ([`RefreshState::want_validity`]) is no exception: it waits for the same wait, and starts
+//! at the earliest [`MIN_VALIDITY_ROUND_INTERVAL`] after the end of the previous round of any
+//! kind (whose answer was the best the source had then), so that however often callers ask,
+//! they add at most [`MAX_VALIDITY_ROUNDS_PER_HOUR`] rounds an hour. Its result goes through
+//! the table like any other.
+//!
 //! A forced refresh ([`RefreshState::force`]) ignores the wait. A non-retryable error is also
 //! remembered for [`ERROR_CACHE_TTL`] so that callers with nothing cached get it at once: that
 //! cache protects callers; the table above protects the source.
@@ -88,6 +95,19 @@ pub const DEFAULT_REFRESH_BACKOFF_BASE: Duration = Duration::from_secs(5);
 /// rejects each new key, the source sees at most one invalidation round per this period (one
 /// backoff period: [`DEFAULT_REFRESH_BACKOFF_BASE`]).
 pub const MIN_INVALIDATION_INTERVAL: Duration = DEFAULT_REFRESH_BACKOFF_BASE;
+/// The shortest time between the end of any round and a round started because a caller asked
+/// for credentials valid longer than the cached ones ([`RefreshState::want_validity`]): the
+/// source answered then with the best it had, and asking again sooner gives no more (an IMDS
+/// that has not rotated yet answers with the same credentials; an STS session is capped at
+/// its duration). The cadence at which the engine polls an unrotated source
+/// ([`UNROTATED_POLL_CAP`]).
+pub const MIN_VALIDITY_ROUND_INTERVAL: Duration = UNROTATED_POLL_CAP;
+/// The most rounds that callers asking for a minimum validity can start in any hour, however
+/// many ask and however often, while the source answers (the failure policy's waits hold them
+/// back further while it fails): one per [`MIN_VALIDITY_ROUND_INTERVAL`]. Asserted by
+/// `tests/refresh_min_validity.rs`.
+pub const MAX_VALIDITY_ROUNDS_PER_HOUR: u32 =
+    3600 / MIN_VALIDITY_ROUND_INTERVAL.as_secs() as u32 + 1;
 /// Default longest backoff between failed refresh rounds: bounds the request rate on a source
 /// that is down (IMDS during an outage) while valid credentials are cached.
 pub const DEFAULT_REFRESH_BACKOFF_CAP: Duration = Duration::from_secs(5 * 60);
@@ -225,6 +245,18 @@ pub enum RefreshReason {
     Forced,
     /// Long-term credentials are fetched again now and then (their file may have changed).
     Recheck,
+    /// A caller asked for credentials valid longer than the cached ones.
+    Validity,
+}
+
+/// What a caller's ask for a minimum validity changed ([`RefreshState::want_validity`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValidityAsk {
+    /// A round that may bring longer-lived credentials is due now (or one is in flight).
+    Due,
+    /// Such a round will start then: after the failure policy's wait, or
+    /// [`MIN_VALIDITY_ROUND_INTERVAL`] after the previous round.
+    Deferred(MonoTime),
 }
 
 /// How many replaced access key ids the engine remembers, to tell a rejection of a key it served
@@ -282,6 +314,9 @@ pub struct RefreshState {
     invalidated: bool,
     /// When the last round run for an invalidation ended.
     last_invalidation_round: Option<MonoTime>,
+    /// The longest minimum validity callers asked for since the last round ended (`None`: no
+    /// caller waits for longer-lived credentials).
+    validity_wanted: Option<Duration>,
     /// The access key ids of replaced entries, newest last (at most [`REMEMBERED_REPLACED_KEYS`]).
     replaced_keys: std::collections::VecDeque<String>,
     force_requested: u64,
@@ -302,6 +337,7 @@ impl RefreshState {
             cached_error: None,
             invalidated: false,
             last_invalidation_round: None,
+            validity_wanted: None,
             replaced_keys: std::collections::VecDeque::new(),
             force_requested: 0,
             force_started: 0,
@@ -363,6 +399,9 @@ impl RefreshState {
         let Some(entry) = &self.entry else {
             return Some(RefreshReason::Initial);
         };
+        if self.validity_wanted.is_some() && now >= self.validity_round_allowed_at() {
+            return Some(RefreshReason::Validity);
+        }
         let Some(expires_at) = entry.expires_at else {
             let every = self.config.long_term_recheck?;
             let last = self.last_round_at.unwrap_or(entry.fetched_at);
@@ -400,6 +439,14 @@ impl RefreshState {
             .invalidation_allowed_at()
             .filter(|_| self.invalidated)
             .map(|t| t.max(self.next_round_at.unwrap_or(now)));
+        let validity = self.validity_wanted.map(|_| {
+            self.validity_round_allowed_at()
+                .max(self.next_round_at.unwrap_or(now))
+        });
+        let invalidation = match (invalidation, validity) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let Some(entry) = self.entry.as_ref() else {
             return invalidation;
         };
@@ -414,6 +461,38 @@ impl RefreshState {
         };
         let at = at.max(self.next_round_at.unwrap_or(now)).max(now);
         Some(invalidation.map_or(at, |i| i.min(at)))
+    }
+
+    /// When a round for a minimum validity may start by [`MIN_VALIDITY_ROUND_INTERVAL`].
+    fn validity_round_allowed_at(&self) -> MonoTime {
+        self.last_round_at
+            .map_or(Duration::ZERO, |t| t + MIN_VALIDITY_ROUND_INTERVAL)
+    }
+
+    /// A caller needs credentials valid for at least `min` from `now`, longer than the cached
+    /// ones: a round that may bring them is due now, or deferred by the failure policy's wait and
+    /// [`MIN_VALIDITY_ROUND_INTERVAL`]. Asks while one is pending join it (single flight). The
+    /// round's answer serves every pending ask, whatever it is (the best the source has).
+    pub fn want_validity(&mut self, min: Duration, now: MonoTime) -> ValidityAsk {
+        self.validity_wanted = Some(self.validity_wanted.map_or(min, |w| w.max(min)));
+        if self.due(now).is_some() {
+            return ValidityAsk::Due;
+        }
+        ValidityAsk::Deferred(self.next_validity_round(now))
+    }
+
+    /// The earliest time a round for a minimum validity may start, `now` or later.
+    pub fn next_validity_round(&self, now: MonoTime) -> MonoTime {
+        let wait = self
+            .next_round_at
+            .filter(|_| self.waiting(now))
+            .unwrap_or(now);
+        self.validity_round_allowed_at().max(wait).max(now)
+    }
+
+    /// Whether an ask for a minimum validity still waits for its round.
+    pub fn validity_pending(&self) -> bool {
+        self.validity_wanted.is_some()
     }
 
     /// When the next invalidation round may start by [`MIN_INVALIDATION_INTERVAL`] (`None`: now).
@@ -537,6 +616,7 @@ impl RefreshState {
     ) -> Outcome {
         let entry = self.entry_for(now, wall_now, &fetched);
         self.last_round_at = Some(now);
+        self.validity_wanted = None;
         if self.invalidated {
             self.last_invalidation_round = Some(now);
         }
@@ -599,6 +679,7 @@ impl RefreshState {
     /// [`ERROR_CACHE_TTL`].
     pub fn on_failed(&mut self, now: MonoTime, error: &Error) {
         self.last_round_at = Some(now);
+        self.validity_wanted = None;
         if self.invalidated {
             self.last_invalidation_round = Some(now);
         }

@@ -14,7 +14,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::refresh::{RefreshingProvider, Served};
 use crate::sources::chain::ResolutionReport;
 use crate::sources::sts::{RoleRequest, StsClient};
-use crate::sources::{BoxFuture, CredentialSource, Fetched, Probe};
+use crate::sources::{BoxFuture, CredentialSource, Fetched, LifetimeCap, Probe};
 
 /// Longest a role's refresh waits for its base to finish a refresh that is due: past it, the
 /// base's cached credentials (still valid: a refresh falls due a lead before expiry) are used.
@@ -86,7 +86,10 @@ impl AssumeRoleSource {
             })?;
         tracing::debug!(source = %self.name, role_arn = %role_arn, "assumed role");
         Ok(Fetched {
-            credentials: fetched.credentials.with_source(self.name.clone()),
+            credentials: fetched
+                .credentials
+                .with_source(self.name.clone())
+                .with_account_id(Credentials::account_of_arn(role_arn)),
             server_date: fetched.server_date,
         })
     }
@@ -115,6 +118,10 @@ impl CredentialSource for AssumeRoleSource {
 
     fn report(&self) -> Option<ResolutionReport> {
         self.base.report()
+    }
+
+    fn lifetime_cap(&self) -> Option<LifetimeCap> {
+        Some(LifetimeCap::of_role_session(self.request.duration))
     }
 
     /// Asks nothing: assuming the role calls STS and creates a session. Its base is probed.

@@ -320,6 +320,11 @@ impl CredentialSource for ChainSource {
         self.links[winner].source.long_term_recheck()
     }
 
+    fn lifetime_cap(&self) -> Option<super::LifetimeCap> {
+        let winner = (*self.winner.lock().expect("winner"))?;
+        self.links[winner].source.lifetime_cap()
+    }
+
     fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
         Box::pin(async move {
             let winner = *self.winner.lock().expect("winner");

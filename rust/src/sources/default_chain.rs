@@ -300,9 +300,10 @@ fn build_plan(
 ) -> Result<Arc<dyn CredentialSource>> {
     let sts = || settings.sts(Some(set));
     let mut source: Arc<dyn CredentialSource> = match plan.base {
-        BaseStep::AccessKey { credentials, profile, .. } => {
+        BaseStep::AccessKey { credentials, profile, account_id } => {
             let name = format!("Profile({profile})");
-            Arc::new(ProfileKeys { credentials: credentials.with_source(name.clone()), name })
+            let credentials = credentials.with_source(name.clone()).with_account_id(account_id);
+            Arc::new(ProfileKeys { credentials, name })
         }
         BaseStep::NamedSource { source, profile } => match source {
             NamedSource::Environment => Arc::new(StaticVariablesSource::environment(settings.env.clone())),

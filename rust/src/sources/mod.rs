@@ -53,6 +53,40 @@ impl Fetched {
     }
 }
 
+/// The longest lifetime a source's credentials can have, known from its configuration alone (a
+/// role session's `DurationSeconds`): the engine answers a caller who asks for longer at once,
+/// without asking the source ([`crate::refresh::RefreshingProvider::credentials_valid_for`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LifetimeCap {
+    /// The longest lifetime.
+    pub max: std::time::Duration,
+    /// Where it comes from, for error messages, e.g. `the role session duration asked of STS
+    /// (DurationSeconds=900)`.
+    pub origin: String,
+}
+
+impl LifetimeCap {
+    /// The cap of a role session: the `DurationSeconds` asked, or STS's default of one hour.
+    pub fn of_role_session(duration: Option<std::time::Duration>) -> LifetimeCap {
+        match duration {
+            Some(d) => LifetimeCap {
+                max: d,
+                origin: format!(
+                    "the role session duration asked of STS (DurationSeconds={})",
+                    d.as_secs()
+                ),
+            },
+            None => LifetimeCap {
+                max: DEFAULT_ROLE_SESSION_DURATION,
+                origin: "STS's default role session duration (no DurationSeconds asked)".into(),
+            },
+        }
+    }
+}
+
+/// The session duration STS grants when a request names none.
+pub const DEFAULT_ROLE_SESSION_DURATION: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// What the chain's shadowing probe learns about a source, without side effects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Probe {
@@ -95,6 +129,11 @@ pub trait CredentialSource: Send + Sync + fmt::Debug + 'static {
     /// what they come from can change underneath (a rewritten credentials file). `None` (the
     /// default): never, so a `credential_process` printing long-term keys runs once.
     fn long_term_recheck(&self) -> Option<std::time::Duration> {
+        None
+    }
+    /// The longest lifetime this source's credentials can have, when its configuration says
+    /// (a role session's duration); `None` (the default) when only its answers tell.
+    fn lifetime_cap(&self) -> Option<LifetimeCap> {
         None
     }
     /// For a chain: what each source did when it was last resolved. `None` for a single source.

@@ -130,7 +130,12 @@ impl WebIdentitySource {
             })?;
         tracing::debug!(source = %self.name, role_arn = %self.request.role_arn, "assumed role with web identity");
         Ok(Fetched {
-            credentials: fetched.credentials.with_source(self.name.clone()),
+            credentials: fetched
+                .credentials
+                .with_source(self.name.clone())
+                .with_account_id(crate::credentials::Credentials::account_of_arn(
+                    &self.request.role_arn,
+                )),
             server_date: fetched.server_date,
         })
     }
@@ -166,6 +171,12 @@ impl CredentialSource for WebIdentitySource {
 
     fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
         Box::pin(self.fetch_inner())
+    }
+
+    fn lifetime_cap(&self) -> Option<crate::sources::LifetimeCap> {
+        Some(crate::sources::LifetimeCap::of_role_session(
+            self.request.duration,
+        ))
     }
 
     /// Reads the token file (local) but does not call STS.

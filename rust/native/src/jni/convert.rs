@@ -7,13 +7,13 @@ use jni::JNIEnv;
 
 use crate::bridge::{self, Failure};
 use crate::contract::{
-    ACCESS_KEY_ID, EXPIRATION, NO_EXPIRATION, NO_VALUE, NUMBERS, SECRET_ACCESS_KEY, SERVE_FOR,
-    SESSION_TOKEN, SOURCE, STALE, STATUS_ACCESS_KEY_ID, STATUS_EXPIRATION, STATUS_EXPIRES_IN,
-    STATUS_EXTENSION_ENDS_IN, STATUS_FAILURES, STATUS_INVALIDATIONS, STATUS_LAST_ERROR,
-    STATUS_LAST_ERROR_KIND, STATUS_NUMBERS, STATUS_PANICS, STATUS_REFRESHES, STATUS_REFRESH_IN,
-    STATUS_RESUMES, STATUS_ROUNDS, STATUS_SKEW, STATUS_SOURCE, STATUS_SOURCE_KIND, STATUS_STALE,
-    STATUS_STALE_EXTENSIONS, STATUS_STALE_RESPONSES, STATUS_STRINGS, STATUS_UNROTATED_POLLS,
-    STRINGS,
+    ACCESS_KEY_ID, ACCOUNT_ID, EXPIRATION, NO_EXPIRATION, NO_VALUE, NUMBERS, SECRET_ACCESS_KEY,
+    SERVE_FOR, SESSION_TOKEN, SOURCE, STALE, STATUS_ACCESS_KEY_ID, STATUS_EXPIRATION,
+    STATUS_EXPIRES_IN, STATUS_EXTENSION_ENDS_IN, STATUS_FAILURES, STATUS_INVALIDATIONS,
+    STATUS_LAST_ERROR, STATUS_LAST_ERROR_KIND, STATUS_NUMBERS, STATUS_PANICS, STATUS_REFRESHES,
+    STATUS_REFRESH_IN, STATUS_RESUMES, STATUS_ROUNDS, STATUS_SKEW, STATUS_SOURCE,
+    STATUS_SOURCE_KIND, STATUS_STALE, STATUS_STALE_EXTENSIONS, STATUS_STALE_RESPONSES,
+    STATUS_STRINGS, STATUS_UNROTATED_POLLS, STRINGS,
 };
 use crate::error::Error;
 use crate::host::{FreshProvider, ProviderOptions, Snapshot};
@@ -111,7 +111,7 @@ pub(crate) fn snapshot<'local>(
     env: &mut JNIEnv<'local>,
     handle: jlong,
     longs: &JLongArray<'_>,
-    call: fn(&FreshProvider) -> Result<Snapshot, Error>,
+    call: impl FnOnce(&FreshProvider) -> Result<Snapshot, Error>,
 ) -> Result<JObjectArray<'local>, Failure> {
     // SAFETY: the Java side passes an open handle and serializes close.
     let snapshot = call(unsafe { provider(handle) }?)?;
@@ -129,6 +129,7 @@ pub(crate) fn snapshot<'local>(
     fields[SECRET_ACCESS_KEY] = Some(c.secret_access_key());
     fields[SESSION_TOKEN] = c.session_token();
     fields[SOURCE] = Some(c.source());
+    fields[ACCOUNT_ID] = c.account_id();
     string_array(env, &fields)
 }
 

@@ -92,6 +92,26 @@ entry_point! {
 }
 
 entry_point! {
+    /// `String[] Native.credentialsValidFor(long handle, long minMillis, long[] numbers)`:
+    /// credentials valid for at least `minMillis`, or an `InsufficientValidityException`.
+    fn Java_dev_freshcreds_Native_credentialsValidFor(
+        handle: jlong,
+        min_millis: jlong,
+        numbers: JLongArray<'l>,
+    ) -> JObjectArray<'l>
+        = JObjectArray::default(),
+        |env| {
+            let min = u64::try_from(min_millis).map_err(|_| {
+                crate::bridge::Failure::InvalidArgument(format!(
+                    "freshcreds: the minimum validity is negative ({min_millis} ms)"
+                ))
+            })?;
+            let min = std::time::Duration::from_millis(min);
+            convert::snapshot(env, handle, &numbers, |p| p.credentials_valid_for(min))
+        }
+}
+
+entry_point! {
     /// `String[] Native.refresh(long handle, long[] numbers)`: forces a refresh and returns its
     /// result.
     fn Java_dev_freshcreds_Native_refresh(handle: jlong, numbers: JLongArray<'l>)

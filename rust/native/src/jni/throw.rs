@@ -5,7 +5,9 @@ use jni::objects::{JObject, JThrowable, JValue};
 use jni::JNIEnv;
 
 use crate::bridge::{self, Failure, JavaException};
-use crate::contract::EXCEPTION_CLASS;
+use crate::contract::{
+    EXCEPTION_CLASS, INSUFFICIENT_VALIDITY_CLASS, INSUFFICIENT_VALIDITY_CONSTRUCTOR,
+};
 
 const ILLEGAL_ARGUMENT: &str = "java/lang/IllegalArgumentException";
 const ILLEGAL_STATE: &str = "java/lang/IllegalStateException";
@@ -38,6 +40,9 @@ fn throw(env: &mut JNIEnv<'_>, failure: Failure) {
         JavaException::IllegalArgument => env.throw_new(ILLEGAL_ARGUMENT, report.message),
         JavaException::IllegalState => env.throw_new(ILLEGAL_STATE, report.message),
         JavaException::FreshCredentials(kind) => throw_fresh(env, kind, &report.message),
+        JavaException::InsufficientValidity(numbers) => {
+            throw_insufficient(env, &report.message, numbers)
+        }
     };
 }
 
@@ -49,6 +54,25 @@ fn throw_fresh(env: &mut JNIEnv<'_>, kind: &str, message: &str) -> jni::errors::
         EXCEPTION_CLASS,
         "(Ljava/lang/String;Ljava/lang/String;)V",
         &[JValue::Object(&kind), JValue::Object(&message)],
+    )?;
+    env.throw(JThrowable::from(exception))
+}
+
+/// Throws `new InsufficientValidityException(message, requested, available, expiration,
+/// moreAt, sourceLimit)`.
+fn throw_insufficient(env: &mut JNIEnv<'_>, message: &str, n: [i64; 5]) -> jni::errors::Result<()> {
+    let message = JObject::from(env.new_string(message)?);
+    let exception = env.new_object(
+        INSUFFICIENT_VALIDITY_CLASS,
+        INSUFFICIENT_VALIDITY_CONSTRUCTOR,
+        &[
+            JValue::Object(&message),
+            JValue::Long(n[0]),
+            JValue::Long(n[1]),
+            JValue::Long(n[2]),
+            JValue::Long(n[3]),
+            JValue::Long(n[4]),
+        ],
     )?;
     env.throw(JThrowable::from(exception))
 }

@@ -86,6 +86,30 @@ static void create_read_refresh_free(const char *imds) {
     freshcreds_credentials_free(&creds); /* harmless the second time */
   }
 
+  /* A minimum validity the cached credentials cover: answered at once. */
+  FreshcredsShortfall shortfall;
+  memset(&shortfall, 0, sizeof shortfall);
+  code = freshcreds_provider_credentials_valid_for(provider, 30 * 60 * 1000, &creds, &shortfall, error,
+                                                   sizeof error);
+  CHECK(code == FRESHCREDS_OK, "valid for 30 min: %s", error);
+  if (code == FRESHCREDS_OK) {
+    check_credentials(&creds, "valid for 30 min");
+    freshcreds_credentials_free(&creds);
+  }
+  /* More than IMDS gives: a typed failure saying what is available, no credentials. */
+  const uint64_t week = 7ull * 24 * 60 * 60 * 1000;
+  code = freshcreds_provider_credentials_valid_for(provider, week, &creds, &shortfall, error, sizeof error);
+  CHECK(code == FRESHCREDS_ERR_INSUFFICIENT_VALIDITY, "valid for a week: code %d (%s)", code,
+        freshcreds_code_name(code));
+  CHECK(strcmp(freshcreds_code_name(code), "INSUFFICIENT_VALIDITY") == 0, "name");
+  CHECK(shortfall.requested_millis == week, "requested %llu", (unsigned long long)shortfall.requested_millis);
+  CHECK(shortfall.available_millis > 30 * 60 * 1000 && shortfall.available_millis < week,
+        "available %llu", (unsigned long long)shortfall.available_millis);
+  CHECK(shortfall.expiration_epoch_millis != FRESHCREDS_NO_TIME, "expiration");
+  CHECK(strstr(error, "valid for 168 h") != NULL, "message: %s", error);
+  code = freshcreds_provider_credentials_valid_for(provider, week, &creds, NULL, error, sizeof error);
+  CHECK(code == FRESHCREDS_ERR_INSUFFICIENT_VALIDITY, "without a shortfall: code %d", code);
+
   code = freshcreds_provider_refresh(provider, &creds, error, sizeof error);
   CHECK(code == FRESHCREDS_OK, "refresh: %s", error);
   if (code == FRESHCREDS_OK) {

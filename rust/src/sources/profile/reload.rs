@@ -192,6 +192,14 @@ impl CredentialSource for ReloadingProfileSource {
         })
     }
 
+    fn lifetime_cap(&self) -> Option<crate::sources::LifetimeCap> {
+        // Whatever the profile describes now (a role's `duration_seconds`).
+        self.state
+            .try_lock()
+            .ok()
+            .and_then(|s| s.inner.lifetime_cap())
+    }
+
     fn long_term_recheck(&self) -> Option<Duration> {
         // Whatever the profile describes now; the engine asks after every round.
         self.state

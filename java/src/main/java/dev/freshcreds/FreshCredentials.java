@@ -17,6 +17,7 @@ public final class FreshCredentials {
     private final Instant expiration;
     private final String source;
     private final boolean stale;
+    private final String accountId;
 
     /**
      * Creates credentials.
@@ -35,6 +36,28 @@ public final class FreshCredentials {
             Instant expiration,
             String source,
             boolean stale) {
+        this(accessKeyId, secretAccessKey, sessionToken, expiration, source, stale, null);
+    }
+
+    /**
+     * Creates credentials that belong to a known AWS account.
+     *
+     * @param accessKeyId the access key id
+     * @param secretAccessKey the secret access key
+     * @param sessionToken the session token of temporary credentials, or {@code null}
+     * @param expiration when they expire, or {@code null} for long-term keys
+     * @param source the name of the source that produced them
+     * @param stale whether they are past their expiry and served only because refreshing fails
+     * @param accountId the AWS account id, or {@code null} when not known
+     */
+    public FreshCredentials(
+            String accessKeyId,
+            String secretAccessKey,
+            String sessionToken,
+            Instant expiration,
+            String source,
+            boolean stale,
+            String accountId) {
         if (accessKeyId == null || secretAccessKey == null) {
             throw new NullPointerException("accessKeyId and secretAccessKey are required");
         }
@@ -44,6 +67,7 @@ public final class FreshCredentials {
         this.expiration = expiration;
         this.source = source == null ? "" : source;
         this.stale = stale;
+        this.accountId = accountId;
     }
 
     /** @return the access key id */
@@ -69,6 +93,17 @@ public final class FreshCredentials {
     /** @return the name of the source that produced the credentials */
     public String getSource() {
         return source;
+    }
+
+    /**
+     * The AWS account the credentials belong to, when the source knows it: a profile's
+     * {@code aws_account_id}, the IAM Identity Center account, the account of an assumed role's
+     * ARN. The SDK v2 adapter hands it to the SDK (account-based endpoints).
+     *
+     * @return the account id, or {@code null}
+     */
+    public String getAccountId() {
+        return accountId;
     }
 
     /**
@@ -115,7 +150,8 @@ public final class FreshCredentials {
                 && eq(sessionToken, other.sessionToken)
                 && eq(expiration, other.expiration)
                 && source.equals(other.source)
-                && stale == other.stale;
+                && stale == other.stale
+                && eq(accountId, other.accountId);
     }
 
     private static boolean eq(Object a, Object b) {

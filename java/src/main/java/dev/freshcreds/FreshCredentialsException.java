@@ -38,6 +38,12 @@ public class FreshCredentialsException extends RuntimeException {
          * bundle); not retried. The message names the endpoint, the issuer and the fix.
          */
         TLS,
+        /**
+         * Credentials valid for the asked minimum validity could not be had (the source's
+         * credentials do not last that long, or it has not issued longer-lived ones yet); thrown
+         * as an {@link InsufficientValidityException}, which says what is available.
+         */
+        INSUFFICIENT_VALIDITY,
         /** A kind this version of the Java API does not know. */
         UNKNOWN;
 

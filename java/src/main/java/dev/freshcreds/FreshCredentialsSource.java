@@ -3,6 +3,7 @@ package dev.freshcreds;
 import java.lang.ref.PhantomReference;
 import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.Map;
@@ -361,7 +362,71 @@ public final class FreshCredentialsSource implements AutoCloseable {
         if (c != null) {
             return c.credentials;
         }
-        return fetch(false);
+        return fetch(false, -1);
+    }
+
+    /**
+     * The snapshot's credentials, without calling native code and without blocking: for callers
+     * that must never wait (an asynchronous client's event loop), which ask
+     * {@link #credentials()} on another thread when this returns null.
+     *
+     * @return the credentials of the current snapshot, or {@code null} when there is none
+     *     (nothing fetched yet, the snapshot is due, or the source is closed)
+     */
+    public FreshCredentials credentialsIfCached() {
+        Cached c = cached;
+        return c == null ? null : c.credentials;
+    }
+
+    /**
+     * Credentials valid for at least {@code minimumValidity} from now, for work that outlives a
+     * request (a presigned URL, a database token, a long transfer): the snapshot when its
+     * expiry is that far away (no native call); otherwise the native side, which runs one
+     * refresh round shared by every caller asking at the same time and waits for it (at most
+     * 10 seconds). That round waits for the refresh policy's backoff and starts at most once a
+     * minute, however often callers ask; meanwhile callers get the exception below at once.
+     * Never returns shorter-lived or stale credentials. Long-term keys (no expiry) last long
+     * enough for any validity.
+     *
+     * @param minimumValidity how long the credentials must stay valid, from now
+     * @return credentials whose {@link FreshCredentials#getExpiration() expiration} is at least
+     *     {@code minimumValidity} away, or long-term keys
+     * @throws InsufficientValidityException when the source cannot give that much: its
+     *     credentials do not last that long (a role session's duration), or it has not issued
+     *     longer-lived ones yet; it says the longest validity available and when more may be
+     * @throws FreshCredentialsException when no credentials can be had at all
+     * @throws IllegalArgumentException when {@code minimumValidity} is negative
+     * @throws IllegalStateException after {@link #close()}
+     * @throws NullPointerException when {@code minimumValidity} is null
+     */
+    public FreshCredentials credentials(Duration minimumValidity) {
+        if (minimumValidity == null) {
+            throw new NullPointerException("minimumValidity");
+        }
+        if (minimumValidity.isNegative()) {
+            throw new IllegalArgumentException("minimumValidity is negative: " + minimumValidity);
+        }
+        long minMillis;
+        try {
+            minMillis = minimumValidity.toMillis();
+        } catch (ArithmeticException e) {
+            minMillis = Long.MAX_VALUE;
+        }
+        Cached c = cached;
+        if (c != null && lasts(c.credentials, minMillis)) {
+            return c.credentials;
+        }
+        return fetch(false, minMillis);
+    }
+
+    /** Whether {@code f} stays valid for {@code minMillis} from now on the source's wall clock. */
+    private boolean lasts(FreshCredentials f, long minMillis) {
+        if (f.isStale()) {
+            return false;
+        }
+        Instant expiration = f.getExpiration();
+        return expiration == null
+                || expiration.toEpochMilli() - expiry.clock.currentTimeMillis() >= minMillis;
     }
 
     /**
@@ -372,7 +437,7 @@ public final class FreshCredentialsSource implements AutoCloseable {
      * @throws IllegalStateException after {@link #close()}
      */
     public FreshCredentials refresh() {
-        return fetch(true);
+        return fetch(true, -1);
     }
 
     /**
@@ -553,7 +618,11 @@ public final class FreshCredentialsSource implements AutoCloseable {
         return cached;
     }
 
-    private FreshCredentials fetch(boolean force) {
+    /**
+     * Asks the native side: a forced refresh, credentials valid for {@code minMillis} (when
+     * not negative), or the current credentials; stores the answer as the snapshot.
+     */
+    private FreshCredentials fetch(boolean force, long minMillis) {
         long[] numbers = new long[Native.NUMBERS];
         ReentrantReadWriteLock.ReadLock r = nativeHandle.lock.readLock();
         r.lock();
@@ -565,13 +634,15 @@ public final class FreshCredentialsSource implements AutoCloseable {
             Clock clock = expiry.clock;
             long start = clock.nanoTime();
             long wallStart = clock.currentTimeMillis();
-            String[] s = force ? Native.refresh(h, numbers) : Native.credentials(h, numbers);
+            String[] s = force ? Native.refresh(h, numbers)
+                    : minMillis >= 0 ? Native.credentialsValidFor(h, minMillis, numbers)
+                    : Native.credentials(h, numbers);
             Instant expiration = numbers[Native.EXPIRATION] == Native.NO_EXPIRATION
                     ? null
                     : Instant.ofEpochMilli(numbers[Native.EXPIRATION]);
             boolean stale = numbers[Native.STALE] != 0;
             FreshCredentials fetched = new FreshCredentials(s[Native.ACCESS_KEY_ID], s[Native.SECRET_ACCESS_KEY],
-                    s[Native.SESSION_TOKEN], expiration, s[Native.SOURCE], stale);
+                    s[Native.SESSION_TOKEN], expiration, s[Native.SOURCE], stale, s[Native.ACCOUNT_ID]);
             FreshCredentials previous = lastServed;
             // Same credentials: keep the same object, so adapters keep their converted copy.
             FreshCredentials credentials = previous != null && previous.sameAs(fetched) ? previous : fetched;

@@ -27,6 +27,8 @@ final class Native {
     static final int SESSION_TOKEN = 2;
     /** Index of the source name in the strings. */
     static final int SOURCE = 3;
+    /** Index of the account id (or null when the source does not know it) in the strings. */
+    static final int ACCOUNT_ID = 4;
 
     /** Number of longs {@link #statusValues} fills. */
     static final int STATUS_NUMBERS = 15;
@@ -90,7 +92,7 @@ final class Native {
      *
      * @param handle an open handle
      * @param numbers receives {@link #NUMBERS} longs
-     * @return access key id, secret, session token (or null), source
+     * @return access key id, secret, session token (or null), source, account id (or null)
      */
     static native String[] credentials(long handle, long[] numbers);
 
@@ -99,9 +101,21 @@ final class Native {
      *
      * @param handle an open handle
      * @param numbers receives {@link #NUMBERS} longs
-     * @return access key id, secret, session token (or null), source
+     * @return access key id, secret, session token (or null), source, account id (or null)
      */
     static native String[] refresh(long handle, long[] numbers);
+
+    /**
+     * Credentials valid for at least {@code minMillis}, as {@link #credentials}; waits (bounded,
+     * single flight) for one round that may bring longer-lived ones.
+     *
+     * @param handle an open handle
+     * @param minMillis the minimum validity, milliseconds (not negative)
+     * @param numbers filled as by {@link #credentials}
+     * @return the strings, as {@link #credentials}
+     * @throws InsufficientValidityException when the source cannot give that much
+     */
+    static native String[] credentialsValidFor(long handle, long minMillis, long[] numbers);
 
     /**
      * Reports that AWS rejected the credentials with this access key id; when they are the

@@ -1,6 +1,7 @@
 package dev.freshcreds.sdkv1;
 
 import java.io.Closeable;
+import java.time.Duration;
 
 import com.amazonaws.SdkClientException;
 import com.amazonaws.auth.AWSCredentials;
@@ -14,6 +15,7 @@ import dev.freshcreds.FreshCredentials;
 import dev.freshcreds.FreshCredentialsException;
 import dev.freshcreds.FreshCredentialsOptions;
 import dev.freshcreds.FreshCredentialsSource;
+import dev.freshcreds.InsufficientValidityException;
 import dev.freshcreds.internal.ConvertedCredentials;
 
 /**
@@ -92,6 +94,29 @@ public final class FreshCredentialsProvider implements AWSCredentialsProvider, C
     public AWSCredentials getCredentials() {
         try {
             return convert(source.credentials());
+        } catch (FreshCredentialsException e) {
+            throw new SdkClientException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Credentials valid for at least {@code minimumValidity} from now, for work that outlives a
+     * request (a presigned URL, a database token): see
+     * {@link FreshCredentialsSource#credentials(Duration)}. Never shorter-lived ones.
+     *
+     * @param minimumValidity how long the credentials must stay valid, from now
+     * @return {@link BasicSessionCredentials} that expire at least that far away, or
+     *     {@link BasicAWSCredentials} for long-term keys
+     * @throws InsufficientValidityException when the source cannot give that much; it says the
+     *     longest validity available and when more may be
+     * @throws SdkClientException when no credentials can be had at all (its cause is the
+     *     {@link FreshCredentialsException})
+     */
+    public AWSCredentials getCredentials(Duration minimumValidity) {
+        try {
+            return convert(source.credentials(minimumValidity));
+        } catch (InsufficientValidityException e) {
+            throw e;
         } catch (FreshCredentialsException e) {
             throw new SdkClientException(e.getMessage(), e);
         }

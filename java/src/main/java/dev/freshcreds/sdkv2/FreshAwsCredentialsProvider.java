@@ -1,15 +1,26 @@
 package dev.freshcreds.sdkv2;
 
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
 import dev.freshcreds.FreshCredentials;
 import dev.freshcreds.FreshCredentialsException;
 import dev.freshcreds.FreshCredentialsOptions;
 import dev.freshcreds.FreshCredentialsSource;
+import dev.freshcreds.InsufficientValidityException;
 import dev.freshcreds.internal.ConvertedCredentials;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
+import software.amazon.awssdk.identity.spi.ResolveIdentityRequest;
 import software.amazon.awssdk.utils.SdkAutoCloseable;
 import software.amazon.awssdk.utils.ToString;
 import software.amazon.awssdk.utils.builder.CopyableBuilder;
@@ -112,7 +123,90 @@ public final class FreshAwsCredentialsProvider
         return converted.of(f);
     }
 
+    /**
+     * The credentials as the SDK's identity API asks for them, never blocking the calling thread
+     * (an asynchronous client resolves identities on its event loop): from the snapshot, a future
+     * that is already complete; with none (the first fetch in flight, or the snapshot due), a
+     * future that the library's {@code freshcreds-identity} thread completes with
+     * {@link #resolveCredentials()}'s answer or failure.
+     */
+    @Override
+    public CompletableFuture<AwsCredentialsIdentity> resolveIdentity(ResolveIdentityRequest request) {
+        FreshCredentials cached = source.credentialsIfCached();
+        if (cached != null) {
+            return CompletableFuture.<AwsCredentialsIdentity>completedFuture(converted.of(cached));
+        }
+        final CompletableFuture<AwsCredentialsIdentity> result = new CompletableFuture<AwsCredentialsIdentity>();
+        try {
+            IdentityThread.EXECUTOR.execute(new Runnable() {
+                @Override
+                public void run() {
+                    try {
+                        result.complete(resolveCredentials());
+                    } catch (RuntimeException | Error e) {
+                        result.completeExceptionally(e);
+                    }
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            result.completeExceptionally(e);
+        }
+        return result;
+    }
+
+    /**
+     * The one library thread that resolves identities for callers that must not block, started
+     * on demand and stopped after {@value #IDLE_SECONDS} s idle. One is enough: callers queued
+     * behind a first fetch are answered from the cache as soon as it completes.
+     */
+    private static final class IdentityThread implements ThreadFactory {
+        static final long IDLE_SECONDS = 30;
+        static final ThreadPoolExecutor EXECUTOR = executor();
+
+        private static ThreadPoolExecutor executor() {
+            ThreadPoolExecutor e = new ThreadPoolExecutor(1, 1, IDLE_SECONDS, TimeUnit.SECONDS,
+                    new LinkedBlockingQueue<Runnable>(), new IdentityThread());
+            e.allowCoreThreadTimeOut(true);
+            return e;
+        }
+
+        @Override
+        public Thread newThread(Runnable r) {
+            Thread t = new Thread(r, "freshcreds-identity");
+            t.setDaemon(true);
+            return t;
+        }
+    }
+
+    /**
+     * Credentials valid for at least {@code minimumValidity} from now, for work that outlives a
+     * request (a presigned URL, a database token): see
+     * {@link FreshCredentialsSource#credentials(Duration)}. Never shorter-lived ones.
+     *
+     * @param minimumValidity how long the credentials must stay valid, from now
+     * @return {@link AwsSessionCredentials} whose expiration time is at least that far away,
+     *     or {@link AwsBasicCredentials} for long-term keys
+     * @throws InsufficientValidityException when the source cannot give that much; it says the
+     *     longest validity available and when more may be
+     * @throws SdkClientException when no credentials can be had at all (its cause is the
+     *     {@link FreshCredentialsException})
+     */
+    public AwsCredentials resolveCredentials(Duration minimumValidity) {
+        FreshCredentials f;
+        try {
+            f = source.credentials(minimumValidity);
+        } catch (InsufficientValidityException e) {
+            throw e;
+        } catch (FreshCredentialsException e) {
+            throw SdkClientException.builder().message(e.getMessage()).cause(e).build();
+        }
+        return converted.of(f);
+    }
+
     private static AwsCredentials toSdk(FreshCredentials f) {
+        if (f.getAccountId() != null && WithAccountId.SUPPORTED) {
+            return WithAccountId.toSdk(f);
+        }
         if (WithProviderName.SUPPORTED) {
             return WithProviderName.toSdk(f);
         }
@@ -162,6 +256,48 @@ public final class FreshAwsCredentialsProvider
                     .sessionToken(f.getSessionToken())
                     .expirationTime(f.getExpiration())
                     .providerName(PROVIDER_NAME)
+                    .build();
+        }
+    }
+
+    /**
+     * The credentials with their account id, as SDK v2 versions that carry one build them
+     * (account-based endpoints). A class of its own, loaded only when that API exists (the
+     * oldest supported SDK v2 has neither it nor provider names), so that older SDKs never
+     * resolve its methods: there the credentials go without the account id.
+     */
+    private static final class WithAccountId {
+        static final boolean SUPPORTED = WithProviderName.SUPPORTED && accountIdExists();
+
+        private WithAccountId() {
+        }
+
+        private static boolean accountIdExists() {
+            try {
+                AwsSessionCredentials.Builder.class.getMethod("accountId", String.class);
+                AwsBasicCredentials.Builder.class.getMethod("accountId", String.class);
+                return true;
+            } catch (NoSuchMethodException | RuntimeException | LinkageError e) {
+                return false;
+            }
+        }
+
+        static AwsCredentials toSdk(FreshCredentials f) {
+            if (f.getSessionToken() == null) {
+                return AwsBasicCredentials.builder()
+                        .accessKeyId(f.getAccessKeyId())
+                        .secretAccessKey(f.getSecretAccessKey())
+                        .providerName(PROVIDER_NAME)
+                        .accountId(f.getAccountId())
+                        .build();
+            }
+            return AwsSessionCredentials.builder()
+                    .accessKeyId(f.getAccessKeyId())
+                    .secretAccessKey(f.getSecretAccessKey())
+                    .sessionToken(f.getSessionToken())
+                    .expirationTime(f.getExpiration())
+                    .providerName(PROVIDER_NAME)
+                    .accountId(f.getAccountId())
                     .build();
         }
     }
