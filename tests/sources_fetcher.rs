@@ -24,12 +24,14 @@ const HOUR: Duration = Duration::from_secs(3600);
 const MIN: Duration = Duration::from_secs(60);
 const SECRET: &str = "fetched-secret-never-shown";
 
+type AnswerFn = Box<dyn Fn(u64, DateTime<Utc>) -> FetcherAnswer + Send>;
+
 /// A fetcher that answers what the test sets, counting calls; `hold` makes calls block until
 /// released.
 struct Scripted {
     clock: ManualClock,
     calls: AtomicU64,
-    answer: Mutex<Box<dyn Fn(u64, DateTime<Utc>) -> FetcherAnswer + Send>>,
+    answer: Mutex<AnswerFn>,
     held: Mutex<bool>,
     released: Condvar,
 }

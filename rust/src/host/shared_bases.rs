@@ -47,8 +47,10 @@ struct SharedBase {
 
 type Key = Vec<(String, String)>;
 
+type Registry = HashMap<Key, Vec<(u64, SharedBase)>>;
+
 /// Every base in use, by key (several when environments differ).
-static BASES: Lazy<Mutex<HashMap<Key, Vec<(u64, SharedBase)>>>> = Lazy::new(Default::default);
+static BASES: Lazy<Mutex<Registry>> = Lazy::new(Default::default);
 /// Ids of shared bases.
 static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 

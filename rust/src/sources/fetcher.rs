@@ -89,6 +89,12 @@ impl fmt::Debug for FetcherAnswer {
     }
 }
 
+/// An expiry given as milliseconds since the epoch (how hosts pass it); `None` when it is not a
+/// representable time.
+pub fn expiration_from_epoch_millis(millis: i64) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(millis)
+}
+
 /// Host code that fetches credentials. Blocking: it runs on a thread of its own.
 pub trait CredentialFetcher: Send + Sync + 'static {
     /// Fetches credentials once.
