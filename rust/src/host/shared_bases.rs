@@ -47,7 +47,7 @@ struct SharedBase {
 
 type Key = Vec<(String, String)>;
 
-type Registry = HashMap<Key, Vec<(u64, SharedBase)>>;
+type Registry = HashMap<Arc<Key>, Vec<(u64, SharedBase)>>;
 
 /// Every base in use, by key (several when environments differ).
 static BASES: Lazy<Mutex<Registry>> = Lazy::new(Default::default);
@@ -58,7 +58,9 @@ static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new
 /// keeps the base until the process ends; `FreshProvider` always releases).
 #[derive(Debug)]
 pub struct Lease {
-    key: Key,
+    /// Shared with the registry: a key holds every option (the JVM's trust store PEM among
+    /// them), too much to copy per role session.
+    key: Arc<Key>,
     id: u64,
     base: Arc<RefreshedBase>,
     sts: Arc<StsClient>,
@@ -99,13 +101,14 @@ fn key_of(options: &ProviderOptions) -> Key {
 
 fn take_existing(key: &Key, env: &Env) -> Option<Lease> {
     let mut bases = lock(&BASES);
+    let shared_key = bases.get_key_value(key)?.0.clone();
     let (id, shared) = bases
         .get_mut(key)?
         .iter_mut()
         .find(|(_, b)| b.env.same_as(env))?;
     shared.users += 1;
     Some(Lease {
-        key: key.clone(),
+        key: shared_key,
         id: *id,
         base: shared.base.clone(),
         sts: shared.sts.clone(),
@@ -138,6 +141,7 @@ pub(super) async fn lease(
         return Ok(lease);
     }
     let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let key = Arc::new(key);
     let lease = Lease {
         key: key.clone(),
         id,
@@ -165,7 +169,7 @@ pub fn release_all(leases: Vec<Lease>) {
     while let Some(lease) = pending.pop() {
         let unused = {
             let mut bases = lock(&BASES);
-            let Some(list) = bases.get_mut(&lease.key) else {
+            let Some(list) = bases.get_mut(&*lease.key) else {
                 continue;
             };
             let Some(pos) = list.iter().position(|(id, _)| *id == lease.id) else {
@@ -177,7 +181,7 @@ pub fn release_all(leases: Vec<Lease>) {
             }
             let (_, shared) = list.remove(pos);
             if list.is_empty() {
-                bases.remove(&lease.key);
+                bases.remove(&*lease.key);
             }
             shared
         };

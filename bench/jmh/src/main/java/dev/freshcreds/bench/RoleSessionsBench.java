@@ -37,7 +37,7 @@ import software.amazon.awssdk.services.sts.auth.StsAssumeRoleCredentialsProvider
  * Thousands of role sessions in one JVM: freshcreds ({@link FreshRoleSessions}, one shared base)
  * against SDK v2 {@code StsAssumeRoleCredentialsProvider} ({@code asyncCredentialUpdateEnabled},
  * one shared {@code StsClient}), each side in a fresh child JVM of the same run, against one
- * simulator on loopback. Not a test: {@code gradle :bench:jmh:roles -Proles=2000,10000}.
+ * simulator on loopback. Not a test: {@code gradle :bench:jmh:roles -Psessions=2000,10000}.
  *
  * <p>Each child creates N role sessions, resolves each once from {@link #CALLERS} caller threads,
  * and reports: time to all first credentials, the process's threads ({@code /proc/self/status}
@@ -46,7 +46,9 @@ import software.amazon.awssdk.services.sts.auth.StsAssumeRoleCredentialsProvider
 public final class RoleSessionsBench {
     /** Caller threads that resolve the sessions, on both sides. */
     static final int CALLERS = 8;
-    private static final String STATIC_KEY = "AKIDEXAMPLESTATIC";
+    /** The simulator's static keys (test constants, not secrets). */
+    private static final String STATIC_KEY = "AKIDSIMSTATIC";
+    private static final String STATIC_SECRET = "freshcreds-sim/static/secret/key/for/tests";
 
     private RoleSessionsBench() {
     }
@@ -88,7 +90,7 @@ public final class RoleSessionsBench {
                 "-cp", System.getProperty("java.class.path"), RoleSessionsBench.class.getName(), side, n, sim.baseUrl()));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().put("AWS_ACCESS_KEY_ID", STATIC_KEY);
-        pb.environment().put("AWS_SECRET_ACCESS_KEY", "static-secret");
+        pb.environment().put("AWS_SECRET_ACCESS_KEY", STATIC_SECRET);
         pb.environment().put("AWS_REGION", "us-east-1");
         pb.environment().put("AWS_EC2_METADATA_DISABLED", "true");
         Process p = pb.start();
@@ -119,7 +121,7 @@ public final class RoleSessionsBench {
         long start = System.nanoTime();
         if (side.equals("sdk")) {
             StsClient sts = StsClient.builder().region(Region.US_EAST_1).endpointOverride(URI.create(sim))
-                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(STATIC_KEY, "static-secret")))
+                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(STATIC_KEY, STATIC_SECRET)))
                     .build();
             List<Future<AwsCredentials>> resolved = new ArrayList<Future<AwsCredentials>>();
             for (int i = 0; i < n; i++) {
