@@ -220,3 +220,77 @@ entry_point! {
         Ok(convert::into_handle(provider))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const JAVA: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../java/src/main/java/dev/freshcreds/"
+    );
+
+    fn java(class: &str) -> String {
+        std::fs::read_to_string(format!("{JAVA}{class}.java")).expect("the Java source")
+    }
+
+    fn constant(source: &str, name: &str) -> i64 {
+        let line = source
+            .lines()
+            .map(str::trim)
+            .find(|l| l.starts_with("static final") && l.contains(&format!(" {name} = ")))
+            .unwrap_or_else(|| panic!("no constant {name}"));
+        line.rsplit_once('=')
+            .unwrap()
+            .1
+            .trim()
+            .trim_end_matches(';')
+            .parse()
+            .unwrap()
+    }
+
+    #[test]
+    fn the_answers_of_fetcherbridge_java_match_the_bridge() {
+        let bridge = java("FetcherBridge");
+        assert_eq!(constant(&bridge, "OK"), BRIDGE_OK);
+        assert_eq!(constant(&bridge, "RETRYABLE"), BRIDGE_RETRYABLE);
+        assert_eq!(constant(&bridge, "PERMANENT"), BRIDGE_PERMANENT);
+        assert_eq!(constant(&bridge, "NUMBERS"), BRIDGE_NUMBERS as i64);
+        assert_eq!(constant(&bridge, "EXPIRATION"), 0);
+        assert_eq!(constant(&bridge, "OUTCOME"), 1);
+        assert_eq!(constant(&bridge, "MESSAGE"), 3);
+    }
+
+    #[test]
+    fn every_native_method_of_nativefetchers_java_has_an_entry_point() {
+        let declared: Vec<String> = java("NativeFetchers")
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("static native long "))
+            .filter_map(|rest| rest.split_once('(').map(|(name, _)| name.to_string()))
+            .collect();
+        let defined: Vec<String> = include_str!("fetcher.rs")
+            .lines()
+            .filter_map(|l| {
+                l.trim()
+                    .strip_prefix("fn Java_dev_freshcreds_NativeFetchers_")
+            })
+            .filter_map(|rest| rest.split_once('(').map(|(name, _)| name.to_string()))
+            .collect();
+        assert_eq!(declared, ["createFetcher", "createTokenSupplier"]);
+        assert_eq!(declared, defined);
+    }
+
+    #[test]
+    fn the_java_call_timeouts_are_the_cores() {
+        use freshcreds_core::sources::fetcher::{DEFAULT_CALL_TIMEOUT, MAX_CALL_TIMEOUT};
+        let source = java("FreshCredentialsSource");
+        assert!(source.contains(&format!(
+            "DEFAULT_CALL_TIMEOUT = Duration.ofSeconds({});",
+            DEFAULT_CALL_TIMEOUT.as_secs()
+        )));
+        assert!(source.contains(&format!(
+            "MAX_CALL_TIMEOUT = Duration.ofSeconds({});",
+            MAX_CALL_TIMEOUT.as_secs()
+        )));
+    }
+}
