@@ -182,7 +182,9 @@ public final class RoleSessionsBench {
             }
             maxPer10s = Math.max(maxPer10s, i - j + 1);
         }
-        System.out.println("RESULT millis=" + millis + " threads=" + threads + " rssKb=" + rssKb
+        Runtime rt = Runtime.getRuntime();
+        long heapKb = (rt.totalMemory() - rt.freeMemory()) / 1024;
+        System.out.println("RESULT millis=" + millis + " threads=" + threads + " rssKb=" + rssKb + " heapUsedKb=" + heapKb
                 + " spanSecs=" + spanSecs + " maxPer10s=" + maxPer10s);
         System.out.flush();
         for (AutoCloseable c : keep) {
