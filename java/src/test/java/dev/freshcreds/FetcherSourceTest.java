@@ -104,6 +104,21 @@ public class FetcherSourceTest {
     }
 
     @Test
+    public void aRejectedKeyFromAFetcherIsReplacedInOneRoundAndCounted() {
+        AtomicInteger calls = new AtomicInteger();
+        try (FreshCredentialsSource source = FreshCredentialsSource.fromFetcher("catalog",
+                () -> creds(calls.incrementAndGet(), Duration.ofHours(1)), options(), SHORT_CALL_TIMEOUT)) {
+            assertEquals("ASIAJAVA1", source.credentials().getAccessKeyId());
+            assertTrue("replaced", source.invalidate("ASIAJAVA1"));
+            assertEquals("ASIAJAVA2", source.credentials().getAccessKeyId());
+            assertEquals(2, calls.get());
+            assertEquals(1, source.typedStatus().getInvalidations());
+            assertFalse("a key it never served is ignored", source.invalidate("AKIDOTHER"));
+            assertEquals(2, calls.get());
+        }
+    }
+
+    @Test
     public void aFetcherThatBlocksForeverTimesOutAndNeitherStallsTheEngineNorClose() throws Exception {
         CountDownLatch never = new CountDownLatch(1);
         AtomicInteger calls = new AtomicInteger();
