@@ -28,10 +28,17 @@ final class FetcherBridge {
 
     private final CredentialsFetcher fetcher;
     private final WebIdentityTokenSupplier supplier;
+    /**
+     * The context class loader of the thread that built the source: the native refresh thread
+     * has none, and code that looks services up through it (SDK clients, JSON libraries) would
+     * find nothing.
+     */
+    private final ClassLoader contextLoader;
 
     private FetcherBridge(CredentialsFetcher fetcher, WebIdentityTokenSupplier supplier) {
         this.fetcher = fetcher;
         this.supplier = supplier;
+        this.contextLoader = Thread.currentThread().getContextClassLoader();
     }
 
     static FetcherBridge of(CredentialsFetcher fetcher) {
@@ -56,6 +63,17 @@ final class FetcherBridge {
      * @return four strings, any of them null
      */
     String[] call(long[] numbers) {
+        Thread thread = Thread.currentThread();
+        ClassLoader previous = thread.getContextClassLoader();
+        thread.setContextClassLoader(contextLoader);
+        try {
+            return answer(numbers);
+        } finally {
+            thread.setContextClassLoader(previous);
+        }
+    }
+
+    private String[] answer(long[] numbers) {
         numbers[EXPIRATION] = Native.NO_EXPIRATION;
         numbers[OUTCOME] = OK;
         String[] out = new String[4];

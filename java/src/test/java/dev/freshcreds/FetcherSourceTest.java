@@ -2,6 +2,7 @@ package dev.freshcreds;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertSame;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
@@ -115,6 +116,33 @@ public class FetcherSourceTest {
             assertEquals(1, source.typedStatus().getInvalidations());
             assertFalse("a key it never served is ignored", source.invalidate("AKIDOTHER"));
             assertEquals(2, calls.get());
+        }
+    }
+
+    @Test
+    public void theFetcherRunsWithTheContextClassLoaderOfTheThreadThatBuiltTheSource() {
+        ClassLoader mine = new ClassLoader(getClass().getClassLoader()) {
+        };
+        ClassLoader before = Thread.currentThread().getContextClassLoader();
+        java.util.concurrent.atomic.AtomicReference<ClassLoader> seen = new java.util.concurrent.atomic.AtomicReference<ClassLoader>();
+        java.util.concurrent.atomic.AtomicReference<String> thread = new java.util.concurrent.atomic.AtomicReference<String>();
+        Thread.currentThread().setContextClassLoader(mine);
+        FreshCredentialsSource source;
+        try {
+            source = FreshCredentialsSource.fromFetcher("loader", () -> {
+                seen.set(Thread.currentThread().getContextClassLoader());
+                thread.set(Thread.currentThread().getName());
+                return creds(1, Duration.ofHours(1));
+            }, options(), SHORT_CALL_TIMEOUT);
+        } finally {
+            Thread.currentThread().setContextClassLoader(before);
+        }
+        try {
+            source.credentials();
+            assertSame(mine, seen.get());
+            assertFalse("never on the caller's thread", Thread.currentThread().getName().equals(thread.get()));
+        } finally {
+            source.close();
         }
     }
 
