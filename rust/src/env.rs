@@ -83,6 +83,17 @@ impl Env {
         }
     }
 
+    /// Whether `other` reads the same variables: both the process's, or the same fixed map (not
+    /// a copy of it), with equal system properties laid over.
+    pub fn same_as(&self, other: &Env) -> bool {
+        let fixed = match (&self.fixed, &other.fixed) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        fixed && self.properties.as_deref() == other.properties.as_deref()
+    }
+
     /// The value of `name`, if set (by the system property that stands for it, else the variable).
     pub fn get(&self, name: &str) -> Option<String> {
         if let Some((_, value)) = self.properties.as_ref().and_then(|p| p.get(name)) {

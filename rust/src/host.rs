@@ -25,6 +25,9 @@ use crate::sources::sts::{
 use crate::sources::web_identity::WebIdentitySource;
 use crate::sources::{BoxFuture, CredentialSource};
 
+mod fetched;
+pub mod shared_bases;
+
 /// Options for a [`FreshProvider`], parsed from `key=value` pairs (see [`ProviderOptions::KEYS`]).
 /// `Debug` shows the values of the secret keys as `** redacted **`.
 #[derive(Clone, Default)]
@@ -639,61 +642,102 @@ impl Snapshot {
 
 /// Builds the source one set of options describes: the selected source, or a role over a base
 /// that has a refresh engine of its own (each hop of a role chain is cached, refreshed early and
-/// single flight).
+/// single flight). Roles over the same base share it ([`shared_bases`]).
 struct Hops {
     env: Env,
     network: NetworkSettings,
     clock: Arc<dyn Clock>,
     server_clock: Arc<ServerClock>,
     runtime: tokio::runtime::Handle,
-    /// The engines started for base hops.
+    /// The engines of the base hops under the role, for reports (outermost first).
     bases: std::sync::Mutex<Vec<RefreshingProvider>>,
+    /// The shared bases this build uses, released when the provider closes.
+    leases: std::sync::Mutex<Vec<shared_bases::Lease>>,
 }
 
 impl Hops {
+    /// An empty build on the same environment, clock and runtime.
+    fn child(&self) -> Hops {
+        Hops {
+            env: self.env.clone(),
+            network: self.network.clone(),
+            clock: self.clock.clone(),
+            server_clock: self.server_clock.clone(),
+            runtime: self.runtime.clone(),
+            bases: Default::default(),
+            leases: Default::default(),
+        }
+    }
+
+    /// The chain settings of one hop.
+    fn settings(&self, options: &ProviderOptions) -> Result<ChainSettings> {
+        Ok(ChainSettings {
+            env: self.env.clone(),
+            system_properties: Some(options.system_properties()),
+            profile: options.get("profile").map(str::to_string),
+            explicit_profile_wins: false,
+            imds_overrides: options.imds_overrides()?,
+            clock: self.clock.clone(),
+            server_clock: self.server_clock.clone(),
+            network: self.network.clone(),
+        })
+    }
+
     fn build<'a>(
         &'a self,
         options: &'a ProviderOptions,
     ) -> BoxFuture<'a, Result<Arc<dyn CredentialSource>>> {
         Box::pin(async move {
-            let settings = ChainSettings {
-                env: self.env.clone(),
-                system_properties: Some(options.system_properties()),
-                profile: options.get("profile").map(str::to_string),
-                explicit_profile_wins: false,
-                imds_overrides: options.imds_overrides()?,
-                clock: self.clock.clone(),
-                server_clock: self.server_clock.clone(),
-                network: self.network.clone(),
-            };
+            let settings = self.settings(options)?;
             let Some(role) = options.role()? else {
                 return default_chain::build(&settings, options.selection()?).await;
             };
-            let sts = self.sts(&settings, &role).await?;
             let role_arn = role.request.role_arn.clone();
-            if let Some(token_file) = role.web_identity_token_file {
+            if let Some(token_file) = role.web_identity_token_file.clone() {
+                let sts = self.sts(&settings, &role).await?;
                 let source = WebIdentitySource::new(token_file, role.request, sts)
                     .with_origin("freshcreds option `webIdentityTokenFile`")
                     .with_name(format!("WebIdentityToken({role_arn})"));
                 return Ok(Arc::new(source));
             }
-            let base_options = options.base().unwrap_or_else(|| options.without_role());
-            let base = self.build(&base_options).await?;
-            let engine = RefreshingProvider::spawn_on(
-                base.clone(),
-                base_options.refresh_config()?,
-                self.clock.clone(),
-                &self.runtime,
-            );
+            let lease = shared_bases::lease(self, options, &settings, &role).await?;
             self.bases
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .insert(0, engine.clone());
-            let base = Arc::new(RefreshedBase::new(base, engine));
-            let source = AssumeRoleSource::new(base, role.request, sts)
+                .extend(lease.engines().iter().cloned());
+            let source = AssumeRoleSource::new(lease.base(), role.request, lease.sts())
                 .with_name(format!("AssumeRole({role_arn})"));
+            self.leases
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(lease);
             Ok(Arc::new(source))
         })
+    }
+
+    /// Builds the base of a role (a new one: [`shared_bases`] decides when) and its STS client;
+    /// the engines and shared bases it starts are in the returned build.
+    async fn build_base(
+        &self,
+        options: &ProviderOptions,
+        settings: &ChainSettings,
+        role: &RoleOptions,
+    ) -> Result<(Arc<RefreshedBase>, Arc<StsClient>, Hops)> {
+        let sts = self.sts(settings, role).await?;
+        let hops = self.child();
+        let base_options = options.base().unwrap_or_else(|| options.without_role());
+        let base = hops.build(&base_options).await?;
+        let engine = RefreshingProvider::spawn_on(
+            base.clone(),
+            base_options.refresh_config()?,
+            self.clock.clone(),
+            &self.runtime,
+        );
+        hops.bases
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(0, engine.clone());
+        Ok((Arc::new(RefreshedBase::new(base, engine)), sts, hops))
     }
 
     /// The STS client of a role: the endpoint given in code, else the rules of the profiles
@@ -719,8 +763,11 @@ impl Hops {
 #[derive(Debug)]
 pub struct FreshProvider {
     engine: RefreshingProvider,
-    /// The engines of a role's base hops, closed with this provider.
+    /// The engines of a role's base hops (for reports).
     bases: Vec<RefreshingProvider>,
+    /// The shared bases this provider uses, released when it closes (the last user of a base
+    /// stops its engines).
+    leases: std::sync::Mutex<Vec<shared_bases::Lease>>,
 }
 
 impl FreshProvider {
@@ -733,6 +780,18 @@ impl FreshProvider {
     /// Builds a provider with an explicit environment (tests, hosts that pass their own). The
     /// AWS SDK system properties among the options are laid over it (see [`crate::sdk_settings`]).
     pub fn with_env(options: ProviderOptions, env: Env) -> Result<Self> {
+        Self::start(options, env, |hops, options| hops.build(options))
+    }
+
+    /// Builds the source with `make` and starts the engine over it.
+    fn start(
+        options: ProviderOptions,
+        env: Env,
+        make: impl for<'a> FnOnce(
+            &'a Hops,
+            &'a ProviderOptions,
+        ) -> BoxFuture<'a, Result<Arc<dyn CredentialSource>>>,
+    ) -> Result<Self> {
         let env = sdk_settings::environment_with(
             env,
             options.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
@@ -747,8 +806,17 @@ impl FreshProvider {
             server_clock: Arc::new(ServerClock::new()),
             runtime: runtime.handle().clone(),
             bases: Default::default(),
+            leases: Default::default(),
         };
-        let source = runtime.block_on(hops.build(&options))?;
+        let source = match runtime.block_on(make(&hops, &options)) {
+            Ok(source) => source,
+            Err(e) => {
+                shared_bases::release_all(std::mem::take(
+                    &mut *hops.leases.lock().unwrap_or_else(|e| e.into_inner()),
+                ));
+                return Err(e);
+            }
+        };
         let engine = RefreshingProvider::spawn_on(
             source,
             options.refresh_config()?,
@@ -756,7 +824,12 @@ impl FreshProvider {
             runtime.handle(),
         );
         let bases = std::mem::take(&mut *hops.bases.lock().unwrap_or_else(|e| e.into_inner()));
-        Ok(FreshProvider { engine, bases })
+        let leases = std::mem::take(&mut *hops.leases.lock().unwrap_or_else(|e| e.into_inner()));
+        Ok(FreshProvider {
+            engine,
+            bases,
+            leases: std::sync::Mutex::new(leases),
+        })
     }
 
     /// The current credentials: immediate while cached ones are valid; otherwise waits for the
@@ -823,9 +896,8 @@ impl FreshProvider {
     /// Stops the background refresh task. Further calls fail with an error.
     pub fn close(&self) {
         self.engine.close();
-        for base in &self.bases {
-            base.close();
-        }
+        let leases = std::mem::take(&mut *self.leases.lock().unwrap_or_else(|e| e.into_inner()));
+        shared_bases::release_all(leases);
     }
 
     /// The refresh engines of the base hops under a role (outermost first); empty without a role.

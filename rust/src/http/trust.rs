@@ -87,9 +87,24 @@ impl HostRoots {
     /// The certificates of a PEM text (one or more `CERTIFICATE` blocks); an error names
     /// `origin` and the block that is not a certificate.
     pub fn from_pem(pem: &str, origin: &str) -> Result<HostRoots> {
+        // A host passes the same trust store for every provider (thousands, with one provider
+        // per role session): the last one parsed is kept, and its certificates shared.
+        type Last = std::sync::Mutex<Option<(String, Arc<Vec<Vec<u8>>>)>>;
+        static LAST: Last = std::sync::Mutex::new(None);
+        let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((text, certs)) = last.as_ref() {
+            if text == pem {
+                return Ok(HostRoots {
+                    certs: certs.clone(),
+                    origin: origin.to_string(),
+                });
+            }
+        }
         let certs = parse_pem(pem.as_bytes(), origin)?;
+        let certs = Arc::new(certs.into_iter().map(|c| c.to_vec()).collect::<Vec<_>>());
+        *last = Some((pem.to_string(), certs.clone()));
         Ok(HostRoots {
-            certs: Arc::new(certs.into_iter().map(|c| c.to_vec()).collect()),
+            certs,
             origin: origin.to_string(),
         })
     }

@@ -17,6 +17,7 @@ pub mod container;
 pub mod credentials_document;
 pub mod default_chain;
 pub mod environment;
+pub mod fetcher;
 pub mod http_body;
 pub mod imds;
 pub mod login;

@@ -38,6 +38,7 @@ macro_rules! entry_point {
 }
 
 mod convert;
+mod fetcher;
 mod log;
 mod throw;
 

@@ -283,9 +283,95 @@ public final class FreshCredentialsSource implements AutoCloseable {
         // The JVM's proxy and trust store, unless the options set them or turn this off.
         Map<String, String> pairs = JvmNetwork.pairs(options, System.getProperties(),
                 JvmNetwork.DEFAULT_TRUST_MANAGER);
-        FreshCredentialsSource source = new FreshCredentialsSource(options, expiry,
-                Native.create(pairs.keySet().toArray(new String[0]),
-                        pairs.values().toArray(new String[0])), isShared);
+        return adopt(options, expiry, Native.create(pairs.keySet().toArray(new String[0]),
+                pairs.values().toArray(new String[0])), isShared);
+    }
+
+    /**
+     * How long one call into a {@link CredentialsFetcher} or a {@link WebIdentityTokenSupplier}
+     * may take by default before the refresh round fails with a timeout.
+     */
+    public static final Duration DEFAULT_CALL_TIMEOUT = Duration.ofSeconds(30);
+    /** The longest call timeout: the native engine's round timeout, which bounds every round. */
+    public static final Duration MAX_CALL_TIMEOUT = Duration.ofSeconds(90);
+
+    /**
+     * A source over credentials fetched by Java code ({@code Fetcher(name)} in reports), with the
+     * default options and {@link #DEFAULT_CALL_TIMEOUT}. It gets what every built-in source gets:
+     * early background refresh, one fetch at a time whatever the number of callers, backoff,
+     * stale serving while the fetcher fails, invalidation, status and metrics.
+     *
+     * @param name a short name for reports and logs, e.g. {@code polaris}
+     * @param fetcher the fetcher
+     * @return a new source; close it when done
+     */
+    public static FreshCredentialsSource fromFetcher(String name, CredentialsFetcher fetcher) {
+        return fromFetcher(name, fetcher, FreshCredentialsOptions.builder().build(), DEFAULT_CALL_TIMEOUT);
+    }
+
+    /**
+     * A source over credentials fetched by Java code.
+     *
+     * @param name a short name for reports and logs
+     * @param fetcher the fetcher
+     * @param options refresh and network options only (a source option is refused)
+     * @param callTimeout how long one call may take (at most {@link #MAX_CALL_TIMEOUT})
+     * @return a new source; close it when done
+     * @throws IllegalArgumentException for an option that does not apply or a timeout out of range
+     */
+    public static FreshCredentialsSource fromFetcher(String name, CredentialsFetcher fetcher,
+            FreshCredentialsOptions options, Duration callTimeout) {
+        FetcherBridge bridge = FetcherBridge.of(fetcher);
+        NativeLoader.load();
+        Map<String, String> pairs = JvmNetwork.pairs(options, System.getProperties(),
+                JvmNetwork.DEFAULT_TRUST_MANAGER);
+        return adopt(options, SnapshotExpiry.SYSTEM, NativeFetchers.createFetcher(
+                pairs.keySet().toArray(new String[0]), pairs.values().toArray(new String[0]),
+                name, bridge, callTimeout.toMillis()), false);
+    }
+
+    /**
+     * A source that assumes {@code roleArn} with {@code AssumeRoleWithWebIdentity}, with tokens
+     * from Java code (asked at every refresh), and {@link #DEFAULT_CALL_TIMEOUT}.
+     *
+     * @param roleArn the role
+     * @param roleSessionName the session name
+     * @param supplier the token supplier
+     * @return a new source; close it when done
+     */
+    public static FreshCredentialsSource webIdentity(String roleArn, String roleSessionName,
+            WebIdentityTokenSupplier supplier) {
+        return webIdentity(FreshCredentialsOptions.builder().assumeRole(roleArn, roleSessionName).build(),
+                supplier, DEFAULT_CALL_TIMEOUT);
+    }
+
+    /**
+     * A source that assumes the options' role with {@code AssumeRoleWithWebIdentity}, with tokens
+     * from Java code. The STS endpoint follows the rules of every role ({@code stsEndpoint},
+     * {@code AWS_ENDPOINT_URL_STS}, the region's).
+     *
+     * @param options the role ({@code roleArn}, session name, duration, policies, STS endpoint)
+     *     and refresh and network options
+     * @param supplier the token supplier
+     * @param callTimeout how long one call may take (at most {@link #MAX_CALL_TIMEOUT})
+     * @return a new source; close it when done
+     * @throws IllegalArgumentException without a role, or with an option that does not apply
+     */
+    public static FreshCredentialsSource webIdentity(FreshCredentialsOptions options,
+            WebIdentityTokenSupplier supplier, Duration callTimeout) {
+        FetcherBridge bridge = FetcherBridge.of(supplier);
+        NativeLoader.load();
+        Map<String, String> pairs = JvmNetwork.pairs(options, System.getProperties(),
+                JvmNetwork.DEFAULT_TRUST_MANAGER);
+        return adopt(options, SnapshotExpiry.SYSTEM, NativeFetchers.createTokenSupplier(
+                pairs.keySet().toArray(new String[0]), pairs.values().toArray(new String[0]),
+                bridge, callTimeout.toMillis()), false);
+    }
+
+    /** A source owning a new native handle. */
+    private static FreshCredentialsSource adopt(FreshCredentialsOptions options, SnapshotExpiry expiry,
+            long handle, boolean isShared) {
+        FreshCredentialsSource source = new FreshCredentialsSource(options, expiry, handle, isShared);
         if (!isShared) {
             Unreachable.PENDING.add(new Unreachable(source, source.nativeHandle));
         }

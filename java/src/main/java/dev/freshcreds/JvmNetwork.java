@@ -68,7 +68,7 @@ final class JvmNetwork {
             }
         }
         if (!out.containsKey(TRUST_ROOTS_PEM)) {
-            String pem = pem(issuers.get());
+            String pem = cachedPem(issuers.get());
             if (!pem.isEmpty()) {
                 out.put(TRUST_ROOTS_PEM, pem);
             }
@@ -100,6 +100,24 @@ final class JvmNetwork {
             return new X509Certificate[0];
         }
     };
+
+    /** Guarded by {@code JvmNetwork.class}: the issuers {@link #lastPem} was made of. */
+    private static X509Certificate[] lastIssuers;
+    /** Guarded by {@code JvmNetwork.class}: their PEM text. */
+    private static String lastPem;
+
+    /**
+     * {@link #pem} of the issuers, encoded once while they stay the same: a JVM that creates
+     * thousands of sources (one per role session) neither re-encodes the trust store for each
+     * nor leaves hundreds of kilobytes of garbage per source.
+     */
+    static synchronized String cachedPem(X509Certificate[] certs) {
+        if (lastPem == null || !java.util.Arrays.equals(lastIssuers, certs)) {
+            lastPem = pem(certs);
+            lastIssuers = certs.clone();
+        }
+        return lastPem;
+    }
 
     /** The certificates as PEM blocks; certificates that cannot be encoded are skipped. */
     static String pem(X509Certificate[] certs) {
