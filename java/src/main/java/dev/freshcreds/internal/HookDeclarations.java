@@ -1,20 +1,23 @@
 package dev.freshcreds.internal;
 
 import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.instrument.Instrumentation;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.util.Enumeration;
-import java.util.jar.JarEntry;
+import java.util.function.LongSupplier;
 import java.util.jar.JarFile;
-import java.util.jar.JarOutputStream;
 
 /**
  * The SDKs' global hook declarations, and how the agent makes them visible (Java agent only).
@@ -27,8 +30,9 @@ import java.util.jar.JarOutputStream;
  * the texts at an inert path of its own ({@value #INERT_DIRECTORY}), and they reach the SDKs in
  * one of two explicit ways:
  * <ul>
- * <li>the agent ({@link #publish}) writes them, at the SDKs' paths, into a small jar in a new
- *     owner-only directory of its own and appends that jar to the system class path, where the
+ * <li>the agent ({@link #publish}) writes the global jar (below), which this jar carries as
+ *     {@value #PREBUILT_JAR}, into a new owner-only directory of its own and appends it to the
+ *     system class path, where the
  *     agent's own classes are, and where every loader that delegates to the system class loader
  *     finds them; {@link HookInjector} then has the declared classes link against each SDK;</li>
  * <li>without the agent, the {@code global} jar of the same release (the build's
@@ -49,6 +53,13 @@ final class HookDeclarations {
     static final String DIRECTORY_PREFIX = "freshcreds-hooks-";
     /** The declarations jar's name in that directory. */
     static final String JAR_NAME = "declarations.jar";
+    /**
+     * The declarations jar as this jar carries it (the build's {@code globalJar}, byte for byte):
+     * a nested jar, which no class loader searches, so it is as inert as the texts.
+     */
+    static final String PREBUILT_JAR = INERT_DIRECTORY + "global.jar";
+    /** The most directory names {@link #createDirectory} tries before it gives up. */
+    static final int MAX_NAME_ATTEMPTS = 10;
 
     private HookDeclarations() {
     }
@@ -103,32 +114,73 @@ final class HookDeclarations {
 
     /**
      * Writes the declarations jar into a new directory under {@code parent}: created in one step
-     * with a random name and, where the file system has POSIX permissions, owner-only (0700)
-     * from the start, so nobody else can have put or replaced anything in it. Both are removed
-     * when the JVM exits.
+     * ({@code mkdir}, which fails if anything has the name) with an unpredictable name and, where
+     * the file system has POSIX permissions, owner-only (0700) from the start, so nobody else can
+     * have put or replaced anything in it. Both are removed when the JVM exits. The jar is copied
+     * from {@value #PREBUILT_JAR} (the global jar, built from the texts).
      */
     static Path writeJar(Path parent) throws IOException {
         boolean posix = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
-        Path dir = posix
-                ? Files.createTempDirectory(parent, DIRECTORY_PREFIX,
-                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")))
-                : Files.createTempDirectory(parent, DIRECTORY_PREFIX);
+        Path dir = createDirectory(parent, posix, HookDeclarations::randomLong);
         dir.toFile().deleteOnExit();
         Path jar = dir.resolve(JAR_NAME);
         // Registered after the directory: files registered later are deleted first.
         jar.toFile().deleteOnExit();
-        try (OutputStream file = posix
-                ? Files.newOutputStream(Files.createFile(jar,
-                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))))
-                : Files.newOutputStream(Files.createFile(jar));
-                JarOutputStream out = new JarOutputStream(file)) {
-            for (String path : SDK_PATHS) {
-                out.putNextEntry(new JarEntry(path));
-                out.write(read(inertResource(path)));
-                out.closeEntry();
-            }
+        byte[] bytes = read(PREBUILT_JAR);
+        try (OutputStream file = Files.newOutputStream(posix
+                ? Files.createFile(jar, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
+                : Files.createFile(jar))) {
+            file.write(bytes);
         }
         return jar;
+    }
+
+    /**
+     * A new directory {@value #DIRECTORY_PREFIX}{@code <16 random hex digits>} under
+     * {@code parent} (the digits from {@code random}); another name on a clash, at most
+     * {@value #MAX_NAME_ATTEMPTS} names.
+     */
+    static Path createDirectory(Path parent, boolean posix, LongSupplier random) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            // Sixteen hex digits (String.format would load the regex engine into a starting JVM).
+            String digits = Long.toHexString(random.getAsLong());
+            Path dir = parent.resolve(DIRECTORY_PREFIX + "0000000000000000".substring(digits.length()) + digits);
+            try {
+                return posix
+                        ? Files.createDirectory(dir,
+                                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")))
+                        : Files.createDirectory(dir);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt >= MAX_NAME_ATTEMPTS) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /**
+     * Unpredictable bits: eight bytes of {@code /dev/urandom} where there is one (well under a
+     * millisecond), else {@link SecureRandom} (whose seeding costs tens of milliseconds of a
+     * JVM's start).
+     */
+    private static long randomLong() {
+        File urandom = new File("/dev/urandom");
+        if (urandom.canRead()) {
+            try (InputStream in = new FileInputStream(urandom)) {
+                long value = 0;
+                for (int i = 0; i < 8; i++) {
+                    int b = in.read();
+                    if (b < 0) {
+                        throw new IOException("end of /dev/urandom");
+                    }
+                    value = (value << 8) | b;
+                }
+                return value;
+            } catch (IOException e) {
+                // SecureRandom below
+            }
+        }
+        return new SecureRandom().nextLong();
     }
 
     /** A declaration text of this jar. */

@@ -9,6 +9,7 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -72,6 +73,46 @@ public class HookDeclarationsTest {
         }
         for (String n : names(jar)) {
             assertTrue(n, !n.endsWith(".class"));
+        }
+    }
+
+    @Test
+    public void theProductJarCarriesTheGlobalJarByteForByteAtItsInertPath() throws Exception {
+        String global = System.getProperty("freshcreds.test.global.jar");
+        assertNotNull("-Dfreshcreds.test.global.jar is not set (the Gradle build sets it)", global);
+        assertArrayEquals(Files.readAllBytes(new File(global).toPath()), HookDeclarations.read(HookDeclarations.PREBUILT_JAR));
+        String jar = System.getProperty("freshcreds.test.jar");
+        try (JarFile product = new JarFile(jar); InputStream in = product.getInputStream(
+                product.getJarEntry(HookDeclarations.PREBUILT_JAR))) {
+            assertArrayEquals(Files.readAllBytes(new File(global).toPath()), readAll(in));
+        }
+    }
+
+    @Test
+    public void aTakenDirectoryNameIsNotUsedAndTheAttemptsAreBounded() throws Exception {
+        Path parent = Files.createTempDirectory("freshcreds-declarations-test");
+        try {
+            Path taken = Files.createDirectory(parent.resolve(HookDeclarations.DIRECTORY_PREFIX + "0000000000000000"));
+            // Taken, then free: the second name.
+            long[] next = {0, 1};
+            int[] calls = {0};
+            Path dir = HookDeclarations.createDirectory(parent, false, () -> next[calls[0]++]);
+            assertEquals(parent.resolve(HookDeclarations.DIRECTORY_PREFIX + "0000000000000001"), dir);
+            assertEquals(2, calls[0]);
+            // Always taken: it gives up after MAX_NAME_ATTEMPTS names.
+            int[] tries = {0};
+            try {
+                HookDeclarations.createDirectory(parent, false, () -> {
+                    tries[0]++;
+                    return 0;
+                });
+                throw new AssertionError("no error");
+            } catch (FileAlreadyExistsException e) {
+                assertEquals(taken.toString(), e.getFile());
+            }
+            assertEquals(HookDeclarations.MAX_NAME_ATTEMPTS, tries[0]);
+        } finally {
+            deleteTree(parent.toFile());
         }
     }
 
