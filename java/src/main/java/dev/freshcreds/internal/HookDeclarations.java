@@ -3,6 +3,7 @@ package dev.freshcreds.internal;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.FileInputStream;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -100,7 +101,10 @@ final class HookDeclarations {
 
     /** Whether the system class loader finds freshcreds' declaration for SDK v2 already. */
     private static boolean systemLoaderDeclares() throws IOException {
-        String ours = new String(read(inertResource(SDKV2_PATH)), StandardCharsets.UTF_8).trim().split("\\s+")[0];
+        // The first class named (no regex: it would load the regex engine into a starting JVM).
+        String text = new String(read(inertResource(SDKV2_PATH)), StandardCharsets.UTF_8).trim();
+        int end = text.indexOf('\n');
+        String ours = (end < 0 ? text : text.substring(0, end)).trim();
         Enumeration<URL> found = ClassLoader.getSystemClassLoader().getResources(SDKV2_PATH);
         while (found.hasMoreElements()) {
             try (InputStream in = found.nextElement().openStream()) {
@@ -121,15 +125,19 @@ final class HookDeclarations {
      */
     static Path writeJar(Path parent) throws IOException {
         boolean posix = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
-        Path dir = createDirectory(parent, posix, HookDeclarations::randomLong);
+        Path dir = createDirectory(parent, posix, UnpredictableBits.INSTANCE);
         dir.toFile().deleteOnExit();
         Path jar = dir.resolve(JAR_NAME);
         // Registered after the directory: files registered later are deleted first.
         jar.toFile().deleteOnExit();
         byte[] bytes = read(PREBUILT_JAR);
-        try (OutputStream file = Files.newOutputStream(posix
-                ? Files.createFile(jar, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
-                : Files.createFile(jar))) {
+        if (posix) {
+            Files.createFile(jar, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } else {
+            Files.createFile(jar);
+        }
+        // A plain stream: NIO's file channels would be classes more to load in a starting JVM.
+        try (OutputStream file = new FileOutputStream(jar.toFile())) {
             file.write(bytes);
         }
         return jar;
@@ -161,8 +169,17 @@ final class HookDeclarations {
     /**
      * Unpredictable bits: eight bytes of {@code /dev/urandom} where there is one (well under a
      * millisecond), else {@link SecureRandom} (whose seeding costs tens of milliseconds of a
-     * JVM's start).
+     * JVM's start). A class, not a lambda: the first lambda of a JVM spins up its bootstrap.
      */
+    private static final class UnpredictableBits implements LongSupplier {
+        static final UnpredictableBits INSTANCE = new UnpredictableBits();
+
+        @Override
+        public long getAsLong() {
+            return randomLong();
+        }
+    }
+
     private static long randomLong() {
         File urandom = new File("/dev/urandom");
         if (urandom.canRead()) {
