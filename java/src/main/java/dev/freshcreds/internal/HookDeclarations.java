@@ -33,9 +33,9 @@ import java.util.jar.JarFile;
  * <ul>
  * <li>the agent ({@link #publish}) writes the global jar (below), which this jar carries as
  *     {@value #PREBUILT_JAR}, into a new owner-only directory of its own and appends it to the
- *     system class path, where the
- *     agent's own classes are, and where every loader that delegates to the system class loader
- *     finds them; {@link HookInjector} then has the declared classes link against each SDK;</li>
+ *     system class path, where the agent's own classes are, and where every loader that
+ *     delegates to the system class loader finds them; {@link HookInjector} then has the
+ *     declared classes link against each SDK;</li>
  * <li>without the agent, the {@code global} jar of the same release (the build's
  *     {@code globalJar} task) holds them, for applications that put it beside the SDK.</li>
  * </ul>
