@@ -23,7 +23,7 @@ MIN_SDK_V2="$(sed -n "s/^def awsSdkV2OldestVersion = '\(.*\)'$/\1/p" java/build.
 # The oldest 1.12.x that resolves from Maven Central here; the v1 adapter uses nothing newer.
 MIN_SDK_V1=1.12.100
 
-jar="$(find java/build/libs -maxdepth 1 -name 'freshcreds-*.jar' ! -name '*-sources.jar' ! -name '*-javadoc.jar' 2>/dev/null | head -1)"
+jar="$(find java/build/libs -maxdepth 1 -name 'freshcreds-*.jar' ! -name '*-sources.jar' ! -name '*-javadoc.jar' ! -name '*-global.jar' 2>/dev/null | head -1)"
 [ -f "$jar" ] || { echo "check-min-sdks: no jar (gradle :java:jar builds it)" >&2; exit 1; }
 # shellcheck source=scripts/simulator.sh
 source scripts/simulator.sh

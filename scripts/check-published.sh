@@ -3,7 +3,8 @@
 # would see it: for dev.freshcreds:freshcreds and dev.freshcreds:freshcreds-spring-boot the jar,
 # the sources jar (with the .java files), the javadoc jar (with the HTML), and a POM with name,
 # description, url, licence, scm, developers and the dependencies in the right scopes; the
-# Automatic-Module-Name of each jar and the native libraries in freshcreds' jar.
+# Automatic-Module-Name of each jar, the native libraries in freshcreds' jar, and the SDKs' hook
+# declarations in freshcreds' global jar (classifier global) and not in its main jar.
 #
 # Usage: scripts/check-published.sh [--natives N]   (N: how many native libraries the jar must
 #        carry; default: at least 1). The repository is ~/.m2/repository unless MAVEN_REPO is set.
@@ -82,6 +83,29 @@ if [ -s "$jar" ]; then
   elif [ "$count" -lt 1 ]; then fail "freshcreds jar carries no native library"
   else ok "freshcreds jar carries $count native libraries"; fi
   has "$jar" '^native/SHA256SUMS$' "freshcreds jar has native/SHA256SUMS"
+  # The SDKs' hook declarations: only in the global jar (in the product jar they would break SDKs
+  # in child class loaders of the jar's); the product jar keeps their texts at an inert path.
+  for decl in software/amazon/awssdk/global/handlers/execution.interceptors com/amazonaws/global/handlers/request.handler2s; do
+    if grep -qx "$decl" <<< "$listing"; then fail "freshcreds jar declares SDK hooks ($decl)"; else ok "freshcreds jar does not declare $decl"; fi
+    has "$jar" "^dev/freshcreds/hooks/${decl##*/}\$" "freshcreds jar keeps ${decl##*/} at dev/freshcreds/hooks/"
+  done
+  gjar="$repo/dev/freshcreds/freshcreds/$version/freshcreds-$version-global.jar"
+  if [ -s "$gjar" ]; then
+    ok "freshcreds global jar in $(dirname "$gjar")"
+    has "$gjar" '^software/amazon/awssdk/global/handlers/execution\.interceptors$' "global jar declares the SDK v2 hooks"
+    has "$gjar" '^com/amazonaws/global/handlers/request\.handler2s$' "global jar declares the SDK v1 hook"
+    has "$gjar" '^META-INF/LICENSE$' "global jar carries the licence"
+    glisting="$(unzip -l "$gjar" | awk 'NR > 3 { print $4 }')"
+    if grep -q '\.class$' <<< "$glisting"; then fail "global jar carries classes"; else ok "global jar carries no classes"; fi
+    gtext="$(unzip -p "$gjar" software/amazon/awssdk/global/handlers/execution.interceptors | tr -d '\r')"
+    if grep -qx 'dev.freshcreds.sdkv2.GlobalInterceptor' <<< "$gtext"; then
+      ok "global jar names dev.freshcreds.sdkv2.GlobalInterceptor"
+    else
+      fail "global jar does not name dev.freshcreds.sdkv2.GlobalInterceptor"
+    fi
+  else
+    fail "missing $gjar (run gradle publishToMavenLocal)"
+  fi
   for dep in 'com.amazonaws</groupId> *<artifactId>aws-java-sdk-core' 'software.amazon.awssdk</groupId> *<artifactId>auth' 'org.slf4j</groupId> *<artifactId>slf4j-api' 'io.micrometer</groupId> *<artifactId>micrometer-core'; do
     pom_has "$pom" "<groupId>$dep</artifactId> *<version>[^<]+</version> *<scope>provided</scope> *<optional>true</optional>" "freshcreds POM: ${dep%%<*} ${dep##*>} optional, provided"
   done

@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ -n "$jar" ] || jar="$(ls java/build/libs/freshcreds-*.jar | grep -v -- '-sources\|-javadoc' | head -1)"
+[ -n "$jar" ] || jar="$(ls java/build/libs/freshcreds-*.jar | grep -v -- '-sources\|-javadoc\|-global' | head -1)"
 [ -f "$jar" ] || { echo "run.sh: no jar $jar (gradle :java:jar builds it)" >&2; exit 1; }
 [ -z "$baseline" ] || [ -f "$baseline" ] || { echo "run.sh: no baseline jar $baseline" >&2; exit 1; }
 # An optimized simulator, so that the first-credentials figure is the client's time, not a debug

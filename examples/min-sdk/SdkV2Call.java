@@ -2,6 +2,7 @@ import java.net.URI;
 
 import dev.freshcreds.FreshCredentialsOptions;
 import dev.freshcreds.sdkv2.FreshAwsCredentialsProvider;
+import dev.freshcreds.sdkv2.RejectionInterceptor;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.sts.StsClient;
@@ -25,6 +26,8 @@ public class SdkV2Call {
                         .region(Region.US_EAST_1)
                         .httpClient(UrlConnectionHttpClient.create())
                         .credentialsProvider(provider)
+                        // The plain jar declares no global hooks: the rejection retry is added here.
+                        .overrideConfiguration(o -> o.addExecutionInterceptor(new RejectionInterceptor()))
                         .build()) {
             String arn = sts.getCallerIdentity().arn();
             // AWS rejects the key before its expiry (the simulator's revoke fault): the same call

@@ -30,7 +30,7 @@ public class ClassLoaderLayoutTest {
     private static final String ROLE_ARN = "assumed-role/freshcreds-sim-role";
 
     /** Runs {@code Probe.main} from a loader over args[1] (path-separated), child-first if args[0] is "child-first". */
-    private static final String LAUNCHER = String.join("\n",
+    static final String LAUNCHER = String.join("\n",
             "import java.io.File;",
             "import java.net.URL;",
             "import java.net.URLClassLoader;",
@@ -90,11 +90,12 @@ public class ClassLoaderLayoutTest {
             "  }",
             "}");
 
-    /** The SDKs' jars (no freshcreds, no test libraries). */
-    private static List<String> sdkJars() {
+    /** The SDKs' jars (no freshcreds, no hook declarations, no test libraries). */
+    static List<String> sdkJars() {
         List<String> jars = new ArrayList<String>();
         for (String e : GlobalHooksTest.classpath().split(File.pathSeparator)) {
-            if (!e.equals(ChildJvms.property("freshcreds.test.jar"))) {
+            if (!e.equals(ChildJvms.property("freshcreds.test.jar"))
+                    && !e.equals(ChildJvms.property("freshcreds.test.global.jar"))) {
                 jars.add(e);
             }
         }

@@ -77,10 +77,26 @@ public class GlobalHooksTest {
         return path;
     }
 
-    /** The product jar and both SDKs, without the test classes (also for other child-JVM tests). */
+    /**
+     * The product jar, the hook declarations jar ({@code freshcreds-<version>-global.jar}) and both
+     * SDKs, without the test classes: the jar beside the SDK, as applications use the hooks
+     * without the agent (also for other child-JVM tests).
+     */
     static String classpath() {
+        return classpath(true);
+    }
+
+    /** The product jar and both SDKs, without the declarations jar: the agent declares the hooks itself. */
+    static String agentClasspath() {
+        return classpath(false);
+    }
+
+    private static String classpath(boolean withDeclarations) {
         Set<String> entries = new LinkedHashSet<String>();
         entries.add(jar());
+        if (withDeclarations) {
+            entries.add(ChildJvms.property("freshcreds.test.global.jar"));
+        }
         for (String property : new String[] {"freshcreds.test.v1.classpath", "freshcreds.test.v2.classpath"}) {
             String cp = System.getProperty(property);
             assertNotNull("-D" + property + " is not set (the Gradle build sets it)", cp);
@@ -99,7 +115,8 @@ public class GlobalHooksTest {
 
     /**
      * Runs the single-file program {@code probeSource} (class {@code Probe}) in a child JVM with
-     * the product jar and both SDKs, the shared source on the simulator's IMDS, and no other
+     * the product jar and both SDKs (and the hook declarations jar, unless {@code jvmArgs} start the
+     * agent, which declares the hooks itself), the shared source on the simulator's IMDS, and no other
      * credentials; its first argument is the simulator's URL.
      */
     static String run(SimulatorProcess sim, String probeSource, List<String> jvmArgs, String... probeArgs) throws Exception {
@@ -116,7 +133,11 @@ public class GlobalHooksTest {
         command.addAll(ChildJvms.sdkImdsOff());
         command.add("-Djava.io.tmpdir=" + Files.createDirectory(work.resolve("tmp")));
         command.add("-cp");
-        command.add(classpath());
+        boolean agent = false;
+        for (String a : jvmArgs) {
+            agent |= a.startsWith("-javaagent:");
+        }
+        command.add(agent ? agentClasspath() : classpath());
         command.add(probe.toString());
         command.add(sim.baseUrl() + "/");
         command.addAll(Arrays.asList(probeArgs));

@@ -18,6 +18,7 @@ import com.amazonaws.services.securitytoken.AWSSecurityTokenServiceClientBuilder
 import com.amazonaws.services.securitytoken.model.GetCallerIdentityRequest;
 import dev.freshcreds.sdkv1.FreshCredentialsProvider;
 import dev.freshcreds.sdkv2.FreshAwsCredentialsProvider;
+import dev.freshcreds.sdkv2.RejectionInterceptor;
 import dev.freshcreds.simkit.SimulatorProcess;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -32,7 +33,8 @@ import software.amazon.awssdk.services.sts.model.StsException;
  * answers {@code ExpiredToken} for the key while IMDS already serves a new one) succeeds through
  * the SDK adapters, with exactly one retry seen on the simulator; at most one retry per call;
  * clients of other providers are left alone. Real SDK v1 and v2 clients with their default retry
- * settings, in this JVM (the SDK v2 global interceptor list is on the class path).
+ * settings, in this JVM (SDK v2 clients with {@link RejectionInterceptor} added, as an application
+ * without the global hook declarations adds it).
  */
 public class RejectionRetryTest {
     private static final String SIM_STATIC_KEY = "AKIDSIMSTATIC";
@@ -45,10 +47,11 @@ public class RejectionRetryTest {
                 .imdsEndpoint(sim.baseUrl()).build();
     }
 
-    /** An SDK v2 STS client with the SDK's default retry strategy. */
+    /** An SDK v2 STS client with the SDK's default retry strategy and the rejection interceptor. */
     private static StsClient v2(SimulatorProcess sim, AwsCredentialsProvider provider) {
         return StsClient.builder().endpointOverride(URI.create(sim.baseUrl() + "/")).region(Region.US_EAST_1)
-                .httpClient(UrlConnectionHttpClient.create()).credentialsProvider(provider).build();
+                .httpClient(UrlConnectionHttpClient.create()).credentialsProvider(provider)
+                .overrideConfiguration(o -> o.addExecutionInterceptor(new RejectionInterceptor())).build();
     }
 
     /** An SDK v1 STS client configured as {@link FreshCredentialsProvider#retryPolicy()} says. */

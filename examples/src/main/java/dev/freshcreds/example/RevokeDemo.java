@@ -17,6 +17,7 @@ import com.amazonaws.services.securitytoken.model.GetCallerIdentityRequest;
 import dev.freshcreds.FreshCredentialsOptions;
 import dev.freshcreds.sdkv1.FreshCredentialsProvider;
 import dev.freshcreds.sdkv2.FreshAwsCredentialsProvider;
+import dev.freshcreds.sdkv2.RejectionInterceptor;
 import dev.freshcreds.simkit.SimulatorProcess;
 import software.amazon.awssdk.auth.credentials.InstanceProfileCredentialsProvider;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
@@ -30,7 +31,7 @@ import software.amazon.awssdk.services.sts.StsClient;
  * one, as after "Revoke active sessions" or an instance-profile swap). Four STS clients call
  * {@code GetCallerIdentity} in the same run, each with its SDK's default retry settings: SDK v1
  * and v2 with freshcreds' providers (v1 with {@code retryPolicy()} and {@code rejectionHandler()};
- * v2 as built, the rejection interceptor being global), and SDK v1 and v2 with the SDKs' own
+ * v2 with {@code RejectionInterceptor} added), and SDK v1 and v2 with the SDKs' own
  * {@code InstanceProfileCredentialsProvider}. Prints the calls, failures and successes after the
  * revocation per client; exits 1 when a freshcreds call failed, when a freshcreds client had no
  * successful call after the revocation (a client that stopped calling has not "0 failed"), when a
@@ -201,7 +202,10 @@ final class RevokeDemo {
 
     private static StsClient v2(String endpoint, software.amazon.awssdk.auth.credentials.AwsCredentialsProvider provider) {
         return StsClient.builder().endpointOverride(URI.create(endpoint)).region(Region.US_EAST_1)
-                .httpClient(UrlConnectionHttpClient.create()).credentialsProvider(provider).build();
+                .httpClient(UrlConnectionHttpClient.create()).credentialsProvider(provider)
+                // It acts only on calls signed with freshcreds' credentials: the SDK's own
+                // provider's client is left alone.
+                .overrideConfiguration(o -> o.addExecutionInterceptor(new RejectionInterceptor())).build();
     }
 
     private static void loop(Client c, long deadline, java.util.concurrent.atomic.AtomicBoolean revoked) {

@@ -6,8 +6,9 @@ import java.lang.instrument.Instrumentation;
  * The Java agent entry points ({@code java -javaagent:freshcreds-<version>.jar[=all] -jar app.jar}):
  * switch the SDKs' global hooks on ({@link Global}) and make them link against the SDK that loads
  * them, whatever class loader that is ({@link HookInjector}: an SDK in Spring Boot's
- * {@code BOOT-INF/lib}, a web application, a plugin). The agent changes no byte code: the jar is
- * on the system class path as an agent, where both SDKs find its hook declarations. Not an API.
+ * {@code BOOT-INF/lib}, a web application, a plugin). The agent changes no byte code. The jar
+ * itself declares no hooks (a jar that did would break SDKs in child class loaders wherever it
+ * is on a class path): the agent declares them to both SDKs ({@link HookDeclarations}). Not an API.
  */
 public final class Agent {
     private Agent() {
@@ -22,6 +23,7 @@ public final class Agent {
     public static void premain(String agentArgs, Instrumentation instrumentation) {
         Global.enableFromAgent(agentArgs);
         HookInjector.install(instrumentation);
+        HookDeclarations.publish(instrumentation);
     }
 
     /**
@@ -33,5 +35,6 @@ public final class Agent {
     public static void agentmain(String agentArgs, Instrumentation instrumentation) {
         Global.enableFromAgent(agentArgs);
         HookInjector.install(instrumentation);
+        HookDeclarations.publish(instrumentation);
     }
 }

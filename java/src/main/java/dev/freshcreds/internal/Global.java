@@ -44,6 +44,8 @@ public final class Global {
     public static final String HOOKS_WITHOUT_NATIVE = "freshcreds: its hooks cannot load the native library";
     /** How the warning starts when the agent cannot define the hooks in an SDK's class loader. */
     public static final String AGENT_CANNOT_DEFINE = "freshcreds: the agent could not define its hooks";
+    /** How the warning starts when the agent cannot make its hook declarations visible to the SDKs. */
+    public static final String AGENT_CANNOT_DECLARE = "freshcreds: the agent could not declare its hooks to the AWS SDKs";
 
     /** The logger of the hooks and the agent. */
     public static final Logger LOG = Logger.getLogger("dev.freshcreds.global");

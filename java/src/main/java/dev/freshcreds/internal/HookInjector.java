@@ -27,8 +27,9 @@ import java.util.jar.JarFile;
  *
  * <p>The hook declarations ({@code software/amazon/awssdk/global/handlers/execution.interceptors},
  * {@code com/amazonaws/global/handlers/request.handler2s}) are read by each SDK with
- * {@code getResources} of its own class loader, which also finds them in this jar on the system
- * class path; the SDK then loads the named class through its own loader. A loader that delegates
+ * {@code getResources} of its own class loader, which also finds them on the system class path,
+ * where the agent put them ({@link HookDeclarations}); the SDK then loads the named class through
+ * its own loader. A loader that delegates
  * to its parent first (Spring Boot's {@code LaunchedClassLoader}, most application servers for
  * classes they do not have) gets it from the system class loader, which cannot see the SDK: the
  * class does not link ({@code NoClassDefFoundError: …/ExecutionInterceptor}) and the SDK fails to

@@ -7,7 +7,8 @@ import com.amazonaws.handlers.RequestHandler2;
 import dev.freshcreds.internal.Global;
 
 /**
- * The SDK v1 global hook (declared in {@code com/amazonaws/global/handlers/request.handler2s}):
+ * The SDK v1 global hook (declared in {@code com/amazonaws/global/handlers/request.handler2s} by
+ * the agent or the global jar):
  * when {@link Global} switches it on, clients get credentials from the JVM's
  * {@link dev.freshcreds.FreshCredentialsSource#shared() shared source} as
  * {@link GlobalCredentials} describes. Does nothing while off.

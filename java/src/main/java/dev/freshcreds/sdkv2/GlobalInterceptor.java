@@ -6,7 +6,8 @@ import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 
 /**
- * The SDK v2 global hook (declared in {@code software/amazon/awssdk/global/handlers/execution.interceptors}):
+ * The SDK v2 global hook (declared in {@code software/amazon/awssdk/global/handlers/execution.interceptors}
+ * by the agent or the global jar):
  * when {@link Global} switches it on, calls of clients that would use the default credentials
  * chain (or of every client, in mode {@code all}) resolve their credentials from the JVM's
  * {@link dev.freshcreds.FreshCredentialsSource#shared() shared source} ({@link GlobalCredentials}

@@ -18,11 +18,12 @@ import software.amazon.awssdk.http.SdkHttpResponse;
  *
  * <p>It acts only on calls whose credentials came from a {@link FreshAwsCredentialsProvider}
  * (built into the client, or given by the global hook {@link GlobalInterceptor}); calls of
- * clients with another provider are left alone. It is declared in the SDK's global interceptor
+ * clients with another provider are left alone. With the Java agent, or with
+ * {@code freshcreds-<version>-global.jar} beside the SDK, it is in the SDK's global interceptor
  * list ({@code software/amazon/awssdk/global/handlers/execution.interceptors}), so every client
- * has it without configuration; it can also be added explicitly
+ * has it without configuration; otherwise add it to the clients
  * ({@code overrideConfiguration(o -> o.addExecutionInterceptor(new RejectionInterceptor()))}),
- * which is harmless next to the global one (a call is handled once).
+ * which is also harmless next to the global one (a call is handled once).
  *
  * <p>How (SDK v2 2.21 and later, synchronous clients): the SDK resolves the identity once per call
  * but signs every attempt with the identity in the execution attribute
