@@ -28,17 +28,19 @@ prefetch_boot_apps() {
   v2="$(sed -n "s/^def awsSdkV2Version = '\(.*\)'$/\1/p" java/build.gradle)"
   old="$(sed -n "s/^def awsSdkV2UnlinkableVersion = '\(.*\)'$/\1/p" java/build.gradle)"
   { [ -n "$v1" ] && [ -n "$v2" ] && [ -n "$old" ]; } || fc_die "cannot read the SDK versions from java/build.gradle"
+  boot3="$(sed -n "s/^def springBootVersion = '\(.*\)'$/\1/p" spring-boot/build.gradle)"
+  boot4="$(sed -n "s/^def springBoot4Version = '\(.*\)'$/\1/p" spring-boot/build.gradle)"
+  { [ -n "$boot3" ] && [ -n "$boot4" ]; } || fc_die "cannot read the Spring Boot versions from spring-boot/build.gradle"
   tmp="$(mktemp -d)"
   cp -r java/src/test/apps/boot-sts "$tmp/"
   for v in "$v2" "$old"; do
     mvn -B -q -Dstyle.color=never -f "$tmp/boot-sts/pom.xml" package \
       -Daws.sdk.v1.version="$v1" -Daws.sdk.v2.version="$v" >/dev/null
   done
+  mvn -B -q -Dstyle.color=never -f "$tmp/boot-sts/pom.xml" package \
+    -Daws.sdk.v1.version="$v1" -Daws.sdk.v2.version="$v2" -Dspring.boot.version="$boot4" >/dev/null
   cp -r java/src/test/apps/war-sts "$tmp/"
   mvn -B -q -Dstyle.color=never -f "$tmp/war-sts/pom.xml" package -Daws.sdk.v1.version="$v1" -Daws.sdk.v2.version="$v2" >/dev/null
-  boot3="$(sed -n "s/^def springBootVersion = '\(.*\)'$/\1/p" spring-boot/build.gradle)"
-  boot4="$(sed -n "s/^def springBoot4Version = '\(.*\)'$/\1/p" spring-boot/build.gradle)"
-  { [ -n "$boot3" ] && [ -n "$boot4" ]; } || fc_die "cannot read the Spring Boot versions from spring-boot/build.gradle"
   cp -r spring-boot/src/test/apps/boot-starter "$tmp/"
   mkdir "$tmp/empty"
   jar cf "$tmp/empty.jar" -C "$tmp/empty" .

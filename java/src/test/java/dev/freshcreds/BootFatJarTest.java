@@ -24,7 +24,7 @@ import org.junit.Test;
 import dev.freshcreds.simkit.SimulatorProcess;
 
 /**
- * The Java agent on a Spring Boot fat jar built by Boot's own plugin ({@code spring-boot-maven-plugin},
+ * The Java agent on Spring Boot 3.5 and 4 fat jars built by Boot's own plugin ({@code spring-boot-maven-plugin},
  * the app in {@code src/test/apps/boot-sts}): the AWS SDKs sit in {@code BOOT-INF/lib}, loaded by
  * Boot's parent-first {@code LaunchedClassLoader}, the agent on the system class path. Each run
  * is a separate JVM with a minimal environment, against the simulator: its IMDS feeds
@@ -44,6 +44,8 @@ public class BootFatJarTest {
     private static Path app;
     /** The app with an SDK v2 older than the internal API the hooks use. */
     private static Path oldSdkApp;
+    /** The app on Spring Boot 4 (its own launcher and nested-jar class loader). */
+    private static Path boot4App;
 
     @BeforeClass
     public static void buildTheFatJars() throws Exception {
@@ -54,6 +56,8 @@ public class BootFatJarTest {
         String oldV2 = ChildJvms.property("freshcreds.test.aws.v2.unlinkable.version");
         app = mavenPackage(work.resolve("current"), "boot-sts", "target/boot-sts-1.jar", v1, v2);
         oldSdkApp = mavenPackage(work.resolve("old-sdk-v2"), "boot-sts", "target/boot-sts-1.jar", v1, oldV2);
+        boot4App = mavenPackage(work.resolve("boot4"), "boot-sts", "target/boot-sts-1.jar", v1, v2,
+                "-Dspring.boot.version=" + ChildJvms.property("freshcreds.test.boot4.version"));
     }
 
     @AfterClass
@@ -80,6 +84,21 @@ public class BootFatJarTest {
             String out = runApp(sim, app, "=all");
             assertTrue(out, ChildJvms.line(out, "v2 ").startsWith("v2 ok ") && ChildJvms.line(out, "v2 ").contains(ROLE_ARN));
             assertTrue(out, ChildJvms.line(out, "v1 ").startsWith("v1 ok ") && ChildJvms.line(out, "v1 ").contains(ROLE_ARN));
+        }
+    }
+
+    @Test
+    public void withTheAgentDefaultSdkV1AndV2ClientsInABoot4FatJarSignWithFreshcredsInBothModes() throws Exception {
+        try (SimulatorProcess sim = SimulatorProcess.start()) {
+            for (String mode : new String[] {"", "=all"}) {
+                String out = runApp(sim, boot4App, mode);
+                assertTrue(mode + out, out.contains("app done"));
+                assertEquals(mode + out, "boot " + ChildJvms.property("freshcreds.test.boot4.version"),
+                        ChildJvms.line(out, "boot "));
+                assertTrue(mode + out, ChildJvms.line(out, "v2 ").startsWith("v2 ok ") && ChildJvms.line(out, "v2 ").contains(ROLE_ARN));
+                assertTrue(mode + out, ChildJvms.line(out, "v1 ").startsWith("v1 ok ") && ChildJvms.line(out, "v1 ").contains(ROLE_ARN));
+                assertTrue(mode + out, !out.contains("NoClassDefFoundError"));
+            }
         }
     }
 
@@ -152,13 +171,16 @@ public class BootFatJarTest {
      * with Maven and the given SDK versions (offline first); returns {@code artifact}, relative to
      * {@code project}.
      */
-    static Path mavenPackage(Path project, String appName, String artifact, String v1, String v2) throws Exception {
+    static Path mavenPackage(Path project, String appName, String artifact, String v1, String v2, String... more)
+            throws Exception {
         assertTrue("mvn is not on the PATH: the tests of packaged apps need Maven (scripts/setup.sh installs it)",
                 onPath("mvn"));
         Path source = new File(ChildJvms.property("freshcreds.test.apps"), appName).toPath();
         ChildJvms.deleteTree(project);
         copyTree(source, project);
-        List<String> args = Arrays.asList("-B", "-q", "package", "-Daws.sdk.v1.version=" + v1, "-Daws.sdk.v2.version=" + v2);
+        List<String> args = new ArrayList<String>(Arrays.asList(
+                "-B", "-q", "package", "-Daws.sdk.v1.version=" + v1, "-Daws.sdk.v2.version=" + v2));
+        args.addAll(Arrays.asList(more));
         // Offline first (no network once the repository has it), then online.
         if (maven(project, true, args) != 0) {
             int status = maven(project, false, args);

@@ -19,6 +19,7 @@ public class StsApp implements CommandLineRunner {
     @Override
     public void run(String... args) {
         String sts = args[0];
+        System.out.println("boot " + org.springframework.boot.SpringBootVersion.getVersion());
         software.amazon.awssdk.services.sts.StsClient v2 = software.amazon.awssdk.services.sts.StsClient.builder()
                 .endpointOverride(URI.create(sts))
                 .region(software.amazon.awssdk.regions.Region.US_EAST_1)
