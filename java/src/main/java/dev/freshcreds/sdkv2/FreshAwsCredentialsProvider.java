@@ -243,20 +243,25 @@ public final class FreshAwsCredentialsProvider
         }
 
         static AwsCredentials toSdk(FreshCredentials f) {
-            if (f.getSessionToken() == null) {
-                return AwsBasicCredentials.builder()
-                        .accessKeyId(f.getAccessKeyId())
-                        .secretAccessKey(f.getSecretAccessKey())
-                        .providerName(PROVIDER_NAME)
-                        .build();
-            }
+            return f.getSessionToken() == null ? basic(f).build() : session(f).build();
+        }
+
+        /** Long-term keys, named for this provider. */
+        static AwsBasicCredentials.Builder basic(FreshCredentials f) {
+            return AwsBasicCredentials.builder()
+                    .accessKeyId(f.getAccessKeyId())
+                    .secretAccessKey(f.getSecretAccessKey())
+                    .providerName(PROVIDER_NAME);
+        }
+
+        /** Temporary credentials with their expiration time, named for this provider. */
+        static AwsSessionCredentials.Builder session(FreshCredentials f) {
             return AwsSessionCredentials.builder()
                     .accessKeyId(f.getAccessKeyId())
                     .secretAccessKey(f.getSecretAccessKey())
                     .sessionToken(f.getSessionToken())
                     .expirationTime(f.getExpiration())
-                    .providerName(PROVIDER_NAME)
-                    .build();
+                    .providerName(PROVIDER_NAME);
         }
     }
 
@@ -284,21 +289,9 @@ public final class FreshAwsCredentialsProvider
 
         static AwsCredentials toSdk(FreshCredentials f) {
             if (f.getSessionToken() == null) {
-                return AwsBasicCredentials.builder()
-                        .accessKeyId(f.getAccessKeyId())
-                        .secretAccessKey(f.getSecretAccessKey())
-                        .providerName(PROVIDER_NAME)
-                        .accountId(f.getAccountId())
-                        .build();
+                return WithProviderName.basic(f).accountId(f.getAccountId()).build();
             }
-            return AwsSessionCredentials.builder()
-                    .accessKeyId(f.getAccessKeyId())
-                    .secretAccessKey(f.getSecretAccessKey())
-                    .sessionToken(f.getSessionToken())
-                    .expirationTime(f.getExpiration())
-                    .providerName(PROVIDER_NAME)
-                    .accountId(f.getAccountId())
-                    .build();
+            return WithProviderName.session(f).accountId(f.getAccountId()).build();
         }
     }
 
