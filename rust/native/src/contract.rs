@@ -298,13 +298,18 @@ mod tests {
             .filter_map(|rest| rest.split_once('(').map(|(head, _)| head))
             .filter_map(|head| head.split_whitespace().last().map(str::to_string))
             .collect();
-        let defined: BTreeSet<String> = [include_str!("jni/mod.rs"), include_str!("jni/log.rs")]
-            .iter()
-            .flat_map(|source| source.lines())
-            .filter_map(|l| l.trim().strip_prefix("fn Java_dev_freshcreds_Native_"))
-            .filter_map(|rest| rest.split_once('(').map(|(name, _)| name.to_string()))
-            .collect();
+        let defined: BTreeSet<String> = [
+            include_str!("jni/mod.rs"),
+            include_str!("jni/log.rs"),
+            include_str!("jni/fetcher.rs"),
+        ]
+        .iter()
+        .flat_map(|source| source.lines())
+        .filter_map(|l| l.trim().strip_prefix("fn Java_dev_freshcreds_Native_"))
+        .filter_map(|rest| rest.split_once('(').map(|(name, _)| name.to_string()))
+        .collect();
         assert!(declared.contains("invalidate"), "{declared:?}");
+        assert!(declared.contains("createFetcher"), "{declared:?}");
         assert_eq!(
             declared, defined,
             "Native.java's native methods and the JNI entry points differ"

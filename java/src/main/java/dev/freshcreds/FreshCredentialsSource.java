@@ -325,7 +325,7 @@ public final class FreshCredentialsSource implements AutoCloseable {
         NativeLoader.load();
         Map<String, String> pairs = JvmNetwork.pairs(options, System.getProperties(),
                 JvmNetwork.DEFAULT_TRUST_MANAGER);
-        return adopt(options, SnapshotExpiry.SYSTEM, NativeFetchers.createFetcher(
+        return adopt(options, SnapshotExpiry.SYSTEM, Native.createFetcher(
                 pairs.keySet().toArray(new String[0]), pairs.values().toArray(new String[0]),
                 name, bridge, callTimeout.toMillis()), false);
     }
@@ -363,7 +363,7 @@ public final class FreshCredentialsSource implements AutoCloseable {
         NativeLoader.load();
         Map<String, String> pairs = JvmNetwork.pairs(options, System.getProperties(),
                 JvmNetwork.DEFAULT_TRUST_MANAGER);
-        return adopt(options, SnapshotExpiry.SYSTEM, NativeFetchers.createTokenSupplier(
+        return adopt(options, SnapshotExpiry.SYSTEM, Native.createTokenSupplier(
                 pairs.keySet().toArray(new String[0]), pairs.values().toArray(new String[0]),
                 bridge, callTimeout.toMillis()), false);
     }
