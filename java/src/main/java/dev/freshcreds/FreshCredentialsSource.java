@@ -279,11 +279,29 @@ public final class FreshCredentialsSource implements AutoCloseable {
 
     private static FreshCredentialsSource create(FreshCredentialsOptions options, SnapshotExpiry expiry,
             boolean isShared) {
+        return created(options, expiry, isShared, new NativeFactory() {
+            @Override
+            public long create(String[] keys, String[] values) {
+                return Native.create(keys, values);
+            }
+        });
+    }
+
+    /** Makes a native provider from the options' key/value pairs; returns its handle. */
+    private interface NativeFactory {
+        long create(String[] keys, String[] values);
+    }
+
+    /**
+     * Loads the native library, hands the options (with the JVM's proxy and trust store, unless
+     * the options set them or turn this off) to {@code factory}, and adopts the handle it makes.
+     */
+    private static FreshCredentialsSource created(FreshCredentialsOptions options, SnapshotExpiry expiry,
+            boolean isShared, NativeFactory factory) {
         NativeLoader.load();
-        // The JVM's proxy and trust store, unless the options set them or turn this off.
         Map<String, String> pairs = JvmNetwork.pairs(options, System.getProperties(),
                 JvmNetwork.DEFAULT_TRUST_MANAGER);
-        return adopt(options, expiry, Native.create(pairs.keySet().toArray(new String[0]),
+        return adopt(options, expiry, factory.create(pairs.keySet().toArray(new String[0]),
                 pairs.values().toArray(new String[0])), isShared);
     }
 
@@ -319,15 +337,16 @@ public final class FreshCredentialsSource implements AutoCloseable {
      * @return a new source; close it when done
      * @throws IllegalArgumentException for an option that does not apply or a timeout out of range
      */
-    public static FreshCredentialsSource fromFetcher(String name, CredentialsFetcher fetcher,
+    public static FreshCredentialsSource fromFetcher(final String name, CredentialsFetcher fetcher,
             FreshCredentialsOptions options, Duration callTimeout) {
-        FetcherBridge bridge = FetcherBridge.of(fetcher);
-        NativeLoader.load();
-        Map<String, String> pairs = JvmNetwork.pairs(options, System.getProperties(),
-                JvmNetwork.DEFAULT_TRUST_MANAGER);
-        return adopt(options, SnapshotExpiry.SYSTEM, Native.createFetcher(
-                pairs.keySet().toArray(new String[0]), pairs.values().toArray(new String[0]),
-                name, bridge, callTimeout.toMillis()), false);
+        final FetcherBridge bridge = FetcherBridge.of(fetcher);
+        final long timeoutMillis = callTimeout.toMillis();
+        return created(options, SnapshotExpiry.SYSTEM, false, new NativeFactory() {
+            @Override
+            public long create(String[] keys, String[] values) {
+                return Native.createFetcher(keys, values, name, bridge, timeoutMillis);
+            }
+        });
     }
 
     /**
@@ -359,13 +378,14 @@ public final class FreshCredentialsSource implements AutoCloseable {
      */
     public static FreshCredentialsSource webIdentity(FreshCredentialsOptions options,
             WebIdentityTokenSupplier supplier, Duration callTimeout) {
-        FetcherBridge bridge = FetcherBridge.of(supplier);
-        NativeLoader.load();
-        Map<String, String> pairs = JvmNetwork.pairs(options, System.getProperties(),
-                JvmNetwork.DEFAULT_TRUST_MANAGER);
-        return adopt(options, SnapshotExpiry.SYSTEM, Native.createTokenSupplier(
-                pairs.keySet().toArray(new String[0]), pairs.values().toArray(new String[0]),
-                bridge, callTimeout.toMillis()), false);
+        final FetcherBridge bridge = FetcherBridge.of(supplier);
+        final long timeoutMillis = callTimeout.toMillis();
+        return created(options, SnapshotExpiry.SYSTEM, false, new NativeFactory() {
+            @Override
+            public long create(String[] keys, String[] values) {
+                return Native.createTokenSupplier(keys, values, bridge, timeoutMillis);
+            }
+        });
     }
 
     /** A source owning a new native handle. */
