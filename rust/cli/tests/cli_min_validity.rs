@@ -2,30 +2,12 @@
 //! session of `--duration 900` serves an ask of 10 minutes and fails an ask of 20 minutes with a
 //! message naming the 15-minute cap; never shorter credentials.
 
-use std::process::{Command, Output};
-
 use chrono::{DateTime, Utc};
-use freshcreds_sim::{SimConfig, Simulator, STATIC_ACCESS_KEY_ID, STATIC_SECRET_ACCESS_KEY};
+use freshcreds_sim::{SimConfig, Simulator, STATIC_SECRET_ACCESS_KEY};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_freshcreds");
-const ROLE: &str = "arn:aws:iam::123456789012:role/cli-role";
-
-fn freshcreds(sim: &Simulator, home: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("AWS_CONFIG_FILE", home.join("config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("credentials"))
-        .env("AWS_ACCESS_KEY_ID", STATIC_ACCESS_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", STATIC_SECRET_ACCESS_KEY)
-        .env("AWS_ENDPOINT_URL_STS", sim.base_url())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .args(args)
-        .output()
-        .unwrap()
-}
+mod common;
+use common::{freshcreds, ROLE};
 
 fn role_args<'a>(command: &'a str, min: &'a str) -> Vec<&'a str> {
     vec![

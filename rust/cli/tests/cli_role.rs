@@ -2,29 +2,11 @@
 //! chain's credentials (static keys from the environment here) against the simulator, and hands
 //! out the role session; bad role flags fail with a message naming them.
 
-use std::process::{Command, Output};
-
-use freshcreds_sim::{SimConfig, Simulator, STATIC_ACCESS_KEY_ID, STATIC_SECRET_ACCESS_KEY};
+use freshcreds_sim::{SimConfig, Simulator, STATIC_ACCESS_KEY_ID};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_freshcreds");
-const ROLE: &str = "arn:aws:iam::123456789012:role/cli-role";
-
-fn freshcreds(sim: &Simulator, home: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("AWS_CONFIG_FILE", home.join("config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("credentials"))
-        .env("AWS_ACCESS_KEY_ID", STATIC_ACCESS_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", STATIC_SECRET_ACCESS_KEY)
-        .env("AWS_ENDPOINT_URL_STS", sim.base_url())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .args(args)
-        .output()
-        .unwrap()
-}
+mod common;
+use common::{freshcreds, ROLE};
 
 #[test]
 fn credential_process_with_role_arn_prints_the_role_session_assumed_with_the_chain_keys() {
