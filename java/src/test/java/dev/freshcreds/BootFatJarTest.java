@@ -5,7 +5,6 @@ import static org.junit.Assert.assertTrue;
 
 import java.io.File;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -152,18 +151,13 @@ public class BootFatJarTest {
         command.add("-jar");
         command.add(fatJar.toString());
         command.add(sim.baseUrl() + "/");
-        ProcessBuilder pb = new ProcessBuilder(command).directory(run.toFile()).redirectErrorStream(true)
-                .redirectOutput(run.resolve("out.txt").toFile());
+        ProcessBuilder pb = new ProcessBuilder(command).directory(run.toFile());
         ChildJvms.minimalEnvironment(pb.environment(), run, empty, sim);
         for (String e : env) {
             int eq = e.indexOf('=');
             pb.environment().put(e.substring(0, eq), e.substring(eq + 1));
         }
-        Process p = pb.start();
-        assertTrue("the app did not finish", p.waitFor(120, TimeUnit.SECONDS));
-        String out = new String(Files.readAllBytes(run.resolve("out.txt")), StandardCharsets.UTF_8).replace("\r", "");
-        assertEquals(out, 0, p.exitValue());
-        return out;
+        return ChildJvms.runToCompletion(pb, "the app", 120);
     }
 
     /**

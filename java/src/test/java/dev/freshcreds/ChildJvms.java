@@ -1,9 +1,12 @@
 package dev.freshcreds;
 
+import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
 
 import java.io.File;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +15,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import dev.freshcreds.simkit.SimulatorProcess;
 
@@ -54,6 +58,21 @@ final class ChildJvms {
         env.put("AWS_CONFIG_FILE", emptyAwsConfig.toString());
         env.put("AWS_SHARED_CREDENTIALS_FILE", emptyAwsConfig.toString());
         env.put("AWS_EC2_METADATA_SERVICE_ENDPOINT", sim.baseUrl());
+    }
+
+    /**
+     * Runs the child {@code pb}, its standard output and error together in {@code out.txt} of its
+     * working folder, for at most {@code timeoutSeconds}; fails the test when it does not finish
+     * ({@code what} names the child) or exits non-zero, and returns what it printed.
+     */
+    static String runToCompletion(ProcessBuilder pb, String what, int timeoutSeconds)
+            throws IOException, InterruptedException {
+        Path out = pb.directory().toPath().resolve("out.txt");
+        Process p = pb.redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        assertTrue(what + " did not finish", p.waitFor(timeoutSeconds, TimeUnit.SECONDS));
+        String text = new String(Files.readAllBytes(out), StandardCharsets.UTF_8).replace("\r", "");
+        assertEquals(text, 0, p.exitValue());
+        return text;
     }
 
     static String line(String out, String prefix) {

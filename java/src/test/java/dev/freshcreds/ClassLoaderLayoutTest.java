@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import javax.tools.JavaCompiler;
 import javax.tools.ToolProvider;
@@ -131,14 +130,9 @@ public class ClassLoaderLayoutTest {
             command.add(launcherDir.toString());
             command.add("Launcher");
             command.addAll(Arrays.asList(delegation, String.join(File.pathSeparator, appPath), sim.baseUrl() + "/"));
-            Path out = work.resolve("out.txt");
-            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
+            ProcessBuilder pb = new ProcessBuilder(command).directory(work.toFile());
             ChildJvms.minimalEnvironment(pb.environment(), work, empty, sim);
-            Process p = pb.start();
-            assertTrue("the child JVM did not finish", p.waitFor(120, TimeUnit.SECONDS));
-            String text = new String(Files.readAllBytes(out), StandardCharsets.UTF_8).replace("\r", "");
-            assertEquals(text, 0, p.exitValue());
-            return text;
+            return ChildJvms.runToCompletion(pb, "the child JVM", 120);
         } finally {
             ChildJvms.deleteTree(work);
         }

@@ -92,14 +92,9 @@ public class HadoopS3aTest {
         command.add(new File(ChildJvms.property("freshcreds.test.apps"), "s3a/S3aProbe.java").getPath());
         command.add(s3);
         command.add(BUCKET);
-        ProcessBuilder pb = new ProcessBuilder(command).directory(work.toFile()).redirectErrorStream(true)
-                .redirectOutput(work.resolve("out.txt").toFile());
+        ProcessBuilder pb = new ProcessBuilder(command).directory(work.toFile());
         ChildJvms.minimalEnvironment(pb.environment(), work, empty, sim);
-        Process p = pb.start();
-        assertTrue("the S3A probe did not finish", p.waitFor(180, TimeUnit.SECONDS));
-        String out = new String(Files.readAllBytes(work.resolve("out.txt")), StandardCharsets.UTF_8).replace("\r", "");
-        assertEquals(out, 0, p.exitValue());
-        return out;
+        return ChildJvms.runToCompletion(pb, "the S3A probe", 180);
     }
 
     /** Creates the bucket with an unsigned request (moto's server accepts them). */

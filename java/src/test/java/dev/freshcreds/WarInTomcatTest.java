@@ -5,12 +5,10 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import java.io.File;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
@@ -67,14 +65,9 @@ public class WarInTomcatTest {
         command.add(war.toString());
         command.add(sim.baseUrl() + "/");
         command.add(Files.createDirectory(run.resolve("tomcat")).toString());
-        ProcessBuilder pb = new ProcessBuilder(command).directory(run.toFile()).redirectErrorStream(true)
-                .redirectOutput(run.resolve("out.txt").toFile());
+        ProcessBuilder pb = new ProcessBuilder(command).directory(run.toFile());
         ChildJvms.minimalEnvironment(pb.environment(), run, empty, sim);
-        Process p = pb.start();
-        assertTrue("the servlet container did not finish", p.waitFor(120, TimeUnit.SECONDS));
-        String out = new String(Files.readAllBytes(run.resolve("out.txt")), StandardCharsets.UTF_8).replace("\r", "");
-        assertEquals(out, 0, p.exitValue());
-        return out;
+        return ChildJvms.runToCompletion(pb, "the servlet container", 120);
     }
 
     private static void assertBothSdksSignWithFreshcreds(String out) {
