@@ -1,4 +1,4 @@
-"""botocore's side of the shared `aws login` token cache test (tests/interop_botocore_login.rs).
+"""botocore's side of the shared `aws login` token cache test (rust/core/tests/interop_botocore_login.rs).
 
 Run with HOME, AWS_CONFIG_FILE, AWS_PROFILE and AWS_ENDPOINT_URL_SIGNIN pointing at a temporary
 home and the simulator. Resolves the profile's credentials with botocore's LoginProvider: cached

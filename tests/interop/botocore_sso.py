@@ -1,4 +1,4 @@
-"""botocore's side of the shared IAM Identity Center token cache test (tests/interop_botocore_sso.rs).
+"""botocore's side of the shared IAM Identity Center token cache test (rust/core/tests/interop_botocore_sso.rs).
 
 Run with HOME, AWS_CONFIG_FILE, AWS_PROFILE and the AWS_ENDPOINT_URL_SSO / _SSO_OIDC variables
 pointing at a temporary home and the simulator. Modes:

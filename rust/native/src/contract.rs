@@ -376,7 +376,7 @@ mod tests {
         let rust_aws: Vec<&str> = SDK_SETTINGS.iter().map(|s| s.property).collect();
         assert_eq!(
             aws, rust_aws,
-            "FreshCredentialsOptions.AWS_PROPERTIES differs from rust/src/sdk_settings.rs (same order)"
+            "FreshCredentialsOptions.AWS_PROPERTIES differs from rust/core/src/sdk_settings.rs (same order)"
         );
         let rust_keys: BTreeSet<&str> = ProviderOptions::KEYS
             .iter()
@@ -386,12 +386,12 @@ mod tests {
         assert_eq!(
             java_keys.difference(&rust_keys).collect::<Vec<_>>(),
             Vec::<&&str>::new(),
-            "keys FreshCredentialsOptions knows but rust/src/host.rs KEYS does not"
+            "keys FreshCredentialsOptions knows but rust/core/src/host.rs KEYS does not"
         );
         assert_eq!(
             rust_keys.difference(&java_keys).collect::<Vec<_>>(),
             Vec::<&&str>::new(),
-            "keys rust/src/host.rs KEYS and rust/src/sdk_settings.rs know but FreshCredentialsOptions (KEYS, AWS_PROPERTIES) does not"
+            "keys rust/core/src/host.rs KEYS and rust/core/src/sdk_settings.rs know but FreshCredentialsOptions (KEYS, AWS_PROPERTIES) does not"
         );
         assert_eq!(
             keys.len() + aws.len(),

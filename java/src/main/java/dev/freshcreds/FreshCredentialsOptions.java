@@ -87,7 +87,7 @@ public final class FreshCredentialsOptions {
     /**
      * The AWS SDK system properties passed to the native library under their own names: the
      * settings of SDK v2's default credentials chain (the native side's table of them,
-     * {@code rust/src/sdk_settings.rs}, says how each is honoured; a test keeps both lists equal).
+     * {@code rust/core/src/sdk_settings.rs}, says how each is honoured; a test keeps both lists equal).
      */
     static final List<String> AWS_PROPERTIES = Collections.unmodifiableList(Arrays.asList(
             "aws.accessKeyId",

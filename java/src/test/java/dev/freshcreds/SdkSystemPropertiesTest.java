@@ -37,7 +37,7 @@ public class SdkSystemPropertiesTest {
      * SDK v2 system settings that configure the SDK's service clients, not where credentials come
      * from: freshcreds does not pass them. Any other setting of a newer SDK fails
      * {@link #everySdkV2SettingOfTheCredentialsChainIsPassedToTheNativeLibrary} until it is
-     * decided (honoured or refused in rust/src/sdk_settings.rs).
+     * decided (honoured or refused in rust/core/src/sdk_settings.rs).
      */
     private static final Set<String> CLIENT_SETTINGS = new HashSet<String>(Arrays.asList(
             "software.amazon.awssdk.http.service.impl",

@@ -50,7 +50,7 @@ final class FaultInjector implements AutoCloseable {
     /** Per-request IMDS timeout the example configures (a hung request costs this). */
     static final long IMDS_TIMEOUT_MILLIS = 1000;
 
-    // The engine's failure policy (rust/src/refresh/state.rs), as far as the bound needs it.
+    // The engine's failure policy (rust/core/src/refresh/state.rs), as far as the bound needs it.
     /** {@code DEFAULT_REFRESH_BACKOFF_BASE}: the least ceiling of any wait after a round. */
     static final long BACKOFF_BASE_MILLIS = 5000;
     /**

@@ -101,7 +101,7 @@ impl CredentialSource for FaultySource {
 /// on with an expiry after the local time of the read. That check used to allow five minutes
 /// (the largest wall shift) for every read; it now does only for the few reads a wall jump
 /// overlaps. Handing on an expiry 60 s short (a mutation of `served` in
-/// `rust/src/refresh/mod.rs`, by hand, reverted) fails it: 222 stale reads with a past expiry in
+/// `rust/core/src/refresh/mod.rs`, by hand, reverted) fails it: 222 stale reads with a past expiry in
 /// one run, where the five-minute allowance passed the same mutation.
 #[test]
 fn ten_thousand_rotations_with_64_readers_and_random_faults_never_serve_expired_credentials_unflagged(

@@ -1,6 +1,6 @@
 //! Property tests of the refresh state machine ([`RefreshState`]), driven directly as the async
 //! driver drives it: random source scripts and random clock moves, checked against the
-//! guarantees the README states (the failure policy's table is in `rust/src/refresh/state.rs`).
+//! guarantees the README states (the failure policy's table is in `rust/core/src/refresh/state.rs`).
 //!
 //! The generators are built to reach the bounds, not only to stay under them:
 //! - scripts are runs: new credentials, then up to 250 answers of one kind (unchanged, one kind
@@ -18,7 +18,7 @@
 //!   in four has an undisturbed clock, since suspends only lower the request rate.
 //!
 //! Each property's doc comment names, for every bound it asserts, a mutation of the engine that
-//! it catches (each was applied by hand to `rust/src/refresh/state.rs`, run with the default case
+//! it catches (each was applied by hand to `rust/core/src/refresh/state.rs`, run with the default case
 //! count, and reverted), and how close the generated cases come to the bound. The engine's
 //! jitter comes from its own random source, so a counterexample is a script shape that fails
 //! with high probability rather than a replayable seed. `PROPTEST_CASES` raises the case count;
@@ -545,7 +545,7 @@ fn check<S: Strategy>(
 /// no hour without new credentials could get near 140, and only the generic bound was checked.)
 /// Every run asserts that its worst case reaches `REACH_SHARE` (0.6) of each bound.
 ///
-/// Mutations caught (each applied by hand to `rust/src/refresh/state.rs`, run ten times with the
+/// Mutations caught (each applied by hand to `rust/core/src/refresh/state.rs`, run ten times with the
 /// default case count, failing every time, then reverted). The counterexample is the input
 /// proptest shrank the failure to:
 ///
@@ -633,7 +633,7 @@ fn recovery() -> impl Strategy<Value = Recovery> {
 /// | inside it | 0.91–0.98 | 1.00 | 401 of 2,918 |
 /// | after the expiry | 0.86–0.91 | 0.99 | 310 of 2,918 |
 ///
-/// Mutations caught (by hand in `rust/src/refresh/state.rs`, ten runs each with the default case
+/// Mutations caught (by hand in `rust/core/src/refresh/state.rs`, ten runs each with the default case
 /// count, failing every time, then reverted):
 ///
 /// | mutation | fails | counterexample shape |

@@ -1108,7 +1108,8 @@ mod tests {
 
     #[test]
     fn the_fuzz_entry_point_holds_its_bounds_on_the_seeds_and_on_hostile_answers() {
-        let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/sts_xml");
+        let seeds =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/sts_xml");
         let mut docs: Vec<String> = std::fs::read_dir(&seeds)
             .unwrap()
             .map(|e| {

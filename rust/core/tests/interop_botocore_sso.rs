@@ -23,7 +23,7 @@ use freshcreds_sim::tools::{available_or_skip, BOTOCORE};
 use serde_json::Value;
 use sso_home::{session_config, sim, Home, SESSION, START_URL};
 
-const SCRIPT: &str = "tests/interop/botocore_sso.py";
+const SCRIPT: &str = "../../tests/interop/botocore_sso.py";
 /// The most a botocore run may take (interpreter start and one or two requests).
 const BOTOCORE_TIMEOUT: Duration = Duration::from_secs(30);
 

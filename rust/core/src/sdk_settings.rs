@@ -236,11 +236,11 @@ mod tests {
 
     #[test]
     fn the_readme_table_is_this_table() {
-        let readme = include_str!("../../README.md");
+        let readme = include_str!("../../../README.md");
         let table = readme_table();
         assert!(
             readme.contains(&table),
-            "README.md's \"SDK settings freshcreds honours\" table differs from rust/src/sdk_settings.rs; it should read:\n{table}"
+            "README.md's \"SDK settings freshcreds honours\" table differs from rust/core/src/sdk_settings.rs; it should read:\n{table}"
         );
     }
 

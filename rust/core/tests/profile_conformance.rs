@@ -20,9 +20,9 @@ use freshcreds::sources::profile::{BaseStep, FileLocations, Platform, ProfileCha
 use freshcreds::ErrorKind;
 use serde_json::{json, Map, Value};
 
-const DATA: &str = "tests/conformance/smithy-rs/aws/rust-runtime";
+const DATA: &str = "../../tests/conformance/smithy-rs/aws/rust-runtime";
 const RUBY_PROFILE_TESTS: &str =
-    "tests/conformance/aws-sdk-ruby/gems/aws-sdk-core/spec/aws/profile/config-file-profile-tests.json";
+    "../../tests/conformance/aws-sdk-ruby/gems/aws-sdk-core/spec/aws/profile/config-file-profile-tests.json";
 
 fn load(path: &str) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));

@@ -10,7 +10,7 @@ use freshcreds::sources::profile::{BaseStep, ProfileChain, ProfileSet};
 use freshcreds::ErrorKind;
 
 const CASES: &str =
-    "tests/conformance/smithy-rs/aws/rust-runtime/aws-config/test-data/profile-provider";
+    "../../tests/conformance/smithy-rs/aws/rust-runtime/aws-config/test-data/profile-provider";
 
 /// The `fs/home` directory of a smithy-rs profile-provider case, as an absolute path.
 fn case_home(case: &str) -> String {

@@ -257,7 +257,7 @@ async fn a_truncated_answer_is_a_parse_error() {
 
 fn conformance(path: &str) -> Value {
     let full = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/conformance")
+        .join("../../tests/conformance")
         .join(path);
     let text = std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()));
     serde_json::from_str(&text).unwrap()

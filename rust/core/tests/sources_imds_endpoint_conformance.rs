@@ -20,7 +20,7 @@ const ENV_ENDPOINT_MODE: &str = "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE";
 const PROFILE_ENDPOINT_MODE: &str = "ec2_metadata_service_endpoint_mode";
 
 const VECTORS: &str =
-    "tests/conformance/smithy-rs/aws/rust-runtime/aws-config/test-data/imds-config/imds-endpoint-tests.json";
+    "../../tests/conformance/smithy-rs/aws/rust-runtime/aws-config/test-data/imds-config/imds-endpoint-tests.json";
 
 fn string_map(v: &Value) -> HashMap<String, String> {
     v.as_object()

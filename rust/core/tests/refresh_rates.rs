@@ -106,7 +106,7 @@ async fn calls_in_an_hour(start: Start, then: Answer) -> u64 {
     source.calls() - before
 }
 
-/// Every row within its bound and above its floor. Mutations of `rust/src/refresh/state.rs` it
+/// Every row within its bound and above its floor. Mutations of `rust/core/src/refresh/state.rs` it
 /// catches (by hand, reverted): the non-retryable row capped at the 5-min backoff cap instead of
 /// `REFUSED_BACKOFF_CAP` (21 calls, bound 18); the retryable row capped at `STALE_RETRY_CAP`
 /// while credentials are valid (85, bound 32); the unrotated row on the 5-min backoff cap instead

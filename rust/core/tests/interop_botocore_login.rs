@@ -26,7 +26,7 @@ use freshcreds_sim::tools::{available_or_skip, BOTOCORE};
 use freshcreds_sim::{LoginSession, SimConfig, Simulator};
 use serde_json::Value;
 
-const SCRIPT: &str = "tests/interop/botocore_login.py";
+const SCRIPT: &str = "../../tests/interop/botocore_login.py";
 
 /// A home with `[profile dev] login_session = …` and the session's cache, its credentials
 /// expired so that whoever reads it first refreshes it.

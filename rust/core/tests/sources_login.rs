@@ -28,7 +28,7 @@ use hyper_util::rt::TokioIo;
 use serde_json::Value;
 
 const CASES: &str =
-    "tests/conformance/smithy-rs/aws/rust-runtime/aws-config/test-data/login-provider-test-cases.json";
+    "../../tests/conformance/smithy-rs/aws/rust-runtime/aws-config/test-data/login-provider-test-cases.json";
 
 /// The fixed time of the smithy-rs harness: 2025-11-19T00:00:00Z.
 fn case_time() -> DateTime<Utc> {

@@ -16,7 +16,7 @@ use freshcreds::{Credentials, Error, ErrorKind};
 use serde_json::Value;
 
 const VECTORS: &str =
-    "tests/conformance/aws-sdk-ruby/gems/aws-sdk-core/spec/aws/refreshing_credentials_tests.json";
+    "../../tests/conformance/aws-sdk-ruby/gems/aws-sdk-core/spec/aws/refreshing_credentials_tests.json";
 const DEFAULT_LIFETIME: u64 = 6 * 3600;
 
 struct Harness {

@@ -45,7 +45,7 @@ use freshcreds::sources::sts::{EndpointVariants, StsProfileSettings, StsSettings
 use replay::{Recording, ReplayServer};
 use serde_json::Value;
 
-const DATA: &str = "tests/conformance/smithy-rs/aws/rust-runtime/aws-config/test-data";
+const DATA: &str = "../../tests/conformance/smithy-rs/aws/rust-runtime/aws-config/test-data";
 
 /// Cases whose recorded outcome is the Rust SDK's alone: AWS SDK for Java v2 (and so freshcreds)
 /// behaves differently on purpose. Each comes with the Java v2 behaviour freshcreds must show
