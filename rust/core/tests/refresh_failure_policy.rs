@@ -14,8 +14,9 @@ use common::{
 use freshcreds::clock::{Clock, ManualClock};
 use freshcreds::refresh::{
     RefreshConfig, RefreshState, RefreshingProvider, MAX_REFUSED_ROUNDS_PER_HOUR_WHILE_VALID,
-    MAX_RETRYABLE_ROUNDS_PER_HOUR_WHILE_VALID, MAX_TRUSTED_DATE_SKEW, STALE_RETRY_CAP,
+    MAX_RETRYABLE_ROUNDS_PER_HOUR_WHILE_VALID, STALE_RETRY_CAP,
 };
+use freshcreds::sources::server_clock::MAX_PLAUSIBLE_DATE_OFFSET;
 use freshcreds::sources::{BoxFuture, CredentialSource, Fetched};
 use freshcreds::{Credentials, Error, ErrorKind, Result};
 
@@ -372,7 +373,47 @@ fn a_server_date_far_from_local_time_does_not_stretch_the_lifetime() {
     let e = state.entry_for(Duration::ZERO, wall, &f);
     assert_eq!(e.expires_at, Some(50 * MIN));
     assert!(!e.server_date_ignored);
-    assert!(MAX_TRUSTED_DATE_SKEW >= HOUR);
+    assert!(MAX_PLAUSIBLE_DATE_OFFSET >= HOUR);
+}
+
+#[test]
+fn the_engine_and_the_signing_clock_judge_a_date_by_the_one_bound() {
+    // A Date exactly at the bound is a reading for both; one second beyond it is one for neither.
+    let clock = manual_clock();
+    let wall = clock.wall();
+    let state = RefreshState::new(config(10 * MIN));
+    let bound = chrono::Duration::from_std(MAX_PLAUSIBLE_DATE_OFFSET).unwrap();
+    let second = chrono::Duration::seconds(1);
+    for (date, plausible) in [
+        (wall - bound, true),
+        (wall + bound, true),
+        (wall - bound - second, false),
+        (wall + bound + second, false),
+    ] {
+        let f = Fetched {
+            credentials: Credentials::new(
+                "ASIA",
+                "s",
+                Some("t".into()),
+                Some(date + chrono::Duration::hours(1)),
+                "t",
+            ),
+            server_date: Some(date),
+        };
+        let e = state.entry_for(Duration::ZERO, wall, &f);
+        assert_eq!(e.server_date_ignored, !plausible, "engine, Date {date}");
+        let tracker = freshcreds::sources::server_clock::ServerClock::new();
+        let observed = tracker.observe(
+            date,
+            wall,
+            freshcreds::sources::server_clock::DateOrigin::Sts,
+            "STS",
+        );
+        assert_eq!(observed.is_some(), plausible, "signing clock, Date {date}");
+        if plausible {
+            assert_eq!(e.expires_at, Some(HOUR), "anchored on the Date");
+        }
+    }
 }
 
 #[test]

@@ -17,7 +17,7 @@ use freshcreds::sources::default_chain::{self, ChainSettings, SourceSelection};
 use freshcreds::sources::imds::{ImdsConfig, ImdsConfigBuilder, ImdsCredentialsSource};
 use freshcreds::sources::retry::RetryPolicy;
 use freshcreds::sources::server_clock::{
-    ServerClock, MAX_PLAUSIBLE_SERVER_OFFSET, SIGNING_SKEW_THRESHOLD, WARN_IMPLAUSIBLE_DATE,
+    ServerClock, MAX_PLAUSIBLE_DATE_OFFSET, SIGNING_SKEW_THRESHOLD, WARN_IMPLAUSIBLE_DATE,
 };
 use freshcreds::sources::sts::{StsClient, StsSettings};
 use freshcreds::sources::web_identity::WebIdentitySource;
@@ -88,7 +88,7 @@ fn imds(sim: &Simulator, server_clock: Arc<ServerClock>) -> ImdsCredentialsSourc
 #[test]
 fn the_thresholds_sit_inside_the_window_aws_allows() {
     assert!(SIGNING_SKEW_THRESHOLD < Duration::from_secs(MAX_SKEW_MINUTES as u64 * 60));
-    assert!(MAX_PLAUSIBLE_SERVER_OFFSET >= Duration::from_secs(3600));
+    assert!(MAX_PLAUSIBLE_DATE_OFFSET >= Duration::from_secs(3600));
 }
 
 #[tokio::test]
