@@ -2,6 +2,8 @@
 //! measured on 0.1.0 and the behaviour that replaced it.
 
 mod common;
+#[path = "support/log_capture.rs"]
+mod log_capture;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -643,6 +645,65 @@ impl CredentialSource for Rewritable {
     fn long_term_recheck(&self) -> Option<Duration> {
         Some(30 * SEC)
     }
+}
+
+/// Session credentials with a `Date` two hours behind local time, as a fetcher may report.
+#[derive(Debug)]
+struct StaleDate {
+    clock: ManualClock,
+    calls: AtomicU64,
+}
+
+impl CredentialSource for StaleDate {
+    fn name(&self) -> &str {
+        "StaleDate"
+    }
+    fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
+        let wall = self.clock.wall();
+        let n = self.calls.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async move {
+            Ok(Fetched {
+                credentials: Credentials::new(
+                    format!("ASIASTALE{n}"),
+                    "secret",
+                    Some("t".into()),
+                    Some(wall + chrono::Duration::hours(1)),
+                    "Test",
+                ),
+                server_date: Some(wall - chrono::Duration::hours(2)),
+            })
+        })
+    }
+}
+
+#[tokio::test]
+async fn an_implausible_date_is_counted_reported_and_warned_about_once() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let warnings = log_capture::Records::default();
+    let _guard =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(warnings.clone()));
+    let clock = manual_clock();
+    let source = Arc::new(StaleDate {
+        clock: clock.clone(),
+        calls: AtomicU64::new(0),
+    });
+    let p = RefreshingProvider::spawn(source, config(10 * MIN), arc_clock(&clock));
+    p.credentials().await.unwrap();
+    p.refresh().await.unwrap();
+    let status = p.status();
+    assert_eq!(status.untrusted_dates, 2, "{status:?}");
+    assert_eq!(
+        status.skew_millis, 0,
+        "an implausible Date is no skew reading"
+    );
+    let json: serde_json::Value = serde_json::from_str(&status.to_json()).unwrap();
+    assert_eq!(json["untrustedDates"], 2, "{json}");
+    let implausible: Vec<String> = warnings
+        .at_least_warn()
+        .into_iter()
+        .filter(|m| m.contains(freshcreds::sources::server_clock::WARN_IMPLAUSIBLE_DATE))
+        .collect();
+    assert_eq!(implausible.len(), 1, "{implausible:?}");
 }
 
 /// Long-term keys from a source that does not ask for rechecks.

@@ -26,7 +26,9 @@ mod state;
 mod status;
 
 pub use state::*;
-pub use status::{RefreshStats, Status};
+pub use status::{
+    FieldKind, FieldValue, JmxView, RefreshStats, Status, StatusField, STATUS_FIELDS,
+};
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
