@@ -392,14 +392,10 @@ fn the_engine_and_the_signing_clock_judge_a_date_by_the_one_bound() {
         (wall - bound - second, false),
         (wall + bound + second, false),
     ] {
+        // Credentials that live one hour from the Date.
+        let expiry = date + chrono::Duration::hours(1);
         let f = Fetched {
-            credentials: Credentials::new(
-                "ASIA",
-                "s",
-                Some("t".into()),
-                Some(date + chrono::Duration::hours(1)),
-                "t",
-            ),
+            credentials: Credentials::new("ASIA", "s", None, Some(expiry), "t"),
             server_date: Some(date),
         };
         let e = state.entry_for(Duration::ZERO, wall, &f);
@@ -647,46 +643,13 @@ impl CredentialSource for Rewritable {
     }
 }
 
-/// Session credentials with a `Date` two hours behind local time, as a fetcher may report.
-#[derive(Debug)]
-struct StaleDate {
-    clock: ManualClock,
-    calls: AtomicU64,
-}
-
-impl CredentialSource for StaleDate {
-    fn name(&self) -> &str {
-        "StaleDate"
-    }
-    fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
-        let wall = self.clock.wall();
-        let n = self.calls.fetch_add(1, Ordering::SeqCst);
-        Box::pin(async move {
-            Ok(Fetched {
-                credentials: Credentials::new(
-                    format!("ASIASTALE{n}"),
-                    "secret",
-                    Some("t".into()),
-                    Some(wall + chrono::Duration::hours(1)),
-                    "Test",
-                ),
-                server_date: Some(wall - chrono::Duration::hours(2)),
-            })
-        })
-    }
-}
-
 #[tokio::test]
 async fn an_implausible_date_is_counted_reported_and_warned_about_once() {
-    use tracing_subscriber::layer::SubscriberExt;
-    let warnings = log_capture::Records::default();
-    let _guard =
-        tracing::subscriber::set_default(tracing_subscriber::registry().with(warnings.clone()));
+    let (warnings, _guard) = log_capture::Records::capture();
     let clock = manual_clock();
-    let source = Arc::new(StaleDate {
-        clock: clock.clone(),
-        calls: AtomicU64::new(0),
-    });
+    // A server (as a fetcher may report it) whose Date is two hours behind local time.
+    let source = ScriptedSource::new(&clock, [Answer::Fresh { lifetime: 4 * HOUR }]);
+    *source.server_offset_secs.lock().unwrap() = -2 * 3600;
     let p = RefreshingProvider::spawn(source, config(10 * MIN), arc_clock(&clock));
     p.credentials().await.unwrap();
     p.refresh().await.unwrap();

@@ -35,7 +35,7 @@ pub const ACCOUNT_ID: usize = 4;
 /// A status number that has no value (no credentials yet, no scheduled refresh):
 /// `Native.NO_VALUE`.
 pub const NO_VALUE: jlong = jlong::MIN;
-/// Strings per row of `Native.statusFields()`: one row per `freshcreds::refresh::STATUS_FIELDS`
+/// Strings per row of `Native.statusFields()`: one row per `freshcreds::refresh::status_fields()`
 /// entry, in its order, holding its name, kind, unit, meter, JMX name, JMX view and doc line
 /// (`Native.STATUS_FIELD_COLUMNS`). `Native.statusValues` then fills one long per number field
 /// and returns one string per text field, each in the rows' order.

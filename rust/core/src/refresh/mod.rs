@@ -27,7 +27,7 @@ mod status;
 
 pub use state::*;
 pub use status::{
-    FieldKind, FieldValue, JmxView, RefreshStats, Status, StatusField, STATUS_FIELDS,
+    status_fields, FieldKind, FieldValue, JmxView, RefreshStats, Status, StatusField,
 };
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -1,5 +1,5 @@
 //! Counters and a status report for hosts (`status_json`) and the `doctor` command, and the
-//! one list of the report's fields ([`STATUS_FIELDS`]) that every view iterates: the JSON
+//! one list of the report's fields ([`status_fields`]) that every view iterates: the JSON
 //! status, the JNI arrays behind `FreshCredentialsStatus`, the JMX MBean and the Micrometer
 //! binder. A counter added to [`RefreshStats`] without a row there fails this module's tests.
 
@@ -53,8 +53,7 @@ pub struct Status {
     pub access_key_id: Option<String>,
     /// The expiration the source stated (server time, RFC 3339).
     pub expiration: Option<String>,
-    /// The same as epoch milliseconds, for hosts that want a number (not in the JSON).
-    #[serde(skip)]
+    /// The same as epoch milliseconds, for hosts that want a number.
     pub expiration_epoch_millis: Option<i64>,
     /// Milliseconds until the real expiry (negative once expired, counted from the stated
     /// expiry, not from the fetch).
@@ -245,17 +244,17 @@ impl JmxView {
 }
 
 /// A value of a [`Status`] field, as the JNI arrays carry it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldValue<'a> {
-    /// A number (`None`: no value, e.g. no credentials yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldValue {
+    /// A number (`None`: no value, e.g. no credentials yet); a flag is 0 or 1.
     Number(Option<i64>),
     /// A text (`None`: no value).
-    Text(Option<&'a str>),
+    Text(Option<String>),
 }
 
 /// One field of the status report: what each view needs to show it. Views iterate
-/// [`STATUS_FIELDS`] instead of naming fields, so a new field reaches all of them.
-#[derive(Clone, Copy)]
+/// [`status_fields`] instead of naming fields, so a new field reaches all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatusField {
     /// The JSON key (camelCase), also the name Java's `FreshCredentialsStatus.number/text` take.
     pub name: &'static str,
@@ -263,97 +262,97 @@ pub struct StatusField {
     pub kind: FieldKind,
     /// The unit of a number (`milliseconds`, `events`), empty for flags, instants and texts.
     pub unit: &'static str,
-    /// One line for operators (JMX attribute and Micrometer meter descriptions).
-    pub doc: &'static str,
     /// The Micrometer meter name, empty when the field is not a meter (texts, instants).
     pub meter: &'static str,
     /// The JMX attribute name.
     pub jmx: &'static str,
     /// How JMX shows a text by default.
     pub jmx_view: JmxView,
-    /// The field's value in a report.
-    pub value: for<'a> fn(&'a Status) -> FieldValue<'a>,
+    /// One line for operators (JMX attribute and Micrometer meter descriptions).
+    pub doc: &'static str,
 }
 
-impl std::fmt::Debug for StatusField {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StatusField")
-            .field("name", &self.name)
-            .field("kind", &self.kind)
-            .finish_non_exhaustive()
+/// The rows of the status fields: one tab-separated line per field (`status_fields.tsv`, whose
+/// header says the columns). A data file rather than code, so that a field is one line.
+const STATUS_FIELD_ROWS: &str = include_str!("status_fields.tsv");
+
+impl FieldKind {
+    fn parse(name: &str) -> Option<FieldKind> {
+        [
+            FieldKind::Counter,
+            FieldKind::Gauge,
+            FieldKind::Time,
+            FieldKind::Instant,
+            FieldKind::Flag,
+            FieldKind::Text,
+        ]
+        .into_iter()
+        .find(|k| k.name() == name)
     }
 }
 
-fn count(n: u64) -> FieldValue<'static> {
-    FieldValue::Number(Some(i64::try_from(n).unwrap_or(i64::MAX)))
+impl JmxView {
+    fn parse(text: &'static str) -> Option<JmxView> {
+        match text {
+            "plain" => Some(JmxView::Plain),
+            "masked" => Some(JmxView::Masked),
+            _ => text.strip_prefix("kind:").map(JmxView::KindFrom),
+        }
+    }
 }
 
-/// Declares [`STATUS_FIELDS`]: one row per field, `name: kind, unit, meter, jmx, view, doc, |s| value`.
-macro_rules! status_fields {
-    ($($name:literal: $kind:ident, $unit:literal, $meter:literal, $jmx:literal, $view:expr, $doc:literal, |$s:ident| $value:expr;)*) => {
-        /// Every field of the status report, in the order of the JNI arrays (numbers and texts
-        /// each keep this order). Each view iterates it: the JSON status (whose keys are these
-        /// names), `FreshCredentialsStatus`, the JMX MBean and the Micrometer binder.
-        pub const STATUS_FIELDS: &[StatusField] = &[$(StatusField {
-            name: $name,
-            kind: FieldKind::$kind,
-            unit: $unit,
-            doc: $doc,
-            meter: $meter,
-            jmx: $jmx,
-            jmx_view: $view,
-            value: |$s| $value,
-        }),*];
+/// One row of `status_fields.tsv`, or what is wrong with it.
+fn parse_row(line: &'static str) -> Result<StatusField, String> {
+    let cells: Vec<&'static str> = line
+        .split('\t')
+        .map(|c| if c == "-" { "" } else { c })
+        .collect();
+    let [name, kind, unit, meter, jmx, view, doc] = cells[..] else {
+        return Err(format!("7 tab-separated cells expected: {line}"));
     };
+    Ok(StatusField {
+        name,
+        kind: FieldKind::parse(kind).ok_or_else(|| format!("unknown kind {kind}: {line}"))?,
+        unit,
+        meter,
+        jmx,
+        jmx_view: JmxView::parse(view).ok_or_else(|| format!("unknown JMX view {view}: {line}"))?,
+        doc,
+    })
 }
 
-status_fields! {
-    "source": Text, "", "", "Source", JmxView::KindFrom("sourceKind"),
-        "the source the engine refreshes from", |s| FieldValue::Text(Some(&s.source));
-    "sourceKind": Text, "", "", "SourceKind", JmxView::Plain,
-        "the source's kind: its name without what parentheses hold", |s| FieldValue::Text(Some(&s.source_kind));
-    "accessKeyId": Text, "", "", "AccessKeyId", JmxView::Masked,
-        "the access key id of the cached credentials", |s| FieldValue::Text(s.access_key_id.as_deref());
-    "lastError": Text, "", "", "LastError", JmxView::KindFrom("lastErrorKind"),
-        "the last refresh round's error", |s| FieldValue::Text(s.last_error.as_deref());
-    "lastErrorKind": Text, "", "", "LastErrorKind", JmxView::Plain,
-        "the kind of the last refresh round's error", |s| FieldValue::Text(s.last_error_kind);
-    "servedExpiration": Text, "", "", "ServedExpiration", JmxView::Plain,
-        "the expiry handed to other processes (RFC 3339, local time)", |s| FieldValue::Text(s.served_expiration.as_deref());
-    "reportedAt": Text, "", "", "ReportedAt", JmxView::Plain,
-        "local wall time of the report (RFC 3339)", |s| FieldValue::Text(Some(&s.reported_at));
-    "expiration": Instant, "", "", "ExpirationEpochMillis", JmxView::Plain,
-        "the expiration the source stated", |s| FieldValue::Number(s.expiration_epoch_millis);
-    "expiresInMillis": Time, "milliseconds", "freshcreds.expires.in", "ExpiresInMillis", JmxView::Plain,
-        "time until the credentials' real expiry, negative once expired", |s| FieldValue::Number(s.expires_in_millis);
-    "refreshInMillis": Time, "milliseconds", "freshcreds.refresh.in", "RefreshInMillis", JmxView::Plain,
-        "time until the next scheduled refresh", |s| FieldValue::Number(s.refresh_in_millis);
-    "extensionEndsInMillis": Time, "milliseconds", "freshcreds.extension.ends.in", "ExtensionEndsInMillis", JmxView::Plain,
-        "while stale, time until the current static-stability extension ends", |s| FieldValue::Number(s.extension_ends_in_millis);
-    "stale": Flag, "", "freshcreds.stale", "Stale", JmxView::Plain,
-        "1 while expired credentials are served because refreshing fails", |s| FieldValue::Number(Some(i64::from(s.stale)));
-    "rounds": Counter, "events", "freshcreds.refresh.rounds", "Rounds", JmxView::Plain,
-        "refresh rounds started", |s| count(s.rounds);
-    "refreshes": Counter, "events", "freshcreds.refreshes", "Refreshes", JmxView::Plain,
-        "rounds that produced new credentials", |s| count(s.refreshes);
-    "failures": Counter, "events", "freshcreds.refresh.failures", "Failures", JmxView::Plain,
-        "refresh rounds that failed", |s| count(s.failures);
-    "staleResponses": Counter, "events", "freshcreds.stale.responses", "StaleResponses", JmxView::Plain,
-        "answers whose credentials were already expired", |s| count(s.stale_responses);
-    "unrotatedPolls": Counter, "events", "freshcreds.unrotated.polls", "UnrotatedPolls", JmxView::Plain,
-        "rounds that found the source still serving the cached credentials", |s| count(s.unrotated_polls);
-    "staleExtensions": Counter, "events", "freshcreds.stale.extensions", "StaleExtensions", JmxView::Plain,
-        "expired credentials served on because refreshing failed (static stability)", |s| count(s.stale_extensions);
-    "panics": Counter, "events", "freshcreds.panics", "Panics", JmxView::Plain,
-        "fetches that panicked (caught; each a failed round)", |s| count(s.panics);
-    "resumes": Counter, "events", "freshcreds.resumes", "Resumes", JmxView::Plain,
-        "resumes after a suspend", |s| count(s.resumes);
-    "invalidations": Counter, "events", "freshcreds.invalidations", "Invalidations", JmxView::Plain,
-        "rejections of the cached credentials reported by SDK calls", |s| count(s.invalidations);
-    "untrustedDates": Counter, "events", "freshcreds.untrusted.dates", "UntrustedDates", JmxView::Plain,
-        "answers whose Date header was implausibly far from local time (not used to anchor an expiry)", |s| count(s.untrusted_dates);
-    "skewMillis": Gauge, "milliseconds", "freshcreds.clock.skew", "ClockSkewMillis", JmxView::Plain,
-        "local minus server time, from the last plausible Date header", |s| FieldValue::Number(Some(s.skew_millis));
+/// Every field of the status report, in the order of the JNI arrays (numbers and texts each
+/// keep this order). Each view iterates it: the JSON status (whose keys are these names),
+/// `FreshCredentialsStatus`, the JMX MBean and the Micrometer binder. The rows are checked by
+/// this module's tests; a row that does not parse (impossible once they pass) is left out.
+pub fn status_fields() -> &'static [StatusField] {
+    static FIELDS: std::sync::OnceLock<Vec<StatusField>> = std::sync::OnceLock::new();
+    FIELDS.get_or_init(|| {
+        STATUS_FIELD_ROWS
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .filter_map(|l| parse_row(l).ok())
+            .collect()
+    })
+}
+
+impl Status {
+    /// The value of each of [`status_fields`], in its order, read from this report's JSON form
+    /// (so a field's value is what its JSON key holds).
+    pub fn field_values(&self) -> Vec<FieldValue> {
+        let json = serde_json::to_value(self).unwrap_or_default();
+        status_fields()
+            .iter()
+            .map(|f| {
+                let v = &json[f.name];
+                match f.kind {
+                    FieldKind::Text => FieldValue::Text(v.as_str().map(str::to_string)),
+                    FieldKind::Flag => FieldValue::Number(v.as_bool().map(i64::from)),
+                    _ => FieldValue::Number(v.as_i64().or_else(|| v.as_u64().map(|_| i64::MAX))),
+                }
+            })
+            .collect()
+    }
 }
 
 /// [`RefreshStats`] fields that are not reported, each with its reason.
@@ -406,7 +405,7 @@ mod tests {
 
     #[test]
     fn every_counted_field_has_a_status_row_and_so_reaches_every_view() {
-        let names: Vec<&str> = STATUS_FIELDS.iter().map(|f| f.name).collect();
+        let names: Vec<&str> = status_fields().iter().map(|f| f.name).collect();
         // RefreshStats' Debug output names each of its fields.
         let debug = format!("{:?}", RefreshStats::default());
         let fields: Vec<&str> = debug
@@ -422,7 +421,7 @@ mod tests {
             }
             assert!(
                 names.contains(&camel(field).as_str()),
-                "RefreshStats::{field} is counted but has no row in STATUS_FIELDS, so no view reports it"
+                "RefreshStats::{field} is counted but has no row in status_fields.tsv, so no view reports it"
             );
         }
     }
@@ -437,23 +436,28 @@ mod tests {
             .map(String::as_str)
             .collect();
         let names: std::collections::BTreeSet<&str> =
-            STATUS_FIELDS.iter().map(|f| f.name).collect();
-        assert_eq!(keys, names, "the JSON status and STATUS_FIELDS differ");
-        assert_eq!(names.len(), STATUS_FIELDS.len(), "a row is listed twice");
+            status_fields().iter().map(|f| f.name).collect();
+        assert_eq!(keys, names, "the JSON status and status_fields.tsv differ");
+        assert_eq!(names.len(), status_fields().len(), "a row is listed twice");
     }
 
     #[test]
-    fn each_row_reads_its_own_value_with_its_kind() {
+    fn every_row_parses_and_reads_a_value_of_its_kind() {
+        let rows = STATUS_FIELD_ROWS
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
+        for row in rows.clone() {
+            parse_row(row).unwrap();
+        }
+        assert_eq!(rows.count(), status_fields().len());
         let report = full_report();
-        for field in STATUS_FIELDS {
-            let value = (field.value)(&report);
-            match (field.kind.is_number(), value) {
+        for (field, value) in status_fields().iter().zip(report.field_values()) {
+            match (field.kind.is_number(), &value) {
                 (true, FieldValue::Number(Some(_))) | (false, FieldValue::Text(Some(_))) => {}
                 (_, v) => panic!("{}: {v:?} for a {:?}", field.name, field.kind),
             }
-            let meter = !field.meter.is_empty();
             assert_eq!(
-                meter,
+                !field.meter.is_empty(),
                 !matches!(field.kind, FieldKind::Text | FieldKind::Instant),
                 "{}: numbers but instants are meters",
                 field.name
@@ -464,19 +468,32 @@ mod tests {
                 field.name
             );
             if let JmxView::KindFrom(kind) = field.jmx_view {
-                assert!(STATUS_FIELDS.iter().any(|f| f.name == kind), "{kind}");
+                assert!(status_fields().iter().any(|f| f.name == kind), "{kind}");
             }
         }
-        let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
-        for field in STATUS_FIELDS
+    }
+
+    #[test]
+    fn a_counter_crosses_as_the_number_the_json_holds() {
+        let stats = RefreshStats::default();
+        stats.untrusted_dates.store(7, Ordering::Relaxed);
+        stats.rounds.store(u64::MAX, Ordering::Relaxed);
+        let report = Status::build("Env", None, MonoTime::ZERO, Utc::now(), None, &stats);
+        let values: Vec<(&str, FieldValue)> = status_fields()
             .iter()
-            .filter(|f| f.kind == FieldKind::Counter)
-        {
-            let FieldValue::Number(Some(n)) = (field.value)(&report) else {
-                unreachable!()
-            };
-            assert_eq!(json[field.name].as_i64(), Some(n), "{}", field.name);
-        }
+            .map(|f| f.name)
+            .zip(report.field_values())
+            .collect();
+        let value = |name: &str| values.iter().find(|(n, _)| *n == name).unwrap().1.clone();
+        assert_eq!(value("untrustedDates"), FieldValue::Number(Some(7)));
+        assert_eq!(
+            value("rounds"),
+            FieldValue::Number(Some(i64::MAX)),
+            "saturated"
+        );
+        assert_eq!(value("accessKeyId"), FieldValue::Text(None));
+        assert_eq!(value("expiresInMillis"), FieldValue::Number(None));
+        assert_eq!(value("stale"), FieldValue::Number(Some(0)));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::contract::{
 };
 use crate::error::Error;
 use crate::host::{FreshProvider, ProviderOptions, Snapshot};
-use freshcreds_core::refresh::{FieldValue, STATUS_FIELDS};
+use freshcreds_core::refresh::{self, FieldValue};
 
 /// Local references one element of a string array may need while it is read.
 const STRING_FRAME_CAPACITY: i32 = 8;
@@ -129,11 +129,11 @@ pub(crate) fn snapshot<'local>(
     string_array(env, &fields)
 }
 
-/// The rows of `STATUS_FIELDS` as one `String[]`, [`STATUS_FIELD_COLUMNS`] strings per row.
+/// The rows of `status_fields()` as one `String[]`, [`STATUS_FIELD_COLUMNS`] strings per row.
 pub(crate) fn status_fields<'local>(
     env: &mut JNIEnv<'local>,
 ) -> Result<JObjectArray<'local>, Failure> {
-    let rows: Vec<[String; STATUS_FIELD_COLUMNS]> = STATUS_FIELDS
+    let rows: Vec<[String; STATUS_FIELD_COLUMNS]> = refresh::status_fields()
         .iter()
         .map(|f| {
             [
@@ -151,7 +151,7 @@ pub(crate) fn status_fields<'local>(
     string_array(env, &cells)
 }
 
-/// Writes the provider's status out, field by field of `STATUS_FIELDS`: the numbers into
+/// Writes the provider's status out, field by field of `status_fields()`: the numbers into
 /// `longs` ([`NO_VALUE`] where there is none), the texts as the returned `String[]`.
 pub(crate) fn status<'local>(
     env: &mut JNIEnv<'local>,
@@ -160,12 +160,13 @@ pub(crate) fn status<'local>(
 ) -> Result<JObjectArray<'local>, Failure> {
     // SAFETY: the Java side passes an open handle and serializes close.
     let status = unsafe { provider(handle) }?.engine().status();
-    let mut numbers: Vec<jlong> = Vec::with_capacity(STATUS_FIELDS.len());
-    let mut texts: Vec<Option<&str>> = Vec::with_capacity(STATUS_FIELDS.len());
-    for field in STATUS_FIELDS {
-        match (field.value)(&status) {
+    let values = status.field_values();
+    let mut numbers: Vec<jlong> = Vec::with_capacity(values.len());
+    let mut texts: Vec<Option<&str>> = Vec::with_capacity(values.len());
+    for value in &values {
+        match value {
             FieldValue::Number(n) => numbers.push(n.unwrap_or(NO_VALUE)),
-            FieldValue::Text(t) => texts.push(t),
+            FieldValue::Text(t) => texts.push(t.as_deref()),
         }
     }
     write_longs(env, longs, &numbers, "status")?;

@@ -233,24 +233,34 @@ public final class FreshCredentialsSource implements AutoCloseable {
         /** The cleanup thread's loop: ends when no unclosed source is left. */
         private static void drain() {
             try {
-                while (true) {
-                    Unreachable r = (Unreachable) QUEUE.remove(CLEANUP_WAIT_MILLIS);
+                do {
+                    Unreachable r = null;
+                    try {
+                        r = (Unreachable) QUEUE.remove(CLEANUP_WAIT_MILLIS);
+                    } catch (InterruptedException e) {
+                        // Not ours to stop: go on while unclosed sources are left.
+                    }
                     if (r != null) {
                         closeUnreachable(r);
                     }
-                    synchronized (Unreachable.class) {
-                        if (PENDING.isEmpty()) {
-                            thread = null;
-                            return;
-                        }
-                    }
-                }
-            } catch (Throwable e) {
-                synchronized (Unreachable.class) {
-                    if (thread == Thread.currentThread()) {
-                        thread = null;
-                    }
-                }
+                } while (stillNeeded());
+            } finally {
+                // Also after an Error, so that the next tracked source starts a new thread.
+                forget(Thread.currentThread());
+            }
+        }
+
+        /** Whether unclosed sources are left; if not, the thread is forgotten (under the lock {@link #track} takes). */
+        private static synchronized boolean stillNeeded() {
+            if (PENDING.isEmpty()) {
+                thread = null;
+            }
+            return thread != null;
+        }
+
+        private static synchronized void forget(Thread ended) {
+            if (thread == ended) {
+                thread = null;
             }
         }
     }

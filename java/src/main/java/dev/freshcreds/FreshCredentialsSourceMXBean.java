@@ -68,6 +68,9 @@ public interface FreshCredentialsSourceMXBean {
     /** @return local wall time of the report (RFC 3339) */
     String getReportedAt();
 
+    /** @return the expiration the source stated (RFC 3339, server time), or null */
+    String getExpiration();
+
     /** @return the expiration the source stated, epoch millis, or null */
     Long getExpirationEpochMillis();
 

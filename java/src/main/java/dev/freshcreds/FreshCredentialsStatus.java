@@ -25,7 +25,7 @@ public final class FreshCredentialsStatus {
     public enum Kind {
         /** A count that only grows. */
         COUNTER,
-        /** A signed amount of {@link Field#getUnit()}. */
+        /** A signed amount of {@link Field#unit}. */
         GAUGE,
         /** Milliseconds from now, or no value. */
         TIME,
@@ -37,15 +37,28 @@ public final class FreshCredentialsStatus {
         TEXT
     }
 
-    /** One field of the report, as the native library describes it. */
+    /**
+     * One field of the report, as the native library describes it: an immutable value whose
+     * columns are its public fields.
+     */
     public static final class Field {
-        private final String name;
-        private final Kind kind;
-        private final String unit;
-        private final String meterName;
-        private final String jmxName;
-        private final String jmxView;
-        private final String description;
+        /** The JSON key, e.g. {@code rounds}; what {@link #number} and {@link #text} take. */
+        public final String name;
+        /** What the field measures. */
+        public final Kind kind;
+        /** The unit of a number: {@code milliseconds} (views may show seconds), {@code events}, or empty. */
+        public final String unit;
+        /** The Micrometer meter name, or empty when the field is not a meter. */
+        public final String meterName;
+        /** The JMX attribute name. */
+        public final String jmxName;
+        /**
+         * How JMX shows a text by default: {@code plain}, {@code masked} (but the last four
+         * characters) or {@code kind:<field>} (that field's value instead).
+         */
+        public final String jmxView;
+        /** One line for operators (JMX and Micrometer descriptions). */
+        public final String description;
         /** Index in the numbers (number kinds) or the texts ({@link Kind#TEXT}). */
         final int index;
 
@@ -58,44 +71,6 @@ public final class FreshCredentialsStatus {
             this.jmxView = row[at + 5];
             this.description = row[at + 6];
             this.index = index;
-        }
-
-        /** @return the JSON key, e.g. {@code rounds} */
-        public String getName() {
-            return name;
-        }
-
-        /** @return what the field measures */
-        public Kind getKind() {
-            return kind;
-        }
-
-        /** @return the unit of a number ({@code milliseconds}, {@code events}), or empty */
-        public String getUnit() {
-            return unit;
-        }
-
-        /** @return the Micrometer meter name, or empty when the field is not a meter */
-        public String getMeterName() {
-            return meterName;
-        }
-
-        /** @return the JMX attribute name */
-        public String getJmxName() {
-            return jmxName;
-        }
-
-        /**
-         * @return how JMX shows a text by default: {@code plain}, {@code masked} (but the last
-         *     four characters) or {@code kind:<field>} (that field's value instead)
-         */
-        public String getJmxView() {
-            return jmxView;
-        }
-
-        /** @return one line for operators */
-        public String getDescription() {
-            return description;
         }
 
         @Override
@@ -121,7 +96,7 @@ public final class FreshCredentialsStatus {
                 boolean text = Kind.TEXT.name().equals(rows[at + 1]);
                 Field f = new Field(rows, at, text ? texts++ : numbers++);
                 all.add(f);
-                byName.put(f.getName(), f);
+                byName.put(f.name, f);
             }
             ALL = Collections.unmodifiableList(all);
             BY_NAME = Collections.unmodifiableMap(byName);
@@ -155,7 +130,7 @@ public final class FreshCredentialsStatus {
 
     private static Field field(String name, boolean number) {
         Field f = Fields.BY_NAME.get(name);
-        if (f == null || (f.getKind() != Kind.TEXT) != number) {
+        if (f == null || (f.kind != Kind.TEXT) != number) {
             throw new IllegalArgumentException("no " + (number ? "number" : "text") + " status field '" + name
                     + "'; the fields are " + Fields.BY_NAME.values());
         }
@@ -192,7 +167,7 @@ public final class FreshCredentialsStatus {
      * @return the value
      */
     public Object value(Field field) {
-        return field.getKind() == Kind.TEXT ? text(field.getName()) : number(field.getName());
+        return field.kind == Kind.TEXT ? text(field.name) : number(field.name);
     }
 
     private long count(String name) {
@@ -227,7 +202,7 @@ public final class FreshCredentialsStatus {
 
     /** @return the expiration the source stated, or {@code null} (none yet, or long-term keys) */
     public Instant getExpiration() {
-        Long v = number("expiration");
+        Long v = number("expirationEpochMillis");
         return v == null ? null : Instant.ofEpochMilli(v);
     }
 
@@ -331,7 +306,7 @@ public final class FreshCredentialsStatus {
         for (Field f : fields()) {
             Object v = value(f);
             if (v != null) {
-                b.append(sep).append(f.getName()).append('=').append(v);
+                b.append(sep).append(f.name).append('=').append(v);
                 sep = ", ";
             }
         }

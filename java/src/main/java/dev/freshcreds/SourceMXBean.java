@@ -94,7 +94,7 @@ final class SourceMXBean implements DynamicMBean {
 
     /** The Java type of a field's attribute. */
     private static Class<?> type(FreshCredentialsStatus.Field f) {
-        switch (f.getKind()) {
+        switch (f.kind) {
             case TEXT:
                 return String.class;
             case FLAG:
@@ -107,13 +107,13 @@ final class SourceMXBean implements DynamicMBean {
     /** A field's attribute value in {@code status}, as the view shows it. */
     private static Object shown(FreshCredentialsStatus status, FreshCredentialsStatus.Field f) {
         Object v = status.value(f);
-        if (f.getKind() == FreshCredentialsStatus.Kind.FLAG) {
+        if (f.kind == FreshCredentialsStatus.Kind.FLAG) {
             return v == null ? null : ((Long) v) != 0;
         }
-        if (f.getKind() != FreshCredentialsStatus.Kind.TEXT || fullDetails()) {
+        if (f.kind != FreshCredentialsStatus.Kind.TEXT || fullDetails()) {
             return v;
         }
-        String view = f.getJmxView();
+        String view = f.jmxView;
         if (view.equals("masked")) {
             return masked((String) v);
         }
@@ -125,7 +125,7 @@ final class SourceMXBean implements DynamicMBean {
 
     private static FreshCredentialsStatus.Field field(String attribute) throws AttributeNotFoundException {
         for (FreshCredentialsStatus.Field f : FreshCredentialsStatus.fields()) {
-            if (f.getJmxName().equals(attribute)) {
+            if (f.jmxName.equals(attribute)) {
                 return f;
             }
         }
@@ -176,9 +176,9 @@ final class SourceMXBean implements DynamicMBean {
     public MBeanInfo getMBeanInfo() {
         List<MBeanAttributeInfo> attributes = new ArrayList<MBeanAttributeInfo>();
         for (FreshCredentialsStatus.Field f : FreshCredentialsStatus.fields()) {
-            String unit = f.getUnit().isEmpty() ? "" : " (" + f.getUnit() + ")";
-            attributes.add(new MBeanAttributeInfo(f.getJmxName(), type(f).getName(), f.getDescription() + unit,
-                    true, false, f.getKind() == FreshCredentialsStatus.Kind.FLAG));
+            String unit = f.unit.isEmpty() ? "" : " (" + f.unit + ")";
+            attributes.add(new MBeanAttributeInfo(f.jmxName, type(f).getName(), f.description + unit,
+                    true, false, f.kind == FreshCredentialsStatus.Kind.FLAG));
         }
         return new MBeanInfo(SourceMXBean.class.getName(), "freshcreds source: " + FreshCredentialsSourceMXBean.class.getName(),
                 attributes.toArray(new MBeanAttributeInfo[0]), null, null, null);

@@ -277,19 +277,19 @@ public class StatusAndMetricsTest {
             assertTrue(fields.toString(), fields.size() >= 20);
             java.util.Set<String> counters = new java.util.HashSet<String>();
             for (FreshCredentialsStatus.Field f : fields) {
-                assertTrue("JSON status lacks " + f + ": " + json, json.contains("\"" + f.getName() + "\":"));
+                assertTrue("JSON status lacks " + f + ": " + json, json.contains("\"" + f.name + "\":"));
                 // The typed status reads it (and toString names it when it has a value).
                 Object value = status.value(f);
                 if (value != null) {
-                    assertTrue(status.toString(), status.toString().contains(f.getName() + "="));
+                    assertTrue(status.toString(), status.toString().contains(f.name + "="));
                 }
-                assertTrue("MBean lacks " + f.getJmxName(), attributes.contains(f.getJmxName()));
-                server.getAttribute(name, f.getJmxName());
-                if (f.getKind() == FreshCredentialsStatus.Kind.COUNTER) {
-                    counters.add(f.getName());
-                    assertNotNull("no meter for counter " + f, registry.find(f.getMeterName()).functionCounter());
-                } else if (!f.getMeterName().isEmpty()) {
-                    assertNotNull("no meter for " + f, registry.find(f.getMeterName()).gauge());
+                assertTrue("MBean lacks " + f.jmxName, attributes.contains(f.jmxName));
+                server.getAttribute(name, f.jmxName);
+                if (f.kind == FreshCredentialsStatus.Kind.COUNTER) {
+                    counters.add(f.name);
+                    assertNotNull("no meter for counter " + f, registry.find(f.meterName).functionCounter());
+                } else if (!f.meterName.isEmpty()) {
+                    assertNotNull("no meter for " + f, registry.find(f.meterName).gauge());
                 }
             }
             assertEquals(fields.size(), attributes.size());

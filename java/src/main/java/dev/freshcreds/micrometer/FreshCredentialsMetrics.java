@@ -73,12 +73,12 @@ public final class FreshCredentialsMetrics implements MeterBinder {
 
     /** The sampled value of {@code field}: NaN once closed or when it has none; milliseconds as seconds. */
     private static ToDoubleFunction<FreshCredentialsSource> sampler(final FreshCredentialsStatus.Field field) {
-        final boolean millis = "milliseconds".equals(field.getUnit());
+        final boolean millis = "milliseconds".equals(field.unit);
         return new ToDoubleFunction<FreshCredentialsSource>() {
             @Override
             public double applyAsDouble(FreshCredentialsSource s) {
                 FreshCredentialsStatus status = statusOf(s);
-                Long v = status == null ? null : status.number(field.getName());
+                Long v = status == null ? null : status.number(field.name);
                 if (v == null) {
                     return Double.NaN;
                 }
@@ -93,15 +93,15 @@ public final class FreshCredentialsMetrics implements MeterBinder {
         // The source's kind, never its full name: tags leave the process for monitoring systems.
         Tags all = Tags.of(tags).and("source", first == null ? "" : first.getSourceKind());
         for (FreshCredentialsStatus.Field field : FreshCredentialsStatus.fields()) {
-            if (field.getMeterName().isEmpty()) {
+            if (field.meterName.isEmpty()) {
                 continue;
             }
-            if (field.getKind() == FreshCredentialsStatus.Kind.COUNTER) {
-                FunctionCounter.builder(field.getMeterName(), source, sampler(field))
-                        .description(field.getDescription()).tags(all).register(registry);
+            if (field.kind == FreshCredentialsStatus.Kind.COUNTER) {
+                FunctionCounter.builder(field.meterName, source, sampler(field))
+                        .description(field.description).tags(all).register(registry);
             } else {
-                Gauge.builder(field.getMeterName(), source, sampler(field)).description(field.getDescription())
-                        .baseUnit("milliseconds".equals(field.getUnit()) ? "seconds" : null).tags(all)
+                Gauge.builder(field.meterName, source, sampler(field)).description(field.description)
+                        .baseUnit("milliseconds".equals(field.unit) ? "seconds" : null).tags(all)
                         .register(registry);
             }
         }
