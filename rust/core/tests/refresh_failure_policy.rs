@@ -647,9 +647,15 @@ impl CredentialSource for Rewritable {
 async fn an_implausible_date_is_counted_reported_and_warned_about_once() {
     let (warnings, _guard) = log_capture::Records::capture();
     let clock = manual_clock();
-    // A server (as a fetcher may report it) whose Date is two hours behind local time.
-    let source = ScriptedSource::new(&clock, [Answer::Fresh { lifetime: 4 * HOUR }]);
-    *source.server_offset_secs.lock().unwrap() = -2 * 3600;
+    // A server (as a fetcher may report it) whose Date is a second beyond the bound behind local
+    // time, with credentials that are still valid on local time.
+    let source = ScriptedSource::new(
+        &clock,
+        [Answer::Fresh {
+            lifetime: 28 * HOUR,
+        }],
+    );
+    *source.server_offset_secs.lock().unwrap() = -(MAX_PLAUSIBLE_DATE_OFFSET.as_secs() as i64 + 1);
     let p = RefreshingProvider::spawn(source, config(10 * MIN), arc_clock(&clock));
     p.credentials().await.unwrap();
     p.refresh().await.unwrap();

@@ -29,10 +29,12 @@ pub const SIGNING_SKEW_THRESHOLD: Duration = Duration::from_secs(60);
 /// The one bound on a server `Date`: further than this from the local clock, it is not a clock
 /// reading but a broken or stale answer (epoch 0, a cached response, a sidecar with no clock).
 /// Such a date neither corrects the signing time nor anchors an expiry (local time does), and
-/// [`WARN_IMPLAUSIBLE_DATE`] says so. An hour is twelve times the 5 minutes AWS allows a
-/// signature, and short enough that a stale `Date` can make credentials look valid for at most
-/// an hour beyond what local time says (the refresh property tests break when it is dropped).
-pub const MAX_PLAUSIBLE_DATE_OFFSET: Duration = Duration::from_secs(60 * 60);
+/// [`WARN_IMPLAUSIBLE_DATE`] says so. A day: a local clock hours off (a time zone stored as UTC,
+/// a laptop's dead battery) is the common case freshcreds must survive, and within the bound the
+/// server's clock both anchors the expiry (local time would misplace it by the same hours) and
+/// corrects the signing time; a day is far beyond any clock a host can run with and still reach
+/// AWS over TLS.
+pub const MAX_PLAUSIBLE_DATE_OFFSET: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Logged (WARN, once per tracker and once per engine) when a `Date` header is ignored as
 /// implausible ([`MAX_PLAUSIBLE_DATE_OFFSET`]).
