@@ -823,8 +823,12 @@ impl FreshProvider {
             clock,
             runtime.handle(),
         );
-        let bases = std::mem::take(&mut *hops.bases.lock().unwrap_or_else(|e| e.into_inner()));
-        let leases = std::mem::take(&mut *hops.leases.lock().unwrap_or_else(|e| e.into_inner()));
+        // Exact sizes: a process may hold thousands of providers (one per role session).
+        let mut bases = std::mem::take(&mut *hops.bases.lock().unwrap_or_else(|e| e.into_inner()));
+        bases.shrink_to_fit();
+        let mut leases =
+            std::mem::take(&mut *hops.leases.lock().unwrap_or_else(|e| e.into_inner()));
+        leases.shrink_to_fit();
         Ok(FreshProvider {
             engine,
             bases,
