@@ -196,7 +196,8 @@ pub fn bases_in_use() -> usize {
     lock(&BASES).len()
 }
 
-/// The most native heap an idle role session holds (its engine, its role source and its
-/// cached credentials), beyond what the sessions over one base share. Role sessions are many
-/// per process (one per tenant): `tests/roles_memory.rs` counts them with a counting allocator.
-pub const MAX_IDLE_ROLE_SESSION_BYTES: usize = 100_000;
+/// The most native heap an idle role session holds, beyond what the sessions over one base
+/// share: its engine and task, its role source and lease, and its cached credentials (with a
+/// session token of 800 characters; about 3.3 KB in all). Role sessions are many per process (one
+/// per tenant): `tests/roles_memory.rs` counts them with a counting allocator.
+pub const MAX_IDLE_ROLE_SESSION_BYTES: usize = 4_096;
