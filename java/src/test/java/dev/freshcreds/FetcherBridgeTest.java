@@ -20,7 +20,7 @@ public class FetcherBridgeTest {
     public void aLongFailureMessageIsCutToTheBound() {
         final String message = repeat('m', FetcherBridge.MAX_MESSAGE_CHARS * 3);
         long[] numbers = new long[FetcherBridge.NUMBERS];
-        String[] out = FetcherBridge.of(() -> {
+        String[] out = FetcherBridge.of((CredentialsFetcher) () -> {
             throw CredentialsFetchException.retryable(message);
         }).call(numbers);
         assertEquals(FetcherBridge.RETRYABLE, numbers[FetcherBridge.OUTCOME]);
@@ -32,7 +32,7 @@ public class FetcherBridgeTest {
     public void anythingThrownIsCutToTheBoundToo() {
         final String message = repeat('x', FetcherBridge.MAX_MESSAGE_CHARS * 2);
         long[] numbers = new long[FetcherBridge.NUMBERS];
-        String[] out = FetcherBridge.of(() -> {
+        String[] out = FetcherBridge.of((CredentialsFetcher) () -> {
             throw new IllegalStateException(message);
         }).call(numbers);
         String sent = out[FetcherBridge.MESSAGE];
@@ -45,7 +45,7 @@ public class FetcherBridgeTest {
     public void aMessageAtTheBoundIsPassedWhole() {
         final String message = repeat('p', FetcherBridge.MAX_MESSAGE_CHARS);
         long[] numbers = new long[FetcherBridge.NUMBERS];
-        String[] out = FetcherBridge.of(() -> {
+        String[] out = FetcherBridge.of((CredentialsFetcher) () -> {
             throw CredentialsFetchException.permanent(message);
         }).call(numbers);
         assertEquals(FetcherBridge.PERMANENT, numbers[FetcherBridge.OUTCOME]);
