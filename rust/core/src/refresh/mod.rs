@@ -114,8 +114,11 @@ struct Shared {
     state: Mutex<RefreshState>,
     wake: Notify,
     rounds: watch::Sender<u64>,
-    /// The last forced-refresh request a finished round served (`u64::MAX` once closed).
-    forced_done: watch::Sender<u64>,
+    /// The last forced-refresh request a finished round served (`u64::MAX` once closed); set
+    /// before [`Shared::rounds`] changes, so a waiter looks at it after each change. An atomic
+    /// rather than a channel of its own: a channel costs hundreds of bytes per engine, and a
+    /// process may hold thousands of engines (one per role session).
+    forced_done: AtomicU64,
     last_error: Mutex<Option<Error>>,
     stats: RefreshStats,
     skew_warned: AtomicBool,
@@ -179,7 +182,6 @@ impl RefreshingProvider {
             config.long_term_recheck = source.long_term_recheck();
         }
         let (rounds, _) = watch::channel(0);
-        let (forced_done, _) = watch::channel(0);
         let shared = Arc::new(Shared {
             source,
             clock,
@@ -190,7 +192,7 @@ impl RefreshingProvider {
             state: Mutex::new(RefreshState::new(config)),
             wake: Notify::new(),
             rounds,
-            forced_done,
+            forced_done: AtomicU64::new(0),
             last_error: Mutex::new(None),
             stats: RefreshStats::default(),
             skew_warned: AtomicBool::new(false),
@@ -383,12 +385,19 @@ impl RefreshingProvider {
     /// most [`REFRESH_WAIT_LIMIT`]; returns the credentials then cached, or the round's error.
     pub async fn refresh(&self) -> Result<Served> {
         self.ensure_open()?;
-        let mut done = self.shared.forced_done.subscribe();
+        let mut rounds = self.shared.rounds.subscribe();
         let target = lock(&self.shared.state).force();
         self.shared.wake.notify_one();
         let timeout = self.shared.clock.sleep(REFRESH_WAIT_LIMIT);
+        let done = async {
+            while self.shared.forced_done.load(Ordering::Acquire) < target {
+                if rounds.changed().await.is_err() {
+                    break;
+                }
+            }
+        };
         tokio::select! {
-            _ = done.wait_for(|d| *d >= target) => {}
+            _ = done => {}
             _ = timeout => {
                 return Err(Error::new(
                     ErrorKind::Timeout,
@@ -708,8 +717,8 @@ async fn drive(shared: Arc<Shared>) {
         }
     }
     // Wake anyone waiting on a round.
+    shared.forced_done.store(u64::MAX, Ordering::Release);
     shared.rounds.send_modify(|r| *r += 1);
-    shared.forced_done.send_replace(u64::MAX);
 }
 
 /// Runs one fetch on its own task, bounded by [`ROUND_TIMEOUT`]; a panic becomes an error.
@@ -777,10 +786,8 @@ async fn run_round(shared: &Shared, reason: RefreshReason) {
         lock(&shared.state).set_long_term_recheck(every);
     }
     shared.stats.last_round_ok.store(ok, Ordering::Release);
+    shared.forced_done.fetch_max(serves_force, Ordering::AcqRel);
     shared.rounds.send_modify(|r| *r += 1);
-    shared
-        .forced_done
-        .send_modify(|d| *d = (*d).max(serves_force));
 }
 
 fn store(shared: &Shared, entry: Arc<Entry>) {

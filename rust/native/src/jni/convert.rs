@@ -36,6 +36,41 @@ pub(crate) fn options(
     Ok(ProviderOptions::from_pairs(keys.into_iter().zip(values))?)
 }
 
+/// A Java string read with one copy: its modified UTF-8 straight into the Rust buffer (no
+/// buffer of the JVM's in between). An option value may be the JVM's whole trust store
+/// (hundreds of kilobytes) and thousands of role sessions each pass it: every extra copy was a
+/// large transient allocation that fragmented the native heap. Modified UTF-8 that is not UTF-8
+/// (a NUL or a character outside the BMP) is decoded by `get_string`.
+fn read_string(env: &mut JNIEnv<'_>, s: &JString<'_>) -> Result<String, Failure> {
+    let raw = env.get_raw();
+    // SAFETY: `raw` is this thread's JNIEnv and `s` a live local reference to a non-null
+    // `java.lang.String`; the buffer holds the string's modified UTF-8 length plus the NUL
+    // HotSpot writes after it, and the region asked for is the whole string.
+    let bytes = unsafe {
+        let functions = &**raw;
+        let (Some(length), Some(utf_length), Some(region)) = (
+            functions.GetStringLength,
+            functions.GetStringUTFLength,
+            functions.GetStringUTFRegion,
+        ) else {
+            return Ok(env.get_string(s)?.into());
+        };
+        let chars = length(raw, s.as_raw());
+        let utf_len = usize::try_from(utf_length(raw, s.as_raw())).unwrap_or(0);
+        let mut buf = vec![0u8; utf_len + 1];
+        region(raw, s.as_raw(), 0, chars, buf.as_mut_ptr().cast());
+        buf.truncate(utf_len);
+        buf
+    };
+    if env.exception_check()? {
+        return Err(jni::errors::Error::JavaException.into());
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(_) => Ok(env.get_string(s)?.into()),
+    }
+}
+
 /// The strings of a `String[]`; a null array or element is an `InvalidConfig` error.
 fn strings(
     env: &mut JNIEnv<'_>,
@@ -58,8 +93,7 @@ fn strings(
                     return Ok(None);
                 }
                 let element = JString::from(element);
-                let value: String = env.get_string(&element)?.into();
-                Ok(Some(value))
+                Ok(Some(read_string(env, &element)?))
             },
         )?;
         match value {
