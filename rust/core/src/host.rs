@@ -174,7 +174,7 @@ impl ProviderOptions {
 
     /// The prefix of the options of a role's base hop: `base.roleArn`, `base.profile`, … describe
     /// the credentials `roleArn` is assumed with (role chaining: `base.base.…` for a third hop).
-    pub const BASE_PREFIX: &'static str = "base.";
+    pub(crate) const BASE_PREFIX: &'static str = "base.";
 
     /// Parses `key=value` pairs; later pairs override earlier ones.
     pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(
@@ -502,7 +502,10 @@ impl ProviderOptions {
     }
 
     /// A numeric option checked against its range in [`OPTION_RANGES`].
-    pub fn ranged<T: Into<u64> + Copy + std::str::FromStr>(&self, key: &str) -> Result<Option<T>> {
+    pub(crate) fn ranged<T: Into<u64> + Copy + std::str::FromStr>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>> {
         let Some(v) = self.number::<T>(key)? else {
             return Ok(None);
         };
@@ -614,10 +617,10 @@ pub struct Snapshot {
 
 /// How long a host may keep serving long-term keys before asking again (a forced refresh or a
 /// changed file is then seen within this time).
-pub const STATIC_SERVE_FOR: Duration = Duration::from_secs(60);
+pub(crate) const STATIC_SERVE_FOR: Duration = Duration::from_secs(60);
 /// How long a host may keep serving credentials whose refresh is due but not done yet (in flight
 /// or failing), or stale ones.
-pub const PENDING_SERVE_FOR: Duration = Duration::from_secs(1);
+pub(crate) const PENDING_SERVE_FOR: Duration = Duration::from_secs(1);
 
 impl Snapshot {
     fn from_served(served: Served, now: Duration) -> Snapshot {

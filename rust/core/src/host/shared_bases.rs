@@ -22,7 +22,7 @@ use crate::sources::sts::StsClient;
 use crate::sources::CredentialSource;
 
 /// The option keys of the role request itself: roles that differ only in these share a base.
-pub const ROLE_REQUEST_KEYS: &[&str] = &[
+pub(crate) const ROLE_REQUEST_KEYS: &[&str] = &[
     "roleArn",
     "roleSessionName",
     "externalId",
@@ -164,7 +164,7 @@ pub(super) async fn lease(
 }
 
 /// Releases leases; a base whose last lease this was stops its engines and is forgotten.
-pub fn release_all(leases: Vec<Lease>) {
+pub(crate) fn release_all(leases: Vec<Lease>) {
     let mut pending = leases;
     while let Some(lease) = pending.pop() {
         let unused = {

@@ -43,17 +43,17 @@ use crate::error::{Error, ErrorKind, Result, Shortfall};
 use crate::sources::{CredentialSource, Fetched};
 
 /// Logged (WARN) each time expired credentials are served on by static stability.
-pub const WARN_STATIC_STABILITY: &str = "serving expired credentials (static stability)";
+pub(crate) const WARN_STATIC_STABILITY: &str = "serving expired credentials (static stability)";
 /// Logged (WARN) once when local time differs from a server's `Date` beyond the threshold.
-pub const WARN_CLOCK_SKEW: &str = "local clock differs from the credential server's clock";
+pub(crate) const WARN_CLOCK_SKEW: &str = "local clock differs from the credential server's clock";
 /// Logged (WARN) when a refresh round fails.
-pub const WARN_REFRESH_FAILED: &str = "credential refresh failed";
+pub(crate) const WARN_REFRESH_FAILED: &str = "credential refresh failed";
 /// Logged (WARN) once when a server's `Date` is too far from local time to anchor an expiry.
-pub const WARN_UNTRUSTED_DATE: &str = "ignoring the credential server's Date header";
+pub(crate) const WARN_UNTRUSTED_DATE: &str = "ignoring the credential server's Date header";
 /// Logged (ERROR) when a source panics while fetching (a bug; the round counts as failed).
-pub const ERROR_SOURCE_PANICKED: &str = "the credential source panicked";
+pub(crate) const ERROR_SOURCE_PANICKED: &str = "the credential source panicked";
 /// Logged (INFO) when the engine notices that the machine was suspended.
-pub const INFO_RESUMED: &str = "resumed after the machine was suspended";
+pub(crate) const INFO_RESUMED: &str = "resumed after the machine was suspended";
 
 /// Longest a refresh round may take: a source that hangs past it is abandoned and the round
 /// counts as a (retryable) timeout. Longer than any source's own retries take.
@@ -69,9 +69,9 @@ pub const INVALIDATION_WAIT_LIMIT: Duration = Duration::from_secs(10);
 /// Longest [`RefreshingProvider::credentials_valid_for`] waits for the round that may bring
 /// longer-lived credentials (a round in flight, or its own); past it the caller gets the
 /// shortfall, and the round goes on in the background.
-pub const VALIDITY_WAIT_LIMIT: Duration = INVALIDATION_WAIT_LIMIT;
+pub(crate) const VALIDITY_WAIT_LIMIT: Duration = INVALIDATION_WAIT_LIMIT;
 /// A sleep that ends this much later than asked is taken as a suspend and resume.
-pub const RESUME_DETECT_SLACK: Duration = Duration::from_secs(5);
+pub(crate) const RESUME_DETECT_SLACK: Duration = Duration::from_secs(5);
 
 /// What a caller gets: the credentials and how fresh they are.
 #[derive(Debug, Clone)]

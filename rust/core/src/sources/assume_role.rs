@@ -18,7 +18,7 @@ use crate::sources::{BoxFuture, CredentialSource, Fetched, LifetimeCap, Probe};
 
 /// Longest a role's refresh waits for its base to finish a refresh that is due: past it, the
 /// base's cached credentials (still valid: a refresh falls due a lead before expiry) are used.
-pub const BASE_ROUND_WAIT: Duration = Duration::from_secs(30);
+pub(crate) const BASE_ROUND_WAIT: Duration = Duration::from_secs(30);
 
 /// Credentials of an assumed role, obtained with the credentials of a base source. `Debug`
 /// hides the external id.

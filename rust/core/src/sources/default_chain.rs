@@ -94,20 +94,6 @@ impl SourceSelection {
 }
 
 impl ChainSettings {
-    /// Settings from the process environment and the system clock.
-    pub fn from_process() -> Self {
-        ChainSettings {
-            env: Env::process(),
-            system_properties: None,
-            profile: None,
-            explicit_profile_wins: false,
-            imds_overrides: ImdsConfigBuilder::default(),
-            clock: Arc::new(crate::clock::SystemClock::new()),
-            server_clock: Arc::new(ServerClock::new()),
-            network: NetworkSettings::default(),
-        }
-    }
-
     fn imds_config(&self, profiles: Option<&ProfileSet>) -> Result<ImdsConfig> {
         self.imds_overrides
             .clone()
@@ -118,7 +104,7 @@ impl ChainSettings {
 
     /// Trust and proxies for the selected profile: the environment, its `ca_bundle`, and the
     /// host's [`ChainSettings::network`].
-    pub fn http_policy(&self, profiles: Option<&ProfileSet>) -> HttpPolicy {
+    pub(crate) fn http_policy(&self, profiles: Option<&ProfileSet>) -> HttpPolicy {
         HttpPolicy::resolve(
             &self.env,
             profiles.and_then(|p| p.selected_profile()),
@@ -238,7 +224,7 @@ fn unconfigured(name: &'static str, e: Error) -> Arc<dyn CredentialSource> {
 /// Whether a `credential_process` command line runs `freshcreds credential-process`: resolving
 /// such a profile from freshcreds would start freshcreds again, for the same chain (users point
 /// the AWS CLI at freshcreds that way, and every host reads the same files).
-pub fn runs_own_credential_process(command: &str) -> bool {
+pub(crate) fn runs_own_credential_process(command: &str) -> bool {
     let mut words = command.split_whitespace();
     let program = words.next().unwrap_or_default().trim_matches(['"', '\'']);
     let stem = std::path::Path::new(program)

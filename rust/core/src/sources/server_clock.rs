@@ -71,7 +71,7 @@ impl ServerClock {
     /// Reads the `Date` header of an HTTP answer, if it has a valid one, and [`observe`]s it.
     ///
     /// [`observe`]: ServerClock::observe
-    pub fn observe_header(
+    pub(crate) fn observe_header(
         &self,
         headers: &reqwest::header::HeaderMap,
         local: DateTime<Utc>,
@@ -89,7 +89,7 @@ impl ServerClock {
     /// Records the `Date` header `server` of an answer received when the local wall clock read
     /// `local`, from `endpoint` (named in the warning). Returns the date when it is plausible,
     /// `None` when it was ignored (then the caller must not anchor anything on it).
-    pub fn observe(
+    pub(crate) fn observe(
         &self,
         server: DateTime<Utc>,
         local: DateTime<Utc>,
@@ -141,7 +141,7 @@ impl ServerClock {
 }
 
 /// Whether `offset` is larger (either way) than [`SIGNING_SKEW_THRESHOLD`].
-pub fn exceeds_threshold(offset: chrono::Duration) -> bool {
+pub(crate) fn exceeds_threshold(offset: chrono::Duration) -> bool {
     let threshold =
         chrono::Duration::from_std(SIGNING_SKEW_THRESHOLD).unwrap_or(chrono::Duration::MAX);
     offset.abs() > threshold
