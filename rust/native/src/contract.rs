@@ -110,8 +110,8 @@ mod tests {
     use std::collections::{BTreeMap, BTreeSet};
 
     use super::*;
-    use crate::error::ErrorKind;
-    use crate::host::{ProviderOptions, OPTION_RANGES, SECRET_OPTION_KEYS};
+    use freshcreds_core::error::ErrorKind;
+    use freshcreds_core::host::{ProviderOptions, OPTION_RANGES, SECRET_OPTION_KEYS};
     use freshcreds_core::sdk_settings::SDK_SETTINGS;
 
     const JAVA_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../java/src/main/java/");

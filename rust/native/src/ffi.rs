@@ -17,8 +17,8 @@ use std::ptr;
 use zeroize::Zeroize;
 
 use crate::bridge::{self, Failure};
-use crate::error::{ErrorKind, Result};
-use crate::host::{FreshProvider, ProviderOptions, Snapshot};
+use freshcreds_core::error::{ErrorKind, Result};
+use freshcreds_core::host::{FreshProvider, ProviderOptions, Snapshot};
 
 /// A status code: `FRESHCREDS_OK` or one of the `FRESHCREDS_ERR_*` values.
 pub type FreshcredsCode = i32;
@@ -86,7 +86,7 @@ pub struct FreshcredsShortfall {
 }
 
 impl FreshcredsShortfall {
-    fn of(s: &crate::error::Shortfall) -> Self {
+    fn of(s: &freshcreds_core::error::Shortfall) -> Self {
         let millis = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
         FreshcredsShortfall {
             requested_millis: millis(s.requested),

@@ -15,8 +15,8 @@ use crate::contract::{
     STATUS_SOURCE_KIND, STATUS_STALE, STATUS_STALE_EXTENSIONS, STATUS_STALE_RESPONSES,
     STATUS_STRINGS, STATUS_UNROTATED_POLLS, STRINGS,
 };
-use crate::error::Error;
-use crate::host::{FreshProvider, ProviderOptions, Snapshot};
+use freshcreds_core::error::Error;
+use freshcreds_core::host::{FreshProvider, ProviderOptions, Snapshot};
 
 /// Local references one element of a string array may need while it is read.
 const STRING_FRAME_CAPACITY: i32 = 8;
@@ -179,7 +179,7 @@ fn write_longs(
 ) -> Result<(), Failure> {
     if longs.is_null() || (env.get_array_length(longs)? as usize) < numbers.len() {
         return Err(Error::new(
-            crate::error::ErrorKind::Internal,
+            freshcreds_core::error::ErrorKind::Internal,
             format!(
                 "freshcreds bridge: the {what} array must have {} elements",
                 numbers.len()

@@ -27,7 +27,7 @@ macro_rules! entry_point {
     ) => {
         $(#[$attr])*
         #[no_mangle]
-        pub extern "system" fn $name<'l>(
+        pub(crate) extern "system" fn $name<'l>(
             mut env: ::jni::JNIEnv<'l>,
             _class: ::jni::objects::JClass<'l>,
             $($arg: $ty),*
@@ -48,7 +48,7 @@ use jni::objects::{JLongArray, JObjectArray, JString};
 use jni::sys::{jboolean, jint, jlong, JNI_ERR, JNI_FALSE, JNI_TRUE, JNI_VERSION_1_8};
 use jni::JavaVM;
 
-use crate::host::FreshProvider;
+use freshcreds_core::host::FreshProvider;
 
 /// Called by the JVM when the library is loaded: routes `tracing` events (through the bounded
 /// log queue of `log.rs`) and panic reports to Java logging. Keeps no JNI reference.

@@ -209,22 +209,6 @@ public class FreshCredentialsSourceTest {
     }
 
     @Test
-    public void aPanicInTheNativeLibraryIsAnInternalFreshCredentialsException() {
-        NativeLoader.load();
-        try {
-            NativeTestHooks.panicForTest("deliberate test panic");
-            fail("no exception");
-        } catch (FreshCredentialsException e) {
-            assertEquals(FreshCredentialsException.Kind.INTERNAL, e.getKind());
-            assertTrue(e.getMessage(), e.getMessage().contains("deliberate test panic"));
-        }
-        // The library still works afterwards.
-        try (FreshCredentialsSource source = FreshCredentialsSource.create(staticKeys(false))) {
-            assertEquals("AKIAPROPS", source.credentials().getAccessKeyId());
-        }
-    }
-
-    @Test
     public void toStringsOfSourceAndProvidersShowNoSecret() {
         try (FreshCredentialsSource source = FreshCredentialsSource.create(staticKeys(true));
                 FreshAwsCredentialsProvider v2 = FreshAwsCredentialsProvider.builder()
