@@ -293,6 +293,29 @@ public final class FreshCredentialsSource implements AutoCloseable {
     }
 
     /**
+     * Creates a native handle over Java code behind {@code bridge}: a credentials fetcher called
+     * {@code name}, or a web identity token supplier when {@code name} is {@code null}.
+     */
+    private static final class OverJava implements NativeFactory {
+        private final String name;
+        private final FetcherBridge bridge;
+        private final long timeoutMillis;
+
+        OverJava(String name, FetcherBridge bridge, Duration callTimeout) {
+            this.name = name;
+            this.bridge = bridge;
+            this.timeoutMillis = callTimeout.toMillis();
+        }
+
+        @Override
+        public long create(String[] keys, String[] values) {
+            return name == null
+                    ? Native.createTokenSupplier(keys, values, bridge, timeoutMillis)
+                    : Native.createFetcher(keys, values, name, bridge, timeoutMillis);
+        }
+    }
+
+    /**
      * Loads the native library, hands the options (with the JVM's proxy and trust store, unless
      * the options set them or turn this off) to {@code factory}, and adopts the handle it makes.
      */
@@ -339,14 +362,8 @@ public final class FreshCredentialsSource implements AutoCloseable {
      */
     public static FreshCredentialsSource fromFetcher(final String name, CredentialsFetcher fetcher,
             FreshCredentialsOptions options, Duration callTimeout) {
-        final FetcherBridge bridge = FetcherBridge.of(fetcher);
-        final long timeoutMillis = callTimeout.toMillis();
-        return created(options, SnapshotExpiry.SYSTEM, false, new NativeFactory() {
-            @Override
-            public long create(String[] keys, String[] values) {
-                return Native.createFetcher(keys, values, name, bridge, timeoutMillis);
-            }
-        });
+        return created(options, SnapshotExpiry.SYSTEM, false,
+                new OverJava(name, FetcherBridge.of(fetcher), callTimeout));
     }
 
     /**
@@ -378,14 +395,8 @@ public final class FreshCredentialsSource implements AutoCloseable {
      */
     public static FreshCredentialsSource webIdentity(FreshCredentialsOptions options,
             WebIdentityTokenSupplier supplier, Duration callTimeout) {
-        final FetcherBridge bridge = FetcherBridge.of(supplier);
-        final long timeoutMillis = callTimeout.toMillis();
-        return created(options, SnapshotExpiry.SYSTEM, false, new NativeFactory() {
-            @Override
-            public long create(String[] keys, String[] values) {
-                return Native.createTokenSupplier(keys, values, bridge, timeoutMillis);
-            }
-        });
+        return created(options, SnapshotExpiry.SYSTEM, false,
+                new OverJava(null, FetcherBridge.of(supplier), callTimeout));
     }
 
     /** A source owning a new native handle. */
