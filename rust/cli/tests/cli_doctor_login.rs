@@ -80,10 +80,7 @@ async fn doctor_on_a_revoked_session_fails_with_the_login_command() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     sim.set_fault(
         Endpoint::SigninToken,
-        Fault {
-            code: Some("TOKEN_EXPIRED".into()),
-            ..Fault::default()
-        },
+        Fault::default().code("TOKEN_EXPIRED"),
     );
     let (home, _) = home(&sim, true);
     let found = doctor(&home, &sim);

@@ -435,13 +435,7 @@ fn twenty_client_processes_across_a_slow_rotation_are_answered_at_once_for_one_i
     // answer, so the rotation's refresh is slow: clients must keep getting answers at once.
     let (status, _) = get(&serve.url, Some(&serve.token()));
     assert_eq!(status, 200);
-    sim.set_fault(
-        Endpoint::ImdsCredentials,
-        Fault {
-            latency_ms: Some(3000),
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::ImdsCredentials, Fault::default().latency_ms(3000));
     let exe = std::env::current_exe().unwrap();
     let clients: Vec<Child> = (0..20)
         .map(|_| {
@@ -546,10 +540,7 @@ fn while_imds_serves_only_expired_credentials_export_and_serve_hand_out_a_future
     let sim = Simulator::start_blocking(SimConfig::default()).unwrap();
     sim.set_fault(
         Endpoint::ImdsCredentials,
-        Fault {
-            expired_credentials: true,
-            ..Fault::default()
-        },
+        Fault::default().expired_credentials(),
     );
     let home = tempfile::tempdir().unwrap();
     let in_the_future = |text: &str| {

@@ -618,10 +618,7 @@ async fn a_revoked_session_fails_once_naming_the_login_command_and_a_5xx_is_retr
 
     sim.set_fault(
         Endpoint::SigninToken,
-        Fault {
-            code: Some("TOKEN_EXPIRED".into()),
-            ..Fault::default()
-        },
+        Fault::default().code("TOKEN_EXPIRED"),
     );
     let e = source.fetch().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Expired, "{}", e.full_message());
@@ -638,13 +635,7 @@ async fn a_revoked_session_fails_once_naming_the_login_command_and_a_5xx_is_retr
     assert_eq!(sim.counts().signin_token, 1, "a refusal is not retried");
 
     sim.reset_counts();
-    sim.set_fault(
-        Endpoint::SigninToken,
-        Fault {
-            status: Some(503),
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::SigninToken, Fault::default().status(503));
     let e = source.fetch().await.unwrap_err();
     assert!(e.is_retryable(), "{}", e.full_message());
     assert_eq!(
@@ -877,10 +868,7 @@ async fn the_resolution_report_names_the_login_winner_and_the_login_command_when
     home.write_cache(&name, &doc);
     sim.set_fault(
         Endpoint::SigninToken,
-        Fault {
-            code: Some("USER_CREDENTIALS_CHANGED".into()),
-            ..Fault::default()
-        },
+        Fault::default().code("USER_CREDENTIALS_CHANGED"),
     );
     let chain = default_chain::build(&settings(env, clock), SourceSelection::Chain)
         .await

@@ -168,26 +168,13 @@ async fn a_wrong_secret_is_refused_with_signature_does_not_match() {
 async fn server_errors_and_throttling_are_retried_then_succeed() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     let client = sts(&sim);
-    sim.set_fault(
-        Endpoint::Sts,
-        Fault {
-            status: Some(503),
-            times: Some(2),
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::Sts, Fault::default().status(503).times(2));
     let who = client.get_caller_identity(&static_key()).await.unwrap();
     assert_eq!(who.account, "123456789012");
     assert_eq!(sim.counts().sts, 3);
 
     sim.reset_counts();
-    sim.set_fault(
-        Endpoint::Sts,
-        Fault {
-            status: Some(400),
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::Sts, Fault::default().status(400));
     let err = client.get_caller_identity(&static_key()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Throttled);
     assert!(err.message().contains("Throttling"), "{}", err.message());
@@ -197,13 +184,7 @@ async fn server_errors_and_throttling_are_retried_then_succeed() {
 #[tokio::test]
 async fn a_truncated_answer_is_a_parse_error() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::Sts,
-        Fault {
-            malformed_json: true,
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::Sts, Fault::default().malformed_json());
     let err = sts(&sim)
         .get_caller_identity(&static_key())
         .await

@@ -192,10 +192,7 @@ async fn a_skew_refusal_is_retried_exactly_once() {
     let sim = skewed_sim().await;
     sim.set_fault(
         Endpoint::Sts,
-        Fault {
-            date_unix_secs: Some((chrono::Utc::now() - HOST_OFF).timestamp()),
-            ..Fault::default()
-        },
+        Fault::default().date_unix_secs((chrono::Utc::now() - HOST_OFF).timestamp()),
     );
     let source = AssumeRoleSource::new(
         Arc::new(Fixed(static_key())),
@@ -294,10 +291,7 @@ async fn an_imds_date_of_epoch_zero_is_ignored_with_one_warning() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     sim.set_fault(
         Endpoint::ImdsCredentials,
-        Fault {
-            date_unix_secs: Some(0),
-            ..Fault::default()
-        },
+        Fault::default().date_unix_secs(0),
     );
     let server_clock = Arc::new(ServerClock::new());
     let source = imds(&sim, server_clock.clone());

@@ -57,22 +57,9 @@ async fn configured_authorization_token_is_required() {
 #[tokio::test]
 async fn container_faults_apply() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::Container,
-        Fault {
-            status: Some(500),
-            times: Some(1),
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::Container, Fault::default().status(500).times(1));
     assert_eq!(get(&sim, None).await.status(), 500);
-    sim.set_fault(
-        Endpoint::Container,
-        Fault {
-            malformed_json: true,
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::Container, Fault::default().malformed_json());
     let body = get(&sim, None).await.text().await.unwrap();
     assert!(serde_json::from_str::<serde_json::Value>(&body).is_err());
 }

@@ -27,11 +27,7 @@ async fn status_fault_with_times_fails_that_many_requests_then_behaves() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     sim.set_fault(
         Endpoint::ImdsCredentials,
-        Fault {
-            status: Some(500),
-            times: Some(2),
-            ..Fault::default()
-        },
+        Fault::default().status(500).times(2),
     );
     assert_eq!(status_of(&sim).await, 500);
     assert_eq!(status_of(&sim).await, 500);
@@ -43,13 +39,7 @@ async fn status_fault_with_times_fails_that_many_requests_then_behaves() {
 #[tokio::test]
 async fn status_fault_without_times_applies_until_cleared() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::ImdsCredentials,
-        Fault {
-            status: Some(503),
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::ImdsCredentials, Fault::default().status(503));
     for _ in 0..3 {
         assert_eq!(status_of(&sim).await, 503);
     }
@@ -60,13 +50,7 @@ async fn status_fault_without_times_applies_until_cleared() {
 #[tokio::test]
 async fn fault_on_one_endpoint_leaves_the_others_alone() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::ImdsToken,
-        Fault {
-            status: Some(500),
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::ImdsToken, Fault::default().status(500));
     assert_eq!(status_of(&sim).await, 200);
 }
 
@@ -75,11 +59,7 @@ async fn dropped_connection_gives_the_client_an_error_and_no_answer() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     sim.set_fault(
         Endpoint::ImdsCredentials,
-        Fault {
-            drop_connection: true,
-            times: Some(1),
-            ..Fault::default()
-        },
+        Fault::default().drop_connection().times(1),
     );
     let started = Instant::now();
     let err = get_creds(&sim)
@@ -93,13 +73,7 @@ async fn dropped_connection_gives_the_client_an_error_and_no_answer() {
 #[tokio::test]
 async fn hung_request_is_never_answered_until_the_client_gives_up() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::ImdsToken,
-        Fault {
-            hang: true,
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::ImdsToken, Fault::default().hang());
     let err = client(Duration::from_millis(300))
         .put(format!("{}/latest/api/token", sim.base_url()))
         .header("X-aws-ec2-metadata-token-ttl-seconds", "60")
@@ -117,13 +91,7 @@ async fn hung_request_is_never_answered_until_the_client_gives_up() {
 #[tokio::test]
 async fn latency_delays_the_answer() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::ImdsCredentials,
-        Fault {
-            latency_ms: Some(300),
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::ImdsCredentials, Fault::default().latency_ms(300));
     let started = Instant::now();
     assert_eq!(status_of(&sim).await, 200);
     assert!(started.elapsed() >= Duration::from_millis(300));
@@ -134,20 +102,14 @@ async fn full_throttle_rate_answers_429_and_zero_rate_never_does() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     sim.set_fault(
         Endpoint::ImdsCredentials,
-        Fault {
-            throttle_rate: Some(1.0),
-            ..Fault::default()
-        },
+        Fault::default().throttle_rate(1.0),
     );
     for _ in 0..5 {
         assert_eq!(status_of(&sim).await, 429);
     }
     sim.set_fault(
         Endpoint::ImdsCredentials,
-        Fault {
-            throttle_rate: Some(0.0),
-            ..Fault::default()
-        },
+        Fault::default().throttle_rate(0.0),
     );
     for _ in 0..5 {
         assert_eq!(status_of(&sim).await, 200);
@@ -159,11 +121,7 @@ async fn malformed_json_fault_returns_an_unparseable_document() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     sim.set_fault(
         Endpoint::ImdsCredentials,
-        Fault {
-            malformed_json: true,
-            times: Some(1),
-            ..Fault::default()
-        },
+        Fault::default().malformed_json().times(1),
     );
     let body = get_creds(&sim).await.unwrap().text().await.unwrap();
     assert!(serde_json::from_str::<serde_json::Value>(&body).is_err());
@@ -176,10 +134,7 @@ async fn expired_credentials_fault_serves_an_expiration_in_the_past() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     sim.set_fault(
         Endpoint::ImdsCredentials,
-        Fault {
-            expired_credentials: true,
-            ..Fault::default()
-        },
+        Fault::default().expired_credentials(),
     );
     let body = get_creds(&sim).await.unwrap().text().await.unwrap();
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -190,13 +145,7 @@ async fn expired_credentials_fault_serves_an_expiration_in_the_past() {
 #[tokio::test]
 async fn code_fault_replaces_success() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::ImdsCredentials,
-        Fault {
-            code: Some("Failure".into()),
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::ImdsCredentials, Fault::default().code("Failure"));
     let body = get_creds(&sim).await.unwrap().text().await.unwrap();
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["Code"], "Failure");
@@ -207,10 +156,7 @@ async fn date_skew_fault_shifts_the_date_header() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     sim.set_fault(
         Endpoint::ImdsCredentials,
-        Fault {
-            date_skew_secs: Some(-1800),
-            ..Fault::default()
-        },
+        Fault::default().date_skew_secs(-1800),
     );
     let resp = get_creds(&sim).await.unwrap();
     let date = httpdate::parse_http_date(resp.headers()["date"].to_str().unwrap()).unwrap();
@@ -336,24 +282,12 @@ async fn the_counts_say_which_faults_were_served() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     sim.set_fault(
         Endpoint::ImdsCredentials,
-        Fault {
-            status: Some(503),
-            times: Some(2),
-            latency_ms: Some(10),
-            ..Fault::default()
-        },
+        Fault::default().status(503).times(2).latency_ms(10),
     );
     for _ in 0..3 {
         status_of(&sim).await;
     }
-    sim.set_fault(
-        Endpoint::ImdsCredentials,
-        Fault {
-            hang: true,
-            times: Some(1),
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::ImdsCredentials, Fault::default().hang().times(1));
     assert!(client(Duration::from_millis(200))
         .get(format!("{}{CREDS}", sim.base_url()))
         .send()
@@ -361,21 +295,11 @@ async fn the_counts_say_which_faults_were_served() {
         .is_err());
     sim.set_fault(
         Endpoint::ImdsCredentials,
-        Fault {
-            drop_connection: true,
-            times: Some(1),
-            ..Fault::default()
-        },
+        Fault::default().drop_connection().times(1),
     );
     assert!(get_creds(&sim).await.is_err());
     // Set and never served: a fault on an endpoint nobody asks.
-    sim.set_fault(
-        Endpoint::Container,
-        Fault {
-            status: Some(500),
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::Container, Fault::default().status(500));
     let c = sim.counts();
     assert_eq!(
         (
@@ -411,25 +335,15 @@ async fn a_fault_sequence_applies_one_step_per_request_then_the_standing_fault()
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     sim.set_fault(
         Endpoint::ImdsCredentials,
-        Fault {
-            status: Some(500),
-            times: Some(1),
-            ..Fault::default()
-        },
+        Fault::default().status(500).times(1),
     );
-    let status = |s: u16| Fault {
-        status: Some(s),
-        ..Fault::default()
-    };
+    let status = |s: u16| Fault::default().status(s);
     sim.set_fault_sequence(
         Endpoint::ImdsCredentials,
         vec![
             status(503),
             status(503),
-            Fault {
-                hang: true,
-                ..Fault::default()
-            },
+            Fault::default().hang(),
             Fault::default(),
         ],
     );
@@ -523,10 +437,7 @@ async fn a_pinned_date_fault_sets_the_date_header_to_that_time() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     sim.set_fault(
         Endpoint::ImdsCredentials,
-        Fault {
-            date_unix_secs: Some(0),
-            ..Fault::default()
-        },
+        Fault::default().date_unix_secs(0),
     );
     let resp = get_creds(&sim).await.unwrap();
     assert_eq!(resp.status(), 200);

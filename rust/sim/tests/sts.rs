@@ -358,14 +358,7 @@ async fn signed_get_with_query_string_is_verified() {
 #[tokio::test]
 async fn sts_faults_answer_retryable_errors_in_the_sts_shape() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::Sts,
-        Fault {
-            status: Some(503),
-            times: Some(1),
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::Sts, Fault::default().status(503).times(1));
     let (status, body) = call(&sim, &static_keys(), GCI).await;
     assert_eq!(status, 503);
     assert_eq!(tag(&body, "Code"), Some("ServiceUnavailable"));
@@ -536,10 +529,7 @@ async fn aws_cli_accepts_issued_credentials_and_reports_expired_token_after_expi
     // on the real clock, and the SigV4 window is judged on the simulator's).
     sim.set_fault(
         Endpoint::ImdsCredentials,
-        Fault {
-            expired_credentials: true,
-            ..Fault::default()
-        },
+        Fault::default().expired_credentials(),
     );
     let keys = imds_keys(&sim).await;
     let url = sim.base_url();
@@ -651,12 +641,7 @@ async fn an_sts_fault_with_a_code_answers_that_error_code_in_the_sts_shape() {
     let keys = imds_keys(&sim).await;
     sim.set_fault(
         Endpoint::Sts,
-        Fault {
-            status: Some(403),
-            code: Some("ExpiredToken".into()),
-            times: Some(1),
-            ..Fault::default()
-        },
+        Fault::default().status(403).code("ExpiredToken").times(1),
     );
     let (status, body) = call(&sim, &keys, GCI).await;
     assert_eq!(status, 403);

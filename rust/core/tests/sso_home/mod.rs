@@ -46,6 +46,15 @@ impl Home {
         Home { dir, env }
     }
 
+    /// A home with the sso-session profile `dev` ([`session_config`]) selected and a cached
+    /// sign-in of session [`SESSION`] that lasts `lifetime`; returns the sign-in too.
+    pub fn signed_in(sim: &Simulator, lifetime: std::time::Duration) -> (Home, SsoLogin) {
+        let home = Home::new(sim, &session_config(), "dev");
+        let login = sim.sso_login(lifetime);
+        home.write_cache(SESSION, &login, None);
+        (home, login)
+    }
+
     pub fn cache_path(&self, key: &str) -> std::path::PathBuf {
         self.dir
             .path()
