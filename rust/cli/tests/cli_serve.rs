@@ -31,6 +31,20 @@ fn base_env(cmd: &mut Command, home: &std::path::Path, sim: &Simulator) {
         .env("AWS_METADATA_SERVICE_TIMEOUT", "5");
 }
 
+/// Runs `freshcreds command` in [`base_env`] and fails the test (showing its standard error)
+/// unless it succeeds.
+fn run_ok(sim: &Simulator, home: &std::path::Path, command: &str) -> std::process::Output {
+    let mut cmd = Command::new(BIN);
+    base_env(&mut cmd, home, sim);
+    let out = cmd.arg(command).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// A running `freshcreds serve`, stopped (SIGTERM, then kill) when dropped.
 struct Serve {
     child: Child,
@@ -154,14 +168,7 @@ fn aws_identity(sim: &Simulator, home: &std::path::Path, vars: &[(&str, String)]
 fn credential_process_prints_version_1_json_from_the_chain() {
     let sim = Simulator::start_blocking(SimConfig::default()).unwrap();
     let home = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(BIN);
-    base_env(&mut cmd, home.path(), &sim);
-    let out = cmd.arg("credential-process").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(&sim, home.path(), "credential-process");
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     let issued = sim.issued_credentials();
     assert_eq!(doc["Version"], 1);
@@ -198,14 +205,7 @@ fn credential_process_refuses_to_run_itself_recursively() {
 fn export_prints_shell_lines_with_the_expiry_as_a_comment() {
     let sim = Simulator::start_blocking(SimConfig::default()).unwrap();
     let home = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(BIN);
-    base_env(&mut cmd, home.path(), &sim);
-    let out = cmd.arg("export").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(&sim, home.path(), "export");
     let text = String::from_utf8(out.stdout).unwrap();
     let issued = &sim.issued_credentials()[0];
     let mut lines = text.lines();
@@ -548,14 +548,7 @@ fn while_imds_serves_only_expired_credentials_export_and_serve_hand_out_a_future
         t > chrono::Utc::now() + chrono::Duration::minutes(4)
     };
 
-    let mut cmd = Command::new(BIN);
-    base_env(&mut cmd, home.path(), &sim);
-    let out = cmd.arg("export").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(&sim, home.path(), "export");
     let text = String::from_utf8(out.stdout).unwrap();
     let expiry = text
         .lines()

@@ -14,35 +14,13 @@ use freshcreds::sources::sts::{RoleRequest, StsClient, StsProfileSettings, StsSe
 use freshcreds::sources::web_identity::WebIdentitySource;
 use freshcreds::sources::{BoxFuture, CredentialSource, Fetched};
 use freshcreds::{Credentials, ErrorKind, Result};
-use freshcreds_sim::{
-    Endpoint, Fault, SimConfig, Simulator, STATIC_ACCESS_KEY_ID, STATIC_SECRET_ACCESS_KEY,
-};
+use freshcreds_sim::{Endpoint, Fault, SimConfig, Simulator, STATIC_ACCESS_KEY_ID};
+
+#[path = "support/fixed_base.rs"]
+mod fixed_base;
+use fixed_base::{static_key, Fixed};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/deploy";
-
-/// A base source that always answers the same credentials.
-#[derive(Debug)]
-struct Fixed(Credentials);
-
-impl CredentialSource for Fixed {
-    fn name(&self) -> &str {
-        "Fixed"
-    }
-    fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
-        let c = self.0.clone();
-        Box::pin(async move { Ok(Fetched::local(c)) })
-    }
-}
-
-fn static_key() -> Credentials {
-    Credentials::new(
-        STATIC_ACCESS_KEY_ID,
-        STATIC_SECRET_ACCESS_KEY,
-        None,
-        None,
-        "test",
-    )
-}
 
 /// A client for the simulator that retries without waiting.
 fn sts(sim: &Simulator) -> Arc<StsClient> {

@@ -21,39 +21,20 @@ use freshcreds::sources::server_clock::{
 };
 use freshcreds::sources::sts::{StsClient, StsSettings};
 use freshcreds::sources::web_identity::WebIdentitySource;
-use freshcreds::sources::{BoxFuture, CredentialSource, Fetched};
-use freshcreds::{Credentials, ErrorKind, Result};
+use freshcreds::sources::CredentialSource;
+use freshcreds::{Credentials, ErrorKind};
 use freshcreds_sim::{
     Endpoint, Fault, SimConfig, Simulator, MAX_SKEW_MINUTES, STATIC_ACCESS_KEY_ID,
     STATIC_SECRET_ACCESS_KEY,
 };
 
+#[path = "support/fixed_base.rs"]
+mod fixed_base;
+use fixed_base::{static_key, Fixed};
+
 const ROLE: &str = "arn:aws:iam::123456789012:role/deploy";
 /// The host of the issue: 10 minutes off, twice the window AWS allows.
 const HOST_OFF: chrono::Duration = chrono::Duration::minutes(10);
-
-#[derive(Debug)]
-struct Fixed(Credentials);
-
-impl CredentialSource for Fixed {
-    fn name(&self) -> &str {
-        "Fixed"
-    }
-    fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
-        let c = self.0.clone();
-        Box::pin(async move { Ok(Fetched::local(c)) })
-    }
-}
-
-fn static_key() -> Credentials {
-    Credentials::new(
-        STATIC_ACCESS_KEY_ID,
-        STATIC_SECRET_ACCESS_KEY,
-        None,
-        None,
-        "test",
-    )
-}
 
 /// A simulator whose clock is [`HOST_OFF`] ahead of this host's (the host is 10 minutes slow).
 async fn skewed_sim() -> Simulator {
