@@ -414,11 +414,11 @@ fn twenty_client_processes_across_a_slow_rotation_are_answered_at_once_for_one_i
     // IMDS rotates 10 s before expiry; serve refreshes 5 s before expiry (the refresh engine's
     // last-stretch window for 20 s credentials is 5 s too), so its refresh finds new
     // credentials, about 15 s after the first fetch.
-    let sim = Simulator::start_blocking(SimConfig {
-        credential_lifetime: Duration::from_secs(20),
-        imds_rotation_lead: Duration::from_secs(10),
-        ..SimConfig::default()
-    })
+    let sim = Simulator::start_blocking(
+        SimConfig::default()
+            .credential_lifetime(Duration::from_secs(20))
+            .imds_rotation_lead(Duration::from_secs(10)),
+    )
     .unwrap();
     let home = tempfile::tempdir().unwrap();
     let serve = Serve::start(

@@ -70,12 +70,9 @@ async fn wait_rounds(provider: &RefreshingProvider, n: u64) {
 /// by `step` until the credentials rotated [`ROTATIONS`] times. `lead` is the refresh lead the
 /// engine must pick for that lifetime (no jitter).
 async fn rotate(lifetime: Duration, lead: Duration, step: Duration) {
-    let sim = Simulator::start(SimConfig {
-        credential_lifetime: lifetime,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = Simulator::start(SimConfig::default().credential_lifetime(lifetime))
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     // The engine's clock starts at the simulator's time; both move together below, and STS
     // requests are signed with this clock's wall time.

@@ -18,11 +18,7 @@ use freshcreds::ErrorKind;
 use freshcreds_sim::{Endpoint, Fault, SimConfig, Simulator};
 
 async fn start_sim() -> Simulator {
-    start_sim_with(SimConfig {
-        credential_lifetime: Duration::from_secs(3600),
-        ..SimConfig::default()
-    })
-    .await
+    start_sim_with(SimConfig::default().credential_lifetime(Duration::from_secs(3600))).await
 }
 
 async fn start_sim_with(config: SimConfig) -> Simulator {

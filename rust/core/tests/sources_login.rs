@@ -528,12 +528,9 @@ async fn credentials_another_process_refreshed_into_the_cache_are_used_without_a
 
 #[tokio::test]
 async fn the_engine_rotates_login_credentials_a_lead_before_expiry_on_the_simulators_time() {
-    let sim = Simulator::start(SimConfig {
-        credential_lifetime: Duration::from_secs(900),
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = Simulator::start(SimConfig::default().credential_lifetime(Duration::from_secs(900)))
+        .await
+        .unwrap();
     let session = sim.login_session();
     let home = Home::new(&format!(
         "[profile {LOGIN_PROFILE}]\nlogin_session = {}\n",

@@ -246,6 +246,26 @@ pub struct Fault {
     pub date_unix_secs: Option<i64>,
 }
 
+/// Builders, so a test names its simulator in one line:
+/// `SimConfig::default().credential_lifetime(Duration::from_secs(900))`.
+impl SimConfig {
+    /// Sets [`SimConfig::credential_lifetime`].
+    pub fn credential_lifetime(self, lifetime: Duration) -> SimConfig {
+        SimConfig {
+            credential_lifetime: lifetime,
+            ..self
+        }
+    }
+
+    /// Sets [`SimConfig::imds_rotation_lead`].
+    pub fn imds_rotation_lead(self, lead: Duration) -> SimConfig {
+        SimConfig {
+            imds_rotation_lead: lead,
+            ..self
+        }
+    }
+}
+
 /// Builders, so a test names a fault in one line: `Fault::default().status(503).times(2)`.
 impl Fault {
     /// Sets [`Fault::status`].

@@ -183,12 +183,9 @@ async fn unknown_key_or_mismatched_token_is_an_invalid_client_token_id() {
 
 #[tokio::test]
 async fn credentials_past_their_expiration_get_expired_token() {
-    let sim = Simulator::start(SimConfig {
-        credential_lifetime: Duration::from_secs(900),
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = Simulator::start(SimConfig::default().credential_lifetime(Duration::from_secs(900)))
+        .await
+        .unwrap();
     let keys = imds_keys(&sim).await;
     sim.advance_time(Duration::from_secs(899));
     assert_eq!(call(&sim, &keys, GCI).await.0, 200);
@@ -289,12 +286,9 @@ async fn a_skewed_simulator_clock_moves_the_date_header_and_the_sigv4_window_tog
 
 #[tokio::test]
 async fn with_the_switch_on_sts_accepts_expired_credentials_and_counts_them() {
-    let sim = Simulator::start(SimConfig {
-        credential_lifetime: Duration::from_secs(900),
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = Simulator::start(SimConfig::default().credential_lifetime(Duration::from_secs(900)))
+        .await
+        .unwrap();
     let keys = imds_keys(&sim).await;
     sim.advance_time(Duration::from_secs(901));
     assert_eq!(
