@@ -8,99 +8,99 @@
 use jni::sys::jlong;
 
 /// Number of longs a credentials call fills (`Native.NUMBERS`).
-pub const NUMBERS: usize = 3;
+pub(crate) const NUMBERS: usize = 3;
 /// Index of the expiration, epoch millis or [`NO_EXPIRATION`] (`Native.EXPIRATION`).
-pub const EXPIRATION: usize = 0;
+pub(crate) const EXPIRATION: usize = 0;
 /// Index of how long the credentials may be served without asking again, millis
 /// (`Native.SERVE_FOR`).
-pub const SERVE_FOR: usize = 1;
+pub(crate) const SERVE_FOR: usize = 1;
 /// Index of the stale flag, 0 or 1 (`Native.STALE`).
-pub const STALE: usize = 2;
+pub(crate) const STALE: usize = 2;
 /// The expiration of credentials that do not expire (`Native.NO_EXPIRATION`).
-pub const NO_EXPIRATION: jlong = jlong::MIN;
+pub(crate) const NO_EXPIRATION: jlong = jlong::MIN;
 
 /// Number of strings in a credentials array.
-pub const STRINGS: usize = 5;
+pub(crate) const STRINGS: usize = 5;
 /// Index of the access key id in the strings (`Native.ACCESS_KEY_ID`).
-pub const ACCESS_KEY_ID: usize = 0;
+pub(crate) const ACCESS_KEY_ID: usize = 0;
 /// Index of the secret access key in the strings (`Native.SECRET_ACCESS_KEY`).
-pub const SECRET_ACCESS_KEY: usize = 1;
+pub(crate) const SECRET_ACCESS_KEY: usize = 1;
 /// Index of the session token, or null, in the strings (`Native.SESSION_TOKEN`).
-pub const SESSION_TOKEN: usize = 2;
+pub(crate) const SESSION_TOKEN: usize = 2;
 /// Index of the source name in the strings (`Native.SOURCE`).
-pub const SOURCE: usize = 3;
+pub(crate) const SOURCE: usize = 3;
 /// Index of the account id, or null when the source does not know it (`Native.ACCOUNT_ID`).
-pub const ACCOUNT_ID: usize = 4;
+pub(crate) const ACCOUNT_ID: usize = 4;
 
 /// Number of longs a status call fills (`Native.STATUS_NUMBERS`).
-pub const STATUS_NUMBERS: usize = 15;
+pub(crate) const STATUS_NUMBERS: usize = 15;
 /// A status number that has no value (no credentials yet, no scheduled refresh):
 /// `Native.NO_VALUE`.
-pub const NO_VALUE: jlong = jlong::MIN;
+pub(crate) const NO_VALUE: jlong = jlong::MIN;
 /// Index of the stated expiration, epoch millis or [`NO_VALUE`] (`Native.STATUS_EXPIRATION`).
-pub const STATUS_EXPIRATION: usize = 0;
+pub(crate) const STATUS_EXPIRATION: usize = 0;
 /// Index of the millis until the real expiry, negative once expired (`Native.STATUS_EXPIRES_IN`).
-pub const STATUS_EXPIRES_IN: usize = 1;
+pub(crate) const STATUS_EXPIRES_IN: usize = 1;
 /// Index of the millis until the next scheduled refresh (`Native.STATUS_REFRESH_IN`).
-pub const STATUS_REFRESH_IN: usize = 2;
+pub(crate) const STATUS_REFRESH_IN: usize = 2;
 /// Index of the millis until the static-stability extension ends (`Native.STATUS_EXTENSION_ENDS_IN`).
-pub const STATUS_EXTENSION_ENDS_IN: usize = 3;
+pub(crate) const STATUS_EXTENSION_ENDS_IN: usize = 3;
 /// Index of the stale flag, 0 or 1 (`Native.STATUS_STALE`).
-pub const STATUS_STALE: usize = 4;
+pub(crate) const STATUS_STALE: usize = 4;
 /// Index of the refresh rounds started (`Native.STATUS_ROUNDS`).
-pub const STATUS_ROUNDS: usize = 5;
+pub(crate) const STATUS_ROUNDS: usize = 5;
 /// Index of the rounds that produced new credentials (`Native.STATUS_REFRESHES`).
-pub const STATUS_REFRESHES: usize = 6;
+pub(crate) const STATUS_REFRESHES: usize = 6;
 /// Index of the failed rounds (`Native.STATUS_FAILURES`).
-pub const STATUS_FAILURES: usize = 7;
+pub(crate) const STATUS_FAILURES: usize = 7;
 /// Index of the already-expired answers (`Native.STATUS_STALE_RESPONSES`).
-pub const STATUS_STALE_RESPONSES: usize = 8;
+pub(crate) const STATUS_STALE_RESPONSES: usize = 8;
 /// Index of the rounds that found the credentials not rotated yet (`Native.STATUS_UNROTATED_POLLS`).
-pub const STATUS_UNROTATED_POLLS: usize = 9;
+pub(crate) const STATUS_UNROTATED_POLLS: usize = 9;
 /// Index of the static-stability extensions (`Native.STATUS_STALE_EXTENSIONS`).
-pub const STATUS_STALE_EXTENSIONS: usize = 10;
+pub(crate) const STATUS_STALE_EXTENSIONS: usize = 10;
 /// Index of the fetches that panicked (`Native.STATUS_PANICS`).
-pub const STATUS_PANICS: usize = 11;
+pub(crate) const STATUS_PANICS: usize = 11;
 /// Index of the resumes after a suspend (`Native.STATUS_RESUMES`).
-pub const STATUS_RESUMES: usize = 12;
+pub(crate) const STATUS_RESUMES: usize = 12;
 /// Index of the local-minus-server clock difference, millis (`Native.STATUS_SKEW`).
-pub const STATUS_SKEW: usize = 13;
+pub(crate) const STATUS_SKEW: usize = 13;
 /// Index of the rejections reported for the cached key (`Native.STATUS_INVALIDATIONS`).
-pub const STATUS_INVALIDATIONS: usize = 14;
+pub(crate) const STATUS_INVALIDATIONS: usize = 14;
 
 /// Number of strings in a status array.
-pub const STATUS_STRINGS: usize = 5;
+pub(crate) const STATUS_STRINGS: usize = 5;
 /// Index of the source name in the status strings (`Native.STATUS_SOURCE`).
-pub const STATUS_SOURCE: usize = 0;
+pub(crate) const STATUS_SOURCE: usize = 0;
 /// Index of the cached access key id, or null (`Native.STATUS_ACCESS_KEY_ID`).
-pub const STATUS_ACCESS_KEY_ID: usize = 1;
+pub(crate) const STATUS_ACCESS_KEY_ID: usize = 1;
 /// Index of the last round's error, or null (`Native.STATUS_LAST_ERROR`).
-pub const STATUS_LAST_ERROR: usize = 2;
+pub(crate) const STATUS_LAST_ERROR: usize = 2;
 /// Index of the source's kind, its name without what parentheses hold (`Native.STATUS_SOURCE_KIND`).
-pub const STATUS_SOURCE_KIND: usize = 3;
+pub(crate) const STATUS_SOURCE_KIND: usize = 3;
 /// Index of the last round's error kind, or null (`Native.STATUS_LAST_ERROR_KIND`).
-pub const STATUS_LAST_ERROR_KIND: usize = 4;
+pub(crate) const STATUS_LAST_ERROR_KIND: usize = 4;
 
 /// Log level number of errors (`NativeLog.ERROR`).
-pub const LOG_ERROR: i32 = 1;
+pub(crate) const LOG_ERROR: i32 = 1;
 /// Log level number of warnings (`NativeLog.WARN`).
-pub const LOG_WARN: i32 = 2;
+pub(crate) const LOG_WARN: i32 = 2;
 /// Log level number of information (`NativeLog.INFO`).
-pub const LOG_INFO: i32 = 3;
+pub(crate) const LOG_INFO: i32 = 3;
 /// Log level number of debugging detail (`NativeLog.DEBUG`).
-pub const LOG_DEBUG: i32 = 4;
+pub(crate) const LOG_DEBUG: i32 = 4;
 /// Log level number of tracing detail (`NativeLog.TRACE`).
-pub const LOG_TRACE: i32 = 5;
+pub(crate) const LOG_TRACE: i32 = 5;
 
 /// The Java class of freshcreds errors; its constructor takes the kind name and the message,
 /// and its `Kind` enum lists every `ErrorKind` name (plus `UNKNOWN`).
-pub const EXCEPTION_CLASS: &str = "dev/freshcreds/FreshCredentialsException";
+pub(crate) const EXCEPTION_CLASS: &str = "dev/freshcreds/FreshCredentialsException";
 /// The Java class of `InsufficientValidity` errors, a subclass of [`EXCEPTION_CLASS`]; its
 /// constructor is [`INSUFFICIENT_VALIDITY_CONSTRUCTOR`].
-pub const INSUFFICIENT_VALIDITY_CLASS: &str = "dev/freshcreds/InsufficientValidityException";
+pub(crate) const INSUFFICIENT_VALIDITY_CLASS: &str = "dev/freshcreds/InsufficientValidityException";
 /// `(String message, long requestedMillis, long availableMillis, long expirationEpochMillis,
 /// long moreAtEpochMillis, long sourceLimitMillis)`; an absent time or limit is [`NO_VALUE`].
-pub const INSUFFICIENT_VALIDITY_CONSTRUCTOR: &str = "(Ljava/lang/String;JJJJJ)V";
+pub(crate) const INSUFFICIENT_VALIDITY_CONSTRUCTOR: &str = "(Ljava/lang/String;JJJJJ)V";
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,6 @@
 #![warn(missing_docs, unreachable_pub)]
 
 mod bridge;
-pub mod contract;
+mod contract;
 pub mod ffi;
-pub mod jni;
+mod jni;

@@ -53,7 +53,7 @@ use freshcreds_core::host::FreshProvider;
 /// Called by the JVM when the library is loaded: routes `tracing` events (through the bounded
 /// log queue of `log.rs`) and panic reports to Java logging. Keeps no JNI reference.
 #[no_mangle]
-pub extern "system" fn JNI_OnLoad(vm: JavaVM, _reserved: *mut c_void) -> jint {
+pub(crate) extern "system" fn JNI_OnLoad(vm: JavaVM, _reserved: *mut c_void) -> jint {
     // `JavaVM` is a transparent wrapper of the `JavaVM*` the JVM passes.
     let loaded = std::panic::catch_unwind(|| {
         let mut env = vm.get_env().ok()?;
@@ -71,7 +71,7 @@ pub extern "system" fn JNI_OnLoad(vm: JavaVM, _reserved: *mut c_void) -> jint {
 /// log forwarding and discards queued records. The bridge holds no global reference to
 /// release (none is ever created), which is what lets that class loader be collected at all.
 #[no_mangle]
-pub extern "system" fn JNI_OnUnload(_vm: JavaVM, _reserved: *mut c_void) {
+pub(crate) extern "system" fn JNI_OnUnload(_vm: JavaVM, _reserved: *mut c_void) {
     let _ = std::panic::catch_unwind(log::close);
 }
 
