@@ -86,18 +86,31 @@ fn nested_maps(value: Option<&Value>) -> BTreeMap<String, BTreeMap<String, Strin
         .unwrap_or_default()
 }
 
+/// Runs `check` on every case (`tests`, each with a `name`) of the smithy-rs test-data file
+/// `file` and fails unless all `expected_cases` pass.
+fn run_vectors(
+    file: &str,
+    suite: &str,
+    expected_cases: usize,
+    check: fn(&Value) -> Result<(), String>,
+) {
+    let doc = load(&format!("{DATA}/aws-runtime/test-data/{file}"));
+    let mut tally = Tally::default();
+    for case in doc["tests"].as_array().expect("tests array") {
+        let name = case["name"].as_str().unwrap_or("?");
+        tally.record(name, check(case));
+    }
+    tally.finish(suite, expected_cases);
+}
+
 #[test]
 fn profile_parser_vectors_all_pass() {
-    let doc = load(&format!(
-        "{DATA}/aws-runtime/test-data/profile-parser-tests.json"
-    ));
-    let tests = doc["tests"].as_array().expect("tests array");
-    let mut tally = Tally::default();
-    for case in tests {
-        let name = case["name"].as_str().unwrap_or("?");
-        tally.record(name, check_parser_case(case));
-    }
-    tally.finish("profile parser", 65);
+    run_vectors(
+        "profile-parser-tests.json",
+        "profile parser",
+        65,
+        check_parser_case,
+    );
 }
 
 fn check_parser_case(case: &Value) -> Result<(), String> {
@@ -167,16 +180,12 @@ fn check_parser_case(case: &Value) -> Result<(), String> {
 
 #[test]
 fn file_location_vectors_all_pass() {
-    let doc = load(&format!(
-        "{DATA}/aws-runtime/test-data/file-location-tests.json"
-    ));
-    let tests = doc["tests"].as_array().expect("tests array");
-    let mut tally = Tally::default();
-    for case in tests {
-        let name = case["name"].as_str().unwrap_or("?");
-        tally.record(name, check_location_case(case));
-    }
-    tally.finish("profile file location", 9);
+    run_vectors(
+        "file-location-tests.json",
+        "profile file location",
+        9,
+        check_location_case,
+    );
 }
 
 fn check_location_case(case: &Value) -> Result<(), String> {
