@@ -5,8 +5,8 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    arc_clock, lead_config as config, manual_clock, settle, started, wait_rounds, Answer,
-    ScriptedSource,
+    arc_clock, cached_key, lead_config as config, manual_clock, settle, started, wait_rounds,
+    Answer, ScriptedSource,
 };
 use freshcreds::clock::Clock;
 use freshcreds::refresh::{RefreshConfig, RefreshState, RefreshingProvider};
@@ -165,7 +165,7 @@ async fn outage_past_expiry_serves_the_expired_credentials_flagged_counted_and_k
         ],
     );
     let p = started(&clock, source.clone(), config(5 * MIN)).await;
-    let akid = p.cached().unwrap().credentials.access_key_id().to_string();
+    let akid = cached_key(&p);
 
     clock.advance(HOUR + Duration::from_secs(1));
     settle().await;
@@ -247,7 +247,7 @@ async fn unrotated_answers_are_polled_again_with_backoff_until_new_credentials_a
         ],
     );
     let p = started(&clock, source.clone(), config(15 * MIN)).await;
-    let first = p.cached().unwrap().credentials.access_key_id().to_string();
+    let first = cached_key(&p);
     clock.advance(45 * MIN);
     for _ in 0..120 {
         settle().await;

@@ -172,6 +172,15 @@ pub fn lead_config(lead: Duration) -> freshcreds::refresh::RefreshConfig {
     }
 }
 
+/// The access key id of the credentials `p` holds now.
+pub fn cached_key(p: &freshcreds::refresh::RefreshingProvider) -> String {
+    p.cached()
+        .expect("cached credentials")
+        .credentials
+        .access_key_id()
+        .to_string()
+}
+
 /// Starts an engine on `source` and waits for its first credentials.
 pub async fn started(
     clock: &ManualClock,
