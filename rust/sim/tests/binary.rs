@@ -66,28 +66,24 @@ async fn binary_prints_its_url_writes_the_port_file_and_serves_the_admin_api() {
         .await
         .unwrap();
     assert_eq!(v1.status(), 401);
-    let counts = http
+    let counts: freshcreds_sim::Counts = http
         .get(format!("{url}/_sim/counts"))
         .send()
         .await
         .unwrap()
-        .text()
+        .json()
         .await
         .unwrap();
-    let counts: freshcreds_sim::Counts = serde_json::from_str(&counts).unwrap();
     assert_eq!(counts.imds_role_list, 1);
     // --clock-skew and --sts-accepts-expired took effect.
-    let settings: freshcreds_sim::SimSettings = serde_json::from_str(
-        &http
-            .get(format!("{url}/_sim/settings"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let settings: freshcreds_sim::SimSettings = http
+        .get(format!("{url}/_sim/settings"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(
         settings,
         freshcreds_sim::SimSettings {
@@ -188,17 +184,14 @@ async fn network_flags_start_the_tls_front_and_the_proxy_and_the_admin_api_count
     let http = reqwest::Client::new();
     let mut status = serde_json::Value::Null;
     for _ in 0..100 {
-        status = serde_json::from_str(
-            &http
-                .get(format!("{url}/_sim/network"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap(),
-        )
-        .unwrap();
+        status = http
+            .get(format!("{url}/_sim/network"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         if status["tls_failed_handshakes"] == 2 {
             break;
         }

@@ -195,17 +195,14 @@ async fn admin_api_drives_faults_counts_time_and_rotation() {
         .unwrap();
     assert_eq!(bad.status(), 404);
 
-    let counts: Counts = serde_json::from_str(
-        &http
-            .get(format!("{base}/_sim/counts"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let counts: Counts = http
+        .get(format!("{base}/_sim/counts"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(counts.imds_credentials, 2);
 
     let before = sim.now();
@@ -400,17 +397,14 @@ async fn fault_sequences_and_settings_are_set_over_the_admin_api_and_cleared_by_
     let settings = sim.settings();
     assert_eq!(settings.clock_skew_secs, -600);
     assert!(settings.sts_accepts_expired);
-    let shown: serde_json::Value = serde_json::from_str(
-        &http
-            .get(format!("{base}/_sim/settings"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let shown: serde_json::Value = http
+        .get(format!("{base}/_sim/settings"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(shown["clock_skew_secs"], -600);
     let typo = http
         .post(format!("{base}/_sim/settings"))
