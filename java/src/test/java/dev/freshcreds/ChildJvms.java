@@ -75,6 +75,34 @@ final class ChildJvms {
         return text;
     }
 
+    /** What a child JVM printed on its standard output and its standard error. */
+    static final class Printed {
+        final String stdout;
+        final String stderr;
+
+        Printed(String stdout, String stderr) {
+            this.stdout = stdout;
+            this.stderr = stderr;
+        }
+    }
+
+    /**
+     * Runs the child {@code pb} with its standard output and error apart, in {@code out.txt} and
+     * {@code err.txt} of {@code work}, for at most {@code timeoutSeconds}; fails the test when it
+     * does not finish or exits non-zero (the message shows both), and returns what it printed.
+     */
+    static Printed runApart(ProcessBuilder pb, Path work, int timeoutSeconds)
+            throws IOException, InterruptedException {
+        Path out = work.resolve("out.txt");
+        Path err = work.resolve("err.txt");
+        Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        assertTrue("the child JVM did not finish", p.waitFor(timeoutSeconds, TimeUnit.SECONDS));
+        String stdout = new String(Files.readAllBytes(out), StandardCharsets.UTF_8).replace("\r", "");
+        String stderr = new String(Files.readAllBytes(err), StandardCharsets.UTF_8);
+        assertEquals("stdout: " + stdout + "\nstderr: " + stderr, 0, p.exitValue());
+        return new Printed(stdout, stderr);
+    }
+
     static String line(String out, String prefix) {
         for (String l : out.split("\n")) {
             if (l.startsWith(prefix)) {

@@ -171,16 +171,10 @@ public class CorporateNetworkTest {
         command.add(probe.toString());
         command.add(ROLE);
         command.addAll(Arrays.asList(endpoints));
-        Path out = work.resolve("out.txt");
-        Path err = work.resolve("err.txt");
-        ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+        ProcessBuilder pb = new ProcessBuilder(command);
         ChildJvms.minimalEnvironment(pb.environment(), work, empty, sim);
-        Process p = pb.start();
-        assertTrue("the child JVM did not finish", p.waitFor(120, TimeUnit.SECONDS));
-        String stdout = new String(Files.readAllBytes(out), StandardCharsets.UTF_8).replace("\r", "");
-        String stderr = new String(Files.readAllBytes(err), StandardCharsets.UTF_8);
-        assertEquals("stdout: " + stdout + "\nstderr: " + stderr, 0, p.exitValue());
-        return stdout + "\n--- stderr:\n" + stderr;
+        ChildJvms.Printed printed = ChildJvms.runApart(pb, work, 120);
+        return printed.stdout + "\n--- stderr:\n" + printed.stderr;
     }
 
     /**
