@@ -10,7 +10,6 @@ use freshcreds::env::Env;
 use freshcreds::error::Result;
 use freshcreds::sources::chain::ChainSource;
 use freshcreds::sources::default_chain::{self, ChainSettings};
-use freshcreds::sources::imds::ImdsConfigBuilder;
 use freshcreds::sources::profile::ProfileSet;
 use freshcreds::sources::server_clock::ServerClock;
 use freshcreds::sources::sts::StsSettings;
@@ -48,14 +47,9 @@ pub(crate) async fn build(
     clock: Arc<dyn Clock>,
 ) -> Result<CliChain> {
     let settings = ChainSettings {
-        env: env.clone(),
-        system_properties: None,
         profile: profile.map(str::to_string),
         explicit_profile_wins: true,
-        imds_overrides: ImdsConfigBuilder::default(),
-        clock,
-        server_clock: Arc::new(ServerClock::new()),
-        network: Default::default(),
+        ..ChainSettings::new(env.clone(), clock)
     };
     let built = default_chain::build_chain(&settings).await;
     Ok(CliChain {

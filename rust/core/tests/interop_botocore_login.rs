@@ -20,7 +20,6 @@ use std::sync::Arc;
 use freshcreds::clock::SystemClock;
 use freshcreds::env::Env;
 use freshcreds::sources::default_chain::{self, ChainSettings, SourceSelection};
-use freshcreds::sources::imds::ImdsConfigBuilder;
 use freshcreds::sources::login::cache::{cache_file_name, format_time};
 use freshcreds_sim::tools::{available_or_skip, BOTOCORE};
 use freshcreds_sim::{LoginSession, SimConfig, Simulator};
@@ -103,16 +102,8 @@ impl Home {
 
     /// freshcreds' credentials for the profile (the profile link, as a host resolves it).
     async fn freshcreds(&self, sim: &Simulator) -> freshcreds::Credentials {
-        let settings = ChainSettings {
-            env: Env::from_map(self.vars(sim)),
-            system_properties: None,
-            profile: None,
-            explicit_profile_wins: false,
-            imds_overrides: ImdsConfigBuilder::default(),
-            clock: Arc::new(SystemClock::new()),
-            server_clock: Default::default(),
-            network: Default::default(),
-        };
+        let settings =
+            ChainSettings::new(Env::from_map(self.vars(sim)), Arc::new(SystemClock::new()));
         let source = default_chain::build(&settings, SourceSelection::Profile)
             .await
             .unwrap();

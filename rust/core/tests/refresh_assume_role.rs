@@ -17,7 +17,6 @@ use freshcreds::env::Env;
 use freshcreds::host::{FreshProvider, ProviderOptions};
 use freshcreds::refresh::{RefreshConfig, RefreshingProvider};
 use freshcreds::sources::default_chain::{self, ChainSettings, SourceSelection};
-use freshcreds::sources::imds::ImdsConfigBuilder;
 use freshcreds::sources::sts::{StsClient, StsSettings};
 use freshcreds::ErrorKind;
 use freshcreds_sim::{SimConfig, Simulator, STATIC_ACCESS_KEY_ID, STATIC_SECRET_ACCESS_KEY};
@@ -78,14 +77,8 @@ async fn rotate(lifetime: Duration, lead: Duration, step: Duration) {
     // requests are signed with this clock's wall time.
     let clock = ManualClock::new(sim.now());
     let settings = ChainSettings {
-        env: profile_env(dir.path(), &sim),
         system_properties: Some(Env::from_map::<String, String>([])),
-        explicit_profile_wins: false,
-        profile: None,
-        imds_overrides: ImdsConfigBuilder::default(),
-        clock: Arc::new(clock.clone()),
-        server_clock: Default::default(),
-        network: Default::default(),
+        ..ChainSettings::new(profile_env(dir.path(), &sim), Arc::new(clock.clone()))
     };
     let source = default_chain::build(&settings, SourceSelection::Chain)
         .await

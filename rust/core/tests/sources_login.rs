@@ -15,7 +15,6 @@ use freshcreds::clock::{Clock, ManualClock, SystemClock};
 use freshcreds::env::Env;
 use freshcreds::refresh::{RefreshConfig, RefreshingProvider};
 use freshcreds::sources::default_chain::{self, ChainSettings, SourceSelection};
-use freshcreds::sources::imds::ImdsConfigBuilder;
 use freshcreds::sources::login::cache::{self, cache_file_name};
 use freshcreds::sources::login::dpop::DpopKey;
 use freshcreds::sources::login::{login_command, LOGIN_REFRESH_WINDOW};
@@ -160,16 +159,7 @@ impl Home {
 }
 
 fn settings(env: Env, clock: Arc<dyn Clock>) -> ChainSettings {
-    ChainSettings {
-        env,
-        system_properties: None,
-        profile: None,
-        explicit_profile_wins: false,
-        imds_overrides: ImdsConfigBuilder::default(),
-        clock,
-        server_clock: Default::default(),
-        network: Default::default(),
-    }
+    ChainSettings::new(env, clock)
 }
 
 async fn profile_source(env: Env, clock: Arc<dyn Clock>) -> Arc<dyn CredentialSource> {

@@ -340,16 +340,10 @@ async fn static_keys_above_an_sso_profile_shadow_it_and_the_probe_neither_refres
     vars.insert("AWS_ACCESS_KEY_ID".into(), "AKIDSTATIC".into());
     vars.insert("AWS_SECRET_ACCESS_KEY".into(), "static-secret".into());
     home.env = freshcreds::env::Env::from_map(vars);
-    let settings = freshcreds::sources::default_chain::ChainSettings {
-        env: home.env.clone(),
-        system_properties: None,
-        explicit_profile_wins: false,
-        profile: None,
-        imds_overrides: Default::default(),
-        clock: Arc::new(clock.clone()),
-        server_clock: Default::default(),
-        network: Default::default(),
-    };
+    let settings = freshcreds::sources::default_chain::ChainSettings::new(
+        home.env.clone(),
+        Arc::new(clock.clone()),
+    );
     let built = freshcreds::sources::default_chain::build_chain(&settings).await;
     built.chain.resolve().await.unwrap();
     let report = built.chain.settled_report(Duration::from_secs(10)).await;

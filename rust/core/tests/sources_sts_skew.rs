@@ -14,7 +14,7 @@ use freshcreds::clock::{Clock, SystemClock};
 use freshcreds::env::Env;
 use freshcreds::sources::assume_role::AssumeRoleSource;
 use freshcreds::sources::default_chain::{self, ChainSettings, SourceSelection};
-use freshcreds::sources::imds::{ImdsConfig, ImdsConfigBuilder, ImdsCredentialsSource};
+use freshcreds::sources::imds::{ImdsConfig, ImdsCredentialsSource};
 use freshcreds::sources::retry::RetryPolicy;
 use freshcreds::sources::server_clock::{
     ServerClock, MAX_PLAUSIBLE_SERVER_OFFSET, SIGNING_SKEW_THRESHOLD, WARN_IMPLAUSIBLE_DATE,
@@ -239,16 +239,7 @@ async fn the_default_chain_shares_one_offset_between_imds_and_sts() {
         ("AWS_ENDPOINT_URL_STS", sim.base_url()),
         ("AWS_EC2_METADATA_SERVICE_ENDPOINT", sim.base_url()),
     ]);
-    let settings = ChainSettings {
-        env,
-        system_properties: None,
-        profile: None,
-        explicit_profile_wins: false,
-        imds_overrides: ImdsConfigBuilder::default(),
-        clock: Arc::new(SystemClock::new()),
-        server_clock: Arc::new(ServerClock::new()),
-        network: Default::default(),
-    };
+    let settings = ChainSettings::new(env, Arc::new(SystemClock::new()));
     let source = default_chain::build(&settings, SourceSelection::Profile)
         .await
         .unwrap();

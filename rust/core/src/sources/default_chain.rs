@@ -94,6 +94,22 @@ impl SourceSelection {
 }
 
 impl ChainSettings {
+    /// The settings of a host that only has `env` and `clock`: no system properties, no profile
+    /// override, no IMDS or network settings in code, a new server clock. Set the other fields
+    /// with struct update syntax.
+    pub fn new(env: Env, clock: Arc<dyn Clock>) -> ChainSettings {
+        ChainSettings {
+            env,
+            system_properties: None,
+            profile: None,
+            explicit_profile_wins: false,
+            imds_overrides: ImdsConfigBuilder::default(),
+            clock,
+            server_clock: Arc::new(ServerClock::new()),
+            network: NetworkSettings::default(),
+        }
+    }
+
     fn imds_config(&self, profiles: Option<&ProfileSet>) -> Result<ImdsConfig> {
         self.imds_overrides
             .clone()

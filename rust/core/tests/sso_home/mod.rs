@@ -7,7 +7,6 @@ use std::sync::Arc;
 use freshcreds::clock::ManualClock;
 use freshcreds::env::Env;
 use freshcreds::sources::default_chain::{self, ChainSettings, SourceSelection};
-use freshcreds::sources::imds::ImdsConfigBuilder;
 use freshcreds::sources::sso::cache::cache_file_name;
 use freshcreds::sources::sts::{StsClient, StsSettings};
 use freshcreds::sources::CredentialSource;
@@ -93,14 +92,8 @@ impl Home {
         selection: SourceSelection,
     ) -> Arc<dyn CredentialSource> {
         let settings = ChainSettings {
-            env: self.env.clone(),
             system_properties: Some(Env::from_map::<String, String>([])),
-            explicit_profile_wins: false,
-            profile: None,
-            imds_overrides: ImdsConfigBuilder::default(),
-            clock: Arc::new(clock.clone()),
-            server_clock: Default::default(),
-            network: Default::default(),
+            ..ChainSettings::new(self.env.clone(), Arc::new(clock.clone()))
         };
         default_chain::build(&settings, selection).await.unwrap()
     }
