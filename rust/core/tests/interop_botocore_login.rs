@@ -37,24 +37,17 @@ struct Home {
 impl Home {
     fn new(session: &LoginSession) -> Home {
         let dir = tempfile::tempdir().unwrap();
-        let aws = dir.path().join(".aws");
-        std::fs::create_dir_all(aws.join("login/cache")).unwrap();
-        std::fs::write(
-            aws.join("config"),
-            format!(
-                "[profile dev]\nlogin_session = {}\nregion = us-east-2\n",
-                session.login_session
-            ),
-        )
-        .unwrap();
         let mut doc = session.cache.clone();
         doc["accessToken"]["expiresAt"] = Value::String(format_time(
             chrono::Utc::now() - chrono::Duration::minutes(1),
         ));
-        let cache_file = aws
-            .join("login/cache")
-            .join(cache_file_name(&session.login_session));
-        std::fs::write(&cache_file, serde_json::to_vec(&doc).unwrap()).unwrap();
+        let cache_file = session.write_home(
+            dir.path(),
+            "dev",
+            "region = us-east-2\n",
+            &doc,
+            &cache_file_name(&session.login_session),
+        );
         Home { dir, cache_file }
     }
 

@@ -21,7 +21,7 @@ use freshcreds::sources::login::{login_command, LOGIN_REFRESH_WINDOW};
 use freshcreds::sources::sts::{StsClient, StsSettings};
 use freshcreds::sources::CredentialSource;
 use freshcreds::ErrorKind;
-use freshcreds_sim::{Endpoint, Fault, SimConfig, Simulator};
+use freshcreds_sim::{Endpoint, Fault, LoginSession, SimConfig, Simulator};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
@@ -117,6 +117,15 @@ impl Home {
         std::fs::create_dir_all(dir.path().join(".aws/login/cache")).unwrap();
         std::fs::write(dir.path().join(".aws/config"), config).unwrap();
         Home { dir }
+    }
+
+    /// A home where `aws login` left `session` for [`LOGIN_PROFILE`] (with `more_config` lines),
+    /// its cache file holding `doc`; returns the home and the cache file's name.
+    fn logged_in(session: &LoginSession, more_config: &str, doc: &Value) -> (Home, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let name = cache_file_name(&session.login_session);
+        session.write_home(dir.path(), LOGIN_PROFILE, more_config, doc, &name);
+        (Home { dir }, name)
     }
 
     fn cache_file(&self, name: &str) -> PathBuf {
@@ -345,17 +354,12 @@ const LOGIN_PROFILE: &str = "dev";
 /// knows to check that write-back keeps it.
 fn login_home(sim: &Simulator) -> (Home, freshcreds_sim::LoginSession, String) {
     let session = sim.login_session();
-    let home = Home::new(&format!(
-        "[profile {LOGIN_PROFILE}]\nlogin_session = {}\nregion = us-east-2\n",
-        session.login_session
-    ));
     let mut doc = session.cache.clone();
     doc["accessToken"]["expiresAt"] = Value::String(cache::format_time(
         sim.now() + chrono::Duration::seconds(60),
     ));
     doc["somethingNew"] = serde_json::json!({ "kept": true });
-    let name = cache_file_name(&session.login_session);
-    home.write_cache(&name, &doc);
+    let (home, name) = Home::logged_in(&session, "region = us-east-2\n", &doc);
     (home, session, name)
 }
 
@@ -485,12 +489,7 @@ async fn asked_again_the_source_refreshes_with_the_rotated_refresh_token_and_a_n
 async fn credentials_another_process_refreshed_into_the_cache_are_used_without_a_refresh() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     let session = sim.login_session();
-    let home = Home::new(&format!(
-        "[profile {LOGIN_PROFILE}]\nlogin_session = {}\n",
-        session.login_session
-    ));
-    let name = cache_file_name(&session.login_session);
-    home.write_cache(&name, &session.cache);
+    let (home, name) = Home::logged_in(&session, "", &session.cache);
     let source = profile_source(
         home.env(LOGIN_PROFILE, &sim.base_url()),
         Arc::new(SystemClock::new()),
@@ -522,12 +521,7 @@ async fn the_engine_rotates_login_credentials_a_lead_before_expiry_on_the_simula
         .await
         .unwrap();
     let session = sim.login_session();
-    let home = Home::new(&format!(
-        "[profile {LOGIN_PROFILE}]\nlogin_session = {}\n",
-        session.login_session
-    ));
-    let name = cache_file_name(&session.login_session);
-    home.write_cache(&name, &session.cache);
+    let (home, name) = Home::logged_in(&session, "", &session.cache);
     let clock = ManualClock::new(sim.now());
     let source = profile_source(
         home.env(LOGIN_PROFILE, &sim.base_url()),
