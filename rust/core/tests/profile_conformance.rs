@@ -16,7 +16,9 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use freshcreds::env::Env;
-use freshcreds::sources::profile::{BaseStep, FileLocations, Platform, ProfileChain, ProfileSet};
+use freshcreds::sources::profile::{
+    BaseStep, FileLocations, Platform, Profile, ProfileChain, ProfileSet,
+};
 use freshcreds::ErrorKind;
 use serde_json::{json, Map, Value};
 
@@ -113,6 +115,21 @@ fn profile_parser_vectors_all_pass() {
     );
 }
 
+/// Each named section (a profile or an sso-session) with its properties, as the vectors list
+/// them.
+fn sections<'a>(
+    names: impl Iterator<Item = &'a str>,
+    section: impl Fn(&str) -> Option<&'a Profile>,
+) -> BTreeMap<String, BTreeMap<String, String>> {
+    names
+        .map(|n| {
+            let properties = section(n).expect("a listed section exists").properties();
+            let properties = properties.map(|(k, v)| (k.to_string(), v.to_string()));
+            (n.to_string(), properties.collect())
+        })
+        .collect()
+}
+
 fn check_parser_case(case: &Value) -> Result<(), String> {
     let input = &case["input"];
     let config = input["configFile"].as_str();
@@ -138,18 +155,7 @@ fn check_parser_case(case: &Value) -> Result<(), String> {
     }
     let set = parsed.map_err(|e| format!("unexpected error: {}", e.message()))?;
     let expected_profiles = nested_maps(output["config"].get("profiles"));
-    let actual_profiles: BTreeMap<String, BTreeMap<String, String>> = set
-        .names()
-        .map(|n| {
-            let p = set.profile(n).expect("listed profile exists");
-            (
-                n.to_string(),
-                p.properties()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-            )
-        })
-        .collect();
+    let actual_profiles = sections(set.names(), |n| set.profile(n));
     if actual_profiles != expected_profiles {
         return Err(format!(
             "profiles differ\n  expected {expected_profiles:?}\n  actual   {actual_profiles:?}"
@@ -157,18 +163,7 @@ fn check_parser_case(case: &Value) -> Result<(), String> {
     }
     if let Some(sessions) = output["config"].get("sso_sessions") {
         let expected = nested_maps(Some(sessions));
-        let actual: BTreeMap<String, BTreeMap<String, String>> = set
-            .sso_session_names()
-            .map(|n| {
-                let s = set.sso_session(n).expect("listed session exists");
-                (
-                    n.to_string(),
-                    s.properties()
-                        .map(|(k, v)| (k.to_string(), v.to_string()))
-                        .collect(),
-                )
-            })
-            .collect();
+        let actual = sections(set.sso_session_names(), |n| set.sso_session(n));
         if actual != expected {
             return Err(format!(
                 "sso-sessions differ\n  expected {expected:?}\n  actual   {actual:?}"
