@@ -45,6 +45,18 @@ fn run_ok(sim: &Simulator, home: &std::path::Path, command: &str) -> std::proces
     out
 }
 
+/// Fails unless only the owner may read or write `path` (Unix; elsewhere it checks nothing).
+fn assert_owner_only(path: &str) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{path}");
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
 /// A running `freshcreds serve`, stopped (SIGTERM, then kill) when dropped.
 struct Serve {
     child: Child,
@@ -266,15 +278,7 @@ fn serve_answers_only_with_the_token_and_writes_it_owner_only() {
     let serve = Serve::start(&sim, home.path(), &[]);
     let token = serve.token();
     assert_eq!(token.len(), 64);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&serve.token_file)
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
-    }
+    assert_owner_only(&serve.token_file);
     let (status, body) = get(&serve.url, None);
     assert_eq!(status, 401, "{body}");
     assert!(!body.contains(&token));
@@ -303,15 +307,7 @@ fn a_stale_token_file_from_a_crashed_run_is_replaced_at_start() {
     let token = serve.token();
     assert_ne!(token, stale);
     assert_eq!(token.len(), 64);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&serve.token_file)
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
-    }
+    assert_owner_only(&serve.token_file);
     assert_eq!(get(&serve.url, Some(&stale)).0, 401);
     assert_eq!(get(&serve.url, Some(&token)).0, 200);
 }
