@@ -22,7 +22,7 @@ const MIN: Duration = Duration::from_secs(60);
 #[tokio::test]
 async fn a_rejected_key_is_replaced_by_one_round_however_many_callers_report_it() {
     let clock = manual_clock();
-    let source = ScriptedSource::new(&clock, [Answer::Fresh { lifetime: HOUR }]);
+    let source = ScriptedSource::fresh(&clock, HOUR);
     let p = started(&clock, source.clone(), config(5 * MIN)).await;
     let rejected = cached_key(&p);
 
@@ -60,7 +60,7 @@ async fn a_rejected_key_is_replaced_by_one_round_however_many_callers_report_it(
 #[tokio::test]
 async fn a_key_this_engine_never_served_is_ignored_and_the_source_is_not_asked() {
     let clock = manual_clock();
-    let source = ScriptedSource::new(&clock, [Answer::Fresh { lifetime: HOUR }]);
+    let source = ScriptedSource::fresh(&clock, HOUR);
     let p = started(&clock, source.clone(), config(5 * MIN)).await;
 
     assert_eq!(p.invalidate("ASIANOTCACHED"), Invalidation::Unknown);
@@ -74,7 +74,7 @@ async fn a_key_this_engine_never_served_is_ignored_and_the_source_is_not_asked()
 #[tokio::test]
 async fn a_key_replaced_already_is_ignored_and_the_newer_credentials_are_handed_out() {
     let clock = manual_clock();
-    let source = ScriptedSource::new(&clock, [Answer::Fresh { lifetime: HOUR }]);
+    let source = ScriptedSource::fresh(&clock, HOUR);
     let p = started(&clock, source.clone(), config(5 * MIN)).await;
     let first = cached_key(&p);
     p.replace_rejected(&first).await.unwrap();
@@ -126,13 +126,7 @@ async fn a_source_that_still_serves_the_rejected_key_is_asked_again_only_after_t
 #[tokio::test]
 async fn a_failed_replacement_returns_the_rejected_key_without_waiting_for_the_backoff() {
     let clock = manual_clock();
-    let source = ScriptedSource::new(
-        &clock,
-        [
-            Answer::Fresh { lifetime: HOUR },
-            Answer::Fail(ErrorKind::Connect),
-        ],
-    );
+    let source = ScriptedSource::fresh_then_failing(&clock, HOUR, ErrorKind::Connect);
     let p = started(&clock, source.clone(), config(5 * MIN)).await;
     let rejected = cached_key(&p);
 

@@ -73,6 +73,21 @@ impl ScriptedSource {
         })
     }
 
+    /// A source that answers new credentials valid for `lifetime` at every call.
+    pub fn fresh(clock: &ManualClock, lifetime: Duration) -> Arc<Self> {
+        Self::new(clock, [Answer::Fresh { lifetime }])
+    }
+
+    /// A source that answers new credentials valid for `lifetime` once, then fails with `kind`
+    /// at every call.
+    pub fn fresh_then_failing(
+        clock: &ManualClock,
+        lifetime: Duration,
+        kind: freshcreds::ErrorKind,
+    ) -> Arc<Self> {
+        Self::new(clock, [Answer::Fresh { lifetime }, Answer::Fail(kind)])
+    }
+
     pub fn calls(&self) -> u64 {
         self.calls.load(Ordering::SeqCst)
     }
