@@ -13,13 +13,43 @@ impl Drop for Child {
     }
 }
 
+/// The binary under test.
+const BIN: &str = env!("CARGO_BIN_EXE_freshcreds-sim");
+
+/// Spawns `cmd` (the binary with its flags) and reads its standard output up to the readiness
+/// line (`freshcreds-sim listening on …`); returns the running child and every line read.
+async fn start(cmd: &mut Command) -> (Child, Vec<String>) {
+    let mut child = Child(
+        cmd.stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    let lines = tokio::task::spawn_blocking(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            let ready = line.starts_with("freshcreds-sim listening on ");
+            lines.push(line);
+            if ready {
+                break;
+            }
+        }
+        lines
+    })
+    .await
+    .unwrap();
+    (child, lines)
+}
+
 #[tokio::test]
 async fn binary_prints_its_url_writes_the_port_file_and_serves_the_admin_api() {
     let dir = std::env::temp_dir().join(format!("freshcreds-sim-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let port_file = dir.join("port");
-    let mut child = Child(
-        Command::new(env!("CARGO_BIN_EXE_freshcreds-sim"))
+    let (_child, lines) = start(
+        Command::new(BIN)
             .args(["--lifetime", "900", "--imds-v1-disabled"])
             .args([
                 "--clock-skew",
@@ -27,20 +57,10 @@ async fn binary_prints_its_url_writes_the_port_file_and_serves_the_admin_api() {
                 "--sts-accepts-expired",
                 "--port-file",
             ])
-            .arg(&port_file)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let stdout = child.0.stdout.take().unwrap();
-    let line = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        line
-    })
-    .await
-    .unwrap();
+            .arg(&port_file),
+    )
+    .await;
+    let line = lines.last().unwrap();
     let url = line
         .trim()
         .strip_prefix("freshcreds-sim listening on ")
@@ -96,16 +116,10 @@ async fn binary_prints_its_url_writes_the_port_file_and_serves_the_admin_api() {
 
 #[test]
 fn binary_help_prints_usage_and_bad_arguments_fail() {
-    let help = Command::new(env!("CARGO_BIN_EXE_freshcreds-sim"))
-        .arg("--help")
-        .output()
-        .unwrap();
+    let help = Command::new(BIN).arg("--help").output().unwrap();
     assert!(help.status.success());
     assert!(String::from_utf8_lossy(&help.stdout).contains("--port-file"));
-    let bad = Command::new(env!("CARGO_BIN_EXE_freshcreds-sim"))
-        .arg("--nope")
-        .output()
-        .unwrap();
+    let bad = Command::new(BIN).arg("--nope").output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }
 
@@ -114,31 +128,13 @@ async fn network_flags_start_the_tls_front_and_the_proxy_and_the_admin_api_count
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let dir = tempfile_dir("network");
     let ca_file = dir.join("ca.pem");
-    let mut child = Child(
-        Command::new(env!("CARGO_BIN_EXE_freshcreds-sim"))
+    let (_child, lines) = start(
+        Command::new(BIN)
             .args(["--tls-front", "--tls-name", "sts.proxied.test", "--ca-file"])
             .arg(&ca_file)
-            .args(["--connect-proxy", "--proxy-auth", "u:pw"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let stdout = child.0.stdout.take().unwrap();
-    let lines = tokio::task::spawn_blocking(move || {
-        let mut lines = Vec::new();
-        for line in BufReader::new(stdout).lines() {
-            let line = line.unwrap();
-            let ready = line.starts_with("freshcreds-sim listening on ");
-            lines.push(line);
-            if ready {
-                break;
-            }
-        }
-        lines
-    })
-    .await
-    .unwrap();
+            .args(["--connect-proxy", "--proxy-auth", "u:pw"]),
+    )
+    .await;
     let after = |prefix: &str| {
         lines
             .iter()
@@ -213,7 +209,7 @@ async fn network_flags_start_the_tls_front_and_the_proxy_and_the_admin_api_count
 
 #[test]
 fn network_flags_that_need_another_are_refused_with_the_reason() {
-    let out = Command::new(env!("CARGO_BIN_EXE_freshcreds-sim"))
+    let out = Command::new(BIN)
         .args(["--ca-file", "/nonexistent/ca.pem"])
         .output()
         .unwrap();

@@ -18,17 +18,20 @@ async fn get_creds(sim: &Simulator) -> reqwest::Result<reqwest::Response> {
         .await
 }
 
+/// A simulator whose IMDS credentials endpoint has `fault`.
+async fn with_creds_fault(fault: Fault) -> Simulator {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.set_fault(Endpoint::ImdsCredentials, fault);
+    sim
+}
+
 async fn status_of(sim: &Simulator) -> u16 {
     get_creds(sim).await.unwrap().status().as_u16()
 }
 
 #[tokio::test]
 async fn status_fault_with_times_fails_that_many_requests_then_behaves() {
-    let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::ImdsCredentials,
-        Fault::default().status(500).times(2),
-    );
+    let sim = with_creds_fault(Fault::default().status(500).times(2)).await;
     assert_eq!(status_of(&sim).await, 500);
     assert_eq!(status_of(&sim).await, 500);
     assert_eq!(status_of(&sim).await, 200);
@@ -38,8 +41,7 @@ async fn status_fault_with_times_fails_that_many_requests_then_behaves() {
 
 #[tokio::test]
 async fn status_fault_without_times_applies_until_cleared() {
-    let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(Endpoint::ImdsCredentials, Fault::default().status(503));
+    let sim = with_creds_fault(Fault::default().status(503)).await;
     for _ in 0..3 {
         assert_eq!(status_of(&sim).await, 503);
     }
@@ -56,11 +58,7 @@ async fn fault_on_one_endpoint_leaves_the_others_alone() {
 
 #[tokio::test]
 async fn dropped_connection_gives_the_client_an_error_and_no_answer() {
-    let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::ImdsCredentials,
-        Fault::default().drop_connection().times(1),
-    );
+    let sim = with_creds_fault(Fault::default().drop_connection().times(1)).await;
     let started = Instant::now();
     let err = get_creds(&sim)
         .await
@@ -90,8 +88,7 @@ async fn hung_request_is_never_answered_until_the_client_gives_up() {
 
 #[tokio::test]
 async fn latency_delays_the_answer() {
-    let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(Endpoint::ImdsCredentials, Fault::default().latency_ms(300));
+    let sim = with_creds_fault(Fault::default().latency_ms(300)).await;
     let started = Instant::now();
     assert_eq!(status_of(&sim).await, 200);
     assert!(started.elapsed() >= Duration::from_millis(300));
@@ -99,11 +96,7 @@ async fn latency_delays_the_answer() {
 
 #[tokio::test]
 async fn full_throttle_rate_answers_429_and_zero_rate_never_does() {
-    let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::ImdsCredentials,
-        Fault::default().throttle_rate(1.0),
-    );
+    let sim = with_creds_fault(Fault::default().throttle_rate(1.0)).await;
     for _ in 0..5 {
         assert_eq!(status_of(&sim).await, 429);
     }
@@ -118,11 +111,7 @@ async fn full_throttle_rate_answers_429_and_zero_rate_never_does() {
 
 #[tokio::test]
 async fn malformed_json_fault_returns_an_unparseable_document() {
-    let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::ImdsCredentials,
-        Fault::default().malformed_json().times(1),
-    );
+    let sim = with_creds_fault(Fault::default().malformed_json().times(1)).await;
     let body = get_creds(&sim).await.unwrap().text().await.unwrap();
     assert!(serde_json::from_str::<serde_json::Value>(&body).is_err());
     let body = get_creds(&sim).await.unwrap().text().await.unwrap();
@@ -131,11 +120,7 @@ async fn malformed_json_fault_returns_an_unparseable_document() {
 
 #[tokio::test]
 async fn expired_credentials_fault_serves_an_expiration_in_the_past() {
-    let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::ImdsCredentials,
-        Fault::default().expired_credentials(),
-    );
+    let sim = with_creds_fault(Fault::default().expired_credentials()).await;
     let body = get_creds(&sim).await.unwrap().text().await.unwrap();
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     let exp: DateTime<Utc> = v["Expiration"].as_str().unwrap().parse().unwrap();
@@ -144,8 +129,7 @@ async fn expired_credentials_fault_serves_an_expiration_in_the_past() {
 
 #[tokio::test]
 async fn code_fault_replaces_success() {
-    let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(Endpoint::ImdsCredentials, Fault::default().code("Failure"));
+    let sim = with_creds_fault(Fault::default().code("Failure")).await;
     let body = get_creds(&sim).await.unwrap().text().await.unwrap();
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["Code"], "Failure");
@@ -153,11 +137,7 @@ async fn code_fault_replaces_success() {
 
 #[tokio::test]
 async fn date_skew_fault_shifts_the_date_header() {
-    let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::ImdsCredentials,
-        Fault::default().date_skew_secs(-1800),
-    );
+    let sim = with_creds_fault(Fault::default().date_skew_secs(-1800)).await;
     let resp = get_creds(&sim).await.unwrap();
     let date = httpdate::parse_http_date(resp.headers()["date"].to_str().unwrap()).unwrap();
     let date: DateTime<Utc> = date.into();
@@ -276,11 +256,7 @@ async fn a_fault_with_an_unknown_field_is_refused_with_400_naming_the_field() {
 
 #[tokio::test]
 async fn the_counts_say_which_faults_were_served() {
-    let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::ImdsCredentials,
-        Fault::default().status(503).times(2).latency_ms(10),
-    );
+    let sim = with_creds_fault(Fault::default().status(503).times(2).latency_ms(10)).await;
     for _ in 0..3 {
         status_of(&sim).await;
     }
@@ -329,11 +305,7 @@ fn fault_json_uses_snake_case_fields_and_defaults() {
 
 #[tokio::test]
 async fn a_fault_sequence_applies_one_step_per_request_then_the_standing_fault() {
-    let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::ImdsCredentials,
-        Fault::default().status(500).times(1),
-    );
+    let sim = with_creds_fault(Fault::default().status(500).times(1)).await;
     let status = |s: u16| Fault::default().status(s);
     sim.set_fault_sequence(
         Endpoint::ImdsCredentials,
@@ -428,11 +400,7 @@ async fn fault_sequences_and_settings_are_set_over_the_admin_api_and_cleared_by_
 
 #[tokio::test]
 async fn a_pinned_date_fault_sets_the_date_header_to_that_time() {
-    let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::ImdsCredentials,
-        Fault::default().date_unix_secs(0),
-    );
+    let sim = with_creds_fault(Fault::default().date_unix_secs(0)).await;
     let resp = get_creds(&sim).await.unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(
