@@ -422,18 +422,14 @@ fn offline_makes_no_sts_request() {
     assert_eq!(sim.counts().sts, 0);
 }
 
-fn closed_port_url() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    drop(l);
-    format!("http://127.0.0.1:{port}")
-}
-
 #[test]
 fn imds_down_with_nothing_else_fails_the_chain_and_imds_checks() {
     let setup = Setup::new(None)
-        .set("AWS_EC2_METADATA_SERVICE_ENDPOINT", closed_port_url())
-        .set("AWS_ENDPOINT_URL_STS", closed_port_url());
+        .set(
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+            freshcreds_sim::closed_port_url(),
+        )
+        .set("AWS_ENDPOINT_URL_STS", freshcreds_sim::closed_port_url());
     let d = setup.doctor(&["--offline"]);
     assert_eq!(d.code, 2);
     d.one("chain", "FAIL", "no source supplied credentials");
@@ -446,7 +442,10 @@ fn imds_down_while_other_credentials_work_is_a_warning_when_its_endpoint_was_con
     let sim = sim();
     let d = Setup::new(Some(&sim))
         .static_keys()
-        .set("AWS_EC2_METADATA_SERVICE_ENDPOINT", closed_port_url())
+        .set(
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+            freshcreds_sim::closed_port_url(),
+        )
         .doctor(&[]);
     assert_eq!(d.code, 1, "{:?}", d.worst());
     d.one("imds", "WARN", "Environment supplies credentials meanwhile");

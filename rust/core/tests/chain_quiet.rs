@@ -77,19 +77,15 @@ fn link<'a>(chain: &'a Value, name_prefix: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no link {name_prefix} in {chain}"))
 }
 
-fn closed_port_url() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    drop(l);
-    format!("http://127.0.0.1:{port}")
-}
-
 #[test]
 fn environment_keys_on_a_machine_without_imds_start_with_no_warning() {
     let (_turn, records) = capture();
     let home = tempfile::tempdir().unwrap();
     let mut vars = env_keys();
-    vars.push(("AWS_EC2_METADATA_SERVICE_ENDPOINT", closed_port_url()));
+    vars.push((
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+        freshcreds_sim::closed_port_url(),
+    ));
     // A profile file named by a variable that does not exist: advice about a source that lost.
     vars.push((
         "AWS_CONFIG_FILE",

@@ -246,6 +246,15 @@ pub struct Fault {
     pub date_unix_secs: Option<i64>,
 }
 
+/// A loopback URL (`http://127.0.0.1:PORT`) where nothing listens: a port bound and released at
+/// once, for tests of a peer that is down (a refused connection, not a timeout).
+pub fn closed_port_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
+    let port = listener.local_addr().expect("the bound address").port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
+
 /// Builders, so a test names its simulator in one line:
 /// `SimConfig::default().credential_lifetime(Duration::from_secs(900))`.
 impl SimConfig {
