@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.Test;
 
 import dev.freshcreds.simkit.SimulatorProcess;
+import dev.freshcreds.simkit.Trees;
 
 /**
  * A JVM on a corporate network, configured the way such JVMs are: only through its own system
@@ -224,7 +225,7 @@ public class CorporateNetworkTest {
             assertEquals(network, 0, SimulatorProcess.count(network, "tls_failed_handshakes"));
             assertEquals(network, 0, SimulatorProcess.count(network, "proxy_tunnels"));
         } finally {
-            ChildJvms.deleteTree(work);
+            Trees.delete(work);
         }
     }
 
@@ -252,7 +253,7 @@ public class CorporateNetworkTest {
             assertEquals(network, 0, SimulatorProcess.count(network, "tls_handshakes"));
             assertEquals(out, 0, SimulatorProcess.count(sim.counts(), "sts_assume_role"));
         } finally {
-            ChildJvms.deleteTree(work);
+            Trees.delete(work);
         }
     }
 
@@ -270,7 +271,7 @@ public class CorporateNetworkTest {
             assertEquals(network, 1, SimulatorProcess.count(network, "tls_handshakes"));
             assertEquals(out, 1, SimulatorProcess.count(sim.counts(), "sts_assume_role"));
         } finally {
-            ChildJvms.deleteTree(work);
+            Trees.delete(work);
         }
     }
 
@@ -292,7 +293,7 @@ public class CorporateNetworkTest {
             assertEquals(network, 2, SimulatorProcess.count(network, "tls_handshakes"));
             assertEquals(out, 2, SimulatorProcess.count(sim.counts(), "sts_assume_role"));
         } finally {
-            ChildJvms.deleteTree(work);
+            Trees.delete(work);
         }
     }
 
@@ -336,7 +337,7 @@ public class CorporateNetworkTest {
             assertEquals(network, 1, SimulatorProcess.count(network, "proxy_tunnels"));
             assertEquals(network, 1, SimulatorProcess.count(network, "proxy_auth_rejections"));
         } finally {
-            ChildJvms.deleteTree(work);
+            Trees.delete(work);
         }
     }
 }
