@@ -2,7 +2,7 @@
 //! (and the conformance cases) give each provider its own environment without touching the process's.
 //!
 //! A JVM host's AWS SDK system properties (`aws.profile`, `aws.disableEc2Metadata`, …) are laid
-//! over the variables they stand for ([`Env::with_system_properties`]), so every source honours
+//! over the variables they stand for (`Env::with_system_properties`), so every source honours
 //! them with the SDK's precedence and every message names the setting that was really used.
 
 use std::collections::HashMap;

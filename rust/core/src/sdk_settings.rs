@@ -4,12 +4,12 @@
 //! and how, or why it refuses it.
 //!
 //! A JVM host passes the system properties it finds as options of the same name. Those that stand
-//! for a variable the core reads are laid over the environment ([`environment_with`]), which
+//! for a variable the core reads are laid over the environment (`environment_with`), which
 //! gives the SDK's precedence everywhere at once: system property, then environment variable,
 //! then profile (each source already reads the variable before the profile). The credential keys
 //! stay apart: they are the chain's first link, not the environment's.
 //!
-//! The README's "SDK settings freshcreds honours" table is [`readme_table`] (a test keeps them
+//! The README's "SDK settings freshcreds honours" table is `readme_table` (a test keeps them
 //! equal), and the Java side's list of properties to pass is checked against this one.
 
 use crate::env::Env;

@@ -51,7 +51,7 @@ impl FreshProvider {
     }
 
     /// A provider that assumes `roleArn` (in `options`, with the keys of
-    /// [`SUPPLIED_WEB_IDENTITY_KEYS`]) with web identity tokens from `supplier`, whose calls may
+    /// `SUPPLIED_WEB_IDENTITY_KEYS`) with web identity tokens from `supplier`, whose calls may
     /// take `call_timeout`. The STS endpoint follows the same rules as every role's.
     pub fn from_token_supplier(
         options: ProviderOptions,

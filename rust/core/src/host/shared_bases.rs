@@ -2,7 +2,7 @@
 //! one per role) and one STS client (one connection pool), whatever the number of role sessions.
 //!
 //! A role's base is keyed by everything that describes it: the options without the keys of the
-//! role request itself ([`ROLE_REQUEST_KEYS`]), and the environment they are read in (the
+//! role request itself (`ROLE_REQUEST_KEYS`), and the environment they are read in (the
 //! process's, or the same fixed map). Each provider that uses a base holds a [`Lease`]; the last
 //! lease released stops the base's engines and forgets the base, so a base lives exactly as long
 //! as a role over it.
@@ -54,7 +54,7 @@ static BASES: Lazy<Mutex<Registry>> = Lazy::new(Default::default);
 /// Ids of shared bases.
 static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
-/// One provider's use of a shared base: released by [`release_all`] (dropping it without that
+/// One provider's use of a shared base: released by `release_all` (dropping it without that
 /// keeps the base until the process ends; `FreshProvider` always releases).
 #[derive(Debug)]
 pub struct Lease {

@@ -5,12 +5,12 @@
 //!   replaces when a round succeeds.
 //! - Single flight: only the background task talks to the source, one round at a time, whatever
 //!   the number of callers.
-//! - One failure policy ([`state`]'s table) decides every wait; each round is bounded by
+//! - One failure policy (`state`'s table) decides every wait; each round is bounded by
 //!   [`ROUND_TIMEOUT`], and a panic in a source is caught and counted as a failed round: the
 //!   background task never dies.
 //! - Static stability: credentials that reach expiry while the source cannot replace them keep
 //!   being served, flagged, in extensions of [`RefreshConfig::stale_extension`]; each extension is
-//!   logged ([`WARN_STATIC_STABILITY`]) and counted, and [`Served::expiration`] then carries the
+//!   logged (`WARN_STATIC_STABILITY`) and counted, and [`Served::expiration`] then carries the
 //!   end of the extension, so the processes freshcreds hands them to keep working too.
 //! - Minimum validity: [`RefreshingProvider::credentials_valid_for`] hands out credentials
 //!   valid for at least a given time, or a typed error ([`ErrorKind::InsufficientValidity`])
@@ -304,7 +304,7 @@ impl RefreshingProvider {
     /// Credentials valid for at least `min` from now: the cached ones when they last that long
     /// (at once); otherwise one round that may bring longer-lived ones, shared by every
     /// concurrent asker and held back by the failure policy's waits and
-    /// [`MIN_VALIDITY_ROUND_INTERVAL`], awaited at most [`VALIDITY_WAIT_LIMIT`]. When the source
+    /// [`MIN_VALIDITY_ROUND_INTERVAL`], awaited at most `VALIDITY_WAIT_LIMIT`. When the source
     /// cannot give that much (its lifetime cap is shorter: [`CredentialSource::lifetime_cap`], or
     /// the credentials it issued just now are; it has not rotated yet; it fails), fails with an
     /// [`ErrorKind::InsufficientValidity`] error whose [`Error::shortfall`] says how long the

@@ -213,7 +213,7 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// The last stretch before expiry for these credentials: [`MANDATORY_WINDOW`], but never
+    /// The last stretch before expiry for these credentials: `MANDATORY_WINDOW`, but never
     /// more than a quarter of their lifetime (so that one-minute sessions are not born inside it).
     pub fn mandatory_window(&self) -> Duration {
         match self.expires_at {

@@ -144,7 +144,7 @@ impl CredentialSource for AssumeRoleSource {
 ///
 /// A fetch answers from the engine's cache: valid credentials, or stale ones only while static
 /// stability serves them. When the base's own refresh is due (it is a lead before its expiry),
-/// the fetch first waits for that round, at most [`BASE_ROUND_WAIT`], so that the role session
+/// the fetch first waits for that round, at most `BASE_ROUND_WAIT`, so that the role session
 /// is signed with the new base credentials; it never starts a round of its own (the base stays
 /// single flight). Dropping it stops the base's engine.
 #[derive(Debug)]

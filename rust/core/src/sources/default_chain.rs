@@ -128,7 +128,7 @@ impl ChainSettings {
         )
     }
 
-    /// The STS settings of [`sts_settings`], with this chain's [`ChainSettings::http_policy`].
+    /// The STS settings of [`sts_settings`], with this chain's `ChainSettings::http_policy`.
     pub fn sts_settings(&self, profiles: Option<&ProfileSet>) -> Result<StsSettings> {
         let mut settings = sts_settings(&self.env, profiles)?;
         settings.http = self.http_policy(profiles);

@@ -5,7 +5,7 @@
 //! not a DNS label would change the host: `AWS_REGION=x@attacker.example/` turns
 //! `https://sts.{region}.amazonaws.com` into a URL whose host is `attacker.example`, and the web
 //! identity token would go there. So every region read from the environment or a profile passes
-//! [`check_region`] (botocore's `validate_region_name` rule) before an endpoint is built or a
+//! `check_region` (botocore's `validate_region_name` rule) before an endpoint is built or a
 //! request signed, and an invalid one is an [`ErrorKind::InvalidConfig`](crate::ErrorKind) error
 //! naming where it came from; nothing is sent.
 

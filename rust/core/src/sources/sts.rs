@@ -8,7 +8,7 @@
 //! `AWS_USE_FIPS_ENDPOINT` / `AWS_USE_DUALSTACK_ENDPOINT` or the profile's `use_fips_endpoint` /
 //! `use_dualstack_endpoint` ask for them). The region comes from `AWS_REGION`, `AWS_DEFAULT_REGION`,
 //! the profile's `region`, else `us-east-1`; a region that is not a valid region name (a DNS label:
-//! [`check_region`]) is refused, naming where it came from, before any request.
+//! `check_region`) is refused, naming where it came from, before any request.
 //! `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` skips the configured endpoints. Trust
 //! (`AWS_CA_BUNDLE`, the profile's `ca_bundle`, the platform's store) and proxies (`HTTPS_PROXY`,
 //! `NO_PROXY`, …) are those of [`crate::http`].
@@ -94,7 +94,7 @@ pub struct StsSettings {
     pub endpoint: String,
     /// Where the endpoint came from (an environment variable, the profile, or `regional default`).
     pub endpoint_origin: String,
-    /// The signing region (a valid region name: [`check_region`]).
+    /// The signing region (a valid region name: `check_region`).
     pub region: String,
     /// Where the region came from (an environment variable, a profile setting, the default).
     pub region_origin: String,
@@ -290,7 +290,7 @@ pub struct CallerIdentity {
 ///
 /// Requests are signed at [`ServerClock::signing_time`]: the local time corrected by the offset
 /// measured from the servers' `Date` headers once it exceeds the threshold. A refusal for clock
-/// skew ([`CLOCK_SKEW_ERROR_CODES`]) whose `Date` shows such an offset is retried exactly once,
+/// skew (`CLOCK_SKEW_ERROR_CODES`) whose `Date` shows such an offset is retried exactly once,
 /// signed with that offset.
 #[derive(Debug)]
 pub struct StsClient {

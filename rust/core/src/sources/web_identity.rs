@@ -35,8 +35,8 @@ pub struct WebIdentitySource {
 
 impl WebIdentitySource {
     /// From `AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_ROLE_ARN` and `AWS_ROLE_SESSION_NAME`.
-    /// [`ErrorKind::NotConfigured`] when the token file variable is unset; an
-    /// [`ErrorKind::InvalidConfig`] error naming the variable when the role ARN is missing.
+    /// `ErrorKind::NotConfigured` when the token file variable is unset; an
+    /// `ErrorKind::InvalidConfig` error naming the variable when the role ARN is missing.
     pub fn from_env(env: &Env, sts: Arc<StsClient>) -> Result<Self> {
         let Some(token_file) = env.get_non_blank(ENV_WEB_IDENTITY_TOKEN_FILE) else {
             return Err(Error::not_configured(format!(

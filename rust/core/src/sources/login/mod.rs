@@ -16,7 +16,7 @@
 //! here is interactive. The endpoint is `AWS_ENDPOINT_URL_SIGNIN` (service id `Signin`), else
 //! `AWS_ENDPOINT_URL`, else the profile's `services` `signin` / `endpoint_url`, else regional
 //! (region: `AWS_REGION`, `AWS_DEFAULT_REGION`, the login profile's `region`, the selected
-//! profile's; one that is not a valid region name is refused: [`check_region`]);
+//! profile's; one that is not a valid region name is refused: `check_region`);
 //! `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` skips the configured ones.
 //!
 //! When the engine asks again for credentials it was already given, the source refreshes even if

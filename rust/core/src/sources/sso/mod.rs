@@ -25,7 +25,7 @@
 //! `endpoint_url`), then its `endpoint_url`, else `https://portal.sso.{sso_region}.amazonaws.com`
 //! and `https://oidc.{sso_region}.amazonaws.com` (FIPS and dual-stack variants as for STS).
 //! `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` skips the configured ones. An `sso_region` that is
-//! not a valid region name ([`check_region`]) is refused, naming its file and line.
+//! not a valid region name (`check_region`) is refused, naming its file and line.
 
 pub mod cache;
 pub mod oidc;
@@ -213,7 +213,7 @@ pub struct SsoSettings {
 impl SsoSettings {
     /// The settings of a planned SSO step: `None` when `step` is not SSO. A token-only profile
     /// (an sso-session without `sso_account_id` / `sso_role_name`) is an
-    /// [`ErrorKind::InvalidConfig`] error containing [`TOKEN_ONLY_PROFILE`]; no home directory
+    /// [`ErrorKind::InvalidConfig`] error containing `TOKEN_ONLY_PROFILE`; no home directory
     /// is another, naming the variables.
     pub fn from_step(
         env: &Env,
