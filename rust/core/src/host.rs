@@ -406,7 +406,7 @@ impl ProviderOptions {
     }
 
     /// The IMDS settings given programmatically, as the host layer of the IMDS builder.
-    pub fn imds_overrides(&self) -> Result<ImdsConfigBuilder> {
+    pub(crate) fn imds_overrides(&self) -> Result<ImdsConfigBuilder> {
         let mut imds = ImdsConfigBuilder::default();
         if let Some(endpoint) = self.get("imdsEndpoint") {
             imds = imds.endpoint(endpoint);

@@ -18,7 +18,7 @@
 //!   When the cached ones expire too soon it runs one round that every concurrent asker joins,
 //!   under the failure policy's waits and [`MIN_VALIDITY_ROUND_INTERVAL`].
 //! - Clock skew and suspend: expiries are anchored on a clock that counts suspended time, with
-//!   the server's `Date` header (when it is within [`MAX_TRUSTED_DATE_SKEW`] of local time), so a
+//!   the server's `Date` header (when it is within [`MAX_PLAUSIBLE_DATE_OFFSET`] of local time), so a
 //!   wrong local clock or a resume from hibernation never makes us serve credentials AWS already
 //!   considers expired as fresh.
 
@@ -26,7 +26,9 @@ mod state;
 mod status;
 
 pub use state::*;
-pub use status::{RefreshStats, Status};
+pub use status::{
+    status_fields, FieldKind, FieldValue, JmxView, RefreshStats, Status, StatusField,
+};
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -40,6 +42,9 @@ use tokio::sync::{watch, Notify};
 use crate::clock::{Clock, MonoTime};
 use crate::credentials::Credentials;
 use crate::error::{Error, ErrorKind, Result, Shortfall};
+use crate::sources::server_clock::{
+    is_plausible_date, MAX_PLAUSIBLE_DATE_OFFSET, WARN_IMPLAUSIBLE_DATE,
+};
 use crate::sources::{CredentialSource, Fetched};
 
 /// Logged (WARN) each time expired credentials are served on by static stability.
@@ -48,8 +53,6 @@ pub(crate) const WARN_STATIC_STABILITY: &str = "serving expired credentials (sta
 pub(crate) const WARN_CLOCK_SKEW: &str = "local clock differs from the credential server's clock";
 /// Logged (WARN) when a refresh round fails.
 pub(crate) const WARN_REFRESH_FAILED: &str = "credential refresh failed";
-/// Logged (WARN) once when a server's `Date` is too far from local time to anchor an expiry.
-pub(crate) const WARN_UNTRUSTED_DATE: &str = "ignoring the credential server's Date header";
 /// Logged (ERROR) when a source panics while fetching (a bug; the round counts as failed).
 pub(crate) const ERROR_SOURCE_PANICKED: &str = "the credential source panicked";
 /// Logged (INFO) when the engine notices that the machine was suspended.
@@ -802,8 +805,8 @@ fn on_fetched(shared: &Shared, now: MonoTime, wall: DateTime<Utc>, fetched: Fetc
                 if !shared.untrusted_date_warned.swap(true, Ordering::AcqRel) {
                     tracing::warn!(
                         source,
-                        "{WARN_UNTRUSTED_DATE}: it is more than {} min from local time, so the expiry is anchored on local time instead",
-                        MAX_TRUSTED_DATE_SKEW.as_secs() / 60
+                        "{WARN_IMPLAUSIBLE_DATE}: the source answered with one more than {} min from the local clock; the expiry is anchored on the local clock instead",
+                        MAX_PLAUSIBLE_DATE_OFFSET.as_secs() / 60
                     );
                 }
             }
@@ -864,14 +867,10 @@ fn note_skew(
     wall: chrono::DateTime<chrono::Utc>,
     server: chrono::DateTime<chrono::Utc>,
 ) {
-    let skew = wall - server;
-    if skew
-        .abs()
-        .to_std()
-        .map_or(true, |s| s > MAX_TRUSTED_DATE_SKEW)
-    {
-        return; // not a skew but a broken Date header: reported by WARN_UNTRUSTED_DATE
+    if !is_plausible_date(server, wall) {
+        return; // not a skew but a broken Date header: reported by WARN_IMPLAUSIBLE_DATE
     }
+    let skew = wall - server;
     let skew_ms = skew.num_milliseconds();
     shared.stats.skew_millis.store(skew_ms, Ordering::Relaxed);
     let threshold = shared.skew_warn_threshold.as_millis() as i64;
