@@ -365,26 +365,19 @@ public final class FreshCredentialsSource implements AutoCloseable {
     }
 
     /**
-     * Creates a native handle over Java code behind {@code bridge}: a credentials fetcher called
-     * {@code name}, or a web identity token supplier when {@code name} is {@code null}.
+     * A factory of native handles over Java code behind {@code bridge}: a credentials fetcher
+     * called {@code name}, or a web identity token supplier when {@code name} is {@code null}.
      */
-    private static final class OverJava implements NativeFactory {
-        private final String name;
-        private final FetcherBridge bridge;
-        private final long timeoutMillis;
-
-        OverJava(String name, FetcherBridge bridge, Duration callTimeout) {
-            this.name = name;
-            this.bridge = bridge;
-            this.timeoutMillis = callTimeout.toMillis();
-        }
-
-        @Override
-        public long create(String[] keys, String[] values) {
-            return name == null
-                    ? Native.createTokenSupplier(keys, values, bridge, timeoutMillis)
-                    : Native.createFetcher(keys, values, name, bridge, timeoutMillis);
-        }
+    private static NativeFactory overJava(final String name, final FetcherBridge bridge, Duration callTimeout) {
+        final long timeoutMillis = callTimeout.toMillis();
+        return new NativeFactory() {
+            @Override
+            public long create(String[] keys, String[] values) {
+                return name == null
+                        ? Native.createTokenSupplier(keys, values, bridge, timeoutMillis)
+                        : Native.createFetcher(keys, values, name, bridge, timeoutMillis);
+            }
+        };
     }
 
     /**
@@ -435,7 +428,7 @@ public final class FreshCredentialsSource implements AutoCloseable {
     public static FreshCredentialsSource fromFetcher(final String name, CredentialsFetcher fetcher,
             FreshCredentialsOptions options, Duration callTimeout) {
         return created(options, SnapshotExpiry.SYSTEM, false,
-                new OverJava(name, FetcherBridge.of(fetcher), callTimeout));
+                overJava(name, FetcherBridge.of(fetcher), callTimeout));
     }
 
     /**
@@ -468,7 +461,7 @@ public final class FreshCredentialsSource implements AutoCloseable {
     public static FreshCredentialsSource webIdentity(FreshCredentialsOptions options,
             WebIdentityTokenSupplier supplier, Duration callTimeout) {
         return created(options, SnapshotExpiry.SYSTEM, false,
-                new OverJava(null, FetcherBridge.of(supplier), callTimeout));
+                overJava(null, FetcherBridge.of(supplier), callTimeout));
     }
 
     /** A source owning a new native handle. */
