@@ -4,6 +4,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+mod common;
+use common::get_json;
+
 struct Child(std::process::Child);
 
 impl Drop for Child {
@@ -86,24 +89,11 @@ async fn binary_prints_its_url_writes_the_port_file_and_serves_the_admin_api() {
         .await
         .unwrap();
     assert_eq!(v1.status(), 401);
-    let counts: freshcreds_sim::Counts = http
-        .get(format!("{url}/_sim/counts"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let counts: freshcreds_sim::Counts = get_json(&http, format!("{url}/_sim/counts")).await;
     assert_eq!(counts.imds_role_list, 1);
     // --clock-skew and --sts-accepts-expired took effect.
-    let settings: freshcreds_sim::SimSettings = http
-        .get(format!("{url}/_sim/settings"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let settings: freshcreds_sim::SimSettings =
+        get_json(&http, format!("{url}/_sim/settings")).await;
     assert_eq!(
         settings,
         freshcreds_sim::SimSettings {
@@ -180,14 +170,7 @@ async fn network_flags_start_the_tls_front_and_the_proxy_and_the_admin_api_count
     let http = reqwest::Client::new();
     let mut status = serde_json::Value::Null;
     for _ in 0..100 {
-        status = http
-            .get(format!("{url}/_sim/network"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        status = get_json(&http, format!("{url}/_sim/network")).await;
         if status["tls_failed_handshakes"] == 2 {
             break;
         }

@@ -5,6 +5,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use freshcreds_sim::{Counts, Endpoint, Fault, SimConfig, Simulator};
 
+mod common;
+use common::{get_json, post};
+
 const CREDS: &str = "/latest/meta-data/iam/security-credentials/freshcreds-sim-role";
 
 fn client(timeout: Duration) -> reqwest::Client {
@@ -157,32 +160,20 @@ async fn admin_api_drives_faults_counts_time_and_rotation() {
         .unwrap();
     assert_eq!(health.status(), 200);
 
-    let set = http
-        .post(format!("{base}/_sim/faults/imds_credentials"))
-        .body(r#"{"status": 500, "times": 1}"#)
-        .send()
-        .await
-        .unwrap();
+    let set = post(
+        &http,
+        format!("{base}/_sim/faults/imds_credentials"),
+        r#"{"status": 500, "times": 1}"#,
+    )
+    .await;
     assert_eq!(set.status(), 200);
     assert_eq!(status_of(&sim).await, 500);
     assert_eq!(status_of(&sim).await, 200);
 
-    let bad = http
-        .post(format!("{base}/_sim/faults/nowhere"))
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
+    let bad = post(&http, format!("{base}/_sim/faults/nowhere"), "{}").await;
     assert_eq!(bad.status(), 404);
 
-    let counts: Counts = http
-        .get(format!("{base}/_sim/counts"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let counts: Counts = get_json(&http, format!("{base}/_sim/counts")).await;
     assert_eq!(counts.imds_credentials, 2);
 
     let before = sim.now();
@@ -202,11 +193,12 @@ async fn admin_api_drives_faults_counts_time_and_rotation() {
     assert_eq!(status_of(&sim).await, 200);
     assert_eq!(sim.issued(), issued + 1);
 
-    http.post(format!("{base}/_sim/faults/imds_credentials"))
-        .body(r#"{"status": 503}"#)
-        .send()
-        .await
-        .unwrap();
+    post(
+        &http,
+        format!("{base}/_sim/faults/imds_credentials"),
+        r#"{"status": 503}"#,
+    )
+    .await;
     let reset = http
         .post(format!("{base}/_sim/reset"))
         .send()
@@ -216,11 +208,12 @@ async fn admin_api_drives_faults_counts_time_and_rotation() {
     assert_eq!(sim.counts(), Counts::default());
     assert_eq!(status_of(&sim).await, 200);
 
-    http.post(format!("{base}/_sim/faults/imds_credentials"))
-        .body(r#"{"status": 503}"#)
-        .send()
-        .await
-        .unwrap();
+    post(
+        &http,
+        format!("{base}/_sim/faults/imds_credentials"),
+        r#"{"status": 503}"#,
+    )
+    .await;
     http.delete(format!("{base}/_sim/faults"))
         .send()
         .await
@@ -340,56 +333,50 @@ async fn fault_sequences_and_settings_are_set_over_the_admin_api_and_cleared_by_
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     let http = client(Duration::from_secs(5));
     let base = sim.base_url();
-    let set = http
-        .post(format!("{base}/_sim/sequences/imds_credentials"))
-        .body(r#"[{"status": 503}, {}, {"status": 429}]"#)
-        .send()
-        .await
-        .unwrap();
+    let set = post(
+        &http,
+        format!("{base}/_sim/sequences/imds_credentials"),
+        r#"[{"status": 503}, {}, {"status": 429}]"#,
+    )
+    .await;
     assert_eq!(set.status(), 200);
     assert_eq!(status_of(&sim).await, 503);
     assert_eq!(status_of(&sim).await, 200);
     assert_eq!(status_of(&sim).await, 429);
     assert_eq!(status_of(&sim).await, 200);
-    let bad = http
-        .post(format!("{base}/_sim/sequences/imds_credentials"))
-        .body(r#"{"status": 503}"#)
-        .send()
-        .await
-        .unwrap();
+    let bad = post(
+        &http,
+        format!("{base}/_sim/sequences/imds_credentials"),
+        r#"{"status": 503}"#,
+    )
+    .await;
     assert_eq!(bad.status(), 400, "a sequence is an array");
 
-    let set = http
-        .post(format!("{base}/_sim/settings"))
-        .body(r#"{"clock_skew_secs": -600, "sts_accepts_expired": true}"#)
-        .send()
-        .await
-        .unwrap();
+    let set = post(
+        &http,
+        format!("{base}/_sim/settings"),
+        r#"{"clock_skew_secs": -600, "sts_accepts_expired": true}"#,
+    )
+    .await;
     assert_eq!(set.status(), 200);
     let settings = sim.settings();
     assert_eq!(settings.clock_skew_secs, -600);
     assert!(settings.sts_accepts_expired);
-    let shown: serde_json::Value = http
-        .get(format!("{base}/_sim/settings"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let shown: serde_json::Value = get_json(&http, format!("{base}/_sim/settings")).await;
     assert_eq!(shown["clock_skew_secs"], -600);
-    let typo = http
-        .post(format!("{base}/_sim/settings"))
-        .body(r#"{"clock_skew": 1}"#)
-        .send()
-        .await
-        .unwrap();
+    let typo = post(
+        &http,
+        format!("{base}/_sim/settings"),
+        r#"{"clock_skew": 1}"#,
+    )
+    .await;
     assert_eq!(typo.status(), 400, "unknown settings are refused");
-    http.post(format!("{base}/_sim/sequences/sts"))
-        .body(r#"[{"status": 503}]"#)
-        .send()
-        .await
-        .unwrap();
+    post(
+        &http,
+        format!("{base}/_sim/sequences/sts"),
+        r#"[{"status": 503}]"#,
+    )
+    .await;
     http.post(format!("{base}/_sim/reset"))
         .send()
         .await
