@@ -174,7 +174,7 @@ impl ProviderOptions {
 
     /// The prefix of the options of a role's base hop: `base.roleArn`, `base.profile`, … describe
     /// the credentials `roleArn` is assumed with (role chaining: `base.base.…` for a third hop).
-    pub const BASE_PREFIX: &'static str = "base.";
+    pub(crate) const BASE_PREFIX: &'static str = "base.";
 
     /// Parses `key=value` pairs; later pairs override earlier ones.
     pub fn from_pairs<K: AsRef<str>, V: AsRef<str> + Into<String>>(
@@ -407,7 +407,7 @@ impl ProviderOptions {
     }
 
     /// The IMDS settings given programmatically, as the host layer of the IMDS builder.
-    pub fn imds_overrides(&self) -> Result<ImdsConfigBuilder> {
+    pub(crate) fn imds_overrides(&self) -> Result<ImdsConfigBuilder> {
         let mut imds = ImdsConfigBuilder::default();
         if let Some(endpoint) = self.get("imdsEndpoint") {
             imds = imds.endpoint(endpoint);
@@ -509,7 +509,10 @@ impl ProviderOptions {
     }
 
     /// A numeric option checked against its range in [`OPTION_RANGES`].
-    pub fn ranged<T: Into<u64> + Copy + std::str::FromStr>(&self, key: &str) -> Result<Option<T>> {
+    pub(crate) fn ranged<T: Into<u64> + Copy + std::str::FromStr>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>> {
         let Some(v) = self.number::<T>(key)? else {
             return Ok(None);
         };
@@ -621,10 +624,10 @@ pub struct Snapshot {
 
 /// How long a host may keep serving long-term keys before asking again (a forced refresh or a
 /// changed file is then seen within this time).
-pub const STATIC_SERVE_FOR: Duration = Duration::from_secs(60);
+pub(crate) const STATIC_SERVE_FOR: Duration = Duration::from_secs(60);
 /// How long a host may keep serving credentials whose refresh is due but not done yet (in flight
 /// or failing), or stale ones.
-pub const PENDING_SERVE_FOR: Duration = Duration::from_secs(1);
+pub(crate) const PENDING_SERVE_FOR: Duration = Duration::from_secs(1);
 
 impl Snapshot {
     fn from_served(served: Served, now: Duration) -> Snapshot {

@@ -4,12 +4,12 @@
 //! and how, or why it refuses it.
 //!
 //! A JVM host passes the system properties it finds as options of the same name. Those that stand
-//! for a variable the core reads are laid over the environment ([`environment_with`]), which
+//! for a variable the core reads are laid over the environment (`environment_with`), which
 //! gives the SDK's precedence everywhere at once: system property, then environment variable,
 //! then profile (each source already reads the variable before the profile). The credential keys
 //! stay apart: they are the chain's first link, not the environment's.
 //!
-//! The README's "SDK settings freshcreds honours" table is [`readme_table`] (a test keeps them
+//! The README's "SDK settings freshcreds honours" table is `readme_table` (a test keeps them
 //! equal), and the Java side's list of properties to pass is checked against this one.
 
 use crate::env::Env;
@@ -52,10 +52,10 @@ pub enum Support {
 }
 
 /// Why `aws.containerServiceEndpoint` / `AWS_CONTAINER_SERVICE_ENDPOINT` is refused.
-pub const CONTAINER_SERVICE_ENDPOINT_REFUSED: &str = "a relative container credentials URI is sent to 169.254.170.2 only, so that no setting can send the credentials request to another host; set the full URI instead (aws.containerCredentialsFullUri / AWS_CONTAINER_CREDENTIALS_FULL_URI: a loopback address, the ECS or EKS host, or https)";
+pub(crate) const CONTAINER_SERVICE_ENDPOINT_REFUSED: &str = "a relative container credentials URI is sent to 169.254.170.2 only, so that no setting can send the credentials request to another host; set the full URI instead (aws.containerCredentialsFullUri / AWS_CONTAINER_CREDENTIALS_FULL_URI: a loopback address, the ECS or EKS host, or https)";
 
 /// Why `aws.accountId` / `AWS_ACCOUNT_ID` is refused.
-pub const ACCOUNT_ID_REFUSED: &str = "freshcreds credentials carry no account id, so SDK clients use their regional endpoints rather than account-based ones (DynamoDB); the keys are the same, and a warning says so when they are used";
+pub(crate) const ACCOUNT_ID_REFUSED: &str = "freshcreds credentials carry no account id, so SDK clients use their regional endpoints rather than account-based ones (DynamoDB); the keys are the same, and a warning says so when they are used";
 
 const fn row(
     property: &'static str,
@@ -187,13 +187,16 @@ pub const SDK_SETTINGS: &[SdkSetting] = &[
 ];
 
 /// The row of system property `property`, if it is one.
-pub fn by_property(property: &str) -> Option<&'static SdkSetting> {
+pub(crate) fn by_property(property: &str) -> Option<&'static SdkSetting> {
     SDK_SETTINGS.iter().find(|s| s.property == property)
 }
 
 /// `env` with the system properties among `props` that stand for a variable laid over it (see
 /// [`Env::with_system_properties`]); other pairs are ignored.
-pub fn environment_with<'a>(env: Env, props: impl IntoIterator<Item = (&'a str, &'a str)>) -> Env {
+pub(crate) fn environment_with<'a>(
+    env: Env,
+    props: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Env {
     let overlay: Vec<(&str, &str, String)> = props
         .into_iter()
         .filter_map(|(prop, value)| {
@@ -209,7 +212,8 @@ pub fn environment_with<'a>(env: Env, props: impl IntoIterator<Item = (&'a str, 
 }
 
 /// The README's table of these settings, in Markdown.
-pub fn readme_table() -> String {
+#[cfg(test)]
+fn readme_table() -> String {
     let mut out = String::from(
         "| system property | environment variable | profile key | freshcreds |\n|---|---|---|---|\n",
     );

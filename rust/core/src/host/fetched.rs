@@ -13,7 +13,7 @@ use crate::sources::fetcher::{
 use crate::sources::CredentialSource;
 
 /// The option keys a token supplier's provider takes besides the refresh and network keys.
-pub const SUPPLIED_WEB_IDENTITY_KEYS: &[&str] = &[
+pub(crate) const SUPPLIED_WEB_IDENTITY_KEYS: &[&str] = &[
     "roleArn",
     "roleSessionName",
     "durationSeconds",
@@ -51,7 +51,7 @@ impl FreshProvider {
     }
 
     /// A provider that assumes `roleArn` (in `options`, with the keys of
-    /// [`SUPPLIED_WEB_IDENTITY_KEYS`]) with web identity tokens from `supplier`, whose calls may
+    /// `SUPPLIED_WEB_IDENTITY_KEYS`) with web identity tokens from `supplier`, whose calls may
     /// take `call_timeout`. The STS endpoint follows the same rules as every role's.
     pub fn from_token_supplier(
         options: ProviderOptions,
@@ -97,7 +97,7 @@ impl FreshProvider {
     }
 
     /// [`Self::from_fetcher`] in an explicit environment (tests).
-    pub fn from_fetcher_in(
+    pub(crate) fn from_fetcher_in(
         options: ProviderOptions,
         name: &str,
         fetcher: Arc<dyn CredentialFetcher>,

@@ -2,7 +2,7 @@
 //! one per role) and one STS client (one connection pool), whatever the number of role sessions.
 //!
 //! A role's base is keyed by everything that describes it: the options without the keys of the
-//! role request itself ([`ROLE_REQUEST_KEYS`]), and the environment they are read in (the
+//! role request itself (`ROLE_REQUEST_KEYS`), and the environment they are read in (the
 //! process's, or the same fixed map). Each provider that uses a base holds a [`Lease`]; the last
 //! lease released stops the base's engines and forgets the base, so a base lives exactly as long
 //! as a role over it.
@@ -19,7 +19,7 @@ use crate::sources::sts::StsClient;
 use crate::sources::CredentialSource;
 
 /// The option keys of the role request itself: roles that differ only in these share a base.
-pub const ROLE_REQUEST_KEYS: &[&str] = &[
+pub(crate) const ROLE_REQUEST_KEYS: &[&str] = &[
     "roleArn",
     "roleSessionName",
     "externalId",
@@ -52,7 +52,7 @@ static BASES: Mutex<Vec<(Key, u64, SharedBase)>> = Mutex::new(Vec::new());
 /// Ids of shared bases.
 static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
-/// One provider's use of a shared base: released by [`release_all`] (dropping it without that
+/// One provider's use of a shared base: released by `release_all` (dropping it without that
 /// keeps the base until the process ends; `FreshProvider` always releases).
 #[derive(Debug)]
 pub struct Lease {
@@ -170,7 +170,7 @@ pub(super) async fn lease(
 }
 
 /// Releases leases; a base whose last lease this was stops its engines and is forgotten.
-pub fn release_all(leases: Vec<Lease>) {
+pub(crate) fn release_all(leases: Vec<Lease>) {
     let mut pending = leases;
     while let Some(lease) = pending.pop() {
         let unused = {
