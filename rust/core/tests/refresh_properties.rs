@@ -30,7 +30,7 @@ use std::cell::RefCell;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use common::MAX_UNROTATED_ROUNDS_PER_HOUR_WHILE_VALID;
+use freshcreds::refresh::MAX_UNROTATED_ROUNDS_PER_HOUR_WHILE_VALID;
 use freshcreds::refresh::{
     Outcome, RefreshConfig, RefreshState, MANDATORY_POLLS, MAX_REFUSED_ROUNDS_PER_HOUR_WHILE_VALID,
     MAX_RETRYABLE_ROUNDS_PER_HOUR_WHILE_VALID, MAX_ROUNDS_PER_HOUR, MIN_RETRY_DELAY,

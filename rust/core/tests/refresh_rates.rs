@@ -20,14 +20,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::{
-    arc_clock, manual_clock, settle, Answer, ScriptedSource,
-    MAX_UNROTATED_ROUNDS_PER_HOUR_WHILE_VALID,
-};
+use common::{arc_clock, manual_clock, settle, Answer, ScriptedSource};
 use freshcreds::refresh::{
     RefreshConfig, RefreshingProvider, DEFAULT_REFRESH_BACKOFF_CAP,
     MAX_REFUSED_ROUNDS_PER_HOUR_WHILE_VALID, MAX_RETRYABLE_ROUNDS_PER_HOUR_WHILE_VALID,
-    MAX_ROUNDS_PER_HOUR, REFUSED_BACKOFF_CAP, STALE_RETRY_CAP, UNROTATED_POLL_CAP,
+    MAX_ROUNDS_PER_HOUR, MAX_UNROTATED_ROUNDS_PER_HOUR_WHILE_VALID, REFUSED_BACKOFF_CAP,
+    STALE_RETRY_CAP, UNROTATED_POLL_CAP,
 };
 use freshcreds::ErrorKind;
 

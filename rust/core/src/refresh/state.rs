@@ -133,6 +133,30 @@ pub const MAX_REFUSED_ROUNDS_PER_HOUR_WHILE_VALID: u32 = 18;
 pub const MAX_RETRYABLE_ROUNDS_PER_HOUR_WHILE_VALID: u32 =
     3600 / (DEFAULT_REFRESH_BACKOFF_CAP.as_secs() as u32 / 2) + 8;
 
+/// With the default configuration, the most rounds in any hour while the source keeps answering
+/// with the credentials already cached (not rotated yet) and they are valid, outside their
+/// mandatory window: the unrotated row of the failure policy doubles its ceiling from the backoff
+/// base to `UNROTATED_POLL_CAP` and equal jitter waits at least half of it, so one round per 30 s
+/// plus the rounds of the ramp (waits of at least 2.5, 5, 10 and 20 s): 124. The worst case the
+/// jitter allows is 123 (rounds at 0, 2.5, 7.5, 17.5 and 37.5 s, then every 30 s); the mean wait
+/// is three quarters of the ceiling, so about 80 happen. The engine states the other rows' bounds
+/// as constants too (`MAX_REFUSED_ROUNDS_PER_HOUR_WHILE_VALID`, ...); this one is derived from the
+/// policy's constants.
+pub const MAX_UNROTATED_ROUNDS_PER_HOUR_WHILE_VALID: u32 = 3600
+    / (UNROTATED_POLL_CAP.as_secs() as u32 / 2)
+    + ramp_rounds(DEFAULT_REFRESH_BACKOFF_BASE, UNROTATED_POLL_CAP);
+
+/// The rounds of an exponential backoff's ramp: how many ceilings `base · 2^k` are below `cap`.
+const fn ramp_rounds(base: Duration, cap: Duration) -> u32 {
+    let mut n = 0;
+    let mut ceiling = base.as_millis();
+    while ceiling < cap.as_millis() {
+        n += 1;
+        ceiling *= 2;
+    }
+    n
+}
+
 /// How the refresh engine behaves. Every field has a default that needs no configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RefreshConfig {

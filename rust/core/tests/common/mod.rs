@@ -7,33 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use freshcreds::clock::{Clock, ManualClock};
-use freshcreds::refresh::{DEFAULT_REFRESH_BACKOFF_BASE, UNROTATED_POLL_CAP};
 use freshcreds::sources::{BoxFuture, CredentialSource, Fetched};
 use freshcreds::{Credentials, Error, Result};
-
-/// With the default configuration, the most rounds in any hour while the source keeps answering
-/// with the credentials already cached (not rotated yet) and they are valid, outside their
-/// mandatory window: the unrotated row of the failure policy doubles its ceiling from the backoff
-/// base to `UNROTATED_POLL_CAP` and equal jitter waits at least half of it, so one round per 30 s
-/// plus the rounds of the ramp (waits of at least 2.5, 5, 10 and 20 s): 124. The worst case the
-/// jitter allows is 123 (rounds at 0, 2.5, 7.5, 17.5 and 37.5 s, then every 30 s); the mean wait
-/// is three quarters of the ceiling, so about 80 happen. The engine states the other rows' bounds
-/// as constants (`MAX_REFUSED_ROUNDS_PER_HOUR_WHILE_VALID`, ...); the tests derive this one from the
-/// policy's constants.
-pub const MAX_UNROTATED_ROUNDS_PER_HOUR_WHILE_VALID: u32 = 3600
-    / (UNROTATED_POLL_CAP.as_secs() as u32 / 2)
-    + ramp_rounds(DEFAULT_REFRESH_BACKOFF_BASE, UNROTATED_POLL_CAP);
-
-/// The rounds of an exponential backoff's ramp: how many ceilings `base · 2^k` are below `cap`.
-pub const fn ramp_rounds(base: Duration, cap: Duration) -> u32 {
-    let mut n = 0;
-    let mut ceiling = base.as_millis();
-    while ceiling < cap.as_millis() {
-        n += 1;
-        ceiling *= 2;
-    }
-    n
-}
 
 /// What a [`ScriptedSource`] answers on one call.
 #[derive(Debug, Clone)]
