@@ -67,6 +67,12 @@ cargo fmt --all -- --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 
+step "cargo doc -D warnings (every public item's docs and links)"
+# One crate at a time: the core and the native library are both named `freshcreds`.
+for p in freshcreds freshcreds-native freshcreds-cli freshcreds-sim; do
+  RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet -p "$p"
+done
+
 step "cargo test (Rust unit, integration and conformance tests, C ABI smoke test), in a network namespace with only loopback"
 # The C smoke test links the cdylib, which `cargo test` does not build for a cdylib-only crate.
 cargo fetch --locked   # every platform's crates: the cross builds below run offline

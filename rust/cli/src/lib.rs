@@ -189,7 +189,7 @@ pub struct RoleArgs {
     /// Assume this role (STS AssumeRole) with the chain's credentials
     #[arg(long, global = true, value_name = "ARN")]
     pub role_arn: Option<String>,
-    /// The role session name (default: freshcreds-<unix millis>)
+    /// The role session name (default: freshcreds-MILLIS, MILLIS the Unix time in milliseconds)
     #[arg(long, global = true, value_name = "NAME", requires = "role_arn")]
     pub role_session_name: Option<String>,
     /// The external id the role's trust policy asks for

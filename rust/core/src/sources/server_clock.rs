@@ -10,7 +10,7 @@
 //! A `Date` further than [`MAX_PLAUSIBLE_DATE_OFFSET`] from the local clock (epoch 0, a stale
 //! sidecar, a cached answer) is not a clock reading: it is ignored, with one warning
 //! ([`WARN_IMPLAUSIBLE_DATE`]), and the sources report no server date for that answer. The
-//! refresh engine judges the dates that reach it ([`is_plausible_date`]) by the same bound with
+//! refresh engine judges the dates that reach it (`is_plausible_date`) by the same bound with
 //! the same warning, so a `Date` is either a reading everywhere or nowhere.
 //!
 //! Offsets measured from STS answers win over the others for signing (STS is the clock that
