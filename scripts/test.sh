@@ -55,8 +55,20 @@ total=$SECONDS
 FRESHCREDS_SKIP_LOG="$(mktemp)"
 export FRESHCREDS_SKIP_LOG
 
-step "shellcheck scripts/*.sh .ci/run"
-shellcheck -x scripts/*.sh .ci/run
+step "shellcheck scripts/*.sh .ci/run scripts/git-hooks/*"
+shellcheck -x scripts/*.sh .ci/run scripts/git-hooks/*
+
+step "the commit-msg hook refuses a subject over 72 characters and a body without a blank line"
+hook_msg=$(mktemp)
+printf 'Say what changed\n\nAnd why.\n' >"$hook_msg"
+scripts/git-hooks/commit-msg "$hook_msg"
+for bad in "$(printf '%073d' 0)" $'Subject\nbody at once'; do
+  printf '%s\n' "$bad" >"$hook_msg"
+  if scripts/git-hooks/commit-msg "$hook_msg" 2>/dev/null; then
+    fc_die "scripts/git-hooks/commit-msg accepted: $bad"
+  fi
+done
+rm -f "$hook_msg"
 
 step "the example's set-up on a fresh machine: a fresh clone, none of the project's tools on PATH (scripts/check-fresh-setup.sh)"
 bash scripts/check-fresh-setup.sh
