@@ -1,8 +1,8 @@
 //! Roles over the same base share it: one base engine (one fetch of the base per rotation, not
 //! one per role) and one STS client (one connection pool), whatever the number of role sessions.
 //!
-//! A role's base is keyed by everything that describes it: the options without the keys of the
-//! role request itself ([`ROLE_REQUEST_KEYS`]), and the environment they are read in (the
+//! A role's base is keyed by everything that describes it: the options without those of the
+//! role request itself ([`is_role_request_key`]), and the environment they are read in (the
 //! process's, or the same fixed map). Each provider that uses a base holds a [`Lease`]; the last
 //! lease released stops the base's engines and forgets the base, so a base lives exactly as long
 //! as a role over it.
@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use once_cell::sync::Lazy;
 
+use super::options::Group;
 use super::{Hops, ProviderOptions, RoleOptions};
 use crate::env::Env;
 use crate::error::Result;
@@ -21,17 +22,11 @@ use crate::sources::default_chain::ChainSettings;
 use crate::sources::sts::StsClient;
 use crate::sources::CredentialSource;
 
-/// The option keys of the role request itself: roles that differ only in these share a base.
-pub const ROLE_REQUEST_KEYS: &[&str] = &[
-    "roleArn",
-    "roleSessionName",
-    "externalId",
-    "durationSeconds",
-    "policy",
-    "policyArns",
-    "sourceIdentity",
-    "tags",
-];
+/// Whether `key` is an option of the role request itself (the groups [`Group::Role`] and
+/// [`Group::AssumeRole`]): roles that differ only in these share a base.
+pub fn is_role_request_key(key: &str) -> bool {
+    super::options::find(key).is_some_and(|o| matches!(o.group, Group::Role | Group::AssumeRole))
+}
 
 /// A base shared by the roles over it.
 struct SharedBase {
@@ -92,7 +87,7 @@ fn key_of(options: &ProviderOptions) -> Key {
     let mut key: Key = options
         .pairs
         .iter()
-        .filter(|(k, _)| !ROLE_REQUEST_KEYS.contains(&k.as_str()))
+        .filter(|(k, _)| !is_role_request_key(k))
         .cloned()
         .collect();
     key.sort();
