@@ -204,6 +204,27 @@ pub const SDK_PREFIX: &str = "aws.";
 /// Why `mfaSerial` is refused.
 pub const MFA_REFUSED: &str = "a role that needs MFA cannot be refreshed in the background (nobody is there to type the token code); assume it from credentials that need no MFA, or use a session from `aws sts get-session-token` as the base";
 
+/// The row of `key` (without `base.` prefixes), if it is an option.
+pub fn find(key: &str) -> Option<&'static OptionSpec> {
+    OPTIONS.iter().find(|o| o.key == key)
+}
+
+/// The keys of the options in `group`, in the spec's order.
+pub fn keys_in(group: Group) -> impl Iterator<Item = &'static str> {
+    OPTIONS
+        .iter()
+        .filter(move |o| o.group == group)
+        .map(|o| o.key)
+}
+
+/// `key` without its `base.` prefixes.
+pub fn bare_key(mut key: &str) -> &str {
+    while let Some(rest) = key.strip_prefix(BASE_PREFIX) {
+        key = rest;
+    }
+    key
+}
+
 /// What builds a provider, and so which groups of options apply to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceKind {
@@ -247,27 +268,6 @@ impl SourceKind {
     pub fn takes(self, group: Group) -> bool {
         self.groups().contains(&group)
     }
-}
-
-/// The row of `key` (without `base.` prefixes), if it is an option.
-pub fn find(key: &str) -> Option<&'static OptionSpec> {
-    OPTIONS.iter().find(|o| o.key == key)
-}
-
-/// The keys of the options in `group`, in the spec's order.
-pub fn keys_in(group: Group) -> impl Iterator<Item = &'static str> {
-    OPTIONS
-        .iter()
-        .filter(move |o| o.group == group)
-        .map(|o| o.key)
-}
-
-/// `key` without its `base.` prefixes.
-pub fn bare_key(mut key: &str) -> &str {
-    while let Some(rest) = key.strip_prefix(BASE_PREFIX) {
-        key = rest;
-    }
-    key
 }
 
 /// Declares the rows: each becomes a constant named on the left (for the code that reads that

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use freshcreds_codegen::constant;
 use freshcreds_core::host::is_secret_key;
 use freshcreds_core::host::options::{SourceKind, OPTIONS};
 use freshcreds_core::sdk_settings::SDK_SETTINGS;
@@ -142,11 +143,11 @@ fn the_generated_java_has_every_key_of_the_core_and_its_group_range_and_secrecy(
     for o in OPTIONS {
         let declaration = format!(
             "public static final String {} = \"{}\";",
-            java_name(o.key),
+            constant(o.key),
             o.key
         );
         assert!(flat.contains(&declaration), "{declaration}");
-        let case = format!("case {}: return", java_name(o.key));
+        let case = format!("case {}: return", constant(o.key));
         let group = format!("{case} \"{}\";", o.group.name());
         assert!(flat.contains(&group), "{group}");
         if let Some((min, max, unit)) = o.range() {
@@ -167,17 +168,11 @@ fn the_generated_java_has_every_key_of_the_core_and_its_group_range_and_secrecy(
         .iter()
         .map(|s| format!("\"{}\"", s.property))
         .collect();
-    assert!(
-        flat.contains(&format!(
-            "AWS_PROPERTIES = Collections.unmodifiableList(Arrays.asList( {}));",
-            aws.join(", ")
-        )),
-        "OptionSpec.AWS_PROPERTIES lists the SDK settings in order"
-    );
+    assert_java_list(&flat, "AWS_PROPERTIES", &aws);
     let secret: Vec<String> = OPTIONS
         .iter()
         .filter(|o| is_secret_key(o.key))
-        .map(|o| java_name(o.key))
+        .map(|o| constant(o.key))
         .chain(
             SDK_SETTINGS
                 .iter()
@@ -185,13 +180,7 @@ fn the_generated_java_has_every_key_of_the_core_and_its_group_range_and_secrecy(
                 .map(|s| format!("\"{}\"", s.property)),
         )
         .collect();
-    assert!(
-        flat.contains(&format!(
-            "SECRET_KEYS = Collections.unmodifiableList(Arrays.asList( {}));",
-            secret.join(", ")
-        )),
-        "OptionSpec.SECRET_KEYS is the core's secret keys: {secret:?}"
-    );
+    assert_java_list(&flat, "SECRET_KEYS", &secret);
     for kind in SourceKind::ALL {
         let groups: Vec<String> = kind
             .groups()
@@ -200,23 +189,20 @@ fn the_generated_java_has_every_key_of_the_core_and_its_group_range_and_secrecy(
             .collect();
         let case = format!(
             "case SOURCE_KIND_{}: return Collections.unmodifiableList(Arrays.asList( {}));",
-            java_name(kind.name()),
+            constant(kind.name()),
             groups.join(", ")
         );
         assert!(flat.contains(&case), "{case}");
     }
 }
 
-/// `REFRESH_LEAD_MILLIS` for `refreshLeadMillis`.
-fn java_name(key: &str) -> String {
-    let mut out = String::new();
-    for c in key.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-        }
-        out.push(c.to_ascii_uppercase());
-    }
-    out
+/// `java` (whitespace folded) declares the list `name` with exactly `items`, in order.
+fn assert_java_list(java: &str, name: &str, items: &[String]) {
+    let declaration = format!(
+        "{name} = Collections.unmodifiableList(Arrays.asList( {}));",
+        items.join(", ")
+    );
+    assert!(java.contains(&declaration), "OptionSpec: {declaration}");
 }
 
 #[test]

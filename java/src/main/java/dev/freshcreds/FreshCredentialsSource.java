@@ -332,7 +332,8 @@ public final class FreshCredentialsSource implements AutoCloseable {
      *
      * @param name a short name for reports and logs
      * @param fetcher the fetcher
-     * @param options refresh and network options only (a source option is refused)
+     * @param options refresh and network options only (a source option set in code is refused;
+     *     one from a {@code -Dfreshcreds.<key>} system property is left out)
      * @param callTimeout how long one call may take (at most {@link #MAX_CALL_TIMEOUT})
      * @return a new source; close it when done
      * @throws IllegalArgumentException for an option that does not apply or a timeout out of range
@@ -341,7 +342,7 @@ public final class FreshCredentialsSource implements AutoCloseable {
             FreshCredentialsOptions options, Duration callTimeout) {
         final FetcherBridge bridge = FetcherBridge.of(fetcher);
         final long timeoutMillis = callTimeout.toMillis();
-        return created(options, SnapshotExpiry.SYSTEM, false, new NativeFactory() {
+        return created(options.forKind(OptionSpec.SOURCE_KIND_FETCHER), SnapshotExpiry.SYSTEM, false, new NativeFactory() {
             @Override
             public long create(String[] keys, String[] values) {
                 return Native.createFetcher(keys, values, name, bridge, timeoutMillis);
@@ -370,7 +371,8 @@ public final class FreshCredentialsSource implements AutoCloseable {
      * {@code AWS_ENDPOINT_URL_STS}, the region's).
      *
      * @param options the role ({@code roleArn}, session name, duration, policies, STS endpoint)
-     *     and refresh and network options
+     *     and refresh and network options (another option set in code is refused; one from a
+     *     {@code -Dfreshcreds.<key>} system property is left out)
      * @param supplier the token supplier
      * @param callTimeout how long one call may take (at most {@link #MAX_CALL_TIMEOUT})
      * @return a new source; close it when done
@@ -380,7 +382,7 @@ public final class FreshCredentialsSource implements AutoCloseable {
             WebIdentityTokenSupplier supplier, Duration callTimeout) {
         final FetcherBridge bridge = FetcherBridge.of(supplier);
         final long timeoutMillis = callTimeout.toMillis();
-        return created(options, SnapshotExpiry.SYSTEM, false, new NativeFactory() {
+        return created(options.forKind(OptionSpec.SOURCE_KIND_TOKEN_SUPPLIER), SnapshotExpiry.SYSTEM, false, new NativeFactory() {
             @Override
             public long create(String[] keys, String[] values) {
                 return Native.createTokenSupplier(keys, values, bridge, timeoutMillis);
