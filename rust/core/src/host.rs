@@ -913,6 +913,23 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_configuration_table_names_every_option() {
+        let readme = include_str!("../../../README.md");
+        let table = readme
+            .split("\n## Configuration\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .expect("README.md has a Configuration section");
+        for o in OPTIONS {
+            assert!(
+                table.contains(&format!("`{}`", o.key)),
+                "README.md's Configuration table does not name option `{}`",
+                o.key
+            );
+        }
+    }
+
+    #[test]
     fn each_kind_of_source_takes_its_groups() {
         let roles = ProviderOptions::from_pairs([(ROLE_ARN.key, "arn:aws:iam::1:role/r")]).unwrap();
         assert!(roles.check_kind(SourceKind::Options, "x").is_ok());
