@@ -72,12 +72,12 @@ impl std::fmt::Debug for ProviderOptions {
 
 impl ProviderOptions {
     /// Parses `key=value` pairs; later pairs override earlier ones.
-    pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(
+    pub fn from_pairs<K: AsRef<str>, V: AsRef<str> + Into<String>>(
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> Result<Self> {
         let mut out = ProviderOptions::default();
-        for (k, v) in pairs {
-            let (k, v) = (k.as_ref(), v.as_ref());
+        for (k, value) in pairs {
+            let k = k.as_ref();
             let bare = bare_key(k);
             if bare.starts_with(SDK_PREFIX) {
                 if bare != k || sdk_settings::by_property(k).is_none() {
@@ -98,7 +98,8 @@ impl ProviderOptions {
                 )));
             }
             out.pairs.retain(|(key, _)| key != k);
-            out.pairs.push((k.to_string(), v.to_string()));
+            // Moved, not copied, when owned (the JVM's trust store PEM is large).
+            out.pairs.push((k.to_string(), value.into()));
         }
         out.check()?;
         Ok(out)
@@ -352,8 +353,17 @@ impl ProviderOptions {
         let network = NetworkSettings {
             https_proxy: non_blank(options::HTTPS_PROXY.key),
             non_proxy_hosts: non_blank(options::NON_PROXY_HOSTS.key),
-            host_roots: match non_blank(options::TRUST_ROOTS_PEM.key) {
-                Some((pem, origin)) => Some(HostRoots::from_pem(&pem, &origin)?),
+            // Borrowed, not copied: a JVM passes its whole trust store (hundreds of kilobytes)
+            // to each of possibly thousands of providers.
+            host_roots: match self
+                .get(options::TRUST_ROOTS_PEM.key)
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+            {
+                Some(pem) => Some(HostRoots::from_pem(
+                    pem,
+                    &origin(options::TRUST_ROOTS_PEM.key),
+                )?),
                 None => None,
             },
         };
@@ -708,8 +718,12 @@ impl FreshProvider {
             clock,
             runtime.handle(),
         );
-        let bases = std::mem::take(&mut *hops.bases.lock().unwrap_or_else(|e| e.into_inner()));
-        let leases = std::mem::take(&mut *hops.leases.lock().unwrap_or_else(|e| e.into_inner()));
+        // Exact sizes: a process may hold thousands of providers (one per role session).
+        let mut bases = std::mem::take(&mut *hops.bases.lock().unwrap_or_else(|e| e.into_inner()));
+        bases.shrink_to_fit();
+        let mut leases =
+            std::mem::take(&mut *hops.leases.lock().unwrap_or_else(|e| e.into_inner()));
+        leases.shrink_to_fit();
         Ok(FreshProvider {
             engine,
             bases,

@@ -2,6 +2,8 @@
 //! measured on 0.1.0 and the behaviour that replaced it.
 
 mod common;
+#[path = "support/log_capture.rs"]
+mod log_capture;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,8 +16,9 @@ use common::{
 use freshcreds::clock::{Clock, ManualClock};
 use freshcreds::refresh::{
     RefreshConfig, RefreshState, RefreshingProvider, MAX_REFUSED_ROUNDS_PER_HOUR_WHILE_VALID,
-    MAX_RETRYABLE_ROUNDS_PER_HOUR_WHILE_VALID, MAX_TRUSTED_DATE_SKEW, STALE_RETRY_CAP,
+    MAX_RETRYABLE_ROUNDS_PER_HOUR_WHILE_VALID, STALE_RETRY_CAP,
 };
+use freshcreds::sources::server_clock::MAX_PLAUSIBLE_DATE_OFFSET;
 use freshcreds::sources::{BoxFuture, CredentialSource, Fetched};
 use freshcreds::{Credentials, Error, ErrorKind, Result};
 
@@ -372,7 +375,43 @@ fn a_server_date_far_from_local_time_does_not_stretch_the_lifetime() {
     let e = state.entry_for(Duration::ZERO, wall, &f);
     assert_eq!(e.expires_at, Some(50 * MIN));
     assert!(!e.server_date_ignored);
-    assert!(MAX_TRUSTED_DATE_SKEW >= HOUR);
+    assert!(MAX_PLAUSIBLE_DATE_OFFSET >= HOUR);
+}
+
+#[test]
+fn the_engine_and_the_signing_clock_judge_a_date_by_the_one_bound() {
+    // A Date exactly at the bound is a reading for both; one second beyond it is one for neither.
+    let clock = manual_clock();
+    let wall = clock.wall();
+    let state = RefreshState::new(config(10 * MIN));
+    let bound = chrono::Duration::from_std(MAX_PLAUSIBLE_DATE_OFFSET).unwrap();
+    let second = chrono::Duration::seconds(1);
+    for (date, plausible) in [
+        (wall - bound, true),
+        (wall + bound, true),
+        (wall - bound - second, false),
+        (wall + bound + second, false),
+    ] {
+        // Credentials that live one hour from the Date.
+        let expiry = date + chrono::Duration::hours(1);
+        let f = Fetched {
+            credentials: Credentials::new("ASIA", "s", None, Some(expiry), "t"),
+            server_date: Some(date),
+        };
+        let e = state.entry_for(Duration::ZERO, wall, &f);
+        assert_eq!(e.server_date_ignored, !plausible, "engine, Date {date}");
+        let tracker = freshcreds::sources::server_clock::ServerClock::new();
+        let observed = tracker.observe(
+            date,
+            wall,
+            freshcreds::sources::server_clock::DateOrigin::Sts,
+            "STS",
+        );
+        assert_eq!(observed.is_some(), plausible, "signing clock, Date {date}");
+        if plausible {
+            assert_eq!(e.expires_at, Some(HOUR), "anchored on the Date");
+        }
+    }
 }
 
 #[test]
@@ -602,6 +641,38 @@ impl CredentialSource for Rewritable {
     fn long_term_recheck(&self) -> Option<Duration> {
         Some(30 * SEC)
     }
+}
+
+#[tokio::test]
+async fn an_implausible_date_is_counted_reported_and_warned_about_once() {
+    let (warnings, _guard) = log_capture::Records::capture();
+    let clock = manual_clock();
+    // A server (as a fetcher may report it) whose Date is a second beyond the bound behind local
+    // time, with credentials that are still valid on local time.
+    let source = ScriptedSource::new(
+        &clock,
+        [Answer::Fresh {
+            lifetime: 28 * HOUR,
+        }],
+    );
+    *source.server_offset_secs.lock().unwrap() = -(MAX_PLAUSIBLE_DATE_OFFSET.as_secs() as i64 + 1);
+    let p = RefreshingProvider::spawn(source, config(10 * MIN), arc_clock(&clock));
+    p.credentials().await.unwrap();
+    p.refresh().await.unwrap();
+    let status = p.status();
+    assert_eq!(status.untrusted_dates, 2, "{status:?}");
+    assert_eq!(
+        status.skew_millis, 0,
+        "an implausible Date is no skew reading"
+    );
+    let json: serde_json::Value = serde_json::from_str(&status.to_json()).unwrap();
+    assert_eq!(json["untrustedDates"], 2, "{json}");
+    let implausible: Vec<String> = warnings
+        .at_least_warn()
+        .into_iter()
+        .filter(|m| m.contains(freshcreds::sources::server_clock::WARN_IMPLAUSIBLE_DATE))
+        .collect();
+    assert_eq!(implausible.len(), 1, "{implausible:?}");
 }
 
 /// Long-term keys from a source that does not ask for rechecks.

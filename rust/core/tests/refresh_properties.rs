@@ -12,7 +12,7 @@
 //!   lead either the default (60 min for long lifetimes) or 3 h, so that a failure can last more
 //!   than an hour while the cached credentials are valid;
 //! - the server's `Date` right, a few minutes off (trusted), further off than
-//!   `MAX_TRUSTED_DATE_SKEW` (up to 48 h either way) or 1970-01-01;
+//!   `MAX_PLAUSIBLE_DATE_OFFSET` (up to 48 h either way) or 1970-01-01;
 //! - the clock moves on time, wakes late after a suspend (seconds to a day) and the local wall
 //!   clock jumps (NTP steps, and a wrong clock up to 2 h off, beyond the trusted bound); one case
 //!   in four has an undisturbed clock, since suspends only lower the request rate.
@@ -33,9 +33,10 @@ use chrono::{DateTime, TimeZone, Utc};
 use common::MAX_UNROTATED_ROUNDS_PER_HOUR_WHILE_VALID;
 use freshcreds::refresh::{
     Outcome, RefreshConfig, RefreshState, MANDATORY_POLLS, MAX_REFUSED_ROUNDS_PER_HOUR_WHILE_VALID,
-    MAX_RETRYABLE_ROUNDS_PER_HOUR_WHILE_VALID, MAX_ROUNDS_PER_HOUR, MAX_TRUSTED_DATE_SKEW,
-    MIN_RETRY_DELAY, STALE_RETRY_CAP,
+    MAX_RETRYABLE_ROUNDS_PER_HOUR_WHILE_VALID, MAX_ROUNDS_PER_HOUR, MIN_RETRY_DELAY,
+    STALE_RETRY_CAP,
 };
+use freshcreds::sources::server_clock::MAX_PLAUSIBLE_DATE_OFFSET;
 use freshcreds::sources::Fetched;
 use freshcreds::{Credentials, Error, ErrorKind};
 use proptest::prelude::*;
@@ -106,7 +107,7 @@ enum Move {
 }
 
 /// How far the local wall clock may drift from true time: twice the trusted `Date` skew.
-const WALL_LIMIT: i64 = 2 * MAX_TRUSTED_DATE_SKEW.as_secs() as i64;
+const WALL_LIMIT: i64 = 2 * MAX_PLAUSIBLE_DATE_OFFSET.as_secs() as i64;
 
 fn config() -> impl Strategy<Value = RefreshConfig> {
     prop_oneof![
@@ -116,7 +117,7 @@ fn config() -> impl Strategy<Value = RefreshConfig> {
 }
 
 fn date_skew() -> impl Strategy<Value = DateSkew> {
-    let max = MAX_TRUSTED_DATE_SKEW.as_secs() as i64;
+    let max = MAX_PLAUSIBLE_DATE_OFFSET.as_secs() as i64;
     prop_oneof![
         6 => Just(DateSkew::By(0)),
         1 => (-300i64..=300).prop_map(DateSkew::By),
@@ -222,7 +223,7 @@ struct Sim {
     last: Option<Credentials>,
     /// The end of the cached credentials' validity the README allows, in true time: their stated
     /// expiry read on the clock that anchored it (the server's `Date` when it is within
-    /// `MAX_TRUSTED_DATE_SKEW` of local time, else local time). With an accurate anchor, the
+    /// `MAX_PLAUSIBLE_DATE_OFFSET` of local time, else local time). With an accurate anchor, the
     /// real expiry.
     valid_until: Option<DateTime<Utc>>,
     /// Time spent suspended since the last round.
@@ -262,14 +263,14 @@ impl Sim {
     }
 
     /// The offset from true time of the clock that anchors an expiry now (README: "a server
-    /// `Date` is trusted to anchor an expiry when it is within `MAX_TRUSTED_DATE_SKEW` of local
+    /// `Date` is trusted to anchor an expiry when it is within `MAX_PLAUSIBLE_DATE_OFFSET` of local
     /// time; a Date further off is ignored").
     fn anchor_offset(&self) -> chrono::Duration {
         let server = self.server_date();
         let trusted = (server - self.wall())
             .abs()
             .to_std()
-            .is_ok_and(|skew| skew <= MAX_TRUSTED_DATE_SKEW);
+            .is_ok_and(|skew| skew <= MAX_PLAUSIBLE_DATE_OFFSET);
         if trusted {
             server - self.true_wall()
         } else {
@@ -551,7 +552,7 @@ fn check<S: Strategy>(
 ///
 /// | mutation | fails | counterexample shape |
 /// |---|---|---|
-/// | trust any server `Date` (drop the `MAX_TRUSTED_DATE_SKEW` filter in `entry_for`) | never valid past expiry | 4-s credentials from a server whose `Date` is 3,601 s behind (or 1970): served as valid 44 min (or 56 years) after they expired |
+/// | trust any server `Date` (drop the `MAX_PLAUSIBLE_DATE_OFFSET` filter in `entry_for`) | never valid past expiry | 4-s credentials from a server whose `Date` is 3,601 s behind (or 1970): served as valid 44 min (or 56 years) after they expired |
 /// | never trust the server `Date` (always anchor on local time) | never valid past expiry | 4-s credentials, a correct `Date`, the local clock 6 s behind: valid 0.1 s past the expiry |
 /// | no floor under the jitter (wait uniform in `[0, ceiling]`) | `MAX_ROUNDS_PER_HOUR` or `MAX_UNROTATED_ROUNDS_PER_HOUR_WHILE_VALID` | 5-min and 1-h credentials, each followed by about 200 unchanged answers, undisturbed clock: 142 rounds in an hour without new credentials (140), or 131 unchanged polls (124) |
 /// | non-retryable errors on the retryable row (`on_failed` ignores `is_retryable`) | `MAX_REFUSED_ROUNDS_PER_HOUR_WHILE_VALID` | 12-h credentials, then 32 `Internal` errors: 19–20 in the first hour (18) |
@@ -620,7 +621,7 @@ fn recovery() -> impl Strategy<Value = Recovery> {
 /// `max(r, their mandatory window's start) + gap` (`gap`: a quarter of the window, at least `MIN_RETRY_DELAY`; so a source that recovers
 /// before the window, or rotates late inside it, is asked before the expiry); once they had
 /// expired, by `r + STALE_RETRY_CAP` — plus, either way, any time the machine spent suspended
-/// since that round. (A local clock more than `MAX_TRUSTED_DATE_SKEW` off may re-anchor the same
+/// since that round. (A local clock more than `MAX_PLAUSIBLE_DATE_OFFSET` off may re-anchor the same
 /// credentials to a later expiry; that round counts as new credentials, hence "after the last
 /// round".) Credentials are never valid past their expiry on the anchoring clock throughout.
 ///

@@ -17,7 +17,7 @@ use freshcreds::sources::default_chain::{self, ChainSettings, SourceSelection};
 use freshcreds::sources::imds::{ImdsConfig, ImdsConfigBuilder, ImdsCredentialsSource};
 use freshcreds::sources::retry::RetryPolicy;
 use freshcreds::sources::server_clock::{
-    ServerClock, MAX_PLAUSIBLE_SERVER_OFFSET, SIGNING_SKEW_THRESHOLD, WARN_IMPLAUSIBLE_DATE,
+    ServerClock, MAX_PLAUSIBLE_DATE_OFFSET, SIGNING_SKEW_THRESHOLD, WARN_IMPLAUSIBLE_DATE,
 };
 use freshcreds::sources::sts::{StsClient, StsSettings};
 use freshcreds::sources::web_identity::WebIdentitySource;
@@ -88,7 +88,7 @@ fn imds(sim: &Simulator, server_clock: Arc<ServerClock>) -> ImdsCredentialsSourc
 #[test]
 fn the_thresholds_sit_inside_the_window_aws_allows() {
     assert!(SIGNING_SKEW_THRESHOLD < Duration::from_secs(MAX_SKEW_MINUTES as u64 * 60));
-    assert!(MAX_PLAUSIBLE_SERVER_OFFSET >= Duration::from_secs(3600));
+    assert!(MAX_PLAUSIBLE_DATE_OFFSET >= Duration::from_secs(3600));
 }
 
 #[tokio::test]
@@ -140,6 +140,42 @@ async fn assume_role_on_a_host_ten_minutes_off_is_signed_with_the_offset_imds_sh
     assert_eq!(
         (c.sts, c.sts_assume_role, c.sts_signature_mismatch),
         (1, 1, 0),
+        "signed right the first time: {c:?}"
+    );
+}
+
+/// A time zone stored as UTC: the host is hours off, inside [`MAX_PLAUSIBLE_DATE_OFFSET`]. Its
+/// `AssumeRole` is still signed right, and the credentials' expiry is placed on the server's
+/// clock (local time would misplace it by the same three hours).
+#[tokio::test]
+async fn assume_role_on_a_host_three_hours_off_is_signed_with_the_offset_imds_showed() {
+    let three_hours = chrono::Duration::hours(3);
+    assert!(three_hours.to_std().unwrap() < MAX_PLAUSIBLE_DATE_OFFSET);
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.set_clock_skew(three_hours);
+    let server_clock = Arc::new(ServerClock::new());
+    let base = imds(&sim, server_clock.clone());
+    let source = AssumeRoleSource::new(Arc::new(base), ROLE, sts(&sim, server_clock.clone()));
+    let fetched = source.fetch().await.expect("AssumeRole accepted");
+    let offset = server_clock.offset().unwrap();
+    assert!(
+        (offset - three_hours).num_seconds().abs() <= 2,
+        "offset {offset}"
+    );
+    let date = fetched
+        .server_date
+        .expect("the STS answer's Date anchors the expiry");
+    assert!(
+        (date - chrono::Utc::now() - three_hours)
+            .num_seconds()
+            .abs()
+            <= 2,
+        "server date {date}"
+    );
+    let c = sim.counts();
+    assert_eq!(
+        (c.sts_assume_role, c.sts_signature_mismatch),
+        (1, 0),
         "signed right the first time: {c:?}"
     );
 }

@@ -34,54 +34,14 @@ pub const SOURCE: usize = 3;
 /// Index of the account id, or null when the source does not know it (`Native.ACCOUNT_ID`).
 pub const ACCOUNT_ID: usize = 4;
 
-/// Number of longs a status call fills (`Native.STATUS_NUMBERS`).
-pub const STATUS_NUMBERS: usize = 15;
 /// A status number that has no value (no credentials yet, no scheduled refresh):
 /// `Native.NO_VALUE`.
 pub const NO_VALUE: jlong = jlong::MIN;
-/// Index of the stated expiration, epoch millis or [`NO_VALUE`] (`Native.STATUS_EXPIRATION`).
-pub const STATUS_EXPIRATION: usize = 0;
-/// Index of the millis until the real expiry, negative once expired (`Native.STATUS_EXPIRES_IN`).
-pub const STATUS_EXPIRES_IN: usize = 1;
-/// Index of the millis until the next scheduled refresh (`Native.STATUS_REFRESH_IN`).
-pub const STATUS_REFRESH_IN: usize = 2;
-/// Index of the millis until the static-stability extension ends (`Native.STATUS_EXTENSION_ENDS_IN`).
-pub const STATUS_EXTENSION_ENDS_IN: usize = 3;
-/// Index of the stale flag, 0 or 1 (`Native.STATUS_STALE`).
-pub const STATUS_STALE: usize = 4;
-/// Index of the refresh rounds started (`Native.STATUS_ROUNDS`).
-pub const STATUS_ROUNDS: usize = 5;
-/// Index of the rounds that produced new credentials (`Native.STATUS_REFRESHES`).
-pub const STATUS_REFRESHES: usize = 6;
-/// Index of the failed rounds (`Native.STATUS_FAILURES`).
-pub const STATUS_FAILURES: usize = 7;
-/// Index of the already-expired answers (`Native.STATUS_STALE_RESPONSES`).
-pub const STATUS_STALE_RESPONSES: usize = 8;
-/// Index of the rounds that found the credentials not rotated yet (`Native.STATUS_UNROTATED_POLLS`).
-pub const STATUS_UNROTATED_POLLS: usize = 9;
-/// Index of the static-stability extensions (`Native.STATUS_STALE_EXTENSIONS`).
-pub const STATUS_STALE_EXTENSIONS: usize = 10;
-/// Index of the fetches that panicked (`Native.STATUS_PANICS`).
-pub const STATUS_PANICS: usize = 11;
-/// Index of the resumes after a suspend (`Native.STATUS_RESUMES`).
-pub const STATUS_RESUMES: usize = 12;
-/// Index of the local-minus-server clock difference, millis (`Native.STATUS_SKEW`).
-pub const STATUS_SKEW: usize = 13;
-/// Index of the rejections reported for the cached key (`Native.STATUS_INVALIDATIONS`).
-pub const STATUS_INVALIDATIONS: usize = 14;
-
-/// Number of strings in a status array.
-pub const STATUS_STRINGS: usize = 5;
-/// Index of the source name in the status strings (`Native.STATUS_SOURCE`).
-pub const STATUS_SOURCE: usize = 0;
-/// Index of the cached access key id, or null (`Native.STATUS_ACCESS_KEY_ID`).
-pub const STATUS_ACCESS_KEY_ID: usize = 1;
-/// Index of the last round's error, or null (`Native.STATUS_LAST_ERROR`).
-pub const STATUS_LAST_ERROR: usize = 2;
-/// Index of the source's kind, its name without what parentheses hold (`Native.STATUS_SOURCE_KIND`).
-pub const STATUS_SOURCE_KIND: usize = 3;
-/// Index of the last round's error kind, or null (`Native.STATUS_LAST_ERROR_KIND`).
-pub const STATUS_LAST_ERROR_KIND: usize = 4;
+/// Strings per row of `Native.statusFields()`: one row per `freshcreds::refresh::status_fields()`
+/// entry, in its order, holding its name, kind, unit, meter, JMX name, JMX view and doc line
+/// (`Native.STATUS_FIELD_COLUMNS`). `Native.statusValues` then fills one long per number field
+/// and returns one string per text field, each in the rows' order.
+pub const STATUS_FIELD_COLUMNS: usize = 7;
 
 /// Log level number of errors (`NativeLog.ERROR`).
 pub const LOG_ERROR: i32 = 1;
@@ -175,29 +135,9 @@ mod tests {
     #[test]
     fn the_array_layout_of_native_java_matches_the_bridge() {
         let numbers = java_numbers(&java("dev.freshcreds.Native"));
-        let rust: [(&str, i64); 32] = [
-            ("STATUS_NUMBERS", STATUS_NUMBERS as i64),
+        let rust: [(&str, i64); 12] = [
             ("NO_VALUE", NO_VALUE),
-            ("STATUS_EXPIRATION", STATUS_EXPIRATION as i64),
-            ("STATUS_EXPIRES_IN", STATUS_EXPIRES_IN as i64),
-            ("STATUS_REFRESH_IN", STATUS_REFRESH_IN as i64),
-            ("STATUS_EXTENSION_ENDS_IN", STATUS_EXTENSION_ENDS_IN as i64),
-            ("STATUS_STALE", STATUS_STALE as i64),
-            ("STATUS_ROUNDS", STATUS_ROUNDS as i64),
-            ("STATUS_REFRESHES", STATUS_REFRESHES as i64),
-            ("STATUS_FAILURES", STATUS_FAILURES as i64),
-            ("STATUS_STALE_RESPONSES", STATUS_STALE_RESPONSES as i64),
-            ("STATUS_UNROTATED_POLLS", STATUS_UNROTATED_POLLS as i64),
-            ("STATUS_STALE_EXTENSIONS", STATUS_STALE_EXTENSIONS as i64),
-            ("STATUS_PANICS", STATUS_PANICS as i64),
-            ("STATUS_RESUMES", STATUS_RESUMES as i64),
-            ("STATUS_SKEW", STATUS_SKEW as i64),
-            ("STATUS_INVALIDATIONS", STATUS_INVALIDATIONS as i64),
-            ("STATUS_SOURCE", STATUS_SOURCE as i64),
-            ("STATUS_ACCESS_KEY_ID", STATUS_ACCESS_KEY_ID as i64),
-            ("STATUS_LAST_ERROR", STATUS_LAST_ERROR as i64),
-            ("STATUS_SOURCE_KIND", STATUS_SOURCE_KIND as i64),
-            ("STATUS_LAST_ERROR_KIND", STATUS_LAST_ERROR_KIND as i64),
+            ("STATUS_FIELD_COLUMNS", STATUS_FIELD_COLUMNS as i64),
             ("NUMBERS", NUMBERS as i64),
             ("EXPIRATION", EXPIRATION as i64),
             ("SERVE_FOR", SERVE_FOR as i64),
@@ -237,41 +177,6 @@ mod tests {
         assert_eq!(
             [EXPIRATION, SERVE_FOR, STALE].iter().max().map(|i| i + 1),
             Some(NUMBERS)
-        );
-        let status = [
-            STATUS_EXPIRATION,
-            STATUS_EXPIRES_IN,
-            STATUS_REFRESH_IN,
-            STATUS_EXTENSION_ENDS_IN,
-            STATUS_STALE,
-            STATUS_ROUNDS,
-            STATUS_REFRESHES,
-            STATUS_FAILURES,
-            STATUS_STALE_RESPONSES,
-            STATUS_UNROTATED_POLLS,
-            STATUS_STALE_EXTENSIONS,
-            STATUS_PANICS,
-            STATUS_RESUMES,
-            STATUS_SKEW,
-            STATUS_INVALIDATIONS,
-        ];
-        assert_eq!(status.len(), STATUS_NUMBERS);
-        assert_eq!(
-            status.iter().collect::<BTreeSet<_>>().len(),
-            STATUS_NUMBERS,
-            "two status numbers share an index"
-        );
-        assert_eq!(status.iter().max().map(|i| i + 1), Some(STATUS_NUMBERS));
-        let status_strings = [
-            STATUS_SOURCE,
-            STATUS_ACCESS_KEY_ID,
-            STATUS_LAST_ERROR,
-            STATUS_SOURCE_KIND,
-            STATUS_LAST_ERROR_KIND,
-        ];
-        assert_eq!(
-            status_strings.iter().max().map(|i| i + 1),
-            Some(STATUS_STRINGS)
         );
     }
 

@@ -7,10 +7,7 @@
 //! lease released stops the base's engines and forgets the base, so a base lives exactly as long
 //! as a role over it.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-
-use once_cell::sync::Lazy;
 
 use super::options::Group;
 use super::{Hops, ProviderOptions, RoleOptions};
@@ -34,7 +31,7 @@ struct SharedBase {
     base: Arc<RefreshedBase>,
     sts: Arc<StsClient>,
     /// Every engine started for this base (its own first, then those of deeper hops).
-    engines: Vec<RefreshingProvider>,
+    engines: Arc<[RefreshingProvider]>,
     /// The shared bases of deeper hops, released with this one.
     leases: Vec<Lease>,
     users: usize,
@@ -42,10 +39,11 @@ struct SharedBase {
 
 type Key = Vec<(String, String)>;
 
-type Registry = HashMap<Arc<Key>, Vec<(u64, SharedBase)>>;
-
-/// Every base in use, by key (several when environments differ).
-static BASES: Lazy<Mutex<Registry>> = Lazy::new(Default::default);
+/// Every base in use with its key and id (several per key when environments differ). A process
+/// has a handful of bases, and a lookup compares keys in place: a key holds every option (the
+/// JVM's trust store PEM among them, hundreds of kilobytes), too much to copy or hash for each
+/// of thousands of role sessions.
+static BASES: Mutex<Vec<(Key, u64, SharedBase)>> = Mutex::new(Vec::new());
 /// Ids of shared bases.
 static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
@@ -53,13 +51,11 @@ static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new
 /// keeps the base until the process ends; `FreshProvider` always releases).
 #[derive(Debug)]
 pub struct Lease {
-    /// Shared with the registry: a key holds every option (the JVM's trust store PEM among
-    /// them), too much to copy per role session.
-    key: Arc<Key>,
     id: u64,
     base: Arc<RefreshedBase>,
     sts: Arc<StsClient>,
-    engines: Vec<RefreshingProvider>,
+    /// Shared with the registry and every other lease of the base (no copy per role session).
+    engines: Arc<[RefreshingProvider]>,
 }
 
 impl Lease {
@@ -83,27 +79,33 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn key_of(options: &ProviderOptions) -> Key {
-    let mut key: Key = options
+/// The options that describe a role's base, sorted, borrowed from `options`.
+fn key_of(options: &ProviderOptions) -> Vec<(&str, &str)> {
+    let mut key: Vec<(&str, &str)> = options
         .pairs
         .iter()
         .filter(|(k, _)| !is_role_request_key(k))
-        .cloned()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    key.sort();
+    key.sort_unstable();
     key
 }
 
-fn take_existing(key: &Key, env: &Env) -> Option<Lease> {
+fn same_key(stored: &Key, key: &[(&str, &str)]) -> bool {
+    stored.len() == key.len()
+        && stored
+            .iter()
+            .zip(key)
+            .all(|((k, v), (k2, v2))| k == k2 && v.len() == v2.len() && v == v2)
+}
+
+fn take_existing(key: &[(&str, &str)], env: &Env) -> Option<Lease> {
     let mut bases = lock(&BASES);
-    let shared_key = bases.get_key_value(key)?.0.clone();
-    let (id, shared) = bases
-        .get_mut(key)?
+    let (_, id, shared) = bases
         .iter_mut()
-        .find(|(_, b)| b.env.same_as(env))?;
+        .find(|(k, _, b)| same_key(k, key) && b.env.same_as(env))?;
     shared.users += 1;
     Some(Lease {
-        key: shared_key,
         id: *id,
         base: shared.base.clone(),
         sts: shared.sts.clone(),
@@ -136,15 +138,19 @@ pub(super) async fn lease(
         return Ok(lease);
     }
     let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let key = Arc::new(key);
+    let key: Key = key
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let engines: Arc<[RefreshingProvider]> = engines.into();
     let lease = Lease {
-        key: key.clone(),
         id,
         base: base.clone(),
         sts: sts.clone(),
         engines: engines.clone(),
     };
-    lock(&BASES).entry(key).or_default().push((
+    lock(&BASES).push((
+        key,
         id,
         SharedBase {
             env: hops.env.clone(),
@@ -164,23 +170,16 @@ pub fn release_all(leases: Vec<Lease>) {
     while let Some(lease) = pending.pop() {
         let unused = {
             let mut bases = lock(&BASES);
-            let Some(list) = bases.get_mut(&*lease.key) else {
+            let Some(pos) = bases.iter().position(|(_, id, _)| *id == lease.id) else {
                 continue;
             };
-            let Some(pos) = list.iter().position(|(id, _)| *id == lease.id) else {
-                continue;
-            };
-            list[pos].1.users -= 1;
-            if list[pos].1.users > 0 {
+            bases[pos].2.users -= 1;
+            if bases[pos].2.users > 0 {
                 continue;
             }
-            let (_, shared) = list.remove(pos);
-            if list.is_empty() {
-                bases.remove(&*lease.key);
-            }
-            shared
+            bases.swap_remove(pos).2
         };
-        for engine in &unused.engines {
+        for engine in unused.engines.iter() {
             engine.close();
         }
         pending.extend(unused.leases);
@@ -189,5 +188,11 @@ pub fn release_all(leases: Vec<Lease>) {
 
 /// How many role bases are in use in this process (diagnostics and tests).
 pub fn bases_in_use() -> usize {
-    lock(&BASES).values().map(Vec::len).sum()
+    lock(&BASES).len()
 }
+
+/// The most native heap an idle role session holds, beyond what the sessions over one base
+/// share: its engine and task, its role source and lease, and its cached credentials (with a
+/// session token of 800 characters; about 3.3 KB in all). Role sessions are many per process (one
+/// per tenant): `tests/roles_memory.rs` counts them with a counting allocator.
+pub const MAX_IDLE_ROLE_SESSION_BYTES: usize = 4_096;

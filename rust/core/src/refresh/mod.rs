@@ -18,7 +18,7 @@
 //!   When the cached ones expire too soon it runs one round that every concurrent asker joins,
 //!   under the failure policy's waits and [`MIN_VALIDITY_ROUND_INTERVAL`].
 //! - Clock skew and suspend: expiries are anchored on a clock that counts suspended time, with
-//!   the server's `Date` header (when it is within [`MAX_TRUSTED_DATE_SKEW`] of local time), so a
+//!   the server's `Date` header (when it is within [`MAX_PLAUSIBLE_DATE_OFFSET`] of local time), so a
 //!   wrong local clock or a resume from hibernation never makes us serve credentials AWS already
 //!   considers expired as fresh.
 
@@ -26,7 +26,9 @@ mod state;
 mod status;
 
 pub use state::*;
-pub use status::{RefreshStats, Status};
+pub use status::{
+    status_fields, FieldKind, FieldValue, JmxView, RefreshStats, Status, StatusField,
+};
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -40,6 +42,9 @@ use tokio::sync::{watch, Notify};
 use crate::clock::{Clock, MonoTime};
 use crate::credentials::Credentials;
 use crate::error::{Error, ErrorKind, Result, Shortfall};
+use crate::sources::server_clock::{
+    is_plausible_date, MAX_PLAUSIBLE_DATE_OFFSET, WARN_IMPLAUSIBLE_DATE,
+};
 use crate::sources::{CredentialSource, Fetched};
 
 /// Logged (WARN) each time expired credentials are served on by static stability.
@@ -48,8 +53,6 @@ pub const WARN_STATIC_STABILITY: &str = "serving expired credentials (static sta
 pub const WARN_CLOCK_SKEW: &str = "local clock differs from the credential server's clock";
 /// Logged (WARN) when a refresh round fails.
 pub const WARN_REFRESH_FAILED: &str = "credential refresh failed";
-/// Logged (WARN) once when a server's `Date` is too far from local time to anchor an expiry.
-pub const WARN_UNTRUSTED_DATE: &str = "ignoring the credential server's Date header";
 /// Logged (ERROR) when a source panics while fetching (a bug; the round counts as failed).
 pub const ERROR_SOURCE_PANICKED: &str = "the credential source panicked";
 /// Logged (INFO) when the engine notices that the machine was suspended.
@@ -111,8 +114,11 @@ struct Shared {
     state: Mutex<RefreshState>,
     wake: Notify,
     rounds: watch::Sender<u64>,
-    /// The last forced-refresh request a finished round served (`u64::MAX` once closed).
-    forced_done: watch::Sender<u64>,
+    /// The last forced-refresh request a finished round served (`u64::MAX` once closed); set
+    /// before [`Shared::rounds`] changes, so a waiter looks at it after each change. An atomic
+    /// rather than a channel of its own: a channel costs hundreds of bytes per engine, and a
+    /// process may hold thousands of engines (one per role session).
+    forced_done: AtomicU64,
     last_error: Mutex<Option<Error>>,
     stats: RefreshStats,
     skew_warned: AtomicBool,
@@ -176,7 +182,6 @@ impl RefreshingProvider {
             config.long_term_recheck = source.long_term_recheck();
         }
         let (rounds, _) = watch::channel(0);
-        let (forced_done, _) = watch::channel(0);
         let shared = Arc::new(Shared {
             source,
             clock,
@@ -187,7 +192,7 @@ impl RefreshingProvider {
             state: Mutex::new(RefreshState::new(config)),
             wake: Notify::new(),
             rounds,
-            forced_done,
+            forced_done: AtomicU64::new(0),
             last_error: Mutex::new(None),
             stats: RefreshStats::default(),
             skew_warned: AtomicBool::new(false),
@@ -380,12 +385,19 @@ impl RefreshingProvider {
     /// most [`REFRESH_WAIT_LIMIT`]; returns the credentials then cached, or the round's error.
     pub async fn refresh(&self) -> Result<Served> {
         self.ensure_open()?;
-        let mut done = self.shared.forced_done.subscribe();
+        let mut rounds = self.shared.rounds.subscribe();
         let target = lock(&self.shared.state).force();
         self.shared.wake.notify_one();
         let timeout = self.shared.clock.sleep(REFRESH_WAIT_LIMIT);
+        let done = async {
+            while self.shared.forced_done.load(Ordering::Acquire) < target {
+                if rounds.changed().await.is_err() {
+                    break;
+                }
+            }
+        };
         tokio::select! {
-            _ = done.wait_for(|d| *d >= target) => {}
+            _ = done => {}
             _ = timeout => {
                 return Err(Error::new(
                     ErrorKind::Timeout,
@@ -705,8 +717,8 @@ async fn drive(shared: Arc<Shared>) {
         }
     }
     // Wake anyone waiting on a round.
+    shared.forced_done.store(u64::MAX, Ordering::Release);
     shared.rounds.send_modify(|r| *r += 1);
-    shared.forced_done.send_replace(u64::MAX);
 }
 
 /// Runs one fetch on its own task, bounded by [`ROUND_TIMEOUT`]; a panic becomes an error.
@@ -774,10 +786,8 @@ async fn run_round(shared: &Shared, reason: RefreshReason) {
         lock(&shared.state).set_long_term_recheck(every);
     }
     shared.stats.last_round_ok.store(ok, Ordering::Release);
+    shared.forced_done.fetch_max(serves_force, Ordering::AcqRel);
     shared.rounds.send_modify(|r| *r += 1);
-    shared
-        .forced_done
-        .send_modify(|d| *d = (*d).max(serves_force));
 }
 
 fn store(shared: &Shared, entry: Arc<Entry>) {
@@ -802,8 +812,8 @@ fn on_fetched(shared: &Shared, now: MonoTime, wall: DateTime<Utc>, fetched: Fetc
                 if !shared.untrusted_date_warned.swap(true, Ordering::AcqRel) {
                     tracing::warn!(
                         source,
-                        "{WARN_UNTRUSTED_DATE}: it is more than {} min from local time, so the expiry is anchored on local time instead",
-                        MAX_TRUSTED_DATE_SKEW.as_secs() / 60
+                        "{WARN_IMPLAUSIBLE_DATE}: the source answered with one more than {} min from the local clock; the expiry is anchored on the local clock instead",
+                        MAX_PLAUSIBLE_DATE_OFFSET.as_secs() / 60
                     );
                 }
             }
@@ -864,14 +874,10 @@ fn note_skew(
     wall: chrono::DateTime<chrono::Utc>,
     server: chrono::DateTime<chrono::Utc>,
 ) {
-    let skew = wall - server;
-    if skew
-        .abs()
-        .to_std()
-        .map_or(true, |s| s > MAX_TRUSTED_DATE_SKEW)
-    {
-        return; // not a skew but a broken Date header: reported by WARN_UNTRUSTED_DATE
+    if !is_plausible_date(server, wall) {
+        return; // not a skew but a broken Date header: reported by WARN_IMPLAUSIBLE_DATE
     }
+    let skew = wall - server;
     let skew_ms = skew.num_milliseconds();
     shared.stats.skew_millis.store(skew_ms, Ordering::Relaxed);
     let threshold = shared.skew_warn_threshold.as_millis() as i64;

@@ -53,6 +53,7 @@ use rand::Rng;
 use crate::clock::MonoTime;
 use crate::credentials::Credentials;
 use crate::error::Error;
+use crate::sources::server_clock::is_plausible_date;
 use crate::sources::Fetched;
 
 /// The AWS guidance: refresh temporary credentials at least 5 minutes before they expire. Also the
@@ -85,9 +86,6 @@ pub const REFUSED_BACKOFF_CAP: Duration = Duration::from_secs(15 * 60);
 pub const STALE_RETRY_CAP: Duration = Duration::from_secs(60);
 /// The shortest wait after any round (but the first retry of a process with nothing cached).
 pub const MIN_RETRY_DELAY: Duration = Duration::from_secs(1);
-/// A server `Date` further than this from local time is not trusted to anchor an expiry (epoch 0,
-/// a stale sidecar): local time is used instead, and a warning says so.
-pub const MAX_TRUSTED_DATE_SKEW: Duration = Duration::from_secs(60 * 60);
 /// Default first backoff after a failed refresh round.
 pub const DEFAULT_REFRESH_BACKOFF_BASE: Duration = Duration::from_secs(5);
 /// The shortest time between the ends of two rounds started by invalidations (callers reporting
@@ -204,7 +202,7 @@ pub struct Entry {
     /// `Expiration`, moved by the measured clock skew when it exceeds the warning threshold.
     pub local_expiration: Option<DateTime<Utc>>,
     /// True when the server's `Date` was too far from local time to be trusted
-    /// ([`MAX_TRUSTED_DATE_SKEW`]) and local time anchored the expiry instead.
+    /// ([`MAX_PLAUSIBLE_DATE_OFFSET`](crate::sources::server_clock::MAX_PLAUSIBLE_DATE_OFFSET)) and local time anchored the expiry instead.
     pub server_date_ignored: bool,
     /// The advisory window chosen for them (before the half-lifetime cap and jitter).
     pub advisory_window: Duration,
@@ -552,14 +550,11 @@ impl RefreshState {
 
     /// Builds the entry for freshly fetched credentials, anchoring the expiry on the engine's
     /// clock with the server's `Date` (or local wall time when there is none, or when it is
-    /// further than [`MAX_TRUSTED_DATE_SKEW`] from local time).
+    /// further than [`MAX_PLAUSIBLE_DATE_OFFSET`](crate::sources::server_clock::MAX_PLAUSIBLE_DATE_OFFSET) from local time).
     pub fn entry_for(&self, now: MonoTime, wall_now: DateTime<Utc>, fetched: &Fetched) -> Entry {
-        let trusted_date = fetched.server_date.filter(|d| {
-            (*d - wall_now)
-                .abs()
-                .to_std()
-                .is_ok_and(|skew| skew <= MAX_TRUSTED_DATE_SKEW)
-        });
+        let trusted_date = fetched
+            .server_date
+            .filter(|d| is_plausible_date(*d, wall_now));
         let server_date_ignored = fetched.server_date.is_some() && trusted_date.is_none();
         let reference = trusted_date.unwrap_or(wall_now);
         let skew = wall_now - reference;

@@ -1,4 +1,7 @@
-//! Counters and a status report for hosts (`status_json`) and the `doctor` command.
+//! Counters and a status report for hosts (`status_json`) and the `doctor` command, and the
+//! one list of the report's fields ([`status_fields`]) that every view iterates: the JSON
+//! status, the JNI arrays behind `FreshCredentialsStatus`, the JMX MBean and the Micrometer
+//! binder. A counter added to [`RefreshStats`] without a row there fails this module's tests.
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 
@@ -50,8 +53,7 @@ pub struct Status {
     pub access_key_id: Option<String>,
     /// The expiration the source stated (server time, RFC 3339).
     pub expiration: Option<String>,
-    /// The same as epoch milliseconds, for hosts that want a number (not in the JSON).
-    #[serde(skip)]
+    /// The same as epoch milliseconds, for hosts that want a number.
     pub expiration_epoch_millis: Option<i64>,
     /// Milliseconds until the real expiry (negative once expired, counted from the stated
     /// expiry, not from the fetch).
@@ -87,6 +89,9 @@ pub struct Status {
     pub resumes: u64,
     /// Rejections reported for the cached key.
     pub invalidations: u64,
+    /// Answers whose `Date` header was implausibly far from local time (not used to anchor an
+    /// expiry).
+    pub untrusted_dates: u64,
     /// Local minus server time, in milliseconds.
     pub skew_millis: i64,
     /// Local wall time of the report.
@@ -166,6 +171,7 @@ impl Status {
             panics: stats.panics.load(Ordering::Relaxed),
             resumes: stats.resumes.load(Ordering::Relaxed),
             invalidations: stats.invalidations.load(Ordering::Relaxed),
+            untrusted_dates: stats.untrusted_dates.load(Ordering::Relaxed),
             skew_millis: stats.skew_millis.load(Ordering::Relaxed),
             reported_at: wall.to_rfc3339(),
         }
@@ -177,9 +183,318 @@ impl Status {
     }
 }
 
+/// What a status field measures, which decides how each view shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// A count that only grows (a Micrometer function counter).
+    Counter,
+    /// A signed amount of [`StatusField::unit`] (a gauge).
+    Gauge,
+    /// A duration in milliseconds from now, absent when there is none (a gauge in seconds).
+    Time,
+    /// An instant, epoch milliseconds across JNI and RFC 3339 text in the JSON (no meter).
+    Instant,
+    /// 0 or 1 across JNI, a boolean in the JSON and JMX (a 0/1 gauge).
+    Flag,
+    /// Text, absent when there is none (no meter).
+    Text,
+}
+
+impl FieldKind {
+    /// The kind's name as the Java side spells it (`FreshCredentialsStatus.Kind`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            FieldKind::Counter => "COUNTER",
+            FieldKind::Gauge => "GAUGE",
+            FieldKind::Time => "TIME",
+            FieldKind::Instant => "INSTANT",
+            FieldKind::Flag => "FLAG",
+            FieldKind::Text => "TEXT",
+        }
+    }
+
+    /// Whether the field crosses JNI as a number (else as a string).
+    pub const fn is_number(self) -> bool {
+        !matches!(self, FieldKind::Text)
+    }
+}
+
+/// How the JMX view shows a text field by default (operators' views name kinds, not identities;
+/// `-Dfreshcreds.jmx.details=full` shows every text in full).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JmxView {
+    /// As it is.
+    Plain,
+    /// The value of the named field instead (the source's kind for the source, the error's kind
+    /// for the error).
+    KindFrom(&'static str),
+    /// Masked but for its last four characters, as `aws configure list` shows a key.
+    Masked,
+}
+
+impl JmxView {
+    /// The view as the Java side reads it: `plain`, `masked` or `kind:<field>`.
+    pub fn spelled(self) -> String {
+        match self {
+            JmxView::Plain => "plain".into(),
+            JmxView::Masked => "masked".into(),
+            JmxView::KindFrom(field) => format!("kind:{field}"),
+        }
+    }
+}
+
+/// A value of a [`Status`] field, as the JNI arrays carry it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldValue {
+    /// A number (`None`: no value, e.g. no credentials yet); a flag is 0 or 1.
+    Number(Option<i64>),
+    /// A text (`None`: no value).
+    Text(Option<String>),
+}
+
+/// One field of the status report: what each view needs to show it. Views iterate
+/// [`status_fields`] instead of naming fields, so a new field reaches all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusField {
+    /// The JSON key (camelCase), also the name Java's `FreshCredentialsStatus.number/text` take.
+    pub name: &'static str,
+    /// What it measures.
+    pub kind: FieldKind,
+    /// The unit of a number (`milliseconds`, `events`), empty for flags, instants and texts.
+    pub unit: &'static str,
+    /// The Micrometer meter name, empty when the field is not a meter (texts, instants).
+    pub meter: &'static str,
+    /// The JMX attribute name.
+    pub jmx: &'static str,
+    /// How JMX shows a text by default.
+    pub jmx_view: JmxView,
+    /// One line for operators (JMX attribute and Micrometer meter descriptions).
+    pub doc: &'static str,
+}
+
+/// The rows of the status fields: one tab-separated line per field (`status_fields.tsv`, whose
+/// header says the columns). A data file rather than code, so that a field is one line.
+const STATUS_FIELD_ROWS: &str = include_str!("status_fields.tsv");
+
+impl FieldKind {
+    fn parse(name: &str) -> Option<FieldKind> {
+        [
+            FieldKind::Counter,
+            FieldKind::Gauge,
+            FieldKind::Time,
+            FieldKind::Instant,
+            FieldKind::Flag,
+            FieldKind::Text,
+        ]
+        .into_iter()
+        .find(|k| k.name() == name)
+    }
+}
+
+impl JmxView {
+    fn parse(text: &'static str) -> Option<JmxView> {
+        match text {
+            "plain" => Some(JmxView::Plain),
+            "masked" => Some(JmxView::Masked),
+            _ => text.strip_prefix("kind:").map(JmxView::KindFrom),
+        }
+    }
+}
+
+/// One row of `status_fields.tsv`, or what is wrong with it.
+fn parse_row(line: &'static str) -> Result<StatusField, String> {
+    let cells: Vec<&'static str> = line
+        .split('\t')
+        .map(|c| if c == "-" { "" } else { c })
+        .collect();
+    let [name, kind, unit, meter, jmx, view, doc] = cells[..] else {
+        return Err(format!("7 tab-separated cells expected: {line}"));
+    };
+    Ok(StatusField {
+        name,
+        kind: FieldKind::parse(kind).ok_or_else(|| format!("unknown kind {kind}: {line}"))?,
+        unit,
+        meter,
+        jmx,
+        jmx_view: JmxView::parse(view).ok_or_else(|| format!("unknown JMX view {view}: {line}"))?,
+        doc,
+    })
+}
+
+/// Every field of the status report, in the order of the JNI arrays (numbers and texts each
+/// keep this order). Each view iterates it: the JSON status (whose keys are these names),
+/// `FreshCredentialsStatus`, the JMX MBean and the Micrometer binder. The rows are checked by
+/// this module's tests; a row that does not parse (impossible once they pass) is left out.
+pub fn status_fields() -> &'static [StatusField] {
+    static FIELDS: std::sync::OnceLock<Vec<StatusField>> = std::sync::OnceLock::new();
+    FIELDS.get_or_init(|| {
+        STATUS_FIELD_ROWS
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .filter_map(|l| parse_row(l).ok())
+            .collect()
+    })
+}
+
+impl Status {
+    /// The value of each of [`status_fields`], in its order, read from this report's JSON form
+    /// (so a field's value is what its JSON key holds).
+    pub fn field_values(&self) -> Vec<FieldValue> {
+        let json = serde_json::to_value(self).unwrap_or_default();
+        status_fields()
+            .iter()
+            .map(|f| {
+                let v = &json[f.name];
+                match f.kind {
+                    FieldKind::Text => FieldValue::Text(v.as_str().map(str::to_string)),
+                    FieldKind::Flag => FieldValue::Number(v.as_bool().map(i64::from)),
+                    _ => FieldValue::Number(v.as_i64().or_else(|| v.as_u64().map(|_| i64::MAX))),
+                }
+            })
+            .collect()
+    }
+}
+
+/// [`RefreshStats`] fields that are not reported, each with its reason.
+#[cfg(test)]
+const UNREPORTED_STATS: &[(&str, &str)] = &[(
+    "last_round_ok",
+    "the engine's own flag; `lastError` reports the last round's outcome",
+)];
+
 #[cfg(test)]
 mod tests {
-    use super::source_kind;
+    use super::*;
+
+    fn camel(snake: &str) -> String {
+        let mut out = String::new();
+        let mut upper = false;
+        for c in snake.chars() {
+            if c == '_' {
+                upper = true;
+            } else if upper {
+                out.extend(c.to_uppercase());
+                upper = false;
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// A report with every optional field set.
+    fn full_report() -> Status {
+        let stats = RefreshStats::default();
+        let mut status = Status::build(
+            "Profile(a)",
+            None,
+            MonoTime::ZERO,
+            Utc::now(),
+            Some(("boom".into(), "TIMEOUT")),
+            &stats,
+        );
+        status.access_key_id = Some("AKIA".into());
+        status.expiration = Some("2026-01-01T00:00:00+00:00".into());
+        status.expiration_epoch_millis = Some(1);
+        status.expires_in_millis = Some(2);
+        status.served_expiration = Some("2026-01-01T00:00:00+00:00".into());
+        status.extension_ends_in_millis = Some(3);
+        status.refresh_in_millis = Some(4);
+        status
+    }
+
+    #[test]
+    fn every_counted_field_has_a_status_row_and_so_reaches_every_view() {
+        let names: Vec<&str> = status_fields().iter().map(|f| f.name).collect();
+        // RefreshStats' Debug output names each of its fields.
+        let debug = format!("{:?}", RefreshStats::default());
+        let fields: Vec<&str> = debug
+            .trim_start_matches("RefreshStats {")
+            .trim_end_matches('}')
+            .split(',')
+            .filter_map(|pair| pair.split_once(':').map(|(name, _)| name.trim()))
+            .collect();
+        assert!(fields.len() >= 12, "{debug}");
+        for field in fields {
+            if UNREPORTED_STATS.iter().any(|(name, _)| *name == field) {
+                continue;
+            }
+            assert!(
+                names.contains(&camel(field).as_str()),
+                "RefreshStats::{field} is counted but has no row in status_fields.tsv, so no view reports it"
+            );
+        }
+    }
+
+    #[test]
+    fn the_json_status_has_exactly_the_keys_of_the_status_rows() {
+        let json: serde_json::Value = serde_json::from_str(&full_report().to_json()).unwrap();
+        let keys: std::collections::BTreeSet<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let names: std::collections::BTreeSet<&str> =
+            status_fields().iter().map(|f| f.name).collect();
+        assert_eq!(keys, names, "the JSON status and status_fields.tsv differ");
+        assert_eq!(names.len(), status_fields().len(), "a row is listed twice");
+    }
+
+    #[test]
+    fn every_row_parses_and_reads_a_value_of_its_kind() {
+        let rows = STATUS_FIELD_ROWS
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
+        for row in rows.clone() {
+            parse_row(row).unwrap();
+        }
+        assert_eq!(rows.count(), status_fields().len());
+        let report = full_report();
+        for (field, value) in status_fields().iter().zip(report.field_values()) {
+            match (field.kind.is_number(), &value) {
+                (true, FieldValue::Number(Some(_))) | (false, FieldValue::Text(Some(_))) => {}
+                (_, v) => panic!("{}: {v:?} for a {:?}", field.name, field.kind),
+            }
+            assert_eq!(
+                !field.meter.is_empty(),
+                !matches!(field.kind, FieldKind::Text | FieldKind::Instant),
+                "{}: numbers but instants are meters",
+                field.name
+            );
+            assert!(
+                !field.doc.is_empty() && !field.jmx.is_empty(),
+                "{}",
+                field.name
+            );
+            if let JmxView::KindFrom(kind) = field.jmx_view {
+                assert!(status_fields().iter().any(|f| f.name == kind), "{kind}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_counter_crosses_as_the_number_the_json_holds() {
+        let stats = RefreshStats::default();
+        stats.untrusted_dates.store(7, Ordering::Relaxed);
+        stats.rounds.store(u64::MAX, Ordering::Relaxed);
+        let report = Status::build("Env", None, MonoTime::ZERO, Utc::now(), None, &stats);
+        let values: Vec<(&str, FieldValue)> = status_fields()
+            .iter()
+            .map(|f| f.name)
+            .zip(report.field_values())
+            .collect();
+        let value = |name: &str| values.iter().find(|(n, _)| *n == name).unwrap().1.clone();
+        assert_eq!(value("untrustedDates"), FieldValue::Number(Some(7)));
+        assert_eq!(
+            value("rounds"),
+            FieldValue::Number(Some(i64::MAX)),
+            "saturated"
+        );
+        assert_eq!(value("accessKeyId"), FieldValue::Text(None));
+        assert_eq!(value("expiresInMillis"), FieldValue::Number(None));
+        assert_eq!(value("stale"), FieldValue::Number(Some(0)));
+    }
 
     #[test]
     fn a_source_kind_drops_what_parentheses_hold_at_any_depth() {

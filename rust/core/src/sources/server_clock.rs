@@ -7,9 +7,11 @@
 //! offset exceeds [`SIGNING_SKEW_THRESHOLD`], so a host whose clock is 10 minutes off still gets
 //! its `AssumeRole` accepted (AWS refuses signatures more than 5 minutes from its own time).
 //!
-//! A `Date` further than [`MAX_PLAUSIBLE_SERVER_OFFSET`] from the local clock (epoch 0, a stale
+//! A `Date` further than [`MAX_PLAUSIBLE_DATE_OFFSET`] from the local clock (epoch 0, a stale
 //! sidecar, a cached answer) is not a clock reading: it is ignored, with one warning
-//! ([`WARN_IMPLAUSIBLE_DATE`]), and the sources report no server date for that answer.
+//! ([`WARN_IMPLAUSIBLE_DATE`]), and the sources report no server date for that answer. The
+//! refresh engine judges the dates that reach it ([`is_plausible_date`]) by the same bound with
+//! the same warning, so a `Date` is either a reading everywhere or nowhere.
 //!
 //! Offsets measured from STS answers win over the others for signing (STS is the clock that
 //! judges the signature); before STS has answered, the latest IMDS or container offset is used.
@@ -24,14 +26,29 @@ use chrono::{DateTime, Utc};
 /// one-second resolution, and AWS accepts signatures up to 5 minutes off).
 pub const SIGNING_SKEW_THRESHOLD: Duration = Duration::from_secs(60);
 
-/// A server `Date` further than this from the local clock is not trusted (it is not a clock
-/// reading but a broken or stale answer: epoch 0, a cached response, a sidecar with no clock).
-/// A day is far beyond any clock a host can run with and still reach AWS over TLS.
-pub const MAX_PLAUSIBLE_SERVER_OFFSET: Duration = Duration::from_secs(24 * 3600);
+/// The one bound on a server `Date`: further than this from the local clock, it is not a clock
+/// reading but a broken or stale answer (epoch 0, a cached response, a sidecar with no clock).
+/// Such a date neither corrects the signing time nor anchors an expiry (local time does), and
+/// [`WARN_IMPLAUSIBLE_DATE`] says so. A day: a local clock hours off (a time zone stored as UTC,
+/// a laptop's dead battery) is the common case freshcreds must survive, and within the bound the
+/// server's clock both anchors the expiry (local time would misplace it by the same hours) and
+/// corrects the signing time; a day is far beyond any clock a host can run with and still reach
+/// AWS over TLS.
+pub const MAX_PLAUSIBLE_DATE_OFFSET: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// Logged (WARN, once per tracker) when a `Date` header is ignored as implausible.
+/// Logged (WARN, once per tracker and once per engine) when a `Date` header is ignored as
+/// implausible ([`MAX_PLAUSIBLE_DATE_OFFSET`]).
 pub const WARN_IMPLAUSIBLE_DATE: &str =
     "ignoring a server Date header implausibly far from the local clock";
+
+/// Whether the server `Date` `server`, read when the local wall clock said `local`, is a clock
+/// reading: within [`MAX_PLAUSIBLE_DATE_OFFSET`] of it (the bound itself included).
+pub fn is_plausible_date(server: DateTime<Utc>, local: DateTime<Utc>) -> bool {
+    (server - local)
+        .abs()
+        .to_std()
+        .is_ok_and(|offset| offset <= MAX_PLAUSIBLE_DATE_OFFSET)
+}
 
 /// Where a `Date` header came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,18 +113,15 @@ impl ServerClock {
         origin: DateOrigin,
         endpoint: &str,
     ) -> Option<DateTime<Utc>> {
-        let offset = server - local;
-        let bound = chrono::Duration::from_std(MAX_PLAUSIBLE_SERVER_OFFSET)
-            .unwrap_or(chrono::Duration::MAX);
-        if offset.abs() > bound {
+        if !is_plausible_date(server, local) {
             // Once per tracker at WARN; a collected warning (from a source that may not win)
             // does not count, so the winner's own implausible Date is still heard.
             if !self.warned.load(Ordering::Acquire) {
                 let logged = super::notice::warn(format!(
-                    "{WARN_IMPLAUSIBLE_DATE}: {endpoint} answered with Date {} while the local clock reads {} (more than {} h apart); the local clock is used instead",
+                    "{WARN_IMPLAUSIBLE_DATE}: {endpoint} answered with Date {} while the local clock reads {} (more than {} min apart); the local clock is used instead",
                     server.to_rfc3339(),
                     local.to_rfc3339(),
-                    MAX_PLAUSIBLE_SERVER_OFFSET.as_secs() / 3600,
+                    MAX_PLAUSIBLE_DATE_OFFSET.as_secs() / 60,
                 ));
                 if logged {
                     self.warned.store(true, Ordering::Release);
@@ -115,7 +129,9 @@ impl ServerClock {
             }
             return None;
         }
-        let reading = Reading { offset };
+        let reading = Reading {
+            offset: server - local,
+        };
         let mut r = self.readings.lock().unwrap_or_else(|p| p.into_inner());
         match origin {
             DateOrigin::Sts => r.sts = Some(reading),
@@ -226,7 +242,7 @@ mod tests {
             None,
             "epoch 0 is not a clock reading"
         );
-        let bound = chrono::Duration::from_std(MAX_PLAUSIBLE_SERVER_OFFSET).unwrap();
+        let bound = chrono::Duration::from_std(MAX_PLAUSIBLE_DATE_OFFSET).unwrap();
         let just_inside = local - bound;
         assert_eq!(
             clock.observe(just_inside, local, DateOrigin::CredentialsEndpoint, "IMDS"),

@@ -28,6 +28,15 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Records {
 }
 
 impl Records {
+    /// Records kept from now until the guard is dropped (this thread's default subscriber).
+    pub fn capture() -> (Records, tracing::subscriber::DefaultGuard) {
+        use tracing_subscriber::layer::SubscriberExt;
+        let records = Records::default();
+        let guard =
+            tracing::subscriber::set_default(tracing_subscriber::registry().with(records.clone()));
+        (records, guard)
+    }
+
     /// The messages at WARN or above.
     pub fn at_least_warn(&self) -> Vec<String> {
         self.0

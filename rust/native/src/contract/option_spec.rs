@@ -24,15 +24,16 @@ const PRODUCT_DIRS: [&str; 5] = [
 ];
 
 /// What comes just before a key's word where it means something else: a `Debug` field, a
-/// parameter named in a `NullPointerException`, a metric tag, a health detail, a profile file's
-/// section prefix or the origin of a profile setting (`source`, `profile`, `policy`, `tags` are
-/// ordinary words).
-const OTHER_MEANINGS: [&str; 7] = [
+/// parameter named in a `NullPointerException`, a metric tag, a health detail, a status field
+/// read by name, a profile file's section prefix or the origin of a profile setting (`source`,
+/// `profile`, `policy`, `tags` are ordinary words).
+const OTHER_MEANINGS: [&str; 8] = [
     ".field(",
     "NullPointerException(",
     ".add(",
     ".and(",
     "details.put(",
+    "text(",
     "PROFILE_PREFIX: &str =",
     "setting_origin(p,",
 ];
@@ -126,12 +127,12 @@ fn the_count_sees_a_key_spelled_for_the_option_and_ignores_other_meanings() {
         "exampleKey"
     ));
     assert!(!spells(
-        "f.debug_struct(\"X\").field(\"source\", &s)",
-        "source"
+        "f.debug_struct(\"X\").field(\"exampleKey\", &s)",
+        "exampleKey"
     ));
     assert!(!spells(
-        "\"profile\" => SourceSelection::Profile,",
-        "profile"
+        "\"exampleKey\" => SourceSelection::Profile,",
+        "exampleKey"
     ));
     assert!(!spells("let text = \"exampleKeys\";", "exampleKey"));
 }

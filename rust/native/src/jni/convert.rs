@@ -8,15 +8,11 @@ use jni::JNIEnv;
 use crate::bridge::{self, Failure};
 use crate::contract::{
     ACCESS_KEY_ID, ACCOUNT_ID, EXPIRATION, NO_EXPIRATION, NO_VALUE, NUMBERS, SECRET_ACCESS_KEY,
-    SERVE_FOR, SESSION_TOKEN, SOURCE, STALE, STATUS_ACCESS_KEY_ID, STATUS_EXPIRATION,
-    STATUS_EXPIRES_IN, STATUS_EXTENSION_ENDS_IN, STATUS_FAILURES, STATUS_INVALIDATIONS,
-    STATUS_LAST_ERROR, STATUS_LAST_ERROR_KIND, STATUS_NUMBERS, STATUS_PANICS, STATUS_REFRESHES,
-    STATUS_REFRESH_IN, STATUS_RESUMES, STATUS_ROUNDS, STATUS_SKEW, STATUS_SOURCE,
-    STATUS_SOURCE_KIND, STATUS_STALE, STATUS_STALE_EXTENSIONS, STATUS_STALE_RESPONSES,
-    STATUS_STRINGS, STATUS_UNROTATED_POLLS, STRINGS,
+    SERVE_FOR, SESSION_TOKEN, SOURCE, STALE, STATUS_FIELD_COLUMNS, STRINGS,
 };
 use crate::error::Error;
 use crate::host::{FreshProvider, ProviderOptions, Snapshot};
+use freshcreds_core::refresh::{self, FieldValue};
 
 /// Local references one element of a string array may need while it is read.
 const STRING_FRAME_CAPACITY: i32 = 8;
@@ -38,6 +34,41 @@ pub(crate) fn options(
         .into());
     }
     Ok(ProviderOptions::from_pairs(keys.into_iter().zip(values))?)
+}
+
+/// A Java string read with one copy: its modified UTF-8 straight into the Rust buffer (no
+/// buffer of the JVM's in between). An option value may be the JVM's whole trust store
+/// (hundreds of kilobytes) and thousands of role sessions each pass it: every extra copy was a
+/// large transient allocation that fragmented the native heap. Modified UTF-8 that is not UTF-8
+/// (a NUL or a character outside the BMP) is decoded by `get_string`.
+fn read_string(env: &mut JNIEnv<'_>, s: &JString<'_>) -> Result<String, Failure> {
+    let raw = env.get_raw();
+    // SAFETY: `raw` is this thread's JNIEnv and `s` a live local reference to a non-null
+    // `java.lang.String`; the buffer holds the string's modified UTF-8 length plus the NUL
+    // HotSpot writes after it, and the region asked for is the whole string.
+    let bytes = unsafe {
+        let functions = &**raw;
+        let (Some(length), Some(utf_length), Some(region)) = (
+            functions.GetStringLength,
+            functions.GetStringUTFLength,
+            functions.GetStringUTFRegion,
+        ) else {
+            return Ok(env.get_string(s)?.into());
+        };
+        let chars = length(raw, s.as_raw());
+        let utf_len = usize::try_from(utf_length(raw, s.as_raw())).unwrap_or(0);
+        let mut buf = vec![0u8; utf_len + 1];
+        region(raw, s.as_raw(), 0, chars, buf.as_mut_ptr().cast());
+        buf.truncate(utf_len);
+        buf
+    };
+    if env.exception_check()? {
+        return Err(jni::errors::Error::JavaException.into());
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(_) => Ok(env.get_string(s)?.into()),
+    }
 }
 
 /// The strings of a `String[]`; a null array or element is an `InvalidConfig` error.
@@ -62,8 +93,7 @@ fn strings(
                     return Ok(None);
                 }
                 let element = JString::from(element);
-                let value: String = env.get_string(&element)?.into();
-                Ok(Some(value))
+                Ok(Some(read_string(env, &element)?))
             },
         )?;
         match value {
@@ -133,8 +163,30 @@ pub(crate) fn snapshot<'local>(
     string_array(env, &fields)
 }
 
-/// Writes the provider's status out: numbers into `longs` (see `contract::STATUS_*`), the
-/// source, the cached access key id and the last error as the returned `String[]`.
+/// The rows of `status_fields()` as one `String[]`, [`STATUS_FIELD_COLUMNS`] strings per row.
+pub(crate) fn status_fields<'local>(
+    env: &mut JNIEnv<'local>,
+) -> Result<JObjectArray<'local>, Failure> {
+    let rows: Vec<[String; STATUS_FIELD_COLUMNS]> = refresh::status_fields()
+        .iter()
+        .map(|f| {
+            [
+                f.name.to_string(),
+                f.kind.name().to_string(),
+                f.unit.to_string(),
+                f.meter.to_string(),
+                f.jmx.to_string(),
+                f.jmx_view.spelled(),
+                f.doc.to_string(),
+            ]
+        })
+        .collect();
+    let cells: Vec<Option<&str>> = rows.iter().flatten().map(|c| Some(c.as_str())).collect();
+    string_array(env, &cells)
+}
+
+/// Writes the provider's status out, field by field of `status_fields()`: the numbers into
+/// `longs` ([`NO_VALUE`] where there is none), the texts as the returned `String[]`.
 pub(crate) fn status<'local>(
     env: &mut JNIEnv<'local>,
     handle: jlong,
@@ -142,31 +194,17 @@ pub(crate) fn status<'local>(
 ) -> Result<JObjectArray<'local>, Failure> {
     // SAFETY: the Java side passes an open handle and serializes close.
     let status = unsafe { provider(handle) }?.engine().status();
-    let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-    let mut numbers: [jlong; STATUS_NUMBERS] = [NO_VALUE; STATUS_NUMBERS];
-    numbers[STATUS_EXPIRATION] = status.expiration_epoch_millis.unwrap_or(NO_VALUE);
-    numbers[STATUS_EXPIRES_IN] = status.expires_in_millis.unwrap_or(NO_VALUE);
-    numbers[STATUS_REFRESH_IN] = status.refresh_in_millis.unwrap_or(NO_VALUE);
-    numbers[STATUS_EXTENSION_ENDS_IN] = status.extension_ends_in_millis.unwrap_or(NO_VALUE);
-    numbers[STATUS_STALE] = jlong::from(status.stale);
-    numbers[STATUS_ROUNDS] = count(status.rounds);
-    numbers[STATUS_REFRESHES] = count(status.refreshes);
-    numbers[STATUS_FAILURES] = count(status.failures);
-    numbers[STATUS_STALE_RESPONSES] = count(status.stale_responses);
-    numbers[STATUS_UNROTATED_POLLS] = count(status.unrotated_polls);
-    numbers[STATUS_STALE_EXTENSIONS] = count(status.stale_extensions);
-    numbers[STATUS_PANICS] = count(status.panics);
-    numbers[STATUS_RESUMES] = count(status.resumes);
-    numbers[STATUS_SKEW] = status.skew_millis;
-    numbers[STATUS_INVALIDATIONS] = count(status.invalidations);
+    let values = status.field_values();
+    let mut numbers: Vec<jlong> = Vec::with_capacity(values.len());
+    let mut texts: Vec<Option<&str>> = Vec::with_capacity(values.len());
+    for value in &values {
+        match value {
+            FieldValue::Number(n) => numbers.push(n.unwrap_or(NO_VALUE)),
+            FieldValue::Text(t) => texts.push(t.as_deref()),
+        }
+    }
     write_longs(env, longs, &numbers, "status")?;
-    let mut fields: [Option<&str>; STATUS_STRINGS] = [None; STATUS_STRINGS];
-    fields[STATUS_SOURCE] = Some(&status.source);
-    fields[STATUS_ACCESS_KEY_ID] = status.access_key_id.as_deref();
-    fields[STATUS_LAST_ERROR] = status.last_error.as_deref();
-    fields[STATUS_SOURCE_KIND] = Some(&status.source_kind);
-    fields[STATUS_LAST_ERROR_KIND] = status.last_error_kind;
-    string_array(env, &fields)
+    string_array(env, &texts)
 }
 
 /// Copies `numbers` into the Java `long[]`, which must hold at least as many (`what` names the

@@ -144,8 +144,17 @@ entry_point! {
 }
 
 entry_point! {
-    /// `String[] Native.statusValues(long handle, long[] numbers)`: the provider's state as
-    /// numbers and strings (`contract::STATUS_*`), for the typed Java status and metrics.
+    /// `String[] Native.statusFields()`: the rows of the status fields
+    /// (`contract::STATUS_FIELD_COLUMNS` strings each), which every Java view iterates.
+    fn Java_dev_freshcreds_Native_statusFields() -> JObjectArray<'l>
+        = JObjectArray::default(),
+        |env| convert::status_fields(env)
+}
+
+entry_point! {
+    /// `String[] Native.statusValues(long handle, long[] numbers)`: the provider's state, one
+    /// long per number field and one string per text field of `statusFields()`, for the typed
+    /// Java status, JMX and metrics.
     fn Java_dev_freshcreds_Native_statusValues(handle: jlong, numbers: JLongArray<'l>)
         -> JObjectArray<'l>
         = JObjectArray::default(),

@@ -35,7 +35,7 @@ import dev.freshcreds.internal.NativeLoader;
  * {@link #close()} stops the background refresh and frees the native side; any call
  * afterwards throws {@link IllegalStateException}. A source that is never closed is closed within
  * about half a second of the collector finding it unreachable (a phantom reference drained by
- * the library's log thread: no finalizer).
+ * the library's cleanup thread, {@code freshcreds-cleanup}: no finalizer).
  */
 public final class FreshCredentialsSource implements AutoCloseable {
     /** Longest time a snapshot is served without asking the native side again. */
@@ -114,6 +114,8 @@ public final class FreshCredentialsSource implements AutoCloseable {
         Object jmxName;
         /** Guarded by {@code this}: set by close, so that a late registration does not happen. */
         boolean closing;
+        /** What closes this handle if its source becomes unreachable unclosed; null for the shared source. */
+        volatile Unreachable unreachable;
 
         NativeHandle(long handle) {
             this.handle = handle;
@@ -128,7 +130,7 @@ public final class FreshCredentialsSource implements AutoCloseable {
         }
 
         FreshCredentialsStatus status() {
-            long[] numbers = new long[Native.STATUS_NUMBERS];
+            long[] numbers = new long[FreshCredentialsStatus.numberCount()];
             ReentrantReadWriteLock.ReadLock r = lock.readLock();
             r.lock();
             try {
@@ -153,6 +155,13 @@ public final class FreshCredentialsSource implements AutoCloseable {
 
         /** Frees the native side once; true when this call did. */
         boolean close() {
+            Unreachable u = unreachable;
+            if (u != null) {
+                // Closed: nothing is left for the cleanup thread to do for this source.
+                unreachable = null;
+                Unreachable.PENDING.remove(u);
+                u.clear();
+            }
             unregisterMBean();
             boolean closed = false;
             ReentrantReadWriteLock.WriteLock w = lock.writeLock();
@@ -176,14 +185,17 @@ public final class FreshCredentialsSource implements AutoCloseable {
     }
 
     /**
-     * Closes the native side of a source that became unreachable without {@link #close()}. The
-     * references are drained by the library's log thread ({@link LogPump}), which runs
-     * while any source is open, an unreachable unclosed one included.
+     * Closes the native side of a source that became unreachable without {@link #close()}: a
+     * phantom reference per unclosed source, drained by the daemon thread
+     * {@value #CLEANUP_THREAD_NAME}, which runs while any unclosed source exists (the
+     * unreachable ones included) and ends after the last is closed.
      */
-    private static final class Unreachable extends PhantomReference<FreshCredentialsSource> {
+    static final class Unreachable extends PhantomReference<FreshCredentialsSource> {
         static final ReferenceQueue<FreshCredentialsSource> QUEUE = new ReferenceQueue<FreshCredentialsSource>();
-        /** The references themselves must stay reachable until they are enqueued. */
+        /** The references themselves must stay reachable until they are enqueued; one per unclosed source. */
         static final Set<Unreachable> PENDING = Collections.newSetFromMap(new ConcurrentHashMap<Unreachable, Boolean>());
+        /** Guarded by {@code Unreachable.class}: the running cleanup thread, or null. */
+        private static Thread thread;
 
         final NativeHandle handle;
 
@@ -191,22 +203,82 @@ public final class FreshCredentialsSource implements AutoCloseable {
             super(source, QUEUE);
             this.handle = handle;
         }
+
+        /** Tracks {@code source} until it is closed, and starts the cleanup thread unless it runs. */
+        static void track(FreshCredentialsSource source) {
+            Unreachable u = new Unreachable(source, source.nativeHandle);
+            source.nativeHandle.unreachable = u;
+            PENDING.add(u);
+            synchronized (Unreachable.class) {
+                if (thread == null) {
+                    thread = LibraryThreads.start(new Runnable() {
+                        @Override
+                        public void run() {
+                            drain();
+                        }
+                    }, CLEANUP_THREAD_NAME);
+                }
+            }
+        }
+
+        /**
+         * The running thread, for tests.
+         *
+         * @return the thread, or null when none runs
+         */
+        static synchronized Thread thread() {
+            return thread;
+        }
+
+        /** The cleanup thread's loop: ends when no unclosed source is left. */
+        private static void drain() {
+            try {
+                do {
+                    Unreachable r = null;
+                    try {
+                        r = (Unreachable) QUEUE.remove(CLEANUP_WAIT_MILLIS);
+                    } catch (InterruptedException e) {
+                        // Not ours to stop: go on while unclosed sources are left.
+                    }
+                    if (r != null) {
+                        closeUnreachable(r);
+                    }
+                } while (stillNeeded());
+            } finally {
+                // Also after an Error, so that the next tracked source starts a new thread.
+                forget(Thread.currentThread());
+            }
+        }
+
+        /** Whether unclosed sources are left; if not, the thread is forgotten (under the lock {@link #track} takes). */
+        private static synchronized boolean stillNeeded() {
+            if (PENDING.isEmpty()) {
+                thread = null;
+            }
+            return thread != null;
+        }
+
+        private static synchronized void forget(Thread ended) {
+            if (thread == ended) {
+                thread = null;
+            }
+        }
     }
 
-    /**
-     * Closes the sources the collector found unreachable since the last call; never blocks on
-     * the queue. Called by {@link LogPump} between batches.
-     */
-    static void closeUnreachable() {
-        for (Unreachable r = (Unreachable) Unreachable.QUEUE.poll(); r != null; r = (Unreachable) Unreachable.QUEUE.poll()) {
-            Unreachable.PENDING.remove(r);
-            try {
-                if (r.handle.close()) {
-                    CLOSED_UNREACHABLE.incrementAndGet();
-                }
-            } catch (RuntimeException e) {
-                // A failing close must not stop the others.
+    /** The name of the thread that closes sources that became unreachable unclosed. */
+    static final String CLEANUP_THREAD_NAME = "freshcreds-cleanup";
+    /** How long the cleanup thread waits for an unreachable source before it checks whether any is left. */
+    static final long CLEANUP_WAIT_MILLIS = 500;
+
+    /** Closes a source the collector found unreachable; a failing close does not stop the thread. */
+    private static void closeUnreachable(Unreachable r) {
+        Unreachable.PENDING.remove(r);
+        try {
+            if (r.handle.close()) {
+                CLOSED_UNREACHABLE.incrementAndGet();
             }
+        } catch (RuntimeException e) {
+            // A failing close must not stop the others.
         }
     }
 
@@ -394,11 +466,11 @@ public final class FreshCredentialsSource implements AutoCloseable {
     private static FreshCredentialsSource adopt(FreshCredentialsOptions options, SnapshotExpiry expiry,
             long handle, boolean isShared) {
         FreshCredentialsSource source = new FreshCredentialsSource(options, expiry, handle, isShared);
-        if (!isShared) {
-            Unreachable.PENDING.add(new Unreachable(source, source.nativeHandle));
-        }
-        LogPump.registerMBeanLater(source.nativeHandle, isShared);
         LogPump.acquire();
+        if (!isShared) {
+            Unreachable.track(source);
+        }
+        MBeanRegistrar.registerLater(source.nativeHandle, isShared);
         return source;
     }
 
@@ -621,8 +693,8 @@ public final class FreshCredentialsSource implements AutoCloseable {
     }
 
     /**
-     * The JMX name of this source's MBean ({@link FreshCredentialsSourceMXBean}), once the log
-     * thread has registered it (shortly after {@link #create}); {@code null} before, after
+     * The JMX name of this source's MBean ({@link FreshCredentialsSourceMXBean}), once the
+     * {@code freshcreds-jmx} thread has registered it (shortly after {@link #create}); {@code null} before, after
      * {@link #close()}, or with {@code -Dfreshcreds.jmx=false}.
      *
      * @return for example {@code dev.freshcreds:type=FreshCredentialsSource,name=source-1}

@@ -3,7 +3,9 @@ package dev.freshcreds;
 /**
  * The JMX view of one {@link FreshCredentialsSource}, registered as
  * {@code dev.freshcreds:type=FreshCredentialsSource,name=<shared | source-N>} by the library's
- * log thread shortly after the source is created, and unregistered when it is closed.
+ * {@code freshcreds-jmx} thread shortly after the source is created, and unregistered when it is
+ * closed. It has one attribute per field of {@link FreshCredentialsStatus#fields()} (this
+ * interface names them all, for {@code JMX.newMXBeanProxy}; a test keeps the two equal).
  * {@code -Dfreshcreds.jmx=false} switches registration off. Each attribute reads the native
  * state afresh; none is a secret. Durations are milliseconds; {@code null} where there is no
  * value (no credentials yet, long-term keys, nothing scheduled).
@@ -59,4 +61,31 @@ public interface FreshCredentialsSourceMXBean {
 
     /** @return local minus server time, millis */
     long getClockSkewMillis();
+
+    /** @return the expiry handed to other processes (RFC 3339, local time), or null */
+    String getServedExpiration();
+
+    /** @return local wall time of the report (RFC 3339) */
+    String getReportedAt();
+
+    /** @return the expiration the source stated (RFC 3339, server time), or null */
+    String getExpiration();
+
+    /** @return the expiration the source stated, epoch millis, or null */
+    Long getExpirationEpochMillis();
+
+    /** @return while stale, millis until the static-stability extension ends, or null */
+    Long getExtensionEndsInMillis();
+
+    /** @return answers whose credentials were already expired */
+    long getStaleResponses();
+
+    /** @return rounds that found the source still serving the cached credentials */
+    long getUnrotatedPolls();
+
+    /** @return fetches that panicked (caught; each a failed round) */
+    long getPanics();
+
+    /** @return answers whose {@code Date} header was implausibly far from local time */
+    long getUntrustedDates();
 }

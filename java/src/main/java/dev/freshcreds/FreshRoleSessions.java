@@ -22,6 +22,13 @@ public final class FreshRoleSessions implements AutoCloseable {
     public static final int DEFAULT_MAX_SESSIONS = 10_000;
 
     private final FreshCredentialsOptions base;
+    /**
+     * {@link #base} with the JVM's network settings (its proxy and its trust store, as
+     * {@link JvmNetwork} reads them) filled in once for every session: reading the trust store
+     * again for each of thousands of sessions cost seconds and megabytes of native memory.
+     * Every session shares the base's network anyway (one STS client per base).
+     */
+    private final FreshCredentialsOptions sessionBase;
     private final int maxSessions;
     /** Guarded by {@code this}; in access order, least recently used first. */
     private final LinkedHashMap<String, FreshCredentialsSource> sessions =
@@ -38,7 +45,28 @@ public final class FreshRoleSessions implements AutoCloseable {
                     + " themselves (give the role chain's base as base.* options instead)");
         }
         this.base = base;
+        this.sessionBase = withJvmNetwork(base);
         this.maxSessions = maxSessions;
+    }
+
+    /**
+     * {@code base} with the JVM network settings it does not set filled in (the same ones
+     * {@link FreshCredentialsSource#create(FreshCredentialsOptions)} would fill in), or
+     * {@code base} itself when it does not use the JVM's.
+     */
+    static FreshCredentialsOptions withJvmNetwork(FreshCredentialsOptions base) {
+        if (!base.usesJvmNetworkSettings()) {
+            return base;
+        }
+        Map<String, String> pairs = JvmNetwork.pairs(base, System.getProperties(), JvmNetwork.DEFAULT_TRUST_MANAGER);
+        FreshCredentialsOptions.Builder b = base.toBuilder();
+        for (String key : FreshCredentialsOptions.NETWORK_KEYS) {
+            String value = pairs.get(key);
+            if (value != null && !base.asMap().containsKey(key)) {
+                b.option(key, value);
+            }
+        }
+        return b.build();
     }
 
     /**
@@ -80,7 +108,8 @@ public final class FreshRoleSessions implements AutoCloseable {
             }
             session = sessions.get(key);
             if (session == null) {
-                session = FreshCredentialsSource.create(base.toBuilder().assumeRole(roleArn, roleSessionName).build());
+                session = FreshCredentialsSource.create(
+                        sessionBase.toBuilder().assumeRole(roleArn, roleSessionName).build());
                 sessions.put(key, session);
                 Iterator<Map.Entry<String, FreshCredentialsSource>> it = sessions.entrySet().iterator();
                 while (sessions.size() > maxSessions && it.hasNext()) {

@@ -3,9 +3,9 @@ package dev.freshcreds;
 import dev.freshcreds.internal.NativeLog;
 
 /**
- * The daemon thread ({@value #THREAD_NAME}) that hands native log records to Java logging
- * (and, between batches, closes sources that became unreachable unclosed and registers new
- * sources' MBeans).
+ * The daemon thread ({@value #THREAD_NAME}) that hands native log records to Java logging, and
+ * does nothing else (unreachable sources are closed by {@code freshcreds-cleanup}, MBeans
+ * registered by {@link MBeanRegistrar}).
  *
  * <p>The native side never calls Java from the threads that raise log records (its refresh
  * workers): it queues them, boundedly, and this thread takes them in batches and passes them to
@@ -34,52 +34,14 @@ final class LogPump implements Runnable {
     /** Guarded by {@code LogPump.class}: the running thread, or null. */
     private static Thread thread;
 
-    /** Guarded by {@code LogPump.class}: sources whose MBean is still to be registered. */
-    private static final java.util.ArrayList<Object[]> MBEANS_TO_REGISTER = new java.util.ArrayList<Object[]>();
-    /** Guarded by {@code LogPump.class}: numbers the MBeans of sources that are not the shared one. */
-    private static long nextMBeanNumber = 1;
-
     private LogPump() {
-    }
-
-    /**
-     * Queues a new source's MBean for registration by this thread, {@link
-     * SourceMXBean#REGISTER_AFTER_MILLIS} from now (nothing with {@code -Dfreshcreds.jmx=false}).
-     * Loads no JMX class: the caller is creating a source.
-     */
-    static synchronized void registerMBeanLater(FreshCredentialsSource.NativeHandle handle, boolean shared) {
-        if ("false".equalsIgnoreCase(System.getProperty(SourceMXBean.JMX_PROPERTY, "true").trim())) {
-            return;
-        }
-        String name = shared ? "shared" : "source-" + nextMBeanNumber++;
-        MBEANS_TO_REGISTER.add(new Object[] {handle, name, System.nanoTime()});
-    }
-
-    /** The queued MBeans whose time has come, removed from the queue. */
-    private static synchronized java.util.List<Object[]> dueMBeans() {
-        java.util.List<Object[]> due = null;
-        long now = System.nanoTime();
-        long after = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(SourceMXBean.REGISTER_AFTER_MILLIS);
-        while (!MBEANS_TO_REGISTER.isEmpty() && now - (Long) MBEANS_TO_REGISTER.get(0)[2] >= after) {
-            if (due == null) {
-                due = new java.util.ArrayList<Object[]>();
-            }
-            due.add(MBEANS_TO_REGISTER.remove(0));
-        }
-        return due;
     }
 
     /** A source was opened: starts the thread unless it runs. */
     static synchronized void acquire() {
         users++;
         if (thread == null) {
-            Thread t = new Thread(new LogPump(), THREAD_NAME);
-            t.setDaemon(true);
-            // Neither the creating thread's context class loader nor its priority is inherited.
-            t.setContextClassLoader(null);
-            t.setPriority(Thread.NORM_PRIORITY);
-            thread = t;
-            t.start();
+            thread = LibraryThreads.start(new LogPump(), THREAD_NAME);
         }
     }
 
@@ -138,13 +100,6 @@ final class LogPump implements Runnable {
                     NativeLog.log(levels[i], texts[2 * i], texts[2 * i + 1]);
                     texts[2 * i] = null;
                     texts[2 * i + 1] = null;
-                }
-                // The same thread frees the native side of sources nobody closed, and registers
-                // new sources' MBeans (starting the platform MBean server costs tens of ms).
-                FreshCredentialsSource.closeUnreachable();
-                java.util.List<Object[]> due = dueMBeans();
-                if (due != null) {
-                    SourceMXBean.register(due);
                 }
                 if (n == 0 && stopping) {
                     synchronized (LogPump.class) {

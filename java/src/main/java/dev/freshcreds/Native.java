@@ -30,50 +30,13 @@ final class Native {
     /** Index of the account id (or null when the source does not know it) in the strings. */
     static final int ACCOUNT_ID = 4;
 
-    /** Number of longs {@link #statusValues} fills. */
-    static final int STATUS_NUMBERS = 15;
     /** A status number without a value (no credentials yet, no refresh scheduled). */
     static final long NO_VALUE = Long.MIN_VALUE;
-    /** Index of the stated expiration (epoch millis) in the status numbers. */
-    static final int STATUS_EXPIRATION = 0;
-    /** Index of the millis until the real expiry (negative once expired). */
-    static final int STATUS_EXPIRES_IN = 1;
-    /** Index of the millis until the next scheduled refresh. */
-    static final int STATUS_REFRESH_IN = 2;
-    /** Index of the millis until the static-stability extension ends. */
-    static final int STATUS_EXTENSION_ENDS_IN = 3;
-    /** Index of the stale flag (0 or 1). */
-    static final int STATUS_STALE = 4;
-    /** Index of the refresh rounds started. */
-    static final int STATUS_ROUNDS = 5;
-    /** Index of the rounds that produced new credentials. */
-    static final int STATUS_REFRESHES = 6;
-    /** Index of the failed rounds. */
-    static final int STATUS_FAILURES = 7;
-    /** Index of the answers whose credentials were already expired. */
-    static final int STATUS_STALE_RESPONSES = 8;
-    /** Index of the rounds that found the credentials not rotated yet. */
-    static final int STATUS_UNROTATED_POLLS = 9;
-    /** Index of the static-stability extensions. */
-    static final int STATUS_STALE_EXTENSIONS = 10;
-    /** Index of the fetches that panicked. */
-    static final int STATUS_PANICS = 11;
-    /** Index of the resumes after a suspend. */
-    static final int STATUS_RESUMES = 12;
-    /** Index of the local-minus-server clock difference (millis). */
-    static final int STATUS_SKEW = 13;
-    /** Index of the rejections reported for the cached key ({@link #invalidate}). */
-    static final int STATUS_INVALIDATIONS = 14;
-    /** Index of the source name in the status strings. */
-    static final int STATUS_SOURCE = 0;
-    /** Index of the cached access key id (or null) in the status strings. */
-    static final int STATUS_ACCESS_KEY_ID = 1;
-    /** Index of the last round's error (or null) in the status strings. */
-    static final int STATUS_LAST_ERROR = 2;
-    /** Index of the source's kind (its name without what parentheses hold) in the status strings. */
-    static final int STATUS_SOURCE_KIND = 3;
-    /** Index of the last round's error kind (or null) in the status strings. */
-    static final int STATUS_LAST_ERROR_KIND = 4;
+    /**
+     * Strings per row of {@link #statusFields}: name, kind, unit, meter, JMX name, JMX view and
+     * doc line of one status field.
+     */
+    static final int STATUS_FIELD_COLUMNS = 7;
 
     private Native() {
     }
@@ -136,11 +99,19 @@ final class Native {
     static native String status(long handle);
 
     /**
-     * The provider's state as numbers and strings.
+     * The fields of the status, in order: {@link #STATUS_FIELD_COLUMNS} strings per field (see
+     * {@link FreshCredentialsStatus.Field}). The same for every handle.
+     *
+     * @return the rows, flattened
+     */
+    static native String[] statusFields();
+
+    /**
+     * The provider's state, field by field of {@link #statusFields}.
      *
      * @param handle an open handle
-     * @param numbers receives {@link #STATUS_NUMBERS} longs ({@link #NO_VALUE} where none)
-     * @return source, access key id (or null), last error (or null)
+     * @param numbers receives one long per number field ({@link #NO_VALUE} where none)
+     * @return one string (or null) per text field
      */
     static native String[] statusValues(long handle, long[] numbers);
 

@@ -59,4 +59,22 @@ public class RoleSessionsTest {
             assertTrue(e.getMessage().contains("maxSessions"));
         }
     }
+
+    @Test
+    public void theJvmNetworkSettingsAreReadOnceForEverySessionUnlessTurnedOff() {
+        FreshCredentialsOptions base = FreshCredentialsOptions.builder().readSystemProperties(false)
+                .source("environment").build();
+        FreshCredentialsOptions resolved = FreshRoleSessions.withJvmNetwork(base);
+        String pem = resolved.asMap().get("trustRootsPem");
+        // The JVM's default trust store has roots: they are filled in, as a source would.
+        assertTrue("no trust roots filled in: " + resolved, pem != null && pem.contains("BEGIN CERTIFICATE"));
+        assertEquals(pem, JvmNetwork.pairs(base, System.getProperties(), JvmNetwork.DEFAULT_TRUST_MANAGER)
+                .get("trustRootsPem"));
+        // What the base sets itself stays, and a base without the JVM's settings stays as it is.
+        FreshCredentialsOptions own = base.toBuilder().trustRootsPem("-----BEGIN CERTIFICATE-----\nAA==\n"
+                + "-----END CERTIFICATE-----\n").build();
+        assertEquals(own.asMap(), FreshRoleSessions.withJvmNetwork(own).asMap());
+        FreshCredentialsOptions off = base.toBuilder().jvmNetworkSettings(false).build();
+        assertSame(off, FreshRoleSessions.withJvmNetwork(off));
+    }
 }

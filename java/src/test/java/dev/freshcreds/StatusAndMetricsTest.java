@@ -259,4 +259,71 @@ public class StatusAndMetricsTest {
         }
     }
 
+    @Test
+    public void everyStatusFieldReachesTheJsonTheTypedStatusTheMBeanAndTheMeters() throws Exception {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        try (FreshCredentialsSource source = FreshCredentialsSource.create(FreshCredentialsSourceTest.staticKeys(true))) {
+            source.credentials();
+            String json = source.status();
+            FreshCredentialsStatus status = source.typedStatus();
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            new FreshCredentialsMetrics(source).bindTo(registry);
+            ObjectName name = awaitMBean(source);
+            java.util.Set<String> attributes = new java.util.HashSet<String>();
+            for (javax.management.MBeanAttributeInfo a : server.getMBeanInfo(name).getAttributes()) {
+                attributes.add(a.getName());
+            }
+            java.util.List<FreshCredentialsStatus.Field> fields = FreshCredentialsStatus.fields();
+            assertTrue(fields.toString(), fields.size() >= 20);
+            java.util.Set<String> counters = new java.util.HashSet<String>();
+            for (FreshCredentialsStatus.Field f : fields) {
+                assertTrue("JSON status lacks " + f + ": " + json, json.contains("\"" + f.name + "\":"));
+                // The typed status reads it (and toString names it when it has a value).
+                Object value = status.value(f);
+                if (value != null) {
+                    assertTrue(status.toString(), status.toString().contains(f.name + "="));
+                }
+                assertTrue("MBean lacks " + f.jmxName, attributes.contains(f.jmxName));
+                server.getAttribute(name, f.jmxName);
+                if (f.kind == FreshCredentialsStatus.Kind.COUNTER) {
+                    counters.add(f.name);
+                    assertNotNull("no meter for counter " + f, registry.find(f.meterName).functionCounter());
+                } else if (!f.meterName.isEmpty()) {
+                    assertNotNull("no meter for " + f, registry.find(f.meterName).gauge());
+                }
+            }
+            assertEquals(fields.size(), attributes.size());
+            // The counters the issue named: untrustedDates was counted and never reported.
+            assertTrue(counters.toString(), counters.containsAll(java.util.Arrays.asList("rounds", "refreshes",
+                    "failures", "staleResponses", "unrotatedPolls", "staleExtensions", "panics", "resumes",
+                    "invalidations", "untrustedDates")));
+            assertEquals(0L, server.getAttribute(name, "UntrustedDates"));
+            assertEquals(0, status.getUntrustedDates());
+            assertEquals(0.0, registry.get("freshcreds.untrusted.dates").functionCounter().count(), 0);
+        }
+    }
+
+    @Test
+    public void theMXBeanInterfaceNamesExactlyTheMBeanAttributesWithTheirTypes() throws Exception {
+        java.util.Map<String, String> declared = new java.util.TreeMap<String, String>();
+        for (java.lang.reflect.Method m : FreshCredentialsSourceMXBean.class.getMethods()) {
+            String n = m.getName();
+            String attribute = n.startsWith("get") ? n.substring(3) : n.substring(2);
+            Class<?> t = m.getReturnType();
+            declared.put(attribute, t == long.class ? "java.lang.Long" : t == boolean.class ? "java.lang.Boolean" : t.getName());
+        }
+        java.util.Map<String, String> registered = new java.util.TreeMap<String, String>();
+        try (FreshCredentialsSource source = FreshCredentialsSource.create(FreshCredentialsSourceTest.staticKeys(true))) {
+            ObjectName name = awaitMBean(source);
+            for (javax.management.MBeanAttributeInfo a : ManagementFactory.getPlatformMBeanServer().getMBeanInfo(name).getAttributes()) {
+                registered.put(a.getName(), a.getType());
+            }
+            FreshCredentialsSourceMXBean proxy = javax.management.JMX.newMXBeanProxy(
+                    ManagementFactory.getPlatformMBeanServer(), name, FreshCredentialsSourceMXBean.class);
+            assertEquals(source.typedStatus().getRefreshes(), proxy.getRefreshes());
+            assertEquals(0, proxy.getUntrustedDates());
+        }
+        assertEquals(declared, registered);
+    }
+
 }

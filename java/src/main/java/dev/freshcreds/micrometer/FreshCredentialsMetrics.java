@@ -1,6 +1,5 @@
 package dev.freshcreds.micrometer;
 
-import java.time.Duration;
 import java.util.Collections;
 import java.util.function.ToDoubleFunction;
 
@@ -15,18 +14,20 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 
 /**
  * Micrometer meters for one {@link FreshCredentialsSource} (Micrometer is an optional
- * dependency: this class is the only one that needs it):
+ * dependency: this class is the only one that needs it): one per number field of
+ * {@link FreshCredentialsStatus#fields()} that names a meter, so every counter the native status
+ * has is a meter:
  *
  * <ul>
- *   <li>counters {@code freshcreds.refresh.rounds}, {@code freshcreds.refreshes},
- *       {@code freshcreds.refresh.failures}, {@code freshcreds.stale.extensions} (expired
- *       credentials served on by static stability) and {@code freshcreds.resumes};
- *   <li>gauges {@code freshcreds.expires.in} (seconds until the real expiry, negative once
- *       expired), {@code freshcreds.stale} (1 while serving expired credentials) and
- *       {@code freshcreds.clock.skew} (seconds, local minus server time).
+ *   <li>counters, e.g. {@code freshcreds.refresh.rounds}, {@code freshcreds.refreshes},
+ *       {@code freshcreds.refresh.failures}, {@code freshcreds.stale.extensions},
+ *       {@code freshcreds.invalidations}, {@code freshcreds.untrusted.dates};
+ *   <li>gauges: durations in seconds ({@code freshcreds.expires.in}, negative once expired;
+ *       {@code freshcreds.refresh.in}; {@code freshcreds.clock.skew}, local minus server time)
+ *       and {@code freshcreds.stale} (1 while serving expired credentials).
  * </ul>
  *
- * <p>Every meter is tagged {@code source=<the source's name>} plus the given tags, and reads the
+ * <p>Every meter is tagged {@code source=<the source's kind>} plus the given tags, and reads the
  * native state when it is sampled. Meters hold the source weakly (Micrometer's own rule for
  * function meters): after the source is closed or collected they report NaN.
  *
@@ -70,18 +71,20 @@ public final class FreshCredentialsMetrics implements MeterBinder {
         }
     }
 
-    private static ToDoubleFunction<FreshCredentialsSource> number(final ToDoubleFunction<FreshCredentialsStatus> f) {
+    /** The sampled value of {@code field}: NaN once closed or when it has none; milliseconds as seconds. */
+    private static ToDoubleFunction<FreshCredentialsSource> sampler(final FreshCredentialsStatus.Field field) {
+        final boolean millis = "milliseconds".equals(field.unit);
         return new ToDoubleFunction<FreshCredentialsSource>() {
             @Override
             public double applyAsDouble(FreshCredentialsSource s) {
                 FreshCredentialsStatus status = statusOf(s);
-                return status == null ? Double.NaN : f.applyAsDouble(status);
+                Long v = status == null ? null : status.number(field.name);
+                if (v == null) {
+                    return Double.NaN;
+                }
+                return millis ? v / 1000.0 : v;
             }
         };
-    }
-
-    private static double seconds(Duration d) {
-        return d == null ? Double.NaN : d.toMillis() / 1000.0;
     }
 
     @Override
@@ -89,27 +92,18 @@ public final class FreshCredentialsMetrics implements MeterBinder {
         FreshCredentialsStatus first = statusOf(source);
         // The source's kind, never its full name: tags leave the process for monitoring systems.
         Tags all = Tags.of(tags).and("source", first == null ? "" : first.getSourceKind());
-        counter(registry, all, "freshcreds.refresh.rounds", "refresh rounds started", s -> s.getRounds());
-        counter(registry, all, "freshcreds.refreshes", "rounds that produced new credentials", s -> s.getRefreshes());
-        counter(registry, all, "freshcreds.refresh.failures", "refresh rounds that failed", s -> s.getFailures());
-        counter(registry, all, "freshcreds.stale.extensions",
-                "expired credentials served on because refreshing failed (static stability)", s -> s.getStaleExtensions());
-        counter(registry, all, "freshcreds.resumes", "resumes after a suspend", s -> s.getResumes());
-        counter(registry, all, "freshcreds.invalidations", "rejections of the cached credentials reported by SDK calls",
-                s -> s.getInvalidations());
-        Gauge.builder("freshcreds.expires.in", source, number(s -> seconds(s.getExpiresIn())))
-                .description("time until the credentials' real expiry, negative once expired")
-                .baseUnit("seconds").tags(all).register(registry);
-        Gauge.builder("freshcreds.stale", source, number(s -> s.isStale() ? 1 : 0))
-                .description("1 while expired credentials are served because refreshing fails")
-                .tags(all).register(registry);
-        Gauge.builder("freshcreds.clock.skew", source, number(s -> seconds(s.getClockSkew())))
-                .description("local minus server time, from the last Date header")
-                .baseUnit("seconds").tags(all).register(registry);
-    }
-
-    private void counter(MeterRegistry registry, Tags all, String name, String description,
-            ToDoubleFunction<FreshCredentialsStatus> f) {
-        FunctionCounter.builder(name, source, number(f)).description(description).tags(all).register(registry);
+        for (FreshCredentialsStatus.Field field : FreshCredentialsStatus.fields()) {
+            if (field.meterName.isEmpty()) {
+                continue;
+            }
+            if (field.kind == FreshCredentialsStatus.Kind.COUNTER) {
+                FunctionCounter.builder(field.meterName, source, sampler(field))
+                        .description(field.description).tags(all).register(registry);
+            } else {
+                Gauge.builder(field.meterName, source, sampler(field)).description(field.description)
+                        .baseUnit("milliseconds".equals(field.unit) ? "seconds" : null).tags(all)
+                        .register(registry);
+            }
+        }
     }
 }

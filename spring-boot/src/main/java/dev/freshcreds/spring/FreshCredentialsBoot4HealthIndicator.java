@@ -12,9 +12,7 @@ import dev.freshcreds.FreshCredentialsSource;
  * documents them.
  */
 public class FreshCredentialsBoot4HealthIndicator extends AbstractHealthIndicator {
-    private final FreshCredentialsSource source;
-    private final String staleStatus;
-    private final boolean fullDetails;
+    private final HealthReport.Check check;
 
     /**
      * An indicator for one source.
@@ -26,14 +24,12 @@ public class FreshCredentialsBoot4HealthIndicator extends AbstractHealthIndicato
      */
     public FreshCredentialsBoot4HealthIndicator(FreshCredentialsSource source, String staleStatus, boolean fullDetails) {
         super("freshcreds health check failed");
-        this.source = source;
-        this.staleStatus = staleStatus;
-        this.fullDetails = fullDetails;
+        this.check = new HealthReport.Check(source, staleStatus, fullDetails);
     }
 
     @Override
     protected void doHealthCheck(Health.Builder builder) {
-        HealthReport report = HealthReport.of(source, staleStatus, fullDetails);
+        HealthReport report = check.run();
         builder.status(report.status).withDetails(report.details);
     }
 }

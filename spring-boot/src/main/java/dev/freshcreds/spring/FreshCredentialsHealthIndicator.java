@@ -36,9 +36,7 @@ public class FreshCredentialsHealthIndicator extends AbstractHealthIndicator {
     /** The value of {@code lastFailure} when the last refresh succeeded. */
     public static final String NO_FAILURE = "none";
 
-    private final FreshCredentialsSource source;
-    private final Status staleStatus;
-    private final boolean fullDetails;
+    private final HealthReport.Check check;
 
     /**
      * An indicator for one source whose details name kinds only.
@@ -60,14 +58,12 @@ public class FreshCredentialsHealthIndicator extends AbstractHealthIndicator {
      */
     public FreshCredentialsHealthIndicator(FreshCredentialsSource source, Status staleStatus, boolean fullDetails) {
         super("freshcreds health check failed");
-        this.source = source;
-        this.staleStatus = staleStatus;
-        this.fullDetails = fullDetails;
+        this.check = new HealthReport.Check(source, staleStatus.getCode(), fullDetails);
     }
 
     @Override
     protected void doHealthCheck(Health.Builder builder) {
-        HealthReport report = HealthReport.of(source, staleStatus.getCode(), fullDetails);
+        HealthReport report = check.run();
         builder.status(report.status).withDetails(report.details);
     }
 }

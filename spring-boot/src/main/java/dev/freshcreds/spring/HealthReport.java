@@ -19,6 +19,27 @@ final class HealthReport {
     /** The details, in a stable order. */
     final Map<String, Object> details;
 
+    /**
+     * What one health indicator reports on, whichever Spring Boot's: a source, the status code
+     * while expired credentials are served and whether details are full texts.
+     */
+    static final class Check {
+        private final FreshCredentialsSource source;
+        private final String staleStatus;
+        private final boolean fullDetails;
+
+        Check(FreshCredentialsSource source, String staleStatus, boolean fullDetails) {
+            this.source = source;
+            this.staleStatus = staleStatus;
+            this.fullDetails = fullDetails;
+        }
+
+        /** @return the report now ({@link HealthReport#of}) */
+        HealthReport run() {
+            return of(source, staleStatus, fullDetails);
+        }
+    }
+
     private HealthReport(String status, Map<String, Object> details) {
         this.status = status;
         this.details = details;
