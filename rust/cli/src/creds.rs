@@ -3,16 +3,16 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use crate::credentials::Credentials;
+use freshcreds::credentials::Credentials;
 
 /// The environment variable set in `credential-process` so that a profile whose
 /// `credential_process` runs freshcreds again is detected instead of recursing forever.
-pub const ENV_IN_CREDENTIAL_PROCESS: &str = "FRESHCREDS_IN_CREDENTIAL_PROCESS";
+pub(crate) const ENV_IN_CREDENTIAL_PROCESS: &str = "FRESHCREDS_IN_CREDENTIAL_PROCESS";
 
 /// The `credential_process` output document (version 1), as the AWS CLI and SDKs read it.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ProcessOutput<'a> {
+pub(crate) struct ProcessOutput<'a> {
     /// Always 1.
     pub version: u8,
     /// The access key id.
@@ -28,12 +28,12 @@ pub struct ProcessOutput<'a> {
 }
 
 /// An RFC 3339 UTC time with a `Z`, as AWS writes them.
-pub fn rfc3339(t: DateTime<Utc>) -> String {
+pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// The `credential_process` JSON document for `creds`.
-pub fn process_json(creds: &Credentials) -> String {
+pub(crate) fn process_json(creds: &Credentials) -> String {
     let out = ProcessOutput {
         version: 1,
         access_key_id: creds.access_key_id(),
@@ -51,7 +51,7 @@ fn shell_quote(value: &str) -> String {
 
 /// `export AWS_…=…` lines for a POSIX shell, with the source and expiry as a comment. Variables of
 /// a previous session that do not apply (a token, an expiry) are unset.
-pub fn env_lines(creds: &Credentials, now: DateTime<Utc>) -> String {
+pub(crate) fn env_lines(creds: &Credentials, now: DateTime<Utc>) -> String {
     let mut out = String::new();
     match creds.expiration() {
         Some(exp) => out.push_str(&format!(

@@ -2,13 +2,13 @@
 //!
 //! The library itself never prints; this crate (and the thin binary over it) is the only part of
 //! freshcreds that writes to standard output and standard error.
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
-pub mod chain;
-pub mod creds;
-pub mod doctor;
-pub mod output;
-pub mod serve;
+mod chain;
+mod creds;
+mod doctor;
+mod output;
+mod serve;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -17,19 +17,15 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::clock::{Clock, SystemClock};
-use crate::env::Env;
-use crate::error::{Error, Result};
-use crate::host::options::{self, Group};
-use crate::host::ProviderOptions;
-use crate::refresh::RefreshingProvider;
-use crate::sources::assume_role::{AssumeRoleSource, RefreshedBase};
+use freshcreds::clock::{Clock, SystemClock};
+use freshcreds::env::Env;
+use freshcreds::error::{Error, Result};
+use freshcreds::host::options::{self, Group};
+use freshcreds::host::ProviderOptions;
+use freshcreds::refresh::RefreshingProvider;
+use freshcreds::sources::assume_role::{AssumeRoleSource, RefreshedBase};
 
 use output::ColorMode;
-
-// The core modules the command line builds on, at this crate's root so `crate::<module>` paths
-// read as they do in the core.
-use freshcreds::{clock, credentials, env, error, host, refresh, runtime, sources, Credentials};
 
 const ABOUT: &str = "Source, check and share AWS credentials the way the AWS SDKs do";
 
@@ -221,7 +217,7 @@ impl RoleArgs {
     }
 
     /// The role, checked like the Java and C hosts' options; an error names the flag.
-    fn role(&self) -> Result<Option<crate::host::RoleOptions>> {
+    fn role(&self) -> Result<Option<freshcreds::host::RoleOptions>> {
         let pairs = self
             .flags()
             .into_iter()
@@ -408,10 +404,10 @@ fn provider_options(cli: &Cli) -> Result<ProviderOptions> {
 fn provider(cli: &Cli, env: &Env) -> Result<RefreshingProvider> {
     let options = provider_options(cli)?;
     let role = cli.role.role()?;
-    let runtime = crate::runtime::shared()?;
+    let runtime = freshcreds::runtime::shared()?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
     let built = runtime.block_on(chain::build(env, cli.profile.as_deref(), clock.clone()))?;
-    let source: Arc<dyn crate::sources::CredentialSource> = match role {
+    let source: Arc<dyn freshcreds::sources::CredentialSource> = match role {
         None => built.chain,
         Some(role) => {
             let _guard = runtime.enter();
@@ -421,7 +417,7 @@ fn provider(cli: &Cli, env: &Env) -> Result<RefreshingProvider> {
                 clock.clone(),
                 runtime.handle(),
             );
-            let sts = crate::sources::sts::StsClient::with_clock(
+            let sts = freshcreds::sources::sts::StsClient::with_clock(
                 chain::sts_settings(env, built.profiles.as_ref())?,
                 clock.clone(),
             )?
@@ -445,9 +441,13 @@ fn provider(cli: &Cli, env: &Env) -> Result<RefreshingProvider> {
     ))
 }
 
-fn first_credentials(cli: &Cli, env: &Env, validity: &ValidityArgs) -> Result<crate::Credentials> {
+fn first_credentials(
+    cli: &Cli,
+    env: &Env,
+    validity: &ValidityArgs,
+) -> Result<freshcreds::Credentials> {
     let provider = provider(cli, env)?;
-    let served = crate::runtime::shared()?.block_on(async {
+    let served = freshcreds::runtime::shared()?.block_on(async {
         match validity.min_validity {
             Some(min) => provider.credentials_valid_for(min).await,
             None => provider.credentials().await,
@@ -537,7 +537,7 @@ fn doctor(
     err: &mut dyn Write,
     color: bool,
 ) -> i32 {
-    let runtime = match crate::runtime::shared() {
+    let runtime = match freshcreds::runtime::shared() {
         Ok(r) => r,
         Err(e) => {
             let _ = writeln!(err, "freshcreds: {}", e.full_message());
@@ -594,7 +594,7 @@ fn serve(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<i32> {
-    let runtime = crate::runtime::shared()?;
+    let runtime = freshcreds::runtime::shared()?;
     let provider = provider(cli, env)?;
     let (listener, addr) = runtime.block_on(serve::bind(args.port))?;
     let token = serve::new_token();

@@ -7,7 +7,7 @@ use serde::Serialize;
 /// How bad a check's finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
-pub enum Level {
+pub(crate) enum Level {
     /// Fine.
     Ok,
     /// Works now, but is a problem waiting to happen (exit code 1).
@@ -18,7 +18,7 @@ pub enum Level {
 
 impl Level {
     /// `OK`, `WARN` or `FAIL`.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Level::Ok => "OK",
             Level::Warn => "WARN",
@@ -38,7 +38,7 @@ impl Level {
 /// One finding of `freshcreds doctor`. Holds no secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Check {
+pub(crate) struct Check {
     /// What was checked (`chain`, `expiry`, `identity`, `clock-skew`, `imds`, `proxy`, `files`,
     /// `sso`).
     pub check: String,
@@ -53,7 +53,7 @@ pub struct Check {
 
 impl Check {
     /// A finding without a fix.
-    pub fn new(check: &str, level: Level, message: impl Into<String>) -> Check {
+    pub(crate) fn new(check: &str, level: Level, message: impl Into<String>) -> Check {
         Check {
             check: check.to_string(),
             level,
@@ -63,22 +63,22 @@ impl Check {
     }
 
     /// An OK finding.
-    pub fn ok(check: &str, message: impl Into<String>) -> Check {
+    pub(crate) fn ok(check: &str, message: impl Into<String>) -> Check {
         Check::new(check, Level::Ok, message)
     }
 
     /// A WARN finding with its fix.
-    pub fn warn(check: &str, message: impl Into<String>, fix: impl Into<String>) -> Check {
+    pub(crate) fn warn(check: &str, message: impl Into<String>, fix: impl Into<String>) -> Check {
         Check::new(check, Level::Warn, message).with_fix(fix)
     }
 
     /// A FAIL finding with its fix.
-    pub fn fail(check: &str, message: impl Into<String>, fix: impl Into<String>) -> Check {
+    pub(crate) fn fail(check: &str, message: impl Into<String>, fix: impl Into<String>) -> Check {
         Check::new(check, Level::Fail, message).with_fix(fix)
     }
 
     /// Adds the fix.
-    pub fn with_fix(mut self, fix: impl Into<String>) -> Check {
+    pub(crate) fn with_fix(mut self, fix: impl Into<String>) -> Check {
         self.fix = Some(fix.into());
         self
     }
@@ -97,7 +97,7 @@ pub enum ColorMode {
 
 impl ColorMode {
     /// Resolves `auto` against standard output and `NO_COLOR`.
-    pub fn enabled(self, env: &crate::env::Env) -> bool {
+    pub fn enabled(self, env: &freshcreds::env::Env) -> bool {
         match self {
             ColorMode::On => true,
             ColorMode::Off => false,
@@ -109,7 +109,7 @@ impl ColorMode {
 }
 
 /// Renders one check as one line: level, check, message, and the fix.
-pub fn render_line(check: &Check, color: bool) -> String {
+pub(crate) fn render_line(check: &Check, color: bool) -> String {
     let label = format!("{:<4}", check.level.label());
     let label = if color {
         format!("{}\x1b[1m{label}\x1b[0m", check.level.color())
@@ -128,7 +128,7 @@ pub fn render_line(check: &Check, color: bool) -> String {
 }
 
 /// The exit code for a set of checks: 0 all OK, 1 warnings, 2 failures.
-pub fn exit_code(checks: &[Check]) -> i32 {
+pub(crate) fn exit_code(checks: &[Check]) -> i32 {
     match checks.iter().map(|c| c.level).max() {
         Some(Level::Fail) => 2,
         Some(Level::Warn) => 1,
@@ -137,7 +137,7 @@ pub fn exit_code(checks: &[Check]) -> i32 {
 }
 
 /// A duration in words, e.g. `2h 5m`, `4m 10s`, `12s`.
-pub fn human_duration(d: chrono::Duration) -> String {
+pub(crate) fn human_duration(d: chrono::Duration) -> String {
     let secs = d.num_seconds().unsigned_abs();
     let (days, hours, mins, s) = (secs / 86400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
     if days > 0 {
@@ -152,7 +152,7 @@ pub fn human_duration(d: chrono::Duration) -> String {
 }
 
 /// `in 2h 5m` for a future instant, `2h 5m ago` for a past one.
-pub fn countdown(d: chrono::Duration) -> String {
+pub(crate) fn countdown(d: chrono::Duration) -> String {
     if d >= chrono::Duration::zero() {
         format!("in {}", human_duration(d))
     } else {

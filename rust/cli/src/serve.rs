@@ -42,36 +42,36 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use zeroize::Zeroizing;
 
-use crate::credentials::Credentials;
-use crate::error::{Error, ErrorKind, Result};
-use crate::refresh::RefreshingProvider;
+use freshcreds::credentials::Credentials;
+use freshcreds::error::{Error, ErrorKind, Result};
+use freshcreds::refresh::RefreshingProvider;
 
 /// The path the endpoint is advertised at (any path is answered).
-pub const CREDENTIALS_PATH: &str = "/credentials";
+pub(crate) const CREDENTIALS_PATH: &str = "/credentials";
 
 /// How long clients are told credentials without an expiry (long-term keys) are good for: they
 /// ask again after this, and so see rotated keys.
-pub const STATIC_KEYS_ADVERTISED_LIFETIME: chrono::Duration = chrono::Duration::hours(1);
+pub(crate) const STATIC_KEYS_ADVERTISED_LIFETIME: chrono::Duration = chrono::Duration::hours(1);
 
 /// How long a connection may take to send its request headers, and stay idle between requests.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// The most connections served at once.
-pub const MAX_CONNECTIONS: usize = 64;
+pub(crate) const MAX_CONNECTIONS: usize = 64;
 /// The most requests answered on one connection; the last answer says `Connection: close`. SDKs
 /// ask once per refresh, so a client reconnects every hundred refreshes at most.
-pub const MAX_REQUESTS_PER_CONNECTION: usize = 100;
+pub(crate) const MAX_REQUESTS_PER_CONNECTION: usize = 100;
 /// How long one connection is served, whatever it does: then it is closed (a request in flight
 /// gets [`HEADER_READ_TIMEOUT`] more to finish).
-pub const MAX_CONNECTION_LIFETIME: Duration = Duration::from_secs(60);
+pub(crate) const MAX_CONNECTION_LIFETIME: Duration = Duration::from_secs(60);
 
 /// What a request without the right `Authorization` header is told (with status 401). It names
 /// the variable, not the token file: the caller may not know where it is.
-pub const UNAUTHORIZED_MESSAGE: &str =
+pub(crate) const UNAUTHORIZED_MESSAGE: &str =
     "the Authorization header must hold the token in the file AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE names";
 
 /// The bounds [`run_with_limits`] enforces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ServeLimits {
+pub(crate) struct ServeLimits {
     /// How long a connection may take to send its request headers (and stay idle between
     /// requests) before it is closed.
     pub header_read_timeout: Duration,
@@ -98,7 +98,7 @@ impl Default for ServeLimits {
 
 /// `value` quoted for a POSIX shell: unchanged when it holds only characters no shell treats
 /// specially, else in single quotes (a `'` inside written as `'\''`).
-pub fn shell_quote(value: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn shell_quote(value: &str) -> std::borrow::Cow<'_, str> {
     let plain = !value.is_empty()
         && value
             .bytes()
@@ -111,7 +111,7 @@ pub fn shell_quote(value: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The `--print-env` lines: `export` statements a POSIX shell can `eval`, values quoted.
-pub fn env_lines(url: &str, token_path: &Path) -> String {
+pub(crate) fn env_lines(url: &str, token_path: &Path) -> String {
     format!(
         "export AWS_CONTAINER_CREDENTIALS_FULL_URI={}\nexport AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE={}\n",
         shell_quote(url),
@@ -137,7 +137,7 @@ struct Problem<'a> {
 }
 
 /// A new random authorization token (256 bits, hex).
-pub fn new_token() -> Zeroizing<String> {
+pub(crate) fn new_token() -> Zeroizing<String> {
     let mut bytes = Zeroizing::new([0u8; 32]);
     rand::thread_rng().fill_bytes(bytes.as_mut());
     Zeroizing::new(bytes.iter().map(|b| format!("{b:02x}")).collect())
@@ -145,7 +145,7 @@ pub fn new_token() -> Zeroizing<String> {
 
 /// Writes `token` to `path`, readable by the owner only (0600), atomically: a sibling temporary
 /// file created exclusively, then renamed over `path`.
-pub fn write_token_file(path: &Path, token: &str) -> Result<()> {
+pub(crate) fn write_token_file(path: &Path, token: &str) -> Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -183,7 +183,7 @@ pub fn write_token_file(path: &Path, token: &str) -> Result<()> {
 
 /// Where the token goes when no `--token-file` is given: a new file in `$XDG_RUNTIME_DIR`
 /// (private to the user) or else the temporary directory.
-pub fn default_token_path(env: &crate::env::Env, port: u16) -> PathBuf {
+pub(crate) fn default_token_path(env: &freshcreds::env::Env, port: u16) -> PathBuf {
     let dir = env
         .get_non_blank("XDG_RUNTIME_DIR")
         .map(PathBuf::from)
@@ -343,7 +343,7 @@ fn closing(mut response: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
 }
 
 /// Serves `provider` on `listener` until `shutdown` completes, with the default [`ServeLimits`].
-pub async fn run(
+pub(crate) async fn run(
     listener: TcpListener,
     provider: RefreshingProvider,
     token: Zeroizing<String>,
@@ -353,7 +353,7 @@ pub async fn run(
 }
 
 /// Serves `provider` on `listener` until `shutdown` completes, within `limits`.
-pub async fn run_with_limits(
+pub(crate) async fn run_with_limits(
     listener: TcpListener,
     provider: RefreshingProvider,
     token: Zeroizing<String>,
@@ -445,7 +445,7 @@ async fn serve_connection(
 }
 
 /// Binds `127.0.0.1:port` (0: any free port).
-pub async fn bind(port: u16) -> Result<(TcpListener, SocketAddr)> {
+pub(crate) async fn bind(port: u16) -> Result<(TcpListener, SocketAddr)> {
     let listener = TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| {
         Error::new(
             ErrorKind::InvalidConfig,
@@ -525,5 +525,270 @@ mod tests {
         assert!(same_secret(a.as_bytes(), a.as_bytes()));
         assert!(!same_secret(a.as_bytes(), b.as_bytes()));
         assert!(!same_secret(b"abc", b"abcd"));
+    }
+}
+
+#[cfg(test)]
+mod limits {
+    //! The connection limits of `serve`, in process with short bounds.
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use super::{
+        ServeLimits, HEADER_READ_TIMEOUT, MAX_CONNECTIONS, MAX_CONNECTION_LIFETIME,
+        MAX_REQUESTS_PER_CONNECTION, UNAUTHORIZED_MESSAGE,
+    };
+    use crate::serve;
+    use freshcreds::clock::SystemClock;
+    use freshcreds::env::Env;
+    use freshcreds::refresh::{RefreshConfig, RefreshingProvider};
+    use freshcreds::sources::environment::StaticVariablesSource;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    const TOKEN: &str = "serve-limits-test-token";
+    /// How long a test waits for something that should happen at once.
+    const PROMPT: Duration = Duration::from_secs(3);
+
+    async fn start(limits: ServeLimits) -> (String, tokio::sync::oneshot::Sender<()>) {
+        let source = Arc::new(StaticVariablesSource::environment(Env::from_map([
+            ("AWS_ACCESS_KEY_ID", "AKIDSERVELIMITS"),
+            ("AWS_SECRET_ACCESS_KEY", "serve-limits-secret"),
+        ])));
+        let provider = RefreshingProvider::spawn(
+            source,
+            RefreshConfig::default(),
+            Arc::new(SystemClock::new()),
+        );
+        let (listener, addr) = serve::bind(0).await.unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(serve::run_with_limits(
+            listener,
+            provider,
+            zeroize::Zeroizing::new(TOKEN.to_string()),
+            async {
+                let _ = stopped.await;
+            },
+            limits,
+        ));
+        (addr.to_string(), stop)
+    }
+
+    async fn request(conn: &mut TcpStream) -> String {
+        conn.write_all(
+            format!("GET /credentials HTTP/1.1\r\nHost: x\r\nAuthorization: {TOKEN}\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .await
+        .unwrap();
+        let mut text = String::new();
+        conn.read_to_string(&mut text).await.unwrap();
+        text
+    }
+
+    /// Limits with long timeouts, so that only the rule under test can end a connection.
+    fn patient(max_connections: usize) -> ServeLimits {
+        ServeLimits {
+            header_read_timeout: Duration::from_secs(30),
+            max_connections,
+            max_requests_per_connection: 1000,
+            connection_lifetime: Duration::from_secs(300),
+        }
+    }
+
+    /// Sends one keep-alive request and reads its answer (status line, headers, body of the
+    /// declared length), leaving the connection open.
+    async fn keep_alive_request(conn: &mut TcpStream, authorization: Option<&str>) -> String {
+        let auth = authorization
+            .map(|a| format!("Authorization: {a}\r\n"))
+            .unwrap_or_default();
+        conn.write_all(format!("GET /credentials HTTP/1.1\r\nHost: x\r\n{auth}\r\n").as_bytes())
+            .await
+            .unwrap();
+        let mut text = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = tokio::time::timeout(PROMPT, conn.read(&mut buf))
+                .await
+                .expect("an answer")
+                .unwrap();
+            assert!(n > 0, "closed before the answer was complete");
+            text.extend_from_slice(&buf[..n]);
+            let t = String::from_utf8_lossy(&text).to_string();
+            if let Some((head, body)) = t.split_once("\r\n\r\n") {
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length: ")
+                            .map(|v| v.trim().parse().unwrap())
+                    })
+                    .unwrap_or(0);
+                if body.len() >= len {
+                    return t;
+                }
+            }
+        }
+    }
+
+    /// Whether the server closes `conn` within `within` (reading whatever it still sends).
+    async fn closed_within(conn: &mut TcpStream, within: Duration) -> bool {
+        let mut rest = Vec::new();
+        matches!(
+            tokio::time::timeout(within, conn.read_to_end(&mut rest)).await,
+            Ok(Ok(_))
+        )
+    }
+
+    #[test]
+    fn the_default_limits_are_five_seconds_64_connections_100_requests_and_a_minute() {
+        assert_eq!(HEADER_READ_TIMEOUT, Duration::from_secs(5));
+        assert_eq!(MAX_CONNECTIONS, 64);
+        assert_eq!(MAX_REQUESTS_PER_CONNECTION, 100);
+        assert_eq!(MAX_CONNECTION_LIFETIME, Duration::from_secs(60));
+        assert_eq!(
+            ServeLimits::default(),
+            ServeLimits {
+                header_read_timeout: HEADER_READ_TIMEOUT,
+                max_connections: MAX_CONNECTIONS,
+                max_requests_per_connection: MAX_REQUESTS_PER_CONNECTION,
+                connection_lifetime: MAX_CONNECTION_LIFETIME,
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unauthorised_request_gets_a_generic_401_and_its_connection_is_closed_at_once() {
+        let (addr, _stop) = start(patient(8)).await;
+        for authorization in [None, Some("wrong-token")] {
+            let mut conn = TcpStream::connect(&addr).await.unwrap();
+            let started = Instant::now();
+            let text = keep_alive_request(&mut conn, authorization).await;
+            assert!(text.starts_with("HTTP/1.1 401"), "{text}");
+            assert!(text.contains(UNAUTHORIZED_MESSAGE), "{text}");
+            assert!(
+                closed_within(&mut conn, PROMPT).await,
+                "the connection stayed open after a 401"
+            );
+            assert!(started.elapsed() < PROMPT);
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sixty_four_idle_and_unauthorised_connections_do_not_keep_an_authorised_client_waiting()
+    {
+        let (addr, _stop) = start(patient(MAX_CONNECTIONS)).await;
+        let mut held = Vec::new();
+        // Every slot held by an idle connection, then as many again sending unauthorised
+        // requests on keep-alive, then idle ones waiting behind them.
+        for _ in 0..MAX_CONNECTIONS {
+            held.push(TcpStream::connect(&addr).await.unwrap());
+        }
+        for _ in 0..MAX_CONNECTIONS {
+            let mut c = TcpStream::connect(&addr).await.unwrap();
+            let _ = c
+                .write_all(b"GET /credentials HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await;
+            held.push(c);
+        }
+        for _ in 0..16 {
+            held.push(TcpStream::connect(&addr).await.unwrap());
+        }
+        let started = Instant::now();
+        let mut client = TcpStream::connect(&addr).await.unwrap();
+        let text = tokio::time::timeout(PROMPT, request(&mut client))
+            .await
+            .unwrap_or_else(|_| panic!("no answer within {PROMPT:?}"));
+        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+        assert!(started.elapsed() < PROMPT, "{:?}", started.elapsed());
+        drop(held);
+    }
+
+    #[tokio::test]
+    async fn a_connection_is_closed_after_its_request_cap_and_after_its_lifetime() {
+        let (addr, _stop) = start(ServeLimits {
+            max_requests_per_connection: 3,
+            ..patient(8)
+        })
+        .await;
+        let mut conn = TcpStream::connect(&addr).await.unwrap();
+        for _ in 0..2 {
+            let text = keep_alive_request(&mut conn, Some(TOKEN)).await;
+            assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+            assert!(
+                !text.to_ascii_lowercase().contains("connection: close"),
+                "{text}"
+            );
+        }
+        let text = keep_alive_request(&mut conn, Some(TOKEN)).await;
+        assert!(
+            text.to_ascii_lowercase().contains("connection: close"),
+            "{text}"
+        );
+        assert!(closed_within(&mut conn, PROMPT).await, "open past the cap");
+
+        let lifetime = Duration::from_millis(400);
+        let (addr, _stop) = start(ServeLimits {
+            connection_lifetime: lifetime,
+            ..patient(8)
+        })
+        .await;
+        let mut conn = TcpStream::connect(&addr).await.unwrap();
+        let started = Instant::now();
+        let text = keep_alive_request(&mut conn, Some(TOKEN)).await;
+        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+        assert!(
+            closed_within(&mut conn, PROMPT).await,
+            "open past its lifetime"
+        );
+        assert!(started.elapsed() >= lifetime - Duration::from_millis(50));
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_never_finishes_its_headers_is_closed_after_the_header_read_timeout()
+    {
+        let timeout = Duration::from_millis(300);
+        let (addr, _stop) = start(ServeLimits {
+            header_read_timeout: timeout,
+            ..patient(8)
+        })
+        .await;
+        for partial in ["", "GET /credentials HTTP/1.1\r\nHost: x\r\n"] {
+            let mut conn = TcpStream::connect(&addr).await.unwrap();
+            conn.write_all(partial.as_bytes()).await.unwrap();
+            let started = Instant::now();
+            let mut buf = Vec::new();
+            let read = tokio::time::timeout(PROMPT, conn.read_to_end(&mut buf)).await;
+            let took = started.elapsed();
+            assert!(read.is_ok(), "still open after {took:?} ({partial:?})");
+            assert!(took >= timeout - Duration::from_millis(50), "{took:?}");
+        }
+        // A complete request is still answered.
+        let mut conn = TcpStream::connect(&addr).await.unwrap();
+        let text = request(&mut conn).await;
+        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn connections_past_the_cap_wait_until_one_ends_while_every_one_is_authorised() {
+        let (addr, _stop) = start(patient(2)).await;
+        let mut idle_a = TcpStream::connect(&addr).await.unwrap();
+        let mut idle_b = TcpStream::connect(&addr).await.unwrap();
+        for c in [&mut idle_a, &mut idle_b] {
+            let text = keep_alive_request(c, Some(TOKEN)).await;
+            assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+        }
+        let mut third = TcpStream::connect(&addr).await.unwrap();
+        let answer = tokio::spawn(async move { request(&mut third).await });
+        // Not answered while both slots are held (a negative check: it can only pass wrongly
+        // on a slow machine, never fail wrongly).
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!answer.is_finished(), "answered past the connection cap");
+        drop(idle_a);
+        let text = tokio::time::timeout(PROMPT, answer)
+            .await
+            .expect("answered once a slot was free")
+            .unwrap();
+        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
     }
 }

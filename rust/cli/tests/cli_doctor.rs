@@ -215,13 +215,7 @@ fn static_environment_keys_shadowing_a_working_instance_role_warn_with_the_varia
 #[test]
 fn static_keys_with_imds_down_are_not_reported_as_shadowing() {
     let sim = sim();
-    sim.set_fault(
-        Endpoint::ImdsRoleList,
-        Fault {
-            status: Some(404),
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::ImdsRoleList, Fault::default().status(404));
     let d = Setup::new(Some(&sim)).static_keys().doctor(&["--offline"]);
     d.none("shadowed", "WARN");
     d.one("imds", "OK", "no IAM role is attached");
@@ -231,13 +225,7 @@ fn static_keys_with_imds_down_are_not_reported_as_shadowing() {
 fn sts_clock_skew_fails_beyond_five_minutes_in_both_directions_with_the_ntp_hint() {
     for skew in [600i64, -600] {
         let sim = sim();
-        sim.set_fault(
-            Endpoint::Sts,
-            Fault {
-                date_skew_secs: Some(skew),
-                ..Fault::default()
-            },
-        );
+        sim.set_fault(Endpoint::Sts, Fault::default().date_skew_secs(skew));
         let d = Setup::new(Some(&sim)).doctor(&[]);
         assert_eq!(d.code, 2, "{}", d.text);
         let direction = if skew > 0 { "behind" } else { "ahead of" };
@@ -252,13 +240,7 @@ fn sts_clock_skew_fails_beyond_five_minutes_in_both_directions_with_the_ntp_hint
 #[test]
 fn a_skew_over_one_minute_warns() {
     let sim = sim();
-    sim.set_fault(
-        Endpoint::Sts,
-        Fault {
-            date_skew_secs: Some(120),
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::Sts, Fault::default().date_skew_secs(120));
     let d = Setup::new(Some(&sim)).doctor(&[]);
     assert_eq!(d.code, 1, "{:?}", d.worst());
     d.one("clock-skew", "WARN", "STS at");
@@ -267,13 +249,7 @@ fn a_skew_over_one_minute_warns() {
 #[test]
 fn imds_clock_skew_is_measured_on_its_date_header() {
     let sim = sim();
-    sim.set_fault(
-        Endpoint::ImdsToken,
-        Fault {
-            date_skew_secs: Some(-400),
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::ImdsToken, Fault::default().date_skew_secs(-400));
     let d = Setup::new(Some(&sim)).doctor(&["--offline"]);
     let f = d.one("clock-skew", "FAIL", "IMDS at");
     assert!(f.contains("ahead of"), "{f}");
@@ -282,13 +258,7 @@ fn imds_clock_skew_is_measured_on_its_date_header() {
 #[test]
 fn a_hanging_token_put_with_a_working_v1_get_is_diagnosed_as_the_hop_limit() {
     let sim = sim();
-    sim.set_fault(
-        Endpoint::ImdsToken,
-        Fault {
-            hang: true,
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::ImdsToken, Fault::default().hang());
     let d = Setup::new(Some(&sim)).doctor(&["--offline"]);
     let w = d.one("imds", "WARN", "timed out");
     assert!(w.contains("hop-limit"), "{w}");
@@ -309,13 +279,7 @@ fn a_refused_token_put_with_imdsv1_off_fails_with_the_hop_limit_fix() {
         imds_v1_disabled: true,
         ..SimConfig::default()
     });
-    sim.set_fault(
-        Endpoint::ImdsToken,
-        Fault {
-            status: Some(403),
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::ImdsToken, Fault::default().status(403));
     let d = Setup::new(Some(&sim)).doctor(&["--offline"]);
     assert_eq!(d.code, 2);
     let f = d.one("imds", "FAIL", "HTTP 403");
@@ -458,18 +422,14 @@ fn offline_makes_no_sts_request() {
     assert_eq!(sim.counts().sts, 0);
 }
 
-fn closed_port_url() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    drop(l);
-    format!("http://127.0.0.1:{port}")
-}
-
 #[test]
 fn imds_down_with_nothing_else_fails_the_chain_and_imds_checks() {
     let setup = Setup::new(None)
-        .set("AWS_EC2_METADATA_SERVICE_ENDPOINT", closed_port_url())
-        .set("AWS_ENDPOINT_URL_STS", closed_port_url());
+        .set(
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+            freshcreds_sim::closed_port_url(),
+        )
+        .set("AWS_ENDPOINT_URL_STS", freshcreds_sim::closed_port_url());
     let d = setup.doctor(&["--offline"]);
     assert_eq!(d.code, 2);
     d.one("chain", "FAIL", "no source supplied credentials");
@@ -482,7 +442,10 @@ fn imds_down_while_other_credentials_work_is_a_warning_when_its_endpoint_was_con
     let sim = sim();
     let d = Setup::new(Some(&sim))
         .static_keys()
-        .set("AWS_EC2_METADATA_SERVICE_ENDPOINT", closed_port_url())
+        .set(
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+            freshcreds_sim::closed_port_url(),
+        )
         .doctor(&[]);
     assert_eq!(d.code, 1, "{:?}", d.worst());
     d.one("imds", "WARN", "Environment supplies credentials meanwhile");

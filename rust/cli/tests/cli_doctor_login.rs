@@ -14,22 +14,12 @@ const BIN: &str = env!("CARGO_BIN_EXE_freshcreds");
 fn home(sim: &Simulator, expired: bool) -> (tempfile::TempDir, String) {
     let home = tempfile::tempdir().unwrap();
     let session = sim.login_session();
-    let aws = home.path().join(".aws");
-    std::fs::create_dir_all(aws.join("login/cache")).unwrap();
-    std::fs::write(
-        aws.join("config"),
-        format!(
-            "[profile dev]\nlogin_session = {}\nregion = us-east-2\n",
-            session.login_session
-        ),
-    )
-    .unwrap();
     let mut doc = session.cache.clone();
     if expired {
         doc["accessToken"]["expiresAt"] = Value::String("2020-01-01T00:00:00Z".into());
     }
     let name = freshcreds::sources::login::cache::cache_file_name(&session.login_session);
-    std::fs::write(aws.join("login/cache").join(name), doc.to_string()).unwrap();
+    session.write_home(home.path(), "dev", "region = us-east-2\n", &doc, &name);
     (home, session.login_session)
 }
 
@@ -80,10 +70,7 @@ async fn doctor_on_a_revoked_session_fails_with_the_login_command() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     sim.set_fault(
         Endpoint::SigninToken,
-        Fault {
-            code: Some("TOKEN_EXPIRED".into()),
-            ..Fault::default()
-        },
+        Fault::default().code("TOKEN_EXPIRED"),
     );
     let (home, _) = home(&sim, true);
     let found = doctor(&home, &sim);

@@ -31,6 +31,32 @@ fn base_env(cmd: &mut Command, home: &std::path::Path, sim: &Simulator) {
         .env("AWS_METADATA_SERVICE_TIMEOUT", "5");
 }
 
+/// Runs `freshcreds command` in [`base_env`] and fails the test (showing its standard error)
+/// unless it succeeds.
+fn run_ok(sim: &Simulator, home: &std::path::Path, command: &str) -> std::process::Output {
+    let mut cmd = Command::new(BIN);
+    base_env(&mut cmd, home, sim);
+    let out = cmd.arg(command).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Fails unless only the owner may read or write `path` (Unix; elsewhere it checks nothing).
+fn assert_owner_only(path: &str) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{path}");
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
 /// A running `freshcreds serve`, stopped (SIGTERM, then kill) when dropped.
 struct Serve {
     child: Child,
@@ -154,14 +180,7 @@ fn aws_identity(sim: &Simulator, home: &std::path::Path, vars: &[(&str, String)]
 fn credential_process_prints_version_1_json_from_the_chain() {
     let sim = Simulator::start_blocking(SimConfig::default()).unwrap();
     let home = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(BIN);
-    base_env(&mut cmd, home.path(), &sim);
-    let out = cmd.arg("credential-process").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(&sim, home.path(), "credential-process");
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     let issued = sim.issued_credentials();
     assert_eq!(doc["Version"], 1);
@@ -198,14 +217,7 @@ fn credential_process_refuses_to_run_itself_recursively() {
 fn export_prints_shell_lines_with_the_expiry_as_a_comment() {
     let sim = Simulator::start_blocking(SimConfig::default()).unwrap();
     let home = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(BIN);
-    base_env(&mut cmd, home.path(), &sim);
-    let out = cmd.arg("export").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(&sim, home.path(), "export");
     let text = String::from_utf8(out.stdout).unwrap();
     let issued = &sim.issued_credentials()[0];
     let mut lines = text.lines();
@@ -266,15 +278,7 @@ fn serve_answers_only_with_the_token_and_writes_it_owner_only() {
     let serve = Serve::start(&sim, home.path(), &[]);
     let token = serve.token();
     assert_eq!(token.len(), 64);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&serve.token_file)
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
-    }
+    assert_owner_only(&serve.token_file);
     let (status, body) = get(&serve.url, None);
     assert_eq!(status, 401, "{body}");
     assert!(!body.contains(&token));
@@ -303,15 +307,7 @@ fn a_stale_token_file_from_a_crashed_run_is_replaced_at_start() {
     let token = serve.token();
     assert_ne!(token, stale);
     assert_eq!(token.len(), 64);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&serve.token_file)
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
-    }
+    assert_owner_only(&serve.token_file);
     assert_eq!(get(&serve.url, Some(&stale)).0, 401);
     assert_eq!(get(&serve.url, Some(&token)).0, 200);
 }
@@ -414,11 +410,11 @@ fn twenty_client_processes_across_a_slow_rotation_are_answered_at_once_for_one_i
     // IMDS rotates 10 s before expiry; serve refreshes 5 s before expiry (the refresh engine's
     // last-stretch window for 20 s credentials is 5 s too), so its refresh finds new
     // credentials, about 15 s after the first fetch.
-    let sim = Simulator::start_blocking(SimConfig {
-        credential_lifetime: Duration::from_secs(20),
-        imds_rotation_lead: Duration::from_secs(10),
-        ..SimConfig::default()
-    })
+    let sim = Simulator::start_blocking(
+        SimConfig::default()
+            .credential_lifetime(Duration::from_secs(20))
+            .imds_rotation_lead(Duration::from_secs(10)),
+    )
     .unwrap();
     let home = tempfile::tempdir().unwrap();
     let serve = Serve::start(
@@ -435,13 +431,7 @@ fn twenty_client_processes_across_a_slow_rotation_are_answered_at_once_for_one_i
     // answer, so the rotation's refresh is slow: clients must keep getting answers at once.
     let (status, _) = get(&serve.url, Some(&serve.token()));
     assert_eq!(status, 200);
-    sim.set_fault(
-        Endpoint::ImdsCredentials,
-        Fault {
-            latency_ms: Some(3000),
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::ImdsCredentials, Fault::default().latency_ms(3000));
     let exe = std::env::current_exe().unwrap();
     let clients: Vec<Child> = (0..20)
         .map(|_| {
@@ -538,269 +528,6 @@ fn print_env_quotes_values_so_a_shell_reads_back_the_exact_token_path() {
     assert_eq!(serve.token().len(), 64);
 }
 
-mod limits {
-    //! The connection limits of `serve`, in process with short bounds.
-    use std::sync::Arc;
-    use std::time::{Duration, Instant};
-
-    use freshcreds::clock::SystemClock;
-    use freshcreds::env::Env;
-    use freshcreds::refresh::{RefreshConfig, RefreshingProvider};
-    use freshcreds::sources::environment::StaticVariablesSource;
-    use freshcreds_cli::serve::{
-        self, ServeLimits, HEADER_READ_TIMEOUT, MAX_CONNECTIONS, MAX_CONNECTION_LIFETIME,
-        MAX_REQUESTS_PER_CONNECTION, UNAUTHORIZED_MESSAGE,
-    };
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::TcpStream;
-
-    const TOKEN: &str = "serve-limits-test-token";
-    /// How long a test waits for something that should happen at once.
-    const PROMPT: Duration = Duration::from_secs(3);
-
-    async fn start(limits: ServeLimits) -> (String, tokio::sync::oneshot::Sender<()>) {
-        let source = Arc::new(StaticVariablesSource::environment(Env::from_map([
-            ("AWS_ACCESS_KEY_ID", "AKIDSERVELIMITS"),
-            ("AWS_SECRET_ACCESS_KEY", "serve-limits-secret"),
-        ])));
-        let provider = RefreshingProvider::spawn(
-            source,
-            RefreshConfig::default(),
-            Arc::new(SystemClock::new()),
-        );
-        let (listener, addr) = serve::bind(0).await.unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(serve::run_with_limits(
-            listener,
-            provider,
-            zeroize::Zeroizing::new(TOKEN.to_string()),
-            async {
-                let _ = stopped.await;
-            },
-            limits,
-        ));
-        (addr.to_string(), stop)
-    }
-
-    async fn request(conn: &mut TcpStream) -> String {
-        conn.write_all(
-            format!("GET /credentials HTTP/1.1\r\nHost: x\r\nAuthorization: {TOKEN}\r\nConnection: close\r\n\r\n")
-                .as_bytes(),
-        )
-        .await
-        .unwrap();
-        let mut text = String::new();
-        conn.read_to_string(&mut text).await.unwrap();
-        text
-    }
-
-    /// Limits with long timeouts, so that only the rule under test can end a connection.
-    fn patient(max_connections: usize) -> ServeLimits {
-        ServeLimits {
-            header_read_timeout: Duration::from_secs(30),
-            max_connections,
-            max_requests_per_connection: 1000,
-            connection_lifetime: Duration::from_secs(300),
-        }
-    }
-
-    /// Sends one keep-alive request and reads its answer (status line, headers, body of the
-    /// declared length), leaving the connection open.
-    async fn keep_alive_request(conn: &mut TcpStream, authorization: Option<&str>) -> String {
-        let auth = authorization
-            .map(|a| format!("Authorization: {a}\r\n"))
-            .unwrap_or_default();
-        conn.write_all(format!("GET /credentials HTTP/1.1\r\nHost: x\r\n{auth}\r\n").as_bytes())
-            .await
-            .unwrap();
-        let mut text = Vec::new();
-        let mut buf = [0u8; 4096];
-        loop {
-            let n = tokio::time::timeout(PROMPT, conn.read(&mut buf))
-                .await
-                .expect("an answer")
-                .unwrap();
-            assert!(n > 0, "closed before the answer was complete");
-            text.extend_from_slice(&buf[..n]);
-            let t = String::from_utf8_lossy(&text).to_string();
-            if let Some((head, body)) = t.split_once("\r\n\r\n") {
-                let len: usize = head
-                    .lines()
-                    .find_map(|l| {
-                        l.to_ascii_lowercase()
-                            .strip_prefix("content-length: ")
-                            .map(|v| v.trim().parse().unwrap())
-                    })
-                    .unwrap_or(0);
-                if body.len() >= len {
-                    return t;
-                }
-            }
-        }
-    }
-
-    /// Whether the server closes `conn` within `within` (reading whatever it still sends).
-    async fn closed_within(conn: &mut TcpStream, within: Duration) -> bool {
-        let mut rest = Vec::new();
-        matches!(
-            tokio::time::timeout(within, conn.read_to_end(&mut rest)).await,
-            Ok(Ok(_))
-        )
-    }
-
-    #[test]
-    fn the_default_limits_are_five_seconds_64_connections_100_requests_and_a_minute() {
-        assert_eq!(HEADER_READ_TIMEOUT, Duration::from_secs(5));
-        assert_eq!(MAX_CONNECTIONS, 64);
-        assert_eq!(MAX_REQUESTS_PER_CONNECTION, 100);
-        assert_eq!(MAX_CONNECTION_LIFETIME, Duration::from_secs(60));
-        assert_eq!(
-            ServeLimits::default(),
-            ServeLimits {
-                header_read_timeout: HEADER_READ_TIMEOUT,
-                max_connections: MAX_CONNECTIONS,
-                max_requests_per_connection: MAX_REQUESTS_PER_CONNECTION,
-                connection_lifetime: MAX_CONNECTION_LIFETIME,
-            }
-        );
-    }
-
-    #[tokio::test]
-    async fn an_unauthorised_request_gets_a_generic_401_and_its_connection_is_closed_at_once() {
-        let (addr, _stop) = start(patient(8)).await;
-        for authorization in [None, Some("wrong-token")] {
-            let mut conn = TcpStream::connect(&addr).await.unwrap();
-            let started = Instant::now();
-            let text = keep_alive_request(&mut conn, authorization).await;
-            assert!(text.starts_with("HTTP/1.1 401"), "{text}");
-            assert!(text.contains(UNAUTHORIZED_MESSAGE), "{text}");
-            assert!(
-                closed_within(&mut conn, PROMPT).await,
-                "the connection stayed open after a 401"
-            );
-            assert!(started.elapsed() < PROMPT);
-        }
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sixty_four_idle_and_unauthorised_connections_do_not_keep_an_authorised_client_waiting()
-    {
-        let (addr, _stop) = start(patient(MAX_CONNECTIONS)).await;
-        let mut held = Vec::new();
-        // Every slot held by an idle connection, then as many again sending unauthorised
-        // requests on keep-alive, then idle ones waiting behind them.
-        for _ in 0..MAX_CONNECTIONS {
-            held.push(TcpStream::connect(&addr).await.unwrap());
-        }
-        for _ in 0..MAX_CONNECTIONS {
-            let mut c = TcpStream::connect(&addr).await.unwrap();
-            let _ = c
-                .write_all(b"GET /credentials HTTP/1.1\r\nHost: x\r\n\r\n")
-                .await;
-            held.push(c);
-        }
-        for _ in 0..16 {
-            held.push(TcpStream::connect(&addr).await.unwrap());
-        }
-        let started = Instant::now();
-        let mut client = TcpStream::connect(&addr).await.unwrap();
-        let text = tokio::time::timeout(PROMPT, request(&mut client))
-            .await
-            .unwrap_or_else(|_| panic!("no answer within {PROMPT:?}"));
-        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
-        assert!(started.elapsed() < PROMPT, "{:?}", started.elapsed());
-        drop(held);
-    }
-
-    #[tokio::test]
-    async fn a_connection_is_closed_after_its_request_cap_and_after_its_lifetime() {
-        let (addr, _stop) = start(ServeLimits {
-            max_requests_per_connection: 3,
-            ..patient(8)
-        })
-        .await;
-        let mut conn = TcpStream::connect(&addr).await.unwrap();
-        for _ in 0..2 {
-            let text = keep_alive_request(&mut conn, Some(TOKEN)).await;
-            assert!(text.starts_with("HTTP/1.1 200"), "{text}");
-            assert!(
-                !text.to_ascii_lowercase().contains("connection: close"),
-                "{text}"
-            );
-        }
-        let text = keep_alive_request(&mut conn, Some(TOKEN)).await;
-        assert!(
-            text.to_ascii_lowercase().contains("connection: close"),
-            "{text}"
-        );
-        assert!(closed_within(&mut conn, PROMPT).await, "open past the cap");
-
-        let lifetime = Duration::from_millis(400);
-        let (addr, _stop) = start(ServeLimits {
-            connection_lifetime: lifetime,
-            ..patient(8)
-        })
-        .await;
-        let mut conn = TcpStream::connect(&addr).await.unwrap();
-        let started = Instant::now();
-        let text = keep_alive_request(&mut conn, Some(TOKEN)).await;
-        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
-        assert!(
-            closed_within(&mut conn, PROMPT).await,
-            "open past its lifetime"
-        );
-        assert!(started.elapsed() >= lifetime - Duration::from_millis(50));
-    }
-
-    #[tokio::test]
-    async fn a_connection_that_never_finishes_its_headers_is_closed_after_the_header_read_timeout()
-    {
-        let timeout = Duration::from_millis(300);
-        let (addr, _stop) = start(ServeLimits {
-            header_read_timeout: timeout,
-            ..patient(8)
-        })
-        .await;
-        for partial in ["", "GET /credentials HTTP/1.1\r\nHost: x\r\n"] {
-            let mut conn = TcpStream::connect(&addr).await.unwrap();
-            conn.write_all(partial.as_bytes()).await.unwrap();
-            let started = Instant::now();
-            let mut buf = Vec::new();
-            let read = tokio::time::timeout(PROMPT, conn.read_to_end(&mut buf)).await;
-            let took = started.elapsed();
-            assert!(read.is_ok(), "still open after {took:?} ({partial:?})");
-            assert!(took >= timeout - Duration::from_millis(50), "{took:?}");
-        }
-        // A complete request is still answered.
-        let mut conn = TcpStream::connect(&addr).await.unwrap();
-        let text = request(&mut conn).await;
-        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
-    }
-
-    #[tokio::test]
-    async fn connections_past_the_cap_wait_until_one_ends_while_every_one_is_authorised() {
-        let (addr, _stop) = start(patient(2)).await;
-        let mut idle_a = TcpStream::connect(&addr).await.unwrap();
-        let mut idle_b = TcpStream::connect(&addr).await.unwrap();
-        for c in [&mut idle_a, &mut idle_b] {
-            let text = keep_alive_request(c, Some(TOKEN)).await;
-            assert!(text.starts_with("HTTP/1.1 200"), "{text}");
-        }
-        let mut third = TcpStream::connect(&addr).await.unwrap();
-        let answer = tokio::spawn(async move { request(&mut third).await });
-        // Not answered while both slots are held (a negative check: it can only pass wrongly
-        // on a slow machine, never fail wrongly).
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        assert!(!answer.is_finished(), "answered past the connection cap");
-        drop(idle_a);
-        let text = tokio::time::timeout(PROMPT, answer)
-            .await
-            .expect("answered once a slot was free")
-            .unwrap();
-        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
-    }
-}
-
 /// While the IMDS behind freshcreds serves only expired credentials, `export` and `serve` hand
 /// them on with the end of the static-stability extension as the expiry (in the future), so the
 /// shell or SDK that reads them keeps using them through the outage.
@@ -809,10 +536,7 @@ fn while_imds_serves_only_expired_credentials_export_and_serve_hand_out_a_future
     let sim = Simulator::start_blocking(SimConfig::default()).unwrap();
     sim.set_fault(
         Endpoint::ImdsCredentials,
-        Fault {
-            expired_credentials: true,
-            ..Fault::default()
-        },
+        Fault::default().expired_credentials(),
     );
     let home = tempfile::tempdir().unwrap();
     let in_the_future = |text: &str| {
@@ -820,14 +544,7 @@ fn while_imds_serves_only_expired_credentials_export_and_serve_hand_out_a_future
         t > chrono::Utc::now() + chrono::Duration::minutes(4)
     };
 
-    let mut cmd = Command::new(BIN);
-    base_env(&mut cmd, home.path(), &sim);
-    let out = cmd.arg("export").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(&sim, home.path(), "export");
     let text = String::from_utf8(out.stdout).unwrap();
     let expiry = text
         .lines()

@@ -39,10 +39,7 @@ fn aws_through_credential_process(sim: &Simulator, home: &std::path::Path) -> Ou
 fn imds_serves_only_expired_credentials(sim: &Simulator) {
     sim.set_fault(
         Endpoint::ImdsCredentials,
-        Fault {
-            expired_credentials: true,
-            ..Fault::default()
-        },
+        Fault::default().expired_credentials(),
     );
 }
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use zeroize::Zeroizing;
 
 /// What secrets print as, everywhere (`Debug`, `Display`, logs, error messages).
-pub const REDACTED: &str = "** redacted **";
+pub(crate) const REDACTED: &str = "** redacted **";
 
 /// A set of AWS credentials and where they came from.
 ///
@@ -79,7 +79,7 @@ impl Credentials {
     }
 
     /// The same credentials with this account id (`None` keeps the one they have).
-    pub fn with_account_id(mut self, account_id: Option<String>) -> Self {
+    pub(crate) fn with_account_id(mut self, account_id: Option<String>) -> Self {
         if let Some(id) = account_id.filter(|id| !id.trim().is_empty()) {
             self.account_id = Some(id.trim().to_string());
         }
@@ -107,7 +107,7 @@ impl Credentials {
 
     /// True when both values carry the same key material and expiry (a source that answered with
     /// credentials it already gave out has not rotated them yet).
-    pub fn same_material(&self, other: &Credentials) -> bool {
+    pub(crate) fn same_material(&self, other: &Credentials) -> bool {
         self.access_key_id == other.access_key_id
             && *self.secret_access_key == *other.secret_access_key
             && self.session_token == other.session_token

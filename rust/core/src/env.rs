@@ -2,7 +2,7 @@
 //! (and the conformance cases) give each provider its own environment without touching the process's.
 //!
 //! A JVM host's AWS SDK system properties (`aws.profile`, `aws.disableEc2Metadata`, …) are laid
-//! over the variables they stand for ([`Env::with_system_properties`]), so every source honours
+//! over the variables they stand for (`Env::with_system_properties`), so every source honours
 //! them with the SDK's precedence and every message names the setting that was really used.
 
 use std::collections::HashMap;
@@ -64,7 +64,10 @@ impl Env {
     /// `(variable, property, value)` triples. A property wins over its variable even when blank
     /// (AWS SDK for Java v2's rule: a property that is set hides the variable); messages then
     /// name the property ([`Env::describe`]).
-    pub fn with_system_properties<V, P, S>(self, props: impl IntoIterator<Item = (V, P, S)>) -> Env
+    pub(crate) fn with_system_properties<V, P, S>(
+        self,
+        props: impl IntoIterator<Item = (V, P, S)>,
+    ) -> Env
     where
         V: Into<String>,
         P: Into<String>,
@@ -85,7 +88,7 @@ impl Env {
 
     /// Whether `other` reads the same variables: both the process's, or the same fixed map (not
     /// a copy of it), with equal system properties laid over.
-    pub fn same_as(&self, other: &Env) -> bool {
+    pub(crate) fn same_as(&self, other: &Env) -> bool {
         let fixed = match (&self.fixed, &other.fixed) {
             (None, None) => true,
             (Some(a), Some(b)) => Arc::ptr_eq(a, b),
@@ -106,7 +109,7 @@ impl Env {
     }
 
     /// The Java system property that set variable `name`, if one did.
-    pub fn system_property_of(&self, name: &str) -> Option<&str> {
+    pub(crate) fn system_property_of(&self, name: &str) -> Option<&str> {
         self.properties
             .as_ref()
             .and_then(|p| p.get(name))
@@ -129,7 +132,7 @@ impl Env {
 
     /// A boolean variable: `true`/`false` in any case; unset or blank is `None`; anything else is
     /// an error naming the variable.
-    pub fn get_bool(&self, name: &str) -> Result<Option<bool>> {
+    pub(crate) fn get_bool(&self, name: &str) -> Result<Option<bool>> {
         match self.get_non_blank(name) {
             None => Ok(None),
             Some(v) => parse_bool(&v).map(Some).ok_or_else(|| {
@@ -142,7 +145,7 @@ impl Env {
     }
 
     /// A number variable; anything that is not a number is an error naming the variable.
-    pub fn get_number<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>> {
+    pub(crate) fn get_number<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>> {
         match self.get_non_blank(name) {
             None => Ok(None),
             Some(v) => v.trim().parse::<T>().map(Some).map_err(|_| {
@@ -153,7 +156,7 @@ impl Env {
 }
 
 /// Parses `true`/`false`, case-insensitively (the AWS SDKs' rule).
-pub fn parse_bool(value: &str) -> Option<bool> {
+pub(crate) fn parse_bool(value: &str) -> Option<bool> {
     match value.trim().to_ascii_lowercase().as_str() {
         "true" => Some(true),
         "false" => Some(false),

@@ -210,7 +210,7 @@ impl Error {
 
     /// The HTTP status of an [`ErrorKind::Http`] error (an endpoint that answered with an
     /// unexpected status); `None` for every other kind.
-    pub fn http_status(&self) -> Option<u16> {
+    pub(crate) fn http_status(&self) -> Option<u16> {
         match self.kind {
             ErrorKind::Http(status) => Some(status),
             _ => None,

@@ -313,7 +313,7 @@ impl ProviderOptions {
     }
 
     /// The IMDS settings given programmatically, as the host layer of the IMDS builder.
-    pub fn imds_overrides(&self) -> Result<ImdsConfigBuilder> {
+    pub(crate) fn imds_overrides(&self) -> Result<ImdsConfigBuilder> {
         let mut imds = ImdsConfigBuilder::default();
         if let Some(endpoint) = self.get(options::IMDS_ENDPOINT.key) {
             imds = imds.endpoint(endpoint);
@@ -425,7 +425,7 @@ impl ProviderOptions {
     }
 
     /// A whole-number option checked against the range of its row ([`OptionSpec::range`]).
-    pub fn ranged<T: Into<u64> + Copy + std::str::FromStr>(
+    pub(crate) fn ranged<T: Into<u64> + Copy + std::str::FromStr>(
         &self,
         option: &OptionSpec,
     ) -> Result<Option<T>> {
@@ -509,10 +509,10 @@ pub struct Snapshot {
 
 /// How long a host may keep serving long-term keys before asking again (a forced refresh or a
 /// changed file is then seen within this time).
-pub const STATIC_SERVE_FOR: Duration = Duration::from_secs(60);
+pub(crate) const STATIC_SERVE_FOR: Duration = Duration::from_secs(60);
 /// How long a host may keep serving credentials whose refresh is due but not done yet (in flight
 /// or failing), or stale ones.
-pub const PENDING_SERVE_FOR: Duration = Duration::from_secs(1);
+pub(crate) const PENDING_SERVE_FOR: Duration = Duration::from_secs(1);
 
 impl Snapshot {
     fn from_served(served: Served, now: Duration) -> Snapshot {
@@ -815,7 +815,6 @@ impl Drop for FreshProvider {
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
-    use crate::sources::sts::{MAX_ROLE_SESSION_DURATION, MIN_ROLE_SESSION_DURATION};
     use options::{
         Unit, DURATION_SECONDS, EXTERNAL_ID, HTTPS_PROXY, IMDS_ATTEMPTS, IMDS_TIMEOUT, JITTER,
         NON_PROXY_HOSTS, OPTIONS, REFRESH_LEAD, ROLE_ARN,
@@ -884,14 +883,7 @@ mod tests {
         ] {
             assert_eq!(row.default, engine, "the default of {}", row.key);
         }
-        assert_eq!(
-            DURATION_SECONDS.range(),
-            Some((
-                MIN_ROLE_SESSION_DURATION.as_secs(),
-                MAX_ROLE_SESSION_DURATION.as_secs(),
-                Unit::Seconds
-            ))
-        );
+        assert_eq!(DURATION_SECONDS.range(), Some((900, 43_200, Unit::Seconds)));
         assert!(SourceSelection::parse(options::SOURCE.default).is_ok());
     }
 

@@ -4,6 +4,11 @@
 //! them, and hosts hand them out through [`host`]: the native library (crate `freshcreds-native`:
 //! the JNI bridge and the C ABI) and the command line (crate `freshcreds-cli`), which depend on
 //! this crate and never the other way round.
+//!
+//! What is `pub` is what those hosts, Rust users and the integration tests in `tests/` call; the
+//! tests use no back door (no test-only module): the failure policy's table
+//! ([`refresh::RefreshState`]) and its named bounds are public because they are the documented
+//! contract the tests check. Everything else is `pub(crate)`.
 #![warn(missing_docs)]
 
 pub mod clock;

@@ -9,7 +9,7 @@ use crate::error::{Error, ErrorKind, Result};
 static RUNTIME: OnceCell<Runtime> = OnceCell::new();
 
 /// Worker threads of the shared runtime: refreshes are I/O-bound and rare.
-pub const WORKER_THREADS: usize = 2;
+pub(crate) const WORKER_THREADS: usize = 2;
 
 /// The shared runtime, built on first call. A failure to build it is an error, not a panic.
 pub fn shared() -> Result<&'static Runtime> {

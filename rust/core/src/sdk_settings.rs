@@ -54,10 +54,10 @@ pub enum Support {
 }
 
 /// Why `aws.containerServiceEndpoint` / `AWS_CONTAINER_SERVICE_ENDPOINT` is refused.
-pub const CONTAINER_SERVICE_ENDPOINT_REFUSED: &str = "a relative container credentials URI is sent to 169.254.170.2 only, so that no setting can send the credentials request to another host; set the full URI instead (aws.containerCredentialsFullUri / AWS_CONTAINER_CREDENTIALS_FULL_URI: a loopback address, the ECS or EKS host, or https)";
+pub(crate) const CONTAINER_SERVICE_ENDPOINT_REFUSED: &str = "a relative container credentials URI is sent to 169.254.170.2 only, so that no setting can send the credentials request to another host; set the full URI instead (aws.containerCredentialsFullUri / AWS_CONTAINER_CREDENTIALS_FULL_URI: a loopback address, the ECS or EKS host, or https)";
 
 /// Why `aws.accountId` / `AWS_ACCOUNT_ID` is refused.
-pub const ACCOUNT_ID_REFUSED: &str = "freshcreds credentials carry no account id, so SDK clients use their regional endpoints rather than account-based ones (DynamoDB); the keys are the same, and a warning says so when they are used";
+pub(crate) const ACCOUNT_ID_REFUSED: &str = "freshcreds credentials carry no account id, so SDK clients use their regional endpoints rather than account-based ones (DynamoDB); the keys are the same, and a warning says so when they are used";
 
 const fn row(
     property: &'static str,
@@ -189,12 +189,13 @@ pub const SDK_SETTINGS: &[SdkSetting] = &[
 ];
 
 /// The row of system property `property`, if it is one.
-pub fn by_property(property: &str) -> Option<&'static SdkSetting> {
+pub(crate) fn by_property(property: &str) -> Option<&'static SdkSetting> {
     SDK_SETTINGS.iter().find(|s| s.property == property)
 }
 
 /// The README's table of these settings, in Markdown.
-pub fn readme_table() -> String {
+#[cfg(test)]
+fn readme_table() -> String {
     let mut out = String::from(
         "| system property | environment variable | profile key | freshcreds |\n|---|---|---|---|\n",
     );

@@ -38,7 +38,6 @@ use freshcreds::clock::SystemClock;
 use freshcreds::env::Env;
 use freshcreds::sources::chain::{LinkOutcome, ResolutionReport};
 use freshcreds::sources::default_chain::{self, ChainSettings, SourceSelection};
-use freshcreds::sources::imds::ImdsConfigBuilder;
 use freshcreds::sources::profile::{ProfileChain, ProfileSet};
 use freshcreds::sources::sso::SsoSettings;
 use freshcreds::sources::sts::{EndpointVariants, StsProfileSettings, StsSettings};
@@ -556,14 +555,11 @@ async fn run_case(case: &Path, selection: SourceSelection) -> Outcome {
     let prepared = prepare(case, root.path(), &recording, &server.url());
 
     let settings = ChainSettings {
-        env: Env::from_map(prepared.env.clone()),
         system_properties: Some(Env::from_map::<String, String>([])),
-        explicit_profile_wins: false,
-        profile: None,
-        imds_overrides: ImdsConfigBuilder::default(),
-        clock: Arc::new(SystemClock::new()),
-        server_clock: Default::default(),
-        network: Default::default(),
+        ..ChainSettings::new(
+            Env::from_map(prepared.env.clone()),
+            Arc::new(SystemClock::new()),
+        )
     };
     let (result, report) = match default_chain::build(&settings, selection).await {
         Ok(source) => {

@@ -66,12 +66,7 @@ async fn system_properties_come_before_environment_variables() {
 #[tokio::test]
 async fn unconfigured_sources_are_skipped_and_reported_with_their_reason() {
     let clock = manual_clock();
-    let role = ScriptedSource::new(
-        &clock,
-        [Answer::Fresh {
-            lifetime: Duration::from_secs(3600),
-        }],
-    );
+    let role = ScriptedSource::fresh(&clock, Duration::from_secs(3600));
     let chain = ChainSource::new(vec![
         props_link(&[]),
         env_link(&[]),
@@ -98,12 +93,7 @@ async fn unconfigured_sources_are_skipped_and_reported_with_their_reason() {
 async fn the_winner_is_reused_for_later_refreshes_without_asking_higher_sources() {
     let clock = manual_clock();
     let failing = ScriptedSource::new(&clock, [Answer::Fail(ErrorKind::Http(500))]);
-    let role = ScriptedSource::new(
-        &clock,
-        [Answer::Fresh {
-            lifetime: Duration::from_secs(3600),
-        }],
-    );
+    let role = ScriptedSource::fresh(&clock, Duration::from_secs(3600));
     let chain = ChainSource::new(vec![
         ChainLink {
             source: failing.clone(),
@@ -131,12 +121,7 @@ async fn the_winner_is_reused_for_later_refreshes_without_asking_higher_sources(
 #[tokio::test]
 async fn static_environment_keys_above_a_working_role_are_flagged_as_shadowing_it() {
     let clock = manual_clock();
-    let role = ScriptedSource::new(
-        &clock,
-        [Answer::Fresh {
-            lifetime: Duration::from_secs(3600),
-        }],
-    );
+    let role = ScriptedSource::fresh(&clock, Duration::from_secs(3600));
     let chain = ChainSource::new(vec![
         env_link(&[
             ("AWS_ACCESS_KEY_ID", "AKIDSTALE"),

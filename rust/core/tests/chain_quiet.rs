@@ -77,19 +77,15 @@ fn link<'a>(chain: &'a Value, name_prefix: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no link {name_prefix} in {chain}"))
 }
 
-fn closed_port_url() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    drop(l);
-    format!("http://127.0.0.1:{port}")
-}
-
 #[test]
 fn environment_keys_on_a_machine_without_imds_start_with_no_warning() {
     let (_turn, records) = capture();
     let home = tempfile::tempdir().unwrap();
     let mut vars = env_keys();
-    vars.push(("AWS_EC2_METADATA_SERVICE_ENDPOINT", closed_port_url()));
+    vars.push((
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+        freshcreds_sim::closed_port_url(),
+    ));
     // A profile file named by a variable that does not exist: advice about a source that lost.
     vars.push((
         "AWS_CONFIG_FILE",
@@ -115,13 +111,7 @@ fn environment_keys_on_a_machine_without_imds_start_with_no_warning() {
 fn an_imds_falling_back_to_v1_below_environment_keys_warns_only_in_the_report() {
     let (_turn, records) = capture();
     let sim = Simulator::start_blocking(SimConfig::default()).unwrap();
-    sim.set_fault(
-        Endpoint::ImdsToken,
-        Fault {
-            status: Some(403),
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::ImdsToken, Fault::default().status(403));
     let home = tempfile::tempdir().unwrap();
     let mut vars = env_keys();
     vars.push(("AWS_EC2_METADATA_SERVICE_ENDPOINT", sim.base_url()));
@@ -144,13 +134,7 @@ fn the_winners_own_warning_is_still_logged() {
     // The control: the same IMDSv1 fallback, IMDS supplying the credentials.
     let (_turn, records) = capture();
     let sim = Simulator::start_blocking(SimConfig::default()).unwrap();
-    sim.set_fault(
-        Endpoint::ImdsToken,
-        Fault {
-            status: Some(403),
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::ImdsToken, Fault::default().status(403));
     let home = tempfile::tempdir().unwrap();
     let vars = vec![("AWS_EC2_METADATA_SERVICE_ENDPOINT", sim.base_url())];
     let (_provider, chain) = start_and_settle(env_with(home.path(), &vars));

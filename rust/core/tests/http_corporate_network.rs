@@ -18,9 +18,13 @@ use freshcreds::http::{HttpPolicy, NetworkSettings};
 use freshcreds::sources::default_chain;
 use freshcreds::sources::profile::ProfileSet;
 use freshcreds::sources::sts::{RoleRequest, StsClient, StsSettings};
-use freshcreds::{Credentials, Error, ErrorKind};
+use freshcreds::{Error, ErrorKind};
 use freshcreds_sim::tls::{ConnectProxy, PrivateCa, TlsFront};
 use freshcreds_sim::{SimConfig, Simulator, STATIC_ACCESS_KEY_ID, STATIC_SECRET_ACCESS_KEY};
+
+#[path = "support/fixed_base.rs"]
+mod fixed_base;
+use fixed_base::static_key;
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/corp";
 const CA_NAME: &str = "Corp TLS Inspection CA";
@@ -61,16 +65,6 @@ async fn peers() -> Peers {
         _dir: dir,
         bundle,
     }
-}
-
-fn static_key() -> Credentials {
-    Credentials::new(
-        STATIC_ACCESS_KEY_ID,
-        STATIC_SECRET_ACCESS_KEY,
-        None,
-        None,
-        "test",
-    )
 }
 
 fn settings(endpoint: &str, http: HttpPolicy) -> StsSettings {

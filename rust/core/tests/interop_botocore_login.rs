@@ -20,7 +20,6 @@ use std::sync::Arc;
 use freshcreds::clock::SystemClock;
 use freshcreds::env::Env;
 use freshcreds::sources::default_chain::{self, ChainSettings, SourceSelection};
-use freshcreds::sources::imds::ImdsConfigBuilder;
 use freshcreds::sources::login::cache::{cache_file_name, format_time};
 use freshcreds_sim::tools::{available_or_skip, BOTOCORE};
 use freshcreds_sim::{LoginSession, SimConfig, Simulator};
@@ -38,24 +37,17 @@ struct Home {
 impl Home {
     fn new(session: &LoginSession) -> Home {
         let dir = tempfile::tempdir().unwrap();
-        let aws = dir.path().join(".aws");
-        std::fs::create_dir_all(aws.join("login/cache")).unwrap();
-        std::fs::write(
-            aws.join("config"),
-            format!(
-                "[profile dev]\nlogin_session = {}\nregion = us-east-2\n",
-                session.login_session
-            ),
-        )
-        .unwrap();
         let mut doc = session.cache.clone();
         doc["accessToken"]["expiresAt"] = Value::String(format_time(
             chrono::Utc::now() - chrono::Duration::minutes(1),
         ));
-        let cache_file = aws
-            .join("login/cache")
-            .join(cache_file_name(&session.login_session));
-        std::fs::write(&cache_file, serde_json::to_vec(&doc).unwrap()).unwrap();
+        let cache_file = session.write_home(
+            dir.path(),
+            "dev",
+            "region = us-east-2\n",
+            &doc,
+            &cache_file_name(&session.login_session),
+        );
         Home { dir, cache_file }
     }
 
@@ -103,16 +95,8 @@ impl Home {
 
     /// freshcreds' credentials for the profile (the profile link, as a host resolves it).
     async fn freshcreds(&self, sim: &Simulator) -> freshcreds::Credentials {
-        let settings = ChainSettings {
-            env: Env::from_map(self.vars(sim)),
-            system_properties: None,
-            profile: None,
-            explicit_profile_wins: false,
-            imds_overrides: ImdsConfigBuilder::default(),
-            clock: Arc::new(SystemClock::new()),
-            server_clock: Default::default(),
-            network: Default::default(),
-        };
+        let settings =
+            ChainSettings::new(Env::from_map(self.vars(sim)), Arc::new(SystemClock::new()));
         let source = default_chain::build(&settings, SourceSelection::Profile)
             .await
             .unwrap();

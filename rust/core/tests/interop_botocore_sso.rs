@@ -21,7 +21,7 @@ use std::time::Duration;
 use freshcreds::clock::ManualClock;
 use freshcreds_sim::tools::{available_or_skip, BOTOCORE};
 use serde_json::Value;
-use sso_home::{session_config, sim, Home, SESSION, START_URL};
+use sso_home::{sim, Home, SESSION, START_URL};
 
 const SCRIPT: &str = "../../tests/interop/botocore_sso.py";
 /// The most a botocore run may take (interpreter start and one or two requests).
@@ -99,9 +99,7 @@ async fn botocore_refreshes_the_shared_cache_then_freshcreds_resolves_from_it() 
         return;
     }
     let sim = sim().await;
-    let home = Home::new(&sim, &session_config(), "dev");
-    let login = sim.sso_login(Duration::from_secs(600));
-    home.write_cache(SESSION, &login, None);
+    let (home, login) = Home::signed_in(&sim, Duration::from_secs(600));
 
     let loaded = botocore(&home, "token");
     assert!(loaded["token_length"].as_u64().unwrap() > 0);
@@ -134,9 +132,7 @@ async fn freshcreds_refreshes_the_shared_cache_then_botocore_loads_it_and_resolv
         return;
     }
     let sim = sim().await;
-    let home = Home::new(&sim, &session_config(), "dev");
-    let login = sim.sso_login(Duration::from_secs(600));
-    home.write_cache(SESSION, &login, None);
+    let (home, _) = Home::signed_in(&sim, Duration::from_secs(600));
 
     let clock = ManualClock::new(sim.now());
     home.source(&clock).await.fetch().await.unwrap();

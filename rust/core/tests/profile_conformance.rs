@@ -16,7 +16,9 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use freshcreds::env::Env;
-use freshcreds::sources::profile::{BaseStep, FileLocations, Platform, ProfileChain, ProfileSet};
+use freshcreds::sources::profile::{
+    BaseStep, FileLocations, Platform, Profile, ProfileChain, ProfileSet,
+};
 use freshcreds::ErrorKind;
 use serde_json::{json, Map, Value};
 
@@ -86,18 +88,46 @@ fn nested_maps(value: Option<&Value>) -> BTreeMap<String, BTreeMap<String, Strin
         .unwrap_or_default()
 }
 
+/// Runs `check` on every case (`tests`, each with a `name`) of the smithy-rs test-data file
+/// `file` and fails unless all `expected_cases` pass.
+fn run_vectors(
+    file: &str,
+    suite: &str,
+    expected_cases: usize,
+    check: fn(&Value) -> Result<(), String>,
+) {
+    let doc = load(&format!("{DATA}/aws-runtime/test-data/{file}"));
+    let mut tally = Tally::default();
+    for case in doc["tests"].as_array().expect("tests array") {
+        let name = case["name"].as_str().unwrap_or("?");
+        tally.record(name, check(case));
+    }
+    tally.finish(suite, expected_cases);
+}
+
 #[test]
 fn profile_parser_vectors_all_pass() {
-    let doc = load(&format!(
-        "{DATA}/aws-runtime/test-data/profile-parser-tests.json"
-    ));
-    let tests = doc["tests"].as_array().expect("tests array");
-    let mut tally = Tally::default();
-    for case in tests {
-        let name = case["name"].as_str().unwrap_or("?");
-        tally.record(name, check_parser_case(case));
-    }
-    tally.finish("profile parser", 65);
+    run_vectors(
+        "profile-parser-tests.json",
+        "profile parser",
+        65,
+        check_parser_case,
+    );
+}
+
+/// Each named section (a profile or an sso-session) with its properties, as the vectors list
+/// them.
+fn sections<'a>(
+    names: impl Iterator<Item = &'a str>,
+    section: impl Fn(&str) -> Option<&'a Profile>,
+) -> BTreeMap<String, BTreeMap<String, String>> {
+    names
+        .map(|n| {
+            let properties = section(n).expect("a listed section exists").properties();
+            let properties = properties.map(|(k, v)| (k.to_string(), v.to_string()));
+            (n.to_string(), properties.collect())
+        })
+        .collect()
 }
 
 fn check_parser_case(case: &Value) -> Result<(), String> {
@@ -125,18 +155,7 @@ fn check_parser_case(case: &Value) -> Result<(), String> {
     }
     let set = parsed.map_err(|e| format!("unexpected error: {}", e.message()))?;
     let expected_profiles = nested_maps(output["config"].get("profiles"));
-    let actual_profiles: BTreeMap<String, BTreeMap<String, String>> = set
-        .names()
-        .map(|n| {
-            let p = set.profile(n).expect("listed profile exists");
-            (
-                n.to_string(),
-                p.properties()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-            )
-        })
-        .collect();
+    let actual_profiles = sections(set.names(), |n| set.profile(n));
     if actual_profiles != expected_profiles {
         return Err(format!(
             "profiles differ\n  expected {expected_profiles:?}\n  actual   {actual_profiles:?}"
@@ -144,18 +163,7 @@ fn check_parser_case(case: &Value) -> Result<(), String> {
     }
     if let Some(sessions) = output["config"].get("sso_sessions") {
         let expected = nested_maps(Some(sessions));
-        let actual: BTreeMap<String, BTreeMap<String, String>> = set
-            .sso_session_names()
-            .map(|n| {
-                let s = set.sso_session(n).expect("listed session exists");
-                (
-                    n.to_string(),
-                    s.properties()
-                        .map(|(k, v)| (k.to_string(), v.to_string()))
-                        .collect(),
-                )
-            })
-            .collect();
+        let actual = sections(set.sso_session_names(), |n| set.sso_session(n));
         if actual != expected {
             return Err(format!(
                 "sso-sessions differ\n  expected {expected:?}\n  actual   {actual:?}"
@@ -167,16 +175,12 @@ fn check_parser_case(case: &Value) -> Result<(), String> {
 
 #[test]
 fn file_location_vectors_all_pass() {
-    let doc = load(&format!(
-        "{DATA}/aws-runtime/test-data/file-location-tests.json"
-    ));
-    let tests = doc["tests"].as_array().expect("tests array");
-    let mut tally = Tally::default();
-    for case in tests {
-        let name = case["name"].as_str().unwrap_or("?");
-        tally.record(name, check_location_case(case));
-    }
-    tally.finish("profile file location", 9);
+    run_vectors(
+        "file-location-tests.json",
+        "profile file location",
+        9,
+        check_location_case,
+    );
 }
 
 fn check_location_case(case: &Value) -> Result<(), String> {

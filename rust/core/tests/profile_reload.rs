@@ -11,7 +11,6 @@ use std::time::Duration;
 use freshcreds::clock::{Clock, ManualClock};
 use freshcreds::env::Env;
 use freshcreds::sources::default_chain::{self, ChainSettings};
-use freshcreds::sources::imds::ImdsConfigBuilder;
 use freshcreds::sources::profile::{ReloadingProfileSource, PROFILE_RECHECK_INTERVAL};
 use freshcreds::sources::{BoxFuture, CredentialSource, Fetched};
 use freshcreds::{Credentials, Result};
@@ -39,16 +38,7 @@ fn write_keys(dir: &Path, key: &str, token: &str) {
 }
 
 fn settings(dir: &Path, clock: &ManualClock) -> ChainSettings {
-    ChainSettings {
-        env: env_for(dir),
-        system_properties: None,
-        profile: None,
-        explicit_profile_wins: false,
-        imds_overrides: ImdsConfigBuilder::default(),
-        clock: Arc::new(clock.clone()),
-        server_clock: Default::default(),
-        network: Default::default(),
-    }
+    ChainSettings::new(env_for(dir), Arc::new(clock.clone()))
 }
 
 #[test]

@@ -17,7 +17,6 @@ use freshcreds::env::Env;
 use freshcreds::host::{FreshProvider, ProviderOptions};
 use freshcreds::refresh::{RefreshConfig, RefreshingProvider};
 use freshcreds::sources::default_chain::{self, ChainSettings, SourceSelection};
-use freshcreds::sources::imds::ImdsConfigBuilder;
 use freshcreds::sources::sts::{StsClient, StsSettings};
 use freshcreds::ErrorKind;
 use freshcreds_sim::{SimConfig, Simulator, STATIC_ACCESS_KEY_ID, STATIC_SECRET_ACCESS_KEY};
@@ -70,25 +69,16 @@ async fn wait_rounds(provider: &RefreshingProvider, n: u64) {
 /// by `step` until the credentials rotated [`ROTATIONS`] times. `lead` is the refresh lead the
 /// engine must pick for that lifetime (no jitter).
 async fn rotate(lifetime: Duration, lead: Duration, step: Duration) {
-    let sim = Simulator::start(SimConfig {
-        credential_lifetime: lifetime,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = Simulator::start(SimConfig::default().credential_lifetime(lifetime))
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     // The engine's clock starts at the simulator's time; both move together below, and STS
     // requests are signed with this clock's wall time.
     let clock = ManualClock::new(sim.now());
     let settings = ChainSettings {
-        env: profile_env(dir.path(), &sim),
         system_properties: Some(Env::from_map::<String, String>([])),
-        explicit_profile_wins: false,
-        profile: None,
-        imds_overrides: ImdsConfigBuilder::default(),
-        clock: Arc::new(clock.clone()),
-        server_clock: Default::default(),
-        network: Default::default(),
+        ..ChainSettings::new(profile_env(dir.path(), &sim), Arc::new(clock.clone()))
     };
     let source = default_chain::build(&settings, SourceSelection::Chain)
         .await

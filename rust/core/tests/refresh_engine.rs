@@ -5,8 +5,8 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    arc_clock, lead_config as config, manual_clock, settle, started, wait_rounds, Answer,
-    ScriptedSource,
+    arc_clock, cached_key, lead_config as config, manual_clock, settle, started, wait_rounds,
+    Answer, ScriptedSource,
 };
 use freshcreds::clock::Clock;
 use freshcreds::refresh::{RefreshConfig, RefreshState, RefreshingProvider};
@@ -19,7 +19,7 @@ const MIN: Duration = Duration::from_secs(60);
 #[tokio::test]
 async fn refresh_happens_at_the_lead_time_before_expiry_and_not_before() {
     let clock = manual_clock();
-    let source = ScriptedSource::new(&clock, [Answer::Fresh { lifetime: HOUR }]);
+    let source = ScriptedSource::fresh(&clock, HOUR);
     let p = started(&clock, source.clone(), config(5 * MIN)).await;
     let mut rounds = p.rounds();
     let first = p.cached().unwrap().credentials;
@@ -157,15 +157,9 @@ async fn failed_refresh_keeps_serving_valid_credentials_and_backs_off_exponentia
 #[tokio::test]
 async fn outage_past_expiry_serves_the_expired_credentials_flagged_counted_and_keeps_retrying() {
     let clock = manual_clock();
-    let source = ScriptedSource::new(
-        &clock,
-        [
-            Answer::Fresh { lifetime: HOUR },
-            Answer::Fail(ErrorKind::Connect),
-        ],
-    );
+    let source = ScriptedSource::fresh_then_failing(&clock, HOUR, ErrorKind::Connect);
     let p = started(&clock, source.clone(), config(5 * MIN)).await;
-    let akid = p.cached().unwrap().credentials.access_key_id().to_string();
+    let akid = cached_key(&p);
 
     clock.advance(HOUR + Duration::from_secs(1));
     settle().await;
@@ -247,7 +241,7 @@ async fn unrotated_answers_are_polled_again_with_backoff_until_new_credentials_a
         ],
     );
     let p = started(&clock, source.clone(), config(15 * MIN)).await;
-    let first = p.cached().unwrap().credentials.access_key_id().to_string();
+    let first = cached_key(&p);
     clock.advance(45 * MIN);
     for _ in 0..120 {
         settle().await;
@@ -272,7 +266,7 @@ async fn unrotated_answers_are_polled_again_with_backoff_until_new_credentials_a
 async fn expiry_is_kept_on_server_time_when_the_local_clock_is_behind_or_ahead() {
     for offset_secs in [-600i64, 600] {
         let clock = manual_clock();
-        let source = ScriptedSource::new(&clock, [Answer::Fresh { lifetime: HOUR }]);
+        let source = ScriptedSource::fresh(&clock, HOUR);
         // The server's clock is `offset` away from ours.
         *source.server_offset_secs.lock().unwrap() = offset_secs;
         let p = started(&clock, source.clone(), config(5 * MIN)).await;
@@ -302,7 +296,7 @@ async fn expiry_is_kept_on_server_time_when_the_local_clock_is_behind_or_ahead()
 #[tokio::test]
 async fn a_wall_clock_jump_does_not_expire_or_refresh_cached_credentials() {
     let clock = manual_clock();
-    let source = ScriptedSource::new(&clock, [Answer::Fresh { lifetime: HOUR }]);
+    let source = ScriptedSource::fresh(&clock, HOUR);
     let p = started(&clock, source.clone(), config(5 * MIN)).await;
     clock.shift_wall(chrono::Duration::hours(3));
     settle().await;
@@ -395,7 +389,7 @@ async fn a_forced_refresh_runs_at_once_even_during_backoff() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_concurrent_callers_share_one_first_fetch() {
     let clock = manual_clock();
-    let source = ScriptedSource::new(&clock, [Answer::Fresh { lifetime: HOUR }]);
+    let source = ScriptedSource::fresh(&clock, HOUR);
     let p = RefreshingProvider::spawn(source.clone(), config(5 * MIN), arc_clock(&clock));
     let tasks: Vec<_> = (0..64)
         .map(|_| {

@@ -40,13 +40,7 @@ async fn run_for(clock: &ManualClock, total: Duration, step: Duration) {
 async fn a_non_retryable_failure_backs_off_instead_of_being_retried_every_five_seconds() {
     // 0.1.0: one call per ERROR_CACHE_TTL, 720 an hour, for as long as the failure lasted.
     let clock = manual_clock();
-    let source = ScriptedSource::new(
-        &clock,
-        [
-            Answer::Fresh { lifetime: 6 * HOUR },
-            Answer::Fail(ErrorKind::Refused),
-        ],
-    );
+    let source = ScriptedSource::fresh_then_failing(&clock, 6 * HOUR, ErrorKind::Refused);
     let p = started(&clock, source.clone(), config(2 * HOUR)).await;
     // Into the refresh window (4 h after the fetch), then one hour of refused refreshes.
     run_for(&clock, 4 * HOUR, MIN).await;
@@ -177,13 +171,7 @@ async fn a_source_that_rotates_in_the_last_minute_is_polled_there() {
 #[tokio::test]
 async fn after_expiry_retries_run_at_a_bounded_cadence() {
     let clock = manual_clock();
-    let source = ScriptedSource::new(
-        &clock,
-        [
-            Answer::Fresh { lifetime: HOUR },
-            Answer::Fail(ErrorKind::Connect),
-        ],
-    );
+    let source = ScriptedSource::fresh_then_failing(&clock, HOUR, ErrorKind::Connect);
     let p = started(&clock, source.clone(), config(10 * MIN)).await;
     run_for(&clock, HOUR + 10 * MIN, SEC).await;
     assert!(p.cached().unwrap().stale);
@@ -235,7 +223,7 @@ async fn static_stability_hands_out_an_expiry_in_the_future_and_reports_the_real
 async fn credentials_that_expire_during_a_suspend_are_stale_at_once_after_resume() {
     // 0.1.0 anchored expiries on CLOCK_MONOTONIC, which stops while the machine sleeps.
     let clock = manual_clock();
-    let source = ScriptedSource::new(&clock, [Answer::Fresh { lifetime: HOUR }]);
+    let source = ScriptedSource::fresh(&clock, HOUR);
     let p = started(&clock, source.clone(), config(10 * MIN)).await;
     let mut rounds = p.rounds();
     let first = p.cached().unwrap();
@@ -254,7 +242,7 @@ async fn credentials_that_expire_during_a_suspend_are_stale_at_once_after_resume
 #[tokio::test]
 async fn the_engine_notices_a_resume_within_one_sleep_slice_and_refreshes() {
     let clock = manual_clock();
-    let source = ScriptedSource::new(&clock, [Answer::Fresh { lifetime: 6 * HOUR }]);
+    let source = ScriptedSource::fresh(&clock, 6 * HOUR);
     let p = started(&clock, source.clone(), config(HOUR)).await;
     // Suspended into the refresh window but not past expiry: no read wakes the engine.
     clock.suspend(5 * HOUR + 30 * MIN);

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{arc_clock, settle, wait_rounds};
+use common::{arc_clock, cached_key, settle, wait_rounds};
 use freshcreds::clock::{ManualClock, SystemClock};
 use freshcreds::refresh::{RefreshConfig, RefreshingProvider};
 use freshcreds::sources::imds::{ImdsConfig, ImdsCredentialsSource};
@@ -58,20 +58,9 @@ fn advance(sim: &Simulator, clock: &ManualClock, by: Duration) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixty_four_concurrent_callers_cause_one_refresh_round_and_none_waits_for_a_slow_imds() {
     let (sim, clock, provider) = setup(HOUR, Duration::from_secs(15 * 60)).await;
-    let first = provider
-        .cached()
-        .unwrap()
-        .credentials
-        .access_key_id()
-        .to_string();
+    let first = cached_key(&provider);
     sim.reset_counts();
-    sim.set_fault(
-        Endpoint::ImdsCredentials,
-        Fault {
-            latency_ms: Some(500),
-            ..Default::default()
-        },
-    );
+    sim.set_fault(Endpoint::ImdsCredentials, Fault::default().latency_ms(500));
 
     // 64 callers read continuously, each counting its reads.
     let stop = Arc::new(AtomicBool::new(false));
@@ -162,24 +151,13 @@ async fn many_refreshes_use_one_imds_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn imds_down_at_expiry_keeps_serving_the_old_credentials_flagged_then_recovers() {
     let (sim, clock, provider) = setup(HOUR, Duration::from_secs(15 * 60)).await;
-    let first = provider
-        .cached()
-        .unwrap()
-        .credentials
-        .access_key_id()
-        .to_string();
+    let first = cached_key(&provider);
     for e in [
         Endpoint::ImdsToken,
         Endpoint::ImdsRoleList,
         Endpoint::ImdsCredentials,
     ] {
-        sim.set_fault(
-            e,
-            Fault {
-                status: Some(503),
-                ..Default::default()
-            },
-        );
+        sim.set_fault(e, Fault::default().status(503));
     }
     let mut rounds = provider.rounds();
     advance(&sim, &clock, HOUR + Duration::from_secs(1));
@@ -199,12 +177,7 @@ async fn imds_down_at_expiry_keeps_serving_the_old_credentials_flagged_then_reco
 async fn imds_still_serving_old_credentials_past_the_lead_is_polled_until_it_rotates() {
     // The simulator rotates only 5 minutes before expiry; we refresh 10 minutes before.
     let (sim, clock, provider) = setup(HOUR, Duration::from_secs(5 * 60)).await;
-    let first = provider
-        .cached()
-        .unwrap()
-        .credentials
-        .access_key_id()
-        .to_string();
+    let first = cached_key(&provider);
     sim.reset_counts();
     advance(&sim, &clock, 50 * 60 * Duration::from_secs(1));
     // Walk ten minutes in 5-second steps: the engine polls with backoff and sees the rotation

@@ -7,7 +7,9 @@ mod common;
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
-use common::{lead_config as config, manual_clock, settle, started, Answer, ScriptedSource};
+use common::{
+    cached_key, lead_config as config, manual_clock, settle, started, Answer, ScriptedSource,
+};
 use freshcreds::refresh::{
     Invalidation, RefreshConfig, RefreshState, INVALIDATION_WAIT_LIMIT, MIN_INVALIDATION_INTERVAL,
 };
@@ -20,9 +22,9 @@ const MIN: Duration = Duration::from_secs(60);
 #[tokio::test]
 async fn a_rejected_key_is_replaced_by_one_round_however_many_callers_report_it() {
     let clock = manual_clock();
-    let source = ScriptedSource::new(&clock, [Answer::Fresh { lifetime: HOUR }]);
+    let source = ScriptedSource::fresh(&clock, HOUR);
     let p = started(&clock, source.clone(), config(5 * MIN)).await;
-    let rejected = p.cached().unwrap().credentials.access_key_id().to_string();
+    let rejected = cached_key(&p);
 
     let callers: Vec<_> = (0..16)
         .map(|_| {
@@ -58,7 +60,7 @@ async fn a_rejected_key_is_replaced_by_one_round_however_many_callers_report_it(
 #[tokio::test]
 async fn a_key_this_engine_never_served_is_ignored_and_the_source_is_not_asked() {
     let clock = manual_clock();
-    let source = ScriptedSource::new(&clock, [Answer::Fresh { lifetime: HOUR }]);
+    let source = ScriptedSource::fresh(&clock, HOUR);
     let p = started(&clock, source.clone(), config(5 * MIN)).await;
 
     assert_eq!(p.invalidate("ASIANOTCACHED"), Invalidation::Unknown);
@@ -72,9 +74,9 @@ async fn a_key_this_engine_never_served_is_ignored_and_the_source_is_not_asked()
 #[tokio::test]
 async fn a_key_replaced_already_is_ignored_and_the_newer_credentials_are_handed_out() {
     let clock = manual_clock();
-    let source = ScriptedSource::new(&clock, [Answer::Fresh { lifetime: HOUR }]);
+    let source = ScriptedSource::fresh(&clock, HOUR);
     let p = started(&clock, source.clone(), config(5 * MIN)).await;
-    let first = p.cached().unwrap().credentials.access_key_id().to_string();
+    let first = cached_key(&p);
     p.replace_rejected(&first).await.unwrap();
     assert_eq!(source.calls(), 2);
 
@@ -90,7 +92,7 @@ async fn a_source_that_still_serves_the_rejected_key_is_asked_again_only_after_t
     let clock = manual_clock();
     let source = ScriptedSource::new(&clock, [Answer::Fresh { lifetime: HOUR }, Answer::Same]);
     let p = started(&clock, source.clone(), config(5 * MIN)).await;
-    let rejected = p.cached().unwrap().credentials.access_key_id().to_string();
+    let rejected = cached_key(&p);
 
     let served = p.replace_rejected(&rejected).await.unwrap().unwrap();
     assert_eq!(
@@ -124,15 +126,9 @@ async fn a_source_that_still_serves_the_rejected_key_is_asked_again_only_after_t
 #[tokio::test]
 async fn a_failed_replacement_returns_the_rejected_key_without_waiting_for_the_backoff() {
     let clock = manual_clock();
-    let source = ScriptedSource::new(
-        &clock,
-        [
-            Answer::Fresh { lifetime: HOUR },
-            Answer::Fail(ErrorKind::Connect),
-        ],
-    );
+    let source = ScriptedSource::fresh_then_failing(&clock, HOUR, ErrorKind::Connect);
     let p = started(&clock, source.clone(), config(5 * MIN)).await;
-    let rejected = p.cached().unwrap().credentials.access_key_id().to_string();
+    let rejected = cached_key(&p);
 
     // The manual clock does not move: returning at all shows the caller did not wait for the
     // backoff, nor for INVALIDATION_WAIT_LIMIT.

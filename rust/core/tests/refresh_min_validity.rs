@@ -47,7 +47,7 @@ fn insufficient(result: Result<freshcreds::refresh::Served>) -> Error {
 #[tokio::test]
 async fn cached_credentials_that_last_long_enough_are_handed_out_without_asking_the_source() {
     let clock = manual_clock();
-    let source = ScriptedSource::new(&clock, [Answer::Fresh { lifetime: HOUR }]);
+    let source = ScriptedSource::fresh(&clock, HOUR);
     let p = started(&clock, source.clone(), config(5 * MIN)).await;
     let served = p.credentials_valid_for(30 * MIN).await.unwrap();
     assert!(left(&p, &served) >= 30 * MIN);
@@ -57,7 +57,7 @@ async fn cached_credentials_that_last_long_enough_are_handed_out_without_asking_
 #[tokio::test]
 async fn credentials_expiring_too_soon_are_replaced_by_one_round_however_many_callers_ask() {
     let clock = manual_clock();
-    let source = ScriptedSource::new(&clock, [Answer::Fresh { lifetime: HOUR }]);
+    let source = ScriptedSource::fresh(&clock, HOUR);
     let p = started(&clock, source.clone(), config(5 * MIN)).await;
     // 40 minutes later 20 are left: not enough for 30.
     clock.advance(40 * MIN);
@@ -82,7 +82,7 @@ async fn credentials_expiring_too_soon_are_replaced_by_one_round_however_many_ca
 async fn a_source_whose_credentials_are_shorter_than_asked_gets_a_typed_error_naming_its_limit() {
     let clock = manual_clock();
     // An STS session capped at 15 minutes, with no cap declared up front.
-    let source = ScriptedSource::new(&clock, [Answer::Fresh { lifetime: 15 * MIN }]);
+    let source = ScriptedSource::fresh(&clock, 15 * MIN);
     let p = started(&clock, source.clone(), config(5 * MIN)).await;
     clock.advance(2 * MIN);
 
@@ -128,7 +128,7 @@ impl CredentialSource for Capped {
 #[tokio::test]
 async fn a_declared_lifetime_cap_below_the_ask_fails_at_once_without_asking_the_source() {
     let clock = manual_clock();
-    let inner = ScriptedSource::new(&clock, [Answer::Fresh { lifetime: 15 * MIN }]);
+    let inner = ScriptedSource::fresh(&clock, 15 * MIN);
     let source = Arc::new(Capped {
         inner: inner.clone(),
         cap: 15 * MIN,
@@ -189,13 +189,7 @@ async fn a_source_that_has_not_rotated_yet_gets_an_error_saying_when_it_is_asked
 async fn a_failing_source_gets_an_error_with_the_failure_and_stale_credentials_are_never_handed_out(
 ) {
     let clock = manual_clock();
-    let source = ScriptedSource::new(
-        &clock,
-        [
-            Answer::Fresh { lifetime: HOUR },
-            Answer::Fail(ErrorKind::Connect),
-        ],
-    );
+    let source = ScriptedSource::fresh_then_failing(&clock, HOUR, ErrorKind::Connect);
     let p = started(&clock, source.clone(), config(5 * MIN)).await;
     clock.advance(50 * MIN);
     settle().await;

@@ -337,12 +337,9 @@ impl Hop {
 async fn in_a_role_chain_each_hop_rotates_on_its_own_engine_with_one_sts_call_per_round() {
     // Hop A: 30-minute sessions (the simulator's lifetime) over static keys; hop B: 15-minute
     // sessions (`DurationSeconds` 900) over hop A. Both engines run on one manual clock.
-    let sim = Simulator::start(SimConfig {
-        credential_lifetime: Duration::from_secs(1800),
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = Simulator::start(SimConfig::default().credential_lifetime(Duration::from_secs(1800)))
+        .await
+        .unwrap();
     let clock = ManualClock::new(sim.now());
     let arc_clock: Arc<dyn Clock> = Arc::new(clock.clone());
     let sts = Arc::new(

@@ -24,6 +24,10 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+#[path = "support/oversized_server.rs"]
+mod oversized_server;
+use oversized_server::oversized_server;
+
 const TOKEN: &str = "Bearer container-token-value";
 
 fn no_wait() -> RetryPolicy {
@@ -223,14 +227,7 @@ async fn hosts_outside_the_allow_list_are_refused_naming_the_variable_and_the_ho
 #[tokio::test]
 async fn server_errors_are_retried_and_then_succeed() {
     let sim = sim_with_token(None).await;
-    sim.set_fault(
-        Endpoint::Container,
-        Fault {
-            status: Some(500),
-            times: Some(2),
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::Container, Fault::default().status(500).times(2));
     let url = format!("{}/container/creds", sim.base_url());
     source([(ENV_FULL_URI, url)]).fetch().await.unwrap();
     assert_eq!(sim.counts().container, 3);
@@ -239,13 +236,7 @@ async fn server_errors_are_retried_and_then_succeed() {
 #[tokio::test]
 async fn a_truncated_answer_is_a_parse_error() {
     let sim = sim_with_token(None).await;
-    sim.set_fault(
-        Endpoint::Container,
-        Fault {
-            malformed_json: true,
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::Container, Fault::default().malformed_json());
     let url = format!("{}/container/creds", sim.base_url());
     let err = source([(ENV_FULL_URI, url)]).fetch().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Parse);
@@ -601,38 +592,12 @@ async fn a_lookup_that_never_answers_fails_after_the_dns_timeout_naming_the_host
     );
 }
 
-/// Serves a body that never ends (chunked, 16 KiB chunks) or declares `declared` bytes.
-async fn oversized_server(declared: Option<usize>) -> (String, tokio::task::JoinHandle<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/credentials", listener.local_addr().unwrap());
-    let task = tokio::spawn(async move {
-        loop {
-            let Ok((mut conn, _)) = listener.accept().await else {
-                return;
-            };
-            tokio::spawn(async move {
-                let mut buf = [0u8; 4096];
-                let _ = conn.read(&mut buf).await;
-                let head = match declared {
-                    Some(n) => format!("HTTP/1.1 200 OK\r\nContent-Length: {n}\r\n\r\n"),
-                    None => "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_string(),
-                };
-                if conn.write_all(head.as_bytes()).await.is_err() {
-                    return;
-                }
-                let chunk = format!("4000\r\n{}\r\n", " ".repeat(0x4000));
-                while conn.write_all(chunk.as_bytes()).await.is_ok() {}
-            });
-        }
-    });
-    (url, task)
-}
-
 #[tokio::test]
 async fn an_answer_larger_than_the_limit_fails_at_once_naming_the_endpoint_and_the_limit() {
     assert_eq!(MAX_CONTAINER_RESPONSE_BYTES, 64 * 1024);
     for declared in [None, Some(10 * 1024 * 1024)] {
-        let (url, server) = oversized_server(declared).await;
+        let (base, server) = oversized_server(declared).await;
+        let url = format!("{base}/credentials");
         let started = std::time::Instant::now();
         let err = source([(ENV_FULL_URI, url.as_str())])
             .fetch()

@@ -13,7 +13,7 @@ use common::{arc_clock, lead_config, manual_clock, settle, wait_rounds};
 use freshcreds::clock::{Clock, ManualClock};
 use freshcreds::env::Env;
 use freshcreds::host::{shared_bases, FreshProvider, ProviderOptions};
-use freshcreds::refresh::{RefreshingProvider, ROUND_TIMEOUT};
+use freshcreds::refresh::{RefreshConfig, RefreshingProvider, ROUND_TIMEOUT};
 use freshcreds::sources::fetcher::*;
 use freshcreds::sources::CredentialSource;
 use freshcreds::ErrorKind;
@@ -91,6 +91,12 @@ fn source(
     Arc::new(FetcherSource::new("Fetcher(test)", fetcher, timeout, arc_clock(clock)).unwrap())
 }
 
+/// An engine over `fetcher` with the default call timeout.
+fn engine(clock: &ManualClock, fetcher: &Arc<Scripted>, cfg: RefreshConfig) -> RefreshingProvider {
+    let source = source(clock, fetcher.clone(), DEFAULT_CALL_TIMEOUT);
+    RefreshingProvider::spawn(source, cfg, arc_clock(clock))
+}
+
 /// Waits (real time, bounded) until `f` holds: for work on blocking threads.
 async fn eventually(what: &str, f: impl Fn() -> bool) {
     for _ in 0..500 {
@@ -106,11 +112,7 @@ async fn eventually(what: &str, f: impl Fn() -> bool) {
 async fn a_fetcher_is_refreshed_early_in_the_background_once_per_round() {
     let clock = manual_clock();
     let fetcher = Scripted::new(&clock);
-    let p = RefreshingProvider::spawn(
-        source(&clock, fetcher.clone(), DEFAULT_CALL_TIMEOUT),
-        lead_config(5 * MIN),
-        arc_clock(&clock),
-    );
+    let p = engine(&clock, &fetcher, lead_config(5 * MIN));
     let first = p.credentials().await.unwrap();
     assert_eq!(first.credentials.access_key_id(), "ASIAFETCHED1");
     assert_eq!(first.credentials.source(), "Fetcher(test)");
@@ -133,11 +135,7 @@ async fn a_fetcher_is_refreshed_early_in_the_background_once_per_round() {
 async fn a_failing_fetcher_leaves_the_last_credentials_served_flagged_stale() {
     let clock = manual_clock();
     let fetcher = Scripted::new(&clock);
-    let p = RefreshingProvider::spawn(
-        source(&clock, fetcher.clone(), DEFAULT_CALL_TIMEOUT),
-        lead_config(5 * MIN),
-        arc_clock(&clock),
-    );
+    let p = engine(&clock, &fetcher, lead_config(5 * MIN));
     p.credentials().await.unwrap();
     fetcher.answer_with(|_, _| {
         FetcherAnswer::Failed(FailureKind::Retryable, "catalog unavailable".into())
@@ -257,11 +255,7 @@ async fn a_fetcher_that_panics_fails_the_round_and_the_engine_goes_on() {
     });
     let cfg = lead_config(5 * MIN);
     let backoff = cfg.backoff_cap;
-    let p = RefreshingProvider::spawn(
-        source(&clock, fetcher.clone(), DEFAULT_CALL_TIMEOUT),
-        cfg,
-        arc_clock(&clock),
-    );
+    let p = engine(&clock, &fetcher, cfg);
     let mut rounds = p.rounds();
     wait_rounds(&mut rounds, 1).await;
     assert!(p.cached().is_none());

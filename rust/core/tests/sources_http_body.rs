@@ -12,8 +12,10 @@ use freshcreds::sources::retry::RetryPolicy;
 use freshcreds::sources::sts::{RoleRequest, StsClient, StsSettings};
 use freshcreds::sources::CredentialSource;
 use freshcreds::ErrorKind;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+
+#[path = "support/oversized_server.rs"]
+mod oversized_server;
+use oversized_server::oversized_server;
 
 /// The request timeout the clients get: an unbounded read would end here.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
@@ -24,33 +26,6 @@ fn one_attempt() -> RetryPolicy {
         base: Duration::ZERO,
         cap: Duration::ZERO,
     }
-}
-
-/// Serves, to every request, a body that never ends (chunked) or that declares `declared` bytes.
-async fn oversized_server(declared: Option<usize>) -> (String, tokio::task::JoinHandle<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let task = tokio::spawn(async move {
-        loop {
-            let Ok((mut conn, _)) = listener.accept().await else {
-                return;
-            };
-            tokio::spawn(async move {
-                let mut buf = [0u8; 8192];
-                let _ = conn.read(&mut buf).await;
-                let head = match declared {
-                    Some(n) => format!("HTTP/1.1 200 OK\r\nContent-Length: {n}\r\n\r\n"),
-                    None => "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_string(),
-                };
-                if conn.write_all(head.as_bytes()).await.is_err() {
-                    return;
-                }
-                let chunk = format!("4000\r\n{}\r\n", "A".repeat(0x4000));
-                while conn.write_all(chunk.as_bytes()).await.is_ok() {}
-            });
-        }
-    });
-    (url, task)
 }
 
 #[tokio::test]

@@ -18,11 +18,7 @@ use freshcreds::ErrorKind;
 use freshcreds_sim::{Endpoint, Fault, SimConfig, Simulator};
 
 async fn start_sim() -> Simulator {
-    start_sim_with(SimConfig {
-        credential_lifetime: Duration::from_secs(3600),
-        ..SimConfig::default()
-    })
-    .await
+    start_sim_with(SimConfig::default().credential_lifetime(Duration::from_secs(3600))).await
 }
 
 async fn start_sim_with(config: SimConfig) -> Simulator {
@@ -634,9 +630,7 @@ async fn imds_requests_never_go_through_the_proxy_from_the_environment() {
 
 #[tokio::test]
 async fn a_refused_connection_is_remembered_as_not_on_ec2_and_later_fetches_fail_fast() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
+    let base = freshcreds_sim::closed_port_url();
     let clock = ManualClock::starting_now();
     let src = source(config_for(&base), &clock);
 

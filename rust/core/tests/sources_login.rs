@@ -15,14 +15,13 @@ use freshcreds::clock::{Clock, ManualClock, SystemClock};
 use freshcreds::env::Env;
 use freshcreds::refresh::{RefreshConfig, RefreshingProvider};
 use freshcreds::sources::default_chain::{self, ChainSettings, SourceSelection};
-use freshcreds::sources::imds::ImdsConfigBuilder;
 use freshcreds::sources::login::cache::{self, cache_file_name};
 use freshcreds::sources::login::dpop::DpopKey;
 use freshcreds::sources::login::{login_command, LOGIN_REFRESH_WINDOW};
 use freshcreds::sources::sts::{StsClient, StsSettings};
 use freshcreds::sources::CredentialSource;
 use freshcreds::ErrorKind;
-use freshcreds_sim::{Endpoint, Fault, SimConfig, Simulator};
+use freshcreds_sim::{Endpoint, Fault, LoginSession, SimConfig, Simulator};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
@@ -120,6 +119,15 @@ impl Home {
         Home { dir }
     }
 
+    /// A home where `aws login` left `session` for [`LOGIN_PROFILE`] (with `more_config` lines),
+    /// its cache file holding `doc`; returns the home and the cache file's name.
+    fn logged_in(session: &LoginSession, more_config: &str, doc: &Value) -> (Home, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let name = cache_file_name(&session.login_session);
+        session.write_home(dir.path(), LOGIN_PROFILE, more_config, doc, &name);
+        (Home { dir }, name)
+    }
+
     fn cache_file(&self, name: &str) -> PathBuf {
         self.dir.path().join(".aws/login/cache").join(name)
     }
@@ -160,16 +168,7 @@ impl Home {
 }
 
 fn settings(env: Env, clock: Arc<dyn Clock>) -> ChainSettings {
-    ChainSettings {
-        env,
-        system_properties: None,
-        profile: None,
-        explicit_profile_wins: false,
-        imds_overrides: ImdsConfigBuilder::default(),
-        clock,
-        server_clock: Default::default(),
-        network: Default::default(),
-    }
+    ChainSettings::new(env, clock)
 }
 
 async fn profile_source(env: Env, clock: Arc<dyn Clock>) -> Arc<dyn CredentialSource> {
@@ -355,17 +354,12 @@ const LOGIN_PROFILE: &str = "dev";
 /// knows to check that write-back keeps it.
 fn login_home(sim: &Simulator) -> (Home, freshcreds_sim::LoginSession, String) {
     let session = sim.login_session();
-    let home = Home::new(&format!(
-        "[profile {LOGIN_PROFILE}]\nlogin_session = {}\nregion = us-east-2\n",
-        session.login_session
-    ));
     let mut doc = session.cache.clone();
     doc["accessToken"]["expiresAt"] = Value::String(cache::format_time(
         sim.now() + chrono::Duration::seconds(60),
     ));
     doc["somethingNew"] = serde_json::json!({ "kept": true });
-    let name = cache_file_name(&session.login_session);
-    home.write_cache(&name, &doc);
+    let (home, name) = Home::logged_in(&session, "region = us-east-2\n", &doc);
     (home, session, name)
 }
 
@@ -495,12 +489,7 @@ async fn asked_again_the_source_refreshes_with_the_rotated_refresh_token_and_a_n
 async fn credentials_another_process_refreshed_into_the_cache_are_used_without_a_refresh() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     let session = sim.login_session();
-    let home = Home::new(&format!(
-        "[profile {LOGIN_PROFILE}]\nlogin_session = {}\n",
-        session.login_session
-    ));
-    let name = cache_file_name(&session.login_session);
-    home.write_cache(&name, &session.cache);
+    let (home, name) = Home::logged_in(&session, "", &session.cache);
     let source = profile_source(
         home.env(LOGIN_PROFILE, &sim.base_url()),
         Arc::new(SystemClock::new()),
@@ -528,19 +517,11 @@ async fn credentials_another_process_refreshed_into_the_cache_are_used_without_a
 
 #[tokio::test]
 async fn the_engine_rotates_login_credentials_a_lead_before_expiry_on_the_simulators_time() {
-    let sim = Simulator::start(SimConfig {
-        credential_lifetime: Duration::from_secs(900),
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = Simulator::start(SimConfig::default().credential_lifetime(Duration::from_secs(900)))
+        .await
+        .unwrap();
     let session = sim.login_session();
-    let home = Home::new(&format!(
-        "[profile {LOGIN_PROFILE}]\nlogin_session = {}\n",
-        session.login_session
-    ));
-    let name = cache_file_name(&session.login_session);
-    home.write_cache(&name, &session.cache);
+    let (home, name) = Home::logged_in(&session, "", &session.cache);
     let clock = ManualClock::new(sim.now());
     let source = profile_source(
         home.env(LOGIN_PROFILE, &sim.base_url()),
@@ -618,10 +599,7 @@ async fn a_revoked_session_fails_once_naming_the_login_command_and_a_5xx_is_retr
 
     sim.set_fault(
         Endpoint::SigninToken,
-        Fault {
-            code: Some("TOKEN_EXPIRED".into()),
-            ..Fault::default()
-        },
+        Fault::default().code("TOKEN_EXPIRED"),
     );
     let e = source.fetch().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Expired, "{}", e.full_message());
@@ -638,13 +616,7 @@ async fn a_revoked_session_fails_once_naming_the_login_command_and_a_5xx_is_retr
     assert_eq!(sim.counts().signin_token, 1, "a refusal is not retried");
 
     sim.reset_counts();
-    sim.set_fault(
-        Endpoint::SigninToken,
-        Fault {
-            status: Some(503),
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::SigninToken, Fault::default().status(503));
     let e = source.fetch().await.unwrap_err();
     assert!(e.is_retryable(), "{}", e.full_message());
     assert_eq!(
@@ -877,10 +849,7 @@ async fn the_resolution_report_names_the_login_winner_and_the_login_command_when
     home.write_cache(&name, &doc);
     sim.set_fault(
         Endpoint::SigninToken,
-        Fault {
-            code: Some("USER_CREDENTIALS_CHANGED".into()),
-            ..Fault::default()
-        },
+        Fault::default().code("USER_CREDENTIALS_CHANGED"),
     );
     let chain = default_chain::build(&settings(env, clock), SourceSelection::Chain)
         .await

@@ -14,7 +14,6 @@ use std::time::Duration;
 use freshcreds::clock::SystemClock;
 use freshcreds::env::Env;
 use freshcreds::sources::default_chain::{self, ChainSettings, SourceSelection};
-use freshcreds::sources::imds::ImdsConfigBuilder;
 use freshcreds::sources::CredentialSource;
 use freshcreds::ErrorKind;
 use freshcreds_sim::{SimConfig, Simulator};
@@ -63,14 +62,8 @@ fn home_env(home: &tempfile::TempDir, extra: &[(&str, String)]) -> Env {
 
 async fn source(env: Env, selection: SourceSelection) -> Arc<dyn CredentialSource> {
     let settings = ChainSettings {
-        env,
         system_properties: Some(Env::from_map::<String, String>([])),
-        profile: None,
-        explicit_profile_wins: false,
-        imds_overrides: ImdsConfigBuilder::default(),
-        clock: Arc::new(SystemClock::new()),
-        server_clock: Default::default(),
-        network: Default::default(),
+        ..ChainSettings::new(env, Arc::new(SystemClock::new()))
     };
     default_chain::build(&settings, selection).await.unwrap()
 }

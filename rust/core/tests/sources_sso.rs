@@ -78,9 +78,7 @@ async fn a_token_inside_the_refresh_window_is_refreshed_written_back_and_its_rol
 async fn a_token_outside_the_window_is_used_as_it_is_and_the_file_is_not_rewritten() {
     let sim = sim().await;
     let clock = ManualClock::new(sim.now());
-    let home = Home::new(&sim, &session_config(), "dev");
-    let login = sim.sso_login(Duration::from_secs(2 * 3600));
-    home.write_cache(SESSION, &login, None);
+    let (home, _) = Home::signed_in(&sim, Duration::from_secs(2 * 3600));
     let before = std::fs::read_to_string(home.cache_path(SESSION)).unwrap();
     home.source(&clock).await.fetch().await.unwrap();
     assert_eq!(sim.sso_counts().create_token, 0);
@@ -94,9 +92,7 @@ async fn a_token_outside_the_window_is_used_as_it_is_and_the_file_is_not_rewritt
 async fn a_revoked_refresh_token_keeps_the_still_valid_access_token_in_use() {
     let sim = sim().await;
     let clock = ManualClock::new(sim.now());
-    let home = Home::new(&sim, &session_config(), "dev");
-    let login = sim.sso_login(Duration::from_secs(300));
-    home.write_cache(SESSION, &login, None);
+    let (home, login) = Home::signed_in(&sim, Duration::from_secs(300));
     sim.set_sso_settings(SsoSettings {
         refresh_revoked: true,
         ..SsoSettings::default()
@@ -221,8 +217,7 @@ async fn short_role_credentials_are_refreshed_early_by_the_engine() {
         ..SsoSettings::default()
     });
     let clock = ManualClock::new(sim.now());
-    let home = Home::new(&sim, &session_config(), "dev");
-    home.write_cache(SESSION, &sim.sso_login(Duration::from_secs(8 * 3600)), None);
+    let (home, _) = Home::signed_in(&sim, Duration::from_secs(8 * 3600));
     let provider = RefreshingProvider::spawn(
         home.source(&clock).await,
         RefreshConfig {
@@ -263,9 +258,7 @@ async fn short_role_credentials_are_refreshed_early_by_the_engine() {
 async fn the_resolution_report_names_the_sso_winner_and_the_login_command_when_it_fails() {
     let sim = sim().await;
     let clock = ManualClock::new(sim.now());
-    let home = Home::new(&sim, &session_config(), "dev");
-    let login = sim.sso_login(Duration::from_secs(3600));
-    home.write_cache(SESSION, &login, None);
+    let (home, login) = Home::signed_in(&sim, Duration::from_secs(3600));
     let chain = home.source(&clock).await;
     chain.fetch().await.unwrap();
     let report = chain.report().expect("the chain reports");
@@ -347,16 +340,10 @@ async fn static_keys_above_an_sso_profile_shadow_it_and_the_probe_neither_refres
     vars.insert("AWS_ACCESS_KEY_ID".into(), "AKIDSTATIC".into());
     vars.insert("AWS_SECRET_ACCESS_KEY".into(), "static-secret".into());
     home.env = freshcreds::env::Env::from_map(vars);
-    let settings = freshcreds::sources::default_chain::ChainSettings {
-        env: home.env.clone(),
-        system_properties: None,
-        explicit_profile_wins: false,
-        profile: None,
-        imds_overrides: Default::default(),
-        clock: Arc::new(clock.clone()),
-        server_clock: Default::default(),
-        network: Default::default(),
-    };
+    let settings = freshcreds::sources::default_chain::ChainSettings::new(
+        home.env.clone(),
+        Arc::new(clock.clone()),
+    );
     let built = freshcreds::sources::default_chain::build_chain(&settings).await;
     built.chain.resolve().await.unwrap();
     let report = built.chain.settled_report(Duration::from_secs(10)).await;

@@ -14,35 +14,13 @@ use freshcreds::sources::sts::{RoleRequest, StsClient, StsProfileSettings, StsSe
 use freshcreds::sources::web_identity::WebIdentitySource;
 use freshcreds::sources::{BoxFuture, CredentialSource, Fetched};
 use freshcreds::{Credentials, ErrorKind, Result};
-use freshcreds_sim::{
-    Endpoint, Fault, SimConfig, Simulator, STATIC_ACCESS_KEY_ID, STATIC_SECRET_ACCESS_KEY,
-};
+use freshcreds_sim::{Endpoint, Fault, SimConfig, Simulator, STATIC_ACCESS_KEY_ID};
+
+#[path = "support/fixed_base.rs"]
+mod fixed_base;
+use fixed_base::{static_key, Fixed};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/deploy";
-
-/// A base source that always answers the same credentials.
-#[derive(Debug)]
-struct Fixed(Credentials);
-
-impl CredentialSource for Fixed {
-    fn name(&self) -> &str {
-        "Fixed"
-    }
-    fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
-        let c = self.0.clone();
-        Box::pin(async move { Ok(Fetched::local(c)) })
-    }
-}
-
-fn static_key() -> Credentials {
-    Credentials::new(
-        STATIC_ACCESS_KEY_ID,
-        STATIC_SECRET_ACCESS_KEY,
-        None,
-        None,
-        "test",
-    )
-}
 
 /// A client for the simulator that retries without waiting.
 fn sts(sim: &Simulator) -> Arc<StsClient> {
@@ -168,26 +146,13 @@ async fn a_wrong_secret_is_refused_with_signature_does_not_match() {
 async fn server_errors_and_throttling_are_retried_then_succeed() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     let client = sts(&sim);
-    sim.set_fault(
-        Endpoint::Sts,
-        Fault {
-            status: Some(503),
-            times: Some(2),
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::Sts, Fault::default().status(503).times(2));
     let who = client.get_caller_identity(&static_key()).await.unwrap();
     assert_eq!(who.account, "123456789012");
     assert_eq!(sim.counts().sts, 3);
 
     sim.reset_counts();
-    sim.set_fault(
-        Endpoint::Sts,
-        Fault {
-            status: Some(400),
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::Sts, Fault::default().status(400));
     let err = client.get_caller_identity(&static_key()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Throttled);
     assert!(err.message().contains("Throttling"), "{}", err.message());
@@ -197,13 +162,7 @@ async fn server_errors_and_throttling_are_retried_then_succeed() {
 #[tokio::test]
 async fn a_truncated_answer_is_a_parse_error() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::Sts,
-        Fault {
-            malformed_json: true,
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::Sts, Fault::default().malformed_json());
     let err = sts(&sim)
         .get_caller_identity(&static_key())
         .await

@@ -14,46 +14,27 @@ use freshcreds::clock::{Clock, SystemClock};
 use freshcreds::env::Env;
 use freshcreds::sources::assume_role::AssumeRoleSource;
 use freshcreds::sources::default_chain::{self, ChainSettings, SourceSelection};
-use freshcreds::sources::imds::{ImdsConfig, ImdsConfigBuilder, ImdsCredentialsSource};
+use freshcreds::sources::imds::{ImdsConfig, ImdsCredentialsSource};
 use freshcreds::sources::retry::RetryPolicy;
 use freshcreds::sources::server_clock::{
     ServerClock, MAX_PLAUSIBLE_DATE_OFFSET, SIGNING_SKEW_THRESHOLD, WARN_IMPLAUSIBLE_DATE,
 };
 use freshcreds::sources::sts::{StsClient, StsSettings};
 use freshcreds::sources::web_identity::WebIdentitySource;
-use freshcreds::sources::{BoxFuture, CredentialSource, Fetched};
-use freshcreds::{Credentials, ErrorKind, Result};
+use freshcreds::sources::CredentialSource;
+use freshcreds::{Credentials, ErrorKind};
 use freshcreds_sim::{
     Endpoint, Fault, SimConfig, Simulator, MAX_SKEW_MINUTES, STATIC_ACCESS_KEY_ID,
     STATIC_SECRET_ACCESS_KEY,
 };
 
+#[path = "support/fixed_base.rs"]
+mod fixed_base;
+use fixed_base::{static_key, Fixed};
+
 const ROLE: &str = "arn:aws:iam::123456789012:role/deploy";
 /// The host of the issue: 10 minutes off, twice the window AWS allows.
 const HOST_OFF: chrono::Duration = chrono::Duration::minutes(10);
-
-#[derive(Debug)]
-struct Fixed(Credentials);
-
-impl CredentialSource for Fixed {
-    fn name(&self) -> &str {
-        "Fixed"
-    }
-    fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
-        let c = self.0.clone();
-        Box::pin(async move { Ok(Fetched::local(c)) })
-    }
-}
-
-fn static_key() -> Credentials {
-    Credentials::new(
-        STATIC_ACCESS_KEY_ID,
-        STATIC_SECRET_ACCESS_KEY,
-        None,
-        None,
-        "test",
-    )
-}
 
 /// A simulator whose clock is [`HOST_OFF`] ahead of this host's (the host is 10 minutes slow).
 async fn skewed_sim() -> Simulator {
@@ -228,10 +209,7 @@ async fn a_skew_refusal_is_retried_exactly_once() {
     let sim = skewed_sim().await;
     sim.set_fault(
         Endpoint::Sts,
-        Fault {
-            date_unix_secs: Some((chrono::Utc::now() - HOST_OFF).timestamp()),
-            ..Fault::default()
-        },
+        Fault::default().date_unix_secs((chrono::Utc::now() - HOST_OFF).timestamp()),
     );
     let source = AssumeRoleSource::new(
         Arc::new(Fixed(static_key())),
@@ -297,16 +275,7 @@ async fn the_default_chain_shares_one_offset_between_imds_and_sts() {
         ("AWS_ENDPOINT_URL_STS", sim.base_url()),
         ("AWS_EC2_METADATA_SERVICE_ENDPOINT", sim.base_url()),
     ]);
-    let settings = ChainSettings {
-        env,
-        system_properties: None,
-        profile: None,
-        explicit_profile_wins: false,
-        imds_overrides: ImdsConfigBuilder::default(),
-        clock: Arc::new(SystemClock::new()),
-        server_clock: Arc::new(ServerClock::new()),
-        network: Default::default(),
-    };
+    let settings = ChainSettings::new(env, Arc::new(SystemClock::new()));
     let source = default_chain::build(&settings, SourceSelection::Profile)
         .await
         .unwrap();
@@ -330,10 +299,7 @@ async fn an_imds_date_of_epoch_zero_is_ignored_with_one_warning() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     sim.set_fault(
         Endpoint::ImdsCredentials,
-        Fault {
-            date_unix_secs: Some(0),
-            ..Fault::default()
-        },
+        Fault::default().date_unix_secs(0),
     );
     let server_clock = Arc::new(ServerClock::new());
     let source = imds(&sim, server_clock.clone());

@@ -12,8 +12,8 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Once;
 
-use crate::error::{Error, ErrorKind};
 use crate::ffi::{code_of, FreshcredsCode, FRESHCREDS_ERR_INVALID_ARGUMENT};
+use freshcreds_core::error::{Error, ErrorKind};
 
 /// The message of a call on a handle that is NULL (C) or 0, the handle of a closed provider (Java).
 pub(crate) const NO_HANDLE: &str = "freshcreds: provider is NULL or closed";
@@ -60,7 +60,7 @@ pub(crate) enum JavaException {
 }
 
 /// The numbers of an `InsufficientValidityException` for a shortfall.
-fn shortfall_numbers(s: &crate::error::Shortfall) -> [i64; 5] {
+fn shortfall_numbers(s: &freshcreds_core::error::Shortfall) -> [i64; 5] {
     use crate::contract::NO_VALUE;
     let millis = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
     [
@@ -218,7 +218,7 @@ mod tests {
             (
                 Failure::Core(Error::insufficient_validity(
                     "too short",
-                    crate::error::Shortfall {
+                    freshcreds_core::error::Shortfall {
                         requested: std::time::Duration::from_secs(1200),
                         available: std::time::Duration::from_secs(890),
                         expiration: None,

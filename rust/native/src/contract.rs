@@ -10,59 +10,59 @@
 use jni::sys::jlong;
 
 /// Number of longs a credentials call fills (`Native.NUMBERS`).
-pub const NUMBERS: usize = 3;
+pub(crate) const NUMBERS: usize = 3;
 /// Index of the expiration, epoch millis or [`NO_EXPIRATION`] (`Native.EXPIRATION`).
-pub const EXPIRATION: usize = 0;
+pub(crate) const EXPIRATION: usize = 0;
 /// Index of how long the credentials may be served without asking again, millis
 /// (`Native.SERVE_FOR`).
-pub const SERVE_FOR: usize = 1;
+pub(crate) const SERVE_FOR: usize = 1;
 /// Index of the stale flag, 0 or 1 (`Native.STALE`).
-pub const STALE: usize = 2;
+pub(crate) const STALE: usize = 2;
 /// The expiration of credentials that do not expire (`Native.NO_EXPIRATION`).
-pub const NO_EXPIRATION: jlong = jlong::MIN;
+pub(crate) const NO_EXPIRATION: jlong = jlong::MIN;
 
 /// Number of strings in a credentials array.
-pub const STRINGS: usize = 5;
+pub(crate) const STRINGS: usize = 5;
 /// Index of the access key id in the strings (`Native.ACCESS_KEY_ID`).
-pub const ACCESS_KEY_ID: usize = 0;
+pub(crate) const ACCESS_KEY_ID: usize = 0;
 /// Index of the secret access key in the strings (`Native.SECRET_ACCESS_KEY`).
-pub const SECRET_ACCESS_KEY: usize = 1;
+pub(crate) const SECRET_ACCESS_KEY: usize = 1;
 /// Index of the session token, or null, in the strings (`Native.SESSION_TOKEN`).
-pub const SESSION_TOKEN: usize = 2;
+pub(crate) const SESSION_TOKEN: usize = 2;
 /// Index of the source name in the strings (`Native.SOURCE`).
-pub const SOURCE: usize = 3;
+pub(crate) const SOURCE: usize = 3;
 /// Index of the account id, or null when the source does not know it (`Native.ACCOUNT_ID`).
-pub const ACCOUNT_ID: usize = 4;
+pub(crate) const ACCOUNT_ID: usize = 4;
 
 /// A status number that has no value (no credentials yet, no scheduled refresh):
 /// `Native.NO_VALUE`.
-pub const NO_VALUE: jlong = jlong::MIN;
+pub(crate) const NO_VALUE: jlong = jlong::MIN;
 /// Strings per row of `Native.statusFields()`: one row per `freshcreds::refresh::status_fields()`
 /// entry, in its order, holding its name, kind, unit, meter, JMX name, JMX view and doc line
 /// (`Native.STATUS_FIELD_COLUMNS`). `Native.statusValues` then fills one long per number field
 /// and returns one string per text field, each in the rows' order.
-pub const STATUS_FIELD_COLUMNS: usize = 7;
+pub(crate) const STATUS_FIELD_COLUMNS: usize = 7;
 
 /// Log level number of errors (`NativeLog.ERROR`).
-pub const LOG_ERROR: i32 = 1;
+pub(crate) const LOG_ERROR: i32 = 1;
 /// Log level number of warnings (`NativeLog.WARN`).
-pub const LOG_WARN: i32 = 2;
+pub(crate) const LOG_WARN: i32 = 2;
 /// Log level number of information (`NativeLog.INFO`).
-pub const LOG_INFO: i32 = 3;
+pub(crate) const LOG_INFO: i32 = 3;
 /// Log level number of debugging detail (`NativeLog.DEBUG`).
-pub const LOG_DEBUG: i32 = 4;
+pub(crate) const LOG_DEBUG: i32 = 4;
 /// Log level number of tracing detail (`NativeLog.TRACE`).
-pub const LOG_TRACE: i32 = 5;
+pub(crate) const LOG_TRACE: i32 = 5;
 
 /// The Java class of freshcreds errors; its constructor takes the kind name and the message,
 /// and its `Kind` enum lists every `ErrorKind` name (plus `UNKNOWN`).
-pub const EXCEPTION_CLASS: &str = "dev/freshcreds/FreshCredentialsException";
+pub(crate) const EXCEPTION_CLASS: &str = "dev/freshcreds/FreshCredentialsException";
 /// The Java class of `InsufficientValidity` errors, a subclass of [`EXCEPTION_CLASS`]; its
 /// constructor is [`INSUFFICIENT_VALIDITY_CONSTRUCTOR`].
-pub const INSUFFICIENT_VALIDITY_CLASS: &str = "dev/freshcreds/InsufficientValidityException";
+pub(crate) const INSUFFICIENT_VALIDITY_CLASS: &str = "dev/freshcreds/InsufficientValidityException";
 /// `(String message, long requestedMillis, long availableMillis, long expirationEpochMillis,
 /// long moreAtEpochMillis, long sourceLimitMillis)`; an absent time or limit is [`NO_VALUE`].
-pub const INSUFFICIENT_VALIDITY_CONSTRUCTOR: &str = "(Ljava/lang/String;JJJJJ)V";
+pub(crate) const INSUFFICIENT_VALIDITY_CONSTRUCTOR: &str = "(Ljava/lang/String;JJJJJ)V";
 
 #[cfg(test)]
 mod tests {
@@ -72,7 +72,7 @@ mod tests {
     use std::collections::{BTreeMap, BTreeSet};
 
     use super::*;
-    use crate::error::ErrorKind;
+    use freshcreds_core::error::ErrorKind;
 
     const JAVA_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../java/src/main/java/");
 

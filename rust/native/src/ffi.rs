@@ -17,8 +17,8 @@ use std::ptr;
 use zeroize::Zeroize;
 
 use crate::bridge::{self, Failure};
-use crate::error::{ErrorKind, Result};
-use crate::host::{FreshProvider, ProviderOptions, Snapshot};
+use freshcreds_core::error::{ErrorKind, Result};
+use freshcreds_core::host::{FreshProvider, ProviderOptions, Snapshot};
 
 /// A status code: `FRESHCREDS_OK` or one of the `FRESHCREDS_ERR_*` values.
 pub type FreshcredsCode = i32;
@@ -86,7 +86,7 @@ pub struct FreshcredsShortfall {
 }
 
 impl FreshcredsShortfall {
-    fn of(s: &crate::error::Shortfall) -> Self {
+    fn of(s: &freshcreds_core::error::Shortfall) -> Self {
         let millis = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
         FreshcredsShortfall {
             requested_millis: millis(s.requested),
@@ -209,6 +209,24 @@ fn owned(s: &str) -> *mut c_char {
         .unwrap_or(ptr::null_mut())
 }
 
+/// Fails when the out-pointer `out` (called `what` in the message) is NULL; otherwise writes
+/// `value()` into it.
+fn write_out<T>(
+    out: *mut T,
+    what: &str,
+    value: impl FnOnce() -> Result<T, Failure>,
+) -> Result<(), Failure> {
+    if out.is_null() {
+        return Err(invalid_argument(format!(
+            "freshcreds: {what} out-pointer is NULL"
+        )));
+    }
+    let value = value()?;
+    // SAFETY: `out` is non-NULL and, per the calling function's contract, writable.
+    unsafe { out.write(value) };
+    Ok(())
+}
+
 fn provider<'a>(p: *const FreshcredsProvider) -> Result<&'a FreshProvider, Failure> {
     // SAFETY: a non-NULL provider comes from `freshcreds_provider_new` and is not freed yet.
     Ok(&unsafe { bridge::handle_ref(p) }?.inner)
@@ -221,28 +239,22 @@ fn snapshot_into(
     call: impl FnOnce(&FreshProvider) -> Result<Snapshot>,
 ) -> Result<(), Failure> {
     let provider = self::provider(provider)?;
-    if out.is_null() {
-        return Err(invalid_argument(
-            "freshcreds: credentials out-pointer is NULL",
-        ));
-    }
-    let snap = call(provider)?;
-    let c = &snap.credentials;
-    let value = FreshcredsCredentials {
-        access_key_id: owned(c.access_key_id()),
-        secret_access_key: owned(c.secret_access_key()),
-        session_token: c.session_token().map(owned).unwrap_or(ptr::null_mut()),
-        source: owned(c.source()),
-        expiration_epoch_millis: snap
-            .expiration
-            .map(|e| e.timestamp_millis())
-            .unwrap_or(FRESHCREDS_NO_EXPIRATION),
-        serve_for_millis: u64::try_from(snap.serve_for.as_millis()).unwrap_or(u64::MAX),
-        stale: snap.stale,
-    };
-    // SAFETY: `out` is non-NULL and points to writable memory for one value.
-    unsafe { out.write(value) };
-    Ok(())
+    write_out(out, "credentials", || {
+        let snap = call(provider)?;
+        let c = &snap.credentials;
+        Ok(FreshcredsCredentials {
+            access_key_id: owned(c.access_key_id()),
+            secret_access_key: owned(c.secret_access_key()),
+            session_token: c.session_token().map(owned).unwrap_or(ptr::null_mut()),
+            source: owned(c.source()),
+            expiration_epoch_millis: snap
+                .expiration
+                .map(|e| e.timestamp_millis())
+                .unwrap_or(FRESHCREDS_NO_EXPIRATION),
+            serve_for_millis: u64::try_from(snap.serve_for.as_millis()).unwrap_or(u64::MAX),
+            stale: snap.stale,
+        })
+    })
 }
 
 /// Creates a provider from `count` option pairs `keys[i]=values[i]` (the keys of the host API,
@@ -263,26 +275,23 @@ pub unsafe extern "C" fn freshcreds_provider_new(
     error_len: usize,
 ) -> FreshcredsCode {
     run(error, error_len, || {
-        if out.is_null() {
-            return Err(invalid_argument("freshcreds: provider out-pointer is NULL"));
-        }
-        if count > 0 && (keys.is_null() || values.is_null()) {
-            return Err(invalid_argument(
-                "freshcreds: option keys or values are NULL",
-            ));
-        }
-        let mut pairs = Vec::with_capacity(count);
-        for i in 0..count {
-            // SAFETY: both arrays have `count` elements.
-            let (k, v) = unsafe { (*keys.add(i), *values.add(i)) };
-            let key = unsafe { text(k, &format!("option key {i}")) }?;
-            let value = unsafe { text(v, &format!("value of option `{key}`")) }?;
-            pairs.push((key, value));
-        }
-        let inner = FreshProvider::new(ProviderOptions::from_pairs(pairs)?)?;
-        // SAFETY: `out` is non-NULL and writable.
-        unsafe { out.write(bridge::into_handle(FreshcredsProvider { inner })) };
-        Ok(())
+        write_out(out, "provider", || {
+            if count > 0 && (keys.is_null() || values.is_null()) {
+                return Err(invalid_argument(
+                    "freshcreds: option keys or values are NULL",
+                ));
+            }
+            let mut pairs = Vec::with_capacity(count);
+            for i in 0..count {
+                // SAFETY: both arrays have `count` elements.
+                let (k, v) = unsafe { (*keys.add(i), *values.add(i)) };
+                let key = unsafe { text(k, &format!("option key {i}")) }?;
+                let value = unsafe { text(v, &format!("value of option `{key}`")) }?;
+                pairs.push((key, value));
+            }
+            let inner = FreshProvider::new(ProviderOptions::from_pairs(pairs)?)?;
+            Ok(bridge::into_handle(FreshcredsProvider { inner }))
+        })
     })
 }
 
@@ -371,15 +380,11 @@ pub unsafe extern "C" fn freshcreds_provider_invalidate(
     error_len: usize,
 ) -> FreshcredsCode {
     run(error, error_len, || {
-        if replaced.is_null() {
-            return Err(invalid_argument("freshcreds: replaced out-pointer is NULL"));
-        }
-        let provider = self::provider(provider)?;
-        let rejected = unsafe { text(rejected_access_key_id, "rejected access key id") }?;
-        let fresh = provider.invalidate(rejected)?.is_some();
-        // SAFETY: `replaced` is non-NULL and writable.
-        unsafe { replaced.write(fresh) };
-        Ok(())
+        write_out(replaced, "replaced", || {
+            let provider = self::provider(provider)?;
+            let rejected = unsafe { text(rejected_access_key_id, "rejected access key id") }?;
+            Ok(provider.invalidate(rejected)?.is_some())
+        })
     })
 }
 
@@ -397,13 +402,9 @@ pub unsafe extern "C" fn freshcreds_provider_status_json(
     error_len: usize,
 ) -> FreshcredsCode {
     run(error, error_len, || {
-        if out.is_null() {
-            return Err(invalid_argument("freshcreds: status out-pointer is NULL"));
-        }
-        let json = owned(&self::provider(provider)?.status_json());
-        // SAFETY: `out` is non-NULL and writable.
-        unsafe { out.write(json) };
-        Ok(())
+        write_out(out, "status", || {
+            Ok(owned(&self::provider(provider)?.status_json()))
+        })
     })
 }
 
@@ -511,6 +512,24 @@ mod tests {
             let name = unsafe { CStr::from_ptr(freshcreds_code_name(code_of(kind))) };
             assert_eq!(name.to_str().unwrap(), kind.name());
         }
+    }
+
+    #[test]
+    fn a_null_out_pointer_is_an_invalid_argument_naming_it() {
+        let mut buf = [0 as c_char; 128];
+        let code = unsafe {
+            freshcreds_provider_new(
+                ptr::null(),
+                ptr::null(),
+                0,
+                ptr::null_mut(),
+                buf.as_mut_ptr(),
+                buf.len(),
+            )
+        };
+        assert_eq!(code, FRESHCREDS_ERR_INVALID_ARGUMENT);
+        let message = unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap();
+        assert_eq!(message, "freshcreds: provider out-pointer is NULL");
     }
 
     #[test]

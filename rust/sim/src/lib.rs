@@ -246,6 +246,123 @@ pub struct Fault {
     pub date_unix_secs: Option<i64>,
 }
 
+/// A loopback URL (`http://127.0.0.1:PORT`) where nothing listens: a port bound and released at
+/// once, for tests of a peer that is down (a refused connection, not a timeout).
+pub fn closed_port_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
+    let port = listener.local_addr().expect("the bound address").port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
+
+/// Builders, so a test names its simulator in one line:
+/// `SimConfig::default().credential_lifetime(Duration::from_secs(900))`.
+impl SimConfig {
+    /// Sets [`SimConfig::credential_lifetime`].
+    pub fn credential_lifetime(self, lifetime: Duration) -> SimConfig {
+        SimConfig {
+            credential_lifetime: lifetime,
+            ..self
+        }
+    }
+
+    /// Sets [`SimConfig::imds_rotation_lead`].
+    pub fn imds_rotation_lead(self, lead: Duration) -> SimConfig {
+        SimConfig {
+            imds_rotation_lead: lead,
+            ..self
+        }
+    }
+}
+
+/// Builders, so a test names a fault in one line: `Fault::default().status(503).times(2)`.
+impl Fault {
+    /// Sets [`Fault::status`].
+    pub fn status(self, status: u16) -> Fault {
+        Fault {
+            status: Some(status),
+            ..self
+        }
+    }
+
+    /// Sets [`Fault::times`].
+    pub fn times(self, times: u32) -> Fault {
+        Fault {
+            times: Some(times),
+            ..self
+        }
+    }
+
+    /// Sets [`Fault::throttle_rate`].
+    pub fn throttle_rate(self, rate: f64) -> Fault {
+        Fault {
+            throttle_rate: Some(rate),
+            ..self
+        }
+    }
+
+    /// Sets [`Fault::latency_ms`].
+    pub fn latency_ms(self, millis: u64) -> Fault {
+        Fault {
+            latency_ms: Some(millis),
+            ..self
+        }
+    }
+
+    /// Sets [`Fault::drop_connection`].
+    pub fn drop_connection(self) -> Fault {
+        Fault {
+            drop_connection: true,
+            ..self
+        }
+    }
+
+    /// Sets [`Fault::hang`].
+    pub fn hang(self) -> Fault {
+        Fault { hang: true, ..self }
+    }
+
+    /// Sets [`Fault::malformed_json`].
+    pub fn malformed_json(self) -> Fault {
+        Fault {
+            malformed_json: true,
+            ..self
+        }
+    }
+
+    /// Sets [`Fault::expired_credentials`].
+    pub fn expired_credentials(self) -> Fault {
+        Fault {
+            expired_credentials: true,
+            ..self
+        }
+    }
+
+    /// Sets [`Fault::code`].
+    pub fn code(self, code: impl Into<String>) -> Fault {
+        Fault {
+            code: Some(code.into()),
+            ..self
+        }
+    }
+
+    /// Sets [`Fault::date_skew_secs`].
+    pub fn date_skew_secs(self, secs: i64) -> Fault {
+        Fault {
+            date_skew_secs: Some(secs),
+            ..self
+        }
+    }
+
+    /// Sets [`Fault::date_unix_secs`].
+    pub fn date_unix_secs(self, secs: i64) -> Fault {
+        Fault {
+            date_unix_secs: Some(secs),
+            ..self
+        }
+    }
+}
+
 /// Switches that change how the simulator judges requests, set at run time
 /// ([`Simulator::set_settings`], `POST /_sim/settings`). All off by default.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]

@@ -55,6 +55,34 @@ pub struct LoginSession {
     pub cache: serde_json::Value,
 }
 
+impl LoginSession {
+    /// Writes what `aws login` leaves in the home directory `home`: `.aws/config` with
+    /// `[profile {profile}]`, this session's `login_session` and `more_config` (lines such as
+    /// `region = us-east-2\n`), and `cache` (this session's document, or an altered copy) as
+    /// `.aws/login/cache/{file_name}` (the name is the reader's rule, so the caller passes it).
+    /// Returns the cache file.
+    pub fn write_home(
+        &self,
+        home: &std::path::Path,
+        profile: &str,
+        more_config: &str,
+        cache: &serde_json::Value,
+        file_name: &str,
+    ) -> std::path::PathBuf {
+        let aws = home.join(".aws");
+        let dir = aws.join("login").join("cache");
+        std::fs::create_dir_all(&dir).expect("creating the login cache directory");
+        let config = format!(
+            "[profile {profile}]\nlogin_session = {}\n{more_config}",
+            self.login_session
+        );
+        std::fs::write(aws.join("config"), config).expect("writing the config file");
+        let file = dir.join(file_name);
+        std::fs::write(&file, cache.to_string()).expect("writing the login cache file");
+        file
+    }
+}
+
 impl std::fmt::Debug for LoginSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LoginSession")

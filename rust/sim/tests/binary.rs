@@ -4,6 +4,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+mod common;
+use common::get_json;
+
 struct Child(std::process::Child);
 
 impl Drop for Child {
@@ -13,13 +16,43 @@ impl Drop for Child {
     }
 }
 
+/// The binary under test.
+const BIN: &str = env!("CARGO_BIN_EXE_freshcreds-sim");
+
+/// Spawns `cmd` (the binary with its flags) and reads its standard output up to the readiness
+/// line (`freshcreds-sim listening on …`); returns the running child and every line read.
+async fn start(cmd: &mut Command) -> (Child, Vec<String>) {
+    let mut child = Child(
+        cmd.stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    let lines = tokio::task::spawn_blocking(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            let ready = line.starts_with("freshcreds-sim listening on ");
+            lines.push(line);
+            if ready {
+                break;
+            }
+        }
+        lines
+    })
+    .await
+    .unwrap();
+    (child, lines)
+}
+
 #[tokio::test]
 async fn binary_prints_its_url_writes_the_port_file_and_serves_the_admin_api() {
     let dir = std::env::temp_dir().join(format!("freshcreds-sim-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let port_file = dir.join("port");
-    let mut child = Child(
-        Command::new(env!("CARGO_BIN_EXE_freshcreds-sim"))
+    let (_child, lines) = start(
+        Command::new(BIN)
             .args(["--lifetime", "900", "--imds-v1-disabled"])
             .args([
                 "--clock-skew",
@@ -27,20 +60,10 @@ async fn binary_prints_its_url_writes_the_port_file_and_serves_the_admin_api() {
                 "--sts-accepts-expired",
                 "--port-file",
             ])
-            .arg(&port_file)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let stdout = child.0.stdout.take().unwrap();
-    let line = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        line
-    })
-    .await
-    .unwrap();
+            .arg(&port_file),
+    )
+    .await;
+    let line = lines.last().unwrap();
     let url = line
         .trim()
         .strip_prefix("freshcreds-sim listening on ")
@@ -66,28 +89,11 @@ async fn binary_prints_its_url_writes_the_port_file_and_serves_the_admin_api() {
         .await
         .unwrap();
     assert_eq!(v1.status(), 401);
-    let counts = http
-        .get(format!("{url}/_sim/counts"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let counts: freshcreds_sim::Counts = serde_json::from_str(&counts).unwrap();
+    let counts: freshcreds_sim::Counts = get_json(&http, format!("{url}/_sim/counts")).await;
     assert_eq!(counts.imds_role_list, 1);
     // --clock-skew and --sts-accepts-expired took effect.
-    let settings: freshcreds_sim::SimSettings = serde_json::from_str(
-        &http
-            .get(format!("{url}/_sim/settings"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let settings: freshcreds_sim::SimSettings =
+        get_json(&http, format!("{url}/_sim/settings")).await;
     assert_eq!(
         settings,
         freshcreds_sim::SimSettings {
@@ -100,16 +106,10 @@ async fn binary_prints_its_url_writes_the_port_file_and_serves_the_admin_api() {
 
 #[test]
 fn binary_help_prints_usage_and_bad_arguments_fail() {
-    let help = Command::new(env!("CARGO_BIN_EXE_freshcreds-sim"))
-        .arg("--help")
-        .output()
-        .unwrap();
+    let help = Command::new(BIN).arg("--help").output().unwrap();
     assert!(help.status.success());
     assert!(String::from_utf8_lossy(&help.stdout).contains("--port-file"));
-    let bad = Command::new(env!("CARGO_BIN_EXE_freshcreds-sim"))
-        .arg("--nope")
-        .output()
-        .unwrap();
+    let bad = Command::new(BIN).arg("--nope").output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }
 
@@ -118,31 +118,13 @@ async fn network_flags_start_the_tls_front_and_the_proxy_and_the_admin_api_count
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let dir = tempfile_dir("network");
     let ca_file = dir.join("ca.pem");
-    let mut child = Child(
-        Command::new(env!("CARGO_BIN_EXE_freshcreds-sim"))
+    let (_child, lines) = start(
+        Command::new(BIN)
             .args(["--tls-front", "--tls-name", "sts.proxied.test", "--ca-file"])
             .arg(&ca_file)
-            .args(["--connect-proxy", "--proxy-auth", "u:pw"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let stdout = child.0.stdout.take().unwrap();
-    let lines = tokio::task::spawn_blocking(move || {
-        let mut lines = Vec::new();
-        for line in BufReader::new(stdout).lines() {
-            let line = line.unwrap();
-            let ready = line.starts_with("freshcreds-sim listening on ");
-            lines.push(line);
-            if ready {
-                break;
-            }
-        }
-        lines
-    })
-    .await
-    .unwrap();
+            .args(["--connect-proxy", "--proxy-auth", "u:pw"]),
+    )
+    .await;
     let after = |prefix: &str| {
         lines
             .iter()
@@ -188,17 +170,7 @@ async fn network_flags_start_the_tls_front_and_the_proxy_and_the_admin_api_count
     let http = reqwest::Client::new();
     let mut status = serde_json::Value::Null;
     for _ in 0..100 {
-        status = serde_json::from_str(
-            &http
-                .get(format!("{url}/_sim/network"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap(),
-        )
-        .unwrap();
+        status = get_json(&http, format!("{url}/_sim/network")).await;
         if status["tls_failed_handshakes"] == 2 {
             break;
         }
@@ -220,7 +192,7 @@ async fn network_flags_start_the_tls_front_and_the_proxy_and_the_admin_api_count
 
 #[test]
 fn network_flags_that_need_another_are_refused_with_the_reason() {
-    let out = Command::new(env!("CARGO_BIN_EXE_freshcreds-sim"))
+    let out = Command::new(BIN)
         .args(["--ca-file", "/nonexistent/ca.pem"])
         .output()
         .unwrap();

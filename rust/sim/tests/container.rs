@@ -19,8 +19,7 @@ async fn get(sim: &Simulator, auth: Option<&str>) -> reqwest::Response {
 #[tokio::test]
 async fn container_credentials_have_the_ecs_shape_and_rotate_like_imds() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    let first: serde_json::Value =
-        serde_json::from_str(&get(&sim, None).await.text().await.unwrap()).unwrap();
+    let first: serde_json::Value = get(&sim, None).await.json().await.unwrap();
     for field in ["AccessKeyId", "SecretAccessKey", "Token", "Expiration"] {
         assert!(
             first[field].as_str().is_some_and(|v| !v.is_empty()),
@@ -31,12 +30,10 @@ async fn container_credentials_have_the_ecs_shape_and_rotate_like_imds() {
         first["RoleArn"],
         "arn:aws:iam::123456789012:role/freshcreds-sim-role"
     );
-    let again: serde_json::Value =
-        serde_json::from_str(&get(&sim, None).await.text().await.unwrap()).unwrap();
+    let again: serde_json::Value = get(&sim, None).await.json().await.unwrap();
     assert_eq!(first["AccessKeyId"], again["AccessKeyId"]);
     sim.advance_time(Duration::from_secs(3600 - 299));
-    let rotated: serde_json::Value =
-        serde_json::from_str(&get(&sim, None).await.text().await.unwrap()).unwrap();
+    let rotated: serde_json::Value = get(&sim, None).await.json().await.unwrap();
     assert_ne!(first["AccessKeyId"], rotated["AccessKeyId"]);
     assert_eq!(sim.counts().container, 3);
 }
@@ -57,22 +54,9 @@ async fn configured_authorization_token_is_required() {
 #[tokio::test]
 async fn container_faults_apply() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::Container,
-        Fault {
-            status: Some(500),
-            times: Some(1),
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::Container, Fault::default().status(500).times(1));
     assert_eq!(get(&sim, None).await.status(), 500);
-    sim.set_fault(
-        Endpoint::Container,
-        Fault {
-            malformed_json: true,
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::Container, Fault::default().malformed_json());
     let body = get(&sim, None).await.text().await.unwrap();
     assert!(serde_json::from_str::<serde_json::Value>(&body).is_err());
 }

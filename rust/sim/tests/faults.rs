@@ -5,6 +5,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use freshcreds_sim::{Counts, Endpoint, Fault, SimConfig, Simulator};
 
+mod common;
+use common::{get_json, post};
+
 const CREDS: &str = "/latest/meta-data/iam/security-credentials/freshcreds-sim-role";
 
 fn client(timeout: Duration) -> reqwest::Client {
@@ -18,21 +21,20 @@ async fn get_creds(sim: &Simulator) -> reqwest::Result<reqwest::Response> {
         .await
 }
 
+/// A simulator whose IMDS credentials endpoint has `fault`.
+async fn with_creds_fault(fault: Fault) -> Simulator {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.set_fault(Endpoint::ImdsCredentials, fault);
+    sim
+}
+
 async fn status_of(sim: &Simulator) -> u16 {
     get_creds(sim).await.unwrap().status().as_u16()
 }
 
 #[tokio::test]
 async fn status_fault_with_times_fails_that_many_requests_then_behaves() {
-    let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::ImdsCredentials,
-        Fault {
-            status: Some(500),
-            times: Some(2),
-            ..Fault::default()
-        },
-    );
+    let sim = with_creds_fault(Fault::default().status(500).times(2)).await;
     assert_eq!(status_of(&sim).await, 500);
     assert_eq!(status_of(&sim).await, 500);
     assert_eq!(status_of(&sim).await, 200);
@@ -42,14 +44,7 @@ async fn status_fault_with_times_fails_that_many_requests_then_behaves() {
 
 #[tokio::test]
 async fn status_fault_without_times_applies_until_cleared() {
-    let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::ImdsCredentials,
-        Fault {
-            status: Some(503),
-            ..Fault::default()
-        },
-    );
+    let sim = with_creds_fault(Fault::default().status(503)).await;
     for _ in 0..3 {
         assert_eq!(status_of(&sim).await, 503);
     }
@@ -60,27 +55,13 @@ async fn status_fault_without_times_applies_until_cleared() {
 #[tokio::test]
 async fn fault_on_one_endpoint_leaves_the_others_alone() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::ImdsToken,
-        Fault {
-            status: Some(500),
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::ImdsToken, Fault::default().status(500));
     assert_eq!(status_of(&sim).await, 200);
 }
 
 #[tokio::test]
 async fn dropped_connection_gives_the_client_an_error_and_no_answer() {
-    let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::ImdsCredentials,
-        Fault {
-            drop_connection: true,
-            times: Some(1),
-            ..Fault::default()
-        },
-    );
+    let sim = with_creds_fault(Fault::default().drop_connection().times(1)).await;
     let started = Instant::now();
     let err = get_creds(&sim)
         .await
@@ -93,13 +74,7 @@ async fn dropped_connection_gives_the_client_an_error_and_no_answer() {
 #[tokio::test]
 async fn hung_request_is_never_answered_until_the_client_gives_up() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::ImdsToken,
-        Fault {
-            hang: true,
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::ImdsToken, Fault::default().hang());
     let err = client(Duration::from_millis(300))
         .put(format!("{}/latest/api/token", sim.base_url()))
         .header("X-aws-ec2-metadata-token-ttl-seconds", "60")
@@ -116,14 +91,7 @@ async fn hung_request_is_never_answered_until_the_client_gives_up() {
 
 #[tokio::test]
 async fn latency_delays_the_answer() {
-    let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::ImdsCredentials,
-        Fault {
-            latency_ms: Some(300),
-            ..Fault::default()
-        },
-    );
+    let sim = with_creds_fault(Fault::default().latency_ms(300)).await;
     let started = Instant::now();
     assert_eq!(status_of(&sim).await, 200);
     assert!(started.elapsed() >= Duration::from_millis(300));
@@ -131,23 +99,13 @@ async fn latency_delays_the_answer() {
 
 #[tokio::test]
 async fn full_throttle_rate_answers_429_and_zero_rate_never_does() {
-    let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::ImdsCredentials,
-        Fault {
-            throttle_rate: Some(1.0),
-            ..Fault::default()
-        },
-    );
+    let sim = with_creds_fault(Fault::default().throttle_rate(1.0)).await;
     for _ in 0..5 {
         assert_eq!(status_of(&sim).await, 429);
     }
     sim.set_fault(
         Endpoint::ImdsCredentials,
-        Fault {
-            throttle_rate: Some(0.0),
-            ..Fault::default()
-        },
+        Fault::default().throttle_rate(0.0),
     );
     for _ in 0..5 {
         assert_eq!(status_of(&sim).await, 200);
@@ -156,15 +114,7 @@ async fn full_throttle_rate_answers_429_and_zero_rate_never_does() {
 
 #[tokio::test]
 async fn malformed_json_fault_returns_an_unparseable_document() {
-    let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::ImdsCredentials,
-        Fault {
-            malformed_json: true,
-            times: Some(1),
-            ..Fault::default()
-        },
-    );
+    let sim = with_creds_fault(Fault::default().malformed_json().times(1)).await;
     let body = get_creds(&sim).await.unwrap().text().await.unwrap();
     assert!(serde_json::from_str::<serde_json::Value>(&body).is_err());
     let body = get_creds(&sim).await.unwrap().text().await.unwrap();
@@ -173,14 +123,7 @@ async fn malformed_json_fault_returns_an_unparseable_document() {
 
 #[tokio::test]
 async fn expired_credentials_fault_serves_an_expiration_in_the_past() {
-    let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::ImdsCredentials,
-        Fault {
-            expired_credentials: true,
-            ..Fault::default()
-        },
-    );
+    let sim = with_creds_fault(Fault::default().expired_credentials()).await;
     let body = get_creds(&sim).await.unwrap().text().await.unwrap();
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     let exp: DateTime<Utc> = v["Expiration"].as_str().unwrap().parse().unwrap();
@@ -189,14 +132,7 @@ async fn expired_credentials_fault_serves_an_expiration_in_the_past() {
 
 #[tokio::test]
 async fn code_fault_replaces_success() {
-    let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::ImdsCredentials,
-        Fault {
-            code: Some("Failure".into()),
-            ..Fault::default()
-        },
-    );
+    let sim = with_creds_fault(Fault::default().code("Failure")).await;
     let body = get_creds(&sim).await.unwrap().text().await.unwrap();
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["Code"], "Failure");
@@ -204,14 +140,7 @@ async fn code_fault_replaces_success() {
 
 #[tokio::test]
 async fn date_skew_fault_shifts_the_date_header() {
-    let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::ImdsCredentials,
-        Fault {
-            date_skew_secs: Some(-1800),
-            ..Fault::default()
-        },
-    );
+    let sim = with_creds_fault(Fault::default().date_skew_secs(-1800)).await;
     let resp = get_creds(&sim).await.unwrap();
     let date = httpdate::parse_http_date(resp.headers()["date"].to_str().unwrap()).unwrap();
     let date: DateTime<Utc> = date.into();
@@ -231,35 +160,20 @@ async fn admin_api_drives_faults_counts_time_and_rotation() {
         .unwrap();
     assert_eq!(health.status(), 200);
 
-    let set = http
-        .post(format!("{base}/_sim/faults/imds_credentials"))
-        .body(r#"{"status": 500, "times": 1}"#)
-        .send()
-        .await
-        .unwrap();
+    let set = post(
+        &http,
+        format!("{base}/_sim/faults/imds_credentials"),
+        r#"{"status": 500, "times": 1}"#,
+    )
+    .await;
     assert_eq!(set.status(), 200);
     assert_eq!(status_of(&sim).await, 500);
     assert_eq!(status_of(&sim).await, 200);
 
-    let bad = http
-        .post(format!("{base}/_sim/faults/nowhere"))
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
+    let bad = post(&http, format!("{base}/_sim/faults/nowhere"), "{}").await;
     assert_eq!(bad.status(), 404);
 
-    let counts: Counts = serde_json::from_str(
-        &http
-            .get(format!("{base}/_sim/counts"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let counts: Counts = get_json(&http, format!("{base}/_sim/counts")).await;
     assert_eq!(counts.imds_credentials, 2);
 
     let before = sim.now();
@@ -279,11 +193,12 @@ async fn admin_api_drives_faults_counts_time_and_rotation() {
     assert_eq!(status_of(&sim).await, 200);
     assert_eq!(sim.issued(), issued + 1);
 
-    http.post(format!("{base}/_sim/faults/imds_credentials"))
-        .body(r#"{"status": 503}"#)
-        .send()
-        .await
-        .unwrap();
+    post(
+        &http,
+        format!("{base}/_sim/faults/imds_credentials"),
+        r#"{"status": 503}"#,
+    )
+    .await;
     let reset = http
         .post(format!("{base}/_sim/reset"))
         .send()
@@ -293,11 +208,12 @@ async fn admin_api_drives_faults_counts_time_and_rotation() {
     assert_eq!(sim.counts(), Counts::default());
     assert_eq!(status_of(&sim).await, 200);
 
-    http.post(format!("{base}/_sim/faults/imds_credentials"))
-        .body(r#"{"status": 503}"#)
-        .send()
-        .await
-        .unwrap();
+    post(
+        &http,
+        format!("{base}/_sim/faults/imds_credentials"),
+        r#"{"status": 503}"#,
+    )
+    .await;
     http.delete(format!("{base}/_sim/faults"))
         .send()
         .await
@@ -333,27 +249,11 @@ async fn a_fault_with_an_unknown_field_is_refused_with_400_naming_the_field() {
 
 #[tokio::test]
 async fn the_counts_say_which_faults_were_served() {
-    let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::ImdsCredentials,
-        Fault {
-            status: Some(503),
-            times: Some(2),
-            latency_ms: Some(10),
-            ..Fault::default()
-        },
-    );
+    let sim = with_creds_fault(Fault::default().status(503).times(2).latency_ms(10)).await;
     for _ in 0..3 {
         status_of(&sim).await;
     }
-    sim.set_fault(
-        Endpoint::ImdsCredentials,
-        Fault {
-            hang: true,
-            times: Some(1),
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::ImdsCredentials, Fault::default().hang().times(1));
     assert!(client(Duration::from_millis(200))
         .get(format!("{}{CREDS}", sim.base_url()))
         .send()
@@ -361,21 +261,11 @@ async fn the_counts_say_which_faults_were_served() {
         .is_err());
     sim.set_fault(
         Endpoint::ImdsCredentials,
-        Fault {
-            drop_connection: true,
-            times: Some(1),
-            ..Fault::default()
-        },
+        Fault::default().drop_connection().times(1),
     );
     assert!(get_creds(&sim).await.is_err());
     // Set and never served: a fault on an endpoint nobody asks.
-    sim.set_fault(
-        Endpoint::Container,
-        Fault {
-            status: Some(500),
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::Container, Fault::default().status(500));
     let c = sim.counts();
     assert_eq!(
         (
@@ -408,28 +298,14 @@ fn fault_json_uses_snake_case_fields_and_defaults() {
 
 #[tokio::test]
 async fn a_fault_sequence_applies_one_step_per_request_then_the_standing_fault() {
-    let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::ImdsCredentials,
-        Fault {
-            status: Some(500),
-            times: Some(1),
-            ..Fault::default()
-        },
-    );
-    let status = |s: u16| Fault {
-        status: Some(s),
-        ..Fault::default()
-    };
+    let sim = with_creds_fault(Fault::default().status(500).times(1)).await;
+    let status = |s: u16| Fault::default().status(s);
     sim.set_fault_sequence(
         Endpoint::ImdsCredentials,
         vec![
             status(503),
             status(503),
-            Fault {
-                hang: true,
-                ..Fault::default()
-            },
+            Fault::default().hang(),
             Fault::default(),
         ],
     );
@@ -457,59 +333,50 @@ async fn fault_sequences_and_settings_are_set_over_the_admin_api_and_cleared_by_
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     let http = client(Duration::from_secs(5));
     let base = sim.base_url();
-    let set = http
-        .post(format!("{base}/_sim/sequences/imds_credentials"))
-        .body(r#"[{"status": 503}, {}, {"status": 429}]"#)
-        .send()
-        .await
-        .unwrap();
+    let set = post(
+        &http,
+        format!("{base}/_sim/sequences/imds_credentials"),
+        r#"[{"status": 503}, {}, {"status": 429}]"#,
+    )
+    .await;
     assert_eq!(set.status(), 200);
     assert_eq!(status_of(&sim).await, 503);
     assert_eq!(status_of(&sim).await, 200);
     assert_eq!(status_of(&sim).await, 429);
     assert_eq!(status_of(&sim).await, 200);
-    let bad = http
-        .post(format!("{base}/_sim/sequences/imds_credentials"))
-        .body(r#"{"status": 503}"#)
-        .send()
-        .await
-        .unwrap();
+    let bad = post(
+        &http,
+        format!("{base}/_sim/sequences/imds_credentials"),
+        r#"{"status": 503}"#,
+    )
+    .await;
     assert_eq!(bad.status(), 400, "a sequence is an array");
 
-    let set = http
-        .post(format!("{base}/_sim/settings"))
-        .body(r#"{"clock_skew_secs": -600, "sts_accepts_expired": true}"#)
-        .send()
-        .await
-        .unwrap();
+    let set = post(
+        &http,
+        format!("{base}/_sim/settings"),
+        r#"{"clock_skew_secs": -600, "sts_accepts_expired": true}"#,
+    )
+    .await;
     assert_eq!(set.status(), 200);
     let settings = sim.settings();
     assert_eq!(settings.clock_skew_secs, -600);
     assert!(settings.sts_accepts_expired);
-    let shown: serde_json::Value = serde_json::from_str(
-        &http
-            .get(format!("{base}/_sim/settings"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let shown: serde_json::Value = get_json(&http, format!("{base}/_sim/settings")).await;
     assert_eq!(shown["clock_skew_secs"], -600);
-    let typo = http
-        .post(format!("{base}/_sim/settings"))
-        .body(r#"{"clock_skew": 1}"#)
-        .send()
-        .await
-        .unwrap();
+    let typo = post(
+        &http,
+        format!("{base}/_sim/settings"),
+        r#"{"clock_skew": 1}"#,
+    )
+    .await;
     assert_eq!(typo.status(), 400, "unknown settings are refused");
-    http.post(format!("{base}/_sim/sequences/sts"))
-        .body(r#"[{"status": 503}]"#)
-        .send()
-        .await
-        .unwrap();
+    post(
+        &http,
+        format!("{base}/_sim/sequences/sts"),
+        r#"[{"status": 503}]"#,
+    )
+    .await;
     http.post(format!("{base}/_sim/reset"))
         .send()
         .await
@@ -520,14 +387,7 @@ async fn fault_sequences_and_settings_are_set_over_the_admin_api_and_cleared_by_
 
 #[tokio::test]
 async fn a_pinned_date_fault_sets_the_date_header_to_that_time() {
-    let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::ImdsCredentials,
-        Fault {
-            date_unix_secs: Some(0),
-            ..Fault::default()
-        },
-    );
+    let sim = with_creds_fault(Fault::default().date_unix_secs(0)).await;
     let resp = get_creds(&sim).await.unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(

@@ -93,11 +93,11 @@ async fn token_role_list_and_credentials_follow_the_ec2_shapes() {
 
 #[tokio::test]
 async fn same_credentials_are_served_until_the_rotation_lead_then_fresh_ones() {
-    let sim = Simulator::start(SimConfig {
-        credential_lifetime: Duration::from_secs(3600),
-        imds_rotation_lead: Duration::from_secs(300),
-        ..SimConfig::default()
-    })
+    let sim = Simulator::start(
+        SimConfig::default()
+            .credential_lifetime(Duration::from_secs(3600))
+            .imds_rotation_lead(Duration::from_secs(300)),
+    )
     .await
     .unwrap();
     let tok = token(&sim, "21600").await.text().await.unwrap();

@@ -22,11 +22,7 @@ async fn role_credentials(sim: &Simulator, token: &str) -> (u16, Value) {
         .send()
         .await
         .unwrap();
-    let status = resp.status().as_u16();
-    (
-        status,
-        serde_json::from_str(&resp.text().await.unwrap()).unwrap(),
-    )
+    (resp.status().as_u16(), resp.json().await.unwrap())
 }
 
 async fn create_token(sim: &Simulator, body: Value) -> (u16, Value) {
@@ -37,11 +33,7 @@ async fn create_token(sim: &Simulator, body: Value) -> (u16, Value) {
         .send()
         .await
         .unwrap();
-    let status = resp.status().as_u16();
-    (
-        status,
-        serde_json::from_str(&resp.text().await.unwrap()).unwrap(),
-    )
+    (resp.status().as_u16(), resp.json().await.unwrap())
 }
 
 async fn admin(

@@ -183,12 +183,9 @@ async fn unknown_key_or_mismatched_token_is_an_invalid_client_token_id() {
 
 #[tokio::test]
 async fn credentials_past_their_expiration_get_expired_token() {
-    let sim = Simulator::start(SimConfig {
-        credential_lifetime: Duration::from_secs(900),
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = Simulator::start(SimConfig::default().credential_lifetime(Duration::from_secs(900)))
+        .await
+        .unwrap();
     let keys = imds_keys(&sim).await;
     sim.advance_time(Duration::from_secs(899));
     assert_eq!(call(&sim, &keys, GCI).await.0, 200);
@@ -289,12 +286,9 @@ async fn a_skewed_simulator_clock_moves_the_date_header_and_the_sigv4_window_tog
 
 #[tokio::test]
 async fn with_the_switch_on_sts_accepts_expired_credentials_and_counts_them() {
-    let sim = Simulator::start(SimConfig {
-        credential_lifetime: Duration::from_secs(900),
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = Simulator::start(SimConfig::default().credential_lifetime(Duration::from_secs(900)))
+        .await
+        .unwrap();
     let keys = imds_keys(&sim).await;
     sim.advance_time(Duration::from_secs(901));
     assert_eq!(
@@ -358,14 +352,7 @@ async fn signed_get_with_query_string_is_verified() {
 #[tokio::test]
 async fn sts_faults_answer_retryable_errors_in_the_sts_shape() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_fault(
-        Endpoint::Sts,
-        Fault {
-            status: Some(503),
-            times: Some(1),
-            ..Fault::default()
-        },
-    );
+    sim.set_fault(Endpoint::Sts, Fault::default().status(503).times(1));
     let (status, body) = call(&sim, &static_keys(), GCI).await;
     assert_eq!(status, 503);
     assert_eq!(tag(&body, "Code"), Some("ServiceUnavailable"));
@@ -536,10 +523,7 @@ async fn aws_cli_accepts_issued_credentials_and_reports_expired_token_after_expi
     // on the real clock, and the SigV4 window is judged on the simulator's).
     sim.set_fault(
         Endpoint::ImdsCredentials,
-        Fault {
-            expired_credentials: true,
-            ..Fault::default()
-        },
+        Fault::default().expired_credentials(),
     );
     let keys = imds_keys(&sim).await;
     let url = sim.base_url();
@@ -651,12 +635,7 @@ async fn an_sts_fault_with_a_code_answers_that_error_code_in_the_sts_shape() {
     let keys = imds_keys(&sim).await;
     sim.set_fault(
         Endpoint::Sts,
-        Fault {
-            status: Some(403),
-            code: Some("ExpiredToken".into()),
-            times: Some(1),
-            ..Fault::default()
-        },
+        Fault::default().status(403).code("ExpiredToken").times(1),
     );
     let (status, body) = call(&sim, &keys, GCI).await;
     assert_eq!(status, 403);

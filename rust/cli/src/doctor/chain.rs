@@ -3,13 +3,13 @@
 use std::time::Duration;
 
 use crate::chain::CliChain;
-use crate::error::Error;
 use crate::output::{Check, Level};
-use crate::sources::chain::{LinkOutcome, LinkReport};
-use crate::sources::environment::ENVIRONMENT;
+use freshcreds::error::Error;
+use freshcreds::sources::chain::{LinkOutcome, LinkReport};
+use freshcreds::sources::environment::ENVIRONMENT;
 
 /// How long the chain's shadowing probe may take before the report is printed without it.
-pub const SHADOW_PROBE_TIMEOUT: Duration = Duration::from_secs(15);
+pub(crate) const SHADOW_PROBE_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The fix for static credentials of `source` that stand in the way of a later source.
 pub(super) fn unset_fix(source: &str) -> String {

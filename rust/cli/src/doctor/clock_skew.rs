@@ -6,12 +6,12 @@ use chrono::{DateTime, Utc};
 
 use super::http::{http_date, root_cause};
 use crate::output::{human_duration, Check};
-use crate::sources::sts::{StsSettings, STS_API_VERSION};
+use freshcreds::sources::sts::{StsSettings, STS_API_VERSION};
 
 /// Skew beyond this fails: AWS rejects requests signed more than 5 minutes off.
-pub const SKEW_FAIL: Duration = Duration::from_secs(300);
+pub(crate) const SKEW_FAIL: Duration = Duration::from_secs(300);
 /// Skew beyond this warns.
-pub const SKEW_WARN: Duration = Duration::from_secs(60);
+pub(crate) const SKEW_WARN: Duration = Duration::from_secs(60);
 
 /// How to fix a local clock that is off.
 pub(super) const NTP_HINT: &str = "sync the clock with NTP (on EC2: the Amazon Time Sync Service at 169.254.169.123, e.g. `chronyc makestep`; elsewhere `timedatectl set-ntp true`)";
@@ -27,7 +27,7 @@ pub(super) fn skew_of(
 }
 
 /// A clock-skew finding for the `Date` header of `what`.
-pub fn skew_check(what: &str, skew: chrono::Duration) -> Check {
+pub(crate) fn skew_check(what: &str, skew: chrono::Duration) -> Check {
     let abs = skew.abs().to_std().unwrap_or_default();
     let direction = if skew > chrono::Duration::zero() {
         "ahead of"

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 
 use super::expiry::STATIC_EXPIRY_WARN;
 use crate::creds::rfc3339;
-use crate::env::Env;
 use crate::output::{countdown, Check};
+use freshcreds::env::Env;
 
 /// Reads a time as tools write it: RFC 3339, or `2024-01-01T00:00:00` / `2024-01-01 00:00:00`
 /// without an offset (UTC).
@@ -23,7 +23,7 @@ pub(super) fn parse_time(value: &str) -> Option<DateTime<Utc>> {
 }
 
 /// `AWS_CREDENTIAL_EXPIRATION` in the past (or soon).
-pub fn env_expiry_check(env: &Env, now: DateTime<Utc>) -> Option<Check> {
+pub(crate) fn env_expiry_check(env: &Env, now: DateTime<Utc>) -> Option<Check> {
     let value = env.get_non_blank("AWS_CREDENTIAL_EXPIRATION")?;
     let unset = "get fresh credentials into the environment (e.g. `eval \"$(freshcreds export)\"`), or unset AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and AWS_CREDENTIAL_EXPIRATION so a source that refreshes itself is used";
     let Some(exp) = parse_time(&value) else {

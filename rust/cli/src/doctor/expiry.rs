@@ -8,10 +8,10 @@ use super::chain::unset_fix;
 use crate::chain::CliChain;
 use crate::creds::rfc3339;
 use crate::output::{countdown, Check};
-use crate::sources::Fetched;
+use freshcreds::sources::Fetched;
 
 /// Static session credentials expiring sooner than this are a warning.
-pub const STATIC_EXPIRY_WARN: Duration = Duration::from_secs(15 * 60);
+pub(crate) const STATIC_EXPIRY_WARN: Duration = Duration::from_secs(15 * 60);
 
 /// The winning credentials' expiry, with a countdown, and whether they refresh themselves.
 pub(super) fn expiry_check(c: &CliChain, fetched: &Fetched, now: DateTime<Utc>) -> Check {

@@ -7,10 +7,10 @@ use chrono::{DateTime, Utc};
 
 use super::environment::parse_time;
 use crate::creds::rfc3339;
-use crate::env::Env;
 use crate::output::{countdown, Check};
-use crate::sources::profile::location::{home_dir, Platform};
-use crate::sources::profile::ProfileSet;
+use freshcreds::env::Env;
+use freshcreds::sources::profile::location::{home_dir, Platform};
+use freshcreds::sources::profile::ProfileSet;
 
 /// Profile keys under which tools record when a session token in a file expires.
 const EXPIRY_KEYS: [&str; 5] = [

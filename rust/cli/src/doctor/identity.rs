@@ -6,11 +6,11 @@ use std::sync::Arc;
 use super::chain::unset_fix;
 use super::clock_skew::NTP_HINT;
 use crate::chain::CliChain;
-use crate::clock::Clock;
-use crate::credentials::Credentials;
-use crate::error::{Error, ErrorKind};
 use crate::output::Check;
-use crate::sources::sts::{StsClient, StsSettings};
+use freshcreds::clock::Clock;
+use freshcreds::credentials::Credentials;
+use freshcreds::error::{Error, ErrorKind};
+use freshcreds::sources::sts::{StsClient, StsSettings};
 
 /// Asks STS who `creds` are, signing on the server clock the chain measured.
 pub(super) async fn identity_check(

@@ -7,13 +7,13 @@ use chrono::{DateTime, Utc};
 
 use super::clock_skew::{skew_check, skew_of};
 use super::http::{http_date, root_cause};
-use crate::env::Env;
 use crate::output::Check;
-use crate::sources::imds::{
+use freshcreds::env::Env;
+use freshcreds::sources::imds::{
     EndpointOrigin, ImdsConfig, SettingLayer, HOP_LIMIT_FIX, ROLE_LIST_PATH, TOKEN_HEADER,
     TOKEN_PATH, TOKEN_TTL_HEADER,
 };
-use crate::sources::profile::ProfileSet;
+use freshcreds::sources::profile::ProfileSet;
 
 /// One request to IMDS and what came of it.
 #[derive(Debug)]

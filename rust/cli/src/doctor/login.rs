@@ -7,11 +7,11 @@ use chrono::{DateTime, Utc};
 
 use crate::chain::CliChain;
 use crate::creds::rfc3339;
-use crate::env::Env;
 use crate::output::{countdown, Check};
-use crate::sources::chain::LinkOutcome;
-use crate::sources::login::{self, login_command, LoginSettings};
-use crate::sources::profile::{BaseStep, ProfileChain};
+use freshcreds::env::Env;
+use freshcreds::sources::chain::LinkOutcome;
+use freshcreds::sources::login::{self, login_command, LoginSettings};
+use freshcreds::sources::profile::{BaseStep, ProfileChain};
 
 /// The check's name in the output.
 const CHECK: &str = "login";

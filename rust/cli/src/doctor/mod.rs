@@ -30,21 +30,15 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use crate::chain::CliChain;
-use crate::clock::{Clock, SystemClock};
-use crate::env::Env;
-use crate::error::Result;
 use crate::output::Check;
-use crate::sources::Fetched;
-
-pub use chain::SHADOW_PROBE_TIMEOUT;
-pub use clock_skew::{skew_check, SKEW_FAIL, SKEW_WARN};
-pub use environment::env_expiry_check;
-pub use expiry::STATIC_EXPIRY_WARN;
-pub use proxy::{no_proxy_covers, proxy_checks, IMDS_IPV4};
+use freshcreds::clock::{Clock, SystemClock};
+use freshcreds::env::Env;
+use freshcreds::error::Result;
+use freshcreds::sources::Fetched;
 
 /// What `doctor` was asked to do.
 #[derive(Debug, Clone, Default)]
-pub struct DoctorOptions {
+pub(crate) struct DoctorOptions {
     /// The profile to check (`None`: `AWS_PROFILE`, else `default`).
     pub profile: Option<String>,
     /// Skip network calls outside the host (STS).
@@ -52,7 +46,7 @@ pub struct DoctorOptions {
 }
 
 /// Runs every check, in the order of the module list above.
-pub async fn run(env: &Env, options: &DoctorOptions) -> Vec<Check> {
+pub(crate) async fn run(env: &Env, options: &DoctorOptions) -> Vec<Check> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
     let mut checks = Vec::new();
     checks.extend(proxy::proxy_checks(env));
@@ -72,7 +66,7 @@ pub async fn run(env: &Env, options: &DoctorOptions) -> Vec<Check> {
     checks.extend(sts_checks(env, options, chain.as_ref(), winner, clock).await);
     let other_winner = winner
         .map(|f| f.credentials.source().to_string())
-        .filter(|s| s != crate::sources::imds::SOURCE_NAME);
+        .filter(|s| s != freshcreds::sources::imds::SOURCE_NAME);
     checks.extend(imds::imds_checks(env, profiles, other_winner.as_deref()).await);
     checks.extend(login::login_checks(env, chain.as_ref(), Utc::now()).await);
     checks.extend(files::file_checks(env, profiles, Utc::now()));

@@ -11,8 +11,8 @@ use freshcreds::sources::sso::SsoSettings;
 use freshcreds::sources::sts::StsSettings;
 use freshcreds::ErrorKind;
 
-use crate::env::Env;
 use crate::output::Check;
+use freshcreds::env::Env;
 
 const CHECK: &str = "network";
 /// How long the handshake may take to connect, and in all (the doctor does not wait for STS's

@@ -4,11 +4,11 @@ use std::net::Ipv4Addr;
 
 use freshcreds::sources::imds::PROXY_ENV_VARS;
 
-use crate::env::Env;
 use crate::output::Check;
+use freshcreds::env::Env;
 
 /// The IMDS address proxies must not capture.
-pub const IMDS_IPV4: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 254);
+pub(crate) const IMDS_IPV4: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 254);
 
 /// Shows a proxy URL without credentials (`user:password@` is dropped).
 fn redact_proxy(value: &str) -> String {
@@ -30,7 +30,7 @@ fn redact_proxy(value: &str) -> String {
 }
 
 /// Whether a `NO_PROXY` value exempts `ip`: `*`, the address itself, or a CIDR block holding it.
-pub fn no_proxy_covers(no_proxy: &str, ip: Ipv4Addr) -> bool {
+pub(crate) fn no_proxy_covers(no_proxy: &str, ip: Ipv4Addr) -> bool {
     no_proxy.split([',', ' ']).map(str::trim).any(|entry| {
         if entry == "*" {
             return true;
@@ -57,7 +57,7 @@ pub fn no_proxy_covers(no_proxy: &str, ip: Ipv4Addr) -> bool {
 }
 
 /// Proxy variables that would send IMDS requests through a proxy.
-pub fn proxy_checks(env: &Env) -> Vec<Check> {
+pub(crate) fn proxy_checks(env: &Env) -> Vec<Check> {
     let no_proxy = ["NO_PROXY", "no_proxy"]
         .iter()
         .filter_map(|n| env.get_non_blank(n).map(|v| (*n, v)))

@@ -6,10 +6,10 @@
 use chrono::{DateTime, Utc};
 
 use crate::creds::rfc3339;
-use crate::env::Env;
 use crate::output::{countdown, Check};
-use crate::sources::profile::{ProfileChain, ProfileSet};
-use crate::sources::sso::{SsoSettings, TokenStatus, TOKEN_REFRESH_WINDOW};
+use freshcreds::env::Env;
+use freshcreds::sources::profile::{ProfileChain, ProfileSet};
+use freshcreds::sources::sso::{SsoSettings, TokenStatus, TOKEN_REFRESH_WINDOW};
 
 const CHECK: &str = "sso";
 

@@ -69,7 +69,7 @@ impl FreshProvider {
     }
 
     /// [`Self::from_fetcher`] in an explicit environment (tests).
-    pub fn from_fetcher_in(
+    pub(crate) fn from_fetcher_in(
         options: ProviderOptions,
         name: &str,
         fetcher: Arc<dyn CredentialFetcher>,

@@ -339,6 +339,8 @@ option_spec! {
     ROLE_SESSION_NAME = "roleSessionName", Role, Kind::Text, Plain, default "freshcreds-<unix millis>";
     /// the external id the role's trust policy asks for
     EXTERNAL_ID = "externalId", AssumeRole, Kind::Text, Redacted, default "";
+    // STS grants 900 s to 43 200 s (`DurationSeconds`, as the SDKs check it); the role's maximum
+    // session duration may be lower, and STS limits a chained role session to one hour.
     /// the role session's duration in seconds
     DURATION_SECONDS = "durationSeconds", Role, Kind::Whole { min: 900, max: 43_200, unit: Unit::Seconds }, Plain, default "3600";
     /// an inline session policy (JSON)

@@ -21,7 +21,7 @@ use crate::sources::CredentialSource;
 
 /// Whether `key` is an option of the role request itself (the groups [`Group::Role`] and
 /// [`Group::AssumeRole`]): roles that differ only in these share a base.
-pub fn is_role_request_key(key: &str) -> bool {
+pub(crate) fn is_role_request_key(key: &str) -> bool {
     super::options::find(key).is_some_and(|o| matches!(o.group, Group::Role | Group::AssumeRole))
 }
 
@@ -47,7 +47,7 @@ static BASES: Mutex<Vec<(Key, u64, SharedBase)>> = Mutex::new(Vec::new());
 /// Ids of shared bases.
 static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
-/// One provider's use of a shared base: released by [`release_all`] (dropping it without that
+/// One provider's use of a shared base: released by `release_all` (dropping it without that
 /// keeps the base until the process ends; `FreshProvider` always releases).
 #[derive(Debug)]
 pub struct Lease {
@@ -165,7 +165,7 @@ pub(super) async fn lease(
 }
 
 /// Releases leases; a base whose last lease this was stops its engines and is forgotten.
-pub fn release_all(leases: Vec<Lease>) {
+pub(crate) fn release_all(leases: Vec<Lease>) {
     let mut pending = leases;
     while let Some(lease) = pending.pop() {
         let unused = {

@@ -30,10 +30,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::sources::profile::Profile;
 
 pub use proxy::{NoProxy, ProxySetting, ProxySettings, Route};
-pub use trust::{
-    CaBundle, CertificateRejection, HostRoots, LoadedTrust, TrustSettings, ENV_CA_BUNDLE,
-    PROFILE_CA_BUNDLE, TRUST_FIX,
-};
+pub use trust::{CaBundle, CertificateRejection, HostRoots, LoadedTrust, TrustSettings, TRUST_FIX};
 
 /// What to do when a proxy answers `407 Proxy Authentication Required`.
 pub const PROXY_AUTH_FIX: &str = "the proxy wants credentials (none were sent, or it refused those sent): put them in the proxy URL (http://user:password@host:port in HTTPS_PROXY, or the httpsProxy option); in a JVM set -Dhttps.proxyUser and -Dhttps.proxyPassword next to -Dhttps.proxyHost";
@@ -275,7 +272,7 @@ const MAX_CAUSES: usize = 32;
 
 /// The certificate problem somewhere in `e`'s causes, in words (a [`CertificateRejection`] when
 /// freshcreds' verifier saw it, else rustls' reason).
-pub fn certificate_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+pub(crate) fn certificate_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
     find_cause(e, |c| match c.downcast_ref::<rustls::Error>() {
         Some(rustls::Error::InvalidCertificate(reason)) => {
             if let rustls::CertificateError::Other(other) = reason {

@@ -38,13 +38,13 @@ use crate::env::Env;
 use crate::error::{Error, Result};
 
 /// The variables naming the proxy of `https://` requests, in the order they are read.
-pub const ENV_HTTPS_PROXY: [&str; 2] = ["https_proxy", "HTTPS_PROXY"];
+pub(crate) const ENV_HTTPS_PROXY: [&str; 2] = ["https_proxy", "HTTPS_PROXY"];
 /// The variables naming the proxy of `http://` requests, in the order they are read.
-pub const ENV_HTTP_PROXY: [&str; 2] = ["http_proxy", "HTTP_PROXY"];
+pub(crate) const ENV_HTTP_PROXY: [&str; 2] = ["http_proxy", "HTTP_PROXY"];
 /// The variables naming a proxy for every scheme (read after the scheme's own).
-pub const ENV_ALL_PROXY: [&str; 2] = ["all_proxy", "ALL_PROXY"];
+pub(crate) const ENV_ALL_PROXY: [&str; 2] = ["all_proxy", "ALL_PROXY"];
 /// The variables listing the hosts that bypass the proxy, in the order they are read.
-pub const ENV_NO_PROXY: [&str; 2] = ["no_proxy", "NO_PROXY"];
+pub(crate) const ENV_NO_PROXY: [&str; 2] = ["no_proxy", "NO_PROXY"];
 
 /// One configured proxy: the URL as given and where it was set.
 #[derive(Clone, PartialEq, Eq)]
@@ -155,7 +155,7 @@ impl ProxySettings {
 
     /// These settings with the host's proxy for `https://` requests (it wins over the
     /// environment), and the host's exceptions with it (`None`: no exceptions but loopback).
-    pub fn with_host_https_proxy(
+    pub(crate) fn with_host_https_proxy(
         mut self,
         url: &str,
         origin: &str,
@@ -393,7 +393,7 @@ impl NoProxy {
 }
 
 /// A proxy URL without `user:password@` (for messages and `Debug`).
-pub fn redact(value: &str) -> String {
+pub(crate) fn redact(value: &str) -> String {
     let v = value.trim();
     let (scheme, rest) = match v.split_once("://") {
         Some((s, r)) => (Some(s), r),

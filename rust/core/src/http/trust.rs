@@ -44,13 +44,13 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::sources::profile::Profile;
 
 /// The environment variable naming a CA bundle (botocore, the AWS CLI).
-pub const ENV_CA_BUNDLE: &str = "AWS_CA_BUNDLE";
+pub(crate) const ENV_CA_BUNDLE: &str = "AWS_CA_BUNDLE";
 /// The profile key naming a CA bundle (botocore, the AWS CLI).
-pub const PROFILE_CA_BUNDLE: &str = "ca_bundle";
+pub(crate) const PROFILE_CA_BUNDLE: &str = "ca_bundle";
 /// What to do about a certificate that is not trusted; part of every such error.
 pub const TRUST_FIX: &str = "if a proxy inspects TLS on this network, set AWS_CA_BUNDLE to a PEM file with your proxy's CA certificate, or ca_bundle in the profile; in a JVM the JVM's trust store is used";
 /// Logged (WARN) once per process when the platform's trust store is empty or unreadable.
-pub const WARN_BUNDLED_ROOTS: &str =
+pub(crate) const WARN_BUNDLED_ROOTS: &str =
     "no trust roots from the platform: using the roots bundled with freshcreds (webpki-roots)";
 /// macOS and other systems without the platform verifier: the system roots as one PEM file.
 #[cfg(not(any(target_os = "linux", windows)))]
@@ -165,7 +165,7 @@ impl TrustSettings {
     }
 
     /// These settings with a host's roots added.
-    pub fn with_host_roots(mut self, roots: Option<HostRoots>) -> TrustSettings {
+    pub(crate) fn with_host_roots(mut self, roots: Option<HostRoots>) -> TrustSettings {
         self.host_roots = roots.filter(|r| !r.is_empty());
         self
     }

@@ -5,12 +5,12 @@
 //!   replaces when a round succeeds.
 //! - Single flight: only the background task talks to the source, one round at a time, whatever
 //!   the number of callers.
-//! - One failure policy ([`state`]'s table) decides every wait; each round is bounded by
+//! - One failure policy (`state`'s table) decides every wait; each round is bounded by
 //!   [`ROUND_TIMEOUT`], and a panic in a source is caught and counted as a failed round: the
 //!   background task never dies.
 //! - Static stability: credentials that reach expiry while the source cannot replace them keep
 //!   being served, flagged, in extensions of [`RefreshConfig::stale_extension`]; each extension is
-//!   logged ([`WARN_STATIC_STABILITY`]) and counted, and [`Served::expiration`] then carries the
+//!   logged (`WARN_STATIC_STABILITY`) and counted, and [`Served::expiration`] then carries the
 //!   end of the extension, so the processes freshcreds hands them to keep working too.
 //! - Minimum validity: [`RefreshingProvider::credentials_valid_for`] hands out credentials
 //!   valid for at least a given time, or a typed error ([`ErrorKind::InsufficientValidity`])
@@ -48,15 +48,15 @@ use crate::sources::server_clock::{
 use crate::sources::{CredentialSource, Fetched};
 
 /// Logged (WARN) each time expired credentials are served on by static stability.
-pub const WARN_STATIC_STABILITY: &str = "serving expired credentials (static stability)";
+pub(crate) const WARN_STATIC_STABILITY: &str = "serving expired credentials (static stability)";
 /// Logged (WARN) once when local time differs from a server's `Date` beyond the threshold.
-pub const WARN_CLOCK_SKEW: &str = "local clock differs from the credential server's clock";
+pub(crate) const WARN_CLOCK_SKEW: &str = "local clock differs from the credential server's clock";
 /// Logged (WARN) when a refresh round fails.
-pub const WARN_REFRESH_FAILED: &str = "credential refresh failed";
+pub(crate) const WARN_REFRESH_FAILED: &str = "credential refresh failed";
 /// Logged (ERROR) when a source panics while fetching (a bug; the round counts as failed).
-pub const ERROR_SOURCE_PANICKED: &str = "the credential source panicked";
+pub(crate) const ERROR_SOURCE_PANICKED: &str = "the credential source panicked";
 /// Logged (INFO) when the engine notices that the machine was suspended.
-pub const INFO_RESUMED: &str = "resumed after the machine was suspended";
+pub(crate) const INFO_RESUMED: &str = "resumed after the machine was suspended";
 
 /// Longest a refresh round may take: a source that hangs past it is abandoned and the round
 /// counts as a (retryable) timeout. Longer than any source's own retries take.
@@ -72,9 +72,9 @@ pub const INVALIDATION_WAIT_LIMIT: Duration = Duration::from_secs(10);
 /// Longest [`RefreshingProvider::credentials_valid_for`] waits for the round that may bring
 /// longer-lived credentials (a round in flight, or its own); past it the caller gets the
 /// shortfall, and the round goes on in the background.
-pub const VALIDITY_WAIT_LIMIT: Duration = INVALIDATION_WAIT_LIMIT;
+pub(crate) const VALIDITY_WAIT_LIMIT: Duration = INVALIDATION_WAIT_LIMIT;
 /// A sleep that ends this much later than asked is taken as a suspend and resume.
-pub const RESUME_DETECT_SLACK: Duration = Duration::from_secs(5);
+pub(crate) const RESUME_DETECT_SLACK: Duration = Duration::from_secs(5);
 
 /// What a caller gets: the credentials and how fresh they are.
 #[derive(Debug, Clone)]
@@ -309,7 +309,7 @@ impl RefreshingProvider {
     /// Credentials valid for at least `min` from now: the cached ones when they last that long
     /// (at once); otherwise one round that may bring longer-lived ones, shared by every
     /// concurrent asker and held back by the failure policy's waits and
-    /// [`MIN_VALIDITY_ROUND_INTERVAL`], awaited at most [`VALIDITY_WAIT_LIMIT`]. When the source
+    /// [`MIN_VALIDITY_ROUND_INTERVAL`], awaited at most `VALIDITY_WAIT_LIMIT`. When the source
     /// cannot give that much (its lifetime cap is shorter: [`CredentialSource::lifetime_cap`], or
     /// the credentials it issued just now are; it has not rotated yet; it fails), fails with an
     /// [`ErrorKind::InsufficientValidity`] error whose [`Error::shortfall`] says how long the

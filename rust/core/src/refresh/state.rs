@@ -58,18 +58,18 @@ use crate::sources::Fetched;
 
 /// The AWS guidance: refresh temporary credentials at least 5 minutes before they expire. Also the
 /// advisory window of the cross-SDK refresh specification for lifetimes up to 20 minutes.
-pub const ADVISORY_WINDOW_SHORT: Duration = Duration::from_secs(5 * 60);
+pub(crate) const ADVISORY_WINDOW_SHORT: Duration = Duration::from_secs(5 * 60);
 /// Advisory window for lifetimes over 20 and under 90 minutes (cross-SDK refresh specification).
-pub const ADVISORY_WINDOW_MEDIUM: Duration = Duration::from_secs(15 * 60);
+pub(crate) const ADVISORY_WINDOW_MEDIUM: Duration = Duration::from_secs(15 * 60);
 /// Advisory window for lifetimes of 90 minutes and more (cross-SDK refresh specification).
-pub const ADVISORY_WINDOW_LONG: Duration = Duration::from_secs(60 * 60);
+pub(crate) const ADVISORY_WINDOW_LONG: Duration = Duration::from_secs(60 * 60);
 /// Lifetimes up to this get [`ADVISORY_WINDOW_SHORT`].
-pub const SHORT_LIFETIME_MAX: Duration = Duration::from_secs(20 * 60);
+pub(crate) const SHORT_LIFETIME_MAX: Duration = Duration::from_secs(20 * 60);
 /// Lifetimes under this (and over [`SHORT_LIFETIME_MAX`]) get [`ADVISORY_WINDOW_MEDIUM`].
-pub const MEDIUM_LIFETIME_LIMIT: Duration = Duration::from_secs(90 * 60);
+pub(crate) const MEDIUM_LIFETIME_LIMIT: Duration = Duration::from_secs(90 * 60);
 /// The last stretch before expiry (at most; a quarter of the lifetime for short ones): waits are
 /// short in it so that a source that recovers, or rotates late, is asked before the expiry.
-pub const MANDATORY_WINDOW: Duration = Duration::from_secs(60);
+pub(crate) const MANDATORY_WINDOW: Duration = Duration::from_secs(60);
 /// Inside the mandatory window no wait is longer than the window divided by this.
 pub const MANDATORY_POLLS: u32 = 4;
 /// Longest wait between polls of a source that still answers with the credentials already
@@ -110,13 +110,13 @@ pub const MAX_VALIDITY_ROUNDS_PER_HOUR: u32 =
 /// that is down (IMDS during an outage) while valid credentials are cached.
 pub const DEFAULT_REFRESH_BACKOFF_CAP: Duration = Duration::from_secs(5 * 60);
 /// Default random extra lead, so that a fleet started together does not refresh in the same second.
-pub const DEFAULT_JITTER: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_JITTER: Duration = Duration::from_secs(60);
 /// Default length of one static-stability extension: AWS SDK for Java v2 serves expired IMDS
 /// credentials for another 5 to 10 minutes while IMDS cannot replace them.
-pub const DEFAULT_STALE_EXTENSION: Duration = Duration::from_secs(5 * 60);
+pub(crate) const DEFAULT_STALE_EXTENSION: Duration = Duration::from_secs(5 * 60);
 /// Local time further than this from a server's `Date` is reported as clock skew, and the
 /// expiry handed to other processes is corrected by the skew.
-pub const DEFAULT_SKEW_WARN_THRESHOLD: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_SKEW_WARN_THRESHOLD: Duration = Duration::from_secs(60);
 
 /// With the default configuration, the most refresh rounds in any hour in which no new
 /// credentials arrive, whatever the source does (fails in any way, answers expired or unrotated
@@ -175,7 +175,7 @@ impl Default for RefreshConfig {
 }
 
 /// The advisory window of the cross-SDK refresh specification for a credential lifetime.
-pub fn advisory_window_for(lifetime: Duration) -> Duration {
+pub(crate) fn advisory_window_for(lifetime: Duration) -> Duration {
     if lifetime <= SHORT_LIFETIME_MAX {
         ADVISORY_WINDOW_SHORT
     } else if lifetime < MEDIUM_LIFETIME_LIMIT {
@@ -211,7 +211,7 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// The last stretch before expiry for these credentials: [`MANDATORY_WINDOW`], but never
+    /// The last stretch before expiry for these credentials: `MANDATORY_WINDOW`, but never
     /// more than a quarter of their lifetime (so that one-minute sessions are not born inside it).
     pub fn mandatory_window(&self) -> Duration {
         match self.expires_at {
@@ -259,7 +259,7 @@ pub enum ValidityAsk {
 
 /// How many replaced access key ids the engine remembers, to tell a rejection of a key it served
 /// earlier (then the caller may retry with the newer one) from another provider's key.
-pub const REMEMBERED_REPLACED_KEYS: usize = 8;
+pub(crate) const REMEMBERED_REPLACED_KEYS: usize = 8;
 
 /// What a reported rejection changed ([`RefreshState::invalidate`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -344,23 +344,13 @@ impl RefreshState {
 
     /// Sets how often credentials without an expiry are fetched again (the source says, and
     /// may change its mind when it is a chain that resolved a winner).
-    pub fn set_long_term_recheck(&mut self, every: Option<Duration>) {
+    pub(crate) fn set_long_term_recheck(&mut self, every: Option<Duration>) {
         self.config.long_term_recheck = every;
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &RefreshConfig {
-        &self.config
     }
 
     /// The cached entry.
     pub fn entry(&self) -> Option<&Arc<Entry>> {
         self.entry.as_ref()
-    }
-
-    /// Failed rounds (of either kind) since new credentials last arrived.
-    pub fn consecutive_failures(&self) -> u32 {
-        self.retryable_failures + self.refused_failures
     }
 
     /// The non-recoverable error still remembered at `now`, if any.
@@ -480,17 +470,12 @@ impl RefreshState {
     }
 
     /// The earliest time a round for a minimum validity may start, `now` or later.
-    pub fn next_validity_round(&self, now: MonoTime) -> MonoTime {
+    pub(crate) fn next_validity_round(&self, now: MonoTime) -> MonoTime {
         let wait = self
             .next_round_at
             .filter(|_| self.waiting(now))
             .unwrap_or(now);
         self.validity_round_allowed_at().max(wait).max(now)
-    }
-
-    /// Whether an ask for a minimum validity still waits for its round.
-    pub fn validity_pending(&self) -> bool {
-        self.validity_wanted.is_some()
     }
 
     /// When the next invalidation round may start by [`MIN_INVALIDATION_INTERVAL`] (`None`: now).
@@ -501,7 +486,7 @@ impl RefreshState {
 
     /// Asks for a refresh that ignores the wait; returns a number that [`Self::start_round`]
     /// reaches once a round that started after this request has run.
-    pub fn force(&mut self) -> u64 {
+    pub(crate) fn force(&mut self) -> u64 {
         self.force_requested += 1;
         self.force_requested
     }
@@ -544,7 +529,7 @@ impl RefreshState {
     }
 
     /// Whether a reported rejection still waits for its round.
-    pub fn invalidation_pending(&self) -> bool {
+    pub(crate) fn invalidation_pending(&self) -> bool {
         self.invalidated
     }
 

@@ -18,7 +18,7 @@ use crate::sources::{BoxFuture, CredentialSource, Fetched, LifetimeCap, Probe};
 
 /// Longest a role's refresh waits for its base to finish a refresh that is due: past it, the
 /// base's cached credentials (still valid: a refresh falls due a lead before expiry) are used.
-pub const BASE_ROUND_WAIT: Duration = Duration::from_secs(30);
+pub(crate) const BASE_ROUND_WAIT: Duration = Duration::from_secs(30);
 
 /// Credentials of an assumed role, obtained with the credentials of a base source. `Debug`
 /// hides the external id.
@@ -144,7 +144,7 @@ impl CredentialSource for AssumeRoleSource {
 ///
 /// A fetch answers from the engine's cache: valid credentials, or stale ones only while static
 /// stability serves them. When the base's own refresh is due (it is a lead before its expiry),
-/// the fetch first waits for that round, at most [`BASE_ROUND_WAIT`], so that the role session
+/// the fetch first waits for that round, at most `BASE_ROUND_WAIT`, so that the role session
 /// is signed with the new base credentials; it never starts a round of its own (the base stays
 /// single flight). Dropping it stops the base's engine.
 #[derive(Debug)]

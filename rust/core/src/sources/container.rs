@@ -41,20 +41,20 @@ use crate::sources::server_clock::{DateOrigin, ServerClock};
 use crate::sources::{BoxFuture, CredentialSource, Fetched};
 
 /// The ECS credentials host that relative URIs are appended to.
-pub const ECS_BASE_URL: &str = "http://169.254.170.2";
+pub(crate) const ECS_BASE_URL: &str = "http://169.254.170.2";
 /// The relative URI variable (ECS).
 pub const ENV_RELATIVE_URI: &str = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
 /// The full URI variable (EKS Pod Identity, Greengrass, local servers).
 pub const ENV_FULL_URI: &str = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
 /// The SDKs' variable for another host of relative URIs: refused
 /// ([`crate::sdk_settings::CONTAINER_SERVICE_ENDPOINT_REFUSED`]).
-pub const ENV_SERVICE_ENDPOINT: &str = "AWS_CONTAINER_SERVICE_ENDPOINT";
+pub(crate) const ENV_SERVICE_ENDPOINT: &str = "AWS_CONTAINER_SERVICE_ENDPOINT";
 /// The variable holding the `Authorization` header value.
 pub const ENV_AUTH_TOKEN: &str = "AWS_CONTAINER_AUTHORIZATION_TOKEN";
 /// The variable naming a file that holds the `Authorization` header value.
 pub const ENV_AUTH_TOKEN_FILE: &str = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE";
 /// How long connecting to the endpoint may take.
-pub const DEFAULT_CONTAINER_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const DEFAULT_CONTAINER_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long one request may take, connection included.
 pub const DEFAULT_CONTAINER_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long looking up the host name of a plain-http full URI (to check it) may take.
@@ -76,12 +76,6 @@ pub struct ContainerRequest {
 }
 
 impl ContainerRequest {
-    /// For a host name that was looked up and checked against the allow-list: the addresses the
-    /// request connects to (and no others). `None` for IP literals and https URLs.
-    pub fn connect_to(&self) -> Option<&[SocketAddr]> {
-        self.connect_to.as_deref()
-    }
-
     /// The `Authorization` header value, if a token is configured. Never log it.
     pub fn authorization(&self) -> Option<&str> {
         self.authorization.as_deref()
@@ -165,7 +159,11 @@ impl ContainerCredentialsSource {
     }
 
     /// Like [`ContainerCredentialsSource::new`] with explicit connect and request timeouts.
-    pub fn with_timeouts(env: Env, connect_timeout: Duration, timeout: Duration) -> Result<Self> {
+    pub(crate) fn with_timeouts(
+        env: Env,
+        connect_timeout: Duration,
+        timeout: Duration,
+    ) -> Result<Self> {
         let http = http_client(connect_timeout, timeout, None, None)?;
         let trust = TrustSettings::resolve(&env, None);
         Ok(ContainerCredentialsSource {
@@ -187,7 +185,7 @@ impl ContainerCredentialsSource {
     /// Verifies an https endpoint with the trust of `http` (usually the chain's: the selected
     /// profile's `ca_bundle`, the host's roots) instead of the environment's alone. Its proxies
     /// do not apply: container traffic never uses a proxy.
-    pub fn with_http_policy(mut self, http: &HttpPolicy) -> Self {
+    pub(crate) fn with_http_policy(mut self, http: &HttpPolicy) -> Self {
         self.trust = http.trust().clone();
         self.https = once_cell::sync::OnceCell::new();
         self

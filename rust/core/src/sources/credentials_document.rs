@@ -84,7 +84,7 @@ impl DocumentError {
 
     /// The crate error, its message prefixed with `origin` (what was read, e.g.
     /// `GET http://169.254.170.2/v2/credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI)`).
-    pub fn into_error(self, origin: &str) -> Error {
+    pub(crate) fn into_error(self, origin: &str) -> Error {
         Error::new(self.kind(), format!("{origin}: {self}"))
     }
 }
@@ -145,7 +145,7 @@ impl fmt::Debug for Document {
 
 impl Document {
     /// The credentials, attributed to `source`.
-    pub fn into_credentials(self, source: &str) -> Credentials {
+    pub(crate) fn into_credentials(self, source: &str) -> Credentials {
         Credentials::new(
             self.access_key_id,
             self.secret_access_key.as_str(),

@@ -94,15 +94,17 @@ impl SourceSelection {
 }
 
 impl ChainSettings {
-    /// Settings from the process environment and the system clock.
-    pub fn from_process() -> Self {
+    /// The settings of a host that only has `env` and `clock`: no system properties, no profile
+    /// override, no IMDS or network settings in code, a new server clock. Set the other fields
+    /// with struct update syntax.
+    pub fn new(env: Env, clock: Arc<dyn Clock>) -> ChainSettings {
         ChainSettings {
-            env: Env::process(),
+            env,
             system_properties: None,
             profile: None,
             explicit_profile_wins: false,
             imds_overrides: ImdsConfigBuilder::default(),
-            clock: Arc::new(crate::clock::SystemClock::new()),
+            clock,
             server_clock: Arc::new(ServerClock::new()),
             network: NetworkSettings::default(),
         }
@@ -118,7 +120,7 @@ impl ChainSettings {
 
     /// Trust and proxies for the selected profile: the environment, its `ca_bundle`, and the
     /// host's [`ChainSettings::network`].
-    pub fn http_policy(&self, profiles: Option<&ProfileSet>) -> HttpPolicy {
+    pub(crate) fn http_policy(&self, profiles: Option<&ProfileSet>) -> HttpPolicy {
         HttpPolicy::resolve(
             &self.env,
             profiles.and_then(|p| p.selected_profile()),
@@ -126,7 +128,7 @@ impl ChainSettings {
         )
     }
 
-    /// The STS settings of [`sts_settings`], with this chain's [`ChainSettings::http_policy`].
+    /// The STS settings of [`sts_settings`], with this chain's `ChainSettings::http_policy`.
     pub fn sts_settings(&self, profiles: Option<&ProfileSet>) -> Result<StsSettings> {
         let mut settings = sts_settings(&self.env, profiles)?;
         settings.http = self.http_policy(profiles);
@@ -238,7 +240,7 @@ fn unconfigured(name: &'static str, e: Error) -> Arc<dyn CredentialSource> {
 /// Whether a `credential_process` command line runs `freshcreds credential-process`: resolving
 /// such a profile from freshcreds would start freshcreds again, for the same chain (users point
 /// the AWS CLI at freshcreds that way, and every host reads the same files).
-pub fn runs_own_credential_process(command: &str) -> bool {
+pub(crate) fn runs_own_credential_process(command: &str) -> bool {
     let mut words = command.split_whitespace();
     let program = words.next().unwrap_or_default().trim_matches(['"', '\'']);
     let stem = std::path::Path::new(program)

@@ -11,7 +11,7 @@ use crate::error::{Error, ErrorKind, Result};
 /// Name of the environment source in reports.
 pub const ENVIRONMENT: &str = "Environment";
 /// Name of the Java system properties source in reports.
-pub const SYSTEM_PROPERTIES: &str = "SystemProperties";
+pub(crate) const SYSTEM_PROPERTIES: &str = "SystemProperties";
 
 /// Where one field of a key pair may come from, in order of preference.
 struct Names {
@@ -127,12 +127,6 @@ impl StaticVariablesSource {
             ),
         };
         Ok(Credentials::new(akid, secret, token, expiration, self.name))
-    }
-
-    /// Whether these are session credentials that cannot refresh themselves (a token copied into
-    /// variables: it will expire and nothing renews it).
-    pub fn holds_session_token(&self) -> bool {
-        self.first(self.names.session_token).is_some()
     }
 }
 

@@ -86,7 +86,8 @@ impl LifetimeCap {
 }
 
 /// The session duration STS grants when a request names none.
-pub const DEFAULT_ROLE_SESSION_DURATION: std::time::Duration = std::time::Duration::from_secs(3600);
+pub(crate) const DEFAULT_ROLE_SESSION_DURATION: std::time::Duration =
+    std::time::Duration::from_secs(3600);
 
 /// What the chain's shadowing probe learns about a source, without side effects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,7 +106,7 @@ pub enum Probe {
 
 impl Probe {
     /// The probe outcome of a fetch (for sources whose fetch has no side effects).
-    pub fn of_fetch(result: &Result<Fetched>) -> Probe {
+    pub(crate) fn of_fetch(result: &Result<Fetched>) -> Probe {
         match result {
             Ok(_) => Probe::Available,
             Err(e) if e.is_not_loaded() => Probe::NotConfigured(e.full_message()),

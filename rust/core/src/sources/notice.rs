@@ -42,7 +42,7 @@ pub async fn collect<T>(future: impl Future<Output = T>) -> (T, Vec<String>) {
 }
 
 /// Logs warnings collected from the source that won, at WARN.
-pub fn emit(source: &str, notes: &[String]) {
+pub(crate) fn emit(source: &str, notes: &[String]) {
     for note in notes {
         tracing::warn!(source, "{note}");
     }

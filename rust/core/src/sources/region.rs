@@ -5,7 +5,7 @@
 //! not a DNS label would change the host: `AWS_REGION=x@attacker.example/` turns
 //! `https://sts.{region}.amazonaws.com` into a URL whose host is `attacker.example`, and the web
 //! identity token would go there. So every region read from the environment or a profile passes
-//! [`check_region`] (botocore's `validate_region_name` rule) before an endpoint is built or a
+//! `check_region` (botocore's `validate_region_name` rule) before an endpoint is built or a
 //! request signed, and an invalid one is an [`ErrorKind::InvalidConfig`](crate::ErrorKind) error
 //! naming where it came from; nothing is sent.
 
@@ -14,18 +14,18 @@ use crate::error::{Error, Result};
 use crate::sources::profile::Profile;
 
 /// The environment variable naming the region (read first).
-pub const ENV_REGION: &str = "AWS_REGION";
+pub(crate) const ENV_REGION: &str = "AWS_REGION";
 /// The environment variable naming the region when [`ENV_REGION`] is not set.
-pub const ENV_DEFAULT_REGION: &str = "AWS_DEFAULT_REGION";
+pub(crate) const ENV_DEFAULT_REGION: &str = "AWS_DEFAULT_REGION";
 /// The longest region name: one DNS label.
-pub const MAX_REGION_NAME_LEN: usize = 63;
+pub(crate) const MAX_REGION_NAME_LEN: usize = 63;
 /// The most characters of a refused region name an error message quotes.
 const MAX_QUOTED_LEN: usize = 80;
 
 /// Whether `name` is a valid region name: one DNS label of letters, digits and hyphens, 1 to
 /// [`MAX_REGION_NAME_LEN`] characters, not starting or ending with a hyphen (botocore's
 /// `^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$`).
-pub fn is_valid_region_name(name: &str) -> bool {
+pub(crate) fn is_valid_region_name(name: &str) -> bool {
     let bytes = name.as_bytes();
     let (Some(first), Some(last)) = (bytes.first(), bytes.last()) else {
         return false;
@@ -40,7 +40,7 @@ pub fn is_valid_region_name(name: &str) -> bool {
 
 /// Checks `name` with [`is_valid_region_name`]; `origin` says where it came from (an
 /// environment variable, a profile setting with its file and line) for the error.
-pub fn check_region(name: &str, origin: &str) -> Result<()> {
+pub(crate) fn check_region(name: &str, origin: &str) -> Result<()> {
     if is_valid_region_name(name) {
         return Ok(());
     }
@@ -59,7 +59,7 @@ pub fn check_region(name: &str, origin: &str) -> Result<()> {
 
 /// The region the environment names ([`ENV_REGION`], else [`ENV_DEFAULT_REGION`]), trimmed, with
 /// the variable it came from. Not checked yet.
-pub fn region_from_env(env: &Env) -> Option<(String, String)> {
+pub(crate) fn region_from_env(env: &Env) -> Option<(String, String)> {
     [ENV_REGION, ENV_DEFAULT_REGION]
         .into_iter()
         .find_map(|var| {
@@ -70,7 +70,7 @@ pub fn region_from_env(env: &Env) -> Option<(String, String)> {
 
 /// Where `key` of `profile` was set, for error messages: `` `region` of profile dev (FILE, line
 /// 3) ``; `section` names the kind of section (`profile`, `sso-session`).
-pub fn setting_origin(profile: &Profile, section: &str, key: &str) -> String {
+pub(crate) fn setting_origin(profile: &Profile, section: &str, key: &str) -> String {
     match profile.location(key) {
         Some((file, line)) if line > 0 => {
             format!(

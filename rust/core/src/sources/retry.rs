@@ -12,11 +12,11 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 
 /// Default number of attempts per request (`AWS_METADATA_SERVICE_NUM_ATTEMPTS` overrides it for IMDS).
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+pub(crate) const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 /// Default first backoff ceiling: the first retry waits a random time in `[0, 100 ms)`.
-pub const DEFAULT_BACKOFF_BASE: Duration = Duration::from_millis(100);
+pub(crate) const DEFAULT_BACKOFF_BASE: Duration = Duration::from_millis(100);
 /// Default cap on one backoff delay.
-pub const DEFAULT_BACKOFF_CAP: Duration = Duration::from_secs(20);
+pub(crate) const DEFAULT_BACKOFF_CAP: Duration = Duration::from_secs(20);
 
 /// Exponential backoff with full jitter ("Exponential Backoff And Jitter", AWS Architecture Blog):
 /// the delay before retry `n` (0-based) is uniform in `[0, min(cap, base * 2^n)]`.
@@ -48,7 +48,7 @@ impl RetryPolicy {
     }
 
     /// A random delay in `[0, ceiling(retry)]` (full jitter).
-    pub fn delay(&self, retry: u32) -> Duration {
+    pub(crate) fn delay(&self, retry: u32) -> Duration {
         let ceiling = self.ceiling(retry);
         if ceiling.is_zero() {
             return ceiling;

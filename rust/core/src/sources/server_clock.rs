@@ -43,7 +43,7 @@ pub const WARN_IMPLAUSIBLE_DATE: &str =
 
 /// Whether the server `Date` `server`, read when the local wall clock said `local`, is a clock
 /// reading: within [`MAX_PLAUSIBLE_DATE_OFFSET`] of it (the bound itself included).
-pub fn is_plausible_date(server: DateTime<Utc>, local: DateTime<Utc>) -> bool {
+pub(crate) fn is_plausible_date(server: DateTime<Utc>, local: DateTime<Utc>) -> bool {
     (server - local)
         .abs()
         .to_std()
@@ -88,7 +88,7 @@ impl ServerClock {
     /// Reads the `Date` header of an HTTP answer, if it has a valid one, and [`observe`]s it.
     ///
     /// [`observe`]: ServerClock::observe
-    pub fn observe_header(
+    pub(crate) fn observe_header(
         &self,
         headers: &reqwest::header::HeaderMap,
         local: DateTime<Utc>,
@@ -157,7 +157,7 @@ impl ServerClock {
 }
 
 /// Whether `offset` is larger (either way) than [`SIGNING_SKEW_THRESHOLD`].
-pub fn exceeds_threshold(offset: chrono::Duration) -> bool {
+pub(crate) fn exceeds_threshold(offset: chrono::Duration) -> bool {
     let threshold =
         chrono::Duration::from_std(SIGNING_SKEW_THRESHOLD).unwrap_or(chrono::Duration::MAX);
     offset.abs() > threshold

@@ -8,7 +8,7 @@
 //! `AWS_USE_FIPS_ENDPOINT` / `AWS_USE_DUALSTACK_ENDPOINT` or the profile's `use_fips_endpoint` /
 //! `use_dualstack_endpoint` ask for them). The region comes from `AWS_REGION`, `AWS_DEFAULT_REGION`,
 //! the profile's `region`, else `us-east-1`; a region that is not a valid region name (a DNS label:
-//! [`check_region`]) is refused, naming where it came from, before any request.
+//! `check_region`) is refused, naming where it came from, before any request.
 //! `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` skips the configured endpoints. Trust
 //! (`AWS_CA_BUNDLE`, the profile's `ca_bundle`, the platform's store) and proxies (`HTTPS_PROXY`,
 //! `NO_PROXY`, …) are those of [`crate::http`].
@@ -34,17 +34,16 @@ use crate::sources::Fetched;
 
 mod xml;
 
-use xml::{Field, StsXml, XmlError};
-pub use xml::{MAX_STS_XML_DEPTH, MAX_STS_XML_EVENTS};
+use xml::{Field, StsXml, XmlError, MAX_STS_XML_DEPTH, MAX_STS_XML_EVENTS};
 
 /// The STS API version every request names.
 pub const STS_API_VERSION: &str = "2011-06-15";
 /// The region used when nothing configures one.
-pub const DEFAULT_STS_REGION: &str = "us-east-1";
+pub(crate) const DEFAULT_STS_REGION: &str = "us-east-1";
 /// How long connecting to STS may take.
-pub const DEFAULT_STS_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+pub(crate) const DEFAULT_STS_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long one STS request may take, connection included.
-pub const DEFAULT_STS_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_STS_TIMEOUT: Duration = Duration::from_secs(10);
 /// The SigV4 signing name of STS.
 const SIGNING_NAME: &str = "sts";
 
@@ -53,7 +52,7 @@ const SIGNING_NAME: &str = "sts";
 /// `SignatureDoesNotMatch` with "Signature expired: …"). Such a refusal is retried once, signed
 /// with the offset the refusal's `Date` header shows, when that offset exceeds
 /// [`SIGNING_SKEW_THRESHOLD`](crate::sources::server_clock::SIGNING_SKEW_THRESHOLD).
-pub const CLOCK_SKEW_ERROR_CODES: &[&str] = &[
+pub(crate) const CLOCK_SKEW_ERROR_CODES: &[&str] = &[
     "RequestTimeTooSkewed",
     "RequestExpired",
     "InvalidSignatureException",
@@ -63,15 +62,15 @@ pub const CLOCK_SKEW_ERROR_CODES: &[&str] = &[
 ];
 
 /// The environment variable naming an STS-only endpoint.
-pub const ENV_ENDPOINT_URL_STS: &str = "AWS_ENDPOINT_URL_STS";
+pub(crate) const ENV_ENDPOINT_URL_STS: &str = "AWS_ENDPOINT_URL_STS";
 /// The environment variable naming an endpoint for every service.
-pub const ENV_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
+pub(crate) const ENV_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
 /// The environment variable asking for FIPS endpoints.
-pub const ENV_USE_FIPS_ENDPOINT: &str = "AWS_USE_FIPS_ENDPOINT";
+pub(crate) const ENV_USE_FIPS_ENDPOINT: &str = "AWS_USE_FIPS_ENDPOINT";
 /// The environment variable asking for dual-stack (IPv6) endpoints.
-pub const ENV_USE_DUALSTACK_ENDPOINT: &str = "AWS_USE_DUALSTACK_ENDPOINT";
+pub(crate) const ENV_USE_DUALSTACK_ENDPOINT: &str = "AWS_USE_DUALSTACK_ENDPOINT";
 /// The environment variable that switches configured endpoints off.
-pub const ENV_IGNORE_CONFIGURED_ENDPOINT_URLS: &str = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
+pub(crate) const ENV_IGNORE_CONFIGURED_ENDPOINT_URLS: &str = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
 
 /// What a profile may say about STS (the caller resolves the profile; these are plain values).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -95,7 +94,7 @@ pub struct StsSettings {
     pub endpoint: String,
     /// Where the endpoint came from (an environment variable, the profile, or `regional default`).
     pub endpoint_origin: String,
-    /// The signing region (a valid region name: [`check_region`]).
+    /// The signing region (a valid region name: `check_region`).
     pub region: String,
     /// Where the region came from (an environment variable, a profile setting, the default).
     pub region_origin: String,
@@ -208,11 +207,6 @@ impl StsSettings {
     }
 }
 
-/// `https://sts.{region}.amazonaws.com` (`.amazonaws.com.cn` in the China regions).
-pub fn regional_endpoint(region: &str) -> String {
-    variant_endpoint(region, EndpointVariants::default())
-}
-
 /// Whether to use the FIPS and dual-stack variants of the regional STS endpoint.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EndpointVariants {
@@ -258,7 +252,7 @@ impl EndpointVariants {
 /// The regional STS endpoint with `variants`, as the STS endpoint rules build it:
 /// `https://sts[-fips].{region}.{amazonaws.com | api.aws}` (China: `amazonaws.com.cn` /
 /// `api.amazonwebservices.com.cn`; GovCloud's plain endpoints are already FIPS).
-pub fn variant_endpoint(region: &str, variants: EndpointVariants) -> String {
+pub(crate) fn variant_endpoint(region: &str, variants: EndpointVariants) -> String {
     let suffix = dns_suffix(region, variants.dual_stack);
     let govcloud_fips = region.starts_with("us-gov-") && !variants.dual_stack;
     let host = if variants.fips && !govcloud_fips {
@@ -296,7 +290,7 @@ pub struct CallerIdentity {
 ///
 /// Requests are signed at [`ServerClock::signing_time`]: the local time corrected by the offset
 /// measured from the servers' `Date` headers once it exceeds the threshold. A refusal for clock
-/// skew ([`CLOCK_SKEW_ERROR_CODES`]) whose `Date` shows such an offset is retried exactly once,
+/// skew (`CLOCK_SKEW_ERROR_CODES`) whose `Date` shows such an offset is retried exactly once,
 /// signed with that offset.
 #[derive(Debug)]
 pub struct StsClient {
@@ -655,7 +649,7 @@ pub fn fuzz_sts(text: &str) {
 /// Fuzzing entry point: checks that a web identity token survives the form encoding of
 /// `AssumeRoleWithWebIdentity` unchanged. Not an API.
 #[doc(hidden)]
-pub fn fuzz_web_identity_form(text: &str) {
+pub(crate) fn fuzz_web_identity_form(text: &str) {
     let mut form = form_urlencoded::Serializer::new(String::new());
     form.append_pair("WebIdentityToken", text);
     let form = zeroize::Zeroizing::new(form.finish());
@@ -756,15 +750,9 @@ impl Answer {
 
 /// A role session name for when none is configured: `freshcreds-<unix millis>`, like the SDKs'
 /// `aws-sdk-java-<millis>`.
-pub fn default_session_name(clock: &dyn Clock) -> String {
+pub(crate) fn default_session_name(clock: &dyn Clock) -> String {
     format!("freshcreds-{}", clock.wall().timestamp_millis())
 }
-
-/// The least session duration STS grants (`DurationSeconds`), as the SDKs check it.
-pub const MIN_ROLE_SESSION_DURATION: Duration = Duration::from_secs(900);
-/// The longest session duration STS may grant (`DurationSeconds`; the role's maximum session
-/// duration may be lower, and a chained role session is limited to one hour by STS).
-pub const MAX_ROLE_SESSION_DURATION: Duration = Duration::from_secs(43_200);
 
 /// What an `AssumeRole` or `AssumeRoleWithWebIdentity` call asks for: the fields of the SDKs'
 /// `AssumeRoleRequest`. `Debug` hides the external id.
@@ -992,7 +980,7 @@ mod tests {
             "eu-west-1"
         );
         assert_eq!(
-            regional_endpoint("cn-north-1"),
+            variant_endpoint("cn-north-1", EndpointVariants::default()),
             "https://sts.cn-north-1.amazonaws.com.cn"
         );
     }

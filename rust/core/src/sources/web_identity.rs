@@ -15,13 +15,13 @@ use crate::sources::sts::{RoleRequest, StsClient};
 use crate::sources::{BoxFuture, CredentialSource, Fetched};
 
 /// The environment variable naming the token file.
-pub const ENV_WEB_IDENTITY_TOKEN_FILE: &str = "AWS_WEB_IDENTITY_TOKEN_FILE";
+pub(crate) const ENV_WEB_IDENTITY_TOKEN_FILE: &str = "AWS_WEB_IDENTITY_TOKEN_FILE";
 /// The environment variable naming the role to assume.
-pub const ENV_ROLE_ARN: &str = "AWS_ROLE_ARN";
+pub(crate) const ENV_ROLE_ARN: &str = "AWS_ROLE_ARN";
 /// The environment variable naming the role session.
-pub const ENV_ROLE_SESSION_NAME: &str = "AWS_ROLE_SESSION_NAME";
+pub(crate) const ENV_ROLE_SESSION_NAME: &str = "AWS_ROLE_SESSION_NAME";
 /// Token files larger than this are refused (a JWT is a few kilobytes).
-pub const MAX_TOKEN_FILE_BYTES: u64 = 1024 * 1024;
+pub(crate) const MAX_TOKEN_FILE_BYTES: u64 = 1024 * 1024;
 
 /// Role credentials from `AssumeRoleWithWebIdentity` with a token read from a file.
 #[derive(Debug)]
@@ -35,8 +35,8 @@ pub struct WebIdentitySource {
 
 impl WebIdentitySource {
     /// From `AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_ROLE_ARN` and `AWS_ROLE_SESSION_NAME`.
-    /// [`ErrorKind::NotConfigured`] when the token file variable is unset; an
-    /// [`ErrorKind::InvalidConfig`] error naming the variable when the role ARN is missing.
+    /// `ErrorKind::NotConfigured` when the token file variable is unset; an
+    /// `ErrorKind::InvalidConfig` error naming the variable when the role ARN is missing.
     pub fn from_env(env: &Env, sts: Arc<StsClient>) -> Result<Self> {
         let Some(token_file) = env.get_non_blank(ENV_WEB_IDENTITY_TOKEN_FILE) else {
             return Err(Error::not_configured(format!(
@@ -73,7 +73,7 @@ impl WebIdentitySource {
 
     /// Says where the token file setting came from, for error messages (e.g.
     /// `web_identity_token_file of profile dev`).
-    pub fn with_origin(mut self, origin: impl Into<String>) -> Self {
+    pub(crate) fn with_origin(mut self, origin: impl Into<String>) -> Self {
         self.origin = origin.into();
         self
     }

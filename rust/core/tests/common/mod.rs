@@ -73,6 +73,21 @@ impl ScriptedSource {
         })
     }
 
+    /// A source that answers new credentials valid for `lifetime` at every call.
+    pub fn fresh(clock: &ManualClock, lifetime: Duration) -> Arc<Self> {
+        Self::new(clock, [Answer::Fresh { lifetime }])
+    }
+
+    /// A source that answers new credentials valid for `lifetime` once, then fails with `kind`
+    /// at every call.
+    pub fn fresh_then_failing(
+        clock: &ManualClock,
+        lifetime: Duration,
+        kind: freshcreds::ErrorKind,
+    ) -> Arc<Self> {
+        Self::new(clock, [Answer::Fresh { lifetime }, Answer::Fail(kind)])
+    }
+
     pub fn calls(&self) -> u64 {
         self.calls.load(Ordering::SeqCst)
     }
@@ -170,6 +185,15 @@ pub fn lead_config(lead: Duration) -> freshcreds::refresh::RefreshConfig {
         jitter: Duration::ZERO,
         ..freshcreds::refresh::RefreshConfig::default()
     }
+}
+
+/// The access key id of the credentials `p` holds now.
+pub fn cached_key(p: &freshcreds::refresh::RefreshingProvider) -> String {
+    p.cached()
+        .expect("cached credentials")
+        .credentials
+        .access_key_id()
+        .to_string()
 }
 
 /// Starts an engine on `source` and waits for its first credentials.

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use freshcreds::clock::ManualClock;
 use freshcreds::env::Env;
 use freshcreds::sources::default_chain::{self, ChainSettings, SourceSelection};
-use freshcreds::sources::imds::ImdsConfigBuilder;
 use freshcreds::sources::sso::cache::cache_file_name;
 use freshcreds::sources::sts::{StsClient, StsSettings};
 use freshcreds::sources::CredentialSource;
@@ -44,6 +43,15 @@ impl Home {
             ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
         ]);
         Home { dir, env }
+    }
+
+    /// A home with the sso-session profile `dev` ([`session_config`]) selected and a cached
+    /// sign-in of session [`SESSION`] that lasts `lifetime`; returns the sign-in too.
+    pub fn signed_in(sim: &Simulator, lifetime: std::time::Duration) -> (Home, SsoLogin) {
+        let home = Home::new(sim, &session_config(), "dev");
+        let login = sim.sso_login(lifetime);
+        home.write_cache(SESSION, &login, None);
+        (home, login)
     }
 
     pub fn cache_path(&self, key: &str) -> std::path::PathBuf {
@@ -84,14 +92,8 @@ impl Home {
         selection: SourceSelection,
     ) -> Arc<dyn CredentialSource> {
         let settings = ChainSettings {
-            env: self.env.clone(),
             system_properties: Some(Env::from_map::<String, String>([])),
-            explicit_profile_wins: false,
-            profile: None,
-            imds_overrides: ImdsConfigBuilder::default(),
-            clock: Arc::new(clock.clone()),
-            server_clock: Default::default(),
-            network: Default::default(),
+            ..ChainSettings::new(self.env.clone(), Arc::new(clock.clone()))
         };
         default_chain::build(&settings, selection).await.unwrap()
     }

@@ -10,8 +10,8 @@ use crate::contract::{
     ACCESS_KEY_ID, ACCOUNT_ID, EXPIRATION, NO_EXPIRATION, NO_VALUE, NUMBERS, SECRET_ACCESS_KEY,
     SERVE_FOR, SESSION_TOKEN, SOURCE, STALE, STATUS_FIELD_COLUMNS, STRINGS,
 };
-use crate::error::Error;
-use crate::host::{FreshProvider, ProviderOptions, Snapshot};
+use freshcreds_core::error::Error;
+use freshcreds_core::host::{FreshProvider, ProviderOptions, Snapshot};
 use freshcreds_core::refresh::{self, FieldValue};
 
 /// Local references one element of a string array may need while it is read.
@@ -217,7 +217,7 @@ fn write_longs(
 ) -> Result<(), Failure> {
     if longs.is_null() || (env.get_array_length(longs)? as usize) < numbers.len() {
         return Err(Error::new(
-            crate::error::ErrorKind::Internal,
+            freshcreds_core::error::ErrorKind::Internal,
             format!(
                 "freshcreds bridge: the {what} array must have {} elements",
                 numbers.len()

@@ -19,7 +19,7 @@ use zeroize::Zeroizing;
 
 use super::convert;
 use crate::bridge::Failure;
-use crate::host::FreshProvider;
+use freshcreds_core::host::FreshProvider;
 use freshcreds_core::sources::fetcher::{
     expiration_from_epoch_millis, CredentialFetcher, FailureKind, FetcherAnswer, TokenSupplier,
 };

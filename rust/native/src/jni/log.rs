@@ -39,10 +39,10 @@ use crate::contract::{LOG_DEBUG, LOG_ERROR, LOG_INFO, LOG_TRACE, LOG_WARN};
 /// The Java system property that sets the most verbose level forwarded (default `info`).
 pub(crate) const LEVEL_PROPERTY: &str = "freshcreds.log.level";
 /// Records held for the Java log thread at most; more are dropped and counted.
-pub const LOG_QUEUE_CAPACITY: usize = 1024;
+pub(super) const LOG_QUEUE_CAPACITY: usize = 1024;
 /// Longest wait of one `takeLogRecords` call, whatever the Java side asks (so a stop request is
 /// never missed for long).
-pub const MAX_TAKE_WAIT: Duration = Duration::from_secs(1);
+pub(super) const MAX_TAKE_WAIT: Duration = Duration::from_secs(1);
 
 /// One event, as handed to Java.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -305,7 +305,7 @@ entry_point! {
 }
 
 /// The target of the events [`Java_dev_freshcreds_NativeTestHooks_log`] raises.
-pub const TEST_TARGET: &str = "freshcreds::jni::test";
+pub(super) const TEST_TARGET: &str = "freshcreds::jni::test";
 
 entry_point! {
     /// `void NativeTestHooks.log(int level, String message, int count)` (a class of the Java tests,

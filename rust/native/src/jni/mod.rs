@@ -27,7 +27,7 @@ macro_rules! entry_point {
     ) => {
         $(#[$attr])*
         #[no_mangle]
-        pub extern "system" fn $name<'l>(
+        pub(crate) extern "system" fn $name<'l>(
             mut env: ::jni::JNIEnv<'l>,
             _class: ::jni::objects::JClass<'l>,
             $($arg: $ty),*
@@ -48,12 +48,12 @@ use jni::objects::{JLongArray, JObjectArray, JString};
 use jni::sys::{jboolean, jint, jlong, JNI_ERR, JNI_FALSE, JNI_TRUE, JNI_VERSION_1_8};
 use jni::JavaVM;
 
-use crate::host::FreshProvider;
+use freshcreds_core::host::FreshProvider;
 
 /// Called by the JVM when the library is loaded: routes `tracing` events (through the bounded
 /// log queue of `log.rs`) and panic reports to Java logging. Keeps no JNI reference.
 #[no_mangle]
-pub extern "system" fn JNI_OnLoad(vm: JavaVM, _reserved: *mut c_void) -> jint {
+pub(crate) extern "system" fn JNI_OnLoad(vm: JavaVM, _reserved: *mut c_void) -> jint {
     // `JavaVM` is a transparent wrapper of the `JavaVM*` the JVM passes.
     let loaded = std::panic::catch_unwind(|| {
         let mut env = vm.get_env().ok()?;
@@ -71,7 +71,7 @@ pub extern "system" fn JNI_OnLoad(vm: JavaVM, _reserved: *mut c_void) -> jint {
 /// log forwarding and discards queued records. The bridge holds no global reference to
 /// release (none is ever created), which is what lets that class loader be collected at all.
 #[no_mangle]
-pub extern "system" fn JNI_OnUnload(_vm: JavaVM, _reserved: *mut c_void) {
+pub(crate) extern "system" fn JNI_OnUnload(_vm: JavaVM, _reserved: *mut c_void) {
     let _ = std::panic::catch_unwind(log::close);
 }
 

@@ -76,13 +76,3 @@ fn throw_insufficient(env: &mut JNIEnv<'_>, message: &str, n: [i64; 5]) -> jni::
     )?;
     env.throw(JThrowable::from(exception))
 }
-
-entry_point! {
-    /// `void NativeTestHooks.panicForTest(String message)` (a class of the Java tests, not of the
-    /// product jar): panics inside the guard, so tests can check that a bug surfaces as a
-    /// `FreshCredentialsException` of kind `INTERNAL` instead of aborting the JVM.
-    fn Java_dev_freshcreds_NativeTestHooks_panicForTest(message: jni::objects::JString<'l>)
-        = (), |env| {
-            panic!("{}", String::from(env.get_string(&message)?))
-        }
-}

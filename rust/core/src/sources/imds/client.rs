@@ -31,7 +31,7 @@ pub struct ImdsResponse {
     /// The body (may hold secrets: `Debug` shows only its length).
     pub body: String,
     /// The `Date` response header, if present, valid and plausible (see
-    /// [`ServerClock::observe`]).
+    /// `ServerClock::observe`).
     pub date: Option<DateTime<Utc>>,
 }
 

@@ -36,16 +36,16 @@ pub(super) const PROFILE_V1_DISABLED: &str = "ec2_metadata_v1_disabled";
 pub(super) const PROFILE_TIMEOUT: &str = "metadata_service_timeout";
 
 /// The IPv4 IMDS endpoint, the default.
-pub const IPV4_ENDPOINT: &str = "http://169.254.169.254";
+pub(crate) const IPV4_ENDPOINT: &str = "http://169.254.169.254";
 /// The IPv6 IMDS endpoint (Nitro instances).
-pub const IPV6_ENDPOINT: &str = "http://[fd00:ec2::254]";
+pub(crate) const IPV6_ENDPOINT: &str = "http://[fd00:ec2::254]";
 
 /// Default per-request timeout (the SDKs' 1 s).
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
 /// Default IMDSv2 session token lifetime: 6 hours, the maximum IMDS accepts.
-pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(21600);
+pub(crate) const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(21600);
 /// Default time a "not on EC2" verdict (connection refused, no route) is remembered.
-pub const DEFAULT_NOT_ON_EC2_TTL: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_NOT_ON_EC2_TTL: Duration = Duration::from_secs(60);
 /// The longest per-request timeout the environment or the profile may set, in seconds.
 const MAX_TIMEOUT_SECS: f64 = 3600.0;
 

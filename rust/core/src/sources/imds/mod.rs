@@ -15,10 +15,7 @@ mod source;
 mod token;
 
 pub use client::{ImdsClient, ImdsResponse, ImdsStats, PROXY_ENV_VARS};
-pub use config::{
-    EndpointMode, EndpointOrigin, ImdsConfig, ImdsConfigBuilder, SettingLayer,
-    DEFAULT_NOT_ON_EC2_TTL, DEFAULT_TIMEOUT, DEFAULT_TOKEN_TTL, IPV4_ENDPOINT, IPV6_ENDPOINT,
-};
+pub use config::{EndpointMode, EndpointOrigin, ImdsConfig, ImdsConfigBuilder, SettingLayer};
 #[doc(hidden)]
 pub use source::fuzz_parse_credentials_document;
 pub use source::{ImdsCredentialsSource, ROLE_LIST_PATH, SOURCE_NAME};

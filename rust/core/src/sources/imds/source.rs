@@ -55,7 +55,7 @@ impl ImdsCredentialsSource {
     }
 
     /// Fetches the credentials of the attached role.
-    pub async fn fetch_credentials(&self) -> Result<Fetched> {
+    pub(crate) async fn fetch_credentials(&self) -> Result<Fetched> {
         if let Some(setting) = self.client.config().disabled_by() {
             return Err(Error::new(
                 ErrorKind::Disabled,

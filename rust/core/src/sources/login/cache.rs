@@ -28,13 +28,13 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::sources::profile::location::{expand_home, home_dir, Platform};
 
 /// The environment variable naming another cache directory.
-pub const ENV_LOGIN_CACHE_DIRECTORY: &str = "AWS_LOGIN_CACHE_DIRECTORY";
+pub(crate) const ENV_LOGIN_CACHE_DIRECTORY: &str = "AWS_LOGIN_CACHE_DIRECTORY";
 /// Cache files larger than this are refused (a token document is a few kilobytes).
-pub const MAX_CACHE_FILE_BYTES: u64 = 256 * 1024;
+pub(crate) const MAX_CACHE_FILE_BYTES: u64 = 256 * 1024;
 
 /// The cache directory: `AWS_LOGIN_CACHE_DIRECTORY` (with `~` expanded), else
 /// `~/.aws/login/cache`. The error says that no home directory is set.
-pub fn cache_dir(env: &Env) -> Result<PathBuf> {
+pub(crate) fn cache_dir(env: &Env) -> Result<PathBuf> {
     let platform = Platform::current();
     let home = home_dir(env, platform);
     if let Some(dir) = env.get_non_blank(ENV_LOGIN_CACHE_DIRECTORY) {
@@ -268,7 +268,7 @@ pub fn parse(path: &Path, doc: &serde_json::Value) -> Result<LoginToken> {
 /// Writes a refresh back into the file at `path`: reads the document again, changes
 /// `accessToken.{accessKeyId, secretAccessKey, sessionToken, expiresAt}` and `refreshToken`, keeps
 /// everything else, and replaces the file atomically ([`write_atomically`](crate::sources::atomic_file::write_atomically)).
-pub async fn write_back(path: &Path, refreshed: &Refreshed) -> Result<()> {
+pub(crate) async fn write_back(path: &Path, refreshed: &Refreshed) -> Result<()> {
     let mut doc = read_document(path).await?;
     let Some(root) = doc.0.as_object_mut() else {
         return Err(file_error(ErrorKind::Parse, path, "is not a JSON object"));

@@ -18,9 +18,9 @@ use sha2::{Digest, Sha256};
 use crate::credentials::REDACTED;
 
 /// The `typ` of a DPoP proof's header.
-pub const DPOP_TYP: &str = "dpop+jwt";
+pub(crate) const DPOP_TYP: &str = "dpop+jwt";
 /// The only signature algorithm AWS Sign-In accepts for DPoP proofs.
-pub const DPOP_ALG: &str = "ES256";
+pub(crate) const DPOP_ALG: &str = "ES256";
 
 /// A session's DPoP key (P-256). `Debug` shows only the public key's thumbprint.
 #[derive(Clone)]
@@ -115,7 +115,7 @@ impl DpopKey {
 }
 
 /// A fresh random `jti`: a version 4 UUID.
-pub fn new_jti() -> String {
+pub(crate) fn new_jti() -> String {
     let mut b: [u8; 16] = rand::random();
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;

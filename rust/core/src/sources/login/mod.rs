@@ -16,7 +16,7 @@
 //! here is interactive. The endpoint is `AWS_ENDPOINT_URL_SIGNIN` (service id `Signin`), else
 //! `AWS_ENDPOINT_URL`, else the profile's `services` `signin` / `endpoint_url`, else regional
 //! (region: `AWS_REGION`, `AWS_DEFAULT_REGION`, the login profile's `region`, the selected
-//! profile's; one that is not a valid region name is refused: [`check_region`]);
+//! profile's; one that is not a valid region name is refused: `check_region`);
 //! `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` skips the configured ones.
 //!
 //! When the engine asks again for credentials it was already given, the source refreshes even if
@@ -48,20 +48,20 @@ use crate::sources::sts::{ENV_ENDPOINT_URL, ENV_IGNORE_CONFIGURED_ENDPOINT_URLS}
 use crate::sources::{BoxFuture, CredentialSource, Fetched, Probe};
 
 /// The profile key `aws login` writes: the ARN of the signed-in session.
-pub const LOGIN_SESSION_KEY: &str = "login_session";
+pub(crate) const LOGIN_SESSION_KEY: &str = "login_session";
 /// The environment variable naming the AWS Sign-In endpoint (service id `Signin`).
-pub const ENV_ENDPOINT_URL_SIGNIN: &str = "AWS_ENDPOINT_URL_SIGNIN";
+pub(crate) const ENV_ENDPOINT_URL_SIGNIN: &str = "AWS_ENDPOINT_URL_SIGNIN";
 /// Credentials that expire within this are refreshed before they are handed out (botocore's
 /// `_REFRESH_THRESHOLD`, smithy-rs' `REFRESH_BUFFER_TIME`: 5 minutes).
 pub const LOGIN_REFRESH_WINDOW: Duration = Duration::from_secs(5 * 60);
 /// The path of `CreateOAuth2Token` on the AWS Sign-In endpoint.
 pub const TOKEN_PATH: &str = "/v1/token";
 /// How long connecting to AWS Sign-In may take.
-pub const SIGNIN_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+pub(crate) const SIGNIN_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long one `CreateOAuth2Token` request may take, connection included.
-pub const SIGNIN_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const SIGNIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest `CreateOAuth2Token` answer read.
-pub const MAX_SIGNIN_RESPONSE_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_SIGNIN_RESPONSE_BYTES: usize = 64 * 1024;
 /// The longest `expiresIn` accepted (AWS Sign-In says at most 900 s; anything above 12 h is a
 /// broken answer).
 pub const MAX_EXPIRES_IN: u64 = 12 * 3600;
@@ -72,7 +72,7 @@ pub fn login_command(profile: &str) -> String {
 }
 
 /// The regional AWS Sign-In token endpoint of `region`, by partition.
-pub fn regional_endpoint(region: &str) -> String {
+pub(crate) fn regional_endpoint(region: &str) -> String {
     let suffix = if region.starts_with("cn-") {
         "signin.amazonaws.cn"
     } else if region.starts_with("us-gov-") {

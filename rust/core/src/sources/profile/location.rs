@@ -130,7 +130,12 @@ pub fn home_dir(env: &Env, platform: Platform) -> Option<String> {
 /// Replaces a leading `~` component with `home`. The rest of a `~` path is rewritten with the
 /// platform's separator; other paths are returned unchanged. Without a home directory the path is
 /// left as it is (with a warning when the user chose it).
-pub fn expand_home(path: &str, home: Option<&str>, platform: Platform, user_set: bool) -> String {
+pub(crate) fn expand_home(
+    path: &str,
+    home: Option<&str>,
+    platform: Platform,
+    user_set: bool,
+) -> String {
     let rest = match path.strip_prefix('~') {
         Some("") => "",
         Some(rest) if rest.starts_with('/') => rest,

@@ -9,5 +9,5 @@ pub mod reload;
 
 pub use chain::{AssumeRoleStep, BaseStep, NamedSource, ProfileChain};
 pub use location::{FileLocations, Platform};
-pub use parser::{Profile, ProfileSet, DEFAULT_PROFILE};
+pub use parser::{Profile, ProfileSet};
 pub use reload::{ReloadingProfileSource, PROFILE_RECHECK_INTERVAL};

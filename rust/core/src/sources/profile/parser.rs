@@ -24,7 +24,7 @@ use crate::error::{Error, ErrorKind, Result};
 use super::location::{FileLocations, Platform};
 
 /// The name of the profile used when none is selected.
-pub const DEFAULT_PROFILE: &str = "default";
+pub(crate) const DEFAULT_PROFILE: &str = "default";
 
 /// Keys whose values are secrets (or, like `external_id`, must not leak): never shown by `Debug`.
 const SECRET_KEYS: &[&str] = &["aws_secret_access_key", "aws_session_token", "external_id"];
@@ -104,7 +104,7 @@ impl Profile {
     /// ```
     ///
     /// Returns `None` when `key` is not set; lines of the block without `=` are skipped.
-    pub fn sub_properties(&self, key: &str) -> Option<BTreeMap<String, String>> {
+    pub(crate) fn sub_properties(&self, key: &str) -> Option<BTreeMap<String, String>> {
         let value = self.get(key)?;
         Some(
             value
@@ -291,12 +291,6 @@ impl ProfileSet {
     /// The selected profile, if it is defined.
     pub fn selected_profile(&self) -> Option<&Profile> {
         self.profile(&self.selected)
-    }
-
-    /// The same profiles with another profile selected.
-    pub fn with_selected(mut self, name: &str) -> ProfileSet {
-        self.selected = name.to_string();
-        self
     }
 
     /// The profile called `name` (case-sensitive), if defined.

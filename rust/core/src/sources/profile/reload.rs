@@ -100,7 +100,7 @@ impl ReloadingProfileSource {
 
     /// Raises `warnings` (collected while the files were read for the initial source, see
     /// [`notice::collect`]) again at the first fetch or probe.
-    pub fn with_pending_warnings(mut self, warnings: Vec<String>) -> Self {
+    pub(crate) fn with_pending_warnings(mut self, warnings: Vec<String>) -> Self {
         self.pending = Mutex::new(warnings);
         self
     }

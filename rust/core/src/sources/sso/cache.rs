@@ -22,10 +22,10 @@ use crate::credentials::REDACTED;
 use crate::error::{Error, ErrorKind, Result};
 
 /// Token cache files larger than this are refused (the AWS CLI writes well under 4 KiB).
-pub const MAX_TOKEN_CACHE_BYTES: u64 = 256 * 1024;
+pub(crate) const MAX_TOKEN_CACHE_BYTES: u64 = 256 * 1024;
 
 /// The cache directory under a home directory: `<home>/.aws/sso/cache`.
-pub fn cache_dir(home: &str) -> PathBuf {
+pub(crate) fn cache_dir(home: &str) -> PathBuf {
     Path::new(home).join(".aws").join("sso").join("cache")
 }
 
@@ -247,7 +247,7 @@ impl CachedToken {
 
     /// Why this token cannot be refreshed at `now`, or `None` when it can (a refresh token and an
     /// unexpired client registration are present).
-    pub fn cannot_refresh_because(&self, now: DateTime<Utc>) -> Option<String> {
+    pub(crate) fn cannot_refresh_because(&self, now: DateTime<Utc>) -> Option<String> {
         if self.refresh_token.is_none() {
             return Some(format!("{} has no `refreshToken`", self.path.display()));
         }

@@ -25,7 +25,7 @@
 //! `endpoint_url`), then its `endpoint_url`, else `https://portal.sso.{sso_region}.amazonaws.com`
 //! and `https://oidc.{sso_region}.amazonaws.com` (FIPS and dual-stack variants as for STS).
 //! `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` skips the configured ones. An `sso_region` that is
-//! not a valid region name ([`check_region`]) is refused, naming its file and line.
+//! not a valid region name (`check_region`) is refused, naming its file and line.
 
 pub mod cache;
 pub mod oidc;
@@ -63,18 +63,18 @@ pub const TOKEN_REFRESH_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// whatever the refresh cadence of the role credentials.
 pub const TOKEN_REFRESH_RETRY_INTERVAL: Duration = Duration::from_secs(30);
 /// The largest portal or OIDC answer read (role credentials and tokens are under 4 KiB).
-pub const MAX_SSO_RESPONSE_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_SSO_RESPONSE_BYTES: usize = 64 * 1024;
 /// How long connecting to the portal or OIDC may take.
-pub const SSO_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+pub(crate) const SSO_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long one portal or OIDC request may take, connection included.
-pub const SSO_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const SSO_TIMEOUT: Duration = Duration::from_secs(10);
 /// The environment variable naming the portal endpoint.
-pub const ENV_ENDPOINT_URL_SSO: &str = "AWS_ENDPOINT_URL_SSO";
+pub(crate) const ENV_ENDPOINT_URL_SSO: &str = "AWS_ENDPOINT_URL_SSO";
 /// The environment variable naming the OIDC endpoint.
-pub const ENV_ENDPOINT_URL_SSO_OIDC: &str = "AWS_ENDPOINT_URL_SSO_OIDC";
+pub(crate) const ENV_ENDPOINT_URL_SSO_OIDC: &str = "AWS_ENDPOINT_URL_SSO_OIDC";
 /// The error text of a profile that names an sso-session but no account and role: it is meant
 /// for a token provider (a service that takes a bearer token), not for credentials.
-pub const TOKEN_ONLY_PROFILE: &str =
+pub(crate) const TOKEN_ONLY_PROFILE: &str =
     "selected profile will resolve an access token instead of credentials";
 
 /// An endpoint and where it came from.
@@ -213,7 +213,7 @@ pub struct SsoSettings {
 impl SsoSettings {
     /// The settings of a planned SSO step: `None` when `step` is not SSO. A token-only profile
     /// (an sso-session without `sso_account_id` / `sso_role_name`) is an
-    /// [`ErrorKind::InvalidConfig`] error containing [`TOKEN_ONLY_PROFILE`]; no home directory
+    /// [`ErrorKind::InvalidConfig`] error containing `TOKEN_ONLY_PROFILE`; no home directory
     /// is another, naming the variables.
     pub fn from_step(
         env: &Env,
@@ -292,7 +292,7 @@ impl SsoSettings {
     }
 
     /// Whether this form refreshes its token (the sso-session form does; legacy never).
-    pub fn refreshes_token(&self) -> bool {
+    pub(crate) fn refreshes_token(&self) -> bool {
         self.session.is_some()
     }
 

@@ -19,7 +19,7 @@ use super::cache::Registration;
 use super::{http_client, read_body, service_error, transport_error, Endpoint};
 
 /// The grant type of a refresh.
-pub const REFRESH_GRANT_TYPE: &str = "refresh_token";
+pub(crate) const REFRESH_GRANT_TYPE: &str = "refresh_token";
 /// The longest access token lifetime (`expiresIn`) accepted from `CreateToken`: 90 days, the
 /// longest session IAM Identity Center allows (access tokens usually last an hour). A longer,
 /// zero, negative or non-integer `expiresIn` is a broken answer: refused as a parse error naming

@@ -19,7 +19,7 @@ use crate::sources::Fetched;
 use super::{http_client, read_body, service_error, transport_error, Endpoint};
 
 /// The header that carries the access token.
-pub const BEARER_TOKEN_HEADER: &str = "x-amz-sso_bearer_token";
+pub(crate) const BEARER_TOKEN_HEADER: &str = "x-amz-sso_bearer_token";
 
 /// A client of the portal's `GetRoleCredentials`.
 #[derive(Debug)]

@@ -24,11 +24,11 @@ use zeroize::Zeroizing;
 
 /// The deepest element nesting read in an STS answer (real answers nest four deep). A deeper
 /// document is refused.
-pub const MAX_STS_XML_DEPTH: usize = 16;
+pub(crate) const MAX_STS_XML_DEPTH: usize = 16;
 /// The most XML events (start and end tags, empty elements, texts, comments, declarations) read
 /// from one STS answer (a real `AssumeRole` answer has about fifty). A longer document is
 /// refused.
-pub const MAX_STS_XML_EVENTS: usize = 1024;
+pub(crate) const MAX_STS_XML_EVENTS: usize = 1024;
 
 /// An element of an STS answer that freshcreds reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

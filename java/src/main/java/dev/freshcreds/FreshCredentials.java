@@ -20,26 +20,6 @@ public final class FreshCredentials {
     private final String accountId;
 
     /**
-     * Creates credentials.
-     *
-     * @param accessKeyId the access key id
-     * @param secretAccessKey the secret access key
-     * @param sessionToken the session token of temporary credentials, or {@code null}
-     * @param expiration when they expire, or {@code null} for long-term keys
-     * @param source the name of the source that produced them
-     * @param stale whether they are past their expiry and served only because refreshing fails
-     */
-    public FreshCredentials(
-            String accessKeyId,
-            String secretAccessKey,
-            String sessionToken,
-            Instant expiration,
-            String source,
-            boolean stale) {
-        this(accessKeyId, secretAccessKey, sessionToken, expiration, source, stale, null);
-    }
-
-    /**
      * Creates credentials that belong to a known AWS account.
      *
      * @param accessKeyId the access key id
@@ -68,6 +48,21 @@ public final class FreshCredentials {
         this.source = source == null ? "" : source;
         this.stale = stale;
         this.accountId = accountId;
+    }
+
+    /**
+     * Creates credentials.
+     *
+     * @param accessKeyId the access key id
+     * @param secretAccessKey the secret access key
+     * @param sessionToken the session token of temporary credentials, or {@code null}
+     * @param expiration when they expire, or {@code null} for long-term keys
+     * @param source the name of the source that produced them
+     * @param stale whether they are past their expiry and served only because refreshing fails
+     */
+    public FreshCredentials(String accessKeyId, String secretAccessKey, String sessionToken,
+            Instant expiration, String source, boolean stale) {
+        this(accessKeyId, secretAccessKey, sessionToken, expiration, source, stale, null);
     }
 
     /** @return the access key id */

@@ -365,6 +365,22 @@ public final class FreshCredentialsSource implements AutoCloseable {
     }
 
     /**
+     * A factory of native handles over Java code behind {@code bridge}: a credentials fetcher
+     * called {@code name}, or a web identity token supplier when {@code name} is {@code null}.
+     */
+    private static NativeFactory overJava(final String name, final FetcherBridge bridge, Duration callTimeout) {
+        final long timeoutMillis = callTimeout.toMillis();
+        return new NativeFactory() {
+            @Override
+            public long create(String[] keys, String[] values) {
+                return name == null
+                        ? Native.createTokenSupplier(keys, values, bridge, timeoutMillis)
+                        : Native.createFetcher(keys, values, name, bridge, timeoutMillis);
+            }
+        };
+    }
+
+    /**
      * Loads the native library, hands the options (with the JVM's proxy and trust store, unless
      * the options set them or turn this off) to {@code factory}, and adopts the handle it makes.
      */
@@ -412,14 +428,8 @@ public final class FreshCredentialsSource implements AutoCloseable {
      */
     public static FreshCredentialsSource fromFetcher(final String name, CredentialsFetcher fetcher,
             FreshCredentialsOptions options, Duration callTimeout) {
-        final FetcherBridge bridge = FetcherBridge.of(fetcher);
-        final long timeoutMillis = callTimeout.toMillis();
-        return created(options.forKind(OptionSpec.SOURCE_KIND_FETCHER), SnapshotExpiry.SYSTEM, false, new NativeFactory() {
-            @Override
-            public long create(String[] keys, String[] values) {
-                return Native.createFetcher(keys, values, name, bridge, timeoutMillis);
-            }
-        });
+        return created(options.forKind(OptionSpec.SOURCE_KIND_FETCHER), SnapshotExpiry.SYSTEM, false,
+                overJava(name, FetcherBridge.of(fetcher), callTimeout));
     }
 
     /**
@@ -452,14 +462,8 @@ public final class FreshCredentialsSource implements AutoCloseable {
      */
     public static FreshCredentialsSource webIdentity(FreshCredentialsOptions options,
             WebIdentityTokenSupplier supplier, Duration callTimeout) {
-        final FetcherBridge bridge = FetcherBridge.of(supplier);
-        final long timeoutMillis = callTimeout.toMillis();
-        return created(options.forKind(OptionSpec.SOURCE_KIND_TOKEN_SUPPLIER), SnapshotExpiry.SYSTEM, false, new NativeFactory() {
-            @Override
-            public long create(String[] keys, String[] values) {
-                return Native.createTokenSupplier(keys, values, bridge, timeoutMillis);
-            }
-        });
+        return created(options.forKind(OptionSpec.SOURCE_KIND_TOKEN_SUPPLIER), SnapshotExpiry.SYSTEM, false,
+                overJava(null, FetcherBridge.of(supplier), callTimeout));
     }
 
     /** A source owning a new native handle. */

@@ -15,6 +15,7 @@ import javax.tools.JavaCompiler;
 import javax.tools.ToolProvider;
 
 import org.junit.Test;
+import dev.freshcreds.simkit.Trees;
 
 /**
  * How the agent declares the hooks to the SDKs, seen from the application: exactly one
@@ -80,7 +81,7 @@ public class AgentDeclarationsTest {
             assertTrue(out, ChildJvms.line(out, "directory ").matches("directory freshcreds-hooks-[0-9a-f]{16} declarations\\.jar"));
             assertTrue(out, !out.contains("WARNING"));
         } finally {
-            ChildJvms.deleteTree(work);
+            Trees.delete(work);
         }
     }
 
@@ -93,7 +94,7 @@ public class AgentDeclarationsTest {
             assertEquals(out, 2, ChildJvms.count(out, "-global.jar!/"));
             assertEquals(out, 0, ChildJvms.count(out, "directory "));
         } finally {
-            ChildJvms.deleteTree(work);
+            Trees.delete(work);
         }
     }
 }

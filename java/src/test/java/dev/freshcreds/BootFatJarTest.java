@@ -5,12 +5,8 @@ import static org.junit.Assert.assertTrue;
 
 import java.io.File;
 import java.io.IOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -21,6 +17,7 @@ import org.junit.BeforeClass;
 import org.junit.Test;
 
 import dev.freshcreds.simkit.SimulatorProcess;
+import dev.freshcreds.simkit.Trees;
 
 /**
  * The Java agent on Spring Boot 3.5 and 4 fat jars built by Boot's own plugin ({@code spring-boot-maven-plugin},
@@ -62,7 +59,7 @@ public class BootFatJarTest {
     @AfterClass
     public static void cleanUp() throws IOException {
         if (work != null) {
-            ChildJvms.deleteTree(work);
+            Trees.delete(work);
         }
     }
 
@@ -170,8 +167,8 @@ public class BootFatJarTest {
         assertTrue("mvn is not on the PATH: the tests of packaged apps need Maven (scripts/setup.sh installs it)",
                 onPath("mvn"));
         Path source = new File(ChildJvms.property("freshcreds.test.apps"), appName).toPath();
-        ChildJvms.deleteTree(project);
-        copyTree(source, project);
+        Trees.delete(project);
+        Trees.copy(source, project);
         List<String> args = new ArrayList<String>(Arrays.asList(
                 "-B", "-q", "package", "-Daws.sdk.v1.version=" + v1, "-Daws.sdk.v2.version=" + v2));
         args.addAll(Arrays.asList(more));
@@ -218,22 +215,6 @@ public class BootFatJarTest {
             }
         }
         return false;
-    }
-
-    private static void copyTree(final Path from, final Path to) throws IOException {
-        Files.walkFileTree(from, new SimpleFileVisitor<Path>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-                Files.createDirectories(to.resolve(from.relativize(dir).toString()));
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.copy(file, to.resolve(from.relativize(file).toString()), StandardCopyOption.REPLACE_EXISTING);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 
 }

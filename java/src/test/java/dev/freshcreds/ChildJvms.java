@@ -7,17 +7,15 @@ import static org.junit.Assert.assertTrue;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import dev.freshcreds.simkit.SimulatorProcess;
+import dev.freshcreds.simkit.Trees;
 
 /** What the tests that run separate JVMs share: the command, the environment, reading the output. */
 final class ChildJvms {
@@ -75,6 +73,34 @@ final class ChildJvms {
         return text;
     }
 
+    /** What a child JVM printed on its standard output and its standard error. */
+    static final class Printed {
+        final String stdout;
+        final String stderr;
+
+        Printed(String stdout, String stderr) {
+            this.stdout = stdout;
+            this.stderr = stderr;
+        }
+    }
+
+    /**
+     * Runs the child {@code pb} with its standard output and error apart, in {@code out.txt} and
+     * {@code err.txt} of {@code work}, for at most {@code timeoutSeconds}; fails the test when it
+     * does not finish or exits non-zero (the message shows both), and returns what it printed.
+     */
+    static Printed runApart(ProcessBuilder pb, Path work, int timeoutSeconds)
+            throws IOException, InterruptedException {
+        Path out = work.resolve("out.txt");
+        Path err = work.resolve("err.txt");
+        Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        assertTrue("the child JVM did not finish", p.waitFor(timeoutSeconds, TimeUnit.SECONDS));
+        String stdout = new String(Files.readAllBytes(out), StandardCharsets.UTF_8).replace("\r", "");
+        String stderr = new String(Files.readAllBytes(err), StandardCharsets.UTF_8);
+        assertEquals("stdout: " + stdout + "\nstderr: " + stderr, 0, p.exitValue());
+        return new Printed(stdout, stderr);
+    }
+
     static String line(String out, String prefix) {
         for (String l : out.split("\n")) {
             if (l.startsWith(prefix)) {
@@ -100,24 +126,5 @@ final class ChildJvms {
 
     static String javaBinary() {
         return System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        Files.walkFileTree(root, new SimpleFileVisitor<Path>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                Files.delete(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 }

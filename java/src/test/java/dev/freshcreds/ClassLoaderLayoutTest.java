@@ -17,6 +17,7 @@ import javax.tools.ToolProvider;
 import org.junit.Test;
 
 import dev.freshcreds.simkit.SimulatorProcess;
+import dev.freshcreds.simkit.Trees;
 
 /**
  * The Java agent where the SDKs are not on the system class path, as in a web application: a
@@ -134,7 +135,7 @@ public class ClassLoaderLayoutTest {
             ChildJvms.minimalEnvironment(pb.environment(), work, empty, sim);
             return ChildJvms.runToCompletion(pb, "the child JVM", 120);
         } finally {
-            ChildJvms.deleteTree(work);
+            Trees.delete(work);
         }
     }
 

@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.Test;
 
 import dev.freshcreds.simkit.SimulatorProcess;
+import dev.freshcreds.simkit.Trees;
 
 /**
  * A JVM on a corporate network, configured the way such JVMs are: only through its own system
@@ -171,16 +172,10 @@ public class CorporateNetworkTest {
         command.add(probe.toString());
         command.add(ROLE);
         command.addAll(Arrays.asList(endpoints));
-        Path out = work.resolve("out.txt");
-        Path err = work.resolve("err.txt");
-        ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+        ProcessBuilder pb = new ProcessBuilder(command);
         ChildJvms.minimalEnvironment(pb.environment(), work, empty, sim);
-        Process p = pb.start();
-        assertTrue("the child JVM did not finish", p.waitFor(120, TimeUnit.SECONDS));
-        String stdout = new String(Files.readAllBytes(out), StandardCharsets.UTF_8).replace("\r", "");
-        String stderr = new String(Files.readAllBytes(err), StandardCharsets.UTF_8);
-        assertEquals("stdout: " + stdout + "\nstderr: " + stderr, 0, p.exitValue());
-        return stdout + "\n--- stderr:\n" + stderr;
+        ChildJvms.Printed printed = ChildJvms.runApart(pb, work, 120);
+        return printed.stdout + "\n--- stderr:\n" + printed.stderr;
     }
 
     /**
@@ -230,7 +225,7 @@ public class CorporateNetworkTest {
             assertEquals(network, 0, SimulatorProcess.count(network, "tls_failed_handshakes"));
             assertEquals(network, 0, SimulatorProcess.count(network, "proxy_tunnels"));
         } finally {
-            ChildJvms.deleteTree(work);
+            Trees.delete(work);
         }
     }
 
@@ -258,7 +253,7 @@ public class CorporateNetworkTest {
             assertEquals(network, 0, SimulatorProcess.count(network, "tls_handshakes"));
             assertEquals(out, 0, SimulatorProcess.count(sim.counts(), "sts_assume_role"));
         } finally {
-            ChildJvms.deleteTree(work);
+            Trees.delete(work);
         }
     }
 
@@ -276,7 +271,7 @@ public class CorporateNetworkTest {
             assertEquals(network, 1, SimulatorProcess.count(network, "tls_handshakes"));
             assertEquals(out, 1, SimulatorProcess.count(sim.counts(), "sts_assume_role"));
         } finally {
-            ChildJvms.deleteTree(work);
+            Trees.delete(work);
         }
     }
 
@@ -298,7 +293,7 @@ public class CorporateNetworkTest {
             assertEquals(network, 2, SimulatorProcess.count(network, "tls_handshakes"));
             assertEquals(out, 2, SimulatorProcess.count(sim.counts(), "sts_assume_role"));
         } finally {
-            ChildJvms.deleteTree(work);
+            Trees.delete(work);
         }
     }
 
@@ -342,7 +337,7 @@ public class CorporateNetworkTest {
             assertEquals(network, 1, SimulatorProcess.count(network, "proxy_tunnels"));
             assertEquals(network, 1, SimulatorProcess.count(network, "proxy_auth_rejections"));
         } finally {
-            ChildJvms.deleteTree(work);
+            Trees.delete(work);
         }
     }
 }

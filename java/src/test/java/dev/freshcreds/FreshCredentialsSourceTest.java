@@ -11,9 +11,6 @@ import static org.junit.Assert.fail;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
@@ -26,6 +23,7 @@ import com.amazonaws.auth.BasicAWSCredentials;
 import dev.freshcreds.internal.NativeLoader;
 import dev.freshcreds.sdkv1.FreshCredentialsProvider;
 import dev.freshcreds.sdkv2.FreshAwsCredentialsProvider;
+import dev.freshcreds.simkit.LogCapture;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentials;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
@@ -82,23 +80,7 @@ public class FreshCredentialsSourceTest {
             throws IOException {
         int port = closedPort();
         Logger logger = Logger.getLogger("dev.freshcreds");
-        final List<LogRecord> records = new ArrayList<LogRecord>();
-        Handler handler = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                synchronized (records) {
-                    records.add(record);
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
+        LogCapture handler = new LogCapture();
         logger.addHandler(handler);
         try (FreshCredentialsSource source = FreshCredentialsSource.create(isolated()
                 .source("imds")
@@ -119,16 +101,14 @@ public class FreshCredentialsSourceTest {
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
             LogRecord warning = null;
             while (warning == null && System.nanoTime() < deadline) {
-                synchronized (records) {
-                    for (LogRecord r : records) {
-                        if (r.getLevel() == Level.WARNING && r.getLoggerName().startsWith("dev.freshcreds.")) {
-                            warning = r;
-                        }
+                for (LogRecord r : handler.records()) {
+                    if (r.getLevel() == Level.WARNING && r.getLoggerName().startsWith("dev.freshcreds.")) {
+                        warning = r;
                     }
                 }
                 Thread.yield();
             }
-            assertNotNull("no WARNING from the native side in " + records, warning);
+            assertNotNull("no WARNING from the native side in " + handler.records(), warning);
             assertTrue(warning.getMessage(), warning.getMessage().contains("127.0.0.1:" + port));
         } finally {
             logger.removeHandler(handler);
@@ -206,22 +186,6 @@ public class FreshCredentialsSourceTest {
             // expected
         }
         Native.close(0);
-    }
-
-    @Test
-    public void aPanicInTheNativeLibraryIsAnInternalFreshCredentialsException() {
-        NativeLoader.load();
-        try {
-            NativeTestHooks.panicForTest("deliberate test panic");
-            fail("no exception");
-        } catch (FreshCredentialsException e) {
-            assertEquals(FreshCredentialsException.Kind.INTERNAL, e.getKind());
-            assertTrue(e.getMessage(), e.getMessage().contains("deliberate test panic"));
-        }
-        // The library still works afterwards.
-        try (FreshCredentialsSource source = FreshCredentialsSource.create(staticKeys(false))) {
-            assertEquals("AKIAPROPS", source.credentials().getAccessKeyId());
-        }
     }
 
     @Test

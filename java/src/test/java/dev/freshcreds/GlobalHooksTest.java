@@ -13,7 +13,6 @@ import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.Test;
 
@@ -124,7 +123,7 @@ public class GlobalHooksTest {
         Path probe = work.resolve("Probe.java");
         Files.write(probe, probeSource.getBytes(StandardCharsets.UTF_8));
         List<String> command = new ArrayList<String>();
-        command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
+        command.add(ChildJvms.javaBinary());
         command.addAll(jvmArgs);
         // The shared source reads its options from system properties: the simulator's IMDS.
         command.add("-Dfreshcreds.source=imds");
@@ -141,17 +140,10 @@ public class GlobalHooksTest {
         command.add(probe.toString());
         command.add(sim.baseUrl() + "/");
         command.addAll(Arrays.asList(probeArgs));
-        Path out = work.resolve("out.txt");
-        Path err = work.resolve("err.txt");
-        ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+        ProcessBuilder pb = new ProcessBuilder(command);
         // An explicit minimal environment: no AWS_* variable of this machine, empty AWS config files.
         ChildJvms.minimalEnvironment(pb.environment(), work, Files.createFile(work.resolve("empty-profile")), sim);
-        Process p = pb.start();
-        assertTrue("the child JVM did not finish", p.waitFor(120, TimeUnit.SECONDS));
-        String stdout = new String(Files.readAllBytes(out), StandardCharsets.UTF_8).replace("\r", "");
-        String stderr = new String(Files.readAllBytes(err), StandardCharsets.UTF_8);
-        assertEquals("stdout: " + stdout + "\nstderr: " + stderr, 0, p.exitValue());
-        return stdout;
+        return ChildJvms.runApart(pb, work, 120).stdout;
     }
 
     private static final String ROLE_ARN_PART = "assumed-role/freshcreds-sim-role";

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.Test;
 
 import dev.freshcreds.simkit.SimulatorProcess;
+import dev.freshcreds.simkit.Trees;
 
 /**
  * Which clients the global hooks switch to freshcreds' credentials, told by the identity that
@@ -148,7 +149,7 @@ public class GlobalIdentityTest {
         String stdout = new String(Files.readAllBytes(out), StandardCharsets.UTF_8).replace("\r", "");
         String stderr = new String(Files.readAllBytes(work.resolve("err.txt")), StandardCharsets.UTF_8);
         assertEquals("stdout: " + stdout + "\nstderr: " + stderr, 0, p.exitValue());
-        ChildJvms.deleteTree(work);
+        Trees.delete(work);
         return stdout + "\n--- stderr:\n" + stderr;
     }
 

@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.Test;
 
 import dev.freshcreds.simkit.SimulatorProcess;
+import dev.freshcreds.simkit.Trees;
 
 /**
  * Hadoop's S3A file system (hadoop-aws 3.4) with
@@ -75,7 +76,7 @@ public class HadoopS3aTest {
                 server.destroyForcibly();
             }
         }
-        ChildJvms.deleteTree(work);
+        Trees.delete(work);
     }
 
     private static String runProbe(SimulatorProcess sim, Path work, String s3) throws Exception {

@@ -12,14 +12,6 @@ final class NativeTestHooks {
     }
 
     /**
-     * Panics inside the native guard: a bug in the library must surface as an exception of kind
-     * {@code INTERNAL} instead of taking the JVM down.
-     *
-     * @param message the panic message
-     */
-    static native void panicForTest(String message);
-
-    /**
      * Raises {@code count} native log events ({@code message i}, target
      * {@code freshcreds::jni::test}) on the calling thread.
      *

@@ -17,6 +17,7 @@ import javax.tools.ToolProvider;
 import org.junit.Test;
 
 import dev.freshcreds.simkit.SimulatorProcess;
+import dev.freshcreds.simkit.Trees;
 
 /**
  * freshcreds' jar in a parent class loader of the SDKs', without the agent (a server's
@@ -104,7 +105,7 @@ public class ParentClassLoaderTest {
             ChildJvms.minimalEnvironment(pb.environment(), work, empty, sim);
             return ChildJvms.runToCompletion(pb, "the child JVM", 120);
         } finally {
-            ChildJvms.deleteTree(work);
+            Trees.delete(work);
         }
     }
 

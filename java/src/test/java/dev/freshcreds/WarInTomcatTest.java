@@ -15,6 +15,7 @@ import org.junit.BeforeClass;
 import org.junit.Test;
 
 import dev.freshcreds.simkit.SimulatorProcess;
+import dev.freshcreds.simkit.Trees;
 
 /**
  * The Java agent on a WAR in a real servlet container: the app in {@code src/test/apps/war-sts},
@@ -41,7 +42,7 @@ public class WarInTomcatTest {
     @AfterClass
     public static void cleanUp() throws Exception {
         if (work != null) {
-            ChildJvms.deleteTree(work);
+            Trees.delete(work);
         }
     }
 

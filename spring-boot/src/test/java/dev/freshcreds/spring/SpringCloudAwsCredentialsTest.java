@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
@@ -24,6 +23,7 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 import dev.freshcreds.sdkv2.FreshAwsCredentialsProvider;
+import dev.freshcreds.simkit.LogCapture;
 import io.awspring.cloud.autoconfigure.core.AwsConnectionDetails;
 import io.awspring.cloud.autoconfigure.core.CredentialsProviderAutoConfiguration;
 import io.awspring.cloud.autoconfigure.core.RegionProviderAutoConfiguration;
@@ -133,23 +133,7 @@ public class SpringCloudAwsCredentialsTest {
 
     @Test
     public void standingAsideIsLoggedOnceAtInfoNamingTheSettingButNoValue() {
-        final List<LogRecord> records = new ArrayList<LogRecord>();
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                synchronized (records) {
-                    records.add(record);
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
+        LogCapture capture = new LogCapture();
         Logger logger = Logger.getLogger(LOGGER);
         Level level = logger.getLevel();
         logger.setLevel(Level.ALL);
@@ -165,7 +149,7 @@ public class SpringCloudAwsCredentialsTest {
             logger.setLevel(level);
         }
         List<String> info = new ArrayList<String>();
-        for (LogRecord r : records) {
+        for (LogRecord r : capture.records()) {
             if (r.getLevel().intValue() >= Level.INFO.intValue()) {
                 info.add(r.getMessage());
             }

@@ -10,12 +10,8 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -29,6 +25,7 @@ import org.junit.runners.Parameterized;
 import org.junit.runners.Parameterized.Parameters;
 
 import dev.freshcreds.simkit.SimulatorProcess;
+import dev.freshcreds.simkit.Trees;
 
 /**
  * The starter inside a Spring Boot fat jar, no agent: the application in
@@ -67,8 +64,8 @@ public class StarterFatJarTest {
     public void theAutoConfiguredProviderInAFatJarSignsWithFreshcredsAndItsHealthIsUp() throws Exception {
         Path work = Files.createDirectories(new File(property("freshcreds.test.build"), "starter-fat-jar-test").toPath());
         Path project = work.resolve("boot-" + bootVersion);
-        deleteTree(project);
-        copyTree(new File(property("freshcreds.test.apps"), "boot-starter").toPath(), project);
+        Trees.delete(project);
+        Trees.copy(new File(property("freshcreds.test.apps"), "boot-starter").toPath(), project);
         Path fatJar = mavenPackage(project);
         try (ZipFile zip = new ZipFile(fatJar.toFile())) {
             for (String nested : new String[] {"freshcreds-0.1.0.jar", "freshcreds-spring-boot-0.1.0.jar",
@@ -87,7 +84,7 @@ public class StarterFatJarTest {
             assertFalse(out, out.contains("UnsatisfiedLinkError"));
             assertTrue("the credentials did not come from the simulator's IMDS: " + sim.counts(), sim.count("imds_credentials") >= 1);
         }
-        deleteTree(project);
+        Trees.delete(project);
     }
 
     private static String run(SimulatorProcess sim, Path project, Path fatJar) throws Exception {
@@ -175,40 +172,5 @@ public class StarterFatJarTest {
         String value = System.getProperty(name);
         assertNotNull("-D" + name + " is not set (the Gradle build sets it)", value);
         return value;
-    }
-
-    private static void copyTree(final Path from, final Path to) throws IOException {
-        Files.walkFileTree(from, new SimpleFileVisitor<Path>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-                Files.createDirectories(to.resolve(from.relativize(dir).toString()));
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.copy(file, to.resolve(from.relativize(file).toString()), StandardCopyOption.REPLACE_EXISTING);
-                return FileVisitResult.CONTINUE;
-            }
-        });
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        Files.walkFileTree(root, new SimpleFileVisitor<Path>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                Files.delete(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 }

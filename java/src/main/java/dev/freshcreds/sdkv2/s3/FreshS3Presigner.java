@@ -2,6 +2,7 @@ package dev.freshcreds.sdkv2.s3;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 
 import dev.freshcreds.FreshCredentials;
@@ -12,6 +13,7 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentials;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.presigner.PresignedRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.presigner.S3Presigner;
@@ -145,12 +147,8 @@ public final class FreshS3Presigner {
      */
     public Presigned<PresignedGetObjectRequest> presignGetObject(final GetObjectRequest request, Duration lifetime,
             Mode mode) {
-        final Signing s = signing(lifetime, mode);
-        try (S3Presigner presigner = s.presigner()) {
-            PresignedGetObjectRequest p = presigner.presignGetObject(GetObjectPresignRequest.builder()
-                    .signatureDuration(s.lifetime).getObjectRequest(request).build());
-            return new Presigned<PresignedGetObjectRequest>(p, lifetime, s.lifetime, p.expiration());
-        }
+        return presign(lifetime, mode, (presigner, duration) -> presigner.presignGetObject(
+                GetObjectPresignRequest.builder().signatureDuration(duration).getObjectRequest(request).build()));
     }
 
     /**
@@ -164,11 +162,20 @@ public final class FreshS3Presigner {
      */
     public Presigned<PresignedPutObjectRequest> presignPutObject(final PutObjectRequest request, Duration lifetime,
             Mode mode) {
+        return presign(lifetime, mode, (presigner, duration) -> presigner.presignPutObject(
+                PutObjectPresignRequest.builder().signatureDuration(duration).putObjectRequest(request).build()));
+    }
+
+    /**
+     * Presigns one request with {@code how} (given the presigner and the signature duration),
+     * with credentials chosen for {@code lifetime} in {@code mode}.
+     */
+    private <P extends PresignedRequest> Presigned<P> presign(Duration lifetime, Mode mode,
+            BiFunction<S3Presigner, Duration, P> how) {
         final Signing s = signing(lifetime, mode);
         try (S3Presigner presigner = s.presigner()) {
-            PresignedPutObjectRequest p = presigner.presignPutObject(PutObjectPresignRequest.builder()
-                    .signatureDuration(s.lifetime).putObjectRequest(request).build());
-            return new Presigned<PresignedPutObjectRequest>(p, lifetime, s.lifetime, p.expiration());
+            P p = how.apply(presigner, s.lifetime);
+            return new Presigned<P>(p, lifetime, s.lifetime, p.expiration());
         }
     }
 
