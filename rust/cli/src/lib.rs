@@ -20,7 +20,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use freshcreds::clock::{Clock, SystemClock};
 use freshcreds::env::Env;
 use freshcreds::error::{Error, Result};
-use freshcreds::host::{ProviderOptions, REFRESH_OPTION_KEYS};
+use freshcreds::host::options::{self, Group};
+use freshcreds::host::ProviderOptions;
 use freshcreds::refresh::RefreshingProvider;
 use freshcreds::sources::assume_role::{AssumeRoleSource, RefreshedBase};
 
@@ -204,14 +205,14 @@ impl RoleArgs {
     /// Each flag with the provider option it sets.
     fn flags(&self) -> [(&'static str, &'static str, &Option<String>); 4] {
         [
-            ("--role-arn", "roleArn", &self.role_arn),
+            ("--role-arn", options::ROLE_ARN.key, &self.role_arn),
             (
                 "--role-session-name",
-                "roleSessionName",
+                options::ROLE_SESSION_NAME.key,
                 &self.role_session_name,
             ),
-            ("--external-id", "externalId", &self.external_id),
-            ("--duration", "durationSeconds", &self.duration),
+            ("--external-id", options::EXTERNAL_ID.key, &self.external_id),
+            ("--duration", options::DURATION_SECONDS.key, &self.duration),
         ]
     }
 
@@ -388,13 +389,11 @@ fn provider_options(cli: &Cli) -> Result<ProviderOptions> {
                 .ok_or_else(|| Error::invalid_config(format!("--option {o:?} is not KEY=VALUE")))
         })
         .collect::<Result<Vec<_>>>()?;
-    if let Some((k, _)) = pairs
-        .iter()
-        .find(|(k, _)| !REFRESH_OPTION_KEYS.contains(&k.as_str()))
-    {
+    let refresh = |k: &str| options::find(k).is_some_and(|o| o.group == Group::Refresh);
+    if let Some((k, _)) = pairs.iter().find(|(k, _)| !refresh(k)) {
         return Err(Error::invalid_config(format!(
             "--option {k}: the command line takes only the refresh options ({}); IMDS and source settings come from the AWS_* variables and the profile",
-            REFRESH_OPTION_KEYS.join(", ")
+            options::keys_in(Group::Refresh).collect::<Vec<_>>().join(", ")
         )));
     }
     ProviderOptions::from_pairs(pairs)

@@ -193,7 +193,7 @@ mod tests {
             .with_system_properties([
                 ("AWS_PROFILE", "aws.profile", "readonly"),
                 ("AWS_REGION", "aws.region", ""),
-                ("AWS_EC2_METADATA_DISABLED", "aws.disableEc2Metadata", "yes"),
+                ("AWS_EC2_METADATA_DISABLED", "example.disabled", "yes"),
             ]);
         assert_eq!(env.get("AWS_PROFILE").as_deref(), Some("readonly"));
         assert_eq!(env.get_non_blank("AWS_REGION"), None);
@@ -205,7 +205,7 @@ mod tests {
         let err = env.get_bool("AWS_EC2_METADATA_DISABLED").unwrap_err();
         assert!(
             err.message()
-                .contains("Java system property aws.disableEc2Metadata=\"yes\""),
+                .contains("Java system property example.disabled=\"yes\""),
             "{}",
             err.message()
         );

@@ -14,60 +14,56 @@ use crate::env::{parse_bool, Env};
 use crate::error::{Error, Result};
 use crate::http::{HostRoots, HttpPolicy, NetworkSettings};
 use crate::refresh::{RefreshConfig, RefreshingProvider, Served};
-use crate::sdk_settings::{self, SDK_SETTINGS};
+use crate::sdk_settings::{self, Reach, SDK_SETTINGS};
 use crate::sources::assume_role::{AssumeRoleSource, RefreshedBase};
 use crate::sources::default_chain::{self, ChainSettings, SourceSelection};
 use crate::sources::imds::{EndpointMode, ImdsConfigBuilder};
 use crate::sources::server_clock::ServerClock;
-use crate::sources::sts::{
-    RoleRequest, StsClient, MAX_ROLE_SESSION_DURATION, MIN_ROLE_SESSION_DURATION,
-};
+use crate::sources::sts::{RoleRequest, StsClient};
 use crate::sources::web_identity::WebIdentitySource;
 use crate::sources::{BoxFuture, CredentialSource};
 
 mod fetched;
+pub mod options;
 pub mod shared_bases;
 
-/// Options for a [`FreshProvider`], parsed from `key=value` pairs (see [`ProviderOptions::KEYS`]).
-/// `Debug` shows the values of the secret keys as `** redacted **`.
+pub use options::MFA_REFUSED;
+use options::{bare_key, Group, Kind, OptionSpec, Shown, SourceKind, BASE_PREFIX, SDK_PREFIX};
+
+/// Options for a [`FreshProvider`], parsed from `key=value` pairs: the options of the spec
+/// ([`options::OPTIONS`]) and the AWS SDK settings ([`SDK_SETTINGS`]). `Debug` shows each value
+/// as its row says ([`options::Shown`]): secrets as `** redacted **`.
 #[derive(Clone, Default)]
 pub struct ProviderOptions {
     pairs: Vec<(String, String)>,
 }
 
-/// Option keys whose values are secrets (the secret SDK settings among them: see
-/// [`crate::sdk_settings::SdkSetting::secret`]).
-pub const SECRET_OPTION_KEYS: &[&str] = &[
-    "aws.secretAccessKey",
-    "aws.secretKey",
-    "aws.sessionToken",
-    "aws.containerAuthorizationToken",
-    "externalId",
-];
-
-/// An option key without its `base.` prefixes.
-fn bare_key(mut key: &str) -> &str {
-    while let Some(rest) = key.strip_prefix(ProviderOptions::BASE_PREFIX) {
-        key = rest;
-    }
-    key
+/// Whether the value of option `key` (with or without `base.` prefixes) is a secret: a secret
+/// option of the spec, or a secret AWS SDK setting ([`crate::sdk_settings::SdkSetting::secret`]).
+pub fn is_secret_key(key: &str) -> bool {
+    let bare = bare_key(key);
+    options::find(bare).is_some_and(OptionSpec::is_secret)
+        || sdk_settings::by_property(bare).is_some_and(|s| s.secret)
 }
 
 impl std::fmt::Debug for ProviderOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut map = f.debug_map();
         for (k, v) in &self.pairs {
-            match bare_key(k) {
-                key if SECRET_OPTION_KEYS.contains(&key) => {
-                    map.entry(k, &crate::credentials::REDACTED)
-                }
+            let shown = if is_secret_key(k) {
+                Shown::Redacted
+            } else {
+                options::find(bare_key(k)).map_or(Shown::Plain, |o| o.shown)
+            };
+            match shown {
+                Shown::Redacted => map.entry(k, &crate::credentials::REDACTED),
                 // A proxy URL may carry a password; PEM text is long and says nothing.
-                "httpsProxy" => map.entry(k, &crate::http::proxy::redact(v)),
-                "trustRootsPem" => map.entry(
+                Shown::WithoutPassword => map.entry(k, &crate::http::proxy::redact(v)),
+                Shown::CertificateCount => map.entry(
                     k,
                     &format!("({} certificates)", v.matches("BEGIN CERTIFICATE").count()),
                 ),
-                _ => map.entry(k, v),
+                Shown::Plain => map.entry(k, v),
             };
         }
         map.finish()
@@ -75,107 +71,6 @@ impl std::fmt::Debug for ProviderOptions {
 }
 
 impl ProviderOptions {
-    /// Every freshcreds key a host may pass, with what it means. A JVM host also passes the AWS
-    /// SDK system properties it finds, under their own names (`aws.profile`, …: the rows of
-    /// [`crate::sdk_settings::SDK_SETTINGS`]).
-    pub const KEYS: &'static [(&'static str, &'static str)] = &[
-        ("source", "`chain` (default), or pin one source: `systemProperties`, `environment`, `webIdentity`, `profile`, `container`, `imds`"),
-        ("profile", "the profile to use instead of aws.profile / AWS_PROFILE / `default`"),
-        (
-            "refreshLeadMillis",
-            "refresh this long before expiry (default: 5/15/60 min by lifetime)",
-        ),
-        (
-            "jitterMillis",
-            "random extra lead, up to this (default 60000)",
-        ),
-        (
-            "firstFetchTimeoutMillis",
-            "how long a first caller waits for credentials (default 10000)",
-        ),
-        (
-            "staleExtensionMillis",
-            "length of one static-stability extension (default 300000)",
-        ),
-        (
-            "refreshBackoffBaseMillis",
-            "first backoff after a failed refresh round (default 5000)",
-        ),
-        (
-            "refreshBackoffCapMillis",
-            "longest backoff between failed refresh rounds (default 300000)",
-        ),
-        (
-            "skewWarnMillis",
-            "warn when local time is this far from the server's (default 60000)",
-        ),
-        (
-            "imdsEndpoint",
-            "IMDS base URL (default from AWS_EC2_METADATA_SERVICE_ENDPOINT, else by mode)",
-        ),
-        ("imdsEndpointMode", "`IPv4` or `IPv6`"),
-        (
-            "imdsTimeoutMillis",
-            "per-request IMDS timeout (default 1000)",
-        ),
-        ("imdsAttempts", "IMDS attempts per request (default 3)"),
-        (
-            "imdsV1Fallback",
-            "`true` (default) to fall back to IMDSv1 when the token call fails",
-        ),
-        (
-            "roleArn",
-            "assume this role (STS AssumeRole) with the base credentials: the source the other options select, or the hop the `base.*` options describe",
-        ),
-        (
-            "roleSessionName",
-            "the role session name (default `freshcreds-<unix millis>`)",
-        ),
-        ("externalId", "the external id the role's trust policy asks for"),
-        (
-            "durationSeconds",
-            "the role session's duration in seconds (900 to 43200; default: STS's one hour)",
-        ),
-        ("policy", "an inline session policy (JSON)"),
-        (
-            "policyArns",
-            "managed session policies: ARNs separated by commas",
-        ),
-        ("sourceIdentity", "the source identity of the role session"),
-        (
-            "tags",
-            "session tags: `key=value` pairs separated by commas",
-        ),
-        (
-            "mfaSerial",
-            "refused: a background refresh cannot ask for an MFA token code",
-        ),
-        (
-            "webIdentityTokenFile",
-            "with `roleArn`: AssumeRoleWithWebIdentity with the token in this file (read at every refresh) instead of AssumeRole over a base",
-        ),
-        (
-            "stsEndpoint",
-            "the STS endpoint for the role (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile, else regional)",
-        ),
-        (
-            "httpsProxy",
-            "the proxy of requests to AWS services (`http://host:port`), instead of HTTPS_PROXY; never used for IMDS, the container endpoint or loopback (the JVM passes https.proxyHost/https.proxyPort, and https.proxyUser/https.proxyPassword as the URL's user and password)",
-        ),
-        (
-            "nonProxyHosts",
-            "hosts that bypass `httpsProxy`: `|`- or comma-separated, `*` wildcards (the JVM passes http.nonProxyHosts)",
-        ),
-        (
-            "trustRootsPem",
-            "PEM certificates trusted in addition to the platform's store or the CA bundle (the JVM passes its trust store's)",
-        ),
-    ];
-
-    /// The prefix of the options of a role's base hop: `base.roleArn`, `base.profile`, … describe
-    /// the credentials `roleArn` is assumed with (role chaining: `base.base.…` for a third hop).
-    pub(crate) const BASE_PREFIX: &'static str = "base.";
-
     /// Parses `key=value` pairs; later pairs override earlier ones.
     pub fn from_pairs<K: AsRef<str>, V: AsRef<str> + Into<String>>(
         pairs: impl IntoIterator<Item = (K, V)>,
@@ -184,7 +79,7 @@ impl ProviderOptions {
         for (k, value) in pairs {
             let k = k.as_ref();
             let bare = bare_key(k);
-            if bare.starts_with("aws.") {
+            if bare.starts_with(SDK_PREFIX) {
                 if bare != k || sdk_settings::by_property(k).is_none() {
                     let known: Vec<&str> = SDK_SETTINGS.iter().map(|s| s.property).collect();
                     return Err(Error::invalid_config(format!(
@@ -192,11 +87,11 @@ impl ProviderOptions {
                         known.join(", ")
                     )));
                 }
-            } else if !Self::KEYS.iter().any(|(key, _)| *key == bare)
+            } else if options::find(bare)
                 // The network settings are one set for every hop: no `base.` form.
-                || (bare != k && NETWORK_KEYS.contains(&bare))
+                .is_none_or(|o| bare != k && o.group == Group::Network)
             {
-                let known: Vec<&str> = Self::KEYS.iter().map(|(k, _)| *k).collect();
+                let known: Vec<&str> = options::OPTIONS.iter().map(|o| o.key).collect();
                 return Err(Error::invalid_config(format!(
                     "unknown freshcreds option `{k}` (known: {})",
                     known.join(", ")
@@ -231,7 +126,7 @@ impl ProviderOptions {
             .pairs
             .iter()
             .filter_map(|(k, v)| {
-                k.strip_prefix(Self::BASE_PREFIX)
+                k.strip_prefix(BASE_PREFIX)
                     .map(|k| (k.to_string(), v.clone()))
             })
             .collect();
@@ -241,7 +136,7 @@ impl ProviderOptions {
         let mut pairs: Vec<(String, String)> = self
             .pairs
             .iter()
-            .filter(|(k, _)| k.starts_with("aws."))
+            .filter(|(k, _)| k.starts_with(SDK_PREFIX))
             .cloned()
             .collect();
         pairs.extend(hop);
@@ -255,7 +150,7 @@ impl ProviderOptions {
             pairs: self
                 .pairs
                 .iter()
-                .filter(|(k, _)| !ROLE_KEYS.contains(&k.as_str()))
+                .filter(|(k, _)| !options::find(k).is_some_and(|o| o.group.is_role()))
                 .cloned()
                 .collect(),
         }
@@ -264,14 +159,23 @@ impl ProviderOptions {
     /// The role these options assume, if any (`roleArn` and the keys that go with it); every
     /// problem is an error naming the option.
     pub fn role(&self) -> Result<Option<RoleOptions>> {
-        if self.get("mfaSerial").is_some() {
-            return Err(Error::invalid_config(format!(
-                "freshcreds option `mfaSerial` is not supported: {MFA_REFUSED}"
-            )));
+        for option in options::OPTIONS {
+            if let (Kind::Refused(why), Some(_)) = (option.kind, self.get(option.key)) {
+                return Err(Error::invalid_config(format!(
+                    "freshcreds option `{}` is not supported: {why}",
+                    option.key
+                )));
+            }
         }
+        let set_in = |is: fn(Group) -> bool| {
+            options::OPTIONS
+                .iter()
+                .filter(move |o| is(o.group) && self.get(o.key).is_some())
+                .map(|o| o.key)
+        };
         let has_base = self.base().is_some();
-        let Some(role_arn) = self.get("roleArn").map(str::trim) else {
-            if let Some(k) = ROLE_KEYS.iter().find(|k| self.get(k).is_some()) {
+        let Some(role_arn) = self.get(options::ROLE_ARN.key).map(str::trim) else {
+            if let Some(k) = set_in(Group::is_role).next() {
                 return Err(Error::invalid_config(format!(
                     "freshcreds option `{k}` needs `roleArn`: it describes a role to assume"
                 )));
@@ -289,18 +193,17 @@ impl ProviderOptions {
             ));
         }
         if has_base {
-            if let Some(k) = BASE_SELECTION_KEYS.iter().find(|k| self.get(k).is_some()) {
+            if let Some(k) = set_in(Group::selects_base).next() {
                 return Err(Error::invalid_config(format!(
                     "freshcreds option `{k}` and `base.*` options both say where the base credentials of `roleArn` come from: set it as `base.{k}`"
                 )));
             }
         }
-        let token_file = self.get("webIdentityTokenFile").map(str::trim);
+        let token_file = self
+            .get(options::WEB_IDENTITY_TOKEN_FILE.key)
+            .map(str::trim);
         if token_file.is_some() {
-            let conflicting = ["externalId", "sourceIdentity", "tags"]
-                .into_iter()
-                .find(|k| self.get(k).is_some());
-            if let Some(k) = conflicting {
+            if let Some(k) = set_in(|g| g == Group::AssumeRole).next() {
                 return Err(Error::invalid_config(format!(
                     "freshcreds option `{k}` is not part of AssumeRoleWithWebIdentity (`webIdentityTokenFile` is set)"
                 )));
@@ -327,7 +230,7 @@ impl ProviderOptions {
                 })
                 .unwrap_or_default()
         };
-        let tags = list("tags")
+        let tags = list(options::TAGS.key)
             .into_iter()
             .map(|pair| match pair.split_once('=') {
                 Some((k, v)) if !k.trim().is_empty() => {
@@ -345,20 +248,20 @@ impl ProviderOptions {
                 .map(str::to_string)
         };
         let mut request = RoleRequest::new(role_arn)
-            .with_session_name(non_blank("roleSessionName"))
-            .with_external_id(non_blank("externalId"))
+            .with_session_name(non_blank(options::ROLE_SESSION_NAME.key))
+            .with_external_id(non_blank(options::EXTERNAL_ID.key))
             .with_duration(
-                self.ranged::<u64>("durationSeconds")?
+                self.ranged::<u64>(&options::DURATION_SECONDS)?
                     .map(Duration::from_secs),
             );
-        request.policy = non_blank("policy");
-        request.policy_arns = list("policyArns");
-        request.source_identity = non_blank("sourceIdentity");
+        request.policy = non_blank(options::POLICY.key);
+        request.policy_arns = list(options::POLICY_ARNS.key);
+        request.source_identity = non_blank(options::SOURCE_IDENTITY.key);
         request.tags = tags;
         Ok(Some(RoleOptions {
             request,
             web_identity_token_file: token_file.map(std::path::PathBuf::from),
-            sts_endpoint: non_blank("stsEndpoint"),
+            sts_endpoint: non_blank(options::STS_ENDPOINT.key),
         }))
     }
 
@@ -403,30 +306,34 @@ impl ProviderOptions {
 
     /// Which source to use.
     pub fn selection(&self) -> Result<SourceSelection> {
-        SourceSelection::parse(self.get("source").unwrap_or("chain"))
+        SourceSelection::parse(
+            self.get(options::SOURCE.key)
+                .unwrap_or(options::SOURCE.default),
+        )
     }
 
     /// The IMDS settings given programmatically, as the host layer of the IMDS builder.
     pub(crate) fn imds_overrides(&self) -> Result<ImdsConfigBuilder> {
         let mut imds = ImdsConfigBuilder::default();
-        if let Some(endpoint) = self.get("imdsEndpoint") {
+        if let Some(endpoint) = self.get(options::IMDS_ENDPOINT.key) {
             imds = imds.endpoint(endpoint);
         }
-        if let Some(mode) = self.get("imdsEndpointMode") {
+        if let Some(mode) = self.get(options::IMDS_ENDPOINT_MODE.key) {
             if EndpointMode::parse(mode).is_none() {
                 return Err(Error::invalid_config(format!(
-                    "freshcreds option `imdsEndpointMode`={mode:?} is not `IPv4` or `IPv6`"
+                    "freshcreds option `{}`={mode:?} is not `IPv4` or `IPv6`",
+                    options::IMDS_ENDPOINT_MODE.key
                 )));
             }
             imds = imds.endpoint_mode(mode);
         }
-        if let Some(timeout) = self.ranged_millis("imdsTimeoutMillis")? {
+        if let Some(timeout) = self.ranged_millis(&options::IMDS_TIMEOUT)? {
             imds = imds.timeout(timeout);
         }
-        if let Some(attempts) = self.ranged::<u32>("imdsAttempts")? {
+        if let Some(attempts) = self.ranged::<u32>(&options::IMDS_ATTEMPTS)? {
             imds = imds.max_attempts(attempts);
         }
-        if let Some(allowed) = self.boolean("imdsV1Fallback")? {
+        if let Some(allowed) = self.boolean(options::IMDS_V1_FALLBACK.key)? {
             imds = imds.v1_fallback(allowed);
         }
         Ok(imds)
@@ -444,16 +351,19 @@ impl ProviderOptions {
                 .map(|v| (v.to_string(), origin(key)))
         };
         let network = NetworkSettings {
-            https_proxy: non_blank("httpsProxy"),
-            non_proxy_hosts: non_blank("nonProxyHosts"),
+            https_proxy: non_blank(options::HTTPS_PROXY.key),
+            non_proxy_hosts: non_blank(options::NON_PROXY_HOSTS.key),
             // Borrowed, not copied: a JVM passes its whole trust store (hundreds of kilobytes)
             // to each of possibly thousands of providers.
             host_roots: match self
-                .get("trustRootsPem")
+                .get(options::TRUST_ROOTS_PEM.key)
                 .map(str::trim)
                 .filter(|v| !v.is_empty())
             {
-                Some(pem) => Some(HostRoots::from_pem(pem, &origin("trustRootsPem"))?),
+                Some(pem) => Some(HostRoots::from_pem(
+                    pem,
+                    &origin(options::TRUST_ROOTS_PEM.key),
+                )?),
                 None => None,
             },
         };
@@ -468,57 +378,65 @@ impl ProviderOptions {
         Env::from_map(
             self.pairs
                 .iter()
-                .filter(|(k, _)| k.starts_with("aws."))
+                .filter(|(k, _)| k.starts_with(SDK_PREFIX))
                 .map(|(k, v)| (k.clone(), v.clone())),
         )
     }
 
     /// The refresh engine's configuration from these options; every value must lie in its
-    /// range ([`OPTION_RANGES`]), and the backoff base may not exceed its cap.
+    /// range ([`OptionSpec::range`]), and the backoff base may not exceed its cap.
     pub fn refresh_config(&self) -> Result<RefreshConfig> {
+        use options::{
+            FIRST_FETCH_TIMEOUT, JITTER, REFRESH_BACKOFF_BASE, REFRESH_BACKOFF_CAP, REFRESH_LEAD,
+            SKEW_WARN, STALE_EXTENSION,
+        };
         let d = RefreshConfig::default();
         let config = RefreshConfig {
-            lead: self.ranged_millis("refreshLeadMillis")?,
-            jitter: self.ranged_millis("jitterMillis")?.unwrap_or(d.jitter),
+            lead: self.ranged_millis(&REFRESH_LEAD)?,
+            jitter: self.ranged_millis(&JITTER)?.unwrap_or(d.jitter),
             backoff_base: self
-                .ranged_millis("refreshBackoffBaseMillis")?
+                .ranged_millis(&REFRESH_BACKOFF_BASE)?
                 .unwrap_or(d.backoff_base),
             backoff_cap: self
-                .ranged_millis("refreshBackoffCapMillis")?
+                .ranged_millis(&REFRESH_BACKOFF_CAP)?
                 .unwrap_or(d.backoff_cap),
             fixed_backoff: None,
             stale_extension: self
-                .ranged_millis("staleExtensionMillis")?
+                .ranged_millis(&STALE_EXTENSION)?
                 .unwrap_or(d.stale_extension),
             first_fetch_timeout: self
-                .ranged_millis("firstFetchTimeoutMillis")?
+                .ranged_millis(&FIRST_FETCH_TIMEOUT)?
                 .unwrap_or(d.first_fetch_timeout),
             skew_warn_threshold: self
-                .ranged_millis("skewWarnMillis")?
+                .ranged_millis(&SKEW_WARN)?
                 .unwrap_or(d.skew_warn_threshold),
             long_term_recheck: None,
         };
         if config.backoff_base > config.backoff_cap {
             return Err(Error::invalid_config(format!(
-                "freshcreds option `refreshBackoffBaseMillis` ({} ms) is larger than `refreshBackoffCapMillis` ({} ms)",
+                "freshcreds option `{}` ({} ms) is larger than `{}` ({} ms)",
+                REFRESH_BACKOFF_BASE.key,
                 config.backoff_base.as_millis(),
+                REFRESH_BACKOFF_CAP.key,
                 config.backoff_cap.as_millis()
             )));
         }
         Ok(config)
     }
 
-    /// A numeric option checked against its range in [`OPTION_RANGES`].
+    /// A whole-number option checked against the range of its row ([`OptionSpec::range`]).
     pub(crate) fn ranged<T: Into<u64> + Copy + std::str::FromStr>(
         &self,
-        key: &str,
+        option: &OptionSpec,
     ) -> Result<Option<T>> {
+        let key = option.key;
         let Some(v) = self.number::<T>(key)? else {
             return Ok(None);
         };
-        if let Some((_, min, max, unit)) = OPTION_RANGES.iter().find(|(k, ..)| *k == key) {
+        if let Some((min, max, unit)) = option.range() {
             let n: u64 = v.into();
-            if n < *min || n > *max {
+            if n < min || n > max {
+                let unit = unit.suffix();
                 return Err(Error::invalid_config(format!(
                     "freshcreds option `{key}`={n} is out of range: it must be from {min} to {max}{unit}"
                 )));
@@ -527,53 +445,24 @@ impl ProviderOptions {
         Ok(Some(v))
     }
 
-    fn ranged_millis(&self, key: &str) -> Result<Option<Duration>> {
-        Ok(self.ranged::<u64>(key)?.map(Duration::from_millis))
+    fn ranged_millis(&self, option: &OptionSpec) -> Result<Option<Duration>> {
+        Ok(self.ranged::<u64>(option)?.map(Duration::from_millis))
+    }
+
+    /// Refuses every option that does not apply to `kind`, naming it and `what` is built.
+    pub fn check_kind(&self, kind: SourceKind, what: &str) -> Result<()> {
+        for (key, _) in &self.pairs {
+            let applies = key.starts_with(SDK_PREFIX)
+                || options::find(key).is_some_and(|o| kind.takes(o.group));
+            if !applies {
+                return Err(Error::invalid_config(format!(
+                    "freshcreds option `{key}` does not apply to {what}: the code says where credentials come from"
+                )));
+            }
+        }
+        Ok(())
     }
 }
-
-/// The keys [`ProviderOptions::refresh_config`] reads: the refresh engine's own options (the
-/// command line's `--option` takes these and no others).
-pub const REFRESH_OPTION_KEYS: [&str; 7] = [
-    "refreshLeadMillis",
-    "jitterMillis",
-    "firstFetchTimeoutMillis",
-    "staleExtensionMillis",
-    "refreshBackoffBaseMillis",
-    "refreshBackoffCapMillis",
-    "skewWarnMillis",
-];
-
-/// Why `mfaSerial` is refused.
-pub const MFA_REFUSED: &str = "a role that needs MFA cannot be refreshed in the background (nobody is there to type the token code); assume it from credentials that need no MFA, or use a session from `aws sts get-session-token` as the base";
-
-/// The network keys: they apply to every hop, so they take no `base.` prefix.
-const NETWORK_KEYS: &[&str] = &["httpsProxy", "nonProxyHosts", "trustRootsPem"];
-
-/// The keys that describe a role (all but `roleArn` need it).
-const ROLE_KEYS: &[&str] = &[
-    "roleArn",
-    "roleSessionName",
-    "externalId",
-    "durationSeconds",
-    "policy",
-    "policyArns",
-    "sourceIdentity",
-    "tags",
-    "webIdentityTokenFile",
-    "stsEndpoint",
-];
-
-/// The keys that say where a hop's base credentials come from when it has no `base.*` options.
-const BASE_SELECTION_KEYS: &[&str] = &[
-    "source",
-    "profile",
-    "imdsEndpoint",
-    "imdsEndpointMode",
-    "imdsTimeoutMillis",
-    "imdsAttempts",
-    "imdsV1Fallback",
-];
 
 /// A role configured by options ([`ProviderOptions::role`]).
 #[derive(Debug, Clone)]
@@ -586,26 +475,22 @@ pub struct RoleOptions {
     pub sts_endpoint: Option<String>,
 }
 
-/// The range of every numeric option (key, least, most, unit). Values outside are refused with
-/// an error that names the option and the range: a zero backoff, say, would make a loop as fast
-/// as the source answers.
-pub const OPTION_RANGES: &[(&str, u64, u64, &str)] = &[
-    ("refreshLeadMillis", 1_000, 12 * 3_600_000, " ms"),
-    ("jitterMillis", 0, 3_600_000, " ms"),
-    ("firstFetchTimeoutMillis", 100, 600_000, " ms"),
-    ("staleExtensionMillis", 1_000, 3_600_000, " ms"),
-    ("refreshBackoffBaseMillis", 100, 600_000, " ms"),
-    ("refreshBackoffCapMillis", 1_000, 3_600_000, " ms"),
-    ("skewWarnMillis", 1_000, 3_600_000, " ms"),
-    ("imdsTimeoutMillis", 10, 60_000, " ms"),
-    ("imdsAttempts", 1, 10, ""),
-    (
-        "durationSeconds",
-        MIN_ROLE_SESSION_DURATION.as_secs(),
-        MAX_ROLE_SESSION_DURATION.as_secs(),
-        " s",
-    ),
-];
+/// `env` with the system properties among `props` that stand for a variable laid over it (see
+/// [`Env::with_system_properties`]); other pairs are ignored.
+fn environment_with<'a>(env: Env, props: impl IntoIterator<Item = (&'a str, &'a str)>) -> Env {
+    let overlay: Vec<(&str, &str, String)> = props
+        .into_iter()
+        .filter_map(|(prop, value)| {
+            sdk_settings::by_property(prop)
+                .filter(|s| s.reach == Reach::Environment)
+                .map(|s| (s.variable, s.property, value.to_string()))
+        })
+        .collect();
+    if overlay.is_empty() {
+        return env;
+    }
+    env.with_system_properties(overlay)
+}
 
 /// Credentials as a host should hand them out, with how long it may keep them without asking again.
 #[derive(Debug, Clone)]
@@ -684,7 +569,7 @@ impl Hops {
         Ok(ChainSettings {
             env: self.env.clone(),
             system_properties: Some(options.system_properties()),
-            profile: options.get("profile").map(str::to_string),
+            profile: options.get(options::PROFILE.key).map(str::to_string),
             explicit_profile_wins: false,
             imds_overrides: options.imds_overrides()?,
             clock: self.clock.clone(),
@@ -802,7 +687,7 @@ impl FreshProvider {
             &'a ProviderOptions,
         ) -> BoxFuture<'a, Result<Arc<dyn CredentialSource>>>,
     ) -> Result<Self> {
-        let env = sdk_settings::environment_with(
+        let env = environment_with(
             env,
             options.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         );
@@ -929,33 +814,162 @@ impl Drop for FreshProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
+    use options::{
+        Unit, DURATION_SECONDS, EXTERNAL_ID, HTTPS_PROXY, IMDS_ATTEMPTS, IMDS_TIMEOUT, JITTER,
+        NON_PROXY_HOSTS, OPTIONS, REFRESH_LEAD, ROLE_ARN,
+    };
 
     #[test]
-    fn every_refresh_option_key_is_a_known_ranged_key() {
-        for key in REFRESH_OPTION_KEYS {
+    fn every_refresh_option_is_a_ranged_millisecond_option_the_refresh_config_reads() {
+        let refresh: Vec<&str> = options::keys_in(Group::Refresh).collect();
+        assert_eq!(refresh.len(), 7, "{refresh:?}");
+        for key in refresh {
+            let row = options::find(key).unwrap();
             assert!(
-                ProviderOptions::KEYS.iter().any(|(k, _)| *k == key),
-                "{key} is not in KEYS"
+                matches!(row.range(), Some((_, _, Unit::Millis))),
+                "{key} has no range in ms"
             );
-            assert!(
-                OPTION_RANGES.iter().any(|(k, ..)| *k == key),
-                "{key} has no range"
-            );
+            let (min, max, _) = row.range().unwrap();
+            for n in [min, max] {
+                let o = ProviderOptions {
+                    pairs: vec![(key.to_string(), n.to_string())],
+                };
+                assert_eq!(o.ranged::<u64>(row).unwrap(), Some(n));
+            }
             assert!(ProviderOptions::from_pairs([(key, "60000")])
                 .and_then(|o| o.refresh_config())
                 .is_ok());
+            let e = ProviderOptions::from_pairs([(key, (max + 1).to_string())]).unwrap_err();
+            assert!(e.message().contains("out of range"), "{}", e.message());
         }
     }
-    use crate::error::ErrorKind;
+
+    #[test]
+    fn every_key_is_listed_once_and_is_neither_prefixed_nor_an_sdk_setting() {
+        for (i, o) in OPTIONS.iter().enumerate() {
+            assert!(
+                OPTIONS[i + 1..].iter().all(|p| p.key != o.key),
+                "{} is listed twice",
+                o.key
+            );
+            assert!(!o.key.starts_with(BASE_PREFIX) && !o.key.starts_with(SDK_PREFIX));
+            assert!(!o.doc.is_empty() && !o.doc.contains('\n'), "{}", o.key);
+            assert!(options::find(o.key).is_some_and(|p| p == o));
+        }
+    }
+
+    #[test]
+    fn the_defaults_of_the_spec_are_those_the_engine_and_the_clients_use() {
+        let d = RefreshConfig::default();
+        let imds = crate::sources::imds::ImdsConfig::default();
+        let millis = |d: Duration| d.as_millis().to_string();
+        for (row, engine) in [
+            (options::JITTER, millis(d.jitter)),
+            (options::FIRST_FETCH_TIMEOUT, millis(d.first_fetch_timeout)),
+            (options::STALE_EXTENSION, millis(d.stale_extension)),
+            (options::REFRESH_BACKOFF_BASE, millis(d.backoff_base)),
+            (options::REFRESH_BACKOFF_CAP, millis(d.backoff_cap)),
+            (options::SKEW_WARN, millis(d.skew_warn_threshold)),
+            (IMDS_TIMEOUT, millis(imds.timeout)),
+            (IMDS_ATTEMPTS, imds.retry.max_attempts.to_string()),
+            (options::IMDS_V1_FALLBACK, imds.v1_fallback.to_string()),
+            (
+                DURATION_SECONDS,
+                crate::sources::DEFAULT_ROLE_SESSION_DURATION
+                    .as_secs()
+                    .to_string(),
+            ),
+        ] {
+            assert_eq!(row.default, engine, "the default of {}", row.key);
+        }
+        assert_eq!(DURATION_SECONDS.range(), Some((900, 43_200, Unit::Seconds)));
+        assert!(SourceSelection::parse(options::SOURCE.default).is_ok());
+    }
+
+    /// The system property of the AWS SDK setting that stands for `variable`.
+    fn property(variable: &str) -> &'static str {
+        SDK_SETTINGS
+            .iter()
+            .find(|s| s.variable == variable)
+            .unwrap()
+            .property
+    }
+
+    #[test]
+    fn the_secret_keys_are_the_secret_options_and_sdk_settings_with_or_without_base() {
+        let secret: Vec<&str> = OPTIONS
+            .iter()
+            .filter(|o| o.is_secret())
+            .map(|o| o.key)
+            .chain(SDK_SETTINGS.iter().filter(|s| s.secret).map(|s| s.property))
+            .collect();
+        let expected = [
+            EXTERNAL_ID.key,
+            property("AWS_SECRET_ACCESS_KEY"),
+            property("AWS_SECRET_KEY"),
+            property("AWS_SESSION_TOKEN"),
+            property("AWS_CONTAINER_AUTHORIZATION_TOKEN"),
+        ];
+        assert_eq!(secret, expected);
+        for key in secret {
+            assert!(is_secret_key(key) && is_secret_key(&format!("base.base.{key}")));
+        }
+        assert!(!is_secret_key(ROLE_ARN.key) && !is_secret_key(property("AWS_ACCESS_KEY_ID")));
+    }
+
+    #[test]
+    fn the_readme_configuration_table_names_every_option() {
+        let readme = include_str!("../../../README.md");
+        let table = readme
+            .split("\n## Configuration\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .expect("README.md has a Configuration section");
+        for o in OPTIONS {
+            assert!(
+                table.contains(&format!("`{}`", o.key)),
+                "README.md's Configuration table does not name option `{}`",
+                o.key
+            );
+        }
+    }
+
+    #[test]
+    fn each_kind_of_source_takes_its_groups() {
+        let roles = ProviderOptions::from_pairs([(ROLE_ARN.key, "arn:aws:iam::1:role/r")]).unwrap();
+        assert!(roles.check_kind(SourceKind::Options, "x").is_ok());
+        assert!(roles.check_kind(SourceKind::TokenSupplier, "x").is_ok());
+        let e = roles
+            .check_kind(SourceKind::Fetcher, "a fetcher")
+            .unwrap_err();
+        assert!(
+            e.message()
+                .contains("`roleArn` does not apply to a fetcher"),
+            "{}",
+            e.message()
+        );
+        let network = ProviderOptions::from_pairs([(NON_PROXY_HOSTS.key, "*.corp")]).unwrap();
+        for kind in SourceKind::ALL {
+            assert!(network.check_kind(kind, "x").is_ok(), "{kind:?}");
+        }
+    }
 
     #[test]
     fn unknown_options_and_bad_values_name_the_key() {
         let e = ProviderOptions::from_pairs([("refreshLead", "5")]).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidConfig);
         assert!(e.message().contains("`refreshLead`"), "{}", e.message());
-        let e = ProviderOptions::from_pairs([("jitterMillis", "soon")]).unwrap_err();
+        let e = ProviderOptions::from_pairs([(JITTER.key, "soon")]).unwrap_err();
         assert!(
-            e.message().contains("`jitterMillis`=\"soon\""),
+            e.message().contains(&format!("`{}`=\"soon\"", JITTER.key)),
+            "{}",
+            e.message()
+        );
+        let e = ProviderOptions::from_pairs([(format!("base.{}", NON_PROXY_HOSTS.key), "*")])
+            .unwrap_err();
+        assert!(
+            e.message().contains("unknown freshcreds option `base."),
             "{}",
             e.message()
         );
@@ -963,11 +977,12 @@ mod tests {
 
     #[test]
     fn debug_hides_the_external_id_of_every_hop() {
+        let base = |k: &str| format!("{BASE_PREFIX}{k}");
         let o = ProviderOptions::from_pairs([
-            ("roleArn", "arn:aws:iam::1:role/b"),
-            ("externalId", "top-secret-id"),
-            ("base.roleArn", "arn:aws:iam::1:role/a"),
-            ("base.externalId", "base-secret-id"),
+            (ROLE_ARN.key.to_string(), "arn:aws:iam::1:role/b"),
+            (EXTERNAL_ID.key.to_string(), "top-secret-id"),
+            (base(ROLE_ARN.key), "arn:aws:iam::1:role/a"),
+            (base(EXTERNAL_ID.key), "base-secret-id"),
         ])
         .unwrap();
         let shown = format!("{o:?}");
@@ -978,8 +993,8 @@ mod tests {
     #[test]
     fn debug_hides_the_proxy_password_and_summarises_pem() {
         let o = ProviderOptions::from_pairs([
-            ("httpsProxy", "http://user:hunter2@proxy.corp:3128"),
-            ("nonProxyHosts", "*.corp"),
+            (HTTPS_PROXY.key, "http://user:hunter2@proxy.corp:3128"),
+            (NON_PROXY_HOSTS.key, "*.corp"),
         ])
         .unwrap();
         let shown = format!("{o:?}");
@@ -992,10 +1007,27 @@ mod tests {
     #[test]
     fn options_become_the_refresh_config() {
         let o =
-            ProviderOptions::from_pairs([("refreshLeadMillis", "20000"), ("jitterMillis", "0")])
-                .unwrap();
+            ProviderOptions::from_pairs([(REFRESH_LEAD.key, "20000"), (JITTER.key, "0")]).unwrap();
         let c = o.refresh_config().unwrap();
         assert_eq!(c.lead, Some(Duration::from_secs(20)));
         assert_eq!(c.jitter, Duration::ZERO);
+    }
+
+    #[test]
+    fn only_sdk_properties_that_stand_for_a_variable_reach_the_environment() {
+        let env = environment_with(
+            Env::from_map([("AWS_ACCESS_KEY_ID", "AKIAENV")]),
+            [
+                (property("AWS_ACCESS_KEY_ID"), "AKIAPROPS"),
+                (property("AWS_PROFILE"), "readonly"),
+                (options::SOURCE.key, "imds"),
+            ],
+        );
+        assert_eq!(env.get("AWS_ACCESS_KEY_ID").as_deref(), Some("AKIAENV"));
+        assert_eq!(env.get("AWS_PROFILE").as_deref(), Some("readonly"));
+        assert_eq!(
+            env.system_property_of("AWS_PROFILE"),
+            Some(property("AWS_PROFILE"))
+        );
     }
 }

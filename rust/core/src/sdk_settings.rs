@@ -4,15 +4,17 @@
 //! and how, or why it refuses it.
 //!
 //! A JVM host passes the system properties it finds as options of the same name. Those that stand
-//! for a variable the core reads are laid over the environment (`environment_with`), which
+//! for a variable the core reads are laid over the environment (`crate::host` does it), which
 //! gives the SDK's precedence everywhere at once: system property, then environment variable,
 //! then profile (each source already reads the variable before the profile). The credential keys
 //! stay apart: they are the chain's first link, not the environment's.
 //!
-//! The README's "SDK settings freshcreds honours" table is `readme_table` (a test keeps them
-//! equal), and the Java side's list of properties to pass is checked against this one.
-
-use crate::env::Env;
+//! The README's "SDK settings freshcreds honours" table is [`readme_table`] (a test keeps them
+//! equal), and the Java side's list of properties to pass (`dev.freshcreds.OptionSpec`) is
+//! generated from this one.
+//!
+//! This file uses nothing but the standard library: the Java build's generator (`rust/codegen`)
+//! includes it as it is.
 
 /// One setting of the SDK's default chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,26 +193,6 @@ pub(crate) fn by_property(property: &str) -> Option<&'static SdkSetting> {
     SDK_SETTINGS.iter().find(|s| s.property == property)
 }
 
-/// `env` with the system properties among `props` that stand for a variable laid over it (see
-/// [`Env::with_system_properties`]); other pairs are ignored.
-pub(crate) fn environment_with<'a>(
-    env: Env,
-    props: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> Env {
-    let overlay: Vec<(&str, &str, String)> = props
-        .into_iter()
-        .filter_map(|(prop, value)| {
-            by_property(prop)
-                .filter(|s| s.reach == Reach::Environment)
-                .map(|s| (s.variable, s.property, value.to_string()))
-        })
-        .collect();
-    if overlay.is_empty() {
-        return env;
-    }
-    env.with_system_properties(overlay)
-}
-
 /// The README's table of these settings, in Markdown.
 #[cfg(test)]
 fn readme_table() -> String {
@@ -249,7 +231,7 @@ mod tests {
     }
 
     #[test]
-    fn every_property_is_listed_once_and_every_secret_is_a_secret_option() {
+    fn every_property_is_listed_once() {
         for (i, s) in SDK_SETTINGS.iter().enumerate() {
             assert!(s.property.starts_with("aws."), "{}", s.property);
             assert!(
@@ -259,27 +241,6 @@ mod tests {
                 "{} is listed twice",
                 s.property
             );
-            assert_eq!(
-                crate::host::SECRET_OPTION_KEYS.contains(&s.property),
-                s.secret,
-                "{}",
-                s.property
-            );
         }
-    }
-
-    #[test]
-    fn only_properties_that_stand_for_a_variable_reach_the_environment() {
-        let env = environment_with(
-            Env::from_map([("AWS_ACCESS_KEY_ID", "AKIAENV")]),
-            [
-                ("aws.accessKeyId", "AKIAPROPS"),
-                ("aws.profile", "readonly"),
-                ("source", "profile"),
-            ],
-        );
-        assert_eq!(env.get("AWS_ACCESS_KEY_ID").as_deref(), Some("AKIAENV"));
-        assert_eq!(env.get("AWS_PROFILE").as_deref(), Some("readonly"));
-        assert_eq!(env.system_property_of("AWS_PROFILE"), Some("aws.profile"));
     }
 }

@@ -1,9 +1,11 @@
 //! The values that cross the JNI boundary, in one place: the layout of the arrays the credential
 //! calls fill, the log level numbers, and the exception class. The Java side spells them again
 //! (`dev.freshcreds.Native`, `dev.freshcreds.internal.NativeLog`,
-//! `dev.freshcreds.FreshCredentialsException`), as do the option keys of
-//! `dev.freshcreds.FreshCredentialsOptions` (the core's `ProviderOptions::KEYS` on this side).
-//! The test of this module reads those Java sources and fails when one side changes alone.
+//! `dev.freshcreds.FreshCredentialsException`); the test of this module reads those Java sources
+//! and fails when one side changes alone. The option keys are not spelled on the Java side: the
+//! build generates `dev.freshcreds.OptionSpec` from the core's option spec (`rust/codegen`), and
+//! [`option_spec`](mod@option_spec)'s tests check that generated code and the bound on how many
+//! product files spell a key.
 
 use jni::sys::jlong;
 
@@ -71,8 +73,6 @@ mod tests {
 
     use super::*;
     use freshcreds_core::error::ErrorKind;
-    use freshcreds_core::host::{ProviderOptions, OPTION_RANGES, SECRET_OPTION_KEYS};
-    use freshcreds_core::sdk_settings::SDK_SETTINGS;
 
     const JAVA_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../java/src/main/java/");
 
@@ -110,21 +110,6 @@ mod tests {
             out.insert(name.trim().to_string(), value);
         }
         out
-    }
-
-    /// The string literals between `start` and the first `end` after it.
-    fn java_strings_between(source: &str, start: &str, end: &str) -> Vec<String> {
-        let from = source
-            .find(start)
-            .unwrap_or_else(|| panic!("no `{start}` in the Java source"));
-        let rest = &source[from + start.len()..];
-        let block = &rest[..rest.find(end).unwrap_or(rest.len())];
-        block
-            .split('"')
-            .skip(1)
-            .step_by(2)
-            .map(str::to_string)
-            .collect()
     }
 
     /// `text` without its `/* ... */` comments (Javadoc included).
@@ -271,86 +256,7 @@ mod tests {
         assert!(flat.contains("extends FreshCredentialsException"));
         assert!(flat.contains("super(\"INSUFFICIENT_VALIDITY\", message)"));
     }
-
-    #[test]
-    fn the_java_option_keys_are_the_rust_option_keys() {
-        let source = java("dev.freshcreds.FreshCredentialsOptions");
-        let keys = java_strings_between(&source, "List<String> KEYS =", ";");
-        let aws = java_strings_between(&source, "List<String> AWS_PROPERTIES =", ";");
-        let java_keys: BTreeSet<&str> = keys.iter().chain(&aws).map(String::as_str).collect();
-        let rust_aws: Vec<&str> = SDK_SETTINGS.iter().map(|s| s.property).collect();
-        assert_eq!(
-            aws, rust_aws,
-            "FreshCredentialsOptions.AWS_PROPERTIES differs from rust/core/src/sdk_settings.rs (same order)"
-        );
-        let rust_keys: BTreeSet<&str> = ProviderOptions::KEYS
-            .iter()
-            .map(|(k, _)| *k)
-            .chain(rust_aws.iter().copied())
-            .collect();
-        assert_eq!(
-            java_keys.difference(&rust_keys).collect::<Vec<_>>(),
-            Vec::<&&str>::new(),
-            "keys FreshCredentialsOptions knows but rust/core/src/host.rs KEYS does not"
-        );
-        assert_eq!(
-            rust_keys.difference(&java_keys).collect::<Vec<_>>(),
-            Vec::<&&str>::new(),
-            "keys rust/core/src/host.rs KEYS and rust/core/src/sdk_settings.rs know but FreshCredentialsOptions (KEYS, AWS_PROPERTIES) does not"
-        );
-        assert_eq!(
-            keys.len() + aws.len(),
-            java_keys.len(),
-            "a Java key is listed twice"
-        );
-        assert!(aws.iter().all(|k| k.starts_with("aws.")), "{aws:?}");
-
-        // Every key a builder method sets is a known one.
-        for call in ["option(\"", "millis(\""] {
-            for piece in source.split(call).skip(1) {
-                let key = &piece[..piece.find('"').expect("a closing quote")];
-                assert!(
-                    rust_keys.contains(key),
-                    "the Java builder sets unknown key `{key}`"
-                );
-            }
-        }
-
-        let java_secret: BTreeSet<String> =
-            java_strings_between(&source, "List<String> SECRET_KEYS =", ";")
-                .into_iter()
-                .collect();
-        let rust_secret: BTreeSet<String> =
-            SECRET_OPTION_KEYS.iter().map(|k| k.to_string()).collect();
-        assert_eq!(java_secret, rust_secret, "the secret option keys differ");
-    }
-
-    #[test]
-    fn every_ranged_option_is_a_key_and_the_java_attempts_floor_is_the_rust_one() {
-        let rust_keys: BTreeSet<&str> = ProviderOptions::KEYS.iter().map(|(k, _)| *k).collect();
-        for (key, min, max, _) in OPTION_RANGES {
-            assert!(
-                rust_keys.contains(key),
-                "OPTION_RANGES names unknown key `{key}`"
-            );
-            assert!(min <= max, "{key}: {min} > {max}");
-        }
-        // The one range the Java builder checks itself (imdsAttempts(int) refuses less than this).
-        let source = java("dev.freshcreds.FreshCredentialsOptions");
-        let java_floor: u64 = source
-            .split("if (attempts < ")
-            .nth(1)
-            .and_then(|rest| rest.split(')').next())
-            .and_then(|n| n.trim().parse().ok())
-            .expect("imdsAttempts checks `attempts < N` on the Java side");
-        let rust_floor = OPTION_RANGES
-            .iter()
-            .find(|(k, ..)| *k == "imdsAttempts")
-            .map(|(_, min, ..)| *min)
-            .expect("imdsAttempts has a range");
-        assert_eq!(
-            java_floor, rust_floor,
-            "the least imdsAttempts differs between Java and Rust"
-        );
-    }
 }
+
+#[cfg(test)]
+mod option_spec;

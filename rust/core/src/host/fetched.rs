@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{FreshProvider, ProviderOptions, NETWORK_KEYS, REFRESH_OPTION_KEYS};
+use super::options::SourceKind;
+use super::{FreshProvider, ProviderOptions};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::sources::fetcher::{
@@ -12,35 +13,9 @@ use crate::sources::fetcher::{
 };
 use crate::sources::CredentialSource;
 
-/// The option keys a token supplier's provider takes besides the refresh and network keys.
-pub(crate) const SUPPLIED_WEB_IDENTITY_KEYS: &[&str] = &[
-    "roleArn",
-    "roleSessionName",
-    "durationSeconds",
-    "policy",
-    "policyArns",
-    "stsEndpoint",
-];
-
-/// Refuses the options that say where credentials come from: a source written in code says it.
-fn check_keys(options: &ProviderOptions, what: &str, also: &[&str]) -> Result<()> {
-    for (key, _) in &options.pairs {
-        let allowed = key.starts_with("aws.")
-            || REFRESH_OPTION_KEYS.contains(&key.as_str())
-            || NETWORK_KEYS.contains(&key.as_str())
-            || also.contains(&key.as_str());
-        if !allowed {
-            return Err(Error::invalid_config(format!(
-                "freshcreds option `{key}` does not apply to {what}: the code says where credentials come from"
-            )));
-        }
-    }
-    Ok(())
-}
-
 impl FreshProvider {
     /// A provider over `fetcher`, named `name`, whose calls may take `call_timeout`; `options`
-    /// may hold the refresh and network options only.
+    /// may hold the groups of [`SourceKind::Fetcher`] only (refresh and network).
     pub fn from_fetcher(
         options: ProviderOptions,
         name: &str,
@@ -50,8 +25,8 @@ impl FreshProvider {
         Self::from_fetcher_in(options, name, fetcher, call_timeout, Env::process())
     }
 
-    /// A provider that assumes `roleArn` (in `options`, with the keys of
-    /// `SUPPLIED_WEB_IDENTITY_KEYS`) with web identity tokens from `supplier`, whose calls may
+    /// A provider that assumes `roleArn` (in `options`, with the groups of
+    /// [`SourceKind::TokenSupplier`]) with web identity tokens from `supplier`, whose calls may
     /// take `call_timeout`. The STS endpoint follows the same rules as every role's.
     pub fn from_token_supplier(
         options: ProviderOptions,
@@ -68,15 +43,12 @@ impl FreshProvider {
         call_timeout: Duration,
         env: Env,
     ) -> Result<Self> {
-        check_keys(
-            &options,
-            "a web identity token supplier",
-            SUPPLIED_WEB_IDENTITY_KEYS,
-        )?;
+        options.check_kind(SourceKind::TokenSupplier, "a web identity token supplier")?;
         let Some(role) = options.role()? else {
-            return Err(Error::invalid_config(
-                "freshcreds option `roleArn` is needed: a web identity token supplier assumes a role",
-            ));
+            return Err(Error::invalid_config(format!(
+                "freshcreds option `{}` is needed: a web identity token supplier assumes a role",
+                super::options::ROLE_ARN.key
+            )));
         };
         Self::start(options, env, move |hops, options| {
             Box::pin(async move {
@@ -104,7 +76,7 @@ impl FreshProvider {
         call_timeout: Duration,
         env: Env,
     ) -> Result<Self> {
-        check_keys(&options, "a credential fetcher", &[])?;
+        options.check_kind(SourceKind::Fetcher, "a credential fetcher")?;
         let name = format!("Fetcher({name})");
         Self::start(options, env, move |hops, _| {
             Box::pin(async move {

@@ -1,14 +1,15 @@
 //! Roles over the same base share it: one base engine (one fetch of the base per rotation, not
 //! one per role) and one STS client (one connection pool), whatever the number of role sessions.
 //!
-//! A role's base is keyed by everything that describes it: the options without the keys of the
-//! role request itself (`ROLE_REQUEST_KEYS`), and the environment they are read in (the
+//! A role's base is keyed by everything that describes it: the options without those of the
+//! role request itself ([`is_role_request_key`]), and the environment they are read in (the
 //! process's, or the same fixed map). Each provider that uses a base holds a [`Lease`]; the last
 //! lease released stops the base's engines and forgets the base, so a base lives exactly as long
 //! as a role over it.
 
 use std::sync::{Arc, Mutex};
 
+use super::options::Group;
 use super::{Hops, ProviderOptions, RoleOptions};
 use crate::env::Env;
 use crate::error::Result;
@@ -18,17 +19,11 @@ use crate::sources::default_chain::ChainSettings;
 use crate::sources::sts::StsClient;
 use crate::sources::CredentialSource;
 
-/// The option keys of the role request itself: roles that differ only in these share a base.
-pub(crate) const ROLE_REQUEST_KEYS: &[&str] = &[
-    "roleArn",
-    "roleSessionName",
-    "externalId",
-    "durationSeconds",
-    "policy",
-    "policyArns",
-    "sourceIdentity",
-    "tags",
-];
+/// Whether `key` is an option of the role request itself (the groups [`Group::Role`] and
+/// [`Group::AssumeRole`]): roles that differ only in these share a base.
+pub(crate) fn is_role_request_key(key: &str) -> bool {
+    super::options::find(key).is_some_and(|o| matches!(o.group, Group::Role | Group::AssumeRole))
+}
 
 /// A base shared by the roles over it.
 struct SharedBase {
@@ -89,7 +84,7 @@ fn key_of(options: &ProviderOptions) -> Vec<(&str, &str)> {
     let mut key: Vec<(&str, &str)> = options
         .pairs
         .iter()
-        .filter(|(k, _)| !ROLE_REQUEST_KEYS.contains(&k.as_str()))
+        .filter(|(k, _)| !is_role_request_key(k))
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     key.sort_unstable();

@@ -754,12 +754,6 @@ pub(crate) fn default_session_name(clock: &dyn Clock) -> String {
     format!("freshcreds-{}", clock.wall().timestamp_millis())
 }
 
-/// The least session duration STS grants (`DurationSeconds`), as the SDKs check it.
-pub(crate) const MIN_ROLE_SESSION_DURATION: Duration = Duration::from_secs(900);
-/// The longest session duration STS may grant (`DurationSeconds`; the role's maximum session
-/// duration may be lower, and a chained role session is limited to one hour by STS).
-pub(crate) const MAX_ROLE_SESSION_DURATION: Duration = Duration::from_secs(43_200);
-
 /// What an `AssumeRole` or `AssumeRoleWithWebIdentity` call asks for: the fields of the SDKs'
 /// `AssumeRoleRequest`. `Debug` hides the external id.
 #[derive(Clone, PartialEq, Eq)]

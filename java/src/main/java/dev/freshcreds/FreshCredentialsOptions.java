@@ -2,13 +2,15 @@ package dev.freshcreds;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 
 /**
  * Options of a {@link FreshCredentialsSource}, as the {@code key=value} pairs the native library
@@ -29,98 +31,98 @@ public final class FreshCredentialsOptions {
     /** The prefix of system properties that set options: {@code freshcreds.<key>}. */
     public static final String PROPERTY_PREFIX = "freshcreds.";
 
-    /** Option keys the native library knows (besides the {@code aws.*} system properties). */
-    public static final List<String> KEYS = Collections.unmodifiableList(Arrays.asList(
-            "source",
-            "profile",
-            "refreshLeadMillis",
-            "jitterMillis",
-            "firstFetchTimeoutMillis",
-            "staleExtensionMillis",
-            "refreshBackoffBaseMillis",
-            "refreshBackoffCapMillis",
-            "skewWarnMillis",
-            "imdsEndpoint",
-            "imdsEndpointMode",
-            "imdsTimeoutMillis",
-            "imdsAttempts",
-            "imdsV1Fallback",
-            "roleArn",
-            "roleSessionName",
-            "externalId",
-            "durationSeconds",
-            "policy",
-            "policyArns",
-            "sourceIdentity",
-            "tags",
-            "mfaSerial",
-            "webIdentityTokenFile",
-            "stsEndpoint",
-            "httpsProxy",
-            "nonProxyHosts",
-            "trustRootsPem"));
+    /**
+     * Option keys the native library knows (besides the {@code aws.*} system properties), in the
+     * order of its option spec; {@link OptionSpec} has a constant for each.
+     */
+    public static final List<String> KEYS = OptionSpec.KEYS;
 
     /**
      * The network options: one set for every hop of a role chain, so {@link Builder#base} does
      * not copy them. Unless {@link Builder#jvmNetworkSettings(boolean)} turns it off, a source
      * fills in those not set from the JVM (its proxy properties and its trust store).
      */
-    static final List<String> NETWORK_KEYS = Collections.unmodifiableList(Arrays.asList(
-            "httpsProxy", "nonProxyHosts", "trustRootsPem"));
+    static final List<String> NETWORK_KEYS = keysIn("network");
 
     /**
      * The prefix of the options of a role's base: {@code base.roleArn}, {@code base.profile},
      * ... describe the credentials {@code roleArn} is assumed with (see
      * {@link Builder#base(FreshCredentialsOptions)}).
      */
-    public static final String BASE_PREFIX = "base.";
+    public static final String BASE_PREFIX = OptionSpec.BASE_PREFIX;
 
     /** Why {@link Builder#mfaSerial(String)} is refused (the native library says the same). */
-    public static final String MFA_REFUSED = "a role that needs MFA cannot be refreshed in the"
-            + " background (nobody is there to type the token code); assume it from credentials"
-            + " that need no MFA, or use a session from `aws sts get-session-token` as the base";
-
-    /** The least and largest role session duration STS grants, in seconds. */
-    static final long MIN_DURATION_SECONDS = 900;
-    static final long MAX_DURATION_SECONDS = 43200;
+    public static final String MFA_REFUSED = OptionSpec.MFA_REFUSED;
 
     /**
      * The AWS SDK system properties passed to the native library under their own names: the
-     * settings of SDK v2's default credentials chain (the native side's table of them,
-     * {@code rust/core/src/sdk_settings.rs}, says how each is honoured; a test keeps both lists equal).
+     * settings of SDK v2's default credentials chain (generated from the native side's table of
+     * them, {@code rust/core/src/sdk_settings.rs}, which says how each is honoured).
      */
-    static final List<String> AWS_PROPERTIES = Collections.unmodifiableList(Arrays.asList(
-            "aws.accessKeyId",
-            "aws.secretAccessKey",
-            "aws.secretKey",
-            "aws.sessionToken",
-            "aws.accountId",
-            "aws.webIdentityTokenFile",
-            "aws.roleArn",
-            "aws.roleSessionName",
-            "aws.region",
-            "aws.useFipsEndpoint",
-            "aws.useDualstackEndpoint",
-            "aws.profile",
-            "aws.configFile",
-            "aws.sharedCredentialsFile",
-            "aws.containerCredentialsPath",
-            "aws.containerCredentialsFullUri",
-            "aws.containerAuthorizationToken",
-            "aws.containerAuthorizationTokenFile",
-            "aws.containerServiceEndpoint",
-            "aws.disableEc2Metadata",
-            "aws.disableEc2MetadataV1",
-            "aws.ec2MetadataServiceEndpoint",
-            "aws.ec2MetadataServiceEndpointMode",
-            "aws.ec2MetadataServiceTimeout"));
+    static final List<String> AWS_PROPERTIES = OptionSpec.AWS_PROPERTIES;
+
+    private static List<String> keysIn(String group) {
+        List<String> out = new ArrayList<String>();
+        for (String key : KEYS) {
+            if (group.equals(OptionSpec.group(key))) {
+                out.add(key);
+            }
+        }
+        return Collections.unmodifiableList(out);
+    }
+
+    /**
+     * What is wrong with {@code value} for the whole-number option {@code key}, in the option's
+     * unit (milliseconds for a {@code ...Millis} key, seconds for {@code durationSeconds}), or
+     * null when it lies in the option's range or the key has none. The range is the native
+     * library's ({@link OptionSpec}).
+     *
+     * @param key an option key such as {@code imdsAttempts}
+     * @param value the value
+     * @return for example {@code must be at least 1, not 0}, or null
+     */
+    public static String rangeProblem(String key, long value) {
+        long min = OptionSpec.min(key);
+        long max = OptionSpec.max(key);
+        String unit = OptionSpec.unit(key);
+        if (min >= 0 && value < min) {
+            return "must be at least " + min + unit + ", not " + value + unit;
+        }
+        if (max >= 0 && value > max) {
+            return "must be at most " + max + unit + ", not " + value + unit;
+        }
+        return null;
+    }
 
     private final Map<String, String> pairs;
     private final boolean jvmNetworkSettings;
+    /** The keys whose values came from system properties ({@code -Dfreshcreds.<key>}). */
+    private final Set<String> fromSystemProperties;
 
-    private FreshCredentialsOptions(Map<String, String> pairs, boolean jvmNetworkSettings) {
+    private FreshCredentialsOptions(Map<String, String> pairs, boolean jvmNetworkSettings,
+            Set<String> fromSystemProperties) {
         this.pairs = Collections.unmodifiableMap(new LinkedHashMap<String, String>(pairs));
         this.jvmNetworkSettings = jvmNetworkSettings;
+        this.fromSystemProperties = Collections.unmodifiableSet(new LinkedHashSet<String>(fromSystemProperties));
+    }
+
+    /**
+     * These options for a kind of source ({@code fetcher}, {@code tokenSupplier}; the native
+     * option spec's {@code SourceKind}): without the {@code -Dfreshcreds.<key>} options whose
+     * group does not apply to it ({@code freshcreds.source} or {@code freshcreds.profile} say
+     * nothing to a fetcher). Options set in code stay, so the native library refuses those that
+     * do not apply.
+     */
+    FreshCredentialsOptions forKind(String sourceKind) {
+        List<String> groups = OptionSpec.groups(sourceKind);
+        Map<String, String> kept = new LinkedHashMap<String, String>();
+        for (Map.Entry<String, String> e : pairs.entrySet()) {
+            String group = OptionSpec.group(e.getKey());
+            if (!fromSystemProperties.contains(e.getKey()) || group == null || groups.contains(group)) {
+                kept.put(e.getKey(), e.getValue());
+            }
+        }
+        return new FreshCredentialsOptions(kept, jvmNetworkSettings, fromSystemProperties);
     }
 
     /**
@@ -178,6 +180,7 @@ public final class FreshCredentialsOptions {
     public Builder toBuilder() {
         Builder b = new Builder().readSystemProperties(false).jvmNetworkSettings(jvmNetworkSettings);
         b.values.putAll(pairs);
+        b.fromSystemProperties.addAll(fromSystemProperties);
         return b;
     }
 
@@ -197,36 +200,30 @@ public final class FreshCredentialsOptions {
         return sb.append('}').toString();
     }
 
-    /** Keys whose values are secrets (of any hop: {@code base.} prefixes are ignored). */
-    private static final List<String> SECRET_KEYS = Collections.unmodifiableList(Arrays.asList(
-            "aws.secretAccessKey", "aws.secretKey", "aws.sessionToken",
-            "aws.containerAuthorizationToken", "externalId"));
-
-    /** A value as {@link #toString()} shows it: secrets hidden, PEM text summarised, proxies without user. */
+    /** A value as {@link #toString()} shows it: as the option spec says (secrets hidden, PEM text summarised, proxies without user). */
     private static String shown(String key, String value) {
-        if (isSecret(key)) {
+        String bare = key;
+        while (bare.startsWith(BASE_PREFIX)) {
+            bare = bare.substring(BASE_PREFIX.length());
+        }
+        if (OptionSpec.SECRET_KEYS.contains(bare)) {
             return "** redacted **";
         }
-        if (key.equals("trustRootsPem")) {
-            int n = value.split("-----BEGIN CERTIFICATE-----", -1).length - 1;
-            return "(" + n + " certificates)";
+        switch (OptionSpec.shown(bare)) {
+            case "certificateCount":
+                return "(" + (value.split("-----BEGIN CERTIFICATE-----", -1).length - 1) + " certificates)";
+            case "withoutPassword":
+                return value.replaceFirst("//[^/@]*@", "//");
+            default:
+                return value;
         }
-        if (key.equals("httpsProxy")) {
-            return value.replaceFirst("//[^/@]*@", "//");
-        }
-        return value;
-    }
-
-    private static boolean isSecret(String key) {
-        while (key.startsWith(BASE_PREFIX)) {
-            key = key.substring(BASE_PREFIX.length());
-        }
-        return SECRET_KEYS.contains(key);
     }
 
     /** Builds {@link FreshCredentialsOptions}. */
     public static final class Builder {
         private final Map<String, String> values = new LinkedHashMap<String, String>();
+        /** Keys of {@link #values} whose values came from system properties (through toBuilder()). */
+        private final Set<String> fromSystemProperties = new LinkedHashSet<String>();
         private boolean readSystemProperties = true;
         private boolean jvmNetworkSettings = true;
 
@@ -242,7 +239,7 @@ public final class FreshCredentialsOptions {
          * @return this builder
          */
         public Builder source(String source) {
-            return option("source", source);
+            return option(OptionSpec.SOURCE, source);
         }
 
         /**
@@ -253,7 +250,7 @@ public final class FreshCredentialsOptions {
          * @return this builder
          */
         public Builder profile(String profile) {
-            return option("profile", profile);
+            return option(OptionSpec.PROFILE, profile);
         }
 
         /**
@@ -263,7 +260,7 @@ public final class FreshCredentialsOptions {
          * @return this builder
          */
         public Builder refreshLead(Duration lead) {
-            return millis("refreshLeadMillis", lead);
+            return millis(OptionSpec.REFRESH_LEAD_MILLIS, lead);
         }
 
         /**
@@ -274,7 +271,7 @@ public final class FreshCredentialsOptions {
          * @return this builder
          */
         public Builder jitter(Duration jitter) {
-            return millis("jitterMillis", jitter);
+            return millis(OptionSpec.JITTER_MILLIS, jitter);
         }
 
         /**
@@ -284,7 +281,7 @@ public final class FreshCredentialsOptions {
          * @return this builder
          */
         public Builder firstFetchTimeout(Duration timeout) {
-            return millis("firstFetchTimeoutMillis", timeout);
+            return millis(OptionSpec.FIRST_FETCH_TIMEOUT_MILLIS, timeout);
         }
 
         /**
@@ -294,7 +291,7 @@ public final class FreshCredentialsOptions {
          * @return this builder
          */
         public Builder imdsEndpoint(String endpoint) {
-            return option("imdsEndpoint", endpoint);
+            return option(OptionSpec.IMDS_ENDPOINT, endpoint);
         }
 
         /**
@@ -304,7 +301,7 @@ public final class FreshCredentialsOptions {
          * @return this builder
          */
         public Builder imdsEndpointMode(String mode) {
-            return option("imdsEndpointMode", mode);
+            return option(OptionSpec.IMDS_ENDPOINT_MODE, mode);
         }
 
         /**
@@ -314,7 +311,7 @@ public final class FreshCredentialsOptions {
          * @return this builder
          */
         public Builder imdsTimeout(Duration timeout) {
-            return millis("imdsTimeoutMillis", timeout);
+            return millis(OptionSpec.IMDS_TIMEOUT_MILLIS, timeout);
         }
 
         /**
@@ -324,11 +321,7 @@ public final class FreshCredentialsOptions {
          * @return this builder
          */
         public Builder imdsAttempts(int attempts) {
-            if (attempts < 1) {
-                throw new IllegalArgumentException(
-                        "freshcreds option `imdsAttempts` must be at least 1, not " + attempts);
-            }
-            return option("imdsAttempts", Integer.toString(attempts));
+            return whole(OptionSpec.IMDS_ATTEMPTS, attempts, Integer.toString(attempts));
         }
 
         /**
@@ -338,7 +331,7 @@ public final class FreshCredentialsOptions {
          * @return this builder
          */
         public Builder imdsV1Fallback(boolean fallback) {
-            return option("imdsV1Fallback", Boolean.toString(fallback));
+            return option(OptionSpec.IMDS_V1_FALLBACK, Boolean.toString(fallback));
         }
 
         /**
@@ -364,7 +357,7 @@ public final class FreshCredentialsOptions {
          * @return this builder
          */
         public Builder roleArn(String roleArn) {
-            return option("roleArn", roleArn);
+            return option(OptionSpec.ROLE_ARN, roleArn);
         }
 
         /**
@@ -374,7 +367,7 @@ public final class FreshCredentialsOptions {
          * @return this builder
          */
         public Builder roleSessionName(String roleSessionName) {
-            return option("roleSessionName", roleSessionName);
+            return option(OptionSpec.ROLE_SESSION_NAME, roleSessionName);
         }
 
         /**
@@ -384,7 +377,7 @@ public final class FreshCredentialsOptions {
          * @return this builder
          */
         public Builder externalId(String externalId) {
-            return option("externalId", externalId);
+            return option(OptionSpec.EXTERNAL_ID, externalId);
         }
 
         /**
@@ -395,14 +388,13 @@ public final class FreshCredentialsOptions {
          * @return this builder
          */
         public Builder duration(Duration duration) {
-            if (duration == null || duration.getNano() != 0
-                    || duration.getSeconds() < MIN_DURATION_SECONDS
-                    || duration.getSeconds() > MAX_DURATION_SECONDS) {
-                throw new IllegalArgumentException("freshcreds option `durationSeconds` must be whole"
-                        + " seconds from " + MIN_DURATION_SECONDS + " to " + MAX_DURATION_SECONDS
+            String key = OptionSpec.DURATION_SECONDS;
+            if (duration == null || duration.getNano() != 0) {
+                throw new IllegalArgumentException("freshcreds option `" + key + "` must be whole"
+                        + " seconds from " + OptionSpec.min(key) + " to " + OptionSpec.max(key)
                         + ", not " + duration);
             }
-            return option("durationSeconds", Long.toString(duration.getSeconds()));
+            return whole(key, duration.getSeconds(), Long.toString(duration.getSeconds()));
         }
 
         /**
@@ -412,7 +404,7 @@ public final class FreshCredentialsOptions {
          * @return this builder
          */
         public Builder policy(String policy) {
-            return option("policy", policy);
+            return option(OptionSpec.POLICY, policy);
         }
 
         /**
@@ -422,7 +414,7 @@ public final class FreshCredentialsOptions {
          * @return this builder
          */
         public Builder policyArns(Collection<String> policyArns) {
-            return option("policyArns", joined("policyArns", policyArns));
+            return option(OptionSpec.POLICY_ARNS, joined(OptionSpec.POLICY_ARNS, policyArns));
         }
 
         /**
@@ -432,7 +424,7 @@ public final class FreshCredentialsOptions {
          * @return this builder
          */
         public Builder sourceIdentity(String sourceIdentity) {
-            return option("sourceIdentity", sourceIdentity);
+            return option(OptionSpec.SOURCE_IDENTITY, sourceIdentity);
         }
 
         /**
@@ -448,13 +440,13 @@ public final class FreshCredentialsOptions {
                 String v = t.getValue();
                 if (k == null || v == null || k.isEmpty() || k.contains(",") || k.contains("=")
                         || v.contains(",")) {
-                    throw new IllegalArgumentException("freshcreds option `tags`: tag " + k
+                    throw new IllegalArgumentException("freshcreds option `" + OptionSpec.TAGS + "`: tag " + k
                             + " cannot be passed (keys and values must be non-null, without commas;"
                             + " keys without '=')");
                 }
                 sb.append(sb.length() == 0 ? "" : ",").append(k).append('=').append(v);
             }
-            return option("tags", sb.toString());
+            return option(OptionSpec.TAGS, sb.toString());
         }
 
         /**
@@ -466,7 +458,7 @@ public final class FreshCredentialsOptions {
          */
         public Builder mfaSerial(String serialNumber) {
             throw new IllegalArgumentException(
-                    "freshcreds option `mfaSerial` is not supported: " + MFA_REFUSED);
+                    "freshcreds option `" + OptionSpec.MFA_SERIAL + "` is not supported: " + MFA_REFUSED);
         }
 
         /**
@@ -478,7 +470,7 @@ public final class FreshCredentialsOptions {
          * @return this builder
          */
         public Builder webIdentityTokenFile(Path tokenFile) {
-            return option("webIdentityTokenFile", tokenFile.toString());
+            return option(OptionSpec.WEB_IDENTITY_TOKEN_FILE, tokenFile.toString());
         }
 
         /**
@@ -489,7 +481,7 @@ public final class FreshCredentialsOptions {
          * @return this builder
          */
         public Builder stsEndpoint(String endpoint) {
-            return option("stsEndpoint", endpoint);
+            return option(OptionSpec.STS_ENDPOINT, endpoint);
         }
 
         /**
@@ -501,7 +493,7 @@ public final class FreshCredentialsOptions {
          * @return this builder
          */
         public Builder httpsProxy(String proxy) {
-            return option("httpsProxy", proxy);
+            return option(OptionSpec.HTTPS_PROXY, proxy);
         }
 
         /**
@@ -512,7 +504,7 @@ public final class FreshCredentialsOptions {
          * @return this builder
          */
         public Builder nonProxyHosts(String hosts) {
-            return option("nonProxyHosts", hosts);
+            return option(OptionSpec.NON_PROXY_HOSTS, hosts);
         }
 
         /**
@@ -523,7 +515,7 @@ public final class FreshCredentialsOptions {
          * @return this builder
          */
         public Builder trustRootsPem(String pem) {
-            return option("trustRootsPem", pem);
+            return option(OptionSpec.TRUST_ROOTS_PEM, pem);
         }
 
         /**
@@ -586,6 +578,7 @@ public final class FreshCredentialsOptions {
             }
             values.remove(key);
             values.put(key, value);
+            fromSystemProperties.remove(key);
             return this;
         }
 
@@ -612,6 +605,7 @@ public final class FreshCredentialsOptions {
 
         FreshCredentialsOptions build(Properties properties) {
             Map<String, String> out = new LinkedHashMap<String, String>();
+            Set<String> fromProperties = new LinkedHashSet<String>(fromSystemProperties);
             if (readSystemProperties) {
                 for (String key : AWS_PROPERTIES) {
                     String v = properties.getProperty(key);
@@ -623,14 +617,18 @@ public final class FreshCredentialsOptions {
                     String v = properties.getProperty(PROPERTY_PREFIX + key);
                     if (v != null) {
                         out.put(key, v);
+                        fromProperties.add(key);
                     }
                 }
             }
             for (Map.Entry<String, String> e : values.entrySet()) {
                 out.remove(e.getKey());
                 out.put(e.getKey(), e.getValue());
+                if (!fromSystemProperties.contains(e.getKey())) {
+                    fromProperties.remove(e.getKey());
+                }
             }
-            return new FreshCredentialsOptions(out, jvmNetworkSettings);
+            return new FreshCredentialsOptions(out, jvmNetworkSettings, fromProperties);
         }
 
         private static String joined(String key, Collection<String> values) {
@@ -650,7 +648,16 @@ public final class FreshCredentialsOptions {
                 throw new IllegalArgumentException(
                         "freshcreds option `" + key + "` must be a non-negative duration, not " + d);
             }
-            return option(key, Long.toString(d.toMillis()));
+            return whole(key, d.toMillis(), Long.toString(d.toMillis()));
+        }
+
+        /** Sets a whole-number option after checking it against its range ({@link #rangeProblem}). */
+        private Builder whole(String key, long value, String text) {
+            String problem = rangeProblem(key, value);
+            if (problem != null) {
+                throw new IllegalArgumentException("freshcreds option `" + key + "` " + problem);
+            }
+            return option(key, text);
         }
     }
 }

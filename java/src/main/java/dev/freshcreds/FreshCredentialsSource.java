@@ -420,14 +420,15 @@ public final class FreshCredentialsSource implements AutoCloseable {
      *
      * @param name a short name for reports and logs
      * @param fetcher the fetcher
-     * @param options refresh and network options only (a source option is refused)
+     * @param options refresh and network options only (a source option set in code is refused;
+     *     one from a {@code -Dfreshcreds.<key>} system property is left out)
      * @param callTimeout how long one call may take (at most {@link #MAX_CALL_TIMEOUT})
      * @return a new source; close it when done
      * @throws IllegalArgumentException for an option that does not apply or a timeout out of range
      */
     public static FreshCredentialsSource fromFetcher(final String name, CredentialsFetcher fetcher,
             FreshCredentialsOptions options, Duration callTimeout) {
-        return created(options, SnapshotExpiry.SYSTEM, false,
+        return created(options.forKind(OptionSpec.SOURCE_KIND_FETCHER), SnapshotExpiry.SYSTEM, false,
                 overJava(name, FetcherBridge.of(fetcher), callTimeout));
     }
 
@@ -452,7 +453,8 @@ public final class FreshCredentialsSource implements AutoCloseable {
      * {@code AWS_ENDPOINT_URL_STS}, the region's).
      *
      * @param options the role ({@code roleArn}, session name, duration, policies, STS endpoint)
-     *     and refresh and network options
+     *     and refresh and network options (another option set in code is refused; one from a
+     *     {@code -Dfreshcreds.<key>} system property is left out)
      * @param supplier the token supplier
      * @param callTimeout how long one call may take (at most {@link #MAX_CALL_TIMEOUT})
      * @return a new source; close it when done
@@ -460,7 +462,7 @@ public final class FreshCredentialsSource implements AutoCloseable {
      */
     public static FreshCredentialsSource webIdentity(FreshCredentialsOptions options,
             WebIdentityTokenSupplier supplier, Duration callTimeout) {
-        return created(options, SnapshotExpiry.SYSTEM, false,
+        return created(options.forKind(OptionSpec.SOURCE_KIND_TOKEN_SUPPLIER), SnapshotExpiry.SYSTEM, false,
                 overJava(null, FetcherBridge.of(supplier), callTimeout));
     }
 

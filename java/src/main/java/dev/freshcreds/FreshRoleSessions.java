@@ -40,7 +40,7 @@ public final class FreshRoleSessions implements AutoCloseable {
         if (maxSessions < 1) {
             throw new IllegalArgumentException("maxSessions must be at least 1, not " + maxSessions);
         }
-        if (base.asMap().containsKey("roleArn")) {
+        if (base.asMap().containsKey(OptionSpec.ROLE_ARN)) {
             throw new IllegalArgumentException("the base options of FreshRoleSessions must not assume a role"
                     + " themselves (give the role chain's base as base.* options instead)");
         }

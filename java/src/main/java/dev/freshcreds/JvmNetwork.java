@@ -33,9 +33,9 @@ import javax.net.ssl.X509TrustManager;
  */
 final class JvmNetwork {
     /** The options this class may fill in. */
-    static final String HTTPS_PROXY = "httpsProxy";
-    static final String NON_PROXY_HOSTS = "nonProxyHosts";
-    static final String TRUST_ROOTS_PEM = "trustRootsPem";
+    static final String HTTPS_PROXY = OptionSpec.HTTPS_PROXY;
+    static final String NON_PROXY_HOSTS = OptionSpec.NON_PROXY_HOSTS;
+    static final String TRUST_ROOTS_PEM = OptionSpec.TRUST_ROOTS_PEM;
 
     private JvmNetwork() {
     }

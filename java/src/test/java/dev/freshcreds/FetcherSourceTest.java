@@ -260,6 +260,60 @@ public class FetcherSourceTest {
         }
     }
 
+    /**
+     * {@code -Dfreshcreds.source} or {@code -Dfreshcreds.profile} (and any option whose group does
+     * not apply) say nothing to a source written in code: they are left out of it, where they
+     * used to fail its creation. Set in code, they are still refused.
+     */
+    @Test
+    public void systemPropertiesOfOtherGroupsAreLeftOutOfSourcesWrittenInCode() throws Exception {
+        String[][] properties = {
+            {"freshcreds." + OptionSpec.SOURCE, "imds"},
+            {"freshcreds." + OptionSpec.PROFILE, "nobody"},
+            {"freshcreds." + OptionSpec.IMDS_ATTEMPTS, "2"},
+            {"freshcreds." + OptionSpec.EXTERNAL_ID, "not-part-of-web-identity"},
+            {"freshcreds." + OptionSpec.JITTER_MILLIS, "0"},
+        };
+        for (String[] p : properties) {
+            assertEquals(p[0] + " is not set outside this test", null, System.getProperty(p[0]));
+        }
+        try {
+            for (String[] p : properties) {
+                System.setProperty(p[0], p[1]);
+            }
+            try (FreshCredentialsSource source = FreshCredentialsSource.fromFetcher("catalog",
+                    () -> creds(1, Duration.ofHours(1)))) {
+                assertEquals("ASIAJAVA1", source.credentials().getAccessKeyId());
+                java.util.Map<String, String> o = source.options().asMap();
+                assertFalse(o.toString(), o.containsKey(OptionSpec.SOURCE) || o.containsKey(OptionSpec.PROFILE)
+                        || o.containsKey(OptionSpec.IMDS_ATTEMPTS) || o.containsKey(OptionSpec.EXTERNAL_ID));
+                assertEquals("a refresh option from a system property applies", "0", o.get(OptionSpec.JITTER_MILLIS));
+            }
+            try (SimulatorProcess sim = SimulatorProcess.start()) {
+                FreshCredentialsOptions role = FreshCredentialsOptions.builder().jvmNetworkSettings(false)
+                        .assumeRole("arn:aws:iam::123456789012:role/federated", "ci")
+                        .stsEndpoint(sim.baseUrl()).build();
+                try (FreshCredentialsSource source = FreshCredentialsSource.webIdentity(role,
+                        () -> "header.payload.signature", SHORT_CALL_TIMEOUT)) {
+                    assertEquals("WebIdentityTokenSupplier(arn:aws:iam::123456789012:role/federated)",
+                            source.credentials().getSource());
+                    assertFalse(source.options().asMap().containsKey(OptionSpec.EXTERNAL_ID));
+                }
+            }
+            try {
+                FreshCredentialsSource.fromFetcher("x", () -> creds(1, Duration.ofHours(1)),
+                        FreshCredentialsOptions.builder().source("imds").build(), SHORT_CALL_TIMEOUT).close();
+                fail("source set in code is refused");
+            } catch (IllegalArgumentException e) {
+                assertTrue(e.getMessage(), e.getMessage().contains("`source` does not apply to a credential fetcher"));
+            }
+        } finally {
+            for (String[] p : properties) {
+                System.clearProperty(p[0]);
+            }
+        }
+    }
+
     @Test
     public void secretsFromTheFetcherNeverAppearInToStringOrStatus() {
         try (FreshCredentialsSource source = FreshCredentialsSource.fromFetcher("catalog",

@@ -112,6 +112,66 @@ public class FreshCredentialsOptionsTest {
         }
     }
 
+    /** System properties from {@code key=value} texts. */
+    private static Properties properties(String... pairs) {
+        Properties p = new Properties();
+        for (String pair : pairs) {
+            int eq = pair.indexOf('=');
+            p.setProperty(pair.substring(0, eq), pair.substring(eq + 1));
+        }
+        return p;
+    }
+
+    @Test
+    public void forAKindOfSourceOnlyTheSystemPropertiesOfOtherGroupsAreLeftOut() {
+        Properties p = properties("freshcreds.source=imds", "freshcreds.profile=dev",
+                "freshcreds.jitterMillis=0", "freshcreds.roleSessionName=from-props", "aws.region=eu-west-1");
+        FreshCredentialsOptions o = FreshCredentialsOptions.builder().roleArn("arn:aws:iam::1:role/r").build(p);
+        Map<String, String> fetcher = new LinkedHashMap<String, String>();
+        fetcher.put("aws.region", "eu-west-1");
+        fetcher.put("jitterMillis", "0");
+        fetcher.put("roleArn", "arn:aws:iam::1:role/r");
+        assertEquals("set in code, roleArn stays (and the native side refuses it)", fetcher,
+                o.forKind(OptionSpec.SOURCE_KIND_FETCHER).asMap());
+        Map<String, String> supplier = new LinkedHashMap<String, String>(fetcher);
+        supplier.put("roleSessionName", "from-props");
+        assertEquals(supplier.keySet(), new java.util.HashSet<String>(
+                o.forKind(OptionSpec.SOURCE_KIND_TOKEN_SUPPLIER).asMap().keySet()));
+        assertEquals(o.asMap(), o.forKind(OptionSpec.SOURCE_KIND_OPTIONS).asMap());
+        // toBuilder keeps where each value came from; setting a key in code makes it the code's.
+        assertEquals(fetcher, o.toBuilder().build().forKind(OptionSpec.SOURCE_KIND_FETCHER).asMap());
+        assertEquals("imds", o.toBuilder().source("imds").build()
+                .forKind(OptionSpec.SOURCE_KIND_FETCHER).asMap().get("source"));
+    }
+
+    @Test
+    public void typedSettersCheckTheRangesOfTheOptionSpec() {
+        Runnable[] bad = {
+            () -> FreshCredentialsOptions.builder().imdsAttempts(11),
+            () -> FreshCredentialsOptions.builder().refreshLead(Duration.ofMillis(999)),
+            () -> FreshCredentialsOptions.builder().duration(Duration.ofSeconds(899)),
+        };
+        String[] expected = {
+            "freshcreds option `imdsAttempts` must be at most 10, not 11",
+            "freshcreds option `refreshLeadMillis` must be at least 1000 ms, not 999 ms",
+            "freshcreds option `durationSeconds` must be at least 900 s, not 899 s",
+        };
+        for (int i = 0; i < bad.length; i++) {
+            try {
+                bad[i].run();
+                fail("accepted: " + expected[i]);
+            } catch (IllegalArgumentException e) {
+                assertEquals(expected[i], e.getMessage());
+            }
+        }
+        Map<String, String> edges = FreshCredentialsOptions.builder().readSystemProperties(false).imdsAttempts(10)
+                .refreshLead(Duration.ofSeconds(1)).duration(Duration.ofHours(12)).build().asMap();
+        assertEquals("10", edges.get("imdsAttempts"));
+        assertEquals("43200", edges.get("durationSeconds"));
+        assertEquals("must be at least 1, not 0", FreshCredentialsOptions.rangeProblem("imdsAttempts", 0));
+        assertEquals(null, FreshCredentialsOptions.rangeProblem("source", -5));
+    }
+
     @Test
     public void toBuilderKeepsTheOptionsWithoutReadingPropertiesAgain() {
         Properties p = new Properties();

@@ -10,6 +10,7 @@ import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 import dev.freshcreds.FreshCredentialsOptions;
+import dev.freshcreds.OptionSpec;
 
 /**
  * The {@code freshcreds.*} properties: every option of {@link FreshCredentialsOptions}, with
@@ -145,36 +146,56 @@ public class FreshCredentialsProperties {
         }
     }
 
-    /** One typed property and the freshcreds option key it sets. */
+    /**
+     * One typed property and the freshcreds option key it sets. The property's name is the key's
+     * in Spring's notation, without the unit of a duration ({@code imdsAttempts} is
+     * {@code freshcreds.imds-attempts}, {@code refreshLeadMillis} is {@code freshcreds.refresh-lead}).
+     */
     private static final class Mapping {
         /** The full property name: {@code freshcreds.<property>}. */
         final String name;
         final String key;
         final Object value;
 
-        Mapping(String property, String key, Object value) {
-            this.name = PREFIX + "." + property;
+        Mapping(String key, Object value) {
+            this.name = PREFIX + "." + kebab(key.endsWith(MILLIS) ? key.substring(0, key.length() - MILLIS.length()) : key);
             this.key = key;
             this.value = value;
         }
     }
 
+    /** The unit suffix of the keys of duration options. */
+    private static final String MILLIS = "Millis";
+
+    /** {@code imdsV1Fallback} as {@code imds-v1-fallback}. */
+    private static String kebab(String name) {
+        StringBuilder sb = new StringBuilder();
+        for (char c : name.toCharArray()) {
+            if (Character.isUpperCase(c)) {
+                sb.append('-').append(Character.toLowerCase(c));
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.toString();
+    }
+
     private List<Mapping> mappings() {
         List<Mapping> m = new ArrayList<>();
-        m.add(new Mapping("source", "source", source));
-        m.add(new Mapping("profile", "profile", profile));
-        m.add(new Mapping("refresh-lead", "refreshLeadMillis", refreshLead));
-        m.add(new Mapping("jitter", "jitterMillis", jitter));
-        m.add(new Mapping("first-fetch-timeout", "firstFetchTimeoutMillis", firstFetchTimeout));
-        m.add(new Mapping("stale-extension", "staleExtensionMillis", staleExtension));
-        m.add(new Mapping("refresh-backoff-base", "refreshBackoffBaseMillis", refreshBackoffBase));
-        m.add(new Mapping("refresh-backoff-cap", "refreshBackoffCapMillis", refreshBackoffCap));
-        m.add(new Mapping("skew-warn", "skewWarnMillis", skewWarn));
-        m.add(new Mapping("imds-endpoint", "imdsEndpoint", imdsEndpoint));
-        m.add(new Mapping("imds-endpoint-mode", "imdsEndpointMode", imdsEndpointMode));
-        m.add(new Mapping("imds-timeout", "imdsTimeoutMillis", imdsTimeout));
-        m.add(new Mapping("imds-attempts", "imdsAttempts", imdsAttempts));
-        m.add(new Mapping("imds-v1-fallback", "imdsV1Fallback", imdsV1Fallback));
+        m.add(new Mapping(OptionSpec.SOURCE, source));
+        m.add(new Mapping(OptionSpec.PROFILE, profile));
+        m.add(new Mapping(OptionSpec.REFRESH_LEAD_MILLIS, refreshLead));
+        m.add(new Mapping(OptionSpec.JITTER_MILLIS, jitter));
+        m.add(new Mapping(OptionSpec.FIRST_FETCH_TIMEOUT_MILLIS, firstFetchTimeout));
+        m.add(new Mapping(OptionSpec.STALE_EXTENSION_MILLIS, staleExtension));
+        m.add(new Mapping(OptionSpec.REFRESH_BACKOFF_BASE_MILLIS, refreshBackoffBase));
+        m.add(new Mapping(OptionSpec.REFRESH_BACKOFF_CAP_MILLIS, refreshBackoffCap));
+        m.add(new Mapping(OptionSpec.SKEW_WARN_MILLIS, skewWarn));
+        m.add(new Mapping(OptionSpec.IMDS_ENDPOINT, imdsEndpoint));
+        m.add(new Mapping(OptionSpec.IMDS_ENDPOINT_MODE, imdsEndpointMode));
+        m.add(new Mapping(OptionSpec.IMDS_TIMEOUT_MILLIS, imdsTimeout));
+        m.add(new Mapping(OptionSpec.IMDS_ATTEMPTS, imdsAttempts));
+        m.add(new Mapping(OptionSpec.IMDS_V1_FALLBACK, imdsV1Fallback));
         return m;
     }
 
@@ -208,8 +229,9 @@ public class FreshCredentialsProperties {
      * The options these properties describe.
      *
      * @return the options (system properties applied unless turned off)
-     * @throws IllegalArgumentException naming the property when a value is out of range (a
-     *     negative duration, fewer than one IMDS attempt) or an option is set twice
+     * @throws IllegalArgumentException naming the property when a value is out of the range of
+     *     its option ({@link FreshCredentialsOptions#rangeProblem}; a negative duration) or an
+     *     option is set twice
      */
     public FreshCredentialsOptions toOptions() {
         FreshCredentialsOptions.Builder b = FreshCredentialsOptions.builder()
@@ -220,17 +242,24 @@ public class FreshCredentialsProperties {
             }
             String name = m.name;
             String text;
+            Long number = null;
             if (m.value instanceof Duration) {
                 Duration d = (Duration) m.value;
                 if (d.isNegative()) {
                     throw new IllegalArgumentException(
                             name + " must be a non-negative duration (like 10m or 30s), not " + d);
                 }
-                text = Long.toString(d.toMillis());
-            } else if (m.value instanceof Integer && m.key.equals("imdsAttempts") && (Integer) m.value < 1) {
-                throw new IllegalArgumentException(name + " must be at least 1, not " + m.value);
+                number = d.toMillis();
+                text = Long.toString(number);
             } else {
+                if (m.value instanceof Integer) {
+                    number = ((Integer) m.value).longValue();
+                }
                 text = m.value.toString();
+            }
+            String problem = number == null ? null : FreshCredentialsOptions.rangeProblem(m.key, number);
+            if (problem != null) {
+                throw new IllegalArgumentException(name + " " + problem);
             }
             b.option(m.key, text);
         }

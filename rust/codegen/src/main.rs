@@ -1,0 +1,19 @@
+//! Writes `dev/freshcreds/OptionSpec.java` ([`freshcreds_codegen::option_spec_java`]) under the
+//! directory given as the only argument (`java/build.gradle` passes one under `build/`).
+
+use std::path::PathBuf;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let (Some(out), None) = (args.next(), args.next()) else {
+        eprintln!("usage: freshcreds-codegen <generated Java source directory>");
+        std::process::exit(2);
+    };
+    let file = PathBuf::from(out).join("dev/freshcreds/OptionSpec.java");
+    let written = std::fs::create_dir_all(file.parent().expect("a parent directory"))
+        .and_then(|()| std::fs::write(&file, freshcreds_codegen::option_spec_java()));
+    if let Err(e) = written {
+        eprintln!("freshcreds-codegen: cannot write {}: {e}", file.display());
+        std::process::exit(1);
+    }
+}
