@@ -81,7 +81,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 step "cargo doc -D warnings (every public item's docs and links)"
 # One crate at a time: the core and the native library are both named `freshcreds`.
-for p in freshcreds freshcreds-native freshcreds-cli freshcreds-sim; do
+for p in freshcreds freshcreds-native freshcreds-cli freshcreds-sim freshcreds-codegen; do
   RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet -p "$p"
 done
 
