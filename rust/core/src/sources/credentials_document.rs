@@ -223,6 +223,7 @@ fn check_version(version: Option<&serde_json::Value>) -> Result<(), DocumentErro
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::testing::{assert_mentions, assert_omits};
 
     const SECRET: &str = "hunter2-secret";
 
@@ -310,9 +311,9 @@ mod tests {
             let e = parse(input.as_bytes(), format).unwrap_err();
             assert_eq!(e.kind(), kind, "{input}");
             let error = e.into_error("GET http://x/");
-            assert!(error.message().contains(expected), "{}", error.message());
+            assert_mentions(error.message(), &[expected]);
             assert!(error.message().starts_with("GET http://x/: "));
-            assert!(!error.message().contains(SECRET), "{}", error.message());
+            assert_omits(error.message(), &[SECRET]);
         }
         assert_eq!(
             parse(b"\xff\xfe", Format::Process).unwrap_err(),

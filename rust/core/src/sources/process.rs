@@ -308,6 +308,7 @@ fn parse_output(out: &[u8], what: &str) -> Result<Credentials> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::testing::{assert_mentions, assert_omits};
 
     #[test]
     fn the_first_word_drops_quotes_and_arguments() {
@@ -345,9 +346,8 @@ mod tests {
         for (input, expected) in cases {
             let err = parse_output(input, what).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Parse);
-            assert!(err.message().contains(expected), "{}", err.message());
-            assert!(err.message().contains("profile p"), "{}", err.message());
-            assert!(!err.message().contains("hunter2"), "{}", err.message());
+            assert_mentions(err.message(), &[expected, "profile p"]);
+            assert_omits(err.message(), &["hunter2"]);
         }
     }
 }

@@ -888,6 +888,7 @@ impl From<String> for RoleRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::testing::assert_mentions;
 
     #[test]
     fn a_role_request_sends_every_field_in_the_query_form_and_web_identity_only_its_own() {
@@ -1045,22 +1046,14 @@ mod tests {
         );
         let err = EndpointVariants::resolve(&none, Some("yes"), None).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidConfig);
-        assert!(
-            err.message().contains("use_fips_endpoint"),
-            "{}",
-            err.message()
-        );
+        assert_mentions(err.message(), &["use_fips_endpoint"]);
         let err = EndpointVariants::resolve(
             &Env::from_map([("AWS_USE_DUALSTACK_ENDPOINT", "1")]),
             None,
             None,
         )
         .unwrap_err();
-        assert!(
-            err.message().contains("AWS_USE_DUALSTACK_ENDPOINT"),
-            "{}",
-            err.message()
-        );
+        assert_mentions(err.message(), &["AWS_USE_DUALSTACK_ENDPOINT"]);
     }
 
     #[test]
@@ -1069,11 +1062,7 @@ mod tests {
         let s = StsSettings::resolve(&env, &StsProfileSettings::default()).unwrap();
         let err = StsClient::new(s).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidConfig);
-        assert!(
-            err.message().contains("AWS_ENDPOINT_URL_STS"),
-            "{}",
-            err.message()
-        );
+        assert_mentions(err.message(), &["AWS_ENDPOINT_URL_STS"]);
     }
 
     #[test]

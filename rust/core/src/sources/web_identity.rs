@@ -199,6 +199,7 @@ impl CredentialSource for WebIdentitySource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::testing::assert_mentions;
     use crate::error::ErrorKind;
     use crate::sources::sts::StsSettings;
 
@@ -224,7 +225,7 @@ mod tests {
         let env = Env::from_map([(ENV_WEB_IDENTITY_TOKEN_FILE, "/tmp/token")]);
         let err = WebIdentitySource::from_env(&env, sts()).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidConfig);
-        assert!(err.message().contains(ENV_ROLE_ARN), "{}", err.message());
+        assert_mentions(err.message(), &[ENV_ROLE_ARN]);
     }
 
     #[test]

@@ -504,6 +504,7 @@ fn sso_step(set: &ProfileSet, profile: &Profile) -> Result<Option<BaseStep>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::testing::{assert_mentions, assert_omits};
 
     fn set(profiles: &[(&str, &[(&str, &str)])], selected: &str) -> ProfileSet {
         ProfileSet::from_properties(
@@ -528,12 +529,8 @@ mod tests {
         );
         let err = ProfileChain::plan(&s).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidConfig);
-        assert!(
-            err.message().contains("`a` -> `b` -> `c` -> `a`"),
-            "{}",
-            err.message()
-        );
-        assert!(!err.message().contains("`root` ->"), "{}", err.message());
+        assert_mentions(err.message(), &["`a` -> `b` -> `c` -> `a`"]);
+        assert_omits(err.message(), &["`root` ->"]);
     }
 
     #[test]
@@ -620,7 +617,7 @@ mod tests {
         let s = set(&[("other", &[("region", "x")])], "prod");
         let err = ProfileChain::plan(&s).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidConfig);
-        assert!(err.message().contains("prod"), "{}", err.message());
+        assert_mentions(err.message(), &["prod"]);
     }
 
     #[test]
@@ -645,11 +642,7 @@ mod tests {
         let s = set(&[("p", &[("login_session", " ")])], "p");
         let err = ProfileChain::plan(&s).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidConfig);
-        assert!(
-            err.message().contains("`p`") && err.message().contains("login_session"),
-            "{}",
-            err.message()
-        );
+        assert_mentions(err.message(), &["`p`", "login_session"]);
     }
 
     #[test]
@@ -673,11 +666,7 @@ mod tests {
         );
         let err = ProfileChain::plan(&s).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidConfig);
-        assert!(
-            err.message().contains("`admin`") && err.message().contains(crate::host::MFA_REFUSED),
-            "{}",
-            err.message()
-        );
+        assert_mentions(err.message(), &["`admin`", crate::host::MFA_REFUSED]);
     }
 
     #[test]

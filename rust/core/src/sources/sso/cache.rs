@@ -314,6 +314,7 @@ impl CachedToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::testing::{assert_mentions, assert_omits};
 
     #[test]
     fn cache_file_names_are_the_sha1_of_the_start_url_or_session_name() {
@@ -360,18 +361,10 @@ mod tests {
             br#"{"expiresAt":"2026-01-01T00:00:00Z"}"#,
         )
         .unwrap_err();
-        assert!(
-            err.message().contains("`accessToken` is missing"),
-            "{}",
-            err.message()
-        );
+        assert_mentions(err.message(), &["`accessToken` is missing"]);
         let err =
             CachedToken::parse(Path::new("/c/x.json"), b"{\"accessToken\": \"sekrit").unwrap_err();
-        assert!(
-            !err.full_message().contains("sekrit"),
-            "{}",
-            err.full_message()
-        );
+        assert_omits(&err.full_message(), &["sekrit"]);
     }
 
     #[test]

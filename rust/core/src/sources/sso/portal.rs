@@ -153,6 +153,7 @@ fn parse_role_credentials(body: &[u8], what: &str) -> Result<Credentials> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::testing::assert_mentions;
 
     #[test]
     fn role_credentials_parse_with_the_expiry_in_epoch_milliseconds() {
@@ -172,11 +173,7 @@ mod tests {
             "GetRoleCredentials at http://x",
         )
         .unwrap_err();
-        assert!(
-            e.message().contains("roleCredentials.sessionToken"),
-            "{}",
-            e.message()
-        );
+        assert_mentions(e.message(), &["roleCredentials.sessionToken"]);
         assert!(!e.message().contains("very-secret"));
     }
 }
