@@ -44,7 +44,10 @@ use crate::http::HttpPolicy;
 use crate::sources::profile::ProfileSet;
 use crate::sources::region::{check_region, region_from_env, setting_origin};
 use crate::sources::retry::RetryPolicy;
-use crate::sources::sts::{ENV_ENDPOINT_URL, ENV_IGNORE_CONFIGURED_ENDPOINT_URLS};
+use crate::sources::sts::{
+    configured_endpoints_ignored, env_endpoint, ENV_ENDPOINT_URL,
+    ENV_IGNORE_CONFIGURED_ENDPOINT_URLS,
+};
 use crate::sources::{BoxFuture, CredentialSource, Fetched, Probe};
 
 /// The profile key `aws login` writes: the ARN of the signed-in session.
@@ -139,9 +142,6 @@ impl LoginSettings {
             };
             Some((region, origin))
         });
-        let ignore_configured = env
-            .get_bool(ENV_IGNORE_CONFIGURED_ENDPOINT_URLS)?
-            .unwrap_or(false);
         let services_endpoint = || {
             profiles.iter().find_map(|p| {
                 let name = p.get("services")?;
@@ -155,15 +155,10 @@ impl LoginSettings {
                 })
             })
         };
-        let configured = if ignore_configured {
+        let configured = if configured_endpoints_ignored(env)? {
             None
         } else {
-            env.get_non_blank(ENV_ENDPOINT_URL_SIGNIN)
-                .map(|e| (e, ENV_ENDPOINT_URL_SIGNIN.to_string()))
-                .or_else(|| {
-                    env.get_non_blank(ENV_ENDPOINT_URL)
-                        .map(|e| (e, ENV_ENDPOINT_URL.to_string()))
-                })
+            env_endpoint(env, ENV_ENDPOINT_URL_SIGNIN)
                 .or_else(services_endpoint)
                 .or_else(|| {
                     setting("endpoint_url")

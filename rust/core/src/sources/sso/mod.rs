@@ -47,7 +47,8 @@ use crate::sources::region::{check_region, setting_origin};
 use crate::sources::retry::RetryPolicy;
 use crate::sources::server_clock::ServerClock;
 use crate::sources::sts::{
-    dns_suffix, EndpointVariants, ENV_ENDPOINT_URL, ENV_IGNORE_CONFIGURED_ENDPOINT_URLS,
+    configured_endpoints_ignored, dns_suffix, env_endpoint, EndpointVariants, ENV_ENDPOINT_URL,
+    ENV_IGNORE_CONFIGURED_ENDPOINT_URLS,
 };
 use crate::sources::{BoxFuture, CredentialSource, Fetched, Probe};
 
@@ -135,18 +136,9 @@ fn resolve_endpoint(
     region: &str,
     variants: EndpointVariants,
 ) -> Result<Endpoint> {
-    let ignore = env
-        .get_bool(ENV_IGNORE_CONFIGURED_ENDPOINT_URLS)?
-        .unwrap_or(false);
-    if !ignore {
+    if !configured_endpoints_ignored(env)? {
         let selected = profiles.and_then(|p| p.selected_profile());
-        let configured = env
-            .get_non_blank(service.env_var())
-            .map(|u| (u, service.env_var().to_string()))
-            .or_else(|| {
-                env.get_non_blank(ENV_ENDPOINT_URL)
-                    .map(|u| (u, ENV_ENDPOINT_URL.to_string()))
-            })
+        let configured = env_endpoint(env, service.env_var())
             .or_else(|| {
                 let p = selected?;
                 let section = profiles?.section("services", p.get("services")?)?;
