@@ -570,9 +570,7 @@ pub fn fuzz_container(body: &[u8]) {
 /// Parses `{"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}`. Errors name the field,
 /// never its value.
 fn parse_credentials(body: &[u8], shown: &str) -> Result<Credentials> {
-    credentials_document::parse(body, Format::Container)
-        .map(|d| d.into_credentials("ContainerCredentials"))
-        .map_err(|e| e.into_error(shown))
+    credentials_document::parse_credentials(body, Format::Container, "ContainerCredentials", shown)
 }
 
 #[cfg(test)]

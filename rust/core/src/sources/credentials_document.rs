@@ -156,6 +156,19 @@ impl Document {
     }
 }
 
+/// Parses `body` as a `format` document into credentials attributed to `source`; an error names
+/// `origin` (the request or the command the document came from).
+pub(crate) fn parse_credentials(
+    body: &[u8],
+    format: Format,
+    source: &str,
+    origin: &str,
+) -> crate::Result<Credentials> {
+    parse(body, format)
+        .map(|d| d.into_credentials(source))
+        .map_err(|e| e.into_error(origin))
+}
+
 /// Parses `body` as a `format` document.
 pub fn parse(body: &[u8], format: Format) -> Result<Document, DocumentError> {
     std::str::from_utf8(body).map_err(|_| DocumentError::NotUtf8(format))?;
