@@ -665,6 +665,18 @@ mod tests {
         Env::from_map(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
     }
 
+    /// The `service` endpoint for us-east-1 without variants.
+    fn us_east_1_endpoint(service: Service, env: &Env, profiles: Option<&ProfileSet>) -> Endpoint {
+        resolve_endpoint(
+            service,
+            env,
+            profiles,
+            "us-east-1",
+            EndpointVariants::default(),
+        )
+        .unwrap()
+    }
+
     #[test]
     fn regional_endpoints_follow_the_fips_and_dual_stack_variants() {
         let e = env(&[]);
@@ -704,37 +716,16 @@ mod tests {
             (ENV_ENDPOINT_URL_SSO, "http://127.0.0.1:1/"),
             (ENV_ENDPOINT_URL, "http://127.0.0.1:2"),
         ]);
-        let portal = resolve_endpoint(
-            Service::Portal,
-            &e,
-            None,
-            "us-east-1",
-            EndpointVariants::default(),
-        )
-        .unwrap();
+        let portal = us_east_1_endpoint(Service::Portal, &e, None);
         assert_eq!(portal.url, "http://127.0.0.1:1");
         assert_eq!(portal.origin, ENV_ENDPOINT_URL_SSO);
-        let oidc = resolve_endpoint(
-            Service::Oidc,
-            &e,
-            None,
-            "us-east-1",
-            EndpointVariants::default(),
-        )
-        .unwrap();
+        let oidc = us_east_1_endpoint(Service::Oidc, &e, None);
         assert_eq!(oidc.url, "http://127.0.0.1:2");
         let ignored = env(&[
             (ENV_ENDPOINT_URL_SSO, "http://127.0.0.1:1/"),
             (ENV_IGNORE_CONFIGURED_ENDPOINT_URLS, "true"),
         ]);
-        let portal = resolve_endpoint(
-            Service::Portal,
-            &ignored,
-            None,
-            "us-east-1",
-            EndpointVariants::default(),
-        )
-        .unwrap();
+        let portal = us_east_1_endpoint(Service::Portal, &ignored, None);
         assert_eq!(portal.url, "https://portal.sso.us-east-1.amazonaws.com");
     }
 
@@ -750,23 +741,9 @@ mod tests {
         )
         .unwrap();
         let e = env(&[]);
-        let oidc = resolve_endpoint(
-            Service::Oidc,
-            &e,
-            Some(&set),
-            "us-east-1",
-            EndpointVariants::default(),
-        )
-        .unwrap();
+        let oidc = us_east_1_endpoint(Service::Oidc, &e, Some(&set));
         assert_eq!(oidc.url, "http://127.0.0.1:4");
-        let portal = resolve_endpoint(
-            Service::Portal,
-            &e,
-            Some(&set),
-            "us-east-1",
-            EndpointVariants::default(),
-        )
-        .unwrap();
+        let portal = us_east_1_endpoint(Service::Portal, &e, Some(&set));
         assert_eq!(portal.url, "http://127.0.0.1:3");
         assert!(
             portal.origin.contains("endpoint_url of profile p"),
