@@ -74,26 +74,24 @@ pub fn login_command(profile: &str) -> String {
     format!("aws login --profile {profile}")
 }
 
+/// The AWS Sign-In host of each partition but `aws`, by the prefix of its region names.
+const PARTITION_SIGNIN_HOSTS: [(&str, &str); 7] = [
+    ("cn-", "signin.amazonaws.cn"),
+    ("us-gov-", "signin.amazonaws-us-gov.com"),
+    ("us-isob-", "signin.sc2shome.sgov.gov"),
+    ("us-isof-", "signin.csphome.hci.ic.gov"),
+    ("us-iso-", "signin.c2shome.ic.gov"),
+    ("eu-isoe-", "signin.csphome.adc-e.uk"),
+    ("eusc-", "signin.amazonaws-eusc.eu"),
+];
+
 /// The regional AWS Sign-In token endpoint of `region`, by partition.
 pub(crate) fn regional_endpoint(region: &str) -> String {
-    let suffix = if region.starts_with("cn-") {
-        "signin.amazonaws.cn"
-    } else if region.starts_with("us-gov-") {
-        "signin.amazonaws-us-gov.com"
-    } else if region.starts_with("us-isob-") {
-        "signin.sc2shome.sgov.gov"
-    } else if region.starts_with("us-isof-") {
-        "signin.csphome.hci.ic.gov"
-    } else if region.starts_with("us-iso-") {
-        "signin.c2shome.ic.gov"
-    } else if region.starts_with("eu-isoe-") {
-        "signin.csphome.adc-e.uk"
-    } else if region.starts_with("eusc-") {
-        "signin.amazonaws-eusc.eu"
-    } else {
-        "signin.aws.amazon.com"
-    };
-    format!("https://{region}.{suffix}{TOKEN_PATH}")
+    let host = PARTITION_SIGNIN_HOSTS
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map_or("signin.aws.amazon.com", |(_, host)| host);
+    format!("https://{region}.{host}{TOKEN_PATH}")
 }
 
 /// Where a login profile's settings come from: the profile, its cache file, the endpoint.
@@ -581,6 +579,25 @@ mod tests {
 
     fn set(config: &str, selected: &str) -> ProfileSet {
         ProfileSet::parse(Some(("config", config)), None, selected).unwrap()
+    }
+
+    #[test]
+    fn the_regional_endpoint_follows_the_partition_of_the_region() {
+        for (region, host) in [
+            ("eu-west-1", "signin.aws.amazon.com"),
+            ("cn-north-1", "signin.amazonaws.cn"),
+            ("us-gov-west-1", "signin.amazonaws-us-gov.com"),
+            ("us-isob-east-1", "signin.sc2shome.sgov.gov"),
+            ("us-isof-south-1", "signin.csphome.hci.ic.gov"),
+            ("us-iso-east-1", "signin.c2shome.ic.gov"),
+            ("eu-isoe-west-1", "signin.csphome.adc-e.uk"),
+            ("eusc-de-east-1", "signin.amazonaws-eusc.eu"),
+        ] {
+            assert_eq!(
+                regional_endpoint(region),
+                format!("https://{region}.{host}{TOKEN_PATH}")
+            );
+        }
     }
 
     #[test]
