@@ -86,6 +86,25 @@ impl RetryPolicy {
             }
         }
     }
+
+    /// [`RetryPolicy::run`], logging each retry of `call` (at debug) with `endpoint`, the error
+    /// and the delay.
+    pub(crate) async fn run_logged<T, F, Fut>(
+        &self,
+        clock: &dyn Clock,
+        call: &str,
+        endpoint: &(dyn std::fmt::Display + Sync),
+        attempt: F,
+    ) -> Result<T>
+    where
+        F: FnMut(u32) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        self.run(clock, attempt, |e, delay| {
+            tracing::debug!(%endpoint, error = %e.full_message(), ?delay, "retrying {call}");
+        })
+        .await
+    }
 }
 
 #[cfg(test)]

@@ -367,10 +367,11 @@ impl LoginSource {
             .to_string(),
         );
         self.retry
-            .run(
+            .run_logged(
                 self.clock.as_ref(),
+                "AWS Sign-In CreateOAuth2Token",
+                &url,
                 |_| self.attempt(&url, &body, token),
-                |e, delay| tracing::debug!(endpoint = %url, error = %e.full_message(), ?delay, "retrying AWS Sign-In CreateOAuth2Token"),
             )
             .await
     }

@@ -98,12 +98,11 @@ impl OidcClient {
         );
         let what = format!("SSO OIDC CreateToken at {}", self.endpoint);
         self.retry
-            .run(
+            .run_logged(
                 self.clock.as_ref(),
+                "CreateToken",
+                &self.endpoint.url,
                 |_| self.attempt(&url, &body, &what),
-                |e, delay| {
-                    tracing::debug!(endpoint = %self.endpoint.url, error = %e.full_message(), ?delay, "retrying CreateToken");
-                },
             )
             .await
     }

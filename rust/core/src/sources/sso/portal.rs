@@ -77,12 +77,11 @@ impl PortalClient {
             self.endpoint
         );
         self.retry
-            .run(
+            .run_logged(
                 self.clock.as_ref(),
+                "GetRoleCredentials",
+                &self.endpoint.url,
                 |_| self.attempt(&url, access_token, &what),
-                |e, delay| {
-                    tracing::debug!(endpoint = %self.endpoint.url, error = %e.full_message(), ?delay, "retrying GetRoleCredentials");
-                },
             )
             .await
     }
