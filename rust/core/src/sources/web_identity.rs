@@ -129,15 +129,8 @@ impl WebIdentitySource {
                 role_call_error(&self.name, &self.request.role_arn, &with, e)
             })?;
         tracing::debug!(source = %self.name, role_arn = %self.request.role_arn, "assumed role with web identity");
-        Ok(Fetched {
-            credentials: fetched
-                .credentials
-                .with_source(self.name.clone())
-                .with_account_id(crate::credentials::Credentials::account_of_arn(
-                    &self.request.role_arn,
-                )),
-            server_date: fetched.server_date,
-        })
+        let account_id = crate::credentials::Credentials::account_of_arn(&self.request.role_arn);
+        Ok(fetched.attributed(&self.name, account_id))
     }
 }
 

@@ -543,13 +543,7 @@ impl SsoSource {
                 }
             })?;
         tracing::debug!(source = %self.name, role = %self.settings.role_name, "got IAM Identity Center role credentials");
-        Ok(Fetched {
-            credentials: fetched
-                .credentials
-                .with_source(self.name.clone())
-                .with_account_id(Some(self.settings.account_id.clone())),
-            server_date: fetched.server_date,
-        })
+        Ok(fetched.attributed(&self.name, Some(self.settings.account_id.clone())))
     }
 }
 
