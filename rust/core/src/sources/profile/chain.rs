@@ -516,6 +516,16 @@ mod tests {
         )
     }
 
+    /// Asserts that planning `s` is refused as invalid configuration with a message mentioning
+    /// every one of `parts`; returns the error.
+    #[track_caller]
+    fn refused_plan(s: &ProfileSet, parts: &[&str]) -> Error {
+        let err = ProfileChain::plan(s).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+        assert_mentions(err.message(), parts);
+        err
+    }
+
     #[test]
     fn a_three_profile_cycle_names_every_profile_in_it() {
         let s = set(
@@ -527,9 +537,7 @@ mod tests {
             ],
             "root",
         );
-        let err = ProfileChain::plan(&s).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::InvalidConfig);
-        assert_mentions(err.message(), &["`a` -> `b` -> `c` -> `a`"]);
+        let err = refused_plan(&s, &["`a` -> `b` -> `c` -> `a`"]);
         assert_omits(err.message(), &["`root` ->"]);
     }
 
@@ -576,7 +584,7 @@ mod tests {
             "dev",
         );
         let err = ProfileChain::plan(&s).unwrap_err();
-        assert!(err.message().contains("`dev`") && err.message().contains("duration_seconds"));
+        assert_mentions(err.message(), &["`dev`", "duration_seconds"]);
         let s = set(
             &[(
                 "dev",
@@ -584,9 +592,7 @@ mod tests {
             )],
             "dev",
         );
-        let err = ProfileChain::plan(&s).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::InvalidConfig);
-        assert!(err.message().contains("`dev`") && err.message().contains("\"Imds\""));
+        refused_plan(&s, &["`dev`", "\"Imds\""]);
     }
 
     #[test]
@@ -615,9 +621,7 @@ mod tests {
             ErrorKind::NotConfigured
         );
         let s = set(&[("other", &[("region", "x")])], "prod");
-        let err = ProfileChain::plan(&s).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::InvalidConfig);
-        assert_mentions(err.message(), &["prod"]);
+        refused_plan(&s, &["prod"]);
     }
 
     #[test]
@@ -640,9 +644,7 @@ mod tests {
             }
         );
         let s = set(&[("p", &[("login_session", " ")])], "p");
-        let err = ProfileChain::plan(&s).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::InvalidConfig);
-        assert_mentions(err.message(), &["`p`", "login_session"]);
+        refused_plan(&s, &["`p`", "login_session"]);
     }
 
     #[test]
@@ -664,9 +666,7 @@ mod tests {
             ],
             "admin",
         );
-        let err = ProfileChain::plan(&s).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::InvalidConfig);
-        assert_mentions(err.message(), &["`admin`", crate::host::MFA_REFUSED]);
+        refused_plan(&s, &["`admin`", crate::host::MFA_REFUSED]);
     }
 
     #[test]
