@@ -171,15 +171,18 @@ mod tests {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
     }
 
-    /// A clock that has taken one reading `ahead` of the local time from `origin`, and that
-    /// local time.
+    /// A clock that has taken one reading `ahead` of the local time from `origin` (STS or
+    /// IMDS), and that local time.
     fn one_reading_ahead(
         ahead: chrono::Duration,
         origin: DateOrigin,
-        endpoint: &str,
     ) -> (ServerClock, DateTime<Utc>) {
         let clock = ServerClock::new();
         let local = t("2026-01-01T00:00:00Z");
+        let endpoint = match origin {
+            DateOrigin::Sts => "STS",
+            DateOrigin::CredentialsEndpoint => "IMDS",
+        };
         clock.observe(local + ahead, local, origin, endpoint);
         (clock, local)
     }
@@ -203,7 +206,6 @@ mod tests {
         let (clock, local) = one_reading_ahead(
             chrono::Duration::minutes(10),
             DateOrigin::CredentialsEndpoint,
-            "IMDS",
         );
         let later = local + chrono::Duration::seconds(30);
         assert_eq!(
@@ -223,8 +225,7 @@ mod tests {
 
     #[test]
     fn sts_readings_win_over_credentials_endpoint_readings_whatever_their_order() {
-        let (clock, local) =
-            one_reading_ahead(chrono::Duration::minutes(3), DateOrigin::Sts, "STS");
+        let (clock, local) = one_reading_ahead(chrono::Duration::minutes(3), DateOrigin::Sts);
         clock.observe(
             local + chrono::Duration::minutes(10),
             local,
@@ -239,7 +240,6 @@ mod tests {
         let (clock, local) = one_reading_ahead(
             chrono::Duration::minutes(10),
             DateOrigin::CredentialsEndpoint,
-            "IMDS",
         );
         let epoch = DateTime::<Utc>::UNIX_EPOCH;
         assert_eq!(
