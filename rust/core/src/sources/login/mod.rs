@@ -44,10 +44,7 @@ use crate::http::HttpPolicy;
 use crate::sources::profile::ProfileSet;
 use crate::sources::region::{check_region, region_from_env, setting_origin};
 use crate::sources::retry::RetryPolicy;
-use crate::sources::sts::{
-    configured_endpoints_ignored, env_endpoint, ENV_ENDPOINT_URL,
-    ENV_IGNORE_CONFIGURED_ENDPOINT_URLS,
-};
+use crate::sources::sts::{configured_endpoints_ignored, env_endpoint};
 use crate::sources::{BoxFuture, CredentialSource, Fetched, Probe};
 
 /// The profile key `aws login` writes: the ARN of the signed-in session.
@@ -577,6 +574,7 @@ pub async fn status(settings: &LoginSettings) -> Result<LoginStatus> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::sts::{ENV_ENDPOINT_URL, ENV_IGNORE_CONFIGURED_ENDPOINT_URLS};
 
     fn set(config: &str, selected: &str) -> ProfileSet {
         ProfileSet::parse(Some(("config", config)), None, selected).unwrap()

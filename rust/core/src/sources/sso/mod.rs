@@ -47,8 +47,7 @@ use crate::sources::region::{check_region, setting_origin};
 use crate::sources::retry::RetryPolicy;
 use crate::sources::server_clock::ServerClock;
 use crate::sources::sts::{
-    configured_endpoints_ignored, dns_suffix, env_endpoint, EndpointVariants, ENV_ENDPOINT_URL,
-    ENV_IGNORE_CONFIGURED_ENDPOINT_URLS,
+    configured_endpoints_ignored, dns_suffix, env_endpoint, EndpointVariants,
 };
 use crate::sources::{BoxFuture, CredentialSource, Fetched, Probe};
 
@@ -654,6 +653,7 @@ fn service_error(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::sts::{ENV_ENDPOINT_URL, ENV_IGNORE_CONFIGURED_ENDPOINT_URLS};
 
     fn env(pairs: &[(&str, &str)]) -> Env {
         Env::from_map(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
