@@ -29,7 +29,7 @@ use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION};
 use reqwest::Url;
 
 use crate::clock::{Clock, SystemClock};
-use crate::credentials::REDACTED;
+use crate::credentials::redacted;
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{HttpPolicy, TrustSettings};
@@ -89,10 +89,7 @@ impl fmt::Debug for ContainerRequest {
         f.debug_struct("ContainerRequest")
             .field("url", &display_url(&self.url))
             .field("uri_variable", &self.uri_variable)
-            .field(
-                "authorization",
-                &self.authorization.as_ref().map(|_| REDACTED),
-            )
+            .field("authorization", &redacted(&self.authorization))
             .field("connect_to", &self.connect_to)
             .finish()
     }

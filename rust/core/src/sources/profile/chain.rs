@@ -22,7 +22,7 @@
 
 use std::fmt;
 
-use crate::credentials::{Credentials, REDACTED};
+use crate::credentials::{redacted, Credentials, REDACTED};
 use crate::error::{Error, ErrorKind, Result};
 
 use super::parser::{Profile, ProfileSet, DEFAULT_PROFILE};
@@ -163,7 +163,7 @@ impl fmt::Debug for AssumeRoleStep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AssumeRoleStep")
             .field("role_arn", &self.role_arn)
-            .field("external_id", &self.external_id.as_ref().map(|_| REDACTED))
+            .field("external_id", &redacted(&self.external_id))
             .field("role_session_name", &self.role_session_name)
             .field("duration_seconds", &self.duration_seconds)
             .field("profile", &self.profile)

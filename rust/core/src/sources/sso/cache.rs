@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use sha1::{Digest, Sha1};
 use zeroize::Zeroizing;
 
-use crate::credentials::REDACTED;
+use crate::credentials::{redacted, REDACTED};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Token cache files larger than this are refused (the AWS CLI writes well under 4 KiB).
@@ -83,10 +83,7 @@ impl fmt::Debug for CachedToken {
             .field("path", &self.path)
             .field("access_token", &REDACTED)
             .field("expires_at", &self.expires_at)
-            .field(
-                "refresh_token",
-                &self.refresh_token.as_ref().map(|_| REDACTED),
-            )
+            .field("refresh_token", &redacted(&self.refresh_token))
             .field("registration", &self.registration)
             .finish()
     }
