@@ -586,8 +586,53 @@ impl CredentialSource for SsoSource {
     }
 }
 
-fn http_client(http: &HttpPolicy, what: &str) -> Result<reqwest::Client> {
-    http.service_client(what, SSO_CONNECT_TIMEOUT, SSO_TIMEOUT)
+/// What the portal and the OIDC client share: an HTTP client for one endpoint, and the retry
+/// policy timed on a clock.
+#[derive(Debug)]
+struct ServiceClient {
+    http: reqwest::Client,
+    endpoint: Endpoint,
+    retry: RetryPolicy,
+    clock: Arc<dyn Clock>,
+}
+
+impl ServiceClient {
+    /// A client for `endpoint` (the service `what`, in errors) with the trust and proxies of
+    /// `http`; retries with `retry`, sleeping on `clock`.
+    fn new(
+        what: &str,
+        endpoint: Endpoint,
+        http: &HttpPolicy,
+        retry: RetryPolicy,
+        clock: Arc<dyn Clock>,
+    ) -> Result<ServiceClient> {
+        Ok(ServiceClient {
+            http: http.service_client(what, SSO_CONNECT_TIMEOUT, SSO_TIMEOUT)?,
+            endpoint,
+            retry,
+            clock,
+        })
+    }
+
+    /// The URL of `path` (starting with `/`) below the endpoint.
+    fn url(&self, path: &str) -> Result<reqwest::Url> {
+        reqwest::Url::parse(&format!(
+            "{}{path}",
+            self.endpoint.url.trim_end_matches('/')
+        ))
+        .map_err(|_| self.endpoint.not_a_url())
+    }
+
+    /// Runs `attempt` with the retry policy, logging each retry of `call`.
+    async fn run<T, F, Fut>(&self, call: &str, attempt: F) -> Result<T>
+    where
+        F: FnMut(u32) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        self.retry
+            .run_logged(self.clock.as_ref(), call, &self.endpoint.url, attempt)
+            .await
+    }
 }
 
 fn transport_error(what: &str, e: reqwest::Error) -> Error {

@@ -16,7 +16,7 @@ use crate::http::HttpPolicy;
 use crate::sources::retry::RetryPolicy;
 
 use super::cache::Registration;
-use super::{http_client, read_body, service_error, transport_error, Endpoint};
+use super::{read_body, service_error, transport_error, Endpoint, ServiceClient};
 
 /// The grant type of a refresh.
 pub(crate) const REFRESH_GRANT_TYPE: &str = "refresh_token";
@@ -47,10 +47,7 @@ impl std::fmt::Debug for NewToken {
 /// A client of SSO OIDC `CreateToken`.
 #[derive(Debug)]
 pub struct OidcClient {
-    http: reqwest::Client,
-    endpoint: Endpoint,
-    retry: RetryPolicy,
-    clock: Arc<dyn Clock>,
+    service: ServiceClient,
 }
 
 impl OidcClient {
@@ -63,16 +60,13 @@ impl OidcClient {
         clock: Arc<dyn Clock>,
     ) -> Result<OidcClient> {
         Ok(OidcClient {
-            http: http_client(http, "SSO OIDC")?,
-            endpoint,
-            retry,
-            clock,
+            service: ServiceClient::new("SSO OIDC", endpoint, http, retry, clock)?,
         })
     }
 
     /// The endpoint requests go to.
     pub fn endpoint(&self) -> &Endpoint {
-        &self.endpoint
+        &self.service.endpoint
     }
 
     /// Exchanges `refresh_token` for a new access token. A refusal (4xx: a revoked or expired
@@ -82,11 +76,7 @@ impl OidcClient {
         registration: &Registration,
         refresh_token: &str,
     ) -> Result<NewToken> {
-        let url = Url::parse(&format!(
-            "{}/token",
-            self.endpoint.url.trim_end_matches('/')
-        ))
-        .map_err(|_| self.endpoint.not_a_url())?;
+        let url = self.service.url("/token")?;
         let body = Zeroizing::new(
             serde_json::json!({
                 "clientId": registration.client_id,
@@ -96,19 +86,15 @@ impl OidcClient {
             })
             .to_string(),
         );
-        let what = format!("SSO OIDC CreateToken at {}", self.endpoint);
-        self.retry
-            .run_logged(
-                self.clock.as_ref(),
-                "CreateToken",
-                &self.endpoint.url,
-                |_| self.attempt(&url, &body, &what),
-            )
+        let what = format!("SSO OIDC CreateToken at {}", self.service.endpoint);
+        self.service
+            .run("CreateToken", |_| self.attempt(&url, &body, &what))
             .await
     }
 
     async fn attempt(&self, url: &Url, body: &str, what: &str) -> Result<NewToken> {
         let response = self
+            .service
             .http
             .post(url.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")

@@ -16,7 +16,7 @@ use crate::sources::retry::RetryPolicy;
 use crate::sources::server_clock::{DateOrigin, ServerClock};
 use crate::sources::Fetched;
 
-use super::{http_client, read_body, service_error, transport_error, Endpoint};
+use super::{read_body, service_error, transport_error, Endpoint, ServiceClient};
 
 /// The header that carries the access token.
 pub(crate) const BEARER_TOKEN_HEADER: &str = "x-amz-sso_bearer_token";
@@ -24,10 +24,7 @@ pub(crate) const BEARER_TOKEN_HEADER: &str = "x-amz-sso_bearer_token";
 /// A client of the portal's `GetRoleCredentials`.
 #[derive(Debug)]
 pub struct PortalClient {
-    http: reqwest::Client,
-    endpoint: Endpoint,
-    retry: RetryPolicy,
-    clock: Arc<dyn Clock>,
+    service: ServiceClient,
     server_clock: Arc<ServerClock>,
 }
 
@@ -42,17 +39,20 @@ impl PortalClient {
         server_clock: Arc<ServerClock>,
     ) -> Result<PortalClient> {
         Ok(PortalClient {
-            http: http_client(http, "IAM Identity Center portal")?,
-            endpoint,
-            retry,
-            clock,
+            service: ServiceClient::new(
+                "IAM Identity Center portal",
+                endpoint,
+                http,
+                retry,
+                clock,
+            )?,
             server_clock,
         })
     }
 
     /// The endpoint requests go to.
     pub fn endpoint(&self) -> &Endpoint {
-        &self.endpoint
+        &self.service.endpoint
     }
 
     /// Calls `GetRoleCredentials` for `role_name` in `account_id` with `access_token`. An
@@ -64,30 +64,24 @@ impl PortalClient {
         account_id: &str,
         role_name: &str,
     ) -> Result<Fetched> {
-        let mut url = Url::parse(&format!(
-            "{}/federation/credentials",
-            self.endpoint.url.trim_end_matches('/')
-        ))
-        .map_err(|_| self.endpoint.not_a_url())?;
+        let mut url = self.service.url("/federation/credentials")?;
         url.query_pairs_mut()
             .append_pair("account_id", account_id)
             .append_pair("role_name", role_name);
         let what = format!(
             "IAM Identity Center GetRoleCredentials at {}",
-            self.endpoint
+            self.service.endpoint
         );
-        self.retry
-            .run_logged(
-                self.clock.as_ref(),
-                "GetRoleCredentials",
-                &self.endpoint.url,
-                |_| self.attempt(&url, access_token, &what),
-            )
+        self.service
+            .run("GetRoleCredentials", |_| {
+                self.attempt(&url, access_token, &what)
+            })
             .await
     }
 
     async fn attempt(&self, url: &Url, access_token: &str, what: &str) -> Result<Fetched> {
         let response = self
+            .service
             .http
             .get(url.clone())
             .header(BEARER_TOKEN_HEADER, access_token)
@@ -97,9 +91,9 @@ impl PortalClient {
         let status = response.status();
         let date = self.server_clock.observe_header(
             response.headers(),
-            self.clock.wall(),
+            self.service.clock.wall(),
             DateOrigin::CredentialsEndpoint,
-            &self.endpoint.url,
+            &self.service.endpoint.url,
         );
         let error_type = super::error_type_header(response.headers());
         let body = read_body(response, what).await?;
