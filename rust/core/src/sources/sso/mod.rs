@@ -596,24 +596,12 @@ struct ServiceClient {
     clock: Arc<dyn Clock>,
 }
 
-impl ServiceClient {
-    /// A client for `endpoint` (the service `what`, in errors) with the trust and proxies of
-    /// `http`; retries with `retry`, sleeping on `clock`.
-    fn new(
-        what: &str,
-        endpoint: Endpoint,
-        http: &HttpPolicy,
-        retry: RetryPolicy,
-        clock: Arc<dyn Clock>,
-    ) -> Result<ServiceClient> {
-        Ok(ServiceClient {
-            http: http.service_client(what, SSO_CONNECT_TIMEOUT, SSO_TIMEOUT)?,
-            endpoint,
-            retry,
-            clock,
-        })
-    }
+/// An HTTP client for the service `what` (in errors) with the trust and proxies of `http`.
+fn http_client(http: &HttpPolicy, what: &str) -> Result<reqwest::Client> {
+    http.service_client(what, SSO_CONNECT_TIMEOUT, SSO_TIMEOUT)
+}
 
+impl ServiceClient {
     /// The URL of `path` (starting with `/`) below the endpoint.
     fn url(&self, path: &str) -> Result<reqwest::Url> {
         reqwest::Url::parse(&format!(
@@ -621,6 +609,27 @@ impl ServiceClient {
             self.endpoint.url.trim_end_matches('/')
         ))
         .map_err(|_| self.endpoint.not_a_url())
+    }
+
+    /// Sends `request` (`what` names it in errors) and reads the answer's body. `observe` sees
+    /// the headers of every answer; a non-2xx status is an error of kind `kind_of(status)`.
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        what: &str,
+        kind_of: fn(u16) -> ErrorKind,
+        observe: impl FnOnce(&reqwest::header::HeaderMap),
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+        let response = request.send().await.map_err(|e| transport_error(what, e))?;
+        let status = response.status();
+        observe(response.headers());
+        let error_type = error_type_header(response.headers());
+        let body = read_body(response, what).await?;
+        if !status.is_success() {
+            let kind = kind_of(status.as_u16());
+            return Err(service_error(what, status, error_type, &body, kind));
+        }
+        Ok(body)
     }
 
     /// Runs `attempt` with the retry policy, logging each retry of `call`.

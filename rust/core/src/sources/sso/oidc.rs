@@ -16,7 +16,7 @@ use crate::http::HttpPolicy;
 use crate::sources::retry::RetryPolicy;
 
 use super::cache::Registration;
-use super::{read_body, service_error, transport_error, Endpoint, ServiceClient};
+use super::{http_client, Endpoint, ServiceClient};
 
 /// The grant type of a refresh.
 pub(crate) const REFRESH_GRANT_TYPE: &str = "refresh_token";
@@ -60,7 +60,12 @@ impl OidcClient {
         clock: Arc<dyn Clock>,
     ) -> Result<OidcClient> {
         Ok(OidcClient {
-            service: ServiceClient::new("SSO OIDC", endpoint, http, retry, clock)?,
+            service: ServiceClient {
+                http: http_client(http, "SSO OIDC")?,
+                endpoint,
+                retry,
+                clock,
+            },
         })
     }
 
@@ -93,28 +98,28 @@ impl OidcClient {
     }
 
     async fn attempt(&self, url: &Url, body: &str, what: &str) -> Result<NewToken> {
-        let response = self
+        let request = self
             .service
             .http
             .post(url.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(bytes::Bytes::from_owner(Zeroizing::new(
                 body.as_bytes().to_vec(),
-            )))
-            .send()
-            .await
-            .map_err(|e| transport_error(what, e))?;
-        let status = response.status();
-        let error_type = super::error_type_header(response.headers());
-        let bytes = read_body(response, what).await?;
-        if !status.is_success() {
-            let kind = match status.as_u16() {
-                s @ 400..=499 if s != 429 => ErrorKind::Refused,
-                s => super::status_kind(s),
-            };
-            return Err(service_error(what, status, error_type, &bytes, kind));
-        }
+            )));
+        let bytes = self
+            .service
+            .send(request, what, refusal_kind, |_| {})
+            .await?;
         parse_create_token_answer(&bytes, what)
+    }
+}
+
+/// The kind of a non-2xx `CreateToken` answer: a 4xx but 429 is a refusal (a revoked or expired
+/// refresh token), not retried.
+fn refusal_kind(status: u16) -> ErrorKind {
+    match status {
+        s @ 400..=499 if s != 429 => ErrorKind::Refused,
+        s => super::status_kind(s),
     }
 }
 

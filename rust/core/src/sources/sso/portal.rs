@@ -16,7 +16,7 @@ use crate::sources::retry::RetryPolicy;
 use crate::sources::server_clock::{DateOrigin, ServerClock};
 use crate::sources::Fetched;
 
-use super::{read_body, service_error, transport_error, Endpoint, ServiceClient};
+use super::{http_client, Endpoint, ServiceClient};
 
 /// The header that carries the access token.
 pub(crate) const BEARER_TOKEN_HEADER: &str = "x-amz-sso_bearer_token";
@@ -39,13 +39,12 @@ impl PortalClient {
         server_clock: Arc<ServerClock>,
     ) -> Result<PortalClient> {
         Ok(PortalClient {
-            service: ServiceClient::new(
-                "IAM Identity Center portal",
+            service: ServiceClient {
+                http: http_client(http, "IAM Identity Center portal")?,
                 endpoint,
-                http,
                 retry,
                 clock,
-            )?,
+            },
             server_clock,
         })
     }
@@ -80,35 +79,37 @@ impl PortalClient {
     }
 
     async fn attempt(&self, url: &Url, access_token: &str, what: &str) -> Result<Fetched> {
-        let response = self
+        let request = self
             .service
             .http
             .get(url.clone())
-            .header(BEARER_TOKEN_HEADER, access_token)
-            .send()
-            .await
-            .map_err(|e| transport_error(what, e))?;
-        let status = response.status();
-        let date = self.server_clock.observe_header(
-            response.headers(),
-            self.service.clock.wall(),
-            DateOrigin::CredentialsEndpoint,
-            &self.service.endpoint.url,
-        );
-        let error_type = super::error_type_header(response.headers());
-        let body = read_body(response, what).await?;
-        if !status.is_success() {
-            let kind = match status.as_u16() {
-                401 | 403 => ErrorKind::Expired,
-                _ => super::status_kind(status.as_u16()),
-            };
-            return Err(service_error(what, status, error_type, &body, kind));
-        }
+            .header(BEARER_TOKEN_HEADER, access_token);
+        let mut date = None;
+        let body = self
+            .service
+            .send(request, what, expired_kind, |headers| {
+                date = self.server_clock.observe_header(
+                    headers,
+                    self.service.clock.wall(),
+                    DateOrigin::CredentialsEndpoint,
+                    &self.service.endpoint.url,
+                );
+            })
+            .await?;
         let credentials = parse_role_credentials(&body, what)?;
         Ok(Fetched {
             credentials,
             server_date: date,
         })
+    }
+}
+
+/// The kind of a non-2xx `GetRoleCredentials` answer: 401 or 403 means the token expired or
+/// was revoked.
+fn expired_kind(status: u16) -> ErrorKind {
+    match status {
+        401 | 403 => ErrorKind::Expired,
+        s => super::status_kind(s),
     }
 }
 
