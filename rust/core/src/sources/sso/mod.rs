@@ -611,35 +611,35 @@ impl ServiceClient {
         .map_err(|_| self.endpoint.not_a_url())
     }
 
-    /// Sends `request` (`what` names it in errors) and reads the answer's body. `observe` sees
-    /// the headers of every answer; a non-2xx status is an error of kind `kind_of(status)`.
-    async fn send(
+    /// Sends the request `build` makes from the HTTP client, with retries (each logged as a retry
+    /// of `call`), and reads the answer's body; `what` names the request in errors. `observe`
+    /// reads the headers of every answer (its value for the last one comes with the body); a
+    /// non-2xx status is an error of kind `kind_of(status)`.
+    async fn call<O>(
         &self,
-        request: reqwest::RequestBuilder,
+        call: &str,
         what: &str,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
         kind_of: fn(u16) -> ErrorKind,
-        observe: impl FnOnce(&reqwest::header::HeaderMap),
-    ) -> Result<zeroize::Zeroizing<Vec<u8>>> {
-        let response = request.send().await.map_err(|e| transport_error(what, e))?;
-        let status = response.status();
-        observe(response.headers());
-        let error_type = error_type_header(response.headers());
-        let body = read_body(response, what).await?;
-        if !status.is_success() {
-            let kind = kind_of(status.as_u16());
-            return Err(service_error(what, status, error_type, &body, kind));
-        }
-        Ok(body)
-    }
-
-    /// Runs `attempt` with the retry policy, logging each retry of `call`.
-    async fn run<T, F, Fut>(&self, call: &str, attempt: F) -> Result<T>
-    where
-        F: FnMut(u32) -> Fut,
-        Fut: std::future::Future<Output = Result<T>>,
-    {
+        observe: impl Fn(&reqwest::header::HeaderMap) -> O,
+    ) -> Result<(O, zeroize::Zeroizing<Vec<u8>>)> {
+        let attempt = || async {
+            let response = build(&self.http)
+                .send()
+                .await
+                .map_err(|e| transport_error(what, e))?;
+            let status = response.status();
+            let observed = observe(response.headers());
+            let error_type = error_type_header(response.headers());
+            let body = read_body(response, what).await?;
+            if !status.is_success() {
+                let kind = kind_of(status.as_u16());
+                return Err(service_error(what, status, error_type, &body, kind));
+            }
+            Ok((observed, body))
+        };
         self.retry
-            .run_logged(self.clock.as_ref(), call, &self.endpoint.url, attempt)
+            .run_logged(self.clock.as_ref(), call, &self.endpoint.url, |_| attempt())
             .await
     }
 }

@@ -6,7 +6,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::Url;
 use zeroize::Zeroizing;
 
 use crate::clock::Clock;
@@ -92,25 +91,18 @@ impl OidcClient {
             .to_string(),
         );
         let what = format!("SSO OIDC CreateToken at {}", self.service.endpoint);
-        self.service
-            .run("CreateToken", |_| self.attempt(&url, &body, &what))
-            .await
-    }
-
-    async fn attempt(&self, url: &Url, body: &str, what: &str) -> Result<NewToken> {
-        let request = self
+        let post = |http: &reqwest::Client| {
+            http.post(url.clone())
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(bytes::Bytes::from_owner(Zeroizing::new(
+                    body.as_bytes().to_vec(),
+                )))
+        };
+        let ((), answer) = self
             .service
-            .http
-            .post(url.clone())
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(bytes::Bytes::from_owner(Zeroizing::new(
-                body.as_bytes().to_vec(),
-            )));
-        let bytes = self
-            .service
-            .send(request, what, refusal_kind, |_| {})
+            .call("CreateToken", &what, post, refusal_kind, |_| ())
             .await?;
-        parse_create_token_answer(&bytes, what)
+        parse_create_token_answer(&answer, &what)
     }
 }
 

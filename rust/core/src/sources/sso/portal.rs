@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use reqwest::Url;
 
 use crate::clock::Clock;
 use crate::credentials::{Credentials, SecretJson};
@@ -71,32 +70,23 @@ impl PortalClient {
             "IAM Identity Center GetRoleCredentials at {}",
             self.service.endpoint
         );
-        self.service
-            .run("GetRoleCredentials", |_| {
-                self.attempt(&url, access_token, &what)
-            })
-            .await
-    }
-
-    async fn attempt(&self, url: &Url, access_token: &str, what: &str) -> Result<Fetched> {
-        let request = self
+        let get = |http: &reqwest::Client| {
+            http.get(url.clone())
+                .header(BEARER_TOKEN_HEADER, access_token)
+        };
+        let read_date = |headers: &reqwest::header::HeaderMap| {
+            self.server_clock.observe_header(
+                headers,
+                self.service.clock.wall(),
+                DateOrigin::CredentialsEndpoint,
+                &self.service.endpoint.url,
+            )
+        };
+        let (date, body) = self
             .service
-            .http
-            .get(url.clone())
-            .header(BEARER_TOKEN_HEADER, access_token);
-        let mut date = None;
-        let body = self
-            .service
-            .send(request, what, expired_kind, |headers| {
-                date = self.server_clock.observe_header(
-                    headers,
-                    self.service.clock.wall(),
-                    DateOrigin::CredentialsEndpoint,
-                    &self.service.endpoint.url,
-                );
-            })
+            .call("GetRoleCredentials", &what, get, expired_kind, read_date)
             .await?;
-        let credentials = parse_role_credentials(&body, what)?;
+        let credentials = parse_role_credentials(&body, &what)?;
         Ok(Fetched {
             credentials,
             server_date: date,
