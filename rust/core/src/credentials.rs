@@ -8,6 +8,11 @@ use zeroize::Zeroizing;
 /// What secrets print as, everywhere (`Debug`, `Display`, logs, error messages).
 pub(crate) const REDACTED: &str = "** redacted **";
 
+/// How an optional secret shows in `Debug`: [`REDACTED`] when it is there, `None` when not.
+pub(crate) fn redacted<T>(secret: &Option<T>) -> Option<&'static str> {
+    secret.as_ref().map(|_| REDACTED)
+}
+
 /// A set of AWS credentials and where they came from.
 ///
 /// The secret access key and the session token are zeroized when the value is dropped and never
@@ -120,10 +125,7 @@ impl fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("access_key_id", &self.access_key_id)
             .field("secret_access_key", &REDACTED)
-            .field(
-                "session_token",
-                &self.session_token.as_ref().map(|_| REDACTED),
-            )
+            .field("session_token", &redacted(&self.session_token))
             .field("expiration", &self.expiration)
             .field("source", &self.source)
             .field("account_id", &self.account_id)

@@ -218,6 +218,26 @@ impl Error {
     }
 }
 
+/// Assertions on error texts for the unit tests: each shows the whole text when it fails.
+#[cfg(test)]
+pub(crate) mod testing {
+    /// Asserts that `text` contains every one of `parts`.
+    #[track_caller]
+    pub(crate) fn assert_mentions(text: &str, parts: &[&str]) {
+        for part in parts {
+            assert!(text.contains(part), "{part:?} missing from: {text}");
+        }
+    }
+
+    /// Asserts that `text` contains none of `parts` (secrets, for example).
+    #[track_caller]
+    pub(crate) fn assert_omits(text: &str, parts: &[&str]) {
+        for part in parts {
+            assert!(!text.contains(part), "{part:?} found in: {text}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -411,6 +411,7 @@ pub(crate) fn redact(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::testing::assert_mentions;
 
     fn url(s: &str) -> Url {
         Url::parse(s).unwrap()
@@ -545,11 +546,7 @@ mod tests {
     fn a_proxy_that_is_not_a_url_is_an_error_naming_the_variable_not_the_password() {
         let s = env_settings(&[("HTTPS_PROXY", "ftp://user:hunter2@proxy:21")]);
         let e = s.check().unwrap_err();
-        assert!(
-            e.message().contains("HTTPS_PROXY=ftp://proxy:21"),
-            "{}",
-            e.message()
-        );
+        assert_mentions(e.message(), &["HTTPS_PROXY=ftp://proxy:21"]);
         assert!(!e.message().contains("hunter2"));
     }
 

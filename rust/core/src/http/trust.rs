@@ -571,6 +571,7 @@ impl ServerCertVerifier for Explaining {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::testing::assert_mentions;
     use crate::sources::profile::ProfileSet;
 
     fn profile_with(ca_bundle: &str) -> ProfileSet {
@@ -620,22 +621,14 @@ mod tests {
         let env = Env::from_map([(ENV_CA_BUNDLE, path.to_str().unwrap())]);
         let e = TrustSettings::resolve(&env, None).load().unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidConfig);
-        assert!(
-            e.message().contains("holds no PEM certificate"),
-            "{}",
-            e.message()
-        );
+        assert_mentions(e.message(), &["holds no PEM certificate"]);
         std::fs::write(
             &path,
             "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
         )
         .unwrap();
         let e = TrustSettings::resolve(&env, None).load().unwrap_err();
-        assert!(
-            e.message().contains("certificate 1 of the CA bundle"),
-            "{}",
-            e.message()
-        );
+        assert_mentions(e.message(), &["certificate 1 of the CA bundle"]);
     }
 
     #[test]

@@ -85,13 +85,7 @@ impl AssumeRoleSource {
                 role_call_error(&self.name, role_arn, &with, e)
             })?;
         tracing::debug!(source = %self.name, role_arn = %role_arn, "assumed role");
-        Ok(Fetched {
-            credentials: fetched
-                .credentials
-                .with_source(self.name.clone())
-                .with_account_id(Credentials::account_of_arn(role_arn)),
-            server_date: fetched.server_date,
-        })
+        Ok(fetched.attributed(&self.name, Credentials::account_of_arn(role_arn)))
     }
 }
 

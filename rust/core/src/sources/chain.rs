@@ -193,27 +193,18 @@ impl ChainSource {
                     }
                     return Ok(fetched);
                 }
-                Err(e) if e.is_not_loaded() => {
-                    let mut r = LinkReport::of(
-                        link.source.as_ref(),
-                        LinkOutcome::NotConfigured {
-                            reason: e.full_message(),
-                        },
-                    );
-                    r.warnings = report_warnings;
-                    links.push(r);
-                }
                 Err(e) => {
-                    tracing::debug!(source = %name, "credential source failed: {}", e.full_message());
-                    let mut r = LinkReport::of(
-                        link.source.as_ref(),
-                        LinkOutcome::Failed {
-                            reason: e.full_message(),
-                        },
-                    );
+                    let reason = e.full_message();
+                    let outcome = if e.is_not_loaded() {
+                        LinkOutcome::NotConfigured { reason }
+                    } else {
+                        tracing::debug!(source = %name, "credential source failed: {reason}");
+                        LinkOutcome::Failed { reason }
+                    };
+                    let mut r = LinkReport::of(link.source.as_ref(), outcome);
                     r.warnings = report_warnings;
                     links.push(r);
-                    if e.is_retryable() && retryable.is_none() {
+                    if !e.is_not_loaded() && e.is_retryable() && retryable.is_none() {
                         retryable = Some(e);
                     }
                 }

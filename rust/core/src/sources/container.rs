@@ -29,7 +29,7 @@ use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION};
 use reqwest::Url;
 
 use crate::clock::{Clock, SystemClock};
-use crate::credentials::{Credentials, REDACTED};
+use crate::credentials::redacted;
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{HttpPolicy, TrustSettings};
@@ -60,6 +60,8 @@ pub const DEFAULT_CONTAINER_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long looking up the host name of a plain-http full URI (to check it) may take.
 pub const DEFAULT_CONTAINER_DNS_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// The source that credentials parsed from an answer are attributed to.
+const PARSED_SOURCE: &str = "ContainerCredentials";
 const ECS_HOST: Ipv4Addr = Ipv4Addr::new(169, 254, 170, 2);
 const EKS_HOST_V4: Ipv4Addr = Ipv4Addr::new(169, 254, 170, 23);
 const EKS_HOST_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x23);
@@ -87,10 +89,7 @@ impl fmt::Debug for ContainerRequest {
         f.debug_struct("ContainerRequest")
             .field("url", &display_url(&self.url))
             .field("uri_variable", &self.uri_variable)
-            .field(
-                "authorization",
-                &self.authorization.as_ref().map(|_| REDACTED),
-            )
+            .field("authorization", &redacted(&self.authorization))
             .field("connect_to", &self.connect_to)
             .finish()
     }
@@ -314,7 +313,14 @@ impl ContainerCredentialsSource {
         if !status.is_success() {
             return Err(status_error(&shown, status, &body));
         }
-        let credentials = parse_credentials(&body, &shown)?;
+        // `{"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}`; errors name the field,
+        // never its value.
+        let credentials = credentials_document::parse_credentials(
+            &body,
+            Format::Container,
+            PARSED_SOURCE,
+            &shown,
+        )?;
         Ok(Fetched {
             credentials,
             server_date,
@@ -555,7 +561,9 @@ fn status_error(shown: &str, status: reqwest::StatusCode, body: &[u8]) -> Error 
 /// API.
 #[doc(hidden)]
 pub fn fuzz_container(body: &[u8]) {
-    if let Ok(c) = parse_credentials(body, "GET fuzz") {
+    if let Ok(c) =
+        credentials_document::parse_credentials(body, Format::Container, PARSED_SOURCE, "GET fuzz")
+    {
         assert!(!c.access_key_id().is_empty() && !c.secret_access_key().is_empty());
     }
     let _ = status_error("GET fuzz", reqwest::StatusCode::FORBIDDEN, body);
@@ -565,14 +573,6 @@ pub fn fuzz_container(body: &[u8]) {
             assert_eq!(url.port_or_known_default(), Some(80), "{relative:?}");
         }
     }
-}
-
-/// Parses `{"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}`. Errors name the field,
-/// never its value.
-fn parse_credentials(body: &[u8], shown: &str) -> Result<Credentials> {
-    credentials_document::parse(body, Format::Container)
-        .map(|d| d.into_credentials("ContainerCredentials"))
-        .map_err(|e| e.into_error(shown))
 }
 
 #[cfg(test)]

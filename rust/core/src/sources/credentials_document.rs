@@ -156,6 +156,19 @@ impl Document {
     }
 }
 
+/// Parses `body` as a `format` document into credentials attributed to `source`; an error names
+/// `origin` (the request or the command the document came from).
+pub(crate) fn parse_credentials(
+    body: &[u8],
+    format: Format,
+    source: &str,
+    origin: &str,
+) -> crate::Result<Credentials> {
+    parse(body, format)
+        .map(|d| d.into_credentials(source))
+        .map_err(|e| e.into_error(origin))
+}
+
 /// Parses `body` as a `format` document.
 pub fn parse(body: &[u8], format: Format) -> Result<Document, DocumentError> {
     std::str::from_utf8(body).map_err(|_| DocumentError::NotUtf8(format))?;
@@ -223,6 +236,7 @@ fn check_version(version: Option<&serde_json::Value>) -> Result<(), DocumentErro
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::testing::{assert_mentions, assert_omits};
 
     const SECRET: &str = "hunter2-secret";
 
@@ -310,9 +324,9 @@ mod tests {
             let e = parse(input.as_bytes(), format).unwrap_err();
             assert_eq!(e.kind(), kind, "{input}");
             let error = e.into_error("GET http://x/");
-            assert!(error.message().contains(expected), "{}", error.message());
+            assert_mentions(error.message(), &[expected]);
             assert!(error.message().starts_with("GET http://x/: "));
-            assert!(!error.message().contains(SECRET), "{}", error.message());
+            assert_omits(error.message(), &[SECRET]);
         }
         assert_eq!(
             parse(b"\xff\xfe", Format::Process).unwrap_err(),

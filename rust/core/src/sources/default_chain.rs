@@ -522,6 +522,7 @@ pub async fn build_chain(settings: &ChainSettings) -> BuiltChain {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::testing::assert_mentions;
 
     #[test]
     fn a_credential_process_running_freshcreds_itself_is_recognised() {
@@ -544,6 +545,6 @@ mod tests {
             SourceSelection::WebIdentity
         );
         let e = SourceSelection::parse("sso").unwrap_err();
-        assert!(e.message().contains("`source`=\"sso\""), "{}", e.message());
+        assert_mentions(e.message(), &["`source`=\"sso\""]);
     }
 }

@@ -158,6 +158,7 @@ impl CredentialSource for StaticVariablesSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::testing::assert_mentions;
 
     #[test]
     fn environment_keys_with_v1_aliases_and_expiration() {
@@ -182,11 +183,7 @@ mod tests {
         let env = Env::from_map([("AWS_ACCESS_KEY_ID", "AKID")]);
         let e = StaticVariablesSource::environment(env).load().unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidConfig);
-        assert!(
-            e.message().contains("AWS_SECRET_ACCESS_KEY is not"),
-            "{}",
-            e.message()
-        );
+        assert_mentions(e.message(), &["AWS_SECRET_ACCESS_KEY is not"]);
         let none = StaticVariablesSource::environment(Env::from_map::<&str, &str>([]))
             .load()
             .unwrap_err();

@@ -52,6 +52,18 @@ impl Fetched {
             server_date: None,
         }
     }
+
+    /// The same answer, its credentials attributed to source `name` and, when known, to
+    /// account `account_id`.
+    pub(crate) fn attributed(self, name: &str, account_id: Option<String>) -> Self {
+        Fetched {
+            credentials: self
+                .credentials
+                .with_source(name)
+                .with_account_id(account_id),
+            server_date: self.server_date,
+        }
+    }
 }
 
 /// The longest lifetime a source's credentials can have, known from its configuration alone (a

@@ -159,46 +159,38 @@ impl CredentialProcessSource {
             Ok::<_, std::io::Error>(Run::Exited(status.expect("the loop ends after exit")))
         };
         let finished = tokio::time::timeout(self.timeout, run).await;
-        let status = match finished {
-            Ok(Ok(Run::Exited(status))) => status,
-            Ok(Ok(Run::TooMuchOutput)) => {
+        let outcome = match finished {
+            Ok(Ok(Run::Exited(status))) => Ok(status),
+            Ok(Ok(Run::TooMuchOutput)) => Err(Error::new(
+                ErrorKind::Parse,
+                format!(
+                    "{} printed more than {MAX_PROCESS_OUTPUT_BYTES} bytes on its standard \
+                     output and was killed",
+                    self.describe()
+                ),
+            )),
+            Ok(Err(e)) => Err(Error::new(
+                ErrorKind::Internal,
+                format!("{}: reading its output failed", self.describe()),
+            )
+            .with_source(e)),
+            Err(_) => Err(Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "{} did not finish within {:?} and was killed",
+                    self.describe(),
+                    self.timeout
+                ),
+            )),
+        };
+        let status = match outcome {
+            Ok(status) => status,
+            Err(e) => {
                 tree.kill();
                 // The direct child too (all Windows can do; on Unix it died with its group).
                 let _ = child.start_kill();
                 let _ = child.wait().await;
-                return Err(Error::new(
-                    ErrorKind::Parse,
-                    format!(
-                        "{} printed more than {MAX_PROCESS_OUTPUT_BYTES} bytes on its standard \
-                         output and was killed",
-                        self.describe()
-                    ),
-                ));
-            }
-            Ok(Err(e)) => {
-                tree.kill();
-                // The direct child too (all Windows can do; on Unix it died with its group).
-                let _ = child.start_kill();
-                let _ = child.wait().await;
-                return Err(Error::new(
-                    ErrorKind::Internal,
-                    format!("{}: reading its output failed", self.describe()),
-                )
-                .with_source(e));
-            }
-            Err(_) => {
-                tree.kill();
-                // The direct child too (all Windows can do; on Unix it died with its group).
-                let _ = child.start_kill();
-                let _ = child.wait().await;
-                return Err(Error::new(
-                    ErrorKind::Timeout,
-                    format!(
-                        "{} did not finish within {:?} and was killed",
-                        self.describe(),
-                        self.timeout
-                    ),
-                ));
+                return Err(e);
             }
         };
         if !status.success() {
@@ -300,14 +292,13 @@ fn first_word(command: &str) -> String {
 
 /// Parses the command's output. Errors say which field is wrong, never what it holds.
 fn parse_output(out: &[u8], what: &str) -> Result<Credentials> {
-    credentials_document::parse(out, Format::Process)
-        .map(|d| d.into_credentials("CredentialProcess"))
-        .map_err(|e| e.into_error(what))
+    credentials_document::parse_credentials(out, Format::Process, "CredentialProcess", what)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::testing::{assert_mentions, assert_omits};
 
     #[test]
     fn the_first_word_drops_quotes_and_arguments() {
@@ -345,9 +336,8 @@ mod tests {
         for (input, expected) in cases {
             let err = parse_output(input, what).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Parse);
-            assert!(err.message().contains(expected), "{}", err.message());
-            assert!(err.message().contains("profile p"), "{}", err.message());
-            assert!(!err.message().contains("hunter2"), "{}", err.message());
+            assert_mentions(err.message(), &[expected, "profile p"]);
+            assert_omits(err.message(), &["hunter2"]);
         }
     }
 }

@@ -88,6 +88,7 @@ pub(crate) fn setting_origin(profile: &Profile, section: &str, key: &str) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::testing::assert_mentions;
     use crate::error::ErrorKind;
 
     #[test]
@@ -128,16 +129,13 @@ mod tests {
     fn a_refused_region_is_an_invalid_config_error_naming_its_origin() {
         let e = check_region("x@attacker.example/", ENV_REGION).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidConfig);
-        assert!(
-            e.message().contains("\"x@attacker.example/\""),
-            "{}",
-            e.message()
-        );
-        assert!(e.message().contains("from AWS_REGION"), "{}", e.message());
-        assert!(
-            e.message().contains("no request was sent"),
-            "{}",
-            e.message()
+        assert_mentions(
+            e.message(),
+            &[
+                "\"x@attacker.example/\"",
+                "from AWS_REGION",
+                "no request was sent",
+            ],
         );
         let long = check_region(&"a.".repeat(500), "x").unwrap_err();
         assert!(long.message().len() < 400, "{}", long.message());

@@ -86,6 +86,25 @@ impl RetryPolicy {
             }
         }
     }
+
+    /// [`RetryPolicy::run`], logging each retry of `call` (at debug) with `endpoint`, the error
+    /// and the delay.
+    pub(crate) async fn run_logged<T, F, Fut>(
+        &self,
+        clock: &dyn Clock,
+        call: &str,
+        endpoint: &(dyn std::fmt::Display + Sync),
+        attempt: F,
+    ) -> Result<T>
+    where
+        F: FnMut(u32) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        self.run(clock, attempt, |e, delay| {
+            tracing::debug!(%endpoint, error = %e.full_message(), ?delay, "retrying {call}");
+        })
+        .await
+    }
 }
 
 #[cfg(test)]
@@ -115,6 +134,27 @@ mod tests {
         assert!(distinct.len() > 100, "full jitter should spread delays");
     }
 
+    /// Runs `policy` over calls that all fail with HTTP `status`: how many were made, and the
+    /// error `run` gave back.
+    async fn run_always_failing(
+        policy: &RetryPolicy,
+        clock: &ManualClock,
+        status: u16,
+    ) -> (u32, Error) {
+        let mut calls = 0;
+        let r: Result<()> = policy
+            .run(
+                clock,
+                |_| {
+                    calls += 1;
+                    async move { Err(Error::new(ErrorKind::Http(status), "failing")) }
+                },
+                |_, _| {},
+            )
+            .await;
+        (calls, r.unwrap_err())
+    }
+
     #[tokio::test]
     async fn run_retries_retryable_errors_with_backoff_on_the_clock_then_gives_up() {
         let clock = ManualClock::starting_now();
@@ -132,20 +172,10 @@ mod tests {
                 }
             })
         };
-        let mut calls = 0;
-        let r: Result<()> = p
-            .run(
-                &clock,
-                |_| {
-                    calls += 1;
-                    async { Err(Error::new(ErrorKind::Http(503), "busy")) }
-                },
-                |_, _| {},
-            )
-            .await;
+        let (calls, err) = run_always_failing(&p, &clock, 503).await;
         driver.abort();
         assert_eq!(calls, 4);
-        assert_eq!(r.unwrap_err().kind(), ErrorKind::Http(503));
+        assert_eq!(err.kind(), ErrorKind::Http(503));
         let sleeps = clock.requested_sleeps();
         assert_eq!(sleeps.len(), 3);
         for (i, s) in sleeps.iter().enumerate() {
@@ -156,18 +186,8 @@ mod tests {
     #[tokio::test]
     async fn run_does_not_retry_a_client_error() {
         let clock = ManualClock::starting_now();
-        let mut calls = 0;
-        let r: Result<()> = RetryPolicy::default()
-            .run(
-                &clock,
-                |_| {
-                    calls += 1;
-                    async { Err(Error::new(ErrorKind::Http(404), "nope")) }
-                },
-                |_, _| {},
-            )
-            .await;
-        assert!(r.is_err());
+        let (calls, err) = run_always_failing(&RetryPolicy::default(), &clock, 404).await;
+        assert_eq!(err.kind(), ErrorKind::Http(404));
         assert_eq!(calls, 1);
         assert!(clock.requested_sleeps().is_empty());
     }

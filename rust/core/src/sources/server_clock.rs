@@ -171,6 +171,22 @@ mod tests {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
     }
 
+    /// A clock that has taken one reading `ahead` of the local time from `origin` (STS or
+    /// IMDS), and that local time.
+    fn one_reading_ahead(
+        ahead: chrono::Duration,
+        origin: DateOrigin,
+    ) -> (ServerClock, DateTime<Utc>) {
+        let clock = ServerClock::new();
+        let local = t("2026-01-01T00:00:00Z");
+        let endpoint = match origin {
+            DateOrigin::Sts => "STS",
+            DateOrigin::CredentialsEndpoint => "IMDS",
+        };
+        clock.observe(local + ahead, local, origin, endpoint);
+        (clock, local)
+    }
+
     #[test]
     fn small_offsets_are_measured_but_not_corrected_when_signing() {
         let clock = ServerClock::new();
@@ -187,10 +203,10 @@ mod tests {
 
     #[test]
     fn an_offset_beyond_the_threshold_moves_the_signing_time_by_the_offset() {
-        let clock = ServerClock::new();
-        let local = t("2026-01-01T00:00:00Z");
-        let server = local + chrono::Duration::minutes(10);
-        clock.observe(server, local, DateOrigin::CredentialsEndpoint, "IMDS");
+        let (clock, local) = one_reading_ahead(
+            chrono::Duration::minutes(10),
+            DateOrigin::CredentialsEndpoint,
+        );
         let later = local + chrono::Duration::seconds(30);
         assert_eq!(
             clock.signing_time(later),
@@ -209,14 +225,7 @@ mod tests {
 
     #[test]
     fn sts_readings_win_over_credentials_endpoint_readings_whatever_their_order() {
-        let clock = ServerClock::new();
-        let local = t("2026-01-01T00:00:00Z");
-        clock.observe(
-            local + chrono::Duration::minutes(3),
-            local,
-            DateOrigin::Sts,
-            "STS",
-        );
+        let (clock, local) = one_reading_ahead(chrono::Duration::minutes(3), DateOrigin::Sts);
         clock.observe(
             local + chrono::Duration::minutes(10),
             local,
@@ -228,13 +237,9 @@ mod tests {
 
     #[test]
     fn a_date_beyond_the_plausible_bound_is_ignored_and_leaves_the_offset_alone() {
-        let clock = ServerClock::new();
-        let local = t("2026-01-01T00:00:00Z");
-        clock.observe(
-            local + chrono::Duration::minutes(10),
-            local,
+        let (clock, local) = one_reading_ahead(
+            chrono::Duration::minutes(10),
             DateOrigin::CredentialsEndpoint,
-            "IMDS",
         );
         let epoch = DateTime::<Utc>::UNIX_EPOCH;
         assert_eq!(

@@ -72,6 +72,21 @@ pub(crate) const ENV_USE_DUALSTACK_ENDPOINT: &str = "AWS_USE_DUALSTACK_ENDPOINT"
 /// The environment variable that switches configured endpoints off.
 pub(crate) const ENV_IGNORE_CONFIGURED_ENDPOINT_URLS: &str = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
 
+/// Whether [`ENV_IGNORE_CONFIGURED_ENDPOINT_URLS`] switches configured endpoints off.
+pub(crate) fn configured_endpoints_ignored(env: &Env) -> Result<bool> {
+    Ok(env
+        .get_bool(ENV_IGNORE_CONFIGURED_ENDPOINT_URLS)?
+        .unwrap_or(false))
+}
+
+/// The endpoint the environment configures for a service: `service_var` (such as
+/// [`ENV_ENDPOINT_URL_STS`]), else [`ENV_ENDPOINT_URL`]; with the variable's name as its origin.
+pub(crate) fn env_endpoint(env: &Env, service_var: &str) -> Option<(String, String)> {
+    [service_var, ENV_ENDPOINT_URL]
+        .into_iter()
+        .find_map(|var| env.get_non_blank(var).map(|url| (url, var.to_string())))
+}
+
 /// What a profile may say about STS (the caller resolves the profile; these are plain values).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StsProfileSettings {
@@ -141,31 +156,22 @@ impl StsSettings {
             }
             None => (DEFAULT_STS_REGION.to_string(), "the default".to_string()),
         };
-        let ignore_configured = env
-            .get_bool(ENV_IGNORE_CONFIGURED_ENDPOINT_URLS)?
-            .unwrap_or(false);
-        let configured = if ignore_configured {
+        let configured = if configured_endpoints_ignored(env)? {
             None
         } else {
-            env.get_non_blank(ENV_ENDPOINT_URL_STS)
-                .map(|e| (e, ENV_ENDPOINT_URL_STS.to_string()))
-                .or_else(|| {
-                    env.get_non_blank(ENV_ENDPOINT_URL)
-                        .map(|e| (e, ENV_ENDPOINT_URL.to_string()))
-                })
-                .or_else(|| {
-                    profile
-                        .endpoint_url
-                        .clone()
-                        .filter(|e| !e.trim().is_empty())
-                        .map(|e| {
-                            let origin = profile
-                                .origin
-                                .clone()
-                                .unwrap_or_else(|| "the profile".to_string());
-                            (e, format!("endpoint_url of {origin}"))
-                        })
-                })
+            env_endpoint(env, ENV_ENDPOINT_URL_STS).or_else(|| {
+                profile
+                    .endpoint_url
+                    .clone()
+                    .filter(|e| !e.trim().is_empty())
+                    .map(|e| {
+                        let origin = profile
+                            .origin
+                            .clone()
+                            .unwrap_or_else(|| "the profile".to_string());
+                        (e, format!("endpoint_url of {origin}"))
+                    })
+            })
         };
         let (endpoint, endpoint_origin) = match configured {
             Some((e, origin)) => (e.trim().to_string(), origin),
@@ -882,6 +888,7 @@ impl From<String> for RoleRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::testing::assert_mentions;
 
     #[test]
     fn a_role_request_sends_every_field_in_the_query_form_and_web_identity_only_its_own() {
@@ -1039,22 +1046,14 @@ mod tests {
         );
         let err = EndpointVariants::resolve(&none, Some("yes"), None).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidConfig);
-        assert!(
-            err.message().contains("use_fips_endpoint"),
-            "{}",
-            err.message()
-        );
+        assert_mentions(err.message(), &["use_fips_endpoint"]);
         let err = EndpointVariants::resolve(
             &Env::from_map([("AWS_USE_DUALSTACK_ENDPOINT", "1")]),
             None,
             None,
         )
         .unwrap_err();
-        assert!(
-            err.message().contains("AWS_USE_DUALSTACK_ENDPOINT"),
-            "{}",
-            err.message()
-        );
+        assert_mentions(err.message(), &["AWS_USE_DUALSTACK_ENDPOINT"]);
     }
 
     #[test]
@@ -1063,11 +1062,7 @@ mod tests {
         let s = StsSettings::resolve(&env, &StsProfileSettings::default()).unwrap();
         let err = StsClient::new(s).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidConfig);
-        assert!(
-            err.message().contains("AWS_ENDPOINT_URL_STS"),
-            "{}",
-            err.message()
-        );
+        assert_mentions(err.message(), &["AWS_ENDPOINT_URL_STS"]);
     }
 
     #[test]

@@ -129,15 +129,8 @@ impl WebIdentitySource {
                 role_call_error(&self.name, &self.request.role_arn, &with, e)
             })?;
         tracing::debug!(source = %self.name, role_arn = %self.request.role_arn, "assumed role with web identity");
-        Ok(Fetched {
-            credentials: fetched
-                .credentials
-                .with_source(self.name.clone())
-                .with_account_id(crate::credentials::Credentials::account_of_arn(
-                    &self.request.role_arn,
-                )),
-            server_date: fetched.server_date,
-        })
+        let account_id = crate::credentials::Credentials::account_of_arn(&self.request.role_arn);
+        Ok(fetched.attributed(&self.name, account_id))
     }
 }
 
@@ -199,6 +192,7 @@ impl CredentialSource for WebIdentitySource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::testing::assert_mentions;
     use crate::error::ErrorKind;
     use crate::sources::sts::StsSettings;
 
@@ -224,7 +218,7 @@ mod tests {
         let env = Env::from_map([(ENV_WEB_IDENTITY_TOKEN_FILE, "/tmp/token")]);
         let err = WebIdentitySource::from_env(&env, sts()).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidConfig);
-        assert!(err.message().contains(ENV_ROLE_ARN), "{}", err.message());
+        assert_mentions(err.message(), &[ENV_ROLE_ARN]);
     }
 
     #[test]

@@ -428,6 +428,7 @@ fn is_uri_char(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::testing::assert_mentions;
     use crate::error::ErrorKind;
     use crate::sources::profile::ProfileSet;
 
@@ -561,7 +562,7 @@ mod tests {
             .env(&Env::from_map([(ENV_TIMEOUT, "soon")]))
             .build()
             .unwrap_err();
-        assert!(err.message().contains(ENV_TIMEOUT), "{}", err.message());
+        assert_mentions(err.message(), &[ENV_TIMEOUT]);
     }
 
     #[test]
@@ -621,11 +622,7 @@ mod tests {
                 .profile(set.selected_profile())
                 .build()
                 .unwrap_err();
-            assert!(
-                err.message().contains(&format!("profile setting {key}")),
-                "{}",
-                err.message()
-            );
+            assert_mentions(err.message(), &[&format!("profile setting {key}")]);
         }
     }
 

@@ -132,10 +132,14 @@ impl ImdsCredentialsSource {
     fn parse(&self, role: &str, resp: ImdsResponse) -> Result<Fetched> {
         let url = self.client.config().url(&credentials_path(role));
         let body = Zeroizing::new(resp.body);
-        let document = credentials_document::parse(body.as_bytes(), Format::Imds)
-            .map_err(|e| e.into_error(&format!("IMDS GET {url} (role `{role}`)")))?;
+        let credentials = credentials_document::parse_credentials(
+            body.as_bytes(),
+            Format::Imds,
+            SOURCE_NAME,
+            &format!("IMDS GET {url} (role `{role}`)"),
+        )?;
         Ok(Fetched {
-            credentials: document.into_credentials(SOURCE_NAME),
+            credentials,
             server_date: resp.date,
         })
     }

@@ -314,6 +314,7 @@ pub(crate) async fn write_back(path: &Path, refreshed: &Refreshed) -> Result<()>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::testing::assert_mentions;
 
     #[test]
     fn the_file_name_is_the_sha256_of_the_trimmed_session() {
@@ -342,6 +343,6 @@ mod tests {
         let env = Env::from_map([("HOME", "/h"), (ENV_LOGIN_CACHE_DIRECTORY, "~/elsewhere")]);
         assert_eq!(cache_dir(&env).unwrap(), PathBuf::from("/h/elsewhere"));
         let err = cache_dir(&Env::from_map::<String, String>([])).unwrap_err();
-        assert!(err.message().contains("HOME"), "{}", err.message());
+        assert_mentions(err.message(), &["HOME"]);
     }
 }

@@ -44,7 +44,7 @@ use crate::http::HttpPolicy;
 use crate::sources::profile::ProfileSet;
 use crate::sources::region::{check_region, region_from_env, setting_origin};
 use crate::sources::retry::RetryPolicy;
-use crate::sources::sts::{ENV_ENDPOINT_URL, ENV_IGNORE_CONFIGURED_ENDPOINT_URLS};
+use crate::sources::sts::{configured_endpoints_ignored, env_endpoint};
 use crate::sources::{BoxFuture, CredentialSource, Fetched, Probe};
 
 /// The profile key `aws login` writes: the ARN of the signed-in session.
@@ -71,26 +71,24 @@ pub fn login_command(profile: &str) -> String {
     format!("aws login --profile {profile}")
 }
 
+/// The AWS Sign-In host of each partition but `aws`, by the prefix of its region names.
+const PARTITION_SIGNIN_HOSTS: [(&str, &str); 7] = [
+    ("cn-", "signin.amazonaws.cn"),
+    ("us-gov-", "signin.amazonaws-us-gov.com"),
+    ("us-isob-", "signin.sc2shome.sgov.gov"),
+    ("us-isof-", "signin.csphome.hci.ic.gov"),
+    ("us-iso-", "signin.c2shome.ic.gov"),
+    ("eu-isoe-", "signin.csphome.adc-e.uk"),
+    ("eusc-", "signin.amazonaws-eusc.eu"),
+];
+
 /// The regional AWS Sign-In token endpoint of `region`, by partition.
 pub(crate) fn regional_endpoint(region: &str) -> String {
-    let suffix = if region.starts_with("cn-") {
-        "signin.amazonaws.cn"
-    } else if region.starts_with("us-gov-") {
-        "signin.amazonaws-us-gov.com"
-    } else if region.starts_with("us-isob-") {
-        "signin.sc2shome.sgov.gov"
-    } else if region.starts_with("us-isof-") {
-        "signin.csphome.hci.ic.gov"
-    } else if region.starts_with("us-iso-") {
-        "signin.c2shome.ic.gov"
-    } else if region.starts_with("eu-isoe-") {
-        "signin.csphome.adc-e.uk"
-    } else if region.starts_with("eusc-") {
-        "signin.amazonaws-eusc.eu"
-    } else {
-        "signin.aws.amazon.com"
-    };
-    format!("https://{region}.{suffix}{TOKEN_PATH}")
+    let host = PARTITION_SIGNIN_HOSTS
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map_or("signin.aws.amazon.com", |(_, host)| host);
+    format!("https://{region}.{host}{TOKEN_PATH}")
 }
 
 /// Where a login profile's settings come from: the profile, its cache file, the endpoint.
@@ -139,9 +137,6 @@ impl LoginSettings {
             };
             Some((region, origin))
         });
-        let ignore_configured = env
-            .get_bool(ENV_IGNORE_CONFIGURED_ENDPOINT_URLS)?
-            .unwrap_or(false);
         let services_endpoint = || {
             profiles.iter().find_map(|p| {
                 let name = p.get("services")?;
@@ -155,15 +150,10 @@ impl LoginSettings {
                 })
             })
         };
-        let configured = if ignore_configured {
+        let configured = if configured_endpoints_ignored(env)? {
             None
         } else {
-            env.get_non_blank(ENV_ENDPOINT_URL_SIGNIN)
-                .map(|e| (e, ENV_ENDPOINT_URL_SIGNIN.to_string()))
-                .or_else(|| {
-                    env.get_non_blank(ENV_ENDPOINT_URL)
-                        .map(|e| (e, ENV_ENDPOINT_URL.to_string()))
-                })
+            env_endpoint(env, ENV_ENDPOINT_URL_SIGNIN)
                 .or_else(services_endpoint)
                 .or_else(|| {
                     setting("endpoint_url")
@@ -374,10 +364,11 @@ impl LoginSource {
             .to_string(),
         );
         self.retry
-            .run(
+            .run_logged(
                 self.clock.as_ref(),
+                "AWS Sign-In CreateOAuth2Token",
+                &url,
                 |_| self.attempt(&url, &body, token),
-                |e, delay| tracing::debug!(endpoint = %url, error = %e.full_message(), ?delay, "retrying AWS Sign-In CreateOAuth2Token"),
             )
             .await
     }
@@ -583,9 +574,29 @@ pub async fn status(settings: &LoginSettings) -> Result<LoginStatus> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::sts::{ENV_ENDPOINT_URL, ENV_IGNORE_CONFIGURED_ENDPOINT_URLS};
 
     fn set(config: &str, selected: &str) -> ProfileSet {
         ProfileSet::parse(Some(("config", config)), None, selected).unwrap()
+    }
+
+    #[test]
+    fn the_regional_endpoint_follows_the_partition_of_the_region() {
+        for (region, host) in [
+            ("eu-west-1", "signin.aws.amazon.com"),
+            ("cn-north-1", "signin.amazonaws.cn"),
+            ("us-gov-west-1", "signin.amazonaws-us-gov.com"),
+            ("us-isob-east-1", "signin.sc2shome.sgov.gov"),
+            ("us-isof-south-1", "signin.csphome.hci.ic.gov"),
+            ("us-iso-east-1", "signin.c2shome.ic.gov"),
+            ("eu-isoe-west-1", "signin.csphome.adc-e.uk"),
+            ("eusc-de-east-1", "signin.amazonaws-eusc.eu"),
+        ] {
+            assert_eq!(
+                regional_endpoint(region),
+                format!("https://{region}.{host}{TOKEN_PATH}")
+            );
+        }
     }
 
     #[test]

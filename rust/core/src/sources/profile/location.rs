@@ -168,33 +168,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tilde_expands_only_as_a_whole_first_component() {
-        let home = Some("/home/me");
-        assert_eq!(
-            expand_home("~/x/y", home, Platform::Unix, true),
-            "/home/me/x/y"
-        );
-        assert_eq!(expand_home("~", home, Platform::Unix, true), "/home/me");
-        assert_eq!(expand_home("~me/x", home, Platform::Unix, true), "~me/x");
-        assert_eq!(
-            expand_home("/abs/~/x", home, Platform::Unix, true),
-            "/abs/~/x"
-        );
-        assert_eq!(expand_home("~/x", None, Platform::Unix, true), "~/x");
-        assert_eq!(expand_home("~/x", Some("/"), Platform::Unix, true), "/x");
-    }
-
-    #[test]
-    fn windows_tilde_paths_use_backslashes() {
-        let home = Some("C:\\Users\\me");
-        assert_eq!(
-            expand_home("~/.aws/config", home, Platform::Windows, false),
-            "C:\\Users\\me\\.aws\\config"
-        );
-        assert_eq!(
-            expand_home("~\\cfg", home, Platform::Windows, true),
-            "C:\\Users\\me\\cfg"
-        );
+    fn tilde_expands_only_as_a_whole_first_component_with_the_platform_separator() {
+        let unix = Some("/home/me");
+        let windows = Some("C:\\Users\\me");
+        let cases = [
+            ("~/x/y", unix, Platform::Unix, true, "/home/me/x/y"),
+            ("~", unix, Platform::Unix, true, "/home/me"),
+            ("~me/x", unix, Platform::Unix, true, "~me/x"),
+            ("/abs/~/x", unix, Platform::Unix, true, "/abs/~/x"),
+            ("~/x", None, Platform::Unix, true, "~/x"),
+            ("~/x", Some("/"), Platform::Unix, true, "/x"),
+            (
+                "~/.aws/config",
+                windows,
+                Platform::Windows,
+                false,
+                "C:\\Users\\me\\.aws\\config",
+            ),
+            (
+                "~\\cfg",
+                windows,
+                Platform::Windows,
+                true,
+                "C:\\Users\\me\\cfg",
+            ),
+        ];
+        for (path, home, platform, user_set, expanded) in cases {
+            assert_eq!(
+                expand_home(path, home, platform, user_set),
+                expanded,
+                "{path:?} with home {home:?} on {platform:?}"
+            );
+        }
     }
 
     #[test]

@@ -624,6 +624,7 @@ fn strip_comment(line: &str, needs_whitespace: bool) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::testing::{assert_mentions, assert_omits};
 
     #[test]
     fn syntax_errors_name_the_file_the_line_and_what_was_expected() {
@@ -634,29 +635,13 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Parse);
-        assert!(
-            err.message().contains("/etc/aws/config"),
-            "{}",
-            err.message()
-        );
-        assert!(err.message().contains("line 4"), "{}", err.message());
-        assert!(
-            err.message().contains("must end with ']'"),
-            "{}",
-            err.message()
+        assert_mentions(
+            err.message(),
+            &["/etc/aws/config", "line 4", "must end with ']'"],
         );
 
         let err = ProfileSet::parse(None, Some(("creds", "[a]\nkey : v")), "a").unwrap_err();
-        assert!(
-            err.message().contains("creds on line 2"),
-            "{}",
-            err.message()
-        );
-        assert!(
-            err.message().contains("Expected an '=' sign"),
-            "{}",
-            err.message()
-        );
+        assert_mentions(err.message(), &["creds on line 2", "Expected an '=' sign"]);
     }
 
     #[test]
@@ -667,11 +652,7 @@ mod tests {
             "a",
         )
         .unwrap_err();
-        assert!(
-            !err.full_message().contains("wJalrXUtnFEMI"),
-            "{}",
-            err.full_message()
-        );
+        assert_omits(&err.full_message(), &["wJalrXUtnFEMI"]);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use sha1::{Digest, Sha1};
 use zeroize::Zeroizing;
 
-use crate::credentials::REDACTED;
+use crate::credentials::{redacted, REDACTED};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Token cache files larger than this are refused (the AWS CLI writes well under 4 KiB).
@@ -83,10 +83,7 @@ impl fmt::Debug for CachedToken {
             .field("path", &self.path)
             .field("access_token", &REDACTED)
             .field("expires_at", &self.expires_at)
-            .field(
-                "refresh_token",
-                &self.refresh_token.as_ref().map(|_| REDACTED),
-            )
+            .field("refresh_token", &redacted(&self.refresh_token))
             .field("registration", &self.registration)
             .finish()
     }
@@ -314,6 +311,7 @@ impl CachedToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::testing::{assert_mentions, assert_omits};
 
     #[test]
     fn cache_file_names_are_the_sha1_of_the_start_url_or_session_name() {
@@ -360,18 +358,10 @@ mod tests {
             br#"{"expiresAt":"2026-01-01T00:00:00Z"}"#,
         )
         .unwrap_err();
-        assert!(
-            err.message().contains("`accessToken` is missing"),
-            "{}",
-            err.message()
-        );
+        assert_mentions(err.message(), &["`accessToken` is missing"]);
         let err =
             CachedToken::parse(Path::new("/c/x.json"), b"{\"accessToken\": \"sekrit").unwrap_err();
-        assert!(
-            !err.full_message().contains("sekrit"),
-            "{}",
-            err.full_message()
-        );
+        assert_omits(&err.full_message(), &["sekrit"]);
     }
 
     #[test]

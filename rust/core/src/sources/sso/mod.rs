@@ -47,7 +47,7 @@ use crate::sources::region::{check_region, setting_origin};
 use crate::sources::retry::RetryPolicy;
 use crate::sources::server_clock::ServerClock;
 use crate::sources::sts::{
-    dns_suffix, EndpointVariants, ENV_ENDPOINT_URL, ENV_IGNORE_CONFIGURED_ENDPOINT_URLS,
+    configured_endpoints_ignored, dns_suffix, env_endpoint, EndpointVariants,
 };
 use crate::sources::{BoxFuture, CredentialSource, Fetched, Probe};
 
@@ -135,18 +135,9 @@ fn resolve_endpoint(
     region: &str,
     variants: EndpointVariants,
 ) -> Result<Endpoint> {
-    let ignore = env
-        .get_bool(ENV_IGNORE_CONFIGURED_ENDPOINT_URLS)?
-        .unwrap_or(false);
-    if !ignore {
+    if !configured_endpoints_ignored(env)? {
         let selected = profiles.and_then(|p| p.selected_profile());
-        let configured = env
-            .get_non_blank(service.env_var())
-            .map(|u| (u, service.env_var().to_string()))
-            .or_else(|| {
-                env.get_non_blank(ENV_ENDPOINT_URL)
-                    .map(|u| (u, ENV_ENDPOINT_URL.to_string()))
-            })
+        let configured = env_endpoint(env, service.env_var())
             .or_else(|| {
                 let p = selected?;
                 let section = profiles?.section("services", p.get("services")?)?;
@@ -551,13 +542,7 @@ impl SsoSource {
                 }
             })?;
         tracing::debug!(source = %self.name, role = %self.settings.role_name, "got IAM Identity Center role credentials");
-        Ok(Fetched {
-            credentials: fetched
-                .credentials
-                .with_source(self.name.clone())
-                .with_account_id(Some(self.settings.account_id.clone())),
-            server_date: fetched.server_date,
-        })
+        Ok(fetched.attributed(&self.name, Some(self.settings.account_id.clone())))
     }
 }
 
@@ -601,8 +586,62 @@ impl CredentialSource for SsoSource {
     }
 }
 
+/// What the portal and the OIDC client share: an HTTP client for one endpoint, and the retry
+/// policy timed on a clock.
+#[derive(Debug)]
+struct ServiceClient {
+    http: reqwest::Client,
+    endpoint: Endpoint,
+    retry: RetryPolicy,
+    clock: Arc<dyn Clock>,
+}
+
+/// An HTTP client for the service `what` (in errors) with the trust and proxies of `http`.
 fn http_client(http: &HttpPolicy, what: &str) -> Result<reqwest::Client> {
     http.service_client(what, SSO_CONNECT_TIMEOUT, SSO_TIMEOUT)
+}
+
+impl ServiceClient {
+    /// The URL of `path` (starting with `/`) below the endpoint.
+    fn url(&self, path: &str) -> Result<reqwest::Url> {
+        reqwest::Url::parse(&format!(
+            "{}{path}",
+            self.endpoint.url.trim_end_matches('/')
+        ))
+        .map_err(|_| self.endpoint.not_a_url())
+    }
+
+    /// Sends the request `build` makes from the HTTP client, with retries (each logged as a retry
+    /// of `call`), and reads the answer's body; `what` names the request in errors. `observe`
+    /// reads the headers of every answer (its value for the last one comes with the body); a
+    /// non-2xx status is an error of kind `kind_of(status)`.
+    async fn call<O>(
+        &self,
+        call: &str,
+        what: &str,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+        kind_of: fn(u16) -> ErrorKind,
+        observe: impl Fn(&reqwest::header::HeaderMap) -> O,
+    ) -> Result<(O, zeroize::Zeroizing<Vec<u8>>)> {
+        let attempt = || async {
+            let response = build(&self.http)
+                .send()
+                .await
+                .map_err(|e| transport_error(what, e))?;
+            let status = response.status();
+            let observed = observe(response.headers());
+            let error_type = error_type_header(response.headers());
+            let body = read_body(response, what).await?;
+            if !status.is_success() {
+                let kind = kind_of(status.as_u16());
+                return Err(service_error(what, status, error_type, &body, kind));
+            }
+            Ok((observed, body))
+        };
+        self.retry
+            .run_logged(self.clock.as_ref(), call, &self.endpoint.url, |_| attempt())
+            .await
+    }
 }
 
 fn transport_error(what: &str, e: reqwest::Error) -> Error {
@@ -668,9 +707,22 @@ fn service_error(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::sts::{ENV_ENDPOINT_URL, ENV_IGNORE_CONFIGURED_ENDPOINT_URLS};
 
     fn env(pairs: &[(&str, &str)]) -> Env {
         Env::from_map(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    /// The `service` endpoint for us-east-1 without variants.
+    fn us_east_1_endpoint(service: Service, env: &Env, profiles: Option<&ProfileSet>) -> Endpoint {
+        resolve_endpoint(
+            service,
+            env,
+            profiles,
+            "us-east-1",
+            EndpointVariants::default(),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -712,37 +764,16 @@ mod tests {
             (ENV_ENDPOINT_URL_SSO, "http://127.0.0.1:1/"),
             (ENV_ENDPOINT_URL, "http://127.0.0.1:2"),
         ]);
-        let portal = resolve_endpoint(
-            Service::Portal,
-            &e,
-            None,
-            "us-east-1",
-            EndpointVariants::default(),
-        )
-        .unwrap();
+        let portal = us_east_1_endpoint(Service::Portal, &e, None);
         assert_eq!(portal.url, "http://127.0.0.1:1");
         assert_eq!(portal.origin, ENV_ENDPOINT_URL_SSO);
-        let oidc = resolve_endpoint(
-            Service::Oidc,
-            &e,
-            None,
-            "us-east-1",
-            EndpointVariants::default(),
-        )
-        .unwrap();
+        let oidc = us_east_1_endpoint(Service::Oidc, &e, None);
         assert_eq!(oidc.url, "http://127.0.0.1:2");
         let ignored = env(&[
             (ENV_ENDPOINT_URL_SSO, "http://127.0.0.1:1/"),
             (ENV_IGNORE_CONFIGURED_ENDPOINT_URLS, "true"),
         ]);
-        let portal = resolve_endpoint(
-            Service::Portal,
-            &ignored,
-            None,
-            "us-east-1",
-            EndpointVariants::default(),
-        )
-        .unwrap();
+        let portal = us_east_1_endpoint(Service::Portal, &ignored, None);
         assert_eq!(portal.url, "https://portal.sso.us-east-1.amazonaws.com");
     }
 
@@ -758,23 +789,9 @@ mod tests {
         )
         .unwrap();
         let e = env(&[]);
-        let oidc = resolve_endpoint(
-            Service::Oidc,
-            &e,
-            Some(&set),
-            "us-east-1",
-            EndpointVariants::default(),
-        )
-        .unwrap();
+        let oidc = us_east_1_endpoint(Service::Oidc, &e, Some(&set));
         assert_eq!(oidc.url, "http://127.0.0.1:4");
-        let portal = resolve_endpoint(
-            Service::Portal,
-            &e,
-            Some(&set),
-            "us-east-1",
-            EndpointVariants::default(),
-        )
-        .unwrap();
+        let portal = us_east_1_endpoint(Service::Portal, &e, Some(&set));
         assert_eq!(portal.url, "http://127.0.0.1:3");
         assert!(
             portal.origin.contains("endpoint_url of profile p"),

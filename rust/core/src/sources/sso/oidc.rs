@@ -6,7 +6,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::Url;
 use zeroize::Zeroizing;
 
 use crate::clock::Clock;
@@ -16,7 +15,7 @@ use crate::http::HttpPolicy;
 use crate::sources::retry::RetryPolicy;
 
 use super::cache::Registration;
-use super::{http_client, read_body, service_error, transport_error, Endpoint};
+use super::{http_client, Endpoint, ServiceClient};
 
 /// The grant type of a refresh.
 pub(crate) const REFRESH_GRANT_TYPE: &str = "refresh_token";
@@ -47,10 +46,7 @@ impl std::fmt::Debug for NewToken {
 /// A client of SSO OIDC `CreateToken`.
 #[derive(Debug)]
 pub struct OidcClient {
-    http: reqwest::Client,
-    endpoint: Endpoint,
-    retry: RetryPolicy,
-    clock: Arc<dyn Clock>,
+    service: ServiceClient,
 }
 
 impl OidcClient {
@@ -63,16 +59,18 @@ impl OidcClient {
         clock: Arc<dyn Clock>,
     ) -> Result<OidcClient> {
         Ok(OidcClient {
-            http: http_client(http, "SSO OIDC")?,
-            endpoint,
-            retry,
-            clock,
+            service: ServiceClient {
+                http: http_client(http, "SSO OIDC")?,
+                endpoint,
+                retry,
+                clock,
+            },
         })
     }
 
     /// The endpoint requests go to.
     pub fn endpoint(&self) -> &Endpoint {
-        &self.endpoint
+        &self.service.endpoint
     }
 
     /// Exchanges `refresh_token` for a new access token. A refusal (4xx: a revoked or expired
@@ -82,11 +80,7 @@ impl OidcClient {
         registration: &Registration,
         refresh_token: &str,
     ) -> Result<NewToken> {
-        let url = Url::parse(&format!(
-            "{}/token",
-            self.endpoint.url.trim_end_matches('/')
-        ))
-        .map_err(|_| self.endpoint.not_a_url())?;
+        let url = self.service.url("/token")?;
         let body = Zeroizing::new(
             serde_json::json!({
                 "clientId": registration.client_id,
@@ -96,40 +90,28 @@ impl OidcClient {
             })
             .to_string(),
         );
-        let what = format!("SSO OIDC CreateToken at {}", self.endpoint);
-        self.retry
-            .run(
-                self.clock.as_ref(),
-                |_| self.attempt(&url, &body, &what),
-                |e, delay| {
-                    tracing::debug!(endpoint = %self.endpoint.url, error = %e.full_message(), ?delay, "retrying CreateToken");
-                },
-            )
-            .await
+        let what = format!("SSO OIDC CreateToken at {}", self.service.endpoint);
+        let post = |http: &reqwest::Client| {
+            http.post(url.clone())
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(bytes::Bytes::from_owner(Zeroizing::new(
+                    body.as_bytes().to_vec(),
+                )))
+        };
+        let ((), answer) = self
+            .service
+            .call("CreateToken", &what, post, refusal_kind, |_| ())
+            .await?;
+        parse_create_token_answer(&answer, &what)
     }
+}
 
-    async fn attempt(&self, url: &Url, body: &str, what: &str) -> Result<NewToken> {
-        let response = self
-            .http
-            .post(url.clone())
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(bytes::Bytes::from_owner(Zeroizing::new(
-                body.as_bytes().to_vec(),
-            )))
-            .send()
-            .await
-            .map_err(|e| transport_error(what, e))?;
-        let status = response.status();
-        let error_type = super::error_type_header(response.headers());
-        let bytes = read_body(response, what).await?;
-        if !status.is_success() {
-            let kind = match status.as_u16() {
-                s @ 400..=499 if s != 429 => ErrorKind::Refused,
-                s => super::status_kind(s),
-            };
-            return Err(service_error(what, status, error_type, &bytes, kind));
-        }
-        parse_create_token_answer(&bytes, what)
+/// The kind of a non-2xx `CreateToken` answer: a 4xx but 429 is a refusal (a revoked or expired
+/// refresh token), not retried.
+fn refusal_kind(status: u16) -> ErrorKind {
+    match status {
+        s @ 400..=499 if s != 429 => ErrorKind::Refused,
+        s => super::status_kind(s),
     }
 }
 
@@ -175,6 +157,7 @@ pub fn parse_create_token_answer(body: &[u8], what: &str) -> Result<NewToken> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::testing::assert_mentions;
 
     #[test]
     fn a_create_token_answer_parses_and_its_debug_shows_no_token() {
@@ -194,7 +177,7 @@ mod tests {
     fn an_answer_without_expires_in_is_a_parse_error_naming_the_field() {
         let e = parse_create_token_answer(br#"{"accessToken":"at-1"}"#, "CreateToken").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Parse);
-        assert!(e.message().contains("`expiresIn`"), "{}", e.message());
+        assert_mentions(e.message(), &["`expiresIn`"]);
     }
 
     #[test]

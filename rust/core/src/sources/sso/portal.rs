@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use reqwest::Url;
 
 use crate::clock::Clock;
 use crate::credentials::{Credentials, SecretJson};
@@ -16,7 +15,7 @@ use crate::sources::retry::RetryPolicy;
 use crate::sources::server_clock::{DateOrigin, ServerClock};
 use crate::sources::Fetched;
 
-use super::{http_client, read_body, service_error, transport_error, Endpoint};
+use super::{http_client, Endpoint, ServiceClient};
 
 /// The header that carries the access token.
 pub(crate) const BEARER_TOKEN_HEADER: &str = "x-amz-sso_bearer_token";
@@ -24,10 +23,7 @@ pub(crate) const BEARER_TOKEN_HEADER: &str = "x-amz-sso_bearer_token";
 /// A client of the portal's `GetRoleCredentials`.
 #[derive(Debug)]
 pub struct PortalClient {
-    http: reqwest::Client,
-    endpoint: Endpoint,
-    retry: RetryPolicy,
-    clock: Arc<dyn Clock>,
+    service: ServiceClient,
     server_clock: Arc<ServerClock>,
 }
 
@@ -42,17 +38,19 @@ impl PortalClient {
         server_clock: Arc<ServerClock>,
     ) -> Result<PortalClient> {
         Ok(PortalClient {
-            http: http_client(http, "IAM Identity Center portal")?,
-            endpoint,
-            retry,
-            clock,
+            service: ServiceClient {
+                http: http_client(http, "IAM Identity Center portal")?,
+                endpoint,
+                retry,
+                clock,
+            },
             server_clock,
         })
     }
 
     /// The endpoint requests go to.
     pub fn endpoint(&self) -> &Endpoint {
-        &self.endpoint
+        &self.service.endpoint
     }
 
     /// Calls `GetRoleCredentials` for `role_name` in `account_id` with `access_token`. An
@@ -64,58 +62,44 @@ impl PortalClient {
         account_id: &str,
         role_name: &str,
     ) -> Result<Fetched> {
-        let mut url = Url::parse(&format!(
-            "{}/federation/credentials",
-            self.endpoint.url.trim_end_matches('/')
-        ))
-        .map_err(|_| self.endpoint.not_a_url())?;
+        let mut url = self.service.url("/federation/credentials")?;
         url.query_pairs_mut()
             .append_pair("account_id", account_id)
             .append_pair("role_name", role_name);
         let what = format!(
             "IAM Identity Center GetRoleCredentials at {}",
-            self.endpoint
+            self.service.endpoint
         );
-        self.retry
-            .run(
-                self.clock.as_ref(),
-                |_| self.attempt(&url, access_token, &what),
-                |e, delay| {
-                    tracing::debug!(endpoint = %self.endpoint.url, error = %e.full_message(), ?delay, "retrying GetRoleCredentials");
-                },
+        let get = |http: &reqwest::Client| {
+            http.get(url.clone())
+                .header(BEARER_TOKEN_HEADER, access_token)
+        };
+        let read_date = |headers: &reqwest::header::HeaderMap| {
+            self.server_clock.observe_header(
+                headers,
+                self.service.clock.wall(),
+                DateOrigin::CredentialsEndpoint,
+                &self.service.endpoint.url,
             )
-            .await
-    }
-
-    async fn attempt(&self, url: &Url, access_token: &str, what: &str) -> Result<Fetched> {
-        let response = self
-            .http
-            .get(url.clone())
-            .header(BEARER_TOKEN_HEADER, access_token)
-            .send()
-            .await
-            .map_err(|e| transport_error(what, e))?;
-        let status = response.status();
-        let date = self.server_clock.observe_header(
-            response.headers(),
-            self.clock.wall(),
-            DateOrigin::CredentialsEndpoint,
-            &self.endpoint.url,
-        );
-        let error_type = super::error_type_header(response.headers());
-        let body = read_body(response, what).await?;
-        if !status.is_success() {
-            let kind = match status.as_u16() {
-                401 | 403 => ErrorKind::Expired,
-                _ => super::status_kind(status.as_u16()),
-            };
-            return Err(service_error(what, status, error_type, &body, kind));
-        }
-        let credentials = parse_role_credentials(&body, what)?;
+        };
+        let (date, body) = self
+            .service
+            .call("GetRoleCredentials", &what, get, expired_kind, read_date)
+            .await?;
+        let credentials = parse_role_credentials(&body, &what)?;
         Ok(Fetched {
             credentials,
             server_date: date,
         })
+    }
+}
+
+/// The kind of a non-2xx `GetRoleCredentials` answer: 401 or 403 means the token expired or
+/// was revoked.
+fn expired_kind(status: u16) -> ErrorKind {
+    match status {
+        401 | 403 => ErrorKind::Expired,
+        s => super::status_kind(s),
     }
 }
 
@@ -153,6 +137,7 @@ fn parse_role_credentials(body: &[u8], what: &str) -> Result<Credentials> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::testing::assert_mentions;
 
     #[test]
     fn role_credentials_parse_with_the_expiry_in_epoch_milliseconds() {
@@ -172,11 +157,7 @@ mod tests {
             "GetRoleCredentials at http://x",
         )
         .unwrap_err();
-        assert!(
-            e.message().contains("roleCredentials.sessionToken"),
-            "{}",
-            e.message()
-        );
+        assert_mentions(e.message(), &["roleCredentials.sessionToken"]);
         assert!(!e.message().contains("very-secret"));
     }
 }

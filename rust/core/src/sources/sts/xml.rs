@@ -16,6 +16,7 @@
 //! Real answers nest four deep (`AssumeRoleResponse/AssumeRoleResult/Credentials/AccessKeyId`)
 //! and have about fifty events; the limits leave room for namespaced or padded variants.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use quick_xml::events::Event;
@@ -240,10 +241,6 @@ pub(crate) fn parse(text: &str) -> Result<StsXml, XmlError> {
         if out.events > MAX_STS_XML_EVENTS {
             return Err(XmlError::TooManyEvents);
         }
-        let keep = |frame: Option<&Frame>, out: &StsXml| match frame {
-            Some(Frame::Field(f)) if out.fields[f.index()].is_none() => Some(*f),
-            _ => None,
-        };
         match event {
             Event::Start(e) => {
                 if open.len() == MAX_STS_XML_DEPTH {
@@ -264,26 +261,22 @@ pub(crate) fn parse(text: &str) -> Result<StsXml, XmlError> {
                 open.pop();
             }
             Event::Text(t) => {
-                if let Some(field) = keep(open.last(), &out) {
-                    let value = t.unescape().map_err(|e| {
-                        XmlError::Malformed(format!(
-                            "bad text at byte {}: {e}",
-                            reader.buffer_position()
-                        ))
-                    })?;
-                    out.fields[field.index()] = Some(Zeroizing::new(value.into_owned()));
-                }
+                keep_text(
+                    &mut out,
+                    open.last(),
+                    "text",
+                    reader.buffer_position(),
+                    || t.unescape(),
+                )?;
             }
             Event::CData(c) => {
-                if let Some(field) = keep(open.last(), &out) {
-                    let value = c.decode().map_err(|e| {
-                        XmlError::Malformed(format!(
-                            "bad CDATA at byte {}: {e}",
-                            reader.buffer_position()
-                        ))
-                    })?;
-                    out.fields[field.index()] = Some(Zeroizing::new(value.into_owned()));
-                }
+                keep_text(
+                    &mut out,
+                    open.last(),
+                    "CDATA",
+                    reader.buffer_position(),
+                    || c.decode(),
+                )?;
             }
             _ => {}
         }
@@ -295,6 +288,26 @@ pub(crate) fn parse(text: &str) -> Result<StsXml, XmlError> {
         return Err(XmlError::Unclosed);
     }
     Ok(out)
+}
+
+/// Keeps a text or CDATA node (`what`) standing at byte `at` as the value of the field it stands
+/// in, the first time only; `decode` runs only then.
+fn keep_text<'a, E: fmt::Display>(
+    out: &mut StsXml,
+    frame: Option<&Frame>,
+    what: &str,
+    at: u64,
+    decode: impl FnOnce() -> Result<Cow<'a, str>, E>,
+) -> Result<(), XmlError> {
+    if let Some(Frame::Field(field)) = frame {
+        let slot = &mut out.fields[field.index()];
+        if slot.is_none() {
+            let value = decode()
+                .map_err(|e| XmlError::Malformed(format!("bad {what} at byte {at}: {e}")))?;
+            *slot = Some(Zeroizing::new(value.into_owned()));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
