@@ -3,7 +3,7 @@
 //! first profile the files define.
 #![no_main]
 
-use freshcreds::sources::profile::{ProfileChain, ProfileSet};
+use freshcreds::sources::profile::{ProfileRoleChain, ProfileSet};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -17,6 +17,6 @@ fuzz_target!(|data: &[u8]| {
     let Ok(set) = ProfileSet::parse(Some(("config", config)), credentials, "default") else {
         return;
     };
-    let _ = ProfileChain::plan(&set);
+    let _ = ProfileRoleChain::plan(&set);
     let _ = format!("{set:?}");
 });

@@ -1,9 +1,9 @@
-//! The host option parser (`ProviderOptions::from_pairs`): one `key=value` pair per line. The
+//! The host option parser (`SourceOptions::from_pairs`): one `key=value` pair per line. The
 //! `Debug` output never shows a secret option's value (the secret keys are the spec's:
 //! `host::is_secret_key`, with or without `base.` prefixes).
 #![no_main]
 
-use freshcreds::host::{is_secret_key, ProviderOptions};
+use freshcreds::host::{is_secret_key, SourceOptions};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
         .lines()
         .map(|l| l.split_once('=').unwrap_or((l, "")))
         .collect();
-    if let Ok(options) = ProviderOptions::from_pairs(pairs.iter().copied()) {
+    if let Ok(options) = SourceOptions::from_pairs(pairs.iter().copied()) {
         let shown = format!("{options:?}");
         for (key, value) in pairs.iter().copied().filter(|(k, _)| is_secret_key(k)) {
             // The value that counts is the last one given for the key.

@@ -1,8 +1,8 @@
 //! Cached read latency of the credentials a caller gets on every request, with 1 and 8 threads
 //! calling at once, all against the local AWS simulator's IMDS:
 //!
-//! - `freshcreds_cached`: `RefreshingProvider::cached()` (what the JNI bridge and the C ABI call);
-//! - `freshcreds_credentials_async`: `RefreshingProvider::credentials().await`, polled the way an
+//! - `freshcreds_cached`: `RefreshEngine::cached()` (what the JNI bridge and the C ABI call);
+//! - `freshcreds_credentials_async`: `RefreshEngine::credentials().await`, polled the way an
 //!   async caller would (one current-thread tokio runtime per calling thread);
 //! - `sdk_lazy_identity_cache`: the AWS SDK for Rust's lazy identity cache (the one every SDK
 //!   client uses by default) around `aws-config`'s IMDS credentials provider, polled the same way.
@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 
 use freshcreds::clock::SystemClock;
-use freshcreds::refresh::{RefreshConfig, RefreshingProvider};
+use freshcreds::refresh::{RefreshConfig, RefreshEngine};
 use freshcreds::sources::imds::{ImdsConfig, ImdsCredentialsSource};
 use freshcreds_sim::{SimConfig, Simulator};
 
@@ -142,7 +142,7 @@ fn cached_reads(c: &mut Criterion) {
     };
     let clock = Arc::new(SystemClock::new());
     let source = ImdsCredentialsSource::new(imds_config, clock.clone()).expect("IMDS source");
-    let provider = RefreshingProvider::spawn_on(
+    let provider = RefreshEngine::spawn_on(
         Arc::new(source),
         RefreshConfig::default(),
         clock,

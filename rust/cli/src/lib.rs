@@ -21,8 +21,8 @@ use freshcreds::clock::{Clock, SystemClock};
 use freshcreds::env::Env;
 use freshcreds::error::{Error, Result};
 use freshcreds::host::options::{self, Group};
-use freshcreds::host::ProviderOptions;
-use freshcreds::refresh::RefreshingProvider;
+use freshcreds::host::SourceOptions;
+use freshcreds::refresh::RefreshEngine;
 use freshcreds::sources::assume_role::{AssumeRoleSource, RefreshedBase};
 
 use output::ColorMode;
@@ -202,7 +202,7 @@ pub struct RoleArgs {
 }
 
 impl RoleArgs {
-    /// Each flag with the provider option it sets.
+    /// Each flag with the fresh source option it sets.
     fn flags(&self) -> [(&'static str, &'static str, &Option<String>); 4] {
         [
             ("--role-arn", options::ROLE_ARN.key, &self.role_arn),
@@ -222,7 +222,7 @@ impl RoleArgs {
             .flags()
             .into_iter()
             .filter_map(|(_, k, v)| v.as_ref().map(|v| (k, v.as_str())));
-        ProviderOptions::from_pairs(pairs)
+        SourceOptions::from_pairs(pairs)
             .and_then(|o| o.role())
             .map_err(|e| {
                 let flag = self
@@ -379,7 +379,7 @@ fn init_logging(cli: &Cli, env: &Env) {
         .try_init();
 }
 
-fn provider_options(cli: &Cli) -> Result<ProviderOptions> {
+fn provider_options(cli: &Cli) -> Result<SourceOptions> {
     let pairs = cli
         .options
         .iter()
@@ -396,12 +396,12 @@ fn provider_options(cli: &Cli) -> Result<ProviderOptions> {
             options::keys_in(Group::Refresh).collect::<Vec<_>>().join(", ")
         )));
     }
-    ProviderOptions::from_pairs(pairs)
+    SourceOptions::from_pairs(pairs)
 }
 
 /// Builds the early-refreshing provider over the chain on the shared runtime; with `--role-arn`,
 /// over a role whose base is the chain behind an engine of its own.
-fn provider(cli: &Cli, env: &Env) -> Result<RefreshingProvider> {
+fn provider(cli: &Cli, env: &Env) -> Result<RefreshEngine> {
     let options = provider_options(cli)?;
     let role = cli.role.role()?;
     let runtime = freshcreds::runtime::shared()?;
@@ -411,7 +411,7 @@ fn provider(cli: &Cli, env: &Env) -> Result<RefreshingProvider> {
         None => built.chain,
         Some(role) => {
             let _guard = runtime.enter();
-            let base = RefreshingProvider::spawn_on(
+            let base = RefreshEngine::spawn_on(
                 built.chain.clone(),
                 options.refresh_config()?,
                 clock.clone(),
@@ -433,7 +433,7 @@ fn provider(cli: &Cli, env: &Env) -> Result<RefreshingProvider> {
             )
         }
     };
-    Ok(RefreshingProvider::spawn_on(
+    Ok(RefreshEngine::spawn_on(
         source,
         options.refresh_config()?,
         clock,

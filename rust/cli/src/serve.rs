@@ -44,7 +44,7 @@ use zeroize::Zeroizing;
 
 use freshcreds::credentials::Credentials;
 use freshcreds::error::{Error, ErrorKind, Result};
-use freshcreds::refresh::RefreshingProvider;
+use freshcreds::refresh::RefreshEngine;
 
 /// The path the endpoint is advertised at (any path is answered).
 pub(crate) const CREDENTIALS_PATH: &str = "/credentials";
@@ -289,7 +289,7 @@ impl Connections {
 /// Answers one request on `conn`.
 async fn handle(
     req: Request<Incoming>,
-    provider: RefreshingProvider,
+    provider: RefreshEngine,
     token: Arc<Zeroizing<String>>,
     conn: Arc<Connection>,
     max_requests: usize,
@@ -345,7 +345,7 @@ fn closing(mut response: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
 /// Serves `provider` on `listener` until `shutdown` completes, with the default [`ServeLimits`].
 pub(crate) async fn run(
     listener: TcpListener,
-    provider: RefreshingProvider,
+    provider: RefreshEngine,
     token: Zeroizing<String>,
     shutdown: impl Future<Output = ()>,
 ) {
@@ -355,7 +355,7 @@ pub(crate) async fn run(
 /// Serves `provider` on `listener` until `shutdown` completes, within `limits`.
 pub(crate) async fn run_with_limits(
     listener: TcpListener,
-    provider: RefreshingProvider,
+    provider: RefreshEngine,
     token: Zeroizing<String>,
     shutdown: impl Future<Output = ()>,
     limits: ServeLimits,
@@ -402,7 +402,7 @@ pub(crate) async fn run_with_limits(
 async fn serve_connection(
     stream: tokio::net::TcpStream,
     peer: SocketAddr,
-    provider: RefreshingProvider,
+    provider: RefreshEngine,
     token: Arc<Zeroizing<String>>,
     conn: Arc<Connection>,
     limits: ServeLimits,
@@ -541,7 +541,7 @@ mod limits {
     use crate::serve;
     use freshcreds::clock::SystemClock;
     use freshcreds::env::Env;
-    use freshcreds::refresh::{RefreshConfig, RefreshingProvider};
+    use freshcreds::refresh::{RefreshConfig, RefreshEngine};
     use freshcreds::sources::environment::StaticVariablesSource;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpStream;
@@ -555,7 +555,7 @@ mod limits {
             ("AWS_ACCESS_KEY_ID", "AKIDSERVELIMITS"),
             ("AWS_SECRET_ACCESS_KEY", "serve-limits-secret"),
         ])));
-        let provider = RefreshingProvider::spawn(
+        let provider = RefreshEngine::spawn(
             source,
             RefreshConfig::default(),
             Arc::new(SystemClock::new()),

@@ -13,7 +13,7 @@ use crate::credentials::Credentials;
 use crate::env::{parse_bool, Env};
 use crate::error::{Error, Result};
 use crate::http::{HostRoots, HttpPolicy, NetworkSettings};
-use crate::refresh::{RefreshConfig, RefreshingProvider, Served};
+use crate::refresh::{RefreshConfig, RefreshEngine, Served};
 use crate::sdk_settings::{self, Reach, SDK_SETTINGS};
 use crate::sources::assume_role::{AssumeRoleSource, RefreshedBase};
 use crate::sources::default_chain::{self, ChainSettings, SourceSelection};
@@ -30,11 +30,11 @@ pub mod shared_bases;
 pub use options::MFA_REFUSED;
 use options::{bare_key, Group, Kind, OptionSpec, Shown, SourceKind, BASE_PREFIX, SDK_PREFIX};
 
-/// Options for a [`FreshProvider`], parsed from `key=value` pairs: the options of the spec
+/// Options for a [`FreshSource`], parsed from `key=value` pairs: the options of the spec
 /// ([`options::OPTIONS`]) and the AWS SDK settings ([`SDK_SETTINGS`]). `Debug` shows each value
 /// as its row says ([`options::Shown`]): secrets as `** redacted **`.
 #[derive(Clone, Default)]
-pub struct ProviderOptions {
+pub struct SourceOptions {
     pairs: Vec<(String, String)>,
 }
 
@@ -46,7 +46,7 @@ pub fn is_secret_key(key: &str) -> bool {
         || sdk_settings::by_property(bare).is_some_and(|s| s.secret)
 }
 
-impl std::fmt::Debug for ProviderOptions {
+impl std::fmt::Debug for SourceOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut map = f.debug_map();
         for (k, v) in &self.pairs {
@@ -70,12 +70,12 @@ impl std::fmt::Debug for ProviderOptions {
     }
 }
 
-impl ProviderOptions {
+impl SourceOptions {
     /// Parses `key=value` pairs; later pairs override earlier ones.
     pub fn from_pairs<K: AsRef<str>, V: AsRef<str> + Into<String>>(
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> Result<Self> {
-        let mut out = ProviderOptions::default();
+        let mut out = SourceOptions::default();
         for (k, value) in pairs {
             let k = k.as_ref();
             let bare = bare_key(k);
@@ -121,7 +121,7 @@ impl ProviderOptions {
 
     /// The options of the base hop (`base.*`, prefix removed, with the `aws.*` system
     /// properties), when any is given.
-    pub fn base(&self) -> Option<ProviderOptions> {
+    pub fn base(&self) -> Option<SourceOptions> {
         let hop: Vec<(String, String)> = self
             .pairs
             .iter()
@@ -140,13 +140,13 @@ impl ProviderOptions {
             .cloned()
             .collect();
         pairs.extend(hop);
-        Some(ProviderOptions { pairs })
+        Some(SourceOptions { pairs })
     }
 
     /// These options without the role keys: the base of a role whose base is described by the
     /// same options (no `base.*` keys).
-    fn without_role(&self) -> ProviderOptions {
-        ProviderOptions {
+    fn without_role(&self) -> SourceOptions {
+        SourceOptions {
             pairs: self
                 .pairs
                 .iter()
@@ -354,7 +354,7 @@ impl ProviderOptions {
             https_proxy: non_blank(options::HTTPS_PROXY.key),
             non_proxy_hosts: non_blank(options::NON_PROXY_HOSTS.key),
             // Borrowed, not copied: a JVM passes its whole trust store (hundreds of kilobytes)
-            // to each of possibly thousands of providers.
+            // to each of possibly thousands of fresh sources.
             host_roots: match self
                 .get(options::TRUST_ROOTS_PEM.key)
                 .map(str::trim)
@@ -464,7 +464,7 @@ impl ProviderOptions {
     }
 }
 
-/// A role configured by options ([`ProviderOptions::role`]).
+/// A role configured by options ([`SourceOptions::role`]).
 #[derive(Debug, Clone)]
 pub struct RoleOptions {
     /// What to ask STS for.
@@ -545,8 +545,8 @@ struct Hops {
     server_clock: Arc<ServerClock>,
     runtime: tokio::runtime::Handle,
     /// The engines of the base hops under the role, for reports (outermost first).
-    bases: std::sync::Mutex<Vec<RefreshingProvider>>,
-    /// The shared bases this build uses, released when the provider closes.
+    bases: std::sync::Mutex<Vec<RefreshEngine>>,
+    /// The shared bases this build uses, released when the fresh source closes.
     leases: std::sync::Mutex<Vec<shared_bases::Lease>>,
 }
 
@@ -565,7 +565,7 @@ impl Hops {
     }
 
     /// The chain settings of one hop.
-    fn settings(&self, options: &ProviderOptions) -> Result<ChainSettings> {
+    fn settings(&self, options: &SourceOptions) -> Result<ChainSettings> {
         Ok(ChainSettings {
             env: self.env.clone(),
             system_properties: Some(options.system_properties()),
@@ -580,7 +580,7 @@ impl Hops {
 
     fn build<'a>(
         &'a self,
-        options: &'a ProviderOptions,
+        options: &'a SourceOptions,
     ) -> BoxFuture<'a, Result<Arc<dyn CredentialSource>>> {
         Box::pin(async move {
             let settings = self.settings(options)?;
@@ -614,7 +614,7 @@ impl Hops {
     /// the engines and shared bases it starts are in the returned build.
     async fn build_base(
         &self,
-        options: &ProviderOptions,
+        options: &SourceOptions,
         settings: &ChainSettings,
         role: &RoleOptions,
     ) -> Result<(Arc<RefreshedBase>, Arc<StsClient>, Hops)> {
@@ -622,7 +622,7 @@ impl Hops {
         let hops = self.child();
         let base_options = options.base().unwrap_or_else(|| options.without_role());
         let base = hops.build(&base_options).await?;
-        let engine = RefreshingProvider::spawn_on(
+        let engine = RefreshEngine::spawn_on(
             base.clone(),
             base_options.refresh_config()?,
             self.clock.clone(),
@@ -654,37 +654,38 @@ impl Hops {
     }
 }
 
-/// A provider owned by a host: a source behind the refresh engine, on the process runtime.
+/// A fresh source: a source behind its engine on the process runtime, owned by a host (Java's
+/// `FreshCredentialsSource`, C's `FreshcredsProvider`).
 #[derive(Debug)]
-pub struct FreshProvider {
-    engine: RefreshingProvider,
+pub struct FreshSource {
+    engine: RefreshEngine,
     /// The engines of a role's base hops (for reports).
-    bases: Vec<RefreshingProvider>,
-    /// The shared bases this provider uses, released when it closes (the last user of a base
+    bases: Vec<RefreshEngine>,
+    /// The shared bases this fresh source uses, released when it closes (the last user of a base
     /// stops its engines).
     leases: std::sync::Mutex<Vec<shared_bases::Lease>>,
 }
 
-impl FreshProvider {
-    /// Builds a provider from options and the process environment, and starts its first fetch
+impl FreshSource {
+    /// Builds a fresh source from options and the process environment, and starts its first fetch
     /// in the background.
-    pub fn new(options: ProviderOptions) -> Result<Self> {
+    pub fn new(options: SourceOptions) -> Result<Self> {
         Self::with_env(options, Env::process())
     }
 
-    /// Builds a provider with an explicit environment (tests, hosts that pass their own). The
+    /// Builds a fresh source with an explicit environment (tests, hosts that pass their own). The
     /// AWS SDK system properties among the options are laid over it (see [`crate::sdk_settings`]).
-    pub fn with_env(options: ProviderOptions, env: Env) -> Result<Self> {
+    pub fn with_env(options: SourceOptions, env: Env) -> Result<Self> {
         Self::start(options, env, |hops, options| hops.build(options))
     }
 
     /// Builds the source with `make` and starts the engine over it.
     fn start(
-        options: ProviderOptions,
+        options: SourceOptions,
         env: Env,
         make: impl for<'a> FnOnce(
             &'a Hops,
-            &'a ProviderOptions,
+            &'a SourceOptions,
         ) -> BoxFuture<'a, Result<Arc<dyn CredentialSource>>>,
     ) -> Result<Self> {
         let env = environment_with(
@@ -712,19 +713,15 @@ impl FreshProvider {
                 return Err(e);
             }
         };
-        let engine = RefreshingProvider::spawn_on(
-            source,
-            options.refresh_config()?,
-            clock,
-            runtime.handle(),
-        );
-        // Exact sizes: a process may hold thousands of providers (one per role session).
+        let engine =
+            RefreshEngine::spawn_on(source, options.refresh_config()?, clock, runtime.handle());
+        // Exact sizes: a process may hold thousands of fresh sources (one per role session).
         let mut bases = std::mem::take(&mut *hops.bases.lock().unwrap_or_else(|e| e.into_inner()));
         bases.shrink_to_fit();
         let mut leases =
             std::mem::take(&mut *hops.leases.lock().unwrap_or_else(|e| e.into_inner()));
         leases.shrink_to_fit();
-        Ok(FreshProvider {
+        Ok(FreshSource {
             engine,
             bases,
             leases: std::sync::Mutex::new(leases),
@@ -743,7 +740,7 @@ impl FreshProvider {
     }
 
     /// Credentials valid for at least `min` from now
-    /// ([`RefreshingProvider::credentials_valid_for`]): immediate while the cached ones last
+    /// ([`RefreshEngine::credentials_valid_for`]): immediate while the cached ones last
     /// that long; otherwise waits (bounded, single flight) for one round that may bring
     /// longer-lived ones; fails with an [`crate::ErrorKind::InsufficientValidity`] error (its
     /// [`crate::Error::shortfall`] says what is available and when more may be) rather than
@@ -763,10 +760,10 @@ impl FreshProvider {
     /// their stated expiry: a revoked session, a replaced instance profile). When they are the
     /// cached ones, waits for the round that replaces them (single flight, at most
     /// [`crate::refresh::INVALIDATION_WAIT_LIMIT`]; at most one such round per
-    /// [`crate::refresh::MIN_INVALIDATION_INTERVAL`]); a key this provider replaced already is
+    /// [`crate::refresh::MIN_INVALIDATION_INTERVAL`]); a key this fresh source replaced already is
     /// ignored. Returns the credentials to retry with, or `None` when there is nothing newer
     /// than the rejected key (then a retry would be rejected too) or when the key is not one this
-    /// provider served (another provider's: not ours to retry).
+    /// provider served (another fresh source's: not ours to retry).
     pub fn invalidate(&self, rejected_access_key_id: &str) -> Result<Option<Snapshot>> {
         let served = crate::runtime::shared()?
             .block_on(self.engine.replace_rejected(rejected_access_key_id))?;
@@ -776,7 +773,7 @@ impl FreshProvider {
             .map(|s| Snapshot::from_served(s, now)))
     }
 
-    /// The provider's state as JSON: source, expiry, last refresh result, counters, and for
+    /// The fresh source's state as JSON: source, expiry, last refresh result, counters, and for
     /// the chain the resolution report (`{"status": …, "chain": …}`).
     pub fn status_json(&self) -> String {
         let status = serde_json::to_value(self.engine.status()).unwrap_or_default();
@@ -787,8 +784,8 @@ impl FreshProvider {
         serde_json::json!({ "status": status, "chain": chain }).to_string()
     }
 
-    /// The refresh engine behind this provider.
-    pub fn engine(&self) -> &RefreshingProvider {
+    /// The refresh engine behind this fresh source.
+    pub fn engine(&self) -> &RefreshEngine {
         &self.engine
     }
 
@@ -800,12 +797,12 @@ impl FreshProvider {
     }
 
     /// The refresh engines of the base hops under a role (outermost first); empty without a role.
-    pub fn base_engines(&self) -> &[RefreshingProvider] {
+    pub fn base_engines(&self) -> &[RefreshEngine] {
         &self.bases
     }
 }
 
-impl Drop for FreshProvider {
+impl Drop for FreshSource {
     fn drop(&mut self) {
         self.close();
     }
@@ -832,15 +829,15 @@ mod tests {
             );
             let (min, max, _) = row.range().unwrap();
             for n in [min, max] {
-                let o = ProviderOptions {
+                let o = SourceOptions {
                     pairs: vec![(key.to_string(), n.to_string())],
                 };
                 assert_eq!(o.ranged::<u64>(row).unwrap(), Some(n));
             }
-            assert!(ProviderOptions::from_pairs([(key, "60000")])
+            assert!(SourceOptions::from_pairs([(key, "60000")])
                 .and_then(|o| o.refresh_config())
                 .is_ok());
-            let e = ProviderOptions::from_pairs([(key, (max + 1).to_string())]).unwrap_err();
+            let e = SourceOptions::from_pairs([(key, (max + 1).to_string())]).unwrap_err();
             assert!(e.message().contains("out of range"), "{}", e.message());
         }
     }
@@ -937,7 +934,7 @@ mod tests {
 
     #[test]
     fn each_kind_of_source_takes_its_groups() {
-        let roles = ProviderOptions::from_pairs([(ROLE_ARN.key, "arn:aws:iam::1:role/r")]).unwrap();
+        let roles = SourceOptions::from_pairs([(ROLE_ARN.key, "arn:aws:iam::1:role/r")]).unwrap();
         assert!(roles.check_kind(SourceKind::Options, "x").is_ok());
         assert!(roles.check_kind(SourceKind::TokenSupplier, "x").is_ok());
         let e = roles
@@ -949,7 +946,7 @@ mod tests {
             "{}",
             e.message()
         );
-        let network = ProviderOptions::from_pairs([(NON_PROXY_HOSTS.key, "*.corp")]).unwrap();
+        let network = SourceOptions::from_pairs([(NON_PROXY_HOSTS.key, "*.corp")]).unwrap();
         for kind in SourceKind::ALL {
             assert!(network.check_kind(kind, "x").is_ok(), "{kind:?}");
         }
@@ -957,16 +954,16 @@ mod tests {
 
     #[test]
     fn unknown_options_and_bad_values_name_the_key() {
-        let e = ProviderOptions::from_pairs([("refreshLead", "5")]).unwrap_err();
+        let e = SourceOptions::from_pairs([("refreshLead", "5")]).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidConfig);
         assert!(e.message().contains("`refreshLead`"), "{}", e.message());
-        let e = ProviderOptions::from_pairs([(JITTER.key, "soon")]).unwrap_err();
+        let e = SourceOptions::from_pairs([(JITTER.key, "soon")]).unwrap_err();
         assert!(
             e.message().contains(&format!("`{}`=\"soon\"", JITTER.key)),
             "{}",
             e.message()
         );
-        let e = ProviderOptions::from_pairs([(format!("base.{}", NON_PROXY_HOSTS.key), "*")])
+        let e = SourceOptions::from_pairs([(format!("base.{}", NON_PROXY_HOSTS.key), "*")])
             .unwrap_err();
         assert!(
             e.message().contains("unknown freshcreds option `base."),
@@ -978,7 +975,7 @@ mod tests {
     #[test]
     fn debug_hides_the_external_id_of_every_hop() {
         let base = |k: &str| format!("{BASE_PREFIX}{k}");
-        let o = ProviderOptions::from_pairs([
+        let o = SourceOptions::from_pairs([
             (ROLE_ARN.key.to_string(), "arn:aws:iam::1:role/b"),
             (EXTERNAL_ID.key.to_string(), "top-secret-id"),
             (base(ROLE_ARN.key), "arn:aws:iam::1:role/a"),
@@ -992,7 +989,7 @@ mod tests {
 
     #[test]
     fn debug_hides_the_proxy_password_and_summarises_pem() {
-        let o = ProviderOptions::from_pairs([
+        let o = SourceOptions::from_pairs([
             (HTTPS_PROXY.key, "http://user:hunter2@proxy.corp:3128"),
             (NON_PROXY_HOSTS.key, "*.corp"),
         ])
@@ -1007,7 +1004,7 @@ mod tests {
     #[test]
     fn options_become_the_refresh_config() {
         let o =
-            ProviderOptions::from_pairs([(REFRESH_LEAD.key, "20000"), (JITTER.key, "0")]).unwrap();
+            SourceOptions::from_pairs([(REFRESH_LEAD.key, "20000"), (JITTER.key, "0")]).unwrap();
         let c = o.refresh_config().unwrap();
         assert_eq!(c.lead, Some(Duration::from_secs(20)));
         assert_eq!(c.jitter, Duration::ZERO);

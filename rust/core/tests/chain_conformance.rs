@@ -38,7 +38,7 @@ use freshcreds::clock::SystemClock;
 use freshcreds::env::Env;
 use freshcreds::sources::chain::{LinkOutcome, ResolutionReport};
 use freshcreds::sources::default_chain::{self, ChainSettings, SourceSelection};
-use freshcreds::sources::profile::{ProfileChain, ProfileSet};
+use freshcreds::sources::profile::{ProfileRoleChain, ProfileSet};
 use freshcreds::sources::sso::SsoSettings;
 use freshcreds::sources::sts::{EndpointVariants, StsProfileSettings, StsSettings};
 use replay::{Recording, ReplayServer};
@@ -496,7 +496,7 @@ async fn own_portal_endpoint(env: &BTreeMap<String, String>) -> Result<String, S
     let set = ProfileSet::load(&env, None)
         .await
         .map_err(|e| e.full_message())?;
-    let plan = ProfileChain::plan(&set).map_err(|e| e.full_message())?;
+    let plan = ProfileRoleChain::plan(&set).map_err(|e| e.full_message())?;
     let settings = SsoSettings::from_step(&env, &set, &plan.base)
         .map_err(|e| e.full_message())?
         .ok_or("the selected profile does not use IAM Identity Center")?;

@@ -9,7 +9,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use freshcreds::env::Env;
-use freshcreds::host::{FreshProvider, ProviderOptions};
+use freshcreds::host::{FreshSource, SourceOptions};
 use freshcreds_sim::{Endpoint, Fault, SimConfig, Simulator};
 use serde_json::Value;
 use tracing_subscriber::layer::SubscriberExt;
@@ -53,9 +53,9 @@ fn env_keys() -> Vec<(&'static str, String)> {
 
 /// Starts a provider like a host does, reads credentials once, and waits (bounded, real time)
 /// for the shadowing probe; returns the report.
-fn start_and_settle(env: Env) -> (FreshProvider, Value) {
-    let options = ProviderOptions::from_pairs::<&str, &str>([]).unwrap();
-    let provider = FreshProvider::with_env(options, env).unwrap();
+fn start_and_settle(env: Env) -> (FreshSource, Value) {
+    let options = SourceOptions::from_pairs::<&str, &str>([]).unwrap();
+    let provider = FreshSource::with_env(options, env).unwrap();
     provider.credentials().unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use freshcreds::env::Env;
-use freshcreds::host::{FreshProvider, ProviderOptions};
+use freshcreds::host::{FreshSource, SourceOptions};
 use freshcreds::ErrorKind;
 use freshcreds_sim::{SimConfig, Simulator};
 
@@ -19,8 +19,8 @@ fn isolated_env(extra: &[(&str, &str)]) -> Env {
 #[test]
 fn the_default_chain_falls_through_to_imds_and_reports_every_source() {
     let sim = Simulator::start_blocking(SimConfig::default()).unwrap();
-    let options = ProviderOptions::from_pairs([("imdsEndpoint", sim.base_url())]).unwrap();
-    let provider = FreshProvider::with_env(options, isolated_env(&[])).unwrap();
+    let options = SourceOptions::from_pairs([("imdsEndpoint", sim.base_url())]).unwrap();
+    let provider = FreshSource::with_env(options, isolated_env(&[])).unwrap();
     let snap = provider.credentials().unwrap();
     assert!(snap.credentials.access_key_id().starts_with("ASIA"));
     assert!(!snap.stale);
@@ -58,13 +58,13 @@ fn the_default_chain_falls_through_to_imds_and_reports_every_source() {
 #[test]
 fn system_properties_passed_by_the_host_win_and_shadowing_of_a_working_role_is_reported() {
     let sim = Simulator::start_blocking(SimConfig::default()).unwrap();
-    let options = ProviderOptions::from_pairs([
+    let options = SourceOptions::from_pairs([
         ("imdsEndpoint", sim.base_url().as_str()),
         ("aws.accessKeyId", "AKIDFROMPROPS"),
         ("aws.secretAccessKey", "secret-from-props"),
     ])
     .unwrap();
-    let provider = FreshProvider::with_env(options, isolated_env(&[])).unwrap();
+    let provider = FreshSource::with_env(options, isolated_env(&[])).unwrap();
     assert_eq!(
         provider.credentials().unwrap().credentials.access_key_id(),
         "AKIDFROMPROPS"
@@ -88,9 +88,9 @@ fn system_properties_passed_by_the_host_win_and_shadowing_of_a_working_role_is_r
 fn a_forced_refresh_returns_new_credentials_after_a_rotation() {
     let sim = Simulator::start_blocking(SimConfig::default()).unwrap();
     let options =
-        ProviderOptions::from_pairs([("imdsEndpoint", sim.base_url()), ("source", "imds".into())])
+        SourceOptions::from_pairs([("imdsEndpoint", sim.base_url()), ("source", "imds".into())])
             .unwrap();
-    let provider = FreshProvider::with_env(options, isolated_env(&[])).unwrap();
+    let provider = FreshSource::with_env(options, isolated_env(&[])).unwrap();
     let first = provider.credentials().unwrap();
     sim.rotate_now();
     let second = provider.refresh().unwrap();
@@ -103,12 +103,12 @@ fn a_forced_refresh_returns_new_credentials_after_a_rotation() {
 #[test]
 fn nothing_anywhere_gives_a_clear_error_listing_each_source() {
     // IMDS on a closed port: refused at once, remembered as "not on EC2".
-    let options = ProviderOptions::from_pairs([
+    let options = SourceOptions::from_pairs([
         ("imdsEndpoint", "http://127.0.0.1:9"),
         ("firstFetchTimeoutMillis", "3000"),
     ])
     .unwrap();
-    let provider = FreshProvider::with_env(options, isolated_env(&[])).unwrap();
+    let provider = FreshSource::with_env(options, isolated_env(&[])).unwrap();
     let err = provider.credentials().unwrap_err();
     let msg = err.full_message();
     assert!(msg.contains("Environment: not configured"), "{msg}");
@@ -125,13 +125,13 @@ fn nothing_anywhere_gives_a_clear_error_listing_each_source() {
 
 #[test]
 fn bad_options_are_rejected_naming_the_key() {
-    let e = ProviderOptions::from_pairs([("source", "mainframe")]).unwrap_err();
+    let e = SourceOptions::from_pairs([("source", "mainframe")]).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidConfig);
     assert!(
         e.message().contains("`source`=\"mainframe\""),
         "{}",
         e.message()
     );
-    let e = ProviderOptions::from_pairs([("imdsEndpointMode", "IPv5")]).unwrap_err();
+    let e = SourceOptions::from_pairs([("imdsEndpointMode", "IPv5")]).unwrap_err();
     assert!(e.message().contains("IPv5"), "{}", e.message());
 }

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use freshcreds::env::Env;
-use freshcreds::host::{FreshProvider, ProviderOptions};
+use freshcreds::host::{FreshSource, SourceOptions};
 use freshcreds::ErrorKind;
 use freshcreds_sim::{SimConfig, Simulator};
 
@@ -25,9 +25,9 @@ fn env_in(dir: &std::path::Path, extra: &[(&str, &str)]) -> Env {
     Env::from_map(vars)
 }
 
-fn provider(env: Env, options: &[(&str, &str)]) -> FreshProvider {
-    FreshProvider::with_env(
-        ProviderOptions::from_pairs(options.iter().copied()).unwrap(),
+fn provider(env: Env, options: &[(&str, &str)]) -> FreshSource {
+    FreshSource::with_env(
+        SourceOptions::from_pairs(options.iter().copied()).unwrap(),
         env,
     )
     .unwrap()
@@ -201,7 +201,7 @@ fn the_container_service_endpoint_system_property_is_refused_naming_it() {
 
 #[test]
 fn an_unknown_aws_system_property_is_refused_naming_it() {
-    let e = ProviderOptions::from_pairs([("aws.disableEc2MetaData", "true")]).unwrap_err();
+    let e = SourceOptions::from_pairs([("aws.disableEc2MetaData", "true")]).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidConfig);
     assert!(
         e.message().contains("`aws.disableEc2MetaData`"),

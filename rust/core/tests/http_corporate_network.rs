@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use freshcreds::env::Env;
-use freshcreds::host::{FreshProvider, ProviderOptions};
+use freshcreds::host::{FreshSource, SourceOptions};
 use freshcreds::http::{HttpPolicy, NetworkSettings};
 use freshcreds::sources::default_chain;
 use freshcreds::sources::profile::ProfileSet;
@@ -277,7 +277,7 @@ async fn the_host_proxy_wins_over_the_environment_and_brings_its_exceptions() {
 }
 
 /// Options as a JVM host passes them: the role, its STS endpoint, the JVM's trust roots.
-fn provider(p: &Peers, extra: &[(&str, String)]) -> freshcreds::Result<FreshProvider> {
+fn provider(p: &Peers, extra: &[(&str, String)]) -> freshcreds::Result<FreshSource> {
     let mut pairs: Vec<(String, String)> = vec![
         ("roleArn".into(), ROLE.into()),
         ("stsEndpoint".into(), p.front.url()),
@@ -285,8 +285,8 @@ fn provider(p: &Peers, extra: &[(&str, String)]) -> freshcreds::Result<FreshProv
     ];
     pairs.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
     let home = p.bundle.parent().unwrap().to_str().unwrap().to_string();
-    FreshProvider::with_env(
-        ProviderOptions::from_pairs(pairs)?,
+    FreshSource::with_env(
+        SourceOptions::from_pairs(pairs)?,
         Env::from_map([
             ("AWS_ACCESS_KEY_ID", STATIC_ACCESS_KEY_ID.to_string()),
             (
@@ -324,12 +324,12 @@ fn a_provider_fails_within_a_second_on_an_untrusted_certificate_and_trusts_host_
 fn host_network_options_are_checked_and_proxy_is_used() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let p = rt.block_on(peers());
-    let e = ProviderOptions::from_pairs([("trustRootsPem", "not pem")]).unwrap_err();
+    let e = SourceOptions::from_pairs([("trustRootsPem", "not pem")]).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidConfig);
     assert!(e.message().contains("`trustRootsPem`"), "{}", e.message());
-    let e = ProviderOptions::from_pairs([("httpsProxy", "ftp://x:1")]).unwrap_err();
+    let e = SourceOptions::from_pairs([("httpsProxy", "ftp://x:1")]).unwrap_err();
     assert!(e.message().contains("`httpsProxy`"), "{}", e.message());
-    let e = ProviderOptions::from_pairs([("base.httpsProxy", "http://x:1")]).unwrap_err();
+    let e = SourceOptions::from_pairs([("base.httpsProxy", "http://x:1")]).unwrap_err();
     assert!(e
         .message()
         .contains("unknown freshcreds option `base.httpsProxy`"));

@@ -17,7 +17,7 @@ use std::io::Write;
 
 use freshcreds::env::Env;
 use freshcreds::sources::profile::{
-    BaseStep, FileLocations, Platform, Profile, ProfileChain, ProfileSet,
+    BaseStep, FileLocations, Platform, Profile, ProfileRoleChain, ProfileSet,
 };
 use freshcreds::ErrorKind;
 use serde_json::{json, Map, Value};
@@ -235,7 +235,7 @@ fn profile_set(profiles: &Value, sso_sessions: Option<&Value>, selected: &str) -
 }
 
 /// The plan in the vectors' JSON shape (absent optional fields are left out).
-fn plan_as_json(plan: &ProfileChain) -> Value {
+fn plan_as_json(plan: &ProfileRoleChain) -> Value {
     fn put(map: &mut Map<String, Value>, key: &str, value: Option<&str>) {
         if let Some(v) = value {
             map.insert(key.into(), json!(v));
@@ -334,7 +334,7 @@ fn check_assume_role_case(case: &Value) -> Result<(), String> {
         input.get("sso_sessions"),
         input["selected_profile"].as_str().unwrap_or("default"),
     );
-    let planned = ProfileChain::plan(&set);
+    let planned = ProfileRoleChain::plan(&set);
     let output = &case["output"];
     if let Some(expected) = output["Error"].as_str() {
         return match planned {
@@ -352,12 +352,12 @@ fn check_assume_role_case(case: &Value) -> Result<(), String> {
     }
     let plan = planned.map_err(|e| format!("unexpected error: {}", e.message()))?;
     let actual = plan_as_json(&plan);
-    if actual == output["ProfileChain"] {
+    if actual == output["ProfileRoleChain"] {
         Ok(())
     } else {
         Err(format!(
             "plans differ\n  expected {}\n  actual   {actual}",
-            output["ProfileChain"]
+            output["ProfileRoleChain"]
         ))
     }
 }
@@ -409,7 +409,8 @@ fn ruby_profile_credential_type_vectors_all_pass() {
 }
 
 fn check_credential_type(set: &ProfileSet, expected: &str) -> Result<(), String> {
-    let plan = ProfileChain::plan(set).map_err(|e| format!("unexpected error: {}", e.message()))?;
+    let plan =
+        ProfileRoleChain::plan(set).map_err(|e| format!("unexpected error: {}", e.message()))?;
     let actual = match (&plan.base, plan.roles.is_empty()) {
         (_, false) => "assumeRole",
         (BaseStep::AccessKey { credentials, .. }, true) => {

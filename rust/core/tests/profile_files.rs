@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use freshcreds::env::Env;
-use freshcreds::sources::profile::{BaseStep, ProfileChain, ProfileSet};
+use freshcreds::sources::profile::{BaseStep, ProfileRoleChain, ProfileSet};
 use freshcreds::ErrorKind;
 
 const CASES: &str =
@@ -65,7 +65,7 @@ async fn default_files_under_home_merge_and_plan_static_keys_then_the_role() {
     assert_eq!(base.get("region"), Some("us-east-1"));
     assert_eq!(base.get("aws_access_key_id"), Some("AKIAFAKE"));
 
-    let plan = ProfileChain::plan(&set).unwrap();
+    let plan = ProfileRoleChain::plan(&set).unwrap();
     match &plan.base {
         BaseStep::AccessKey {
             credentials,
@@ -103,7 +103,7 @@ async fn a_syntax_error_in_a_loaded_file_names_its_path_and_line() {
 async fn sso_settings_from_an_sso_session_section_are_planned() {
     let env = Env::from_map([("HOME", case_home("sso_credentials"))]);
     let set = ProfileSet::load(&env, None).await.unwrap();
-    let plan = ProfileChain::plan(&set).unwrap();
+    let plan = ProfileRoleChain::plan(&set).unwrap();
     assert!(plan.roles.is_empty());
     match plan.base {
         BaseStep::Sso {
@@ -172,7 +172,7 @@ async fn missing_and_non_utf8_files_count_as_empty() {
     let env = Env::from_map([("HOME", dir.path())]);
     let set = ProfileSet::load(&env, None).await.unwrap();
     assert!(set.is_empty());
-    let err = ProfileChain::plan(&set).unwrap_err();
+    let err = ProfileRoleChain::plan(&set).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotConfigured);
     let expected = format!("{}/.aws/credentials", dir.path());
     assert!(err.message().contains(&expected), "{}", err.message());
@@ -196,7 +196,7 @@ async fn a_selected_profile_without_credentials_is_not_configured_and_says_which
     dir.write(".aws/config", "[profile dev]\nregion = eu-west-1\n");
     let env = Env::from_map([("HOME", dir.path())]);
     let set = ProfileSet::load(&env, Some("dev")).await.unwrap();
-    let err = ProfileChain::plan(&set).unwrap_err();
+    let err = ProfileRoleChain::plan(&set).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotConfigured);
     assert!(err.message().contains("profile `dev`"), "{}", err.message());
 }

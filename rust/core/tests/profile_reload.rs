@@ -212,13 +212,13 @@ async fn a_half_written_credentials_file_keeps_the_previous_keys_until_it_parses
 
 #[tokio::test]
 async fn the_refresh_engine_serves_keys_rewritten_in_the_credentials_file() {
-    use freshcreds::refresh::{RefreshConfig, RefreshingProvider};
+    use freshcreds::refresh::{RefreshConfig, RefreshEngine};
     use freshcreds::sources::default_chain::PROFILE_KEYS_RECHECK_INTERVAL;
     let dir = tempfile::tempdir().unwrap();
     write_keys(dir.path(), "AKIDFIRST", "token-one");
     let clock = ManualClock::starting_now();
     let built = default_chain::build_chain(&settings(dir.path(), &clock)).await;
-    let engine = RefreshingProvider::spawn(
+    let engine = RefreshEngine::spawn(
         built.chain,
         RefreshConfig::default(),
         Arc::new(clock.clone()),

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use freshcreds::clock::{Clock, ManualClock};
 use freshcreds::env::Env;
-use freshcreds::host::{FreshProvider, ProviderOptions};
-use freshcreds::refresh::{RefreshConfig, RefreshingProvider};
+use freshcreds::host::{FreshSource, SourceOptions};
+use freshcreds::refresh::{RefreshConfig, RefreshEngine};
 use freshcreds::sources::default_chain::{self, ChainSettings, SourceSelection};
 use freshcreds::sources::sts::{StsClient, StsSettings};
 use freshcreds::ErrorKind;
@@ -57,7 +57,7 @@ fn profile_env(dir: &std::path::Path, sim: &Simulator) -> Env {
 }
 
 /// Waits (real time, bounded) until the engine has finished `n` rounds.
-async fn wait_rounds(provider: &RefreshingProvider, n: u64) {
+async fn wait_rounds(provider: &RefreshEngine, n: u64) {
     let mut rounds = provider.rounds();
     tokio::time::timeout(Duration::from_secs(10), rounds.wait_for(|r| *r >= n))
         .await
@@ -83,7 +83,7 @@ async fn rotate(lifetime: Duration, lead: Duration, step: Duration) {
     let source = default_chain::build(&settings, SourceSelection::Chain)
         .await
         .unwrap();
-    let provider = RefreshingProvider::spawn(
+    let provider = RefreshEngine::spawn(
         source,
         RefreshConfig {
             jitter: Duration::ZERO,
@@ -216,8 +216,7 @@ fn static_keys_in_the_environment_above_a_working_instance_role_are_reported_as_
         ("AWS_EC2_METADATA_SERVICE_ENDPOINT", sim.base_url()),
     ]);
     let provider =
-        FreshProvider::with_env(ProviderOptions::from_pairs::<&str, &str>([]).unwrap(), env)
-            .unwrap();
+        FreshSource::with_env(SourceOptions::from_pairs::<&str, &str>([]).unwrap(), env).unwrap();
     let snap = provider.credentials().unwrap();
     assert_eq!(snap.credentials.access_key_id(), "AKIDSTATICENV");
 

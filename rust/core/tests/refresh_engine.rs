@@ -9,7 +9,7 @@ use common::{
     Answer, ScriptedSource,
 };
 use freshcreds::clock::Clock;
-use freshcreds::refresh::{RefreshConfig, RefreshState, RefreshingProvider};
+use freshcreds::refresh::{RefreshConfig, RefreshEngine, RefreshState};
 use freshcreds::sources::Fetched;
 use freshcreds::{Credentials, ErrorKind};
 
@@ -169,7 +169,7 @@ async fn outage_past_expiry_serves_the_expired_credentials_flagged_counted_and_k
         .expect("static stability serves expired credentials");
     assert!(served.stale);
     assert_eq!(served.credentials.access_key_id(), akid);
-    let ext = |p: &RefreshingProvider| {
+    let ext = |p: &RefreshEngine| {
         p.stats()
             .stale_extensions
             .load(std::sync::atomic::Ordering::Relaxed)
@@ -203,7 +203,7 @@ async fn outage_past_expiry_serves_the_expired_credentials_flagged_counted_and_k
 async fn an_already_expired_answer_is_served_flagged_only_when_nothing_valid_is_cached() {
     let clock = manual_clock();
     let source = ScriptedSource::new(&clock, [Answer::Expired]);
-    let p = RefreshingProvider::spawn(source.clone(), config(5 * MIN), arc_clock(&clock));
+    let p = RefreshEngine::spawn(source.clone(), config(5 * MIN), arc_clock(&clock));
     let served = p
         .credentials()
         .await
@@ -313,7 +313,7 @@ async fn a_first_caller_waits_at_most_the_timeout_and_gets_an_error_naming_the_s
         first_fetch_timeout: Duration::from_secs(3),
         ..config(5 * MIN)
     };
-    let p = RefreshingProvider::spawn(source.clone(), cfg, arc_clock(&clock));
+    let p = RefreshEngine::spawn(source.clone(), cfg, arc_clock(&clock));
     let waiter = tokio::spawn({
         let p = p.clone();
         async move { p.credentials().await }
@@ -345,7 +345,7 @@ async fn a_configuration_error_reaches_a_first_caller_at_once_and_is_remembered_
             Answer::Fresh { lifetime: HOUR },
         ],
     );
-    let p = RefreshingProvider::spawn(source.clone(), config(5 * MIN), arc_clock(&clock));
+    let p = RefreshEngine::spawn(source.clone(), config(5 * MIN), arc_clock(&clock));
     let err = p.credentials().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidConfig);
     let again = p.credentials().await.unwrap_err();
@@ -390,7 +390,7 @@ async fn a_forced_refresh_runs_at_once_even_during_backoff() {
 async fn many_concurrent_callers_share_one_first_fetch() {
     let clock = manual_clock();
     let source = ScriptedSource::fresh(&clock, HOUR);
-    let p = RefreshingProvider::spawn(source.clone(), config(5 * MIN), arc_clock(&clock));
+    let p = RefreshEngine::spawn(source.clone(), config(5 * MIN), arc_clock(&clock));
     let tasks: Vec<_> = (0..64)
         .map(|_| {
             let p = p.clone();
@@ -442,7 +442,7 @@ fn a_caller_failed_by_a_non_retryable_error_finds_it_in_the_status_at_once() {
         .unwrap();
     let clock = manual_clock();
     let source = ScriptedSource::new(&clock, [Answer::Fail(ErrorKind::Refused)]);
-    let p = RefreshingProvider::spawn_on(
+    let p = RefreshEngine::spawn_on(
         source,
         RefreshConfig::default(),
         arc_clock(&clock),

@@ -15,7 +15,7 @@ use common::{
 };
 use freshcreds::clock::{Clock, ManualClock};
 use freshcreds::refresh::{
-    RefreshConfig, RefreshState, RefreshingProvider, MAX_REFUSED_ROUNDS_PER_HOUR_WHILE_VALID,
+    RefreshConfig, RefreshEngine, RefreshState, MAX_REFUSED_ROUNDS_PER_HOUR_WHILE_VALID,
     MAX_RETRYABLE_ROUNDS_PER_HOUR_WHILE_VALID, STALE_RETRY_CAP,
 };
 use freshcreds::sources::server_clock::MAX_PLAUSIBLE_DATE_OFFSET;
@@ -192,7 +192,7 @@ async fn static_stability_hands_out_an_expiry_in_the_future_and_reports_the_real
     // status() counted expiresInMillis from the fetch.
     let clock = manual_clock();
     let source = ScriptedSource::new(&clock, [Answer::Expired]);
-    let p = RefreshingProvider::spawn(source, RefreshConfig::default(), arc_clock(&clock));
+    let p = RefreshEngine::spawn(source, RefreshConfig::default(), arc_clock(&clock));
     let served = p
         .credentials()
         .await
@@ -262,7 +262,7 @@ async fn a_panic_in_a_fetch_is_a_failed_round_and_the_engine_keeps_running() {
         clock: clock.clone(),
         calls: AtomicU64::new(0),
     });
-    let p = RefreshingProvider::spawn(source.clone(), config(10 * MIN), arc_clock(&clock));
+    let p = RefreshEngine::spawn(source.clone(), config(10 * MIN), arc_clock(&clock));
     let mut rounds = p.rounds();
     wait_rounds(&mut rounds, 1).await;
     assert_eq!(p.stats().panics.load(Ordering::Relaxed), 1);
@@ -283,7 +283,7 @@ async fn a_forced_refresh_waits_for_a_round_that_started_after_the_request() {
         latency: 10 * SEC,
         calls: AtomicU64::new(0),
     });
-    let p = RefreshingProvider::spawn(source.clone(), config(10 * MIN), arc_clock(&clock));
+    let p = RefreshEngine::spawn(source.clone(), config(10 * MIN), arc_clock(&clock));
     settle().await;
     assert_eq!(
         source.calls.load(Ordering::SeqCst),
@@ -318,7 +318,7 @@ async fn a_refresh_against_a_hanging_source_ends_with_a_timeout() {
         latency: 100 * HOUR,
         calls: AtomicU64::new(0),
     });
-    let p = RefreshingProvider::spawn(source.clone(), config(10 * MIN), arc_clock(&clock));
+    let p = RefreshEngine::spawn(source.clone(), config(10 * MIN), arc_clock(&clock));
     let refresher = {
         let p = p.clone();
         tokio::spawn(async move { p.refresh().await })
@@ -458,7 +458,7 @@ async fn long_term_credentials_from_a_source_without_rechecks_are_fetched_once()
 
 #[test]
 fn option_values_out_of_range_are_refused_with_the_option_and_its_range() {
-    use freshcreds::host::ProviderOptions;
+    use freshcreds::host::SourceOptions;
     // 0.1.0 took refreshBackoffBaseMillis=0: an unchanged-poll loop as fast as IMDS answers.
     for (key, value) in [
         ("refreshBackoffBaseMillis", "0"),
@@ -467,7 +467,7 @@ fn option_values_out_of_range_are_refused_with_the_option_and_its_range() {
         ("firstFetchTimeoutMillis", "1"),
         ("staleExtensionMillis", "0"),
     ] {
-        let e = ProviderOptions::from_pairs([(key, value)]).unwrap_err();
+        let e = SourceOptions::from_pairs([(key, value)]).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidConfig);
         assert!(
             e.message().contains(&format!("`{key}`={value}"))
@@ -476,13 +476,13 @@ fn option_values_out_of_range_are_refused_with_the_option_and_its_range() {
             e.message()
         );
     }
-    let e = ProviderOptions::from_pairs([
+    let e = SourceOptions::from_pairs([
         ("refreshBackoffBaseMillis", "60000"),
         ("refreshBackoffCapMillis", "10000"),
     ])
     .unwrap_err();
     assert!(e.message().contains("larger than"), "{}", e.message());
-    assert!(ProviderOptions::from_pairs([("refreshBackoffBaseMillis", "100")]).is_ok());
+    assert!(SourceOptions::from_pairs([("refreshBackoffBaseMillis", "100")]).is_ok());
 }
 
 // --- sources for these tests -------------------------------------------------------------------
@@ -644,7 +644,7 @@ async fn an_implausible_date_is_counted_reported_and_warned_about_once() {
         }],
     );
     *source.server_offset_secs.lock().unwrap() = -(MAX_PLAUSIBLE_DATE_OFFSET.as_secs() as i64 + 1);
-    let p = RefreshingProvider::spawn(source, config(10 * MIN), arc_clock(&clock));
+    let p = RefreshEngine::spawn(source, config(10 * MIN), arc_clock(&clock));
     p.credentials().await.unwrap();
     p.refresh().await.unwrap();
     let status = p.status();

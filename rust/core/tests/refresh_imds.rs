@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::{arc_clock, cached_key, settle, wait_rounds};
 use freshcreds::clock::{ManualClock, SystemClock};
-use freshcreds::refresh::{RefreshConfig, RefreshingProvider};
+use freshcreds::refresh::{RefreshConfig, RefreshEngine};
 use freshcreds::sources::imds::{ImdsConfig, ImdsCredentialsSource};
 use freshcreds_sim::{Endpoint, Fault, SimConfig, Simulator};
 
@@ -19,7 +19,7 @@ const HOUR: Duration = Duration::from_secs(3600);
 async fn setup(
     lifetime: Duration,
     rotation_lead: Duration,
-) -> (Simulator, ManualClock, RefreshingProvider) {
+) -> (Simulator, ManualClock, RefreshEngine) {
     let sim = Simulator::start(SimConfig {
         credential_lifetime: lifetime,
         imds_rotation_lead: rotation_lead,
@@ -41,7 +41,7 @@ async fn setup(
         jitter: Duration::ZERO,
         ..RefreshConfig::default()
     };
-    let provider = RefreshingProvider::spawn(Arc::new(source), cfg, arc_clock(&clock));
+    let provider = RefreshEngine::spawn(Arc::new(source), cfg, arc_clock(&clock));
     provider
         .credentials()
         .await

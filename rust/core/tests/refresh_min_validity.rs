@@ -1,4 +1,4 @@
-//! Minimum validity (`RefreshingProvider::credentials_valid_for`): credentials valid for at
+//! Minimum validity (`RefreshEngine::credentials_valid_for`): credentials valid for at
 //! least the asked time, or a typed error that says how long the best ones last and when more
 //! may be — never shorter ones; one round however many callers ask at once, and at most
 //! `MAX_VALIDITY_ROUNDS_PER_HOUR` rounds an hour however often they ask. On a manual clock.
@@ -13,7 +13,7 @@ use common::{
 };
 use freshcreds::clock::Clock;
 use freshcreds::refresh::{
-    words, RefreshConfig, RefreshState, RefreshingProvider, ValidityAsk,
+    words, RefreshConfig, RefreshEngine, RefreshState, ValidityAsk,
     MAX_REFUSED_ROUNDS_PER_HOUR_WHILE_VALID, MAX_RETRYABLE_ROUNDS_PER_HOUR_WHILE_VALID,
     MAX_ROUNDS_PER_HOUR, MAX_VALIDITY_ROUNDS_PER_HOUR, MIN_VALIDITY_ROUND_INTERVAL,
 };
@@ -25,7 +25,7 @@ const MIN: Duration = Duration::from_secs(60);
 const SEC: Duration = Duration::from_secs(1);
 
 /// The time left on `served` on the provider's clock.
-fn left(p: &RefreshingProvider, served: &freshcreds::refresh::Served) -> Duration {
+fn left(p: &RefreshEngine, served: &freshcreds::refresh::Served) -> Duration {
     served.expires_at.unwrap().saturating_sub(p.clock().now())
 }
 
@@ -238,7 +238,7 @@ async fn long_term_keys_cover_any_minimum_validity() {
 async fn calls_in_an_hour_of_asks(lifetime: Duration, then: Answer, min: Duration) -> u64 {
     let clock = manual_clock();
     let source = ScriptedSource::new(&clock, [Answer::Fresh { lifetime }, then]);
-    let p = RefreshingProvider::spawn(source.clone(), RefreshConfig::default(), arc_clock(&clock));
+    let p = RefreshEngine::spawn(source.clone(), RefreshConfig::default(), arc_clock(&clock));
     p.credentials().await.expect("first fetch");
     let before = source.calls();
     let mut t = Duration::ZERO;

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use common::{arc_clock, manual_clock, settle, Answer, ScriptedSource};
 use freshcreds::refresh::{
-    RefreshConfig, RefreshingProvider, DEFAULT_REFRESH_BACKOFF_CAP,
+    RefreshConfig, RefreshEngine, DEFAULT_REFRESH_BACKOFF_CAP,
     MAX_REFUSED_ROUNDS_PER_HOUR_WHILE_VALID, MAX_RETRYABLE_ROUNDS_PER_HOUR_WHILE_VALID,
     MAX_ROUNDS_PER_HOUR, MAX_UNROTATED_ROUNDS_PER_HOUR_WHILE_VALID, REFUSED_BACKOFF_CAP,
     STALE_RETRY_CAP, UNROTATED_POLL_CAP,
@@ -56,7 +56,7 @@ async fn calls_in_an_hour(start: Start, then: Answer) -> u64 {
     };
     let clock = manual_clock();
     let source = ScriptedSource::new(&clock, [Answer::Fresh { lifetime: LIFETIME }, then]);
-    let p = RefreshingProvider::spawn(source.clone(), config.clone(), arc_clock(&clock));
+    let p = RefreshEngine::spawn(source.clone(), config.clone(), arc_clock(&clock));
     p.credentials().await.expect("first fetch");
     let expiry = LIFETIME; // the fetch was at the clock's origin, the server's Date is right
     let mut t = Duration::ZERO;

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use freshcreds::clock::{Clock, ManualClock};
-use freshcreds::refresh::{RefreshConfig, RefreshingProvider};
+use freshcreds::refresh::{RefreshConfig, RefreshEngine};
 use freshcreds::sources::{BoxFuture, CredentialSource, Fetched};
 use freshcreds::{Credentials, Error, ErrorKind, Result};
 use rand::{Rng, SeedableRng};
@@ -141,7 +141,7 @@ fn ten_thousand_rotations_with_64_readers_and_random_faults_never_serve_expired_
             jitter: Duration::from_secs(5),
             ..RefreshConfig::default()
         };
-        let provider = RefreshingProvider::spawn(source.clone(), config, Arc::new(clock.clone()));
+        let provider = RefreshEngine::spawn(source.clone(), config, Arc::new(clock.clone()));
         let stop = Arc::new(AtomicBool::new(false));
         let reads = Arc::new(AtomicU64::new(0));
         let stale_reads = Arc::new(AtomicU64::new(0));

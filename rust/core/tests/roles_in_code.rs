@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use freshcreds::clock::{Clock, ManualClock};
 use freshcreds::env::Env;
-use freshcreds::host::{FreshProvider, ProviderOptions, MFA_REFUSED};
-use freshcreds::refresh::{RefreshConfig, RefreshingProvider};
+use freshcreds::host::{FreshSource, SourceOptions, MFA_REFUSED};
+use freshcreds::refresh::{RefreshConfig, RefreshEngine};
 use freshcreds::sources::assume_role::{AssumeRoleSource, RefreshedBase};
 use freshcreds::sources::environment::StaticVariablesSource;
 use freshcreds::sources::sts::{RoleRequest, StsClient, StsSettings};
@@ -42,8 +42,8 @@ fn env_with_sts(sts: &str, home: &std::path::Path) -> Env {
     ])
 }
 
-fn options(pairs: &[(&str, &str)]) -> freshcreds::Result<ProviderOptions> {
-    ProviderOptions::from_pairs(pairs.iter().copied())
+fn options(pairs: &[(&str, &str)]) -> freshcreds::Result<SourceOptions> {
+    SourceOptions::from_pairs(pairs.iter().copied())
 }
 
 fn invalid(pairs: &[(&str, &str)]) -> String {
@@ -128,7 +128,7 @@ fn a_role_over_the_default_chain_is_assumed_with_the_chain_credentials_and_every
         ("tags", "team=payments, env=prod"),
     ])
     .unwrap();
-    let provider = FreshProvider::with_env(opts, env(&sim, home.path())).unwrap();
+    let provider = FreshSource::with_env(opts, env(&sim, home.path())).unwrap();
     let snap = provider.credentials().unwrap();
     assert_eq!(snap.credentials.source(), format!("AssumeRole({ROLE_A})"));
     let calls = sim.assume_role_calls();
@@ -170,7 +170,7 @@ fn a_role_chain_in_options_assumes_each_hop_with_the_one_below_and_the_code_endp
     ])
     .unwrap();
     let provider =
-        FreshProvider::with_env(opts, env_with_sts("http://127.0.0.1:9", home.path())).unwrap();
+        FreshSource::with_env(opts, env_with_sts("http://127.0.0.1:9", home.path())).unwrap();
     let snap = provider.credentials().unwrap();
     assert_eq!(snap.credentials.source(), format!("AssumeRole({ROLE_B})"));
     let calls = sim.assume_role_calls();
@@ -230,7 +230,7 @@ fn a_role_over_a_named_profile_is_assumed_with_the_keys_of_that_profile() {
         ("base.profile", "ci"),
     ])
     .unwrap();
-    let provider = FreshProvider::with_env(opts, env).unwrap();
+    let provider = FreshSource::with_env(opts, env).unwrap();
     provider.credentials().unwrap();
     let call = &sim.assume_role_calls()[0];
     assert_eq!(call.signed_by.as_deref(), Some(STATIC_ACCESS_KEY_ID));
@@ -254,7 +254,7 @@ fn web_identity_in_code_reads_the_token_file_and_needs_no_base() {
         ("HOME", home.path().display().to_string()),
         ("AWS_ENDPOINT_URL_STS", sim.base_url()),
     ]);
-    let provider = FreshProvider::with_env(opts, env).unwrap();
+    let provider = FreshSource::with_env(opts, env).unwrap();
     let snap = provider.credentials().unwrap();
     assert_eq!(
         snap.credentials.source(),
@@ -281,7 +281,7 @@ fn no_jitter() -> RefreshConfig {
 }
 
 /// Waits (real time, bounded) until `engine` has finished `n` rounds.
-async fn wait_rounds(engine: &RefreshingProvider, n: u64) {
+async fn wait_rounds(engine: &RefreshEngine, n: u64) {
     let mut rounds = engine.rounds();
     tokio::time::timeout(Duration::from_secs(10), rounds.wait_for(|r| *r >= n))
         .await
@@ -292,7 +292,7 @@ async fn wait_rounds(engine: &RefreshingProvider, n: u64) {
 /// One hop of the chain under test: its engine, the rounds it has finished, its rotations, and
 /// what it served after its last round (read while it was idle, before the clock moved on).
 struct Hop {
-    engine: RefreshingProvider,
+    engine: RefreshEngine,
     rounds: u64,
     rotations: usize,
     key: String,
@@ -300,7 +300,7 @@ struct Hop {
 }
 
 impl Hop {
-    async fn new(engine: RefreshingProvider) -> Hop {
+    async fn new(engine: RefreshEngine) -> Hop {
         let served = engine.credentials().await.expect("first session");
         Hop {
             engine,
@@ -354,13 +354,13 @@ async fn in_a_role_chain_each_hop_rotates_on_its_own_engine_with_one_sts_call_pe
             ("AWS_ACCESS_KEY_ID", STATIC_ACCESS_KEY_ID),
             ("AWS_SECRET_ACCESS_KEY", STATIC_SECRET_ACCESS_KEY),
         ])));
-    let keys_engine = RefreshingProvider::spawn(keys.clone(), no_jitter(), arc_clock.clone());
+    let keys_engine = RefreshEngine::spawn(keys.clone(), no_jitter(), arc_clock.clone());
     let a: Arc<dyn CredentialSource> = Arc::new(AssumeRoleSource::new(
         Arc::new(RefreshedBase::new(keys, keys_engine)),
         RoleRequest::new(ROLE_A).with_session_name(Some("session-a")),
         sts.clone(),
     ));
-    let a_engine = RefreshingProvider::spawn(a.clone(), no_jitter(), arc_clock.clone());
+    let a_engine = RefreshEngine::spawn(a.clone(), no_jitter(), arc_clock.clone());
     let b: Arc<dyn CredentialSource> = Arc::new(AssumeRoleSource::new(
         Arc::new(RefreshedBase::new(a, a_engine.clone())),
         RoleRequest::new(ROLE_B)
@@ -368,7 +368,7 @@ async fn in_a_role_chain_each_hop_rotates_on_its_own_engine_with_one_sts_call_pe
             .with_duration(Some(Duration::from_secs(900))),
         sts.clone(),
     ));
-    let b_engine = RefreshingProvider::spawn(b, no_jitter(), arc_clock.clone());
+    let b_engine = RefreshEngine::spawn(b, no_jitter(), arc_clock.clone());
     let mut hop_b = Hop::new(b_engine.clone()).await;
     let mut hop_a = Hop::new(a_engine.clone()).await;
     let caller = caller(&sim);

@@ -15,7 +15,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use freshcreds::env::Env;
 use freshcreds::host::shared_bases::MAX_IDLE_ROLE_SESSION_BYTES;
-use freshcreds::host::{FreshProvider, ProviderOptions};
+use freshcreds::host::{FreshSource, SourceOptions};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
@@ -116,16 +116,16 @@ fn start_sts(runtime: &tokio::runtime::Runtime) -> String {
     url
 }
 
-fn role_session(sts: &str, env: &Env, i: usize) -> FreshProvider {
+fn role_session(sts: &str, env: &Env, i: usize) -> FreshSource {
     let role = format!("arn:aws:iam::123456789012:role/tenant-{i}");
-    let options = ProviderOptions::from_pairs([
+    let options = SourceOptions::from_pairs([
         ("source", "environment"),
         ("stsEndpoint", sts),
         ("roleArn", role.as_str()),
         ("roleSessionName", "tenant"),
     ])
     .unwrap();
-    let provider = FreshProvider::with_env(options, env.clone()).unwrap();
+    let provider = FreshSource::with_env(options, env.clone()).unwrap();
     let snapshot = provider.credentials().unwrap();
     assert!(snapshot
         .credentials
@@ -157,7 +157,7 @@ fn an_idle_role_session_costs_at_most_the_bound_in_native_memory() {
     ]);
     const WARM: usize = 100;
     const MORE: usize = 1_000;
-    let mut sessions: Vec<FreshProvider> = (0..WARM).map(|i| role_session(&sts, &env, i)).collect();
+    let mut sessions: Vec<FreshSource> = (0..WARM).map(|i| role_session(&sts, &env, i)).collect();
     let before = settled_live();
     let calls_before = CALLS.load(Ordering::Relaxed);
     sessions.extend((WARM..WARM + MORE).map(|i| role_session(&sts, &env, i)));

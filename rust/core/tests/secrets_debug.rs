@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use freshcreds::env::Env;
-use freshcreds::host::ProviderOptions;
+use freshcreds::host::SourceOptions;
 use freshcreds::sources::assume_role::AssumeRoleSource;
 use freshcreds::sources::environment::StaticVariablesSource;
-use freshcreds::sources::profile::{ProfileChain, ProfileSet};
+use freshcreds::sources::profile::{ProfileRoleChain, ProfileSet};
 use freshcreds::sources::sts::RoleRequest;
 use freshcreds::sources::sts::{StsClient, StsSettings};
 
@@ -26,7 +26,7 @@ fn assert_hidden(what: &str, shown: &str) {
 
 #[test]
 fn the_debug_of_an_option_map_hides_secret_options() {
-    let options = ProviderOptions::from_pairs([
+    let options = SourceOptions::from_pairs([
         ("aws.accessKeyId", "AKIDOPTIONS"),
         ("aws.secretAccessKey", SECRET),
         ("aws.sessionToken", TOKEN),
@@ -34,13 +34,13 @@ fn the_debug_of_an_option_map_hides_secret_options() {
     ])
     .unwrap();
     let shown = format!("{options:?} {options:#?}");
-    assert_hidden("ProviderOptions", &shown);
+    assert_hidden("SourceOptions", &shown);
     assert!(
         shown.contains("AKIDOPTIONS") && shown.contains("dev"),
         "{shown}"
     );
-    let v1 = ProviderOptions::from_pairs([("aws.secretKey", SECRET)]).unwrap();
-    assert_hidden("ProviderOptions", &format!("{v1:?}"));
+    let v1 = SourceOptions::from_pairs([("aws.secretKey", SECRET)]).unwrap();
+    assert_hidden("SourceOptions", &format!("{v1:?}"));
 }
 
 const CONFIG: &str = "[profile dev]
@@ -92,10 +92,10 @@ fn the_debug_of_an_assume_role_plan_hides_the_external_id_and_the_keys() {
         "dev",
     )
     .unwrap();
-    let chain = ProfileChain::plan(&set).unwrap();
+    let chain = ProfileRoleChain::plan(&set).unwrap();
     assert_eq!(chain.roles[0].external_id.as_deref(), Some(EXTERNAL_ID));
     let shown = format!("{chain:?} {chain:#?} {:?}", chain.roles[0]);
-    assert_hidden("ProfileChain", &shown);
+    assert_hidden("ProfileRoleChain", &shown);
     assert!(
         shown.contains("arn:aws:iam::123456789012:role/dev"),
         "{shown}"

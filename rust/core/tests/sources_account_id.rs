@@ -2,13 +2,13 @@
 //! account of an assumed role's ARN (SDK v2 uses it for account-based endpoints).
 
 use freshcreds::env::Env;
-use freshcreds::host::{FreshProvider, ProviderOptions};
+use freshcreds::host::{FreshSource, SourceOptions};
 use freshcreds::Credentials;
 use freshcreds_sim::{SimConfig, Simulator, STATIC_ACCESS_KEY_ID, STATIC_SECRET_ACCESS_KEY};
 
-fn provider(env: Env, options: &[(&str, &str)]) -> FreshProvider {
-    FreshProvider::with_env(
-        ProviderOptions::from_pairs(options.iter().copied()).unwrap(),
+fn provider(env: Env, options: &[(&str, &str)]) -> FreshSource {
+    FreshSource::with_env(
+        SourceOptions::from_pairs(options.iter().copied()).unwrap(),
         env,
     )
     .unwrap()

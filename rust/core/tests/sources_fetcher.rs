@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use common::{arc_clock, lead_config, manual_clock, settle, wait_rounds};
 use freshcreds::clock::{Clock, ManualClock};
 use freshcreds::env::Env;
-use freshcreds::host::{shared_bases, FreshProvider, ProviderOptions};
-use freshcreds::refresh::{RefreshConfig, RefreshingProvider, ROUND_TIMEOUT};
+use freshcreds::host::{shared_bases, FreshSource, SourceOptions};
+use freshcreds::refresh::{RefreshConfig, RefreshEngine, ROUND_TIMEOUT};
 use freshcreds::sources::fetcher::*;
 use freshcreds::sources::CredentialSource;
 use freshcreds::ErrorKind;
@@ -92,9 +92,9 @@ fn source(
 }
 
 /// An engine over `fetcher` with the default call timeout.
-fn engine(clock: &ManualClock, fetcher: &Arc<Scripted>, cfg: RefreshConfig) -> RefreshingProvider {
+fn engine(clock: &ManualClock, fetcher: &Arc<Scripted>, cfg: RefreshConfig) -> RefreshEngine {
     let source = source(clock, fetcher.clone(), DEFAULT_CALL_TIMEOUT);
-    RefreshingProvider::spawn(source, cfg, arc_clock(clock))
+    RefreshEngine::spawn(source, cfg, arc_clock(clock))
 }
 
 /// Waits (real time, bounded) until `f` holds: for work on blocking threads.
@@ -357,8 +357,8 @@ fn debug_output_never_shows_the_fetched_secret() {
 fn a_provider_over_a_fetcher_refuses_options_that_pick_a_source() {
     let fetcher: Arc<dyn CredentialFetcher> =
         Arc::new(|| FetcherAnswer::Failed(FailureKind::Retryable, "x".into()));
-    let options = ProviderOptions::from_pairs([("profile", "dev")]).unwrap();
-    let e = FreshProvider::from_fetcher(options, "catalog", fetcher.clone(), DEFAULT_CALL_TIMEOUT)
+    let options = SourceOptions::from_pairs([("profile", "dev")]).unwrap();
+    let e = FreshSource::from_fetcher(options, "catalog", fetcher.clone(), DEFAULT_CALL_TIMEOUT)
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidConfig);
     assert!(
@@ -366,8 +366,8 @@ fn a_provider_over_a_fetcher_refuses_options_that_pick_a_source() {
             .contains("`profile` does not apply to a credential fetcher"),
         "{e}"
     );
-    let options = ProviderOptions::from_pairs([("jitterMillis", "0")]).unwrap();
-    let p = FreshProvider::from_fetcher(options, "catalog", fetcher, DEFAULT_CALL_TIMEOUT).unwrap();
+    let options = SourceOptions::from_pairs([("jitterMillis", "0")]).unwrap();
+    let p = FreshSource::from_fetcher(options, "catalog", fetcher, DEFAULT_CALL_TIMEOUT).unwrap();
     assert_eq!(p.engine().source_name(), "Fetcher(catalog)");
 }
 
@@ -391,10 +391,10 @@ fn a_token_supplier_assumes_the_role_with_web_identity_at_the_simulator() {
         ("HOME", "/nonexistent".to_string()),
     ]);
     let options =
-        ProviderOptions::from_pairs([("roleArn", ROLE), ("roleSessionName", "ci")]).unwrap();
+        SourceOptions::from_pairs([("roleArn", ROLE), ("roleSessionName", "ci")]).unwrap();
     let supplier = Arc::new(Tokens(AtomicU64::new(0)));
     let p =
-        FreshProvider::from_token_supplier_in(options, supplier.clone(), DEFAULT_CALL_TIMEOUT, env)
+        FreshSource::from_token_supplier_in(options, supplier.clone(), DEFAULT_CALL_TIMEOUT, env)
             .unwrap();
     let snap = p.credentials().unwrap();
     assert_eq!(
@@ -420,16 +420,15 @@ fn a_token_supplier_assumes_the_role_with_web_identity_at_the_simulator() {
 #[test]
 fn a_token_supplier_needs_a_role_and_takes_no_base() {
     let supplier: Arc<dyn TokenSupplier> = Arc::new(Tokens(AtomicU64::new(0)));
-    let e = FreshProvider::from_token_supplier(
-        ProviderOptions::default(),
+    let e = FreshSource::from_token_supplier(
+        SourceOptions::default(),
         supplier.clone(),
         DEFAULT_CALL_TIMEOUT,
     )
     .unwrap_err();
     assert!(e.message().contains("`roleArn` is needed"), "{e}");
-    let options = ProviderOptions::from_pairs([("roleArn", ROLE), ("base.profile", "x")]).unwrap();
-    let e =
-        FreshProvider::from_token_supplier(options, supplier, DEFAULT_CALL_TIMEOUT).unwrap_err();
+    let options = SourceOptions::from_pairs([("roleArn", ROLE), ("base.profile", "x")]).unwrap();
+    let e = FreshSource::from_token_supplier(options, supplier, DEFAULT_CALL_TIMEOUT).unwrap_err();
     assert!(e.message().contains("`base.profile` does not apply"), "{e}");
 }
 
@@ -449,17 +448,17 @@ fn roles_over_one_base_share_it_one_base_fetch_for_all_and_the_last_close_stops_
     ]);
     let base_role = "arn:aws:iam::123456789012:role/base";
     let before = shared_bases::bases_in_use();
-    let providers: Vec<FreshProvider> = (0..ROLES)
+    let providers: Vec<FreshSource> = (0..ROLES)
         .map(|i| {
             let arn = format!("arn:aws:iam::123456789012:role/tenant-{i}");
-            let options = ProviderOptions::from_pairs([
+            let options = SourceOptions::from_pairs([
                 ("roleArn", arn.as_str()),
                 ("roleSessionName", "tenant"),
                 ("base.roleArn", base_role),
                 ("base.roleSessionName", "base"),
             ])
             .unwrap();
-            FreshProvider::with_env(options, env.clone()).unwrap()
+            FreshSource::with_env(options, env.clone()).unwrap()
         })
         .collect();
     for p in &providers {
@@ -508,9 +507,9 @@ fn roles_over_different_environments_do_not_share_a_base() {
             ("HOME", "/nonexistent".to_string()),
         ])
     };
-    let options = || ProviderOptions::from_pairs([("roleArn", ROLE)]).unwrap();
-    let a = FreshProvider::with_env(options(), env(STATIC_ACCESS_KEY_ID)).unwrap();
-    let b = FreshProvider::with_env(options(), env(STATIC_ACCESS_KEY_ID)).unwrap();
+    let options = || SourceOptions::from_pairs([("roleArn", ROLE)]).unwrap();
+    let a = FreshSource::with_env(options(), env(STATIC_ACCESS_KEY_ID)).unwrap();
+    let b = FreshSource::with_env(options(), env(STATIC_ACCESS_KEY_ID)).unwrap();
     assert!(
         !Arc::ptr_eq(a.base_engines()[0].clock(), b.base_engines()[0].clock()),
         "separate maps, separate bases"

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use freshcreds::clock::{Clock, ManualClock, SystemClock};
 use freshcreds::env::Env;
-use freshcreds::refresh::{RefreshConfig, RefreshingProvider};
+use freshcreds::refresh::{RefreshConfig, RefreshEngine};
 use freshcreds::sources::default_chain::{self, ChainSettings, SourceSelection};
 use freshcreds::sources::login::cache::{self, cache_file_name};
 use freshcreds::sources::login::dpop::DpopKey;
@@ -528,7 +528,7 @@ async fn the_engine_rotates_login_credentials_a_lead_before_expiry_on_the_simula
         Arc::new(clock.clone()),
     )
     .await;
-    let provider = RefreshingProvider::spawn(
+    let provider = RefreshEngine::spawn(
         source,
         RefreshConfig {
             jitter: Duration::ZERO,

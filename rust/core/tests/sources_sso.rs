@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use freshcreds::clock::{Clock, ManualClock};
-use freshcreds::refresh::{RefreshConfig, RefreshingProvider};
+use freshcreds::refresh::{RefreshConfig, RefreshEngine};
 use freshcreds::sources::sso::cache::{cache_file_name, parse_time};
 use freshcreds::sources::sso::TOKEN_REFRESH_RETRY_INTERVAL;
 use freshcreds::ErrorKind;
@@ -218,7 +218,7 @@ async fn short_role_credentials_are_refreshed_early_by_the_engine() {
     });
     let clock = ManualClock::new(sim.now());
     let (home, _) = Home::signed_in(&sim, Duration::from_secs(8 * 3600));
-    let provider = RefreshingProvider::spawn(
+    let provider = RefreshEngine::spawn(
         home.source(&clock).await,
         RefreshConfig {
             jitter: Duration::ZERO,

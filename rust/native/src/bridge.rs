@@ -1,7 +1,7 @@
 //! What the JNI bridge ([`crate::jni`]) and the C ABI ([`crate::ffi`]) have in common, written
 //! once:
 //!
-//! - the handle codec: a provider a host holds is a boxed value behind a pointer (a `long` for
+//! - the handle codec: a fresh source a host holds is a boxed value behind a pointer (a `long` for
 //!   Java, an opaque pointer for C); [`into_handle`], [`handle_ref`] (NULL / 0 is a [`Failure`],
 //!   never a dereference) and [`release_handle`];
 //! - the panic-capture runner [`run`]: every entry point's body runs inside `catch_unwind`, and
@@ -166,7 +166,7 @@ pub(crate) fn into_handle<T>(value: T) -> *mut T {
 /// # Safety
 /// `handle` is NULL or a pointer from [`into_handle`] that [`release_handle`] does not consume
 /// while the returned reference lives (each host's contract: Java serializes `close` against
-/// every other call on a handle; C callers must not free a provider in use).
+/// every other call on a handle; C callers must not free a fresh source in use).
 pub(crate) unsafe fn handle_ref<'a, T>(handle: *const T) -> Result<&'a T, Failure> {
     // SAFETY: per this function's contract a non-NULL pointer is live for 'a.
     unsafe { handle.as_ref() }.ok_or(Failure::NoHandle)

@@ -18,7 +18,7 @@ use zeroize::Zeroize;
 
 use crate::bridge::{self, Failure};
 use freshcreds_core::error::{ErrorKind, Result};
-use freshcreds_core::host::{FreshProvider, ProviderOptions, Snapshot};
+use freshcreds_core::host::{FreshSource, Snapshot, SourceOptions};
 
 /// A status code: `FRESHCREDS_OK` or one of the `FRESHCREDS_ERR_*` values.
 pub type FreshcredsCode = i32;
@@ -102,9 +102,10 @@ impl FreshcredsShortfall {
     }
 }
 
-/// A provider: a credential source behind the early-refresh cache. Opaque to C.
+/// A fresh source (`host::FreshSource`): a source behind its engine. Opaque to C; the name
+/// stays `provider`, as the header's functions are an ABI.
 pub struct FreshcredsProvider {
-    inner: FreshProvider,
+    inner: FreshSource,
 }
 
 /// Credentials handed to C. Every string is owned by the caller: release them with
@@ -227,7 +228,7 @@ fn write_out<T>(
     Ok(())
 }
 
-fn provider<'a>(p: *const FreshcredsProvider) -> Result<&'a FreshProvider, Failure> {
+fn provider<'a>(p: *const FreshcredsProvider) -> Result<&'a FreshSource, Failure> {
     // SAFETY: a non-NULL provider comes from `freshcreds_provider_new` and is not freed yet.
     Ok(&unsafe { bridge::handle_ref(p) }?.inner)
 }
@@ -236,7 +237,7 @@ fn provider<'a>(p: *const FreshcredsProvider) -> Result<&'a FreshProvider, Failu
 fn snapshot_into(
     provider: *const FreshcredsProvider,
     out: *mut FreshcredsCredentials,
-    call: impl FnOnce(&FreshProvider) -> Result<Snapshot>,
+    call: impl FnOnce(&FreshSource) -> Result<Snapshot>,
 ) -> Result<(), Failure> {
     let provider = self::provider(provider)?;
     write_out(out, "credentials", || {
@@ -289,7 +290,7 @@ pub unsafe extern "C" fn freshcreds_provider_new(
                 let value = unsafe { text(v, &format!("value of option `{key}`")) }?;
                 pairs.push((key, value));
             }
-            let inner = FreshProvider::new(ProviderOptions::from_pairs(pairs)?)?;
+            let inner = FreshSource::new(SourceOptions::from_pairs(pairs)?)?;
             Ok(bridge::into_handle(FreshcredsProvider { inner }))
         })
     })
@@ -309,7 +310,7 @@ pub unsafe extern "C" fn freshcreds_provider_credentials(
     error_len: usize,
 ) -> FreshcredsCode {
     run(error, error_len, || {
-        snapshot_into(provider, out, FreshProvider::credentials)
+        snapshot_into(provider, out, FreshSource::credentials)
     })
 }
 
@@ -356,7 +357,7 @@ pub unsafe extern "C" fn freshcreds_provider_refresh(
     error_len: usize,
 ) -> FreshcredsCode {
     run(error, error_len, || {
-        snapshot_into(provider, out, FreshProvider::refresh)
+        snapshot_into(provider, out, FreshSource::refresh)
     })
 }
 

@@ -11,7 +11,7 @@ use crate::output::{countdown, Check};
 use freshcreds::env::Env;
 use freshcreds::sources::chain::LinkOutcome;
 use freshcreds::sources::login::{self, login_command, LoginSettings};
-use freshcreds::sources::profile::{BaseStep, ProfileChain};
+use freshcreds::sources::profile::{BaseStep, ProfileRoleChain};
 
 /// The check's name in the output.
 const CHECK: &str = "login";
@@ -36,7 +36,7 @@ pub(super) async fn login_checks(
             _ => None,
         })
         .collect();
-    let Ok(plan) = ProfileChain::plan(set) else {
+    let Ok(plan) = ProfileRoleChain::plan(set) else {
         return Vec::new();
     };
     let BaseStep::Login {

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use freshcreds::http::{HttpPolicy, PROXY_AUTH_FIX, TRUST_FIX};
-use freshcreds::sources::profile::{ProfileChain, ProfileSet};
+use freshcreds::sources::profile::{ProfileRoleChain, ProfileSet};
 use freshcreds::sources::sso::SsoSettings;
 use freshcreds::sources::sts::StsSettings;
 use freshcreds::ErrorKind;
@@ -63,7 +63,7 @@ pub(super) async fn network_checks(
 /// The IAM Identity Center endpoints of the selected profile, when it uses IAM Identity Center.
 fn sso_targets(env: &Env, profiles: Option<&ProfileSet>) -> Vec<Target> {
     let Some(set) = profiles else { return vec![] };
-    let Ok(plan) = ProfileChain::plan(set) else {
+    let Ok(plan) = ProfileRoleChain::plan(set) else {
         return vec![];
     };
     let Ok(Some(sso)) = SsoSettings::from_step(env, set, &plan.base) else {

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use crate::creds::rfc3339;
 use crate::output::{countdown, Check};
 use freshcreds::env::Env;
-use freshcreds::sources::profile::{ProfileChain, ProfileSet};
+use freshcreds::sources::profile::{ProfileRoleChain, ProfileSet};
 use freshcreds::sources::sso::{SsoSettings, TokenStatus, TOKEN_REFRESH_WINDOW};
 
 const CHECK: &str = "sso";
@@ -22,7 +22,7 @@ pub(super) fn sso_checks(
     let Some(set) = profiles else {
         return vec![];
     };
-    let Ok(plan) = ProfileChain::plan(set) else {
+    let Ok(plan) = ProfileRoleChain::plan(set) else {
         // The chain check reports a profile that cannot be planned.
         return vec![];
     };

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::options::SourceKind;
-use super::{FreshProvider, ProviderOptions};
+use super::{FreshSource, SourceOptions};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::sources::fetcher::{
@@ -13,11 +13,11 @@ use crate::sources::fetcher::{
 };
 use crate::sources::CredentialSource;
 
-impl FreshProvider {
-    /// A provider over `fetcher`, named `name`, whose calls may take `call_timeout`; `options`
+impl FreshSource {
+    /// A fresh source over `fetcher`, named `name`, whose calls may take `call_timeout`; `options`
     /// may hold the groups of [`SourceKind::Fetcher`] only (refresh and network).
     pub fn from_fetcher(
-        options: ProviderOptions,
+        options: SourceOptions,
         name: &str,
         fetcher: Arc<dyn CredentialFetcher>,
         call_timeout: Duration,
@@ -25,11 +25,11 @@ impl FreshProvider {
         Self::from_fetcher_in(options, name, fetcher, call_timeout, Env::process())
     }
 
-    /// A provider that assumes `roleArn` (in `options`, with the groups of
+    /// A fresh source that assumes `roleArn` (in `options`, with the groups of
     /// [`SourceKind::TokenSupplier`]) with web identity tokens from `supplier`, whose calls may
     /// take `call_timeout`. The STS endpoint follows the same rules as every role's.
     pub fn from_token_supplier(
-        options: ProviderOptions,
+        options: SourceOptions,
         supplier: Arc<dyn TokenSupplier>,
         call_timeout: Duration,
     ) -> Result<Self> {
@@ -38,7 +38,7 @@ impl FreshProvider {
 
     /// [`Self::from_token_supplier`] in an explicit environment (tests).
     pub fn from_token_supplier_in(
-        options: ProviderOptions,
+        options: SourceOptions,
         supplier: Arc<dyn TokenSupplier>,
         call_timeout: Duration,
         env: Env,
@@ -70,7 +70,7 @@ impl FreshProvider {
 
     /// [`Self::from_fetcher`] in an explicit environment (tests).
     pub(crate) fn from_fetcher_in(
-        options: ProviderOptions,
+        options: SourceOptions,
         name: &str,
         fetcher: Arc<dyn CredentialFetcher>,
         call_timeout: Duration,

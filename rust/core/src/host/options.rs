@@ -1,9 +1,9 @@
-//! The option spec: one row per option a host may pass to a provider ([`OPTIONS`]), with its key,
+//! The option spec: one row per option a host may pass to a fresh source ([`OPTIONS`]), with its key,
 //! group, kind and range, default, how it is shown, and doc line (the shape of AWS SDK v2's
 //! `SdkSystemSetting`: one row, and every reader goes through it).
 //!
 //! Everything else is read from these rows: the core's validation and redaction
-//! ([`super::ProviderOptions`]), the keys the command line accepts ([`Group::Refresh`]), which
+//! ([`super::SourceOptions`]), the keys the command line accepts ([`Group::Refresh`]), which
 //! options a fetcher or a token supplier takes ([`SourceKind::groups`]), and, through the build,
 //! the Java side (`dev.freshcreds.OptionSpec`: key constants, ranges, groups, secret keys), which
 //! the Spring Boot starter's properties check against.
@@ -225,7 +225,7 @@ pub fn bare_key(mut key: &str) -> &str {
     key
 }
 
-/// What builds a provider, and so which groups of options apply to it.
+/// What builds a fresh source, and so which groups of options apply to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceKind {
     /// The source the options describe: the chain, a pinned source, a role over them.

@@ -3,17 +3,17 @@
 //!
 //! A role's base is keyed by everything that describes it: the options without those of the
 //! role request itself ([`is_role_request_key`]), and the environment they are read in (the
-//! process's, or the same fixed map). Each provider that uses a base holds a [`Lease`]; the last
+//! process's, or the same fixed map). Each fresh source that uses a base holds a [`Lease`]; the last
 //! lease released stops the base's engines and forgets the base, so a base lives exactly as long
 //! as a role over it.
 
 use std::sync::{Arc, Mutex};
 
 use super::options::Group;
-use super::{Hops, ProviderOptions, RoleOptions};
+use super::{Hops, RoleOptions, SourceOptions};
 use crate::env::Env;
 use crate::error::Result;
-use crate::refresh::RefreshingProvider;
+use crate::refresh::RefreshEngine;
 use crate::sources::assume_role::RefreshedBase;
 use crate::sources::default_chain::ChainSettings;
 use crate::sources::sts::StsClient;
@@ -31,7 +31,7 @@ struct SharedBase {
     base: Arc<RefreshedBase>,
     sts: Arc<StsClient>,
     /// Every engine started for this base (its own first, then those of deeper hops).
-    engines: Arc<[RefreshingProvider]>,
+    engines: Arc<[RefreshEngine]>,
     /// The shared bases of deeper hops, released with this one.
     leases: Vec<Lease>,
     users: usize,
@@ -47,15 +47,15 @@ static BASES: Mutex<Vec<(Key, u64, SharedBase)>> = Mutex::new(Vec::new());
 /// Ids of shared bases.
 static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
-/// One provider's use of a shared base: released by `release_all` (dropping it without that
-/// keeps the base until the process ends; `FreshProvider` always releases).
+/// One fresh source's use of a shared base: released by `release_all` (dropping it without that
+/// keeps the base until the process ends; `FreshSource` always releases).
 #[derive(Debug)]
 pub struct Lease {
     id: u64,
     base: Arc<RefreshedBase>,
     sts: Arc<StsClient>,
     /// Shared with the registry and every other lease of the base (no copy per role session).
-    engines: Arc<[RefreshingProvider]>,
+    engines: Arc<[RefreshEngine]>,
 }
 
 impl Lease {
@@ -70,7 +70,7 @@ impl Lease {
     }
 
     /// The engines of the base (outermost first).
-    pub fn engines(&self) -> &[RefreshingProvider] {
+    pub fn engines(&self) -> &[RefreshEngine] {
         &self.engines
     }
 }
@@ -80,7 +80,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// The options that describe a role's base, sorted, borrowed from `options`.
-fn key_of(options: &ProviderOptions) -> Vec<(&str, &str)> {
+fn key_of(options: &SourceOptions) -> Vec<(&str, &str)> {
     let mut key: Vec<(&str, &str)> = options
         .pairs
         .iter()
@@ -117,7 +117,7 @@ fn take_existing(key: &[(&str, &str)], env: &Env) -> Option<Lease> {
 /// one built by `hops`.
 pub(super) async fn lease(
     hops: &Hops,
-    options: &ProviderOptions,
+    options: &SourceOptions,
     settings: &ChainSettings,
     role: &RoleOptions,
 ) -> Result<Lease> {
@@ -128,7 +128,7 @@ pub(super) async fn lease(
     let (base, sts, built) = hops.build_base(options, settings, role).await?;
     let engines = std::mem::take(&mut *lock(&built.bases));
     let leases = std::mem::take(&mut *lock(&built.leases));
-    // Two providers may have built the same base at once: the first stored wins, the other
+    // Two fresh sources may have built the same base at once: the first stored wins, the other
     // stops what it built.
     if let Some(lease) = take_existing(&key, &hops.env) {
         for engine in &engines {
@@ -142,7 +142,7 @@ pub(super) async fn lease(
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    let engines: Arc<[RefreshingProvider]> = engines.into();
+    let engines: Arc<[RefreshEngine]> = engines.into();
     let lease = Lease {
         id,
         base: base.clone(),

@@ -12,7 +12,7 @@
 //!   being served, flagged, in extensions of [`RefreshConfig::stale_extension`]; each extension is
 //!   logged (`WARN_STATIC_STABILITY`) and counted, and [`Served::expiration`] then carries the
 //!   end of the extension, so the processes freshcreds hands them to keep working too.
-//! - Minimum validity: [`RefreshingProvider::credentials_valid_for`] hands out credentials
+//! - Minimum validity: [`RefreshEngine::credentials_valid_for`] hands out credentials
 //!   valid for at least a given time, or a typed error ([`ErrorKind::InsufficientValidity`])
 //!   that says how long the best available ones last and when more may be; never shorter ones.
 //!   When the cached ones expire too soon it runs one round that every concurrent asker joins,
@@ -61,15 +61,15 @@ pub(crate) const INFO_RESUMED: &str = "resumed after the machine was suspended";
 /// Longest a refresh round may take: a source that hangs past it is abandoned and the round
 /// counts as a (retryable) timeout. Longer than any source's own retries take.
 pub const ROUND_TIMEOUT: Duration = Duration::from_secs(90);
-/// Longest [`RefreshingProvider::refresh`] waits: a round in flight, then its own round.
+/// Longest [`RefreshEngine::refresh`] waits: a round in flight, then its own round.
 pub const REFRESH_WAIT_LIMIT: Duration = Duration::from_secs(2 * ROUND_TIMEOUT.as_secs() + 10);
 /// Longest the background task sleeps at once. Timers do not run while a machine is suspended:
 /// after a resume the task notices within this time (reads see the jump at once).
 pub const MAX_SLEEP_SLICE: Duration = Duration::from_secs(15);
-/// Longest [`RefreshingProvider::replace_rejected`] waits for the round that replaces rejected
+/// Longest [`RefreshEngine::replace_rejected`] waits for the round that replaces rejected
 /// credentials (a caller whose request was rejected waits for it; others are not held up).
 pub const INVALIDATION_WAIT_LIMIT: Duration = Duration::from_secs(10);
-/// Longest [`RefreshingProvider::credentials_valid_for`] waits for the round that may bring
+/// Longest [`RefreshEngine::credentials_valid_for`] waits for the round that may bring
 /// longer-lived credentials (a round in flight, or its own); past it the caller gets the
 /// shortfall, and the round goes on in the background.
 pub(crate) const VALIDITY_WAIT_LIMIT: Duration = INVALIDATION_WAIT_LIMIT;
@@ -134,15 +134,16 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Credentials from one source, refreshed early in the background. Cheap to clone.
+/// The engine: keeps one source's credentials, refreshed early in the background, one round at
+/// a time, under the failure policy. Cheap to clone.
 #[derive(Clone)]
-pub struct RefreshingProvider {
+pub struct RefreshEngine {
     shared: Arc<Shared>,
 }
 
-impl std::fmt::Debug for RefreshingProvider {
+impl std::fmt::Debug for RefreshEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RefreshingProvider")
+        f.debug_struct("RefreshEngine")
             .field("source", &self.shared.source.name())
             .finish()
     }
@@ -160,7 +161,7 @@ fn wall_at(wall: DateTime<Utc>, now: MonoTime, until: MonoTime) -> DateTime<Utc>
     DateTime::from_timestamp(secs, 0).unwrap_or(t)
 }
 
-impl RefreshingProvider {
+impl RefreshEngine {
     /// Starts the engine on the current tokio runtime: the first fetch begins at once.
     pub fn spawn(
         source: Arc<dyn CredentialSource>,
@@ -201,7 +202,7 @@ impl RefreshingProvider {
             recheck_from_source,
         });
         runtime.spawn(drive(shared.clone()));
-        RefreshingProvider { shared }
+        RefreshEngine { shared }
     }
 
     /// The cached credentials, without waiting: `None` only when nothing was ever fetched.

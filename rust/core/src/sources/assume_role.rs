@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::credentials::Credentials;
 use crate::error::{Error, ErrorKind, Result};
-use crate::refresh::{RefreshingProvider, Served};
+use crate::refresh::{RefreshEngine, Served};
 use crate::sources::chain::ResolutionReport;
 use crate::sources::sts::{RoleRequest, StsClient};
 use crate::sources::{BoxFuture, CredentialSource, Fetched, LifetimeCap, Probe};
@@ -144,18 +144,18 @@ impl CredentialSource for AssumeRoleSource {
 #[derive(Debug)]
 pub struct RefreshedBase {
     source: Arc<dyn CredentialSource>,
-    engine: RefreshingProvider,
+    engine: RefreshEngine,
 }
 
 impl RefreshedBase {
     /// Wraps `source` and the engine that refreshes it (started with
-    /// [`RefreshingProvider::spawn_on`] over the same source).
-    pub fn new(source: Arc<dyn CredentialSource>, engine: RefreshingProvider) -> Self {
+    /// [`RefreshEngine::spawn_on`] over the same source).
+    pub fn new(source: Arc<dyn CredentialSource>, engine: RefreshEngine) -> Self {
         RefreshedBase { source, engine }
     }
 
     /// The base's refresh engine (its status and counters).
-    pub fn engine(&self) -> &RefreshingProvider {
+    pub fn engine(&self) -> &RefreshEngine {
         &self.engine
     }
 

@@ -14,7 +14,7 @@ use super::imds::{ImdsConfig, ImdsConfigBuilder, ImdsCredentialsSource};
 use super::notice;
 use super::process::CredentialProcessSource;
 use super::profile::{
-    BaseStep, NamedSource, Platform, ProfileChain, ProfileSet, ReloadingProfileSource,
+    BaseStep, NamedSource, Platform, ProfileRoleChain, ProfileSet, ReloadingProfileSource,
 };
 use super::region::setting_origin;
 use super::server_clock::ServerClock;
@@ -284,7 +284,7 @@ fn profile_source(
         Ok(set) => set,
         Err(e) => return (unconfigured(NAME, e.snapshot()), problem(e), false),
     };
-    let plan = match ProfileChain::plan(set) {
+    let plan = match ProfileRoleChain::plan(set) {
         Ok(p) => p,
         Err(e) => return (unconfigured(NAME, e.snapshot()), problem(&e), false),
     };
@@ -298,7 +298,7 @@ fn profile_source(
 fn build_plan(
     settings: &ChainSettings,
     set: &ProfileSet,
-    plan: ProfileChain,
+    plan: ProfileRoleChain,
 ) -> Result<Arc<dyn CredentialSource>> {
     let sts = || settings.sts(Some(set));
     let mut source: Arc<dyn CredentialSource> = match plan.base {

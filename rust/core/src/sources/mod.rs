@@ -68,7 +68,7 @@ impl Fetched {
 
 /// The longest lifetime a source's credentials can have, known from its configuration alone (a
 /// role session's `DurationSeconds`): the engine answers a caller who asks for longer at once,
-/// without asking the source ([`crate::refresh::RefreshingProvider::credentials_valid_for`]).
+/// without asking the source ([`crate::refresh::RefreshEngine::credentials_valid_for`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LifetimeCap {
     /// The longest lifetime.

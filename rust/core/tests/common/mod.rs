@@ -163,7 +163,7 @@ pub fn lead_config(lead: Duration) -> freshcreds::refresh::RefreshConfig {
 }
 
 /// The access key id of the credentials `p` holds now.
-pub fn cached_key(p: &freshcreds::refresh::RefreshingProvider) -> String {
+pub fn cached_key(p: &freshcreds::refresh::RefreshEngine) -> String {
     p.cached()
         .expect("cached credentials")
         .credentials
@@ -176,8 +176,8 @@ pub async fn started(
     clock: &ManualClock,
     source: Arc<dyn CredentialSource>,
     cfg: freshcreds::refresh::RefreshConfig,
-) -> freshcreds::refresh::RefreshingProvider {
-    let p = freshcreds::refresh::RefreshingProvider::spawn(source, cfg, arc_clock(clock));
+) -> freshcreds::refresh::RefreshEngine {
+    let p = freshcreds::refresh::RefreshEngine::spawn(source, cfg, arc_clock(clock));
     p.credentials().await.expect("first fetch");
     p
 }

@@ -11,7 +11,7 @@ use crate::contract::{
     SERVE_FOR, SESSION_TOKEN, SOURCE, STALE, STATUS_FIELD_COLUMNS, STRINGS,
 };
 use freshcreds_core::error::Error;
-use freshcreds_core::host::{FreshProvider, ProviderOptions, Snapshot};
+use freshcreds_core::host::{FreshSource, Snapshot, SourceOptions};
 use freshcreds_core::refresh::{self, FieldValue};
 
 /// Local references one element of a string array may need while it is read.
@@ -22,7 +22,7 @@ pub(crate) fn options(
     env: &mut JNIEnv<'_>,
     keys: &JObjectArray<'_>,
     values: &JObjectArray<'_>,
-) -> Result<ProviderOptions, Failure> {
+) -> Result<SourceOptions, Failure> {
     let keys = strings(env, keys, "option keys")?;
     let values = strings(env, values, "option values")?;
     if keys.len() != values.len() {
@@ -33,7 +33,7 @@ pub(crate) fn options(
         ))
         .into());
     }
-    Ok(ProviderOptions::from_pairs(keys.into_iter().zip(values))?)
+    Ok(SourceOptions::from_pairs(keys.into_iter().zip(values))?)
 }
 
 /// A Java string read with one copy: its modified UTF-8 straight into the Rust buffer (no
@@ -110,38 +110,38 @@ fn strings(
 }
 
 /// A new handle owning `provider` (see [`bridge::into_handle`]), as a Java `long`.
-pub(crate) fn into_handle(provider: FreshProvider) -> jlong {
+pub(crate) fn into_handle(provider: FreshSource) -> jlong {
     bridge::into_handle(provider) as jlong
 }
 
-/// The provider behind a handle that is still open.
+/// The fresh source behind a handle that is still open.
 ///
 /// # Safety
 /// `handle` must be 0 or a value returned by [`into_handle`] that [`close_handle`] has not
 /// consumed (the Java side serializes close against every other call).
-pub(crate) unsafe fn provider<'a>(handle: jlong) -> Result<&'a FreshProvider, Failure> {
+pub(crate) unsafe fn provider<'a>(handle: jlong) -> Result<&'a FreshSource, Failure> {
     // SAFETY: per this function's contract.
-    unsafe { bridge::handle_ref(handle as *const FreshProvider) }
+    unsafe { bridge::handle_ref(handle as *const FreshSource) }
 }
 
-/// Closes the provider and frees the handle; 0 is ignored.
+/// Closes the fresh source and frees the handle; 0 is ignored.
 ///
 /// # Safety
 /// As [`provider`]; after this call `handle` must not be used again.
 pub(crate) unsafe fn close_handle(handle: jlong) {
     // SAFETY: per this function's contract the handle came from `into_handle` and is freed once.
-    if let Some(provider) = unsafe { bridge::release_handle(handle as *mut FreshProvider) } {
+    if let Some(provider) = unsafe { bridge::release_handle(handle as *mut FreshSource) } {
         provider.close();
     }
 }
 
-/// Runs `call` (a read of credentials) on the provider behind `handle` and writes its snapshot
+/// Runs `call` (a read of credentials) on the fresh source behind `handle` and writes its snapshot
 /// out: strings as the returned `String[]`, numbers into `longs`.
 pub(crate) fn snapshot<'local>(
     env: &mut JNIEnv<'local>,
     handle: jlong,
     longs: &JLongArray<'_>,
-    call: impl FnOnce(&FreshProvider) -> Result<Snapshot, Error>,
+    call: impl FnOnce(&FreshSource) -> Result<Snapshot, Error>,
 ) -> Result<JObjectArray<'local>, Failure> {
     // SAFETY: the Java side passes an open handle and serializes close.
     let snapshot = call(unsafe { provider(handle) }?)?;
@@ -185,7 +185,7 @@ pub(crate) fn status_fields<'local>(
     string_array(env, &cells)
 }
 
-/// Writes the provider's status out, field by field of `status_fields()`: the numbers into
+/// Writes the fresh source's status out, field by field of `status_fields()`: the numbers into
 /// `longs` ([`NO_VALUE`] where there is none), the texts as the returned `String[]`.
 pub(crate) fn status<'local>(
     env: &mut JNIEnv<'local>,

@@ -1,8 +1,8 @@
 //! Sources written in Java: the native methods of `dev.freshcreds.Native` that build them, and the
 //! calls from the engine back into Java.
 //!
-//! A provider over Java code holds a global reference to a `dev.freshcreds.FetcherBridge`
-//! (released when the provider is dropped) and calls its one method,
+//! A fresh source over Java code holds a global reference to a `dev.freshcreds.FetcherBridge`
+//! (released when the fresh source is dropped) and calls its one method,
 //! `String[] call(long[] numbers)`, which runs the application's fetcher or token supplier,
 //! catches whatever it throws and answers in plain strings and numbers
 //! ([`BRIDGE_OK`], [`BRIDGE_RETRYABLE`], [`BRIDGE_PERMANENT`]). Each call attaches the engine's
@@ -19,7 +19,7 @@ use zeroize::Zeroizing;
 
 use super::convert;
 use crate::bridge::Failure;
-use freshcreds_core::host::FreshProvider;
+use freshcreds_core::host::FreshSource;
 use freshcreds_core::sources::fetcher::{
     expiration_from_epoch_millis, CredentialFetcher, FailureKind, FetcherAnswer, TokenSupplier,
 };
@@ -184,7 +184,7 @@ fn call_timeout(millis: jlong) -> Duration {
 
 entry_point! {
     /// `long Native.createFetcher(String[] keys, String[] values, String name,
-    /// Object bridge, long callTimeoutMillis)`: a provider handle over a Java fetcher.
+    /// Object bridge, long callTimeoutMillis)`: a fresh source handle over a Java fetcher.
     fn Java_dev_freshcreds_Native_createFetcher(
         keys: JObjectArray<'l>,
         values: JObjectArray<'l>,
@@ -197,14 +197,14 @@ entry_point! {
         let bridge = JavaBridge::new(env, &bridge, format!("Fetcher({name})"))?;
         let fetcher: Arc<dyn CredentialFetcher> = Arc::new(JavaFetcher(bridge));
         let provider =
-            FreshProvider::from_fetcher(options, &name, fetcher, call_timeout(timeout_millis))?;
+            FreshSource::from_fetcher(options, &name, fetcher, call_timeout(timeout_millis))?;
         Ok(convert::into_handle(provider))
     }
 }
 
 entry_point! {
     /// `long Native.createTokenSupplier(String[] keys, String[] values, Object bridge,
-    /// long callTimeoutMillis)`: a provider handle that assumes the `roleArn` of the options
+    /// long callTimeoutMillis)`: a fresh source handle that assumes the `roleArn` of the options
     /// with web identity tokens from Java.
     fn Java_dev_freshcreds_Native_createTokenSupplier(
         keys: JObjectArray<'l>,
@@ -216,7 +216,7 @@ entry_point! {
         let bridge = JavaBridge::new(env, &bridge, "WebIdentityTokenSupplier".to_string())?;
         let supplier: Arc<dyn TokenSupplier> = Arc::new(JavaTokenSupplier(bridge));
         let provider =
-            FreshProvider::from_token_supplier(options, supplier, call_timeout(timeout_millis))?;
+            FreshSource::from_token_supplier(options, supplier, call_timeout(timeout_millis))?;
         Ok(convert::into_handle(provider))
     }
 }

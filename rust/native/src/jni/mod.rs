@@ -5,7 +5,7 @@
 //! ([`throw::guard`], over the shared runner of [`crate::bridge`]) that catches panics, turns
 //! errors into Java exceptions (`FreshCredentialsException` with the kind name,
 //! `IllegalArgumentException` for bad options, `IllegalStateException` for a closed handle, per
-//! `bridge::Failure::report`) and returns a default value. A handle is a boxed `FreshProvider`
+//! `bridge::Failure::report`) and returns a default value. A handle is a boxed `FreshSource`
 //! as a `long` (the bridge's handle codec); the Java side serializes `close` against every other
 //! call on the same handle. The values that cross the boundary are in [`crate::contract`].
 
@@ -48,7 +48,7 @@ use jni::objects::{JLongArray, JObjectArray, JString};
 use jni::sys::{jboolean, jint, jlong, JNI_ERR, JNI_FALSE, JNI_TRUE, JNI_VERSION_1_8};
 use jni::JavaVM;
 
-use freshcreds_core::host::FreshProvider;
+use freshcreds_core::host::FreshSource;
 
 /// Called by the JVM when the library is loaded: routes `tracing` events (through the bounded
 /// log queue of `log.rs`) and panic reports to Java logging. Keeps no JNI reference.
@@ -80,7 +80,7 @@ entry_point! {
     fn Java_dev_freshcreds_Native_create(keys: JObjectArray<'l>, values: JObjectArray<'l>) -> jlong
         = 0, |env| {
             let options = convert::options(env, &keys, &values)?;
-            Ok(convert::into_handle(FreshProvider::new(options)?))
+            Ok(convert::into_handle(FreshSource::new(options)?))
         }
 }
 
@@ -89,7 +89,7 @@ entry_point! {
     fn Java_dev_freshcreds_Native_credentials(handle: jlong, numbers: JLongArray<'l>)
         -> JObjectArray<'l>
         = JObjectArray::default(),
-        |env| convert::snapshot(env, handle, &numbers, FreshProvider::credentials)
+        |env| convert::snapshot(env, handle, &numbers, FreshSource::credentials)
 }
 
 entry_point! {
@@ -118,7 +118,7 @@ entry_point! {
     fn Java_dev_freshcreds_Native_refresh(handle: jlong, numbers: JLongArray<'l>)
         -> JObjectArray<'l>
         = JObjectArray::default(),
-        |env| convert::snapshot(env, handle, &numbers, FreshProvider::refresh)
+        |env| convert::snapshot(env, handle, &numbers, FreshSource::refresh)
 }
 
 entry_point! {
@@ -135,7 +135,7 @@ entry_point! {
 }
 
 entry_point! {
-    /// `String Native.status(long handle)`: the provider's state as JSON.
+    /// `String Native.status(long handle)`: the fresh source's state as JSON.
     fn Java_dev_freshcreds_Native_status(handle: jlong) -> JString<'l> = JString::default(), |env| {
         // SAFETY: the Java side passes an open handle and serializes close.
         let provider = unsafe { convert::provider(handle) }?;
@@ -152,7 +152,7 @@ entry_point! {
 }
 
 entry_point! {
-    /// `String[] Native.statusValues(long handle, long[] numbers)`: the provider's state, one
+    /// `String[] Native.statusValues(long handle, long[] numbers)`: the fresh source's state, one
     /// long per number field and one string per text field of `statusFields()`, for the typed
     /// Java status, JMX and metrics.
     fn Java_dev_freshcreds_Native_statusValues(handle: jlong, numbers: JLongArray<'l>)
@@ -162,7 +162,7 @@ entry_point! {
 }
 
 entry_point! {
-    /// `void Native.close(long handle)`: stops the provider and frees the handle (0 is ignored).
+    /// `void Native.close(long handle)`: stops the fresh source and frees the handle (0 is ignored).
     fn Java_dev_freshcreds_Native_close(handle: jlong) = (), |_| {
         // SAFETY: the Java side calls this once per handle, after every other call on it has
         // returned.

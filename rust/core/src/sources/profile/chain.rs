@@ -171,23 +171,24 @@ impl fmt::Debug for AssumeRoleStep {
     }
 }
 
-/// The plan for the selected profile: a base, then roles to assume in order.
+/// The role chain of the selected profile: a base, then roles to assume in order (AWS's "role
+/// chaining"; a profile without a role is a chain of its base alone).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProfileChain {
+pub struct ProfileRoleChain {
     /// Where the first credentials come from.
     pub base: BaseStep,
     /// Roles to assume in order, the last one giving the selected profile's credentials.
     pub roles: Vec<AssumeRoleStep>,
 }
 
-impl ProfileChain {
+impl ProfileRoleChain {
     /// Plans how to get `set`'s selected profile's credentials.
     ///
     /// Errors are [`ErrorKind::NotConfigured`] when there is nothing to use (no profiles, no
     /// `default` profile when `default` is selected, a selected profile with no credential
     /// settings at all), so a default chain moves on to the next source; every other problem is
     /// [`ErrorKind::InvalidConfig`] and names the profile.
-    pub fn plan(set: &ProfileSet) -> Result<ProfileChain> {
+    pub fn plan(set: &ProfileSet) -> Result<ProfileRoleChain> {
         let looked_in = match set.files() {
             [] => String::new(),
             files => format!(" (looked in {})", files.join(", ")),
@@ -266,7 +267,7 @@ impl ProfileChain {
             }
         };
         roles.reverse();
-        Ok(ProfileChain { base, roles })
+        Ok(ProfileRoleChain { base, roles })
     }
 }
 
@@ -520,7 +521,7 @@ mod tests {
     /// every one of `parts`; returns the error.
     #[track_caller]
     fn refused_plan(s: &ProfileSet, parts: &[&str]) -> Error {
-        let err = ProfileChain::plan(s).unwrap_err();
+        let err = ProfileRoleChain::plan(s).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidConfig);
         assert_mentions(err.message(), parts);
         err
@@ -556,7 +557,7 @@ mod tests {
             )],
             "a",
         );
-        let plan = ProfileChain::plan(&s).unwrap();
+        let plan = ProfileRoleChain::plan(&s).unwrap();
         assert_eq!(
             plan.base,
             BaseStep::NamedSource {
@@ -583,7 +584,7 @@ mod tests {
             )],
             "dev",
         );
-        let err = ProfileChain::plan(&s).unwrap_err();
+        let err = ProfileRoleChain::plan(&s).unwrap_err();
         assert_mentions(err.message(), &["`dev`", "duration_seconds"]);
         let s = set(
             &[(
@@ -601,7 +602,7 @@ mod tests {
             &[("p", &[("credential_process", "/bin/creds --token hunter2")])],
             "p",
         );
-        let plan = ProfileChain::plan(&s).unwrap();
+        let plan = ProfileRoleChain::plan(&s).unwrap();
         let text = format!("{plan:?}");
         assert!(text.contains("/bin/creds"), "{text}");
         assert!(!text.contains("hunter2"), "{text}");
@@ -617,7 +618,7 @@ mod tests {
     fn missing_default_profile_is_not_configured_but_missing_named_profile_is_invalid() {
         let s = set(&[("other", &[("region", "x")])], "default");
         assert_eq!(
-            ProfileChain::plan(&s).unwrap_err().kind(),
+            ProfileRoleChain::plan(&s).unwrap_err().kind(),
             ErrorKind::NotConfigured
         );
         let s = set(&[("other", &[("region", "x")])], "prod");
@@ -637,7 +638,7 @@ mod tests {
             "p",
         );
         assert_eq!(
-            ProfileChain::plan(&s).unwrap().base,
+            ProfileRoleChain::plan(&s).unwrap().base,
             BaseStep::Login {
                 login_session: "arn:aws:iam::0123456789012:user/Admin".into(),
                 profile: "p".into()
@@ -682,7 +683,7 @@ mod tests {
             )],
             "p",
         );
-        let text = format!("{:?}", ProfileChain::plan(&s).unwrap());
+        let text = format!("{:?}", ProfileRoleChain::plan(&s).unwrap());
         assert!(text.contains("AKID"));
         assert!(
             !text.contains("very-secret") && !text.contains("tok-secret"),
