@@ -9,7 +9,7 @@
 //! then profile (each source already reads the variable before the profile). The credential keys
 //! stay apart: they are the chain's first link, not the environment's.
 //!
-//! The README's "SDK settings freshcreds honours" table is [`readme_table`] (a test keeps them
+//! The README's "SDK settings freshcreds honours" table is `readme_table` (a test keeps them
 //! equal), and the Java side's list of properties to pass (`dev.freshcreds.OptionSpec`) is
 //! generated from this one.
 //!

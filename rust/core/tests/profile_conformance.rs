@@ -352,12 +352,12 @@ fn check_assume_role_case(case: &Value) -> Result<(), String> {
     }
     let plan = planned.map_err(|e| format!("unexpected error: {}", e.message()))?;
     let actual = plan_as_json(&plan);
-    if actual == output["ProfileRoleChain"] {
+    if actual == output["ProfileChain"] {
         Ok(())
     } else {
         Err(format!(
             "plans differ\n  expected {}\n  actual   {actual}",
-            output["ProfileRoleChain"]
+            output["ProfileChain"]
         ))
     }
 }

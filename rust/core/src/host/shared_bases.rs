@@ -2,7 +2,7 @@
 //! one per role) and one STS client (one connection pool), whatever the number of role sessions.
 //!
 //! A role's base is keyed by everything that describes it: the options without those of the
-//! role request itself ([`is_role_request_key`]), and the environment they are read in (the
+//! role request itself (`is_role_request_key`), and the environment they are read in (the
 //! process's, or the same fixed map). Each fresh source that uses a base holds a [`Lease`]; the last
 //! lease released stops the base's engines and forgets the base, so a base lives exactly as long
 //! as a role over it.
