@@ -19,7 +19,8 @@ use zeroize::Zeroizing;
 
 use super::convert;
 use crate::bridge::Failure;
-use freshcreds_core::host::FreshProvider;
+use freshcreds_core::error::Result as CoreResult;
+use freshcreds_core::host::{FreshProvider, ProviderOptions};
 use freshcreds_core::sources::fetcher::{
     expiration_from_epoch_millis, CredentialFetcher, FailureKind, FetcherAnswer, TokenSupplier,
 };
@@ -178,8 +179,22 @@ impl TokenSupplier for JavaTokenSupplier {
     }
 }
 
-fn call_timeout(millis: jlong) -> Duration {
-    Duration::from_millis(millis.max(0) as u64)
+/// What both entry points do around their source: converts the options, holds `bridge` (called
+/// `label` in messages), lets `build` make the provider over it with the call timeout, and hands
+/// out the provider's handle.
+fn provider_over_bridge(
+    env: &mut JNIEnv<'_>,
+    keys: &JObjectArray<'_>,
+    values: &JObjectArray<'_>,
+    bridge: &JObject<'_>,
+    label: String,
+    timeout_millis: jlong,
+    build: impl FnOnce(ProviderOptions, JavaBridge, Duration) -> CoreResult<FreshProvider>,
+) -> Result<jlong, Failure> {
+    let options = convert::options(env, keys, values)?;
+    let bridge = JavaBridge::new(env, bridge, label)?;
+    let timeout = Duration::from_millis(timeout_millis.max(0) as u64);
+    Ok(convert::into_handle(build(options, bridge, timeout)?))
 }
 
 entry_point! {
@@ -192,13 +207,13 @@ entry_point! {
         bridge: JObject<'l>,
         timeout_millis: jlong,
     ) -> jlong = 0, |env| {
-        let options = convert::options(env, &keys, &values)?;
         let name = convert::java_string(env, &name, "fetcher name")?;
-        let bridge = JavaBridge::new(env, &bridge, format!("Fetcher({name})"))?;
-        let fetcher: Arc<dyn CredentialFetcher> = Arc::new(JavaFetcher(bridge));
-        let provider =
-            FreshProvider::from_fetcher(options, &name, fetcher, call_timeout(timeout_millis))?;
-        Ok(convert::into_handle(provider))
+        let label = format!("Fetcher({name})");
+        let build = |options, bridge, timeout| {
+            let fetcher: Arc<dyn CredentialFetcher> = Arc::new(JavaFetcher(bridge));
+            FreshProvider::from_fetcher(options, &name, fetcher, timeout)
+        };
+        provider_over_bridge(env, &keys, &values, &bridge, label, timeout_millis, build)
     }
 }
 
@@ -212,12 +227,12 @@ entry_point! {
         bridge: JObject<'l>,
         timeout_millis: jlong,
     ) -> jlong = 0, |env| {
-        let options = convert::options(env, &keys, &values)?;
-        let bridge = JavaBridge::new(env, &bridge, "WebIdentityTokenSupplier".to_string())?;
-        let supplier: Arc<dyn TokenSupplier> = Arc::new(JavaTokenSupplier(bridge));
-        let provider =
-            FreshProvider::from_token_supplier(options, supplier, call_timeout(timeout_millis))?;
-        Ok(convert::into_handle(provider))
+        let label = "WebIdentityTokenSupplier".to_string();
+        let build = |options, bridge, timeout| {
+            let supplier: Arc<dyn TokenSupplier> = Arc::new(JavaTokenSupplier(bridge));
+            FreshProvider::from_token_supplier(options, supplier, timeout)
+        };
+        provider_over_bridge(env, &keys, &values, &bridge, label, timeout_millis, build)
     }
 }
 
