@@ -23,7 +23,6 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -45,6 +44,7 @@ use zeroize::Zeroizing;
 use freshcreds::credentials::Credentials;
 use freshcreds::error::{Error, ErrorKind, Result};
 use freshcreds::refresh::RefreshEngine;
+use freshcreds::sources::atomic_file::write_atomically;
 
 /// The path the endpoint is advertised at (any path is answered).
 pub(crate) const CREDENTIALS_PATH: &str = "/credentials";
@@ -143,42 +143,16 @@ pub(crate) fn new_token() -> Zeroizing<String> {
     Zeroizing::new(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Writes `token` to `path`, readable by the owner only (0600), atomically: a sibling temporary
-/// file created exclusively, then renamed over `path`.
+/// Writes `token` to `path`, readable by the owner only (0600), atomically (the core's
+/// [`write_atomically`]: a sibling temporary file created exclusively, then renamed over `path`).
 pub(crate) fn write_token_file(path: &Path, token: &str) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "token".into());
-    let tmp = dir.join(format!(".{name}.{:08x}.tmp", rand::thread_rng().next_u32()));
-    let io_error = |what: &str, e: std::io::Error| {
+    write_atomically(path, token.as_bytes()).map_err(|e| {
         Error::new(
             ErrorKind::InvalidConfig,
-            format!("could not {what} the token file {}", path.display()),
+            format!("could not write the token file {}", path.display()),
         )
         .with_source(e)
-    };
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(&tmp).map_err(|e| io_error("create", e))?;
-    let written = file
-        .write_all(token.as_bytes())
-        .and_then(|_| file.sync_all());
-    drop(file);
-    if let Err(e) = written.and_then(|_| std::fs::rename(&tmp, path)) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io_error("write", e));
-    }
-    Ok(())
+    })
 }
 
 /// Where the token goes when no `--token-file` is given: a new file in `$XDG_RUNTIME_DIR`

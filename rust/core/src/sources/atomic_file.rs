@@ -1,12 +1,12 @@
 //! Replacing a file atomically, for the caches freshcreds shares with the AWS CLI (IAM Identity
-//! Center tokens, `aws login` sessions).
+//! Center tokens, `aws login` sessions) and the token file of `freshcreds serve`.
 
 use std::path::Path;
 
 /// Replaces `path` with `contents` atomically: a temporary file in the same directory (created
 /// new, mode 0600 on Unix), written and synced, then renamed over `path`. Readers see the old or
 /// the new text, never a mix; on failure the temporary file is removed.
-pub(crate) fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let dir = path
         .parent()

@@ -1,8 +1,8 @@
 //! Sources written in Java: the native methods of `dev.freshcreds.Native` that build them, and the
 //! calls from the engine back into Java.
 //!
-//! A fresh source over Java code holds a global reference to a `dev.freshcreds.FetcherBridge`
-//! (released when the fresh source is dropped) and calls its one method,
+//! A provider over Java code holds a global reference to a `dev.freshcreds.FetcherBridge`
+//! (released when the provider is dropped) and calls its one method,
 //! `String[] call(long[] numbers)`, which runs the application's fetcher or token supplier,
 //! catches whatever it throws and answers in plain strings and numbers
 //! ([`BRIDGE_OK`], [`BRIDGE_RETRYABLE`], [`BRIDGE_PERMANENT`]). Each call attaches the engine's
@@ -19,7 +19,8 @@ use zeroize::Zeroizing;
 
 use super::convert;
 use crate::bridge::Failure;
-use freshcreds_core::host::FreshSource;
+use freshcreds_core::error::Result as CoreResult;
+use freshcreds_core::host::{FreshSource, SourceOptions};
 use freshcreds_core::sources::fetcher::{
     expiration_from_epoch_millis, CredentialFetcher, FailureKind, FetcherAnswer, TokenSupplier,
 };
@@ -178,13 +179,27 @@ impl TokenSupplier for JavaTokenSupplier {
     }
 }
 
-fn call_timeout(millis: jlong) -> Duration {
-    Duration::from_millis(millis.max(0) as u64)
+/// What both entry points do around their source: converts the options, holds `bridge` (called
+/// `label` in messages), lets `build` make the fresh source over it with the call timeout, and
+/// hands out its handle.
+fn fresh_source_over_bridge(
+    env: &mut JNIEnv<'_>,
+    keys: &JObjectArray<'_>,
+    values: &JObjectArray<'_>,
+    bridge: &JObject<'_>,
+    label: String,
+    timeout_millis: jlong,
+    build: impl FnOnce(SourceOptions, JavaBridge, Duration) -> CoreResult<FreshSource>,
+) -> Result<jlong, Failure> {
+    let options = convert::options(env, keys, values)?;
+    let bridge = JavaBridge::new(env, bridge, label)?;
+    let timeout = Duration::from_millis(timeout_millis.max(0) as u64);
+    Ok(convert::into_handle(build(options, bridge, timeout)?))
 }
 
 entry_point! {
     /// `long Native.createFetcher(String[] keys, String[] values, String name,
-    /// Object bridge, long callTimeoutMillis)`: a fresh source handle over a Java fetcher.
+    /// Object bridge, long callTimeoutMillis)`: a provider handle over a Java fetcher.
     fn Java_dev_freshcreds_Native_createFetcher(
         keys: JObjectArray<'l>,
         values: JObjectArray<'l>,
@@ -192,19 +207,19 @@ entry_point! {
         bridge: JObject<'l>,
         timeout_millis: jlong,
     ) -> jlong = 0, |env| {
-        let options = convert::options(env, &keys, &values)?;
         let name = convert::java_string(env, &name, "fetcher name")?;
-        let bridge = JavaBridge::new(env, &bridge, format!("Fetcher({name})"))?;
-        let fetcher: Arc<dyn CredentialFetcher> = Arc::new(JavaFetcher(bridge));
-        let provider =
-            FreshSource::from_fetcher(options, &name, fetcher, call_timeout(timeout_millis))?;
-        Ok(convert::into_handle(provider))
+        let label = format!("Fetcher({name})");
+        let build = |options, bridge, timeout| {
+            let fetcher: Arc<dyn CredentialFetcher> = Arc::new(JavaFetcher(bridge));
+            FreshSource::from_fetcher(options, &name, fetcher, timeout)
+        };
+        fresh_source_over_bridge(env, &keys, &values, &bridge, label, timeout_millis, build)
     }
 }
 
 entry_point! {
     /// `long Native.createTokenSupplier(String[] keys, String[] values, Object bridge,
-    /// long callTimeoutMillis)`: a fresh source handle that assumes the `roleArn` of the options
+    /// long callTimeoutMillis)`: a provider handle that assumes the `roleArn` of the options
     /// with web identity tokens from Java.
     fn Java_dev_freshcreds_Native_createTokenSupplier(
         keys: JObjectArray<'l>,
@@ -212,12 +227,12 @@ entry_point! {
         bridge: JObject<'l>,
         timeout_millis: jlong,
     ) -> jlong = 0, |env| {
-        let options = convert::options(env, &keys, &values)?;
-        let bridge = JavaBridge::new(env, &bridge, "WebIdentityTokenSupplier".to_string())?;
-        let supplier: Arc<dyn TokenSupplier> = Arc::new(JavaTokenSupplier(bridge));
-        let provider =
-            FreshSource::from_token_supplier(options, supplier, call_timeout(timeout_millis))?;
-        Ok(convert::into_handle(provider))
+        let label = "WebIdentityTokenSupplier".to_string();
+        let build = |options, bridge, timeout| {
+            let supplier: Arc<dyn TokenSupplier> = Arc::new(JavaTokenSupplier(bridge));
+            FreshSource::from_token_supplier(options, supplier, timeout)
+        };
+        fresh_source_over_bridge(env, &keys, &values, &bridge, label, timeout_millis, build)
     }
 }
 

@@ -210,7 +210,8 @@ final class HookDeclarations {
         }
     }
 
-    private static byte[] readAll(InputStream in) throws IOException {
+    /** Everything {@code in} has left (a declaration text, a class file of this jar). */
+    static byte[] readAll(InputStream in) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] buffer = new byte[4096];
         int n;

@@ -1,6 +1,5 @@
 package dev.freshcreds.internal;
 
-import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -270,7 +269,7 @@ final class HookInjector implements ClassFileTransformer {
                     String n = e.getName();
                     if (n.startsWith(sdk.adapterPackage) && n.endsWith(".class") && n.indexOf('/', sdk.adapterPackage.length()) < 0) {
                         try (InputStream in = jar.getInputStream(e)) {
-                            classes.put(n.substring(0, n.length() - 6), readAll(in));
+                            classes.put(n.substring(0, n.length() - 6), HookDeclarations.readAll(in));
                         }
                     }
                 }
@@ -293,16 +292,6 @@ final class HookInjector implements ClassFileTransformer {
         } catch (URISyntaxException | IllegalArgumentException e) {
             throw new IOException("the agent's code source " + url + " is not a file", e);
         }
-    }
-
-    private static byte[] readAll(InputStream in) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        byte[] buffer = new byte[8192];
-        int n;
-        while ((n = in.read(buffer)) > 0) {
-            out.write(buffer, 0, n);
-        }
-        return out.toByteArray();
     }
 
     /** A class loader for messages: its class and identity, never its URLs (paths of the host). */

@@ -31,16 +31,13 @@ import dev.freshcreds.internal.ConvertedCredentials;
  */
 public final class FreshCredentialsProvider implements AWSCredentialsProvider, Closeable {
     private final FreshCredentialsSource source;
-    /** An anonymous class, not a method reference: no invokedynamic bootstrap on first use. */
-    private static final java.util.function.Function<FreshCredentials, AWSCredentials> TO_SDK =
-            new java.util.function.Function<FreshCredentials, AWSCredentials>() {
-                @Override
-                public AWSCredentials apply(FreshCredentials f) {
-                    return toSdk(f);
-                }
-            };
 
-    private final ConvertedCredentials<AWSCredentials> converted = new ConvertedCredentials<AWSCredentials>(TO_SDK);
+    private final ConvertedCredentials<AWSCredentials> converted = new ConvertedCredentials<AWSCredentials>() {
+        @Override
+        protected AWSCredentials convert(FreshCredentials f) {
+            return toSdk(f);
+        }
+    };
 
     /** A provider with the default options (the default chain, system properties applied). */
     public FreshCredentialsProvider() {

@@ -12,6 +12,7 @@ import com.amazonaws.auth.AWSCredentialsProviderChain;
 import com.amazonaws.auth.DefaultAWSCredentialsProviderChain;
 import dev.freshcreds.FreshCredentialsSource;
 import dev.freshcreds.internal.Global;
+import dev.freshcreds.internal.Lazy;
 
 /**
  * What {@link GlobalRequestHandler} does once it runs.
@@ -34,7 +35,13 @@ import dev.freshcreds.internal.Global;
  * anonymous credentials, so in this mode anonymous v1 clients are signed too.
  */
 final class GlobalCredentials {
-    private static volatile FreshCredentialsProvider provider;
+    /** The provider over the JVM's shared source, one per class loader of the SDK. */
+    private static final Lazy<FreshCredentialsProvider> PROVIDER = new Lazy<FreshCredentialsProvider>() {
+        @Override
+        protected FreshCredentialsProvider create() {
+            return new FreshCredentialsProvider(FreshCredentialsSource.shared());
+        }
+    };
     /** Set once freshcreds' provider leads the shared default chain of this class loader's SDK. */
     private static volatile boolean inDefaultChain;
 
@@ -89,7 +96,7 @@ final class GlobalCredentials {
      * key is reported to the source (which ignores keys it did not serve).
      */
     static void afterError(Request<?> request, Exception e) {
-        FreshCredentialsProvider p = provider;
+        FreshCredentialsProvider p = PROVIDER.ifCreated();
         AmazonWebServiceRequest original = request.getOriginalRequest();
         if (p != null && original != null && RejectionHandler.servedBy(original, p)) {
             RejectionHandler.invalidateIfRejected(p, request, e);
@@ -98,16 +105,6 @@ final class GlobalCredentials {
 
     /** The provider over the JVM's shared source, one per class loader of the SDK. */
     static FreshCredentialsProvider provider() {
-        FreshCredentialsProvider p = provider;
-        if (p == null) {
-            synchronized (GlobalCredentials.class) {
-                p = provider;
-                if (p == null) {
-                    p = new FreshCredentialsProvider(FreshCredentialsSource.shared());
-                    provider = p;
-                }
-            }
-        }
-        return p;
+        return PROVIDER.get();
     }
 }

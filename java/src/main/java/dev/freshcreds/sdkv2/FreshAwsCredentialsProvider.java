@@ -44,19 +44,16 @@ public final class FreshAwsCredentialsProvider
 
     private final FreshCredentialsOptions options;
     private final FreshCredentialsSource source;
-    /** An anonymous class, not a method reference: no invokedynamic bootstrap on first use. */
-    private static final java.util.function.Function<FreshCredentials, AwsCredentials> TO_SDK =
-            new java.util.function.Function<FreshCredentials, AwsCredentials>() {
-                @Override
-                public AwsCredentials apply(FreshCredentials f) {
-                    return toSdk(f);
-                }
-            };
 
     /** Whether {@link #close()} closes the source: only one this provider created. */
     private final boolean ownsSource;
 
-    private final ConvertedCredentials<AwsCredentials> converted = new ConvertedCredentials<AwsCredentials>(TO_SDK);
+    private final ConvertedCredentials<AwsCredentials> converted = new ConvertedCredentials<AwsCredentials>() {
+        @Override
+        protected AwsCredentials convert(FreshCredentials f) {
+            return toSdk(f);
+        }
+    };
 
     private FreshAwsCredentialsProvider(BuilderImpl builder) {
         if (builder.source != null) {

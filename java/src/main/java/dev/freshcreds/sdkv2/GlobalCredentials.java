@@ -9,6 +9,7 @@ import java.util.function.Supplier;
 
 import dev.freshcreds.FreshCredentialsSource;
 import dev.freshcreds.internal.Global;
+import dev.freshcreds.internal.Lazy;
 import software.amazon.awssdk.auth.credentials.AnonymousCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
@@ -46,7 +47,13 @@ import software.amazon.awssdk.profiles.ProfileFileSystemSetting;
 final class GlobalCredentials {
     /** Whether this SDK's clients choose their identity per call (null: not known yet). */
     private static volatile Boolean choosesIdentityPerCall;
-    private static volatile FreshAwsCredentialsProvider provider;
+    /** The provider over the JVM's shared source, one per class loader of the SDK. */
+    private static final Lazy<FreshAwsCredentialsProvider> PROVIDER = new Lazy<FreshAwsCredentialsProvider>() {
+        @Override
+        protected FreshAwsCredentialsProvider create() {
+            return FreshAwsCredentialsProvider.builder().source(FreshCredentialsSource.shared()).build();
+        }
+    };
     /** Per profile file supplier of a default chain: whether it gives the environment's profiles. */
     private static final Map<Object, Boolean> ENVIRONMENT_FILE = Collections.synchronizedMap(new WeakHashMap<Object, Boolean>());
 
@@ -200,16 +207,6 @@ final class GlobalCredentials {
 
     /** The provider over the JVM's shared source, one per class loader of the SDK. */
     static FreshAwsCredentialsProvider provider() {
-        FreshAwsCredentialsProvider p = provider;
-        if (p == null) {
-            synchronized (GlobalCredentials.class) {
-                p = provider;
-                if (p == null) {
-                    p = FreshAwsCredentialsProvider.builder().source(FreshCredentialsSource.shared()).build();
-                    provider = p;
-                }
-            }
-        }
-        return p;
+        return PROVIDER.get();
     }
 }

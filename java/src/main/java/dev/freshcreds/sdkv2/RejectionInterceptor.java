@@ -2,6 +2,7 @@ package dev.freshcreds.sdkv2;
 
 import java.io.InputStream;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 import dev.freshcreds.RejectionCodes;
 import software.amazon.awssdk.core.interceptor.Context;
@@ -60,36 +61,37 @@ public final class RejectionInterceptor implements ExecutionInterceptor {
 
     @Override
     public SdkHttpResponse modifyHttpResponse(Context.ModifyHttpResponse context, ExecutionAttributes attributes) {
-        if (!GlobalInterceptor.unusable) {
-            try {
-                return RejectionRetries.modifyHttpResponse(context, attributes);
-            } catch (LinkageError e) {
-                GlobalInterceptor.cannotLink(e);
-            }
-        }
-        return context.httpResponse();
+        return unlessUnlinkable(() -> RejectionRetries.modifyHttpResponse(context, attributes),
+                context::httpResponse);
     }
 
     @Override
     public Optional<InputStream> modifyHttpResponseContent(Context.ModifyHttpResponse context, ExecutionAttributes attributes) {
-        if (!GlobalInterceptor.unusable) {
-            try {
-                return RejectionRetries.modifyHttpResponseContent(context, attributes);
-            } catch (LinkageError e) {
-                GlobalInterceptor.cannotLink(e);
-            }
-        }
-        return context.responseBody();
+        return unlessUnlinkable(() -> RejectionRetries.modifyHttpResponseContent(context, attributes),
+                context::responseBody);
     }
 
     @Override
     public void onExecutionFailure(Context.FailedExecution context, ExecutionAttributes attributes) {
+        unlessUnlinkable(() -> {
+            RejectionRetries.onExecutionFailure(context, attributes);
+            return null;
+        }, () -> null);
+    }
+
+    /**
+     * What {@code work} (done by {@link RejectionRetries}) answers; {@code sdkOwn}'s answer, the
+     * SDK's own value, when this SDK lacks what that work links against: found now (warned once
+     * by {@link GlobalInterceptor#cannotLink}) or by an earlier call.
+     */
+    private static <T> T unlessUnlinkable(Supplier<T> work, Supplier<T> sdkOwn) {
         if (!GlobalInterceptor.unusable) {
             try {
-                RejectionRetries.onExecutionFailure(context, attributes);
+                return work.get();
             } catch (LinkageError e) {
                 GlobalInterceptor.cannotLink(e);
             }
         }
+        return sdkOwn.get();
     }
 }
