@@ -27,7 +27,8 @@
 #define FRESHCREDS_NO_TIME INT64_MIN
 
 /**
- * A provider: a credential source behind the early-refresh cache. Opaque to C.
+ * A fresh source (`host::FreshSource`): a source behind its engine. Opaque to C; the name
+ * stays `provider`, as the header's functions are an ABI.
  */
 typedef struct FreshcredsProvider FreshcredsProvider;
 

@@ -359,7 +359,7 @@ public final class FreshCredentialsSource implements AutoCloseable {
         });
     }
 
-    /** Makes a native provider from the options' key/value pairs; returns its handle. */
+    /** Makes a native fresh source from the options' key/value pairs; returns its handle. */
     private interface NativeFactory {
         long create(String[] keys, String[] values);
     }
@@ -669,7 +669,7 @@ public final class FreshCredentialsSource implements AutoCloseable {
     }
 
     /**
-     * The native provider's state as JSON: source, expiry, last refresh result, counters, and
+     * The native fresh source's state as JSON: source, expiry, last refresh result, counters, and
      * the chain's resolution report. Contains no secrets.
      *
      * @return a JSON document
@@ -686,7 +686,7 @@ public final class FreshCredentialsSource implements AutoCloseable {
     }
 
     /**
-     * The native provider's state, typed: source, expiry, stale flag, last error and counters
+     * The native fresh source's state, typed: source, expiry, stale flag, last error and counters
      * (the JSON of {@link #status()} without the chain's resolution report).
      *
      * @return a snapshot of the state

@@ -42,7 +42,7 @@ final class Native {
     }
 
     /**
-     * Creates a provider from {@code keys[i]=values[i]} options and starts its first fetch.
+     * Creates a fresh source from {@code keys[i]=values[i]} options and starts its first fetch.
      *
      * @param keys option keys
      * @param values option values
@@ -86,12 +86,12 @@ final class Native {
      *
      * @param handle an open handle
      * @param rejectedAccessKeyId the access key id of the rejected credentials
-     * @return true when the key is one this provider served and other credentials are cached now
+     * @return true when the key is one this fresh source served and other credentials are cached now
      */
     static native boolean invalidate(long handle, String rejectedAccessKeyId);
 
     /**
-     * The provider's state as JSON.
+     * The fresh source's state as JSON.
      *
      * @param handle an open handle
      * @return a JSON document
@@ -107,7 +107,7 @@ final class Native {
     static native String[] statusFields();
 
     /**
-     * The provider's state, field by field of {@link #statusFields}.
+     * The fresh source's state, field by field of {@link #statusFields}.
      *
      * @param handle an open handle
      * @param numbers receives one long per number field ({@link #NO_VALUE} where none)
@@ -116,7 +116,7 @@ final class Native {
     static native String[] statusValues(long handle, long[] numbers);
 
     /**
-     * Stops the provider and frees the handle; 0 is ignored.
+     * Stops the fresh source and frees the handle; 0 is ignored.
      *
      * @param handle an open handle, not used again afterwards
      */
@@ -152,7 +152,7 @@ final class Native {
     static native long logRecordsDropped();
 
     /**
-     * A provider over a fetcher.
+     * A fresh source over a fetcher.
      *
      * @param keys option keys (refresh and network options only)
      * @param values option values
@@ -165,7 +165,7 @@ final class Native {
             long callTimeoutMillis);
 
     /**
-     * A provider that assumes the options' {@code roleArn} with web identity tokens.
+     * A fresh source that assumes the options' {@code roleArn} with web identity tokens.
      *
      * @param keys option keys (refresh, network and role options)
      * @param values option values
