@@ -393,23 +393,14 @@ impl SourceOptions {
         let d = RefreshConfig::default();
         let config = RefreshConfig {
             lead: self.ranged_millis(&REFRESH_LEAD)?,
-            jitter: self.ranged_millis(&JITTER)?.unwrap_or(d.jitter),
-            backoff_base: self
-                .ranged_millis(&REFRESH_BACKOFF_BASE)?
-                .unwrap_or(d.backoff_base),
-            backoff_cap: self
-                .ranged_millis(&REFRESH_BACKOFF_CAP)?
-                .unwrap_or(d.backoff_cap),
+            jitter: self.ranged_millis_or(&JITTER, d.jitter)?,
+            backoff_base: self.ranged_millis_or(&REFRESH_BACKOFF_BASE, d.backoff_base)?,
+            backoff_cap: self.ranged_millis_or(&REFRESH_BACKOFF_CAP, d.backoff_cap)?,
             fixed_backoff: None,
-            stale_extension: self
-                .ranged_millis(&STALE_EXTENSION)?
-                .unwrap_or(d.stale_extension),
+            stale_extension: self.ranged_millis_or(&STALE_EXTENSION, d.stale_extension)?,
             first_fetch_timeout: self
-                .ranged_millis(&FIRST_FETCH_TIMEOUT)?
-                .unwrap_or(d.first_fetch_timeout),
-            skew_warn_threshold: self
-                .ranged_millis(&SKEW_WARN)?
-                .unwrap_or(d.skew_warn_threshold),
+                .ranged_millis_or(&FIRST_FETCH_TIMEOUT, d.first_fetch_timeout)?,
+            skew_warn_threshold: self.ranged_millis_or(&SKEW_WARN, d.skew_warn_threshold)?,
             long_term_recheck: None,
         };
         if config.backoff_base > config.backoff_cap {
@@ -447,6 +438,11 @@ impl SourceOptions {
 
     fn ranged_millis(&self, option: &OptionSpec) -> Result<Option<Duration>> {
         Ok(self.ranged::<u64>(option)?.map(Duration::from_millis))
+    }
+
+    /// The option's milliseconds as [`Self::ranged_millis`] reads them, or `default` when unset.
+    fn ranged_millis_or(&self, option: &OptionSpec, default: Duration) -> Result<Duration> {
+        Ok(self.ranged_millis(option)?.unwrap_or(default))
     }
 
     /// Refuses every option that does not apply to `kind`, naming it and `what` is built.
