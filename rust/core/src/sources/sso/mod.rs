@@ -596,12 +596,24 @@ struct ServiceClient {
     clock: Arc<dyn Clock>,
 }
 
-/// An HTTP client for the service `what` (in errors) with the trust and proxies of `http`.
-fn http_client(http: &HttpPolicy, what: &str) -> Result<reqwest::Client> {
-    http.service_client(what, SSO_CONNECT_TIMEOUT, SSO_TIMEOUT)
-}
-
 impl ServiceClient {
+    /// A client for the service `what` (in errors) at `endpoint`, with the trust and proxies of
+    /// `http`; retries with `retry`, sleeping on `clock`.
+    fn new(
+        what: &str,
+        endpoint: Endpoint,
+        http: &HttpPolicy,
+        retry: RetryPolicy,
+        clock: Arc<dyn Clock>,
+    ) -> Result<ServiceClient> {
+        Ok(ServiceClient {
+            http: http.service_client(what, SSO_CONNECT_TIMEOUT, SSO_TIMEOUT)?,
+            endpoint,
+            retry,
+            clock,
+        })
+    }
+
     /// The URL of `path` (starting with `/`) below the endpoint.
     fn url(&self, path: &str) -> Result<reqwest::Url> {
         reqwest::Url::parse(&format!(

@@ -15,7 +15,7 @@ use crate::http::HttpPolicy;
 use crate::sources::retry::RetryPolicy;
 
 use super::cache::Registration;
-use super::{http_client, Endpoint, ServiceClient};
+use super::{Endpoint, ServiceClient};
 
 /// The grant type of a refresh.
 pub(crate) const REFRESH_GRANT_TYPE: &str = "refresh_token";
@@ -59,12 +59,7 @@ impl OidcClient {
         clock: Arc<dyn Clock>,
     ) -> Result<OidcClient> {
         Ok(OidcClient {
-            service: ServiceClient {
-                http: http_client(http, "SSO OIDC")?,
-                endpoint,
-                retry,
-                clock,
-            },
+            service: ServiceClient::new("SSO OIDC", endpoint, http, retry, clock)?,
         })
     }
 

@@ -15,7 +15,7 @@ use crate::sources::retry::RetryPolicy;
 use crate::sources::server_clock::{DateOrigin, ServerClock};
 use crate::sources::Fetched;
 
-use super::{http_client, Endpoint, ServiceClient};
+use super::{Endpoint, ServiceClient};
 
 /// The header that carries the access token.
 pub(crate) const BEARER_TOKEN_HEADER: &str = "x-amz-sso_bearer_token";
@@ -38,12 +38,13 @@ impl PortalClient {
         server_clock: Arc<ServerClock>,
     ) -> Result<PortalClient> {
         Ok(PortalClient {
-            service: ServiceClient {
-                http: http_client(http, "IAM Identity Center portal")?,
+            service: ServiceClient::new(
+                "IAM Identity Center portal",
                 endpoint,
+                http,
                 retry,
                 clock,
-            },
+            )?,
             server_clock,
         })
     }
