@@ -29,7 +29,7 @@ pub struct ImdsCredentialsSource {
 impl ImdsCredentialsSource {
     /// A source reading IMDS as `config` says, timing retries and tokens on `clock`.
     pub fn new(config: ImdsConfig, clock: Arc<dyn Clock>) -> Result<Self> {
-        Self::with_server_clock(config, clock, Arc::new(ServerClock::new()))
+        Ok(Self::from_client(ImdsClient::new(config, clock)?))
     }
 
     /// Like [`ImdsCredentialsSource::new`], feeding every answer's `Date` to `server_clock`.
@@ -38,10 +38,16 @@ impl ImdsCredentialsSource {
         clock: Arc<dyn Clock>,
         server_clock: Arc<ServerClock>,
     ) -> Result<Self> {
-        Ok(ImdsCredentialsSource {
-            client: ImdsClient::with_server_clock(config, clock, server_clock)?,
+        let client = ImdsClient::with_server_clock(config, clock, server_clock)?;
+        Ok(Self::from_client(client))
+    }
+
+    /// A source over `client`, with no role discovered yet.
+    fn from_client(client: ImdsClient) -> Self {
+        ImdsCredentialsSource {
+            client,
             role: Mutex::new(None),
-        })
+        }
     }
 
     /// The underlying client (shares the token and counters with this source).
