@@ -60,62 +60,40 @@ pub fn cache_file_name(login_session: &str) -> String {
     format!("{hex}.json")
 }
 
-/// What a cache file holds. `Debug` shows no secret.
-#[derive(Clone)]
+/// What a cache file holds. `Debug` shows no secret (the secrets are in [`Session`]).
+#[derive(Clone, Debug)]
 pub struct LoginToken {
-    /// `accessToken.accessKeyId`.
-    pub access_key_id: String,
-    /// `accessToken.secretAccessKey`.
-    pub secret_access_key: Zeroizing<String>,
-    /// `accessToken.sessionToken`.
-    pub session_token: Zeroizing<String>,
+    /// The credentials, their expiry and the refresh token: what a refresh replaces.
+    pub session: Session,
     /// `accessToken.accountId`.
     pub account_id: String,
-    /// `accessToken.expiresAt`.
-    pub expires_at: DateTime<Utc>,
     /// `clientId`.
     pub client_id: String,
-    /// `refreshToken`.
-    pub refresh_token: Zeroizing<String>,
     /// `dpopKey`, parsed.
     pub dpop_key: DpopKey,
     /// Whether the file has an `idToken` (kept as it is on write-back).
     pub has_id_token: bool,
 }
 
-impl fmt::Debug for LoginToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LoginToken")
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &REDACTED)
-            .field("session_token", &REDACTED)
-            .field("account_id", &self.account_id)
-            .field("expires_at", &self.expires_at)
-            .field("client_id", &self.client_id)
-            .field("refresh_token", &REDACTED)
-            .field("dpop_key", &self.dpop_key)
-            .field("has_id_token", &self.has_id_token)
-            .finish()
-    }
-}
-
-/// What a refresh brought, to be written back.
-pub struct Refreshed {
-    /// The new `accessKeyId`.
+/// The part of a cache file that each refresh replaces (and writes back). `Debug` shows no
+/// secret.
+#[derive(Clone)]
+pub struct Session {
+    /// `accessToken.accessKeyId`.
     pub access_key_id: String,
-    /// The new `secretAccessKey`.
+    /// `accessToken.secretAccessKey`.
     pub secret_access_key: Zeroizing<String>,
-    /// The new `sessionToken`.
+    /// `accessToken.sessionToken`.
     pub session_token: Zeroizing<String>,
-    /// The new `expiresAt` (now plus the answer's `expiresIn`).
+    /// `accessToken.expiresAt` (after a refresh: now plus the answer's `expiresIn`).
     pub expires_at: DateTime<Utc>,
-    /// The new `refreshToken`.
+    /// `refreshToken`.
     pub refresh_token: Zeroizing<String>,
 }
 
-impl fmt::Debug for Refreshed {
+impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Refreshed")
+        f.debug_struct("Session")
             .field("access_key_id", &self.access_key_id)
             .field("secret_access_key", &REDACTED)
             .field("session_token", &REDACTED)
@@ -253,13 +231,15 @@ pub fn parse(path: &Path, doc: &serde_json::Value) -> Result<LoginToken> {
         )
     })?;
     Ok(LoginToken {
-        access_key_id,
-        secret_access_key,
-        session_token,
+        session: Session {
+            access_key_id,
+            secret_access_key,
+            session_token,
+            expires_at,
+            refresh_token,
+        },
         account_id,
-        expires_at,
         client_id,
-        refresh_token,
         dpop_key,
         has_id_token: root.contains_key("idToken"),
     })
@@ -268,7 +248,7 @@ pub fn parse(path: &Path, doc: &serde_json::Value) -> Result<LoginToken> {
 /// Writes a refresh back into the file at `path`: reads the document again, changes
 /// `accessToken.{accessKeyId, secretAccessKey, sessionToken, expiresAt}` and `refreshToken`, keeps
 /// everything else, and replaces the file atomically ([`write_atomically`](crate::sources::atomic_file::write_atomically)).
-pub(crate) async fn write_back(path: &Path, refreshed: &Refreshed) -> Result<()> {
+pub(crate) async fn write_back(path: &Path, session: &Session) -> Result<()> {
     let mut doc = read_document(path).await?;
     let Some(root) = doc.0.as_object_mut() else {
         return Err(file_error(ErrorKind::Parse, path, "is not a JSON object"));
@@ -281,20 +261,17 @@ pub(crate) async fn write_back(path: &Path, refreshed: &Refreshed) -> Result<()>
     }
     if let Some(access) = access.as_object_mut() {
         use serde_json::Value::String as S;
-        access.insert("accessKeyId".into(), S(refreshed.access_key_id.clone()));
+        access.insert("accessKeyId".into(), S(session.access_key_id.clone()));
         access.insert(
             "secretAccessKey".into(),
-            S(refreshed.secret_access_key.to_string()),
+            S(session.secret_access_key.to_string()),
         );
-        access.insert(
-            "sessionToken".into(),
-            S(refreshed.session_token.to_string()),
-        );
-        access.insert("expiresAt".into(), S(format_time(refreshed.expires_at)));
+        access.insert("sessionToken".into(), S(session.session_token.to_string()));
+        access.insert("expiresAt".into(), S(format_time(session.expires_at)));
     }
     root.insert(
         "refreshToken".into(),
-        serde_json::Value::String(refreshed.refresh_token.to_string()),
+        serde_json::Value::String(session.refresh_token.to_string()),
     );
     let text = Zeroizing::new(
         serde_json::to_vec(&doc.0)

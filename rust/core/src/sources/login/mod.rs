@@ -35,7 +35,7 @@ use chrono::{DateTime, Utc};
 use reqwest::Url;
 use zeroize::Zeroizing;
 
-use self::cache::{LoginToken, Refreshed};
+use self::cache::{LoginToken, Session};
 use crate::clock::Clock;
 use crate::credentials::{Credentials, SecretJson};
 use crate::env::Env;
@@ -201,7 +201,7 @@ pub struct LoginSource {
 
 /// What `CreateOAuth2Token` answered.
 struct TokenAnswer {
-    refreshed: Refreshed,
+    session: Session,
 }
 
 impl LoginSource {
@@ -251,18 +251,12 @@ impl LoginSource {
             .map_err(|e| self.load_error(e))
     }
 
-    fn credentials(
-        &self,
-        access_key_id: &str,
-        secret: &str,
-        token: &str,
-        expires_at: DateTime<Utc>,
-    ) -> Credentials {
+    fn credentials(&self, session: &Session) -> Credentials {
         Credentials::new(
-            access_key_id,
-            secret,
-            Some(token.to_string()),
-            Some(expires_at),
+            &session.access_key_id,
+            session.secret_access_key.as_str(),
+            Some(session.session_token.to_string()),
+            Some(session.expires_at),
             self.name.clone(),
         )
     }
@@ -282,24 +276,19 @@ impl LoginSource {
     }
 
     fn fresh_enough(&self, token: &LoginToken) -> bool {
-        let left = token.expires_at - self.clock.wall();
+        let left = token.session.expires_at - self.clock.wall();
         left.to_std().is_ok_and(|left| left > LOGIN_REFRESH_WINDOW)
     }
 
     async fn fetch_inner(&self) -> Result<Fetched> {
         let token = self.load().await?;
-        let cached = self.credentials(
-            &token.access_key_id,
-            &token.secret_access_key,
-            &token.session_token,
-            token.expires_at,
-        );
-        if self.fresh_enough(&token) && !self.was_served(&token.access_key_id) {
+        let cached = self.credentials(&token.session);
+        if self.fresh_enough(&token) && !self.was_served(&token.session.access_key_id) {
             return Ok(self.serve(cached));
         }
         match self.refresh(&token).await {
             Ok(answer) => {
-                let r = answer.refreshed;
+                let r = answer.session;
                 if let Err(e) = cache::write_back(&self.settings.cache_file, &r).await {
                     tracing::warn!(
                         profile = %self.settings.profile,
@@ -307,30 +296,24 @@ impl LoginSource {
                         "refreshed `aws login` credentials could not be written back to the cache; they are used anyway"
                     );
                 }
-                Ok(self.serve(self.credentials(
-                    &r.access_key_id,
-                    &r.secret_access_key,
-                    &r.session_token,
-                    r.expires_at,
-                )))
+                Ok(self.serve(self.credentials(&r)))
             }
             Err(e) => {
                 // Another process (the AWS CLI, an SDK) may have refreshed the session meanwhile,
                 // rotating the refresh token we sent: its credentials are as good as ours.
                 if let Ok(now) = self.load().await {
-                    if now.access_key_id != token.access_key_id && self.fresh_enough(&now) {
-                        let c = self.credentials(
-                            &now.access_key_id,
-                            &now.secret_access_key,
-                            &now.session_token,
-                            now.expires_at,
-                        );
+                    if now.session.access_key_id != token.session.access_key_id
+                        && self.fresh_enough(&now)
+                    {
+                        let c = self.credentials(&now.session);
                         return Ok(self.serve(c));
                     }
                 }
                 // Unexpired credentials not handed out yet are better than none (a start-up
                 // within the window); the engine refreshes them again soon.
-                if token.expires_at > self.clock.wall() && !self.was_served(&token.access_key_id) {
+                if token.session.expires_at > self.clock.wall()
+                    && !self.was_served(&token.session.access_key_id)
+                {
                     tracing::warn!(profile = %self.settings.profile, error = %e.full_message(), "`aws login` refresh failed; using the cached credentials until they expire");
                     return Ok(self.serve(cached));
                 }
@@ -359,7 +342,7 @@ impl LoginSource {
             serde_json::json!({
                 "clientId": token.client_id,
                 "grantType": "refresh_token",
-                "refreshToken": token.refresh_token.as_str(),
+                "refreshToken": token.session.refresh_token.as_str(),
             })
             .to_string(),
         );
@@ -460,7 +443,7 @@ impl LoginSource {
         };
         let now = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
         Ok(TokenAnswer {
-            refreshed: Refreshed {
+            session: Session {
                 access_key_id,
                 secret_access_key,
                 session_token,
@@ -564,7 +547,7 @@ pub async fn status(settings: &LoginSettings) -> Result<LoginStatus> {
     let token = cache::load(&settings.cache_file).await?;
     let why_not = settings.endpoint.as_ref().err().cloned();
     Ok(LoginStatus {
-        expires_at: token.expires_at,
+        expires_at: token.session.expires_at,
         account_id: token.account_id.clone(),
         can_refresh: why_not.is_none(),
         why_not,
