@@ -21,7 +21,7 @@ use freshcreds::sources::server_clock::{
 };
 use freshcreds::sources::sts::{StsClient, StsSettings};
 use freshcreds::sources::web_identity::WebIdentitySource;
-use freshcreds::sources::CredentialSource;
+use freshcreds::sources::{CredentialSource, Fetched};
 use freshcreds::{Credentials, ErrorKind};
 use freshcreds_sim::{
     Endpoint, Fault, SimConfig, Simulator, MAX_SKEW_MINUTES, STATIC_ACCESS_KEY_ID,
@@ -103,18 +103,20 @@ async fn a_simulator_ten_minutes_off_refuses_a_signature_on_the_local_clock() {
     assert!(resp.text().await.unwrap().contains("Signature expired"));
 }
 
-#[tokio::test]
-async fn assume_role_on_a_host_ten_minutes_off_is_signed_with_the_offset_imds_showed() {
-    let sim = skewed_sim().await;
+/// Runs `AssumeRole` over the IMDS base on a simulator whose clock is `host_off` ahead of this
+/// host's, as the chain does (IMDS reads first), and checks that the signature was accepted the
+/// first time, with the offset IMDS showed. Returns what STS answered.
+async fn assume_role_after_imds_on_a_host(host_off: chrono::Duration) -> Fetched {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.set_clock_skew(host_off);
     let server_clock = Arc::new(ServerClock::new());
-    // The chain's IMDS source reads first (here: as the base of the role).
     let base = imds(&sim, server_clock.clone());
     let source = AssumeRoleSource::new(Arc::new(base), ROLE, sts(&sim, server_clock.clone()));
     let fetched = source.fetch().await.expect("AssumeRole accepted");
     assert!(fetched.credentials.session_token().is_some());
     let offset = server_clock.offset().unwrap();
     assert!(
-        (offset - HOST_OFF).num_seconds().abs() <= 2,
+        (offset - host_off).num_seconds().abs() <= 2,
         "offset {offset}"
     );
     let c = sim.counts();
@@ -123,6 +125,12 @@ async fn assume_role_on_a_host_ten_minutes_off_is_signed_with_the_offset_imds_sh
         (1, 1, 0),
         "signed right the first time: {c:?}"
     );
+    fetched
+}
+
+#[tokio::test]
+async fn assume_role_on_a_host_ten_minutes_off_is_signed_with_the_offset_imds_showed() {
+    assume_role_after_imds_on_a_host(HOST_OFF).await;
 }
 
 /// A time zone stored as UTC: the host is hours off, inside [`MAX_PLAUSIBLE_DATE_OFFSET`]. Its
@@ -132,17 +140,7 @@ async fn assume_role_on_a_host_ten_minutes_off_is_signed_with_the_offset_imds_sh
 async fn assume_role_on_a_host_three_hours_off_is_signed_with_the_offset_imds_showed() {
     let three_hours = chrono::Duration::hours(3);
     assert!(three_hours.to_std().unwrap() < MAX_PLAUSIBLE_DATE_OFFSET);
-    let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    sim.set_clock_skew(three_hours);
-    let server_clock = Arc::new(ServerClock::new());
-    let base = imds(&sim, server_clock.clone());
-    let source = AssumeRoleSource::new(Arc::new(base), ROLE, sts(&sim, server_clock.clone()));
-    let fetched = source.fetch().await.expect("AssumeRole accepted");
-    let offset = server_clock.offset().unwrap();
-    assert!(
-        (offset - three_hours).num_seconds().abs() <= 2,
-        "offset {offset}"
-    );
+    let fetched = assume_role_after_imds_on_a_host(three_hours).await;
     let date = fetched
         .server_date
         .expect("the STS answer's Date anchors the expiry");
@@ -152,12 +150,6 @@ async fn assume_role_on_a_host_three_hours_off_is_signed_with_the_offset_imds_sh
             .abs()
             <= 2,
         "server date {date}"
-    );
-    let c = sim.counts();
-    assert_eq!(
-        (c.sts_assume_role, c.sts_signature_mismatch),
-        (1, 0),
-        "signed right the first time: {c:?}"
     );
 }
 
