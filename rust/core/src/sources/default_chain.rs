@@ -549,22 +549,15 @@ mod tests {
 
     #[test]
     fn source_names_parse_case_insensitively_and_bad_ones_name_the_option() {
-        assert_eq!(
-            SourceSelection::parse("IMDS").unwrap(),
-            SourceSelection::Imds
-        );
-        assert_eq!(
-            SourceSelection::parse("webIdentity").unwrap(),
-            SourceSelection::WebIdentity
-        );
-        assert_eq!(
-            SourceSelection::parse(" Ec2InstanceMetadata ").unwrap(),
-            SourceSelection::Imds
-        );
-        assert_eq!(
-            SourceSelection::parse("ENV").unwrap(),
-            SourceSelection::Environment
-        );
+        for (value, selection) in [
+            ("IMDS", SourceSelection::Imds),
+            ("webIdentity", SourceSelection::WebIdentity),
+            (" Ec2InstanceMetadata ", SourceSelection::Imds),
+            ("ENV", SourceSelection::Environment),
+            ("Default", SourceSelection::Chain),
+        ] {
+            assert_eq!(SourceSelection::parse(value).unwrap(), selection, "{value}");
+        }
         let e = SourceSelection::parse("sso").unwrap_err();
         assert_mentions(
             e.message(),
