@@ -13,7 +13,7 @@ pub(crate) fn redacted<T>(secret: &Option<T>) -> Option<&'static str> {
     secret.as_ref().map(|_| REDACTED)
 }
 
-/// A secret string: zeroized when dropped, shown as [`REDACTED`] by `Debug` (the way smithy-rs's
+/// A secret string: zeroized when dropped, shown as `** redacted **` by `Debug` (the way smithy-rs's
 /// `SensitiveString` is), so that a struct holding one can derive `Debug` and list every field.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(Zeroizing<String>);
