@@ -29,6 +29,7 @@ pub mod retry;
 pub mod server_clock;
 pub mod sso;
 pub mod sts;
+pub(crate) mod token_cache;
 pub mod web_identity;
 
 /// A boxed, sendable future (sources are used behind `dyn`).

@@ -37,7 +37,7 @@ use zeroize::Zeroizing;
 
 use self::cache::{LoginToken, Session};
 use crate::clock::Clock;
-use crate::credentials::{Credentials, SecretJson};
+use crate::credentials::{Credentials, Secret, SecretJson};
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::HttpPolicy;
@@ -254,8 +254,8 @@ impl LoginSource {
     fn credentials(&self, session: &Session) -> Credentials {
         Credentials::new(
             &session.access_key_id,
-            session.secret_access_key.as_str(),
-            Some(session.session_token.to_string()),
+            session.secret_access_key.expose(),
+            Some(session.session_token.expose().to_string()),
             Some(session.expires_at),
             self.name.clone(),
         )
@@ -342,7 +342,7 @@ impl LoginSource {
             serde_json::json!({
                 "clientId": token.client_id,
                 "grantType": "refresh_token",
-                "refreshToken": token.session.refresh_token.as_str(),
+                "refreshToken": token.session.refresh_token.expose(),
             })
             .to_string(),
         );
@@ -420,15 +420,15 @@ impl LoginSource {
             access.and_then(|a| a.get("accessKeyId")),
             "accessToken.accessKeyId",
         )?;
-        let secret_access_key = Zeroizing::new(text(
+        let secret_access_key = Secret::from(text(
             access.and_then(|a| a.get("secretAccessKey")),
             "accessToken.secretAccessKey",
         )?);
-        let session_token = Zeroizing::new(text(
+        let session_token = Secret::from(text(
             access.and_then(|a| a.get("sessionToken")),
             "accessToken.sessionToken",
         )?);
-        let refresh_token = Zeroizing::new(text(doc.0.get("refreshToken"), "refreshToken")?);
+        let refresh_token = Secret::from(text(doc.0.get("refreshToken"), "refreshToken")?);
         let expires_in = match doc.0.get("expiresIn") {
             None => return Err(field_error("expiresIn", "is missing")),
             Some(v) => v

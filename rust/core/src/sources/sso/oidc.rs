@@ -79,7 +79,7 @@ impl OidcClient {
         let body = Zeroizing::new(
             serde_json::json!({
                 "clientId": registration.client_id,
-                "clientSecret": registration.client_secret.as_str(),
+                "clientSecret": registration.client_secret.expose(),
                 "grantType": REFRESH_GRANT_TYPE,
                 "refreshToken": refresh_token,
             })
