@@ -352,15 +352,15 @@ impl SsoSource {
             }
         }
         let retry = RetryPolicy::default();
+        let service = |what: &str, endpoint: &Endpoint| {
+            ServiceClient::new(what, endpoint.clone(), &settings.http, retry, clock.clone())
+        };
         Ok(SsoSource {
             portal: PortalClient::new(
-                settings.portal.clone(),
-                &settings.http,
-                retry,
-                clock.clone(),
+                service("IAM Identity Center portal", &settings.portal)?,
                 server_clock,
-            )?,
-            oidc: OidcClient::new(settings.oidc.clone(), &settings.http, retry, clock.clone())?,
+            ),
+            oidc: OidcClient::new(service("SSO OIDC", &settings.oidc)?),
             name: format!("Profile({})/Sso", settings.profile),
             settings,
             clock,
