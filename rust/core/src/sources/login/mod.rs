@@ -45,7 +45,7 @@ use crate::sources::profile::{ProfileSet, Section};
 use crate::sources::region::{check_region, region_from_env, setting_origin};
 use crate::sources::retry::RetryPolicy;
 use crate::sources::sts::{configured_endpoints_ignored, env_endpoint};
-use crate::sources::{BoxFuture, CredentialSource, Fetched, Probe};
+use crate::sources::{credential_source, Fetched, Probe};
 
 /// The profile key `aws login` writes: the ARN of the signed-in session.
 pub(crate) const LOGIN_SESSION_KEY: &str = "login_session";
@@ -502,32 +502,22 @@ impl LoginSource {
             ),
         }
     }
-}
 
-impl CredentialSource for LoginSource {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
-        Box::pin(self.fetch_inner())
-    }
-
-    /// Reads the cache only: a session that would have to be refreshed is `Configured` (a
-    /// refresh rotates the refresh token), one with valid credentials is `Available`.
-    fn probe(&self) -> BoxFuture<'_, Probe> {
-        Box::pin(async move {
-            match self.load().await {
-                Ok(token) if self.fresh_enough(&token) => Probe::Available,
-                Ok(_) => Probe::Configured(format!(
-                    "the `aws login` session {} of profile {} would be refreshed through AWS Sign-In",
-                    self.settings.login_session, self.settings.profile
-                )),
-                Err(e) => Probe::Failed(e.full_message()),
-            }
-        })
+    /// The probe reads the cache only: a session that would have to be refreshed is `Configured`
+    /// (a refresh rotates the refresh token), one with valid credentials is `Available`.
+    async fn probe_cache(&self) -> Probe {
+        match self.load().await {
+            Ok(token) if self.fresh_enough(&token) => Probe::Available,
+            Ok(_) => Probe::Configured(format!(
+                "the `aws login` session {} of profile {} would be refreshed through AWS Sign-In",
+                self.settings.login_session, self.settings.profile
+            )),
+            Err(e) => Probe::Failed(e.full_message()),
+        }
     }
 }
+
+credential_source!(LoginSource, probe: probe_cache);
 
 /// What a login session's cache says, for reports (`freshcreds doctor`): no secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
