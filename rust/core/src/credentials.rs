@@ -154,8 +154,10 @@ impl fmt::Display for Credentials {
     }
 }
 
-/// A parsed JSON document that may hold secrets (a credentials answer): every string value in it
-/// is zeroized when it is dropped. Keys are left alone (field names are not secret).
+/// A parsed JSON document that may hold secrets (a credentials answer, a token cache file): every
+/// string value in it, and in each clone of it, is zeroized when it is dropped. Keys are left
+/// alone (field names are not secret).
+#[derive(Clone)]
 pub(crate) struct SecretJson(pub(crate) serde_json::Value);
 
 impl SecretJson {
