@@ -8,7 +8,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use zeroize::Zeroizing;
 
-use crate::credentials::{Credentials, SecretJson};
+use crate::credentials::{debug_shows, Credentials, SecretJson};
 use crate::error::{Error, ErrorKind};
 
 /// Which document is being read.
@@ -134,14 +134,10 @@ pub struct Document {
     pub expiration: Option<DateTime<Utc>>,
 }
 
-impl fmt::Debug for Document {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Document")
-            .field("access_key_id", &self.access_key_id)
-            .field("expiration", &self.expiration)
-            .finish_non_exhaustive()
-    }
-}
+debug_shows!(Document {
+    access_key_id,
+    expiration
+});
 
 impl Document {
     /// The credentials, attributed to `source`.
