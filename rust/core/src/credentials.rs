@@ -13,9 +13,35 @@ pub(crate) fn redacted<T>(secret: &Option<T>) -> Option<&'static str> {
     secret.as_ref().map(|_| REDACTED)
 }
 
-/// Implements `Debug` for a type that holds secrets, host objects or other state not fit to
-/// print, showing only the fields listed and `..` for the rest, so that a field added later stays
-/// out of logs until someone lists it: `debug_shows!(ReloadingProfileSource { name, files });`.
+/// A secret string: zeroized when dropped, shown as [`REDACTED`] by `Debug` (the way smithy-rs's
+/// `SensitiveString` is), so that a struct holding one can derive `Debug` and list every field.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Zeroizing<String>);
+
+impl Secret {
+    /// The secret's text. Never log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Secret {
+    fn from(text: String) -> Secret {
+        Secret(Zeroizing::new(text))
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+/// Implements `Debug` for a type that cannot derive it (it holds host objects, clients or other
+/// state that does not print), showing only the fields listed and `..` for the rest, so that a
+/// field added later stays out of logs until someone lists it:
+/// `debug_shows!(ReloadingProfileSource { name, files });`. A type whose fields all print (its
+/// secrets held as [`Secret`]) derives `Debug` instead.
 macro_rules! debug_shows {
     ($type:ident { $($field:ident),* $(,)? }) => {
         impl ::std::fmt::Debug for $type {
@@ -33,11 +59,11 @@ pub(crate) use debug_shows;
 ///
 /// The secret access key and the session token are zeroized when the value is dropped and never
 /// appear in `Debug` or `Display` output: only the access key id, the expiry and the source do.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Credentials {
     access_key_id: String,
-    secret_access_key: Zeroizing<String>,
-    session_token: Option<Zeroizing<String>>,
+    secret_access_key: Secret,
+    session_token: Option<Secret>,
     expiration: Option<DateTime<Utc>>,
     source: String,
     /// The AWS account the credentials belong to, when the source knows it (not a secret).
@@ -55,8 +81,8 @@ impl Credentials {
     ) -> Self {
         Credentials {
             access_key_id: access_key_id.into(),
-            secret_access_key: Zeroizing::new(secret_access_key.into()),
-            session_token: session_token.map(Zeroizing::new),
+            secret_access_key: Secret::from(secret_access_key.into()),
+            session_token: session_token.map(Secret::from),
             expiration,
             source: source.into(),
             account_id: None,
@@ -70,12 +96,12 @@ impl Credentials {
 
     /// The secret access key. Never log it.
     pub fn secret_access_key(&self) -> &str {
-        &self.secret_access_key
+        self.secret_access_key.expose()
     }
 
     /// The session token of temporary credentials. Never log it.
     pub fn session_token(&self) -> Option<&str> {
-        self.session_token.as_deref().map(String::as_str)
+        self.session_token.as_ref().map(Secret::expose)
     }
 
     /// When the credentials expire, as stated by their source (server time); `None` for long-term keys.
@@ -130,22 +156,9 @@ impl Credentials {
     /// credentials it already gave out has not rotated them yet).
     pub(crate) fn same_material(&self, other: &Credentials) -> bool {
         self.access_key_id == other.access_key_id
-            && *self.secret_access_key == *other.secret_access_key
+            && self.secret_access_key == other.secret_access_key
             && self.session_token == other.session_token
             && self.expiration == other.expiration
-    }
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &REDACTED)
-            .field("session_token", &redacted(&self.session_token))
-            .field("expiration", &self.expiration)
-            .field("source", &self.source)
-            .field("account_id", &self.account_id)
-            .finish()
     }
 }
 

@@ -299,7 +299,11 @@ fn plan_as_json(plan: &ProfileRoleChain) -> Value {
     for role in &plan.roles {
         let mut m = Map::new();
         put(&mut m, "role_arn", Some(&role.role_arn));
-        put(&mut m, "external_id", role.external_id.as_deref());
+        put(
+            &mut m,
+            "external_id",
+            role.external_id.as_ref().map(|id| id.expose()),
+        );
         put(
             &mut m,
             "role_session_name",

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use freshcreds::credentials::Secret;
 use freshcreds::env::Env;
 use freshcreds::host::SourceOptions;
 use freshcreds::sources::assume_role::AssumeRoleSource;
@@ -93,7 +94,10 @@ fn the_debug_of_an_assume_role_plan_hides_the_external_id_and_the_keys() {
     )
     .unwrap();
     let chain = ProfileRoleChain::plan(&set).unwrap();
-    assert_eq!(chain.roles[0].external_id.as_deref(), Some(EXTERNAL_ID));
+    assert_eq!(
+        chain.roles[0].external_id.as_ref().map(Secret::expose),
+        Some(EXTERNAL_ID)
+    );
     let shown = format!("{chain:?} {chain:#?} {:?}", chain.roles[0]);
     assert_hidden("ProfileRoleChain", &shown);
     assert!(

@@ -201,6 +201,18 @@ pub const BASE_PREFIX: &str = "base.";
 /// …: the rows of `crate::sdk_settings::SDK_SETTINGS`, not of this spec).
 pub const SDK_PREFIX: &str = "aws.";
 
+/// The values of `source`: `chain`, then the sources it may be pinned to, each with the other
+/// names it also answers to (any case).
+pub const SOURCE_VALUES: [(&str, &[&str]); 7] = [
+    ("chain", &["default"]),
+    ("systemProperties", &[]),
+    ("environment", &["env"]),
+    ("webIdentity", &[]),
+    ("profile", &[]),
+    ("container", &[]),
+    ("imds", &["Ec2InstanceMetadata"]),
+];
+
 /// Why `mfaSerial` is refused.
 pub const MFA_REFUSED: &str = "a role that needs MFA cannot be refreshed in the background (nobody is there to type the token code); assume it from credentials that need no MFA, or use a session from `aws sts get-session-token` as the base";
 

@@ -143,8 +143,9 @@ pub struct RefreshEngine {
 
 impl std::fmt::Debug for RefreshEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RefreshEngine")
-            .field("source", &self.shared.source.name())
+        // The engine shows as the name of the source it refreshes from.
+        f.debug_tuple("RefreshEngine")
+            .field(&self.shared.source.name())
             .finish()
     }
 }

@@ -13,6 +13,7 @@ use super::environment::StaticVariablesSource;
 use super::imds::{ImdsConfig, ImdsConfigBuilder, ImdsCredentialsSource};
 use super::notice;
 use super::process::CredentialProcessSource;
+use super::profile::Section;
 use super::profile::{
     BaseStep, NamedSource, Platform, ProfileRoleChain, ProfileSet, ReloadingProfileSource,
 };
@@ -73,23 +74,35 @@ pub enum SourceSelection {
 }
 
 impl SourceSelection {
-    /// Parses the `source` option (`chain`, `systemProperties`, `environment`, `webIdentity`,
-    /// `profile`, `container`, `imds`; case-insensitive).
+    /// Every selection, in the order of the `source` option's values
+    /// ([`SOURCE_VALUES`](crate::host::options::SOURCE_VALUES)).
+    const ALL: [SourceSelection; 7] = [
+        SourceSelection::Chain,
+        SourceSelection::SystemProperties,
+        SourceSelection::Environment,
+        SourceSelection::WebIdentity,
+        SourceSelection::Profile,
+        SourceSelection::Container,
+        SourceSelection::Imds,
+    ];
+
+    /// Parses the `source` option: one of its values or their other names, in any case.
     pub fn parse(value: &str) -> Result<SourceSelection> {
-        Ok(match value.trim().to_ascii_lowercase().as_str() {
-            "chain" | "default" => SourceSelection::Chain,
-            "systemproperties" => SourceSelection::SystemProperties,
-            "environment" | "env" => SourceSelection::Environment,
-            "webidentity" => SourceSelection::WebIdentity,
-            "profile" => SourceSelection::Profile,
-            "container" => SourceSelection::Container,
-            "imds" | "ec2instancemetadata" => SourceSelection::Imds,
-            _ => {
-                return Err(Error::invalid_config(format!(
-                    "freshcreds option `source`={value:?} is not one of chain, systemProperties, environment, webIdentity, profile, container, imds"
-                )))
-            }
-        })
+        use crate::host::options::{SOURCE, SOURCE_VALUES};
+        let value = value.trim();
+        let named = |name: &str| name.eq_ignore_ascii_case(value);
+        SOURCE_VALUES
+            .iter()
+            .position(|(name, other_names)| named(name) || other_names.iter().any(|n| named(n)))
+            .map(|at| SourceSelection::ALL[at])
+            .ok_or_else(|| {
+                let names: Vec<&str> = SOURCE_VALUES.iter().map(|(name, _)| *name).collect();
+                Error::invalid_config(format!(
+                    "freshcreds option `{}`={value:?} is not one of {}",
+                    SOURCE.key,
+                    names.join(", ")
+                ))
+            })
     }
 }
 
@@ -162,7 +175,7 @@ pub fn sts_settings(env: &Env, profiles: Option<&ProfileSet>) -> Result<StsSetti
                 .map(str::to_string)
         }),
         origin: selected.map(|p| format!("profile {}", p.name())),
-        region_origin: selected.map(|p| setting_origin(p, "profile", "region")),
+        region_origin: selected.map(|p| setting_origin(p, Section::Profile, "region")),
     };
     let variants = EndpointVariants::resolve(
         env,
@@ -342,7 +355,7 @@ fn build_plan(
     for step in plan.roles {
         let request = RoleRequest::new(step.role_arn)
             .with_session_name(step.role_session_name)
-            .with_external_id(step.external_id)
+            .with_external_id(step.external_id.map(|id| id.expose().to_string()))
             .with_duration(step.duration_seconds.map(|s| Duration::from_secs(s.into())));
         let role = AssumeRoleSource::new(source, request, sts()?)
             .with_name(format!("Profile({})/AssumeRole", step.profile));
@@ -536,15 +549,31 @@ mod tests {
 
     #[test]
     fn source_names_parse_case_insensitively_and_bad_ones_name_the_option() {
-        assert_eq!(
-            SourceSelection::parse("IMDS").unwrap(),
-            SourceSelection::Imds
-        );
-        assert_eq!(
-            SourceSelection::parse("webIdentity").unwrap(),
-            SourceSelection::WebIdentity
-        );
+        for (value, selection) in [
+            ("IMDS", SourceSelection::Imds),
+            ("webIdentity", SourceSelection::WebIdentity),
+            (" Ec2InstanceMetadata ", SourceSelection::Imds),
+            ("ENV", SourceSelection::Environment),
+            ("Default", SourceSelection::Chain),
+        ] {
+            assert_eq!(SourceSelection::parse(value).unwrap(), selection, "{value}");
+        }
         let e = SourceSelection::parse("sso").unwrap_err();
-        assert_mentions(e.message(), &["`source`=\"sso\""]);
+        assert_mentions(
+            e.message(),
+            &[
+                "`source`=\"sso\"",
+                "chain, systemProperties",
+                "container, imds",
+            ],
+        );
+        for (at, (name, _)) in crate::host::options::SOURCE_VALUES.iter().enumerate() {
+            let selection = SourceSelection::ALL[at];
+            assert!(
+                format!("{selection:?}").eq_ignore_ascii_case(name),
+                "ALL[{at}] is {selection:?}, SOURCE_VALUES[{at}] is {name}"
+            );
+            assert_eq!(SourceSelection::parse(name).unwrap(), selection);
+        }
     }
 }

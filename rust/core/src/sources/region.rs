@@ -11,7 +11,7 @@
 
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::sources::profile::Profile;
+use crate::sources::profile::{Profile, Section};
 
 /// The environment variable naming the region (read first).
 pub(crate) const ENV_REGION: &str = "AWS_REGION";
@@ -69,8 +69,9 @@ pub(crate) fn region_from_env(env: &Env) -> Option<(String, String)> {
 }
 
 /// Where `key` of `profile` was set, for error messages: `` `region` of profile dev (FILE, line
-/// 3) ``; `section` names the kind of section (`profile`, `sso-session`).
-pub(crate) fn setting_origin(profile: &Profile, section: &str, key: &str) -> String {
+/// 3) ``; `section` is the kind of section `profile` is.
+pub(crate) fn setting_origin(profile: &Profile, section: Section, key: &str) -> String {
+    let section = section.word();
     match profile.location(key) {
         Some((file, line)) if line > 0 => {
             format!(

@@ -41,7 +41,7 @@ use crate::credentials::{Credentials, SecretJson};
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::HttpPolicy;
-use crate::sources::profile::ProfileSet;
+use crate::sources::profile::{ProfileSet, Section};
 use crate::sources::region::{check_region, region_from_env, setting_origin};
 use crate::sources::retry::RetryPolicy;
 use crate::sources::sts::{configured_endpoints_ignored, env_endpoint};
@@ -132,7 +132,7 @@ impl LoginSettings {
         let region = region_from_env(env).or_else(|| {
             let (name, region) = setting("region")?;
             let origin = match set.profile(&name) {
-                Some(p) => setting_origin(p, "profile", "region"),
+                Some(p) => setting_origin(p, Section::Profile, "region"),
                 None => format!("`region` of profile {name}"),
             };
             Some((region, origin))

@@ -22,7 +22,7 @@
 
 use std::fmt;
 
-use crate::credentials::{redacted, Credentials, REDACTED};
+use crate::credentials::{Credentials, Secret, REDACTED};
 use crate::error::{Error, ErrorKind, Result};
 
 use super::parser::{Profile, ProfileSet, DEFAULT_PROFILE};
@@ -145,30 +145,18 @@ pub enum BaseStep {
 
 /// One AssumeRole call, made with the credentials of the step before. `Debug` hides the
 /// external id.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub struct AssumeRoleStep {
     /// `role_arn`.
     pub role_arn: String,
     /// `external_id`, if set.
-    pub external_id: Option<String>,
+    pub external_id: Option<Secret>,
     /// `role_session_name`, if set.
     pub role_session_name: Option<String>,
     /// `duration_seconds`, if set.
     pub duration_seconds: Option<u32>,
     /// The profile this role comes from.
     pub profile: String,
-}
-
-impl fmt::Debug for AssumeRoleStep {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AssumeRoleStep")
-            .field("role_arn", &self.role_arn)
-            .field("external_id", &redacted(&self.external_id))
-            .field("role_session_name", &self.role_session_name)
-            .field("duration_seconds", &self.duration_seconds)
-            .field("profile", &self.profile)
-            .finish()
-    }
 }
 
 /// The role chain of the selected profile: a base, then roles to assume in order (AWS's "role
@@ -339,7 +327,7 @@ fn role_step(profile: &Profile) -> Result<Option<(AssumeRoleStep, Next<'_>)>> {
     Ok(Some((
         AssumeRoleStep {
             role_arn: role_arn.to_string(),
-            external_id: owned(profile.get("external_id")),
+            external_id: owned(profile.get("external_id")).map(Secret::from),
             role_session_name: owned(profile.get("role_session_name")),
             duration_seconds,
             profile: profile.name().to_string(),
@@ -567,7 +555,16 @@ mod tests {
         );
         assert_eq!(plan.roles.len(), 1);
         assert_eq!(plan.roles[0].duration_seconds, Some(1800));
-        assert_eq!(plan.roles[0].external_id.as_deref(), Some("x"));
+        assert_eq!(
+            plan.roles[0].external_id.as_ref().map(Secret::expose),
+            Some("x")
+        );
+        let shown = format!("{plan:?}");
+        assert!(
+            shown.contains("arn:r") && shown.contains(REDACTED),
+            "{shown}"
+        );
+        assert_omits(&shown, &["x"]);
         assert_eq!(plan.roles[0].role_session_name.as_deref(), Some("s"));
     }
 

@@ -9,5 +9,6 @@ pub mod reload;
 
 pub use chain::{AssumeRoleStep, BaseStep, NamedSource, ProfileRoleChain};
 pub use location::{FileLocations, Platform};
+pub(crate) use parser::Section;
 pub use parser::{Profile, ProfileSet};
 pub use reload::{ReloadingProfileSource, PROFILE_RECHECK_INTERVAL};

@@ -35,6 +35,25 @@ const COMMENT: &[char] = &['#', ';'];
 const PROFILE_PREFIX: &str = "profile";
 const SSO_SESSION_PREFIX: &str = "sso-session";
 
+/// The kinds of named section of the config file, as messages name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Section {
+    /// `[profile name]` (or `[default]`).
+    Profile,
+    /// `[sso-session name]`.
+    SsoSession,
+}
+
+impl Section {
+    /// The word before the name in the section's header.
+    pub(crate) const fn word(self) -> &'static str {
+        match self {
+            Section::Profile => PROFILE_PREFIX,
+            Section::SsoSession => SSO_SESSION_PREFIX,
+        }
+    }
+}
+
 /// Which of the two shared files a text came from: they name sections differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {

@@ -42,7 +42,7 @@ use crate::clock::{Clock, MonoTime};
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::HttpPolicy;
-use crate::sources::profile::{BaseStep, Platform, ProfileSet};
+use crate::sources::profile::{BaseStep, Platform, ProfileSet, Section};
 use crate::sources::region::{check_region, setting_origin};
 use crate::sources::retry::RetryPolicy;
 use crate::sources::server_clock::ServerClock;
@@ -238,10 +238,10 @@ impl SsoSettings {
         let region_origin = match sso_session {
             Some(session) => profiles
                 .sso_session(session)
-                .map(|s| setting_origin(s, "sso-session", "sso_region")),
+                .map(|s| setting_origin(s, Section::SsoSession, "sso_region")),
             None => profiles
                 .profile(profile)
-                .map(|p| setting_origin(p, "profile", "sso_region")),
+                .map(|p| setting_origin(p, Section::Profile, "sso_region")),
         }
         .unwrap_or_else(|| format!("`sso_region` of profile {profile}"));
         check_region(sso_region, &region_origin)?;

@@ -21,6 +21,13 @@ import dev.freshcreds.internal.NativeLoader;
  * field by its JSON name; the getters are typed shortcuts.
  */
 public final class FreshCredentialsStatus {
+    /**
+     * The JSON name of the field that says which source the engine refreshes from ({@link
+     * #getSource()}); views that label what they show by source (the Micrometer tag, the Spring
+     * Boot health detail) use it as their key.
+     */
+    public static final String SOURCE = "source";
+
     /** What a field measures, which decides how each view shows it. */
     public enum Kind {
         /** A count that only grows. */
@@ -182,7 +189,7 @@ public final class FreshCredentialsStatus {
 
     /** @return the source the engine refreshes from, e.g. {@code Ec2InstanceMetadata} */
     public String getSource() {
-        String s = text("source");
+        String s = text(SOURCE);
         return s == null ? "" : s;
     }
 

@@ -56,7 +56,7 @@ public final class FreshCredentialsMetrics implements MeterBinder {
      */
     public FreshCredentialsMetrics(FreshCredentialsSource source, Iterable<Tag> tags) {
         if (source == null) {
-            throw new NullPointerException("source");
+            throw new NullPointerException("a source is required");
         }
         this.source = source;
         this.tags = tags;
@@ -91,7 +91,7 @@ public final class FreshCredentialsMetrics implements MeterBinder {
     public void bindTo(MeterRegistry registry) {
         FreshCredentialsStatus first = statusOf(source);
         // The source's kind, never its full name: tags leave the process for monitoring systems.
-        Tags all = Tags.of(tags).and("source", first == null ? "" : first.getSourceKind());
+        Tags all = Tags.of(tags).and(FreshCredentialsStatus.SOURCE, first == null ? "" : first.getSourceKind());
         for (FreshCredentialsStatus.Field field : FreshCredentialsStatus.fields()) {
             if (field.meterName.isEmpty()) {
                 continue;

@@ -60,7 +60,7 @@ public final class FreshCredentialsProvider implements AWSCredentialsProvider, C
      */
     public FreshCredentialsProvider(FreshCredentialsSource source) {
         if (source == null) {
-            throw new NullPointerException("source");
+            throw new NullPointerException("a source is required");
         }
         this.source = source;
     }

@@ -333,7 +333,7 @@ public final class FreshAwsCredentialsProvider
 
     @Override
     public String toString() {
-        return ToString.builder(PROVIDER_NAME).add("source", source).build();
+        return ToString.builder(PROVIDER_NAME).add("freshSource", source).build();
     }
 
     /** Builds a {@link FreshAwsCredentialsProvider}. */
@@ -387,7 +387,7 @@ public final class FreshAwsCredentialsProvider
         @Override
         public Builder source(FreshCredentialsSource source) {
             if (source == null) {
-                throw new NullPointerException("source");
+                throw new NullPointerException("a source is required");
             }
             this.source = source;
             return this;

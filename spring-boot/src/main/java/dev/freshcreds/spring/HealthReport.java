@@ -73,7 +73,7 @@ final class HealthReport {
         } else {
             code = "UNKNOWN";
         }
-        details.put("source", fullDetails ? status.getSource() : status.getSourceKind());
+        details.put(FreshCredentialsStatus.SOURCE, fullDetails ? status.getSource() : status.getSourceKind());
         if (status.getExpiration() != null) {
             details.put("expiration", status.getExpiration().toString());
         }
