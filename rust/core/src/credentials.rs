@@ -13,7 +13,7 @@ pub(crate) fn redacted<T>(secret: &Option<T>) -> Option<&'static str> {
     secret.as_ref().map(|_| REDACTED)
 }
 
-/// A secret string: zeroized when dropped, shown as [`REDACTED`] by `Debug` (the way smithy-rs's
+/// A secret string: zeroized when dropped, shown as `** redacted **` by `Debug` (the way smithy-rs's
 /// `SensitiveString` is), so that a struct holding one can derive `Debug` and list every field.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(Zeroizing<String>);
@@ -172,8 +172,10 @@ impl fmt::Display for Credentials {
     }
 }
 
-/// A parsed JSON document that may hold secrets (a credentials answer): every string value in it
-/// is zeroized when it is dropped. Keys are left alone (field names are not secret).
+/// A parsed JSON document that may hold secrets (a credentials answer, a token cache file): every
+/// string value in it, and in each clone of it, is zeroized when it is dropped. Keys are left
+/// alone (field names are not secret).
+#[derive(Clone)]
 pub(crate) struct SecretJson(pub(crate) serde_json::Value);
 
 impl SecretJson {

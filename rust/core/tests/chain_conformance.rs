@@ -119,8 +119,7 @@ const EXPECTED_ERRORS: &[ExpectedError] = &[
         case: "sso_no_token_file",
         link: Some("Profile(sso-test)/Sso"),
         kind: None,
-        says:
-            "sso/cache/dace00cba5f8355ec9d274ceb2bcebdfbeed0e12.json cannot be read: No such file",
+        says: "sso/cache/dace00cba5f8355ec9d274ceb2bcebdfbeed0e12.json: does not exist",
     },
     ExpectedError {
         case: "sso_server_error",

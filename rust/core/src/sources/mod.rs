@@ -29,6 +29,7 @@ pub mod retry;
 pub mod server_clock;
 pub mod sso;
 pub mod sts;
+pub(crate) mod token_cache;
 pub mod web_identity;
 
 /// A boxed, sendable future (sources are used behind `dyn`).
@@ -171,3 +172,30 @@ pub trait CredentialSource: Send + Sync + fmt::Debug + 'static {
         Box::pin(async move { Probe::Configured(what) })
     }
 }
+
+/// Implements [`CredentialSource`] for a source whose name is its `name` field and whose
+/// `async fn fetch_inner(&self) -> Result<Fetched>` fetches; with `probe: METHOD`, its probe is
+/// `async fn METHOD(&self) -> Probe` instead of the default. The other methods keep their
+/// defaults: a source that needs more writes the impl out.
+macro_rules! credential_source {
+    ($source:ty $(, probe: $probe:ident)?) => {
+        impl $crate::sources::CredentialSource for $source {
+            fn name(&self) -> &str {
+                &self.name
+            }
+
+            fn fetch(
+                &self,
+            ) -> $crate::sources::BoxFuture<'_, $crate::error::Result<$crate::sources::Fetched>> {
+                Box::pin(self.fetch_inner())
+            }
+
+            $(
+                fn probe(&self) -> $crate::sources::BoxFuture<'_, $crate::sources::Probe> {
+                    Box::pin(self.$probe())
+                }
+            )?
+        }
+    };
+}
+pub(crate) use credential_source;

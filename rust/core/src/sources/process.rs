@@ -25,7 +25,7 @@ use zeroize::Zeroizing;
 use crate::credentials::Credentials;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sources::credentials_document::{self, Format};
-use crate::sources::{BoxFuture, CredentialSource, Fetched};
+use crate::sources::{credential_source, Fetched};
 
 /// How long the command may run before it is killed.
 pub const DEFAULT_PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
@@ -262,15 +262,7 @@ impl Drop for ProcessTree {
     }
 }
 
-impl CredentialSource for CredentialProcessSource {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
-        Box::pin(self.fetch_inner())
-    }
-}
+credential_source!(CredentialProcessSource);
 
 /// Fuzzing entry point: parses `output` as a `credential_process` printed it. Not an API.
 #[doc(hidden)]

@@ -22,15 +22,16 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::dpop::DpopKey;
-use crate::credentials::{SecretJson, REDACTED};
+use crate::credentials::Secret;
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sources::profile::location::{expand_home, home_dir, Platform};
+use crate::sources::token_cache::CacheFile;
+
+pub use crate::sources::token_cache::format_time;
 
 /// The environment variable naming another cache directory.
 pub(crate) const ENV_LOGIN_CACHE_DIRECTORY: &str = "AWS_LOGIN_CACHE_DIRECTORY";
-/// Cache files larger than this are refused (a token document is a few kilobytes).
-pub(crate) const MAX_CACHE_FILE_BYTES: u64 = 256 * 1024;
 
 /// The cache directory: `AWS_LOGIN_CACHE_DIRECTORY` (with `~` expanded), else
 /// `~/.aws/login/cache`. The error says that no home directory is set.
@@ -77,85 +78,49 @@ pub struct LoginToken {
 
 /// The part of a cache file that each refresh replaces (and writes back). `Debug` shows no
 /// secret.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Session {
     /// `accessToken.accessKeyId`.
     pub access_key_id: String,
     /// `accessToken.secretAccessKey`.
-    pub secret_access_key: Zeroizing<String>,
+    pub secret_access_key: Secret,
     /// `accessToken.sessionToken`.
-    pub session_token: Zeroizing<String>,
+    pub session_token: Secret,
     /// `accessToken.expiresAt` (after a refresh: now plus the answer's `expiresIn`).
     pub expires_at: DateTime<Utc>,
     /// `refreshToken`.
-    pub refresh_token: Zeroizing<String>,
+    pub refresh_token: Secret,
 }
 
-impl fmt::Debug for Session {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Session")
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &REDACTED)
-            .field("session_token", &REDACTED)
-            .field("expires_at", &self.expires_at)
-            .field("refresh_token", &REDACTED)
-            .finish()
+/// The cache file at `path`.
+fn file(path: &Path) -> CacheFile<'_> {
+    CacheFile {
+        what: "`aws login` cache file",
+        path,
     }
 }
 
-/// `2025-11-19T00:15:00Z`: the form the AWS CLI writes.
-pub fn format_time(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+fn file_error(kind: ErrorKind, path: &Path, detail: impl fmt::Display) -> Error {
+    file(path).error(kind, detail)
 }
 
-fn file_error(kind: ErrorKind, path: &Path, detail: impl fmt::Display) -> Error {
-    Error::new(
-        kind,
-        format!("`aws login` cache file {}: {detail}", path.display()),
-    )
+/// Runs `work` on the cache file at `path` on the blocking pool (file I/O holds up no worker
+/// thread of the runtime).
+async fn on_blocking_pool<T: Send + 'static>(
+    path: &Path,
+    work: impl FnOnce(CacheFile<'_>) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let owned = path.to_path_buf();
+    tokio::task::spawn_blocking(move || work(file(&owned)))
+        .await
+        .map_err(|_| file_error(ErrorKind::Internal, path, "the file task failed"))?
 }
 
 /// Reads and parses the cache file at `path`. A missing file is an [`ErrorKind::InvalidConfig`]
 /// error whose message the caller completes with the login command.
 pub async fn load(path: &Path) -> Result<LoginToken> {
-    let doc = read_document(path).await?;
+    let doc = on_blocking_pool(path, |file| file.read()).await?;
     parse(path, &doc.0)
-}
-
-/// Reads the file as JSON (zeroized when dropped).
-async fn read_document(path: &Path) -> Result<SecretJson> {
-    let meta = tokio::fs::metadata(path).await.map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            file_error(ErrorKind::InvalidConfig, path, "does not exist")
-        } else {
-            file_error(ErrorKind::InvalidConfig, path, "cannot be read").with_source(e)
-        }
-    })?;
-    if meta.len() > MAX_CACHE_FILE_BYTES {
-        return Err(file_error(
-            ErrorKind::Parse,
-            path,
-            format_args!(
-                "is {} bytes, more than the {MAX_CACHE_FILE_BYTES} a token document may have",
-                meta.len()
-            ),
-        ));
-    }
-    let bytes = Zeroizing::new(tokio::fs::read(path).await.map_err(|e| {
-        file_error(ErrorKind::InvalidConfig, path, "cannot be read").with_source(e)
-    })?);
-    SecretJson::parse(&bytes).map_err(|e| {
-        // Line and column only: serde's message could quote part of the text.
-        file_error(
-            ErrorKind::Parse,
-            path,
-            format_args!(
-                "is not valid JSON (line {}, column {})",
-                e.line(),
-                e.column()
-            ),
-        )
-    })
 }
 
 /// Parses a cache document; errors name the file and the field.
@@ -201,12 +166,12 @@ pub fn parse(path: &Path, doc: &serde_json::Value) -> Result<LoginToken> {
         Some(_) => Err(not_string(field)),
     };
     let access_key_id = text(access, "accessKeyId", "accessToken.accessKeyId")?;
-    let secret_access_key = Zeroizing::new(text(
+    let secret_access_key = Secret::from(text(
         access,
         "secretAccessKey",
         "accessToken.secretAccessKey",
     )?);
-    let session_token = Zeroizing::new(text(access, "sessionToken", "accessToken.sessionToken")?);
+    let session_token = Secret::from(text(access, "sessionToken", "accessToken.sessionToken")?);
     let account_id = text(access, "accountId", "accessToken.accountId")?;
     let expires_text = text(access, "expiresAt", "accessToken.expiresAt")?;
     let expires_at = DateTime::parse_from_rfc3339(expires_text.trim())
@@ -220,7 +185,7 @@ pub fn parse(path: &Path, doc: &serde_json::Value) -> Result<LoginToken> {
             )
         })?
         .with_timezone(&Utc);
-    let refresh_token = Zeroizing::new(text(root, "refreshToken", "refreshToken")?);
+    let refresh_token = Secret::from(text(root, "refreshToken", "refreshToken")?);
     let client_id = text(root, "clientId", "clientId")?;
     let pem = Zeroizing::new(text(root, "dpopKey", "dpopKey")?);
     let dpop_key = DpopKey::from_pem(&pem).map_err(|why| {
@@ -247,12 +212,22 @@ pub fn parse(path: &Path, doc: &serde_json::Value) -> Result<LoginToken> {
 
 /// Writes a refresh back into the file at `path`: reads the document again, changes
 /// `accessToken.{accessKeyId, secretAccessKey, sessionToken, expiresAt}` and `refreshToken`, keeps
-/// everything else, and replaces the file atomically ([`write_atomically`](crate::sources::atomic_file::write_atomically)).
+/// everything else, and replaces the file atomically.
 pub(crate) async fn write_back(path: &Path, session: &Session) -> Result<()> {
-    let mut doc = read_document(path).await?;
-    let Some(root) = doc.0.as_object_mut() else {
-        return Err(file_error(ErrorKind::Parse, path, "is not a JSON object"));
-    };
+    let session = session.clone();
+    on_blocking_pool(path, move |file| {
+        let mut doc = file.read()?;
+        let Some(root) = doc.0.as_object_mut() else {
+            return Err(file.error(ErrorKind::Parse, "is not a JSON object"));
+        };
+        update(root, &session);
+        file.write(&doc)
+    })
+    .await
+}
+
+/// Puts `session` into the fields of a cache document.
+fn update(root: &mut serde_json::Map<String, serde_json::Value>, session: &Session) {
     let access = root
         .entry("accessToken")
         .or_insert_with(|| serde_json::Value::Object(Default::default()));
@@ -264,28 +239,18 @@ pub(crate) async fn write_back(path: &Path, session: &Session) -> Result<()> {
         access.insert("accessKeyId".into(), S(session.access_key_id.clone()));
         access.insert(
             "secretAccessKey".into(),
-            S(session.secret_access_key.to_string()),
+            S(session.secret_access_key.expose().into()),
         );
-        access.insert("sessionToken".into(), S(session.session_token.to_string()));
+        access.insert(
+            "sessionToken".into(),
+            S(session.session_token.expose().into()),
+        );
         access.insert("expiresAt".into(), S(format_time(session.expires_at)));
     }
     root.insert(
         "refreshToken".into(),
-        serde_json::Value::String(session.refresh_token.to_string()),
+        serde_json::Value::String(session.refresh_token.expose().into()),
     );
-    let text = Zeroizing::new(
-        serde_json::to_vec(&doc.0)
-            .map_err(|_| file_error(ErrorKind::Internal, path, "could not be serialised"))?,
-    );
-    let target = path.to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        crate::sources::atomic_file::write_atomically(&target, &text)
-    })
-    .await
-    .map_err(|_| file_error(ErrorKind::Internal, path, "the write task failed"))?
-    .map_err(|e| {
-        file_error(ErrorKind::InvalidConfig, path, "could not be rewritten").with_source(e)
-    })
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@ use zeroize::Zeroizing;
 
 use self::cache::{LoginToken, Session};
 use crate::clock::Clock;
-use crate::credentials::{Credentials, SecretJson};
+use crate::credentials::{Credentials, Secret, SecretJson};
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::HttpPolicy;
@@ -45,7 +45,7 @@ use crate::sources::profile::{ProfileSet, Section};
 use crate::sources::region::{check_region, region_from_env, setting_origin};
 use crate::sources::retry::RetryPolicy;
 use crate::sources::sts::{configured_endpoints_ignored, env_endpoint};
-use crate::sources::{BoxFuture, CredentialSource, Fetched, Probe};
+use crate::sources::{credential_source, Fetched, Probe};
 
 /// The profile key `aws login` writes: the ARN of the signed-in session.
 pub(crate) const LOGIN_SESSION_KEY: &str = "login_session";
@@ -254,8 +254,8 @@ impl LoginSource {
     fn credentials(&self, session: &Session) -> Credentials {
         Credentials::new(
             &session.access_key_id,
-            session.secret_access_key.as_str(),
-            Some(session.session_token.to_string()),
+            session.secret_access_key.expose(),
+            Some(session.session_token.expose().to_string()),
             Some(session.expires_at),
             self.name.clone(),
         )
@@ -342,7 +342,7 @@ impl LoginSource {
             serde_json::json!({
                 "clientId": token.client_id,
                 "grantType": "refresh_token",
-                "refreshToken": token.session.refresh_token.as_str(),
+                "refreshToken": token.session.refresh_token.expose(),
             })
             .to_string(),
         );
@@ -420,15 +420,15 @@ impl LoginSource {
             access.and_then(|a| a.get("accessKeyId")),
             "accessToken.accessKeyId",
         )?;
-        let secret_access_key = Zeroizing::new(text(
+        let secret_access_key = Secret::from(text(
             access.and_then(|a| a.get("secretAccessKey")),
             "accessToken.secretAccessKey",
         )?);
-        let session_token = Zeroizing::new(text(
+        let session_token = Secret::from(text(
             access.and_then(|a| a.get("sessionToken")),
             "accessToken.sessionToken",
         )?);
-        let refresh_token = Zeroizing::new(text(doc.0.get("refreshToken"), "refreshToken")?);
+        let refresh_token = Secret::from(text(doc.0.get("refreshToken"), "refreshToken")?);
         let expires_in = match doc.0.get("expiresIn") {
             None => return Err(field_error("expiresIn", "is missing")),
             Some(v) => v
@@ -502,32 +502,22 @@ impl LoginSource {
             ),
         }
     }
-}
 
-impl CredentialSource for LoginSource {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
-        Box::pin(self.fetch_inner())
-    }
-
-    /// Reads the cache only: a session that would have to be refreshed is `Configured` (a
-    /// refresh rotates the refresh token), one with valid credentials is `Available`.
-    fn probe(&self) -> BoxFuture<'_, Probe> {
-        Box::pin(async move {
-            match self.load().await {
-                Ok(token) if self.fresh_enough(&token) => Probe::Available,
-                Ok(_) => Probe::Configured(format!(
-                    "the `aws login` session {} of profile {} would be refreshed through AWS Sign-In",
-                    self.settings.login_session, self.settings.profile
-                )),
-                Err(e) => Probe::Failed(e.full_message()),
-            }
-        })
+    /// The probe reads the cache only: a session that would have to be refreshed is `Configured`
+    /// (a refresh rotates the refresh token), one with valid credentials is `Available`.
+    async fn probe_cache(&self) -> Probe {
+        match self.load().await {
+            Ok(token) if self.fresh_enough(&token) => Probe::Available,
+            Ok(_) => Probe::Configured(format!(
+                "the `aws login` session {} of profile {} would be refreshed through AWS Sign-In",
+                self.settings.login_session, self.settings.profile
+            )),
+            Err(e) => Probe::Failed(e.full_message()),
+        }
     }
 }
+
+credential_source!(LoginSource, probe: probe_cache);
 
 /// What a login session's cache says, for reports (`freshcreds doctor`): no secret.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,19 +10,17 @@
 //!
 //! Errors name the file and the field, never a token.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{Map, Value};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
 use sha1::{Digest, Sha1};
-use zeroize::Zeroizing;
 
-use crate::credentials::{redacted, REDACTED};
-use crate::error::{Error, ErrorKind, Result};
+use crate::credentials::{Secret, SecretJson};
+use crate::error::{ErrorKind, Result};
+use crate::sources::token_cache::CacheFile;
 
-/// Token cache files larger than this are refused (the AWS CLI writes well under 4 KiB).
-pub(crate) const MAX_TOKEN_CACHE_BYTES: u64 = 256 * 1024;
+pub use crate::sources::token_cache::format_time;
 
 /// The cache directory under a home directory: `<home>/.aws/sso/cache`.
 pub(crate) fn cache_dir(home: &str) -> PathBuf {
@@ -40,63 +38,40 @@ pub fn cache_file_name(key: &str) -> String {
     name
 }
 
-/// The client registration that lets a token be refreshed with SSO OIDC `CreateToken`.
-#[derive(Clone, PartialEq, Eq)]
+/// The client registration that lets a token be refreshed with SSO OIDC `CreateToken`. `Debug`
+/// shows no secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Registration {
     /// `clientId` (not secret).
     pub client_id: String,
-    /// `clientSecret`. Never log it.
-    pub client_secret: Zeroizing<String>,
+    /// `clientSecret`.
+    pub client_secret: Secret,
     /// `registrationExpiresAt`.
     pub expires_at: DateTime<Utc>,
 }
 
-impl fmt::Debug for Registration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Registration")
-            .field("client_id", &self.client_id)
-            .field("client_secret", &REDACTED)
-            .field("expires_at", &self.expires_at)
-            .finish()
-    }
-}
-
 /// One token cache file, read. `Debug` shows no token or secret.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct CachedToken {
     path: PathBuf,
     /// `accessToken`.
-    access_token: Zeroizing<String>,
+    access_token: Secret,
     /// `expiresAt`.
     expires_at: DateTime<Utc>,
     /// `refreshToken`, if present.
-    refresh_token: Option<Zeroizing<String>>,
+    refresh_token: Option<Secret>,
     /// `clientId`, `clientSecret` and `registrationExpiresAt`, when all three are present.
     registration: Option<Registration>,
-    /// The whole document, for writing back with the fields freshcreds does not use.
-    document: Map<String, Value>,
+    /// The whole document (a JSON object), for writing back with the fields freshcreds does not
+    /// use.
+    document: SecretJson,
 }
 
-impl fmt::Debug for CachedToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CachedToken")
-            .field("path", &self.path)
-            .field("access_token", &REDACTED)
-            .field("expires_at", &self.expires_at)
-            .field("refresh_token", &redacted(&self.refresh_token))
-            .field("registration", &self.registration)
-            .finish()
-    }
-}
-
-impl Drop for CachedToken {
-    fn drop(&mut self) {
-        use zeroize::Zeroize;
-        for key in ["accessToken", "refreshToken", "clientSecret"] {
-            if let Some(Value::String(s)) = self.document.get_mut(key) {
-                s.zeroize();
-            }
-        }
+/// The cache file at `path`.
+fn file(path: &Path) -> CacheFile<'_> {
+    CacheFile {
+        what: "IAM Identity Center token cache",
+        path,
     }
 }
 
@@ -120,60 +95,26 @@ pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     None
 }
 
-/// How times are written back: `2026-01-01T00:00:00Z`, as the AWS CLI v2 writes them.
-pub fn format_time(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
 impl CachedToken {
-    /// Reads the cache file at `path`. A missing file, bad JSON or a missing field is an
-    /// [`ErrorKind::InvalidConfig`] error naming the file (and the field).
+    /// Reads the cache file at `path`. A missing or unreadable file is an
+    /// [`ErrorKind::InvalidConfig`] error naming the file; bad JSON or a missing field is an
+    /// [`ErrorKind::Parse`] error naming the file and the field.
     pub fn load(path: &Path) -> Result<CachedToken> {
-        let unreadable = |detail: String| {
-            Error::invalid_config(format!(
-                "IAM Identity Center token cache {} {detail}",
-                path.display()
-            ))
-        };
-        let meta =
-            std::fs::metadata(path).map_err(|e| unreadable(format!("cannot be read: {e}")))?;
-        if meta.len() > MAX_TOKEN_CACHE_BYTES {
-            return Err(unreadable(format!(
-                "is {} bytes, more than the {MAX_TOKEN_CACHE_BYTES} a token cache may have",
-                meta.len()
-            )));
-        }
-        let bytes = Zeroizing::new(
-            std::fs::read(path).map_err(|e| unreadable(format!("cannot be read: {e}")))?,
-        );
-        Self::parse(path, &bytes)
+        Self::from_document(path, file(path).read()?)
     }
 
     /// Parses cache file contents; `path` names the file in errors.
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<CachedToken> {
-        let bad = |detail: String| {
-            Error::new(
-                ErrorKind::Parse,
-                format!(
-                    "IAM Identity Center token cache {}: {detail}",
-                    path.display()
-                ),
-            )
-        };
-        let document: Map<String, Value> = match serde_json::from_slice::<Value>(bytes) {
-            Ok(Value::Object(map)) => map,
-            // The serde error may quote the text: only its position is reported.
-            Ok(_) => return Err(bad("is not a JSON object".into())),
-            Err(e) => {
-                return Err(bad(format!(
-                    "is not valid JSON (line {}, column {})",
-                    e.line(),
-                    e.column()
-                )))
-            }
+        Self::from_document(path, file(path).parse(bytes)?)
+    }
+
+    fn from_document(path: &Path, document: SecretJson) -> Result<CachedToken> {
+        let bad = |detail: String| file(path).error(ErrorKind::Parse, detail);
+        let Some(fields) = document.0.as_object() else {
+            return Err(bad("is not a JSON object".into()));
         };
         let string = |key: &str| -> Result<Option<String>> {
-            match document.get(key) {
+            match fields.get(key) {
                 None | Some(Value::Null) => Ok(None),
                 Some(Value::String(s)) => Ok(Some(s.clone())),
                 Some(_) => Err(bad(format!("field `{key}` is not a string"))),
@@ -194,7 +135,7 @@ impl CachedToken {
             time("expiresAt")?.ok_or_else(|| bad("field `expiresAt` is missing".into()))?;
         let refresh_token = string("refreshToken")?
             .filter(|t| !t.is_empty())
-            .map(Zeroizing::new);
+            .map(Secret::from);
         let registration = match (
             string("clientId")?,
             string("clientSecret")?,
@@ -202,14 +143,14 @@ impl CachedToken {
         ) {
             (Some(client_id), Some(secret), Some(expires_at)) => Some(Registration {
                 client_id,
-                client_secret: Zeroizing::new(secret),
+                client_secret: Secret::from(secret),
                 expires_at,
             }),
             _ => None,
         };
         Ok(CachedToken {
             path: path.to_path_buf(),
-            access_token: Zeroizing::new(access_token),
+            access_token: Secret::from(access_token),
             expires_at,
             refresh_token,
             registration,
@@ -224,7 +165,7 @@ impl CachedToken {
 
     /// The access token. Never log it.
     pub fn access_token(&self) -> &str {
-        &self.access_token
+        self.access_token.expose()
     }
 
     /// When the access token expires.
@@ -234,7 +175,7 @@ impl CachedToken {
 
     /// The refresh token, if the file has one. Never log it.
     pub fn refresh_token(&self) -> Option<&str> {
-        self.refresh_token.as_deref().map(String::as_str)
+        self.refresh_token.as_ref().map(Secret::expose)
     }
 
     /// The client registration, if the file has all of it.
@@ -271,18 +212,17 @@ impl CachedToken {
         refresh_token: Option<&str>,
     ) -> CachedToken {
         let mut next = self.clone();
-        next.access_token = Zeroizing::new(access_token.to_string());
+        next.access_token = Secret::from(access_token.to_string());
         next.expires_at = expires_at;
-        next.document.insert(
-            "accessToken".into(),
-            Value::String(access_token.to_string()),
-        );
-        next.document
-            .insert("expiresAt".into(), Value::String(format_time(expires_at)));
         if let Some(r) = refresh_token {
-            next.refresh_token = Some(Zeroizing::new(r.to_string()));
-            next.document
-                .insert("refreshToken".into(), Value::String(r.to_string()));
+            next.refresh_token = Some(Secret::from(r.to_string()));
+        }
+        if let Some(fields) = next.document.0.as_object_mut() {
+            fields.insert("accessToken".into(), access_token.into());
+            fields.insert("expiresAt".into(), format_time(expires_at).into());
+            if let Some(r) = refresh_token {
+                fields.insert("refreshToken".into(), r.into());
+            }
         }
         next
     }
@@ -291,20 +231,7 @@ impl CachedToken {
     /// (mode 0600), flushed, then renamed over the old file. A reader sees the old file or the
     /// new one, never a part.
     pub fn store(&self) -> Result<()> {
-        let text = Zeroizing::new(
-            serde_json::to_string_pretty(&Value::Object(self.document.clone()))
-                .unwrap_or_else(|_| "{}".into()),
-        );
-        crate::sources::atomic_file::write_atomically(&self.path, text.as_bytes()).map_err(|e| {
-            Error::new(
-                ErrorKind::Internal,
-                format!(
-                    "IAM Identity Center token cache {}: could not replace it atomically",
-                    self.path.display()
-                ),
-            )
-            .with_source(e)
-        })
+        file(&self.path).write(&self.document)
     }
 }
 

@@ -49,7 +49,7 @@ use crate::sources::server_clock::ServerClock;
 use crate::sources::sts::{
     configured_endpoints_ignored, dns_suffix, env_endpoint, EndpointVariants,
 };
-use crate::sources::{BoxFuture, CredentialSource, Fetched, Probe};
+use crate::sources::{credential_source, Fetched, Probe};
 
 use cache::CachedToken;
 use oidc::OidcClient;
@@ -352,15 +352,15 @@ impl SsoSource {
             }
         }
         let retry = RetryPolicy::default();
+        let service = |what: &str, endpoint: &Endpoint| {
+            ServiceClient::new(what, endpoint.clone(), &settings.http, retry, clock.clone())
+        };
         Ok(SsoSource {
             portal: PortalClient::new(
-                settings.portal.clone(),
-                &settings.http,
-                retry,
-                clock.clone(),
+                service("IAM Identity Center portal", &settings.portal)?,
                 server_clock,
-            )?,
-            oidc: OidcClient::new(settings.oidc.clone(), &settings.http, retry, clock.clone())?,
+            ),
+            oidc: OidcClient::new(service("SSO OIDC", &settings.oidc)?),
             name: format!("Profile({})/Sso", settings.profile),
             settings,
             clock,
@@ -544,47 +544,37 @@ impl SsoSource {
         tracing::debug!(source = %self.name, role = %self.settings.role_name, "got IAM Identity Center role credentials");
         Ok(fetched.attributed(&self.name, Some(self.settings.account_id.clone())))
     }
-}
 
-impl CredentialSource for SsoSource {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
-        Box::pin(self.fetch_inner())
-    }
-
-    /// Reads the token cache (local) but calls neither the portal nor OIDC.
-    fn probe(&self) -> BoxFuture<'_, Probe> {
-        Box::pin(async move {
-            let now = self.clock.wall();
-            match self.settings.token_status(now) {
-                TokenStatus::Unreadable(why) => Probe::Failed(format!(
-                    "{}: {why}; run `{}`",
-                    self.name,
-                    self.settings.login_command()
-                )),
-                TokenStatus::Read {
-                    expires_at,
-                    cannot_refresh,
-                } if expires_at <= now && cannot_refresh.is_some() => Probe::Failed(format!(
-                    "{}: the token for {} expired at {}; run `{}`",
-                    self.name,
-                    self.settings.describe(),
-                    cache::format_time(expires_at),
-                    self.settings.login_command()
-                )),
-                TokenStatus::Read { expires_at, .. } => Probe::Configured(format!(
-                    "{} would call GetRoleCredentials with the token of {} (expires {}; not called by the probe)",
-                    self.name,
-                    self.settings.describe(),
-                    cache::format_time(expires_at)
-                )),
-            }
-        })
+    /// The probe reads the token cache (local) but calls neither the portal nor OIDC.
+    async fn probe_cache(&self) -> Probe {
+        let now = self.clock.wall();
+        match self.settings.token_status(now) {
+            TokenStatus::Unreadable(why) => Probe::Failed(format!(
+                "{}: {why}; run `{}`",
+                self.name,
+                self.settings.login_command()
+            )),
+            TokenStatus::Read {
+                expires_at,
+                cannot_refresh,
+            } if expires_at <= now && cannot_refresh.is_some() => Probe::Failed(format!(
+                "{}: the token for {} expired at {}; run `{}`",
+                self.name,
+                self.settings.describe(),
+                cache::format_time(expires_at),
+                self.settings.login_command()
+            )),
+            TokenStatus::Read { expires_at, .. } => Probe::Configured(format!(
+                "{} would call GetRoleCredentials with the token of {} (expires {}; not called by the probe)",
+                self.name,
+                self.settings.describe(),
+                cache::format_time(expires_at)
+            )),
+        }
     }
 }
+
+credential_source!(SsoSource, probe: probe_cache);
 
 /// What the portal and the OIDC client share: an HTTP client for one endpoint, and the retry
 /// policy timed on a clock.

@@ -3,16 +3,12 @@
 //! `expiresIn` (seconds) and, usually, a new `refreshToken`. Never interactive: the device
 //! authorization flow that `aws sso login` runs is not here.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use zeroize::Zeroizing;
 
-use crate::clock::Clock;
 use crate::credentials::SecretJson;
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::HttpPolicy;
-use crate::sources::retry::RetryPolicy;
 
 use super::cache::Registration;
 use super::{Endpoint, ServiceClient};
@@ -50,17 +46,9 @@ pub struct OidcClient {
 }
 
 impl OidcClient {
-    /// A client for `endpoint` with the trust and proxies of `http`; retries with `retry`,
-    /// sleeping on `clock`.
-    pub fn new(
-        endpoint: Endpoint,
-        http: &HttpPolicy,
-        retry: RetryPolicy,
-        clock: Arc<dyn Clock>,
-    ) -> Result<OidcClient> {
-        Ok(OidcClient {
-            service: ServiceClient::new("SSO OIDC", endpoint, http, retry, clock)?,
-        })
+    /// A client that sends its requests with `service`.
+    pub(super) fn new(service: ServiceClient) -> OidcClient {
+        OidcClient { service }
     }
 
     /// The endpoint requests go to.
@@ -79,7 +67,7 @@ impl OidcClient {
         let body = Zeroizing::new(
             serde_json::json!({
                 "clientId": registration.client_id,
-                "clientSecret": registration.client_secret.as_str(),
+                "clientSecret": registration.client_secret.expose(),
                 "grantType": REFRESH_GRANT_TYPE,
                 "refreshToken": refresh_token,
             })

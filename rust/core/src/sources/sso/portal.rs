@@ -7,11 +7,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::clock::Clock;
 use crate::credentials::{Credentials, SecretJson};
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::HttpPolicy;
-use crate::sources::retry::RetryPolicy;
 use crate::sources::server_clock::{DateOrigin, ServerClock};
 use crate::sources::Fetched;
 
@@ -28,25 +25,13 @@ pub struct PortalClient {
 }
 
 impl PortalClient {
-    /// A client for `endpoint` with the trust and proxies of `http`; retries with `retry`,
-    /// sleeping on `clock`.
-    pub fn new(
-        endpoint: Endpoint,
-        http: &HttpPolicy,
-        retry: RetryPolicy,
-        clock: Arc<dyn Clock>,
-        server_clock: Arc<ServerClock>,
-    ) -> Result<PortalClient> {
-        Ok(PortalClient {
-            service: ServiceClient::new(
-                "IAM Identity Center portal",
-                endpoint,
-                http,
-                retry,
-                clock,
-            )?,
+    /// A client that sends its requests with `service` and tells `server_clock` the `Date` of
+    /// every answer.
+    pub(super) fn new(service: ServiceClient, server_clock: Arc<ServerClock>) -> PortalClient {
+        PortalClient {
+            service,
             server_clock,
-        })
+        }
     }
 
     /// The endpoint requests go to.
