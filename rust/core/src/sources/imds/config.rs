@@ -497,35 +497,28 @@ mod tests {
 
     #[test]
     fn environment_knobs_are_read_and_bad_values_name_the_variable() {
-        let env = Env::from_map([
-            (TIMEOUT.variable, "0.25"),
-            (NUM_ATTEMPTS.variable, "5"),
-            (V1_DISABLED.variable, "TRUE"),
-            (DISABLED.variable, "false"),
-            (ENDPOINT_MODE.variable, "ipv6"),
-        ]);
-        let c = from_env(&env).unwrap();
-        assert_eq!(c.timeout, Duration::from_millis(250));
-        assert_eq!(c.retry.max_attempts, 5);
-        assert!(!c.v1_fallback && !c.disabled);
+        // The config of `setting`=`good`, once each of `bad` is refused naming the variable.
+        let knob = |setting: Setting, good: &str, bad: &[&str]| {
+            let var = setting.variable;
+            for value in bad {
+                let err = from_env(&Env::from_map([(var, *value)])).unwrap_err();
+                assert_eq!(err.kind(), ErrorKind::InvalidConfig, "{var}={value}");
+                assert!(err.message().contains(var), "{var}: {}", err.message());
+            }
+            from_env(&Env::from_map([(var, good)])).unwrap()
+        };
+        let timeout = knob(TIMEOUT, "0.25", &["soon", "-1"]).timeout;
+        assert_eq!(timeout, Duration::from_millis(250));
+        assert_eq!(knob(NUM_ATTEMPTS, "5", &["0"]).retry.max_attempts, 5);
+        assert!(!knob(V1_DISABLED, "TRUE", &["yes"]).v1_fallback);
+        assert!(knob(DISABLED, "true", &["1"]).disabled);
+        assert!(!knob(DISABLED, "false", &[]).disabled);
         assert_eq!(
-            c.url("latest/api/token"),
+            knob(ENDPOINT_MODE, "ipv6", &["IPv5"]).url("latest/api/token"),
             "http://[fd00:ec2::254]/latest/api/token"
         );
-
-        for (var, value) in [
-            (TIMEOUT.variable, "soon"),
-            (TIMEOUT.variable, "-1"),
-            (NUM_ATTEMPTS.variable, "0"),
-            (V1_DISABLED.variable, "yes"),
-            (DISABLED.variable, "1"),
-            (ENDPOINT_MODE.variable, "IPv5"),
-            (ENDPOINT.variable, "ftp://host"),
-        ] {
-            let err = from_env(&Env::from_map([(var, value)])).unwrap_err();
-            assert_eq!(err.kind(), ErrorKind::InvalidConfig, "{var}={value}");
-            assert!(err.message().contains(var), "{var}: {}", err.message());
-        }
+        let endpoint = knob(ENDPOINT, "http://127.0.0.1:9", &["ftp://host"]).endpoint;
+        assert_eq!(endpoint.as_str(), "http://127.0.0.1:9/");
     }
 
     #[test]
