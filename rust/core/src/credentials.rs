@@ -37,6 +37,24 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// Implements `Debug` for a type that cannot derive it (it holds host objects, clients or other
+/// state that does not print), showing only the fields listed and `..` for the rest, so that a
+/// field added later stays out of logs until someone lists it:
+/// `debug_shows!(ReloadingProfileSource { name, files });`. A type whose fields all print (its
+/// secrets held as [`Secret`]) derives `Debug` instead.
+macro_rules! debug_shows {
+    ($type:ident { $($field:ident),* $(,)? }) => {
+        impl ::std::fmt::Debug for $type {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct(stringify!($type))
+                    $(.field(stringify!($field), &self.$field))*
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+}
+pub(crate) use debug_shows;
+
 /// A set of AWS credentials and where they came from.
 ///
 /// The secret access key and the session token are zeroized when the value is dropped and never
@@ -206,5 +224,26 @@ mod tests {
         assert!(!text.contains("s3cr3t-value"), "{text}");
         assert!(!text.contains("t0ken-value"), "{text}");
         assert!(text.contains(REDACTED));
+    }
+
+    #[test]
+    fn debug_shows_the_listed_fields_only_and_marks_the_rest_left_out() {
+        struct Holder {
+            name: &'static str,
+            files: Vec<&'static str>,
+            secret: &'static str,
+        }
+        debug_shows!(Holder { name, files });
+        let holder = Holder {
+            name: "Source(a)",
+            files: vec!["config"],
+            secret: "s3cr3t-value",
+        };
+        let text = format!("{holder:?}");
+        assert_eq!(
+            text,
+            r#"Holder { name: "Source(a)", files: ["config"], .. }"#
+        );
+        assert!(!text.contains(holder.secret));
     }
 }

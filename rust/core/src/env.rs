@@ -133,26 +133,27 @@ impl Env {
     /// A boolean variable: `true`/`false` in any case; unset or blank is `None`; anything else is
     /// an error naming the variable.
     pub(crate) fn get_bool(&self, name: &str) -> Result<Option<bool>> {
-        match self.get_non_blank(name) {
-            None => Ok(None),
-            Some(v) => parse_bool(&v).map(Some).ok_or_else(|| {
-                Error::invalid_config(format!(
-                    "{}={v:?} is not `true` or `false`",
-                    self.describe(name)
-                ))
-            }),
-        }
+        self.get_non_blank(name)
+            .map(|v| bool_setting(&self.describe(name), &v))
+            .transpose()
     }
+}
 
-    /// A number variable; anything that is not a number is an error naming the variable.
-    pub(crate) fn get_number<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>> {
-        match self.get_non_blank(name) {
-            None => Ok(None),
-            Some(v) => v.trim().parse::<T>().map(Some).map_err(|_| {
-                Error::invalid_config(format!("{}={v:?} is not a number", self.describe(name)))
-            }),
-        }
-    }
+/// The number `value` of `setting` (named for the message: a variable, a profile key …), or an
+/// `InvalidConfig` error naming the setting.
+pub(crate) fn number_setting<T: std::str::FromStr>(setting: &str, value: &str) -> Result<T> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| Error::invalid_config(format!("{setting}={value:?} is not a number")))
+}
+
+/// The boolean `value` of `setting` (see [`parse_bool`]), or an `InvalidConfig` error naming the
+/// setting.
+pub(crate) fn bool_setting(setting: &str, value: &str) -> Result<bool> {
+    parse_bool(value).ok_or_else(|| {
+        Error::invalid_config(format!("{setting}={value:?} is not `true` or `false`"))
+    })
 }
 
 /// Parses `true`/`false`, case-insensitively (the AWS SDKs' rule).

@@ -15,6 +15,8 @@ use freshcreds::sources::imds::{
 };
 use freshcreds::sources::profile::ProfileSet;
 
+const CHECK: &str = "imds";
+
 /// One request to IMDS and what came of it.
 #[derive(Debug)]
 enum Probe {
@@ -78,16 +80,6 @@ async fn probe(req: reqwest::RequestBuilder) -> Probe {
     }
 }
 
-/// Where the checks ask IMDS, and how long each request may take.
-struct Target {
-    endpoint: String,
-    token_url: String,
-    roles_url: String,
-    timeout: Duration,
-    /// Which setting chose the endpoint.
-    origin: EndpointOrigin,
-}
-
 /// IMDS as the chain would ask it: the token, the role list without a token (IMDSv1), the role
 /// list with the token, then the clock. `other_winner` is the source that supplied credentials
 /// when it is not IMDS.
@@ -102,7 +94,7 @@ pub(super) async fn imds_checks(
     };
     if let Some(setting) = config.disabled_by() {
         return vec![Check::ok(
-            "imds",
+            CHECK,
             format!("IMDS is switched off by {setting}; not checked"),
         )];
     }
@@ -110,34 +102,31 @@ pub(super) async fn imds_checks(
         Ok(h) => h,
         Err(check) => return vec![check],
     };
-    let target = Target {
-        endpoint: config.endpoint.to_string(),
-        origin: config.endpoint_origin,
-        token_url: config.url(TOKEN_PATH),
-        roles_url: config.url(ROLE_LIST_PATH),
-        timeout: config.timeout,
-    };
-    let token = probe(http.put(&target.token_url).header(TOKEN_TTL_HEADER, "60")).await;
-    let v1 = probe(http.get(&target.roles_url)).await;
+    let token = probe(
+        http.put(config.url(TOKEN_PATH))
+            .header(TOKEN_TTL_HEADER, "60"),
+    )
+    .await;
+    let v1 = probe(http.get(config.url(ROLE_LIST_PATH))).await;
     if token.is_gone() && v1.is_gone() {
-        return vec![unreachable_check(&target, &token, &v1, other_winner)];
+        return vec![unreachable_check(&config, &token, &v1, other_winner)];
     }
     let mut out = Vec::new();
-    let (token_finding, token_value) = token_check(&target, &token, &v1);
+    let (token_finding, token_value) = token_check(&config, &token, &v1);
     out.push(token_finding);
-    out.extend(v1_check(&target, &v1, token_value.is_some()));
+    out.extend(v1_check(&config, &v1, token_value.is_some()));
     let roles = match &token_value {
         Some(tok) => {
             probe(
-                http.get(&target.roles_url)
+                http.get(config.url(ROLE_LIST_PATH))
                     .header(TOKEN_HEADER, tok.as_str()),
             )
             .await
         }
         None => v1,
     };
-    out.push(role_check(&target, &roles, other_winner));
-    out.extend(imds_skew_check(&target, &token, &roles));
+    out.push(role_check(&config, &roles, other_winner));
+    out.extend(imds_skew_check(&config, &token, &roles));
     out
 }
 
@@ -147,7 +136,7 @@ fn imds_config(env: &Env, profiles: Option<&ProfileSet>) -> Result<ImdsConfig, C
         .env(env)
         .profile(profiles.and_then(|s| s.selected_profile()))
         .build()
-        .map_err(|e| Check::fail("imds", e.full_message(), "fix the setting named above"))
+        .map_err(|e| Check::fail(CHECK, e.full_message(), "fix the setting named above"))
 }
 
 /// An HTTP client that asks IMDS as the source does: no proxy, no redirects, the IMDS timeout.
@@ -155,7 +144,7 @@ fn imds_http(config: &ImdsConfig) -> Result<reqwest::Client, Check> {
     freshcreds::http::local_client("IMDS", config.timeout, config.timeout, None, None).map_err(
         |e| {
             Check::warn(
-                "imds",
+                CHECK,
                 format!("no HTTP client for IMDS: {}", e.full_message()),
                 "report this",
             )
@@ -165,32 +154,32 @@ fn imds_http(config: &ImdsConfig) -> Result<reqwest::Client, Check> {
 
 /// Neither the token `PUT` nor the IMDSv1 `GET` got an answer: not on EC2, or IMDS blocked.
 fn unreachable_check(
-    target: &Target,
+    config: &ImdsConfig,
     token: &Probe,
     v1: &Probe,
     other_winner: Option<&str>,
 ) -> Check {
     // An endpoint the environment names is a setting to fix; the default one may just be absent.
-    let explicit = target.origin == EndpointOrigin::Explicit(SettingLayer::Environment);
-    let t = target.timeout;
+    let explicit = config.endpoint_origin == EndpointOrigin::Explicit(SettingLayer::Environment);
+    let t = config.timeout;
     let msg = format!(
         "IMDS at {} is not reachable: token PUT {}, GET {}",
-        target.endpoint,
+        config.endpoint,
         token.describe(t),
         v1.describe(t)
     );
     match other_winner {
         Some(w) if !explicit => Check::ok(
-            "imds",
+            CHECK,
             format!("{msg} (not on EC2? not needed: {w} supplies credentials)"),
         ),
         Some(w) => Check::warn(
-            "imds",
+            CHECK,
             format!("{msg}; {w} supplies credentials meanwhile"),
-            format!("{} points at it: fix or unset the variable", target.origin),
+            format!("{} points at it: fix or unset the variable", config.endpoint_origin),
         ),
         None => Check::fail(
-            "imds",
+            CHECK,
             msg,
             "off EC2, configure another credential source; on EC2, check the instance's metadata options (HttpEndpoint enabled) and that nothing blocks 169.254.169.254",
         ),
@@ -199,45 +188,45 @@ fn unreachable_check(
 
 /// The token `PUT`, and the token when it worked. A failed `PUT` while the `GET` answers is the
 /// hop-limit symptom of containers on EC2.
-fn token_check(target: &Target, token: &Probe, v1: &Probe) -> (Check, Option<String>) {
+fn token_check(config: &ImdsConfig, token: &Probe, v1: &Probe) -> (Check, Option<String>) {
     let failed = match token {
         Probe::Answer {
             status: 200, body, ..
         } => {
             let check = Check::ok(
-                "imds",
-                format!("IMDSv2 token PUT {} works", target.token_url),
+                CHECK,
+                format!("IMDSv2 token PUT {} works", config.url(TOKEN_PATH)),
             );
             return (check, Some(body.trim().to_string()));
         }
         failed => failed,
     };
-    let t = target.timeout;
+    let t = config.timeout;
     let v1_answers = matches!(v1.status(), Some(200) | Some(404));
     let hop = matches!(failed, Probe::Timeout | Probe::Unreachable(_))
         || matches!(failed.status(), Some(403));
     let msg = format!(
         "IMDSv2 token PUT {} {} while GET {} (IMDSv1) answers {}",
-        target.token_url,
+        config.url(TOKEN_PATH),
         failed.describe(t),
-        target.roles_url,
+        config.url(ROLE_LIST_PATH),
         v1.describe(t)
     );
     let check = if hop && v1_answers {
         Check::warn(
-            "imds",
+            CHECK,
             format!("{msg}: the PUT's answer does not make it back, the hop-limit symptom of containers on EC2 (SDKs wait, then fall back to IMDSv1)"),
             format!("raise the hop limit to 2: `{HOP_LIMIT_FIX} --instance-id <id>`"),
         )
     } else if hop && v1.status() == Some(401) {
         Check::fail(
-            "imds",
+            CHECK,
             format!("{msg}: IMDSv1 is off, so no credentials can be read; the hop-limit symptom of containers on EC2"),
             format!("raise the hop limit to 2: `{HOP_LIMIT_FIX} --instance-id <id>`"),
         )
     } else {
         Check::warn(
-            "imds",
+            CHECK,
             msg,
             "check that nothing between this host and IMDS rewrites or refuses PUT requests",
         )
@@ -246,14 +235,14 @@ fn token_check(target: &Target, token: &Probe, v1: &Probe) -> (Check, Option<Str
 }
 
 /// Whether IMDSv1 (a `GET` without a token) works, or is off while IMDSv2 works.
-fn v1_check(target: &Target, v1: &Probe, token_works: bool) -> Option<Check> {
+fn v1_check(config: &ImdsConfig, v1: &Probe, token_works: bool) -> Option<Check> {
     match v1.status() {
         Some(200) | Some(404) => Some(Check::ok(
-            "imds",
-            format!("IMDSv1 GET {} works", target.roles_url),
+            CHECK,
+            format!("IMDSv1 GET {} works", config.url(ROLE_LIST_PATH)),
         )),
         Some(401) if token_works => Some(Check::ok(
-            "imds",
+            CHECK,
             "IMDSv1 is off (GET without a token answers 401); IMDSv2 works".to_string(),
         )),
         _ => None,
@@ -261,34 +250,34 @@ fn v1_check(target: &Target, v1: &Probe, token_works: bool) -> Option<Check> {
 }
 
 /// The role attached to the instance, from the role list.
-fn role_check(target: &Target, roles: &Probe, other_winner: Option<&str>) -> Check {
-    let roles_url = &target.roles_url;
+fn role_check(config: &ImdsConfig, roles: &Probe, other_winner: Option<&str>) -> Check {
+    let roles_url = config.url(ROLE_LIST_PATH);
     match roles {
         Probe::Answer { status: 200, body, .. } if !body.trim().is_empty() => {
             let role = body.lines().next().unwrap_or_default().trim();
-            Check::ok("imds", format!("instance role {role} is attached"))
+            Check::ok(CHECK, format!("instance role {role} is attached"))
         }
         Probe::Answer { status: 200 | 404, .. } => {
             let msg = format!("no IAM role is attached to this instance ({roles_url} lists none)");
             match other_winner {
-                Some(w) => Check::ok("imds", format!("{msg}; {w} supplies credentials")),
+                Some(w) => Check::ok(CHECK, format!("{msg}; {w} supplies credentials")),
                 None => Check::fail(
-                    "imds",
+                    CHECK,
                     msg,
                     "attach an instance profile: `aws ec2 associate-iam-instance-profile --instance-id <id> --iam-instance-profile Name=<profile>`",
                 ),
             }
         }
         other => Check::warn(
-            "imds",
-            format!("listing the instance role at {roles_url}: {}", other.describe(target.timeout)),
+            CHECK,
+            format!("listing the instance role at {roles_url}: {}", other.describe(config.timeout)),
             "retry; if it persists, IMDS may be throttling (many processes refreshing at once: `freshcreds serve` shares one refresh)",
         ),
     }
 }
 
 /// The clock against the `Date` of the first IMDS answer that carried one.
-fn imds_skew_check(target: &Target, token: &Probe, roles: &Probe) -> Option<Check> {
+fn imds_skew_check(config: &ImdsConfig, token: &Probe, roles: &Probe) -> Option<Check> {
     let skew = [token, roles].into_iter().find_map(|p| match p {
         Probe::Answer {
             date: Some(d),
@@ -298,5 +287,5 @@ fn imds_skew_check(target: &Target, token: &Probe, roles: &Probe) -> Option<Chec
         } => Some(skew_of(*sent_at, *elapsed, *d)),
         _ => None,
     })?;
-    Some(skew_check(&format!("IMDS at {}", target.endpoint), skew))
+    Some(skew_check(&format!("IMDS at {}", config.endpoint), skew))
 }

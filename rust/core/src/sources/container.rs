@@ -29,7 +29,7 @@ use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION};
 use reqwest::Url;
 
 use crate::clock::{Clock, SystemClock};
-use crate::credentials::redacted;
+use crate::credentials::{debug_shows, redacted};
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{HttpPolicy, TrustSettings};
@@ -136,15 +136,8 @@ pub struct ContainerCredentialsSource {
     server_clock: Arc<ServerClock>,
 }
 
-impl fmt::Debug for ContainerCredentialsSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The environment is left out: it may hold the authorization token and other secrets.
-        f.debug_struct("ContainerCredentialsSource")
-            .field("name", &self.name)
-            .field("retry", &self.retry)
-            .finish_non_exhaustive()
-    }
-}
+// The environment is left out: it may hold the authorization token and other secrets.
+debug_shows!(ContainerCredentialsSource { name, retry });
 
 impl ContainerCredentialsSource {
     /// A source reading its settings from `env` at every fetch, with the default timeouts,

@@ -6,9 +6,8 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use zeroize::Zeroizing;
 
-use crate::credentials::{Credentials, SecretJson};
+use crate::credentials::{Credentials, Secret, SecretJson};
 use crate::error::{Error, ErrorKind};
 
 /// Which document is being read.
@@ -122,25 +121,17 @@ impl fmt::Display for DocumentError {
     }
 }
 
-/// A parsed document; the secret is zeroized when dropped.
+/// A parsed document; the secrets are zeroized when dropped.
+#[derive(Debug)]
 pub struct Document {
     /// `AccessKeyId`.
     pub access_key_id: String,
     /// `SecretAccessKey`.
-    pub secret_access_key: Zeroizing<String>,
+    pub secret_access_key: Secret,
     /// `Token` / `SessionToken`, if present and not empty.
-    pub session_token: Option<String>,
+    pub session_token: Option<Secret>,
     /// `Expiration`, if present and not empty.
     pub expiration: Option<DateTime<Utc>>,
-}
-
-impl fmt::Debug for Document {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Document")
-            .field("access_key_id", &self.access_key_id)
-            .field("expiration", &self.expiration)
-            .finish_non_exhaustive()
-    }
 }
 
 impl Document {
@@ -148,8 +139,8 @@ impl Document {
     pub(crate) fn into_credentials(self, source: &str) -> Credentials {
         Credentials::new(
             self.access_key_id,
-            self.secret_access_key.as_str(),
-            self.session_token,
+            self.secret_access_key.expose(),
+            self.session_token.as_ref().map(|t| t.expose().to_string()),
             self.expiration,
             source,
         )
@@ -200,8 +191,8 @@ pub fn parse(body: &[u8], format: Format) -> Result<Document, DocumentError> {
     }
     let required = |name: &'static str| string(name)?.ok_or(DocumentError::Missing(format, name));
     let access_key_id = required("AccessKeyId")?;
-    let secret_access_key = Zeroizing::new(required("SecretAccessKey")?);
-    let session_token = string(format.token_field())?;
+    let secret_access_key = Secret::from(required("SecretAccessKey")?);
+    let session_token = string(format.token_field())?.map(Secret::from);
     let expiration = match string("Expiration")? {
         None => None,
         Some(text) => Some(
@@ -246,10 +237,10 @@ mod tests {
             r#"{{"Code":"Success","AccessKeyId":"ASIA1","SecretAccessKey":"{SECRET}","Token":"t","Expiration":"2030-01-01T00:00:00Z"}}"#
         );
         let d = parse(imds.as_bytes(), Format::Imds).unwrap();
-        assert_eq!(d.session_token.as_deref(), Some("t"));
+        assert_eq!(d.session_token.as_ref().map(Secret::expose), Some("t"));
         assert!(d.expiration.is_some());
         let d = parse(imds.as_bytes(), Format::Container).unwrap();
-        assert_eq!(d.session_token.as_deref(), Some("t"));
+        assert_eq!(d.session_token.as_ref().map(Secret::expose), Some("t"));
         assert_eq!(
             parse(imds.as_bytes(), Format::Process).unwrap_err(),
             DocumentError::Version("the output has no Version (must be 1)".into())
@@ -258,8 +249,10 @@ mod tests {
             r#"{{"Version":1,"AccessKeyId":"AKID","SecretAccessKey":"{SECRET}","SessionToken":"s"}}"#
         );
         let d = parse(process.as_bytes(), Format::Process).unwrap();
-        assert_eq!(d.session_token.as_deref(), Some("s"));
+        assert_eq!(d.session_token.as_ref().map(Secret::expose), Some("s"));
         assert_eq!(d.expiration, None);
+        let shown = format!("{d:?}");
+        assert!(shown.contains("AKID") && !shown.contains(SECRET), "{shown}");
         let c = d.into_credentials("CredentialProcess");
         assert_eq!(c.source(), "CredentialProcess");
     }

@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use zeroize::Zeroizing;
 
 use crate::clock::Clock;
-use crate::credentials::Credentials;
+use crate::credentials::{debug_shows, Credentials};
 use crate::error::{Error, ErrorKind, Result};
 use crate::refresh::ROUND_TIMEOUT;
 use crate::sources::assume_role::role_call_error;
@@ -123,6 +123,8 @@ struct CallGate {
     clock: Arc<dyn Clock>,
     in_flight: Arc<AtomicUsize>,
 }
+
+debug_shows!(CallGate { name, timeout });
 
 /// Gives back a call's place when the call returns (on its thread, even after a timeout).
 struct Slot(Arc<AtomicUsize>);
@@ -270,14 +272,7 @@ pub struct FetcherSource {
     gate: CallGate,
 }
 
-impl fmt::Debug for FetcherSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FetcherSource")
-            .field("name", &self.gate.name)
-            .field("timeout", &self.gate.timeout)
-            .finish()
-    }
-}
+debug_shows!(FetcherSource { gate });
 
 impl FetcherSource {
     /// A source named `name` (in reports, logs and the credentials' source) over `fetcher`, whose
@@ -324,14 +319,7 @@ pub struct SuppliedWebIdentitySource {
     gate: CallGate,
 }
 
-impl fmt::Debug for SuppliedWebIdentitySource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SuppliedWebIdentitySource")
-            .field("name", &self.gate.name)
-            .field("role_arn", &self.request.role_arn)
-            .finish()
-    }
-}
+debug_shows!(SuppliedWebIdentitySource { gate, request });
 
 impl SuppliedWebIdentitySource {
     /// A source named `name` that assumes `request` with tokens from `supplier`, whose calls may

@@ -8,32 +8,60 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-use crate::env::Env;
+use crate::env::{bool_setting, number_setting, Env};
 use crate::error::{Error, Result};
 use crate::sources::profile::Profile;
 use crate::sources::retry::RetryPolicy;
 
-// The names of the settings the builder reads (the AWS SDKs'): private to the IMDS module.
+/// A setting the builder reads, named as the AWS SDKs name it: its environment variable (a JVM
+/// host may pass the Java system property that stands for it instead) and, for the settings a
+/// profile may also hold, the profile key read below the variable. Private to the IMDS module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Setting {
+    /// The environment variable.
+    pub(super) variable: &'static str,
+    /// The profile key, if the SDKs read one.
+    pub(super) profile_key: Option<&'static str>,
+}
+
+impl Setting {
+    /// A setting of the environment and the profile.
+    const fn layered(variable: &'static str, profile_key: &'static str) -> Setting {
+        Setting {
+            variable,
+            profile_key: Some(profile_key),
+        }
+    }
+
+    /// A setting of the environment only.
+    const fn variable(variable: &'static str) -> Setting {
+        Setting {
+            variable,
+            profile_key: None,
+        }
+    }
+}
+
 /// Overrides the IMDS endpoint (a URL); wins over every other endpoint setting.
-pub(super) const ENV_ENDPOINT: &str = "AWS_EC2_METADATA_SERVICE_ENDPOINT";
+pub(super) const ENDPOINT: Setting = Setting::layered(
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+    "ec2_metadata_service_endpoint",
+);
 /// Chooses the default IMDS endpoint: `IPv4` or `IPv6` (case-insensitive).
-pub(super) const ENV_ENDPOINT_MODE: &str = "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE";
+pub(super) const ENDPOINT_MODE: Setting = Setting::layered(
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+    "ec2_metadata_service_endpoint_mode",
+);
 /// Per-request timeout in seconds (fractions allowed).
-pub(super) const ENV_TIMEOUT: &str = "AWS_METADATA_SERVICE_TIMEOUT";
+pub(super) const TIMEOUT: Setting =
+    Setting::layered("AWS_METADATA_SERVICE_TIMEOUT", "metadata_service_timeout");
 /// Attempts per request, the first included.
-pub(super) const ENV_NUM_ATTEMPTS: &str = "AWS_METADATA_SERVICE_NUM_ATTEMPTS";
+pub(super) const NUM_ATTEMPTS: Setting = Setting::variable("AWS_METADATA_SERVICE_NUM_ATTEMPTS");
 /// `true` switches the IMDSv1 fallback off (IMDSv2 tokens are then required).
-pub(super) const ENV_V1_DISABLED: &str = "AWS_EC2_METADATA_V1_DISABLED";
+pub(super) const V1_DISABLED: Setting =
+    Setting::layered("AWS_EC2_METADATA_V1_DISABLED", "ec2_metadata_v1_disabled");
 /// `true` switches the IMDS credentials source off.
-pub(super) const ENV_DISABLED: &str = "AWS_EC2_METADATA_DISABLED";
-/// Profile-file key overriding the endpoint (below the environment variable).
-pub(super) const PROFILE_ENDPOINT: &str = "ec2_metadata_service_endpoint";
-/// Profile-file key choosing the endpoint mode (below the environment variable).
-pub(super) const PROFILE_ENDPOINT_MODE: &str = "ec2_metadata_service_endpoint_mode";
-/// Profile-file key switching the IMDSv1 fallback off (below the environment variable).
-pub(super) const PROFILE_V1_DISABLED: &str = "ec2_metadata_v1_disabled";
-/// Profile-file key with the per-request timeout in seconds (below the environment variable).
-pub(super) const PROFILE_TIMEOUT: &str = "metadata_service_timeout";
+pub(super) const DISABLED: Setting = Setting::variable("AWS_EC2_METADATA_DISABLED");
 
 /// The IPv4 IMDS endpoint, the default.
 pub(crate) const IPV4_ENDPOINT: &str = "http://169.254.169.254";
@@ -94,16 +122,22 @@ pub enum SettingLayer {
 
 /// The name of an endpoint setting (the URL, or the mode) of `layer`, for messages.
 fn setting_name(layer: SettingLayer, mode: bool) -> String {
-    match (layer, mode) {
-        (SettingLayer::Code, false) => "the IMDS endpoint override".to_string(),
-        (SettingLayer::Code, true) => "the IMDS endpoint mode override".to_string(),
-        (SettingLayer::SystemProperty, false) => system_property(ENV_ENDPOINT),
-        (SettingLayer::SystemProperty, true) => system_property(ENV_ENDPOINT_MODE),
-        (SettingLayer::Environment, false) => format!("environment variable {ENV_ENDPOINT}"),
-        (SettingLayer::Environment, true) => format!("environment variable {ENV_ENDPOINT_MODE}"),
-        (SettingLayer::Profile, false) => format!("profile setting {PROFILE_ENDPOINT}"),
-        (SettingLayer::Profile, true) => format!("profile setting {PROFILE_ENDPOINT_MODE}"),
+    let setting = if mode { ENDPOINT_MODE } else { ENDPOINT };
+    match layer {
+        SettingLayer::Code if mode => "the IMDS endpoint mode override".to_string(),
+        SettingLayer::Code => "the IMDS endpoint override".to_string(),
+        SettingLayer::SystemProperty => system_property(setting.variable),
+        SettingLayer::Environment => format!("environment variable {}", setting.variable),
+        SettingLayer::Profile => profile_setting(setting),
     }
+}
+
+/// `profile setting key`, the profile key of `setting`, for messages.
+fn profile_setting(setting: Setting) -> String {
+    format!(
+        "profile setting {}",
+        setting.profile_key.unwrap_or_default()
+    )
 }
 
 /// `Java system property aws.x`, the property that stands for `variable`.
@@ -204,8 +238,10 @@ impl ImdsConfig {
     /// When IMDS is switched off, the setting that does it (`NAME=true`), for messages.
     pub fn disabled_by(&self) -> Option<String> {
         self.disabled.then(|| match self.disabled_origin {
-            SettingLayer::SystemProperty => format!("{}=true", system_property(ENV_DISABLED)),
-            _ => format!("{ENV_DISABLED}=true"),
+            SettingLayer::SystemProperty => {
+                format!("{}=true", system_property(DISABLED.variable))
+            }
+            _ => format!("{}=true", DISABLED.variable),
         })
     }
 }
@@ -228,10 +264,7 @@ pub struct ImdsConfigBuilder {
     max_attempts: Option<u32>,
     v1_fallback: Option<bool>,
     env: Option<Env>,
-    profile_endpoint: Option<String>,
-    profile_mode: Option<String>,
-    profile_v1_disabled: Option<String>,
-    profile_timeout: Option<String>,
+    profile: Option<Profile>,
 }
 
 impl ImdsConfigBuilder {
@@ -273,11 +306,7 @@ impl ImdsConfigBuilder {
 
     /// Reads the IMDS settings of `profile`, the lowest layer (`None`: no profile).
     pub fn profile(mut self, profile: Option<&Profile>) -> Self {
-        let get = |key: &str| profile.and_then(|p| p.get(key).map(str::to_string));
-        self.profile_endpoint = get(PROFILE_ENDPOINT);
-        self.profile_mode = get(PROFILE_ENDPOINT_MODE);
-        self.profile_v1_disabled = get(PROFILE_V1_DISABLED);
-        self.profile_timeout = get(PROFILE_TIMEOUT);
+        self.profile = profile.cloned();
         self
     }
 
@@ -293,51 +322,27 @@ impl ImdsConfigBuilder {
             endpoint_origin,
             ..ImdsConfig::default()
         };
-        let profile_setting = |key: &str| format!("profile setting {key}");
-        if let Some(v) = self
-            .profile_timeout
-            .as_deref()
-            .filter(|v| !v.trim().is_empty())
-        {
-            let secs = v.trim().parse::<f64>().map_err(|_| {
-                Error::invalid_config(format!(
-                    "{}={v:?} is not a number",
-                    profile_setting(PROFILE_TIMEOUT)
-                ))
-            })?;
-            config.timeout = timeout_secs(secs, &profile_setting(PROFILE_TIMEOUT))?;
+        if let Some(timeout) = self.read(&env, TIMEOUT, |name, v| {
+            timeout_secs(number_setting(name, v)?, name)
+        })? {
+            config.timeout = timeout;
         }
-        if let Some(v) = self
-            .profile_v1_disabled
-            .as_deref()
-            .filter(|v| !v.trim().is_empty())
-        {
-            let v1_disabled = crate::env::parse_bool(v).ok_or_else(|| {
-                Error::invalid_config(format!(
-                    "{}={v:?} is not `true` or `false`",
-                    profile_setting(PROFILE_V1_DISABLED)
-                ))
-            })?;
-            config.v1_fallback = !v1_disabled;
-        }
-        if let Some(secs) = env.get_number::<f64>(ENV_TIMEOUT)? {
-            config.timeout = timeout_secs(secs, &env.describe(ENV_TIMEOUT))?;
-        }
-        if let Some(attempts) = env.get_number::<u32>(ENV_NUM_ATTEMPTS)? {
-            if attempts == 0 {
-                return Err(Error::invalid_config(format!(
-                    "{}=0 must be at least 1",
-                    env.describe(ENV_NUM_ATTEMPTS)
-                )));
+        if let Some(attempts) = self.read(&env, NUM_ATTEMPTS, |name, v| {
+            match number_setting(name, v)? {
+                0 => Err(Error::invalid_config(format!(
+                    "{name}=0 must be at least 1"
+                ))),
+                attempts => Ok(attempts),
             }
+        })? {
             config.retry.max_attempts = attempts;
         }
-        if let Some(v1_disabled) = env.get_bool(ENV_V1_DISABLED)? {
+        if let Some(v1_disabled) = self.read(&env, V1_DISABLED, bool_setting)? {
             config.v1_fallback = !v1_disabled;
         }
-        if let Some(disabled) = env.get_bool(ENV_DISABLED)? {
+        if let Some(disabled) = self.read(&env, DISABLED, bool_setting)? {
             config.disabled = disabled;
-            config.disabled_origin = env_layer(&env, ENV_DISABLED);
+            config.disabled_origin = env_layer(&env, DISABLED.variable);
         }
         if let Some(t) = self.timeout {
             config.timeout = t;
@@ -351,28 +356,54 @@ impl ImdsConfigBuilder {
         Ok(config)
     }
 
+    /// The value of `setting` in the profile, if it has one there.
+    fn profile_value(&self, setting: Setting) -> Option<&str> {
+        self.profile.as_ref()?.get(setting.profile_key?)
+    }
+
+    /// `setting` from the environment, else from the profile (blank counts as unset), parsed by
+    /// `parse` (given the setting's name for messages, and the value). Both layers are checked:
+    /// a bad profile value is an error even when the environment overrides it.
+    fn read<T>(
+        &self,
+        env: &Env,
+        setting: Setting,
+        parse: impl Fn(&str, &str) -> Result<T>,
+    ) -> Result<Option<T>> {
+        let from_profile = self
+            .profile_value(setting)
+            .map(|v| (profile_setting(setting), v.to_string()));
+        let from_env = env
+            .get(setting.variable)
+            .map(|v| (env.describe(setting.variable), v));
+        let mut value = None;
+        for (name, v) in [from_profile, from_env].into_iter().flatten() {
+            if !v.trim().is_empty() {
+                value = Some(parse(&name, &v)?);
+            }
+        }
+        Ok(value)
+    }
+
     fn resolve_endpoint(&self, env: &Env) -> Result<(Url, EndpointOrigin)> {
-        let env_endpoint = (env_layer(env, ENV_ENDPOINT), env.get(ENV_ENDPOINT));
-        let env_mode = (
-            env_layer(env, ENV_ENDPOINT_MODE),
-            env.get(ENV_ENDPOINT_MODE),
-        );
-        let layers = |code: &Option<String>,
-                      (from_env, env): (SettingLayer, Option<String>),
-                      profile: &Option<String>| {
+        // The highest layer that sets `setting`; values below it are not read.
+        let highest = |code: &Option<String>, setting: Setting| {
             [
                 (SettingLayer::Code, code.clone()),
-                (from_env, env),
-                (SettingLayer::Profile, profile.clone()),
+                (env_layer(env, setting.variable), env.get(setting.variable)),
+                (
+                    SettingLayer::Profile,
+                    self.profile_value(setting).map(str::to_string),
+                ),
             ]
             .into_iter()
             .find_map(|(layer, v)| v.filter(|s| !s.trim().is_empty()).map(|v| (layer, v)))
         };
-        if let Some((layer, value)) = layers(&self.endpoint, env_endpoint, &self.profile_endpoint) {
+        if let Some((layer, value)) = highest(&self.endpoint, ENDPOINT) {
             let url = parse_endpoint(&value, &setting_name(layer, false))?;
             return Ok((url, EndpointOrigin::Explicit(layer)));
         }
-        match layers(&self.endpoint_mode, env_mode, &self.profile_mode) {
+        match highest(&self.endpoint_mode, ENDPOINT_MODE) {
             None => Ok((EndpointMode::IPv4.endpoint(), EndpointOrigin::Default)),
             Some((layer, value)) => {
                 let origin = setting_name(layer, true);
@@ -436,6 +467,22 @@ mod tests {
         ImdsConfig::builder().env(env).build()
     }
 
+    fn profile_key(setting: Setting) -> &'static str {
+        setting.profile_key.expect("a setting of the profile")
+    }
+
+    /// Profiles whose selected one, `default`, holds `values` of IMDS settings.
+    fn default_profile(values: &[(Setting, &str)]) -> ProfileSet {
+        ProfileSet::from_properties(
+            [(
+                "default",
+                values.iter().map(|&(setting, v)| (profile_key(setting), v)),
+            )],
+            Vec::<(&str, Vec<(&str, &str)>)>::new(),
+            "default",
+        )
+    }
+
     #[test]
     fn defaults_match_the_sdks() {
         let c = from_env(&Env::from_map::<&str, &str>([])).unwrap();
@@ -450,35 +497,28 @@ mod tests {
 
     #[test]
     fn environment_knobs_are_read_and_bad_values_name_the_variable() {
-        let env = Env::from_map([
-            (ENV_TIMEOUT, "0.25"),
-            (ENV_NUM_ATTEMPTS, "5"),
-            (ENV_V1_DISABLED, "TRUE"),
-            (ENV_DISABLED, "false"),
-            (ENV_ENDPOINT_MODE, "ipv6"),
-        ]);
-        let c = from_env(&env).unwrap();
-        assert_eq!(c.timeout, Duration::from_millis(250));
-        assert_eq!(c.retry.max_attempts, 5);
-        assert!(!c.v1_fallback && !c.disabled);
+        // The config of `setting`=`good`, once each of `bad` is refused naming the variable.
+        let knob = |setting: Setting, good: &str, bad: &[&str]| {
+            let var = setting.variable;
+            for value in bad {
+                let err = from_env(&Env::from_map([(var, *value)])).unwrap_err();
+                assert_eq!(err.kind(), ErrorKind::InvalidConfig, "{var}={value}");
+                assert!(err.message().contains(var), "{var}: {}", err.message());
+            }
+            from_env(&Env::from_map([(var, good)])).unwrap()
+        };
+        let timeout = knob(TIMEOUT, "0.25", &["soon", "-1"]).timeout;
+        assert_eq!(timeout, Duration::from_millis(250));
+        assert_eq!(knob(NUM_ATTEMPTS, "5", &["0"]).retry.max_attempts, 5);
+        assert!(!knob(V1_DISABLED, "TRUE", &["yes"]).v1_fallback);
+        assert!(knob(DISABLED, "true", &["1"]).disabled);
+        assert!(!knob(DISABLED, "false", &[]).disabled);
         assert_eq!(
-            c.url("latest/api/token"),
+            knob(ENDPOINT_MODE, "ipv6", &["IPv5"]).url("latest/api/token"),
             "http://[fd00:ec2::254]/latest/api/token"
         );
-
-        for (var, value) in [
-            (ENV_TIMEOUT, "soon"),
-            (ENV_TIMEOUT, "-1"),
-            (ENV_NUM_ATTEMPTS, "0"),
-            (ENV_V1_DISABLED, "yes"),
-            (ENV_DISABLED, "1"),
-            (ENV_ENDPOINT_MODE, "IPv5"),
-            (ENV_ENDPOINT, "ftp://host"),
-        ] {
-            let err = from_env(&Env::from_map([(var, value)])).unwrap_err();
-            assert_eq!(err.kind(), ErrorKind::InvalidConfig, "{var}={value}");
-            assert!(err.message().contains(var), "{var}: {}", err.message());
-        }
+        let endpoint = knob(ENDPOINT, "http://127.0.0.1:9", &["ftp://host"]).endpoint;
+        assert_eq!(endpoint.as_str(), "http://127.0.0.1:9/");
     }
 
     #[test]
@@ -496,62 +536,50 @@ mod tests {
     #[test]
     fn host_settings_win_over_the_environment_which_wins_over_the_profile() {
         let env = Env::from_map([
-            (ENV_TIMEOUT, "2"),
-            (ENV_NUM_ATTEMPTS, "4"),
-            (ENV_V1_DISABLED, "true"),
-            (ENV_ENDPOINT, "http://from-env:1"),
+            (TIMEOUT.variable, "2"),
+            (NUM_ATTEMPTS.variable, "4"),
+            (V1_DISABLED.variable, "true"),
+            (ENDPOINT.variable, "http://from-env:1"),
         ]);
-        let set = ProfileSet::from_properties(
-            [(
-                "default",
-                [
-                    (PROFILE_ENDPOINT, "http://from-profile:2"),
-                    (PROFILE_ENDPOINT_MODE, "IPv6"),
-                ],
-            )],
-            Vec::<(&str, Vec<(&str, &str)>)>::new(),
-            "default",
-        );
+        let set = default_profile(&[(ENDPOINT, "http://from-profile:2"), (ENDPOINT_MODE, "IPv6")]);
         let profile = set.selected_profile();
+        // Builds `builder` and checks that a setting of `layer` named its endpoint `url`.
+        let explicit = |builder: ImdsConfigBuilder, url: &str, layer: SettingLayer| {
+            let c = builder.build().unwrap();
+            assert_eq!(c.endpoint.as_str(), url);
+            assert_eq!(c.endpoint_origin, EndpointOrigin::Explicit(layer));
+            c
+        };
 
-        let c = ImdsConfig::builder()
-            .env(&env)
-            .profile(profile)
-            .build()
-            .unwrap();
-        assert_eq!(c.endpoint.as_str(), "http://from-env:1/");
-        assert_eq!(
-            c.endpoint_origin,
-            EndpointOrigin::Explicit(SettingLayer::Environment)
+        let c = explicit(
+            ImdsConfig::builder().env(&env).profile(profile),
+            "http://from-env:1/",
+            SettingLayer::Environment,
         );
         assert_eq!(
             c.endpoint_origin.to_string(),
-            format!("environment variable {ENV_ENDPOINT}")
+            format!("environment variable {}", ENDPOINT.variable)
         );
 
-        let c = ImdsConfig::builder()
-            .endpoint("http://from-code:3")
-            .timeout(Duration::from_millis(10))
-            .max_attempts(0)
-            .v1_fallback(true)
-            .env(&env)
-            .profile(profile)
-            .build()
-            .unwrap();
-        assert_eq!(c.endpoint.as_str(), "http://from-code:3/");
-        assert_eq!(
-            c.endpoint_origin,
-            EndpointOrigin::Explicit(SettingLayer::Code)
+        let c = explicit(
+            ImdsConfig::builder()
+                .endpoint("http://from-code:3")
+                .timeout(Duration::from_millis(10))
+                .max_attempts(0)
+                .v1_fallback(true)
+                .env(&env)
+                .profile(profile),
+            "http://from-code:3/",
+            SettingLayer::Code,
         );
         assert_eq!(c.timeout, Duration::from_millis(10));
         assert_eq!(c.retry.max_attempts, 1, "at least one attempt");
         assert!(c.v1_fallback);
 
-        let c = ImdsConfig::builder().profile(profile).build().unwrap();
-        assert_eq!(c.endpoint.as_str(), "http://from-profile:2/");
-        assert_eq!(
-            c.endpoint_origin,
-            EndpointOrigin::Explicit(SettingLayer::Profile)
+        explicit(
+            ImdsConfig::builder().profile(profile),
+            "http://from-profile:2/",
+            SettingLayer::Profile,
         );
     }
 
@@ -559,83 +587,72 @@ mod tests {
     fn a_bad_environment_value_is_an_error_even_when_the_host_overrides_it() {
         let err = ImdsConfig::builder()
             .timeout(Duration::from_secs(1))
-            .env(&Env::from_map([(ENV_TIMEOUT, "soon")]))
+            .env(&Env::from_map([(TIMEOUT.variable, "soon")]))
             .build()
             .unwrap_err();
-        assert_mentions(err.message(), &[ENV_TIMEOUT]);
+        assert_mentions(err.message(), &[TIMEOUT.variable]);
     }
 
     #[test]
     fn the_profile_switches_imdsv1_off_and_sets_the_timeout_below_the_environment() {
-        let set = ProfileSet::from_properties(
-            [(
-                "default",
-                [(PROFILE_V1_DISABLED, "TRUE"), (PROFILE_TIMEOUT, "2.5")],
-            )],
-            Vec::<(&str, Vec<(&str, &str)>)>::new(),
-            "default",
-        );
-        let profile = set.selected_profile();
+        let set = default_profile(&[(V1_DISABLED, "TRUE"), (TIMEOUT, "2.5")]);
+        let over_profile = |env: &Env| {
+            ImdsConfig::builder()
+                .env(env)
+                .profile(set.selected_profile())
+                .build()
+                .unwrap()
+        };
         let none = Env::from_map::<&str, &str>([]);
-        let c = ImdsConfig::builder()
-            .env(&none)
-            .profile(profile)
-            .build()
-            .unwrap();
+        let c = over_profile(&none);
         assert!(
             !c.v1_fallback,
             "ec2_metadata_v1_disabled = true is honoured"
         );
         assert_eq!(c.timeout, Duration::from_millis(2500));
 
-        let env = Env::from_map([(ENV_V1_DISABLED, "false"), (ENV_TIMEOUT, "3")]);
-        let c = ImdsConfig::builder()
-            .env(&env)
-            .profile(profile)
-            .build()
-            .unwrap();
+        let c = over_profile(&Env::from_map([
+            (V1_DISABLED.variable, "false"),
+            (TIMEOUT.variable, "3"),
+        ]));
         assert!(c.v1_fallback, "the environment wins over the profile");
         assert_eq!(c.timeout, Duration::from_secs(3));
 
-        let props = Env::from_map([(ENV_V1_DISABLED, "false")]).with_system_properties([(
-            ENV_V1_DISABLED,
+        let props = Env::from_map([(V1_DISABLED.variable, "false")]).with_system_properties([(
+            V1_DISABLED.variable,
             "aws.disableEc2MetadataV1",
             "true",
         )]);
-        let c = ImdsConfig::builder()
-            .env(&props)
-            .profile(profile)
-            .build()
-            .unwrap();
         assert!(
-            !c.v1_fallback,
+            !over_profile(&props).v1_fallback,
             "the system property wins over the environment"
         );
 
-        for (key, value) in [(PROFILE_V1_DISABLED, "yes"), (PROFILE_TIMEOUT, "0")] {
-            let set = ProfileSet::from_properties(
-                [("default", [(key, value)])],
-                Vec::<(&str, Vec<(&str, &str)>)>::new(),
-                "default",
-            );
-            let err = ImdsConfig::builder()
-                .profile(set.selected_profile())
-                .build()
-                .unwrap_err();
-            assert_mentions(err.message(), &[&format!("profile setting {key}")]);
+        // A bad profile value is an error, even where a good environment value overrides it.
+        for (setting, bad, good) in [(V1_DISABLED, "yes", "false"), (TIMEOUT, "0", "3")] {
+            let set = default_profile(&[(setting, bad)]);
+            let named = format!("profile setting {}", profile_key(setting));
+            for env in [none.clone(), Env::from_map([(setting.variable, good)])] {
+                let err = ImdsConfig::builder()
+                    .env(&env)
+                    .profile(set.selected_profile())
+                    .build()
+                    .unwrap_err();
+                assert_mentions(err.message(), &[&named]);
+            }
         }
     }
 
     #[test]
     fn settings_from_system_properties_are_named_as_such() {
         let env = Env::from_map::<&str, &str>([]).with_system_properties([
-            (ENV_DISABLED, "aws.disableEc2Metadata", "true"),
+            (DISABLED.variable, "aws.disableEc2Metadata", "true"),
             (
-                ENV_ENDPOINT,
+                ENDPOINT.variable,
                 "aws.ec2MetadataServiceEndpoint",
                 "http://127.0.0.1:9",
             ),
-            (ENV_TIMEOUT, "aws.ec2MetadataServiceTimeout", "soon"),
+            (TIMEOUT.variable, "aws.ec2MetadataServiceTimeout", "soon"),
         ]);
         let err = from_env(&env).unwrap_err();
         assert!(
@@ -645,9 +662,9 @@ mod tests {
             err.message()
         );
         let env = Env::from_map::<&str, &str>([]).with_system_properties([
-            (ENV_DISABLED, "aws.disableEc2Metadata", "true"),
+            (DISABLED.variable, "aws.disableEc2Metadata", "true"),
             (
-                ENV_ENDPOINT,
+                ENDPOINT.variable,
                 "aws.ec2MetadataServiceEndpoint",
                 "http://127.0.0.1:9",
             ),
@@ -665,7 +682,7 @@ mod tests {
 
     #[test]
     fn only_a_switched_off_config_names_the_switch() {
-        let off = from_env(&Env::from_map([(ENV_DISABLED, "true")])).unwrap();
+        let off = from_env(&Env::from_map([(DISABLED.variable, "true")])).unwrap();
         assert_eq!(
             off.disabled_by().as_deref(),
             Some("AWS_EC2_METADATA_DISABLED=true")

@@ -191,7 +191,7 @@ impl TokenSession {
                              off ({}=true); if this runs in a container on EC2, raise the hop \
                              limit: `{HOP_LIMIT_FIX}`",
                             e.message(),
-                            super::config::ENV_V1_DISABLED,
+                            super::config::V1_DISABLED.variable,
                         ),
                     ));
                 }

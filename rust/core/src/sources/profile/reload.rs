@@ -8,13 +8,13 @@
 //! changes costs two `stat` calls at most. A file that does not parse (caught in the middle of a
 //! rewrite) keeps the previous source, and is read again at the next check.
 
-use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use super::location::{FileLocations, Platform};
 use super::parser::ProfileSet;
 use crate::clock::{Clock, MonoTime};
+use crate::credentials::debug_shows;
 use crate::env::Env;
 use crate::error::Result;
 use crate::sources::notice;
@@ -57,14 +57,7 @@ pub struct ReloadingProfileSource {
     pending: Mutex<Vec<String>>,
 }
 
-impl fmt::Debug for ReloadingProfileSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ReloadingProfileSource")
-            .field("name", &self.name)
-            .field("files", &self.files)
-            .finish_non_exhaustive()
-    }
-}
+debug_shows!(ReloadingProfileSource { name, files });
 
 impl ReloadingProfileSource {
     /// Wraps `initial` (built by `build` from the files as they are now). `env` and `profile`
