@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::{Clock, SystemClock};
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, Secret};
 use crate::env::{parse_bool, Env};
 use crate::error::{Error, Result};
 use crate::http::{HostRoots, HttpPolicy, NetworkSettings};
@@ -249,7 +249,7 @@ impl SourceOptions {
         };
         let mut request = RoleRequest::new(role_arn)
             .with_session_name(non_blank(options::ROLE_SESSION_NAME.key))
-            .with_external_id(non_blank(options::EXTERNAL_ID.key))
+            .with_external_id(non_blank(options::EXTERNAL_ID.key).map(Secret::from))
             .with_duration(
                 self.ranged::<u64>(&options::DURATION_SECONDS)?
                     .map(Duration::from_secs),

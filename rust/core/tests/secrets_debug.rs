@@ -120,7 +120,7 @@ fn the_debug_of_an_assume_role_source_hides_the_external_id() {
         .unwrap(),
     );
     let request = RoleRequest::new("arn:aws:iam::123456789012:role/r")
-        .with_external_id(Some(EXTERNAL_ID.to_string()));
+        .with_external_id(Some(EXTERNAL_ID.into()));
     let source = AssumeRoleSource::new(base, request, sts);
     let shown = format!("{source:?} {source:#?}");
     assert_hidden("AssumeRoleSource", &shown);

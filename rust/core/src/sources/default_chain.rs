@@ -355,7 +355,7 @@ fn build_plan(
     for step in plan.roles {
         let request = RoleRequest::new(step.role_arn)
             .with_session_name(step.role_session_name)
-            .with_external_id(step.external_id.map(|id| id.expose().to_string()))
+            .with_external_id(step.external_id)
             .with_duration(step.duration_seconds.map(|s| Duration::from_secs(s.into())));
         let role = AssumeRoleSource::new(source, request, sts()?)
             .with_name(format!("Profile({})/AssumeRole", step.profile));

@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 use reqwest::Url;
 
 use crate::clock::{Clock, SystemClock};
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, Secret};
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::HttpPolicy;
@@ -762,14 +762,14 @@ pub(crate) fn default_session_name(clock: &dyn Clock) -> String {
 
 /// What an `AssumeRole` or `AssumeRoleWithWebIdentity` call asks for: the fields of the SDKs'
 /// `AssumeRoleRequest`. `Debug` hides the external id.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub struct RoleRequest {
     /// `RoleArn`: the role to assume.
     pub role_arn: String,
     /// `RoleSessionName`.
     pub session_name: String,
     /// `ExternalId` (`AssumeRole` only).
-    pub external_id: Option<String>,
+    pub external_id: Option<Secret>,
     /// `DurationSeconds`; `None` lets STS pick (one hour).
     pub duration: Option<Duration>,
     /// `Policy`: an inline session policy (JSON).
@@ -780,27 +780,6 @@ pub struct RoleRequest {
     pub source_identity: Option<String>,
     /// `Tags`: session tags as (key, value) (`AssumeRole` only).
     pub tags: Vec<(String, String)>,
-}
-
-impl std::fmt::Debug for RoleRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RoleRequest")
-            .field("role_arn", &self.role_arn)
-            .field("session_name", &self.session_name)
-            .field(
-                "external_id",
-                &self
-                    .external_id
-                    .as_ref()
-                    .map(|_| crate::credentials::REDACTED),
-            )
-            .field("duration", &self.duration)
-            .field("policy", &self.policy)
-            .field("policy_arns", &self.policy_arns)
-            .field("source_identity", &self.source_identity)
-            .field("tags", &self.tags)
-            .finish()
-    }
 }
 
 impl RoleRequest {
@@ -830,7 +809,7 @@ impl RoleRequest {
     }
 
     /// Sets the external id.
-    pub fn with_external_id(mut self, external_id: Option<String>) -> Self {
+    pub fn with_external_id(mut self, external_id: Option<Secret>) -> Self {
         self.external_id = external_id;
         self
     }
@@ -859,7 +838,7 @@ impl RoleRequest {
         }
         if assume_role {
             if let Some(id) = &self.external_id {
-                push("ExternalId", id);
+                push("ExternalId", id.expose());
             }
             if let Some(id) = &self.source_identity {
                 push("SourceIdentity", id);
