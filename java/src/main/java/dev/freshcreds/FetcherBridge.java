@@ -2,6 +2,8 @@ package dev.freshcreds;
 
 import java.time.Instant;
 
+import dev.freshcreds.internal.NativeLayout;
+
 /**
  * What the native refresh engine calls: runs the application's {@link CredentialsFetcher} or
  * {@link WebIdentityTokenSupplier}, catches whatever it throws, and answers in strings and
@@ -11,7 +13,7 @@ import java.time.Instant;
 final class FetcherBridge {
     /** Numbers {@link #call} fills. */
     static final int NUMBERS = 2;
-    /** Index of the expiration (epoch millis, or {@link Native#NO_EXPIRATION}). */
+    /** Index of the expiration (epoch millis, or {@link NativeLayout#NO_EXPIRATION}). */
     static final int EXPIRATION = 0;
     /** Index of the outcome: {@link #OK}, {@link #RETRYABLE} or {@link #PERMANENT}. */
     static final int OUTCOME = 1;
@@ -74,7 +76,7 @@ final class FetcherBridge {
     }
 
     private String[] answer(long[] numbers) {
-        numbers[EXPIRATION] = Native.NO_EXPIRATION;
+        numbers[EXPIRATION] = NativeLayout.NO_EXPIRATION;
         numbers[OUTCOME] = OK;
         String[] out = new String[4];
         try {
@@ -119,7 +121,7 @@ final class FetcherBridge {
         out[1] = null;
         out[2] = null;
         numbers[OUTCOME] = outcome;
-        numbers[EXPIRATION] = Native.NO_EXPIRATION;
+        numbers[EXPIRATION] = NativeLayout.NO_EXPIRATION;
         out[MESSAGE] = message.length() > MAX_MESSAGE_CHARS ? message.substring(0, MAX_MESSAGE_CHARS) + "…" : message;
         return out;
     }
