@@ -278,15 +278,6 @@ public final class OptionSpec {
     out
 }
 
-/// `long` and `int` constants of the generated Java: `Long.MIN_VALUE` for `i64::MIN`.
-fn java_long(value: i64) -> String {
-    if value == i64::MIN {
-        "Long.MIN_VALUE".to_string()
-    } else {
-        format!("{value}L")
-    }
-}
-
 /// A doc line of the layout (` The stale flag (0 or 1).`) as part of a sentence
 /// (`the stale flag (0 or 1)`).
 fn phrase(doc: &str) -> String {
@@ -298,8 +289,14 @@ fn phrase(doc: &str) -> String {
         .unwrap_or_default()
 }
 
-/// One documented `public static final` constant of the generated Java.
-fn java_constant(out: &mut String, doc: &str, ty: &str, name: &str, value: &str) {
+/// One documented `public static final` constant of the generated Java (`ty` is `int` or
+/// `long`).
+fn java_constant(out: &mut String, doc: &str, ty: &str, name: &str, value: i64) {
+    let value = match (ty, value) {
+        ("long", i64::MIN) => "Long.MIN_VALUE".to_string(),
+        ("long", v) => format!("{v}L"),
+        (_, v) => v.to_string(),
+    };
     writeln!(
         out,
         "    /** {}. */\n    public static final {ty} {name} = {value};\n",
@@ -308,34 +305,20 @@ fn java_constant(out: &mut String, doc: &str, ty: &str, name: &str, value: &str)
     .unwrap();
 }
 
-/// The index constants of one array: its length, then one constant per slot.
-fn java_indices<T: std::fmt::Debug>(
-    out: &mut String,
-    count: &str,
-    what: &str,
-    slots: &[(T, &str)],
-) {
-    java_constant(
-        out,
-        &format!("Number of {what}"),
-        "int",
-        count,
-        &slots.len().to_string(),
-    );
-    for (index, (slot, doc)) in slots.iter().enumerate() {
-        java_constant(
-            out,
-            &format!("Index of {} in the {what}", phrase(doc)),
-            "int",
-            &constant(&format!("{slot:?}")),
-            &index.to_string(),
-        );
-    }
+/// The variants of one of the layout's enums as Java constant names (`SERVE_FOR` for
+/// `ServeFor`) with their doc lines, in order.
+fn variants<T: std::fmt::Debug>(all: &[(T, &'static str)]) -> Vec<(String, &'static str)> {
+    all.iter()
+        .map(|(variant, doc)| (constant(&format!("{variant:?}")), *doc))
+        .collect()
 }
 
 /// The source of `dev/freshcreds/internal/NativeLayout.java`: the index constants of the arrays
-/// that cross the JNI boundary, the numbers with no value, and the log level numbers.
+/// that cross the JNI boundary, the numbers with no value, the fetcher outcomes and the log
+/// level numbers.
 pub fn native_layout_java() -> String {
+    use layout::{FetcherNumber, FetcherOutcome, FetcherText, LogLevel, Number, Text};
+
     let mut out = String::from(
         "package dev.freshcreds.internal;
 
@@ -352,47 +335,96 @@ public final class NativeLayout {
 
 ",
     );
-    java_indices(
-        &mut out,
-        "NUMBERS",
-        "longs a credentials call fills",
-        &layout::Number::ALL,
-    );
-    java_indices(
-        &mut out,
-        "STRINGS",
-        "strings a credentials call returns",
-        &layout::Text::ALL,
-    );
-    for (name, doc, value) in [
+    // A credentials call and a fetcher call: the prefix of their constants, the call, the
+    // slots of the longs it fills and of the strings it returns.
+    let calls = [
         (
-            "NO_EXPIRATION",
+            "",
+            "a credentials call",
+            variants(&Number::ALL),
+            variants(&Text::ALL),
+        ),
+        (
+            "FETCHER_",
+            "a fetcher call",
+            variants(&FetcherNumber::ALL),
+            variants(&FetcherText::ALL),
+        ),
+    ];
+    for (prefix, call, numbers, strings) in calls {
+        let arrays = [
+            ("NUMBERS", format!("longs {call} fills"), numbers),
+            ("STRINGS", format!("strings {call} returns"), strings),
+        ];
+        for (count, what, slots) in arrays {
+            let count = format!("{prefix}{count}");
+            java_constant(
+                &mut out,
+                &format!("Number of {what}"),
+                "int",
+                &count,
+                slots.len() as i64,
+            );
+            for (index, (name, doc)) in slots.iter().enumerate() {
+                let doc = format!("Index of {} in the {what}", phrase(doc));
+                java_constant(
+                    &mut out,
+                    &doc,
+                    "int",
+                    &format!("{prefix}{name}"),
+                    index as i64,
+                );
+            }
+        }
+    }
+    // The fetcher outcomes and the log levels, with their numbers.
+    let outcomes = FetcherOutcome::ALL.map(|(o, _)| o as i64);
+    let levels = LogLevel::ALL.map(|(l, _)| i64::from(l.number()));
+    let numbered = [
+        (
+            "FETCHER_",
+            "long",
+            "A fetcher call's outcome: ",
+            variants(&FetcherOutcome::ALL),
+            &outcomes[..],
+        ),
+        (
+            "LOG_",
+            "int",
+            "The native log level of ",
+            variants(&LogLevel::ALL),
+            &levels[..],
+        ),
+    ];
+    for (prefix, ty, what, names, values) in numbered {
+        for ((name, doc), value) in names.iter().zip(values) {
+            let doc = format!("{what}{}", phrase(doc));
+            java_constant(&mut out, &doc, ty, &format!("{prefix}{name}"), *value);
+        }
+    }
+    // The numbers that stand for no value, and the shape of the status rows.
+    let columns = "Strings per row of `Native.statusFields()`: name, kind, unit, meter, JMX name, JMX view and doc line of one status field";
+    for (doc, ty, name, value) in [
+        (
             "The expiration of credentials that do not expire",
+            "long",
+            "NO_EXPIRATION",
             layout::NO_EXPIRATION,
         ),
         (
-            "NO_VALUE",
             "A status number without a value (no credentials yet, no refresh scheduled)",
+            "long",
+            "NO_VALUE",
             layout::NO_VALUE,
         ),
-    ] {
-        java_constant(&mut out, doc, "long", name, &java_long(value));
-    }
-    java_constant(
-        &mut out,
-        "Strings per row of `Native.statusFields()`: name, kind, unit, meter, JMX name, JMX view and doc line of one status field",
-        "int",
-        "STATUS_FIELD_COLUMNS",
-        &layout::STATUS_FIELD_COLUMNS.to_string(),
-    );
-    for (level, doc) in layout::LogLevel::ALL {
-        java_constant(
-            &mut out,
-            &format!("The native log level of {}", phrase(doc)),
+        (
+            columns,
             "int",
-            &format!("LOG_{}", constant(&format!("{level:?}"))),
-            &level.number().to_string(),
-        );
+            "STATUS_FIELD_COLUMNS",
+            layout::STATUS_FIELD_COLUMNS as i64,
+        ),
+    ] {
+        java_constant(&mut out, doc, ty, name, value);
     }
     out.truncate(out.trim_end().len());
     out.push_str("\n}\n");

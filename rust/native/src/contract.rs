@@ -10,7 +10,10 @@
 
 mod layout;
 
-pub(crate) use layout::{LogLevel, Number, Text, NO_EXPIRATION, NO_VALUE, STATUS_FIELD_COLUMNS};
+pub(crate) use layout::{
+    FetcherNumber, FetcherOutcome, FetcherText, LogLevel, Number, Text, NO_EXPIRATION, NO_VALUE,
+    STATUS_FIELD_COLUMNS,
+};
 
 /// The Java class of freshcreds errors; its constructor takes the kind name and the message,
 /// and its `Kind` enum lists every `ErrorKind` name (plus `UNKNOWN`).
@@ -98,6 +101,8 @@ mod tests {
         let mut expected: Vec<(String, i64)> = vec![
             ("NUMBERS".into(), Number::ALL.len() as i64),
             ("STRINGS".into(), Text::ALL.len() as i64),
+            ("FETCHER_NUMBERS".into(), FetcherNumber::ALL.len() as i64),
+            ("FETCHER_STRINGS".into(), FetcherText::ALL.len() as i64),
             ("NO_EXPIRATION".into(), NO_EXPIRATION),
             ("NO_VALUE".into(), NO_VALUE),
             ("STATUS_FIELD_COLUMNS".into(), STATUS_FIELD_COLUMNS as i64),
@@ -109,6 +114,27 @@ mod tests {
         for (index, (slot, _)) in Text::ALL.iter().enumerate() {
             assert_eq!(*slot as usize, index, "Text::ALL is in index order");
             expected.push((constant(&format!("{slot:?}")), index as i64));
+        }
+        for (index, (slot, _)) in FetcherNumber::ALL.iter().enumerate() {
+            assert_eq!(
+                *slot as usize, index,
+                "FetcherNumber::ALL is in index order"
+            );
+            expected.push((
+                format!("FETCHER_{}", constant(&format!("{slot:?}"))),
+                index as i64,
+            ));
+        }
+        for (index, (slot, _)) in FetcherText::ALL.iter().enumerate() {
+            assert_eq!(*slot as usize, index, "FetcherText::ALL is in index order");
+            expected.push((
+                format!("FETCHER_{}", constant(&format!("{slot:?}"))),
+                index as i64,
+            ));
+        }
+        for (outcome, _) in FetcherOutcome::ALL {
+            let name = format!("FETCHER_{}", constant(&format!("{outcome:?}")));
+            expected.push((name, outcome as i64));
         }
         for (level, _) in LogLevel::ALL {
             let name = format!("LOG_{}", constant(&format!("{level:?}")));
@@ -143,8 +169,13 @@ mod tests {
 
     #[test]
     fn the_hand_written_java_spells_no_constant_of_the_layout() {
-        for class in ["dev.freshcreds.Native", "dev.freshcreds.internal.NativeLog"] {
-            let numbers = java_numbers(&java(class));
+        for (class, own) in [
+            ("dev.freshcreds.Native", &[][..]),
+            ("dev.freshcreds.internal.NativeLog", &[]),
+            ("dev.freshcreds.FetcherBridge", &["MAX_MESSAGE_CHARS"]),
+        ] {
+            let mut numbers = java_numbers(&java(class));
+            numbers.retain(|name, _| !own.contains(&name.as_str()));
             assert!(
                 numbers.is_empty(),
                 "{class} declares {numbers:?}: the layout is generated as NativeLayout from \

@@ -1,7 +1,8 @@
-//! The layout of the arrays that cross the JNI boundary and the numbers of the log levels, said
-//! once: the bridge uses these types, and the Java build generates `dev.freshcreds.internal.NativeLayout`
-//! from them (`rust/codegen`, which includes this file as it is, so it uses nothing but the
-//! standard library).
+//! The layout of the arrays that cross the JNI boundary (credentials handed to Java, answers of
+//! fetchers written in Java) and the numbers of the log levels, said once: the bridge uses these
+//! types, and the Java build generates `dev.freshcreds.internal.NativeLayout` from them
+//! (`rust/codegen`, which includes this file as it is, so it uses nothing but the standard
+//! library).
 
 /// Declares an enum whose variants' doc lines are also the generated Java's, with `ALL`: every
 /// variant and its doc line, in declaration order.
@@ -51,6 +52,43 @@ documented_enum! {
         Source,
         /// The account id (or null when the source does not know it).
         AccountId,
+    }
+}
+
+documented_enum! {
+    /// The longs `FetcherBridge.call` fills, by index: what a fetcher or a token supplier written
+    /// in Java answered.
+    enum FetcherNumber {
+        /// The expiration of the fetched credentials (epoch millis, or `NO_EXPIRATION`).
+        Expiration,
+        /// The outcome of the call (`FETCHER_OK`, `FETCHER_RETRYABLE` or `FETCHER_PERMANENT`).
+        Outcome,
+    }
+}
+
+documented_enum! {
+    /// The strings `FetcherBridge.call` returns, by index (any of them null).
+    enum FetcherText {
+        /// The access key id (or a token supplier's web identity token).
+        AccessKeyIdOrToken,
+        /// The secret access key.
+        SecretAccessKey,
+        /// The session token.
+        SessionToken,
+        /// The failure message.
+        Message,
+    }
+}
+
+documented_enum! {
+    /// The outcomes of a `FetcherBridge.call`.
+    enum FetcherOutcome {
+        /// The strings hold the answer.
+        Ok = 0,
+        /// The code failed; trying again soon may help.
+        Retryable = 1,
+        /// The code failed; trying again soon will not help.
+        Permanent = 2,
     }
 }
 
