@@ -1,7 +1,8 @@
-//! Writes `dev/freshcreds/OptionSpec.java` ([`freshcreds_codegen::option_spec_java`]) under the
-//! directory given as the only argument (`java/build.gradle` passes one under `build/`).
+//! Writes `dev/freshcreds/OptionSpec.java` ([`freshcreds_codegen::option_spec_java`]) and
+//! `dev/freshcreds/internal/NativeLayout.java` ([`freshcreds_codegen::native_layout_java`]) under
+//! the directory given as the only argument (`java/build.gradle` passes one under `build/`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -9,9 +10,24 @@ fn main() {
         eprintln!("usage: freshcreds-codegen <generated Java source directory>");
         std::process::exit(2);
     };
-    let file = PathBuf::from(out).join("dev/freshcreds/OptionSpec.java");
+    let out = PathBuf::from(out);
+    for (file, text) in [
+        (
+            "dev/freshcreds/OptionSpec.java",
+            freshcreds_codegen::option_spec_java(),
+        ),
+        (
+            "dev/freshcreds/internal/NativeLayout.java",
+            freshcreds_codegen::native_layout_java(),
+        ),
+    ] {
+        write(&out.join(file), &text);
+    }
+}
+
+fn write(file: &Path, text: &str) {
     let written = std::fs::create_dir_all(file.parent().expect("a parent directory"))
-        .and_then(|()| std::fs::write(&file, freshcreds_codegen::option_spec_java()));
+        .and_then(|()| std::fs::write(file, text));
     if let Err(e) = written {
         eprintln!("freshcreds-codegen: cannot write {}: {e}", file.display());
         std::process::exit(1);

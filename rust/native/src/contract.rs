@@ -1,58 +1,19 @@
 //! The values that cross the JNI boundary, in one place: the layout of the arrays the credential
-//! calls fill, the log level numbers, and the exception class. The Java side spells them again
-//! (`dev.freshcreds.Native`, `dev.freshcreds.internal.NativeLog`,
-//! `dev.freshcreds.FreshCredentialsException`); the test of this module reads those Java sources
-//! and fails when one side changes alone. The option keys are not spelled on the Java side: the
-//! build generates `dev.freshcreds.OptionSpec` from the core's option spec (`rust/codegen`), and
-//! [`option_spec`](mod@option_spec)'s tests check that generated code and the bound on how many
-//! product files spell a key.
+//! calls fill and the log level numbers ([`layout`], from which the build generates the Java
+//! side, `dev.freshcreds.internal.NativeLayout`, with `rust/codegen`), and the exception classes.
+//! The Java side spells only the exception classes again
+//! (`dev.freshcreds.FreshCredentialsException`, `dev.freshcreds.InsufficientValidityException`);
+//! the tests of this module read those Java sources and fail when one side changes alone. The
+//! option keys are generated the same way, as `dev.freshcreds.OptionSpec` from the core's option
+//! spec, and [`option_spec`](mod@option_spec)'s tests check that generated code and the bound on
+//! how many product files spell a key.
 
-use jni::sys::jlong;
+mod layout;
 
-/// Number of longs a credentials call fills (`Native.NUMBERS`).
-pub(crate) const NUMBERS: usize = 3;
-/// Index of the expiration, epoch millis or [`NO_EXPIRATION`] (`Native.EXPIRATION`).
-pub(crate) const EXPIRATION: usize = 0;
-/// Index of how long the credentials may be served without asking again, millis
-/// (`Native.SERVE_FOR`).
-pub(crate) const SERVE_FOR: usize = 1;
-/// Index of the stale flag, 0 or 1 (`Native.STALE`).
-pub(crate) const STALE: usize = 2;
-/// The expiration of credentials that do not expire (`Native.NO_EXPIRATION`).
-pub(crate) const NO_EXPIRATION: jlong = jlong::MIN;
-
-/// Number of strings in a credentials array.
-pub(crate) const STRINGS: usize = 5;
-/// Index of the access key id in the strings (`Native.ACCESS_KEY_ID`).
-pub(crate) const ACCESS_KEY_ID: usize = 0;
-/// Index of the secret access key in the strings (`Native.SECRET_ACCESS_KEY`).
-pub(crate) const SECRET_ACCESS_KEY: usize = 1;
-/// Index of the session token, or null, in the strings (`Native.SESSION_TOKEN`).
-pub(crate) const SESSION_TOKEN: usize = 2;
-/// Index of the source name in the strings (`Native.SOURCE`).
-pub(crate) const SOURCE: usize = 3;
-/// Index of the account id, or null when the source does not know it (`Native.ACCOUNT_ID`).
-pub(crate) const ACCOUNT_ID: usize = 4;
-
-/// A status number that has no value (no credentials yet, no scheduled refresh):
-/// `Native.NO_VALUE`.
-pub(crate) const NO_VALUE: jlong = jlong::MIN;
-/// Strings per row of `Native.statusFields()`: one row per `freshcreds::refresh::status_fields()`
-/// entry, in its order, holding its name, kind, unit, meter, JMX name, JMX view and doc line
-/// (`Native.STATUS_FIELD_COLUMNS`). `Native.statusValues` then fills one long per number field
-/// and returns one string per text field, each in the rows' order.
-pub(crate) const STATUS_FIELD_COLUMNS: usize = 7;
-
-/// Log level number of errors (`NativeLog.ERROR`).
-pub(crate) const LOG_ERROR: i32 = 1;
-/// Log level number of warnings (`NativeLog.WARN`).
-pub(crate) const LOG_WARN: i32 = 2;
-/// Log level number of information (`NativeLog.INFO`).
-pub(crate) const LOG_INFO: i32 = 3;
-/// Log level number of debugging detail (`NativeLog.DEBUG`).
-pub(crate) const LOG_DEBUG: i32 = 4;
-/// Log level number of tracing detail (`NativeLog.TRACE`).
-pub(crate) const LOG_TRACE: i32 = 5;
+pub(crate) use layout::{
+    FetcherNumber, FetcherOutcome, FetcherText, LogLevel, Number, Text, NO_EXPIRATION, NO_VALUE,
+    STATUS_FIELD_COLUMNS,
+};
 
 /// The Java class of freshcreds errors; its constructor takes the kind name and the message,
 /// and its `Kind` enum lists every `ErrorKind` name (plus `UNKNOWN`).
@@ -66,12 +27,14 @@ pub(crate) const INSUFFICIENT_VALIDITY_CONSTRUCTOR: &str = "(Ljava/lang/String;J
 
 #[cfg(test)]
 mod tests {
-    //! The Java <-> Rust contract, checked from both sides' sources: a constant, a kind or an
-    //! option key changed (or added) on one side only fails here, without a JVM.
+    //! The Java <-> Rust contract, checked without a JVM: the generated Java layout against the
+    //! bridge's, and the hand-written Java sources (native methods, exception classes) against
+    //! the entry points and error kinds; a change on one side only fails here.
 
     use std::collections::{BTreeMap, BTreeSet};
 
     use super::*;
+    use freshcreds_codegen::constant;
     use freshcreds_core::error::ErrorKind;
 
     const JAVA_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../java/src/main/java/");
@@ -133,51 +96,92 @@ mod tests {
     }
 
     #[test]
-    fn the_array_layout_of_native_java_matches_the_bridge() {
-        let numbers = java_numbers(&java("dev.freshcreds.Native"));
-        let rust: [(&str, i64); 12] = [
-            ("NO_VALUE", NO_VALUE),
-            ("STATUS_FIELD_COLUMNS", STATUS_FIELD_COLUMNS as i64),
-            ("NUMBERS", NUMBERS as i64),
-            ("EXPIRATION", EXPIRATION as i64),
-            ("SERVE_FOR", SERVE_FOR as i64),
-            ("STALE", STALE as i64),
-            ("NO_EXPIRATION", NO_EXPIRATION),
-            ("ACCESS_KEY_ID", ACCESS_KEY_ID as i64),
-            ("SECRET_ACCESS_KEY", SECRET_ACCESS_KEY as i64),
-            ("SESSION_TOKEN", SESSION_TOKEN as i64),
-            ("SOURCE", SOURCE as i64),
-            ("ACCOUNT_ID", ACCOUNT_ID as i64),
+    fn the_generated_java_layout_has_every_index_and_number_the_bridge_uses() {
+        let java = java_numbers(&freshcreds_codegen::native_layout_java());
+        let mut expected: Vec<(String, i64)> = vec![
+            ("NUMBERS".into(), Number::ALL.len() as i64),
+            ("STRINGS".into(), Text::ALL.len() as i64),
+            ("FETCHER_NUMBERS".into(), FetcherNumber::ALL.len() as i64),
+            ("FETCHER_STRINGS".into(), FetcherText::ALL.len() as i64),
+            ("NO_EXPIRATION".into(), NO_EXPIRATION),
+            ("NO_VALUE".into(), NO_VALUE),
+            ("STATUS_FIELD_COLUMNS".into(), STATUS_FIELD_COLUMNS as i64),
         ];
-        for (name, value) in rust {
+        for (index, (slot, _)) in Number::ALL.iter().enumerate() {
+            assert_eq!(*slot as usize, index, "Number::ALL is in index order");
+            expected.push((constant(&format!("{slot:?}")), index as i64));
+        }
+        for (index, (slot, _)) in Text::ALL.iter().enumerate() {
+            assert_eq!(*slot as usize, index, "Text::ALL is in index order");
+            expected.push((constant(&format!("{slot:?}")), index as i64));
+        }
+        for (index, (slot, _)) in FetcherNumber::ALL.iter().enumerate() {
             assert_eq!(
-                number(&numbers, "Native", name),
-                value,
-                "Native.{name} differs from the Rust bridge (rust/native/src/contract.rs)"
+                *slot as usize, index,
+                "FetcherNumber::ALL is in index order"
+            );
+            expected.push((
+                format!("FETCHER_{}", constant(&format!("{slot:?}"))),
+                index as i64,
+            ));
+        }
+        for (index, (slot, _)) in FetcherText::ALL.iter().enumerate() {
+            assert_eq!(*slot as usize, index, "FetcherText::ALL is in index order");
+            expected.push((
+                format!("FETCHER_{}", constant(&format!("{slot:?}"))),
+                index as i64,
+            ));
+        }
+        for (outcome, _) in FetcherOutcome::ALL {
+            let name = format!("FETCHER_{}", constant(&format!("{outcome:?}")));
+            expected.push((name, outcome as i64));
+        }
+        for (level, _) in LogLevel::ALL {
+            let name = format!("LOG_{}", constant(&format!("{level:?}")));
+            expected.push((name, i64::from(level.number())));
+        }
+        for (name, value) in &expected {
+            assert_eq!(
+                number(&java, "NativeLayout", name),
+                *value,
+                "NativeLayout.{name} differs from the bridge (rust/native/src/contract/layout.rs)"
             );
         }
-        let named: BTreeSet<&str> = rust.iter().map(|(n, _)| *n).collect();
-        let unchecked: Vec<&String> = numbers
-            .keys()
-            .filter(|n| !named.contains(n.as_str()))
-            .collect();
-        assert!(
-            unchecked.is_empty(),
-            "Native.java has constants the contract does not know: {unchecked:?}; add them to contract.rs"
-        );
-        let strings = [
-            ACCESS_KEY_ID,
-            SECRET_ACCESS_KEY,
-            SESSION_TOKEN,
-            SOURCE,
-            ACCOUNT_ID,
-        ];
-        assert_eq!(strings.len(), STRINGS);
-        assert_eq!(strings.iter().max().map(|i| i + 1), Some(STRINGS));
         assert_eq!(
-            [EXPIRATION, SERVE_FOR, STALE].iter().max().map(|i| i + 1),
-            Some(NUMBERS)
+            java.len(),
+            expected.len(),
+            "NativeLayout has constants this test does not check: {java:?}"
         );
+    }
+
+    #[test]
+    fn the_java_log_levels_run_from_error_to_trace_without_gaps() {
+        // `NativeLog` maps levels by `number - LOG_ERROR`, most severe first.
+        let numbers: Vec<i32> = LogLevel::ALL.iter().map(|(l, _)| l.number()).collect();
+        assert_eq!(numbers, (1..=5).collect::<Vec<_>>());
+        assert_eq!(LogLevel::ALL[0].0, LogLevel::Error);
+        assert_eq!(LogLevel::ALL[4].0, LogLevel::Trace);
+        assert_eq!(LogLevel::of(0), None);
+        assert_eq!(LogLevel::of(-3), None);
+        assert_eq!(LogLevel::of(2), Some(LogLevel::Warn));
+        assert_eq!(LogLevel::of(99), Some(LogLevel::Trace));
+    }
+
+    #[test]
+    fn the_hand_written_java_spells_no_constant_of_the_layout() {
+        for (class, own) in [
+            ("dev.freshcreds.Native", &[][..]),
+            ("dev.freshcreds.internal.NativeLog", &[]),
+            ("dev.freshcreds.FetcherBridge", &["MAX_MESSAGE_CHARS"]),
+        ] {
+            let mut numbers = java_numbers(&java(class));
+            numbers.retain(|name, _| !own.contains(&name.as_str()));
+            assert!(
+                numbers.is_empty(),
+                "{class} declares {numbers:?}: the layout is generated as NativeLayout from \
+                 rust/native/src/contract/layout.rs; use that"
+            );
+        }
     }
 
     #[test]
@@ -196,7 +200,10 @@ mod tests {
         .iter()
         .flat_map(|source| source.lines())
         .filter_map(|l| l.trim().strip_prefix("fn Java_dev_freshcreds_Native_"))
-        .filter_map(|rest| rest.split_once('(').map(|(name, _)| name.to_string()))
+        .filter_map(|rest| {
+            let name = rest.split(|c: char| !c.is_ascii_alphanumeric()).next()?;
+            Some(name.to_string()).filter(|n| !n.is_empty())
+        })
         .collect();
         assert!(declared.contains("invalidate"), "{declared:?}");
         assert!(declared.contains("createFetcher"), "{declared:?}");
@@ -204,24 +211,6 @@ mod tests {
             declared, defined,
             "Native.java's native methods and the JNI entry points differ"
         );
-    }
-
-    #[test]
-    fn the_log_levels_of_nativelog_java_match_the_bridge() {
-        let numbers = java_numbers(&java("dev.freshcreds.internal.NativeLog"));
-        for (name, value) in [
-            ("ERROR", LOG_ERROR),
-            ("WARN", LOG_WARN),
-            ("INFO", LOG_INFO),
-            ("DEBUG", LOG_DEBUG),
-            ("TRACE", LOG_TRACE),
-        ] {
-            assert_eq!(
-                number(&numbers, "NativeLog", name),
-                i64::from(value),
-                "NativeLog.{name} differs from the Rust bridge"
-            );
-        }
     }
 
     #[test]

@@ -6,10 +6,7 @@ use jni::sys::jlong;
 use jni::JNIEnv;
 
 use crate::bridge::{self, Failure};
-use crate::contract::{
-    ACCESS_KEY_ID, ACCOUNT_ID, EXPIRATION, NO_EXPIRATION, NO_VALUE, NUMBERS, SECRET_ACCESS_KEY,
-    SERVE_FOR, SESSION_TOKEN, SOURCE, STALE, STATUS_FIELD_COLUMNS, STRINGS,
-};
+use crate::contract::{Number, Text, NO_EXPIRATION, NO_VALUE, STATUS_FIELD_COLUMNS};
 use freshcreds_core::error::Error;
 use freshcreds_core::host::{FreshSource, Snapshot, SourceOptions};
 use freshcreds_core::refresh::{self, FieldValue};
@@ -146,20 +143,21 @@ pub(crate) fn snapshot<'local>(
     // SAFETY: the Java side passes an open handle and serializes close.
     let snapshot = call(unsafe { provider(handle) }?)?;
     let c = &snapshot.credentials;
-    let mut numbers: [jlong; NUMBERS] = [0; NUMBERS];
-    numbers[EXPIRATION] = snapshot
-        .expiration
-        .map(|e| e.timestamp_millis())
-        .unwrap_or(NO_EXPIRATION);
-    numbers[SERVE_FOR] = i64::try_from(snapshot.serve_for.as_millis()).unwrap_or(i64::MAX);
-    numbers[STALE] = jlong::from(snapshot.stale);
+    let numbers = Number::ALL.map(|(number, _)| match number {
+        Number::Expiration => snapshot
+            .expiration
+            .map_or(NO_EXPIRATION, |e| e.timestamp_millis()),
+        Number::ServeFor => i64::try_from(snapshot.serve_for.as_millis()).unwrap_or(i64::MAX),
+        Number::Stale => jlong::from(snapshot.stale),
+    });
     write_longs(env, longs, &numbers, "numbers")?;
-    let mut fields: [Option<&str>; STRINGS] = [None; STRINGS];
-    fields[ACCESS_KEY_ID] = Some(c.access_key_id());
-    fields[SECRET_ACCESS_KEY] = Some(c.secret_access_key());
-    fields[SESSION_TOKEN] = c.session_token();
-    fields[SOURCE] = Some(c.source());
-    fields[ACCOUNT_ID] = c.account_id();
+    let fields = Text::ALL.map(|(text, _)| match text {
+        Text::AccessKeyId => Some(c.access_key_id()),
+        Text::SecretAccessKey => Some(c.secret_access_key()),
+        Text::SessionToken => c.session_token(),
+        Text::Source => Some(c.source()),
+        Text::AccountId => c.account_id(),
+    });
     string_array(env, &fields)
 }
 

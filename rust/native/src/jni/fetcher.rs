@@ -4,8 +4,8 @@
 //! A provider over Java code holds a global reference to a `dev.freshcreds.FetcherBridge`
 //! (released when the provider is dropped) and calls its one method,
 //! `String[] call(long[] numbers)`, which runs the application's fetcher or token supplier,
-//! catches whatever it throws and answers in plain strings and numbers
-//! ([`BRIDGE_OK`], [`BRIDGE_RETRYABLE`], [`BRIDGE_PERMANENT`]). Each call attaches the engine's
+//! catches whatever it throws and answers in plain strings and numbers (laid out as
+//! [`FetcherNumber`], [`FetcherText`] and [`FetcherOutcome`] say). Each call attaches the engine's
 //! blocking thread for the call only and runs in a local frame; the core bounds it in time
 //! ([`freshcreds_core::sources::fetcher`]).
 
@@ -19,22 +19,13 @@ use zeroize::Zeroizing;
 
 use super::convert;
 use crate::bridge::Failure;
+use crate::contract::{FetcherNumber, FetcherOutcome, FetcherText, NO_EXPIRATION};
 use freshcreds_core::error::Result as CoreResult;
 use freshcreds_core::host::{FreshSource, SourceOptions};
 use freshcreds_core::sources::fetcher::{
     expiration_from_epoch_millis, CredentialFetcher, FailureKind, FetcherAnswer, TokenSupplier,
 };
 
-/// `FetcherBridge.OK`: the strings hold an answer.
-pub(crate) const BRIDGE_OK: jlong = 0;
-/// `FetcherBridge.RETRYABLE`: the Java code failed; trying again soon may succeed.
-pub(crate) const BRIDGE_RETRYABLE: jlong = 1;
-/// `FetcherBridge.PERMANENT`: the Java code failed; trying again soon will not help.
-pub(crate) const BRIDGE_PERMANENT: jlong = 2;
-/// `FetcherBridge.NUMBERS`: the numbers a call fills (expiration, outcome).
-const BRIDGE_NUMBERS: usize = 2;
-/// The expiration of credentials that do not expire (`Native.NO_EXPIRATION`).
-const NO_EXPIRATION: jlong = jlong::MIN;
 /// Local references one call needs (the numbers, the answer, its four strings).
 const CALL_FRAME_CAPACITY: i32 = 16;
 
@@ -45,11 +36,20 @@ struct JavaBridge {
     name: String,
 }
 
-/// What one call into Java answered: the outcome, the expiration and four strings.
+/// What one call into Java answered: the numbers and the strings of the contract's layout.
 struct Raw {
-    outcome: jlong,
-    expiration: jlong,
-    strings: [Option<Zeroizing<String>>; 4],
+    numbers: [jlong; FetcherNumber::ALL.len()],
+    strings: [Option<Zeroizing<String>>; FetcherText::ALL.len()],
+}
+
+impl Raw {
+    fn number(&self, number: FetcherNumber) -> jlong {
+        self.numbers[number as usize]
+    }
+
+    fn take(&mut self, text: FetcherText) -> Option<Zeroizing<String>> {
+        self.strings[text as usize].take()
+    }
 }
 
 impl JavaBridge {
@@ -82,7 +82,7 @@ impl JavaBridge {
     }
 
     fn call_in(&self, env: &mut JNIEnv<'_>) -> jni::errors::Result<Raw> {
-        let numbers = env.new_long_array(BRIDGE_NUMBERS as i32)?;
+        let numbers = env.new_long_array(FetcherNumber::ALL.len() as i32)?;
         let answer = env
             .call_method(
                 self.bridge.as_obj(),
@@ -91,13 +91,17 @@ impl JavaBridge {
                 &[JValue::Object(&numbers)],
             )?
             .l()?;
-        let mut longs = [0 as jlong; BRIDGE_NUMBERS];
-        env.get_long_array_region(&numbers, 0, &mut longs)?;
-        let mut strings: [Option<Zeroizing<String>>; 4] = Default::default();
+        let mut raw = Raw {
+            numbers: Default::default(),
+            strings: Default::default(),
+        };
+        env.get_long_array_region(&numbers, 0, &mut raw.numbers)?;
         if !answer.is_null() {
             let answer = JObjectArray::from(answer);
-            let len = env.get_array_length(&answer)?.min(4);
-            for (i, slot) in strings.iter_mut().enumerate().take(len as usize) {
+            let len = env
+                .get_array_length(&answer)?
+                .min(FetcherText::ALL.len() as i32);
+            for (i, slot) in raw.strings.iter_mut().enumerate().take(len as usize) {
                 let element = env.get_object_array_element(&answer, i as i32)?;
                 if !element.is_null() {
                     let element = JString::from(element);
@@ -106,26 +110,24 @@ impl JavaBridge {
                 }
             }
         }
-        Ok(Raw {
-            outcome: longs[1],
-            expiration: longs[0],
-            strings,
-        })
+        Ok(raw)
     }
 
     /// The failure a call reports (or one naming the protocol problem).
-    fn failure(&self, raw: &Raw) -> Option<(FailureKind, String)> {
-        let message = raw.strings[3]
-            .as_ref()
+    fn failure(&self, raw: &mut Raw) -> Option<(FailureKind, String)> {
+        let message = raw
+            .take(FetcherText::Message)
             .map(|m| m.to_string())
             .unwrap_or_else(|| "no message".to_string());
-        match raw.outcome {
-            BRIDGE_OK => None,
-            BRIDGE_PERMANENT => Some((FailureKind::Permanent, message)),
-            BRIDGE_RETRYABLE => Some((FailureKind::Retryable, message)),
-            other => Some((
+        let outcome = raw.number(FetcherNumber::Outcome);
+        let known = FetcherOutcome::ALL.iter().map(|(o, _)| *o);
+        match known.into_iter().find(|o| *o as jlong == outcome) {
+            Some(FetcherOutcome::Ok) => None,
+            Some(FetcherOutcome::Permanent) => Some((FailureKind::Permanent, message)),
+            Some(FetcherOutcome::Retryable) => Some((FailureKind::Retryable, message)),
+            None => Some((
                 FailureKind::Retryable,
-                format!("unknown outcome {other} from the bridge of {}", self.name),
+                format!("unknown outcome {outcome} from the bridge of {}", self.name),
             )),
         }
     }
@@ -136,15 +138,14 @@ struct JavaFetcher(JavaBridge);
 
 impl CredentialFetcher for JavaFetcher {
     fn fetch(&self) -> FetcherAnswer {
-        let raw = match self.0.call() {
+        let mut raw = match self.0.call() {
             Ok(raw) => raw,
             Err(message) => return FetcherAnswer::Failed(FailureKind::Retryable, message),
         };
-        if let Some((kind, message)) = self.0.failure(&raw) {
+        if let Some((kind, message)) = self.0.failure(&mut raw) {
             return FetcherAnswer::Failed(kind, message);
         }
-        let [access_key_id, secret, token, _] = raw.strings;
-        let expiration = match raw.expiration {
+        let expiration = match raw.number(FetcherNumber::Expiration) {
             NO_EXPIRATION => None,
             millis => match expiration_from_epoch_millis(millis) {
                 Some(at) => Some(at),
@@ -157,9 +158,12 @@ impl CredentialFetcher for JavaFetcher {
             },
         };
         FetcherAnswer::Credentials {
-            access_key_id: access_key_id.map(|s| s.to_string()).unwrap_or_default(),
-            secret_access_key: secret.unwrap_or_default(),
-            session_token: token,
+            access_key_id: raw
+                .take(FetcherText::AccessKeyIdOrToken)
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+            secret_access_key: raw.take(FetcherText::SecretAccessKey).unwrap_or_default(),
+            session_token: raw.take(FetcherText::SessionToken),
             expiration,
         }
     }
@@ -170,12 +174,13 @@ struct JavaTokenSupplier(JavaBridge);
 
 impl TokenSupplier for JavaTokenSupplier {
     fn token(&self) -> Result<Zeroizing<String>, (FailureKind, String)> {
-        let raw = self.0.call().map_err(|m| (FailureKind::Retryable, m))?;
-        if let Some(failure) = self.0.failure(&raw) {
+        let mut raw = self.0.call().map_err(|m| (FailureKind::Retryable, m))?;
+        if let Some(failure) = self.0.failure(&mut raw) {
             return Err(failure);
         }
-        let [token, ..] = raw.strings;
-        Ok(token.unwrap_or_default())
+        Ok(raw
+            .take(FetcherText::AccessKeyIdOrToken)
+            .unwrap_or_default())
     }
 }
 
@@ -238,8 +243,6 @@ entry_point! {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     const JAVA: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../java/src/main/java/dev/freshcreds/"
@@ -247,33 +250,6 @@ mod tests {
 
     fn java(class: &str) -> String {
         std::fs::read_to_string(format!("{JAVA}{class}.java")).expect("the Java source")
-    }
-
-    fn constant(source: &str, name: &str) -> i64 {
-        let line = source
-            .lines()
-            .map(str::trim)
-            .find(|l| l.starts_with("static final") && l.contains(&format!(" {name} = ")))
-            .unwrap_or_else(|| panic!("no constant {name}"));
-        line.rsplit_once('=')
-            .unwrap()
-            .1
-            .trim()
-            .trim_end_matches(';')
-            .parse()
-            .unwrap()
-    }
-
-    #[test]
-    fn the_answers_of_fetcherbridge_java_match_the_bridge() {
-        let bridge = java("FetcherBridge");
-        assert_eq!(constant(&bridge, "OK"), BRIDGE_OK);
-        assert_eq!(constant(&bridge, "RETRYABLE"), BRIDGE_RETRYABLE);
-        assert_eq!(constant(&bridge, "PERMANENT"), BRIDGE_PERMANENT);
-        assert_eq!(constant(&bridge, "NUMBERS"), BRIDGE_NUMBERS as i64);
-        assert_eq!(constant(&bridge, "EXPIRATION"), 0);
-        assert_eq!(constant(&bridge, "OUTCOME"), 1);
-        assert_eq!(constant(&bridge, "MESSAGE"), 3);
     }
 
     #[test]

@@ -34,7 +34,7 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::prelude::*;
 use tracing_subscriber::{reload, Registry};
 
-use crate::contract::{LOG_DEBUG, LOG_ERROR, LOG_INFO, LOG_TRACE, LOG_WARN};
+use crate::contract::LogLevel;
 
 /// The Java system property that sets the most verbose level forwarded (default `info`).
 pub(crate) const LEVEL_PROPERTY: &str = "freshcreds.log.level";
@@ -144,15 +144,25 @@ impl LogQueue {
 
 static QUEUE: LogQueue = LogQueue::new(LOG_QUEUE_CAPACITY);
 
-/// The level number passed to Java: 1 = ERROR, 2 = WARN, 3 = INFO, 4 = DEBUG, 5 = TRACE.
-pub(crate) fn level_number(level: &Level) -> i32 {
-    match *level {
-        Level::ERROR => LOG_ERROR,
-        Level::WARN => LOG_WARN,
-        Level::INFO => LOG_INFO,
-        Level::DEBUG => LOG_DEBUG,
-        Level::TRACE => LOG_TRACE,
+/// The `tracing` level of a level of the contract.
+fn tracing_level(level: LogLevel) -> Level {
+    match level {
+        LogLevel::Error => Level::ERROR,
+        LogLevel::Warn => Level::WARN,
+        LogLevel::Info => Level::INFO,
+        LogLevel::Debug => Level::DEBUG,
+        LogLevel::Trace => Level::TRACE,
     }
+}
+
+/// The level number passed to Java for a `tracing` level.
+pub(crate) fn level_number(level: &Level) -> i32 {
+    LogLevel::ALL
+        .iter()
+        .map(|(number, _)| *number)
+        .find(|number| tracing_level(*number) == *level)
+        .unwrap_or(LogLevel::Trace)
+        .number()
 }
 
 /// The subscriber's level filter, swapped by [`set_max_level`].
@@ -179,14 +189,9 @@ pub(crate) fn install(env: &mut JNIEnv<'_>) {
 
 /// The filter for a level number of the contract (0 and below: nothing).
 pub(crate) fn level_filter(level: i32) -> LevelFilter {
-    match level {
-        i32::MIN..=0 => LevelFilter::OFF,
-        LOG_ERROR => LevelFilter::ERROR,
-        LOG_WARN => LevelFilter::WARN,
-        LOG_INFO => LevelFilter::INFO,
-        LOG_DEBUG => LevelFilter::DEBUG,
-        _ => LevelFilter::TRACE,
-    }
+    LogLevel::of(level).map_or(LevelFilter::OFF, |l| {
+        LevelFilter::from_level(tracing_level(l))
+    })
 }
 
 /// Sets the most verbose level forwarded; false when this library did not install the
@@ -318,11 +323,11 @@ entry_point! {
     ) = (), |env| {
         let message: String = env.get_string(&message)?.into();
         for i in 0..count.max(0) {
-            match level {
-                LOG_ERROR => tracing::error!(target: TEST_TARGET, "{message} {i}"),
-                LOG_WARN => tracing::warn!(target: TEST_TARGET, "{message} {i}"),
-                LOG_INFO => tracing::info!(target: TEST_TARGET, "{message} {i}"),
-                LOG_DEBUG => tracing::debug!(target: TEST_TARGET, "{message} {i}"),
+            match LogLevel::of(level).map(tracing_level) {
+                Some(Level::ERROR) => tracing::error!(target: TEST_TARGET, "{message} {i}"),
+                Some(Level::WARN) => tracing::warn!(target: TEST_TARGET, "{message} {i}"),
+                Some(Level::INFO) => tracing::info!(target: TEST_TARGET, "{message} {i}"),
+                Some(Level::DEBUG) => tracing::debug!(target: TEST_TARGET, "{message} {i}"),
                 _ => tracing::trace!(target: TEST_TARGET, "{message} {i}"),
             }
         }

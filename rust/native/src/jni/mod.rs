@@ -1,7 +1,8 @@
 //! The JNI bridge: the native methods of `dev.freshcreds.Native` (package-private, so the raw
 //! handle never leaves the package).
 //!
-//! Each entry point is declared with `entry_point!` and runs its body in a guard
+//! Each entry point is declared with `entry_point!` (the credential reads with
+//! `snapshot_entry_point!`) and runs its body in a guard
 //! ([`throw::guard`], over the shared runner of [`crate::bridge`]) that catches panics, turns
 //! errors into Java exceptions (`FreshCredentialsException` with the kind name,
 //! `IllegalArgumentException` for bad options, `IllegalStateException` for a closed handle, per
@@ -33,6 +34,19 @@ macro_rules! entry_point {
             $($arg: $ty),*
         ) $(-> $ret)? {
             $crate::jni::throw::guard(&mut env, $default, |$env| $body)
+        }
+    };
+}
+
+/// Declares an entry point `String[] Native.NAME(long handle, long[] numbers)` that reads
+/// credentials with `read` (a `FreshSource` method), fills `numbers` and returns the strings
+/// as [`convert::snapshot`] lays them out.
+macro_rules! snapshot_entry_point {
+    ($(#[$attr:meta])* fn $name:ident = $read:expr) => {
+        entry_point! {
+            $(#[$attr])*
+            fn $name(handle: jlong, numbers: JLongArray<'l>) -> JObjectArray<'l>
+                = JObjectArray::default(), |env| convert::snapshot(env, handle, &numbers, $read)
         }
     };
 }
@@ -84,12 +98,9 @@ entry_point! {
         }
 }
 
-entry_point! {
+snapshot_entry_point! {
     /// `String[] Native.credentials(long handle, long[] numbers)`: the current credentials.
-    fn Java_dev_freshcreds_Native_credentials(handle: jlong, numbers: JLongArray<'l>)
-        -> JObjectArray<'l>
-        = JObjectArray::default(),
-        |env| convert::snapshot(env, handle, &numbers, FreshSource::credentials)
+    fn Java_dev_freshcreds_Native_credentials = FreshSource::credentials
 }
 
 entry_point! {
@@ -112,13 +123,10 @@ entry_point! {
         }
 }
 
-entry_point! {
+snapshot_entry_point! {
     /// `String[] Native.refresh(long handle, long[] numbers)`: forces a refresh and returns its
     /// result.
-    fn Java_dev_freshcreds_Native_refresh(handle: jlong, numbers: JLongArray<'l>)
-        -> JObjectArray<'l>
-        = JObjectArray::default(),
-        |env| convert::snapshot(env, handle, &numbers, FreshSource::refresh)
+    fn Java_dev_freshcreds_Native_refresh = FreshSource::refresh
 }
 
 entry_point! {

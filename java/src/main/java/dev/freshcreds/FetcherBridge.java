@@ -1,28 +1,29 @@
 package dev.freshcreds;
 
+import static dev.freshcreds.internal.NativeLayout.FETCHER_ACCESS_KEY_ID_OR_TOKEN;
+import static dev.freshcreds.internal.NativeLayout.FETCHER_EXPIRATION;
+import static dev.freshcreds.internal.NativeLayout.FETCHER_MESSAGE;
+import static dev.freshcreds.internal.NativeLayout.FETCHER_OK;
+import static dev.freshcreds.internal.NativeLayout.FETCHER_OUTCOME;
+import static dev.freshcreds.internal.NativeLayout.FETCHER_PERMANENT;
+import static dev.freshcreds.internal.NativeLayout.FETCHER_RETRYABLE;
+import static dev.freshcreds.internal.NativeLayout.FETCHER_SECRET_ACCESS_KEY;
+import static dev.freshcreds.internal.NativeLayout.FETCHER_SESSION_TOKEN;
+import static dev.freshcreds.internal.NativeLayout.FETCHER_STRINGS;
+import static dev.freshcreds.internal.NativeLayout.NO_EXPIRATION;
+
 import java.time.Instant;
+
+import dev.freshcreds.internal.NativeLayout;
 
 /**
  * What the native refresh engine calls: runs the application's {@link CredentialsFetcher} or
  * {@link WebIdentityTokenSupplier}, catches whatever it throws, and answers in strings and
- * numbers (the native side reads nothing else). Holds no reference to the source, so that an
- * unclosed source can still become unreachable.
+ * numbers (the native side reads nothing else), laid out as the generated {@link NativeLayout}'s
+ * {@code FETCHER_*} constants say. Holds no reference to the source, so that an unclosed source
+ * can still become unreachable.
  */
 final class FetcherBridge {
-    /** Numbers {@link #call} fills. */
-    static final int NUMBERS = 2;
-    /** Index of the expiration (epoch millis, or {@link Native#NO_EXPIRATION}). */
-    static final int EXPIRATION = 0;
-    /** Index of the outcome: {@link #OK}, {@link #RETRYABLE} or {@link #PERMANENT}. */
-    static final int OUTCOME = 1;
-    /** The strings hold the answer. */
-    static final long OK = 0;
-    /** The code failed; trying again soon may help. */
-    static final long RETRYABLE = 1;
-    /** The code failed; trying again soon will not help. */
-    static final long PERMANENT = 2;
-    /** Index of the failure message in the strings. */
-    static final int MESSAGE = 3;
     /** Longest failure message passed on (an exception's message may be long). */
     static final int MAX_MESSAGE_CHARS = 500;
 
@@ -59,8 +60,8 @@ final class FetcherBridge {
      * Called by the native side on its refresh thread: the credentials (access key id, secret,
      * token) or the token (first string), or a failure (the message in the fourth string).
      *
-     * @param numbers receives {@link #NUMBERS} longs
-     * @return four strings, any of them null
+     * @param numbers receives {@link NativeLayout#FETCHER_NUMBERS} longs
+     * @return {@link NativeLayout#FETCHER_STRINGS} strings, any of them null
      */
     String[] call(long[] numbers) {
         Thread thread = Thread.currentThread();
@@ -74,53 +75,53 @@ final class FetcherBridge {
     }
 
     private String[] answer(long[] numbers) {
-        numbers[EXPIRATION] = Native.NO_EXPIRATION;
-        numbers[OUTCOME] = OK;
-        String[] out = new String[4];
+        numbers[FETCHER_EXPIRATION] = NO_EXPIRATION;
+        numbers[FETCHER_OUTCOME] = FETCHER_OK;
+        String[] out = new String[FETCHER_STRINGS];
         try {
             if (supplier != null) {
                 String token = supplier.token();
                 if (token == null) {
-                    return fail(numbers, out, PERMANENT, "the web identity token supplier returned null");
+                    return fail(numbers, FETCHER_PERMANENT, "the web identity token supplier returned null");
                 }
-                out[0] = token;
+                out[FETCHER_ACCESS_KEY_ID_OR_TOKEN] = token;
                 return out;
             }
             FetchedCredentials c = fetcher.fetch();
             if (c == null) {
-                return fail(numbers, out, PERMANENT, "the fetcher returned null");
+                return fail(numbers, FETCHER_PERMANENT, "the fetcher returned null");
             }
-            out[0] = c.accessKeyId();
-            out[1] = c.secretAccessKey();
-            out[2] = c.sessionToken();
+            out[FETCHER_ACCESS_KEY_ID_OR_TOKEN] = c.accessKeyId();
+            out[FETCHER_SECRET_ACCESS_KEY] = c.secretAccessKey();
+            out[FETCHER_SESSION_TOKEN] = c.sessionToken();
             Instant expiration = c.expiration();
             if (expiration != null) {
                 try {
-                    numbers[EXPIRATION] = expiration.toEpochMilli();
+                    numbers[FETCHER_EXPIRATION] = expiration.toEpochMilli();
                 } catch (ArithmeticException e) {
-                    return fail(numbers, new String[4], PERMANENT, "the expiry " + expiration + " is out of range");
+                    return fail(numbers, FETCHER_PERMANENT, "the expiry " + expiration + " is out of range");
                 }
             }
             return out;
         } catch (CredentialsFetchException e) {
-            return fail(numbers, out, e.isRetryable() ? RETRYABLE : PERMANENT, String.valueOf(e.getMessage()));
+            return fail(numbers, e.isRetryable() ? FETCHER_RETRYABLE : FETCHER_PERMANENT,
+                    String.valueOf(e.getMessage()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return fail(numbers, new String[4], RETRYABLE, "interrupted");
+            return fail(numbers, FETCHER_RETRYABLE, "interrupted");
         } catch (Throwable t) {
             // Anything else, an Error included: the engine's thread must not die of it.
-            return fail(numbers, new String[4], RETRYABLE, "threw " + t.getClass().getName()
+            return fail(numbers, FETCHER_RETRYABLE, "threw " + t.getClass().getName()
                     + (t.getMessage() == null ? "" : ": " + t.getMessage()));
         }
     }
 
-    private static String[] fail(long[] numbers, String[] out, long outcome, String message) {
-        out[0] = null;
-        out[1] = null;
-        out[2] = null;
-        numbers[OUTCOME] = outcome;
-        numbers[EXPIRATION] = Native.NO_EXPIRATION;
-        out[MESSAGE] = message.length() > MAX_MESSAGE_CHARS ? message.substring(0, MAX_MESSAGE_CHARS) + "…" : message;
+    /** A failure: the outcome and the message (cut to {@link #MAX_MESSAGE_CHARS}), no answer. */
+    private static String[] fail(long[] numbers, long outcome, String message) {
+        numbers[FETCHER_OUTCOME] = outcome;
+        numbers[FETCHER_EXPIRATION] = NO_EXPIRATION;
+        String[] out = new String[FETCHER_STRINGS];
+        out[FETCHER_MESSAGE] = message.length() > MAX_MESSAGE_CHARS ? message.substring(0, MAX_MESSAGE_CHARS) + "…" : message;
         return out;
     }
 }

@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
+import dev.freshcreds.internal.NativeLayout;
 import dev.freshcreds.internal.NativeLoader;
 
 /**
@@ -807,7 +808,7 @@ public final class FreshCredentialsSource implements AutoCloseable {
      * not negative), or the current credentials; stores the answer as the snapshot.
      */
     private FreshCredentials fetch(boolean force, long minMillis) {
-        long[] numbers = new long[Native.NUMBERS];
+        long[] numbers = new long[NativeLayout.NUMBERS];
         ReentrantReadWriteLock.ReadLock r = nativeHandle.lock.readLock();
         r.lock();
         try {
@@ -821,17 +822,18 @@ public final class FreshCredentialsSource implements AutoCloseable {
             String[] s = force ? Native.refresh(h, numbers)
                     : minMillis >= 0 ? Native.credentialsValidFor(h, minMillis, numbers)
                     : Native.credentials(h, numbers);
-            Instant expiration = numbers[Native.EXPIRATION] == Native.NO_EXPIRATION
+            Instant expiration = numbers[NativeLayout.EXPIRATION] == NativeLayout.NO_EXPIRATION
                     ? null
-                    : Instant.ofEpochMilli(numbers[Native.EXPIRATION]);
-            boolean stale = numbers[Native.STALE] != 0;
-            FreshCredentials fetched = new FreshCredentials(s[Native.ACCESS_KEY_ID], s[Native.SECRET_ACCESS_KEY],
-                    s[Native.SESSION_TOKEN], expiration, s[Native.SOURCE], stale, s[Native.ACCOUNT_ID]);
+                    : Instant.ofEpochMilli(numbers[NativeLayout.EXPIRATION]);
+            boolean stale = numbers[NativeLayout.STALE] != 0;
+            FreshCredentials fetched = new FreshCredentials(s[NativeLayout.ACCESS_KEY_ID],
+                    s[NativeLayout.SECRET_ACCESS_KEY], s[NativeLayout.SESSION_TOKEN], expiration,
+                    s[NativeLayout.SOURCE], stale, s[NativeLayout.ACCOUNT_ID]);
             FreshCredentials previous = lastServed;
             // Same credentials: keep the same object, so adapters keep their converted copy.
             FreshCredentials credentials = previous != null && previous.sameAs(fetched) ? previous : fetched;
             lastServed = credentials;
-            long serveFor = Math.max(0, Math.min(numbers[Native.SERVE_FOR], MAX_SERVE_FOR_MILLIS));
+            long serveFor = Math.max(0, Math.min(numbers[NativeLayout.SERVE_FOR], MAX_SERVE_FOR_MILLIS));
             Cached next = new Cached(this, credentials, start, wallStart, serveFor);
             // A snapshot already due (no serve-for time, or the call took longer) is not kept.
             boolean due = next.deadlineNanos - clock.nanoTime() <= 0

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.freshcreds.internal.NativeLayout;
 import dev.freshcreds.internal.NativeLoader;
 
 /**
@@ -99,7 +100,8 @@ public final class FreshCredentialsStatus {
             Map<String, Field> byName = new LinkedHashMap<String, Field>();
             int numbers = 0;
             int texts = 0;
-            for (int at = 0; at + Native.STATUS_FIELD_COLUMNS <= rows.length; at += Native.STATUS_FIELD_COLUMNS) {
+            int columns = NativeLayout.STATUS_FIELD_COLUMNS;
+            for (int at = 0; at + columns <= rows.length; at += columns) {
                 boolean text = Kind.TEXT.name().equals(rows[at + 1]);
                 Field f = new Field(rows, at, text ? texts++ : numbers++);
                 all.add(f);
@@ -153,7 +155,7 @@ public final class FreshCredentialsStatus {
      */
     public Long number(String name) {
         long v = numbers[field(name, true).index];
-        return v == Native.NO_VALUE ? null : v;
+        return v == NativeLayout.NO_VALUE ? null : v;
     }
 
     /**

@@ -1,43 +1,16 @@
 package dev.freshcreds;
 
+import dev.freshcreds.internal.NativeLayout;
+
 /**
  * The native methods of the freshcreds library. Package-private: the raw handle never leaves
  * this package; applications use {@link FreshCredentialsSource}.
  *
  * <p>A handle is owned by exactly one {@link FreshCredentialsSource}, which calls
- * {@link #close(long)} once and never concurrently with another call on the same handle.
+ * {@link #close(long)} once and never concurrently with another call on the same handle. The
+ * layout of the arrays these methods fill is in the generated {@link NativeLayout}.
  */
 final class Native {
-    /** Number of longs {@link #credentials} and {@link #refresh} fill. */
-    static final int NUMBERS = 3;
-    /** Index of the expiration (epoch millis, or {@link #NO_EXPIRATION}) in the numbers. */
-    static final int EXPIRATION = 0;
-    /** Index of how long the credentials may be served without asking again (millis). */
-    static final int SERVE_FOR = 1;
-    /** Index of the stale flag (0 or 1). */
-    static final int STALE = 2;
-    /** The expiration of credentials that do not expire. */
-    static final long NO_EXPIRATION = Long.MIN_VALUE;
-
-    /** Index of the access key id in the strings. */
-    static final int ACCESS_KEY_ID = 0;
-    /** Index of the secret access key in the strings. */
-    static final int SECRET_ACCESS_KEY = 1;
-    /** Index of the session token (or null) in the strings. */
-    static final int SESSION_TOKEN = 2;
-    /** Index of the source name in the strings. */
-    static final int SOURCE = 3;
-    /** Index of the account id (or null when the source does not know it) in the strings. */
-    static final int ACCOUNT_ID = 4;
-
-    /** A status number without a value (no credentials yet, no refresh scheduled). */
-    static final long NO_VALUE = Long.MIN_VALUE;
-    /**
-     * Strings per row of {@link #statusFields}: name, kind, unit, meter, JMX name, JMX view and
-     * doc line of one status field.
-     */
-    static final int STATUS_FIELD_COLUMNS = 7;
-
     private Native() {
     }
 
@@ -54,7 +27,7 @@ final class Native {
      * The current credentials.
      *
      * @param handle an open handle
-     * @param numbers receives {@link #NUMBERS} longs
+     * @param numbers receives {@link NativeLayout#NUMBERS} longs
      * @return access key id, secret, session token (or null), source, account id (or null)
      */
     static native String[] credentials(long handle, long[] numbers);
@@ -63,7 +36,7 @@ final class Native {
      * Forces a refresh and returns its credentials.
      *
      * @param handle an open handle
-     * @param numbers receives {@link #NUMBERS} longs
+     * @param numbers receives {@link NativeLayout#NUMBERS} longs
      * @return access key id, secret, session token (or null), source, account id (or null)
      */
     static native String[] refresh(long handle, long[] numbers);
@@ -99,8 +72,8 @@ final class Native {
     static native String status(long handle);
 
     /**
-     * The fields of the status, in order: {@link #STATUS_FIELD_COLUMNS} strings per field (see
-     * {@link FreshCredentialsStatus.Field}). The same for every handle.
+     * The fields of the status, in order: {@link NativeLayout#STATUS_FIELD_COLUMNS} strings per
+     * field (see {@link FreshCredentialsStatus.Field}). The same for every handle.
      *
      * @return the rows, flattened
      */
@@ -110,7 +83,7 @@ final class Native {
      * The fresh source's state, field by field of {@link #statusFields}.
      *
      * @param handle an open handle
-     * @param numbers receives one long per number field ({@link #NO_VALUE} where none)
+     * @param numbers receives one long per number field ({@link NativeLayout#NO_VALUE} where none)
      * @return one string (or null) per text field
      */
     static native String[] statusValues(long handle, long[] numbers);
@@ -137,7 +110,7 @@ final class Native {
     /**
      * Sets the most verbose level the native side forwards.
      *
-     * @param level 0 (none), or 1 (ERROR) to 5 (TRACE) as in {@code NativeLog}
+     * @param level 0 (none), or {@link NativeLayout#LOG_ERROR} to {@link NativeLayout#LOG_TRACE}
      */
     static native void setLogLevel(int level);
 

@@ -20,6 +20,7 @@ import org.junit.Test;
 import com.amazonaws.auth.AWSCredentials;
 import com.amazonaws.auth.AWSSessionCredentials;
 import com.amazonaws.auth.BasicAWSCredentials;
+import dev.freshcreds.internal.NativeLayout;
 import dev.freshcreds.internal.NativeLoader;
 import dev.freshcreds.sdkv1.FreshCredentialsProvider;
 import dev.freshcreds.sdkv2.FreshAwsCredentialsProvider;
@@ -180,7 +181,7 @@ public class FreshCredentialsSourceTest {
     public void aClosedHandleGivenToTheNativeSideIsAnIllegalStateException() {
         NativeLoader.load();
         try {
-            Native.credentials(0, new long[Native.NUMBERS]);
+            Native.credentials(0, new long[NativeLayout.NUMBERS]);
             fail("accepted handle 0");
         } catch (IllegalStateException expected) {
             // expected

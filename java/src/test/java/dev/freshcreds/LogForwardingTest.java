@@ -21,6 +21,8 @@ import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
 
+import dev.freshcreds.internal.NativeLayout;
+
 /** Native log records reach java.util.logging through one Java thread, never from the native workers. */
 public class LogForwardingTest {
     /** The native queue's capacity ({@code jni::log::LOG_QUEUE_CAPACITY}). */
@@ -176,7 +178,7 @@ public class LogForwardingTest {
                     // Records after this point make the handler call back (the first fetch's may
                     // already be delivered).
                     source.refresh();
-                    NativeTestHooks.log(NativeTestHooks.INFO, "callback trigger", 1);
+                    NativeTestHooks.log(NativeLayout.LOG_INFO, "callback trigger", 1);
                     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
                     while (handlerGot.get() == null && System.nanoTime() < deadline) {
                         Thread.yield();
@@ -213,7 +215,7 @@ public class LogForwardingTest {
             long droppedBefore = FreshCredentialsSource.logRecordsDropped();
             long started = System.nanoTime();
             // The caller is never held up by the blocked handler.
-            NativeTestHooks.log(NativeTestHooks.INFO, "flood", flood);
+            NativeTestHooks.log(NativeLayout.LOG_INFO, "flood", flood);
             long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
             assertTrue("raising " + flood + " records took " + tookMillis + " ms", tookMillis < 5000);
             long dropped = FreshCredentialsSource.logRecordsDropped() - droppedBefore;
@@ -251,7 +253,7 @@ public class LogForwardingTest {
         assertTrue(pump.isDaemon());
         first.close();
         assertTrue("the log thread ended while a source is open", pump.isAlive());
-        NativeTestHooks.log(NativeTestHooks.INFO, "last words", 1);
+        NativeTestHooks.log(NativeLayout.LOG_INFO, "last words", 1);
         second.close();
         // Closing the last source delivered what was queued before it returned.
         synchronized (messages) {

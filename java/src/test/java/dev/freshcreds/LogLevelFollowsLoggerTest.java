@@ -12,6 +12,7 @@ import java.util.logging.Logger;
 
 import org.junit.Test;
 
+import dev.freshcreds.internal.NativeLayout;
 import dev.freshcreds.internal.NativeLog;
 
 /**
@@ -37,8 +38,8 @@ public class LogLevelFollowsLoggerTest {
     private boolean emitUntil(String tag, boolean debugWanted) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(FOLLOW_WAIT_MILLIS);
         for (int k = 0; System.nanoTime() < deadline; k++) {
-            NativeTestHooks.log(NativeLog.DEBUG, tag + "-debug-" + k, 1);
-            NativeTestHooks.log(NativeLog.WARN, tag + "-mark-" + k, 1);
+            NativeTestHooks.log(NativeLayout.LOG_DEBUG, tag + "-debug-" + k, 1);
+            NativeTestHooks.log(NativeLayout.LOG_WARN, tag + "-mark-" + k, 1);
             // The WARN record follows the DEBUG one through the same queue: once it is here, so
             // is the DEBUG one if the native side let it through.
             long markDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);

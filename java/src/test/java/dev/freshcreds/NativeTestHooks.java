@@ -5,9 +5,6 @@ package dev.freshcreds;
  * the product jar, so applications cannot reach these methods.
  */
 final class NativeTestHooks {
-    /** Level numbers of the native side (as in {@code NativeLog}). */
-    static final int INFO = 3;
-
     private NativeTestHooks() {
     }
 
@@ -15,7 +12,7 @@ final class NativeTestHooks {
      * Raises {@code count} native log events ({@code message i}, target
      * {@code freshcreds::jni::test}) on the calling thread.
      *
-     * @param level a native level number
+     * @param level a native level number ({@code NativeLayout.LOG_ERROR} to {@code LOG_TRACE})
      * @param message the message prefix
      * @param count how many events
      */

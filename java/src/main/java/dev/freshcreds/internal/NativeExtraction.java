@@ -137,7 +137,7 @@ final class NativeExtraction {
      * the file is removed (best effort) so that the next JVM extracts a good copy.
      */
     static void refuse(Path file, String expected, String actual) {
-        NativeLog.log(NativeLog.WARN, "freshcreds::native_loader", "freshcreds: the native library " + file + " "
+        NativeLog.log(NativeLayout.LOG_WARN, "freshcreds::native_loader", "freshcreds: the native library " + file + " "
                 + NativeLoader.HASH_MISMATCH + " (SHA-256 " + (actual == null ? "unreadable" : actual)
                 + ", expected " + expected + "); it is not loaded but removed, and a fresh private copy"
                 + " extracted from the jar is loaded instead");

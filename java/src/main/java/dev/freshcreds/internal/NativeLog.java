@@ -2,6 +2,8 @@ package dev.freshcreds.internal;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.function.BiConsumer;
+import java.util.function.Predicate;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -12,21 +14,16 @@ import java.util.logging.Logger;
  * {@code dev.freshcreds.sources.imds.client}, ...). Not an API.
  */
 public final class NativeLog {
-    /** Level numbers used by the native side. */
-    public static final int ERROR = 1;
-    /** Warnings. */
-    public static final int WARN = 2;
-    /** Information. */
-    public static final int INFO = 3;
-    /** Debugging detail. */
-    public static final int DEBUG = 4;
-    /** Tracing detail. */
-    public static final int TRACE = 5;
-
     /** The system property that pins the native level (else the logger's level decides). */
     public static final String LEVEL_PROPERTY = "freshcreds.log.level";
     /** The logger whose level decides what the native side forwards. */
     public static final String ROOT_LOGGER = "dev.freshcreds";
+
+    /**
+     * The {@code java.util.logging} level of each native level, most severe first: index 0 is
+     * {@link NativeLayout#LOG_ERROR}, the last one {@link NativeLayout#LOG_TRACE}.
+     */
+    private static final Level[] JUL_LEVELS = {Level.SEVERE, Level.WARNING, Level.INFO, Level.FINE, Level.FINER};
 
     private static final boolean SLF4J = slf4jBound();
     private static final ConcurrentMap<String, Logger> JUL = new ConcurrentHashMap<String, Logger>();
@@ -37,7 +34,7 @@ public final class NativeLog {
     /**
      * Logs one native event. Called by the native library, on any thread; never throws.
      *
-     * @param level {@link #ERROR} to {@link #TRACE}
+     * @param level {@link NativeLayout#LOG_ERROR} to {@link NativeLayout#LOG_TRACE}
      * @param target the native module path, for example {@code freshcreds::refresh}
      * @param message the message (never contains secrets)
      */
@@ -62,7 +59,7 @@ public final class NativeLog {
      * run time) makes the native side produce the events, and lowering it stops them at the
      * source. Never throws.
      *
-     * @return 0 to {@link #TRACE}, or -1
+     * @return 0 to {@link NativeLayout#LOG_TRACE}, or -1
      */
     public static int enabledLevel() {
         try {
@@ -72,24 +69,17 @@ public final class NativeLog {
             }
             return SLF4J ? Slf4j.enabledLevel() : julEnabledLevel(julLogger(ROOT_LOGGER));
         } catch (Throwable e) {
-            return INFO;
+            return NativeLayout.LOG_INFO;
         }
     }
 
     static int julEnabledLevel(Logger l) {
-        if (l.isLoggable(Level.FINER)) {
-            return TRACE;
+        for (int level = NativeLayout.LOG_TRACE; level >= NativeLayout.LOG_ERROR; level--) {
+            if (l.isLoggable(julLevel(level))) {
+                return level;
+            }
         }
-        if (l.isLoggable(Level.FINE)) {
-            return DEBUG;
-        }
-        if (l.isLoggable(Level.INFO)) {
-            return INFO;
-        }
-        if (l.isLoggable(Level.WARNING)) {
-            return WARN;
-        }
-        return l.isLoggable(Level.SEVERE) ? ERROR : 0;
+        return 0;
     }
 
     /**
@@ -115,22 +105,20 @@ public final class NativeLog {
     /**
      * The {@code java.util.logging} level for a native level.
      *
-     * @param level {@link #ERROR} to {@link #TRACE}
+     * @param level {@link NativeLayout#LOG_ERROR} to {@link NativeLayout#LOG_TRACE}
      * @return the matching level
      */
     public static Level julLevel(int level) {
-        switch (level) {
-            case ERROR:
-                return Level.SEVERE;
-            case WARN:
-                return Level.WARNING;
-            case INFO:
-                return Level.INFO;
-            case DEBUG:
-                return Level.FINE;
-            default:
-                return Level.FINER;
-        }
+        return JUL_LEVELS[nativeLevelIndex(level)];
+    }
+
+    /**
+     * The index of a native level among the levels, most severe first; a number above the most
+     * verbose level (or below the most severe) counts as the most verbose.
+     */
+    static int nativeLevelIndex(int level) {
+        boolean known = level >= NativeLayout.LOG_ERROR && level <= NativeLayout.LOG_TRACE;
+        return (known ? level : NativeLayout.LOG_TRACE) - NativeLayout.LOG_ERROR;
     }
 
     private static Logger julLogger(String name) {
@@ -166,21 +154,33 @@ public final class NativeLog {
 
     /** Loaded only when SLF4J is on the class path. */
     private static final class Slf4j {
+        /** What SLF4J's logger offers for each native level, most severe first (as {@link #JUL_LEVELS}). */
+        private enum Slf4jLevel {
+            ERROR(org.slf4j.Logger::isErrorEnabled, org.slf4j.Logger::error),
+            WARN(org.slf4j.Logger::isWarnEnabled, org.slf4j.Logger::warn),
+            INFO(org.slf4j.Logger::isInfoEnabled, org.slf4j.Logger::info),
+            DEBUG(org.slf4j.Logger::isDebugEnabled, org.slf4j.Logger::debug),
+            TRACE(org.slf4j.Logger::isTraceEnabled, org.slf4j.Logger::trace);
+
+            final Predicate<org.slf4j.Logger> enabled;
+            final BiConsumer<org.slf4j.Logger, String> log;
+
+            Slf4jLevel(Predicate<org.slf4j.Logger> enabled, BiConsumer<org.slf4j.Logger, String> log) {
+                this.enabled = enabled;
+                this.log = log;
+            }
+        }
+
+        private static final Slf4jLevel[] LEVELS = Slf4jLevel.values();
+
         static int enabledLevel() {
             org.slf4j.Logger l = org.slf4j.LoggerFactory.getLogger(ROOT_LOGGER);
-            if (l.isTraceEnabled()) {
-                return TRACE;
+            for (int level = NativeLayout.LOG_TRACE; level >= NativeLayout.LOG_ERROR; level--) {
+                if (LEVELS[nativeLevelIndex(level)].enabled.test(l)) {
+                    return level;
+                }
             }
-            if (l.isDebugEnabled()) {
-                return DEBUG;
-            }
-            if (l.isInfoEnabled()) {
-                return INFO;
-            }
-            if (l.isWarnEnabled()) {
-                return WARN;
-            }
-            return l.isErrorEnabled() ? ERROR : 0;
+            return 0;
         }
 
         private static final ConcurrentMap<String, org.slf4j.Logger> LOGGERS =
@@ -192,23 +192,7 @@ public final class NativeLog {
                 l = org.slf4j.LoggerFactory.getLogger(name);
                 LOGGERS.putIfAbsent(name, l);
             }
-            switch (level) {
-                case ERROR:
-                    l.error(message);
-                    break;
-                case WARN:
-                    l.warn(message);
-                    break;
-                case INFO:
-                    l.info(message);
-                    break;
-                case DEBUG:
-                    l.debug(message);
-                    break;
-                default:
-                    l.trace(message);
-                    break;
-            }
+            LEVELS[nativeLevelIndex(level)].log.accept(l, message);
         }
     }
 }

@@ -5,7 +5,11 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 import org.junit.Test;
 
@@ -169,5 +173,21 @@ public class NativeLoaderTest {
                 NativeLog.loggerName("freshcreds::sources::imds::client"));
         assertEquals("dev.freshcreds", NativeLog.loggerName("freshcreds"));
         assertEquals("dev.freshcreds.hyper.client", NativeLog.loggerName("hyper::client"));
+    }
+
+    @Test
+    public void eachNativeLevelHasItsOwnJulLevelAndALoggerAtThatLevelEnablesExactlyIt() {
+        Set<Level> seen = new HashSet<Level>();
+        Logger logger = Logger.getAnonymousLogger();
+        for (int level = NativeLayout.LOG_ERROR; level <= NativeLayout.LOG_TRACE; level++) {
+            Level jul = NativeLog.julLevel(level);
+            assertTrue("level " + level + " maps to " + jul + " twice", seen.add(jul));
+            logger.setLevel(jul);
+            assertEquals(level, NativeLog.julEnabledLevel(logger));
+        }
+        assertEquals(Level.SEVERE, NativeLog.julLevel(NativeLayout.LOG_ERROR));
+        assertEquals(Level.FINER, NativeLog.julLevel(NativeLayout.LOG_TRACE + 1));
+        logger.setLevel(Level.OFF);
+        assertEquals(0, NativeLog.julEnabledLevel(logger));
     }
 }
