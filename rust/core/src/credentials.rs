@@ -8,11 +8,6 @@ use zeroize::Zeroizing;
 /// What secrets print as, everywhere (`Debug`, `Display`, logs, error messages).
 pub(crate) const REDACTED: &str = "** redacted **";
 
-/// How an optional secret shows in `Debug`: [`REDACTED`] when it is there, `None` when not.
-pub(crate) fn redacted<T>(secret: &Option<T>) -> Option<&'static str> {
-    secret.as_ref().map(|_| REDACTED)
-}
-
 /// A secret string: zeroized when dropped, shown as `** redacted **` by `Debug` (the way smithy-rs's
 /// `SensitiveString` is), so that a struct holding one can derive `Debug` and list every field.
 #[derive(Clone, PartialEq, Eq)]

@@ -29,7 +29,7 @@ use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION};
 use reqwest::Url;
 
 use crate::clock::{Clock, SystemClock};
-use crate::credentials::{debug_shows, redacted};
+use crate::credentials::{debug_shows, Secret};
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{HttpPolicy, TrustSettings};
@@ -73,14 +73,14 @@ pub struct ContainerRequest {
     pub url: Url,
     /// The variable the URL came from ([`ENV_RELATIVE_URI`] or [`ENV_FULL_URI`]).
     pub uri_variable: &'static str,
-    authorization: Option<String>,
+    authorization: Option<Secret>,
     connect_to: Option<Vec<SocketAddr>>,
 }
 
 impl ContainerRequest {
     /// The `Authorization` header value, if a token is configured. Never log it.
     pub fn authorization(&self) -> Option<&str> {
-        self.authorization.as_deref()
+        self.authorization.as_ref().map(Secret::expose)
     }
 }
 
@@ -89,7 +89,7 @@ impl fmt::Debug for ContainerRequest {
         f.debug_struct("ContainerRequest")
             .field("url", &display_url(&self.url))
             .field("uri_variable", &self.uri_variable)
-            .field("authorization", &redacted(&self.authorization))
+            .field("authorization", &self.authorization)
             .field("connect_to", &self.connect_to)
             .finish()
     }
@@ -224,7 +224,7 @@ impl ContainerCredentialsSource {
     pub async fn resolve(&self) -> Result<ContainerRequest> {
         let (url, uri_variable, connect_to) =
             resolve_url(&self.env, self.lookup.as_ref(), self.dns_timeout).await?;
-        let authorization = resolve_token(&self.env).await?;
+        let authorization = resolve_token(&self.env).await?.map(Secret::from);
         Ok(ContainerRequest {
             url,
             uri_variable,
@@ -278,7 +278,7 @@ impl ContainerCredentialsSource {
             .get(request.url.clone())
             .header(ACCEPT, "application/json");
         if let Some(token) = &request.authorization {
-            let mut value = HeaderValue::from_str(token).map_err(|_| {
+            let mut value = HeaderValue::from_str(token.expose()).map_err(|_| {
                 Error::invalid_config(
                     "the container authorization token contains characters not allowed in an HTTP header",
                 )
