@@ -38,7 +38,7 @@ pub use crate::sources::http_body::MAX_CONTAINER_RESPONSE_BYTES;
 use crate::sources::http_body::{read_limited, transport_error, BodyError};
 use crate::sources::retry::RetryPolicy;
 use crate::sources::server_clock::{DateOrigin, ServerClock};
-use crate::sources::{BoxFuture, CredentialSource, Fetched};
+use crate::sources::{credential_source, BoxFuture, Fetched};
 
 /// The ECS credentials host that relative URIs are appended to.
 pub(crate) const ECS_BASE_URL: &str = "http://169.254.170.2";
@@ -254,18 +254,14 @@ impl ContainerCredentialsSource {
         };
         let fetched = self
             .retry
-            .run(
+            .run_logged(
                 self.clock.as_ref(),
+                "container credentials",
+                &display_url(&request.url),
                 |_| self.attempt(http, &request),
-                |e, delay| {
-                    tracing::debug!(url = %display_url(&request.url), error = %e.full_message(), ?delay, "retrying container credentials");
-                },
             )
             .await?;
-        Ok(Fetched {
-            credentials: fetched.credentials.with_source(self.name.clone()),
-            server_date: fetched.server_date,
-        })
+        Ok(fetched.attributed(&self.name, None))
     }
 
     async fn attempt(&self, http: &reqwest::Client, request: &ContainerRequest) -> Result<Fetched> {
@@ -321,15 +317,7 @@ impl ContainerCredentialsSource {
     }
 }
 
-impl CredentialSource for ContainerCredentialsSource {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn fetch(&self) -> BoxFuture<'_, Result<Fetched>> {
-        Box::pin(self.fetch_inner())
-    }
-}
+credential_source!(ContainerCredentialsSource);
 
 /// The HTTP client: no proxy, no redirects; with `trust`, for an https endpoint; with
 /// `pinned`, the host name connects only to the given addresses (reqwest does no lookup of its
