@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::clock::{Clock, SystemClock};
 use crate::credentials::{Credentials, Secret};
-use crate::env::{parse_bool, Env};
+use crate::env::{bool_setting, Env};
 use crate::error::{Error, Result};
 use crate::http::{HostRoots, HttpPolicy, NetworkSettings};
 use crate::refresh::{RefreshConfig, RefreshEngine, Served};
@@ -296,11 +296,7 @@ impl SourceOptions {
     pub fn boolean(&self, key: &str) -> Result<Option<bool>> {
         match self.get(key) {
             None => Ok(None),
-            Some(v) => parse_bool(v).map(Some).ok_or_else(|| {
-                Error::invalid_config(format!(
-                    "freshcreds option `{key}`={v:?} is not `true` or `false`"
-                ))
-            }),
+            Some(v) => bool_setting(&format!("freshcreds option `{key}`"), v).map(Some),
         }
     }
 

@@ -24,7 +24,7 @@ use reqwest::Url;
 
 use crate::clock::{Clock, SystemClock};
 use crate::credentials::{Credentials, Secret};
-use crate::env::Env;
+use crate::env::{bool_setting, Env};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::HttpPolicy;
 use crate::sources::region::{check_region, region_from_env};
@@ -237,11 +237,7 @@ impl EndpointVariants {
             }
             match profile.map(str::trim).filter(|v| !v.is_empty()) {
                 None => Ok(false),
-                Some(v) => crate::env::parse_bool(v).ok_or_else(|| {
-                    Error::invalid_config(format!(
-                        "profile setting {key} = {v:?} is not `true` or `false`"
-                    ))
-                }),
+                Some(v) => bool_setting(&format!("profile setting {key}"), v),
             }
         };
         Ok(EndpointVariants {
