@@ -46,28 +46,29 @@ pub(crate) const ENV_ALL_PROXY: [&str; 2] = ["all_proxy", "ALL_PROXY"];
 /// The variables listing the hosts that bypass the proxy, in the order they are read.
 pub(crate) const ENV_NO_PROXY: [&str; 2] = ["no_proxy", "NO_PROXY"];
 
-/// One configured proxy: the URL as given and where it was set.
+/// A proxy URL as it was given. It may carry a user and a password, so `Debug` shows it without
+/// them ([`redact`]).
 #[derive(Clone, PartialEq, Eq)]
-pub struct ProxySetting {
-    url: String,
-    origin: String,
-    exceptions: NoProxy,
+struct GivenUrl(String);
+
+impl fmt::Debug for GivenUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&redact(&self.0), f)
+    }
 }
 
-impl fmt::Debug for ProxySetting {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ProxySetting")
-            .field("url", &redact(&self.url))
-            .field("origin", &self.origin)
-            .field("exceptions", &self.exceptions)
-            .finish()
-    }
+/// One configured proxy: the URL as given and where it was set.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ProxySetting {
+    url: GivenUrl,
+    origin: String,
+    exceptions: NoProxy,
 }
 
 impl ProxySetting {
     /// The proxy URL without user and password.
     pub fn shown(&self) -> String {
-        redact(&self.url)
+        redact(&self.url.0)
     }
 
     /// Where it was set (an environment variable, a freshcreds option).
@@ -78,7 +79,7 @@ impl ProxySetting {
     /// The proxy as a URL (`http://` added when the value has no scheme); an error names the
     /// setting, never its user or password.
     fn parsed(&self) -> Result<Url> {
-        let raw = self.url.trim();
+        let raw = self.url.0.trim();
         let with_scheme = if raw.contains("://") {
             raw.to_string()
         } else {
@@ -142,7 +143,7 @@ impl ProxySettings {
             first(names)
                 .or_else(|| first(&ENV_ALL_PROXY))
                 .map(|(origin, url)| ProxySetting {
-                    url,
+                    url: GivenUrl(url),
                     origin,
                     exceptions: exceptions.clone(),
                 })
@@ -162,7 +163,7 @@ impl ProxySettings {
         non_proxy_hosts: Option<(&str, &str)>,
     ) -> ProxySettings {
         self.https = Some(ProxySetting {
-            url: url.trim().to_string(),
+            url: GivenUrl(url.trim().to_string()),
             origin: origin.to_string(),
             exceptions: non_proxy_hosts
                 .map(|(hosts, origin)| NoProxy::parse(hosts, origin))
